@@ -1,0 +1,92 @@
+/** API Gateway HTTP API (payload v2) adapter around `receiveWebhook`. */
+
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import { WebhookError } from '../../shared/errors.ts';
+import { receiveWebhook, type WebhookRequest } from '../../shared/ingest.ts';
+import type { SecretSource } from '../../shared/secrets.ts';
+
+export interface IngestHandlerDependencies {
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  readonly secrets: SecretSource;
+  readonly maxBodyBytes: number;
+  readonly logger: Logger;
+}
+
+export type IngestHandler = (
+  event: APIGatewayProxyEventV2,
+) => Promise<APIGatewayProxyStructuredResultV2>;
+
+export function createIngestHandler(dependencies: IngestHandlerDependencies): IngestHandler {
+  const { sqs, queueUrl, logger } = dependencies;
+  const enqueue = async (messageBody: string): Promise<void> => {
+    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: messageBody }));
+  };
+
+  return async (event) => {
+    const request = toWebhookRequest(event);
+    const log = { method: request.method, path: request.path, bytes: request.body.length };
+    try {
+      const accepted = await receiveWebhook(request, {
+        enqueue,
+        secrets: dependencies.secrets,
+        maxBodyBytes: dependencies.maxBodyBytes,
+      });
+      logger.info('webhook accepted', {
+        ...log,
+        status: accepted.statusCode,
+        eventId: accepted.eventId,
+      });
+      return json(accepted.statusCode, accepted.responseBody);
+    } catch (error) {
+      if (error instanceof WebhookError) {
+        const level = error.statusCode >= 500 ? 'error' : 'warn';
+        logger[level]('webhook refused', {
+          ...log,
+          status: error.statusCode,
+          reason: error.message,
+        });
+        return json(error.statusCode, { message: error.publicMessage });
+      }
+      logger.error('webhook failed', { ...log, status: 500, error: describe(error) });
+      return json(500, { message: 'Internal Server Error' });
+    }
+  };
+}
+
+/** Reads what the contract needs from the event, tolerating any field API Gateway omits. */
+export function toWebhookRequest(event: Partial<APIGatewayProxyEventV2>): WebhookRequest {
+  const http = event.requestContext?.http;
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(event.headers ?? {})) {
+    if (typeof value === 'string') headers[name.toLowerCase()] = value;
+  }
+  const body =
+    typeof event.body === 'string'
+      ? Buffer.from(event.body, event.isBase64Encoded === true ? 'base64' : 'utf8')
+      : Buffer.alloc(0);
+  const requestTime = new Date(event.requestContext?.timeEpoch ?? Number.NaN);
+  return {
+    method: http?.method ?? '',
+    path: event.rawPath ?? http?.path ?? '',
+    headers,
+    body,
+    requestId: event.requestContext?.requestId ?? '',
+    sourceIp: http?.sourceIp ?? '',
+    receivedAt: Number.isNaN(requestTime.getTime()) ? new Date() : requestTime,
+  };
+}
+
+function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResultV2 {
+  return {
+    statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  };
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

@@ -1,0 +1,27 @@
+/** Lambda entry point: clients and configuration are created once per container. */
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { integerEnv, requireEnv } from '../../shared/environment.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../../shared/ingest.ts';
+import { parseSecretValue, type SecretSource } from '../../shared/secrets.ts';
+import { createIngestHandler } from './handler.ts';
+
+const secretArn = requireEnv('WEBHOOK_SECRET_ARN');
+const secretCacheSeconds = integerEnv('WEBHOOK_SECRET_CACHE_SECONDS', 300, { min: 0 });
+
+/** Secrets Manager through Powertools Parameters, cached per container for the TTL. */
+const secretsFromSecretsManager: SecretSource = async () => {
+  const value = await getSecret(secretArn, { maxAge: secretCacheSeconds });
+  if (typeof value !== 'string') throw new Error('the webhook secret has no string value');
+  return parseSecretValue(value);
+};
+
+export const handler = createIngestHandler({
+  sqs: new SQSClient({}),
+  queueUrl: requireEnv('QUEUE_URL'),
+  secrets: secretsFromSecretsManager,
+  maxBodyBytes: integerEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, { min: 1, max: 768 * 1024 }),
+  logger: new Logger(),
+});

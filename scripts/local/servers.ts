@@ -1,0 +1,153 @@
+/**
+ * The local AWS stand-ins: dynalite (DynamoDB API) and local-aws-sqs (SQS API), real servers
+ * on loopback that the real AWS SDK clients talk to. Used by `npm start`, the CLIs and tests.
+ */
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import {
+  CreateTableCommand,
+  DynamoDBClient,
+  ResourceInUseException,
+} from '@aws-sdk/client-dynamodb';
+import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import dynalite from 'dynalite';
+import { createSqsServer } from 'local-aws-sqs';
+import { createTableInput } from '../../shared/table.ts';
+
+/** Credentials and region the local servers accept; nothing here reaches AWS. */
+export const LOCAL_CLIENT_CONFIG = {
+  region: 'us-east-1',
+  credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+} as const;
+
+export interface RunningServer {
+  readonly endpoint: string;
+  readonly close: () => Promise<void>;
+}
+
+export interface QueueSettings {
+  readonly queueName: string;
+  /** Seconds a received message stays invisible before it is delivered again. */
+  readonly visibilityTimeoutSeconds: number;
+  /** Receives after which a message moves to the DLQ. */
+  readonly maxReceiveCount: number;
+}
+
+export interface LocalQueues {
+  readonly queueUrl: string;
+  readonly deadLetterQueueUrl: string;
+  readonly deadLetterQueueArn: string;
+  readonly queueArn: string;
+}
+
+/** Starts dynalite on `port` (0 for any free port), on disk under `path` or in memory. */
+export async function startDynalite(
+  options: { port?: number; host?: string; path?: string } = {},
+): Promise<RunningServer> {
+  const server = dynalite({
+    ...(options.path === undefined ? {} : { path: options.path }),
+    createTableMs: 0,
+    deleteTableMs: 0,
+    updateTableMs: 0,
+  });
+  return listen(server, options.port ?? 0, options.host ?? '127.0.0.1');
+}
+
+/** Starts local-aws-sqs on `port` (0 for any free port). Its queues live in memory. */
+export async function startSqs(
+  options: { port?: number; host?: string } = {},
+): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const server = await createSqsServer({
+    port: options.port ?? 0,
+    hostname: host,
+    emulateQueueCreationLifecycle: false,
+  });
+  return describeServer(server, host);
+}
+
+export function localDynamoDb(endpoint: string): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint }), {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+}
+
+export function localSqs(endpoint: string): SQSClient {
+  return new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
+}
+
+/** Creates the table from the shared definition unless it exists already. */
+export async function ensureTable(dynamoDb: DynamoDBClient, tableName: string): Promise<void> {
+  try {
+    await dynamoDb.send(new CreateTableCommand(createTableInput(tableName)));
+  } catch (error) {
+    if (!(error instanceof ResourceInUseException)) throw error;
+  }
+}
+
+/** Creates the queue and its DLQ with the redrive policy the CDK stack gives them. */
+export async function ensureQueues(sqs: SQSClient, settings: QueueSettings): Promise<LocalQueues> {
+  const deadLetter = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: `${settings.queueName}-dlq`,
+      Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600), MaximumMessageSize: '1048576' },
+    }),
+  );
+  const deadLetterQueueUrl = required(deadLetter.QueueUrl, 'DLQ URL');
+  const deadLetterQueueArn = await queueArn(sqs, deadLetterQueueUrl);
+  const queue = await sqs.send(
+    new CreateQueueCommand({
+      QueueName: settings.queueName,
+      Attributes: {
+        VisibilityTimeout: String(settings.visibilityTimeoutSeconds),
+        MaximumMessageSize: '1048576',
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: deadLetterQueueArn,
+          maxReceiveCount: settings.maxReceiveCount,
+        }),
+      },
+    }),
+  );
+  const queueUrl = required(queue.QueueUrl, 'queue URL');
+  return {
+    queueUrl,
+    queueArn: await queueArn(sqs, queueUrl),
+    deadLetterQueueUrl,
+    deadLetterQueueArn,
+  };
+}
+
+async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+  const attributes = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  return required(attributes.Attributes?.QueueArn, 'queue ARN');
+}
+
+function required<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`the local SQS server returned no ${what}`);
+  return value;
+}
+
+function listen(server: Server, port: number, host: string): Promise<RunningServer> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(describeServer(server, host));
+    });
+  });
+}
+
+function describeServer(server: Server, host: string): RunningServer {
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://${host}:${port}`,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections?.();
+        server.close(() => resolve());
+      }),
+  };
+}

@@ -1,0 +1,41 @@
+/** Reads configuration from environment variables once, failing with a message that says what is wrong. */
+
+export class ConfigurationError extends Error {
+  override readonly name = 'ConfigurationError';
+}
+
+export function requireEnv(name: string, environment: NodeJS.ProcessEnv = process.env): string {
+  const value = environment[name];
+  if (value === undefined || value.trim() === '') {
+    throw new ConfigurationError(`environment variable ${name} is required`);
+  }
+  return value;
+}
+
+export function optionalEnv(
+  name: string,
+  fallback: string,
+  environment: NodeJS.ProcessEnv = process.env,
+): string {
+  const value = environment[name];
+  return value === undefined || value.trim() === '' ? fallback : value;
+}
+
+/** A whole number within [min, max], or `fallback` when the variable is unset. */
+export function integerEnv(
+  name: string,
+  fallback: number,
+  bounds: { min?: number; max?: number } = {},
+  environment: NodeJS.ProcessEnv = process.env,
+): number {
+  const raw = environment[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = bounds;
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new ConfigurationError(
+      `environment variable ${name} must be a whole number from ${min} to ${max}, got "${raw}"`,
+    );
+  }
+  return value;
+}

@@ -1,0 +1,83 @@
+/**
+ * The table's shape, written once: the CDK stack, the local stack and the tests all build
+ * the table from this definition.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export interface IndexDefinition {
+  readonly indexName: string;
+  readonly partitionKey: string;
+  readonly sortKey: string;
+  /** Non-key attributes copied into the index; `'ALL'` copies the whole item. */
+  readonly projection: 'ALL' | readonly string[];
+}
+
+export const TABLE = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; items carrying it are removed by DynamoDB TTL after that time. */
+  ttlAttribute: 'expiresAt',
+  indexes: {
+    /** A team's projects by status and status time: only project items carry these keys. */
+    teamProjects: {
+      indexName: 'GSI1',
+      partitionKey: 'gsi1pk',
+      sortKey: 'gsi1sk',
+      projection: 'ALL',
+    },
+    /** Every event by receive time, one partition per day; small attributes only. */
+    feed: {
+      indexName: 'GSI2',
+      partitionKey: 'gsi2pk',
+      sortKey: 'gsi2sk',
+      projection: [
+        'itemType',
+        'eventType',
+        'eventId',
+        'receivedAt',
+        'projectId',
+        'documentId',
+        'teamId',
+      ],
+    },
+  },
+} as const satisfies {
+  partitionKey: string;
+  sortKey: string;
+  ttlAttribute: string;
+  indexes: Record<string, IndexDefinition>;
+};
+
+export const INDEXES: readonly IndexDefinition[] = Object.values(TABLE.indexes);
+
+/** The `CreateTable` request for a local DynamoDB-API server (dynalite) or a test. */
+export function createTableInput(tableName: string): CreateTableCommandInput {
+  const keyAttributes = [
+    TABLE.partitionKey,
+    TABLE.sortKey,
+    ...INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
+  ];
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: keyAttributes.map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S',
+    })),
+    KeySchema: [
+      { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: INDEXES.map((index) => ({
+      IndexName: index.indexName,
+      KeySchema: [
+        { AttributeName: index.partitionKey, KeyType: 'HASH' },
+        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+      ],
+      Projection:
+        index.projection === 'ALL'
+          ? { ProjectionType: 'ALL' }
+          : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection] },
+    })),
+  };
+}

@@ -1,0 +1,95 @@
+/** Starts the real local servers for one test file and hands out fresh queues and tables. */
+import { randomUUID } from 'node:crypto';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  ensureQueues,
+  ensureTable,
+  LOCAL_CLIENT_CONFIG,
+  type LocalQueues,
+  localSqs,
+  type RunningServer,
+  startDynalite,
+  startSqs,
+} from '../../scripts/local/servers.ts';
+
+export interface LocalSqs {
+  readonly server: RunningServer;
+  readonly sqs: SQSClient;
+  /** A new queue and DLQ with a unique name, so tests never see each other's messages. */
+  createQueues(options?: {
+    visibilityTimeoutSeconds?: number;
+    maxReceiveCount?: number;
+  }): Promise<LocalQueues>;
+  close(): Promise<void>;
+}
+
+export async function startLocalSqs(): Promise<LocalSqs> {
+  const server = await startSqs();
+  const sqs = localSqs(server.endpoint);
+  return {
+    server,
+    sqs,
+    createQueues: (options = {}) =>
+      ensureQueues(sqs, {
+        queueName: `test-${randomUUID()}`,
+        visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? 30,
+        maxReceiveCount: options.maxReceiveCount ?? 5,
+      }),
+    close: async () => {
+      sqs.destroy();
+      await server.close();
+    },
+  };
+}
+
+export interface LocalDynamoDb {
+  readonly server: RunningServer;
+  readonly client: DynamoDBClient;
+  readonly documents: DynamoDBDocumentClient;
+  /** A new, empty table built from the shared definition. */
+  createTable(): Promise<string>;
+  close(): Promise<void>;
+}
+
+/** dynalite in memory (no `path`): each test file gets its own. */
+export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
+  const server = await startDynalite();
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: server.endpoint });
+  const documents = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return {
+    server,
+    client,
+    documents,
+    createTable: async () => {
+      const tableName = `events-${randomUUID()}`;
+      await ensureTable(client, tableName);
+      return tableName;
+    },
+    close: async () => {
+      client.destroy();
+      await server.close();
+    },
+  };
+}
+
+/** Receives every message now on the queue (short polls until one comes back empty). */
+export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
+  const messages: Message[] = [];
+  for (;;) {
+    const received = await sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        WaitTimeSeconds: 0,
+        VisibilityTimeout: 300,
+        MessageSystemAttributeNames: ['All'],
+      }),
+    );
+    if (!received.Messages?.length) return messages;
+    messages.push(...received.Messages);
+  }
+}
