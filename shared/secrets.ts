@@ -20,11 +20,10 @@ export function parseSecretValue(value: string): string[] {
       throw new Error('the webhook secret JSON must be an object with "current" and "previous"');
     }
     const { current, previous } = parsed as { current?: unknown; previous?: unknown };
-    const secrets = [current, previous].filter(
-      (secret): secret is string => typeof secret === 'string' && secret.length > 0,
-    );
-    if (secrets.length === 0) throw new Error('the webhook secret JSON has no "current" value');
-    return secrets;
+    if (typeof current !== 'string' || current.length === 0) {
+      throw new Error('the webhook secret JSON has no "current" value');
+    }
+    return typeof previous === 'string' && previous.length > 0 ? [current, previous] : [current];
   }
   if (trimmed.length === 0) throw new Error('the webhook secret is empty');
   return [trimmed];

@@ -12,7 +12,8 @@ export interface IngestHandlerDependencies {
   readonly queueUrl: string;
   readonly secrets: SecretSource;
   readonly maxBodyBytes: number;
-  readonly logger: Logger;
+  /** Powertools Logger in Lambda; anything with the same three methods in tests. */
+  readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
 export type IngestHandler = (

@@ -19,7 +19,15 @@ const secretsFromSecretsManager: SecretSource = async () => {
 };
 
 export const handler = createIngestHandler({
-  sqs: new SQSClient({}),
+  // Fail fast enough for Datasaur's request to get a 503 rather than hang; without
+  // throwOnRequestTimeout the SDK only warns when requestTimeout passes.
+  sqs: new SQSClient({
+    requestHandler: {
+      connectionTimeout: 1_000,
+      requestTimeout: 3_000,
+      throwOnRequestTimeout: true,
+    },
+  }),
   queueUrl: requireEnv('QUEUE_URL'),
   secrets: secretsFromSecretsManager,
   maxBodyBytes: integerEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, { min: 1, max: 768 * 1024 }),

@@ -1,0 +1,59 @@
+import { describe, expect, it } from 'vitest';
+import { decodeEnvelope, encodeEnvelope, MalformedEnvelopeError } from '../shared/envelope.ts';
+import { parseSecretList, parseSecretValue } from '../shared/secrets.ts';
+import { eventIdOf } from '../shared/signature.ts';
+
+function metadataFor(body: Buffer) {
+  return {
+    eventId: eventIdOf(body),
+    receivedAt: '2026-11-23T10:00:00.000Z',
+    method: 'POST' as const,
+    requestId: 'request-1',
+    sourceIp: '203.0.113.7',
+    userAgent: 'Datasaur',
+  };
+}
+
+describe('queued envelope', () => {
+  it.each([
+    ['compact JSON', Buffer.from('{"eventType":"PROJECT_CREATED"}'), 'utf8'],
+    ['non-ASCII text', Buffer.from('{"name":"Ophelia’s ✓"}\n'), 'utf8'],
+    ['invalid UTF-8', Buffer.from([0xf0, 0x9f, 0x98, 0x41]), 'base64'],
+    ['characters SQS refuses', Buffer.from('\uffff'), 'base64'],
+    ['mostly control characters', Buffer.from('\u0001'.repeat(100)), 'base64'],
+    ['an empty body', Buffer.alloc(0), 'utf8'],
+  ])('round-trips %s byte for byte', (_, body, encoding) => {
+    const message = encodeEnvelope(body, metadataFor(body));
+    const { envelope, rawBody } = decodeEnvelope(message);
+    expect(envelope.bodyEncoding).toBe(encoding);
+    expect(rawBody.equals(body)).toBe(true);
+    expect(envelope.eventId).toBe(eventIdOf(body));
+  });
+
+  it('refuses a message that is not an envelope', () => {
+    expect(() => decodeEnvelope('not json')).toThrow(MalformedEnvelopeError);
+    expect(() => decodeEnvelope('{"version":1}')).toThrow(MalformedEnvelopeError);
+  });
+});
+
+describe('webhook secrets', () => {
+  it('reads the current and previous secrets from the Secrets Manager JSON', () => {
+    expect(parseSecretValue('{"current":"new","previous":"old"}')).toEqual(['new', 'old']);
+    expect(parseSecretValue('{"current":"only"}')).toEqual(['only']);
+  });
+
+  it('reads a plain-string secret', () => {
+    expect(parseSecretValue('plain-secret\n')).toEqual(['plain-secret']);
+  });
+
+  it('refuses a secret it cannot use', () => {
+    expect(() => parseSecretValue('')).toThrow(/empty/);
+    expect(() => parseSecretValue('{"previous":"old"}')).toThrow(/current/);
+    expect(() => parseSecretValue('{broken')).toThrow(/does not parse/);
+  });
+
+  it('reads a comma-separated list for the local stack', () => {
+    expect(parseSecretList('a, b,,c')).toEqual(['a', 'b', 'c']);
+    expect(() => parseSecretList(' , ')).toThrow(/empty/);
+  });
+});

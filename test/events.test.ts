@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { exportDeliverySchema, webhookEventSchema } from '../shared/events.ts';
+import { SEED_EVENT_TYPES, SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
+
+describe('event schemas', () => {
+  it.each(SEED_EVENT_TYPES)('parses the documented %s example', (eventType) => {
+    const parsed = webhookEventSchema.parse(SEED_EVENTS[eventType]);
+    expect(parsed.eventType).toBe(eventType);
+    expect(parsed.data.timestamp).toBe(SEED_EVENTS[eventType].data.timestamp);
+  });
+
+  it('keeps fields Datasaur adds later', () => {
+    const event = structuredClone(SEED_EVENTS.PROJECT_CREATED) as Record<string, unknown>;
+    (event.data as Record<string, unknown>).newField = { nested: true };
+    const parsed = webhookEventSchema.parse(event);
+    expect((parsed.data as Record<string, unknown>).newField).toEqual({ nested: true });
+  });
+
+  it('accepts an older PROJECT_COMPLETED carrying project.type instead of tags', () => {
+    const event = structuredClone(SEED_EVENTS.PROJECT_COMPLETED) as {
+      data: { project: Record<string, unknown> };
+    };
+    event.data.project = { id: 'ZTYzZjRhYjE', name: 'hamlet.TXT', type: 'TOKEN_BASED' };
+    const parsed = webhookEventSchema.parse(event);
+    expect(parsed.eventType === 'PROJECT_COMPLETED' && parsed.data.project.type).toBe(
+      'TOKEN_BASED',
+    );
+  });
+
+  it('normalizes timestamps so they sort as text', () => {
+    const event = structuredClone(SEED_EVENTS.PROJECT_CREATED) as { data: { timestamp: string } };
+    event.data.timestamp = '2023-11-17T16:02:45.258+07:00';
+    expect(webhookEventSchema.parse(event).data.timestamp).toBe('2023-11-17T09:02:45.258Z');
+  });
+
+  it('rejects a known event without the fields it is keyed by', () => {
+    const event = structuredClone(SEED_EVENTS.BEFORE_UPDATE_LABELS) as {
+      data: Record<string, unknown>;
+    };
+    delete event.data.document;
+    expect(webhookEventSchema.safeParse(event).success).toBe(false);
+    expect(
+      webhookEventSchema.safeParse({ eventType: 'PROJECT_CREATED', data: { timestamp: 'soon' } })
+        .success,
+    ).toBe(false);
+  });
+
+  it('parses an export delivery with and without a documentId', () => {
+    expect(exportDeliverySchema.parse(SEED_EXPORT_DELIVERY).userId).toBe('1');
+    expect(
+      exportDeliverySchema.parse({ ...SEED_EXPORT_DELIVERY, documentId: 'doc-1' }).documentId,
+    ).toBe('doc-1');
+    expect(exportDeliverySchema.safeParse({ userId: 1 }).success).toBe(false);
+  });
+});

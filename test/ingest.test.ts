@@ -1,0 +1,319 @@
+import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:net';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createIngestHandler, type IngestHandler } from '../functions/ingest/handler.ts';
+import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { decodeEnvelope } from '../shared/envelope.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../shared/ingest.ts';
+import { staticSecrets } from '../shared/secrets.ts';
+import { SEED_EVENT_TYPES, SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
+import { eventIdOf, signBody } from '../shared/signature.ts';
+import { drainQueue, type LocalSqs, startLocalSqs } from './support/local-aws.ts';
+import { recordingLogger } from './support/recording-logger.ts';
+import { signedEvent, TEST_SECRET } from './support/webhook-requests.ts';
+
+const PREVIOUS_SECRET = 'previous-webhook-secret';
+
+let local: LocalSqs;
+let queueUrl: string;
+let logger: ReturnType<typeof recordingLogger>;
+let handle: IngestHandler;
+
+beforeAll(async () => {
+  local = await startLocalSqs();
+});
+afterAll(async () => {
+  await local.close();
+});
+beforeEach(async () => {
+  ({ queueUrl } = await local.createQueues());
+  logger = recordingLogger();
+  handle = createIngestHandler({
+    sqs: local.sqs,
+    queueUrl,
+    secrets: staticSecrets([TEST_SECRET, PREVIOUS_SECRET]),
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    logger,
+  });
+});
+
+async function queued() {
+  const messages = await drainQueue(local.sqs, queueUrl);
+  return messages.map((message) => decodeEnvelope(message.Body ?? ''));
+}
+
+async function expectRefused(event: APIGatewayProxyEventV2, statusCode: number) {
+  const response = await handle(event);
+  expect(response.statusCode).toBe(statusCode);
+  expect(await queued()).toHaveLength(0);
+  const refusal = logger.lines.find((line) => line.message === 'webhook refused');
+  expect(refusal?.attributes).toMatchObject({ status: statusCode });
+  expect(refusal?.attributes.reason).toEqual(expect.any(String));
+  return response;
+}
+
+describe('ingest: accepted events', () => {
+  it.each(SEED_EVENT_TYPES)(
+    'accepts the documented %s example and queues its exact bytes with metadata',
+    async (eventType) => {
+      const body = Buffer.from(JSON.stringify(SEED_EVENTS[eventType]));
+      const response = await handle(signedEvent(body));
+
+      const eventId = eventIdOf(body);
+      expect(response.statusCode).toBe(202);
+      expect(JSON.parse(response.body ?? '')).toEqual({ eventId });
+      const [message, ...rest] = await queued();
+      expect(rest).toHaveLength(0);
+      expect(message?.rawBody.equals(body)).toBe(true);
+      expect(message?.envelope).toMatchObject({
+        eventId,
+        method: 'POST',
+        sourceIp: '203.0.113.7',
+        userAgent: 'Datasaur',
+        requestId: expect.stringMatching(/.+/),
+        receivedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+      });
+    },
+  );
+
+  it('answers an export delivery (PUT) with 200 {} after queueing it', async () => {
+    const body = Buffer.from(JSON.stringify(SEED_EXPORT_DELIVERY));
+    const response = await handle(signedEvent(body, { method: 'PUT' }));
+    expect(response.statusCode).toBe(200);
+    expect(response.body).toBe('{}');
+    const [message] = await queued();
+    expect(message?.envelope.method).toBe('PUT');
+    expect(message?.rawBody.equals(body)).toBe(true);
+  });
+
+  it('verifies the bytes as sent, not a re-serialization of them', async () => {
+    const asSent = Buffer.from(
+      `${JSON.stringify({ ...SEED_EVENTS.PROJECT_CREATED, note: 'Ophelia’s “mad” scene — ✓' }, null, 2)}\n`,
+    );
+    const reserialized = Buffer.from(JSON.stringify(JSON.parse(asSent.toString('utf8'))));
+    expect(reserialized.equals(asSent)).toBe(false);
+
+    expect((await handle(signedEvent(asSent))).statusCode).toBe(202);
+    const [message] = await queued();
+    expect(message?.rawBody.equals(asSent)).toBe(true);
+
+    const signatureOfSent = signBody(TEST_SECRET, asSent);
+    await expectRefused(signedEvent(reserialized, { signature: signatureOfSent }), 401);
+  });
+
+  it.each([
+    ['an unknown eventType', JSON.stringify({ eventType: 'PROJECT_ARCHIVED', data: {} })],
+    ['a JSON array', '[1,2,3]'],
+    ['a body that is not JSON', 'eventType=PROJECT_CREATED&not json'],
+    ['an empty object', '{}'],
+  ])('queues %s when it is validly signed', async (_, body) => {
+    expect((await handle(signedEvent(body))).statusCode).toBe(202);
+    const [message] = await queued();
+    expect(message?.rawBody.toString('utf8')).toBe(body);
+  });
+
+  it('keeps bytes that are not valid UTF-8 exactly, through a base64-encoded event', async () => {
+    const body = Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0xf0, 0x9f, 0x98, 0x7d]);
+    const event = signedEvent(body);
+    event.body = body.toString('base64');
+    event.isBase64Encoded = true;
+    expect((await handle(event)).statusCode).toBe(202);
+    const [message] = await queued();
+    expect(message?.envelope.bodyEncoding).toBe('base64');
+    expect(message?.rawBody.equals(body)).toBe(true);
+  });
+
+  it('accepts a body signed with the previous secret during a rotation', async () => {
+    const body = JSON.stringify(SEED_EVENTS.PROJECT_REVIEWED);
+    expect((await handle(signedEvent(body, { secret: PREVIOUS_SECRET }))).statusCode).toBe(202);
+    expect(await queued()).toHaveLength(1);
+  });
+
+  it('accepts a body exactly at the size limit', async () => {
+    const filler = 'x'.repeat(DEFAULT_MAX_BODY_BYTES - '{"eventType":"BIG","pad":""}'.length);
+    const body = JSON.stringify({ eventType: 'BIG', pad: filler });
+    expect(Buffer.byteLength(body)).toBe(DEFAULT_MAX_BODY_BYTES);
+    expect((await handle(signedEvent(body))).statusCode).toBe(202);
+    const [message] = await queued();
+    expect(message?.rawBody.length).toBe(DEFAULT_MAX_BODY_BYTES);
+  });
+
+  it('gives a redelivered body the same eventId', async () => {
+    const body = JSON.stringify(SEED_EVENTS.PROJECT_CREATED);
+    const first = await handle(signedEvent(body));
+    const second = await handle(signedEvent(body));
+    expect(first.body).toBe(second.body);
+  });
+});
+
+describe('ingest: a real API Gateway HTTP API event', () => {
+  it('handles the payload v2 event as AWS documents it, with a base64 body', async () => {
+    const body = Buffer.from(JSON.stringify(SEED_EVENTS.PROJECT_COMPLETED));
+    // Shape from the AWS docs ("Working with AWS Lambda proxy integrations for HTTP APIs").
+    const event: APIGatewayProxyEventV2 = {
+      version: '2.0',
+      routeKey: 'POST /webhooks/datasaur',
+      rawPath: '/webhooks/datasaur',
+      rawQueryString: '',
+      cookies: [],
+      headers: {
+        accept: 'application/json, text/plain, */*',
+        'accept-encoding': 'gzip, compress, deflate, br',
+        'content-length': String(body.length),
+        'content-type': 'application/json',
+        host: 'abc123.execute-api.us-east-1.amazonaws.com',
+        'user-agent': 'Datasaur',
+        'x-amzn-trace-id': 'Root=1-5e6722a7-cc56xmpl46db7ae02d4da47e',
+        'x-datasaur-signature': signBody(TEST_SECRET, body),
+        'x-forwarded-for': '198.51.100.23',
+        'x-forwarded-port': '443',
+        'x-forwarded-proto': 'https',
+      },
+      requestContext: {
+        accountId: '123456789012',
+        apiId: 'abc123',
+        domainName: 'abc123.execute-api.us-east-1.amazonaws.com',
+        domainPrefix: 'abc123',
+        http: {
+          method: 'POST',
+          path: '/webhooks/datasaur',
+          protocol: 'HTTP/1.1',
+          sourceIp: '198.51.100.23',
+          userAgent: 'Datasaur',
+        },
+        requestId: 'JKJaXmPLvHcESHA=',
+        routeKey: 'POST /webhooks/datasaur',
+        stage: '$default',
+        time: '10/Mar/2020:05:16:23 +0000',
+        timeEpoch: 1583817383220,
+      },
+      body: body.toString('base64'),
+      isBase64Encoded: true,
+    };
+    const response = await handle(event);
+    expect(response.statusCode).toBe(202);
+    const [message] = await queued();
+    expect(message?.rawBody.equals(body)).toBe(true);
+    expect(message?.envelope).toMatchObject({
+      requestId: 'JKJaXmPLvHcESHA=',
+      sourceIp: '198.51.100.23',
+      receivedAt: '2020-03-10T05:16:23.220Z',
+    });
+  });
+});
+
+describe('ingest: refusals', () => {
+  const body = JSON.stringify(SEED_EVENTS.PROJECT_CREATED);
+  const signature = signBody(TEST_SECRET, body);
+
+  it.each([
+    ['a tampered body', signedEvent(body.replace('hamlet', 'macbeth'), { signature })],
+    ['a signature made with another secret', signedEvent(body, { secret: 'not-our-secret' })],
+    ['a missing signature header', signedEvent(body, { signature: undefined })],
+    ['an empty signature header', signedEvent(body, { signature: '' })],
+    ['a non-hex signature', signedEvent(body, { signature: 'z'.repeat(64) })],
+    ['a truncated signature', signedEvent(body, { signature: signature.slice(0, 40) })],
+    ['a 65-character signature', signedEvent(body, { signature: `${signature}a` })],
+    [
+      'the signature of another body',
+      signedEvent(body, { signature: signBody(TEST_SECRET, '{}') }),
+    ],
+    ['a retired secret', signedEvent(body, { secret: 'retired-webhook-secret' })],
+  ])('answers 401 to %s and queues nothing', async (_, event) => {
+    const response = await expectRefused(event, 401);
+    expect(JSON.parse(response.body ?? '')).toEqual({ message: 'Unauthorized' });
+  });
+
+  it('answers 413 to a body over the limit, before checking its signature', async () => {
+    const oversized = 'x'.repeat(DEFAULT_MAX_BODY_BYTES + 1);
+    await expectRefused(signedEvent(oversized), 413);
+  });
+
+  it('answers 404 to another path and 405 to another method', async () => {
+    await expectRefused(signedEvent(body, { path: '/webhooks/other' }), 404);
+    logger.lines.length = 0;
+    await expectRefused(signedEvent(body, { method: 'GET' }), 405);
+  });
+});
+
+describe('ingest: the queue is unavailable', () => {
+  let silentServer: Server;
+  let silentPort: number;
+
+  beforeAll(async () => {
+    // A TCP server that accepts connections and never answers: a real timeout, no mock.
+    silentServer = createServer(() => {});
+    await new Promise<void>((resolve) => silentServer.listen(0, '127.0.0.1', resolve));
+    silentPort = (silentServer.address() as AddressInfo).port;
+  });
+  afterAll(() => {
+    silentServer.close();
+  });
+
+  function handlerWithQueueAt(endpoint: string) {
+    return createIngestHandler({
+      sqs: new SQSClient({
+        ...LOCAL_CLIENT_CONFIG,
+        endpoint,
+        maxAttempts: 1,
+        requestHandler: {
+          connectionTimeout: 200,
+          requestTimeout: 300,
+          throwOnRequestTimeout: true,
+        },
+      }),
+      queueUrl,
+      secrets: staticSecrets([TEST_SECRET]),
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      logger,
+    });
+  }
+
+  it('answers 503 when the queue refuses the connection', async () => {
+    const closedPort = silentPort + 1 === 65536 ? silentPort - 1 : silentPort + 1;
+    const handler = handlerWithQueueAt(`http://127.0.0.1:${closedPort}`);
+    const response = await handler(signedEvent(JSON.stringify(SEED_EVENTS.PROJECT_CREATED)));
+    expect(response.statusCode).toBe(503);
+    expect(response.body).not.toContain('eventId');
+    expect(logger.lines.some((line) => line.message === 'webhook accepted')).toBe(false);
+  });
+
+  it('answers 503 when the queue times out', async () => {
+    const handler = handlerWithQueueAt(`http://127.0.0.1:${silentPort}`);
+    const response = await handler(signedEvent(JSON.stringify(SEED_EVENTS.PROJECT_CREATED)));
+    expect(response.statusCode).toBe(503);
+    expect(
+      logger.lines.find((line) => line.message === 'webhook refused')?.attributes,
+    ).toMatchObject({ status: 503, reason: expect.stringContaining('enqueue failed') });
+  });
+
+  it('answers 503 when the secret cannot be read', async () => {
+    const handler = createIngestHandler({
+      sqs: local.sqs,
+      queueUrl,
+      secrets: async () => {
+        throw new Error('Secrets Manager unreachable');
+      },
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      logger,
+    });
+    const response = await handler(signedEvent(JSON.stringify(SEED_EVENTS.PROJECT_CREATED)));
+    expect(response.statusCode).toBe(503);
+    expect(await queued()).toHaveLength(0);
+  });
+});
+
+describe('ingest: logs', () => {
+  it('logs eventId and status but never the secret or the body', async () => {
+    const body = JSON.stringify(SEED_EVENTS.BEFORE_UPDATE_LABELS);
+    await handle(signedEvent(body));
+    await handle(signedEvent(body, { secret: 'wrong' }));
+    const text = logger.text();
+    expect(text).toContain(eventIdOf(body));
+    expect(text).not.toContain(TEST_SECRET);
+    expect(text).not.toContain(PREVIOUS_SECRET);
+    expect(text).not.toContain('user+1@datasaur.ai');
+  });
+});
