@@ -1,0 +1,163 @@
+/**
+ * Decides what a queued message becomes in the table: a project event, a label event, an
+ * export delivery, an unknown event, or a rejected body with the reason. Pure: no AWS.
+ */
+import type { z } from 'zod';
+import { decodeEnvelope, type Envelope, MalformedEnvelopeError } from './envelope.ts';
+import {
+  type BeforeUpdateLabelsEvent,
+  type ExportDelivery,
+  exportDeliverySchema,
+  instant,
+  KNOWN_EVENT_TYPES,
+  type KnownEventType,
+  type ProjectEvent,
+  webhookEventSchema,
+} from './events.ts';
+import { eventIdOf } from './signature.ts';
+
+export type Interpretation =
+  | { readonly kind: 'projectEvent'; readonly event: ProjectEvent }
+  | { readonly kind: 'labelEvent'; readonly event: BeforeUpdateLabelsEvent }
+  | { readonly kind: 'export'; readonly delivery: ExportDelivery }
+  | {
+      readonly kind: 'unknown';
+      readonly eventType: string;
+      /** The parsed body, kept whole: nothing Datasaur signs is lost. */
+      readonly payload: Record<string, unknown>;
+      /** `data.timestamp` when it is a valid instant, else the receive time. */
+      readonly eventTime: string;
+    }
+  | { readonly kind: 'rejected'; readonly reason: string };
+
+export interface InterpretedMessage {
+  readonly eventId: string;
+  /** Normalized to `toISOString()` form so it sorts as text. */
+  readonly receivedAt: string;
+  /** The body exactly as received: what a rejected item keeps. */
+  readonly rawBody: Buffer;
+  readonly interpretation: Interpretation;
+}
+
+/**
+ * Interprets one queue message. A message that is not an envelope (written by something
+ * other than the ingest) is rejected under the hash of the message and the time SQS got it,
+ * so a redelivery lands on the same item.
+ */
+export function interpretMessage(messageBody: string, sentAt: Date): InterpretedMessage {
+  try {
+    const { envelope, rawBody } = decodeEnvelope(messageBody);
+    return interpretEnvelope(envelope, rawBody);
+  } catch (error) {
+    if (!(error instanceof MalformedEnvelopeError)) throw error;
+    const rawBody = Buffer.from(messageBody, 'utf8');
+    return {
+      eventId: eventIdOf(rawBody),
+      receivedAt: sentAt.toISOString(),
+      rawBody,
+      interpretation: { kind: 'rejected', reason: error.message },
+    };
+  }
+}
+
+export function interpretEnvelope(envelope: Envelope, rawBody: Buffer): InterpretedMessage {
+  const receivedAt = new Date(envelope.receivedAt).toISOString();
+  return {
+    eventId: envelope.eventId,
+    receivedAt,
+    rawBody,
+    interpretation: interpretBody(envelope.method, rawBody, receivedAt),
+  };
+}
+
+export function interpretBody(
+  method: Envelope['method'],
+  rawBody: Buffer,
+  receivedAt: string,
+): Interpretation {
+  const rejected = (reason: string): Interpretation => ({ kind: 'rejected', reason });
+
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(rawBody);
+  } catch {
+    return rejected('body is not UTF-8 text');
+  }
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    return rejected('body is not JSON');
+  }
+  if (!isPlainObject(body)) return rejected('body is not a JSON object');
+  const unstorable = findUnstorableValue(body);
+  if (unstorable !== undefined) return rejected(unstorable);
+
+  if (method === 'PUT') {
+    const delivery = exportDeliverySchema.safeParse(body);
+    return delivery.success
+      ? { kind: 'export', delivery: delivery.data }
+      : rejected(`PUT body is not an export delivery: ${describeIssues(delivery.error)}`);
+  }
+
+  const { eventType } = body;
+  if (typeof eventType !== 'string') return rejected('body has no string eventType');
+  if (!isKnownEventType(eventType)) {
+    const data = isPlainObject(body.data) ? body.data : {};
+    const timestamp = instant.safeParse(data.timestamp);
+    return {
+      kind: 'unknown',
+      eventType,
+      payload: body,
+      eventTime: timestamp.success ? timestamp.data : receivedAt,
+    };
+  }
+  const parsed = webhookEventSchema.safeParse(body);
+  if (!parsed.success) {
+    return rejected(`${eventType} does not match its schema: ${describeIssues(parsed.error)}`);
+  }
+  const event = parsed.data;
+  return event.eventType === 'BEFORE_UPDATE_LABELS'
+    ? { kind: 'labelEvent', event }
+    : { kind: 'projectEvent', event };
+}
+
+/** One line naming each failing path, e.g. `data.project.id: expected string, received undefined`. */
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function isKnownEventType(eventType: string): eventType is KnownEventType {
+  return (KNOWN_EVENT_TYPES as readonly string[]).includes(eventType);
+}
+
+function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** DynamoDB's limit on nested lists and maps; deeper documents fail with a ValidationException. */
+export const MAX_NESTING_DEPTH = 32;
+
+/**
+ * Why a parsed body cannot be stored as a DynamoDB document, or undefined when it can.
+ * Iterative on purpose: a 256 KB body can nest far deeper than the call stack allows, and
+ * the document client's recursive marshalling would overflow on it.
+ */
+function findUnstorableValue(body: Record<string, unknown>): string | undefined {
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: body, depth: 1 }];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const { value, depth } = next;
+    if (typeof value === 'number' && Math.abs(value) > Number.MAX_SAFE_INTEGER) {
+      // JSON.parse already rounded it, and the document client refuses to store it.
+      return `${value} is a number beyond ±2^53 that cannot be stored exactly`;
+    }
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > MAX_NESTING_DEPTH) {
+      return `body nests deeper than DynamoDB's ${MAX_NESTING_DEPTH} levels`;
+    }
+    for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1 });
+  }
+  return undefined;
+}

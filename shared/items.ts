@@ -1,0 +1,203 @@
+/**
+ * The items the table holds, and how an interpreted message becomes one. Pure: the event
+ * store writes these, the project state is derived from them, the queries return them.
+ */
+import type {
+  BeforeUpdateLabelsEvent,
+  ExportDelivery,
+  ProjectEvent,
+  ProjectStatus,
+} from './events.ts';
+import type { InterpretedMessage } from './interpret.ts';
+import {
+  feedKeys,
+  labelEventKey,
+  projectEventKey,
+  rejectedKey,
+  type TableKey,
+  unknownEventKey,
+} from './keys.ts';
+import { TABLE } from './table.ts';
+
+export const EXPORT_EVENT_TYPE = 'EXPORT_DELIVERY';
+
+/**
+ * Attributes every event item carries; GSI2 (the feed) projects the small ones. The event id
+ * and receive time live only in the feed sort key (`<receivedAt>#<eventId>`): label events
+ * are the volume, and two more attributes would push a seed-sized one past 1 KB.
+ */
+type EventItemBase = TableKey & {
+  readonly gsi2pk: string;
+  readonly gsi2sk: string;
+};
+
+export type ProjectEventItem = EventItemBase & {
+  readonly itemType: 'projectEvent';
+  readonly eventType: ProjectEvent['eventType'];
+  readonly projectId: string;
+  readonly teamId: string;
+  readonly data: ProjectEvent['data'];
+};
+
+export type ExportItem = EventItemBase & {
+  readonly itemType: 'export';
+  readonly eventType: typeof EXPORT_EVENT_TYPE;
+  readonly projectId: string;
+  readonly documentId?: string;
+  readonly data: ExportDelivery;
+};
+
+export type LabelEventItem = EventItemBase & {
+  readonly itemType: 'labelEvent';
+  readonly eventType: BeforeUpdateLabelsEvent['eventType'];
+  readonly documentId: string;
+  readonly teamId?: string;
+  readonly data: BeforeUpdateLabelsEvent['data'];
+};
+
+export type UnknownEventItem = EventItemBase & {
+  readonly itemType: 'unknownEvent';
+  readonly eventType: string;
+  readonly payload: Record<string, unknown>;
+  readonly expiresAt?: number;
+};
+
+export type RejectedItem = EventItemBase & {
+  readonly itemType: 'rejected';
+  readonly reason: string;
+  /** The raw body: text when it is valid UTF-8, else the bytes. */
+  readonly body: string | Uint8Array;
+  readonly expiresAt?: number;
+};
+
+export type EventItem =
+  | ProjectEventItem
+  | ExportItem
+  | LabelEventItem
+  | UnknownEventItem
+  | RejectedItem;
+
+/** The project, derived from its events and export deliveries (see project-state.ts). */
+export type ProjectItem = TableKey & {
+  readonly itemType: 'project';
+  readonly projectId: string;
+  readonly name?: string;
+  readonly tags?: readonly string[];
+  readonly teamId?: string;
+  readonly teamName?: string;
+  readonly status?: ProjectStatus;
+  readonly statusAt?: string;
+  readonly createdAt?: string;
+  readonly completedAt?: string;
+  readonly completedBy?: Person;
+  readonly reviewedAt?: string;
+  readonly reviewedBy?: Person;
+  readonly lastEventAt: string;
+  readonly lastExport?: {
+    readonly fileUrl: string;
+    readonly at: string;
+    readonly documentId?: string;
+    readonly userId?: string;
+  };
+  /** How many events and exports this item was derived from; guards against regressions. */
+  readonly eventCount: number;
+  readonly gsi1pk?: string;
+  readonly gsi1sk?: string;
+};
+
+export type Person = {
+  readonly id: string;
+  readonly email?: string;
+  readonly username?: string;
+  readonly name?: string;
+};
+
+export type EventItemOptions = {
+  /** Days after receipt when rejected and unknown items expire; undefined keeps them. */
+  readonly rawTtlDays?: number;
+};
+
+/** The one item a message is stored as. */
+export function eventItem(message: InterpretedMessage, options: EventItemOptions = {}): EventItem {
+  const { eventId, receivedAt, interpretation } = message;
+  const base = feedKeys(receivedAt, eventId);
+
+  switch (interpretation.kind) {
+    case 'projectEvent': {
+      const { eventType, data } = interpretation.event;
+      return {
+        ...projectEventKey(data.project.id, data.timestamp, eventId),
+        ...base,
+        itemType: 'projectEvent',
+        eventType,
+        projectId: data.project.id,
+        teamId: data.team.id,
+        data,
+      };
+    }
+    case 'export': {
+      const { delivery } = interpretation;
+      return {
+        ...projectEventKey(delivery.projectId, receivedAt, eventId),
+        ...base,
+        itemType: 'export',
+        eventType: EXPORT_EVENT_TYPE,
+        projectId: delivery.projectId,
+        ...(delivery.documentId === undefined ? {} : { documentId: delivery.documentId }),
+        data: delivery,
+      };
+    }
+    case 'labelEvent': {
+      const { eventType, data } = interpretation.event;
+      return {
+        ...labelEventKey(data.document.id, data.timestamp, eventId),
+        ...base,
+        itemType: 'labelEvent',
+        eventType,
+        documentId: data.document.id,
+        ...(data.team === undefined ? {} : { teamId: data.team.id }),
+        data,
+      };
+    }
+    case 'unknown':
+      return {
+        ...unknownEventKey(interpretation.eventTime, eventId),
+        ...base,
+        itemType: 'unknownEvent',
+        eventType: interpretation.eventType,
+        payload: interpretation.payload,
+        ...expiry(receivedAt, options),
+      };
+    case 'rejected':
+      return rejectedItem(message, interpretation.reason, options);
+  }
+}
+
+/** A body kept raw with the reason it could not be interpreted or stored. */
+export function rejectedItem(
+  message: InterpretedMessage,
+  reason: string,
+  options: EventItemOptions = {},
+): RejectedItem {
+  const { eventId, receivedAt, rawBody } = message;
+  const text = rawBody.toString('utf8');
+  const isText = Buffer.from(text, 'utf8').equals(rawBody);
+  return {
+    ...rejectedKey(receivedAt, eventId),
+    ...feedKeys(receivedAt, eventId),
+    itemType: 'rejected',
+    reason,
+    body: isText ? text : new Uint8Array(rawBody),
+    ...expiry(receivedAt, options),
+  };
+}
+
+/**
+ * The TTL attribute for raw items: epoch seconds `rawTtlDays` after receipt. Derived from
+ * the event, not the clock, so a redelivery writes the same item.
+ */
+function expiry(receivedAt: string, options: EventItemOptions): { expiresAt?: number } {
+  if (options.rawTtlDays === undefined) return {};
+  const seconds = Math.floor(Date.parse(receivedAt) / 1000) + options.rawTtlDays * 24 * 3600;
+  return { [TABLE.ttlAttribute]: seconds };
+}

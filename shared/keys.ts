@@ -1,0 +1,88 @@
+/**
+ * Every key the table uses, built in one place: the worker writes with these builders and
+ * the queries read with them, so a key format changes in exactly one file.
+ */
+
+/** Sort-key prefix shared by project events, export deliveries, label and unknown events. */
+export const EVENT_SORT_PREFIX = 'EVENT#';
+export const PROJECT_SORT_KEY = 'PROJECT';
+
+export interface TableKey {
+  readonly pk: string;
+  readonly sk: string;
+}
+
+/** The UTC calendar day (`yyyy-mm-dd`) of an ISO instant: the partition of day-bucketed items. */
+export function dayOf(isoInstant: string): string {
+  return isoInstant.slice(0, 10);
+}
+
+export function projectPartition(projectId: string): string {
+  return `PROJECT#${projectId}`;
+}
+
+export function documentPartition(documentId: string): string {
+  return `DOCUMENT#${documentId}`;
+}
+
+export function unknownPartition(day: string): string {
+  return `UNKNOWN#${day}`;
+}
+
+export function rejectedPartition(day: string): string {
+  return `REJECTED#${day}`;
+}
+
+export function feedPartition(day: string): string {
+  return `FEED#${day}`;
+}
+
+export function teamPartition(teamId: string): string {
+  return `TEAM#${teamId}`;
+}
+
+export function projectKey(projectId: string): TableKey {
+  return { pk: projectPartition(projectId), sk: PROJECT_SORT_KEY };
+}
+
+/** Project events and export deliveries share this sort-key space so they interleave by time. */
+export function projectEventKey(projectId: string, time: string, eventId: string): TableKey {
+  return { pk: projectPartition(projectId), sk: eventSortKey(time, eventId) };
+}
+
+export function labelEventKey(documentId: string, timestamp: string, eventId: string): TableKey {
+  return { pk: documentPartition(documentId), sk: eventSortKey(timestamp, eventId) };
+}
+
+export function unknownEventKey(eventTime: string, eventId: string): TableKey {
+  return { pk: unknownPartition(dayOf(eventTime)), sk: eventSortKey(eventTime, eventId) };
+}
+
+export function rejectedKey(receivedAt: string, eventId: string): TableKey {
+  return { pk: rejectedPartition(dayOf(receivedAt)), sk: `${receivedAt}#${eventId}` };
+}
+
+export function eventSortKey(time: string, eventId: string): string {
+  return `${EVENT_SORT_PREFIX}${time}#${eventId}`;
+}
+
+/** GSI2 (the feed): every event item by receive time, one partition per day. */
+export function feedKeys(receivedAt: string, eventId: string): { gsi2pk: string; gsi2sk: string } {
+  return { gsi2pk: feedPartition(dayOf(receivedAt)), gsi2sk: `${receivedAt}#${eventId}` };
+}
+
+/** GSI1 (a team's projects): only project items with a team and a status carry these keys. */
+export function teamProjectKeys(
+  teamId: string,
+  status: string,
+  statusAt: string,
+  projectId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: teamPartition(teamId), gsi1sk: `${status}#${statusAt}#${projectId}` };
+}
+
+/** Splits a `<time>#<eventId>` pair (a feed or rejected sort key, or an event key without its prefix). */
+export function parseTimeAndEventId(value: string): { time: string; eventId: string } {
+  const separator = value.lastIndexOf('#');
+  return { time: value.slice(0, separator), eventId: value.slice(separator + 1) };
+}
