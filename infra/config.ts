@@ -1,0 +1,202 @@
+/**
+ * The deployment's settings, read once from CDK context (`-c name=value` or cdk.json) and
+ * validated before any construct is built, so a bad value fails with a message saying how
+ * to fix it instead of a CloudFormation error half-way through a deploy.
+ */
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { ConfigurationError } from '../shared/environment.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../shared/ingest.ts';
+
+export interface WebhookStackConfig {
+  readonly stackName: string;
+  /** Steady-state requests per second the API stage admits. */
+  readonly throttleRateLimit: number;
+  /** Requests the API stage admits in a burst above the steady rate. */
+  readonly throttleBurstLimit: number;
+  readonly ingestMemoryMb: number;
+  readonly ingestTimeoutSeconds: number;
+  readonly workerMemoryMb: number;
+  readonly workerTimeoutSeconds: number;
+  readonly workerBatchSize: number;
+  readonly workerBatchingWindowSeconds: number;
+  /** Upper bound on concurrent worker invocations fed by the queue. */
+  readonly workerMaxConcurrency: number;
+  /** Receives after which a message moves to the dead-letter queue. */
+  readonly maxReceiveCount: number;
+  /** Largest webhook body the ingest accepts (413 above it). */
+  readonly maxBodyBytes: number;
+  /** How long the ingest function keeps the webhook secret before reading it again. */
+  readonly webhookSecretCacheSeconds: number;
+  /** Age of the oldest queued message that raises the backlog alarm. */
+  readonly oldestMessageAgeAlarmSeconds: number;
+  /** Where alarm notifications are e-mailed; none when undefined. */
+  readonly alarmEmail: string | undefined;
+  readonly logRetentionDays: RetentionDays;
+  /** Powertools log level of both functions. */
+  readonly logLevel: LogLevel;
+  /** Days after which raw items expire through the table's TTL; kept forever when undefined. */
+  readonly rawTtlDays: number | undefined;
+}
+
+const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
+type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** The queue's message size, the largest SQS allows. */
+export const QUEUE_MAX_MESSAGE_BYTES = 1_048_576;
+
+/**
+ * The envelope may base64-encode a body (4/3 growth) and adds metadata (8 KiB is more than
+ * API Gateway's header limit lets it carry): 762 KiB is the largest body that always fits.
+ */
+const LARGEST_BODY_BYTES = Math.floor(((QUEUE_MAX_MESSAGE_BYTES - 8 * 1024) * 3) / 4);
+
+export const DEFAULT_CONFIG: WebhookStackConfig = {
+  stackName: 'DatasaurWebhooks',
+  throttleRateLimit: 50,
+  throttleBurstLimit: 100,
+  ingestMemoryMb: 512,
+  ingestTimeoutSeconds: 10,
+  workerMemoryMb: 512,
+  workerTimeoutSeconds: 30,
+  workerBatchSize: 10,
+  workerBatchingWindowSeconds: 1,
+  workerMaxConcurrency: 10,
+  maxReceiveCount: 5,
+  maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+  webhookSecretCacheSeconds: 300,
+  oldestMessageAgeAlarmSeconds: 900,
+  alarmEmail: undefined,
+  logRetentionDays: RetentionDays.ONE_MONTH,
+  logLevel: 'INFO',
+  rawTtlDays: undefined,
+};
+
+type IntegerOption = {
+  [Name in keyof WebhookStackConfig]: WebhookStackConfig[Name] extends number ? Name : never;
+}[keyof WebhookStackConfig];
+
+/** Bounds are the AWS limits of each setting, or the product's own where it is tighter. */
+const INTEGER_BOUNDS: Record<Exclude<IntegerOption, 'logRetentionDays'>, [number, number]> = {
+  throttleRateLimit: [1, 10_000],
+  throttleBurstLimit: [1, 5_000],
+  ingestMemoryMb: [128, 10_240],
+  // HTTP API integrations time out after 30 s, so a slower ingest would never be answered.
+  ingestTimeoutSeconds: [1, 29],
+  workerMemoryMb: [128, 10_240],
+  workerTimeoutSeconds: [1, 900],
+  workerBatchSize: [1, 10_000],
+  workerBatchingWindowSeconds: [0, 300],
+  workerMaxConcurrency: [2, 1_000],
+  maxReceiveCount: [1, 1_000],
+  maxBodyBytes: [1, LARGEST_BODY_BYTES],
+  webhookSecretCacheSeconds: [0, 3_600],
+  oldestMessageAgeAlarmSeconds: [60, 1_209_600],
+};
+
+/** Anything that answers `tryGetContext`: an App, a Stack or a construct node. */
+export interface ContextSource {
+  tryGetContext(name: string): unknown;
+}
+
+/** Reads and validates every setting; throws one `ConfigurationError` listing all problems. */
+export function readConfig(context: ContextSource): WebhookStackConfig {
+  const problems: string[] = [];
+  const read = (name: string): string | undefined => {
+    const value = context.tryGetContext(name);
+    if (value === undefined || value === null || String(value).trim() === '') return undefined;
+    return String(value).trim();
+  };
+  const integer = (name: keyof typeof INTEGER_BOUNDS): number => {
+    const raw = read(name);
+    if (raw === undefined) return DEFAULT_CONFIG[name];
+    const [min, max] = INTEGER_BOUNDS[name];
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return DEFAULT_CONFIG[name];
+    }
+    return value;
+  };
+
+  const config: WebhookStackConfig = {
+    stackName: read('stackName') ?? DEFAULT_CONFIG.stackName,
+    throttleRateLimit: integer('throttleRateLimit'),
+    throttleBurstLimit: integer('throttleBurstLimit'),
+    ingestMemoryMb: integer('ingestMemoryMb'),
+    ingestTimeoutSeconds: integer('ingestTimeoutSeconds'),
+    workerMemoryMb: integer('workerMemoryMb'),
+    workerTimeoutSeconds: integer('workerTimeoutSeconds'),
+    workerBatchSize: integer('workerBatchSize'),
+    workerBatchingWindowSeconds: integer('workerBatchingWindowSeconds'),
+    workerMaxConcurrency: integer('workerMaxConcurrency'),
+    maxReceiveCount: integer('maxReceiveCount'),
+    maxBodyBytes: integer('maxBodyBytes'),
+    webhookSecretCacheSeconds: integer('webhookSecretCacheSeconds'),
+    oldestMessageAgeAlarmSeconds: integer('oldestMessageAgeAlarmSeconds'),
+    alarmEmail: read('alarmEmail'),
+    logRetentionDays: DEFAULT_CONFIG.logRetentionDays,
+    logLevel: DEFAULT_CONFIG.logLevel,
+    rawTtlDays: undefined,
+  };
+
+  const retention = read('logRetentionDays');
+  const retentionChoices = Object.values(RetentionDays).filter(
+    (days): days is RetentionDays => typeof days === 'number' && days !== RetentionDays.INFINITE,
+  );
+  const retentionDays = Number(retention);
+  if (retention !== undefined && !retentionChoices.includes(retentionDays)) {
+    problems.push(
+      `logRetentionDays must be one of CloudWatch's retention periods (${retentionChoices.join(', ')}), got "${retention}"`,
+    );
+  }
+
+  const logLevel = read('logLevel')?.toUpperCase();
+  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) {
+    problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
+  }
+
+  const rawTtl = read('rawTtlDays');
+  const rawTtlDays = Number(rawTtl);
+  if (
+    rawTtl !== undefined &&
+    (!Number.isInteger(rawTtlDays) || rawTtlDays < 1 || rawTtlDays > 36_500)
+  ) {
+    problems.push(`rawTtlDays must be a whole number of days from 1 to 36500, got "${rawTtl}"`);
+  }
+
+  // A loose check: enough to catch a swapped option, SNS confirms the address itself.
+  if (config.alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.alarmEmail)) {
+    problems.push(`alarmEmail must be an e-mail address, got "${config.alarmEmail}"`);
+  }
+  if (!/^[A-Za-z][A-Za-z0-9-]{0,127}$/.test(config.stackName)) {
+    problems.push(
+      `stackName must start with a letter and hold only letters, digits and hyphens, got "${config.stackName}"`,
+    );
+  }
+  if (config.workerBatchingWindowSeconds === 0 && config.workerBatchSize > 10) {
+    problems.push(
+      `workerBatchSize above 10 needs a batching window: set workerBatchingWindowSeconds to 1 or more, or workerBatchSize to 10 or less (got ${config.workerBatchSize})`,
+    );
+  }
+
+  if (problems.length > 0) {
+    throw new ConfigurationError(
+      [
+        'Invalid CDK context:',
+        ...problems.map((problem) => `  - ${problem}`),
+        'Set a value with `npx cdk deploy -c name=value`, or under "context" in cdk.json.',
+      ].join('\n'),
+    );
+  }
+  return {
+    ...config,
+    logRetentionDays: retention === undefined ? config.logRetentionDays : retentionDays,
+    logLevel: (logLevel as LogLevel | undefined) ?? config.logLevel,
+    rawTtlDays: rawTtl === undefined ? undefined : rawTtlDays,
+  };
+}
+
+/** The visibility timeout AWS recommends for a Lambda-fed queue: 6× timeout plus the window. */
+export function queueVisibilityTimeoutSeconds(config: WebhookStackConfig): number {
+  return 6 * config.workerTimeoutSeconds + config.workerBatchingWindowSeconds;
+}

@@ -1,0 +1,186 @@
+/**
+ * What an operator is told about: a dead-lettered message, a growing backlog, webhooks the
+ * API failed to accept, a failing worker. Each alarm notifies an SNS topic (optionally
+ * e-mailed); a dashboard shows the pipeline end to end.
+ */
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  Alarm,
+  AlarmStatusWidget,
+  ComparisonOperator,
+  Dashboard,
+  GraphWidget,
+  type IMetric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Key } from 'aws-cdk-lib/aws-kms';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { Topic } from 'aws-cdk-lib/aws-sns';
+import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+
+const PERIOD = Duration.minutes(5);
+
+export interface AlarmsProps {
+  readonly api: HttpApi;
+  readonly ingest: IFunction;
+  readonly queue: IQueue;
+  readonly deadLetterQueue: IQueue;
+  readonly worker: IFunction;
+  /** Age of the oldest queued message that means the worker is falling behind. @default 900 */
+  readonly oldestMessageAgeAlarmSeconds?: number;
+  /** Subscribed to the topic by e-mail (SNS asks the address to confirm). @default none */
+  readonly alarmEmail?: string;
+}
+
+export class Alarms extends Construct {
+  public readonly topic: Topic;
+  public readonly deadLetterQueueNotEmpty: Alarm;
+  public readonly oldestMessageTooOld: Alarm;
+  public readonly ingestServerErrors: Alarm;
+  public readonly workerErrors: Alarm;
+  public readonly dashboard: Dashboard;
+
+  constructor(scope: Construct, id: string, props: AlarmsProps) {
+    super(scope, id);
+
+    // CloudWatch cannot publish to a topic under the AWS managed SNS key (its policy cannot
+    // name CloudWatch), so the topic has its own key that CloudWatch may use.
+    const topicKey = new Key(this, 'TopicKey', {
+      description: 'Encrypts the Datasaur webhooks alarm topic',
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    topicKey.grant(
+      new ServicePrincipal('cloudwatch.amazonaws.com'),
+      'kms:Decrypt',
+      'kms:GenerateDataKey*',
+    );
+    this.topic = new Topic(this, 'Topic', {
+      displayName: 'Datasaur webhooks alarms',
+      masterKey: topicKey,
+      enforceSSL: true,
+    });
+    if (props.alarmEmail !== undefined) {
+      this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
+    }
+
+    const oldestMessageAgeSeconds = props.oldestMessageAgeAlarmSeconds ?? 900;
+    this.deadLetterQueueNotEmpty = this.alarm('DeadLetterQueueNotEmpty', {
+      metric: props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        period: Duration.minutes(1),
+        statistic: Stats.MAXIMUM,
+      }),
+      threshold: 0,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_THRESHOLD,
+      description:
+        'Messages the worker failed on repeatedly are in the dead-letter queue. Read the worker logs, fix the cause, then run `npm run redrive`.',
+    });
+    this.oldestMessageTooOld = this.alarm('OldestMessageTooOld', {
+      metric: props.queue.metricApproximateAgeOfOldestMessage({
+        period: Duration.minutes(1),
+        statistic: Stats.MAXIMUM,
+      }),
+      threshold: oldestMessageAgeSeconds,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description: `A queued webhook has waited ${oldestMessageAgeSeconds} s or more: the worker is failing, throttled or too slow. Check its errors, throttles and maxConcurrency.`,
+    });
+    this.ingestServerErrors = this.alarm('IngestServerErrors', {
+      metric: props.api.metricServerError({ period: PERIOD, statistic: Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        'The API answered 5xx: webhooks were not accepted (secret unreadable, queue refused, ingest crashed). Datasaur does not document retries: check the ingest logs at once.',
+    });
+    this.workerErrors = this.alarm('WorkerErrors', {
+      metric: props.worker.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        'The worker failed whole invocations (crash, timeout, configuration); their messages are retried and may reach the dead-letter queue. Check the worker logs.',
+    });
+
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      widgets: [
+        [
+          new AlarmStatusWidget({
+            title: 'Alarms',
+            width: 24,
+            alarms: [
+              this.deadLetterQueueNotEmpty,
+              this.oldestMessageTooOld,
+              this.ingestServerErrors,
+              this.workerErrors,
+            ],
+          }),
+        ],
+        [
+          graph('API requests', [
+            props.api.metricCount({ period: PERIOD }),
+            props.api.metricClientError({ period: PERIOD }),
+            props.api.metricServerError({ period: PERIOD }),
+          ]),
+          graph('Ingest', [
+            props.ingest.metricInvocations({ period: PERIOD }),
+            props.ingest.metricErrors({ period: PERIOD }),
+            props.ingest.metricThrottles({ period: PERIOD }),
+          ]),
+          graph('Ingest duration (p99)', [
+            props.ingest.metricDuration({ period: PERIOD, statistic: Stats.p(99) }),
+          ]),
+        ],
+        [
+          graph('Queue', [
+            props.queue.metricNumberOfMessagesSent({ period: PERIOD }),
+            props.queue.metricApproximateNumberOfMessagesVisible({ period: PERIOD }),
+            props.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+              period: PERIOD,
+              label: 'Dead-letter queue visible',
+            }),
+          ]),
+          graph('Oldest queued message (s)', [
+            props.queue.metricApproximateAgeOfOldestMessage({ period: PERIOD }),
+          ]),
+          graph('Worker', [
+            props.worker.metricInvocations({ period: PERIOD }),
+            props.worker.metricErrors({ period: PERIOD }),
+            props.worker.metricThrottles({ period: PERIOD }),
+            props.worker.metricDuration({ period: PERIOD, statistic: Stats.p(99) }),
+          ]),
+        ],
+      ],
+    });
+  }
+
+  private alarm(
+    id: string,
+    options: {
+      metric: IMetric;
+      threshold: number;
+      comparisonOperator: ComparisonOperator;
+      description: string;
+    },
+  ): Alarm {
+    const alarm = new Alarm(this, id, {
+      metric: options.metric,
+      threshold: options.threshold,
+      comparisonOperator: options.comparisonOperator,
+      evaluationPeriods: 1,
+      alarmDescription: options.description,
+      // No data means no traffic, which is not a failure.
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new SnsAction(this.topic));
+    alarm.addOkAction(new SnsAction(this.topic));
+    return alarm;
+  }
+}
+
+function graph(title: string, metrics: IMetric[]): GraphWidget {
+  return new GraphWidget({ title, left: metrics, width: 8 });
+}

@@ -1,0 +1,100 @@
+/**
+ * Every Lambda function of the stack, with the defaults they share: bundled by the local
+ * esbuild into minified ESM with source maps, arm64 on Node.js 24, its own log group with
+ * bounded retention, its own role allowed to write only to that log group, and the
+ * Powertools environment.
+ */
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** The repository root: entries, the lock file and esbuild are all found from here. */
+const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+
+/**
+ * Some dependencies still call `require` for Node built-ins; an ESM bundle has none, so the
+ * banner recreates it from `import.meta.url`.
+ */
+const REQUIRE_IN_ESM_BANNER =
+  "import { createRequire as __createRequire } from 'node:module';const require = __createRequire(import.meta.url);";
+
+export interface BundledFunctionProps {
+  /** The entry file, relative to the repository root, e.g. `functions/ingest/index.ts`. */
+  readonly entry: string;
+  readonly description: string;
+  readonly memorySizeMb: number;
+  readonly timeoutSeconds: number;
+  readonly logRetention: RetentionDays;
+  /** `POWERTOOLS_SERVICE_NAME`, the `service` field of every log line. */
+  readonly serviceName: string;
+  /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
+  readonly logLevel?: string;
+  /** Variables of the function itself, next to the shared ones. @default none */
+  readonly environment?: Readonly<Record<string, string>>;
+}
+
+export class BundledFunction extends Construct {
+  public readonly function: NodejsFunction;
+  /** The function's own role: grant it exactly what the function needs. */
+  public readonly role: Role;
+  public readonly logGroup: LogGroup;
+
+  constructor(scope: Construct, id: string, props: BundledFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new LogGroup(this, 'Logs', {
+      retention: props.logRetention,
+      // The table is the record of events; logs are operational and go with the stack.
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An explicit role instead of AWSLambdaBasicExecutionRole, whose log permissions cover
+    // every log group of the account.
+    this.role = new Role(this, 'Role', {
+      assumedBy: new ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.description}`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    this.function = new NodejsFunction(this, 'Function', {
+      entry: join(PROJECT_ROOT, props.entry),
+      handler: 'handler',
+      projectRoot: PROJECT_ROOT,
+      depsLockFilePath: join(PROJECT_ROOT, 'package-lock.json'),
+      description: props.description,
+      runtime: Runtime.NODEJS_24_X,
+      architecture: Architecture.ARM_64,
+      memorySize: props.memorySizeMb,
+      timeout: Duration.seconds(props.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      environment: {
+        POWERTOOLS_SERVICE_NAME: props.serviceName,
+        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node24',
+        // Prefer the ESM build of dependencies that ship both, so tree shaking works.
+        mainFields: ['module', 'main'],
+        banner: REQUIRE_IN_ESM_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourceMapMode: SourceMapMode.DEFAULT,
+        // Stack traces need file and line, not the sources: keeps the .map file small.
+        sourcesContent: false,
+        // The AWS SDK v3 is bundled rather than taken from the runtime: the functions then run
+        // the exact client versions the tests ran against (package-lock.json), not whatever
+        // version the runtime ships that day. It costs some bundle size, not correctness.
+        bundleAwsSDK: true,
+      },
+    });
+  }
+}

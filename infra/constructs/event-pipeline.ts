@@ -1,0 +1,121 @@
+/**
+ * Queue → worker → table: the durable half of the pipeline. A message the worker fails on
+ * `maxReceiveCount` times moves to the dead-letter queue, where it waits for a redrive.
+ */
+import { Duration } from 'aws-cdk-lib';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { BundledFunction } from './bundled-function.ts';
+
+/** Single-item reads and conditional writes, and their batch forms. */
+const WORKER_TABLE_ACTIONS = [
+  'GetItem',
+  'BatchGetItem',
+  'Query',
+  'PutItem',
+  'UpdateItem',
+  'DeleteItem',
+  'BatchWriteItem',
+  'ConditionCheckItem',
+  'DescribeTable',
+];
+
+/** The longest SQS keeps a message: a stalled worker has two weeks before anything expires. */
+const MESSAGE_RETENTION = Duration.days(14);
+
+export interface EventPipelineProps {
+  readonly table: ITable;
+  /** @default 512 */
+  readonly workerMemoryMb?: number;
+  /** @default 30 */
+  readonly workerTimeoutSeconds?: number;
+  /** Messages per worker invocation. @default 10 */
+  readonly batchSize?: number;
+  /** Seconds the event source waits to fill a batch; 0 sends at once. @default 1 */
+  readonly batchingWindowSeconds?: number;
+  /** Concurrent worker invocations the queue may drive. @default 10 */
+  readonly maxConcurrency?: number;
+  /** Records of one batch the worker processes at the same time. @default 10 */
+  readonly recordConcurrency?: number;
+  /** Receives before a message moves to the dead-letter queue. @default 5 */
+  readonly maxReceiveCount?: number;
+  /** Largest message, in bytes, the queues accept. @default 1,048,576 (the SQS maximum) */
+  readonly maxMessageSizeBytes?: number;
+  readonly logRetention: RetentionDays;
+  /** @default 'INFO' */
+  readonly logLevel?: string;
+  /** Days after which raw items expire through the table's TTL. @default never */
+  readonly rawTtlDays?: number;
+}
+
+export class EventPipeline extends Construct {
+  public readonly queue: Queue;
+  public readonly deadLetterQueue: Queue;
+  public readonly worker: BundledFunction;
+
+  constructor(scope: Construct, id: string, props: EventPipelineProps) {
+    super(scope, id);
+    const workerTimeoutSeconds = props.workerTimeoutSeconds ?? 30;
+    const batchingWindowSeconds = props.batchingWindowSeconds ?? 1;
+    const maxMessageSizeBytes = props.maxMessageSizeBytes ?? 1_048_576;
+
+    // SQS-managed SSE: encrypted at rest with no key policy to keep in step with every
+    // producer and consumer, and no KMS request per message.
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: MESSAGE_RETENTION,
+      maxMessageSizeBytes,
+    });
+    this.queue = new Queue(this, 'Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: MESSAGE_RETENTION,
+      maxMessageSizeBytes,
+      // AWS's advice for a Lambda-fed queue: six times the function timeout plus the
+      // batching window, so a message is not redelivered while a retried invocation still
+      // holds it.
+      visibilityTimeout: Duration.seconds(6 * workerTimeoutSeconds + batchingWindowSeconds),
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: props.maxReceiveCount ?? 5 },
+    });
+
+    this.worker = new BundledFunction(this, 'Worker', {
+      entry: 'functions/worker/index.ts',
+      description: 'Datasaur webhooks: stores queued events in DynamoDB',
+      serviceName: 'datasaur-webhooks-worker',
+      memorySizeMb: props.workerMemoryMb ?? 512,
+      timeoutSeconds: workerTimeoutSeconds,
+      logRetention: props.logRetention,
+      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        WORKER_CONCURRENCY: String(props.recordConcurrency ?? 10),
+        ...(props.rawTtlDays === undefined ? {} : { RAW_TTL_DAYS: String(props.rawTtlDays) }),
+      },
+    });
+    // Item reads and writes on the table itself. `grantReadWriteData` would add
+    // `<table>/index/*` and Scan: the worker never reads an index nor scans; only the query
+    // CLI does, with the operator's own credentials.
+    this.worker.role.addToPolicy(
+      new PolicyStatement({
+        actions: WORKER_TABLE_ACTIONS.map((action) => `dynamodb:${action}`),
+        resources: [props.table.tableArn],
+      }),
+    );
+    // Grants receive, delete and change-visibility on this queue only.
+    this.worker.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: props.batchSize ?? 10,
+        ...(batchingWindowSeconds > 0
+          ? { maxBatchingWindow: Duration.seconds(batchingWindowSeconds) }
+          : {}),
+        reportBatchItemFailures: true,
+        maxConcurrency: props.maxConcurrency ?? 10,
+      }),
+    );
+  }
+}

@@ -1,0 +1,54 @@
+/** The DynamoDB table, built from the shared definition in `shared/table.ts`. */
+import { RemovalPolicy } from 'aws-cdk-lib';
+import {
+  AttributeType,
+  BillingMode,
+  ProjectionType,
+  StreamViewType,
+  Table,
+  TableEncryption,
+} from 'aws-cdk-lib/aws-dynamodb';
+import { Construct } from 'constructs';
+import { INDEXES, TABLE } from '../../shared/table.ts';
+
+export interface EventStoreProps {
+  /**
+   * Refuse `DeleteTable` until someone turns protection off on purpose.
+   * @default true
+   */
+  readonly deletionProtection?: boolean;
+}
+
+export class EventStore extends Construct {
+  public readonly table: Table;
+
+  constructor(scope: Construct, id: string, props: EventStoreProps = {}) {
+    super(scope, id);
+    this.table = new Table(this, 'Table', {
+      partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
+      sortKey: { name: TABLE.sortKey, type: AttributeType.STRING },
+      billingMode: BillingMode.PAY_PER_REQUEST,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      // The AWS managed key (aws/dynamodb): every use is in CloudTrail, with no key policy
+      // to maintain and no monthly key charge. A customer key adds value only for
+      // cross-account control or crypto-shredding, which this product does not need.
+      encryption: TableEncryption.AWS_MANAGED,
+      deletionProtection: props.deletionProtection ?? true,
+      // The table is the record of every webhook: it outlives the stack.
+      removalPolicy: RemovalPolicy.RETAIN,
+      // For downstream consumers (fan-out, analytics) without touching the pipeline.
+      stream: StreamViewType.NEW_AND_OLD_IMAGES,
+      timeToLiveAttribute: TABLE.ttlAttribute,
+    });
+    for (const index of INDEXES) {
+      this.table.addGlobalSecondaryIndex({
+        indexName: index.indexName,
+        partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
+        sortKey: { name: index.sortKey, type: AttributeType.STRING },
+        ...(index.projection === 'ALL'
+          ? { projectionType: ProjectionType.ALL }
+          : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...index.projection] }),
+      });
+    }
+  }
+}

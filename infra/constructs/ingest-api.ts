@@ -1,0 +1,139 @@
+/**
+ * The front door: HTTP API → ingest function, which verifies the signature against the
+ * webhook secret and puts the request on the queue.
+ */
+import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import {
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
+import { BundledFunction } from './bundled-function.ts';
+
+/** One JSON object per request, from the variables HTTP APIs support. */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  sourceIp: '$context.identity.sourceIp',
+  userAgent: '$context.identity.userAgent',
+  method: '$context.httpMethod',
+  path: '$context.path',
+  routeKey: '$context.routeKey',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  responseLatency: '$context.responseLatency',
+  integrationStatus: '$context.integrationStatus',
+  integrationLatency: '$context.integrationLatency',
+  integrationError: '$context.integrationErrorMessage',
+};
+
+export interface IngestApiProps {
+  /** Where accepted webhooks go. */
+  readonly queue: IQueue;
+  /** Steady-state requests per second. @default 50 */
+  readonly throttleRateLimit?: number;
+  /** Burst above the steady rate. @default 100 */
+  readonly throttleBurstLimit?: number;
+  /** @default 512 */
+  readonly memorySizeMb?: number;
+  /** @default 10 */
+  readonly timeoutSeconds?: number;
+  /** Largest body accepted; larger ones get 413. @default 262,144 */
+  readonly maxBodyBytes?: number;
+  /** How long a container keeps the secret before reading it again. @default 300 */
+  readonly secretCacheSeconds?: number;
+  readonly logRetention: RetentionDays;
+  /** @default 'INFO' */
+  readonly logLevel?: string;
+}
+
+export class IngestApi extends Construct {
+  public readonly api: HttpApi;
+  public readonly stage: HttpStage;
+  public readonly ingest: BundledFunction;
+  /** `{"current": "…"}`, generated at deploy; add `"previous"` while rotating. */
+  public readonly webhookSecret: Secret;
+  /** The URL to register with Datasaur. */
+  public readonly webhookUrl: string;
+
+  constructor(scope: Construct, id: string, props: IngestApiProps) {
+    super(scope, id);
+
+    this.webhookSecret = new Secret(this, 'WebhookSecret', {
+      description: 'Datasaur webhook signing secret: {"current": "…", "previous": "…"}',
+      generateSecretString: {
+        secretStringTemplate: '{}',
+        generateStringKey: 'current',
+        excludePunctuation: true,
+        passwordLength: 48,
+      },
+    });
+
+    this.ingest = new BundledFunction(this, 'Ingest', {
+      entry: 'functions/ingest/index.ts',
+      description: 'Datasaur webhooks: verifies signatures and enqueues requests',
+      serviceName: 'datasaur-webhooks-ingest',
+      memorySizeMb: props.memorySizeMb ?? 512,
+      timeoutSeconds: props.timeoutSeconds ?? 10,
+      logRetention: props.logRetention,
+      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      environment: {
+        QUEUE_URL: props.queue.queueUrl,
+        WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
+        WEBHOOK_SECRET_CACHE_SECONDS: String(props.secretCacheSeconds ?? 300),
+        MAX_BODY_BYTES: String(props.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+      },
+    });
+    Validations.of(this.webhookSecret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Datasaur keeps its own copy of this secret and takes a new one only by e-mail to its support, so automatic rotation would break every signature; rotation is manual with current and previous both valid (README, Deploy).',
+    });
+    this.webhookSecret.grantRead(this.ingest.role);
+    props.queue.grantSendMessages(this.ingest.role);
+
+    this.api = new HttpApi(this, 'Api', {
+      description: 'Receives Datasaur webhooks',
+      // The stage is declared below, to give it throttling and access logs.
+      createDefaultStage: false,
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason:
+        'Datasaur cannot send IAM, JWT or custom-authorizer credentials; the webhook routes authenticate every request by its HMAC-SHA256 signature, which the ingest function verifies before enqueueing anything.',
+    });
+    this.api.addRoutes({
+      path: WEBHOOK_PATH,
+      methods: [HttpMethod.POST, HttpMethod.PUT],
+      integration: new HttpLambdaIntegration('Ingest', this.ingest.function),
+    });
+
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: props.logRetention,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    this.stage = new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: {
+        rateLimit: props.throttleRateLimit ?? 50,
+        burstLimit: props.throttleBurstLimit ?? 100,
+      },
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    this.webhookUrl = `${this.api.apiEndpoint}${WEBHOOK_PATH}`;
+  }
+}

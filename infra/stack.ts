@@ -1,0 +1,97 @@
+/** The whole product in one stack, composed like the diagram: API → pipeline → store, watched. */
+import { type App, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { Construct } from 'constructs';
+import { QUEUE_MAX_MESSAGE_BYTES, readConfig, type WebhookStackConfig } from './config.ts';
+import { Alarms } from './constructs/alarms.ts';
+import { EventPipeline } from './constructs/event-pipeline.ts';
+import { EventStore } from './constructs/event-store.ts';
+import { IngestApi } from './constructs/ingest-api.ts';
+
+export interface WebhookStackProps extends StackProps {
+  readonly config: WebhookStackConfig;
+}
+
+export class WebhookStack extends Stack {
+  public readonly store: EventStore;
+  public readonly pipeline: EventPipeline;
+  public readonly ingestApi: IngestApi;
+  public readonly alarms: Alarms;
+
+  constructor(scope: Construct, id: string, props: WebhookStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    this.store = new EventStore(this, 'EventStore');
+    this.pipeline = new EventPipeline(this, 'EventPipeline', {
+      table: this.store.table,
+      workerMemoryMb: config.workerMemoryMb,
+      workerTimeoutSeconds: config.workerTimeoutSeconds,
+      batchSize: config.workerBatchSize,
+      batchingWindowSeconds: config.workerBatchingWindowSeconds,
+      maxConcurrency: config.workerMaxConcurrency,
+      maxReceiveCount: config.maxReceiveCount,
+      maxMessageSizeBytes: QUEUE_MAX_MESSAGE_BYTES,
+      logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
+      ...(config.rawTtlDays === undefined ? {} : { rawTtlDays: config.rawTtlDays }),
+    });
+    this.ingestApi = new IngestApi(this, 'IngestApi', {
+      queue: this.pipeline.queue,
+      throttleRateLimit: config.throttleRateLimit,
+      throttleBurstLimit: config.throttleBurstLimit,
+      memorySizeMb: config.ingestMemoryMb,
+      timeoutSeconds: config.ingestTimeoutSeconds,
+      maxBodyBytes: config.maxBodyBytes,
+      secretCacheSeconds: config.webhookSecretCacheSeconds,
+      logRetention: config.logRetentionDays,
+      logLevel: config.logLevel,
+    });
+    this.alarms = new Alarms(this, 'Alarms', {
+      api: this.ingestApi.api,
+      ingest: this.ingestApi.ingest.function,
+      queue: this.pipeline.queue,
+      deadLetterQueue: this.pipeline.deadLetterQueue,
+      worker: this.pipeline.worker.function,
+      oldestMessageAgeAlarmSeconds: config.oldestMessageAgeAlarmSeconds,
+      ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
+    });
+
+    const outputs: Record<string, { value: string; description: string }> = {
+      WebhookUrl: {
+        value: this.ingestApi.webhookUrl,
+        description: 'Register this URL with Datasaur',
+      },
+      WebhookSecretArn: {
+        value: this.ingestApi.webhookSecret.secretArn,
+        description: 'Secret to register with Datasaur: read its "current" value',
+      },
+      TableName: { value: this.store.table.tableName, description: 'The event table' },
+      QueueUrl: { value: this.pipeline.queue.queueUrl, description: 'Queue of accepted webhooks' },
+      QueueArn: { value: this.pipeline.queue.queueArn, description: 'Redrive destination' },
+      DeadLetterQueueUrl: {
+        value: this.pipeline.deadLetterQueue.queueUrl,
+        description: 'Messages the worker gave up on',
+      },
+      DeadLetterQueueArn: {
+        value: this.pipeline.deadLetterQueue.queueArn,
+        description: 'Pass to `npm run redrive -- --dlq-arn`',
+      },
+    };
+    for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
+  }
+}
+
+/**
+ * Builds the stack into `app` from its context and runs the AWS Solutions checks on it.
+ * Throws `ConfigurationError` for invalid context, before creating anything.
+ */
+export function addWebhookStack(app: App): WebhookStack {
+  const config = readConfig(app.node);
+  const stack = new WebhookStack(app, config.stackName, {
+    config,
+    description: 'Receives Datasaur webhooks, verifies them, and stores them in DynamoDB',
+  });
+  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  return stack;
+}

@@ -1,0 +1,379 @@
+/**
+ * The synthesized template keeps every property the deployment relies on. One synthesis with
+ * non-default context (so the test also proves each setting reaches its resource), no bundling.
+ */
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { WEBHOOK_PATH } from '../shared/ingest.ts';
+import { INDEXES, TABLE } from '../shared/table.ts';
+import {
+  actionsOf,
+  type CfnResource,
+  functionWithEnvironment,
+  type PolicyStatementJson,
+  refersTo,
+  resourcesOfType,
+  statementsOfFunctionRole,
+  synthesizeApp,
+} from './support/cdk-template.ts';
+
+const CONTEXT = {
+  throttleRateLimit: '25',
+  throttleBurstLimit: 40,
+  ingestMemoryMb: 256,
+  ingestTimeoutSeconds: 8,
+  workerMemoryMb: 1024,
+  workerTimeoutSeconds: 20,
+  workerBatchSize: 25,
+  workerBatchingWindowSeconds: 2,
+  workerMaxConcurrency: 4,
+  maxReceiveCount: 3,
+  maxBodyBytes: 500_000,
+  oldestMessageAgeAlarmSeconds: 600,
+  alarmEmail: 'ops@example.com',
+  logRetentionDays: 14,
+  rawTtlDays: 90,
+};
+
+let template: Template;
+let queue: CfnResource;
+let deadLetterQueue: CfnResource;
+let worker: CfnResource;
+let ingest: CfnResource;
+let table: CfnResource;
+let secret: CfnResource;
+
+beforeAll(() => {
+  const { stack } = synthesizeApp(CONTEXT, { bundle: false, schemaValidation: false });
+  template = Template.fromStack(stack);
+  const queues = resourcesOfType(template, 'AWS::SQS::Queue');
+  queue = only(queues.filter((q) => q.Properties.RedrivePolicy !== undefined));
+  deadLetterQueue = only(queues.filter((q) => q.Properties.RedrivePolicy === undefined));
+  worker = functionWithEnvironment(template, 'TABLE_NAME');
+  ingest = functionWithEnvironment(template, 'WEBHOOK_SECRET_ARN');
+  table = only(resourcesOfType(template, 'AWS::DynamoDB::Table'));
+  secret = only(resourcesOfType(template, 'AWS::SecretsManager::Secret'));
+});
+
+describe('ingest API', () => {
+  it('routes only POST and PUT on the webhook path to the ingest function', () => {
+    const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+      `POST ${WEBHOOK_PATH}`,
+      `PUT ${WEBHOOK_PATH}`,
+    ]);
+    const integration = only(resourcesOfType(template, 'AWS::ApiGatewayV2::Integration'));
+    expect(refersTo(integration.Properties.IntegrationUri, ingest.logicalId)).toBe(true);
+    expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
+  });
+
+  it('throttles the $default stage with the rate and burst from context', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 25, ThrottlingBurstLimit: 40 },
+    });
+  });
+
+  it('writes JSON access logs to a log group with bounded retention', () => {
+    const stage = only(resourcesOfType(template, 'AWS::ApiGatewayV2::Stage'));
+    const settings = stage.Properties.AccessLogSettings as {
+      DestinationArn: unknown;
+      Format: string;
+    };
+    const fields = JSON.parse(settings.Format) as Record<string, string>;
+    expect(fields).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    const logGroupId = (settings.DestinationArn as { 'Fn::GetAtt': [string] })['Fn::GetAtt'][0];
+    expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(14);
+  });
+
+  it('generates the webhook secret as {"current": …} at deploy', () => {
+    expect(secret.Properties.GenerateSecretString).toMatchObject({
+      SecretStringTemplate: '{}',
+      GenerateStringKey: 'current',
+      ExcludePunctuation: true,
+    });
+    template.resourceCountIs('AWS::SecretsManager::ResourcePolicy', 0);
+  });
+});
+
+describe('functions', () => {
+  it('run on Node.js 24, arm64, with source maps and the Powertools environment', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function');
+    expect(functions).toHaveLength(2);
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({
+        Runtime: 'nodejs24.x',
+        Architectures: ['arm64'],
+        Environment: {
+          Variables: {
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^datasaur-webhooks-/),
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+          },
+        },
+      });
+    }
+  });
+
+  it('take memory, timeout and limits from context', () => {
+    expect(ingest.Properties).toMatchObject({ MemorySize: 256, Timeout: 8 });
+    expect(worker.Properties).toMatchObject({ MemorySize: 1024, Timeout: 20 });
+    expect(ingest.Properties.Environment).toMatchObject({
+      Variables: { MAX_BODY_BYTES: '500000', WEBHOOK_SECRET_CACHE_SECONDS: '300' },
+    });
+    expect(worker.Properties.Environment).toMatchObject({ Variables: { RAW_TTL_DAYS: '90' } });
+  });
+
+  it('log to their own log group with bounded retention', () => {
+    for (const fn of [ingest, worker]) {
+      const logGroupId = (fn.Properties.LoggingConfig as { LogGroup: { Ref: string } }).LogGroup
+        .Ref;
+      expect(template.toJSON().Resources[logGroupId].Properties.RetentionInDays).toBe(14);
+    }
+  });
+});
+
+describe('queue and dead-letter queue', () => {
+  it('move a message to the DLQ after maxReceiveCount receives', () => {
+    expect(queue.Properties.RedrivePolicy).toEqual({
+      deadLetterTargetArn: { 'Fn::GetAtt': [deadLetterQueue.logicalId, 'Arn'] },
+      maxReceiveCount: 3,
+    });
+  });
+
+  it('keep messages 14 days, up to 1 MiB, encrypted at rest', () => {
+    for (const q of [queue, deadLetterQueue]) {
+      expect(q.Properties).toMatchObject({
+        MessageRetentionPeriod: 14 * 24 * 3600,
+        MaximumMessageSize: 1_048_576,
+        SqsManagedSseEnabled: true,
+      });
+    }
+  });
+
+  it('refuse any request not made over TLS', () => {
+    for (const q of [queue, deadLetterQueue]) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: q.logicalId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({
+              Effect: 'Deny',
+              Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('hide a message at least six times as long as the worker may run', () => {
+    expect(queue.Properties.VisibilityTimeout).toBeGreaterThanOrEqual(
+      6 * (worker.Properties.Timeout as number),
+    );
+  });
+
+  it('feed the worker in batches that report item failures, with bounded concurrency', () => {
+    template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+      EventSourceArn: { 'Fn::GetAtt': [queue.logicalId, 'Arn'] },
+      FunctionName: { Ref: worker.logicalId },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+      BatchSize: 25,
+      MaximumBatchingWindowInSeconds: 2,
+      ScalingConfig: { MaximumConcurrency: 4 },
+    });
+  });
+});
+
+describe('table', () => {
+  it('is built from the shared definition', () => {
+    expect(table.Properties.KeySchema).toEqual([
+      { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+    ]);
+    const indexes = table.Properties.GlobalSecondaryIndexes as { IndexName: string }[];
+    expect(indexes.map((index) => index.IndexName).sort()).toEqual(
+      INDEXES.map((index) => index.indexName).sort(),
+    );
+    expect(table.Properties.TimeToLiveSpecification).toEqual({
+      AttributeName: TABLE.ttlAttribute,
+      Enabled: true,
+    });
+  });
+
+  it('is on-demand, encrypted, recoverable, protected and retained with the stack deleted', () => {
+    expect(table.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+      SSESpecification: { SSEEnabled: true },
+      DeletionProtectionEnabled: true,
+      StreamSpecification: { StreamViewType: 'NEW_AND_OLD_IMAGES' },
+    });
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+  });
+});
+
+describe('least privilege', () => {
+  let ingestStatements: PolicyStatementJson[];
+  let workerStatements: PolicyStatementJson[];
+  beforeAll(() => {
+    ingestStatements = statementsOfFunctionRole(template, ingest);
+    workerStatements = statementsOfFunctionRole(template, worker);
+  });
+
+  it('gives neither role a managed policy', () => {
+    for (const role of resourcesOfType(template, 'AWS::IAM::Role')) {
+      expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+    }
+  });
+
+  it('lets the ingest function only send to the queue, read the secret and write its logs', () => {
+    expect(actionsOf(ingestStatements).sort()).toEqual(
+      [
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
+      ].sort(),
+    );
+    const secretStatement = ingestStatements.find((s) => refersTo(s.Resource, secret.logicalId));
+    expect(secretStatement?.Resource).toEqual({ Ref: secret.logicalId });
+  });
+
+  it('does not let the ingest function touch the table', () => {
+    expect(actionsOf(ingestStatements).filter((a) => a.startsWith('dynamodb:'))).toEqual([]);
+    expect(ingestStatements.some((s) => refersTo(s.Resource, table.logicalId))).toBe(false);
+  });
+
+  it('does not let the worker read the secret', () => {
+    expect(actionsOf(workerStatements).filter((a) => a.startsWith('secretsmanager:'))).toEqual([]);
+    expect(workerStatements.some((s) => refersTo(s.Resource, secret.logicalId))).toBe(false);
+  });
+
+  it('lets the worker consume the queue and read and write table items, nothing wider', () => {
+    expect(
+      actionsOf(workerStatements)
+        .filter((a) => a.startsWith('sqs:'))
+        .sort(),
+    ).toEqual(
+      [
+        'sqs:ChangeMessageVisibility',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:ReceiveMessage',
+      ].sort(),
+    );
+    for (const statement of workerStatements) {
+      expect(JSON.stringify(statement.Resource)).not.toContain('*');
+      expect(actionsOf([statement]).every((action) => !action.endsWith('*'))).toBe(true);
+    }
+    const tableStatement = workerStatements.find((s) => refersTo(s.Resource, table.logicalId));
+    expect(actionsOf(tableStatement ? [tableStatement] : [])).toEqual(
+      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem']),
+    );
+    expect(actionsOf(workerStatements)).not.toContain('dynamodb:Scan');
+  });
+});
+
+describe('alarms', () => {
+  let alarms: CfnResource[];
+  let topic: CfnResource;
+  beforeAll(() => {
+    alarms = resourcesOfType(template, 'AWS::CloudWatch::Alarm');
+    topic = only(resourcesOfType(template, 'AWS::SNS::Topic'));
+  });
+  const alarmOn = (metricName: string): CfnResource =>
+    only(alarms.filter((alarm) => alarm.Properties.MetricName === metricName));
+
+  it('fire as soon as one message is in the dead-letter queue', () => {
+    const alarm = alarmOn('ApproximateNumberOfMessagesVisible');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'AWS/SQS',
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+    });
+    expect(refersTo(alarm.Properties.Dimensions, deadLetterQueue.logicalId)).toBe(true);
+  });
+
+  it('fire when the oldest queued message is older than the threshold from context', () => {
+    const alarm = alarmOn('ApproximateAgeOfOldestMessage');
+    expect(alarm.Properties).toMatchObject({
+      Threshold: 600,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(refersTo(alarm.Properties.Dimensions, queue.logicalId)).toBe(true);
+  });
+
+  it('fire on any 5xx answered by the API', () => {
+    const alarm = alarmOn('5xx');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'AWS/ApiGateway',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Statistic: 'Sum',
+    });
+  });
+
+  it('fire on any worker error', () => {
+    const alarm = alarmOn('Errors');
+    expect(alarm.Properties).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 1 });
+    expect(refersTo(alarm.Properties.Dimensions, worker.logicalId)).toBe(true);
+  });
+
+  it('notify an encrypted, TLS-only topic that e-mails the address from context', () => {
+    expect(alarms).toHaveLength(4);
+    for (const alarm of alarms) {
+      expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic.logicalId }]);
+    }
+    expect(topic.Properties.KmsMasterKeyId).toBeDefined();
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ops@example.com',
+      TopicArn: { Ref: topic.logicalId },
+    });
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Deny',
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+          }),
+        ]),
+      },
+    });
+    template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+  });
+});
+
+describe('outputs', () => {
+  it('give the webhook URL, the secret, the table and both queues', () => {
+    const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        'DeadLetterQueueArn',
+        'DeadLetterQueueUrl',
+        'QueueArn',
+        'QueueUrl',
+        'TableName',
+        'WebhookSecretArn',
+        'WebhookUrl',
+      ].sort(),
+    );
+    expect(JSON.stringify(outputs.WebhookUrl?.Value)).toContain(WEBHOOK_PATH);
+    expect(outputs.WebhookSecretArn?.Value).toEqual({ Ref: secret.logicalId });
+    expect(outputs.TableName?.Value).toEqual({ Ref: table.logicalId });
+    expect(outputs.QueueUrl?.Value).toEqual({ Ref: queue.logicalId });
+    expect(outputs.DeadLetterQueueUrl?.Value).toEqual({ Ref: deadLetterQueue.logicalId });
+  });
+});
+
+function only<T>(items: readonly T[]): T {
+  expect(items).toHaveLength(1);
+  return items[0] as T;
+}

@@ -1,0 +1,96 @@
+/** Synthesizes the app as `cdk synth` does, and reads resources from the template by property. */
+import { App } from 'aws-cdk-lib';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { addWebhookStack, type WebhookStack } from '../../infra/stack.ts';
+
+export interface CfnResource {
+  readonly logicalId: string;
+  readonly Type: string;
+  readonly Properties: Record<string, unknown>;
+  readonly DeletionPolicy?: string;
+  readonly UpdateReplacePolicy?: string;
+}
+
+export interface PolicyStatementJson {
+  readonly Effect: string;
+  readonly Action: string | string[];
+  readonly Resource: unknown;
+}
+
+export interface SynthesisOptions {
+  /** Run esbuild for real; otherwise asset bundling is skipped. */
+  readonly bundle: boolean;
+  /**
+   * Check the template against the CloudFormation schemas, as `cdk synth` does. It takes
+   * about ten seconds of CPU, so only the test of the app as a whole keeps it.
+   */
+  readonly schemaValidation: boolean;
+  readonly outdir?: string;
+}
+
+export function synthesizeApp(
+  context: Record<string, unknown>,
+  options: SynthesisOptions,
+): { app: App; stack: WebhookStack } {
+  const app = new App({
+    ...(options.outdir === undefined ? {} : { outdir: options.outdir }),
+    builtinCloudFormationValidation: options.schemaValidation,
+    // An empty list skips asset bundling: tests that only read resources stay fast.
+    context: options.bundle ? context : { ...context, 'aws:cdk:bundling-stacks': [] },
+  });
+  return { app, stack: addWebhookStack(app) };
+}
+
+export function resourcesOfType(template: Template, type: string): CfnResource[] {
+  return Object.entries(template.findResources(type)).map(([logicalId, resource]) => ({
+    logicalId,
+    ...(resource as Omit<CfnResource, 'logicalId'>),
+  }));
+}
+
+/** The one Lambda function whose environment carries `variable`. */
+export function functionWithEnvironment(template: Template, variable: string): CfnResource {
+  const matches = resourcesOfType(template, 'AWS::Lambda::Function').filter((fn) => {
+    const environment = fn.Properties.Environment as { Variables?: Record<string, unknown> };
+    return environment?.Variables?.[variable] !== undefined;
+  });
+  if (matches.length !== 1) {
+    throw new Error(`expected one function with ${variable}, found ${matches.length}`);
+  }
+  return matches[0] as CfnResource;
+}
+
+/** Every statement the function's role is allowed, inline or attached. */
+export function statementsOfFunctionRole(
+  template: Template,
+  fn: CfnResource,
+): PolicyStatementJson[] {
+  const roleId = (fn.Properties.Role as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+  const role = template.toJSON().Resources[roleId] as {
+    Properties: { Policies?: { PolicyDocument: { Statement: PolicyStatementJson[] } }[] };
+  };
+  const inline = (role.Properties.Policies ?? []).flatMap((p) => p.PolicyDocument.Statement);
+  const attached = resourcesOfType(template, 'AWS::IAM::Policy')
+    .filter((policy) =>
+      (policy.Properties.Roles as unknown[]).some(
+        (ref) => JSON.stringify(ref) === JSON.stringify({ Ref: roleId }),
+      ),
+    )
+    .flatMap(
+      (policy) =>
+        (policy.Properties.PolicyDocument as { Statement: PolicyStatementJson[] }).Statement,
+    );
+  return [...inline, ...attached];
+}
+
+export function actionsOf(statements: readonly PolicyStatementJson[]): string[] {
+  return statements.flatMap((statement) =>
+    Array.isArray(statement.Action) ? statement.Action : [statement.Action],
+  );
+}
+
+/** True when `value` (a template fragment) refers to the resource `logicalId` anywhere. */
+export function refersTo(value: unknown, logicalId: string): boolean {
+  const json = JSON.stringify(value);
+  return json.includes(`{"Ref":"${logicalId}"}`) || json.includes(`"Fn::GetAtt":["${logicalId}"`);
+}
