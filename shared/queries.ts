@@ -1,0 +1,387 @@
+/**
+ * The six access patterns, each a Query (never a Scan) that pages with a limit and an opaque
+ * cursor. Patterns that span several partitions (a team's projects across statuses, day
+ * partitions of the feed, rejected and unknown events) read each partition in key order and
+ * merge them; the cursor records where each partition stream stopped.
+ */
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { z } from 'zod';
+import { PROJECT_STATUS_EVENTS, type ProjectStatus } from './events.ts';
+import {
+  dayOf,
+  documentPartition,
+  EVENT_SORT_PREFIX,
+  feedPartition,
+  parseTimeAndEventId,
+  projectKey,
+  projectPartition,
+  rejectedPartition,
+  teamPartition,
+  unknownPartition,
+} from './keys.ts';
+import { TABLE } from './table.ts';
+
+export const PROJECT_STATUSES = Object.values(PROJECT_STATUS_EVENTS) as ProjectStatus[];
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 1000;
+/** Ranges longer than this would cost one query per day for little use. */
+export const MAX_RANGE_DAYS = 366;
+
+/** An item as users see it: keys removed, event id and receive time spelled out. */
+export type View = Record<string, unknown>;
+
+export interface Page {
+  readonly items: View[];
+  /** Pass back to get the next page; absent on the last page. */
+  readonly cursor?: string;
+}
+
+export interface PageRequest {
+  readonly limit?: number;
+  readonly cursor?: string;
+}
+
+export interface TimeRange {
+  /** Inclusive ISO instant. */
+  readonly from: string;
+  /** Exclusive ISO instant. */
+  readonly to: string;
+}
+
+export class InvalidQueryError extends Error {
+  override readonly name = 'InvalidQueryError';
+}
+
+export interface Queries {
+  /** 1. A project by id, or undefined when no event of it has been stored. */
+  project(projectId: string): Promise<View | undefined>;
+  /** 2. A team's projects, newest status change first, optionally of one status and since a time. */
+  teamProjects(
+    filter: { teamId: string; status?: ProjectStatus; since?: string },
+    page?: PageRequest,
+  ): Promise<Page>;
+  /** 3. A project's events and export deliveries, oldest first. */
+  projectHistory(projectId: string, page?: PageRequest): Promise<Page>;
+  /** 4. A document's label events, oldest first. */
+  documentLabels(documentId: string, page?: PageRequest): Promise<Page>;
+  /** 5. Every event received in a time range, in receive order (the feed). */
+  feed(range: TimeRange, page?: PageRequest): Promise<Page>;
+  /** 6. Rejected bodies (by receive time) and unknown event types (by event time), in time order. */
+  rejectedAndUnknown(range: TimeRange, page?: PageRequest): Promise<Page>;
+}
+
+/** One Query: a partition of the table or of an index, read in one direction. */
+interface PartitionQuery {
+  readonly indexName?: string;
+  readonly keyCondition: string;
+  readonly values: Record<string, string>;
+  readonly newestFirst?: boolean;
+}
+
+/** Partitions read one after another, forming one ordered stream of items. */
+interface Stream {
+  readonly partitions: readonly PartitionQuery[];
+  /** The attributes that make up `ExclusiveStartKey` for these partitions. */
+  readonly keyAttributes: readonly string[];
+}
+
+/** Where a stream stopped: a partition and the key after which to resume, or null when done. */
+const streamPositionSchema = z.union([
+  z.null(),
+  z.object({
+    partition: z.number().int().min(0),
+    after: z.record(z.string(), z.string()).optional(),
+  }),
+]);
+type StreamPosition = z.infer<typeof streamPositionSchema>;
+const cursorSchema = z.array(streamPositionSchema).min(1);
+
+interface FetchedItem {
+  readonly item: Record<string, unknown>;
+  readonly partition: number;
+}
+
+export function createQueries(documents: DynamoDBDocumentClient, tableName: string): Queries {
+  async function fetchStream(
+    stream: Stream,
+    position: NonNullable<StreamPosition>,
+    limit: number,
+  ): Promise<{ fetched: FetchedItem[]; exhausted: boolean }> {
+    const fetched: FetchedItem[] = [];
+    let partition = position.partition;
+    let startKey: Record<string, string> | undefined = position.after;
+    while (partition < stream.partitions.length && fetched.length < limit) {
+      const query = stream.partitions[partition] as PartitionQuery;
+      const page = await documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: query.indexName,
+          KeyConditionExpression: query.keyCondition,
+          ExpressionAttributeValues: query.values,
+          ScanIndexForward: query.newestFirst !== true,
+          Limit: limit - fetched.length,
+          ExclusiveStartKey: startKey,
+        }),
+      );
+      for (const item of page.Items ?? []) fetched.push({ item, partition });
+      if (page.LastEvaluatedKey === undefined) {
+        partition += 1;
+        startKey = undefined;
+      } else {
+        startKey = page.LastEvaluatedKey as Record<string, string>;
+      }
+    }
+    return { fetched, exhausted: partition >= stream.partitions.length };
+  }
+
+  /**
+   * Reads up to `limit` items from each stream, merges them by `order`, keeps the first
+   * `limit`, and moves each stream's position to just after the last item it contributed.
+   */
+  async function readPage(
+    streams: readonly Stream[],
+    order: (left: Record<string, unknown>, right: Record<string, unknown>) => number,
+    request: PageRequest,
+  ): Promise<Page> {
+    const limit = pageSize(request.limit);
+    const positions = decodeCursor(request.cursor, streams.length);
+    const reads = await Promise.all(
+      streams.map((stream, index) => {
+        const position = positions[index];
+        return position === null || position === undefined
+          ? { fetched: [], exhausted: true }
+          : fetchStream(stream, position, limit);
+      }),
+    );
+    const candidates = reads.flatMap((read, stream) =>
+      read.fetched.map((fetched, rank) => ({ ...fetched, stream, rank })),
+    );
+    candidates.sort((left, right) => order(left.item, right.item) || left.stream - right.stream);
+    const taken = candidates.slice(0, limit);
+
+    const nextPositions = streams.map((stream, index): StreamPosition => {
+      const read = reads[index] as { fetched: FetchedItem[]; exhausted: boolean };
+      const mine = taken.filter((candidate) => candidate.stream === index);
+      if (read.exhausted && mine.length === read.fetched.length) return null;
+      const last = mine.at(-1);
+      if (last === undefined) return positions[index] ?? null;
+      return { partition: last.partition, after: keyOf(last.item, stream.keyAttributes) };
+    });
+    const cursor = nextPositions.every((position) => position === null)
+      ? undefined
+      : encodeCursor(nextPositions);
+    return { items: taken.map((candidate) => toView(candidate.item)), ...(cursor && { cursor }) };
+  }
+
+  const tableStream = (partition: PartitionQuery): Stream => ({
+    partitions: [partition],
+    keyAttributes: [TABLE.partitionKey, TABLE.sortKey],
+  });
+
+  const eventsOf = (pk: string, page: PageRequest = {}) =>
+    readPage(
+      [
+        tableStream({
+          keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+          values: { ':pk': pk, ':prefix': EVENT_SORT_PREFIX },
+        }),
+      ],
+      bySortKey,
+      page,
+    );
+
+  return {
+    async project(projectId) {
+      const { Item } = await documents.send(
+        new GetCommand({ TableName: tableName, Key: projectKey(projectId) }),
+      );
+      return Item === undefined ? undefined : toView(Item);
+    },
+
+    teamProjects({ teamId, status, since }, page = {}) {
+      const { teamProjects } = TABLE.indexes;
+      const sinceInstant = since === undefined ? undefined : isoInstant(since, 'since');
+      const streams = (status === undefined ? PROJECT_STATUSES : [status]).map(
+        (oneStatus): Stream => ({
+          keyAttributes: [
+            TABLE.partitionKey,
+            TABLE.sortKey,
+            teamProjects.partitionKey,
+            teamProjects.sortKey,
+          ],
+          partitions: [
+            {
+              indexName: teamProjects.indexName,
+              newestFirst: true,
+              ...(sinceInstant === undefined
+                ? {
+                    keyCondition: 'gsi1pk = :team AND begins_with(gsi1sk, :status)',
+                    values: { ':team': teamPartition(teamId), ':status': `${oneStatus}#` },
+                  }
+                : {
+                    // `$` follows `#`, so this spans every `<status>#<statusAt ≥ since>#…` key.
+                    keyCondition: 'gsi1pk = :team AND gsi1sk BETWEEN :since AND :end',
+                    values: {
+                      ':team': teamPartition(teamId),
+                      ':since': `${oneStatus}#${sinceInstant}`,
+                      ':end': `${oneStatus}$`,
+                    },
+                  }),
+            },
+          ],
+        }),
+      );
+      return readPage(streams, newestStatusFirst, page);
+    },
+
+    projectHistory: (projectId, page) => eventsOf(projectPartition(projectId), page),
+
+    documentLabels: (documentId, page) => eventsOf(documentPartition(documentId), page),
+
+    feed(range, page = {}) {
+      const { feed } = TABLE.indexes;
+      const { from, to } = validRange(range);
+      const stream: Stream = {
+        keyAttributes: [TABLE.partitionKey, TABLE.sortKey, feed.partitionKey, feed.sortKey],
+        partitions: daysBetween(from, to).map((day) => ({
+          indexName: feed.indexName,
+          keyCondition: 'gsi2pk = :day AND gsi2sk BETWEEN :from AND :to',
+          values: { ':day': feedPartition(day), ':from': from, ':to': to },
+        })),
+      };
+      return readPage([stream], byFeedKey, page);
+    },
+
+    rejectedAndUnknown(range, page = {}) {
+      const { from, to } = validRange(range);
+      const days = daysBetween(from, to);
+      const rejected: Stream = {
+        keyAttributes: [TABLE.partitionKey, TABLE.sortKey],
+        partitions: days.map((day) => ({
+          keyCondition: 'pk = :day AND sk BETWEEN :from AND :to',
+          values: { ':day': rejectedPartition(day), ':from': from, ':to': to },
+        })),
+      };
+      const unknown: Stream = {
+        keyAttributes: [TABLE.partitionKey, TABLE.sortKey],
+        partitions: days.map((day) => ({
+          keyCondition: 'pk = :day AND sk BETWEEN :from AND :to',
+          values: {
+            ':day': unknownPartition(day),
+            ':from': `${EVENT_SORT_PREFIX}${from}`,
+            ':to': `${EVENT_SORT_PREFIX}${to}`,
+          },
+        })),
+      };
+      return readPage([rejected, unknown], byEventTime, page);
+    },
+  };
+}
+
+function pageSize(limit: number | undefined): number {
+  if (limit === undefined) return DEFAULT_PAGE_SIZE;
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new InvalidQueryError(`limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  return limit;
+}
+
+function encodeCursor(positions: readonly StreamPosition[]): string {
+  return Buffer.from(JSON.stringify(positions)).toString('base64url');
+}
+
+function decodeCursor(cursor: string | undefined, streams: number): StreamPosition[] {
+  if (cursor === undefined) return Array.from({ length: streams }, () => ({ partition: 0 }));
+  let positions: StreamPosition[];
+  try {
+    positions = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+  } catch {
+    throw new InvalidQueryError('the cursor is not one this query returned');
+  }
+  if (positions.length !== streams) {
+    throw new InvalidQueryError('the cursor is not one this query returned');
+  }
+  return positions;
+}
+
+function keyOf(
+  item: Record<string, unknown>,
+  attributes: readonly string[],
+): Record<string, string> {
+  return Object.fromEntries(attributes.map((name) => [name, String(item[name])]));
+}
+
+function isoInstant(value: string, what: string): string {
+  const time = Date.parse(value);
+  if (Number.isNaN(time)) throw new InvalidQueryError(`${what} must be an ISO-8601 time`);
+  return new Date(time).toISOString();
+}
+
+function validRange(range: TimeRange): TimeRange {
+  const from = isoInstant(range.from, 'from');
+  const to = isoInstant(range.to, 'to');
+  if (from > to) throw new InvalidQueryError('from must not be after to');
+  return { from, to };
+}
+
+/** Every UTC day from `from`'s to `to`'s, inclusive: the day partitions a range touches. */
+function daysBetween(from: string, to: string): string[] {
+  const days: string[] = [];
+  const last = dayOf(to);
+  for (let day = dayOf(from); day <= last; ) {
+    days.push(day);
+    if (days.length > MAX_RANGE_DAYS) {
+      throw new InvalidQueryError(`a range may span at most ${MAX_RANGE_DAYS} days`);
+    }
+    const next = new Date(`${day}T00:00:00.000Z`);
+    next.setUTCDate(next.getUTCDate() + 1);
+    day = dayOf(next.toISOString());
+  }
+  return days;
+}
+
+function compareText(left: unknown, right: unknown): number {
+  const a = String(left);
+  const b = String(right);
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+const bySortKey = (left: Record<string, unknown>, right: Record<string, unknown>) =>
+  compareText(left.sk, right.sk);
+
+const byFeedKey = (left: Record<string, unknown>, right: Record<string, unknown>) =>
+  compareText(left.gsi2sk, right.gsi2sk);
+
+const newestStatusFirst = (left: Record<string, unknown>, right: Record<string, unknown>) =>
+  compareText(right.statusAt, left.statusAt) || compareText(left.projectId, right.projectId);
+
+/** Rejected items sort by receive time, unknown events by event time: both lead their sort key. */
+const byEventTime = (left: Record<string, unknown>, right: Record<string, unknown>) =>
+  compareText(eventTimeOf(left), eventTimeOf(right));
+
+function eventTimeOf(item: Record<string, unknown>): string {
+  const sortKey = String(item.sk);
+  return sortKey.startsWith(EVENT_SORT_PREFIX) ? sortKey.slice(EVENT_SORT_PREFIX.length) : sortKey;
+}
+
+const KEY_ATTRIBUTES = new Set<string>([
+  TABLE.partitionKey,
+  TABLE.sortKey,
+  ...Object.values(TABLE.indexes).flatMap((index) => [index.partitionKey, index.sortKey]),
+]);
+
+/** Drops the keys, spells out the event id and receive time, and base64-encodes binary bodies. */
+export function toView(item: Record<string, unknown>): View {
+  const view: View = {};
+  if (typeof item.gsi2sk === 'string') {
+    const { time, eventId } = parseTimeAndEventId(item.gsi2sk);
+    view.eventId = eventId;
+    view.receivedAt = time;
+  }
+  for (const [name, value] of Object.entries(item)) {
+    if (KEY_ATTRIBUTES.has(name)) continue;
+    if (value instanceof Uint8Array) view[`${name}Base64`] = Buffer.from(value).toString('base64');
+    else view[name] = value;
+  }
+  return view;
+}

@@ -1,0 +1,367 @@
+import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkerHandler } from '../functions/worker/handler.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../shared/ingest.ts';
+import { projectKey } from '../shared/keys.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
+import { eventIdOf } from '../shared/signature.ts';
+import { itemSize, MAX_ITEM_BYTES } from '../shared/write-units.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import {
+  type Delivery,
+  quietLogger,
+  RECEIVED_AT,
+  rawSqsRecord,
+  sqsEvent,
+  sqsRecord,
+  tableContents,
+} from './support/webhook-records.ts';
+
+let dynamoDb: LocalDynamoDb;
+beforeAll(async () => {
+  dynamoDb = await startLocalDynamoDb();
+});
+afterAll(async () => {
+  await dynamoDb.close();
+});
+
+/** A fresh table and a worker writing to it through `documents` (the real client by default). */
+async function freshWorker(
+  options: { documents?: DynamoDBDocumentClient; rawTtlDays?: number } = {},
+) {
+  const tableName = await dynamoDb.createTable();
+  const handler = createWorkerHandler({
+    documents: options.documents ?? dynamoDb.documents,
+    tableName,
+    logger: quietLogger(),
+    concurrency: 4,
+    rawTtlDays: options.rawTtlDays,
+  });
+  const process = (...deliveries: Delivery[]) => handler(sqsEvent(deliveries.map(sqsRecord)));
+  const get = async (key: { pk: string; sk: string }) =>
+    (await dynamoDb.documents.send(new GetCommand({ TableName: tableName, Key: key }))).Item;
+  const contents = () => tableContents(dynamoDb.documents, tableName);
+  return { tableName, handler, process, get, contents };
+}
+
+const post = (event: unknown, receivedAt?: string): Delivery => ({
+  body: JSON.stringify(event),
+  ...(receivedAt && { receivedAt }),
+});
+const eventIdFor = (delivery: Delivery) => eventIdOf(Buffer.from(delivery.body));
+
+const created = post(SEED_EVENTS.PROJECT_CREATED);
+const labels = post(SEED_EVENTS.BEFORE_UPDATE_LABELS);
+const completed = post(SEED_EVENTS.PROJECT_COMPLETED);
+const reviewed = post(SEED_EVENTS.PROJECT_REVIEWED);
+const exported: Delivery = { body: JSON.stringify(SEED_EXPORT_DELIVERY), method: 'PUT' };
+
+/** PROJECT_CREATED for the project the seed's COMPLETED and REVIEWED events are about. */
+const createdForReviewedProject = post({
+  eventType: 'PROJECT_CREATED',
+  data: {
+    timestamp: '2023-11-17T09:40:00.000Z',
+    project: { id: 'ZTYzZjRhYjE', name: 'hamlet.TXT', tags: ['CUSTOM'] },
+    team: { id: '1', name: "User's Team Workspace" },
+  },
+});
+
+describe('worker', () => {
+  it('stores the seed events and an export delivery and derives the reviewed project', async () => {
+    const worker = await freshWorker();
+    const response = await worker.process(
+      created,
+      labels,
+      completed,
+      reviewed,
+      exported,
+      createdForReviewedProject,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+
+    expect(await worker.get(projectKey('ZTYzZjRhYjE'))).toEqual({
+      pk: 'PROJECT#ZTYzZjRhYjE',
+      sk: 'PROJECT',
+      itemType: 'project',
+      projectId: 'ZTYzZjRhYjE',
+      name: 'hamlet.TXT',
+      tags: ['CUSTOM'],
+      teamId: '1',
+      teamName: "User's Team Workspace",
+      status: 'REVIEWED',
+      statusAt: '2023-11-17T09:53:23.514Z',
+      createdAt: '2023-11-17T09:40:00.000Z',
+      completedAt: '2023-11-17T09:52:57.478Z',
+      completedBy: { id: '1', email: 'user+1@datasaur.ai', username: '', name: '' },
+      reviewedAt: '2023-11-17T09:53:23.514Z',
+      reviewedBy: { id: '1', email: 'user+1@datasaur.ai', username: '', name: '' },
+      lastEventAt: RECEIVED_AT,
+      lastExport: { fileUrl: SEED_EXPORT_DELIVERY.fileUrl, at: RECEIVED_AT, userId: '1' },
+      eventCount: 4,
+      gsi1pk: 'TEAM#1',
+      gsi1sk: 'REVIEWED#2023-11-17T09:53:23.514Z#ZTYzZjRhYjE',
+    });
+    expect(await worker.get(projectKey('N2E4MjNlYTc'))).toMatchObject({
+      status: 'CREATED',
+      createdAt: '2023-11-17T09:02:45.258Z',
+      teamName: "User's Team Workspace",
+      eventCount: 1,
+    });
+  });
+
+  it('ends COMPLETED with name, tags, team and times when COMPLETED arrives before CREATED', async () => {
+    const worker = await freshWorker();
+    await worker.process(completed);
+    await worker.process(createdForReviewedProject);
+    expect(await worker.get(projectKey('ZTYzZjRhYjE'))).toMatchObject({
+      status: 'COMPLETED',
+      name: 'hamlet.TXT',
+      tags: ['CUSTOM'],
+      teamId: '1',
+      teamName: "User's Team Workspace",
+      createdAt: '2023-11-17T09:40:00.000Z',
+      completedAt: '2023-11-17T09:52:57.478Z',
+      completedBy: { id: '1', email: 'user+1@datasaur.ai' },
+      gsi1sk: 'COMPLETED#2023-11-17T09:52:57.478Z#ZTYzZjRhYjE',
+    });
+  });
+
+  it('never regresses: an older COMPLETED arriving after REVIEWED leaves the project REVIEWED', async () => {
+    const worker = await freshWorker();
+    await worker.process(reviewed);
+    await worker.process(completed);
+    expect(await worker.get(projectKey('ZTYzZjRhYjE'))).toMatchObject({
+      status: 'REVIEWED',
+      completedAt: '2023-11-17T09:52:57.478Z',
+      reviewedAt: '2023-11-17T09:53:23.514Z',
+    });
+  });
+
+  it('resolves status events at the same instant to the later step of the workflow', async () => {
+    const instant = SEED_EVENTS.PROJECT_COMPLETED.data.timestamp;
+    const sameInstantCreated = post({
+      ...SEED_EVENTS.PROJECT_CREATED,
+      data: {
+        ...SEED_EVENTS.PROJECT_CREATED.data,
+        timestamp: instant,
+        project: { id: 'ZTYzZjRhYjE' },
+      },
+    });
+    for (const order of [
+      [sameInstantCreated, completed],
+      [completed, sameInstantCreated],
+    ]) {
+      const worker = await freshWorker();
+      for (const delivery of order) await worker.process(delivery);
+      expect(await worker.get(projectKey('ZTYzZjRhYjE'))).toMatchObject({ status: 'COMPLETED' });
+    }
+  });
+
+  it('treats a redelivered event as a no-op: the table is unchanged', async () => {
+    const worker = await freshWorker();
+    const all = [created, labels, completed, reviewed, exported];
+    await worker.process(...all);
+    const once = await worker.contents();
+    const response = await worker.process(...all, ...all);
+    expect(response.batchItemFailures).toEqual([]);
+    expect(await worker.contents()).toEqual(once);
+  });
+
+  it('stores a label event under its document with its upserts and deletes', async () => {
+    const worker = await freshWorker();
+    await worker.process(labels);
+    const { data } = SEED_EVENTS.BEFORE_UPDATE_LABELS;
+    const item = await worker.get({
+      pk: `DOCUMENT#${data.document.id}`,
+      sk: `EVENT#${data.timestamp}#${eventIdFor(labels)}`,
+    });
+    expect(item).toMatchObject({
+      itemType: 'labelEvent',
+      eventType: 'BEFORE_UPDATE_LABELS',
+      documentId: data.document.id,
+      teamId: '1',
+      data: {
+        document: data.document,
+        isReviewDocument: false,
+        labelUpdateList: { toDeleteList: [], toUpsertList: data.labelUpdateList.toUpsertList },
+        owner: data.owner,
+      },
+      gsi2pk: 'FEED#2024-03-01',
+      gsi2sk: `${RECEIVED_AT}#${eventIdFor(labels)}`,
+    });
+  });
+
+  it('keeps an unknown event type whole under the day of its timestamp, with a TTL when configured', async () => {
+    const worker = await freshWorker({ rawTtlDays: 30 });
+    const event = {
+      eventType: 'PROJECT_ARCHIVED',
+      data: { timestamp: '2024-02-29T23:59:00+01:00', x: [1] },
+    };
+    const delivery = post(event);
+    await worker.process(delivery);
+    const item = await worker.get({
+      pk: 'UNKNOWN#2024-02-29',
+      sk: `EVENT#2024-02-29T22:59:00.000Z#${eventIdFor(delivery)}`,
+    });
+    expect(item).toMatchObject({
+      itemType: 'unknownEvent',
+      eventType: 'PROJECT_ARCHIVED',
+      payload: event,
+      expiresAt: Date.parse(RECEIVED_AT) / 1000 + 30 * 86_400,
+    });
+  });
+
+  describe('files what can never succeed as rejected, with the reason and the raw body', () => {
+    const deepJson = `{"eventType":"DEEP","data":${'['.repeat(40)}${']'.repeat(40)}}`;
+    it.each([
+      ['not JSON', { body: 'hello' }, 'body is not JSON'],
+      ['a JSON array', { body: '[1,2]' }, 'body is not a JSON object'],
+      ['no eventType', { body: '{"data":{}}' }, 'body has no string eventType'],
+      [
+        'a known type that fails its schema',
+        { body: '{"eventType":"PROJECT_CREATED","data":{"timestamp":"2024-01-01T00:00:00Z"}}' },
+        'PROJECT_CREATED does not match its schema: data.project',
+      ],
+      [
+        'a PUT that is no export delivery',
+        { body: '{"fileUrl":1}', method: 'PUT' },
+        'PUT body is not an export delivery',
+      ],
+      [
+        'nesting deeper than DynamoDB allows',
+        { body: deepJson },
+        "deeper than DynamoDB's 32 levels",
+      ],
+      [
+        'a number beyond 2^53',
+        { body: '{"eventType":"X","n":12345678901234567890}' },
+        'cannot be stored exactly',
+      ],
+    ] satisfies [string, Delivery, string][])('%s', async (_, delivery, reason) => {
+      const worker = await freshWorker();
+      expect((await worker.process(delivery)).batchItemFailures).toEqual([]);
+      const item = await worker.get({
+        pk: 'REJECTED#2024-03-01',
+        sk: `${RECEIVED_AT}#${eventIdFor(delivery)}`,
+      });
+      expect(item).toMatchObject({ itemType: 'rejected', body: String(delivery.body) });
+      expect(item?.reason).toContain(reason);
+    });
+
+    it('keeps a body that is not UTF-8 as binary', async () => {
+      const worker = await freshWorker();
+      const bytes = Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x7d]);
+      await worker.process({ body: bytes });
+      const item = await worker.get({
+        pk: 'REJECTED#2024-03-01',
+        sk: `${RECEIVED_AT}#${eventIdOf(bytes)}`,
+      });
+      expect(item).toMatchObject({ reason: 'body is not UTF-8 text' });
+      expect(Buffer.from(item?.body as Uint8Array)).toEqual(bytes);
+    });
+
+    it('keeps a queue message that is not an envelope, under its hash and send time', async () => {
+      const worker = await freshWorker();
+      const response = await worker.handler(sqsEvent([rawSqsRecord('{"not":"an envelope"}')]));
+      expect(response.batchItemFailures).toEqual([]);
+      const eventId = eventIdOf(Buffer.from('{"not":"an envelope"}'));
+      const item = await worker.get({ pk: 'REJECTED#2024-03-01', sk: `${RECEIVED_AT}#${eventId}` });
+      expect(item?.reason).toMatch(/^queued message is not an envelope/);
+    });
+  });
+
+  describe('bodies at the ingest limit fit in one item', () => {
+    const atLimit = (prefix: string, filler: string, suffix: string) => {
+      const count = Math.floor(
+        (DEFAULT_MAX_BODY_BYTES - prefix.length - suffix.length) / filler.length,
+      );
+      const body = `${prefix}${filler.repeat(count)}${suffix}`;
+      return body.length < DEFAULT_MAX_BODY_BYTES
+        ? body.replace(prefix, prefix + ' '.repeat(DEFAULT_MAX_BODY_BYTES - body.length))
+        : body;
+    };
+
+    it.each([
+      [
+        'a valid unknown event with one long string',
+        atLimit('{"eventType":"BIG","data":{"blob":"', 'x', '"}}'),
+        'unknownEvent',
+      ],
+      // Small numbers are DynamoDB's worst expansion: "0," is 2 bytes of JSON, 3 in an item.
+      [
+        'a valid unknown event that is a list of zeros',
+        atLimit('{"eventType":"BIG","data":[', '0,', '0]}'),
+        'unknownEvent',
+      ],
+      ['a body that is not JSON', atLimit('not json ', 'y', ''), 'rejected'],
+    ])('%s', async (_, body, itemType) => {
+      expect(Buffer.byteLength(body)).toBe(DEFAULT_MAX_BODY_BYTES);
+      const worker = await freshWorker();
+      expect((await worker.process({ body })).batchItemFailures).toEqual([]);
+      const [item] = await worker.contents();
+      expect(item?.itemType).toBe(itemType);
+      expect(itemSize(item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
+    });
+  });
+
+  it('reports only the transient failure of a batch; the poison record is rejected, the rest stored', async () => {
+    const transient = post({ ...SEED_EVENTS.PROJECT_CREATED, note: 'throttled' });
+    const transientEventId = eventIdFor(transient);
+    // dynalite never throttles: throttling is injected on the put of one event item.
+    const faulty = DynamoDBDocumentClient.from(dynamoDb.client, {
+      marshallOptions: { removeUndefinedValues: true },
+    });
+    const send = faulty.send.bind(faulty);
+    faulty.send = ((command: Parameters<typeof send>[0]) => {
+      if (
+        command instanceof PutCommand &&
+        String(command.input.Item?.gsi2sk).endsWith(transientEventId)
+      ) {
+        return Promise.reject(
+          new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }),
+        );
+      }
+      return send(command);
+    }) as typeof faulty.send;
+    const worker = await freshWorker({ documents: faulty });
+
+    const poison: Delivery = { body: '{"eventType":"PROJECT_CREATED"' };
+    const records = [labels, poison, transient, completed].map(sqsRecord);
+    const response = await worker.handler(sqsEvent(records));
+
+    expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[2]?.messageId }]);
+    const items = await worker.contents();
+    expect(items.map((item) => item.itemType).sort()).toEqual(
+      ['labelEvent', 'project', 'projectEvent', 'rejected'].sort(),
+    );
+    expect(items.find((item) => item.itemType === 'rejected')).toMatchObject({
+      reason: 'body is not JSON',
+      body: poison.body,
+    });
+  });
+
+  it('files an event DynamoDB refuses with a ValidationException as rejected instead of retrying it', async () => {
+    // dynalite does not enforce every DynamoDB validation: the refusal is injected.
+    const refused = post({ eventType: 'SOMETHING_NEW', data: { refuse: true } });
+    const faulty = DynamoDBDocumentClient.from(dynamoDb.client);
+    const send = faulty.send.bind(faulty);
+    faulty.send = ((command: Parameters<typeof send>[0]) => {
+      if (command instanceof PutCommand && command.input.Item?.itemType === 'unknownEvent') {
+        const error = new Error('Nesting Levels have exceeded supported limits');
+        error.name = 'ValidationException';
+        return Promise.reject(error);
+      }
+      return send(command);
+    }) as typeof faulty.send;
+    const worker = await freshWorker({ documents: faulty });
+
+    expect((await worker.process(refused)).batchItemFailures).toEqual([]);
+    const [item] = await worker.contents();
+    expect(item).toMatchObject({
+      itemType: 'rejected',
+      reason: 'DynamoDB refused the item: Nesting Levels have exceeded supported limits',
+      body: refused.body,
+    });
+  });
+});
