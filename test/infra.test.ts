@@ -44,7 +44,7 @@ let table: CfnResource;
 let secret: CfnResource;
 
 beforeAll(() => {
-  const { stack } = synthesizeApp(CONTEXT, { bundle: false, schemaValidation: false });
+  const { stack } = synthesizeApp(CONTEXT, { bundle: false });
   template = Template.fromStack(stack);
   const queues = resourcesOfType(template, 'AWS::SQS::Queue');
   queue = only(queues.filter((q) => q.Properties.RedrivePolicy !== undefined));
