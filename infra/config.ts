@@ -195,8 +195,3 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     rawTtlDays: rawTtl === undefined ? undefined : rawTtlDays,
   };
 }
-
-/** The visibility timeout AWS recommends for a Lambda-fed queue: 6× timeout plus the window. */
-export function queueVisibilityTimeoutSeconds(config: WebhookStackConfig): number {
-  return 6 * config.workerTimeoutSeconds + config.workerBatchingWindowSeconds;
-}

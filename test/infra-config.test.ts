@@ -1,0 +1,82 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { describe, expect, it } from 'vitest';
+import { DEFAULT_CONFIG, readConfig } from '../infra/config.ts';
+import { ConfigurationError } from '../shared/environment.ts';
+
+const contextOf = (values: Record<string, unknown>) => ({
+  tryGetContext: (name: string): unknown => values[name],
+});
+
+function problemsOf(values: Record<string, unknown>): string {
+  try {
+    readConfig(contextOf(values));
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigurationError);
+    return (error as Error).message;
+  }
+  throw new Error('expected the context to be refused');
+}
+
+describe('readConfig', () => {
+  it('uses the documented defaults when no context is given', () => {
+    expect(readConfig(contextOf({}))).toEqual(DEFAULT_CONFIG);
+    expect(DEFAULT_CONFIG).toMatchObject({
+      stackName: 'DatasaurWebhooks',
+      maxReceiveCount: 5,
+      maxBodyBytes: 256 * 1024,
+      logRetentionDays: RetentionDays.ONE_MONTH,
+      alarmEmail: undefined,
+      rawTtlDays: undefined,
+    });
+  });
+
+  it('reads values given as strings on the command line (-c name=value)', () => {
+    const config = readConfig(
+      contextOf({
+        throttleRateLimit: '20',
+        logRetentionDays: '90',
+        logLevel: 'debug',
+        rawTtlDays: '30',
+        alarmEmail: 'ops@example.com',
+        stackName: 'WebhooksStaging',
+      }),
+    );
+    expect(config).toMatchObject({
+      throttleRateLimit: 20,
+      logRetentionDays: RetentionDays.THREE_MONTHS,
+      logLevel: 'DEBUG',
+      rawTtlDays: 30,
+      alarmEmail: 'ops@example.com',
+      stackName: 'WebhooksStaging',
+    });
+  });
+
+  it('lists every invalid value at once and says how to set one', () => {
+    const message = problemsOf({
+      workerTimeoutSeconds: 'thirty',
+      ingestTimeoutSeconds: 30,
+      logRetentionDays: 10,
+      alarmEmail: 'ops',
+    });
+    expect(message).toContain(
+      'workerTimeoutSeconds must be a whole number from 1 to 900, got "thirty"',
+    );
+    expect(message).toContain('ingestTimeoutSeconds must be a whole number from 1 to 29, got "30"');
+    expect(message).toContain('logRetentionDays must be one of');
+    expect(message).toContain('alarmEmail must be an e-mail address, got "ops"');
+    expect(message).toContain('npx cdk deploy -c name=value');
+  });
+
+  it('refuses a body limit whose envelope would not fit a 1 MiB message', () => {
+    expect(problemsOf({ maxBodyBytes: 800_000 })).toContain(
+      'maxBodyBytes must be a whole number from 1 to 780288',
+    );
+  });
+
+  it('refuses a batch above 10 messages without a batching window, as Lambda does', () => {
+    expect(problemsOf({ workerBatchSize: 50, workerBatchingWindowSeconds: 0 })).toContain(
+      'workerBatchSize above 10 needs a batching window',
+    );
+    expect(readConfig(contextOf({ workerBatchSize: 50 })).workerBatchSize).toBe(50);
+  });
+});
