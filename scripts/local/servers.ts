@@ -2,7 +2,7 @@
  * The local AWS stand-ins: dynalite (DynamoDB API) and local-aws-sqs (SQS API), real servers
  * on loopback that the real AWS SDK clients talk to. Used by `npm start`, the CLIs and tests.
  */
-import type { Server } from 'node:http';
+import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   CreateTableCommand,
@@ -12,7 +12,7 @@ import {
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
-import { createSqsServer } from 'local-aws-sqs';
+import { createRequestHandler } from 'local-aws-sqs';
 import { createTableInput } from '../../shared/table.ts';
 
 /** Credentials and region the local servers accept; nothing here reaches AWS. */
@@ -59,12 +59,16 @@ export async function startSqs(
   options: { port?: number; host?: string } = {},
 ): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  const server = await createSqsServer({
+  const { service, requestHandler } = createRequestHandler({
     port: options.port ?? 0,
     hostname: host,
     emulateQueueCreationLifecycle: false,
   });
-  return describeServer(server, host);
+  // Our own server rather than `createSqsServer`, which never settles when the port is taken.
+  const running = await listen(createServer(requestHandler), options.port ?? 0, host);
+  // Queue URLs carry the port, which is only known once listening when `port` is 0.
+  service.PORT = Number(new URL(running.endpoint).port);
+  return running;
 }
 
 export function localDynamoDb(endpoint: string): DynamoDBDocumentClient {
