@@ -1,0 +1,127 @@
+/**
+ * The local stack's configuration, read from environment variables once and validated, so a
+ * wrong value stops `npm start` (or `npm run send`) with one line saying what to fix.
+ */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { DEFAULT_WORKER_CONCURRENCY } from '../../functions/worker/handler.ts';
+import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/environment.ts';
+import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
+import { parseSecretList } from '../../shared/secrets.ts';
+import {
+  DEFAULT_DYNAMODB_PORT,
+  DEFAULT_QUEUE_NAME,
+  DEFAULT_SQS_PORT,
+  DEFAULT_TABLE_NAME,
+} from './defaults.ts';
+
+export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
+export type LocalLogLevel = (typeof LOG_LEVELS)[number];
+
+export interface LocalStackConfig {
+  /** Interface the webhook server listens on. */
+  readonly host: string;
+  /** Port of the webhook server; 0 picks a free one. */
+  readonly port: number;
+  /** Absolute path of the folder holding the table and the generated dev secret. */
+  readonly dataDir: string;
+  /** Secrets from `DATASAUR_WEBHOOK_SECRET`; undefined means "use the dev secret". */
+  readonly webhookSecrets: readonly string[] | undefined;
+  readonly dynamoDbPort: number;
+  readonly sqsPort: number;
+  readonly tableName: string;
+  readonly queueName: string;
+  readonly workerBatchSize: number;
+  /** Longest wait for a batch to fill before the worker takes what has arrived. */
+  readonly workerBatchWindowSeconds: number;
+  readonly workerConcurrency: number;
+  readonly visibilityTimeoutSeconds: number;
+  readonly maxReceiveCount: number;
+  readonly maxBodyBytes: number;
+  readonly logLevel: LocalLogLevel;
+}
+
+const PORT_RANGE = { min: 0, max: 65_535 };
+/** DynamoDB table names: 3 to 255 of these characters. */
+const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+/** SQS queue names: up to 80 of these characters; `-dlq` is appended for the DLQ. */
+const QUEUE_NAME = /^[A-Za-z0-9_-]{1,76}$/;
+
+/** Reads and validates every variable; throws `ConfigurationError` naming the first bad one. */
+export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): LocalStackConfig {
+  const integer = (name: string, fallback: number, bounds: { min: number; max: number }) =>
+    integerEnv(name, fallback, bounds, environment);
+  return {
+    host: optionalEnv('HOST', '127.0.0.1', environment).trim(),
+    port: integer('PORT', 3000, PORT_RANGE),
+    dataDir: resolve(optionalEnv('DATA_DIR', '.data', environment)),
+    webhookSecrets: webhookSecrets(environment),
+    dynamoDbPort: integer('DYNAMODB_PORT', DEFAULT_DYNAMODB_PORT, PORT_RANGE),
+    sqsPort: integer('SQS_PORT', DEFAULT_SQS_PORT, PORT_RANGE),
+    tableName: matching('TABLE_NAME', DEFAULT_TABLE_NAME, TABLE_NAME, environment),
+    queueName: matching('QUEUE_NAME', DEFAULT_QUEUE_NAME, QUEUE_NAME, environment),
+    // SQS hands out at most 10 messages per receive.
+    workerBatchSize: integer('WORKER_BATCH_SIZE', 10, { min: 1, max: 10 }),
+    workerBatchWindowSeconds: integer('WORKER_BATCH_WINDOW_SECONDS', 1, { min: 1, max: 20 }),
+    workerConcurrency: integer('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, {
+      min: 1,
+      max: 100,
+    }),
+    visibilityTimeoutSeconds: integer('VISIBILITY_TIMEOUT_SECONDS', 30, { min: 1, max: 43_200 }),
+    maxReceiveCount: integer('MAX_RECEIVE_COUNT', 5, { min: 1, max: 1_000 }),
+    // The local queue takes messages up to 1 MiB; the envelope adds metadata around the body.
+    maxBodyBytes: integer('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, { min: 1, max: 768 * 1024 }),
+    logLevel: logLevel(environment),
+  };
+}
+
+/** The URL a client on this machine uses to reach the webhook server. */
+export function webhookUrl(host: string, port: number): string {
+  // A server listening on every interface is reached through loopback.
+  const reachable = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
+  const hostPart = reachable.includes(':') ? `[${reachable}]` : reachable;
+  return `http://${hostPart}:${port}${WEBHOOK_PATH}`;
+}
+
+/** Reads `.env` from the current folder when there is one; variables already set win. */
+export function loadDotEnv(path = '.env'): void {
+  if (existsSync(path)) process.loadEnvFile(path);
+}
+
+function matching(
+  name: string,
+  fallback: string,
+  pattern: RegExp,
+  environment: NodeJS.ProcessEnv,
+): string {
+  const value = optionalEnv(name, fallback, environment).trim();
+  if (!pattern.test(value)) {
+    throw new ConfigurationError(
+      `environment variable ${name} must match ${pattern.source}, got "${value}"`,
+    );
+  }
+  return value;
+}
+
+function webhookSecrets(environment: NodeJS.ProcessEnv): string[] | undefined {
+  const list = environment.DATASAUR_WEBHOOK_SECRET;
+  if (list === undefined || list.trim() === '') return undefined;
+  try {
+    return parseSecretList(list);
+  } catch {
+    throw new ConfigurationError(
+      'environment variable DATASAUR_WEBHOOK_SECRET must be a secret or a comma-separated list of secrets',
+    );
+  }
+}
+
+function logLevel(environment: NodeJS.ProcessEnv): LocalLogLevel {
+  const value = optionalEnv('LOG_LEVEL', 'INFO', environment).trim().toUpperCase();
+  const level = LOG_LEVELS.find((candidate) => candidate === value);
+  if (level === undefined) {
+    throw new ConfigurationError(
+      `environment variable LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`,
+    );
+  }
+  return level;
+}

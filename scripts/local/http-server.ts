@@ -1,0 +1,93 @@
+/**
+ * The local stand-in for API Gateway: each HTTP request becomes an HTTP API v2 event for the
+ * same ingest handler Lambda runs, and its result becomes the HTTP response.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type { IngestHandler } from '../../functions/ingest/handler.ts';
+import { PayloadTooLargeError } from '../../shared/errors.ts';
+import { toApiGatewayEvent } from './api-gateway-event.ts';
+
+export interface LocalHttpServerOptions {
+  readonly handler: IngestHandler;
+  /** Bodies above this many bytes are answered 413 without being read to the end. */
+  readonly maxBodyBytes: number;
+  /** Called when the handler itself throws, which it is written never to do. */
+  readonly onError: (error: unknown) => void;
+}
+
+export function createLocalHttpServer(options: LocalHttpServerOptions): Server {
+  return createServer((request, response) => {
+    serve(request, response, options).catch((error: unknown) => {
+      options.onError(error);
+      if (!response.headersSent) writeJson(response, 500, { message: 'Internal Server Error' });
+      else response.destroy();
+    });
+  });
+}
+
+async function serve(
+  request: IncomingMessage,
+  response: ServerResponse,
+  options: LocalHttpServerOptions,
+): Promise<void> {
+  const receivedAt = new Date();
+  const body = await readBody(request, options.maxBodyBytes);
+  if (body === undefined) {
+    // The rest of the body is never read, so the connection cannot be reused.
+    response.setHeader('connection', 'close');
+    writeJson(response, 413, { message: new PayloadTooLargeError('').publicMessage });
+    return;
+  }
+  const event = toApiGatewayEvent({
+    method: request.method ?? 'GET',
+    url: request.url ?? '/',
+    headers: request.headers,
+    body,
+    sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+    receivedAt,
+  });
+  writeResult(response, await options.handler(event));
+}
+
+/** The whole body, or undefined as soon as it exceeds `limit` bytes. */
+function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
+  const declared = Number(request.headers['content-length']);
+  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) {
+        request.off('data', onData);
+        request.pause();
+        resolve(undefined);
+        return;
+      }
+      chunks.push(chunk);
+    };
+    request.on('data', onData);
+    request.once('end', () => resolve(Buffer.concat(chunks)));
+    request.once('error', reject);
+  });
+}
+
+function writeResult(response: ServerResponse, result: APIGatewayProxyStructuredResultV2): void {
+  for (const [name, value] of Object.entries(result.headers ?? {})) {
+    response.setHeader(name, String(value));
+  }
+  if (result.cookies?.length) response.setHeader('set-cookie', result.cookies);
+  const body = Buffer.from(result.body ?? '', result.isBase64Encoded ? 'base64' : 'utf8');
+  response.statusCode = result.statusCode ?? 200;
+  response.setHeader('content-length', body.length);
+  response.end(body);
+}
+
+function writeJson(response: ServerResponse, statusCode: number, body: unknown): void {
+  writeResult(response, {
+    statusCode,
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+}

@@ -1,0 +1,232 @@
+/**
+ * The local stack behind `npm start`: dynalite on disk, local-aws-sqs in memory, the ingest
+ * handler behind a local HTTP server and the worker as a supervised child process, started
+ * in that order and stopped in the order that loses nothing already acknowledged.
+ */
+import type { Server } from 'node:http';
+import { join } from 'node:path';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { createIngestHandler } from '../../functions/ingest/handler.ts';
+import { staticSecrets } from '../../shared/secrets.ts';
+import { type LocalStackConfig, webhookUrl } from './config.ts';
+import { lockDataDir } from './data-dir.ts';
+import { resolveWebhookSecrets, type WebhookSecrets } from './dev-secret.ts';
+import { createLocalHttpServer } from './http-server.ts';
+import {
+  ensureQueues,
+  ensureTable,
+  LOCAL_CLIENT_CONFIG,
+  type LocalQueues,
+  localSqs,
+  type RunningServer,
+  startDynalite,
+  startSqs,
+} from './servers.ts';
+import { StartupError } from './startup-error.ts';
+import { superviseWorker } from './worker-supervisor.ts';
+
+/** The local AWS stand-ins stay on loopback whatever HOST the webhook server uses. */
+const LOCAL_SERVERS_HOST = '127.0.0.1';
+const WORKER_START_TIMEOUT_MS = 30_000;
+
+export interface LocalStack {
+  readonly webhookUrl: string;
+  readonly secrets: WebhookSecrets;
+  readonly dynamoDbEndpoint: string;
+  readonly tableDirectory: string;
+  readonly sqsEndpoint: string;
+  readonly queues: LocalQueues;
+  /** Stops taking requests, lets the worker finish its batch, then closes everything. */
+  stop(): Promise<void>;
+}
+
+export interface LocalStackHooks {
+  readonly log: (line: string) => void;
+  /** Something the stack cannot run without has failed for good after start-up. */
+  readonly onFatal: (reason: string) => void;
+}
+
+export async function startLocalStack(
+  config: LocalStackConfig,
+  hooks: LocalStackHooks,
+): Promise<LocalStack> {
+  const { log } = hooks;
+  // Closed in reverse order on stop or on a failed start.
+  const closers: Array<() => unknown> = [];
+  const closeAll = async () => {
+    for (const close of closers.toReversed()) await close();
+  };
+  try {
+    closers.push(lockDataDir(config.dataDir));
+    const secrets = resolveWebhookSecrets(config.webhookSecrets, config.dataDir);
+
+    const tableDirectory = join(config.dataDir, 'dynamodb');
+    const dynamoDbServer = await listenOrExplain('DYNAMODB_PORT', config.dynamoDbPort, () =>
+      startDynalite({ port: config.dynamoDbPort, host: LOCAL_SERVERS_HOST, path: tableDirectory }),
+    );
+    closers.push(dynamoDbServer.close);
+    const dynamoDb = new DynamoDBClient({
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: dynamoDbServer.endpoint,
+    });
+    await ensureTable(dynamoDb, config.tableName);
+    dynamoDb.destroy();
+
+    const sqsServer = await listenOrExplain('SQS_PORT', config.sqsPort, () =>
+      startSqs({ port: config.sqsPort, host: LOCAL_SERVERS_HOST }),
+    );
+    closers.push(sqsServer.close);
+    const sqs = localSqs(sqsServer.endpoint);
+    closers.push(() => sqs.destroy());
+    const queues = await ensureQueues(sqs, {
+      queueName: config.queueName,
+      visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
+      maxReceiveCount: config.maxReceiveCount,
+    });
+
+    const httpServer = createLocalHttpServer({
+      handler: createIngestHandler({
+        sqs,
+        queueUrl: queues.queueUrl,
+        secrets: staticSecrets(secrets.secrets),
+        maxBodyBytes: config.maxBodyBytes,
+        logger: new Logger({ serviceName: 'ingest', logLevel: config.logLevel }),
+      }),
+      maxBodyBytes: config.maxBodyBytes,
+      onError: (error) => log(`the ingest handler threw: ${String(error)}`),
+    });
+    const port = await listenHttp(httpServer, config);
+    closers.push(() => closeHttp(httpServer));
+
+    const worker = superviseWorker({
+      settings: {
+        dynamoDbEndpoint: dynamoDbServer.endpoint,
+        sqsEndpoint: sqsServer.endpoint,
+        queueUrl: queues.queueUrl,
+        queueArn: queues.queueArn,
+        region: LOCAL_CLIENT_CONFIG.region,
+        tableName: config.tableName,
+        batchSize: config.workerBatchSize,
+        concurrency: config.workerConcurrency,
+        waitTimeSeconds: config.workerBatchWindowSeconds,
+        logLevel: config.logLevel,
+      },
+      pidFile: join(config.dataDir, 'worker.pid'),
+      stopGraceMs: Math.max(config.visibilityTimeoutSeconds * 1000, 10_000),
+      log,
+      onGiveUp: hooks.onFatal,
+    });
+    closers.push(() => worker.stop());
+    await withTimeout(worker.polling, WORKER_START_TIMEOUT_MS, 'the worker did not start');
+
+    return {
+      webhookUrl: webhookUrl(config.host, port),
+      secrets,
+      dynamoDbEndpoint: dynamoDbServer.endpoint,
+      tableDirectory,
+      sqsEndpoint: sqsServer.endpoint,
+      queues,
+      stop: async () => {
+        log('stopping: no new requests; the worker finishes its batch');
+        await closeHttp(httpServer);
+        await worker.stop();
+        await reportDroppedMessages(sqs, queues, log);
+        await closeAll();
+      },
+    };
+  } catch (error) {
+    await closeAll();
+    if (error instanceof Error && !(error instanceof StartupError)) {
+      throw new StartupError(`could not start the local stack: ${error.message}`);
+    }
+    throw error;
+  }
+}
+
+async function listenOrExplain(
+  variable: string,
+  port: number,
+  start: () => Promise<RunningServer>,
+): Promise<RunningServer> {
+  try {
+    return await start();
+  } catch (error) {
+    throw listenError(error, `${variable} ${port} on ${LOCAL_SERVERS_HOST}`, variable);
+  }
+}
+
+function listenHttp(server: Server, config: LocalStackConfig): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', (error) =>
+      reject(listenError(error, `PORT ${config.port} on HOST ${config.host}`, 'PORT')),
+    );
+    server.listen(config.port, config.host, () => {
+      const address = server.address();
+      resolve(typeof address === 'object' && address !== null ? address.port : config.port);
+    });
+  });
+}
+
+function listenError(error: unknown, where: string, variable: string): Error {
+  switch ((error as NodeJS.ErrnoException).code) {
+    case 'EADDRINUSE':
+      return new StartupError(
+        `${where} is already in use: stop what uses it or set ${variable} to a free port`,
+      );
+    case 'EACCES':
+      return new StartupError(`not allowed to listen on ${where}: set ${variable} above 1023`);
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+      return new StartupError(`cannot listen on ${where}: HOST is not an address of this machine`);
+    default:
+      return error instanceof Error ? error : new Error(String(error));
+  }
+}
+
+function closeHttp(server: Server): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  // Requests in flight get their answer; idle keep-alive connections are closed at once.
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}
+
+/** The queue lives in memory: say so when stopping drops messages that were still in it. */
+async function reportDroppedMessages(
+  sqs: SQSClient,
+  queues: LocalQueues,
+  log: (line: string) => void,
+): Promise<void> {
+  const count = async (queueUrl: string) => {
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: queueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    // local-aws-sqs counts in-flight messages in this figure too (SQS would not).
+    return Number(Attributes.ApproximateNumberOfMessages ?? 0);
+  };
+  const queued = await count(queues.queueUrl);
+  const deadLetters = await count(queues.deadLetterQueueUrl);
+  if (queued + deadLetters > 0) {
+    log(
+      `warning: ${queued} message(s) still in the queue and ${deadLetters} in the DLQ are dropped (the local queue lives in memory)`,
+    );
+  }
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new StartupError(`${what} within ${ms / 1000} s`)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

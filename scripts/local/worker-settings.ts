@@ -1,0 +1,42 @@
+/**
+ * What `npm start` tells its worker child: endpoints, queue and table, batch settings. It
+ * travels as JSON in one environment variable so the child needs no configuration of its own.
+ */
+import { z } from 'zod';
+import { LOG_LEVELS } from './config.ts';
+
+export const WORKER_SETTINGS_VARIABLE = 'LOCAL_WORKER_SETTINGS';
+
+const workerSettingsSchema = z.object({
+  dynamoDbEndpoint: z.url(),
+  sqsEndpoint: z.url(),
+  queueUrl: z.url(),
+  queueArn: z.string().min(1),
+  region: z.string().min(1),
+  tableName: z.string().min(3),
+  batchSize: z.int().min(1).max(10),
+  concurrency: z.int().min(1),
+  /**
+   * Long-poll length. local-aws-sqs answers a long poll early only once the batch is full,
+   * so this works as Lambda's batching window: a batch waits at most this long.
+   */
+  waitTimeSeconds: z.int().min(1).max(20),
+  logLevel: z.enum(LOG_LEVELS),
+});
+
+export type WorkerSettings = z.infer<typeof workerSettingsSchema>;
+
+/** Messages the worker child sends its supervisor over the IPC channel. */
+export type WorkerMessage = { readonly type: 'polling' };
+
+export function workerSettingsEnvironment(settings: WorkerSettings): Record<string, string> {
+  return { [WORKER_SETTINGS_VARIABLE]: JSON.stringify(settings) };
+}
+
+export function readWorkerSettings(environment: NodeJS.ProcessEnv = process.env): WorkerSettings {
+  const raw = environment[WORKER_SETTINGS_VARIABLE];
+  if (raw === undefined) {
+    throw new Error(`${WORKER_SETTINGS_VARIABLE} is not set: the worker is started by npm start`);
+  }
+  return workerSettingsSchema.parse(JSON.parse(raw));
+}
