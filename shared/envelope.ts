@@ -1,10 +1,10 @@
 /**
  * The message the ingest puts on the queue: the raw body byte for byte plus what was known
- * about the request. The worker, the DLQ and a replay all read this one format.
+ * about the request. The worker, the DLQ and a replay all read this one format; the ingest
+ * writes it with `envelope-encoder.ts`, which stays free of zod to keep the ingest bundle small.
  */
-import { z } from 'zod';
-
-export const ENVELOPE_VERSION = 1;
+import * as z from 'zod';
+import { ENVELOPE_VERSION } from './envelope-encoder.ts';
 
 export const envelopeSchema = z.object({
   version: z.literal(ENVELOPE_VERSION),
@@ -21,27 +21,6 @@ export const envelopeSchema = z.object({
 
 export type Envelope = z.infer<typeof envelopeSchema>;
 export type EnvelopeMetadata = Omit<Envelope, 'version' | 'bodyEncoding' | 'body'>;
-
-/** Characters SQS refuses in a message body even when JSON-escaped text would carry them. */
-const SQS_FORBIDDEN = /[\uFFFE\uFFFF]/;
-
-/** Serializes the raw body and its metadata into an SQS message body. */
-export function encodeEnvelope(rawBody: Buffer, metadata: EnvelopeMetadata): string {
-  const text = rawBody.toString('utf8');
-  // Invalid UTF-8 decodes to U+FFFD, so only a byte-for-byte round trip proves the text lossless.
-  const losslessText = Buffer.from(text, 'utf8').equals(rawBody) && !SQS_FORBIDDEN.test(text);
-  const asText = losslessText ? JSON.stringify(text) : undefined;
-  const asBase64 = JSON.stringify(rawBody.toString('base64'));
-  // Text that escapes badly (many control characters) is smaller as base64.
-  const useText = asText !== undefined && asText.length <= asBase64.length;
-  const envelope: Envelope = {
-    version: ENVELOPE_VERSION,
-    ...metadata,
-    bodyEncoding: useText ? 'utf8' : 'base64',
-    body: useText ? text : rawBody.toString('base64'),
-  };
-  return JSON.stringify(envelope);
-}
 
 export class MalformedEnvelopeError extends Error {
   override readonly name = 'MalformedEnvelopeError';

@@ -3,7 +3,7 @@
  * Every object is loose: Datasaur adds fields at any time, and older payloads lack some
  * (PROJECT_COMPLETED once carried `project.type` instead of `tags`).
  */
-import { z } from 'zod';
+import * as z from 'zod';
 
 /** Ids arrive as strings in events and as numbers in label items: keep them as strings. */
 const id = z.union([z.string().min(1), z.number()]).transform(String);

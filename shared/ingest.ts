@@ -2,7 +2,7 @@
  * The front door's rules, free of AWS event types: route, size, signature, then enqueue.
  * A validly signed body is accepted whatever it contains; the worker classifies it later.
  */
-import { encodeEnvelope } from './envelope.ts';
+import { encodeEnvelope } from './envelope-encoder.ts';
 import {
   InvalidSignatureError,
   MethodNotAllowedError,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeEnvelope, encodeEnvelope, MalformedEnvelopeError } from '../shared/envelope.ts';
+import { decodeEnvelope, MalformedEnvelopeError } from '../shared/envelope.ts';
+import { encodeEnvelope } from '../shared/envelope-encoder.ts';
 import { parseSecretList, parseSecretValue } from '../shared/secrets.ts';
 import { eventIdOf } from '../shared/signature.ts';
 

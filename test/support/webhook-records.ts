@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { encodeEnvelope } from '../../shared/envelope.ts';
+import { encodeEnvelope } from '../../shared/envelope-encoder.ts';
 import { eventIdOf } from '../../shared/signature.ts';
 
 export interface Delivery {

@@ -1,0 +1,242 @@
+/**
+ * A model of the deployed stack's monthly bill: every request, GB-second, write unit and
+ * logged byte an event causes, priced from one table. Measured inputs (durations, write
+ * units, log bytes) come from the benchmark and the write-unit accounting.
+ */
+import { PRICES } from './prices.ts';
+
+const SECONDS_PER_MONTH = 30 * 24 * 3600;
+const MILLION = 1_000_000;
+const GIGABYTE = 1024 ** 3;
+
+/** What one event of a kind costs in the table, from the write-unit accounting. */
+export interface EventFootprint {
+  readonly writeUnits: number;
+  readonly readUnits: number;
+  /** Bytes the event adds to the table (items and index entries). */
+  readonly storedBytes: number;
+}
+
+export interface CostInputs {
+  readonly eventsPerMonth: number;
+  /** Average webhook body size. */
+  readonly averageBodyBytes: number;
+  /** Share of events that are BEFORE_UPDATE_LABELS (the rest are project events). */
+  readonly labelShare: number;
+  readonly label: EventFootprint;
+  readonly project: EventFootprint;
+  readonly ingestMemoryMb: number;
+  readonly workerMemoryMb: number;
+  /** Billed duration of one ingest invocation (Lambda bills per millisecond). */
+  readonly ingestMillisecondsPerEvent: number;
+  /** Worker duration: a fixed part per batch plus a part per record. */
+  readonly workerMillisecondsPerBatch: number;
+  readonly workerMillisecondsPerEvent: number;
+  readonly workerBatchSize: number;
+  readonly workerBatchingWindowSeconds: number;
+  /** Bytes the handlers log per event, and Lambda's own START/END/REPORT lines per invocation. */
+  readonly ingestLogBytesPerEvent: number;
+  readonly workerLogBytesPerEvent: number;
+  readonly platformLogBytesPerInvocation: number;
+  /** Bytes the envelope adds to the body on the queue. */
+  readonly envelopeOverheadBytes: number;
+  /** Lambda keeps this many pollers long-polling an idle queue (20 s receives). */
+  readonly queuePollers: number;
+  readonly webhookSecretCacheSeconds: number;
+  readonly alarms: number;
+  readonly dashboards: number;
+}
+
+export interface CostLine {
+  readonly service: string;
+  readonly item: string;
+  readonly quantity: number;
+  readonly unit: string;
+  readonly monthlyUsd: number;
+}
+
+export interface CostEstimate {
+  readonly lines: readonly CostLine[];
+  readonly monthlyUsd: number;
+  /** Cost that scales with volume, per million events (fixed monthly costs excluded). */
+  readonly perMillionEventsUsd: number;
+  /** Records per worker invocation the model assumed. */
+  readonly recordsPerBatch: number;
+}
+
+/**
+ * Records per worker invocation: a full batch at volume, fewer when the batching window
+ * closes first, never less than one.
+ */
+export function recordsPerBatch(inputs: CostInputs): number {
+  const eventsPerSecond = inputs.eventsPerMonth / SECONDS_PER_MONTH;
+  const perWindow = eventsPerSecond * Math.max(inputs.workerBatchingWindowSeconds, 0.05);
+  return Math.min(inputs.workerBatchSize, Math.max(1, perWindow));
+}
+
+export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
+  const events = inputs.eventsPerMonth;
+  const batch = recordsPerBatch(inputs);
+  const workerInvocations = events / batch;
+  const labelEvents = events * inputs.labelShare;
+  const projectEvents = events - labelEvents;
+  const messageBytes = inputs.averageBodyBytes + inputs.envelopeOverheadBytes;
+  const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / PRICES.sqsBillingChunkBytes));
+
+  const lines: CostLine[] = [];
+  const add = (service: string, item: string, quantity: number, unit: string, usd: number) =>
+    lines.push({ service, item, quantity, unit, monthlyUsd: usd });
+  const perMillion = (quantity: number, price: number) => (quantity / MILLION) * price;
+
+  const apiRequests =
+    events * Math.max(1, Math.ceil(inputs.averageBodyBytes / PRICES.httpApiMeteringBytes));
+  add(
+    'API Gateway',
+    'HTTP API requests',
+    apiRequests,
+    'requests',
+    perMillion(apiRequests, PRICES.httpApiPerMillionRequests),
+  );
+
+  const lambdaRequests = events + workerInvocations;
+  add(
+    'Lambda',
+    'requests (ingest + worker)',
+    lambdaRequests,
+    'requests',
+    perMillion(lambdaRequests, PRICES.lambdaPerMillionRequests),
+  );
+  const ingestGbSeconds =
+    events * (inputs.ingestMillisecondsPerEvent / 1000) * (inputs.ingestMemoryMb / 1024);
+  add(
+    'Lambda',
+    'ingest compute (arm64)',
+    ingestGbSeconds,
+    'GB-s',
+    ingestGbSeconds * PRICES.lambdaArm64PerGbSecond,
+  );
+  const workerSeconds =
+    (workerInvocations * inputs.workerMillisecondsPerBatch +
+      events * inputs.workerMillisecondsPerEvent) /
+    1000;
+  const workerGbSeconds = workerSeconds * (inputs.workerMemoryMb / 1024);
+  add(
+    'Lambda',
+    'worker compute (arm64)',
+    workerGbSeconds,
+    'GB-s',
+    workerGbSeconds * PRICES.lambdaArm64PerGbSecond,
+  );
+
+  const sends = events * chunks(messageBytes);
+  add(
+    'SQS',
+    'SendMessage (64 KB chunks)',
+    sends,
+    'requests',
+    perMillion(sends, PRICES.sqsPerMillionRequests),
+  );
+  const receives = workerInvocations * chunks(messageBytes * batch);
+  add(
+    'SQS',
+    'batched receives (64 KB chunks)',
+    receives,
+    'requests',
+    perMillion(receives, PRICES.sqsPerMillionRequests),
+  );
+  add(
+    'SQS',
+    'batched deletes',
+    workerInvocations,
+    'requests',
+    perMillion(workerInvocations, PRICES.sqsPerMillionRequests),
+  );
+  const emptyReceives = inputs.queuePollers * (SECONDS_PER_MONTH / 20);
+  add(
+    'SQS',
+    "Lambda pollers' empty receives",
+    emptyReceives,
+    'requests',
+    perMillion(emptyReceives, PRICES.sqsPerMillionRequests),
+  );
+
+  const writeUnits =
+    labelEvents * inputs.label.writeUnits + projectEvents * inputs.project.writeUnits;
+  add(
+    'DynamoDB',
+    'write units (on-demand)',
+    writeUnits,
+    'WRU',
+    perMillion(writeUnits, PRICES.dynamoDbPerMillionWriteUnits),
+  );
+  const readUnits = labelEvents * inputs.label.readUnits + projectEvents * inputs.project.readUnits;
+  add(
+    'DynamoDB',
+    'read units (project refresh)',
+    readUnits,
+    'RRU',
+    perMillion(readUnits, PRICES.dynamoDbPerMillionReadUnits),
+  );
+  const storedGb =
+    (labelEvents * inputs.label.storedBytes + projectEvents * inputs.project.storedBytes) /
+    GIGABYTE;
+  add(
+    'DynamoDB',
+    'storage added this month (billed every month after)',
+    storedGb,
+    'GB-month',
+    storedGb * PRICES.dynamoDbPerGbMonth,
+  );
+
+  const logBytes =
+    events * (inputs.ingestLogBytesPerEvent + inputs.workerLogBytesPerEvent) +
+    lambdaRequests * inputs.platformLogBytesPerInvocation;
+  add(
+    'CloudWatch',
+    'Logs ingestion',
+    logBytes / GIGABYTE,
+    'GB',
+    (logBytes / GIGABYTE) * PRICES.logsPerGbIngested,
+  );
+  add('CloudWatch', 'alarms', inputs.alarms, 'alarms', inputs.alarms * PRICES.alarmPerMonth);
+  // The first three dashboards of an account are free; assume they are already in use.
+  add(
+    'CloudWatch',
+    'dashboard',
+    inputs.dashboards,
+    'dashboards',
+    inputs.dashboards * PRICES.dashboardPerMonth,
+  );
+
+  add('Secrets Manager', 'webhook secret', 1, 'secrets', PRICES.secretPerMonth);
+  // At most one read per warm ingest container per cache period; bounded by one per event.
+  const secretReads = Math.min(
+    events,
+    SECONDS_PER_MONTH / Math.max(1, inputs.webhookSecretCacheSeconds),
+  );
+  add(
+    'Secrets Manager',
+    'GetSecretValue (cached)',
+    secretReads,
+    'calls',
+    (secretReads / 10_000) * PRICES.secretsPer10kApiCalls,
+  );
+
+  const monthlyUsd = lines.reduce((sum, line) => sum + line.monthlyUsd, 0);
+  const fixed = new Set([
+    "Lambda pollers' empty receives",
+    'alarms',
+    'dashboard',
+    'webhook secret',
+    'GetSecretValue (cached)',
+  ]);
+  const variableUsd = lines
+    .filter((line) => !fixed.has(line.item))
+    .reduce((sum, line) => sum + line.monthlyUsd, 0);
+  return {
+    lines,
+    monthlyUsd,
+    perMillionEventsUsd: events === 0 ? 0 : (variableUsd / events) * MILLION,
+    recordsPerBatch: batch,
+  };
+}

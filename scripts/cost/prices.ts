@@ -1,0 +1,29 @@
+/**
+ * AWS list prices the cost model uses: one table, one region, one date. Check them against
+ * the AWS pricing pages for your region before relying on the totals.
+ */
+export const PRICES = {
+  region: 'us-east-1',
+  checkedOn: '2026-11-23',
+  currency: 'USD',
+  /** API Gateway HTTP API, first 300 M requests/month; each 512 KB of a request meters as one. */
+  httpApiPerMillionRequests: 1.0,
+  httpApiMeteringBytes: 512 * 1024,
+  /** Lambda on arm64. */
+  lambdaPerMillionRequests: 0.2,
+  lambdaArm64PerGbSecond: 0.0000133334,
+  /** SQS standard queue; each 64 KB chunk of a request's payload bills as one request. */
+  sqsPerMillionRequests: 0.4,
+  sqsBillingChunkBytes: 64 * 1024,
+  /** DynamoDB on-demand (standard table class). */
+  dynamoDbPerMillionWriteUnits: 0.625,
+  dynamoDbPerMillionReadUnits: 0.125,
+  dynamoDbPerGbMonth: 0.25,
+  /** CloudWatch: Logs ingestion (standard class), alarms, dashboards beyond the free three. */
+  logsPerGbIngested: 0.5,
+  alarmPerMonth: 0.1,
+  dashboardPerMonth: 3.0,
+  /** Secrets Manager. */
+  secretPerMonth: 0.4,
+  secretsPer10kApiCalls: 0.05,
+} as const;

@@ -1,0 +1,28 @@
+/** Writes the queued message (see `envelope.ts` for its format); no zod, for a small ingest bundle. */
+import { isUtf8 } from 'node:buffer';
+import type { Envelope, EnvelopeMetadata } from './envelope.ts';
+
+export const ENVELOPE_VERSION = 1;
+
+/** Characters SQS refuses in a message body even when JSON-escaped text would carry them. */
+const SQS_FORBIDDEN = /[\uFFFE\uFFFF]/;
+
+/** Serializes the raw body and its metadata into an SQS message body. */
+export function encodeEnvelope(rawBody: Buffer, metadata: EnvelopeMetadata): string {
+  const base64Length = 4 * Math.ceil(rawBody.length / 3) + 2;
+  let bodyEncoding: Envelope['bodyEncoding'] = 'base64';
+  let bodyJson: string | undefined;
+  if (isUtf8(rawBody)) {
+    const text = rawBody.toString('utf8');
+    const asText = JSON.stringify(text);
+    // Text that escapes badly (many control characters) is smaller as base64.
+    if (!SQS_FORBIDDEN.test(text) && asText.length <= base64Length) {
+      bodyEncoding = 'utf8';
+      bodyJson = asText;
+    }
+  }
+  bodyJson ??= `"${rawBody.toString('base64')}"`;
+  // The body is serialized once and spliced in: it is most of the message.
+  const head = JSON.stringify({ version: ENVELOPE_VERSION, ...metadata, bodyEncoding });
+  return `${head.slice(0, -1)},"body":${bodyJson}}`;
+}
