@@ -198,7 +198,7 @@ export function createQueries(documents: DynamoDBDocumentClient, tableName: stri
       return Item === undefined ? undefined : toView(Item);
     },
 
-    teamProjects({ teamId, status, since }, page = {}) {
+    async teamProjects({ teamId, status, since }, page = {}) {
       const { teamProjects } = TABLE.indexes;
       const sinceInstant = since === undefined ? undefined : isoInstant(since, 'since');
       const streams = (status === undefined ? PROJECT_STATUSES : [status]).map(
@@ -238,7 +238,7 @@ export function createQueries(documents: DynamoDBDocumentClient, tableName: stri
 
     documentLabels: (documentId, page) => eventsOf(documentPartition(documentId), page),
 
-    feed(range, page = {}) {
+    async feed(range, page = {}) {
       const { feed } = TABLE.indexes;
       const { from, to } = validRange(range);
       const stream: Stream = {
@@ -252,7 +252,7 @@ export function createQueries(documents: DynamoDBDocumentClient, tableName: stri
       return readPage([stream], byFeedKey, page);
     },
 
-    rejectedAndUnknown(range, page = {}) {
+    async rejectedAndUnknown(range, page = {}) {
       const { from, to } = validRange(range);
       const days = daysBetween(from, to);
       const rejected: Stream = {

@@ -1,0 +1,330 @@
+/**
+ * `npm run query -- <command>`: the six access patterns from the command line, against the
+ * local stack by default or a deployed table (`--table` and `--region`).
+ */
+import { parseArgs } from 'node:util';
+import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ProjectStatus } from '../shared/events.ts';
+import {
+  createQueries,
+  InvalidQueryError,
+  MAX_PAGE_SIZE,
+  type Page,
+  PROJECT_STATUSES,
+  type View,
+} from '../shared/queries.ts';
+import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
+import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+
+export const LOCAL_DYNAMODB_ENDPOINT = `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`;
+
+const USAGE = `Usage: npm run query -- <command> [flags]
+
+Commands:
+  project <projectId>                       one project: status, name, team, who completed/reviewed it
+  projects --team <teamId> [--status CREATED|COMPLETED|REVIEWED] [--since <ISO time>]
+                                            a team's projects, newest status change first
+  events --project <projectId>              a project's events and export deliveries, oldest first
+  labels --document <documentId>            a document's label events, oldest first
+  feed [--from <ISO time>] [--to <ISO time>]
+                                            every event received in [from, to) (default: last 24 hours)
+  rejected [--from <ISO time>] [--to <ISO time>]
+                                            rejected bodies and unknown event types (default: last 7 days)
+
+Flags:
+  --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
+  --cursor <cursor>     the next page, as printed after the previous one
+  --json                JSON output (also whenever stdout is not a terminal)
+  --table <name>        table name (default ${DEFAULT_TABLE_NAME})
+  --endpoint <url>      DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else ${LOCAL_DYNAMODB_ENDPOINT};
+                        with --region and no endpoint, the AWS region's DynamoDB)
+  --region <region>     query a deployed table with the standard AWS credential chain
+`;
+
+const OPTIONS = {
+  team: { type: 'string' },
+  status: { type: 'string' },
+  since: { type: 'string' },
+  project: { type: 'string' },
+  document: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  limit: { type: 'string' },
+  cursor: { type: 'string' },
+  json: { type: 'boolean' },
+  table: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const COMMON_FLAGS = ['limit', 'cursor', 'json', 'table', 'endpoint', 'region', 'help'];
+const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
+  project: { flags: [], positionals: 1 },
+  projects: { flags: ['team', 'status', 'since'], positionals: 0 },
+  events: { flags: ['project'], positionals: 0 },
+  labels: { flags: ['document'], positionals: 0 },
+  feed: { flags: ['from', 'to'], positionals: 0 },
+  rejected: { flags: ['from', 'to'], positionals: 0 },
+};
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+type Values = ReturnType<
+  typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>
+>['values'];
+
+function parseCommandLine(args: string[]) {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  const [command, ...rest] = positionals;
+  if (values.help) return { command: 'help', values, rest };
+  const spec = command === undefined ? undefined : COMMANDS[command];
+  if (command === undefined || spec === undefined) {
+    throw new UsageError(
+      command === undefined ? 'no command given' : `unknown command "${command}"`,
+    );
+  }
+  if (rest.length !== spec.positionals) {
+    throw new UsageError(
+      `"${command}" takes ${spec.positionals || 'no'} argument(s), got ${rest.length}`,
+    );
+  }
+  for (const flag of Object.keys(values)) {
+    if (!spec.flags.includes(flag) && !COMMON_FLAGS.includes(flag)) {
+      throw new UsageError(`"${command}" does not take --${flag}`);
+    }
+  }
+  return { command, values, rest };
+}
+
+function required(value: string | undefined, flag: string): string {
+  if (value === undefined || value === '') throw new UsageError(`--${flag} is required`);
+  return value;
+}
+
+function limitOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const limit = Number(value);
+  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
+    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
+  }
+  return limit;
+}
+
+function statusOf(value: string | undefined): ProjectStatus | undefined {
+  if (value === undefined) return undefined;
+  const status = value.toUpperCase() as ProjectStatus;
+  if (!PROJECT_STATUSES.includes(status)) {
+    throw new UsageError(`--status must be one of ${PROJECT_STATUSES.join(', ')}`);
+  }
+  return status;
+}
+
+const HOUR_MS = 3_600_000;
+
+function rangeOf(values: Values, defaultHours: number): { from: string; to: string } {
+  const now = Date.now();
+  return {
+    from: values.from ?? new Date(now - defaultHours * HOUR_MS).toISOString(),
+    to: values.to ?? new Date(now).toISOString(),
+  };
+}
+
+function connect(values: Values) {
+  const endpoint =
+    values.endpoint ??
+    process.env.DYNAMODB_ENDPOINT ??
+    (values.region === undefined ? LOCAL_DYNAMODB_ENDPOINT : undefined);
+  const local = values.region === undefined;
+  const client = new DynamoDBClient({
+    ...(local ? LOCAL_CLIENT_CONFIG : { region: values.region }),
+    ...(endpoint === undefined ? {} : { endpoint }),
+    maxAttempts: 2,
+  });
+  const documents = DynamoDBDocumentClient.from(client);
+  const tableName = values.table ?? DEFAULT_TABLE_NAME;
+  return {
+    client,
+    tableName,
+    where: endpoint ?? `DynamoDB in ${values.region}`,
+    queries: createQueries(documents, tableName),
+  };
+}
+
+/** Columns of the readable table, per command. */
+const short = (value: unknown) => String(value ?? '').slice(0, 12);
+const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
+  projects: [
+    ['projectId', (view) => view.projectId],
+    ['status', (view) => view.status],
+    ['statusAt', (view) => view.statusAt],
+    ['name', (view) => view.name],
+    ['teamId', (view) => view.teamId],
+  ],
+  events: [
+    [
+      'time',
+      (view) => (view.data as { timestamp?: string } | undefined)?.timestamp ?? view.receivedAt,
+    ],
+    ['eventType', (view) => view.eventType],
+    ['eventId', (view) => short(view.eventId)],
+    ['detail', (view) => eventDetail(view)],
+  ],
+  labels: [
+    ['timestamp', (view) => (view.data as { timestamp?: string }).timestamp],
+    ['eventId', (view) => short(view.eventId)],
+    ['upserts', (view) => labelCount(view, 'toUpsertList')],
+    ['deletes', (view) => labelCount(view, 'toDeleteList')],
+    ['owner', (view) => (view.data as { owner?: { email?: string } }).owner?.email],
+  ],
+  feed: [
+    ['receivedAt', (view) => view.receivedAt],
+    ['itemType', (view) => view.itemType],
+    ['eventType', (view) => view.eventType],
+    ['subject', (view) => view.projectId ?? view.documentId],
+    ['eventId', (view) => short(view.eventId)],
+  ],
+  rejected: [
+    ['receivedAt', (view) => view.receivedAt],
+    ['itemType', (view) => view.itemType],
+    ['reason or eventType', (view) => view.reason ?? view.eventType],
+    ['eventId', (view) => short(view.eventId)],
+  ],
+};
+
+function eventDetail(view: View): string {
+  const data = (view.data ?? {}) as Record<string, { email?: string; id?: string } | string>;
+  if (view.itemType === 'export') return String(data.fileUrl);
+  const person = data.labeler ?? data.reviewer;
+  return typeof person === 'object' ? `by ${person.email ?? person.id}` : '';
+}
+
+function labelCount(view: View, list: 'toUpsertList' | 'toDeleteList'): number {
+  const data = view.data as { labelUpdateList?: Record<string, unknown[]> };
+  return data.labelUpdateList?.[list]?.length ?? 0;
+}
+
+function renderTable(rows: string[][]): string {
+  const widths =
+    rows[0]?.map((_, column) => Math.max(...rows.map((row) => row[column]?.length ?? 0))) ?? [];
+  return rows
+    .map((row) =>
+      row
+        .map((cell, column) => cell.padEnd(widths[column] ?? 0))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
+}
+
+function printPage(command: string, page: Page, nextPageHint: string): void {
+  const columns = COLUMNS[command] ?? [];
+  const rows = page.items.map((view) => columns.map(([, cell]) => String(cell(view) ?? '')));
+  console.log(
+    page.items.length === 0
+      ? '(nothing found)'
+      : renderTable([columns.map(([name]) => name), ...rows]),
+  );
+  if (page.cursor !== undefined)
+    console.log(`\nnext page: ${nextPageHint} --cursor ${page.cursor}`);
+}
+
+function printProject(view: View): void {
+  const rows = Object.entries(view).map(([name, value]) => [
+    name,
+    typeof value === 'object' ? JSON.stringify(value) : String(value),
+  ]);
+  console.log(renderTable(rows));
+}
+
+async function run(args: string[]): Promise<number> {
+  const { command, values, rest } = parseCommandLine(args);
+  if (command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const asJson = values.json === true || !process.stdout.isTTY;
+  const connection = connect(values);
+  const { queries } = connection;
+  const page = { limit: limitOf(values.limit), cursor: values.cursor };
+  try {
+    if (command === 'project') {
+      const projectId = rest[0] as string;
+      const project = await queries.project(projectId);
+      if (project === undefined) {
+        console.error(`no project ${projectId} in table ${connection.tableName}`);
+        return 1;
+      }
+      if (asJson) console.log(JSON.stringify(project, null, 2));
+      else printProject(project);
+      return 0;
+    }
+    let result: Page;
+    let hint = `npm run query -- ${command}`;
+    if (command === 'projects') {
+      const teamId = required(values.team, 'team');
+      result = await queries.teamProjects(
+        { teamId, status: statusOf(values.status), since: values.since },
+        page,
+      );
+      hint += ` --team ${teamId}${values.status ? ` --status ${values.status}` : ''}${values.since ? ` --since ${values.since}` : ''}`;
+    } else if (command === 'events') {
+      const projectId = required(values.project, 'project');
+      result = await queries.projectHistory(projectId, page);
+      hint += ` --project ${projectId}`;
+    } else if (command === 'labels') {
+      const documentId = required(values.document, 'document');
+      result = await queries.documentLabels(documentId, page);
+      hint += ` --document ${documentId}`;
+    } else {
+      const range = rangeOf(values, command === 'feed' ? 24 : 7 * 24);
+      result =
+        command === 'feed'
+          ? await queries.feed(range, page)
+          : await queries.rejectedAndUnknown(range, page);
+      // The resolved range, so the next page reads the same partitions whatever the time.
+      hint += ` --from ${range.from} --to ${range.to}`;
+    }
+    if (asJson) console.log(JSON.stringify(result, null, 2));
+    else printPage(command, result, hint);
+    return 0;
+  } catch (error) {
+    if (error instanceof InvalidQueryError) throw new UsageError(error.message);
+    if (error instanceof DynamoDBServiceException && error.name === 'ResourceNotFoundException') {
+      console.error(
+        `table ${connection.tableName} does not exist at ${connection.where} (pass --table <name>)`,
+      );
+      return 1;
+    }
+    if (error instanceof DynamoDBServiceException) {
+      console.error(
+        `DynamoDB at ${connection.where} refused the query: ${error.name}: ${error.message}`,
+      );
+      return 1;
+    }
+    const reason = error instanceof Error ? error.message || error.name : String(error);
+    console.error(
+      `cannot reach DynamoDB at ${connection.where}: ${reason} (is \`npm start\` running?)`,
+    );
+    return 1;
+  } finally {
+    connection.client.destroy();
+  }
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof UsageError)) throw error;
+  process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+  process.exitCode = 2;
+}

@@ -1,0 +1,229 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkerHandler } from '../functions/worker/handler.ts';
+import {
+  createQueries,
+  InvalidQueryError,
+  type Page,
+  type PageRequest,
+  type Queries,
+} from '../shared/queries.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { type Delivery, quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
+
+const post = (event: unknown, receivedAt: string): Delivery => ({
+  body: JSON.stringify(event),
+  receivedAt,
+});
+const { data: labelData } = SEED_EVENTS.BEFORE_UPDATE_LABELS;
+const documentId = labelData.document.id;
+
+/** The four seed events and variants, received over two days (2024-03-01 and 02). */
+const DELIVERIES: Delivery[] = [
+  post(SEED_EVENTS.PROJECT_CREATED, '2024-03-01T10:00:00.000Z'),
+  post(SEED_EVENTS.BEFORE_UPDATE_LABELS, '2024-03-01T10:01:00.000Z'),
+  post(SEED_EVENTS.PROJECT_COMPLETED, '2024-03-01T10:02:00.000Z'),
+  post(SEED_EVENTS.PROJECT_REVIEWED, '2024-03-01T10:03:00.000Z'),
+  {
+    body: JSON.stringify(SEED_EXPORT_DELIVERY),
+    method: 'PUT',
+    receivedAt: '2024-03-01T23:30:00.000Z',
+  },
+  post(
+    {
+      eventType: 'PROJECT_CREATED',
+      data: {
+        timestamp: '2023-11-17T09:40:00.000Z',
+        project: { id: 'ZTYzZjRhYjE', name: 'hamlet.TXT', tags: ['CUSTOM'] },
+        team: { id: '1', name: "User's Team Workspace" },
+      },
+    },
+    '2024-03-02T00:10:00.000Z',
+  ),
+  // A second label event on the same document, earlier in Datasaur's time but received later.
+  post(
+    {
+      ...SEED_EVENTS.BEFORE_UPDATE_LABELS,
+      data: {
+        ...labelData,
+        timestamp: '2023-11-17T09:45:00.000Z',
+        labelUpdateList: { toDeleteList: labelData.labelUpdateList.toUpsertList, toUpsertList: [] },
+      },
+    },
+    '2024-03-02T00:20:00.000Z',
+  ),
+  post(
+    {
+      ...SEED_EVENTS.PROJECT_COMPLETED,
+      data: {
+        ...SEED_EVENTS.PROJECT_COMPLETED.data,
+        timestamp: '2023-10-01T08:00:00.000Z',
+        project: { id: 'old' },
+      },
+    },
+    '2024-03-02T00:30:00.000Z',
+  ),
+  post(
+    {
+      ...SEED_EVENTS.PROJECT_CREATED,
+      data: {
+        ...SEED_EVENTS.PROJECT_CREATED.data,
+        team: { id: '2' },
+        project: { id: 'other-team' },
+      },
+    },
+    '2024-03-02T00:40:00.000Z',
+  ),
+  post(
+    { eventType: 'PROJECT_ARCHIVED', data: { timestamp: '2024-03-01T20:00:00.000Z' } },
+    '2024-03-02T01:00:00.000Z',
+  ),
+  { body: 'not json', receivedAt: '2024-03-01T21:00:00.000Z' },
+  { body: '{"eventType":"PROJECT_CREATED"}', receivedAt: '2024-03-02T02:00:00.000Z' },
+];
+
+let dynamoDb: LocalDynamoDb;
+let queries: Queries;
+beforeAll(async () => {
+  dynamoDb = await startLocalDynamoDb();
+  const tableName = await dynamoDb.createTable();
+  const handler = createWorkerHandler({
+    documents: dynamoDb.documents,
+    tableName,
+    logger: quietLogger(),
+  });
+  const response = await handler(sqsEvent(DELIVERIES.map(sqsRecord)));
+  expect(response.batchItemFailures).toEqual([]);
+  queries = createQueries(dynamoDb.documents, tableName);
+});
+afterAll(async () => {
+  await dynamoDb.close();
+});
+
+/** Every page, following the cursor, with `limit` items per page. */
+async function allPages(read: (page: PageRequest) => Promise<Page>, limit: number) {
+  const items: Page['items'] = [];
+  let cursor: string | undefined;
+  let pages = 0;
+  do {
+    const page = await read({ limit, cursor });
+    expect(page.items.length).toBeLessThanOrEqual(limit);
+    items.push(...page.items);
+    cursor = page.cursor;
+    pages += 1;
+  } while (cursor !== undefined && pages < 100);
+  return items;
+}
+
+describe('queries', () => {
+  it('1. reads a project by id, without its keys', async () => {
+    const project = await queries.project('ZTYzZjRhYjE');
+    expect(project).toMatchObject({
+      projectId: 'ZTYzZjRhYjE',
+      name: 'hamlet.TXT',
+      teamId: '1',
+      teamName: "User's Team Workspace",
+      status: 'REVIEWED',
+      createdAt: '2023-11-17T09:40:00.000Z',
+      completedBy: { email: 'user+1@datasaur.ai' },
+      reviewedAt: '2023-11-17T09:53:23.514Z',
+      lastExport: { fileUrl: SEED_EXPORT_DELIVERY.fileUrl },
+    });
+    expect(project).not.toHaveProperty('pk');
+    expect(project).not.toHaveProperty('gsi1sk');
+    expect(await queries.project('missing')).toBeUndefined();
+  });
+
+  it("2. lists a team's projects newest status first, by status and since a time, across pages", async () => {
+    const ids = (page: Page) => page.items.map((item) => item.projectId);
+    expect(ids(await queries.teamProjects({ teamId: '1' }))).toEqual([
+      'ZTYzZjRhYjE',
+      'N2E4MjNlYTc',
+      'old',
+    ]);
+    expect(ids(await queries.teamProjects({ teamId: '1', status: 'COMPLETED' }))).toEqual(['old']);
+    expect(ids(await queries.teamProjects({ teamId: '1', since: '2023-11-01T00:00:00Z' }))).toEqual(
+      ['ZTYzZjRhYjE', 'N2E4MjNlYTc'],
+    );
+    expect(ids(await queries.teamProjects({ teamId: '2' }))).toEqual(['other-team']);
+    const paged = await allPages((page) => queries.teamProjects({ teamId: '1' }, page), 1);
+    expect(paged.map((item) => item.projectId)).toEqual(['ZTYzZjRhYjE', 'N2E4MjNlYTc', 'old']);
+  });
+
+  it("3. reads a project's history in time order, export deliveries included", async () => {
+    const history = await allPages((page) => queries.projectHistory('ZTYzZjRhYjE', page), 2);
+    expect(history.map((item) => item.eventType)).toEqual([
+      'PROJECT_CREATED',
+      'PROJECT_COMPLETED',
+      'PROJECT_REVIEWED',
+      'EXPORT_DELIVERY',
+    ]);
+    expect(history[3]).toMatchObject({
+      receivedAt: '2024-03-01T23:30:00.000Z',
+      data: { ...SEED_EXPORT_DELIVERY, userId: '1' },
+    });
+    expect(history[0]?.eventId).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("4. reads a document's label history in time order", async () => {
+    const labels = await allPages((page) => queries.documentLabels(documentId, page), 1);
+    expect(labels.map((item) => (item.data as { timestamp: string }).timestamp)).toEqual([
+      '2023-11-17T09:45:00.000Z',
+      labelData.timestamp,
+    ]);
+    expect(labels[0]).toMatchObject({
+      data: { labelUpdateList: { toUpsertList: [], toDeleteList: [{ labelSetItemId: 'geo' }] } },
+    });
+  });
+
+  it('5. reads the feed between two instants in receive order, across day partitions', async () => {
+    const range = { from: '2024-03-01T10:01:00.000Z', to: '2024-03-02T01:00:00.000Z' };
+    const whole = await queries.feed(range);
+    expect(whole.items.map((item) => item.receivedAt)).toEqual([
+      '2024-03-01T10:01:00.000Z',
+      '2024-03-01T10:02:00.000Z',
+      '2024-03-01T10:03:00.000Z',
+      '2024-03-01T21:00:00.000Z',
+      '2024-03-01T23:30:00.000Z',
+      '2024-03-02T00:10:00.000Z',
+      '2024-03-02T00:20:00.000Z',
+      '2024-03-02T00:30:00.000Z',
+      '2024-03-02T00:40:00.000Z',
+    ]);
+    expect(whole.items[0]).toEqual({
+      eventId: expect.stringMatching(/^[0-9a-f]{64}$/),
+      receivedAt: '2024-03-01T10:01:00.000Z',
+      itemType: 'labelEvent',
+      eventType: 'BEFORE_UPDATE_LABELS',
+      documentId,
+      teamId: '1',
+    });
+    expect(await allPages((page) => queries.feed(range, page), 2)).toEqual(whole.items);
+  });
+
+  it('6. lists rejected bodies and unknown event types in time order', async () => {
+    const range = { from: '2024-03-01T00:00:00.000Z', to: '2024-03-03T00:00:00.000Z' };
+    const audit = await allPages((page) => queries.rejectedAndUnknown(range, page), 1);
+    expect(audit.map((item) => [item.itemType, item.reason ?? item.eventType])).toEqual([
+      ['unknownEvent', 'PROJECT_ARCHIVED'],
+      ['rejected', 'body is not JSON'],
+      ['rejected', expect.stringContaining('PROJECT_CREATED does not match its schema: data')],
+    ]);
+  });
+
+  it('refuses a cursor from another query and a malformed range', async () => {
+    const page = await queries.projectHistory('ZTYzZjRhYjE', { limit: 1 });
+    await expect(queries.teamProjects({ teamId: '1' }, { cursor: page.cursor })).rejects.toThrow(
+      InvalidQueryError,
+    );
+    await expect(queries.projectHistory('x', { cursor: 'garbage' })).rejects.toThrow(
+      InvalidQueryError,
+    );
+    await expect(queries.feed({ from: 'yesterday', to: '2024-03-01T00:00:00Z' })).rejects.toThrow(
+      InvalidQueryError,
+    );
+    await expect(
+      queries.feed({ from: '2020-01-01T00:00:00Z', to: '2024-03-01T00:00:00Z' }),
+    ).rejects.toThrow(/at most 366 days/);
+  });
+});
