@@ -10,3 +10,5 @@ export const DEFAULT_TABLE_NAME = 'datasaur-webhooks';
 export const DEFAULT_QUEUE_NAME = 'datasaur-webhooks';
 /** Name of its dead-letter queue (what `ensureQueues` creates beside the queue). */
 export const DEFAULT_DEAD_LETTER_QUEUE_NAME = `${DEFAULT_QUEUE_NAME}-dlq`;
+/** Endpoint of the local SQS API server, as the CLIs reach it (override with SQS_ENDPOINT). */
+export const DEFAULT_SQS_ENDPOINT = `http://127.0.0.1:${DEFAULT_SQS_PORT}`;

@@ -1,0 +1,223 @@
+/**
+ * `npm run redrive`: moves the messages of the dead-letter queue back to the queue they came
+ * from (an SQS message move task), waits for the move to finish and prints how many moved.
+ * Against the deployed stack with `--dlq-arn`, else against the local stack of `npm start`.
+ */
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  ListMessageMoveTasksCommand,
+  SQSClient,
+  StartMessageMoveTaskCommand,
+} from '@aws-sdk/client-sqs';
+import { DEFAULT_DEAD_LETTER_QUEUE_NAME, DEFAULT_SQS_ENDPOINT } from './local/defaults.ts';
+import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+
+export const USAGE = `Usage: npm run redrive -- [options]
+
+Moves every message of the dead-letter queue back to its source queue and prints how many moved.
+
+  --dlq-arn <arn>            dead-letter queue of the deployed stack (its DeadLetterQueueArn
+                             output); without it, the local stack's ${DEFAULT_DEAD_LETTER_QUEUE_NAME}
+                             at SQS_ENDPOINT (default ${DEFAULT_SQS_ENDPOINT})
+  --destination-arn <arn>    move to this queue instead of the one the messages came from
+  --max-per-second <n>       throttle the move (1-500 messages per second; default: SQS decides)
+  --timeout-seconds <n>      give up waiting after this long (default 900)
+  -h, --help                 show this help
+
+Find the ARN of a deployed stack with:
+  aws cloudformation describe-stacks --stack-name DatasaurWebhooks \\
+    --query "Stacks[0].Outputs[?OutputKey=='DeadLetterQueueArn'].OutputValue" --output text`;
+
+const QUEUE_ARN = /^arn:aws[a-z-]*:sqs:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
+const FINISHED = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
+
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export class RedriveError extends Error {
+  override readonly name = 'RedriveError';
+}
+
+export interface RedriveOptions {
+  readonly deadLetterQueueArn: string;
+  /** @default the queue each message came from */
+  readonly destinationArn?: string;
+  readonly maxMessagesPerSecond?: number;
+  /** How long to wait for the move task to finish. */
+  readonly timeoutMs: number;
+  /** Pause between two looks at the task's progress. @default 1000 */
+  readonly pollIntervalMs?: number;
+}
+
+export interface RedriveResult {
+  readonly status: string;
+  readonly messagesMoved: number;
+}
+
+/** Starts a message move task out of the DLQ and resolves once it has finished. */
+export async function redrive(sqs: SQSClient, options: RedriveOptions): Promise<RedriveResult> {
+  const started = await sqs.send(
+    new StartMessageMoveTaskCommand({
+      SourceArn: options.deadLetterQueueArn,
+      DestinationArn: options.destinationArn,
+      MaxNumberOfMessagesPerSecond: options.maxMessagesPerSecond,
+    }),
+  );
+  const deadline = Date.now() + options.timeoutMs;
+  for (;;) {
+    // Only one move task runs per source queue, so the newest task is the one just started.
+    const { Results: tasks = [] } = await sqs.send(
+      new ListMessageMoveTasksCommand({ SourceArn: options.deadLetterQueueArn, MaxResults: 1 }),
+    );
+    const task = tasks[0];
+    if (task?.TaskHandle !== undefined && task.TaskHandle !== started.TaskHandle) {
+      throw new RedriveError('another message move task is running on this dead-letter queue');
+    }
+    const status = task?.Status ?? 'UNKNOWN';
+    if (FINISHED.has(status)) {
+      if (status === 'FAILED') {
+        throw new RedriveError(
+          `the move task failed after ${task?.ApproximateNumberOfMessagesMoved ?? 0} messages: ${task?.FailureReason ?? 'no reason given'}`,
+        );
+      }
+      return { status, messagesMoved: task?.ApproximateNumberOfMessagesMoved ?? 0 };
+    }
+    if (Date.now() >= deadline) {
+      throw new RedriveError(
+        `the move task is still ${status} after ${options.timeoutMs / 1000} s (${task?.ApproximateNumberOfMessagesMoved ?? 0} moved so far); it keeps running in SQS`,
+      );
+    }
+    await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 1000));
+  }
+}
+
+interface Output {
+  log(line: string): void;
+  error(line: string): void;
+}
+
+/** The CLI: returns the exit code instead of exiting, so tests can run it in-process. */
+export async function main(
+  argv: readonly string[],
+  environment: NodeJS.ProcessEnv = process.env,
+  output: Output = console,
+): Promise<number> {
+  let options: ReturnType<typeof parseOptions>;
+  try {
+    options = parseOptions(argv);
+  } catch (error) {
+    if (!(error instanceof UsageError || isParseArgsError(error))) throw error;
+    output.error(`npm run redrive: ${(error as Error).message}\n\n${USAGE}`);
+    return 2;
+  }
+  if (options.help) {
+    output.log(USAGE);
+    return 0;
+  }
+
+  const sqs =
+    options.deadLetterQueueArn === undefined
+      ? new SQSClient({
+          ...LOCAL_CLIENT_CONFIG,
+          endpoint: environment.SQS_ENDPOINT ?? DEFAULT_SQS_ENDPOINT,
+        })
+      : // The ARN names the queue's region; credentials come from the usual AWS chain.
+        new SQSClient({ region: QUEUE_ARN.exec(options.deadLetterQueueArn)?.[1] });
+  try {
+    const deadLetterQueueArn = options.deadLetterQueueArn ?? (await localDeadLetterQueueArn(sqs));
+    const result = await redrive(sqs, {
+      deadLetterQueueArn,
+      ...(options.destinationArn === undefined ? {} : { destinationArn: options.destinationArn }),
+      ...(options.maxMessagesPerSecond === undefined
+        ? {}
+        : { maxMessagesPerSecond: options.maxMessagesPerSecond }),
+      timeoutMs: options.timeoutSeconds * 1000,
+    });
+    const destination = options.destinationArn ?? 'the queue each message came from';
+    output.log(
+      `${result.status}: moved ${result.messagesMoved} message${result.messagesMoved === 1 ? '' : 's'} from ${deadLetterQueueArn} to ${destination}`,
+    );
+    return result.status === 'COMPLETED' ? 0 : 1;
+  } catch (error) {
+    output.error(`npm run redrive: ${describe(error)}`);
+    return 1;
+  } finally {
+    sqs.destroy();
+  }
+}
+
+function parseOptions(argv: readonly string[]) {
+  const { values } = parseArgs({
+    args: [...argv],
+    strict: true,
+    allowPositionals: false,
+    options: {
+      'dlq-arn': { type: 'string' },
+      'destination-arn': { type: 'string' },
+      'max-per-second': { type: 'string' },
+      'timeout-seconds': { type: 'string', default: '900' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  for (const flag of ['dlq-arn', 'destination-arn'] as const) {
+    const arn = values[flag];
+    if (arn !== undefined && !QUEUE_ARN.test(arn)) {
+      throw new UsageError(`--${flag} must be an SQS queue ARN (arn:aws:sqs:…), got "${arn}"`);
+    }
+  }
+  return {
+    help: values.help,
+    deadLetterQueueArn: values['dlq-arn'],
+    destinationArn: values['destination-arn'],
+    maxMessagesPerSecond:
+      values['max-per-second'] === undefined
+        ? undefined
+        : wholeNumber('max-per-second', values['max-per-second'], 1, 500),
+    timeoutSeconds: wholeNumber('timeout-seconds', values['timeout-seconds'], 1, 86_400),
+  };
+}
+
+function wholeNumber(flag: string, raw: string, min: number, max: number): number {
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+async function localDeadLetterQueueArn(sqs: SQSClient): Promise<string> {
+  const { QueueUrl } = await sqs.send(
+    new GetQueueUrlCommand({ QueueName: DEFAULT_DEAD_LETTER_QUEUE_NAME }),
+  );
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
+  );
+  if (Attributes?.QueueArn === undefined) {
+    throw new RedriveError(`the local SQS server returned no ARN for ${QueueUrl}`);
+  }
+  return Attributes.QueueArn;
+}
+
+function isParseArgsError(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
+}
+
+function describe(error: unknown): string {
+  if (error instanceof RedriveError) return error.message;
+  if (error instanceof Error) {
+    const code = (error as { code?: string }).code;
+    return code === 'ECONNREFUSED'
+      ? `cannot reach SQS (${error.message}): is \`npm start\` running, or did you mean --dlq-arn?`
+      : `${error.name}: ${error.message}`;
+  }
+  return String(error);
+}
+
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.exitCode = await main(process.argv.slice(2));
+}
