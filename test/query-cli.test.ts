@@ -1,0 +1,121 @@
+import { execFile } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkerHandler } from '../functions/worker/handler.ts';
+import { SEED_EVENTS } from '../shared/seed-events.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `npm run query` as a child process (stdout is a pipe, so JSON is the default). */
+function query(args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/query.ts', ...args],
+      { env: { ...process.env, DYNAMODB_ENDPOINT: '' }, timeout: 20_000 },
+      (error, stdout, stderr) => {
+        const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+let dynamoDb: LocalDynamoDb;
+let target: string[];
+beforeAll(async () => {
+  dynamoDb = await startLocalDynamoDb();
+  const tableName = await dynamoDb.createTable();
+  const handler = createWorkerHandler({
+    documents: dynamoDb.documents,
+    tableName,
+    logger: quietLogger(),
+  });
+  await handler(
+    sqsEvent(
+      Object.values(SEED_EVENTS).map((event) =>
+        sqsRecord({ body: JSON.stringify(event), receivedAt: '2024-03-01T12:00:00.000Z' }),
+      ),
+    ),
+  );
+  target = ['--endpoint', dynamoDb.server.endpoint, '--table', tableName];
+});
+afterAll(async () => {
+  await dynamoDb.close();
+});
+
+describe('npm run query', () => {
+  it('prints a project as JSON when stdout is not a terminal', async () => {
+    const run = await query(['project', 'ZTYzZjRhYjE', ...target]);
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ projectId: 'ZTYzZjRhYjE', status: 'REVIEWED' });
+  });
+
+  it('pages the feed with --limit and prints the cursor for the next page', async () => {
+    const range = ['--from', '2024-03-01T00:00:00Z', '--to', '2024-03-02T00:00:00Z'];
+    const first = await query(['feed', ...range, '--limit', '3', '--json', ...target]);
+    expect(first.code).toBe(0);
+    const page = JSON.parse(first.stdout);
+    expect(page.items).toHaveLength(3);
+    const second = await query([
+      'feed',
+      ...range,
+      '--limit',
+      '3',
+      '--cursor',
+      page.cursor,
+      ...target,
+    ]);
+    expect(JSON.parse(second.stdout)).toEqual({
+      items: [expect.objectContaining({ receivedAt: '2024-03-01T12:00:00.000Z' })],
+    });
+  });
+
+  it.each([
+    ['an unknown flag', ['projects', '--team', '1', '--bogus'], "Unknown option '--bogus'"],
+    ['an unknown command', ['nonsense'], 'unknown command "nonsense"'],
+    [
+      'a flag of another command',
+      ['events', '--project', 'x', '--team', '1'],
+      '"events" does not take --team',
+    ],
+    ['a bad status', ['projects', '--team', '1', '--status', 'DONE'], '--status must be one of'],
+  ])('prints the usage and exits 2 on %s', async (_, args, message) => {
+    const run = await query([...args, ...target]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).toContain('Usage: npm run query');
+    expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+
+  it('says in one line when the table is missing or the endpoint unreachable', async () => {
+    const missing = await query([
+      'project',
+      'x',
+      '--endpoint',
+      dynamoDb.server.endpoint,
+      '--table',
+      'nope',
+    ]);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr.trim()).toBe(
+      `table nope does not exist at ${dynamoDb.server.endpoint} (pass --table <name>)`,
+    );
+    const unreachable = await query([
+      'project',
+      'x',
+      '--endpoint',
+      'http://127.0.0.1:9',
+      '--table',
+      'nope',
+    ]);
+    expect(unreachable.code).toBe(1);
+    expect(unreachable.stderr.trim().split('\n')).toHaveLength(1);
+    expect(unreachable.stderr).toContain('cannot reach DynamoDB at http://127.0.0.1:9');
+  });
+});
