@@ -196,8 +196,8 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
   rejected: [
     ['receivedAt', (view) => view.receivedAt],
     ['itemType', (view) => view.itemType],
-    ['reason or eventType', (view) => view.reason ?? view.eventType],
     ['eventId', (view) => short(view.eventId)],
+    ['reason or eventType', (view) => view.reason ?? view.eventType],
   ],
 };
 
