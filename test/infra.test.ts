@@ -348,6 +348,9 @@ describe('alarms', () => {
       },
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
+    template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
+      DashboardName: 'DatasaurWebhooks',
+    });
   });
 });
 

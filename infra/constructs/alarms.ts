@@ -3,7 +3,7 @@
  * API failed to accept, a failing worker. Each alarm notifies an SNS topic (optionally
  * e-mailed); a dashboard shows the pipeline end to end.
  */
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -106,6 +106,8 @@ export class Alarms extends Construct {
     });
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
+      // Named after the stack, so the README can say where to find it.
+      dashboardName: Stack.of(this).stackName,
       widgets: [
         [
           new AlarmStatusWidget({
