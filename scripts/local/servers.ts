@@ -72,9 +72,14 @@ export async function startSqs(
 }
 
 export function localDynamoDb(endpoint: string): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint }), {
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
+  const documents = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
+  // The document client's own destroy() does nothing: its keep-alive sockets would hold the
+  // process open. Destroying the client underneath closes them.
+  documents.destroy = () => client.destroy();
+  return documents;
 }
 
 export function localSqs(endpoint: string): SQSClient {
