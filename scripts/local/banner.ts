@@ -4,7 +4,7 @@ import type { LocalStack } from './stack.ts';
 
 export function startupBanner(stack: LocalStack, config: LocalStackConfig): string {
   const queueName = (url: string) => url.slice(url.lastIndexOf('/') + 1);
-  const { sendPrefix, queryPrefix } = commandPrefixes(stack, config);
+  const { sendCommand, queryCommand } = nextCommands(stack, config);
   return [
     '',
     'Datasaur webhooks: local stack',
@@ -15,28 +15,30 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerConcurrency} records at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
     '',
     'Next, in another terminal:',
-    `  ${sendPrefix}npm run send -- PROJECT_CREATED`,
-    `  ${queryPrefix}npm run query -- project N2E4MjNlYTc`,
+    `  ${sendCommand}`,
+    `  ${queryCommand}`,
     '',
   ].join('\n');
 }
 
-/** Variables the next commands need to find this stack when it does not run on the defaults. */
-function commandPrefixes(stack: LocalStack, config: LocalStackConfig) {
+/** What the next commands need to find this stack when it does not run on the defaults. */
+function nextCommands(stack: LocalStack, config: LocalStackConfig) {
   const defaults = readLocalConfig({});
-  const differing = (pairs: Array<[string, string, string]>) =>
-    pairs
-      .filter(([, actual, fallback]) => actual !== fallback)
-      .map(([name, actual]) => `${name}=${actual} `)
-      .join('');
+  const sendVariables = [
+    ['PORT', new URL(stack.webhookUrl).port, String(defaults.port)],
+    ['DATA_DIR', config.dataDir, defaults.dataDir],
+  ]
+    .filter(([, actual, fallback]) => actual !== fallback)
+    .map(([name, actual]) => `${name}=${actual} `)
+    .join('');
+  const dynamoDbPort = Number(new URL(stack.dynamoDbEndpoint).port);
   return {
-    sendPrefix: differing([
-      ['PORT', new URL(stack.webhookUrl).port, String(defaults.port)],
-      ['DATA_DIR', config.dataDir, defaults.dataDir],
-    ]),
-    queryPrefix: differing([
-      ['DYNAMODB_PORT', new URL(stack.dynamoDbEndpoint).port, String(defaults.dynamoDbPort)],
-      ['TABLE_NAME', config.tableName, defaults.tableName],
-    ]),
+    sendCommand: `${sendVariables}npm run send -- PROJECT_CREATED`,
+    // The query CLI also reads deployed tables, so it takes a full endpoint and --table.
+    queryCommand: [
+      dynamoDbPort === defaults.dynamoDbPort ? '' : `DYNAMODB_ENDPOINT=${stack.dynamoDbEndpoint} `,
+      'npm run query -- project N2E4MjNlYTc',
+      config.tableName === defaults.tableName ? '' : ` --table ${config.tableName}`,
+    ].join(''),
   };
 }

@@ -1,0 +1,219 @@
+/**
+ * `npm run send -- <what>`: signs and sends requests as Datasaur does, to the local stack by
+ * default. One line per request, and a summary with `--count`.
+ */
+import { readFileSync, statSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { limitConcurrency } from '../shared/concurrency.ts';
+import { ConfigurationError } from '../shared/environment.ts';
+import { SEED_EVENT_TYPES, type SeedEventType } from '../shared/seed-events.ts';
+import { type LocalStackConfig, loadDotEnv, readLocalConfig, webhookUrl } from './local/config.ts';
+import {
+  type DatasaurRequest,
+  exportDeliveryBody,
+  freshTimestamps,
+  type SendOutcome,
+  seedEventBody,
+  sendDatasaurRequest,
+  signDatasaurRequest,
+} from './local/datasaur-sender.ts';
+import { signingSecret } from './local/dev-secret.ts';
+
+const USAGE = `Usage: npm run send -- <what> [flags]
+
+<what>:
+  ${SEED_EVENT_TYPES.join(' | ')}
+                        the example event from Datasaur's docs with a fresh data.timestamp (POST)
+  export                an export delivery (PUT); repeated sends are duplicates (no timestamp)
+  <file>                a file sent byte for byte (POST)
+
+Flags:
+  --project <id>        project id (PROJECT_* events and export)
+  --document <id>       document id (BEFORE_UPDATE_LABELS and export)
+  --url <url>           webhook URL (default http://$HOST:$PORT/webhooks/datasaur, as npm start)
+  --secret <secret>     signing secret (default the first of $DATASAUR_WEBHOOK_SECRET, else the
+                        dev secret npm start saved under $DATA_DIR)
+  --count <n>           send n requests, each event with its own timestamp (default 1)
+  --concurrency <c>     requests in flight at once (default 1)
+`;
+
+const OPTIONS = {
+  project: { type: 'string' },
+  document: { type: 'string' },
+  url: { type: 'string' },
+  secret: { type: 'string' },
+  count: { type: 'string' },
+  concurrency: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+interface SendPlan {
+  readonly label: string;
+  readonly url: string;
+  readonly count: number;
+  /** Print totals at the end (asked for with --count). */
+  readonly summarize: boolean;
+  readonly concurrency: number;
+  /** The `index`-th request of the run. */
+  readonly request: (index: number) => DatasaurRequest;
+}
+
+function planFromArguments(args: string[]): SendPlan | 'help' {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return 'help';
+  if (positionals.length !== 1) {
+    throw new UsageError(`expected one <what>, got ${positionals.length}`);
+  }
+  const what = positionals[0] as string;
+  const count = wholeNumber('--count', values.count, 1, 1_000_000);
+  const concurrency = wholeNumber('--concurrency', values.concurrency, 1, 1_000);
+  // The local stack's settings are read only when a flag leaves something to default.
+  let config: LocalStackConfig | undefined;
+  const local = () => {
+    config ??= readLocalConfig();
+    return config;
+  };
+  const secret = values.secret ?? defaultSecret(local());
+  const url = values.url ?? webhookUrl(local().host, local().port);
+  const ids = { projectId: values.project, documentId: values.document };
+  return {
+    label: what,
+    url,
+    count,
+    summarize: values.count !== undefined,
+    concurrency,
+    request: bodies(what, ids, secret),
+  };
+}
+
+function bodies(
+  what: string,
+  ids: { projectId: string | undefined; documentId: string | undefined },
+  secret: string,
+): (index: number) => DatasaurRequest {
+  if (isSeedEventType(what)) {
+    const carriesProject = what !== 'BEFORE_UPDATE_LABELS';
+    if (ids.projectId !== undefined && !carriesProject) {
+      throw new UsageError(`${what} carries no project id: --project does not apply`);
+    }
+    if (ids.documentId !== undefined && carriesProject) {
+      throw new UsageError(`${what} carries no document id: --document does not apply`);
+    }
+    const nextTimestamp = freshTimestamps();
+    return () =>
+      signDatasaurRequest(seedEventBody(what, { ...ids, timestamp: nextTimestamp() }), secret);
+  }
+  if (what === 'export') {
+    const request = signDatasaurRequest(exportDeliveryBody(ids), secret, 'PUT');
+    return () => request;
+  }
+  if (ids.projectId !== undefined || ids.documentId !== undefined) {
+    throw new UsageError('--project and --document apply to event types and export, not to files');
+  }
+  if (!statSync(what, { throwIfNoEntry: false })?.isFile()) {
+    throw new UsageError(`"${what}" is neither an event type, export, nor a file`);
+  }
+  const request = signDatasaurRequest(readFileSync(what), secret);
+  return () => request;
+}
+
+function isSeedEventType(what: string): what is SeedEventType {
+  return (SEED_EVENT_TYPES as string[]).includes(what);
+}
+
+function wholeNumber(flag: string, raw: string | undefined, min: number, max: number): number {
+  if (raw === undefined) return min;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+function defaultSecret(config: LocalStackConfig): string {
+  const secret = signingSecret(config.webhookSecrets, config.dataDir);
+  if (secret === undefined) {
+    throw new ConfigurationError(
+      `no secret to sign with: pass --secret, set DATASAUR_WEBHOOK_SECRET, or run npm start once (it saves a dev secret in ${config.dataDir})`,
+    );
+  }
+  return secret;
+}
+
+async function send(plan: SendPlan): Promise<SendOutcome[]> {
+  const limited = limitConcurrency(plan.concurrency);
+  const started = performance.now();
+  const outcomes = await Promise.all(
+    Array.from({ length: plan.count }, (_, index) =>
+      limited(async () => {
+        const outcome = await sendDatasaurRequest(plan.url, plan.request(index));
+        console.log(describeOutcome(plan.label, outcome));
+        return outcome;
+      }),
+    ),
+  );
+  if (plan.summarize) console.log(summary(outcomes, performance.now() - started));
+  return outcomes;
+}
+
+function describeOutcome(label: string, outcome: SendOutcome): string {
+  if (outcome.status === undefined) {
+    return `failed ${label} ${outcome.eventId}: ${outcome.detail} (is npm start running?)`;
+  }
+  const detail = isSuccess(outcome) ? '' : `  ${outcome.detail}`;
+  return `${outcome.status} ${label} ${outcome.eventId}${detail}`;
+}
+
+function summary(outcomes: readonly SendOutcome[], elapsedMs: number): string {
+  const byStatus = new Map<number, number>();
+  for (const outcome of outcomes) {
+    if (isSuccess(outcome) && outcome.status !== undefined) {
+      byStatus.set(outcome.status, (byStatus.get(outcome.status) ?? 0) + 1);
+    }
+  }
+  const accepted = [...byStatus.values()].reduce((total, count) => total + count, 0);
+  const statuses = [...byStatus].map(([status, count]) => `${status}: ${count}`).join(', ');
+  const seconds = elapsedMs / 1000;
+  return [
+    `sent ${outcomes.length}`,
+    `accepted ${accepted}${statuses === '' ? '' : ` (${statuses})`}`,
+    `failed ${outcomes.length - accepted}`,
+    `in ${seconds.toFixed(2)} s (${(outcomes.length / seconds).toFixed(1)} requests/s)`,
+  ].join(', ');
+}
+
+function isSuccess(outcome: SendOutcome): boolean {
+  return outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300;
+}
+
+let plan: SendPlan | 'help';
+try {
+  loadDotEnv();
+  plan = planFromArguments(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(`npm run send: ${error.message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+  if (error instanceof ConfigurationError) {
+    console.error(`npm run send: ${error.message}`);
+    process.exit(2);
+  }
+  throw error;
+}
+if (plan === 'help') {
+  console.log(USAGE);
+} else {
+  const outcomes = await send(plan);
+  if (!outcomes.every(isSuccess)) process.exitCode = 1;
+}
