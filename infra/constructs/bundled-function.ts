@@ -23,6 +23,19 @@ const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const REQUIRE_IN_ESM_BANNER =
   "import { createRequire as __createRequire } from 'node:module';const require = __createRequire(import.meta.url);";
 
+/** Loaded by the SDK only when no credentials are in the environment, never the case in Lambda. */
+const LAMBDA_UNUSED_CREDENTIAL_PROVIDERS = [
+  '@aws-sdk/credential-provider-ini',
+  '@aws-sdk/credential-provider-sso',
+  '@aws-sdk/credential-provider-process',
+  '@aws-sdk/credential-provider-web-identity',
+  '@aws-sdk/credential-provider-login',
+  '@aws-sdk/credential-provider-http',
+  '@aws-sdk/nested-clients',
+  '@aws-sdk/token-providers',
+  '@smithy/credential-provider-imds',
+];
+
 export interface BundledFunctionProps {
   /** The entry file, relative to the repository root, e.g. `functions/ingest/index.ts`. */
   readonly entry: string;
@@ -94,6 +107,10 @@ export class BundledFunction extends Construct {
         // the exact client versions the tests ran against (package-lock.json), not whatever
         // version the runtime ships that day. It costs some bundle size, not correctness.
         bundleAwsSDK: true,
+        // ...except the credential providers Lambda never reaches: its credentials are in the
+        // environment, so the SDK's dynamic imports of these never run (and the runtime ships
+        // them anyway). Leaving them out keeps the ingest bundle under 250 KB.
+        externalModules: LAMBDA_UNUSED_CREDENTIAL_PROVIDERS,
       },
     });
   }

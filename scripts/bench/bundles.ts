@@ -41,7 +41,11 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
     .flatMap(([logicalId, resource]) => {
       const assetPath = resource.Metadata?.['aws:asset:path'];
       if (assetPath === undefined) return [];
-      const name = /Ingest/i.test(logicalId) ? 'ingest' : /Worker/i.test(logicalId) ? 'worker' : logicalId;
+      const name = /Ingest/i.test(logicalId)
+        ? 'ingest'
+        : /Worker/i.test(logicalId)
+          ? 'worker'
+          : logicalId;
       return [{ name, directory: join(outdir, assetPath) }];
     });
 }
