@@ -2,7 +2,7 @@
  * Turns messages from `ReceiveMessage` into the records Lambda's SQS event source delivers,
  * so the local worker calls its handler with the same shape it gets in AWS.
  */
-import type { Message } from '@aws-sdk/client-sqs';
+import type { Message, ReceiveMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { SQSMessageAttributes, SQSRecord } from 'aws-lambda';
 
 export interface QueueIdentity {
@@ -17,6 +17,22 @@ const REQUIRED_ATTRIBUTES = [
   'SenderId',
   'ApproximateFirstReceiveTimestamp',
 ] as const;
+
+/** A receive asking for everything a record carries, as Lambda's poller does. */
+export function receiveForRecords(
+  queueUrl: string,
+  options: { maxMessages: number; waitTimeSeconds: number },
+): ReceiveMessageCommandInput {
+  return {
+    QueueUrl: queueUrl,
+    MaxNumberOfMessages: options.maxMessages,
+    WaitTimeSeconds: options.waitTimeSeconds,
+    MessageSystemAttributeNames: ['All'],
+    // local-aws-sqs reads only the older spelling of the same request.
+    AttributeNames: ['All'],
+    MessageAttributeNames: ['All'],
+  };
+}
 
 export function toSqsRecord(message: Message, queue: QueueIdentity): SQSRecord {
   const attributes = message.Attributes ?? {};

@@ -13,7 +13,7 @@ import {
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
 import { localDynamoDb, localSqs } from './servers.ts';
-import { toSqsRecord } from './sqs-records.ts';
+import { receiveForRecords, toSqsRecord } from './sqs-records.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
@@ -48,15 +48,12 @@ if (process.connected) process.disconnect();
 async function receiveBatch(): Promise<Message[]> {
   try {
     const received = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: settings.queueUrl,
-        MaxNumberOfMessages: settings.batchSize,
-        WaitTimeSeconds: settings.waitTimeSeconds,
-        MessageSystemAttributeNames: ['All'],
-        // local-aws-sqs reads only the older spelling of the same request.
-        AttributeNames: ['All'],
-        MessageAttributeNames: ['All'],
-      }),
+      new ReceiveMessageCommand(
+        receiveForRecords(settings.queueUrl, {
+          maxMessages: settings.batchSize,
+          waitTimeSeconds: settings.waitTimeSeconds,
+        }),
+      ),
       { abortSignal: shutdown.signal },
     );
     return received.Messages ?? [];

@@ -1,0 +1,112 @@
+/** Runs `npm start`'s entry point as a child process and reads what it prints. */
+import { type ChildProcess, spawn } from 'node:child_process';
+
+export interface StackProcess {
+  readonly child: ChildProcess;
+  readonly webhookUrl: string;
+  readonly dynamoDbEndpoint: string;
+  /** Everything printed so far (stdout and stderr interleaved). */
+  output(): string;
+  /** Pids of every worker started so far, in order. */
+  workerPids(): number[];
+  /** Resolves when `condition` holds on the output, or rejects after `timeoutMs`. */
+  waitForOutput(condition: (output: string) => boolean, timeoutMs?: number): Promise<void>;
+  /** SIGTERM, then the exit code. */
+  stop(): Promise<number | null>;
+}
+
+export interface ExitedProcess {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Variables every test run gets: free ports, quiet logs, no SDK notice about Node 20. */
+export const TEST_STACK_ENVIRONMENT = {
+  PORT: '0',
+  DYNAMODB_PORT: '0',
+  SQS_PORT: '0',
+  LOG_LEVEL: 'WARN',
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+} as const;
+
+export function spawnTypeScript(script: string, args: string[], env: NodeJS.ProcessEnv) {
+  return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+}
+
+/** Runs a script to its end. */
+export function runTypeScript(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<ExitedProcess> {
+  const child = spawnTypeScript(script, args, env);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (chunk) => {
+    stdout += chunk;
+  });
+  child.stderr.on('data', (chunk) => {
+    stderr += chunk;
+  });
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
+}
+
+export async function startStackProcess(env: NodeJS.ProcessEnv): Promise<StackProcess> {
+  const child = spawnTypeScript('scripts/start.ts', [], { ...TEST_STACK_ENVIRONMENT, ...env });
+  let output = '';
+  const listeners = new Set<() => void>();
+  const append = (chunk: Buffer) => {
+    output += chunk.toString('utf8');
+    for (const listener of listeners) listener();
+  };
+  // Always drained, so a chatty stack never blocks on a full pipe.
+  child.stdout?.on('data', append);
+  child.stderr?.on('data', append);
+  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+  const waitForOutput = (condition: (text: string) => boolean, timeoutMs = 20_000) =>
+    new Promise<void>((resolve, reject) => {
+      const check = () => {
+        if (condition(output)) finish(resolve);
+        else if (child.exitCode !== null)
+          finish(() => reject(new Error(`stack exited:\n${output}`)));
+      };
+      const timer = setTimeout(
+        () => finish(() => reject(new Error(`timed out waiting; output:\n${output}`))),
+        timeoutMs,
+      );
+      const finish = (settle: () => void) => {
+        clearTimeout(timer);
+        listeners.delete(check);
+        settle();
+      };
+      listeners.add(check);
+      child.once('exit', check);
+      check();
+    });
+
+  await waitForOutput((text) => /\] ready on /.test(text));
+  return {
+    child,
+    webhookUrl: match(output, /webhook URL\s+(\S+)/),
+    dynamoDbEndpoint: match(output, /DynamoDB\s+(http:\/\/\S+)/),
+    output: () => output,
+    workerPids: () =>
+      [...output.matchAll(/worker started \(pid (\d+)\)/g)].map((m) => Number(m[1])),
+    waitForOutput,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}
+
+function match(text: string, pattern: RegExp): string {
+  const found = pattern.exec(text)?.[1];
+  if (found === undefined) throw new Error(`no ${pattern} in the output:\n${text}`);
+  return found;
+}
