@@ -2,10 +2,11 @@
  * `npm start` and `npm run send` as a user runs them: real child processes, real local
  * servers on free ports, a temporary DATA_DIR, and the table read through the query module.
  */
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseEnv } from 'node:util';
 import { type Message, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../scripts/local/config.ts';
@@ -184,6 +185,19 @@ describe('npm start', () => {
     expect(result.code).not.toBe(0);
     expect(result.stderr.trim().split('\n')).toHaveLength(1);
     expect(result.stderr).toContain('is not a writable folder');
+  });
+});
+
+describe('.env.example', () => {
+  it('lists every variable with the default the code uses', () => {
+    const text = readFileSync('.env.example', 'utf8');
+    const listed = parseEnv(text);
+    expect(readLocalConfig(listed)).toEqual(readLocalConfig({}));
+    const variablesRead = readFileSync('scripts/local/config.ts', 'utf8').matchAll(
+      /(?:integer|optionalEnv|matching)\('([A-Z_]+)'/g,
+    );
+    for (const [, name] of variablesRead) expect(Object.keys(listed)).toContain(name);
+    expect(text).toContain('# DATASAUR_WEBHOOK_SECRET=');
   });
 });
 
