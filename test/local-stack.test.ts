@@ -27,6 +27,7 @@ import {
   runTypeScript,
   type StackProcess,
   startStackProcess,
+  stopLeftoverStacks,
   TEST_STACK_ENVIRONMENT,
 } from './support/local-stack-process.ts';
 
@@ -39,7 +40,8 @@ function temporaryDataDir(): string {
   return directory;
 }
 
-afterAll(() => {
+afterAll(async () => {
+  await stopLeftoverStacks();
   for (const directory of temporaryDirectories) rmSync(directory, { recursive: true, force: true });
 });
 

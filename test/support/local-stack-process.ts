@@ -55,8 +55,26 @@ export function runTypeScript(
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
 
+const started = new Set<ChildProcess>();
+
+/** Stops every stack a test left running (one that failed before its own stop). */
+export async function stopLeftoverStacks(): Promise<void> {
+  const running = [...started].filter(
+    (child) => child.exitCode === null && child.signalCode === null,
+  );
+  await Promise.all(
+    running.map((child) => {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      child.kill('SIGTERM');
+      return exited;
+    }),
+  );
+  started.clear();
+}
+
 export async function startStackProcess(env: NodeJS.ProcessEnv): Promise<StackProcess> {
   const child = spawnTypeScript('scripts/start.ts', [], { ...TEST_STACK_ENVIRONMENT, ...env });
+  started.add(child);
   let output = '';
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
