@@ -6,6 +6,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
+  GetCommand,
   PutCommand,
   type PutCommandInput,
   QueryCommand,
@@ -20,7 +21,7 @@ import {
   type ProjectItem,
   rejectedItem,
 } from './items.ts';
-import { EVENT_SORT_PREFIX, PROJECT_SORT_KEY, projectPartition } from './keys.ts';
+import { EVENT_SORT_PREFIX, PROJECT_SORT_KEY, projectPartition, receiptKey } from './keys.ts';
 import { deriveProject } from './project-state.ts';
 import { type Item, type ItemWrite, itemSize, MAX_ITEM_BYTES } from './write-units.ts';
 
@@ -57,26 +58,86 @@ export function createEventStore(
   const putEventItem = (item: EventItem) =>
     put({ Item: item, ConditionExpression: 'attribute_not_exists(pk)' });
 
+  /**
+   * The message as first received: the same body delivered again (a Datasaur retry, not an
+   * SQS redelivery) carries a later receive time, and an item keyed by it would be stored
+   * twice. The first receipt of each eventId is recorded once and every delivery uses it.
+   */
+  async function asFirstReceived(
+    message: InterpretedMessage,
+    writes: ItemWrite[],
+  ): Promise<InterpretedMessage> {
+    const receipt = {
+      ...receiptKey(message.eventId),
+      itemType: 'receipt',
+      receivedAt: message.receivedAt,
+    };
+    const write = await put({ Item: receipt, ConditionExpression: 'attribute_not_exists(pk)' });
+    writes.push(write);
+    if (write.conditionFailed !== true) return message;
+    const stored = await documents.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: receiptKey(message.eventId),
+        ConsistentRead: true,
+      }),
+    );
+    const receivedAt = stored.Item?.receivedAt;
+    if (typeof receivedAt !== 'string' || receivedAt === message.receivedAt) return message;
+    const { interpretation } = message;
+    return {
+      ...message,
+      receivedAt,
+      interpretation:
+        interpretation.kind === 'unknown' && interpretation.eventTime === message.receivedAt
+          ? { ...interpretation, eventTime: receivedAt }
+          : interpretation,
+    };
+  }
+
+  /** True when the item's key would include the receive time. */
+  function keyedByReceiveTime(message: InterpretedMessage): boolean {
+    const { interpretation } = message;
+    return (
+      interpretation.kind === 'export' ||
+      interpretation.kind === 'rejected' ||
+      (interpretation.kind === 'unknown' && interpretation.eventTime === message.receivedAt)
+    );
+  }
+
+  /** Stores `message` as a rejected item, keyed by its first receipt. */
+  async function storeRejected(
+    message: InterpretedMessage,
+    reason: string,
+    writes: ItemWrite[],
+  ): Promise<ItemWrite & { item: EventItem }> {
+    const firstReceived = keyedByReceiveTime(message)
+      ? message
+      : await asFirstReceived(message, writes);
+    const fallback = rejectedItem(firstReceived, reason, options);
+    return { ...(await putEventItem(fallback)), item: fallback };
+  }
+
   /** Stores the event, falling back to a rejected item when DynamoDB cannot take it. */
-  async function storeEvent(message: InterpretedMessage): Promise<ItemWrite & { item: EventItem }> {
+  async function storeEvent(
+    received: InterpretedMessage,
+    writes: ItemWrite[],
+  ): Promise<ItemWrite & { item: EventItem }> {
+    const message = keyedByReceiveTime(received)
+      ? await asFirstReceived(received, writes)
+      : received;
     const item = eventItem(message, options);
     if (item.itemType === 'rejected') return { ...(await putEventItem(item)), item };
     if (itemSize(item) > MAX_ITEM_BYTES) {
       const reason = `the parsed body needs ${itemSize(item)} bytes, over DynamoDB's item limit`;
-      const fallback = rejectedItem(message, reason, options);
-      return { ...(await putEventItem(fallback)), item: fallback };
+      return storeRejected(message, reason, writes);
     }
     try {
       return { ...(await putEventItem(item)), item };
     } catch (error) {
       // The payload itself is unacceptable (e.g. nested too deep): retrying cannot help.
       if (!(error instanceof Error) || error.name !== 'ValidationException') throw error;
-      const fallback = rejectedItem(
-        message,
-        `DynamoDB refused the item: ${error.message}`,
-        options,
-      );
-      return { ...(await putEventItem(fallback)), item: fallback };
+      return storeRejected(message, `DynamoDB refused the item: ${error.message}`, writes);
     }
   }
 
@@ -120,8 +181,9 @@ export function createEventStore(
 
   return {
     async record(message) {
-      const stored = await storeEvent(message);
-      const writes: ItemWrite[] = [stored];
+      const writes: ItemWrite[] = [];
+      const stored = await storeEvent(message, writes);
+      writes.push(stored);
       // Refreshed even after a duplicate: the previous attempt may have died between the puts.
       if (stored.item.itemType === 'projectEvent' || stored.item.itemType === 'export') {
         const projectWrite = await refreshProject(stored.item.projectId);

@@ -62,6 +62,15 @@ export function rejectedKey(receivedAt: string, eventId: string): TableKey {
   return { pk: rejectedPartition(dayOf(receivedAt)), sk: `${receivedAt}#${eventId}` };
 }
 
+/**
+ * The first receipt of an event: items whose key depends on the receive time (exports,
+ * rejected bodies, unknown events without a timestamp) are keyed by this one, so the same
+ * body delivered again later lands on the same item.
+ */
+export function receiptKey(eventId: string): TableKey {
+  return { pk: `RECEIPT#${eventId}`, sk: 'RECEIPT' };
+}
+
 export function eventSortKey(time: string, eventId: string): string {
   return `${EVENT_SORT_PREFIX}${time}#${eventId}`;
 }

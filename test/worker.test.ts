@@ -16,6 +16,7 @@ import {
   sqsEvent,
   sqsRecord,
   tableContents,
+  withoutReceipts,
 } from './support/webhook-records.ts';
 
 let dynamoDb: LocalDynamoDb;
@@ -168,6 +169,22 @@ describe('worker', () => {
     expect(await worker.contents()).toEqual(once);
   });
 
+  it.each([
+    ['an export delivery', { body: JSON.stringify(SEED_EXPORT_DELIVERY), method: 'PUT' as const }],
+    ['a rejected body', { body: 'not json at all' }],
+    ['an unknown event without a timestamp', { body: '{"eventType":"SOMETHING_NEW"}' }],
+  ])('stores %s once when Datasaur sends the same body again later', async (_, delivery) => {
+    const worker = await freshWorker();
+    const later = '2024-03-02T08:30:00.000Z';
+    expect((await worker.process(delivery)).batchItemFailures).toEqual([]);
+    const once = await worker.contents();
+    expect((await worker.process({ ...delivery, receivedAt: later })).batchItemFailures).toEqual(
+      [],
+    );
+    expect(await worker.contents()).toEqual(once);
+    expect(JSON.stringify(once)).not.toContain(later);
+  });
+
   it('stores a label event under its document with its upserts and deletes', async () => {
     const worker = await freshWorker();
     await worker.process(labels);
@@ -299,7 +316,7 @@ describe('worker', () => {
       expect(Buffer.byteLength(body)).toBe(DEFAULT_MAX_BODY_BYTES);
       const worker = await freshWorker();
       expect((await worker.process({ body })).batchItemFailures).toEqual([]);
-      const [item] = await worker.contents();
+      const [item] = withoutReceipts(await worker.contents());
       expect(item?.itemType).toBe(itemType);
       expect(itemSize(item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
     });
@@ -333,7 +350,7 @@ describe('worker', () => {
     expect(response.batchItemFailures).toEqual([{ itemIdentifier: records[2]?.messageId }]);
     const items = await worker.contents();
     expect(items.map((item) => item.itemType).sort()).toEqual(
-      ['labelEvent', 'project', 'projectEvent', 'rejected'].sort(),
+      ['labelEvent', 'project', 'projectEvent', 'receipt', 'rejected'].sort(),
     );
     expect(items.find((item) => item.itemType === 'rejected')).toMatchObject({
       reason: 'body is not JSON',
@@ -357,7 +374,7 @@ describe('worker', () => {
     const worker = await freshWorker({ documents: faulty });
 
     expect((await worker.process(refused)).batchItemFailures).toEqual([]);
-    const [item] = await worker.contents();
+    const [item] = withoutReceipts(await worker.contents());
     expect(item).toMatchObject({
       itemType: 'rejected',
       reason: 'DynamoDB refused the item: Nesting Levels have exceeded supported limits',

@@ -83,3 +83,10 @@ export async function tableContents(
   const keyOf = (item: Record<string, unknown>) => `${item.pk}\u0000${item.sk}`;
   return items.sort((left, right) => (keyOf(left) < keyOf(right) ? -1 : 1));
 }
+
+/** The items a test reasons about: event and project items, without first-receipt markers. */
+export function withoutReceipts(
+  items: readonly Record<string, unknown>[],
+): Record<string, unknown>[] {
+  return items.filter((item) => item.itemType !== 'receipt');
+}
