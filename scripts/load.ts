@@ -1,0 +1,219 @@
+/**
+ * `npm run load -- --events 5000 --concurrency 50`: sends signed events of all four types
+ * with duplicates, waits until the table is quiet, and reports what was acknowledged,
+ * persisted, lost and stored twice. Exits non-zero if anything was lost or duplicated.
+ * Starts its own local stack (temporary data directory, free ports) unless given `--url`.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ConfigurationError } from '../shared/environment.ts';
+import { loadDotEnv, readLocalConfig } from './local/config.ts';
+import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
+import { signingSecret } from './local/dev-secret.ts';
+import { type LoadReport, runLoad } from './local/load-run.ts';
+import { localDynamoDb } from './local/servers.ts';
+import { type LocalStack, startLocalStack } from './local/stack.ts';
+
+const USAGE = `Usage: npm run load -- [flags]
+
+  --events <n>          requests to send, duplicates included (default 5000)
+  --concurrency <c>     requests in flight at once (default 50)
+  --duplicates <share>  share of requests that repeat an event already sent (default 0.1)
+  --seed <n>            order and duplicates are drawn from this seed (default: random)
+  --url <url>           a running stack's webhook URL; without it a local stack is started
+                        on free ports with a temporary data directory, and stopped after
+  --secret <secret>     signing secret for --url (default as npm run send)
+  --endpoint <url>      DynamoDB endpoint for --url (default $DYNAMODB_ENDPOINT, else
+                        http://127.0.0.1:${DEFAULT_DYNAMODB_PORT})
+  --table <name>        table for --url (default ${DEFAULT_TABLE_NAME})
+  --timeout <seconds>   give up when the table gains nothing for this long (default 60)
+  --json                print the report as JSON
+`;
+
+const OPTIONS = {
+  events: { type: 'string', default: '5000' },
+  concurrency: { type: 'string', default: '50' },
+  duplicates: { type: 'string', default: '0.1' },
+  seed: { type: 'string' },
+  url: { type: 'string' },
+  secret: { type: 'string' },
+  endpoint: { type: 'string' },
+  table: { type: 'string' },
+  timeout: { type: 'string', default: '60' },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function number(
+  name: string,
+  raw: string,
+  { min, max, integer = true }: { min: number; max: number; integer?: boolean },
+): number {
+  const value = Number(raw);
+  if (
+    !Number.isFinite(value) ||
+    (integer && !Number.isInteger(value)) ||
+    value < min ||
+    value > max
+  ) {
+    throw new UsageError(
+      `--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${raw}"`,
+    );
+  }
+  return value;
+}
+
+function parse() {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>;
+  try {
+    parsed = parseArgs({ options: OPTIONS, allowPositionals: false, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values } = parsed;
+  if (
+    values.url === undefined &&
+    (values.secret ?? values.endpoint ?? values.table) !== undefined
+  ) {
+    throw new UsageError('--secret, --endpoint and --table go with --url');
+  }
+  return {
+    help: values.help === true,
+    events: number('events', values.events, { min: 1, max: 1_000_000 }),
+    concurrency: number('concurrency', values.concurrency, { min: 1, max: 1_000 }),
+    duplicateShare: number('duplicates', values.duplicates, { min: 0, max: 10, integer: false }),
+    seed:
+      values.seed === undefined ? undefined : number('seed', values.seed, { min: 0, max: 2 ** 31 }),
+    timeoutSeconds: number('timeout', values.timeout, { min: 1, max: 3600 }),
+    url: values.url,
+    secret: values.secret,
+    endpoint: values.endpoint,
+    table: values.table,
+    json: values.json === true,
+  };
+}
+
+function printReport(report: LoadReport): void {
+  const rows: Array<[string, string]> = [
+    ['sent', String(report.sent)],
+    ['unique events', String(report.uniqueEvents)],
+    ['acknowledged (2xx)', String(report.acknowledged)],
+    ['refused or failed', String(report.refused)],
+    ['persisted (unique)', String(report.persisted)],
+    ['duplicates stored', `${report.duplicatesStored} (must be 0)`],
+    ['lost', `${report.lost} (must be 0)`],
+    ['projects reviewed', `${report.projectsReviewed} of ${report.projects}`],
+    [
+      'ingest latency p50 / p99',
+      `${report.ingestLatencyMs.p50.toFixed(1)} / ${report.ingestLatencyMs.p99.toFixed(1)} ms`,
+    ],
+    [
+      'time to queryable p50 / p99',
+      `${report.timeToQueryableMs.p50.toFixed(0)} / ${report.timeToQueryableMs.p99.toFixed(0)} ms`,
+    ],
+    ['sending took', `${report.sendSeconds.toFixed(1)} s`],
+    ['persisted per second', report.eventsPerSecond.toFixed(0)],
+    ['whole run', `${report.totalSeconds.toFixed(1)} s`],
+  ];
+  const width = Math.max(...rows.map(([label]) => label.length));
+  for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
+}
+
+async function main(): Promise<number> {
+  const options = parse();
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  loadDotEnv();
+  const progress = (line: string) => {
+    if (!options.json) console.error(`[load] ${line}`);
+  };
+
+  let stack: LocalStack | undefined;
+  let dataDir: string | undefined;
+  let target: { url: string; secret: string; endpoint: string; table: string };
+  if (options.url === undefined) {
+    dataDir = mkdtempSync(join(tmpdir(), 'datasaur-load-'));
+    const secret = randomBytes(24).toString('hex');
+    const config = readLocalConfig({
+      ...process.env,
+      PORT: '0',
+      DYNAMODB_PORT: '0',
+      SQS_PORT: '0',
+      DATA_DIR: dataDir,
+      DATASAUR_WEBHOOK_SECRET: secret,
+      LOG_LEVEL: 'SILENT',
+    });
+    progress(`starting a local stack in ${dataDir}`);
+    stack = await startLocalStack(config, {
+      log: progress,
+      onFatal: (reason) => progress(`stack failed: ${reason}`),
+    });
+    target = {
+      url: stack.webhookUrl,
+      secret,
+      endpoint: stack.dynamoDbEndpoint,
+      table: config.tableName,
+    };
+  } else {
+    const local = readLocalConfig();
+    const secret = options.secret ?? signingSecret(local.webhookSecrets, local.dataDir);
+    if (secret === undefined)
+      throw new UsageError('no secret: pass --secret or set DATASAUR_WEBHOOK_SECRET');
+    target = {
+      url: options.url,
+      secret,
+      endpoint:
+        options.endpoint ??
+        process.env.DYNAMODB_ENDPOINT ??
+        `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`,
+      table: options.table ?? DEFAULT_TABLE_NAME,
+    };
+  }
+
+  const documents = localDynamoDb(target.endpoint);
+  try {
+    progress(
+      `sending ${options.events} requests, ${options.concurrency} in flight, to ${target.url}`,
+    );
+    const report = await runLoad({
+      url: target.url,
+      secret: target.secret,
+      documents,
+      tableName: target.table,
+      events: options.events,
+      concurrency: options.concurrency,
+      duplicateShare: options.duplicateShare,
+      quietTimeoutMs: options.timeoutSeconds * 1000,
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      onProgress: progress,
+    });
+    if (options.json) console.log(JSON.stringify(report, null, 2));
+    else printReport(report);
+    return report.lost === 0 && report.duplicatesStored === 0 && report.refused === 0 ? 0 : 1;
+  } finally {
+    documents.destroy();
+    await stack?.stop();
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (error instanceof UsageError || error instanceof ConfigurationError) {
+    console.error(`npm run load: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else {
+    console.error(`npm run load: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}

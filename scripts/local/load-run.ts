@@ -1,0 +1,218 @@
+/**
+ * A load run against a running stack: sends signed project lifecycles in random order with
+ * duplicates, follows the feed until every acknowledged event is queryable and the table is
+ * quiet, and counts what was persisted, lost and stored twice.
+ */
+import { randomBytes } from 'node:crypto';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { limitConcurrency } from '../../shared/concurrency.ts';
+import { createQueries, type Queries, type View } from '../../shared/queries.ts';
+import { percentile } from '../bench/measure.ts';
+import { sendDatasaurRequest, signDatasaurRequest } from './datasaur-sender.ts';
+import { projectLifecycles, seededRandom, shuffle, type WorkloadEvent } from './workload.ts';
+
+/** Label events per project lifecycle: with CREATED, COMPLETED, export and REVIEWED, 19 events. */
+const LABEL_EVENTS_PER_PROJECT = 15;
+const POLL_INTERVAL_MS = 100;
+
+export interface LoadOptions {
+  readonly url: string;
+  readonly secret: string;
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Requests to send, duplicates included. */
+  readonly events: number;
+  readonly concurrency: number;
+  /** Share of requests that repeat an event already sent. @default 0.1 */
+  readonly duplicateShare?: number;
+  /** Give up waiting for the table after this long without progress. @default 60 s */
+  readonly quietTimeoutMs?: number;
+  /** The table must stay unchanged this long after the last event appeared. @default 1 s */
+  readonly quietMs?: number;
+  readonly seed?: number;
+  readonly onProgress?: (line: string) => void;
+}
+
+export interface LoadReport {
+  readonly sent: number;
+  readonly uniqueEvents: number;
+  readonly acknowledged: number;
+  readonly refused: number;
+  readonly persisted: number;
+  readonly duplicatesStored: number;
+  readonly lost: number;
+  readonly projects: number;
+  readonly projectsReviewed: number;
+  readonly ingestLatencyMs: { readonly p50: number; readonly p99: number };
+  readonly timeToQueryableMs: { readonly p50: number; readonly p99: number };
+  readonly sendSeconds: number;
+  readonly totalSeconds: number;
+  readonly eventsPerSecond: number;
+}
+
+interface Acknowledgement {
+  /** Wall-clock times; the ingest's receive time falls between the two. */
+  readonly sentAt: number;
+  readonly acknowledgedAt: number;
+}
+
+export async function runLoad(options: LoadOptions): Promise<LoadReport> {
+  const duplicateShare = options.duplicateShare ?? 0.1;
+  const next = seededRandom(options.seed ?? Date.now());
+  const unique = Math.max(1, Math.round(options.events / (1 + duplicateShare)));
+  const projects = Math.max(1, Math.round(unique / (LABEL_EVENTS_PER_PROJECT + 4)));
+  const prefix = `load-${randomBytes(4).toString('hex')}`;
+  const lifecycles = projectLifecycles({
+    projects,
+    labelEventsPerProject: LABEL_EVENTS_PER_PROJECT,
+    idPrefix: prefix,
+    startAt: new Date(),
+  });
+  const duplicates = Math.max(0, options.events - lifecycles.length);
+  const plan: WorkloadEvent[] = shuffle(
+    [
+      ...lifecycles,
+      ...Array.from(
+        { length: duplicates },
+        () => lifecycles[Math.floor(next() * lifecycles.length)] as WorkloadEvent,
+      ),
+    ],
+    next,
+  );
+
+  const queries = createQueries(options.documents, options.tableName);
+  const startedAt = Date.now();
+  const latencies: number[] = [];
+  const firstAcknowledged = new Map<string, Acknowledgement>();
+  let refused = 0;
+  const limited = limitConcurrency(options.concurrency);
+  await Promise.all(
+    plan.map((event) =>
+      limited(async () => {
+        const request = signDatasaurRequest(event.body, options.secret, event.method);
+        const sentAt = Date.now();
+        const started = performance.now();
+        const outcome = await sendDatasaurRequest(options.url, request);
+        latencies.push(performance.now() - started);
+        if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
+          if (!firstAcknowledged.has(outcome.eventId)) {
+            firstAcknowledged.set(outcome.eventId, { sentAt, acknowledgedAt: Date.now() });
+          }
+        } else {
+          refused += 1;
+        }
+      }),
+    ),
+  );
+  const sentAt = Date.now();
+  options.onProgress?.(
+    `sent ${plan.length} requests in ${((sentAt - startedAt) / 1000).toFixed(1)} s`,
+  );
+
+  const seen = await followFeed(queries, firstAcknowledged, startedAt, options);
+  const stored = await settledFeed(queries, startedAt, options.quietMs ?? 1000);
+  const storedCounts = new Map<string, number>();
+  for (const item of stored) {
+    const eventId = String(item.eventId);
+    storedCounts.set(eventId, (storedCounts.get(eventId) ?? 0) + 1);
+  }
+  // Only this run's events count: the table may hold others received meanwhile.
+  const ours = [...firstAcknowledged.keys()].map((eventId) => storedCounts.get(eventId) ?? 0);
+  const persisted = ours.filter((count) => count > 0).length;
+  const duplicatesStored = ours.reduce((sum, count) => sum + Math.max(0, count - 1), 0);
+
+  let projectsReviewed = 0;
+  for (let project = 0; project < projects; project += 1) {
+    const view = await queries.project(`${prefix}-project-${project}`);
+    if (view?.status === 'REVIEWED') projectsReviewed += 1;
+  }
+
+  const toQueryable = [...seen.entries()].flatMap(([eventId, seenAt]) => {
+    const acknowledged = firstAcknowledged.get(eventId);
+    return acknowledged === undefined ? [] : [Math.max(0, seenAt - acknowledged.acknowledgedAt)];
+  });
+  const finishedAt = Date.now();
+  return {
+    sent: plan.length,
+    uniqueEvents: lifecycles.length,
+    acknowledged: plan.length - refused,
+    refused,
+    persisted,
+    duplicatesStored,
+    lost: firstAcknowledged.size - persisted,
+    projects,
+    projectsReviewed,
+    ingestLatencyMs: { p50: percentile(latencies, 0.5), p99: percentile(latencies, 0.99) },
+    timeToQueryableMs: { p50: percentile(toQueryable, 0.5), p99: percentile(toQueryable, 0.99) },
+    sendSeconds: (sentAt - startedAt) / 1000,
+    totalSeconds: (finishedAt - startedAt) / 1000,
+    eventsPerSecond:
+      firstAcknowledged.size / ((Math.max(...seen.values(), sentAt) - startedAt) / 1000),
+  };
+}
+
+/**
+ * Polls the feed from the oldest send time still unseen, noting when each acknowledged event
+ * first appears. Returns once all have appeared, or when nothing new appeared for
+ * `quietTimeoutMs`.
+ */
+async function followFeed(
+  queries: Queries,
+  acknowledged: ReadonlyMap<string, Acknowledgement>,
+  startedAt: number,
+  options: LoadOptions,
+): Promise<Map<string, number>> {
+  const quietTimeoutMs = options.quietTimeoutMs ?? 60_000;
+  const seen = new Map<string, number>();
+  let lastProgress = Date.now();
+  for (;;) {
+    const pending = [...acknowledged].filter(([eventId]) => !seen.has(eventId));
+    if (pending.length === 0) return seen;
+    const now = Date.now();
+    if (now - lastProgress >= quietTimeoutMs) {
+      options.onProgress?.(`${pending.length} acknowledged events not in the table; giving up`);
+      return seen;
+    }
+    // An event's receive time is no earlier than its send time: nothing older is pending.
+    const oldestPending = Math.min(...pending.map(([, acknowledgement]) => acknowledgement.sentAt));
+    const items = await feedItems(queries, Math.max(startedAt, oldestPending) - 1000, now + 1000);
+    const polledAt = Date.now();
+    for (const item of items) {
+      const eventId = String(item.eventId);
+      if (!seen.has(eventId)) {
+        seen.set(eventId, polledAt);
+        lastProgress = polledAt;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+  }
+}
+
+/**
+ * Every feed item of the run, read again until two reads `quietMs` apart agree: a duplicate
+ * the worker were to store late would show up here.
+ */
+async function settledFeed(queries: Queries, startedAt: number, quietMs: number): Promise<View[]> {
+  let previous = await feedItems(queries, startedAt - 1000, Date.now() + 1000);
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, quietMs));
+    const current = await feedItems(queries, startedAt - 1000, Date.now() + 1000);
+    if (current.length === previous.length) return current;
+    previous = current;
+  }
+}
+
+/** Every feed item received in [from, to), across pages. */
+async function feedItems(queries: Queries, from: number, to: number): Promise<View[]> {
+  const items: View[] = [];
+  let cursor: string | undefined;
+  do {
+    const page = await queries.feed(
+      { from: new Date(from).toISOString(), to: new Date(to).toISOString() },
+      { limit: 1000, ...(cursor === undefined ? {} : { cursor }) },
+    );
+    items.push(...page.items);
+    cursor = page.cursor;
+  } while (cursor !== undefined);
+  return items;
+}
