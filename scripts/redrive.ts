@@ -21,7 +21,8 @@ Moves every message of the dead-letter queue back to its source queue and prints
 
   --dlq-arn <arn>            dead-letter queue of the deployed stack (its DeadLetterQueueArn
                              output); without it, the local stack's ${DEFAULT_DEAD_LETTER_QUEUE_NAME}
-                             at SQS_ENDPOINT (default ${DEFAULT_SQS_ENDPOINT})
+                             at SQS_ENDPOINT (default ${DEFAULT_SQS_ENDPOINT}); with
+                             SQS_ENDPOINT set, the ARN is looked up on that local server
   --destination-arn <arn>    move to this queue instead of the one the messages came from
   --max-per-second <n>       throttle the move (1-500 messages per second; default: SQS decides)
   --timeout-seconds <n>      give up waiting after this long (default 900)
@@ -119,14 +120,15 @@ export async function main(
     return 0;
   }
 
+  // SQS_ENDPOINT points at a local SQS server whether or not an ARN is given.
+  const localEndpoint =
+    environment.SQS_ENDPOINT ??
+    (options.deadLetterQueueArn === undefined ? DEFAULT_SQS_ENDPOINT : undefined);
   const sqs =
-    options.deadLetterQueueArn === undefined
-      ? new SQSClient({
-          ...LOCAL_CLIENT_CONFIG,
-          endpoint: environment.SQS_ENDPOINT ?? DEFAULT_SQS_ENDPOINT,
-        })
+    localEndpoint !== undefined
+      ? new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: localEndpoint })
       : // The ARN names the queue's region; credentials come from the usual AWS chain.
-        new SQSClient({ region: QUEUE_ARN.exec(options.deadLetterQueueArn)?.[1] });
+        new SQSClient({ region: QUEUE_ARN.exec(options.deadLetterQueueArn ?? '')?.[1] });
   try {
     const deadLetterQueueArn = options.deadLetterQueueArn ?? (await localDeadLetterQueueArn(sqs));
     const result = await redrive(sqs, {

@@ -1,0 +1,152 @@
+/**
+ * A record that fails transiently every time: SQS moves it to the dead-letter queue after
+ * maxReceiveCount receives, `npm run redrive` moves it back, and once the fault is gone it
+ * lands in the table. Real ingest, real local SQS with its redrive policy, real dynalite;
+ * only the persistent throttling is injected (dynalite cannot throttle).
+ */
+import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createIngestHandler } from '../functions/ingest/handler.ts';
+import { createWorkerHandler } from '../functions/worker/handler.ts';
+import { createQueuePoller } from '../scripts/local/queue-poller.ts';
+import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { main as redriveMain } from '../scripts/redrive.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../shared/ingest.ts';
+import { createQueries } from '../shared/queries.ts';
+import { staticSecrets } from '../shared/secrets.ts';
+import { SEED_EVENTS } from '../shared/seed-events.ts';
+import { eventIdOf } from '../shared/signature.ts';
+import {
+  type LocalDynamoDb,
+  type LocalSqs,
+  startLocalDynamoDb,
+  startLocalSqs,
+} from './support/local-aws.ts';
+import { quietLogger } from './support/webhook-records.ts';
+import { signedEvent, TEST_SECRET } from './support/webhook-requests.ts';
+
+const MAX_RECEIVE_COUNT = 3;
+
+let sqs: LocalSqs;
+let dynamoDb: LocalDynamoDb;
+beforeAll(async () => {
+  [sqs, dynamoDb] = await Promise.all([startLocalSqs(), startLocalDynamoDb()]);
+});
+afterAll(async () => {
+  await Promise.all([sqs.close(), dynamoDb.close()]);
+});
+
+async function messagesIn(queueUrl: string): Promise<number> {
+  const { Attributes } = await sqs.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages'],
+    }),
+  );
+  return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+}
+
+/** Polls until `done` holds, failing after `timeoutMs`; each round is one batch of work. */
+async function pollUntil(
+  round: () => Promise<unknown>,
+  done: () => Promise<boolean>,
+  timeoutMs = 20_000,
+) {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await done())) {
+    if (Date.now() > deadline) throw new Error('condition not reached in time');
+    await round();
+  }
+}
+
+it('dead-letters a record that always fails, and lands it after a redrive once the fault is gone', async () => {
+  const queues = await sqs.createQueues({
+    visibilityTimeoutSeconds: 1,
+    maxReceiveCount: MAX_RECEIVE_COUNT,
+  });
+  const tableName = await dynamoDb.createTable();
+  const ingest = createIngestHandler({
+    sqs: sqs.sqs,
+    queueUrl: queues.queueUrl,
+    secrets: staticSecrets([TEST_SECRET]),
+    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+    logger: quietLogger(),
+  });
+
+  const poisonBody = JSON.stringify(SEED_EVENTS.PROJECT_COMPLETED);
+  const poisonId = eventIdOf(poisonBody);
+  const healthyBody = JSON.stringify(SEED_EVENTS.BEFORE_UPDATE_LABELS);
+  let faultActive = true;
+  let faultsInjected = 0;
+  const client = new DynamoDBClient({
+    ...LOCAL_CLIENT_CONFIG,
+    endpoint: dynamoDb.server.endpoint,
+    maxAttempts: 1,
+  });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      if (faultActive && JSON.stringify(args.input).includes(poisonId)) {
+        faultsInjected += 1;
+        throw new ProvisionedThroughputExceededException({
+          message: 'Rate exceeded',
+          $metadata: {},
+        });
+      }
+      return next(args);
+    },
+    { step: 'initialize', name: 'throttleOneEvent' },
+  );
+  const poller = createQueuePoller({
+    sqs: sqs.sqs,
+    queueUrl: queues.queueUrl,
+    queueArn: queues.queueArn,
+    region: LOCAL_CLIENT_CONFIG.region,
+    batchSize: 10,
+    waitTimeSeconds: 1,
+    logger: quietLogger(),
+    handler: createWorkerHandler({
+      documents: DynamoDBDocumentClient.from(client),
+      tableName,
+      logger: quietLogger(),
+    }),
+  });
+  const queries = createQueries(dynamoDb.documents, tableName);
+  const stored = async (eventId: string) => {
+    const history = [
+      ...(await queries.projectHistory('ZTYzZjRhYjE')).items,
+      ...(await queries.documentLabels('cdf0631f-66b6-4330-be05-4c87fd169afb')).items,
+    ];
+    return history.some((item) => item.eventId === eventId);
+  };
+
+  expect((await ingest(signedEvent(poisonBody))).statusCode).toBe(202);
+  expect((await ingest(signedEvent(healthyBody))).statusCode).toBe(202);
+
+  await pollUntil(
+    () => poller.pollOnce(),
+    async () => (await messagesIn(queues.deadLetterQueueUrl)) === 1,
+  );
+  expect(faultsInjected).toBe(MAX_RECEIVE_COUNT);
+  expect(await stored(eventIdOf(healthyBody))).toBe(true);
+  expect(await stored(poisonId)).toBe(false);
+  expect(await messagesIn(queues.queueUrl)).toBe(0);
+
+  faultActive = false;
+  const printed: string[] = [];
+  const exitCode = await redriveMain(
+    ['--dlq-arn', queues.deadLetterQueueArn, '--timeout-seconds', '20'],
+    { SQS_ENDPOINT: sqs.server.endpoint },
+    { log: (line) => printed.push(line), error: (line) => printed.push(line) },
+  );
+  expect(exitCode).toBe(0);
+  expect(printed.join('\n')).toContain('moved 1 message');
+
+  await pollUntil(
+    () => poller.pollOnce(),
+    () => stored(poisonId),
+  );
+  expect(await messagesIn(queues.deadLetterQueueUrl)).toBe(0);
+  expect((await queries.project('ZTYzZjRhYjE'))?.status).toBe('COMPLETED');
+});
