@@ -6,5 +6,7 @@ export default defineConfig({
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // Fails any test file whose logs contain a webhook secret.
+    setupFiles: ['test/support/secret-guard.ts'],
   },
 });

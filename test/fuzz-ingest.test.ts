@@ -14,12 +14,13 @@ import { staticSecrets } from '../shared/secrets.ts';
 import { SEED_EVENTS } from '../shared/seed-events.ts';
 import { drainQueue, type LocalSqs, startLocalSqs } from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
+import { TEST_SECRETS } from './support/test-secrets.ts';
 
 const RUNS = 10_000;
 /** A small limit, so bodies around it are cheap to generate. */
 const MAX_BODY_BYTES = 2_048;
-const LIVE_SECRETS = ['fuzz-current-secret', 'fuzz-previous-secret'];
-const RETIRED_SECRET = 'fuzz-retired-secret';
+const LIVE_SECRETS = [TEST_SECRETS.fuzzCurrent, TEST_SECRETS.fuzzPrevious];
+const RETIRED_SECRET = TEST_SECRETS.fuzzRetired;
 
 let local: LocalSqs;
 beforeAll(async () => {

@@ -12,9 +12,10 @@ import { SEED_EVENT_TYPES, SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/s
 import { eventIdOf, signBody } from '../shared/signature.ts';
 import { drainQueue, type LocalSqs, startLocalSqs } from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
+import { TEST_SECRETS } from './support/test-secrets.ts';
 import { signedEvent, TEST_SECRET } from './support/webhook-requests.ts';
 
-const PREVIOUS_SECRET = 'previous-webhook-secret';
+const PREVIOUS_SECRET = TEST_SECRETS.previous;
 
 let local: LocalSqs;
 let queueUrl: string;
@@ -220,7 +221,7 @@ describe('ingest: refusals', () => {
       'the signature of another body',
       signedEvent(body, { signature: signBody(TEST_SECRET, '{}') }),
     ],
-    ['a retired secret', signedEvent(body, { secret: 'retired-webhook-secret' })],
+    ['a retired secret', signedEvent(body, { secret: TEST_SECRETS.retired })],
   ])('answers 401 to %s and queues nothing', async (_, event) => {
     const response = await expectRefused(event, 401);
     expect(JSON.parse(response.body ?? '')).toEqual({ message: 'Unauthorized' });

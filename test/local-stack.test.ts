@@ -30,8 +30,9 @@ import {
   stopLeftoverStacks,
   TEST_STACK_ENVIRONMENT,
 } from './support/local-stack-process.ts';
+import { TEST_SECRETS } from './support/test-secrets.ts';
 
-const SECRET = 'local-stack-test-secret';
+const SECRET = TEST_SECRETS.localStack;
 const temporaryDirectories: string[] = [];
 
 function temporaryDataDir(): string {

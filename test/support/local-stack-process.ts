@@ -1,5 +1,6 @@
 /** Runs `npm start`'s entry point as a child process and reads what it prints. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import { recordOutput } from './secret-guard.ts';
 
 export interface StackProcess {
   readonly child: ChildProcess;
@@ -48,9 +49,11 @@ export function runTypeScript(
   let stderr = '';
   child.stdout.on('data', (chunk) => {
     stdout += chunk;
+    recordOutput(String(chunk));
   });
   child.stderr.on('data', (chunk) => {
     stderr += chunk;
+    recordOutput(String(chunk));
   });
   return new Promise((resolve) => child.once('close', (code) => resolve({ code, stdout, stderr })));
 }
@@ -79,6 +82,8 @@ export async function startStackProcess(env: NodeJS.ProcessEnv): Promise<StackPr
   const listeners = new Set<() => void>();
   const append = (chunk: Buffer) => {
     output += chunk.toString('utf8');
+    // The secret guard reads the child's logs too.
+    recordOutput(chunk.toString('utf8'));
     for (const listener of listeners) listener();
   };
   // Always drained, so a chatty stack never blocks on a full pipe.

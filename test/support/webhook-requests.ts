@@ -2,8 +2,9 @@
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { toApiGatewayEvent } from '../../scripts/local/api-gateway-event.ts';
 import { signBody } from '../../shared/signature.ts';
+import { TEST_SECRETS } from './test-secrets.ts';
 
-export const TEST_SECRET = 'test-webhook-secret';
+export const TEST_SECRET = TEST_SECRETS.current;
 
 /** Headers as Datasaur's Node HTTP client sends them. */
 export function datasaurHeaders(

@@ -1,0 +1,89 @@
+/**
+ * The handlers' logs, with real Powertools loggers at DEBUG: every outcome is logged with
+ * its status and reason, and no line carries a secret or a body (the secret guard checks
+ * this whole file's output at the end too).
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { createIngestHandler } from '../functions/ingest/handler.ts';
+import { createWorkerHandler } from '../functions/worker/handler.ts';
+import { staticSecrets } from '../shared/secrets.ts';
+import { SEED_EVENTS } from '../shared/seed-events.ts';
+import {
+  type LocalDynamoDb,
+  type LocalSqs,
+  startLocalDynamoDb,
+  startLocalSqs,
+} from './support/local-aws.ts';
+import { capturedOutput } from './support/secret-guard.ts';
+import { TEST_SECRETS } from './support/test-secrets.ts';
+import { sqsEvent, sqsRecord } from './support/webhook-records.ts';
+import { signedEvent } from './support/webhook-requests.ts';
+
+let sqs: LocalSqs;
+let dynamoDb: LocalDynamoDb;
+beforeAll(async () => {
+  [sqs, dynamoDb] = await Promise.all([startLocalSqs(), startLocalDynamoDb()]);
+});
+afterAll(async () => {
+  await Promise.all([sqs.close(), dynamoDb.close()]);
+});
+
+const logLines = (service: string) =>
+  capturedOutput()
+    .split('\n')
+    .filter((line) => line.startsWith('{') && line.includes(`"service":"${service}"`))
+    .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+it('logs each ingest outcome with its status and reason, never a secret or a body', async () => {
+  const { queueUrl } = await sqs.createQueues();
+  const handle = createIngestHandler({
+    sqs: sqs.sqs,
+    queueUrl,
+    secrets: staticSecrets([TEST_SECRETS.current, TEST_SECRETS.previous]),
+    maxBodyBytes: 2048,
+    logger: new Logger({ serviceName: 'ingest-log-test', logLevel: 'DEBUG' }),
+  });
+  const body = JSON.stringify(SEED_EVENTS.BEFORE_UPDATE_LABELS);
+  const statuses = [
+    await handle(signedEvent(body)),
+    await handle(signedEvent(body, { secret: TEST_SECRETS.previous, method: 'PUT' })),
+    await handle(signedEvent(body, { secret: TEST_SECRETS.retired })),
+    // A sender that puts the secret itself where the signature goes: refused, never echoed.
+    await handle(signedEvent(body, { signature: TEST_SECRETS.current })),
+    await handle(signedEvent('x'.repeat(4096))),
+    await handle(signedEvent(body, { path: '/elsewhere' })),
+  ].map((response) => response.statusCode);
+  expect(statuses).toEqual([202, 200, 401, 401, 413, 404]);
+
+  const lines = logLines('ingest-log-test');
+  expect(lines.map((line) => line.status)).toEqual(statuses);
+  for (const line of lines) {
+    expect(line).toHaveProperty('level');
+    if (Number(line.status) < 300) expect(line.eventId).toMatch(/^[0-9a-f]{64}$/);
+    else expect(line.reason).toEqual(expect.any(String));
+  }
+  const text = JSON.stringify(lines);
+  expect(text).not.toContain('user+1@datasaur.ai');
+  expect(text).not.toContain('xxxxxxxx');
+});
+
+it('logs each stored, rejected and failed record without its body', async () => {
+  const tableName = await dynamoDb.createTable();
+  const handle = createWorkerHandler({
+    documents: dynamoDb.documents,
+    tableName,
+    logger: new Logger({ serviceName: 'worker-log-test', logLevel: 'DEBUG' }),
+  });
+  const response = await handle(
+    sqsEvent([
+      sqsRecord({ body: JSON.stringify(SEED_EVENTS.PROJECT_CREATED) }),
+      sqsRecord({ body: `not json, with ${TEST_SECRETS.current} pasted in by mistake` }),
+    ]),
+  );
+  expect(response.batchItemFailures).toEqual([]);
+  const lines = logLines('worker-log-test');
+  expect(lines.map((line) => line.message).sort()).toEqual(['event rejected', 'event stored']);
+  expect(lines.find((line) => line.message === 'event rejected')?.reason).toBe('body is not JSON');
+  expect(JSON.stringify(lines)).not.toContain('hamlet.TXT');
+});
