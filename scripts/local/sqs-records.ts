@@ -1,9 +1,13 @@
 /**
- * Turns messages from `ReceiveMessage` into the records Lambda's SQS event source delivers,
- * so the local worker calls its handler with the same shape it gets in AWS.
+ * The records Lambda's SQS event source delivers: turned from `ReceiveMessage` messages, so
+ * the local worker calls its handler with the same shape it gets in AWS, or built directly
+ * from webhook bodies as the ingest would have enqueued them (tests, benchmark).
  */
+import { createHash } from 'node:crypto';
 import type { Message, ReceiveMessageCommandInput } from '@aws-sdk/client-sqs';
-import type { SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import { encodeEnvelope } from '../../shared/envelope-encoder.ts';
+import { eventIdOf } from '../../shared/signature.ts';
 
 export interface QueueIdentity {
   readonly queueArn: string;
@@ -85,4 +89,55 @@ function toRecordAttributes(message: Message): SQSMessageAttributes {
 function present<T>(value: T | undefined, name: string): T {
   if (value === undefined) throw new Error(`received message lacks ${name}`);
   return value;
+}
+
+export interface Delivery {
+  readonly body: string | Buffer;
+  readonly method?: 'POST' | 'PUT';
+  /** ISO instant the ingest received it; one fixed time unless a test needs another. */
+  readonly receivedAt?: string;
+}
+
+export const RECEIVED_AT = '2024-03-01T12:00:00.000Z';
+
+/** The SQS record for one delivery; the same delivery always gives the same record. */
+export function sqsRecord(delivery: Delivery): SQSRecord {
+  const rawBody = Buffer.isBuffer(delivery.body) ? delivery.body : Buffer.from(delivery.body);
+  const receivedAt = delivery.receivedAt ?? RECEIVED_AT;
+  const messageBody = encodeEnvelope(rawBody, {
+    eventId: eventIdOf(rawBody),
+    receivedAt,
+    method: delivery.method ?? 'POST',
+    requestId: 'request-1',
+    sourceIp: '203.0.113.7',
+    userAgent: 'Datasaur',
+  });
+  return rawSqsRecord(messageBody, Date.parse(receivedAt));
+}
+
+/** A record carrying any message body, e.g. one no ingest wrote. */
+export function rawSqsRecord(
+  messageBody: string,
+  sentAt: number = Date.parse(RECEIVED_AT),
+): SQSRecord {
+  return {
+    messageId: createHash('sha256').update(messageBody).digest('hex').slice(0, 32),
+    receiptHandle: 'receipt',
+    body: messageBody,
+    attributes: {
+      ApproximateReceiveCount: '1',
+      SentTimestamp: String(sentAt),
+      SenderId: 'ingest',
+      ApproximateFirstReceiveTimestamp: String(sentAt),
+    },
+    messageAttributes: {},
+    md5OfBody: '',
+    eventSource: 'aws:sqs',
+    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:datasaur-webhooks',
+    awsRegion: 'us-east-1',
+  };
+}
+
+export function sqsEvent(records: readonly SQSRecord[]): SQSEvent {
+  return { Records: [...records] };
 }

@@ -1,62 +1,16 @@
-/** Builds the SQS records the worker receives, as the ingest would have enqueued them. */
-import { createHash } from 'node:crypto';
+/** Worker test helpers: SQS records as the ingest would enqueue them, a quiet logger, the table. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { SQSEvent, SQSRecord } from 'aws-lambda';
-import { encodeEnvelope } from '../../shared/envelope-encoder.ts';
-import { eventIdOf } from '../../shared/signature.ts';
 
-export interface Delivery {
-  readonly body: string | Buffer;
-  readonly method?: 'POST' | 'PUT';
-  /** ISO instant the ingest received it; one fixed time unless a test needs another. */
-  readonly receivedAt?: string;
-}
-
-export const RECEIVED_AT = '2024-03-01T12:00:00.000Z';
-
-/** The SQS record for one delivery; the same delivery always gives the same record. */
-export function sqsRecord(delivery: Delivery): SQSRecord {
-  const rawBody = Buffer.isBuffer(delivery.body) ? delivery.body : Buffer.from(delivery.body);
-  const receivedAt = delivery.receivedAt ?? RECEIVED_AT;
-  const messageBody = encodeEnvelope(rawBody, {
-    eventId: eventIdOf(rawBody),
-    receivedAt,
-    method: delivery.method ?? 'POST',
-    requestId: 'request-1',
-    sourceIp: '203.0.113.7',
-    userAgent: 'Datasaur',
-  });
-  return rawSqsRecord(messageBody, Date.parse(receivedAt));
-}
-
-/** A record carrying any message body, e.g. one no ingest wrote. */
-export function rawSqsRecord(
-  messageBody: string,
-  sentAt: number = Date.parse(RECEIVED_AT),
-): SQSRecord {
-  return {
-    messageId: createHash('sha256').update(messageBody).digest('hex').slice(0, 32),
-    receiptHandle: 'receipt',
-    body: messageBody,
-    attributes: {
-      ApproximateReceiveCount: '1',
-      SentTimestamp: String(sentAt),
-      SenderId: 'ingest',
-      ApproximateFirstReceiveTimestamp: String(sentAt),
-    },
-    messageAttributes: {},
-    md5OfBody: '',
-    eventSource: 'aws:sqs',
-    eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:datasaur-webhooks',
-    awsRegion: 'us-east-1',
-  };
-}
-
-export function sqsEvent(records: readonly SQSRecord[]): SQSEvent {
-  return { Records: [...records] };
-}
+// Built where the benchmark can use them too; tests keep importing them from here.
+export {
+  type Delivery,
+  RECEIVED_AT,
+  rawSqsRecord,
+  sqsEvent,
+  sqsRecord,
+} from '../../scripts/local/sqs-records.ts';
 
 /** A logger that keeps test output quiet. */
 export function quietLogger(): Logger {
