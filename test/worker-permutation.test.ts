@@ -4,7 +4,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
-import { SEED_EVENTS } from '../shared/seed-events.ts';
+import { projectLifecycles, seededRandom, shuffle } from '../scripts/local/workload.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   type Delivery,
@@ -18,107 +18,18 @@ const PROJECTS = 50;
 const COPIES = 3;
 const SEEDS = [1, 7, 2024];
 
-/** mulberry32: a small seeded generator, so a failing seed can be replayed. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-function shuffle<T>(items: readonly T[], next: () => number): T[] {
-  const shuffled = [...items];
-  for (let index = shuffled.length - 1; index > 0; index -= 1) {
-    const other = Math.floor(next() * (index + 1));
-    [shuffled[index], shuffled[other]] = [shuffled[other] as T, shuffled[index] as T];
-  }
-  return shuffled;
-}
-
-const at = (minutes: number) => new Date(Date.UTC(2024, 2, 1, 22) + minutes * 60_000).toISOString();
-
 /**
- * Per project: CREATED, COMPLETED, REVIEWED, two label events and an export delivery, in
- * time order. Every fifth project is completed and reviewed at the same instant (the tie
- * rule decides), and receive times cross midnight so the feed spans two day partitions.
+ * Per project: CREATED, two label events, COMPLETED, an export delivery and REVIEWED, each
+ * received half a minute after it happened. The run starts at 22:00 and lasts hours, so the
+ * feed spans two day partitions; every fifth project is completed and reviewed at the same
+ * instant (the tie rule decides).
  */
-function projectLifecycles(): Delivery[] {
-  const deliveries: Delivery[] = [];
-  for (let project = 0; project < PROJECTS; project += 1) {
-    const projectId = `project-${project}`;
-    const team = { id: `team-${project % 5}` };
-    const start = project * 7;
-    const reviewedAt = project % 5 === 0 ? start + 3 : start + 5;
-    const post = (event: unknown, minutes: number): Delivery => ({
-      body: JSON.stringify(event),
-      receivedAt: at(minutes + 0.5),
-    });
-    const labelEvent = (minutes: number, label: string) =>
-      post(
-        {
-          ...SEED_EVENTS.BEFORE_UPDATE_LABELS,
-          data: {
-            ...SEED_EVENTS.BEFORE_UPDATE_LABELS.data,
-            timestamp: at(minutes),
-            document: { ...SEED_EVENTS.BEFORE_UPDATE_LABELS.data.document, id: `doc-${project}` },
-            labelUpdateList: {
-              toDeleteList: [],
-              toUpsertList: [{ labelSetItemId: label, layer: 0, type: 'SPAN' }],
-            },
-            team,
-          },
-        },
-        minutes,
-      );
-    deliveries.push(
-      post(
-        {
-          eventType: 'PROJECT_CREATED',
-          data: {
-            timestamp: at(start),
-            project: { id: projectId, name: `name-${project}`, tags: ['CUSTOM'] },
-            team: { ...team, name: `Team ${project % 5}` },
-          },
-        },
-        start,
-      ),
-      labelEvent(start + 1, 'geo'),
-      labelEvent(start + 2, 'person'),
-      post(
-        {
-          eventType: 'PROJECT_COMPLETED',
-          data: {
-            timestamp: at(start + 3),
-            labeler: { id: `labeler-${project}` },
-            project: { id: projectId, name: `name-${project}` },
-            team,
-          },
-        },
-        start + 3,
-      ),
-      {
-        body: JSON.stringify({ userId: project, fileUrl: `https://x/${projectId}.zip`, projectId }),
-        method: 'PUT',
-        receivedAt: at(start + 4),
-      },
-      post(
-        {
-          eventType: 'PROJECT_REVIEWED',
-          data: {
-            timestamp: at(reviewedAt),
-            reviewer: { id: `reviewer-${project}` },
-            project: { id: projectId, name: `name-${project}`, tags: ['CUSTOM', 'REVIEWED'] },
-            team,
-          },
-        },
-        reviewedAt,
-      ),
-    );
-  }
-  return deliveries;
+function projectDeliveries(): Delivery[] {
+  return projectLifecycles({ projects: PROJECTS, labelEventsPerProject: 2 }).map((event) => ({
+    body: event.body,
+    method: event.method,
+    receivedAt: new Date(Date.parse(event.time) + 30_000).toISOString(),
+  }));
 }
 
 let dynamoDb: LocalDynamoDb;
@@ -141,7 +52,7 @@ async function workerOnFreshTable() {
 }
 
 describe(`${PROJECTS} projects, each event delivered ${COPIES} times in random order and batches`, () => {
-  const deliveries = projectLifecycles();
+  const deliveries = projectDeliveries();
   let inOrder: Record<string, unknown>[];
 
   beforeAll(async () => {
@@ -162,7 +73,7 @@ describe(`${PROJECTS} projects, each event delivered ${COPIES} times in random o
   });
 
   it.each(SEEDS)('gives the same table with seed %i', async (seed) => {
-    const next = random(seed);
+    const next = seededRandom(seed);
     const records = shuffle(
       deliveries.flatMap((delivery) => Array.from({ length: COPIES }, () => sqsRecord(delivery))),
       next,

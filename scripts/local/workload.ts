@@ -17,8 +17,8 @@ export interface WorkloadEvent {
   readonly method: 'POST' | 'PUT';
   /** Compact JSON, as Datasaur sends it. */
   readonly body: string;
-  /** Minutes after the workload's start at which the event happens. */
-  readonly minute: number;
+  /** When the event happens (its `data.timestamp`; exports have none in their body). */
+  readonly time: string;
 }
 
 export interface LifecycleOptions {
@@ -78,7 +78,7 @@ export function projectLifecycles(options: LifecycleOptions): WorkloadEvent[] {
       kind,
       method: 'POST',
       body: JSON.stringify({ eventType: kind, data: { timestamp: at(minute), ...data } }),
-      minute,
+      time: at(minute),
     });
 
     events.push(
@@ -118,7 +118,7 @@ export function projectLifecycles(options: LifecycleOptions): WorkloadEvent[] {
           fileUrl: `https://datasaur-exports.example/${projectId}.zip`,
           projectId,
         }),
-        minute: completedAt + 1,
+        time: at(completedAt + 1),
       },
       post('PROJECT_REVIEWED', reviewedAt, {
         reviewer: { ...seed.PROJECT_REVIEWED.data.reviewer, id: `${prefix}-reviewer-${project}` },
