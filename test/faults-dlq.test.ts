@@ -1,12 +1,4 @@
-/**
- * A record that fails transiently every time: SQS moves it to the dead-letter queue after
- * maxReceiveCount receives, `npm run redrive` moves it back, and once the fault is gone it
- * lands in the table. Real ingest, real local SQS with its redrive policy, real dynalite;
- * only the persistent throttling is injected (dynalite cannot throttle).
- */
-import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
@@ -19,10 +11,12 @@ import { staticSecrets } from '../shared/secrets.ts';
 import { SEED_EVENTS } from '../shared/seed-events.ts';
 import { eventIdOf } from '../shared/signature.ts';
 import {
+  documentsWithFaults,
   type LocalDynamoDb,
   type LocalSqs,
   startLocalDynamoDb,
   startLocalSqs,
+  throttlingError,
 } from './support/local-aws.ts';
 import { quietLogger } from './support/webhook-records.ts';
 import { signedEvent, TEST_SECRET } from './support/webhook-requests.ts';
@@ -80,24 +74,11 @@ it('dead-letters a record that always fails, and lands it after a redrive once t
   const healthyBody = JSON.stringify(SEED_EVENTS.BEFORE_UPDATE_LABELS);
   let faultActive = true;
   let faultsInjected = 0;
-  const client = new DynamoDBClient({
-    ...LOCAL_CLIENT_CONFIG,
-    endpoint: dynamoDb.server.endpoint,
-    maxAttempts: 1,
+  const documents = documentsWithFaults(dynamoDb, (input) => {
+    if (!faultActive || !input.includes(poisonId)) return undefined;
+    faultsInjected += 1;
+    return throttlingError();
   });
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      if (faultActive && JSON.stringify(args.input).includes(poisonId)) {
-        faultsInjected += 1;
-        throw new ProvisionedThroughputExceededException({
-          message: 'Rate exceeded',
-          $metadata: {},
-        });
-      }
-      return next(args);
-    },
-    { step: 'initialize', name: 'throttleOneEvent' },
-  );
   const poller = createQueuePoller({
     sqs: sqs.sqs,
     queueUrl: queues.queueUrl,
@@ -107,7 +88,7 @@ it('dead-letters a record that always fails, and lands it after a redrive once t
     waitTimeSeconds: 1,
     logger: quietLogger(),
     handler: createWorkerHandler({
-      documents: DynamoDBDocumentClient.from(client),
+      documents,
       tableName,
       logger: quietLogger(),
     }),

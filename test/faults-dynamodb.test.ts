@@ -1,18 +1,15 @@
-/**
- * DynamoDB throttles or times out on some writes and reads: only the records they hit come
- * back as batch item failures, a redelivery completes them, and the table ends exactly as a
- * fault-free run leaves it. dynalite cannot throttle or stall on demand, so the faults are
- * injected into a real SDK client's middleware stack (everything else is real).
- */
-import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
-import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { projectLifecycles, seededRandom, shuffle } from '../scripts/local/workload.ts';
 import { eventIdOf } from '../shared/signature.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import {
+  documentsWithFaults,
+  type LocalDynamoDb,
+  startLocalDynamoDb,
+  throttlingError,
+} from './support/local-aws.ts';
 import { quietLogger, sqsEvent, sqsRecord, tableContents } from './support/webhook-records.ts';
 
 const BATCH_SIZE = 10;
@@ -34,31 +31,18 @@ interface FaultPlan {
 
 /** A real client whose calls fail while they mention a key the plan still holds faults for. */
 function faultyDocuments(plan: FaultPlan): DynamoDBDocumentClient {
-  const client = new DynamoDBClient({
-    ...LOCAL_CLIENT_CONFIG,
-    endpoint: dynamoDb.server.endpoint,
-    maxAttempts: 1,
-  });
-  client.middlewareStack.add(
-    (next) => async (args) => {
-      const input = JSON.stringify(args.input);
-      for (const [key, count] of plan.remaining) {
-        if (count > 0 && input.includes(key)) {
-          plan.remaining.set(key, count - 1);
-          plan.injected += 1;
-          throw plan.injected % 2 === 0
-            ? new ProvisionedThroughputExceededException({
-                message: 'Rate exceeded',
-                $metadata: {},
-              })
-            : Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
-        }
+  return documentsWithFaults(dynamoDb, (input) => {
+    for (const [key, count] of plan.remaining) {
+      if (count > 0 && input.includes(key)) {
+        plan.remaining.set(key, count - 1);
+        plan.injected += 1;
+        return plan.injected % 2 === 0
+          ? throttlingError()
+          : Object.assign(new Error('socket timed out'), { name: 'TimeoutError' });
       }
-      return next(args);
-    },
-    { step: 'initialize', name: 'injectFaults' },
-  );
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+    }
+    return undefined;
+  });
 }
 
 async function processAll(

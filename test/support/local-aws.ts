@@ -1,6 +1,6 @@
 /** Starts the real local servers for one test file and hands out fresh queues and tables. */
 import { randomUUID } from 'node:crypto';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
@@ -92,4 +92,33 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Mess
     if (!received.Messages?.length) return messages;
     messages.push(...received.Messages);
   }
+}
+
+/**
+ * A real document client for `dynamoDb` whose calls throw what `faultFor` returns for their
+ * serialized input (nothing: the call goes through). For faults dynalite cannot produce:
+ * throttling, timeouts. The SDK does not retry them (one attempt), so the worker sees each.
+ */
+export function documentsWithFaults(
+  dynamoDb: LocalDynamoDb,
+  faultFor: (serializedInput: string) => Error | undefined,
+): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({
+    ...LOCAL_CLIENT_CONFIG,
+    endpoint: dynamoDb.server.endpoint,
+    maxAttempts: 1,
+  });
+  client.middlewareStack.add(
+    (next) => async (args) => {
+      const fault = faultFor(JSON.stringify(args.input));
+      if (fault !== undefined) throw fault;
+      return next(args);
+    },
+    { step: 'initialize', name: 'injectFaults' },
+  );
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+export function throttlingError(): Error {
+  return new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} });
 }
