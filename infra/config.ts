@@ -5,7 +5,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { ConfigurationError } from '../shared/environment.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../shared/ingest.ts';
+import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/ingest.ts';
 
 export interface WebhookStackConfig {
   readonly stackName: string;
@@ -40,15 +40,6 @@ export interface WebhookStackConfig {
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
-
-/** The queue's message size, the largest SQS allows. */
-export const QUEUE_MAX_MESSAGE_BYTES = 1_048_576;
-
-/**
- * The envelope may base64-encode a body (4/3 growth) and adds metadata (8 KiB is more than
- * API Gateway's header limit lets it carry): 762 KiB is the largest body that always fits.
- */
-const LARGEST_BODY_BYTES = Math.floor(((QUEUE_MAX_MESSAGE_BYTES - 8 * 1024) * 3) / 4);
 
 export const DEFAULT_CONFIG: WebhookStackConfig = {
   stackName: 'DatasaurWebhooks',

@@ -2,7 +2,8 @@
 import { type App, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { QUEUE_MAX_MESSAGE_BYTES, readConfig, type WebhookStackConfig } from './config.ts';
+import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
+import { readConfig, type WebhookStackConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { EventPipeline } from './constructs/event-pipeline.ts';
 import { EventStore } from './constructs/event-store.ts';

@@ -16,6 +16,13 @@ import { eventIdOf, SIGNATURE_HEADER, verifySignature } from './signature.ts';
 export const WEBHOOK_PATH = '/webhooks/datasaur';
 /** SQS's default message size; larger bodies need the claim check (a later capability). */
 export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
+/** The queue's message size: the largest SQS allows, set on both queues. */
+export const QUEUE_MAX_MESSAGE_BYTES = 1_048_576;
+/**
+ * The largest body that always fits the queue: the envelope may base64-encode a body (4/3
+ * growth) and adds metadata (8 KiB is more than API Gateway's header limit lets it carry).
+ */
+export const LARGEST_BODY_BYTES = Math.floor(((QUEUE_MAX_MESSAGE_BYTES - 8 * 1024) * 3) / 4);
 
 export interface WebhookRequest {
   readonly method: string;

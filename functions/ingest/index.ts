@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { integerEnv, requireEnv } from '../../shared/environment.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../../shared/ingest.ts';
+import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/ingest.ts';
 import { parseSecretValue, type SecretSource } from '../../shared/secrets.ts';
 import { createIngestHandler } from './handler.ts';
 
@@ -30,6 +30,9 @@ export const handler = createIngestHandler({
   }),
   queueUrl: requireEnv('QUEUE_URL'),
   secrets: secretsFromSecretsManager,
-  maxBodyBytes: integerEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, { min: 1, max: 768 * 1024 }),
+  maxBodyBytes: integerEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, {
+    min: 1,
+    max: LARGEST_BODY_BYTES,
+  }),
   logger: new Logger(),
 });

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_WORKER_CONCURRENCY } from '../../functions/worker/handler.ts';
 import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/environment.ts';
-import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
+import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
 import { parseSecretList } from '../../shared/secrets.ts';
 import {
   DEFAULT_DYNAMODB_PORT,
@@ -70,7 +70,10 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
     visibilityTimeoutSeconds: integer('VISIBILITY_TIMEOUT_SECONDS', 30, { min: 1, max: 43_200 }),
     maxReceiveCount: integer('MAX_RECEIVE_COUNT', 5, { min: 1, max: 1_000 }),
     // The local queue takes messages up to 1 MiB; the envelope adds metadata around the body.
-    maxBodyBytes: integer('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, { min: 1, max: 768 * 1024 }),
+    maxBodyBytes: integer('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, {
+      min: 1,
+      max: LARGEST_BODY_BYTES,
+    }),
     logLevel: logLevel(environment),
   };
 }
