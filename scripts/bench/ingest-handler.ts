@@ -16,7 +16,7 @@ import { interleavedRounds } from './measure.ts';
 const SECRET = 'bench-secret';
 
 /** An SQS client whose transport answers SendMessage at once: no network in the measurement. */
-function instantSqsClient(): SQSClient {
+export function instantSqsClient(): SQSClient {
   return new SQSClient({
     region: 'us-east-1',
     credentials: { accessKeyId: 'bench', secretAccessKey: 'bench' },

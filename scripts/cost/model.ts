@@ -38,6 +38,8 @@ export interface CostInputs {
   readonly ingestLogBytesPerEvent: number;
   readonly workerLogBytesPerEvent: number;
   readonly platformLogBytesPerInvocation: number;
+  /** The HTTP API's access log line per request. */
+  readonly accessLogBytesPerRequest: number;
   /** Bytes the envelope adds to the body on the queue. */
   readonly envelopeOverheadBytes: number;
   /** Lambda keeps this many pollers long-polling an idle queue (20 s receives). */
@@ -45,6 +47,8 @@ export interface CostInputs {
   readonly webhookSecretCacheSeconds: number;
   readonly alarms: number;
   readonly dashboards: number;
+  /** Customer-managed KMS keys (the alarm topic's). */
+  readonly kmsKeys: number;
 }
 
 export interface CostLine {
@@ -65,13 +69,13 @@ export interface CostEstimate {
 }
 
 /**
- * Records per worker invocation: a full batch at volume, fewer when the batching window
- * closes first, never less than one.
+ * Records per worker invocation: the message that opens the batching window plus those that
+ * arrive while it is open (events arriving evenly), at most a full batch.
  */
 export function recordsPerBatch(inputs: CostInputs): number {
   const eventsPerSecond = inputs.eventsPerMonth / SECONDS_PER_MONTH;
-  const perWindow = eventsPerSecond * Math.max(inputs.workerBatchingWindowSeconds, 0.05);
-  return Math.min(inputs.workerBatchSize, Math.max(1, perWindow));
+  const duringWindow = eventsPerSecond * inputs.workerBatchingWindowSeconds;
+  return Math.min(inputs.workerBatchSize, 1 + duringWindow);
 }
 
 export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
@@ -106,8 +110,10 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     'requests',
     perMillion(lambdaRequests, PRICES.lambdaPerMillionRequests),
   );
+  // Lambda bills each invocation's duration rounded up to the millisecond.
+  const ingestBilledMilliseconds = Math.ceil(inputs.ingestMillisecondsPerEvent);
   const ingestGbSeconds =
-    events * (inputs.ingestMillisecondsPerEvent / 1000) * (inputs.ingestMemoryMb / 1024);
+    events * (ingestBilledMilliseconds / 1000) * (inputs.ingestMemoryMb / 1024);
   add(
     'Lambda',
     'ingest compute (arm64)',
@@ -115,10 +121,10 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     'GB-s',
     ingestGbSeconds * PRICES.lambdaArm64PerGbSecond,
   );
-  const workerSeconds =
-    (workerInvocations * inputs.workerMillisecondsPerBatch +
-      events * inputs.workerMillisecondsPerEvent) /
-    1000;
+  const workerBilledMilliseconds = Math.ceil(
+    inputs.workerMillisecondsPerBatch + batch * inputs.workerMillisecondsPerEvent,
+  );
+  const workerSeconds = (workerInvocations * workerBilledMilliseconds) / 1000;
   const workerGbSeconds = workerSeconds * (inputs.workerMemoryMb / 1024);
   add(
     'Lambda',
@@ -187,13 +193,21 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     'GB-month',
     storedGb * PRICES.dynamoDbPerGbMonth,
   );
+  add(
+    'DynamoDB',
+    'point-in-time recovery of that storage',
+    storedGb,
+    'GB-month',
+    storedGb * PRICES.dynamoDbPointInTimeRecoveryPerGbMonth,
+  );
 
   const logBytes =
     events * (inputs.ingestLogBytesPerEvent + inputs.workerLogBytesPerEvent) +
-    lambdaRequests * inputs.platformLogBytesPerInvocation;
+    lambdaRequests * inputs.platformLogBytesPerInvocation +
+    apiRequests * inputs.accessLogBytesPerRequest;
   add(
     'CloudWatch',
-    'Logs ingestion',
+    'Logs ingestion (handlers, Lambda, API access log)',
     logBytes / GIGABYTE,
     'GB',
     (logBytes / GIGABYTE) * PRICES.logsPerGbIngested,
@@ -208,6 +222,7 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     inputs.dashboards * PRICES.dashboardPerMonth,
   );
 
+  add('KMS', 'alarm topic key', inputs.kmsKeys, 'keys', inputs.kmsKeys * PRICES.kmsKeyPerMonth);
   add('Secrets Manager', 'webhook secret', 1, 'secrets', PRICES.secretPerMonth);
   // At most one read per warm ingest container per cache period; bounded by one per event.
   const secretReads = Math.min(
@@ -227,6 +242,7 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     "Lambda pollers' empty receives",
     'alarms',
     'dashboard',
+    'alarm topic key',
     'webhook secret',
     'GetSecretValue (cached)',
   ]);

@@ -19,10 +19,14 @@ export const PRICES = {
   dynamoDbPerMillionWriteUnits: 0.625,
   dynamoDbPerMillionReadUnits: 0.125,
   dynamoDbPerGbMonth: 0.25,
+  /** Continuous backups, billed on the table's size. */
+  dynamoDbPointInTimeRecoveryPerGbMonth: 0.2,
   /** CloudWatch: Logs ingestion (standard class), alarms, dashboards beyond the free three. */
   logsPerGbIngested: 0.5,
   alarmPerMonth: 0.1,
   dashboardPerMonth: 3.0,
+  /** KMS customer-managed key. */
+  kmsKeyPerMonth: 1.0,
   /** Secrets Manager. */
   secretPerMonth: 0.4,
   secretsPer10kApiCalls: 0.05,

@@ -1,0 +1,179 @@
+/**
+ * What one event costs in the table, counted from what the real event store does against an
+ * in-memory dynalite: the Puts it makes (write units by AWS's rules, the same accounting as
+ * the worker's tests), the items it reads (read units), and the bytes it adds to storage.
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { createEventStore } from '../../shared/event-store.ts';
+import { interpretMessage } from '../../shared/interpret.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../../shared/seed-events.ts';
+import { INDEXES } from '../../shared/table.ts';
+import {
+  type Item,
+  type ItemWrite,
+  indexEntry,
+  itemSize,
+  totalWriteUnits,
+} from '../../shared/write-units.ts';
+import {
+  ensureTable,
+  LOCAL_CLIENT_CONFIG,
+  localDynamoDb,
+  startDynalite,
+} from '../local/servers.ts';
+import { type Delivery, sqsRecord } from '../local/sqs-records.ts';
+import { projectLifecycles } from '../local/workload.ts';
+import type { EventFootprint } from './model.ts';
+
+/** DynamoDB bills each stored item, and each index entry, 100 bytes above its size. */
+const STORAGE_OVERHEAD_BYTES = 100;
+/** A read unit is one strongly consistent read of up to 4 KB (the event store reads consistently). */
+const READ_UNIT_BYTES = 4 * 1024;
+
+export interface MeasuredFootprint extends EventFootprint {
+  readonly itemType: string;
+  readonly bodyBytes: number;
+}
+
+export interface MeteredEventStore {
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Records one delivery through the real event store and counts what it cost. */
+  record(delivery: Delivery): Promise<MeasuredFootprint>;
+  close(): Promise<void>;
+}
+
+export async function startMeteredEventStore(): Promise<MeteredEventStore> {
+  const server = await startDynalite();
+  const documents = localDynamoDb(server.endpoint);
+  const tableName = 'footprints';
+  const tables = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: server.endpoint });
+  await ensureTable(tables, tableName);
+  tables.destroy();
+  let readUnits = 0;
+  // The event store only calls `send`: counting here sees every item it reads.
+  const metered = {
+    send: async (command: unknown) => {
+      const output = await (documents.send as (command: unknown) => Promise<unknown>)(command);
+      if (command instanceof QueryCommand) {
+        const items = (output as { Items?: Item[] }).Items ?? [];
+        readUnits += readUnitsOf(items.reduce((sum, item) => sum + itemSize(item), 0));
+      } else if (command instanceof GetCommand) {
+        const item = (output as { Item?: Item }).Item;
+        readUnits += readUnitsOf(item === undefined ? 0 : itemSize(item));
+      }
+      return output;
+    },
+  } as unknown as DynamoDBDocumentClient;
+  const store = createEventStore(metered, tableName);
+  return {
+    documents,
+    tableName,
+    async record(delivery) {
+      readUnits = 0;
+      const record = sqsRecord(delivery);
+      const recorded = await store.record(
+        interpretMessage(record.body, new Date(Number(record.attributes.SentTimestamp))),
+      );
+      return {
+        itemType: recorded.item.itemType,
+        bodyBytes: Buffer.byteLength(delivery.body),
+        writeUnits: totalWriteUnits(recorded.writes),
+        readUnits,
+        storedBytes: recorded.writes.reduce((sum, write) => sum + storedBytesAdded(write), 0),
+      };
+    },
+    async close() {
+      documents.destroy();
+      await server.close();
+    },
+  };
+}
+
+function readUnitsOf(bytes: number): number {
+  return Math.max(1, Math.ceil(bytes / READ_UNIT_BYTES));
+}
+
+/** The item and each of its index entries, with DynamoDB's per-item overhead. */
+function storedBytes(item: Item): number {
+  let bytes = itemSize(item) + STORAGE_OVERHEAD_BYTES;
+  for (const index of INDEXES) {
+    const entry = indexEntry(item, index);
+    if (entry !== undefined) bytes += itemSize(entry) + STORAGE_OVERHEAD_BYTES;
+  }
+  return bytes;
+}
+
+function storedBytesAdded(write: ItemWrite): number {
+  if (write.conditionFailed === true) return 0;
+  return storedBytes(write.item) - (write.previous === undefined ? 0 : storedBytes(write.previous));
+}
+
+export interface SeedEventFootprint extends MeasuredFootprint {
+  readonly eventType: string;
+}
+
+/**
+ * The documented examples in a project's order, then a label event delivered twice: the
+ * table the worker's write-unit test builds, with the same accounting.
+ */
+export async function seedEventFootprints(store: MeteredEventStore): Promise<SeedEventFootprint[]> {
+  const post = (event: unknown): Delivery => ({ body: JSON.stringify(event) });
+  const deliveries: Array<[string, Delivery]> = [
+    ['PROJECT_CREATED', post(SEED_EVENTS.PROJECT_CREATED)],
+    ['BEFORE_UPDATE_LABELS', post(SEED_EVENTS.BEFORE_UPDATE_LABELS)],
+    ['PROJECT_COMPLETED', post(SEED_EVENTS.PROJECT_COMPLETED)],
+    ['PROJECT_REVIEWED', post(SEED_EVENTS.PROJECT_REVIEWED)],
+    ['EXPORT_DELIVERY', { body: JSON.stringify(SEED_EXPORT_DELIVERY), method: 'PUT' }],
+    ['BEFORE_UPDATE_LABELS (duplicate)', post(SEED_EVENTS.BEFORE_UPDATE_LABELS)],
+  ];
+  const footprints: SeedEventFootprint[] = [];
+  for (const [eventType, delivery] of deliveries) {
+    footprints.push({ eventType, ...(await store.record(delivery)) });
+  }
+  return footprints;
+}
+
+/** A label event body grown to `bytes` through its document's name (stored with the event). */
+export function paddedLabelBody(body: string, bytes: number): string {
+  const missing = bytes - Buffer.byteLength(body);
+  if (missing <= 0) return body;
+  const event = JSON.parse(body) as { data: { document: { name: string } } };
+  event.data.document.name += 'x'.repeat(missing);
+  return JSON.stringify(event);
+}
+
+export interface EventMixFootprints {
+  /** A BEFORE_UPDATE_LABELS event whose body is `labelBodyBytes` long (or its seed size if larger). */
+  readonly label: EventFootprint;
+  /** The average over a project's own events: CREATED, COMPLETED, export delivery, REVIEWED. */
+  readonly project: EventFootprint;
+}
+
+/** Footprints of a whole project lifecycle from the workload generator, per kind of event. */
+export async function eventMixFootprints(
+  store: MeteredEventStore,
+  options: { labelBodyBytes: number },
+): Promise<EventMixFootprints> {
+  const lifecycle = projectLifecycles({ projects: 1, labelEventsPerProject: 3, idPrefix: 'cost' });
+  const label: MeasuredFootprint[] = [];
+  const project: MeasuredFootprint[] = [];
+  for (const event of lifecycle) {
+    const isLabel = event.kind === 'BEFORE_UPDATE_LABELS';
+    const body = isLabel ? paddedLabelBody(event.body, options.labelBodyBytes) : event.body;
+    const footprint = await store.record({ body, method: event.method });
+    (isLabel ? label : project).push(footprint);
+  }
+  return { label: average(label), project: average(project) };
+}
+
+function average(footprints: readonly EventFootprint[]): EventFootprint {
+  const mean = (pick: (footprint: EventFootprint) => number) =>
+    footprints.reduce((sum, footprint) => sum + pick(footprint), 0) / footprints.length;
+  return {
+    writeUnits: mean((footprint) => footprint.writeUnits),
+    readUnits: mean((footprint) => footprint.readUnits),
+    storedBytes: mean((footprint) => footprint.storedBytes),
+  };
+}

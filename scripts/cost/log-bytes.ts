@@ -1,0 +1,100 @@
+/**
+ * Bytes the handlers log per event, measured: the ingest and worker handlers run with a real
+ * Powertools Logger at the deployed level, and what it writes to stdout (which Lambda sends
+ * to CloudWatch Logs) is counted.
+ */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { createIngestHandler } from '../../functions/ingest/handler.ts';
+import { createWorkerHandler } from '../../functions/worker/handler.ts';
+import { DEFAULT_CONFIG } from '../../infra/config.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../../shared/ingest.ts';
+import { staticSecrets } from '../../shared/secrets.ts';
+import { signBody } from '../../shared/signature.ts';
+import { instantSqsClient } from '../bench/ingest-handler.ts';
+import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
+import { sqsEvent, sqsRecord } from '../local/sqs-records.ts';
+import type { WorkloadEvent } from '../local/workload.ts';
+import type { MeteredEventStore } from './footprints.ts';
+
+/** Lambda sets this in every invocation; Powertools copies it into each line. */
+const LAMBDA_TRACE_HEADER =
+  'Root=1-6741b2c5-0f9e3c1a7b2d4e5f60718293;Parent=53995c3f42cd8ad8;Sampled=0';
+const SECRET = 'log-bytes-secret';
+
+export interface LogBytes {
+  readonly ingestBytesPerEvent: number;
+  readonly workerBytesPerEvent: number;
+}
+
+/** Calls `run` and returns how many bytes were written to stdout meanwhile (and swallows them). */
+async function stdoutBytes(run: () => Promise<unknown>): Promise<number> {
+  let bytes = 0;
+  const write = process.stdout.write;
+  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    const callback = rest.find((argument) => typeof argument === 'function');
+    if (typeof callback === 'function') callback();
+    return true;
+  }) as typeof process.stdout.write;
+  try {
+    await run();
+  } finally {
+    process.stdout.write = write;
+  }
+  return bytes;
+}
+
+/** Average bytes logged per event by each handler, over `events` (each sent once). */
+export async function measureLogBytes(
+  events: readonly WorkloadEvent[],
+  store: MeteredEventStore,
+): Promise<LogBytes> {
+  const previousTrace = process.env._X_AMZN_TRACE_ID;
+  process.env._X_AMZN_TRACE_ID = LAMBDA_TRACE_HEADER;
+  try {
+    const logger = (serviceName: string) =>
+      new Logger({ serviceName, logLevel: DEFAULT_CONFIG.logLevel });
+    const ingest = createIngestHandler({
+      sqs: instantSqsClient(),
+      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/log-bytes',
+      secrets: staticSecrets([SECRET]),
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      logger: logger('datasaur-webhooks-ingest'),
+    });
+    const worker = createWorkerHandler({
+      documents: store.documents,
+      tableName: store.tableName,
+      logger: logger('datasaur-webhooks-worker'),
+    });
+    const ingestBytes = await stdoutBytes(async () => {
+      for (const event of events) {
+        const body = Buffer.from(event.body);
+        await ingest(
+          toApiGatewayEvent({
+            method: event.method,
+            url: '/webhooks/datasaur',
+            headers: {
+              'content-type': 'application/json',
+              'user-agent': 'Datasaur',
+              'x-datasaur-signature': signBody(SECRET, body),
+            },
+            body,
+          }),
+        );
+      }
+    });
+    // One record per invocation: what the worker logs per event, not per batch.
+    const workerBytes = await stdoutBytes(async () => {
+      for (const event of events) {
+        await worker(sqsEvent([sqsRecord({ body: event.body, method: event.method })]));
+      }
+    });
+    return {
+      ingestBytesPerEvent: ingestBytes / events.length,
+      workerBytesPerEvent: workerBytes / events.length,
+    };
+  } finally {
+    if (previousTrace === undefined) delete process.env._X_AMZN_TRACE_ID;
+    else process.env._X_AMZN_TRACE_ID = previousTrace;
+  }
+}
