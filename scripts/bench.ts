@@ -5,7 +5,7 @@
  */
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
-import { type BundleResult, benchBundles } from './bench/bundles.ts';
+import type { BundleResult } from './bench/bundles.ts';
 import { benchEndToEnd, type EndToEndResult } from './bench/end-to-end.ts';
 import { benchIngestHandler, type IngestHandlerResult } from './bench/ingest-handler.ts';
 import { benchLocalHttp, type HttpLatencyResult } from './bench/local-http.ts';
@@ -374,6 +374,8 @@ async function main(): Promise<number> {
   }
   if (sections.has('bundles')) {
     progress('bundles (synthesizing the stack)');
+    // Loaded only here: the CDK library takes seconds to import.
+    const { benchBundles } = await import('./bench/bundles.ts');
     results.bundles = benchBundles({ runs: sizes.bundleRuns });
   }
   if (sections.has('e2e')) {

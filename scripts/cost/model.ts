@@ -49,6 +49,8 @@ export interface CostInputs {
   readonly dashboards: number;
   /** Customer-managed KMS keys (the alarm topic's). */
   readonly kmsKeys: number;
+  /** Secrets Manager secrets (the webhook secret). */
+  readonly secrets: number;
 }
 
 export interface CostLine {
@@ -223,7 +225,13 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
   );
 
   add('KMS', 'alarm topic key', inputs.kmsKeys, 'keys', inputs.kmsKeys * PRICES.kmsKeyPerMonth);
-  add('Secrets Manager', 'webhook secret', 1, 'secrets', PRICES.secretPerMonth);
+  add(
+    'Secrets Manager',
+    'webhook secret',
+    inputs.secrets,
+    'secrets',
+    inputs.secrets * PRICES.secretPerMonth,
+  );
   // At most one read per warm ingest container per cache period; bounded by one per event.
   const secretReads = Math.min(
     events,

@@ -1,0 +1,281 @@
+/**
+ * `npm run cost -- --events-per-month N`: the deployed stack's monthly bill, line by line, and
+ * the cost per million events. Footprints in the table and bytes logged are measured now with
+ * the real code; durations come from `npm run bench` (the figures in cost/measured.ts, or a
+ * fresh run given with --bench); memory sizes and batching from the stack's defaults.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { DEFAULT_CONFIG } from '../infra/config.ts';
+import {
+  type EventMixFootprints,
+  eventMixFootprints,
+  paddedLabelBody,
+  startMeteredEventStore,
+} from './cost/footprints.ts';
+import { type LogBytes, measureLogBytes } from './cost/log-bytes.ts';
+import {
+  type BenchCostInputs,
+  costInputsFromBench,
+  MEASURED_ON_THIS_MACHINE,
+} from './cost/measured.ts';
+import { type CostEstimate, type CostInputs, estimateMonthlyCost } from './cost/model.ts';
+import { PRICES } from './cost/prices.ts';
+import { sqsRecord } from './local/sqs-records.ts';
+import { projectLifecycles, type WorkloadEvent } from './local/workload.ts';
+
+const USAGE = `Usage: npm run cost -- --events-per-month <n> [flags]
+
+  --events-per-month <n>  webhooks Datasaur sends per month (required)
+  --avg-bytes <b>         body size of a label event in bytes (default 1024; project
+                          events keep their documented size, about 200 bytes)
+  --label-share <s>       share of events that are BEFORE_UPDATE_LABELS, 0 to 1 (default 0.95)
+  --bench <file>          durations from \`npm run bench -- --json > <file>\` instead of the
+                          figures measured on ${MEASURED_ON_THIS_MACHINE.measuredOn}
+  --json                  print the inputs and the estimate as JSON
+  -h, --help              this text
+`;
+
+/** Lambda's SQS event source starts with five pollers, each long-polling for 20 s. */
+const QUEUE_POLLERS = 5;
+/** Lambda's own lines per invocation, in the format the runtime writes them. */
+const PLATFORM_LOG_LINES = [
+  'START RequestId: 3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f Version: $LATEST\n',
+  'END RequestId: 3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f\n',
+  'REPORT RequestId: 3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 96 MB\t\n',
+];
+
+class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+function parse() {
+  let values: Record<string, string | boolean | undefined>;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        'events-per-month': { type: 'string' },
+        'avg-bytes': { type: 'string', default: '1024' },
+        'label-share': { type: 'string', default: '0.95' },
+        bench: { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      allowPositionals: false,
+      strict: true,
+    }));
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  if (values.help === true) return { help: true } as const;
+  const number = (name: string, min: number, max: number, integer: boolean): number => {
+    const raw = values[name];
+    if (raw === undefined) throw new UsageError(`--${name} is required`);
+    const value = Number(raw);
+    if (
+      !Number.isFinite(value) ||
+      (integer && !Number.isInteger(value)) ||
+      value < min ||
+      value > max
+    ) {
+      throw new UsageError(
+        `--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${raw}"`,
+      );
+    }
+    return value;
+  };
+  return {
+    help: false,
+    eventsPerMonth: number('events-per-month', 0, 1e12, true),
+    // Up to the largest body the stack accepts by default.
+    averageBodyBytes: number('avg-bytes', 1, DEFAULT_CONFIG.maxBodyBytes, true),
+    labelShare: number('label-share', 0, 1, false),
+    bench: values.bench as string | undefined,
+    json: values.json === true,
+  } as const;
+}
+
+function readBench(path: string): BenchCostInputs {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    throw new UsageError(`cannot read --bench ${path}: ${(error as Error).message}`);
+  }
+  try {
+    return costInputsFromBench(JSON.parse(text));
+  } catch (error) {
+    throw new UsageError(`--bench ${path}: ${(error as Error).message}`);
+  }
+}
+
+interface Measured {
+  readonly footprints: EventMixFootprints;
+  readonly logBytes: { readonly label: LogBytes; readonly project: LogBytes };
+  readonly labelBodyBytes: number;
+  readonly projectBodyBytes: number;
+  readonly envelopeOverheadBytes: number;
+}
+
+/** Runs a project lifecycle through the real event store and handlers to measure each kind. */
+async function measureEvents(labelBodyBytes: number): Promise<Measured> {
+  const store = await startMeteredEventStore();
+  try {
+    const footprints = await eventMixFootprints(store, { labelBodyBytes });
+    const events = projectLifecycles({ projects: 1, labelEventsPerProject: 3, idPrefix: 'logs' });
+    const labels = events
+      .filter((event) => event.kind === 'BEFORE_UPDATE_LABELS')
+      .map((event) => ({ ...event, body: paddedLabelBody(event.body, labelBodyBytes) }));
+    const projects = events.filter((event) => event.kind !== 'BEFORE_UPDATE_LABELS');
+    const meanBytes = (list: readonly WorkloadEvent[]) =>
+      list.reduce((sum, event) => sum + Buffer.byteLength(event.body), 0) / list.length;
+    const label = labels[0] as WorkloadEvent;
+    return {
+      footprints,
+      logBytes: {
+        label: await measureLogBytes(labels, store),
+        project: await measureLogBytes(projects, store),
+      },
+      labelBodyBytes: meanBytes(labels),
+      projectBodyBytes: meanBytes(projects),
+      envelopeOverheadBytes:
+        Buffer.byteLength(sqsRecord({ body: label.body }).body) - Buffer.byteLength(label.body),
+    };
+  } finally {
+    await store.close();
+  }
+}
+
+async function costInputs(
+  options: { eventsPerMonth: number; labelShare: number },
+  durations: BenchCostInputs,
+  measured: Measured,
+): Promise<CostInputs> {
+  const share = options.labelShare;
+  const mix = (label: number, project: number) => share * label + (1 - share) * project;
+  // Loaded only here: the CDK library takes seconds to import, a usage error should not wait.
+  const { readStackFacts } = await import('./cost/stack-facts.ts');
+  const stack = readStackFacts();
+  return {
+    eventsPerMonth: options.eventsPerMonth,
+    averageBodyBytes: mix(measured.labelBodyBytes, measured.projectBodyBytes),
+    labelShare: share,
+    label: measured.footprints.label,
+    project: measured.footprints.project,
+    ingestMemoryMb: DEFAULT_CONFIG.ingestMemoryMb,
+    workerMemoryMb: DEFAULT_CONFIG.workerMemoryMb,
+    ingestMillisecondsPerEvent: durations.ingestMillisecondsPerEvent,
+    workerMillisecondsPerBatch: durations.workerMillisecondsPerBatch,
+    workerMillisecondsPerEvent: durations.workerMillisecondsPerEvent,
+    workerBatchSize: DEFAULT_CONFIG.workerBatchSize,
+    workerBatchingWindowSeconds: DEFAULT_CONFIG.workerBatchingWindowSeconds,
+    ingestLogBytesPerEvent: mix(
+      measured.logBytes.label.ingestBytesPerEvent,
+      measured.logBytes.project.ingestBytesPerEvent,
+    ),
+    workerLogBytesPerEvent: mix(
+      measured.logBytes.label.workerBytesPerEvent,
+      measured.logBytes.project.workerBytesPerEvent,
+    ),
+    platformLogBytesPerInvocation: PLATFORM_LOG_LINES.reduce(
+      (sum, line) => sum + Buffer.byteLength(line),
+      0,
+    ),
+    accessLogBytesPerRequest: stack.accessLogBytesPerRequest,
+    envelopeOverheadBytes: measured.envelopeOverheadBytes,
+    queuePollers: QUEUE_POLLERS,
+    webhookSecretCacheSeconds: DEFAULT_CONFIG.webhookSecretCacheSeconds,
+    alarms: stack.alarms,
+    dashboards: stack.dashboards,
+    kmsKeys: stack.kmsKeys,
+    secrets: stack.secrets,
+  };
+}
+
+const dollars = (value: number) =>
+  `$${value < 0.01 && value > 0 ? value.toFixed(4) : value.toFixed(2)}`;
+const quantity = (value: number) =>
+  value >= 100
+    ? Math.round(value).toLocaleString('en-US')
+    : Number(value.toPrecision(3)).toString();
+
+function printEstimate(
+  inputs: CostInputs,
+  durations: BenchCostInputs,
+  measured: Measured,
+  estimate: CostEstimate,
+): void {
+  const rows = estimate.lines.map((line) => [
+    line.service,
+    line.item,
+    quantity(line.quantity),
+    line.unit,
+    dollars(line.monthlyUsd),
+  ]);
+  const headers = ['service', 'item', 'quantity', 'unit', '$/month'];
+  const widths = headers.map((header, column) =>
+    Math.max(header.length, ...rows.map((row) => (row[column] ?? '').length)),
+  );
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((cell, column) =>
+        column === 2 || column === 4
+          ? cell.padStart(widths[column] ?? 0)
+          : cell.padEnd(widths[column] ?? 0),
+      )
+      .join('  ')
+      .trimEnd();
+  const fixedUsd =
+    estimate.monthlyUsd - (estimate.perMillionEventsUsd * inputs.eventsPerMonth) / 1e6;
+  console.log(
+    [
+      `Monthly cost of ${inputs.eventsPerMonth.toLocaleString('en-US')} events (${PRICES.region} list prices checked ${PRICES.checkedOn}; free tiers not counted)`,
+      '',
+      line(headers),
+      line(widths.map((width) => '-'.repeat(width))),
+      ...rows.map(line),
+      '',
+      `total per month                 ${dollars(estimate.monthlyUsd)}`,
+      `  of which fixed (any volume)   ${dollars(fixedUsd)}`,
+      `per million events (variable)   ${dollars(estimate.perMillionEventsUsd)}`,
+      '',
+      'Assumed per event (measured now with the real code unless noted):',
+      `  label event: ${quantity(measured.labelBodyBytes)} B body, ${quantity(inputs.label.writeUnits)} write units, ${quantity(inputs.label.readUnits)} read units, ${quantity(inputs.label.storedBytes)} stored bytes; share ${inputs.labelShare}`,
+      `  project event (average of CREATED, COMPLETED, export, REVIEWED): ${quantity(measured.projectBodyBytes)} B body, ${quantity(inputs.project.writeUnits)} write units, ${quantity(inputs.project.readUnits)} read units, ${quantity(inputs.project.storedBytes)} stored bytes`,
+      `  logged: ingest ${quantity(inputs.ingestLogBytesPerEvent)} B, worker ${quantity(inputs.workerLogBytesPerEvent)} B, API access log ${inputs.accessLogBytesPerRequest} B, Lambda ${inputs.platformLogBytesPerInvocation} B per invocation`,
+      `  worker batches of ${quantity(estimate.recordsPerBatch)} records (batch size ${inputs.workerBatchSize}, window ${inputs.workerBatchingWindowSeconds} s); memory ${inputs.ingestMemoryMb}/${inputs.workerMemoryMb} MB (ingest/worker)`,
+      `  durations (${durations.command}, ${durations.measuredOn}, ${durations.machine}): ingest ${durations.ingestMillisecondsPerEvent.toFixed(2)} ms per event, worker ${durations.workerMillisecondsPerBatch.toFixed(2)} ms per batch + ${durations.workerMillisecondsPerEvent.toFixed(2)} ms per record (against local servers: AWS round trips are slower)`,
+    ].join('\n'),
+  );
+}
+
+async function main(): Promise<number> {
+  const options = parse();
+  if (options.help) {
+    console.log(USAGE);
+    return 0;
+  }
+  const durations =
+    options.bench === undefined ? MEASURED_ON_THIS_MACHINE : readBench(options.bench);
+  const measured = await measureEvents(options.averageBodyBytes);
+  const inputs = await costInputs(options, durations, measured);
+  const estimate = estimateMonthlyCost(inputs);
+  if (options.json) {
+    console.log(JSON.stringify({ prices: PRICES, durations, measured, inputs, estimate }, null, 2));
+  } else {
+    printEstimate(inputs, durations, measured, estimate);
+  }
+  return 0;
+}
+
+try {
+  process.exitCode = await main();
+} catch (error) {
+  if (error instanceof UsageError) {
+    console.error(`npm run cost: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else {
+    console.error(`npm run cost: ${error instanceof Error ? error.message : String(error)}`);
+    process.exitCode = 1;
+  }
+}

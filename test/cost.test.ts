@@ -1,0 +1,198 @@
+/**
+ * `npm run cost`: the model's arithmetic on a case worked out by hand, and the CLI end to end
+ * (every line item, the per-million figure, --bench, usage errors).
+ */
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { type CostInputs, estimateMonthlyCost } from '../scripts/cost/model.ts';
+import { runTypeScript, TEST_STACK_ENVIRONMENT } from './support/local-stack-process.ts';
+
+const QUIET_SDK = {
+  AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
+    TEST_STACK_ENVIRONMENT.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED,
+};
+
+const LINE_ITEMS = [
+  'HTTP API requests',
+  'requests (ingest + worker)',
+  'ingest compute (arm64)',
+  'worker compute (arm64)',
+  'SendMessage (64 KB chunks)',
+  'batched receives (64 KB chunks)',
+  'batched deletes',
+  "Lambda pollers' empty receives",
+  'write units (on-demand)',
+  'read units (project refresh)',
+  'storage added this month (billed every month after)',
+  'point-in-time recovery of that storage',
+  'Logs ingestion (handlers, Lambda, API access log)',
+  'alarms',
+  'dashboard',
+  'alarm topic key',
+  'webhook secret',
+  'GetSecretValue (cached)',
+];
+
+describe('the cost model', () => {
+  // One event per second for a 30-day month, half of them label events.
+  const inputs: CostInputs = {
+    eventsPerMonth: 2_592_000,
+    averageBodyBytes: 1000,
+    labelShare: 0.5,
+    label: { writeUnits: 2, readUnits: 0, storedBytes: 1000 },
+    project: { writeUnits: 4, readUnits: 1, storedBytes: 2000 },
+    ingestMemoryMb: 1024,
+    workerMemoryMb: 1024,
+    ingestMillisecondsPerEvent: 9.2,
+    workerMillisecondsPerBatch: 5,
+    workerMillisecondsPerEvent: 1,
+    workerBatchSize: 10,
+    workerBatchingWindowSeconds: 1,
+    ingestLogBytesPerEvent: 100,
+    workerLogBytesPerEvent: 100,
+    platformLogBytesPerInvocation: 0,
+    accessLogBytesPerRequest: 0,
+    envelopeOverheadBytes: 200,
+    queuePollers: 5,
+    webhookSecretCacheSeconds: 300,
+    alarms: 4,
+    dashboards: 1,
+    kmsKeys: 1,
+    secrets: 1,
+  };
+
+  it('prices every line as worked out by hand', () => {
+    const estimate = estimateMonthlyCost(inputs);
+    // The event that opens the 1 s window plus the one that arrives during it.
+    expect(estimate.recordsPerBatch).toBe(2);
+    const gigabytes = (bytes: number) => bytes / 1024 ** 3;
+    const variable = {
+      'HTTP API requests': 2.592 * 1.0,
+      // 2,592,000 ingest + 1,296,000 worker invocations.
+      'requests (ingest + worker)': 3.888 * 0.2,
+      // 9.2 ms bills as 10 ms: 2,592,000 × 0.010 s × 1 GB.
+      'ingest compute (arm64)': 25_920 * 0.0000133334,
+      // 5 + 2 × 1 = 7 ms per invocation: 1,296,000 × 0.007 s × 1 GB.
+      'worker compute (arm64)': 9_072 * 0.0000133334,
+      'SendMessage (64 KB chunks)': 2.592 * 0.4,
+      'batched receives (64 KB chunks)': 1.296 * 0.4,
+      'batched deletes': 1.296 * 0.4,
+      'write units (on-demand)': (1.296 * 2 + 1.296 * 4) * 0.625,
+      'read units (project refresh)': 1.296 * 0.125,
+      'storage added this month (billed every month after)':
+        gigabytes(1_296_000 * 1000 + 1_296_000 * 2000) * 0.25,
+      'point-in-time recovery of that storage':
+        gigabytes(1_296_000 * 1000 + 1_296_000 * 2000) * 0.2,
+      'Logs ingestion (handlers, Lambda, API access log)': gigabytes(2_592_000 * 200) * 0.5,
+    };
+    const fixed = {
+      // Five pollers, one 20 s long poll each at a time.
+      "Lambda pollers' empty receives": 0.648 * 0.4,
+      alarms: 0.4,
+      dashboard: 3,
+      'alarm topic key': 1,
+      'webhook secret': 0.4,
+      'GetSecretValue (cached)': (8640 / 10_000) * 0.05,
+    };
+    const priced = Object.fromEntries(estimate.lines.map((line) => [line.item, line.monthlyUsd]));
+    for (const [item, usd] of Object.entries({ ...variable, ...fixed })) {
+      expect(priced[item], item).toBeCloseTo(usd, 6);
+    }
+    expect(Object.keys(priced).sort()).toEqual([...LINE_ITEMS].sort());
+    const sum = (values: Record<string, number>) =>
+      Object.values(values).reduce((total, usd) => total + usd, 0);
+    expect(estimate.monthlyUsd).toBeCloseTo(sum(variable) + sum(fixed), 6);
+    expect(estimate.perMillionEventsUsd).toBeCloseTo(sum(variable) / 2.592, 6);
+  });
+
+  it('fills batches at volume and splits big messages into 64 KB chunks', () => {
+    const busy = estimateMonthlyCost({
+      ...inputs,
+      eventsPerMonth: 259_200_000,
+      averageBodyBytes: 100 * 1024,
+    });
+    expect(busy.recordsPerBatch).toBe(10);
+    const quantity = (item: string) => busy.lines.find((line) => line.item === item)?.quantity;
+    expect(quantity('SendMessage (64 KB chunks)')).toBe(259_200_000 * 2);
+    expect(quantity('batched receives (64 KB chunks)')).toBe(25_920_000 * 16);
+  });
+});
+
+describe('npm run cost', () => {
+  it('prints every line item, the monthly total and the cost per million events', async () => {
+    const run = await runTypeScript(
+      'scripts/cost.ts',
+      ['--events-per-month', '1000000'],
+      QUIET_SDK,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    for (const item of LINE_ITEMS) expect(run.stdout).toContain(item);
+    expect(run.stdout).toMatch(/total per month\s+\$\d+\.\d\d/);
+    expect(run.stdout).toMatch(/per million events \(variable\)\s+\$\d+\.\d\d/);
+  }, 60_000);
+
+  it('takes durations from a bench run and measures footprints for the given size', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'cost-test-'));
+    try {
+      const bench = join(folder, 'bench.json');
+      writeFileSync(
+        bench,
+        JSON.stringify({
+          costInputs: {
+            measuredOn: '2026-01-01',
+            machine: 'test machine',
+            command: 'npm run bench -- --json',
+            ingestMillisecondsPerEvent: 20,
+            workerMillisecondsPerBatch: 30,
+            workerMillisecondsPerEvent: 5,
+          },
+        }),
+      );
+      const run = await runTypeScript(
+        'scripts/cost.ts',
+        [
+          '--events-per-month',
+          '500000',
+          '--avg-bytes',
+          '3000',
+          '--label-share',
+          '1',
+          '--bench',
+          bench,
+          '--json',
+        ],
+        QUIET_SDK,
+      );
+      expect(run.code, run.stderr).toBe(0);
+      const { inputs, estimate, durations } = JSON.parse(run.stdout);
+      expect(durations.machine).toBe('test machine');
+      expect(inputs).toMatchObject({
+        eventsPerMonth: 500_000,
+        labelShare: 1,
+        averageBodyBytes: 3000,
+        ingestMillisecondsPerEvent: 20,
+      });
+      // A 3,000-byte body makes a label item of 3 to 4 KB: 4 table write units and its feed entry.
+      expect(inputs.label.writeUnits).toBe(5);
+      expect(inputs.alarms).toBeGreaterThan(0);
+      expect(inputs.ingestLogBytesPerEvent).toBeGreaterThan(100);
+      expect(estimate.perMillionEventsUsd).toBeGreaterThan(0);
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  }, 60_000);
+
+  it.each([
+    [['--events-per-month', 'lots'], '--events-per-month must be a whole number'],
+    [[], '--events-per-month is required'],
+    [['--events-per-month', '10', '--colour'], "Unknown option '--colour'"],
+  ])('explains %j and exits 2', async (args, message) => {
+    const run = await runTypeScript('scripts/cost.ts', args, QUIET_SDK);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(message);
+    expect(run.stderr).toContain('Usage: npm run cost');
+    expect(run.stderr).not.toContain('    at ');
+  });
+});
