@@ -1,7 +1,12 @@
 /** Starts the real local servers for one test file and hands out fresh queues and tables. */
 import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  GetQueueAttributesCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import {
   ensureQueues,
@@ -76,10 +81,24 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
   };
 }
 
-/** Receives every message now on the queue (short polls until one comes back empty). */
+/**
+ * Receives every message now on the queue. A receive may come back empty while messages
+ * remain (a busy server), so it counts first and receives until it has them all.
+ */
 export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
+  const { Attributes } = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages'],
+    }),
+  );
+  const expected = Number(Attributes?.ApproximateNumberOfMessages ?? 0);
   const messages: Message[] = [];
-  for (;;) {
+  const deadline = Date.now() + 30_000;
+  while (messages.length < expected) {
+    if (Date.now() > deadline) {
+      throw new Error(`drained ${messages.length} of ${expected} messages before the deadline`);
+    }
     const received = await sqs.send(
       new ReceiveMessageCommand({
         QueueUrl: queueUrl,
@@ -89,9 +108,9 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Mess
         MessageSystemAttributeNames: ['All'],
       }),
     );
-    if (!received.Messages?.length) return messages;
-    messages.push(...received.Messages);
+    messages.push(...(received.Messages ?? []));
   }
+  return messages;
 }
 
 /**
