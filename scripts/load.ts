@@ -4,6 +4,7 @@
  * persisted, lost and stored twice. Exits non-zero if anything was lost or duplicated.
  * Starts its own local stack (temporary data directory, free ports) unless given `--url`.
  */
+import './local/sdk-notice.ts';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -2,6 +2,7 @@
  * `npm run query -- <command>`: the six access patterns from the command line, against the
  * local stack by default or a deployed table (`--table` and `--region`).
  */
+import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -321,10 +322,6 @@ async function run(args: string[]): Promise<number> {
     connection.client.destroy();
   }
 }
-
-// The SDK's notice that future versions need Node 22 would precede every answer on Node 20;
-// it concerns upgrading the project, not this query.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 try {
   process.exitCode = await run(process.argv.slice(2));

@@ -3,6 +3,7 @@
  * from (an SQS message move task), waits for the move to finish and prints how many moved.
  * Against the deployed stack with `--dlq-arn`, else against the local stack of `npm start`.
  */
+import './local/sdk-notice.ts';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import {

@@ -2,6 +2,7 @@
  * `npm run send -- <what>`: signs and sends requests as Datasaur does, to the local stack by
  * default. One line per request, and a summary with `--count`.
  */
+import './local/sdk-notice.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { limitConcurrency } from '../shared/concurrency.ts';

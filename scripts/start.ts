@@ -2,6 +2,7 @@
  * `npm start`: the whole pipeline on this machine, no AWS account and no Docker. Prints where
  * everything is, then `ready`; Ctrl-C or SIGTERM stops it cleanly (exit 0).
  */
+import './local/sdk-notice.ts';
 import { ConfigurationError } from '../shared/environment.ts';
 import { startupBanner } from './local/banner.ts';
 import { type LocalStackConfig, loadDotEnv, readLocalConfig } from './local/config.ts';
