@@ -3,6 +3,7 @@
  * next to the aim it answers. `--json` prints the results for machines (and for
  * `npm run cost -- --bench`); `--quick` runs tiny sizes, a smoke test of the harness only.
  */
+import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';
 import type { BundleResult } from './bench/bundles.ts';
@@ -23,6 +24,7 @@ type Section = (typeof SECTIONS)[number];
 const USAGE = `Usage: npm run bench -- [flags]
 
   --json              print the results as JSON (the input of npm run cost -- --bench)
+  --save <file>       also write that JSON to <file> (the table still prints)
   --quick             tiny sizes: checks the harness runs, its figures mean nothing
   --only <sections>   comma-separated, from: ${SECTIONS.join(', ')} (default: all)
   -h, --help          this text
@@ -78,11 +80,12 @@ class UsageError extends Error {
 }
 
 function parse() {
-  let values: { json?: boolean; quick?: boolean; only?: string; help?: boolean };
+  let values: { json?: boolean; save?: string; quick?: boolean; only?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
         json: { type: 'boolean' },
+        save: { type: 'string' },
         quick: { type: 'boolean' },
         only: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
@@ -100,6 +103,7 @@ function parse() {
   }
   return {
     json: values.json === true,
+    save: values.save,
     quick: values.quick === true,
     help: values.help === true,
     sections: new Set(only as Section[]),
@@ -386,7 +390,9 @@ async function main(): Promise<number> {
   }
   results.aims = checkAims(results);
   results.costInputs = costInputs(results);
-  if (options.json) console.log(JSON.stringify(results, null, 2));
+  const json = JSON.stringify(results, null, 2);
+  if (options.save !== undefined) writeFileSync(options.save, `${json}\n`);
+  if (options.json) console.log(json);
   else printResults(results);
   return 0;
 }

@@ -20,11 +20,14 @@ export type BenchCostInputs = z.infer<typeof BenchCostInputsSchema>;
 
 export const MEASURED_ON_THIS_MACHINE: BenchCostInputs = {
   measuredOn: '2026-11-23',
-  machine: 'placeholder',
-  command: 'npm run bench',
-  ingestMillisecondsPerEvent: 1,
-  workerMillisecondsPerBatch: 1,
-  workerMillisecondsPerEvent: 1,
+  machine: '2 × Intel(R) Xeon(R) Processor, Node v20.20.2',
+  command: 'npm run bench (full sizes)',
+  // Local HTTP p50 at 1 in flight, 3.35 ms, minus the floor's 1.03 ms.
+  ingestMillisecondsPerEvent: 2.32,
+  // Batches of 10 took 32.94 ms, single records 3.05 ms: dynalite gains nothing from the
+  // worker's concurrency, so the whole duration is per record.
+  workerMillisecondsPerBatch: 0,
+  workerMillisecondsPerEvent: 3.32,
 };
 
 /** The cost inputs of a `npm run bench -- --json` output; throws saying what is missing. */
