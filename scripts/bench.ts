@@ -3,6 +3,7 @@
  * next to the aim it answers. `--json` prints the results for machines (and for
  * `npm run cost -- --bench`); `--quick` runs tiny sizes, a smoke test of the harness only.
  */
+import './local/sdk-notice.ts';
 import { writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { parseArgs } from 'node:util';

@@ -4,6 +4,7 @@
  * the real code; durations come from `npm run bench` (the figures in cost/measured.ts, or a
  * fresh run given with --bench); memory sizes and batching from the stack's defaults.
  */
+import './local/sdk-notice.ts';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG } from '../infra/config.ts';
