@@ -82,17 +82,21 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
 }
 
 /**
- * Receives every message now on the queue. A receive may come back empty while messages
- * remain (a busy server), so it counts first and receives until it has them all.
+ * Receives every message now visible on the queue. local-aws-sqs answers a receive empty
+ * when its 40 ms short-poll window passes on a busy machine, so it counts first and
+ * receives until it has them all. (It counts in-flight messages in
+ * ApproximateNumberOfMessages, hence the subtraction.)
  */
 export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages'],
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
     }),
   );
-  const expected = Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+  const expected =
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) -
+    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
   const messages: Message[] = [];
   const deadline = Date.now() + 30_000;
   while (messages.length < expected) {
