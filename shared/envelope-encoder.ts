@@ -16,7 +16,7 @@ export function encodeEnvelope(rawBody: Buffer, metadata: EnvelopeMetadata): str
     const text = rawBody.toString('utf8');
     const asText = JSON.stringify(text);
     // Text that escapes badly (many control characters) is smaller as base64.
-    if (!SQS_FORBIDDEN.test(text) && asText.length <= base64Length) {
+    if (!SQS_FORBIDDEN.test(text) && Buffer.byteLength(asText) <= base64Length) {
       bodyEncoding = 'utf8';
       bodyJson = asText;
     }

@@ -19,10 +19,11 @@ export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 /** The queue's message size: the largest SQS allows, set on both queues. */
 export const QUEUE_MAX_MESSAGE_BYTES = 1_048_576;
 /**
- * The largest body that always fits the queue: the envelope may base64-encode a body (4/3
- * growth) and adds metadata (8 KiB is more than API Gateway's header limit lets it carry).
+ * The largest body the pipeline always keeps. A rejected body is stored raw in one
+ * DynamoDB item (400 KB at most, with room left for its keys and reason), and the queued
+ * envelope of such a body stays far below the queue's 1 MiB even as base64 (4/3 growth).
  */
-export const LARGEST_BODY_BYTES = Math.floor(((QUEUE_MAX_MESSAGE_BYTES - 8 * 1024) * 3) / 4);
+export const LARGEST_BODY_BYTES = 400_000;
 
 export interface WebhookRequest {
   readonly method: string;

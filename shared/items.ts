@@ -174,6 +174,9 @@ export function eventItem(message: InterpretedMessage, options: EventItemOptions
 }
 
 /** A body kept raw with the reason it could not be interpreted or stored. */
+/** Long enough for a dozen schema issues, short enough to keep the item within its limit. */
+const MAX_REASON_LENGTH = 2_000;
+
 export function rejectedItem(
   message: InterpretedMessage,
   reason: string,
@@ -186,7 +189,8 @@ export function rejectedItem(
     ...rejectedKey(receivedAt, eventId),
     ...feedKeys(receivedAt, eventId),
     itemType: 'rejected',
-    reason,
+    // A schema failure can list thousands of issues; the body keeps the whole story.
+    reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}…` : reason,
     body: isText ? text : new Uint8Array(rawBody),
     ...expiry(receivedAt, options),
   };

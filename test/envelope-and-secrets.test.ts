@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeEnvelope, MalformedEnvelopeError } from '../shared/envelope.ts';
 import { encodeEnvelope } from '../shared/envelope-encoder.ts';
+import { LARGEST_BODY_BYTES, QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
 import { parseSecretList, parseSecretValue } from '../shared/secrets.ts';
 import { eventIdOf } from '../shared/signature.ts';
 
@@ -29,6 +30,19 @@ describe('queued envelope', () => {
     expect(envelope.bodyEncoding).toBe(encoding);
     expect(rawBody.equals(body)).toBe(true);
     expect(envelope.eventId).toBe(eventIdOf(body));
+  });
+
+  it('fits a body at the largest limit in one SQS message, whatever its characters', () => {
+    const worstText = Buffer.from(
+      'é\u0001"\\'.repeat(LARGEST_BODY_BYTES / 6).slice(0, LARGEST_BODY_BYTES),
+    );
+    const invalidUtf8 = Buffer.alloc(LARGEST_BODY_BYTES, 0xff);
+    for (const body of [worstText, invalidUtf8]) {
+      expect(body.length).toBeLessThanOrEqual(LARGEST_BODY_BYTES);
+      const message = encodeEnvelope(body, metadataFor(body));
+      expect(Buffer.byteLength(message)).toBeLessThan(QUEUE_MAX_MESSAGE_BYTES);
+      expect(decodeEnvelope(message).rawBody.equals(body)).toBe(true);
+    }
   });
 
   it('refuses a message that is not an envelope', () => {

@@ -69,7 +69,7 @@ describe('readConfig', () => {
 
   it('refuses a body limit whose envelope would not fit a 1 MiB message', () => {
     expect(problemsOf({ maxBodyBytes: 800_000 })).toContain(
-      'maxBodyBytes must be a whole number from 1 to 780288',
+      'maxBodyBytes must be a whole number from 1 to 400000',
     );
   });
 

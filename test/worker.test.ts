@@ -2,7 +2,7 @@ import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../shared/ingest.ts';
+import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/ingest.ts';
 import { projectKey } from '../shared/keys.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
 import { eventIdOf } from '../shared/signature.ts';
@@ -321,6 +321,26 @@ describe('worker', () => {
       expect(itemSize(item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
     });
   });
+
+  it.each([
+    ['not JSON', 'z'.repeat(LARGEST_BODY_BYTES)],
+    // Parsed, it would need 1.5× its size: too big for an item, so it is kept raw instead.
+    [
+      'a list of zeros',
+      `{"eventType":"BIG","data":[${'1,'.repeat((LARGEST_BODY_BYTES - 30) / 2)}1]}`,
+    ],
+  ])(
+    'keeps a body at the largest configurable limit that is %s, raw, as rejected',
+    async (_, body) => {
+      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(LARGEST_BODY_BYTES);
+      expect(Buffer.byteLength(body)).toBeGreaterThan(LARGEST_BODY_BYTES - 4);
+      const worker = await freshWorker();
+      expect((await worker.process({ body })).batchItemFailures).toEqual([]);
+      const [item] = withoutReceipts(await worker.contents());
+      expect(item).toMatchObject({ itemType: 'rejected', body });
+      expect(itemSize(item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
+    },
+  );
 
   it('reports only the transient failure of a batch; the poison record is rejected, the rest stored', async () => {
     const transient = post({ ...SEED_EVENTS.PROJECT_CREATED, note: 'throttled' });
