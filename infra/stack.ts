@@ -50,6 +50,7 @@ export class WebhookStack extends Stack {
     });
     this.alarms = new Alarms(this, 'Alarms', {
       api: this.ingestApi.api,
+      accessLogs: this.ingestApi.accessLogs,
       ingest: this.ingestApi.ingest.function,
       queue: this.pipeline.queue,
       deadLetterQueue: this.pipeline.deadLetterQueue,

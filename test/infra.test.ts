@@ -28,7 +28,7 @@ const CONTEXT = {
   workerBatchingWindowSeconds: 2,
   workerMaxConcurrency: 4,
   maxReceiveCount: 3,
-  maxBodyBytes: 500_000,
+  maxBodyBytes: 300_000,
   oldestMessageAgeAlarmSeconds: 600,
   alarmEmail: 'ops@example.com',
   logRetentionDays: 14,
@@ -56,9 +56,10 @@ beforeAll(() => {
 });
 
 describe('ingest API', () => {
-  it('routes only POST and PUT on the webhook path to the ingest function', () => {
+  it('routes the webhook path, and only it, to the ingest function (which answers 405 to other methods)', () => {
     const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
     expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
+      `ANY ${WEBHOOK_PATH}`,
       `POST ${WEBHOOK_PATH}`,
       `PUT ${WEBHOOK_PATH}`,
     ]);
@@ -120,7 +121,7 @@ describe('functions', () => {
     expect(ingest.Properties).toMatchObject({ MemorySize: 256, Timeout: 8 });
     expect(worker.Properties).toMatchObject({ MemorySize: 1024, Timeout: 20 });
     expect(ingest.Properties.Environment).toMatchObject({
-      Variables: { MAX_BODY_BYTES: '500000', WEBHOOK_SECRET_CACHE_SECONDS: '300' },
+      Variables: { MAX_BODY_BYTES: '300000', WEBHOOK_SECRET_CACHE_SECONDS: '300' },
     });
     expect(worker.Properties.Environment).toMatchObject({ Variables: { RAW_TTL_DAYS: '90' } });
   });
@@ -274,9 +275,11 @@ describe('least privilege', () => {
       expect(actionsOf([statement]).every((action) => !action.endsWith('*'))).toBe(true);
     }
     const tableStatement = workerStatements.find((s) => refersTo(s.Resource, table.logicalId));
-    expect(actionsOf(tableStatement ? [tableStatement] : [])).toEqual(
-      expect.arrayContaining(['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:GetItem']),
-    );
+    expect(actionsOf(tableStatement ? [tableStatement] : []).sort()).toEqual([
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
     expect(actionsOf(workerStatements)).not.toContain('dynamodb:Scan');
   });
 });
@@ -326,8 +329,24 @@ describe('alarms', () => {
     expect(refersTo(alarm.Properties.Dimensions, worker.logicalId)).toBe(true);
   });
 
+  it('fire on any webhook the API turned away with 429, counted from its access log', () => {
+    const alarm = alarmOn('ThrottledRequests');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'DatasaurWebhooks',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Statistic: 'Sum',
+    });
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.status = "429" }',
+      MetricTransformations: [
+        { MetricNamespace: 'DatasaurWebhooks', MetricName: 'ThrottledRequests', MetricValue: '1' },
+      ],
+    });
+  });
+
   it('notify an encrypted, TLS-only topic that e-mails the address from context', () => {
-    expect(alarms).toHaveLength(4);
+    expect(alarms).toHaveLength(5);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic.logicalId }]);
     }

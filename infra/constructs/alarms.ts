@@ -19,15 +19,19 @@ import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 
 const PERIOD = Duration.minutes(5);
+const THROTTLED_METRIC = { namespace: 'DatasaurWebhooks', metricName: 'ThrottledRequests' };
 
 export interface AlarmsProps {
   readonly api: HttpApi;
+  /** The API's JSON access logs, where throttled requests (429) are counted. */
+  readonly accessLogs: ILogGroup;
   readonly ingest: IFunction;
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
@@ -43,6 +47,7 @@ export class Alarms extends Construct {
   public readonly deadLetterQueueNotEmpty: Alarm;
   public readonly oldestMessageTooOld: Alarm;
   public readonly ingestServerErrors: Alarm;
+  public readonly requestsThrottled: Alarm;
   public readonly workerErrors: Alarm;
   public readonly dashboard: Dashboard;
 
@@ -96,6 +101,22 @@ export class Alarms extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
         'The API answered 5xx: webhooks were not accepted (secret unreadable, queue refused, ingest crashed). Datasaur does not document retries: check the ingest logs at once.',
+    });
+    // HTTP APIs publish 4xx only as a whole; a 429 is not a bad request but a webhook turned
+    // away, and Datasaur documents no retries, so it is counted from the access log.
+    const throttled = new MetricFilter(this, 'ThrottledRequestsFilter', {
+      logGroup: props.accessLogs,
+      filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
+      metricNamespace: THROTTLED_METRIC.namespace,
+      metricName: THROTTLED_METRIC.metricName,
+      metricValue: '1',
+    });
+    this.requestsThrottled = this.alarm('RequestsThrottled', {
+      metric: throttled.metric({ period: PERIOD, statistic: Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        'The API turned webhooks away with 429 (stage throttling): Datasaur does not document retries, so they may be lost. Raise throttleRateLimit / throttleBurstLimit.',
     });
     this.workerErrors = this.alarm('WorkerErrors', {
       metric: props.worker.metricErrors({ period: PERIOD, statistic: Stats.SUM }),

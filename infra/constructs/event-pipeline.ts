@@ -11,18 +11,12 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BundledFunction } from './bundled-function.ts';
 
-/** Single-item reads and conditional writes, and their batch forms. */
-const WORKER_TABLE_ACTIONS = [
-  'GetItem',
-  'BatchGetItem',
-  'Query',
-  'PutItem',
-  'UpdateItem',
-  'DeleteItem',
-  'BatchWriteItem',
-  'ConditionCheckItem',
-  'DescribeTable',
-];
+/**
+ * What the event store calls, and nothing else: conditional puts, the first-receipt read
+ * and the project refresh query. No update, delete, batch or scan: the worker can add to
+ * the record but never erase it.
+ */
+const WORKER_TABLE_ACTIONS = ['GetItem', 'Query', 'PutItem'];
 
 /** The longest SQS keeps a message: a stalled worker has two weeks before anything expires. */
 const MESSAGE_RETENTION = Duration.days(14);

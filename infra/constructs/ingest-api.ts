@@ -64,6 +64,8 @@ export class IngestApi extends Construct {
   public readonly webhookSecret: Secret;
   /** The URL to register with Datasaur. */
   public readonly webhookUrl: string;
+  /** One JSON line per request, with the status API Gateway answered. */
+  public readonly accessLogs: LogGroup;
 
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
@@ -111,9 +113,11 @@ export class IngestApi extends Construct {
       reason:
         'Datasaur cannot send IAM, JWT or custom-authorizer credentials; the webhook routes authenticate every request by its HMAC-SHA256 signature, which the ingest function verifies before enqueueing anything.',
     });
+    // POST (events) and PUT (export deliveries) are the contract; ANY sends every other method
+    // to the ingest too, so it answers 405 as documented instead of API Gateway's 404.
     this.api.addRoutes({
       path: WEBHOOK_PATH,
-      methods: [HttpMethod.POST, HttpMethod.PUT],
+      methods: [HttpMethod.POST, HttpMethod.PUT, HttpMethod.ANY],
       integration: new HttpLambdaIntegration('Ingest', this.ingest.function),
     });
 
@@ -134,6 +138,7 @@ export class IngestApi extends Construct {
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
+    this.accessLogs = accessLogs;
     this.webhookUrl = `${this.api.apiEndpoint}${WEBHOOK_PATH}`;
   }
 }
