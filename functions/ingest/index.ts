@@ -1,7 +1,8 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { integerEnv, requireEnv } from '../../shared/environment.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/ingest.ts';
@@ -11,23 +12,29 @@ import { createIngestHandler } from './handler.ts';
 const secretArn = requireEnv('WEBHOOK_SECRET_ARN');
 const secretCacheSeconds = integerEnv('WEBHOOK_SECRET_CACHE_SECONDS', 300, { min: 0 });
 
+/**
+ * Both clients give up well within the function's timeout (10 s by default): two attempts
+ * of at most 1 s to connect and 3 s to answer, so Datasaur gets the logged 503 rather than
+ * a Lambda timeout. Without throwOnRequestTimeout the SDK only warns when requestTimeout
+ * passes.
+ */
+const FAIL_FAST = {
+  maxAttempts: 2,
+  requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
+};
+
 /** Secrets Manager through Powertools Parameters, cached per container for the TTL. */
+const secretsProvider = new SecretsProvider({
+  awsSdkV3Client: new SecretsManagerClient(FAIL_FAST),
+});
 const secretsFromSecretsManager: SecretSource = async () => {
-  const value = await getSecret(secretArn, { maxAge: secretCacheSeconds });
+  const value = await secretsProvider.get(secretArn, { maxAge: secretCacheSeconds });
   if (typeof value !== 'string') throw new Error('the webhook secret has no string value');
   return parseSecretValue(value);
 };
 
 export const handler = createIngestHandler({
-  // Fail fast enough for Datasaur's request to get a 503 rather than hang; without
-  // throwOnRequestTimeout the SDK only warns when requestTimeout passes.
-  sqs: new SQSClient({
-    requestHandler: {
-      connectionTimeout: 1_000,
-      requestTimeout: 3_000,
-      throwOnRequestTimeout: true,
-    },
-  }),
+  sqs: new SQSClient(FAIL_FAST),
   queueUrl: requireEnv('QUEUE_URL'),
   secrets: secretsFromSecretsManager,
   maxBodyBytes: integerEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, {
