@@ -39,8 +39,9 @@ Flags:
   --json                JSON output (also whenever stdout is not a terminal)
   --table <name>        table name (default ${DEFAULT_TABLE_NAME})
   --endpoint <url>      DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else ${LOCAL_DYNAMODB_ENDPOINT};
-                        with --region and no endpoint, the AWS region's DynamoDB)
-  --region <region>     query a deployed table with the standard AWS credential chain
+                        with --table or --region and no endpoint, DynamoDB in AWS)
+  --region <region>     AWS region of a deployed table (default: AWS_REGION / your AWS profile);
+                        credentials come from the standard AWS chain
 `;
 
 const OPTIONS = {
@@ -141,13 +142,18 @@ function rangeOf(values: Values, defaultHours: number): { from: string; to: stri
 }
 
 function connect(values: Values) {
-  const endpoint =
-    values.endpoint ??
-    process.env.DYNAMODB_ENDPOINT ??
-    (values.region === undefined ? LOCAL_DYNAMODB_ENDPOINT : undefined);
-  const local = values.region === undefined;
+  const givenEndpoint = values.endpoint ?? process.env.DYNAMODB_ENDPOINT;
+  // A table or a region without an endpoint names a deployed table: AWS's DynamoDB, with the
+  // region and credentials from the standard chain (AWS_REGION, AWS_PROFILE, SSO, …).
+  const deployed =
+    givenEndpoint === undefined && (values.region !== undefined || values.table !== undefined);
+  const endpoint = deployed ? undefined : (givenEndpoint ?? LOCAL_DYNAMODB_ENDPOINT);
   const client = new DynamoDBClient({
-    ...(local ? LOCAL_CLIENT_CONFIG : { region: values.region }),
+    ...(deployed
+      ? values.region === undefined
+        ? {}
+        : { region: values.region }
+      : LOCAL_CLIENT_CONFIG),
     ...(endpoint === undefined ? {} : { endpoint }),
     maxAttempts: 2,
   });
@@ -156,7 +162,7 @@ function connect(values: Values) {
   return {
     client,
     tableName,
-    where: endpoint ?? `DynamoDB in ${values.region}`,
+    where: endpoint ?? `DynamoDB in ${values.region ?? 'the configured AWS region'}`,
     queries: createQueries(documents, tableName),
   };
 }

@@ -36,7 +36,10 @@ function nextCommands(stack: LocalStack, config: LocalStackConfig) {
     sendCommand: `${sendVariables}npm run send -- PROJECT_CREATED`,
     // The query CLI also reads deployed tables, so it takes a full endpoint and --table.
     queryCommand: [
-      dynamoDbPort === defaults.dynamoDbPort ? '' : `DYNAMODB_ENDPOINT=${stack.dynamoDbEndpoint} `,
+      // With --table and no endpoint the query CLI reads the deployed table in AWS.
+      dynamoDbPort === defaults.dynamoDbPort && config.tableName === defaults.tableName
+        ? ''
+        : `DYNAMODB_ENDPOINT=${stack.dynamoDbEndpoint} `,
       'npm run query -- project N2E4MjNlYTc',
       config.tableName === defaults.tableName ? '' : ` --table ${config.tableName}`,
     ].join(''),
