@@ -353,7 +353,8 @@ const byFeedKey = (left: Record<string, unknown>, right: Record<string, unknown>
   compareText(left.gsi2sk, right.gsi2sk);
 
 const newestStatusFirst = (left: Record<string, unknown>, right: Record<string, unknown>) =>
-  compareText(right.statusAt, left.statusAt) || compareText(left.projectId, right.projectId);
+  // Ties as each partition returns them (its sort key ends with the projectId, read newest first).
+  compareText(right.statusAt, left.statusAt) || compareText(right.projectId, left.projectId);
 
 /** Rejected items sort by receive time, unknown events by event time: both lead their sort key. */
 const byEventTime = (left: Record<string, unknown>, right: Record<string, unknown>) =>

@@ -150,6 +150,32 @@ describe('queries', () => {
     expect(paged.map((item) => item.projectId)).toEqual(['ZTYzZjRhYjE', 'N2E4MjNlYTc', 'old']);
   });
 
+  it("2. pages through a team's projects whose status changed at the same instant, skipping none", async () => {
+    const tableName = await dynamoDb.createTable();
+    const handler = createWorkerHandler({
+      documents: dynamoDb.documents,
+      tableName,
+      logger: quietLogger(),
+    });
+    const sameInstant = ['a', 'b', 'c', 'd', 'e'].map((id, index) =>
+      post(
+        {
+          eventType: index % 2 === 0 ? 'PROJECT_CREATED' : 'PROJECT_COMPLETED',
+          data: { timestamp: '2024-05-01T10:00:00.000Z', project: { id }, team: { id: 'tie' } },
+        },
+        '2024-05-01T10:00:01.000Z',
+      ),
+    );
+    expect((await handler(sqsEvent(sameInstant.map(sqsRecord)))).batchItemFailures).toEqual([]);
+    const tied = createQueries(dynamoDb.documents, tableName);
+    const everything = (await tied.teamProjects({ teamId: 'tie' })).items.map((i) => i.projectId);
+    expect([...everything].sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    for (const limit of [1, 2, 3]) {
+      const paged = await allPages((page) => tied.teamProjects({ teamId: 'tie' }, page), limit);
+      expect(paged.map((item) => item.projectId)).toEqual(everything);
+    }
+  });
+
   it("3. reads a project's history in time order, export deliveries included", async () => {
     const history = await allPages((page) => queries.projectHistory('ZTYzZjRhYjE', page), 2);
     expect(history.map((item) => item.eventType)).toEqual([
