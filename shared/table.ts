@@ -30,15 +30,8 @@ export const TABLE = {
       indexName: 'GSI2',
       partitionKey: 'gsi2pk',
       sortKey: 'gsi2sk',
-      projection: [
-        'itemType',
-        'eventType',
-        'eventId',
-        'receivedAt',
-        'projectId',
-        'documentId',
-        'teamId',
-      ],
+      // The event id and receive time are in the index's own sort key.
+      projection: ['itemType', 'eventType', 'projectId', 'documentId', 'teamId'],
     },
   },
 } as const satisfies {
