@@ -6,13 +6,15 @@ export function limitConcurrency(limit: number): <T>(task: () => Promise<T>) => 
   let running = 0;
   const waiting: Array<() => void> = [];
   return async (task) => {
+    // A waiter is handed the finishing task's slot, so no newcomer can slip in between.
     if (running >= limit) await new Promise<void>((resolve) => waiting.push(resolve));
-    running += 1;
+    else running += 1;
     try {
       return await task();
     } finally {
-      running -= 1;
-      waiting.shift()?.();
+      const next = waiting.shift();
+      if (next === undefined) running -= 1;
+      else next();
     }
   };
 }

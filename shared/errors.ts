@@ -37,3 +37,8 @@ export class ServiceUnavailableError extends WebhookError {
   readonly statusCode = 503;
   readonly publicMessage = 'Service Unavailable';
 }
+
+/** One line naming an error, for logs and messages: `TimeoutError: socket hang up`. */
+export function describeError(error: unknown): string {
+  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+}

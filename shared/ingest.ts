@@ -4,6 +4,7 @@
  */
 import { encodeEnvelope } from './envelope-encoder.ts';
 import {
+  describeError,
   InvalidSignatureError,
   MethodNotAllowedError,
   PayloadTooLargeError,
@@ -75,7 +76,7 @@ export async function receiveWebhook(
   try {
     secrets = await dependencies.secrets();
   } catch (error) {
-    throw new ServiceUnavailableError(`webhook secret unavailable: ${describe(error)}`);
+    throw new ServiceUnavailableError(`webhook secret unavailable: ${describeError(error)}`);
   }
   const signature = request.headers[SIGNATURE_HEADER];
   if (!verifySignature(request.body, signature?.trim(), secrets)) {
@@ -96,13 +97,9 @@ export async function receiveWebhook(
   try {
     await dependencies.enqueue(messageBody);
   } catch (error) {
-    throw new ServiceUnavailableError(`enqueue failed: ${describe(error)}`);
+    throw new ServiceUnavailableError(`enqueue failed: ${describeError(error)}`);
   }
   return method === 'PUT'
     ? { eventId, statusCode: 200, responseBody: {} }
     : { eventId, statusCode: 202, responseBody: { eventId } };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -3,7 +3,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { WebhookError } from '../../shared/errors.ts';
+import { describeError, WebhookError } from '../../shared/errors.ts';
 import { receiveWebhook, type WebhookRequest } from '../../shared/ingest.ts';
 import type { SecretSource } from '../../shared/secrets.ts';
 
@@ -51,7 +51,7 @@ export function createIngestHandler(dependencies: IngestHandlerDependencies): In
         });
         return json(error.statusCode, { message: error.publicMessage });
       }
-      logger.error('webhook failed', { ...log, status: 500, error: describe(error) });
+      logger.error('webhook failed', { ...log, status: 500, error: describeError(error) });
       return json(500, { message: 'Internal Server Error' });
     }
   };
@@ -86,8 +86,4 @@ function json(statusCode: number, body: unknown): APIGatewayProxyStructuredResul
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify(body),
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }

@@ -5,6 +5,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { limitConcurrency } from '../../shared/concurrency.ts';
+import { describeError } from '../../shared/errors.ts';
 import { createEventStore } from '../../shared/event-store.ts';
 import { interpretMessage } from '../../shared/interpret.ts';
 import { totalWriteUnits } from '../../shared/write-units.ts';
@@ -55,7 +56,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
       logger.error('event not stored, will retry', {
         messageId: record.messageId,
         eventId: message.eventId,
-        error: error instanceof Error ? `${error.name}: ${error.message}` : String(error),
+        error: describeError(error),
       });
       throw error;
     }

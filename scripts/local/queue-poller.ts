@@ -12,6 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { WorkerHandler } from '../../functions/worker/handler.ts';
+import { describeError } from '../../shared/errors.ts';
 import { receiveForRecords, toSqsRecord } from './sqs-records.ts';
 
 export interface QueuePollerOptions {
@@ -46,7 +47,7 @@ export function createQueuePoller(options: QueuePollerOptions) {
       return received.Messages ?? [];
     } catch (error) {
       if (signal?.aborted) return [];
-      logger.error('receive failed; retrying', { error: describe(error) });
+      logger.error('receive failed; retrying', { error: describeError(error) });
       await new Promise((resolve) => setTimeout(resolve, RECEIVE_RETRY_MS));
       return [];
     }
@@ -62,7 +63,7 @@ export function createQueuePoller(options: QueuePollerOptions) {
     } catch (error) {
       // As with Lambda, a handler that throws fails the whole batch: every record comes back.
       logger.error('worker handler failed; the whole batch will be redelivered', {
-        error: describe(error),
+        error: describeError(error),
         records: records.length,
       });
       return;
@@ -92,7 +93,7 @@ export function createQueuePoller(options: QueuePollerOptions) {
     } catch (error) {
       // Redelivery is harmless: the handler's writes are idempotent.
       logger.warn('deleting processed messages failed; they will be redelivered', {
-        error: describe(error),
+        error: describeError(error),
       });
     }
   }
@@ -105,8 +106,4 @@ export function createQueuePoller(options: QueuePollerOptions) {
       return messages.length;
     },
   };
-}
-
-function describe(error: unknown): string {
-  return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
 }
