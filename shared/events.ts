@@ -124,5 +124,7 @@ export type BeforeUpdateLabelsEvent = z.infer<typeof beforeUpdateLabelsSchema>;
 export type ProjectEvent = ProjectCreatedEvent | ProjectCompletedEvent | ProjectReviewedEvent;
 export type WebhookEvent = z.infer<typeof webhookEventSchema>;
 export type ExportDelivery = z.infer<typeof exportDeliverySchema>;
+/** A labeler, reviewer or owner as Datasaur sends them. */
+export type Person = z.infer<typeof person>;
 export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
 export type ProjectStatus = (typeof PROJECT_STATUS_EVENTS)[keyof typeof PROJECT_STATUS_EVENTS];

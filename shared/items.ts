@@ -5,6 +5,7 @@
 import type {
   BeforeUpdateLabelsEvent,
   ExportDelivery,
+  Person,
   ProjectEvent,
   ProjectStatus,
 } from './events.ts';
@@ -103,13 +104,6 @@ export type ProjectItem = TableKey & {
   readonly eventCount: number;
   readonly gsi1pk?: string;
   readonly gsi1sk?: string;
-};
-
-export type Person = {
-  readonly id: string;
-  readonly email?: string;
-  readonly username?: string;
-  readonly name?: string;
 };
 
 export type EventItemOptions = {

@@ -8,13 +8,15 @@
  * and no put derived from a smaller set can overwrite it afterwards. Events are never
  * deleted, so the sets grow monotonically and a set of N events is the full set.
  */
+
+import type { Person } from './events.ts';
 import {
   PROJECT_STATUS_EVENTS,
   type ProjectCompletedEvent,
   type ProjectReviewedEvent,
   type ProjectStatus,
 } from './events.ts';
-import type { ExportItem, Person, ProjectEventItem, ProjectItem } from './items.ts';
+import type { ExportItem, ProjectEventItem, ProjectItem } from './items.ts';
 import { EVENT_SORT_PREFIX, parseTimeAndEventId, projectKey, teamProjectKeys } from './keys.ts';
 
 /** Same-instant status events resolve to the later step of the workflow. */
