@@ -18,6 +18,7 @@ import {
   startMeteredEventStore,
 } from './cost/footprints.ts';
 import type { BenchCostInputs } from './cost/measured.ts';
+import { UsageError } from './local/cli.ts';
 
 const SECTIONS = ['ingest', 'http', 'worker', 'bundles', 'e2e'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -74,10 +75,6 @@ interface BenchResults {
   endToEnd?: EndToEndResult;
   aims: Aim[];
   costInputs?: BenchCostInputs;
-}
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
 }
 
 function parse() {

@@ -22,6 +22,7 @@ import {
 } from './cost/measured.ts';
 import { type CostEstimate, type CostInputs, estimateMonthlyCost } from './cost/model.ts';
 import { PRICES } from './cost/prices.ts';
+import { numberFlag, UsageError } from './local/cli.ts';
 import { sqsRecord } from './local/sqs-records.ts';
 import { projectLifecycles, type WorkloadEvent } from './local/workload.ts';
 
@@ -46,10 +47,6 @@ const PLATFORM_LOG_LINES = [
   'REPORT RequestId: 3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 96 MB\t\n',
 ];
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
 function parse() {
   let values: Record<string, string | boolean | undefined>;
   try {
@@ -71,20 +68,10 @@ function parse() {
   if (values.help === true) return { help: true } as const;
   const number = (name: string, min: number, max: number, integer: boolean): number => {
     const raw = values[name];
-    if (raw === undefined) throw new UsageError(`--${name} is required`);
-    const value = Number(raw);
-    if (
-      !Number.isFinite(value) ||
-      (integer && !Number.isInteger(value)) ||
-      value < min ||
-      value > max
-    ) {
-      throw new UsageError(
-        `--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${raw}"`,
-      );
-    }
-    return value;
+    if (typeof raw !== 'string') throw new UsageError(`--${name} is required`);
+    return numberFlag(name, raw, { min, max, integer });
   };
+
   return {
     help: false,
     eventsPerMonth: number('events-per-month', 0, 1e12, true),

@@ -5,18 +5,15 @@
  * Starts its own local stack (temporary data directory, free ports) unless given `--url`.
  */
 import './local/sdk-notice.ts';
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../shared/environment.ts';
+import { numberFlag, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalConfig } from './local/config.ts';
 import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { signingSecret } from './local/dev-secret.ts';
 import { type LoadReport, runLoad } from './local/load-run.ts';
 import { localDynamoDb } from './local/servers.ts';
-import { type LocalStack, startLocalStack } from './local/stack.ts';
+import { startThrowawayStack, type ThrowawayStack } from './local/throwaway-stack.ts';
 
 const USAGE = `Usage: npm run load -- [flags]
 
@@ -48,29 +45,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
-
-function number(
-  name: string,
-  raw: string,
-  { min, max, integer = true }: { min: number; max: number; integer?: boolean },
-): number {
-  const value = Number(raw);
-  if (
-    !Number.isFinite(value) ||
-    (integer && !Number.isInteger(value)) ||
-    value < min ||
-    value > max
-  ) {
-    throw new UsageError(
-      `--${name} must be ${integer ? 'a whole number' : 'a number'} from ${min} to ${max}, got "${raw}"`,
-    );
-  }
-  return value;
-}
-
 function parse() {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>;
   try {
@@ -87,12 +61,18 @@ function parse() {
   }
   return {
     help: values.help === true,
-    events: number('events', values.events, { min: 1, max: 1_000_000 }),
-    concurrency: number('concurrency', values.concurrency, { min: 1, max: 1_000 }),
-    duplicateShare: number('duplicates', values.duplicates, { min: 0, max: 10, integer: false }),
+    events: numberFlag('events', values.events, { min: 1, max: 1_000_000 }),
+    concurrency: numberFlag('concurrency', values.concurrency, { min: 1, max: 1_000 }),
+    duplicateShare: numberFlag('duplicates', values.duplicates, {
+      min: 0,
+      max: 10,
+      integer: false,
+    }),
     seed:
-      values.seed === undefined ? undefined : number('seed', values.seed, { min: 0, max: 2 ** 31 }),
-    timeoutSeconds: number('timeout', values.timeout, { min: 1, max: 3600 }),
+      values.seed === undefined
+        ? undefined
+        : numberFlag('seed', values.seed, { min: 0, max: 2 ** 31 }),
+    timeoutSeconds: numberFlag('timeout', values.timeout, { min: 1, max: 3600 }),
     url: values.url,
     secret: values.secret,
     endpoint: values.endpoint,
@@ -138,31 +118,19 @@ async function main(): Promise<number> {
     if (!options.json) console.error(`[load] ${line}`);
   };
 
-  let stack: LocalStack | undefined;
-  let dataDir: string | undefined;
+  let stack: ThrowawayStack | undefined;
   let target: { url: string; secret: string; endpoint: string; table: string };
   if (options.url === undefined) {
-    dataDir = mkdtempSync(join(tmpdir(), 'datasaur-load-'));
-    const secret = randomBytes(24).toString('hex');
-    const config = readLocalConfig({
-      ...process.env,
-      PORT: '0',
-      DYNAMODB_PORT: '0',
-      SQS_PORT: '0',
-      DATA_DIR: dataDir,
-      DATASAUR_WEBHOOK_SECRET: secret,
-      LOG_LEVEL: 'SILENT',
-    });
-    progress(`starting a local stack in ${dataDir}`);
-    stack = await startLocalStack(config, {
+    progress('starting a local stack on free ports, in a temporary folder');
+    stack = await startThrowawayStack({
       log: progress,
       onFatal: (reason) => progress(`stack failed: ${reason}`),
     });
     target = {
       url: stack.webhookUrl,
-      secret,
+      secret: stack.secret,
       endpoint: stack.dynamoDbEndpoint,
-      table: config.tableName,
+      table: stack.tableName,
     };
   } else {
     const local = readLocalConfig();
@@ -202,8 +170,7 @@ async function main(): Promise<number> {
     return report.lost === 0 && report.duplicatesStored === 0 && report.refused === 0 ? 0 : 1;
   } finally {
     documents.destroy();
-    await stack?.stop();
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    await stack?.dispose();
   }
 }
 

@@ -15,6 +15,7 @@ import {
   PROJECT_STATUSES,
   type View,
 } from '../shared/queries.ts';
+import { UsageError } from './local/cli.ts';
 import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 
@@ -70,10 +71,6 @@ const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
   feed: { flags: ['from', 'to'], positionals: 0 },
   rejected: { flags: ['from', 'to'], positionals: 0 },
 };
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 type Values = ReturnType<
   typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>

@@ -13,8 +13,11 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { UsageError } from './local/cli.ts';
 import { DEFAULT_DEAD_LETTER_QUEUE_NAME, DEFAULT_SQS_ENDPOINT } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+
+export { UsageError };
 
 export const USAGE = `Usage: npm run redrive -- [options]
 
@@ -35,10 +38,6 @@ Find the ARN of a deployed stack with:
 
 const QUEUE_ARN = /^arn:aws[a-z-]*:sqs:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
 const FINISHED = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
-
-export class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 export class RedriveError extends Error {
   override readonly name = 'RedriveError';

@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { limitConcurrency } from '../shared/concurrency.ts';
 import { ConfigurationError } from '../shared/environment.ts';
 import { SEED_EVENT_TYPES, type SeedEventType } from '../shared/seed-events.ts';
+import { UsageError } from './local/cli.ts';
 import { type LocalStackConfig, loadDotEnv, readLocalConfig, webhookUrl } from './local/config.ts';
 import {
   type DatasaurRequest,
@@ -47,10 +48,6 @@ const OPTIONS = {
   concurrency: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
-
-class UsageError extends Error {
-  override readonly name = 'UsageError';
-}
 
 interface SendPlan {
   readonly label: string;

@@ -3,14 +3,9 @@
  * temporary folder, signed project lifecycles sent with a number in flight, and the feed
  * followed until every acknowledged event is queryable.
  */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { readLocalConfig } from '../local/config.ts';
 import { runLoad } from '../local/load-run.ts';
 import { localDynamoDb } from '../local/servers.ts';
-import { startLocalStack } from '../local/stack.ts';
+import { startThrowawayStack } from '../local/throwaway-stack.ts';
 
 export interface EndToEndResult {
   readonly sent: number;
@@ -27,19 +22,8 @@ export async function benchEndToEnd(options: {
   events: number;
   concurrency: number;
 }): Promise<EndToEndResult> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'datasaur-bench-'));
-  const secret = randomBytes(24).toString('hex');
-  const config = readLocalConfig({
-    ...process.env,
-    PORT: '0',
-    DYNAMODB_PORT: '0',
-    SQS_PORT: '0',
-    DATA_DIR: dataDir,
-    DATASAUR_WEBHOOK_SECRET: secret,
-    LOG_LEVEL: 'SILENT',
-  });
   let fatal: string | undefined;
-  const stack = await startLocalStack(config, {
+  const stack = await startThrowawayStack({
     log: () => {},
     onFatal: (reason) => {
       fatal = reason;
@@ -49,9 +33,9 @@ export async function benchEndToEnd(options: {
   try {
     const report = await runLoad({
       url: stack.webhookUrl,
-      secret,
+      secret: stack.secret,
       documents,
-      tableName: config.tableName,
+      tableName: stack.tableName,
       events: options.events,
       concurrency: options.concurrency,
       // Every request a new event: the bench measures throughput, the load test duplicates.
@@ -71,7 +55,6 @@ export async function benchEndToEnd(options: {
     };
   } finally {
     documents.destroy();
-    await stack.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+    await stack.dispose();
   }
 }
