@@ -5,16 +5,15 @@
  */
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
 import { eventIdOf } from '../shared/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import {
-  quietLogger,
   rawSqsRecord,
   sqsEvent,
   sqsRecord,
   tableContents,
+  workerOnFreshTable,
 } from './support/webhook-records.ts';
 
 const RUNS = 1_500;
@@ -108,13 +107,7 @@ const delivery = fc.oneof(
 );
 
 it(`files ${RUNS} generated queue messages as events, unknown events or rejected items`, async () => {
-  const tableName = await dynamoDb.createTable();
-  const handle = createWorkerHandler({
-    documents: dynamoDb.documents,
-    tableName,
-    logger: quietLogger(),
-    concurrency: 10,
-  });
+  const { tableName, handler: handle } = await workerOnFreshTable(dynamoDb, { concurrency: 10 });
   const deliveries = fc.sample(delivery, { numRuns: RUNS, seed: 20261123 });
   const expectedEventIds = new Set<string>();
   const records = deliveries.map((generated) => {
@@ -157,12 +150,7 @@ it(`files ${RUNS} generated queue messages as events, unknown events or rejected
 });
 
 it('stores the seed export delivery sent as a PUT', async () => {
-  const tableName = await dynamoDb.createTable();
-  const handle = createWorkerHandler({
-    documents: dynamoDb.documents,
-    tableName,
-    logger: quietLogger(),
-  });
+  const { tableName, handler: handle } = await workerOnFreshTable(dynamoDb);
   const response = await handle(
     sqsEvent([sqsRecord({ body: JSON.stringify(SEED_EXPORT_DELIVERY), method: 'PUT' })]),
   );

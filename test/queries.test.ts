@@ -1,5 +1,4 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkerHandler } from '../functions/worker/handler.ts';
 import {
   createQueries,
   InvalidQueryError,
@@ -9,7 +8,12 @@ import {
 } from '../shared/queries.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
-import { type Delivery, quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
+import {
+  type Delivery,
+  sqsEvent,
+  sqsRecord,
+  workerOnFreshTable,
+} from './support/webhook-records.ts';
 
 const post = (event: unknown, receivedAt: string): Delivery => ({
   body: JSON.stringify(event),
@@ -86,12 +90,7 @@ let dynamoDb: LocalDynamoDb;
 let queries: Queries;
 beforeAll(async () => {
   dynamoDb = await startLocalDynamoDb();
-  const tableName = await dynamoDb.createTable();
-  const handler = createWorkerHandler({
-    documents: dynamoDb.documents,
-    tableName,
-    logger: quietLogger(),
-  });
+  const { tableName, handler } = await workerOnFreshTable(dynamoDb);
   const response = await handler(sqsEvent(DELIVERIES.map(sqsRecord)));
   expect(response.batchItemFailures).toEqual([]);
   queries = createQueries(dynamoDb.documents, tableName);
@@ -151,12 +150,7 @@ describe('queries', () => {
   });
 
   it("2. pages through a team's projects whose status changed at the same instant, skipping none", async () => {
-    const tableName = await dynamoDb.createTable();
-    const handler = createWorkerHandler({
-      documents: dynamoDb.documents,
-      tableName,
-      logger: quietLogger(),
-    });
+    const { tableName, handler } = await workerOnFreshTable(dynamoDb);
     const sameInstant = ['a', 'b', 'c', 'd', 'e'].map((id, index) =>
       post(
         {

@@ -1,9 +1,8 @@
 import { execFile } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { SEED_EVENTS } from '../shared/seed-events.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
-import { quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
+import { sqsEvent, sqsRecord, workerOnFreshTable } from './support/webhook-records.ts';
 
 interface Run {
   readonly code: number | null;
@@ -30,12 +29,7 @@ let dynamoDb: LocalDynamoDb;
 let target: string[];
 beforeAll(async () => {
   dynamoDb = await startLocalDynamoDb();
-  const tableName = await dynamoDb.createTable();
-  const handler = createWorkerHandler({
-    documents: dynamoDb.documents,
-    tableName,
-    logger: quietLogger(),
-  });
+  const { tableName, handler } = await workerOnFreshTable(dynamoDb);
   await handler(
     sqsEvent(
       Object.values(SEED_EVENTS).map((event) =>

@@ -3,15 +3,14 @@
  * the order, the duplication and the batching.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { projectLifecycles, seededRandom, shuffle } from '../scripts/local/workload.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   type Delivery,
-  quietLogger,
   sqsEvent,
   sqsRecord,
   tableContents,
+  workerOnFreshTable,
 } from './support/webhook-records.ts';
 
 const PROJECTS = 50;
@@ -40,14 +39,9 @@ afterAll(async () => {
   await dynamoDb.close();
 });
 
-async function workerOnFreshTable() {
-  const tableName = await dynamoDb.createTable();
-  const handler = createWorkerHandler({
-    documents: dynamoDb.documents,
-    tableName,
-    logger: quietLogger(),
-    concurrency: 10,
-  });
+/** A fresh table, its worker, and a way to read the whole table back. */
+async function freshWorker() {
+  const { tableName, handler } = await workerOnFreshTable(dynamoDb, { concurrency: 10 });
   return { handler, contents: () => tableContents(dynamoDb.documents, tableName) };
 }
 
@@ -56,7 +50,7 @@ describe(`${PROJECTS} projects, each event delivered ${COPIES} times in random o
   let inOrder: Record<string, unknown>[];
 
   beforeAll(async () => {
-    const worker = await workerOnFreshTable();
+    const worker = await freshWorker();
     for (const delivery of deliveries) {
       const response = await worker.handler(sqsEvent([sqsRecord(delivery)]));
       expect(response.batchItemFailures).toEqual([]);
@@ -78,7 +72,7 @@ describe(`${PROJECTS} projects, each event delivered ${COPIES} times in random o
       deliveries.flatMap((delivery) => Array.from({ length: COPIES }, () => sqsRecord(delivery))),
       next,
     );
-    const worker = await workerOnFreshTable();
+    const worker = await freshWorker();
     // Lambda runs several batches at once: up to three invocations overlap here.
     const batches: (typeof records)[] = [];
     for (let index = 0; index < records.length; ) {

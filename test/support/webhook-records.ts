@@ -2,6 +2,8 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { createWorkerHandler, type WorkerHandler } from '../../functions/worker/handler.ts';
+import type { LocalDynamoDb } from './local-aws.ts';
 
 // Built where the benchmark can use them too; tests keep importing them from here.
 export {
@@ -43,4 +45,19 @@ export function withoutReceipts(
   items: readonly Record<string, unknown>[],
 ): Record<string, unknown>[] {
   return items.filter((item) => item.itemType !== 'receipt');
+}
+
+/** A new, empty table and a quiet worker handler writing to it through the real client. */
+export async function workerOnFreshTable(
+  dynamoDb: LocalDynamoDb,
+  options: { concurrency?: number } = {},
+): Promise<{ tableName: string; handler: WorkerHandler }> {
+  const tableName = await dynamoDb.createTable();
+  const handler = createWorkerHandler({
+    documents: dynamoDb.documents,
+    tableName,
+    logger: quietLogger(),
+    ...options,
+  });
+  return { tableName, handler };
 }
