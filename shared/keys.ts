@@ -95,3 +95,39 @@ export function parseTimeAndEventId(value: string): { time: string; eventId: str
   const separator = value.lastIndexOf('#');
   return { time: value.slice(0, separator), eventId: value.slice(separator + 1) };
 }
+
+/** Sort-key prefix of archived exports in a project's partition (apart from its events). */
+export const EXPORT_SORT_PREFIX = 'EXPORT#';
+
+/** One archived export: per project, what triggered it and when (a status change, a push, a request). */
+export function exportArchiveKey(projectId: string, trigger: string, statusAt: string): TableKey {
+  return { pk: projectPartition(projectId), sk: `${EXPORT_SORT_PREFIX}${trigger}#${statusAt}` };
+}
+
+export function exportStatusPartition(exportStatus: string): string {
+  return `EXPORTS#${exportStatus}`;
+}
+
+/** GSI1 for archived exports: one partition per export status, newest request last. */
+export function exportStatusKeys(
+  exportStatus: string,
+  requestedAt: string,
+  teamId: string,
+  projectId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: exportStatusPartition(exportStatus),
+    gsi1sk: `${requestedAt}#${teamId}#${projectId}`,
+  };
+}
+
+/** Where an archived export's file lands in the archive bucket. */
+export function exportObjectKey(
+  teamId: string,
+  projectId: string,
+  trigger: string,
+  statusAt: string,
+): string {
+  const segment = (value: string) => encodeURIComponent(value);
+  return `exports/${segment(teamId)}/${segment(projectId)}/${segment(trigger)}-${statusAt}.zip`;
+}

@@ -7,6 +7,11 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { limitConcurrency } from '../../shared/concurrency.ts';
 import { describeError } from '../../shared/errors.ts';
 import { createEventStore } from '../../shared/event-store.ts';
+import {
+  type ExportOn,
+  type ExportRequestSink,
+  exportRequestForItem,
+} from '../../shared/export-trigger.ts';
 import { interpretMessage } from '../../shared/interpret.ts';
 import { totalWriteUnits } from '../../shared/write-units.ts';
 
@@ -20,6 +25,12 @@ export interface WorkerHandlerDependencies {
   readonly concurrency?: number;
   /** Days after which rejected and unknown events expire (DynamoDB TTL). @default kept */
   readonly rawTtlDays?: number;
+  /**
+   * Export archiving: each stored event that asks for an export (see export-trigger.ts) is
+   * sent to the export queue once stored; a redelivery sends it again, and the exporter
+   * archives each export once. @default off
+   */
+  readonly exports?: { readonly exportOn: ExportOn; readonly queue: ExportRequestSink };
 }
 
 export type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -49,6 +60,16 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
           ...log,
           duplicate: recorded.duplicate,
           writeUnits: totalWriteUnits(recorded.writes),
+        });
+      }
+      const { exports } = dependencies;
+      const exportRequest = exports && exportRequestForItem(recorded.item, exports.exportOn);
+      if (exports !== undefined && exportRequest !== undefined) {
+        await exports.queue.send(exportRequest);
+        logger.info('export requested', {
+          ...log,
+          projectId: exportRequest.projectId,
+          kind: exportRequest.kind,
         });
       }
     } catch (error) {
