@@ -22,6 +22,7 @@ import type { ExportOn } from '../shared/export-trigger.ts';
 import { createExporter } from '../shared/exporter.ts';
 import type { ExportArchiveItem } from '../shared/items.ts';
 import { EXPORT_SORT_PREFIX, projectPartition } from '../shared/keys.ts';
+import { createQueries } from '../shared/queries.ts';
 import {
   drainQueue,
   type LocalDynamoDb,
@@ -170,6 +171,7 @@ async function exportPipeline(
   }
 
   return {
+    queries: createQueries(dynamoDb.documents, tableName),
     deliver: (...deliveries: Delivery[]) => worker(sqsEvent(deliveries.map(sqsRecord))),
     runExports,
     exportItems,
@@ -219,6 +221,17 @@ describe('export archiving', () => {
     // Datasaur's status went QUEUED → IN_PROGRESS → DELIVERED, and the file answered 404 twice.
     expect(exported).toMatchObject({ polls: 3, fileRequests: 3 });
     expect(fake.invalidDocuments).toEqual([]);
+
+    // What `npm run query -- exports` and `query project` show.
+    const byProject = await pipeline.queries.exports({ projectId });
+    const byTeam = await pipeline.queries.exports({ teamId: '7', status: 'ARCHIVED' });
+    expect(byProject.items).toEqual([expect.objectContaining({ key, status: 'ARCHIVED' })]);
+    expect(byProject.items[0]).not.toHaveProperty('fileUrl');
+    expect(byTeam.items.map((view) => view.key)).toEqual([key]);
+    expect((await pipeline.queries.exports({ teamId: '8' })).items).toEqual([]);
+    expect(await pipeline.queries.project(projectId)).toMatchObject({
+      latestExport: { key, bytes: file.length, sha256: item?.sha256 },
+    });
   });
 
   it('exports once for the same PROJECT_REVIEWED delivered 3× and out of order', async () => {
