@@ -50,11 +50,10 @@ async function npmStart(): Promise<RunningStart> {
   });
   await ready;
   const pidIn = (file: string) => Number(readFileSync(join(dataDir, file), 'utf8').trim());
-  const portOf = (label: string) => {
-    const url = new RegExp(`${label}\\s+(http://\\S+)`).exec(output)?.[1];
-    if (url === undefined) throw new Error(`no ${label} in the banner:\n${output}`);
-    return Number(new URL(url).port);
-  };
+  // Every server the banner names, whoever added it to the stack.
+  const ports = new Set(
+    [...output.matchAll(/http:\/\/127\.0\.0\.1:(\d+)/g)].map(([, port]) => Number(port)),
+  );
   return {
     npm,
     pids: {
@@ -62,7 +61,7 @@ async function npmStart(): Promise<RunningStart> {
       stack: pidIn('npm-start.pid'),
       worker: pidIn('worker.pid'),
     },
-    ports: [portOf('webhook URL'), portOf('DynamoDB'), portOf('SQS')],
+    ports: [...ports],
     output: () => output,
   };
 }
@@ -114,6 +113,9 @@ describe.concurrent('npm start stops everything and frees its ports within 10 s'
     const run = await npmStart();
     const pids = Object.values(run.pids);
     for (const pid of pids) expect(isRunning(pid)).toBe(true);
+    // The webhook server, DynamoDB, SQS and every server added since.
+    expect(run.ports.length).toBeGreaterThanOrEqual(3);
+    for (const port of run.ports) expect(await portIsFree(port)).toBe(false);
 
     process.kill(target === 'group' ? -run.pids.npm : run.pids[target], signal);
 
