@@ -8,21 +8,16 @@ import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { ConfigurationError } from '../shared/environment.ts';
 import { describeError } from '../shared/errors.ts';
 import { createExportQueue } from '../shared/export-queue.ts';
 import type { ExportArchiveItem } from '../shared/items.ts';
 import { exportArchiveKey } from '../shared/keys.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
-import {
-  DEFAULT_DYNAMODB_PORT,
-  DEFAULT_QUEUE_NAME,
-  DEFAULT_SQS_ENDPOINT,
-  DEFAULT_TABLE_NAME,
-} from './local/defaults.ts';
+import { readLocalTarget } from './local/config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
 
-const LOCAL_DYNAMODB_ENDPOINT = `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`;
 const POLL_MS = 1_000;
 
 const USAGE = `Usage: npm run export -- --project <projectId> [flags]
@@ -34,9 +29,9 @@ Flags:
   --project <id>            the project to export (required)
   --timeout-seconds <n>     how long to wait for the archive (default 600)
   --queue-url <url>         the deployed stack's export queue (output ExportQueueUrl); without
-                            it, the local export queue at SQS_ENDPOINT (default ${DEFAULT_SQS_ENDPOINT})
+                            it, the local stack's, found as npm start sets it up (SQS_PORT, …)
   --table <name>            the deployed stack's table (output TableName); without it, the
-                            local table at DYNAMODB_ENDPOINT (default ${LOCAL_DYNAMODB_ENDPOINT})
+                            local stack's (DYNAMODB_PORT, TABLE_NAME, …)
   --region <region>         AWS region of the deployed stack (default: your AWS configuration)
 `;
 
@@ -93,25 +88,19 @@ async function run(args: string[]): Promise<number> {
   }
   const { projectId, timeoutMs, deployed } = parsed;
   const aws = deployed?.region === undefined ? {} : { region: deployed.region };
+  const local = deployed === undefined ? readLocalTarget() : undefined;
   const sqs = new SQSClient(
-    deployed
-      ? aws
-      : { ...LOCAL_CLIENT_CONFIG, endpoint: process.env.SQS_ENDPOINT ?? DEFAULT_SQS_ENDPOINT },
+    local === undefined ? aws : { ...LOCAL_CLIENT_CONFIG, endpoint: local.sqsEndpoint() },
   );
   const dynamoDb = new DynamoDBClient(
-    deployed
-      ? aws
-      : {
-          ...LOCAL_CLIENT_CONFIG,
-          endpoint: process.env.DYNAMODB_ENDPOINT ?? LOCAL_DYNAMODB_ENDPOINT,
-        },
+    local === undefined ? aws : { ...LOCAL_CLIENT_CONFIG, endpoint: local.dynamoDbEndpoint() },
   );
   const documents = DynamoDBDocumentClient.from(dynamoDb);
-  const tableName = deployed?.table ?? DEFAULT_TABLE_NAME;
+  const tableName = deployed?.table ?? local?.config.tableName ?? '';
   try {
     let queueUrl = deployed?.queueUrl;
     if (queueUrl === undefined) {
-      const name = exportQueueName(DEFAULT_QUEUE_NAME);
+      const name = exportQueueName(local?.config.queueName ?? '');
       try {
         ({ QueueUrl: queueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name })));
       } catch (error) {
@@ -153,6 +142,10 @@ async function run(args: string[]): Promise<number> {
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
+  if (error instanceof ConfigurationError) {
+    process.stderr.write(`npm run export: ${error.message}\n`);
+    process.exit(2);
+  }
   if (!(error instanceof UsageError)) throw error;
   process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
   process.exitCode = 2;
