@@ -4,7 +4,14 @@
  * to fix it instead of a CloudFormation error half-way through a deploy.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_DATASAUR_API_URL } from '../shared/datasaur/client.ts';
 import { ConfigurationError } from '../shared/environment.ts';
+import {
+  DEFAULT_EXPORT_FORMAT,
+  DEFAULT_EXPORT_ON,
+  EXPORT_ON_VALUES,
+  type ExportOn,
+} from '../shared/export-trigger.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/ingest.ts';
 
 export interface WebhookStackConfig {
@@ -38,6 +45,12 @@ export interface WebhookStackConfig {
   readonly rawTtlDays: number | undefined;
   /** Days after which large bodies in the archive bucket (`bodies/`) expire; kept when undefined. */
   readonly bodyRetentionDays: number | undefined;
+  /** Which status transitions archive the project's export; `off` builds no exporter. */
+  readonly exportOn: ExportOn;
+  /** `format` of Datasaur's export (`json_advanced`, `json`, `conll`, `tsv`…). */
+  readonly exportFormat: string;
+  /** Datasaur's base URL: `https://app.datasaur.ai`, or a self-hosted install's. */
+  readonly datasaurApiUrl: string;
 }
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -63,6 +76,9 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   logLevel: 'INFO',
   rawTtlDays: undefined,
   bodyRetentionDays: undefined,
+  exportOn: DEFAULT_EXPORT_ON,
+  exportFormat: DEFAULT_EXPORT_FORMAT,
+  datasaurApiUrl: DEFAULT_DATASAUR_API_URL,
 };
 
 type IntegerOption = {
@@ -132,7 +148,29 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     logLevel: DEFAULT_CONFIG.logLevel,
     rawTtlDays: undefined,
     bodyRetentionDays: undefined,
+    exportOn: DEFAULT_CONFIG.exportOn,
+    exportFormat: read('exportFormat') ?? DEFAULT_CONFIG.exportFormat,
+    datasaurApiUrl: (read('datasaurApiUrl') ?? DEFAULT_CONFIG.datasaurApiUrl).replace(/\/+$/, ''),
   };
+
+  const exportOnValue = read('exportOn');
+  const exportOn =
+    exportOnValue === undefined
+      ? DEFAULT_CONFIG.exportOn
+      : EXPORT_ON_VALUES.find((value) => value.toLowerCase() === exportOnValue.toLowerCase());
+  if (exportOn === undefined) {
+    problems.push(`exportOn must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`);
+  }
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.exportFormat)) {
+    problems.push(
+      `exportFormat must be a Datasaur export format such as json_advanced, got "${config.exportFormat}"`,
+    );
+  }
+  if (!/^https:\/\/[^\s/]+/.test(config.datasaurApiUrl) || !URL.canParse(config.datasaurApiUrl)) {
+    problems.push(
+      `datasaurApiUrl must be an https URL such as https://app.datasaur.ai, got "${config.datasaurApiUrl}"`,
+    );
+  }
 
   const retention = read('logRetentionDays');
   const retentionChoices = Object.values(RetentionDays).filter(
@@ -192,5 +230,6 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     logLevel: (logLevel as LogLevel | undefined) ?? config.logLevel,
     rawTtlDays,
     bodyRetentionDays,
+    exportOn: exportOn ?? DEFAULT_CONFIG.exportOn,
   };
 }

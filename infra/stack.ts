@@ -9,6 +9,7 @@ import { Alarms } from './constructs/alarms.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { EventPipeline } from './constructs/event-pipeline.ts';
 import { EventStore } from './constructs/event-store.ts';
+import { ExportArchiver } from './constructs/export-archiver.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
 
 export interface WebhookStackProps extends StackProps {
@@ -21,6 +22,8 @@ export class WebhookStack extends Stack {
   public readonly pipeline: EventPipeline;
   public readonly ingestApi: IngestApi;
   public readonly alarms: Alarms;
+  /** Export archiving; undefined with `exportOn=off`. */
+  public readonly exportArchiver: ExportArchiver | undefined;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
     super(scope, id, props);
@@ -67,6 +70,22 @@ export class WebhookStack extends Stack {
       ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
     });
 
+    const { exportOn } = config;
+    this.exportArchiver =
+      exportOn === 'off'
+        ? undefined
+        : new ExportArchiver(this, 'ExportArchiver', {
+            table: this.store.table,
+            archive: this.archive,
+            worker: this.pipeline.worker,
+            exportOn,
+            exportFormat: config.exportFormat,
+            datasaurApiUrl: config.datasaurApiUrl,
+            logRetention: config.logRetentionDays,
+            logLevel: config.logLevel,
+            alarmTopic: this.alarms.topic,
+          });
+
     const outputs: Record<string, { value: string; description: string }> = {
       WebhookUrl: {
         value: this.ingestApi.webhookUrl,
@@ -92,6 +111,22 @@ export class WebhookStack extends Stack {
         description: 'Pass to `npm run redrive -- --dlq-arn`',
       },
     };
+    if (this.exportArchiver !== undefined) {
+      Object.assign(outputs, {
+        DatasaurCredentialsSecretArn: {
+          value: this.exportArchiver.credentials.secretArn,
+          description: 'Fill with {"clientId","clientSecret"} from Datasaur (export archiving)',
+        },
+        ExportQueueUrl: {
+          value: this.exportArchiver.queue.queueUrl,
+          description: 'Export requests: pass to `npm run export -- --queue-url`',
+        },
+        ExportDeadLetterQueueArn: {
+          value: this.exportArchiver.deadLetterQueue.queueArn,
+          description: 'Export requests the exporter gave up on',
+        },
+      });
+    }
     for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
   }
 }

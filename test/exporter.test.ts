@@ -79,7 +79,7 @@ function statusEvent(
 
 /** A table, a bucket, an export queue, the worker and the exporter wired as in AWS. */
 async function exportPipeline(
-  options: { exportOn?: ExportOn; maxAttempts?: number; fileBytes?: number } = {},
+  options: { exportOn?: ExportOn; maxAttempts?: number; credentialsConfigured?: boolean } = {},
 ) {
   const [tableName, bucket, queues] = await Promise.all([
     dynamoDb.createTable(),
@@ -121,6 +121,7 @@ async function exportPipeline(
     queueUrl: queues.queueUrl,
     // A retry comes back at once: the test plays the queue's part.
     retrySeconds: 0,
+    credentialsConfigured: async () => options.credentialsConfigured ?? true,
   });
 
   /** Runs the exporter over the queue, as Lambda's event source would, until it is empty. */
@@ -401,5 +402,27 @@ describe('export archiving', () => {
     await pipeline.runExports();
     expect(fake.counts.tokens - before).toBe(2);
     expect((await pipeline.exportItems(third)).map((item) => item.status)).toEqual(['ARCHIVED']);
+  });
+
+  it('drops status exports while the credentials secret is empty, and still copies pushed ones', async () => {
+    const pipeline = await exportPipeline({ credentialsConfigured: false });
+    const projectId = newProject();
+    const before = exportRequests();
+    const pushed = await exportTextProject(pipeline.datasaur, {
+      projectIds: [projectId],
+      fileName: 'pushed',
+      format: 'json',
+      method: 'FILE_STORAGE',
+    });
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'), {
+      body: JSON.stringify({ fileUrl: pushed.fileUrl, projectId }),
+      method: 'PUT',
+    });
+    await pipeline.runExports();
+    expect(exportRequests() - before).toBe(1); // the test's own, for the pushed link
+    expect((await pipeline.exportItems(projectId)).map((item) => item.trigger)).toEqual(['PUSHED']);
+    expect(pipeline.logger.lines.map((line) => line.message)).toContainEqual(
+      expect.stringContaining('credentials secret is empty'),
+    );
   });
 });

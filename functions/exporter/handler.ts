@@ -15,6 +15,8 @@ import type { Exporter } from '../../shared/exporter.ts';
 export const DEFAULT_EXPORT_RETRY_SECONDS = 30;
 /** The log message the failed-export alarm counts. */
 export const EXPORT_FAILED_MESSAGE = 'export failed';
+export const CREDENTIALS_MISSING_MESSAGE =
+  'export skipped: the Datasaur credentials secret is empty (docs/export-archiving.md says how to fill it)';
 
 export interface ExporterHandlerDependencies {
   readonly exporter: Exporter;
@@ -24,6 +26,12 @@ export interface ExporterHandlerDependencies {
   readonly queueUrl: string;
   /** Delay before the second attempt; doubles each time, at most 15 min. @default 30 s */
   readonly retrySeconds?: number;
+  /**
+   * False while the credentials secret is still empty: requests that need the Datasaur API
+   * are then dropped with a warning, so an unconfigured exporter changes nothing.
+   * @default always configured
+   */
+  readonly credentialsConfigured?: () => Promise<boolean>;
 }
 
 export type ExporterHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -33,6 +41,7 @@ const MAX_RETRY_SECONDS = 900;
 export function createExporterHandler(dependencies: ExporterHandlerDependencies): ExporterHandler {
   const { logger, exporter } = dependencies;
   const retrySeconds = dependencies.retrySeconds ?? DEFAULT_EXPORT_RETRY_SECONDS;
+  const credentialsConfigured = dependencies.credentialsConfigured ?? (async () => true);
 
   async function retryLater(record: SQSRecord, receiveCount: number): Promise<number> {
     const delay = Math.min(MAX_RETRY_SECONDS, retrySeconds * 2 ** (receiveCount - 1));
@@ -55,6 +64,11 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
     const request = exportRequestSchema.parse(JSON.parse(record.body));
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
     const log = { messageId: record.messageId, projectId: request.projectId, kind: request.kind };
+    // A pushed export needs no credentials: its link is in the request.
+    if (request.kind !== 'delivery' && !(await credentialsConfigured())) {
+      logger.warn(CREDENTIALS_MISSING_MESSAGE, log);
+      return;
+    }
     try {
       const { outcome, item } = await exporter.archive(request, record.messageId);
       const details = { ...log, status: item?.status, key: item?.key, exportId: item?.exportId };

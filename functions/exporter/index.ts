@@ -8,7 +8,10 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDatasaurClient, DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
-import { parseDatasaurCredentials } from '../../shared/datasaur/credentials.ts';
+import {
+  CredentialsMissingError,
+  parseDatasaurCredentials,
+} from '../../shared/datasaur/credentials.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/environment.ts';
 import { DEFAULT_EXPORT_FORMAT } from '../../shared/export-trigger.ts';
 import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/exporter.ts';
@@ -19,14 +22,16 @@ const queueUrl = requireEnv('EXPORT_QUEUE_URL');
 /** Cached for 5 minutes per container, so credentials filled in after deployment are picked up. */
 const secretsProvider = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
 
+async function readCredentials() {
+  const value = await secretsProvider.get(credentialsSecretArn, { maxAge: 300 });
+  return parseDatasaurCredentials(String(value ?? ''), credentialsSecretArn);
+}
+
 export const handler = createExporterHandler({
   exporter: createExporter({
     datasaur: createDatasaurClient({
       baseUrl: optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL),
-      credentials: async () => {
-        const value = await secretsProvider.get(credentialsSecretArn, { maxAge: 300 });
-        return parseDatasaurCredentials(String(value ?? ''), credentialsSecretArn);
-      },
+      credentials: readCredentials,
     }),
     documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
       marshallOptions: { removeUndefinedValues: true },
@@ -44,4 +49,12 @@ export const handler = createExporterHandler({
   logger: new Logger(),
   sqs: new SQSClient({}),
   queueUrl,
+  credentialsConfigured: () =>
+    readCredentials().then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof CredentialsMissingError) return false;
+        throw error;
+      },
+    ),
 });

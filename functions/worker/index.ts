@@ -2,12 +2,30 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { integerEnv, requireEnv } from '../../shared/environment.ts';
+import {
+  ConfigurationError,
+  integerEnv,
+  optionalEnv,
+  requireEnv,
+} from '../../shared/environment.ts';
+import { createExportQueue } from '../../shared/export-queue.ts';
+import { EXPORT_ON_VALUES } from '../../shared/export-trigger.ts';
 import { createWorkerHandler, DEFAULT_WORKER_CONCURRENCY } from './handler.ts';
 
 /** 0 (the default) keeps rejected and unknown events forever. */
 const rawTtlDays = integerEnv('RAW_TTL_DAYS', 0, { min: 0, max: 36_500 });
+
+/** Set by the stack when export archiving is on: where export requests go, and for which statuses. */
+const exportQueueUrl = optionalEnv('EXPORT_QUEUE_URL', '');
+const exportOnValue = optionalEnv('EXPORT_ON', 'off');
+const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
+if (exportOn === undefined) {
+  throw new ConfigurationError(
+    `environment variable EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`,
+  );
+}
 
 export const handler = createWorkerHandler({
   documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -17,4 +35,8 @@ export const handler = createWorkerHandler({
   logger: new Logger(),
   concurrency: integerEnv('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, { min: 1, max: 100 }),
   rawTtlDays: rawTtlDays === 0 ? undefined : rawTtlDays,
+  ...(exportQueueUrl !== '' &&
+    exportOn !== 'off' && {
+      exports: { exportOn, queue: createExportQueue(new SQSClient({}), exportQueueUrl) },
+    }),
 });

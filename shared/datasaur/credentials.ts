@@ -4,6 +4,11 @@ import type { DatasaurCredentials } from './get-access-token.ts';
 /** Created empty by the stack; the user fills it with the client id and secret. */
 export const EMPTY_CREDENTIALS_SECRET = '{"clientId":"","clientSecret":""}';
 
+/** The secret still holds no credentials (as the stack created it). */
+export class CredentialsMissingError extends Error {
+  override readonly name = 'CredentialsMissingError';
+}
+
 /** Reads `{"clientId","clientSecret"}`; an empty or malformed secret says how to fill it. */
 export function parseDatasaurCredentials(value: string, secretName: string): DatasaurCredentials {
   const howToFill = `fill the secret ${secretName} with {"clientId":"…","clientSecret":"…"} from Datasaur's workspace settings (Credentials)`;
@@ -23,7 +28,7 @@ export function parseDatasaurCredentials(value: string, secretName: string): Dat
     typeof clientSecret !== 'string' ||
     clientSecret === ''
   ) {
-    throw new Error(`the Datasaur credentials are empty: ${howToFill}`);
+    throw new CredentialsMissingError(`the Datasaur credentials are empty: ${howToFill}`);
   }
   return { clientId, clientSecret };
 }
