@@ -4,8 +4,7 @@
  */
 import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import type { ProjectStatus } from '../shared/events.ts';
 import {
   createQueries,
@@ -16,10 +15,8 @@ import {
   type View,
 } from '../shared/queries.ts';
 import { UsageError } from './local/cli.ts';
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
-import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
-
-export const LOCAL_DYNAMODB_ENDPOINT = `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`;
+import { DEFAULT_TABLE_NAME } from './local/defaults.ts';
+import { connectTable, LOCAL_DYNAMODB_ENDPOINT } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run query -- <command> [flags]
 
@@ -139,29 +136,8 @@ function rangeOf(values: Values, defaultHours: number): { from: string; to: stri
 }
 
 function connect(values: Values) {
-  const givenEndpoint = values.endpoint ?? process.env.DYNAMODB_ENDPOINT;
-  // A table or a region without an endpoint names a deployed table: AWS's DynamoDB, with the
-  // region and credentials from the standard chain (AWS_REGION, AWS_PROFILE, SSO, …).
-  const deployed =
-    givenEndpoint === undefined && (values.region !== undefined || values.table !== undefined);
-  const endpoint = deployed ? undefined : (givenEndpoint ?? LOCAL_DYNAMODB_ENDPOINT);
-  const client = new DynamoDBClient({
-    ...(deployed
-      ? values.region === undefined
-        ? {}
-        : { region: values.region }
-      : LOCAL_CLIENT_CONFIG),
-    ...(endpoint === undefined ? {} : { endpoint }),
-    maxAttempts: 2,
-  });
-  const documents = DynamoDBDocumentClient.from(client);
-  const tableName = values.table ?? DEFAULT_TABLE_NAME;
-  return {
-    client,
-    tableName,
-    where: endpoint ?? `DynamoDB in ${values.region ?? 'the configured AWS region'}`,
-    queries: createQueries(documents, tableName),
-  };
+  const connection = connectTable(values);
+  return { ...connection, queries: createQueries(connection.documents, connection.tableName) };
 }
 
 /** Columns of the readable table, per command. */

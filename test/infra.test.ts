@@ -374,13 +374,15 @@ describe('alarms', () => {
 });
 
 describe('outputs', () => {
-  it('give the webhook URL, the secret, the table and both queues', () => {
+  it('give the webhook URL, the secret, the table, both queues, the bus and the schemas', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'DeadLetterQueueArn',
         'DeadLetterQueueUrl',
+        'EventBusName',
         'QueueArn',
+        'SchemaRegistryName',
         'QueueUrl',
         'TableName',
         'WebhookSecretArn',

@@ -4,7 +4,7 @@ import type { LocalStack } from './stack.ts';
 
 export function startupBanner(stack: LocalStack, config: LocalStackConfig): string {
   const queueName = (url: string) => url.slice(url.lastIndexOf('/') + 1);
-  const { sendCommand, queryCommand } = nextCommands(stack, config);
+  const { sendCommand, queryCommand, tailCommand } = nextCommands(stack, config);
   return [
     '',
     'Datasaur webhooks: local stack',
@@ -12,11 +12,13 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     `  secret       ${stack.secrets.secrets.join(', ')}  (${stack.secrets.origin})`,
     `  DynamoDB     ${stack.dynamoDbEndpoint}  table ${config.tableName}, on disk in ${stack.tableDirectory}`,
     `  SQS          ${stack.sqsEndpoint}  queue ${queueName(stack.queues.queueUrl)}, DLQ ${queueName(stack.queues.deadLetterQueueUrl)}, in memory (lost when this stops)`,
+    `  EventBridge  ${stack.eventsEndpoint}  source ${config.eventSource}, events appended to ${stack.eventsFile}${config.eventsLog ? ' and printed here' : ''}; label events ${config.publishLabelEvents ? 'published' : 'not published'}`,
     `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerConcurrency} records at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
     '',
     'Next, in another terminal:',
     `  ${sendCommand}`,
     `  ${queryCommand}`,
+    `  ${tailCommand}`,
     '',
   ].join('\n');
 }
@@ -34,6 +36,7 @@ function nextCommands(stack: LocalStack, config: LocalStackConfig) {
   const dynamoDbPort = Number(new URL(stack.dynamoDbEndpoint).port);
   return {
     sendCommand: `${sendVariables}npm run send -- PROJECT_CREATED`,
+    tailCommand: `${config.dataDir === defaults.dataDir ? '' : `DATA_DIR=${config.dataDir} `}npm run tail -- --pattern '{"detail-type":["Project Created"]}'`,
     // The query CLI also reads deployed tables, so it takes a full endpoint and --table.
     queryCommand: [
       // With --table and no endpoint the query CLI reads the deployed table in AWS.

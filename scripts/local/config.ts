@@ -5,11 +5,18 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_WORKER_CONCURRENCY } from '../../functions/worker/handler.ts';
-import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/environment.ts';
+import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../../shared/bus-events.ts';
+import {
+  booleanEnv,
+  ConfigurationError,
+  integerEnv,
+  optionalEnv,
+} from '../../shared/environment.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
 import { parseSecretList } from '../../shared/secrets.ts';
 import {
   DEFAULT_DYNAMODB_PORT,
+  DEFAULT_EVENTS_PORT,
   DEFAULT_QUEUE_NAME,
   DEFAULT_SQS_PORT,
   DEFAULT_TABLE_NAME,
@@ -39,6 +46,13 @@ export interface LocalStackConfig {
   readonly maxReceiveCount: number;
   readonly maxBodyBytes: number;
   readonly logLevel: LocalLogLevel;
+  /** Port of the local EventBridge endpoint; 0 picks a free one. */
+  readonly eventsPort: number;
+  /** Print every event put on the local bus. */
+  readonly eventsLog: boolean;
+  /** The `source` of published events. */
+  readonly eventSource: string;
+  readonly publishLabelEvents: boolean;
 }
 
 const PORT_RANGE = { min: 0, max: 65_535 };
@@ -75,6 +89,10 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
       max: LARGEST_BODY_BYTES,
     }),
     logLevel: logLevel(environment),
+    eventsPort: integer('EVENTS_PORT', DEFAULT_EVENTS_PORT, PORT_RANGE),
+    eventsLog: booleanEnv('EVENTS_LOG', false, environment),
+    eventSource: matching('EVENT_SOURCE', DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN, environment),
+    publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false, environment),
   };
 }
 

@@ -4,6 +4,10 @@
 export const DEFAULT_DYNAMODB_PORT = 8000;
 /** Port of the local SQS API server (local-aws-sqs). */
 export const DEFAULT_SQS_PORT = 9324;
+/** Port of the local EventBridge API endpoint (ours: eventbridge-server.ts). */
+export const DEFAULT_EVENTS_PORT = 4010;
+/** The file the local bus appends events to, inside DATA_DIR. */
+export const EVENTS_FILE_NAME = 'events.jsonl';
 /** Name of the events table in the local stack. */
 export const DEFAULT_TABLE_NAME = 'datasaur-webhooks';
 /** Name of the webhook queue in the local stack. */

@@ -1,6 +1,6 @@
 /**
  * The local AWS stand-ins: dynalite (DynamoDB API) and local-aws-sqs (SQS API), real servers
- * on loopback that the real AWS SDK clients talk to. Used by `npm start`, the CLIs and tests.
+ * on loopback (the EventBridge endpoint is our own: eventbridge-server.ts) that the real AWS SDK clients talk to. Used by `npm start`, the CLIs and tests.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,6 +9,7 @@ import {
   DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
@@ -84,6 +85,11 @@ export function localDynamoDb(endpoint: string): DynamoDBDocumentClient {
 
 export function localSqs(endpoint: string): SQSClient {
   return new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
+}
+
+/** A client for the local EventBridge endpoint; one attempt, so a fault shows at once. */
+export function localEventBridge(endpoint: string): EventBridgeClient {
+  return new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint, maxAttempts: 1 });
 }
 
 /** Creates the table from the shared definition unless it exists already. */

@@ -12,7 +12,9 @@ import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { staticSecrets } from '../../shared/secrets.ts';
 import { type LocalStackConfig, webhookUrl } from './config.ts';
 import { lockDataDir } from './data-dir.ts';
+import { EVENTS_FILE_NAME } from './defaults.ts';
 import { resolveWebhookSecrets, type WebhookSecrets } from './dev-secret.ts';
+import { type DeliveredEvent, startLocalEventBus } from './eventbridge-server.ts';
 import { createLocalHttpServer } from './http-server.ts';
 import {
   ensureQueues,
@@ -38,6 +40,9 @@ export interface LocalStack {
   readonly tableDirectory: string;
   readonly sqsEndpoint: string;
   readonly queues: LocalQueues;
+  readonly eventsEndpoint: string;
+  /** Where the local bus appends every event put (`npm run tail` follows it). */
+  readonly eventsFile: string;
   /** Stops taking requests, lets the worker finish its batch, then closes everything. */
   stop(): Promise<void>;
 }
@@ -86,6 +91,16 @@ export async function startLocalStack(
       maxReceiveCount: config.maxReceiveCount,
     });
 
+    const eventBus = await listenOrExplain('EVENTS_PORT', config.eventsPort, () =>
+      startLocalEventBus({
+        eventsFile: join(config.dataDir, EVENTS_FILE_NAME),
+        port: config.eventsPort,
+        host: LOCAL_SERVERS_HOST,
+        ...(config.eventsLog ? { onEvent: (event) => log(describeEvent(event)) } : {}),
+      }),
+    );
+    closers.push(eventBus.close);
+
     const httpServer = createLocalHttpServer({
       handler: createIngestHandler({
         sqs,
@@ -112,6 +127,9 @@ export async function startLocalStack(
         concurrency: config.workerConcurrency,
         waitTimeSeconds: config.workerBatchWindowSeconds,
         logLevel: config.logLevel,
+        eventsEndpoint: eventBus.endpoint,
+        eventSource: config.eventSource,
+        publishLabelEvents: config.publishLabelEvents,
       },
       pidFile: join(config.dataDir, 'worker.pid'),
       stopGraceMs: Math.max(config.visibilityTimeoutSeconds * 1000, 10_000),
@@ -128,6 +146,8 @@ export async function startLocalStack(
       tableDirectory,
       sqsEndpoint: sqsServer.endpoint,
       queues,
+      eventsEndpoint: eventBus.endpoint,
+      eventsFile: eventBus.eventsFile,
       stop: async () => {
         log('stopping: no new requests; the worker finishes its batch');
         await closeHttp(httpServer);
@@ -145,11 +165,16 @@ export async function startLocalStack(
   }
 }
 
-async function listenOrExplain(
+/** One line per event put on the local bus (`EVENTS_LOG=1`). */
+function describeEvent(event: DeliveredEvent): string {
+  return `event ${event['detail-type']} ${JSON.stringify(event.detail)}`;
+}
+
+async function listenOrExplain<Running extends RunningServer>(
   variable: string,
   port: number,
-  start: () => Promise<RunningServer>,
-): Promise<RunningServer> {
+  start: () => Promise<Running>,
+): Promise<Running> {
   try {
     return await start();
   } catch (error) {
