@@ -48,6 +48,8 @@ export interface WebhookStackConfig {
   readonly eventSource: string;
   /** Publish `Labels Updated` events too (they are the volume). */
   readonly publishLabelEvents: boolean;
+  /** Days after which large bodies in the archive bucket (`bodies/`) expire; kept when undefined. */
+  readonly bodyRetentionDays: number | undefined;
 }
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -76,6 +78,7 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   eventArchiveDays: 30,
   eventSource: DEFAULT_EVENT_SOURCE,
   publishLabelEvents: false,
+  bodyRetentionDays: undefined,
 };
 
 type IntegerOption = {
@@ -149,6 +152,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     eventArchiveDays: integer('eventArchiveDays'),
     eventSource: read('eventSource') ?? DEFAULT_CONFIG.eventSource,
     publishLabelEvents: DEFAULT_CONFIG.publishLabelEvents,
+    bodyRetentionDays: undefined,
   };
 
   const retention = read('logRetentionDays');
@@ -167,14 +171,17 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
 
-  const rawTtl = read('rawTtlDays');
-  const rawTtlDays = Number(rawTtl);
-  if (
-    rawTtl !== undefined &&
-    (!Number.isInteger(rawTtlDays) || rawTtlDays < 1 || rawTtlDays > 36_500)
-  ) {
-    problems.push(`rawTtlDays must be a whole number of days from 1 to 36500, got "${rawTtl}"`);
-  }
+  const days = (name: 'rawTtlDays' | 'bodyRetentionDays'): number | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > 36_500) {
+      problems.push(`${name} must be a whole number of days from 1 to 36500, got "${raw}"`);
+    }
+    return value;
+  };
+  const rawTtlDays = days('rawTtlDays');
+  const bodyRetentionDays = days('bodyRetentionDays');
 
   // A loose check: enough to catch a swapped option, SNS confirms the address itself.
   if (config.alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.alarmEmail)) {
@@ -191,7 +198,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     );
   }
 
-  // EventBridge bus names; `create` is ours, and names cannot contain it as a real bus here.
+  // EventBridge's bus-name characters; `default` and `create` pass too.
   if (!/^[/.\-_A-Za-z0-9]{1,256}$/.test(config.eventBusName)) {
     problems.push(
       `eventBusName must be "default", "create" or the name of an existing event bus, got "${config.eventBusName}"`,
@@ -220,7 +227,8 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     ...config,
     logRetentionDays: retention === undefined ? config.logRetentionDays : retentionDays,
     logLevel: (logLevel as LogLevel | undefined) ?? config.logLevel,
-    rawTtlDays: rawTtl === undefined ? undefined : rawTtlDays,
     publishLabelEvents: publishLabelEvents === 'true',
+    rawTtlDays,
+    bodyRetentionDays,
   };
 }
