@@ -18,12 +18,9 @@ import { describeError } from '../shared/errors.ts';
 import { InvalidQueryError, validRange } from '../shared/queries.ts';
 import { replayEvents, replayRejected } from '../shared/replay.ts';
 import { UsageError } from './local/cli.ts';
-import { loadDotEnv } from './local/config.ts';
 import { DEFAULT_EVENTS_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
-import { connectTable, LOCAL_DYNAMODB_ENDPOINT } from './local/table-connection.ts';
-
-const LOCAL_EVENTS_ENDPOINT = `http://127.0.0.1:${DEFAULT_EVENTS_PORT}`;
+import { connectTable } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run replay -- <command> --from <ISO time> --to <ISO time> [flags]
 
@@ -42,13 +39,15 @@ Flags:
   --dry-run              count what would be replayed; publish and store nothing
   --json                 print the counts as JSON
   --table <name>         table name (default ${DEFAULT_TABLE_NAME})
-  --endpoint <url>       DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else ${LOCAL_DYNAMODB_ENDPOINT};
+  --endpoint <url>       DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's
+                         on $DYNAMODB_PORT, as npm start reads it, .env included;
                          with --table or --region and no endpoint, DynamoDB in AWS)
   --region <region>      AWS region of a deployed stack
   --bus <name>           event bus (default: default)
   --events-endpoint <url>
-                         EventBridge endpoint (default: ${LOCAL_EVENTS_ENDPOINT} for the local
-                         stack, EventBridge in AWS for a deployed table)
+                         EventBridge endpoint (default: $EVENTS_ENDPOINT, else the local stack's
+                         on $EVENTS_PORT, ${DEFAULT_EVENTS_PORT} by default; EventBridge in AWS
+                         for a deployed table)
   --source <source>      source of the events (default $EVENT_SOURCE, else ${DEFAULT_EVENT_SOURCE})
 `;
 
@@ -135,15 +134,14 @@ async function run(args: string[]): Promise<number> {
     if (error instanceof InvalidQueryError) throw new UsageError(error.message);
     throw error;
   }
-  const publishLabelEvents = booleanEnv('PUBLISH_LABEL_EVENTS', false);
   const table = connectTable(values);
-  const eventsEndpoint =
-    values['events-endpoint'] ?? (table.deployed ? undefined : LOCAL_EVENTS_ENDPOINT);
+  const publishLabelEvents = booleanEnv('PUBLISH_LABEL_EVENTS', false);
+  const eventsEndpoint = values['events-endpoint'] ?? table.local?.eventsEndpoint();
   const eventBridge = new EventBridgeClient({
     ...(table.deployed
-      ? values.region === undefined
+      ? table.region === undefined
         ? {}
-        : { region: values.region }
+        : { region: table.region }
       : LOCAL_CLIENT_CONFIG),
     ...(eventsEndpoint === undefined ? {} : { endpoint: eventsEndpoint }),
   });
@@ -199,7 +197,6 @@ async function run(args: string[]): Promise<number> {
 }
 
 try {
-  loadDotEnv();
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
   if (!(error instanceof UsageError) && !(error instanceof ConfigurationError)) throw error;

@@ -5,10 +5,10 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { optionalEnv } from '../shared/environment.ts';
+import { ConfigurationError } from '../shared/environment.ts';
 import { InvalidPatternError, matchesPattern, parsePattern } from '../shared/event-pattern.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
-import { loadDotEnv } from './local/config.ts';
+import { loadDotEnv, readLocalConfig } from './local/config.ts';
 import { EVENTS_FILE_NAME } from './local/defaults.ts';
 
 const USAGE = `Usage: npm run tail -- [--pattern '<EventBridge pattern JSON>'] [flags]
@@ -69,7 +69,7 @@ function parseCommandLine(args: string[]): TailOptions | 'help' {
     file:
       typeof values.file === 'string'
         ? values.file
-        : join(optionalEnv('DATA_DIR', '.data'), EVENTS_FILE_NAME),
+        : join(readLocalConfig().dataDir, EVENTS_FILE_NAME),
     pattern,
     fromStart: values.all === true,
     max:
@@ -152,7 +152,7 @@ try {
     await follow(options);
   }
 } catch (error) {
-  if (!(error instanceof UsageError)) throw error;
+  if (!(error instanceof UsageError) && !(error instanceof ConfigurationError)) throw error;
   console.error(`npm run tail: ${error.message}\n`);
   process.stderr.write(USAGE);
   process.exitCode = 2;

@@ -1,14 +1,13 @@
 /**
- * Which table a CLI reads: the local stack's by default, or a deployed one (`--table` or
- * `--region` without an endpoint: DynamoDB in AWS, region and credentials from the standard
- * chain: AWS_REGION, AWS_PROFILE, SSO, …).
+ * Which table a CLI reads: the local stack's by default (found as `npm start` finds it:
+ * `readLocalTarget`), or a deployed one (`--table` or `--region` without an endpoint: DynamoDB
+ * in AWS, region and credentials from the standard chain: AWS_REGION, AWS_PROFILE, SSO, …).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './defaults.ts';
+import { type LocalTarget, loadDotEnv, readLocalTarget } from './config.ts';
+import { DEFAULT_TABLE_NAME } from './defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './servers.ts';
-
-export const LOCAL_DYNAMODB_ENDPOINT = `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`;
 
 export interface TableFlags {
   readonly endpoint?: string;
@@ -22,15 +21,20 @@ export interface TableConnection {
   readonly tableName: string;
   /** Where the table is, for messages. */
   readonly where: string;
-  /** True for a table in AWS rather than the local stack. */
+  /** The local stack, unless the table is a deployed one. */
+  readonly local: LocalTarget | undefined;
+  /** Region of a deployed table (undefined: the standard chain's). */
+  readonly region: string | undefined;
   readonly deployed: boolean;
 }
 
 export function connectTable(flags: TableFlags): TableConnection {
-  const givenEndpoint = flags.endpoint ?? process.env.DYNAMODB_ENDPOINT;
+  loadDotEnv();
+  const givenEndpoint = flags.endpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
   const deployed =
     givenEndpoint === undefined && (flags.region !== undefined || flags.table !== undefined);
-  const endpoint = deployed ? undefined : (givenEndpoint ?? LOCAL_DYNAMODB_ENDPOINT);
+  const local = deployed ? undefined : readLocalTarget(process.env);
+  const endpoint = givenEndpoint ?? local?.dynamoDbEndpoint();
   const client = new DynamoDBClient({
     ...(deployed
       ? flags.region === undefined
@@ -43,8 +47,10 @@ export function connectTable(flags: TableFlags): TableConnection {
   return {
     client,
     documents: DynamoDBDocumentClient.from(client),
-    tableName: flags.table ?? DEFAULT_TABLE_NAME,
+    tableName: flags.table ?? local?.config.tableName ?? DEFAULT_TABLE_NAME,
     where: endpoint ?? `DynamoDB in ${flags.region ?? 'the configured AWS region'}`,
+    local,
+    region: flags.region,
     deployed,
   };
 }
