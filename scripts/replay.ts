@@ -136,7 +136,10 @@ async function run(args: string[]): Promise<number> {
   }
   const table = connectTable(values);
   const publishLabelEvents = booleanEnv('PUBLISH_LABEL_EVENTS', false);
-  const eventsEndpoint = values['events-endpoint'] ?? table.local?.eventsEndpoint();
+  const eventsEndpoint =
+    values['events-endpoint'] ??
+    (process.env.EVENTS_ENDPOINT || undefined) ??
+    table.local?.eventsEndpoint();
   const eventBridge = new EventBridgeClient({
     ...(table.deployed
       ? table.region === undefined
