@@ -2,9 +2,13 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
+import { createBusPublisher } from '../../shared/bus-publisher.ts';
 import {
+  booleanEnv,
   ConfigurationError,
   integerEnv,
   optionalEnv,
@@ -35,6 +39,11 @@ export const handler = createWorkerHandler({
   logger: new Logger(),
   concurrency: integerEnv('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, { min: 1, max: 100 }),
   rawTtlDays: rawTtlDays === 0 ? undefined : rawTtlDays,
+  publisher: createBusPublisher(new EventBridgeClient({}), {
+    eventBusName: requireEnv('EVENT_BUS_NAME'),
+    source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
+  }),
+  publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false),
   ...(exportQueueUrl !== '' &&
     exportOn !== 'off' && {
       exports: { exportOn, queue: createExportQueue(new SQSClient({}), exportQueueUrl) },

@@ -7,17 +7,19 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createExporterHandler } from '../../functions/exporter/handler.ts';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
+import { createBusPublisher } from '../../shared/bus-publisher.ts';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
 import { createExportQueue } from '../../shared/export-queue.ts';
 import { createExporter } from '../../shared/exporter.ts';
 import { createQueuePoller } from './queue-poller.ts';
-import { localDynamoDb, localS3, localSqs } from './servers.ts';
+import { localDynamoDb, localEventBridge, localS3, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
+const eventBridge = localEventBridge(settings.eventsEndpoint);
 const { exporter } = settings;
 const poller = createQueuePoller({
   sqs,
@@ -32,6 +34,11 @@ const poller = createQueuePoller({
     tableName: settings.tableName,
     logger,
     concurrency: settings.concurrency,
+    publisher: createBusPublisher(eventBridge, {
+      eventBusName: 'default',
+      source: settings.eventSource,
+    }),
+    publishLabelEvents: settings.publishLabelEvents,
     ...(exporter && {
       exports: {
         exportOn: exporter.exportOn,
@@ -88,6 +95,7 @@ await Promise.all([pollUntilStopped(poller), exportPoller && pollUntilStopped(ex
 sqs.destroy();
 s3?.destroy();
 documents.destroy();
+eventBridge.destroy();
 if (process.connected) process.disconnect();
 
 function notifySupervisor(message: WorkerMessage): void {
