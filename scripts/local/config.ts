@@ -9,8 +9,10 @@ import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/enviro
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
 import { parseSecretList } from '../../shared/secrets.ts';
 import {
+  DEFAULT_ARCHIVE_BUCKET,
   DEFAULT_DYNAMODB_PORT,
   DEFAULT_QUEUE_NAME,
+  DEFAULT_S3_PORT,
   DEFAULT_SQS_PORT,
   DEFAULT_TABLE_NAME,
 } from './defaults.ts';
@@ -29,7 +31,11 @@ export interface LocalStackConfig {
   readonly webhookSecrets: readonly string[] | undefined;
   readonly dynamoDbPort: number;
   readonly sqsPort: number;
+  /** Port of the S3 API server, which keeps its objects under `DATA_DIR/s3`. */
+  readonly s3Port: number;
   readonly tableName: string;
+  /** The archive bucket: large bodies under `bodies/`. */
+  readonly archiveBucket: string;
   readonly queueName: string;
   readonly workerBatchSize: number;
   /** Longest wait for a batch to fill before the worker takes what has arrived. */
@@ -44,6 +50,8 @@ export interface LocalStackConfig {
 const PORT_RANGE = { min: 0, max: 65_535 };
 /** DynamoDB table names: 3 to 255 of these characters. */
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+/** S3 bucket names: 3 to 63 lower-case letters, digits, dots and hyphens. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** SQS queue names: up to 80 of these characters; `-dlq` is appended for the DLQ. */
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,76}$/;
 
@@ -58,7 +66,9 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
     webhookSecrets: webhookSecrets(environment),
     dynamoDbPort: integer('DYNAMODB_PORT', DEFAULT_DYNAMODB_PORT, PORT_RANGE),
     sqsPort: integer('SQS_PORT', DEFAULT_SQS_PORT, PORT_RANGE),
+    s3Port: integer('S3_PORT', DEFAULT_S3_PORT, PORT_RANGE),
     tableName: matching('TABLE_NAME', DEFAULT_TABLE_NAME, TABLE_NAME, environment),
+    archiveBucket: matching('ARCHIVE_BUCKET', DEFAULT_ARCHIVE_BUCKET, BUCKET_NAME, environment),
     queueName: matching('QUEUE_NAME', DEFAULT_QUEUE_NAME, QUEUE_NAME, environment),
     // SQS hands out at most 10 messages per receive.
     workerBatchSize: integer('WORKER_BATCH_SIZE', 10, { min: 1, max: 10 }),

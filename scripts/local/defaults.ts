@@ -4,6 +4,10 @@
 export const DEFAULT_DYNAMODB_PORT = 8000;
 /** Port of the local SQS API server (local-aws-sqs). */
 export const DEFAULT_SQS_PORT = 9324;
+/** Port of the local S3 API server (s3rver). */
+export const DEFAULT_S3_PORT = 4569;
+/** Name of the archive bucket in the local stack (large bodies under `bodies/`). */
+export const DEFAULT_ARCHIVE_BUCKET = 'datasaur-webhooks-archive';
 /** Name of the events table in the local stack. */
 export const DEFAULT_TABLE_NAME = 'datasaur-webhooks';
 /** Name of the webhook queue in the local stack. */
