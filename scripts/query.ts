@@ -4,8 +4,7 @@
  */
 import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import type { ProjectStatus } from '../shared/events.ts';
 import {
   createQueries,
@@ -16,10 +15,8 @@ import {
   type View,
 } from '../shared/queries.ts';
 import { UsageError } from './local/cli.ts';
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
-import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
-
-export const LOCAL_DYNAMODB_ENDPOINT = `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`;
+import { DEFAULT_TABLE_NAME } from './local/defaults.ts';
+import { connectTable, LOCAL_DYNAMODB_ENDPOINT } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run query -- <command> [flags]
 
@@ -33,6 +30,7 @@ Commands:
                                             every event received in [from, to) (default: last 24 hours)
   rejected [--from <ISO time>] [--to <ISO time>]
                                             rejected bodies and unknown event types (default: last 7 days)
+  reconcile                                 reconcile runs, newest first: gaps found, repaired, errors
 
 Flags:
   --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
@@ -70,6 +68,7 @@ const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
   labels: { flags: ['document'], positionals: 0 },
   feed: { flags: ['from', 'to'], positionals: 0 },
   rejected: { flags: ['from', 'to'], positionals: 0 },
+  reconcile: { flags: [], positionals: 0 },
 };
 
 type Values = ReturnType<
@@ -139,29 +138,8 @@ function rangeOf(values: Values, defaultHours: number): { from: string; to: stri
 }
 
 function connect(values: Values) {
-  const givenEndpoint = values.endpoint ?? process.env.DYNAMODB_ENDPOINT;
-  // A table or a region without an endpoint names a deployed table: AWS's DynamoDB, with the
-  // region and credentials from the standard chain (AWS_REGION, AWS_PROFILE, SSO, …).
-  const deployed =
-    givenEndpoint === undefined && (values.region !== undefined || values.table !== undefined);
-  const endpoint = deployed ? undefined : (givenEndpoint ?? LOCAL_DYNAMODB_ENDPOINT);
-  const client = new DynamoDBClient({
-    ...(deployed
-      ? values.region === undefined
-        ? {}
-        : { region: values.region }
-      : LOCAL_CLIENT_CONFIG),
-    ...(endpoint === undefined ? {} : { endpoint }),
-    maxAttempts: 2,
-  });
-  const documents = DynamoDBDocumentClient.from(client);
-  const tableName = values.table ?? DEFAULT_TABLE_NAME;
-  return {
-    client,
-    tableName,
-    where: endpoint ?? `DynamoDB in ${values.region ?? 'the configured AWS region'}`,
-    queries: createQueries(documents, tableName),
-  };
+  const connection = connectTable(values);
+  return { ...connection, queries: createQueries(connection.documents, connection.tableName) };
 }
 
 /** Columns of the readable table, per command. */
@@ -196,6 +174,15 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
     ['eventType', (view) => view.eventType],
     ['subject', (view) => view.projectId ?? view.documentId],
     ['eventId', (view) => short(view.eventId)],
+  ],
+  reconcile: [
+    ['startedAt', (view) => view.startedAt],
+    ['outcome', (view) => `${view.outcome}${view.dryRun === true ? ' (dry run)' : ''}`],
+    ['checked', (view) => view.projectsChecked],
+    ['missing', (view) => (view.compared as Record<string, number> | undefined)?.missing],
+    ['behind', (view) => (view.compared as Record<string, number> | undefined)?.behind],
+    ['repaired', (view) => view.repaired],
+    ['errors', (view) => (view.errors as string[] | undefined)?.join('; ').slice(0, 80)],
   ],
   rejected: [
     ['receivedAt', (view) => view.receivedAt],
@@ -285,6 +272,8 @@ async function run(args: string[]): Promise<number> {
       const projectId = required(values.project, 'project');
       result = await queries.projectHistory(projectId, page);
       hint += ` --project ${projectId}`;
+    } else if (command === 'reconcile') {
+      result = await queries.reconcileRuns(page);
     } else if (command === 'labels') {
       const documentId = required(values.document, 'document');
       result = await queries.documentLabels(documentId, page);

@@ -24,6 +24,15 @@ import { type Comparison, compareProject, syntheticEventsFor } from './reconcile
 import { type ItemWrite, totalWriteUnits } from './write-units.ts';
 
 export const DEFAULT_RECONCILE_PAGE_SIZE = 50;
+/** CloudWatch metrics of each run (namespace DatasaurWebhooks, dimension `service`). */
+export const RECONCILE_METRICS = {
+  namespace: 'DatasaurWebhooks',
+  service: 'datasaur-webhooks-reconcile',
+  gapsFound: 'ReconcileGapsFound',
+  repaired: 'ReconcileRepaired',
+  projectsChecked: 'ReconcileProjectsChecked',
+  failedRuns: 'ReconcileFailedRuns',
+} as const;
 export const DEFAULT_RECONCILE_LOOKBACK_DAYS = 30;
 /** The run item lists at most this many gaps (the counts are always complete). */
 export const MAX_LISTED_GAPS = 100;

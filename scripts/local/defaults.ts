@@ -16,3 +16,10 @@ export const DEFAULT_QUEUE_NAME = 'datasaur-webhooks';
 export const DEFAULT_DEAD_LETTER_QUEUE_NAME = `${DEFAULT_QUEUE_NAME}-dlq`;
 /** Endpoint of the local SQS API server, as the CLIs reach it (override with SQS_ENDPOINT). */
 export const DEFAULT_SQS_ENDPOINT = `http://127.0.0.1:${DEFAULT_SQS_PORT}`;
+/** Port of the fake Datasaur API (`npm run fake-datasaur`). */
+export const DEFAULT_FAKE_DATASAUR_PORT = 4001;
+/** The credentials the fake Datasaur API accepts unless told otherwise. */
+export const FAKE_DATASAUR_CREDENTIALS = {
+  clientId: 'fake-client-id',
+  clientSecret: 'fake-client-secret',
+} as const;
