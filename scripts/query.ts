@@ -5,6 +5,7 @@
 import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { ConfigurationError } from '../shared/environment.ts';
 import type { ProjectStatus } from '../shared/events.ts';
 import {
   createQueries,
@@ -15,8 +16,8 @@ import {
   type View,
 } from '../shared/queries.ts';
 import { UsageError } from './local/cli.ts';
-import { DEFAULT_TABLE_NAME } from './local/defaults.ts';
-import { connectTable, LOCAL_DYNAMODB_ENDPOINT } from './local/table-connection.ts';
+import { LOCAL_SERVERS_HOST } from './local/defaults.ts';
+import { connectTable } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run query -- <command> [flags]
 
@@ -36,8 +37,9 @@ Flags:
   --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
   --cursor <cursor>     the next page, as printed after the previous one
   --json                JSON output (also whenever stdout is not a terminal)
-  --table <name>        table name (default ${DEFAULT_TABLE_NAME})
-  --endpoint <url>      DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else ${LOCAL_DYNAMODB_ENDPOINT};
+  --table <name>        table name (default $TABLE_NAME, else datasaur-webhooks)
+  --endpoint <url>      DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's
+                        http://${LOCAL_SERVERS_HOST}:$DYNAMODB_PORT, as npm start reads it, .env included;
                         with --table or --region and no endpoint, DynamoDB in AWS)
   --region <region>     AWS region of a deployed table (default: AWS_REGION / your AWS profile);
                         credentials come from the standard AWS chain
@@ -318,7 +320,12 @@ async function run(args: string[]): Promise<number> {
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-  process.exitCode = 2;
+  if (error instanceof ConfigurationError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  }
 }

@@ -15,7 +15,6 @@ import { ConfigurationError } from '../shared/environment.ts';
 import { describeError } from '../shared/errors.ts';
 import { type ReconcileRun, reconcile } from '../shared/reconciler.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
-import { loadDotEnv } from './local/config.ts';
 import { readReconcileEnvironment } from './local/reconcile-config.ts';
 import { connectTable } from './local/table-connection.ts';
 
@@ -104,7 +103,6 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  loadDotEnv();
   const connection = connectTable(flags);
   const environment = readReconcileEnvironment(process.env, { deployed: connection.deployed });
   const teamIds = (flags.team ?? environment.teamIds)

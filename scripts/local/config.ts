@@ -15,6 +15,8 @@ import {
   DEFAULT_S3_PORT,
   DEFAULT_SQS_PORT,
   DEFAULT_TABLE_NAME,
+  deadLetterQueueName,
+  LOCAL_SERVERS_HOST,
 } from './defaults.ts';
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
@@ -99,6 +101,51 @@ export function webhookUrl(host: string, port: number): string {
 /** Reads `.env` from the current folder when there is one; variables already set win. */
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** The local stack as a CLI reaches it. */
+export interface LocalTarget {
+  readonly config: LocalStackConfig;
+  /** The webhook server on `HOST` and `PORT`. */
+  webhookUrl(): string;
+  /** `DYNAMODB_ENDPOINT`, else the local server on `DYNAMODB_PORT`. */
+  dynamoDbEndpoint(): string;
+  /** `SQS_ENDPOINT`, else the local server on `SQS_PORT`. */
+  sqsEndpoint(): string;
+  readonly deadLetterQueueName: string;
+}
+
+/**
+ * How every local CLI finds the stack `npm start` runs: the same variables, from the shell or
+ * `.env`, read and validated by the same `readLocalConfig`. `DYNAMODB_ENDPOINT` and
+ * `SQS_ENDPOINT` name a server elsewhere. Throws `ConfigurationError` for a bad value, and
+ * when a port is 0 (a free port `npm start` picked, which only its banner knows).
+ */
+export function readLocalTarget(environment: NodeJS.ProcessEnv = dotEnvLoaded()): LocalTarget {
+  const config = readLocalConfig(environment);
+  const knownPort = (variable: string, port: number, instead: string) => {
+    if (port === 0) {
+      throw new ConfigurationError(
+        `${variable} is 0, so npm start picked a free port: set ${variable} to the port its banner shows, or ${instead}`,
+      );
+    }
+    return port;
+  };
+  const endpoint = (override: string, variable: string, port: number) => () =>
+    environment[override]?.trim() ||
+    `http://${LOCAL_SERVERS_HOST}:${knownPort(variable, port, override)}`;
+  return {
+    config,
+    webhookUrl: () => webhookUrl(config.host, knownPort('PORT', config.port, 'pass --url')),
+    dynamoDbEndpoint: endpoint('DYNAMODB_ENDPOINT', 'DYNAMODB_PORT', config.dynamoDbPort),
+    sqsEndpoint: endpoint('SQS_ENDPOINT', 'SQS_PORT', config.sqsPort),
+    deadLetterQueueName: deadLetterQueueName(config.queueName),
+  };
+}
+
+function dotEnvLoaded(): NodeJS.ProcessEnv {
+  loadDotEnv();
+  return process.env;
 }
 
 function matching(

@@ -12,10 +12,13 @@ export const DEFAULT_ARCHIVE_BUCKET = 'datasaur-webhooks-archive';
 export const DEFAULT_TABLE_NAME = 'datasaur-webhooks';
 /** Name of the webhook queue in the local stack. */
 export const DEFAULT_QUEUE_NAME = 'datasaur-webhooks';
-/** Name of its dead-letter queue (what `ensureQueues` creates beside the queue). */
-export const DEFAULT_DEAD_LETTER_QUEUE_NAME = `${DEFAULT_QUEUE_NAME}-dlq`;
-/** Endpoint of the local SQS API server, as the CLIs reach it (override with SQS_ENDPOINT). */
-export const DEFAULT_SQS_ENDPOINT = `http://127.0.0.1:${DEFAULT_SQS_PORT}`;
+/** The local AWS stand-ins listen on loopback whatever HOST the webhook server uses. */
+export const LOCAL_SERVERS_HOST = '127.0.0.1';
+
+/** Name of a queue's dead-letter queue (what `ensureQueues` creates beside the queue). */
+export function deadLetterQueueName(queueName: string): string {
+  return `${queueName}-dlq`;
+}
 /** Port of the fake Datasaur API (`npm run fake-datasaur`). */
 export const DEFAULT_FAKE_DATASAUR_PORT = 4001;
 /** The credentials the fake Datasaur API accepts unless told otherwise. */

@@ -23,6 +23,7 @@ import dynalite from 'dynalite';
 import { createRequestHandler } from 'local-aws-sqs';
 import S3rver from 's3rver';
 import { createTableInput } from '../../shared/table.ts';
+import { deadLetterQueueName } from './defaults.ts';
 
 /** Credentials and region the local servers accept; nothing here reaches AWS. */
 export const LOCAL_CLIENT_CONFIG = {
@@ -165,7 +166,7 @@ export async function ensureTable(dynamoDb: DynamoDBClient, tableName: string): 
 export async function ensureQueues(sqs: SQSClient, settings: QueueSettings): Promise<LocalQueues> {
   const deadLetter = await sqs.send(
     new CreateQueueCommand({
-      QueueName: `${settings.queueName}-dlq`,
+      QueueName: deadLetterQueueName(settings.queueName),
       Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600), MaximumMessageSize: '1048576' },
     }),
   );

@@ -12,6 +12,7 @@ import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { staticSecrets } from '../../shared/secrets.ts';
 import { type LocalStackConfig, webhookUrl } from './config.ts';
 import { lockDataDir } from './data-dir.ts';
+import { LOCAL_SERVERS_HOST } from './defaults.ts';
 import { resolveWebhookSecrets, type WebhookSecrets } from './dev-secret.ts';
 import { createLocalHttpServer } from './http-server.ts';
 import {
@@ -30,8 +31,6 @@ import {
 import { StartupError } from './startup-error.ts';
 import { superviseWorker } from './worker-supervisor.ts';
 
-/** The local AWS stand-ins stay on loopback whatever HOST the webhook server uses. */
-const LOCAL_SERVERS_HOST = '127.0.0.1';
 const WORKER_START_TIMEOUT_MS = 30_000;
 
 export interface LocalStack {

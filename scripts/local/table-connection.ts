@@ -4,10 +4,9 @@
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './defaults.ts';
+import { loadDotEnv, readLocalTarget } from './config.ts';
+import { DEFAULT_TABLE_NAME } from './defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './servers.ts';
-
-export const LOCAL_DYNAMODB_ENDPOINT = `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`;
 
 export interface TableFlags {
   readonly table?: string | undefined;
@@ -25,13 +24,16 @@ export interface TableConnection {
   readonly where: string;
 }
 
+/** Reads `.env` first, as every local CLI does; the local stack through `readLocalTarget`. */
 export function connectTable(flags: TableFlags): TableConnection {
-  const givenEndpoint = flags.endpoint ?? process.env.DYNAMODB_ENDPOINT;
+  loadDotEnv();
+  const givenEndpoint = flags.endpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
   // A table or a region without an endpoint names a deployed table: AWS's DynamoDB, with the
   // region and credentials from the standard chain (AWS_REGION, AWS_PROFILE, SSO, …).
   const deployed =
     givenEndpoint === undefined && (flags.region !== undefined || flags.table !== undefined);
-  const endpoint = deployed ? undefined : (givenEndpoint ?? LOCAL_DYNAMODB_ENDPOINT);
+  const local = deployed ? undefined : readLocalTarget(process.env);
+  const endpoint = givenEndpoint ?? local?.dynamoDbEndpoint();
   const client = new DynamoDBClient({
     ...(deployed
       ? flags.region === undefined
@@ -46,7 +48,7 @@ export function connectTable(flags: TableFlags): TableConnection {
     documents: DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true },
     }),
-    tableName: flags.table ?? DEFAULT_TABLE_NAME,
+    tableName: flags.table ?? local?.config.tableName ?? DEFAULT_TABLE_NAME,
     deployed,
     where: endpoint ?? `DynamoDB in ${flags.region ?? 'the configured AWS region'}`,
   };
