@@ -1,35 +1,36 @@
 /**
- * The table a CLI works on: the local stack's by default, or a deployed one (`--table`,
- * `--region`) through the standard AWS region and credential chain.
+ * Which table a CLI reads: the local stack's by default (found as `npm start` finds it:
+ * `readLocalTarget`), or a deployed one (`--table` or `--region` without an endpoint: DynamoDB
+ * in AWS, region and credentials from the standard chain: AWS_REGION, AWS_PROFILE, SSO, …).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { loadDotEnv, readLocalTarget } from './config.ts';
+import { type LocalTarget, loadDotEnv, readLocalTarget } from './config.ts';
 import { DEFAULT_TABLE_NAME } from './defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './servers.ts';
 
 export interface TableFlags {
-  readonly table?: string | undefined;
-  readonly region?: string | undefined;
-  readonly endpoint?: string | undefined;
+  readonly endpoint?: string;
+  readonly table?: string;
+  readonly region?: string;
 }
 
 export interface TableConnection {
   readonly client: DynamoDBClient;
   readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
-  /** True for a table in AWS rather than a local DynamoDB-API server. */
-  readonly deployed: boolean;
   /** Where the table is, for messages. */
   readonly where: string;
+  /** The local stack, unless the table is a deployed one. */
+  readonly local: LocalTarget | undefined;
+  /** Region of a deployed table (undefined: the standard chain's). */
+  readonly region: string | undefined;
+  readonly deployed: boolean;
 }
 
-/** Reads `.env` first, as every local CLI does; the local stack through `readLocalTarget`. */
 export function connectTable(flags: TableFlags): TableConnection {
   loadDotEnv();
   const givenEndpoint = flags.endpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
-  // A table or a region without an endpoint names a deployed table: AWS's DynamoDB, with the
-  // region and credentials from the standard chain (AWS_REGION, AWS_PROFILE, SSO, …).
   const deployed =
     givenEndpoint === undefined && (flags.region !== undefined || flags.table !== undefined);
   const local = deployed ? undefined : readLocalTarget(process.env);
@@ -45,11 +46,14 @@ export function connectTable(flags: TableFlags): TableConnection {
   });
   return {
     client,
+    // Writers (npm run reconcile) leave optional attributes out rather than storing nulls.
     documents: DynamoDBDocumentClient.from(client, {
       marshallOptions: { removeUndefinedValues: true },
     }),
     tableName: flags.table ?? local?.config.tableName ?? DEFAULT_TABLE_NAME,
-    deployed,
     where: endpoint ?? `DynamoDB in ${flags.region ?? 'the configured AWS region'}`,
+    local,
+    region: flags.region,
+    deployed,
   };
 }
