@@ -61,7 +61,13 @@ export interface WebhookStackConfig {
   readonly exportOn: ExportOn;
   /** `format` of Datasaur's export (`json_advanced`, `json`, `conll`, `tsv`…). */
   readonly exportFormat: string;
-  /** Datasaur's base URL: `https://app.datasaur.ai`, or a self-hosted install's. */
+  /** Minutes between reconcile runs; undefined (`off`) deploys no reconciler. */
+  readonly reconcileEveryMinutes: number | undefined;
+  /** Datasaur teams the reconciler checks; none deploys no reconciler. */
+  readonly datasaurTeamIds: readonly string[];
+  /** Projects not created or updated within this many days are not reconciled. */
+  readonly reconcileLookbackDays: number;
+  /** Datasaur's API (self-hosted installs have their own). */
   readonly datasaurApiUrl: string;
 }
 
@@ -94,8 +100,16 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   bodyRetentionDays: undefined,
   exportOn: DEFAULT_EXPORT_ON,
   exportFormat: DEFAULT_EXPORT_FORMAT,
+  reconcileEveryMinutes: 60,
+  datasaurTeamIds: [],
+  reconcileLookbackDays: 30,
   datasaurApiUrl: DEFAULT_DATASAUR_API_URL,
 };
+
+/** `reconcileEvery`: `off`, or a number of minutes, hours or days from 5 minutes to 1 day. */
+const RECONCILE_EVERY = /^(\d+)\s*(minute|minutes|hour|hours|day|days)$/i;
+const MINUTES_PER: Record<string, number> = { minute: 1, hour: 60, day: 1440 };
+const RECONCILE_EVERY_MINUTES: [number, number] = [5, 1440];
 
 type IntegerOption = {
   [Name in keyof WebhookStackConfig]: WebhookStackConfig[Name] extends number ? Name : never;
@@ -117,6 +131,7 @@ const INTEGER_BOUNDS: Record<Exclude<IntegerOption, 'logRetentionDays'>, [number
   maxBodyBytes: [1, LARGEST_BODY_BYTES],
   webhookSecretCacheSeconds: [0, 3_600],
   oldestMessageAgeAlarmSeconds: [60, 1_209_600],
+  reconcileLookbackDays: [1, 3_650],
   eventArchiveDays: [0, 36_500],
 };
 
@@ -171,6 +186,12 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     bodyRetentionDays: undefined,
     exportOn: DEFAULT_CONFIG.exportOn,
     exportFormat: read('exportFormat') ?? DEFAULT_CONFIG.exportFormat,
+    reconcileEveryMinutes: DEFAULT_CONFIG.reconcileEveryMinutes,
+    datasaurTeamIds: (read('datasaurTeamIds') ?? '')
+      .split(',')
+      .map((teamId) => teamId.trim())
+      .filter((teamId) => teamId !== ''),
+    reconcileLookbackDays: integer('reconcileLookbackDays'),
     datasaurApiUrl: (read('datasaurApiUrl') ?? DEFAULT_CONFIG.datasaurApiUrl).replace(/\/+$/, ''),
   };
 
@@ -187,10 +208,25 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       `exportFormat must be a Datasaur export format such as json_advanced, got "${config.exportFormat}"`,
     );
   }
-  if (!/^https:\/\/[^\s/]+/.test(config.datasaurApiUrl) || !URL.canParse(config.datasaurApiUrl)) {
+
+  const reconcileEvery = read('reconcileEvery');
+  const every = reconcileEvery === undefined ? undefined : RECONCILE_EVERY.exec(reconcileEvery);
+  const everyMinutes =
+    every === undefined || every === null
+      ? undefined
+      : Number(every[1]) * (MINUTES_PER[String(every[2]).toLowerCase().replace(/s$/, '')] ?? 0);
+  const [minEvery, maxEvery] = RECONCILE_EVERY_MINUTES;
+  if (
+    reconcileEvery !== undefined &&
+    reconcileEvery.toLowerCase() !== 'off' &&
+    (everyMinutes === undefined || everyMinutes < minEvery || everyMinutes > maxEvery)
+  ) {
     problems.push(
-      `datasaurApiUrl must be an https URL such as https://app.datasaur.ai, got "${config.datasaurApiUrl}"`,
+      `reconcileEvery must be "off" or a period from 5 minutes to 1 day such as "30 minutes", "1 hour" or "1 day", got "${reconcileEvery}"`,
     );
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(config.datasaurApiUrl)) {
+    problems.push(`datasaurApiUrl must be an http(s) URL, got "${config.datasaurApiUrl}"`);
   }
 
   const retention = read('logRetentionDays');
@@ -269,5 +305,11 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     rawTtlDays,
     bodyRetentionDays,
     exportOn: exportOn ?? DEFAULT_CONFIG.exportOn,
+    reconcileEveryMinutes:
+      reconcileEvery === undefined
+        ? config.reconcileEveryMinutes
+        : reconcileEvery.toLowerCase() === 'off'
+          ? undefined
+          : everyMinutes,
   };
 }

@@ -1,8 +1,10 @@
 /** The whole product in one stack, composed like the diagram: API → pipeline → store, watched. */
-import { type App, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { type App, CfnOutput, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { BODIES_PREFIX } from '../shared/claim-check.ts';
+import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
 import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -12,6 +14,7 @@ import { EventPublishing } from './constructs/event-publishing.ts';
 import { EventStore } from './constructs/event-store.ts';
 import { ExportArchiver } from './constructs/export-archiver.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
+import { Reconciler } from './constructs/reconciler.ts';
 
 export interface WebhookStackProps extends StackProps {
   readonly config: WebhookStackConfig;
@@ -26,6 +29,9 @@ export class WebhookStack extends Stack {
   public readonly publishing: EventPublishing;
   /** Export archiving; undefined with `exportOn=off`. */
   public readonly exportArchiver: ExportArchiver | undefined;
+  /** Present when `datasaurTeamIds` is set and `reconcileEvery` is not `off`. */
+  public readonly reconciler: Reconciler | undefined;
+  public readonly datasaurCredentials: Secret | undefined;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
     super(scope, id, props);
@@ -80,13 +86,28 @@ export class WebhookStack extends Stack {
     });
 
     const { exportOn } = config;
+    const reconcilerOn =
+      config.reconcileEveryMinutes !== undefined && config.datasaurTeamIds.length > 0;
+    // One secret for the Datasaur API, read by the exporter and the reconciler alone.
+    if (exportOn !== 'off' || reconcilerOn) {
+      this.datasaurCredentials = new Secret(this, 'DatasaurCredentials', {
+        description: 'Datasaur API credentials: {"clientId": "…", "clientSecret": "…"}',
+        secretStringValue: SecretValue.unsafePlainText(DATASAUR_CREDENTIALS_TEMPLATE),
+      });
+      Validations.of(this.datasaurCredentials).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          "Datasaur API credentials are created in Datasaur's workspace settings; no Lambda can issue new ones, so rotation is the operator's (docs/reconcile.md).",
+      });
+    }
     this.exportArchiver =
-      exportOn === 'off'
+      exportOn === 'off' || this.datasaurCredentials === undefined
         ? undefined
         : new ExportArchiver(this, 'ExportArchiver', {
             table: this.store.table,
             archive: this.archive,
             worker: this.pipeline.worker,
+            credentials: this.datasaurCredentials,
             exportOn,
             exportFormat: config.exportFormat,
             datasaurApiUrl: config.datasaurApiUrl,
@@ -94,6 +115,19 @@ export class WebhookStack extends Stack {
             logLevel: config.logLevel,
             alarmTopic: this.alarms.topic,
           });
+    if (reconcilerOn && this.datasaurCredentials !== undefined) {
+      this.reconciler = new Reconciler(this, 'Reconciler', {
+        table: this.store.table,
+        credentials: this.datasaurCredentials,
+        datasaurApiUrl: config.datasaurApiUrl,
+        teamIds: config.datasaurTeamIds,
+        everyMinutes: config.reconcileEveryMinutes,
+        lookbackDays: config.reconcileLookbackDays,
+        alarmTopic: this.alarms.topic,
+        logRetention: config.logRetentionDays,
+        logLevel: config.logLevel,
+      });
+    }
 
     const outputs: Record<string, { value: string; description: string }> = {
       WebhookUrl: {
@@ -128,12 +162,15 @@ export class WebhookStack extends Stack {
         description: 'Pass to `npm run redrive -- --dlq-arn`',
       },
     };
+    if (this.datasaurCredentials !== undefined) {
+      outputs.DatasaurCredentialsSecretArn = {
+        value: this.datasaurCredentials.secretArn,
+        description:
+          'Put the Datasaur API credentials here (export archiving, reconcile): {"clientId","clientSecret"}',
+      };
+    }
     if (this.exportArchiver !== undefined) {
       Object.assign(outputs, {
-        DatasaurCredentialsSecretArn: {
-          value: this.exportArchiver.credentials.secretArn,
-          description: 'Fill with {"clientId","clientSecret"} from Datasaur (export archiving)',
-        },
         ExportQueueUrl: {
           value: this.exportArchiver.queue.queueUrl,
           description: 'Export requests: pass to `npm run export -- --queue-url`',

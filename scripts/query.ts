@@ -34,6 +34,7 @@ Commands:
                                             rejected bodies and unknown event types (default: last 7 days)
   exports --project <projectId> | --team <teamId> | --status REQUESTED|ARCHIVED|FAILED
                                             archived exports: S3 key, size, sha256, status (flags combine)
+  reconcile                                 reconcile runs, newest first: gaps found, repaired, errors
 
 Flags:
   --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
@@ -73,6 +74,7 @@ const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
   feed: { flags: ['from', 'to'], positionals: 0 },
   rejected: { flags: ['from', 'to'], positionals: 0 },
   exports: { flags: ['project', 'team', 'status'], positionals: 0 },
+  reconcile: { flags: [], positionals: 0 },
 };
 
 type Values = ReturnType<
@@ -197,6 +199,15 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
     ['sha256', (view) => short(view.sha256)],
     ['key or reason', (view) => (view.status === 'FAILED' ? view.reason : view.key)],
   ],
+  reconcile: [
+    ['startedAt', (view) => view.startedAt],
+    ['outcome', (view) => `${view.outcome}${view.dryRun === true ? ' (dry run)' : ''}`],
+    ['checked', (view) => view.projectsChecked],
+    ['missing', (view) => (view.compared as Record<string, number> | undefined)?.missing],
+    ['behind', (view) => (view.compared as Record<string, number> | undefined)?.behind],
+    ['repaired', (view) => view.repaired],
+    ['errors', (view) => (view.errors as string[] | undefined)?.join('; ').slice(0, 80)],
+  ],
   rejected: [
     ['receivedAt', (view) => view.receivedAt],
     ['itemType', (view) => view.itemType],
@@ -298,6 +309,8 @@ async function run(args: string[]): Promise<number> {
       for (const flag of ['project', 'team', 'status'] as const) {
         if (values[flag] !== undefined) hint += ` --${flag} ${values[flag]}`;
       }
+    } else if (command === 'reconcile') {
+      result = await queries.reconcileRuns(page);
     } else if (command === 'labels') {
       const documentId = required(values.document, 'document');
       result = await queries.documentLabels(documentId, page);

@@ -131,3 +131,10 @@ export function exportObjectKey(
   const segment = (value: string) => encodeURIComponent(value);
   return `exports/${segment(teamId)}/${segment(projectId)}/${segment(trigger)}-${statusAt}.zip`;
 }
+
+/** Every reconcile run, in one partition: a few dozen small items a day, read newest first. */
+export const RECONCILE_PARTITION = 'RECONCILE';
+
+export function reconcileRunKey(startedAt: string, runId: string): TableKey {
+  return { pk: RECONCILE_PARTITION, sk: `RUN#${startedAt}#${runId}` };
+}
