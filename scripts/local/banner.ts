@@ -10,7 +10,7 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     'Datasaur webhooks: local stack',
     `  webhook URL  ${stack.webhookUrl}  (POST events, PUT export deliveries)`,
     `  secret       ${stack.secrets.secrets.join(', ')}  (${stack.secrets.origin})`,
-    `  DynamoDB     ${stack.dynamoDbEndpoint}  table ${config.tableName}, on disk in ${stack.tableDirectory}`,
+    `  DynamoDB     ${stack.dynamoDbEndpoint}  ${config.dynamoDbBackend}, table ${config.tableName}, on disk in ${stack.tableDirectory}`,
     `  SQS          ${stack.sqsEndpoint}  queue ${queueName(stack.queues.queueUrl)}, DLQ ${queueName(stack.queues.deadLetterQueueUrl)}, in memory (lost when this stops)`,
     `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerConcurrency} records at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
     '',
