@@ -36,6 +36,8 @@ export interface WebhookStackConfig {
   readonly logLevel: LogLevel;
   /** Days after which raw items expire through the table's TTL; kept forever when undefined. */
   readonly rawTtlDays: number | undefined;
+  /** Days after which large bodies in the archive bucket (`bodies/`) expire; kept when undefined. */
+  readonly bodyRetentionDays: number | undefined;
 }
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -60,6 +62,7 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   logRetentionDays: RetentionDays.ONE_MONTH,
   logLevel: 'INFO',
   rawTtlDays: undefined,
+  bodyRetentionDays: undefined,
 };
 
 type IntegerOption = {
@@ -128,6 +131,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     logRetentionDays: DEFAULT_CONFIG.logRetentionDays,
     logLevel: DEFAULT_CONFIG.logLevel,
     rawTtlDays: undefined,
+    bodyRetentionDays: undefined,
   };
 
   const retention = read('logRetentionDays');
@@ -146,14 +150,17 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
   }
 
-  const rawTtl = read('rawTtlDays');
-  const rawTtlDays = Number(rawTtl);
-  if (
-    rawTtl !== undefined &&
-    (!Number.isInteger(rawTtlDays) || rawTtlDays < 1 || rawTtlDays > 36_500)
-  ) {
-    problems.push(`rawTtlDays must be a whole number of days from 1 to 36500, got "${rawTtl}"`);
-  }
+  const days = (name: 'rawTtlDays' | 'bodyRetentionDays'): number | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < 1 || value > 36_500) {
+      problems.push(`${name} must be a whole number of days from 1 to 36500, got "${raw}"`);
+    }
+    return value;
+  };
+  const rawTtlDays = days('rawTtlDays');
+  const bodyRetentionDays = days('bodyRetentionDays');
 
   // A loose check: enough to catch a swapped option, SNS confirms the address itself.
   if (config.alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.alarmEmail)) {
@@ -183,6 +190,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     ...config,
     logRetentionDays: retention === undefined ? config.logRetentionDays : retentionDays,
     logLevel: (logLevel as LogLevel | undefined) ?? config.logLevel,
-    rawTtlDays: rawTtl === undefined ? undefined : rawTtlDays,
+    rawTtlDays,
+    bodyRetentionDays,
   };
 }

@@ -2,9 +2,11 @@
 import { type App, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
+import { BODIES_PREFIX } from '../shared/claim-check.ts';
 import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
+import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { EventPipeline } from './constructs/event-pipeline.ts';
 import { EventStore } from './constructs/event-store.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
@@ -15,6 +17,7 @@ export interface WebhookStackProps extends StackProps {
 
 export class WebhookStack extends Stack {
   public readonly store: EventStore;
+  public readonly archive: ArchiveBucket;
   public readonly pipeline: EventPipeline;
   public readonly ingestApi: IngestApi;
   public readonly alarms: Alarms;
@@ -24,6 +27,11 @@ export class WebhookStack extends Stack {
     const { config } = props;
 
     this.store = new EventStore(this, 'EventStore');
+    this.archive = new ArchiveBucket(this, 'Archive', {
+      ...(config.bodyRetentionDays === undefined
+        ? {}
+        : { retentionDaysByPrefix: { [BODIES_PREFIX]: config.bodyRetentionDays } }),
+    });
     this.pipeline = new EventPipeline(this, 'EventPipeline', {
       table: this.store.table,
       workerMemoryMb: config.workerMemoryMb,
@@ -69,6 +77,10 @@ export class WebhookStack extends Stack {
         description: 'Secret to register with Datasaur: read its "current" value',
       },
       TableName: { value: this.store.table.tableName, description: 'The event table' },
+      ArchiveBucketName: {
+        value: this.archive.bucket.bucketName,
+        description: 'Large bodies (bodies/) and archives kept outside the table',
+      },
       QueueUrl: { value: this.pipeline.queue.queueUrl, description: 'Queue of accepted webhooks' },
       QueueArn: { value: this.pipeline.queue.queueArn, description: 'Redrive destination' },
       DeadLetterQueueUrl: {

@@ -6,6 +6,7 @@ import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { ConfigurationError } from '../shared/environment.ts';
 import type { ProjectStatus } from '../shared/events.ts';
 import {
   createQueries,
@@ -16,10 +17,9 @@ import {
   type View,
 } from '../shared/queries.ts';
 import { UsageError } from './local/cli.ts';
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
+import { loadDotEnv, readLocalTarget } from './local/config.ts';
+import { DEFAULT_TABLE_NAME, LOCAL_SERVERS_HOST } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
-
-export const LOCAL_DYNAMODB_ENDPOINT = `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`;
 
 const USAGE = `Usage: npm run query -- <command> [flags]
 
@@ -38,8 +38,9 @@ Flags:
   --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
   --cursor <cursor>     the next page, as printed after the previous one
   --json                JSON output (also whenever stdout is not a terminal)
-  --table <name>        table name (default ${DEFAULT_TABLE_NAME})
-  --endpoint <url>      DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else ${LOCAL_DYNAMODB_ENDPOINT};
+  --table <name>        table name (default $TABLE_NAME, else datasaur-webhooks)
+  --endpoint <url>      DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's
+                        http://${LOCAL_SERVERS_HOST}:$DYNAMODB_PORT, as npm start reads it, .env included;
                         with --table or --region and no endpoint, DynamoDB in AWS)
   --region <region>     AWS region of a deployed table (default: AWS_REGION / your AWS profile);
                         credentials come from the standard AWS chain
@@ -139,12 +140,14 @@ function rangeOf(values: Values, defaultHours: number): { from: string; to: stri
 }
 
 function connect(values: Values) {
-  const givenEndpoint = values.endpoint ?? process.env.DYNAMODB_ENDPOINT;
+  loadDotEnv();
+  const givenEndpoint = values.endpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
   // A table or a region without an endpoint names a deployed table: AWS's DynamoDB, with the
   // region and credentials from the standard chain (AWS_REGION, AWS_PROFILE, SSO, …).
   const deployed =
     givenEndpoint === undefined && (values.region !== undefined || values.table !== undefined);
-  const endpoint = deployed ? undefined : (givenEndpoint ?? LOCAL_DYNAMODB_ENDPOINT);
+  const local = deployed ? undefined : readLocalTarget(process.env);
+  const endpoint = givenEndpoint ?? local?.dynamoDbEndpoint();
   const client = new DynamoDBClient({
     ...(deployed
       ? values.region === undefined
@@ -155,7 +158,7 @@ function connect(values: Values) {
     maxAttempts: 2,
   });
   const documents = DynamoDBDocumentClient.from(client);
-  const tableName = values.table ?? DEFAULT_TABLE_NAME;
+  const tableName = values.table ?? local?.config.tableName ?? DEFAULT_TABLE_NAME;
   return {
     client,
     tableName,
@@ -329,7 +332,12 @@ async function run(args: string[]): Promise<number> {
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-  process.exitCode = 2;
+  if (error instanceof ConfigurationError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  }
 }

@@ -27,6 +27,7 @@ describe('readConfig', () => {
       logRetentionDays: RetentionDays.ONE_MONTH,
       alarmEmail: undefined,
       rawTtlDays: undefined,
+      bodyRetentionDays: undefined,
     });
   });
 
@@ -37,6 +38,7 @@ describe('readConfig', () => {
         logRetentionDays: '90',
         logLevel: 'debug',
         rawTtlDays: '30',
+        bodyRetentionDays: '400',
         alarmEmail: 'ops@example.com',
         stackName: 'WebhooksStaging',
       }),
@@ -46,6 +48,7 @@ describe('readConfig', () => {
       logRetentionDays: RetentionDays.THREE_MONTHS,
       logLevel: 'DEBUG',
       rawTtlDays: 30,
+      bodyRetentionDays: 400,
       alarmEmail: 'ops@example.com',
       stackName: 'WebhooksStaging',
     });
@@ -57,6 +60,7 @@ describe('readConfig', () => {
       ingestTimeoutSeconds: 30,
       logRetentionDays: 10,
       alarmEmail: 'ops',
+      bodyRetentionDays: 0,
     });
     expect(message).toContain(
       'workerTimeoutSeconds must be a whole number from 1 to 900, got "thirty"',
@@ -64,6 +68,9 @@ describe('readConfig', () => {
     expect(message).toContain('ingestTimeoutSeconds must be a whole number from 1 to 29, got "30"');
     expect(message).toContain('logRetentionDays must be one of');
     expect(message).toContain('alarmEmail must be an e-mail address, got "ops"');
+    expect(message).toContain(
+      'bodyRetentionDays must be a whole number of days from 1 to 36500, got "0"',
+    );
     expect(message).toContain('npx cdk deploy -c name=value');
   });
 

@@ -33,6 +33,7 @@ const CONTEXT = {
   alarmEmail: 'ops@example.com',
   logRetentionDays: 14,
   rawTtlDays: 90,
+  bodyRetentionDays: 400,
 };
 
 let template: Template;
@@ -373,8 +374,84 @@ describe('alarms', () => {
   });
 });
 
+describe('archive bucket', () => {
+  let archive: CfnResource;
+  let accessLogs: CfnResource;
+  beforeAll(() => {
+    const buckets = resourcesOfType(template, 'AWS::S3::Bucket');
+    archive = only(
+      buckets.filter((bucket) => bucket.Properties.LoggingConfiguration !== undefined),
+    );
+    accessLogs = only(buckets.filter((bucket) => bucket.logicalId !== archive.logicalId));
+  });
+
+  it('is encrypted, private, unversioned and retained with the stack deleted', () => {
+    for (const bucket of [archive, accessLogs]) {
+      expect(bucket.Properties.BucketEncryption).toEqual({
+        ServerSideEncryptionConfiguration: [
+          { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
+        ],
+      });
+      expect(bucket.Properties.PublicAccessBlockConfiguration).toEqual({
+        BlockPublicAcls: true,
+        BlockPublicPolicy: true,
+        IgnorePublicAcls: true,
+        RestrictPublicBuckets: true,
+      });
+      expect(bucket.DeletionPolicy).toBe('Retain');
+      expect(bucket.UpdateReplacePolicy).toBe('Retain');
+    }
+    expect(archive.Properties.VersioningConfiguration).toBeUndefined();
+  });
+
+  it('refuses any request not made over TLS', () => {
+    for (const bucket of [archive, accessLogs]) {
+      const policy = only(
+        resourcesOfType(template, 'AWS::S3::BucketPolicy').filter((p) =>
+          refersTo(p.Properties.Bucket, bucket.logicalId),
+        ),
+      );
+      const statements = (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement;
+      expect(statements).toContainEqual(
+        expect.objectContaining({
+          Effect: 'Deny',
+          Action: 's3:*',
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+      );
+    }
+  });
+
+  it('expires bodies/ after bodyRetentionDays and aborts stale multipart uploads', () => {
+    const rules = (archive.Properties.LifecycleConfiguration as { Rules: unknown[] }).Rules;
+    expect(rules).toContainEqual(
+      expect.objectContaining({ Prefix: 'bodies/', ExpirationInDays: 400, Status: 'Enabled' }),
+    );
+    expect(rules).toContainEqual(
+      expect.objectContaining({ AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } }),
+    );
+  });
+
+  it('keeps every body when bodyRetentionDays is not set', () => {
+    const { stack } = synthesizeApp({}, { bundle: false });
+    const buckets = resourcesOfType(Template.fromStack(stack), 'AWS::S3::Bucket');
+    const rules = buckets.flatMap(
+      (bucket) =>
+        (bucket.Properties.LifecycleConfiguration as { Rules: { Prefix?: string }[] }).Rules,
+    );
+    expect(rules.filter((rule) => rule.Prefix !== undefined)).toEqual([]);
+  });
+
+  it('logs every request to the access log bucket', () => {
+    expect(archive.Properties.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: accessLogs.logicalId },
+      LogFilePrefix: 'archive/',
+    });
+  });
+});
+
 describe('outputs', () => {
-  it('give the webhook URL, the secret, the table and both queues', () => {
+  it('give the webhook URL, the secret, the table, the archive bucket and both queues', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
       [
@@ -383,6 +460,7 @@ describe('outputs', () => {
         'QueueArn',
         'QueueUrl',
         'TableName',
+        'ArchiveBucketName',
         'WebhookSecretArn',
         'WebhookUrl',
       ].sort(),
@@ -390,6 +468,7 @@ describe('outputs', () => {
     expect(JSON.stringify(outputs.WebhookUrl?.Value)).toContain(WEBHOOK_PATH);
     expect(outputs.WebhookSecretArn?.Value).toEqual({ Ref: secret.logicalId });
     expect(outputs.TableName?.Value).toEqual({ Ref: table.logicalId });
+    expect(JSON.stringify(outputs.ArchiveBucketName?.Value)).toContain('ArchiveBucket');
     expect(outputs.QueueUrl?.Value).toEqual({ Ref: queue.logicalId });
     expect(outputs.DeadLetterQueueUrl?.Value).toEqual({ Ref: deadLetterQueue.logicalId });
   });

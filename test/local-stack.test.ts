@@ -7,6 +7,7 @@ import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseEnv } from 'node:util';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { type Message, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readLocalConfig } from '../scripts/local/config.ts';
@@ -16,9 +17,9 @@ import {
   sendDatasaurRequest,
   signDatasaurRequest,
 } from '../scripts/local/datasaur-sender.ts';
-import { DEFAULT_TABLE_NAME } from '../scripts/local/defaults.ts';
+import { DEFAULT_ARCHIVE_BUCKET, DEFAULT_TABLE_NAME } from '../scripts/local/defaults.ts';
 import { resolveWebhookSecrets, signingSecret } from '../scripts/local/dev-secret.ts';
-import { localDynamoDb } from '../scripts/local/servers.ts';
+import { localDynamoDb, localS3 } from '../scripts/local/servers.ts';
 import { receiveForRecords, toSqsRecord } from '../scripts/local/sqs-records.ts';
 import { createQueries, type Queries, type View } from '../shared/queries.ts';
 import { SEED_EVENTS } from '../shared/seed-events.ts';
@@ -93,7 +94,7 @@ async function sendAll(url: string, requests: readonly DatasaurRequest[]) {
 }
 
 describe('npm start', () => {
-  it('runs the pipeline end to end and keeps the table across a restart', async () => {
+  it('runs the pipeline end to end and keeps the table and the archive across a restart', async () => {
     const dataDir = temporaryDataDir();
     const environment = { DATA_DIR: dataDir, DATASAUR_WEBHOOK_SECRET: SECRET };
     const seeds = Object.values(SEED_EVENTS).map((event) =>
@@ -142,6 +143,15 @@ describe('npm start', () => {
 
     const before = await readState(first);
     expectState(before);
+    expect(first.output()).toMatch(
+      new RegExp(
+        `S3 +http://127\\.0\\.0\\.1:\\d+ +bucket ${DEFAULT_ARCHIVE_BUCKET} .*on disk in ${join(dataDir, 's3')}`,
+      ),
+    );
+    const archived = { Bucket: DEFAULT_ARCHIVE_BUCKET, Key: 'bodies/kept-across-restarts' };
+    const firstS3 = localS3(first.s3Endpoint);
+    await firstS3.send(new PutObjectCommand({ ...archived, Body: 'kept' }));
+    firstS3.destroy();
     expect(await first.stop()).toBe(0);
     expect(first.output()).toContain('] stopped');
 
@@ -149,6 +159,10 @@ describe('npm start', () => {
     const after = await readState(second);
     expectState(after);
     expect(after).toEqual(before);
+    const secondS3 = localS3(second.s3Endpoint);
+    const kept = await secondS3.send(new GetObjectCommand(archived));
+    expect(await kept.Body?.transformToString()).toBe('kept');
+    secondS3.destroy();
     expect(await second.stop()).toBe(0);
   });
 

@@ -9,10 +9,14 @@ import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/enviro
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
 import { parseSecretList } from '../../shared/secrets.ts';
 import {
+  DEFAULT_ARCHIVE_BUCKET,
   DEFAULT_DYNAMODB_PORT,
   DEFAULT_QUEUE_NAME,
+  DEFAULT_S3_PORT,
   DEFAULT_SQS_PORT,
   DEFAULT_TABLE_NAME,
+  deadLetterQueueName,
+  LOCAL_SERVERS_HOST,
 } from './defaults.ts';
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
@@ -37,7 +41,11 @@ export interface LocalStackConfig {
   readonly dynamoDbBackend: DynamoDbBackend;
   readonly dynamoDbPort: number;
   readonly sqsPort: number;
+  /** Port of the S3 API server, which keeps its objects under `DATA_DIR/s3`. */
+  readonly s3Port: number;
   readonly tableName: string;
+  /** The archive bucket: large bodies under `bodies/`. */
+  readonly archiveBucket: string;
   readonly queueName: string;
   readonly workerBatchSize: number;
   /** Longest wait for a batch to fill before the worker takes what has arrived. */
@@ -52,6 +60,8 @@ export interface LocalStackConfig {
 const PORT_RANGE = { min: 0, max: 65_535 };
 /** DynamoDB table names: 3 to 255 of these characters. */
 const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
+/** S3 bucket names: 3 to 63 lower-case letters, digits, dots and hyphens. */
+const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** SQS queue names: up to 80 of these characters; `-dlq` is appended for the DLQ. */
 const QUEUE_NAME = /^[A-Za-z0-9_-]{1,76}$/;
 
@@ -67,7 +77,9 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
     dynamoDbBackend: dynamoDbBackend(environment),
     dynamoDbPort: integer('DYNAMODB_PORT', DEFAULT_DYNAMODB_PORT, PORT_RANGE),
     sqsPort: integer('SQS_PORT', DEFAULT_SQS_PORT, PORT_RANGE),
+    s3Port: integer('S3_PORT', DEFAULT_S3_PORT, PORT_RANGE),
     tableName: matching('TABLE_NAME', DEFAULT_TABLE_NAME, TABLE_NAME, environment),
+    archiveBucket: matching('ARCHIVE_BUCKET', DEFAULT_ARCHIVE_BUCKET, BUCKET_NAME, environment),
     queueName: matching('QUEUE_NAME', DEFAULT_QUEUE_NAME, QUEUE_NAME, environment),
     // SQS hands out at most 10 messages per receive.
     workerBatchSize: integer('WORKER_BATCH_SIZE', 10, { min: 1, max: 10 }),
@@ -98,6 +110,51 @@ export function webhookUrl(host: string, port: number): string {
 /** Reads `.env` from the current folder when there is one; variables already set win. */
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** The local stack as a CLI reaches it. */
+export interface LocalTarget {
+  readonly config: LocalStackConfig;
+  /** The webhook server on `HOST` and `PORT`. */
+  webhookUrl(): string;
+  /** `DYNAMODB_ENDPOINT`, else the local server on `DYNAMODB_PORT`. */
+  dynamoDbEndpoint(): string;
+  /** `SQS_ENDPOINT`, else the local server on `SQS_PORT`. */
+  sqsEndpoint(): string;
+  readonly deadLetterQueueName: string;
+}
+
+/**
+ * How every local CLI finds the stack `npm start` runs: the same variables, from the shell or
+ * `.env`, read and validated by the same `readLocalConfig`. `DYNAMODB_ENDPOINT` and
+ * `SQS_ENDPOINT` name a server elsewhere. Throws `ConfigurationError` for a bad value, and
+ * when a port is 0 (a free port `npm start` picked, which only its banner knows).
+ */
+export function readLocalTarget(environment: NodeJS.ProcessEnv = dotEnvLoaded()): LocalTarget {
+  const config = readLocalConfig(environment);
+  const knownPort = (variable: string, port: number, instead: string) => {
+    if (port === 0) {
+      throw new ConfigurationError(
+        `${variable} is 0, so npm start picked a free port: set ${variable} to the port its banner shows, or ${instead}`,
+      );
+    }
+    return port;
+  };
+  const endpoint = (override: string, variable: string, port: number) => () =>
+    environment[override]?.trim() ||
+    `http://${LOCAL_SERVERS_HOST}:${knownPort(variable, port, override)}`;
+  return {
+    config,
+    webhookUrl: () => webhookUrl(config.host, knownPort('PORT', config.port, 'pass --url')),
+    dynamoDbEndpoint: endpoint('DYNAMODB_ENDPOINT', 'DYNAMODB_PORT', config.dynamoDbPort),
+    sqsEndpoint: endpoint('SQS_ENDPOINT', 'SQS_PORT', config.sqsPort),
+    deadLetterQueueName: deadLetterQueueName(config.queueName),
+  };
+}
+
+function dotEnvLoaded(): NodeJS.ProcessEnv {
+  loadDotEnv();
+  return process.env;
 }
 
 function matching(

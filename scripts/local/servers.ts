@@ -1,6 +1,7 @@
 /**
- * The local AWS stand-ins: dynalite (DynamoDB API) and local-aws-sqs (SQS API), real servers
- * on loopback that the real AWS SDK clients talk to. Used by `npm start`, the CLIs and tests.
+ * The local AWS stand-ins: dynalite (DynamoDB API), local-aws-sqs (SQS API) and s3rver (S3
+ * API), real servers on loopback that the real AWS SDK clients talk to. Used by `npm start`,
+ * the CLIs and tests.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -9,11 +10,20 @@ import {
   DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
+import {
+  BucketAlreadyExists,
+  BucketAlreadyOwnedByYou,
+  CreateBucketCommand,
+  S3Client,
+  type S3ClientConfig,
+} from '@aws-sdk/client-s3';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { createRequestHandler } from 'local-aws-sqs';
+import S3rver from 's3rver';
 import { createTableInput } from '../../shared/table.ts';
+import { deadLetterQueueName } from './defaults.ts';
 
 /** Credentials and region the local servers accept; nothing here reaches AWS. */
 export const LOCAL_CLIENT_CONFIG = {
@@ -71,6 +81,63 @@ export async function startSqs(
   return running;
 }
 
+/**
+ * Starts s3rver on `port` (0 for any free port), keeping buckets and objects under
+ * `directory` (a real folder: s3rver has no in-memory store).
+ */
+export async function startS3(options: {
+  directory: string;
+  port?: number;
+  host?: string;
+}): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const server = new S3rver({
+    directory: options.directory,
+    port: options.port ?? 0,
+    address: host,
+    silent: true,
+    // Path-style only, as every client here uses it: no wildcard DNS needed.
+    vhostBuckets: false,
+  });
+  const { port } = await server.run();
+  return {
+    endpoint: `http://${host}:${port}`,
+    close: async () => {
+      server.httpServer?.closeAllConnections();
+      await server.close();
+    },
+  };
+}
+
+/** The one key pair s3rver knows: it refuses any other access key id (InvalidAccessKeyId). */
+export const LOCAL_S3_CREDENTIALS = { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } as const;
+
+/**
+ * An S3 client for a local S3 API server: path-style addressing (`http://host:port/bucket/key`,
+ * as s3rver serves it) and s3rver's credentials. `config` adds client settings (timeouts,
+ * attempts) for tests and the local handlers.
+ */
+export function localS3(endpoint: string, config: S3ClientConfig = {}): S3Client {
+  return new S3Client({
+    ...LOCAL_CLIENT_CONFIG,
+    credentials: LOCAL_S3_CREDENTIALS,
+    endpoint,
+    forcePathStyle: true,
+    ...config,
+  });
+}
+
+/** Creates the bucket unless it exists already (s3rver answers BucketAlreadyExists to its owner). */
+export async function ensureBucket(s3: S3Client, bucketName: string): Promise<void> {
+  try {
+    await s3.send(new CreateBucketCommand({ Bucket: bucketName }));
+  } catch (error) {
+    if (!(error instanceof BucketAlreadyOwnedByYou || error instanceof BucketAlreadyExists)) {
+      throw error;
+    }
+  }
+}
+
 export function localDynamoDb(endpoint: string): DynamoDBDocumentClient {
   const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
   const documents = DynamoDBDocumentClient.from(client, {
@@ -99,7 +166,7 @@ export async function ensureTable(dynamoDb: DynamoDBClient, tableName: string): 
 export async function ensureQueues(sqs: SQSClient, settings: QueueSettings): Promise<LocalQueues> {
   const deadLetter = await sqs.send(
     new CreateQueueCommand({
-      QueueName: `${settings.queueName}-dlq`,
+      QueueName: deadLetterQueueName(settings.queueName),
       Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600), MaximumMessageSize: '1048576' },
     }),
   );

@@ -1,7 +1,8 @@
 /**
- * The local stack behind `npm start`: dynalite (or DynamoDB Local) on disk, local-aws-sqs in
- * memory, the ingest handler behind a local HTTP server and the worker as a supervised child
- * process, started in that order and stopped in the order that loses nothing acknowledged.
+ * The local stack behind `npm start`: dynalite (or DynamoDB Local) and s3rver on disk,
+ * local-aws-sqs in memory, the ingest handler behind a local HTTP server and the worker as a
+ * supervised child process, started in that order and stopped in the order that loses
+ * nothing already acknowledged.
  */
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -12,24 +13,26 @@ import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { staticSecrets } from '../../shared/secrets.ts';
 import { type LocalStackConfig, webhookUrl } from './config.ts';
 import { lockDataDir } from './data-dir.ts';
+import { LOCAL_SERVERS_HOST } from './defaults.ts';
 import { resolveWebhookSecrets, type WebhookSecrets } from './dev-secret.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { createLocalHttpServer } from './http-server.ts';
 import {
+  ensureBucket,
   ensureQueues,
   ensureTable,
   LOCAL_CLIENT_CONFIG,
   type LocalQueues,
+  localS3,
   localSqs,
   type RunningServer,
   startDynalite,
+  startS3,
   startSqs,
 } from './servers.ts';
 import { StartupError } from './startup-error.ts';
 import { superviseWorker } from './worker-supervisor.ts';
 
-/** The local AWS stand-ins stay on loopback whatever HOST the webhook server uses. */
-const LOCAL_SERVERS_HOST = '127.0.0.1';
 const WORKER_START_TIMEOUT_MS = 30_000;
 
 export interface LocalStack {
@@ -39,6 +42,9 @@ export interface LocalStack {
   readonly tableDirectory: string;
   readonly sqsEndpoint: string;
   readonly queues: LocalQueues;
+  readonly s3Endpoint: string;
+  /** Where s3rver keeps the archive bucket's objects. */
+  readonly s3Directory: string;
   /** Stops taking requests, lets the worker finish its batch, then closes everything. */
   stop(): Promise<void>;
 }
@@ -97,6 +103,15 @@ export async function startLocalStack(
       maxReceiveCount: config.maxReceiveCount,
     });
 
+    const s3Directory = join(config.dataDir, 's3');
+    const s3Server = await listenOrExplain('S3_PORT', config.s3Port, () =>
+      startS3({ port: config.s3Port, host: LOCAL_SERVERS_HOST, directory: s3Directory }),
+    );
+    closers.push(s3Server.close);
+    const s3 = localS3(s3Server.endpoint);
+    closers.push(() => s3.destroy());
+    await ensureBucket(s3, config.archiveBucket);
+
     const httpServer = createLocalHttpServer({
       handler: createIngestHandler({
         sqs,
@@ -139,6 +154,8 @@ export async function startLocalStack(
       tableDirectory,
       sqsEndpoint: sqsServer.endpoint,
       queues,
+      s3Endpoint: s3Server.endpoint,
+      s3Directory,
       stop: async () => {
         log('stopping: no new requests; the worker finishes its batch');
         await closeHttp(httpServer);

@@ -1,6 +1,10 @@
-/** Starts the real local servers for one test file and hands out fresh queues and tables. */
+/** Starts the real local servers for one test file and hands out fresh queues, tables and buckets. */
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient, ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
+import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
 import {
   GetQueueAttributesCommand,
   type Message,
@@ -11,13 +15,16 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { inject } from 'vitest';
 import { type DynamoDbBackend, dynamoDbBackend } from '../../scripts/local/config.ts';
 import {
+  ensureBucket,
   ensureQueues,
   ensureTable,
   LOCAL_CLIENT_CONFIG,
   type LocalQueues,
+  localS3,
   localSqs,
   type RunningServer,
   startDynalite,
+  startS3,
   startSqs,
 } from '../../scripts/local/servers.ts';
 
@@ -47,6 +54,43 @@ export async function startLocalSqs(): Promise<LocalSqs> {
     close: async () => {
       sqs.destroy();
       await server.close();
+    },
+  };
+}
+
+export interface LocalS3 {
+  readonly server: RunningServer;
+  readonly s3: S3Client;
+  /** A new, empty bucket with a unique name. */
+  createBucket(): Promise<string>;
+  /** Another client for this server, e.g. with `maxAttempts: 1` for fault tests. */
+  client(config?: S3ClientConfig): S3Client;
+  close(): Promise<void>;
+}
+
+/** s3rver on a free port, its objects in a temporary folder removed on close. */
+export async function startLocalS3(): Promise<LocalS3> {
+  const directory = mkdtempSync(join(tmpdir(), 'datasaur-webhooks-s3-'));
+  const server = await startS3({ directory });
+  const s3 = localS3(server.endpoint);
+  const clients: S3Client[] = [s3];
+  return {
+    server,
+    s3,
+    createBucket: async () => {
+      const bucketName = `archive-${randomUUID()}`;
+      await ensureBucket(s3, bucketName);
+      return bucketName;
+    },
+    client: (config = {}) => {
+      const client = localS3(server.endpoint, config);
+      clients.push(client);
+      return client;
+    },
+    close: async () => {
+      for (const client of clients) client.destroy();
+      await server.close();
+      rmSync(directory, { recursive: true, force: true });
     },
   };
 }

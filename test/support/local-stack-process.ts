@@ -6,6 +6,7 @@ export interface StackProcess {
   readonly child: ChildProcess;
   readonly webhookUrl: string;
   readonly dynamoDbEndpoint: string;
+  readonly s3Endpoint: string;
   /** Everything printed so far (stdout and stderr interleaved). */
   output(): string;
   /** Pids of every worker started so far, in order. */
@@ -27,6 +28,7 @@ export const TEST_STACK_ENVIRONMENT = {
   PORT: '0',
   DYNAMODB_PORT: '0',
   SQS_PORT: '0',
+  S3_PORT: '0',
   LOG_LEVEL: 'WARN',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 } as const;
@@ -118,6 +120,7 @@ export async function startStackProcess(env: NodeJS.ProcessEnv): Promise<StackPr
     child,
     webhookUrl: match(output, /webhook URL\s+(\S+)/),
     dynamoDbEndpoint: match(output, /DynamoDB\s+(http:\/\/\S+)/),
+    s3Endpoint: match(output, /S3\s+(http:\/\/\S+)/),
     output: () => output,
     workerPids: () =>
       [...output.matchAll(/worker started \(pid (\d+)\)/g)].map((m) => Number(m[1])),
