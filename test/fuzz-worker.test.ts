@@ -136,6 +136,7 @@ async function fileAll(backend: LocalDynamoDb, records: readonly SQSRecord[]) {
   return tableContents(backend.documents, tableName);
 }
 
+// 1,500 messages through the real client: some 15 s alone, twice that on a busy 2-core machine.
 it(`files ${RUNS} generated queue messages as events, unknown events or rejected items`, async () => {
   const { records, eventIds: expectedEventIds } = generatedRecords(RUNS);
   const items = await fileAll(dynamoDb, records);
@@ -161,7 +162,7 @@ it(`files ${RUNS} generated queue messages as events, unknown events or rejected
   expect(counts.rejected).toBeGreaterThan(50);
   // Fewer than the other kinds: the EMPTY_KEY bodies are rejected (no empty map keys in DynamoDB).
   expect(counts.unknownEvent).toBeGreaterThan(30);
-});
+}, 120_000);
 
 // Whatever DynamoDB Local refuses and dynalite takes (or the reverse) shows up here as a
 // difference between the two tables; the product checks DynamoDB's rules itself so there is none.
