@@ -6,14 +6,16 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
+import { createBusPublisher } from '../../shared/bus-publisher.ts';
 import { createQueuePoller } from './queue-poller.ts';
-import { localDynamoDb, localSqs } from './servers.ts';
+import { localDynamoDb, localEventBridge, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
+const eventBridge = localEventBridge(settings.eventsEndpoint);
 const poller = createQueuePoller({
   sqs,
   queueUrl: settings.queueUrl,
@@ -27,6 +29,11 @@ const poller = createQueuePoller({
     tableName: settings.tableName,
     logger,
     concurrency: settings.concurrency,
+    publisher: createBusPublisher(eventBridge, {
+      eventBusName: 'default',
+      source: settings.eventSource,
+    }),
+    publishLabelEvents: settings.publishLabelEvents,
   }),
 });
 
@@ -40,6 +47,7 @@ notifySupervisor({ type: 'polling' });
 while (!shutdown.signal.aborted) await poller.pollOnce(shutdown.signal);
 sqs.destroy();
 documents.destroy();
+eventBridge.destroy();
 if (process.connected) process.disconnect();
 
 function notifySupervisor(message: WorkerMessage): void {
