@@ -42,7 +42,7 @@ export class WebhookStack extends Stack {
       maxReceiveCount: config.maxReceiveCount,
       maxMessageSizeBytes: QUEUE_MAX_MESSAGE_BYTES,
       logRetention: config.logRetentionDays,
-      logLevel: config.logLevel,
+      logLevels: { application: config.logLevel, system: config.systemLogLevel },
       ...(config.rawTtlDays === undefined ? {} : { rawTtlDays: config.rawTtlDays }),
     });
     this.ingestApi = new IngestApi(this, 'IngestApi', {
@@ -54,7 +54,7 @@ export class WebhookStack extends Stack {
       maxBodyBytes: config.maxBodyBytes,
       secretCacheSeconds: config.webhookSecretCacheSeconds,
       logRetention: config.logRetentionDays,
-      logLevel: config.logLevel,
+      logLevels: { application: config.logLevel, system: config.systemLogLevel },
     });
     this.alarms = new Alarms(this, 'Alarms', {
       api: this.ingestApi.api,

@@ -40,11 +40,13 @@ const USAGE = `Usage: npm run cost -- --events-per-month <n> [flags]
 
 /** Lambda's SQS event source starts with five pollers, each long-polling for 20 s. */
 const QUEUE_POLLERS = 5;
-/** Lambda's own lines per invocation, in the format the runtime writes them. */
-const PLATFORM_LOG_LINES = [
-  'START RequestId: 3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f Version: $LATEST\n',
-  'END RequestId: 3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f\n',
-  'REPORT RequestId: 3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 96 MB\t\n',
+/**
+ * Lambda's own lines per invocation in the JSON log format the functions use. Both are INFO:
+ * at the default system log level (WARN) Lambda sends neither.
+ */
+const PLATFORM_INFO_LOG_LINES = [
+  '{"time":"2026-11-23T11:40:02.123Z","type":"platform.start","record":{"requestId":"3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f","version":"$LATEST"}}\n',
+  '{"time":"2026-11-23T11:40:02.145Z","type":"platform.report","record":{"requestId":"3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f","metrics":{"durationMs":12.34,"billedDurationMs":13,"memorySizeMB":512,"maxMemoryUsedMB":96},"status":"success"}}\n',
 ];
 
 function parse() {
@@ -165,10 +167,10 @@ async function costInputs(
       measured.logBytes.label.workerBytesPerEvent,
       measured.logBytes.project.workerBytesPerEvent,
     ),
-    platformLogBytesPerInvocation: PLATFORM_LOG_LINES.reduce(
-      (sum, line) => sum + Buffer.byteLength(line),
-      0,
-    ),
+    platformLogBytesPerInvocation:
+      DEFAULT_CONFIG.systemLogLevel === 'WARN'
+        ? 0
+        : PLATFORM_INFO_LOG_LINES.reduce((sum, line) => sum + Buffer.byteLength(line), 0),
     accessLogBytesPerRequest: stack.accessLogBytesPerRequest,
     envelopeOverheadBytes: measured.envelopeOverheadBytes,
     queuePollers: QUEUE_POLLERS,

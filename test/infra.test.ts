@@ -34,6 +34,8 @@ const CONTEXT = {
   logRetentionDays: 14,
   rawTtlDays: 90,
   bodyRetentionDays: 400,
+  logLevel: 'warn',
+  systemLogLevel: 'INFO',
 };
 
 let template: Template;
@@ -111,7 +113,7 @@ describe('functions', () => {
           Variables: {
             NODE_OPTIONS: '--enable-source-maps',
             POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^datasaur-webhooks-/),
-            POWERTOOLS_LOG_LEVEL: 'INFO',
+            POWERTOOLS_LOG_LEVEL: 'WARN',
           },
         },
       });
@@ -125,6 +127,16 @@ describe('functions', () => {
       Variables: { MAX_BODY_BYTES: '300000', WEBHOOK_SECRET_CACHE_SECONDS: '300' },
     });
     expect(worker.Properties.Environment).toMatchObject({ Variables: { RAW_TTL_DAYS: '90' } });
+  });
+
+  it('log JSON that Lambda filters at the application and system levels from context', () => {
+    for (const fn of [ingest, worker]) {
+      expect(fn.Properties.LoggingConfig).toMatchObject({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'WARN',
+        SystemLogLevel: 'INFO',
+      });
+    }
   });
 
   it('log to their own log group with bounded retention', () => {

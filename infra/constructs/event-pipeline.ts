@@ -9,7 +9,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BundledFunction } from './bundled-function.ts';
+import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 
 /**
  * What the event store calls, and nothing else: conditional puts, the first-receipt read
@@ -40,8 +40,8 @@ export interface EventPipelineProps {
   /** Largest message, in bytes, the queues accept. @default 1,048,576 (the SQS maximum) */
   readonly maxMessageSizeBytes?: number;
   readonly logRetention: RetentionDays;
-  /** @default 'INFO' */
-  readonly logLevel?: string;
+  /** @default application INFO, system WARN */
+  readonly logLevels?: FunctionLogLevels;
   /** Days after which raw items expire through the table's TTL. @default never */
   readonly rawTtlDays?: number;
 }
@@ -84,7 +84,7 @@ export class EventPipeline extends Construct {
       memorySizeMb: props.workerMemoryMb ?? 512,
       timeoutSeconds: workerTimeoutSeconds,
       logRetention: props.logRetention,
-      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
         TABLE_NAME: props.table.tableName,
         WORKER_CONCURRENCY: String(props.recordConcurrency ?? 10),
