@@ -63,6 +63,7 @@ export class WebhookStack extends Stack {
       queue: this.pipeline.queue,
       deadLetterQueue: this.pipeline.deadLetterQueue,
       worker: this.pipeline.worker.function,
+      batchFigure: (figure) => this.pipeline.metricBatchFigure(figure),
       oldestMessageAgeAlarmSeconds: config.oldestMessageAgeAlarmSeconds,
       ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
     });

@@ -167,6 +167,10 @@ async function costInputs(
       measured.logBytes.label.workerBytesPerEvent,
       measured.logBytes.project.workerBytesPerEvent,
     ),
+    workerLogBytesPerBatch: mix(
+      measured.logBytes.label.workerBytesPerBatch,
+      measured.logBytes.project.workerBytesPerBatch,
+    ),
     platformLogBytesPerInvocation:
       DEFAULT_CONFIG.systemLogLevel === 'WARN'
         ? 0
@@ -176,6 +180,7 @@ async function costInputs(
     queuePollers: QUEUE_POLLERS,
     webhookSecretCacheSeconds: DEFAULT_CONFIG.webhookSecretCacheSeconds,
     alarms: stack.alarms,
+    customMetrics: measured.logBytes.label.workerMetricsPerBatch + stack.metricFilters,
     dashboards: stack.dashboards,
     kmsKeys: stack.kmsKeys,
     secrets: stack.secrets,
@@ -232,7 +237,7 @@ function printEstimate(
       'Assumed per event (measured now with the real code unless noted):',
       `  label event: ${quantity(measured.labelBodyBytes)} B body, ${quantity(inputs.label.writeUnits)} write units, ${quantity(inputs.label.readUnits)} read units, ${quantity(inputs.label.storedBytes)} stored bytes; share ${inputs.labelShare}`,
       `  project event (average of CREATED, COMPLETED, export, REVIEWED): ${quantity(measured.projectBodyBytes)} B body, ${quantity(inputs.project.writeUnits)} write units, ${quantity(inputs.project.readUnits)} read units, ${quantity(inputs.project.storedBytes)} stored bytes`,
-      `  logged: ingest ${quantity(inputs.ingestLogBytesPerEvent)} B, worker ${quantity(inputs.workerLogBytesPerEvent)} B, API access log ${inputs.accessLogBytesPerRequest} B, Lambda ${inputs.platformLogBytesPerInvocation} B per invocation`,
+      `  logged: ingest ${quantity(inputs.ingestLogBytesPerEvent)} B, worker ${quantity(inputs.workerLogBytesPerEvent)} B per event; worker metrics ${quantity(inputs.workerLogBytesPerBatch)} B per batch; API access log ${inputs.accessLogBytesPerRequest} B per request; Lambda ${inputs.platformLogBytesPerInvocation} B per invocation (system log level ${DEFAULT_CONFIG.systemLogLevel})`,
       `  worker batches of ${quantity(estimate.recordsPerBatch)} records (batch size ${inputs.workerBatchSize}, window ${inputs.workerBatchingWindowSeconds} s); memory ${inputs.ingestMemoryMb}/${inputs.workerMemoryMb} MB (ingest/worker)`,
       `  durations (${durations.command}, ${durations.measuredOn}, ${durations.machine}): ingest ${durations.ingestMillisecondsPerEvent.toFixed(2)} ms per event, worker ${durations.workerMillisecondsPerBatch.toFixed(2)} ms per batch + ${durations.workerMillisecondsPerEvent.toFixed(2)} ms per record (against local servers: AWS round trips are slower)`,
     ].join('\n'),

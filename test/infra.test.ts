@@ -4,6 +4,7 @@
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/batch-figures.ts';
 import { WEBHOOK_PATH } from '../shared/ingest.ts';
 import { INDEXES, TABLE } from '../shared/table.ts';
 import {
@@ -306,6 +307,16 @@ describe('alarms', () => {
   });
   const alarmOn = (metricName: string): CfnResource =>
     only(alarms.filter((alarm) => alarm.Properties.MetricName === metricName));
+
+  it("put the worker's batch figures on the dashboard next to the alarms", () => {
+    const dashboard = only(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const figure of BATCH_FIGURES) expect(body).toContain(`\\"${figure}\\"`);
+    expect(body).toContain('datasaur-webhooks-worker');
+    expect(worker.Properties.Environment).toMatchObject({
+      Variables: { POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE },
+    });
+  });
 
   it('fire as soon as one message is in the dead-letter queue', () => {
     const alarm = alarmOn('ApproximateNumberOfMessagesVisible');

@@ -2,8 +2,15 @@
 
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import {
+  BATCH_FIGURES,
+  type BatchFigures,
+  countRecorded,
+  noFigures,
+} from '../../shared/batch-figures.ts';
 import { limitConcurrency } from '../../shared/concurrency.ts';
 import { describeError } from '../../shared/errors.ts';
 import { createEventStore } from '../../shared/event-store.ts';
@@ -20,6 +27,8 @@ export interface WorkerHandlerDependencies {
   readonly concurrency?: number;
   /** Days after which rejected and unknown events expire (DynamoDB TTL). @default kept */
   readonly rawTtlDays?: number;
+  /** Receives each batch's figures, published as one line per batch. @default none */
+  readonly metrics?: Metrics;
 }
 
 export type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -32,7 +41,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
   // Powertools' BatchProcessor runs every record at once; this bounds it.
   const limited = limitConcurrency(dependencies.concurrency ?? DEFAULT_WORKER_CONCURRENCY);
 
-  const processRecord = async (record: SQSRecord): Promise<void> => {
+  const processRecord = async (record: SQSRecord, figures: BatchFigures): Promise<void> => {
     const sentAt = new Date(Number(record.attributes.SentTimestamp));
     const message = interpretMessage(
       record.body,
@@ -40,12 +49,14 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
     );
     try {
       const recorded = await store.record(message);
+      countRecorded(figures, recorded);
       const { itemType } = recorded.item;
       const log = { messageId: record.messageId, eventId: message.eventId, itemType };
       if (itemType === 'rejected') {
         logger.warn('event rejected', { ...log, reason: recorded.item.reason });
       } else {
-        logger.info('event stored', {
+        // The batch's metrics count it; this line is for debugging one event.
+        logger.debug('event stored', {
           ...log,
           duplicate: recorded.duplicate,
           writeUnits: totalWriteUnits(recorded.writes),
@@ -62,13 +73,24 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
     }
   };
 
-  return (event, context) =>
+  return async (event, context) => {
+    const figures = noFigures();
     // A processor per invocation: it keeps the batch's state, and the local stack may
     // invoke one handler for overlapping batches.
-    processPartialResponse(
+    const response = await processPartialResponse(
       event,
-      (record: SQSRecord) => limited(() => processRecord(record)),
+      (record: SQSRecord) => limited(() => processRecord(record, figures)),
       new BatchProcessor(EventType.SQS),
       { context, throwOnFullBatchFailure: false },
     );
+    publish(dependencies.metrics, figures);
+    return response;
+  };
+}
+
+/** One metrics line for the whole batch, zeros included, so every graph has a point. */
+function publish(metrics: Metrics | undefined, figures: BatchFigures): void {
+  if (metrics === undefined) return;
+  for (const figure of BATCH_FIGURES) metrics.addMetric(figure, MetricUnit.Count, figures[figure]);
+  metrics.publishStoredMetrics();
 }

@@ -1,6 +1,7 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { integerEnv, requireEnv } from '../../shared/environment.ts';
@@ -17,4 +18,6 @@ export const handler = createWorkerHandler({
   logger: new Logger(),
   concurrency: integerEnv('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, { min: 1, max: 100 }),
   rawTtlDays: rawTtlDays === 0 ? undefined : rawTtlDays,
+  // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
+  metrics: new Metrics(),
 });

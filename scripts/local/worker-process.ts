@@ -5,7 +5,9 @@
  * failures to come back after their visibility timeout.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
+import { METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
 import { createQueuePoller } from './queue-poller.ts';
 import { localDynamoDb, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
@@ -27,6 +29,8 @@ const poller = createQueuePoller({
     tableName: settings.tableName,
     logger,
     concurrency: settings.concurrency,
+    // The same per-batch line Lambda sends to CloudWatch, here on the terminal.
+    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'worker' }),
   }),
 });
 
