@@ -20,6 +20,7 @@ import {
   type ProjectEventItem,
   type ProjectItem,
   rejectedItem,
+  storedItem,
 } from './items.ts';
 import { EVENT_SORT_PREFIX, PROJECT_SORT_KEY, projectPartition, receiptKey } from './keys.ts';
 import { deriveProject } from './project-state.ts';
@@ -30,8 +31,14 @@ export interface RecordedEvent {
   readonly item: EventItem;
   /** True when the event item was already there: a redelivery. */
   readonly duplicate: boolean;
-  /** Every Put attempted, for counting write units. */
+  /** Every Put attempted, with the items as stored, for counting write units. */
   readonly writes: readonly ItemWrite[];
+}
+
+/** The event item (as the domain sees it) and the Put of its stored form. */
+interface StoredEvent {
+  readonly item: EventItem;
+  readonly write: ItemWrite;
 }
 
 export interface EventStore {
@@ -56,7 +63,7 @@ export function createEventStore(
   }
 
   const putEventItem = (item: EventItem) =>
-    put({ Item: item, ConditionExpression: 'attribute_not_exists(pk)' });
+    put({ Item: storedItem(item), ConditionExpression: 'attribute_not_exists(pk)' });
 
   /**
    * The message as first received: the same body delivered again (a Datasaur retry, not an
@@ -110,30 +117,31 @@ export function createEventStore(
     message: InterpretedMessage,
     reason: string,
     writes: ItemWrite[],
-  ): Promise<ItemWrite & { item: EventItem }> {
+  ): Promise<StoredEvent> {
     const firstReceived = keyedByReceiveTime(message)
       ? message
       : await asFirstReceived(message, writes);
     const fallback = rejectedItem(firstReceived, reason, options);
-    return { ...(await putEventItem(fallback)), item: fallback };
+    return { write: await putEventItem(fallback), item: fallback };
   }
 
   /** Stores the event, falling back to a rejected item when DynamoDB cannot take it. */
   async function storeEvent(
     received: InterpretedMessage,
     writes: ItemWrite[],
-  ): Promise<ItemWrite & { item: EventItem }> {
+  ): Promise<StoredEvent> {
     const message = keyedByReceiveTime(received)
       ? await asFirstReceived(received, writes)
       : received;
     const item = eventItem(message, options);
-    if (item.itemType === 'rejected') return { ...(await putEventItem(item)), item };
-    if (itemSize(item) > MAX_ITEM_BYTES) {
-      const reason = `the parsed body needs ${itemSize(item)} bytes, over DynamoDB's item limit`;
+    if (item.itemType === 'rejected') return { write: await putEventItem(item), item };
+    const size = itemSize(storedItem(item));
+    if (size > MAX_ITEM_BYTES) {
+      const reason = `the parsed body needs ${size} bytes, over DynamoDB's item limit`;
       return storeRejected(message, reason, writes);
     }
     try {
-      return { ...(await putEventItem(item)), item };
+      return { write: await putEventItem(item), item };
     } catch (error) {
       // The payload itself is unacceptable (e.g. nested too deep): retrying cannot help.
       if (!(error instanceof Error) || error.name !== 'ValidationException') throw error;
@@ -183,13 +191,13 @@ export function createEventStore(
     async record(message) {
       const writes: ItemWrite[] = [];
       const stored = await storeEvent(message, writes);
-      writes.push(stored);
+      writes.push(stored.write);
       // Refreshed even after a duplicate: the previous attempt may have died between the puts.
       if (stored.item.itemType === 'projectEvent' || stored.item.itemType === 'export') {
         const projectWrite = await refreshProject(stored.item.projectId);
         if (projectWrite !== undefined) writes.push(projectWrite);
       }
-      return { item: stored.item, duplicate: stored.conditionFailed === true, writes };
+      return { item: stored.item, duplicate: stored.write.conditionFailed === true, writes };
     },
   };
 }

@@ -180,8 +180,8 @@ describe('npm run cost', () => {
         averageBodyBytes: 3000,
         ingestMillisecondsPerEvent: 20,
       });
-      // A 3,000-byte body makes a label item of 3 to 4 KB: 4 table write units and its feed entry.
-      expect(inputs.label.writeUnits).toBe(5);
+      // A 3,000-byte body makes a label item of 2 to 3 KB: 3 table write units and its feed entry.
+      expect(inputs.label.writeUnits).toBe(4);
       expect(inputs.alarms).toBeGreaterThan(0);
       expect(inputs.ingestLogBytesPerEvent).toBeGreaterThan(100);
       expect(estimate.perMillionEventsUsd).toBeGreaterThan(0);

@@ -13,6 +13,7 @@ import { localDynamoDb, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
+const SHOWS_INFO: readonly string[] = ['TRACE', 'DEBUG', 'INFO'];
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
@@ -29,8 +30,10 @@ const poller = createQueuePoller({
     tableName: settings.tableName,
     logger,
     concurrency: settings.concurrency,
-    // The same per-batch line Lambda sends to CloudWatch, here on the terminal.
-    metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'worker' }),
+    // The per-batch line Lambda sends to CloudWatch, on the terminal when it shows INFO lines.
+    ...(SHOWS_INFO.includes(settings.logLevel)
+      ? { metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'worker' }) }
+      : {}),
   }),
 });
 
