@@ -4,8 +4,7 @@
  */
 import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from '../shared/environment.ts';
 import type { ProjectStatus } from '../shared/events.ts';
 import {
@@ -17,9 +16,8 @@ import {
   type View,
 } from '../shared/queries.ts';
 import { UsageError } from './local/cli.ts';
-import { loadDotEnv, readLocalTarget } from './local/config.ts';
-import { DEFAULT_TABLE_NAME, LOCAL_SERVERS_HOST } from './local/defaults.ts';
-import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+import { LOCAL_SERVERS_HOST } from './local/defaults.ts';
+import { connectTable } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run query -- <command> [flags]
 
@@ -140,31 +138,8 @@ function rangeOf(values: Values, defaultHours: number): { from: string; to: stri
 }
 
 function connect(values: Values) {
-  loadDotEnv();
-  const givenEndpoint = values.endpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
-  // A table or a region without an endpoint names a deployed table: AWS's DynamoDB, with the
-  // region and credentials from the standard chain (AWS_REGION, AWS_PROFILE, SSO, …).
-  const deployed =
-    givenEndpoint === undefined && (values.region !== undefined || values.table !== undefined);
-  const local = deployed ? undefined : readLocalTarget(process.env);
-  const endpoint = givenEndpoint ?? local?.dynamoDbEndpoint();
-  const client = new DynamoDBClient({
-    ...(deployed
-      ? values.region === undefined
-        ? {}
-        : { region: values.region }
-      : LOCAL_CLIENT_CONFIG),
-    ...(endpoint === undefined ? {} : { endpoint }),
-    maxAttempts: 2,
-  });
-  const documents = DynamoDBDocumentClient.from(client);
-  const tableName = values.table ?? local?.config.tableName ?? DEFAULT_TABLE_NAME;
-  return {
-    client,
-    tableName,
-    where: endpoint ?? `DynamoDB in ${values.region ?? 'the configured AWS region'}`,
-    queries: createQueries(documents, tableName),
-  };
+  const connection = connectTable(values);
+  return { ...connection, queries: createQueries(connection.documents, connection.tableName) };
 }
 
 /** Columns of the readable table, per command. */

@@ -34,6 +34,7 @@ const LINE_ITEMS = [
   'alarm topic key',
   'webhook secret',
   'GetSecretValue (cached)',
+  'PutEvents custom events (64 KB chunks)',
 ];
 
 describe('the cost model', () => {
@@ -64,6 +65,8 @@ describe('the cost model', () => {
     dashboards: 1,
     kmsKeys: 1,
     secrets: 1,
+    publishedBytes: { label: 700, project: 800 },
+    publishLabelEvents: false,
   };
 
   it('prices every line as worked out by hand', () => {
@@ -91,6 +94,8 @@ describe('the cost model', () => {
       // 200 B per event, and a 500 B metrics line per worker invocation.
       'Logs ingestion (handlers, metrics, Lambda, API access log)':
         gigabytes(2_592_000 * 200 + 1_296_000 * 500) * 0.5,
+      // Project events only: label events are not published by default.
+      'PutEvents custom events (64 KB chunks)': 1.296 * 1.0,
     };
     const fixed = {
       // Five pollers, one 20 s long poll each at a time.
@@ -124,6 +129,15 @@ describe('the cost model', () => {
     expect(quantity('SendMessage (64 KB chunks)')).toBe(259_200_000 * 2);
     expect(quantity('batched receives (64 KB chunks)')).toBe(25_920_000 * 16);
   });
+
+  it('publishes label events on EventBridge only when publishLabelEvents is on', () => {
+    const published = (publishLabelEvents: boolean) =>
+      estimateMonthlyCost({ ...inputs, publishLabelEvents }).lines.find(
+        (line) => line.service === 'EventBridge',
+      )?.quantity;
+    expect(published(false)).toBe(1_296_000);
+    expect(published(true)).toBe(2_592_000);
+  });
 });
 
 describe('npm run cost', () => {
@@ -137,6 +151,9 @@ describe('npm run cost', () => {
     for (const item of LINE_ITEMS) expect(run.stdout).toContain(item);
     expect(run.stdout).toMatch(/total per month\s+\$\d+\.\d\d/);
     expect(run.stdout).toMatch(/per million events \(variable\)\s+\$\d+\.\d\d/);
+    expect(run.stdout).toMatch(
+      /of which EventBridge\s+\$\d+\.\d\d \(\$1\.00 per million published events/,
+    );
   }, 60_000);
 
   it('takes durations from a bench run and measures footprints for the given size', async () => {

@@ -1,4 +1,7 @@
-/** SQS adapter around the event store: one record per queued webhook, partial batch failures. */
+/**
+ * SQS adapter around the event store and the bus: one record per queued webhook, the batch's
+ * publications put together once its records are stored, partial batch failures.
+ */
 
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -11,10 +14,13 @@ import {
   countRecorded,
   noFigures,
 } from '../../shared/batch-figures.ts';
+import type { BusEvent } from '../../shared/bus-events.ts';
+import type { BusPublisher } from '../../shared/bus-publisher.ts';
 import { limitConcurrency } from '../../shared/concurrency.ts';
 import { describeError } from '../../shared/errors.ts';
 import { createEventStore } from '../../shared/event-store.ts';
 import { interpretMessage } from '../../shared/interpret.ts';
+import { publicationAfterStore } from '../../shared/publication.ts';
 import { totalWriteUnits } from '../../shared/write-units.ts';
 
 export const DEFAULT_WORKER_CONCURRENCY = 10;
@@ -27,6 +33,10 @@ export interface WorkerHandlerDependencies {
   readonly concurrency?: number;
   /** Days after which rejected and unknown events expire (DynamoDB TTL). @default kept */
   readonly rawTtlDays?: number;
+  /** Where stored events are published; none when undefined. */
+  readonly publisher?: BusPublisher;
+  /** Publish label events too (they are the volume). @default false */
+  readonly publishLabelEvents?: boolean;
   /** Receives each batch's figures, published as one line per batch. @default none */
   readonly metrics?: Metrics;
 }
@@ -41,7 +51,13 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
   // Powertools' BatchProcessor runs every record at once; this bounds it.
   const limited = limitConcurrency(dependencies.concurrency ?? DEFAULT_WORKER_CONCURRENCY);
 
-  const processRecord = async (record: SQSRecord, figures: BatchFigures): Promise<void> => {
+  const publicationSettings = { publishLabelEvents: dependencies.publishLabelEvents === true };
+
+  /** Stores one record; returns what it should publish once the batch is stored. */
+  const processRecord = async (
+    record: SQSRecord,
+    figures: BatchFigures,
+  ): Promise<BusEvent | undefined> => {
     const sentAt = new Date(Number(record.attributes.SentTimestamp));
     const message = interpretMessage(
       record.body,
@@ -62,6 +78,8 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
           writeUnits: totalWriteUnits(recorded.writes),
         });
       }
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+      return publicationAfterStore(recorded, receiveCount, publicationSettings);
     } catch (error) {
       // Thrown on: only this record returns to the queue and is retried (then the DLQ).
       logger.error('event not stored, will retry', {
@@ -73,23 +91,55 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
     }
   };
 
+  /** Publishes the stored records' events; returns the records whose publication failed. */
+  const publish = async (publications: Map<string, BusEvent>): Promise<string[]> => {
+    const { publisher } = dependencies;
+    if (publisher === undefined || publications.size === 0) return [];
+    const outcome = await publisher.publish(
+      [...publications].map(([messageId, event]) => ({ id: messageId, event })),
+    );
+    for (const failure of outcome.failed) {
+      // Stored already: the redelivery finds it stored and publishes again.
+      logger.error('event stored but not published, will retry', {
+        messageId: failure.id,
+        eventId: publications.get(failure.id)?.detail.eventId,
+        error: failure.error,
+      });
+    }
+    if (outcome.published.length > 0) {
+      logger.info('events published', { count: outcome.published.length, calls: outcome.calls });
+    }
+    return outcome.failed.map((failure) => failure.id);
+  };
+
   return async (event, context) => {
+    const publications = new Map<string, BusEvent>();
     const figures = noFigures();
     // A processor per invocation: it keeps the batch's state, and the local stack may
     // invoke one handler for overlapping batches.
-    const response = await processPartialResponse(
+    const stored = await processPartialResponse(
       event,
-      (record: SQSRecord) => limited(() => processRecord(record, figures)),
+      (record: SQSRecord) =>
+        limited(async () => {
+          const publication = await processRecord(record, figures);
+          if (publication !== undefined) publications.set(record.messageId, publication);
+        }),
       new BatchProcessor(EventType.SQS),
       { context, throwOnFullBatchFailure: false },
     );
-    publish(dependencies.metrics, figures);
-    return response;
+    const unpublished = await publish(publications);
+    publishFigures(dependencies.metrics, figures);
+    return {
+      batchItemFailures: [
+        ...stored.batchItemFailures,
+        ...unpublished.map((messageId) => ({ itemIdentifier: messageId })),
+      ],
+    };
   };
 }
 
 /** One metrics line for the whole batch, zeros included, so every graph has a point. */
-function publish(metrics: Metrics | undefined, figures: BatchFigures): void {
+function publishFigures(metrics: Metrics | undefined, figures: BatchFigures): void {
   if (metrics === undefined) return;
   for (const figure of BATCH_FIGURES) metrics.addMetric(figure, MetricUnit.Count, figures[figure]);
   metrics.publishStoredMetrics();

@@ -55,6 +55,10 @@ export interface CostInputs {
   readonly kmsKeys: number;
   /** Secrets Manager secrets (the webhook secret). */
   readonly secrets: number;
+  /** Size of the EventBridge entry (source, detail-type, detail) each kind publishes. */
+  readonly publishedBytes: { readonly label: number; readonly project: number };
+  /** Label events are published only when `publishLabelEvents` is on. */
+  readonly publishLabelEvents: boolean;
 }
 
 export interface CostLine {
@@ -92,6 +96,8 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
   const projectEvents = events - labelEvents;
   const messageBytes = inputs.averageBodyBytes + inputs.envelopeOverheadBytes;
   const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / PRICES.sqsBillingChunkBytes));
+  const busEvents = (bytes: number) =>
+    Math.max(1, Math.ceil(bytes / PRICES.eventBridgeBillingChunkBytes));
 
   const lines: CostLine[] = [];
   const add = (service: string, item: string, quantity: number, unit: string, usd: number) =>
@@ -205,6 +211,17 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     storedGb,
     'GB-month',
     storedGb * PRICES.dynamoDbPointInTimeRecoveryPerGbMonth,
+  );
+
+  const published =
+    projectEvents * busEvents(inputs.publishedBytes.project) +
+    (inputs.publishLabelEvents ? labelEvents * busEvents(inputs.publishedBytes.label) : 0);
+  add(
+    'EventBridge',
+    'PutEvents custom events (64 KB chunks)',
+    published,
+    'events',
+    perMillion(published, PRICES.eventBridgePerMillionEvents),
   );
 
   const logBytes =

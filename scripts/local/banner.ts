@@ -6,7 +6,7 @@ import type { LocalStack } from './stack.ts';
 
 export function startupBanner(stack: LocalStack, config: LocalStackConfig): string {
   const queueName = (url: string) => url.slice(url.lastIndexOf('/') + 1);
-  const { sendCommand, queryCommand } = nextCommands(stack, config);
+  const { sendCommand, queryCommand, tailCommand } = nextCommands(stack, config);
   return [
     '',
     'Datasaur webhooks: local stack',
@@ -14,12 +14,14 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     `  secret       ${stack.secrets.secrets.join(', ')}  (${stack.secrets.origin})`,
     `  DynamoDB     ${stack.dynamoDbEndpoint}  table ${config.tableName}, on disk in ${stack.tableDirectory}`,
     `  SQS          ${stack.sqsEndpoint}  queue ${queueName(stack.queues.queueUrl)}, DLQ ${queueName(stack.queues.deadLetterQueueUrl)}, in memory (lost when this stops)`,
+    `  EventBridge  ${stack.eventsEndpoint}  source ${config.eventSource}, events appended to ${stack.eventsFile}${config.eventsLog ? ' and printed here' : ''}; label events ${config.publishLabelEvents ? 'published' : 'not published'}`,
     `  S3           ${stack.s3Endpoint}  bucket ${config.archiveBucket} (bodies too large for a message), on disk in ${stack.s3Directory}`,
     `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerConcurrency} records at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
     '',
     'Next, in another terminal:',
     `  ${sendCommand}`,
     `  ${queryCommand}`,
+    `  ${tailCommand}`,
     '',
   ].join('\n');
 }
@@ -39,6 +41,7 @@ function nextCommands(stack: LocalStack, config: LocalStackConfig) {
   const dataDir: [string, string, string] = ['DATA_DIR', config.dataDir, seen.dataDir];
   return {
     sendCommand: `${prefix([['PORT', portOf(stack.webhookUrl), seen.port], dataDir])}npm run send -- PROJECT_CREATED`,
+    tailCommand: `${prefix([dataDir])}npm run tail -- --pattern '{"detail-type":["Project Created"]}'`,
     queryCommand: `${prefix([
       ['DYNAMODB_PORT', portOf(stack.dynamoDbEndpoint), seen.dynamoDbPort],
       ['TABLE_NAME', config.tableName, seen.tableName],

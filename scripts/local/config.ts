@@ -5,12 +5,19 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_WORKER_CONCURRENCY } from '../../functions/worker/handler.ts';
-import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/environment.ts';
+import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../../shared/bus-events.ts';
+import {
+  booleanEnv,
+  ConfigurationError,
+  integerEnv,
+  optionalEnv,
+} from '../../shared/environment.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
 import { parseSecretList } from '../../shared/secrets.ts';
 import {
   DEFAULT_ARCHIVE_BUCKET,
   DEFAULT_DYNAMODB_PORT,
+  DEFAULT_EVENTS_PORT,
   DEFAULT_QUEUE_NAME,
   DEFAULT_S3_PORT,
   DEFAULT_SQS_PORT,
@@ -47,6 +54,13 @@ export interface LocalStackConfig {
   readonly maxReceiveCount: number;
   readonly maxBodyBytes: number;
   readonly logLevel: LocalLogLevel;
+  /** Port of the local EventBridge endpoint; 0 picks a free one. */
+  readonly eventsPort: number;
+  /** Print every event put on the local bus. */
+  readonly eventsLog: boolean;
+  /** The `source` of published events. */
+  readonly eventSource: string;
+  readonly publishLabelEvents: boolean;
 }
 
 const PORT_RANGE = { min: 0, max: 65_535 };
@@ -87,6 +101,10 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
       max: LARGEST_BODY_BYTES,
     }),
     logLevel: logLevel(environment),
+    eventsPort: integer('EVENTS_PORT', DEFAULT_EVENTS_PORT, PORT_RANGE),
+    eventsLog: booleanEnv('EVENTS_LOG', false, environment),
+    eventSource: matching('EVENT_SOURCE', DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN, environment),
+    publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false, environment),
   };
 }
 
@@ -112,13 +130,15 @@ export interface LocalTarget {
   dynamoDbEndpoint(): string;
   /** `SQS_ENDPOINT`, else the local server on `SQS_PORT`. */
   sqsEndpoint(): string;
+  /** `EVENTS_ENDPOINT`, else the local EventBridge endpoint on `EVENTS_PORT`. */
+  eventsEndpoint(): string;
   readonly deadLetterQueueName: string;
 }
 
 /**
  * How every local CLI finds the stack `npm start` runs: the same variables, from the shell or
- * `.env`, read and validated by the same `readLocalConfig`. `DYNAMODB_ENDPOINT` and
- * `SQS_ENDPOINT` name a server elsewhere. Throws `ConfigurationError` for a bad value, and
+ * `.env`, read and validated by the same `readLocalConfig`. `DYNAMODB_ENDPOINT`,
+ * `SQS_ENDPOINT` and `EVENTS_ENDPOINT` name a server elsewhere. Throws `ConfigurationError` for a bad value, and
  * when a port is 0 (a free port `npm start` picked, which only its banner knows).
  */
 export function readLocalTarget(environment: NodeJS.ProcessEnv = dotEnvLoaded()): LocalTarget {
@@ -139,6 +159,7 @@ export function readLocalTarget(environment: NodeJS.ProcessEnv = dotEnvLoaded())
     webhookUrl: () => webhookUrl(config.host, knownPort('PORT', config.port, 'pass --url')),
     dynamoDbEndpoint: endpoint('DYNAMODB_ENDPOINT', 'DYNAMODB_PORT', config.dynamoDbPort),
     sqsEndpoint: endpoint('SQS_ENDPOINT', 'SQS_PORT', config.sqsPort),
+    eventsEndpoint: endpoint('EVENTS_ENDPOINT', 'EVENTS_PORT', config.eventsPort),
     deadLetterQueueName: deadLetterQueueName(config.queueName),
   };
 }

@@ -4,6 +4,10 @@
 export const DEFAULT_DYNAMODB_PORT = 8000;
 /** Port of the local SQS API server (local-aws-sqs). */
 export const DEFAULT_SQS_PORT = 9324;
+/** Port of the local EventBridge API endpoint (ours: eventbridge-server.ts). */
+export const DEFAULT_EVENTS_PORT = 4010;
+/** The file the local bus appends events to, inside DATA_DIR. */
+export const EVENTS_FILE_NAME = 'events.jsonl';
 /** Port of the local S3 API server (s3rver). */
 export const DEFAULT_S3_PORT = 4569;
 /** Name of the archive bucket in the local stack (large bodies under `bodies/`). */

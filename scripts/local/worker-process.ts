@@ -8,8 +8,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
 import { METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
+import { createBusPublisher } from '../../shared/bus-publisher.ts';
 import { createQueuePoller } from './queue-poller.ts';
-import { localDynamoDb, localSqs } from './servers.ts';
+import { localDynamoDb, localEventBridge, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
@@ -17,6 +18,7 @@ const SHOWS_INFO: readonly string[] = ['TRACE', 'DEBUG', 'INFO'];
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
+const eventBridge = localEventBridge(settings.eventsEndpoint);
 const poller = createQueuePoller({
   sqs,
   queueUrl: settings.queueUrl,
@@ -30,6 +32,11 @@ const poller = createQueuePoller({
     tableName: settings.tableName,
     logger,
     concurrency: settings.concurrency,
+    publisher: createBusPublisher(eventBridge, {
+      eventBusName: 'default',
+      source: settings.eventSource,
+    }),
+    publishLabelEvents: settings.publishLabelEvents,
     // The per-batch line Lambda sends to CloudWatch, on the terminal when it shows INFO lines.
     ...(SHOWS_INFO.includes(settings.logLevel)
       ? { metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'worker' }) }
@@ -47,6 +54,7 @@ notifySupervisor({ type: 'polling' });
 while (!shutdown.signal.aborted) await poller.pollOnce(shutdown.signal);
 sqs.destroy();
 documents.destroy();
+eventBridge.destroy();
 if (process.connected) process.disconnect();
 
 function notifySupervisor(message: WorkerMessage): void {

@@ -2,7 +2,11 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createWorkerHandler, type WorkerHandler } from '../../functions/worker/handler.ts';
+import {
+  createWorkerHandler,
+  type WorkerHandler,
+  type WorkerHandlerDependencies,
+} from '../../functions/worker/handler.ts';
 import type { LocalDynamoDb } from './local-aws.ts';
 
 // Built where the benchmark can use them too; tests keep importing them from here.
@@ -50,7 +54,7 @@ export function withoutReceipts(
 /** A new, empty table and a quiet worker handler writing to it through the real client. */
 export async function workerOnFreshTable(
   dynamoDb: LocalDynamoDb,
-  options: { concurrency?: number } = {},
+  options: Pick<WorkerHandlerDependencies, 'concurrency' | 'publisher' | 'publishLabelEvents'> = {},
 ): Promise<{ tableName: string; handler: WorkerHandler }> {
   const tableName = await dynamoDb.createTable();
   const handler = createWorkerHandler({

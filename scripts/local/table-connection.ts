@@ -1,0 +1,56 @@
+/**
+ * Which table a CLI reads: the local stack's by default (found as `npm start` finds it:
+ * `readLocalTarget`), or a deployed one (`--table` or `--region` without an endpoint: DynamoDB
+ * in AWS, region and credentials from the standard chain: AWS_REGION, AWS_PROFILE, SSO, …).
+ */
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { type LocalTarget, loadDotEnv, readLocalTarget } from './config.ts';
+import { DEFAULT_TABLE_NAME } from './defaults.ts';
+import { LOCAL_CLIENT_CONFIG } from './servers.ts';
+
+export interface TableFlags {
+  readonly endpoint?: string;
+  readonly table?: string;
+  readonly region?: string;
+}
+
+export interface TableConnection {
+  readonly client: DynamoDBClient;
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+  /** Where the table is, for messages. */
+  readonly where: string;
+  /** The local stack, unless the table is a deployed one. */
+  readonly local: LocalTarget | undefined;
+  /** Region of a deployed table (undefined: the standard chain's). */
+  readonly region: string | undefined;
+  readonly deployed: boolean;
+}
+
+export function connectTable(flags: TableFlags): TableConnection {
+  loadDotEnv();
+  const givenEndpoint = flags.endpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
+  const deployed =
+    givenEndpoint === undefined && (flags.region !== undefined || flags.table !== undefined);
+  const local = deployed ? undefined : readLocalTarget(process.env);
+  const endpoint = givenEndpoint ?? local?.dynamoDbEndpoint();
+  const client = new DynamoDBClient({
+    ...(deployed
+      ? flags.region === undefined
+        ? {}
+        : { region: flags.region }
+      : LOCAL_CLIENT_CONFIG),
+    ...(endpoint === undefined ? {} : { endpoint }),
+    maxAttempts: 2,
+  });
+  return {
+    client,
+    documents: DynamoDBDocumentClient.from(client),
+    tableName: flags.table ?? local?.config.tableName ?? DEFAULT_TABLE_NAME,
+    where: endpoint ?? `DynamoDB in ${flags.region ?? 'the configured AWS region'}`,
+    local,
+    region: flags.region,
+    deployed,
+  };
+}
