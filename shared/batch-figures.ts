@@ -24,6 +24,8 @@ export type BatchFigures = Record<BatchFigure, number>;
 const STORED_BY_TYPE = {
   labelEvent: 'LabelEventsStored',
   projectEvent: 'ProjectEventsStored',
+  // Written by the reconciliation, not the worker; a project event all the same.
+  syntheticStatusEvent: 'ProjectEventsStored',
   export: 'ExportsStored',
   unknownEvent: 'UnknownEventsStored',
   rejected: 'Rejected',
