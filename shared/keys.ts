@@ -83,6 +83,14 @@ export function feedKeys(receivedAt: string): { gsi2pk: string; gsi2sk: string }
   return { gsi2pk: feedPartition(dayOf(receivedAt)), gsi2sk: receivedAt };
 }
 
+/**
+ * The greatest feed sort key before `to`, so a BETWEEN excludes `to` itself: its last
+ * millisecond, followed by anything (older items carry `#<eventId>` after the time).
+ */
+export function lastFeedKeyBefore(to: string): string {
+  return `${new Date(Date.parse(to) - 1).toISOString()}~`;
+}
+
 /** The event id every event item's sort key ends with. */
 export function eventIdInSortKey(sortKey: string): string {
   return sortKey.slice(sortKey.lastIndexOf('#') + 1);

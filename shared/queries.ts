@@ -14,6 +14,7 @@ import {
   EVENT_SORT_PREFIX,
   eventIdInSortKey,
   feedPartition,
+  lastFeedKeyBefore,
   projectKey,
   projectPartition,
   RECONCILE_PARTITION,
@@ -357,14 +358,6 @@ export function daysBetween(from: string, to: string): string[] {
     day = dayOf(next.toISOString());
   }
   return days;
-}
-
-/**
- * The greatest feed sort key before `to`, so the range excludes it as BETWEEN cannot: its last
- * millisecond, followed by anything (older items carry `#<eventId>` after the time).
- */
-function lastFeedKeyBefore(to: string): string {
-  return `${new Date(Date.parse(to) - 1).toISOString()}~`;
 }
 
 function compareText(left: unknown, right: unknown): number {
