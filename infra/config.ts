@@ -34,8 +34,10 @@ export interface WebhookStackConfig {
   /** Where alarm notifications are e-mailed; none when undefined. */
   readonly alarmEmail: string | undefined;
   readonly logRetentionDays: RetentionDays;
-  /** Powertools log level of both functions. */
+  /** Application log level of both functions (Powertools, and Lambda's filter on it). */
   readonly logLevel: LogLevel;
+  /** Level of Lambda's own lines: WARN drops START/END/REPORT, the bulk of a quiet log. */
+  readonly systemLogLevel: SystemLogLevel;
   /** Days after which raw items expire through the table's TTL; kept forever when undefined. */
   readonly rawTtlDays: number | undefined;
   /**
@@ -63,6 +65,8 @@ export interface WebhookStackConfig {
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
+const SYSTEM_LOG_LEVELS = ['DEBUG', 'INFO', 'WARN'] as const;
+type SystemLogLevel = (typeof SYSTEM_LOG_LEVELS)[number];
 
 export const DEFAULT_CONFIG: WebhookStackConfig = {
   stackName: 'DatasaurWebhooks',
@@ -73,7 +77,7 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   workerMemoryMb: 512,
   workerTimeoutSeconds: 30,
   workerBatchSize: 10,
-  workerBatchingWindowSeconds: 1,
+  workerBatchingWindowSeconds: 5,
   workerMaxConcurrency: 10,
   maxReceiveCount: 5,
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
@@ -82,6 +86,7 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   alarmEmail: undefined,
   logRetentionDays: RetentionDays.ONE_MONTH,
   logLevel: 'INFO',
+  systemLogLevel: 'WARN',
   rawTtlDays: undefined,
   eventBusName: 'default',
   eventArchiveDays: 30,
@@ -166,6 +171,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     alarmEmail: read('alarmEmail'),
     logRetentionDays: DEFAULT_CONFIG.logRetentionDays,
     logLevel: DEFAULT_CONFIG.logLevel,
+    systemLogLevel: DEFAULT_CONFIG.systemLogLevel,
     rawTtlDays: undefined,
     eventBusName: read('eventBusName') ?? DEFAULT_CONFIG.eventBusName,
     eventArchiveDays: integer('eventArchiveDays'),
@@ -212,10 +218,15 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     );
   }
 
-  const logLevel = read('logLevel')?.toUpperCase();
-  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) {
-    problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
+  const oneOf = <Level extends string>(name: string, levels: readonly Level[]) => {
+    const value = read(name)?.toUpperCase();
+    if (value !== undefined && !levels.includes(value as Level)) {
+      problems.push(`${name} must be one of ${levels.join(', ')}, got "${value}"`);
+    }
+    return value as Level | undefined;
+  };
+  const logLevel = oneOf('logLevel', LOG_LEVELS);
+  const systemLogLevel = oneOf('systemLogLevel', SYSTEM_LOG_LEVELS);
 
   const days = (name: 'rawTtlDays' | 'bodyRetentionDays'): number | undefined => {
     const raw = read(name);
@@ -272,7 +283,8 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
   return {
     ...config,
     logRetentionDays: retention === undefined ? config.logRetentionDays : retentionDays,
-    logLevel: (logLevel as LogLevel | undefined) ?? config.logLevel,
+    logLevel: logLevel ?? config.logLevel,
+    systemLogLevel: systemLogLevel ?? config.systemLogLevel,
     publishLabelEvents: publishLabelEvents === 'true',
     rawTtlDays,
     bodyRetentionDays,

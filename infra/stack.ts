@@ -50,7 +50,7 @@ export class WebhookStack extends Stack {
       maxReceiveCount: config.maxReceiveCount,
       maxMessageSizeBytes: QUEUE_MAX_MESSAGE_BYTES,
       logRetention: config.logRetentionDays,
-      logLevel: config.logLevel,
+      logLevels: { application: config.logLevel, system: config.systemLogLevel },
       ...(config.rawTtlDays === undefined ? {} : { rawTtlDays: config.rawTtlDays }),
     });
     this.publishing = new EventPublishing(this, 'EventPublishing', {
@@ -69,7 +69,7 @@ export class WebhookStack extends Stack {
       maxBodyBytes: config.maxBodyBytes,
       secretCacheSeconds: config.webhookSecretCacheSeconds,
       logRetention: config.logRetentionDays,
-      logLevel: config.logLevel,
+      logLevels: { application: config.logLevel, system: config.systemLogLevel },
     });
     this.alarms = new Alarms(this, 'Alarms', {
       api: this.ingestApi.api,
@@ -78,6 +78,7 @@ export class WebhookStack extends Stack {
       queue: this.pipeline.queue,
       deadLetterQueue: this.pipeline.deadLetterQueue,
       worker: this.pipeline.worker.function,
+      batchFigure: (figure) => this.pipeline.metricBatchFigure(figure),
       oldestMessageAgeAlarmSeconds: config.oldestMessageAgeAlarmSeconds,
       ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
     });

@@ -75,9 +75,31 @@ export function eventSortKey(time: string, eventId: string): string {
   return `${EVENT_SORT_PREFIX}${time}#${eventId}`;
 }
 
-/** GSI2 (the feed): every event item by receive time, one partition per day. */
-export function feedKeys(receivedAt: string, eventId: string): { gsi2pk: string; gsi2sk: string } {
-  return { gsi2pk: feedPartition(dayOf(receivedAt)), gsi2sk: `${receivedAt}#${eventId}` };
+/**
+ * GSI2 (the feed): every event item by receive time, one partition per day. The event id is
+ * not repeated here: every event item's sort key ends with it (see `eventIdInSortKey`).
+ */
+export function feedKeys(receivedAt: string): { gsi2pk: string; gsi2sk: string } {
+  return { gsi2pk: feedPartition(dayOf(receivedAt)), gsi2sk: receivedAt };
+}
+
+/**
+ * The greatest feed sort key before `to`, so a BETWEEN excludes `to` itself: its last
+ * millisecond, followed by anything (older items carry `#<eventId>` after the time).
+ */
+export function lastFeedKeyBefore(to: string): string {
+  return `${new Date(Date.parse(to) - 1).toISOString()}~`;
+}
+
+/** The event id every event item's sort key ends with. */
+export function eventIdInSortKey(sortKey: string): string {
+  return sortKey.slice(sortKey.lastIndexOf('#') + 1);
+}
+
+/** The receive time a feed sort key holds (older items also carry `#<eventId>` after it). */
+export function receivedAtOf(feedSortKey: string): string {
+  const separator = feedSortKey.indexOf('#');
+  return separator === -1 ? feedSortKey : feedSortKey.slice(0, separator);
 }
 
 /** GSI1 (a team's projects): only project items with a team and a status carry these keys. */
@@ -90,7 +112,7 @@ export function teamProjectKeys(
   return { gsi1pk: teamPartition(teamId), gsi1sk: `${status}#${statusAt}#${projectId}` };
 }
 
-/** Splits a `<time>#<eventId>` pair (a feed or rejected sort key, or an event key without its prefix). */
+/** Splits a `<time>#<eventId>` pair (a rejected sort key, or an event key without its prefix). */
 export function parseTimeAndEventId(value: string): { time: string; eventId: string } {
   const separator = value.lastIndexOf('#');
   return { time: value.slice(0, separator), eventId: value.slice(separator + 1) };

@@ -7,15 +7,18 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { PROJECT_STATUS_EVENTS, type ProjectStatus } from './events.ts';
+import { restoredItem } from './items.ts';
 import {
   dayOf,
   documentPartition,
   EVENT_SORT_PREFIX,
+  eventIdInSortKey,
   feedPartition,
-  parseTimeAndEventId,
+  lastFeedKeyBefore,
   projectKey,
   projectPartition,
   RECONCILE_PARTITION,
+  receivedAtOf,
   rejectedPartition,
   teamPartition,
   unknownPartition,
@@ -257,12 +260,13 @@ export function createQueries(documents: DynamoDBDocumentClient, tableName: stri
     async feed(range, page = {}) {
       const { feed } = TABLE.indexes;
       const { from, to } = validRange(range);
+      if (from === to) return { items: [] };
       const stream: Stream = {
         keyAttributes: [TABLE.partitionKey, TABLE.sortKey, feed.partitionKey, feed.sortKey],
         partitions: daysBetween(from, to).map((day) => ({
           indexName: feed.indexName,
-          keyCondition: 'gsi2pk = :day AND gsi2sk BETWEEN :from AND :to',
-          values: { ':day': feedPartition(day), ':from': from, ':to': to },
+          keyCondition: 'gsi2pk = :day AND gsi2sk BETWEEN :from AND :last',
+          values: { ':day': feedPartition(day), ':from': from, ':last': lastFeedKeyBefore(to) },
         })),
       };
       return readPage([stream], byFeedKey, page);
@@ -388,12 +392,12 @@ const KEY_ATTRIBUTES = new Set<string>([
 ]);
 
 /** Drops the keys, spells out the event id and receive time, and base64-encodes binary bodies. */
-export function toView(item: Record<string, unknown>): View {
+export function toView(stored: Record<string, unknown>): View {
+  const item = restoredItem(stored);
   const view: View = {};
   if (typeof item.gsi2sk === 'string') {
-    const { time, eventId } = parseTimeAndEventId(item.gsi2sk);
-    view.eventId = eventId;
-    view.receivedAt = time;
+    view.eventId = eventIdInSortKey(String(item.sk));
+    view.receivedAt = receivedAtOf(item.gsi2sk);
   }
   for (const [name, value] of Object.entries(item)) {
     if (KEY_ATTRIBUTES.has(name)) continue;

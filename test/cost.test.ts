@@ -27,8 +27,9 @@ const LINE_ITEMS = [
   'read units (project refresh)',
   'storage added this month (billed every month after)',
   'point-in-time recovery of that storage',
-  'Logs ingestion (handlers, Lambda, API access log)',
+  'Logs ingestion (handlers, metrics, Lambda, API access log)',
   'alarms',
+  'custom metrics',
   'dashboard',
   'alarm topic key',
   'webhook secret',
@@ -53,12 +54,14 @@ describe('the cost model', () => {
     workerBatchingWindowSeconds: 1,
     ingestLogBytesPerEvent: 100,
     workerLogBytesPerEvent: 100,
+    workerLogBytesPerBatch: 500,
     platformLogBytesPerInvocation: 0,
     accessLogBytesPerRequest: 0,
     envelopeOverheadBytes: 200,
     queuePollers: 5,
     webhookSecretCacheSeconds: 300,
     alarms: 4,
+    customMetrics: 8,
     dashboards: 1,
     kmsKeys: 1,
     secrets: 1,
@@ -88,7 +91,9 @@ describe('the cost model', () => {
         gigabytes(1_296_000 * 1000 + 1_296_000 * 2000) * 0.25,
       'point-in-time recovery of that storage':
         gigabytes(1_296_000 * 1000 + 1_296_000 * 2000) * 0.2,
-      'Logs ingestion (handlers, Lambda, API access log)': gigabytes(2_592_000 * 200) * 0.5,
+      // 200 B per event, and a 500 B metrics line per worker invocation.
+      'Logs ingestion (handlers, metrics, Lambda, API access log)':
+        gigabytes(2_592_000 * 200 + 1_296_000 * 500) * 0.5,
       // Project events only: label events are not published by default.
       'PutEvents custom events (64 KB chunks)': 1.296 * 1.0,
     };
@@ -96,6 +101,7 @@ describe('the cost model', () => {
       // Five pollers, one 20 s long poll each at a time.
       "Lambda pollers' empty receives": 0.648 * 0.4,
       alarms: 0.4,
+      'custom metrics': 8 * 0.3,
       dashboard: 3,
       'alarm topic key': 1,
       'webhook secret': 0.4,
@@ -191,8 +197,8 @@ describe('npm run cost', () => {
         averageBodyBytes: 3000,
         ingestMillisecondsPerEvent: 20,
       });
-      // A 3,000-byte body makes a label item of 3 to 4 KB: 4 table write units and its feed entry.
-      expect(inputs.label.writeUnits).toBe(5);
+      // A 3,000-byte body makes a label item of 2 to 3 KB: 3 table write units and its feed entry.
+      expect(inputs.label.writeUnits).toBe(4);
       expect(inputs.alarms).toBeGreaterThan(0);
       expect(inputs.ingestLogBytesPerEvent).toBeGreaterThan(100);
       expect(estimate.perMillionEventsUsd).toBeGreaterThan(0);

@@ -5,8 +5,15 @@
 
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import {
+  BATCH_FIGURES,
+  type BatchFigures,
+  countRecorded,
+  noFigures,
+} from '../../shared/batch-figures.ts';
 import type { BusEvent } from '../../shared/bus-events.ts';
 import type { BusPublisher } from '../../shared/bus-publisher.ts';
 import { limitConcurrency } from '../../shared/concurrency.ts';
@@ -30,6 +37,8 @@ export interface WorkerHandlerDependencies {
   readonly publisher?: BusPublisher;
   /** Publish label events too (they are the volume). @default false */
   readonly publishLabelEvents?: boolean;
+  /** Receives each batch's figures, published as one line per batch. @default none */
+  readonly metrics?: Metrics;
 }
 
 export type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -45,7 +54,10 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
   const publicationSettings = { publishLabelEvents: dependencies.publishLabelEvents === true };
 
   /** Stores one record; returns what it should publish once the batch is stored. */
-  const processRecord = async (record: SQSRecord): Promise<BusEvent | undefined> => {
+  const processRecord = async (
+    record: SQSRecord,
+    figures: BatchFigures,
+  ): Promise<BusEvent | undefined> => {
     const sentAt = new Date(Number(record.attributes.SentTimestamp));
     const message = interpretMessage(
       record.body,
@@ -53,12 +65,14 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
     );
     try {
       const recorded = await store.record(message);
+      countRecorded(figures, recorded);
       const { itemType } = recorded.item;
       const log = { messageId: record.messageId, eventId: message.eventId, itemType };
       if (itemType === 'rejected') {
         logger.warn('event rejected', { ...log, reason: recorded.item.reason });
       } else {
-        logger.info('event stored', {
+        // The batch's metrics count it; this line is for debugging one event.
+        logger.debug('event stored', {
           ...log,
           duplicate: recorded.duplicate,
           writeUnits: totalWriteUnits(recorded.writes),
@@ -100,19 +114,21 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
 
   return async (event, context) => {
     const publications = new Map<string, BusEvent>();
+    const figures = noFigures();
     // A processor per invocation: it keeps the batch's state, and the local stack may
     // invoke one handler for overlapping batches.
     const stored = await processPartialResponse(
       event,
       (record: SQSRecord) =>
         limited(async () => {
-          const publication = await processRecord(record);
+          const publication = await processRecord(record, figures);
           if (publication !== undefined) publications.set(record.messageId, publication);
         }),
       new BatchProcessor(EventType.SQS),
       { context, throwOnFullBatchFailure: false },
     );
     const unpublished = await publish(publications);
+    publishFigures(dependencies.metrics, figures);
     return {
       batchItemFailures: [
         ...stored.batchItemFailures,
@@ -120,4 +136,11 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
       ],
     };
   };
+}
+
+/** One metrics line for the whole batch, zeros included, so every graph has a point. */
+function publishFigures(metrics: Metrics | undefined, figures: BatchFigures): void {
+  if (metrics === undefined) return;
+  for (const figure of BATCH_FIGURES) metrics.addMetric(figure, MetricUnit.Count, figures[figure]);
+  metrics.publishStoredMetrics();
 }

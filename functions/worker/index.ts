@@ -1,6 +1,7 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -25,4 +26,6 @@ export const handler = createWorkerHandler({
     source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
   }),
   publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false),
+  // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
+  metrics: new Metrics(),
 });

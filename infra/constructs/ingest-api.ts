@@ -16,7 +16,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
-import { BundledFunction } from './bundled-function.ts';
+import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 
 /** One JSON object per request, from the variables HTTP APIs support. */
 const ACCESS_LOG_FIELDS = {
@@ -52,8 +52,8 @@ export interface IngestApiProps {
   /** How long a container keeps the secret before reading it again. @default 300 */
   readonly secretCacheSeconds?: number;
   readonly logRetention: RetentionDays;
-  /** @default 'INFO' */
-  readonly logLevel?: string;
+  /** @default application INFO, system WARN */
+  readonly logLevels?: FunctionLogLevels;
 }
 
 export class IngestApi extends Construct {
@@ -87,7 +87,7 @@ export class IngestApi extends Construct {
       memorySizeMb: props.memorySizeMb ?? 512,
       timeoutSeconds: props.timeoutSeconds ?? 10,
       logRetention: props.logRetention,
-      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
         QUEUE_URL: props.queue.queueUrl,
         WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,

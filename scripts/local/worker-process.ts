@@ -5,13 +5,16 @@
  * failures to come back after their visibility timeout.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
+import { METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
 import { createBusPublisher } from '../../shared/bus-publisher.ts';
 import { createQueuePoller } from './queue-poller.ts';
 import { localDynamoDb, localEventBridge, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
+const SHOWS_INFO: readonly string[] = ['TRACE', 'DEBUG', 'INFO'];
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
@@ -34,6 +37,10 @@ const poller = createQueuePoller({
       source: settings.eventSource,
     }),
     publishLabelEvents: settings.publishLabelEvents,
+    // The per-batch line Lambda sends to CloudWatch, on the terminal when it shows INFO lines.
+    ...(SHOWS_INFO.includes(settings.logLevel)
+      ? { metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'worker' }) }
+      : {}),
   }),
 });
 
