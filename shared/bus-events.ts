@@ -149,8 +149,9 @@ const PROJECT_DETAIL_TYPES = {
 } as const satisfies Record<string, DetailType>;
 
 /**
- * The bus event for a stored item, or undefined for items that are not published (unknown
- * event types: their shape is not known, so no consumer could rely on it).
+ * The bus event for a stored item, or undefined for items that are not published: unknown
+ * event types (their shape is not known, so no consumer could rely on it) and the
+ * reconciler's synthetic status events.
  */
 export function busEventOf(item: EventItem): BusEvent | undefined {
   const eventId = eventIdInSortKey(item.sk);
@@ -220,17 +221,19 @@ export function busEventOf(item: EventItem): BusEvent | undefined {
         detail: { ...base, eventTime: receivedAt, reason: item.reason },
       };
     case 'unknownEvent':
+    // Written by the reconciler, not by the worker; the reconciler publishes nothing.
+    case 'syntheticStatusEvent':
       return undefined;
   }
 }
 
 /** Whether an item of this type is published at all, given the label setting. */
 export function isPublished(
-  item: Pick<EventItem, 'itemType'>,
+  item: Parameters<typeof detailTypeOf>[0],
   options: { publishLabelEvents: boolean },
 ): boolean {
-  if (item.itemType === 'unknownEvent') return false;
-  return item.itemType !== 'labelEvent' || options.publishLabelEvents;
+  if (item.itemType === 'labelEvent') return options.publishLabelEvents;
+  return detailTypeOf(item) !== undefined;
 }
 
 function summary(who: Person | undefined) {

@@ -1,8 +1,12 @@
 /**
  * The pattern matcher behind `npm run tail -- --pattern`, on the examples of AWS's
- * "Content filtering in Amazon EventBridge event patterns" page, operator by operator.
+ * "Content filtering in Amazon EventBridge event patterns" page, operator by operator, and
+ * the sample rules of docs/eventbridge.md on the examples beside them.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DETAIL_SCHEMAS, DETAIL_TYPES } from '../shared/bus-events.ts';
 import { InvalidPatternError, matchesPattern, parsePattern } from '../shared/event-pattern.ts';
 
 const matches = (pattern: unknown, event: unknown) =>
@@ -194,4 +198,34 @@ describe('event patterns', () => {
       expect(() => parsePattern(text), text).toThrow(InvalidPatternError);
     }
   });
+});
+
+describe('the sample rules of docs/eventbridge.md', () => {
+  const doc = readFileSync(join(import.meta.dirname, '..', 'docs', 'eventbridge.md'), 'utf8');
+  const sections = [
+    ...doc.matchAll(/^### (.+)\n[\s\S]*?```json\n([\s\S]*?)\n```[\s\S]*?```json\n(.*)\n```/gm),
+  ];
+
+  it('documents every detail-type with an example that its schema accepts', () => {
+    expect(sections.map(([, type]) => type).sort()).toEqual([...DETAIL_TYPES].sort());
+    for (const [, type = '', example = ''] of sections) {
+      const schema = DETAIL_SCHEMAS[type as keyof typeof DETAIL_SCHEMAS];
+      expect(() => schema.parse(JSON.parse(example)), type).not.toThrow();
+    }
+  });
+
+  it.each(sections.map(([, type = '', example = '', pattern = '']) => [type, example, pattern]))(
+    'the %s rule matches its example, and no other type',
+    (type, example, pattern) => {
+      const rule = parsePattern(pattern);
+      const event = (detailType: string) => ({
+        ...ec2Event,
+        source: 'datasaur.webhooks',
+        'detail-type': detailType,
+        detail: JSON.parse(example),
+      });
+      expect(matchesPattern(rule, event(type))).toBe(true);
+      expect(matchesPattern(rule, event('Something Else'))).toBe(false);
+    },
+  );
 });

@@ -98,6 +98,7 @@ async function sendAll(url: string, requests: readonly DatasaurRequest[]) {
 }
 
 describe('npm start', () => {
+  // Two stack starts: under a loaded machine this outlasts the default 30 s.
   it('runs the pipeline end to end and keeps the table and the archive across a restart', async () => {
     const dataDir = temporaryDataDir();
     const environment = { DATA_DIR: dataDir, DATASAUR_WEBHOOK_SECRET: SECRET };
@@ -184,7 +185,7 @@ describe('npm start', () => {
     expect(await kept.Body?.transformToString()).toBe('kept');
     secondS3.destroy();
     expect(await second.stop()).toBe(0);
-  });
+  }, 60_000);
 
   it('says what is wrong in one line and exits non-zero on a bad variable', async () => {
     const result = await runTypeScript('scripts/start.ts', [], {
