@@ -10,6 +10,7 @@ import {
   type ProjectUpdate,
   startFakeDatasaur,
 } from '../scripts/local/fake-datasaur/server.ts';
+import { limitConcurrency } from '../shared/concurrency.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import type { DatasaurProjectStatus } from '../shared/datasaur/get-projects.ts';
 import { createEventStore, type ProjectTransition } from '../shared/event-store.ts';
@@ -140,16 +141,20 @@ async function tableWithWebhooks(): Promise<string> {
   const tableName = await dynamoDb.createTable();
   if (webhookItems === undefined) {
     const store = createEventStore(dynamoDb.documents, tableName);
+    // As the worker would, a few at a time (not 190 requests queued on 50 sockets at once).
+    const limited = limitConcurrency(10);
     await Promise.all(
       SCENARIOS.flatMap((scenario) =>
         scenario.webhooks.map((status, step) =>
-          store.record(
-            interpretMessage(
-              sqsRecord({
-                body: webhook(scenario.id, status, at(9 - step)),
-                receivedAt: at(9 - step),
-              }).body,
-              new Date(at(9 - step)),
+          limited(() =>
+            store.record(
+              interpretMessage(
+                sqsRecord({
+                  body: webhook(scenario.id, status, at(9 - step)),
+                  receivedAt: at(9 - step),
+                }).body,
+                new Date(at(9 - step)),
+              ),
             ),
           ),
         ),
