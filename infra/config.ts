@@ -7,6 +7,12 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../shared/bus-events.ts';
 import { DEFAULT_DATASAUR_API_URL } from '../shared/datasaur/client.ts';
 import { ConfigurationError } from '../shared/environment.ts';
+import {
+  DEFAULT_EXPORT_FORMAT,
+  DEFAULT_EXPORT_ON,
+  EXPORT_ON_VALUES,
+  type ExportOn,
+} from '../shared/export-trigger.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/ingest.ts';
 
 export interface WebhookStackConfig {
@@ -57,7 +63,11 @@ export interface WebhookStackConfig {
   readonly datasaurTeamIds: readonly string[];
   /** Projects not created or updated within this many days are not reconciled. */
   readonly reconcileLookbackDays: number;
-  /** Datasaur's API (self-hosted installs have their own). */
+  /** Which status transitions archive the project's export; `off` builds no exporter. */
+  readonly exportOn: ExportOn;
+  /** `format` of Datasaur's export (`json_advanced`, `json`, `conll`, `tsv`…). */
+  readonly exportFormat: string;
+  /** Datasaur's base URL: `https://app.datasaur.ai`, or a self-hosted install's. */
   readonly datasaurApiUrl: string;
 }
 
@@ -91,6 +101,8 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   reconcileEveryMinutes: 60,
   datasaurTeamIds: [],
   reconcileLookbackDays: 30,
+  exportOn: DEFAULT_EXPORT_ON,
+  exportFormat: DEFAULT_EXPORT_FORMAT,
   datasaurApiUrl: DEFAULT_DATASAUR_API_URL,
 };
 
@@ -178,6 +190,8 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       .map((teamId) => teamId.trim())
       .filter((teamId) => teamId !== ''),
     reconcileLookbackDays: integer('reconcileLookbackDays'),
+    exportOn: DEFAULT_CONFIG.exportOn,
+    exportFormat: read('exportFormat') ?? DEFAULT_CONFIG.exportFormat,
     datasaurApiUrl: (read('datasaurApiUrl') ?? DEFAULT_CONFIG.datasaurApiUrl).replace(/\/+$/, ''),
   };
 
@@ -197,8 +211,24 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       `reconcileEvery must be "off" or a period from 5 minutes to 1 day such as "30 minutes", "1 hour" or "1 day", got "${reconcileEvery}"`,
     );
   }
-  if (!/^https?:\/\/[^\s/]+/.test(config.datasaurApiUrl)) {
-    problems.push(`datasaurApiUrl must be an http(s) URL, got "${config.datasaurApiUrl}"`);
+
+  const exportOnValue = read('exportOn');
+  const exportOn =
+    exportOnValue === undefined
+      ? DEFAULT_CONFIG.exportOn
+      : EXPORT_ON_VALUES.find((value) => value.toLowerCase() === exportOnValue.toLowerCase());
+  if (exportOn === undefined) {
+    problems.push(`exportOn must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`);
+  }
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.exportFormat)) {
+    problems.push(
+      `exportFormat must be a Datasaur export format such as json_advanced, got "${config.exportFormat}"`,
+    );
+  }
+  if (!/^https:\/\/[^\s/]+/.test(config.datasaurApiUrl) || !URL.canParse(config.datasaurApiUrl)) {
+    problems.push(
+      `datasaurApiUrl must be an https URL such as https://app.datasaur.ai, got "${config.datasaurApiUrl}"`,
+    );
   }
 
   const retention = read('logRetentionDays');
@@ -282,5 +312,6 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
         : reconcileEvery.toLowerCase() === 'off'
           ? undefined
           : everyMinutes,
+    exportOn: exportOn ?? DEFAULT_CONFIG.exportOn,
   };
 }

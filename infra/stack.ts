@@ -1,10 +1,10 @@
 /** The whole product in one stack, composed like the diagram: API → pipeline → store, watched. */
 import { type App, CfnOutput, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { BODIES_PREFIX } from '../shared/claim-check.ts';
-import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
+import { EMPTY_CREDENTIALS_SECRET } from '../shared/datasaur/credentials.ts';
 import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -12,6 +12,7 @@ import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { EventPipeline } from './constructs/event-pipeline.ts';
 import { EventPublishing } from './constructs/event-publishing.ts';
 import { EventStore } from './constructs/event-store.ts';
+import { ExportArchiver } from './constructs/export-archiver.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
 import { Reconciler } from './constructs/reconciler.ts';
 
@@ -26,9 +27,12 @@ export class WebhookStack extends Stack {
   public readonly ingestApi: IngestApi;
   public readonly alarms: Alarms;
   public readonly publishing: EventPublishing;
+  /** Export archiving; undefined with `exportOn=off`. */
+  public readonly exportArchiver: ExportArchiver | undefined;
   /** Present when `datasaurTeamIds` is set and `reconcileEvery` is not `off`. */
   public readonly reconciler: Reconciler | undefined;
-  public readonly datasaurCredentials: Secret | undefined;
+  /** Datasaur API credentials: the exporter's, or the reconciler's own without an exporter. */
+  public readonly datasaurCredentials: ISecret | undefined;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
     super(scope, id, props);
@@ -82,16 +86,24 @@ export class WebhookStack extends Stack {
       ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
     });
 
+    const { exportOn } = config;
+    this.exportArchiver =
+      exportOn === 'off'
+        ? undefined
+        : new ExportArchiver(this, 'ExportArchiver', {
+            table: this.store.table,
+            archive: this.archive,
+            worker: this.pipeline.worker,
+            exportOn,
+            exportFormat: config.exportFormat,
+            datasaurApiUrl: config.datasaurApiUrl,
+            logRetention: config.logRetentionDays,
+            logLevel: config.logLevel,
+            alarmTopic: this.alarms.topic,
+          });
+
     if (config.reconcileEveryMinutes !== undefined && config.datasaurTeamIds.length > 0) {
-      this.datasaurCredentials = new Secret(this, 'DatasaurCredentials', {
-        description: 'Datasaur API credentials: {"clientId": "…", "clientSecret": "…"}',
-        secretStringValue: SecretValue.unsafePlainText(DATASAUR_CREDENTIALS_TEMPLATE),
-      });
-      Validations.of(this.datasaurCredentials).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          "Datasaur API credentials are created in Datasaur's workspace settings; no Lambda can issue new ones, so rotation is the operator's (docs/reconcile.md).",
-      });
+      this.datasaurCredentials = this.exportArchiver?.credentials ?? this.reconcilerCredentials();
       this.reconciler = new Reconciler(this, 'Reconciler', {
         table: this.store.table,
         credentials: this.datasaurCredentials,
@@ -99,10 +111,15 @@ export class WebhookStack extends Stack {
         teamIds: config.datasaurTeamIds,
         everyMinutes: config.reconcileEveryMinutes,
         lookbackDays: config.reconcileLookbackDays,
+        ...(this.exportArchiver === undefined || exportOn === 'off'
+          ? {}
+          : { exports: { queue: this.exportArchiver.queue, exportOn } }),
         alarmTopic: this.alarms.topic,
         logRetention: config.logRetentionDays,
         logLevel: config.logLevel,
       });
+    } else {
+      this.datasaurCredentials = this.exportArchiver?.credentials;
     }
 
     const outputs: Record<string, { value: string; description: string }> = {
@@ -138,13 +155,44 @@ export class WebhookStack extends Stack {
         description: 'Pass to `npm run redrive -- --dlq-arn`',
       },
     };
-    if (this.datasaurCredentials !== undefined) {
+    if (this.exportArchiver !== undefined) {
+      Object.assign(outputs, {
+        DatasaurCredentialsSecretArn: {
+          value: this.exportArchiver.credentials.secretArn,
+          description:
+            'Fill with {"clientId","clientSecret"} from Datasaur (export archiving, reconcile)',
+        },
+        ExportQueueUrl: {
+          value: this.exportArchiver.queue.queueUrl,
+          description: 'Export requests: pass to `npm run export -- --queue-url`',
+        },
+        ExportDeadLetterQueueArn: {
+          value: this.exportArchiver.deadLetterQueue.queueArn,
+          description: 'Export requests the exporter gave up on',
+        },
+      });
+    } else if (this.datasaurCredentials !== undefined) {
       outputs.DatasaurCredentialsSecretArn = {
         value: this.datasaurCredentials.secretArn,
-        description: 'Put the Datasaur API credentials here; `npm run reconcile -- --secret`',
+        description: 'Fill with {"clientId","clientSecret"} from Datasaur (reconcile)',
       };
     }
     for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
+  }
+
+  /** The credentials secret when only the reconciler needs one (no export archiving). */
+  private reconcilerCredentials(): Secret {
+    const secret = new Secret(this, 'DatasaurCredentials', {
+      description:
+        'Datasaur API client credentials for the reconciler: {"clientId","clientSecret"}',
+      secretStringValue: SecretValue.unsafePlainText(EMPTY_CREDENTIALS_SECRET),
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        'Datasaur issues API credentials in its workspace settings only; no rotation function can create new ones, so they are rotated by hand (docs/reconcile.md).',
+    });
+    return secret;
   }
 }
 

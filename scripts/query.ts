@@ -7,6 +7,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from '../shared/environment.ts';
 import type { ProjectStatus } from '../shared/events.ts';
+import { EXPORT_STATUSES, type ExportStatus } from '../shared/items.ts';
 import {
   createQueries,
   InvalidQueryError,
@@ -32,6 +33,8 @@ Commands:
   rejected [--from <ISO time>] [--to <ISO time>]
                                             rejected bodies and unknown event types (default: last 7 days)
   reconcile                                 reconcile runs, newest first: gaps found, repaired, errors
+  exports --project <projectId> | --team <teamId> | --status REQUESTED|ARCHIVED|FAILED
+                                            archived exports: S3 key, size, sha256, status (flags combine)
 
 Flags:
   --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
@@ -71,6 +74,7 @@ const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
   feed: { flags: ['from', 'to'], positionals: 0 },
   rejected: { flags: ['from', 'to'], positionals: 0 },
   reconcile: { flags: [], positionals: 0 },
+  exports: { flags: ['project', 'team', 'status'], positionals: 0 },
 };
 
 type Values = ReturnType<
@@ -125,6 +129,15 @@ function statusOf(value: string | undefined): ProjectStatus | undefined {
   const status = value.toUpperCase() as ProjectStatus;
   if (!PROJECT_STATUSES.includes(status)) {
     throw new UsageError(`--status must be one of ${PROJECT_STATUSES.join(', ')}`);
+  }
+  return status;
+}
+
+function exportStatusOf(value: string | undefined): ExportStatus | undefined {
+  if (value === undefined) return undefined;
+  const status = value.toUpperCase() as ExportStatus;
+  if (!EXPORT_STATUSES.includes(status)) {
+    throw new UsageError(`--status must be one of ${EXPORT_STATUSES.join(', ')}`);
   }
   return status;
 }
@@ -185,6 +198,15 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
     ['behind', (view) => (view.compared as Record<string, number> | undefined)?.behind],
     ['repaired', (view) => view.repaired],
     ['errors', (view) => (view.errors as string[] | undefined)?.join('; ').slice(0, 80)],
+  ],
+  exports: [
+    ['requestedAt', (view) => view.requestedAt],
+    ['projectId', (view) => view.projectId],
+    ['trigger', (view) => view.trigger],
+    ['status', (view) => view.status],
+    ['bytes', (view) => view.bytes],
+    ['sha256', (view) => short(view.sha256)],
+    ['key or reason', (view) => (view.status === 'FAILED' ? view.reason : view.key)],
   ],
   rejected: [
     ['receivedAt', (view) => view.receivedAt],
@@ -276,6 +298,19 @@ async function run(args: string[]): Promise<number> {
       hint += ` --project ${projectId}`;
     } else if (command === 'reconcile') {
       result = await queries.reconcileRuns(page);
+    } else if (command === 'exports') {
+      const filter = {
+        projectId: values.project,
+        teamId: values.team,
+        status: exportStatusOf(values.status),
+      };
+      if (Object.values(filter).every((value) => value === undefined)) {
+        throw new UsageError('exports needs --project, --team or --status');
+      }
+      result = await queries.exports(filter, page);
+      for (const flag of ['project', 'team', 'status'] as const) {
+        if (values[flag] !== undefined) hint += ` --${flag} ${values[flag]}`;
+      }
     } else if (command === 'labels') {
       const documentId = required(values.document, 'document');
       result = await queries.documentLabels(documentId, page);

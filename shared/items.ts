@@ -232,3 +232,47 @@ function expiry(receivedAt: string, options: EventItemOptions): { expiresAt?: nu
   const seconds = Math.floor(Date.parse(receivedAt) / 1000) + options.rawTtlDays * 24 * 3600;
   return { [TABLE.ttlAttribute]: seconds };
 }
+
+/** Where an archived export stands: requested from Datasaur, kept in the bucket, or given up. */
+export const EXPORT_STATUSES = ['REQUESTED', 'ARCHIVED', 'FAILED'] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/** What made the product archive an export. */
+export type ExportTrigger = 'REVIEWED' | 'COMPLETED' | 'PUSHED' | 'MANUAL';
+
+/**
+ * An export archived (or being archived) in the bucket: one per project and trigger
+ * (`exportArchiveKey`). Not an event: it sorts under `EXPORT#`, apart from the project's
+ * events, and does not count towards the project item.
+ */
+export type ExportArchiveItem = TableKey & {
+  readonly itemType: 'exportArchive';
+  readonly projectId: string;
+  readonly teamId: string;
+  readonly trigger: ExportTrigger;
+  /** When the status changed (transitions), Datasaur pushed the file, or the request was made. */
+  readonly statusAt: string;
+  readonly status: ExportStatus;
+  readonly format?: string;
+  readonly role?: 'LABELER' | 'REVIEWER';
+  readonly exportId?: string;
+  /** Datasaur's pre-signed link to the file (a credential until it expires); kept so a retry can resume. */
+  readonly fileUrl?: string;
+  readonly fileUrlExpiredAt?: string;
+  readonly requestedAt: string;
+  readonly archivedAt?: string;
+  readonly failedAt?: string;
+  readonly reason?: string;
+  readonly bucket: string;
+  /** The object key in the bucket (where it is, or will be, once archived). */
+  readonly key: string;
+  readonly bytes?: number;
+  readonly sha256?: string;
+  /** Attempts so far, each one receive of the export request. */
+  readonly attempts: number;
+  /** The export request (queue message) working on it, until `leaseUntil`. */
+  readonly claimedBy?: string;
+  readonly leaseUntil?: string;
+  readonly gsi1pk: string;
+  readonly gsi1sk: string;
+};

@@ -102,3 +102,39 @@ export const RECONCILE_PARTITION = 'RECONCILE';
 export function reconcileRunKey(startedAt: string, runId: string): TableKey {
   return { pk: RECONCILE_PARTITION, sk: `RUN#${startedAt}#${runId}` };
 }
+
+/** Sort-key prefix of archived exports in a project's partition (apart from its events). */
+export const EXPORT_SORT_PREFIX = 'EXPORT#';
+
+/** One archived export: per project, what triggered it and when (a status change, a push, a request). */
+export function exportArchiveKey(projectId: string, trigger: string, statusAt: string): TableKey {
+  return { pk: projectPartition(projectId), sk: `${EXPORT_SORT_PREFIX}${trigger}#${statusAt}` };
+}
+
+export function exportStatusPartition(exportStatus: string): string {
+  return `EXPORTS#${exportStatus}`;
+}
+
+/** GSI1 for archived exports: one partition per export status, newest request last. */
+export function exportStatusKeys(
+  exportStatus: string,
+  requestedAt: string,
+  teamId: string,
+  projectId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: exportStatusPartition(exportStatus),
+    gsi1sk: `${requestedAt}#${teamId}#${projectId}`,
+  };
+}
+
+/** Where an archived export's file lands in the archive bucket. */
+export function exportObjectKey(
+  teamId: string,
+  projectId: string,
+  trigger: string,
+  statusAt: string,
+): string {
+  const segment = (value: string) => encodeURIComponent(value);
+  return `exports/${segment(teamId)}/${segment(projectId)}/${segment(trigger)}-${statusAt}.zip`;
+}

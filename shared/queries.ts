@@ -7,10 +7,13 @@
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { PROJECT_STATUS_EVENTS, type ProjectStatus } from './events.ts';
+import { EXPORT_STATUSES, type ExportStatus } from './items.ts';
 import {
   dayOf,
   documentPartition,
   EVENT_SORT_PREFIX,
+  EXPORT_SORT_PREFIX,
+  exportStatusPartition,
   feedPartition,
   parseTimeAndEventId,
   projectKey,
@@ -54,7 +57,10 @@ export class InvalidQueryError extends Error {
 }
 
 export interface Queries {
-  /** 1. A project by id, or undefined when no event of it has been stored. */
+  /**
+   * 1. A project by id, or undefined when no event of it has been stored; with its latest
+   * archived export (`latestExport`) when there is one.
+   */
   project(projectId: string): Promise<View | undefined>;
   /** 2. A team's projects, newest status change first, optionally of one status and since a time. */
   teamProjects(
@@ -69,8 +75,19 @@ export interface Queries {
   feed(range: TimeRange, page?: PageRequest): Promise<Page>;
   /** 6. Rejected bodies (by receive time) and unknown event types (by event time), in time order. */
   rejectedAndUnknown(range: TimeRange, page?: PageRequest): Promise<Page>;
-  /** 7. Reconcile runs, newest first. */
+  /**
+   * 7. Archived exports: a project's (by trigger and time), or by export status and team,
+   * newest request first.
+   */
+  exports(filter: ExportFilter, page?: PageRequest): Promise<Page>;
+  /** 8. Reconcile runs, newest first. */
   reconcileRuns(page?: PageRequest): Promise<Page>;
+}
+
+export interface ExportFilter {
+  readonly projectId?: string;
+  readonly teamId?: string;
+  readonly status?: ExportStatus;
 }
 
 /** One Query: a partition of the table or of an index, read in one direction. */
@@ -79,6 +96,12 @@ interface PartitionQuery {
   readonly keyCondition: string;
   readonly values: Record<string, string>;
   readonly newestFirst?: boolean;
+  /** Applied after the key condition (items read but not returned still cost reads). */
+  readonly filter?: {
+    readonly expression: string;
+    readonly values: Record<string, string>;
+    readonly names?: Record<string, string>;
+  };
 }
 
 /** Partitions read one after another, forming one ordered stream of items. */
@@ -120,7 +143,13 @@ export function createQueries(documents: DynamoDBDocumentClient, tableName: stri
           TableName: tableName,
           IndexName: query.indexName,
           KeyConditionExpression: query.keyCondition,
-          ExpressionAttributeValues: query.values,
+          ExpressionAttributeValues: { ...query.values, ...query.filter?.values },
+          ...(query.filter === undefined
+            ? {}
+            : {
+                FilterExpression: query.filter.expression,
+                ExpressionAttributeNames: query.filter.names,
+              }),
           ScanIndexForward: query.newestFirst !== true,
           Limit: limit - fetched.length,
           ExclusiveStartKey: startKey,
@@ -193,12 +222,105 @@ export function createQueries(documents: DynamoDBDocumentClient, tableName: stri
       page,
     );
 
+  async function exportsPage(
+    { projectId, teamId, status }: ExportFilter,
+    page: PageRequest,
+  ): Promise<Page> {
+    const filters = [
+      ...(teamId === undefined ? [] : [['teamId = :teamId', { ':teamId': teamId }] as const]),
+      ...(status === undefined || projectId === undefined
+        ? []
+        : [['#status = :status', { ':status': status }] as const]),
+    ];
+    const filter =
+      filters.length === 0
+        ? {}
+        : {
+            filter: {
+              expression: filters.map(([expression]) => expression).join(' AND '),
+              values: Object.assign({}, ...filters.map(([, values]) => values)),
+              ...(filters.some(([expression]) => expression.includes('#status')) && {
+                names: { '#status': 'status' },
+              }),
+            },
+          };
+    if (projectId !== undefined) {
+      return readPage(
+        [
+          tableStream({
+            keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+            values: { ':pk': projectPartition(projectId), ':prefix': EXPORT_SORT_PREFIX },
+            ...filter,
+          }),
+        ],
+        bySortKey,
+        page,
+      );
+    }
+    if (teamId === undefined && status === undefined) {
+      throw new InvalidQueryError('exports needs a project, a team or a status');
+    }
+    const { teamProjects } = TABLE.indexes;
+    const streams = (status === undefined ? EXPORT_STATUSES : [status]).map(
+      (oneStatus): Stream => ({
+        keyAttributes: [
+          TABLE.partitionKey,
+          TABLE.sortKey,
+          teamProjects.partitionKey,
+          teamProjects.sortKey,
+        ],
+        partitions: [
+          {
+            indexName: teamProjects.indexName,
+            newestFirst: true,
+            keyCondition: 'gsi1pk = :exports',
+            values: { ':exports': exportStatusPartition(oneStatus) },
+            ...filter,
+          },
+        ],
+      }),
+    );
+    return readPage(streams, newestRequestFirst, page);
+  }
+
+  /** The newest ARCHIVED export of a project, as `query project` shows it. */
+  async function latestArchivedExport(projectId: string): Promise<View | undefined> {
+    const { items } = await readPage(
+      [
+        tableStream({
+          keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+          values: { ':pk': projectPartition(projectId), ':prefix': EXPORT_SORT_PREFIX },
+          filter: {
+            expression: '#status = :archived',
+            values: { ':archived': 'ARCHIVED' },
+            names: { '#status': 'status' },
+          },
+        }),
+      ],
+      bySortKey,
+      { limit: MAX_PAGE_SIZE },
+    );
+    const latest = items
+      .sort((left, right) => compareText(left.archivedAt, right.archivedAt))
+      .at(-1);
+    if (latest === undefined) return undefined;
+    const { trigger, statusAt, bucket, key, bytes, sha256, archivedAt, exportId } = latest;
+    return { trigger, statusAt, bucket, key, bytes, sha256, archivedAt, exportId };
+  }
+
   return {
     async project(projectId) {
       const { Item } = await documents.send(
         new GetCommand({ TableName: tableName, Key: projectKey(projectId) }),
       );
-      return Item === undefined ? undefined : toView(Item);
+      if (Item === undefined) return undefined;
+      const latestExport = await latestArchivedExport(projectId);
+      return { ...toView(Item), ...(latestExport && { latestExport }) };
+    },
+
+    async exports(filter, page = {}) {
+      const found = await exportsPage(filter, page);
+      return { ...found, items: found.items.map(withoutWorkingState) };
     },
 
     async teamProjects({ teamId, status, since }, page = {}) {
@@ -367,6 +489,15 @@ const bySortKey = (left: Record<string, unknown>, right: Record<string, unknown>
 
 const byFeedKey = (left: Record<string, unknown>, right: Record<string, unknown>) =>
   compareText(left.gsi2sk, right.gsi2sk);
+
+/** Drops what only the exporter needs: its claim, and Datasaur's pre-signed link (a credential). */
+function withoutWorkingState(view: View): View {
+  const { claimedBy, leaseUntil, fileUrl, fileUrlExpiredAt, ...shown } = view;
+  return shown;
+}
+
+const newestRequestFirst = (left: Record<string, unknown>, right: Record<string, unknown>) =>
+  compareText(right.gsi1sk, left.gsi1sk);
 
 const newestStatusFirst = (left: Record<string, unknown>, right: Record<string, unknown>) =>
   // Ties as each partition returns them (its sort key ends with the projectId, read newest first).

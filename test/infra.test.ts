@@ -34,6 +34,8 @@ const CONTEXT = {
   logRetentionDays: 14,
   rawTtlDays: 90,
   bodyRetentionDays: 400,
+  // Export archiving has its own test (export-infra.test.ts); this one covers the rest.
+  exportOn: 'off',
 };
 
 let template: Template;

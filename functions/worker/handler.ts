@@ -12,6 +12,11 @@ import type { BusPublisher } from '../../shared/bus-publisher.ts';
 import { limitConcurrency } from '../../shared/concurrency.ts';
 import { describeError } from '../../shared/errors.ts';
 import { createEventStore } from '../../shared/event-store.ts';
+import {
+  type ExportOn,
+  type ExportRequestSink,
+  exportRequestForRecorded,
+} from '../../shared/export-trigger.ts';
 import { interpretMessage } from '../../shared/interpret.ts';
 import { publicationAfterStore } from '../../shared/publication.ts';
 import { totalWriteUnits } from '../../shared/write-units.ts';
@@ -30,6 +35,12 @@ export interface WorkerHandlerDependencies {
   readonly publisher?: BusPublisher;
   /** Publish label events too (they are the volume). @default false */
   readonly publishLabelEvents?: boolean;
+  /**
+   * Export archiving: each stored event that asks for an export (see export-trigger.ts) is
+   * sent to the export queue once stored; a redelivery sends it again, and the exporter
+   * archives each export once. @default off
+   */
+  readonly exports?: { readonly exportOn: ExportOn; readonly queue: ExportRequestSink };
 }
 
 export type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -62,6 +73,16 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
           ...log,
           duplicate: recorded.duplicate,
           writeUnits: totalWriteUnits(recorded.writes),
+        });
+      }
+      const { exports } = dependencies;
+      const exportRequest = exports && exportRequestForRecorded(recorded, exports.exportOn);
+      if (exports !== undefined && exportRequest !== undefined) {
+        await exports.queue.send(exportRequest);
+        logger.info('export requested', {
+          ...log,
+          projectId: exportRequest.projectId,
+          kind: exportRequest.kind,
         });
       }
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);

@@ -3,14 +3,33 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus-publisher.ts';
-import { booleanEnv, integerEnv, optionalEnv, requireEnv } from '../../shared/environment.ts';
+import {
+  booleanEnv,
+  ConfigurationError,
+  integerEnv,
+  optionalEnv,
+  requireEnv,
+} from '../../shared/environment.ts';
+import { createExportQueue } from '../../shared/export-queue.ts';
+import { EXPORT_ON_VALUES } from '../../shared/export-trigger.ts';
 import { createWorkerHandler, DEFAULT_WORKER_CONCURRENCY } from './handler.ts';
 
 /** 0 (the default) keeps rejected and unknown events forever. */
 const rawTtlDays = integerEnv('RAW_TTL_DAYS', 0, { min: 0, max: 36_500 });
+
+/** Set by the stack when export archiving is on: where export requests go, and for which statuses. */
+const exportQueueUrl = optionalEnv('EXPORT_QUEUE_URL', '');
+const exportOnValue = optionalEnv('EXPORT_ON', 'off');
+const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
+if (exportOn === undefined) {
+  throw new ConfigurationError(
+    `environment variable EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`,
+  );
+}
 
 export const handler = createWorkerHandler({
   documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -25,4 +44,8 @@ export const handler = createWorkerHandler({
     source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
   }),
   publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false),
+  ...(exportQueueUrl !== '' &&
+    exportOn !== 'off' && {
+      exports: { exportOn, queue: createExportQueue(new SQSClient({}), exportQueueUrl) },
+    }),
 });

@@ -5,10 +5,14 @@
  * failures to come back after their visibility timeout.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { createExporterHandler } from '../../functions/exporter/handler.ts';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
 import { createBusPublisher } from '../../shared/bus-publisher.ts';
+import { createDatasaurClient } from '../../shared/datasaur/client.ts';
+import { createExportQueue } from '../../shared/export-queue.ts';
+import { createExporter } from '../../shared/exporter.ts';
 import { createQueuePoller } from './queue-poller.ts';
-import { localDynamoDb, localEventBridge, localSqs } from './servers.ts';
+import { localDynamoDb, localEventBridge, localS3, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
@@ -16,6 +20,7 @@ const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel }
 const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
 const eventBridge = localEventBridge(settings.eventsEndpoint);
+const { exporter } = settings;
 const poller = createQueuePoller({
   sqs,
   queueUrl: settings.queueUrl,
@@ -34,8 +39,47 @@ const poller = createQueuePoller({
       source: settings.eventSource,
     }),
     publishLabelEvents: settings.publishLabelEvents,
+    ...(exporter && {
+      exports: {
+        exportOn: exporter.exportOn,
+        queue: createExportQueue(sqs, exporter.queueUrl),
+      },
+    }),
   }),
 });
+
+/** The exporter Lambda's counterpart: one export request at a time from the export queue. */
+const exportLogger = new Logger({ serviceName: 'exporter', logLevel: settings.logLevel });
+const s3 = exporter && localS3(exporter.s3Endpoint);
+const exportPoller =
+  exporter &&
+  s3 &&
+  createQueuePoller({
+    sqs,
+    queueUrl: exporter.queueUrl,
+    queueArn: exporter.queueArn,
+    region: settings.region,
+    batchSize: 1,
+    waitTimeSeconds: settings.waitTimeSeconds,
+    logger: exportLogger,
+    handler: createExporterHandler({
+      exporter: createExporter({
+        datasaur: createDatasaurClient({
+          baseUrl: exporter.apiUrl,
+          credentials: { clientId: exporter.clientId, clientSecret: exporter.clientSecret },
+        }),
+        documents,
+        tableName: settings.tableName,
+        s3,
+        bucket: exporter.bucket,
+        format: exporter.format,
+        onProgress: (step, details) => exportLogger.debug(step, details),
+      }),
+      logger: exportLogger,
+      sqs,
+      queueUrl: exporter.queueUrl,
+    }),
+  });
 
 const shutdown = new AbortController();
 process.once('SIGTERM', () => shutdown.abort());
@@ -44,8 +88,12 @@ process.once('SIGINT', () => shutdown.abort());
 process.once('disconnect', () => shutdown.abort());
 
 notifySupervisor({ type: 'polling' });
-while (!shutdown.signal.aborted) await poller.pollOnce(shutdown.signal);
+const pollUntilStopped = async (queue: { pollOnce(signal: AbortSignal): Promise<number> }) => {
+  while (!shutdown.signal.aborted) await queue.pollOnce(shutdown.signal);
+};
+await Promise.all([pollUntilStopped(poller), exportPoller && pollUntilStopped(exportPoller)]);
 sqs.destroy();
+s3?.destroy();
 documents.destroy();
 eventBridge.destroy();
 if (process.connected) process.disconnect();
