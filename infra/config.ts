@@ -57,17 +57,17 @@ export interface WebhookStackConfig {
   readonly publishLabelEvents: boolean;
   /** Days after which large bodies in the archive bucket (`bodies/`) expire; kept when undefined. */
   readonly bodyRetentionDays: number | undefined;
+  /** Which status transitions archive the project's export; `off` builds no exporter. */
+  readonly exportOn: ExportOn;
+  /** `format` of Datasaur's export (`json_advanced`, `json`, `conll`, `tsv`…). */
+  readonly exportFormat: string;
   /** Minutes between reconcile runs; undefined (`off`) deploys no reconciler. */
   readonly reconcileEveryMinutes: number | undefined;
   /** Datasaur teams the reconciler checks; none deploys no reconciler. */
   readonly datasaurTeamIds: readonly string[];
   /** Projects not created or updated within this many days are not reconciled. */
   readonly reconcileLookbackDays: number;
-  /** Which status transitions archive the project's export; `off` builds no exporter. */
-  readonly exportOn: ExportOn;
-  /** `format` of Datasaur's export (`json_advanced`, `json`, `conll`, `tsv`…). */
-  readonly exportFormat: string;
-  /** Datasaur's base URL: `https://app.datasaur.ai`, or a self-hosted install's. */
+  /** Datasaur's API (self-hosted installs have their own). */
   readonly datasaurApiUrl: string;
 }
 
@@ -98,11 +98,11 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   eventSource: DEFAULT_EVENT_SOURCE,
   publishLabelEvents: false,
   bodyRetentionDays: undefined,
+  exportOn: DEFAULT_EXPORT_ON,
+  exportFormat: DEFAULT_EXPORT_FORMAT,
   reconcileEveryMinutes: 60,
   datasaurTeamIds: [],
   reconcileLookbackDays: 30,
-  exportOn: DEFAULT_EXPORT_ON,
-  exportFormat: DEFAULT_EXPORT_FORMAT,
   datasaurApiUrl: DEFAULT_DATASAUR_API_URL,
 };
 
@@ -184,16 +184,30 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     eventSource: read('eventSource') ?? DEFAULT_CONFIG.eventSource,
     publishLabelEvents: DEFAULT_CONFIG.publishLabelEvents,
     bodyRetentionDays: undefined,
+    exportOn: DEFAULT_CONFIG.exportOn,
+    exportFormat: read('exportFormat') ?? DEFAULT_CONFIG.exportFormat,
     reconcileEveryMinutes: DEFAULT_CONFIG.reconcileEveryMinutes,
     datasaurTeamIds: (read('datasaurTeamIds') ?? '')
       .split(',')
       .map((teamId) => teamId.trim())
       .filter((teamId) => teamId !== ''),
     reconcileLookbackDays: integer('reconcileLookbackDays'),
-    exportOn: DEFAULT_CONFIG.exportOn,
-    exportFormat: read('exportFormat') ?? DEFAULT_CONFIG.exportFormat,
     datasaurApiUrl: (read('datasaurApiUrl') ?? DEFAULT_CONFIG.datasaurApiUrl).replace(/\/+$/, ''),
   };
+
+  const exportOnValue = read('exportOn');
+  const exportOn =
+    exportOnValue === undefined
+      ? DEFAULT_CONFIG.exportOn
+      : EXPORT_ON_VALUES.find((value) => value.toLowerCase() === exportOnValue.toLowerCase());
+  if (exportOn === undefined) {
+    problems.push(`exportOn must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`);
+  }
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.exportFormat)) {
+    problems.push(
+      `exportFormat must be a Datasaur export format such as json_advanced, got "${config.exportFormat}"`,
+    );
+  }
 
   const reconcileEvery = read('reconcileEvery');
   const every = reconcileEvery === undefined ? undefined : RECONCILE_EVERY.exec(reconcileEvery);
@@ -211,24 +225,8 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       `reconcileEvery must be "off" or a period from 5 minutes to 1 day such as "30 minutes", "1 hour" or "1 day", got "${reconcileEvery}"`,
     );
   }
-
-  const exportOnValue = read('exportOn');
-  const exportOn =
-    exportOnValue === undefined
-      ? DEFAULT_CONFIG.exportOn
-      : EXPORT_ON_VALUES.find((value) => value.toLowerCase() === exportOnValue.toLowerCase());
-  if (exportOn === undefined) {
-    problems.push(`exportOn must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`);
-  }
-  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.exportFormat)) {
-    problems.push(
-      `exportFormat must be a Datasaur export format such as json_advanced, got "${config.exportFormat}"`,
-    );
-  }
-  if (!/^https:\/\/[^\s/]+/.test(config.datasaurApiUrl) || !URL.canParse(config.datasaurApiUrl)) {
-    problems.push(
-      `datasaurApiUrl must be an https URL such as https://app.datasaur.ai, got "${config.datasaurApiUrl}"`,
-    );
+  if (!/^https?:\/\/[^\s/]+/.test(config.datasaurApiUrl)) {
+    problems.push(`datasaurApiUrl must be an http(s) URL, got "${config.datasaurApiUrl}"`);
   }
 
   const retention = read('logRetentionDays');
@@ -306,12 +304,12 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     publishLabelEvents: publishLabelEvents === 'true',
     rawTtlDays,
     bodyRetentionDays,
+    exportOn: exportOn ?? DEFAULT_CONFIG.exportOn,
     reconcileEveryMinutes:
       reconcileEvery === undefined
         ? config.reconcileEveryMinutes
         : reconcileEvery.toLowerCase() === 'off'
           ? undefined
           : everyMinutes,
-    exportOn: exportOn ?? DEFAULT_CONFIG.exportOn,
   };
 }

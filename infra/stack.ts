@@ -1,10 +1,10 @@
 /** The whole product in one stack, composed like the diagram: API → pipeline → store, watched. */
 import { type App, CfnOutput, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { BODIES_PREFIX } from '../shared/claim-check.ts';
-import { EMPTY_CREDENTIALS_SECRET } from '../shared/datasaur/credentials.ts';
+import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
 import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -31,8 +31,7 @@ export class WebhookStack extends Stack {
   public readonly exportArchiver: ExportArchiver | undefined;
   /** Present when `datasaurTeamIds` is set and `reconcileEvery` is not `off`. */
   public readonly reconciler: Reconciler | undefined;
-  /** Datasaur API credentials: the exporter's, or the reconciler's own without an exporter. */
-  public readonly datasaurCredentials: ISecret | undefined;
+  public readonly datasaurCredentials: Secret | undefined;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
     super(scope, id, props);
@@ -87,13 +86,28 @@ export class WebhookStack extends Stack {
     });
 
     const { exportOn } = config;
+    const reconcilerOn =
+      config.reconcileEveryMinutes !== undefined && config.datasaurTeamIds.length > 0;
+    // One secret for the Datasaur API, read by the exporter and the reconciler alone.
+    if (exportOn !== 'off' || reconcilerOn) {
+      this.datasaurCredentials = new Secret(this, 'DatasaurCredentials', {
+        description: 'Datasaur API credentials: {"clientId": "…", "clientSecret": "…"}',
+        secretStringValue: SecretValue.unsafePlainText(DATASAUR_CREDENTIALS_TEMPLATE),
+      });
+      Validations.of(this.datasaurCredentials).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          "Datasaur API credentials are created in Datasaur's workspace settings; no Lambda can issue new ones, so rotation is the operator's (docs/reconcile.md).",
+      });
+    }
     this.exportArchiver =
-      exportOn === 'off'
+      exportOn === 'off' || this.datasaurCredentials === undefined
         ? undefined
         : new ExportArchiver(this, 'ExportArchiver', {
             table: this.store.table,
             archive: this.archive,
             worker: this.pipeline.worker,
+            credentials: this.datasaurCredentials,
             exportOn,
             exportFormat: config.exportFormat,
             datasaurApiUrl: config.datasaurApiUrl,
@@ -101,9 +115,7 @@ export class WebhookStack extends Stack {
             logLevel: config.logLevel,
             alarmTopic: this.alarms.topic,
           });
-
-    if (config.reconcileEveryMinutes !== undefined && config.datasaurTeamIds.length > 0) {
-      this.datasaurCredentials = this.exportArchiver?.credentials ?? this.reconcilerCredentials();
+    if (reconcilerOn && this.datasaurCredentials !== undefined) {
       this.reconciler = new Reconciler(this, 'Reconciler', {
         table: this.store.table,
         credentials: this.datasaurCredentials,
@@ -118,8 +130,6 @@ export class WebhookStack extends Stack {
         logRetention: config.logRetentionDays,
         logLevel: config.logLevel,
       });
-    } else {
-      this.datasaurCredentials = this.exportArchiver?.credentials;
     }
 
     const outputs: Record<string, { value: string; description: string }> = {
@@ -155,13 +165,15 @@ export class WebhookStack extends Stack {
         description: 'Pass to `npm run redrive -- --dlq-arn`',
       },
     };
+    if (this.datasaurCredentials !== undefined) {
+      outputs.DatasaurCredentialsSecretArn = {
+        value: this.datasaurCredentials.secretArn,
+        description:
+          'Put the Datasaur API credentials here (export archiving, reconcile): {"clientId","clientSecret"}',
+      };
+    }
     if (this.exportArchiver !== undefined) {
       Object.assign(outputs, {
-        DatasaurCredentialsSecretArn: {
-          value: this.exportArchiver.credentials.secretArn,
-          description:
-            'Fill with {"clientId","clientSecret"} from Datasaur (export archiving, reconcile)',
-        },
         ExportQueueUrl: {
           value: this.exportArchiver.queue.queueUrl,
           description: 'Export requests: pass to `npm run export -- --queue-url`',
@@ -171,28 +183,8 @@ export class WebhookStack extends Stack {
           description: 'Export requests the exporter gave up on',
         },
       });
-    } else if (this.datasaurCredentials !== undefined) {
-      outputs.DatasaurCredentialsSecretArn = {
-        value: this.datasaurCredentials.secretArn,
-        description: 'Fill with {"clientId","clientSecret"} from Datasaur (reconcile)',
-      };
     }
     for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
-  }
-
-  /** The credentials secret when only the reconciler needs one (no export archiving). */
-  private reconcilerCredentials(): Secret {
-    const secret = new Secret(this, 'DatasaurCredentials', {
-      description:
-        'Datasaur API client credentials for the reconciler: {"clientId","clientSecret"}',
-      secretStringValue: SecretValue.unsafePlainText(EMPTY_CREDENTIALS_SECRET),
-    });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Datasaur issues API credentials in its workspace settings only; no rotation function can create new ones, so they are rotated by hand (docs/reconcile.md).',
-    });
-    return secret;
   }
 }
 

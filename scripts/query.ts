@@ -32,9 +32,9 @@ Commands:
                                             every event received in [from, to) (default: last 24 hours)
   rejected [--from <ISO time>] [--to <ISO time>]
                                             rejected bodies and unknown event types (default: last 7 days)
-  reconcile                                 reconcile runs, newest first: gaps found, repaired, errors
   exports --project <projectId> | --team <teamId> | --status REQUESTED|ARCHIVED|FAILED
                                             archived exports: S3 key, size, sha256, status (flags combine)
+  reconcile                                 reconcile runs, newest first: gaps found, repaired, errors
 
 Flags:
   --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
@@ -73,8 +73,8 @@ const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
   labels: { flags: ['document'], positionals: 0 },
   feed: { flags: ['from', 'to'], positionals: 0 },
   rejected: { flags: ['from', 'to'], positionals: 0 },
-  reconcile: { flags: [], positionals: 0 },
   exports: { flags: ['project', 'team', 'status'], positionals: 0 },
+  reconcile: { flags: [], positionals: 0 },
 };
 
 type Values = ReturnType<
@@ -190,15 +190,6 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
     ['subject', (view) => view.projectId ?? view.documentId],
     ['eventId', (view) => short(view.eventId)],
   ],
-  reconcile: [
-    ['startedAt', (view) => view.startedAt],
-    ['outcome', (view) => `${view.outcome}${view.dryRun === true ? ' (dry run)' : ''}`],
-    ['checked', (view) => view.projectsChecked],
-    ['missing', (view) => (view.compared as Record<string, number> | undefined)?.missing],
-    ['behind', (view) => (view.compared as Record<string, number> | undefined)?.behind],
-    ['repaired', (view) => view.repaired],
-    ['errors', (view) => (view.errors as string[] | undefined)?.join('; ').slice(0, 80)],
-  ],
   exports: [
     ['requestedAt', (view) => view.requestedAt],
     ['projectId', (view) => view.projectId],
@@ -207,6 +198,15 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
     ['bytes', (view) => view.bytes],
     ['sha256', (view) => short(view.sha256)],
     ['key or reason', (view) => (view.status === 'FAILED' ? view.reason : view.key)],
+  ],
+  reconcile: [
+    ['startedAt', (view) => view.startedAt],
+    ['outcome', (view) => `${view.outcome}${view.dryRun === true ? ' (dry run)' : ''}`],
+    ['checked', (view) => view.projectsChecked],
+    ['missing', (view) => (view.compared as Record<string, number> | undefined)?.missing],
+    ['behind', (view) => (view.compared as Record<string, number> | undefined)?.behind],
+    ['repaired', (view) => view.repaired],
+    ['errors', (view) => (view.errors as string[] | undefined)?.join('; ').slice(0, 80)],
   ],
   rejected: [
     ['receivedAt', (view) => view.receivedAt],
@@ -296,8 +296,6 @@ async function run(args: string[]): Promise<number> {
       const projectId = required(values.project, 'project');
       result = await queries.projectHistory(projectId, page);
       hint += ` --project ${projectId}`;
-    } else if (command === 'reconcile') {
-      result = await queries.reconcileRuns(page);
     } else if (command === 'exports') {
       const filter = {
         projectId: values.project,
@@ -311,6 +309,8 @@ async function run(args: string[]): Promise<number> {
       for (const flag of ['project', 'team', 'status'] as const) {
         if (values[flag] !== undefined) hint += ` --${flag} ${values[flag]}`;
       }
+    } else if (command === 'reconcile') {
+      result = await queries.reconcileRuns(page);
     } else if (command === 'labels') {
       const documentId = required(values.document, 'document');
       result = await queries.documentLabels(documentId, page);

@@ -10,7 +10,7 @@ import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
-import { parseDatasaurCredentials } from '../shared/datasaur/credentials.ts';
+import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
 import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
 import { ConfigurationError, optionalEnv } from '../shared/environment.ts';
 import { describeError } from '../shared/errors.ts';
@@ -84,7 +84,7 @@ async function credentialsFromSecret(
   try {
     const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
     if (SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
-    return parseDatasaurCredentials(SecretString, secretId);
+    return parseDatasaurCredentials(SecretString);
   } finally {
     secrets.destroy();
   }

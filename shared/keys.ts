@@ -96,13 +96,6 @@ export function parseTimeAndEventId(value: string): { time: string; eventId: str
   return { time: value.slice(0, separator), eventId: value.slice(separator + 1) };
 }
 
-/** Every reconcile run, in one partition: a few dozen small items a day, read newest first. */
-export const RECONCILE_PARTITION = 'RECONCILE';
-
-export function reconcileRunKey(startedAt: string, runId: string): TableKey {
-  return { pk: RECONCILE_PARTITION, sk: `RUN#${startedAt}#${runId}` };
-}
-
 /** Sort-key prefix of archived exports in a project's partition (apart from its events). */
 export const EXPORT_SORT_PREFIX = 'EXPORT#';
 
@@ -137,4 +130,11 @@ export function exportObjectKey(
 ): string {
   const segment = (value: string) => encodeURIComponent(value);
   return `exports/${segment(teamId)}/${segment(projectId)}/${segment(trigger)}-${statusAt}.zip`;
+}
+
+/** Every reconcile run, in one partition: a few dozen small items a day, read newest first. */
+export const RECONCILE_PARTITION = 'RECONCILE';
+
+export function reconcileRunKey(startedAt: string, runId: string): TableKey {
+  return { pk: RECONCILE_PARTITION, sk: `RUN#${startedAt}#${runId}` };
 }

@@ -75,13 +75,13 @@ export interface Queries {
   feed(range: TimeRange, page?: PageRequest): Promise<Page>;
   /** 6. Rejected bodies (by receive time) and unknown event types (by event time), in time order. */
   rejectedAndUnknown(range: TimeRange, page?: PageRequest): Promise<Page>;
+  /** 7. Reconcile runs, newest first. */
+  reconcileRuns(page?: PageRequest): Promise<Page>;
   /**
-   * 7. Archived exports: a project's (by trigger and time), or by export status and team,
+   * 8. Archived exports: a project's (by trigger and time), or by export status and team,
    * newest request first.
    */
   exports(filter: ExportFilter, page?: PageRequest): Promise<Page>;
-  /** 8. Reconcile runs, newest first. */
-  reconcileRuns(page?: PageRequest): Promise<Page>;
 }
 
 export interface ExportFilter {

@@ -6,7 +6,7 @@ import type { Template } from 'aws-cdk-lib/assertions';
 import { Template as Templates } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
-import { EMPTY_CREDENTIALS_SECRET } from '../shared/datasaur/credentials.ts';
+import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
 import {
   actionsOf,
   type CfnResource,
@@ -35,7 +35,7 @@ beforeAll(() => {
   worker = functionWithEnvironment(template, 'EXPORT_ON');
   ingest = functionWithEnvironment(template, 'WEBHOOK_SECRET_ARN');
   credentials = resourcesOfType(template, 'AWS::SecretsManager::Secret').find(
-    (secret) => secret.Properties.SecretString === EMPTY_CREDENTIALS_SECRET,
+    (secret) => secret.Properties.SecretString === DATASAUR_CREDENTIALS_TEMPLATE,
   ) as CfnResource;
   exportQueue = resourcesOfType(template, 'AWS::SQS::Queue').find((queue) =>
     refersTo(

@@ -11,7 +11,7 @@ import { createDatasaurClient, DEFAULT_DATASAUR_API_URL } from '../../shared/dat
 import {
   CredentialsMissingError,
   parseDatasaurCredentials,
-} from '../../shared/datasaur/credentials.ts';
+} from '../../shared/datasaur/credentials-secret.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/environment.ts';
 import { DEFAULT_EXPORT_FORMAT } from '../../shared/export-trigger.ts';
 import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/exporter.ts';
@@ -24,7 +24,7 @@ const secretsProvider = new SecretsProvider({ awsSdkV3Client: new SecretsManager
 
 async function readCredentials() {
   const value = await secretsProvider.get(credentialsSecretArn, { maxAge: 300 });
-  return parseDatasaurCredentials(String(value ?? ''), credentialsSecretArn);
+  return parseDatasaurCredentials(String(value ?? ''));
 }
 
 export const handler = createExporterHandler({

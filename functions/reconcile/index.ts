@@ -7,7 +7,7 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
-import { parseDatasaurCredentials } from '../../shared/datasaur/credentials.ts';
+import { parseDatasaurCredentials } from '../../shared/datasaur/credentials-secret.ts';
 import {
   ConfigurationError,
   integerEnv,
@@ -27,7 +27,7 @@ const client = createDatasaurClient({
   credentials: async () => {
     const value = await secrets.get(secretArn, { maxAge: 300 });
     if (typeof value !== 'string') throw new Error('the Datasaur credentials secret has no value');
-    return parseDatasaurCredentials(value, secretArn);
+    return parseDatasaurCredentials(value);
   },
 });
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {

@@ -1,9 +1,9 @@
 /**
- * Export archiving: the export queue (with its DLQ), the exporter function, the Datasaur API
- * credentials secret and the exporter's alarms. The worker only sends to the queue; only the
+ * Export archiving: the export queue (with its DLQ), the exporter function and its alarms.
+ * The Datasaur API credentials secret is the stack's, shared with the reconciler. The worker only sends to the queue; only the
  * exporter reads the credentials and writes `exports/` in the archive bucket.
  */
-import { Duration, SecretValue, Validations } from 'aws-cdk-lib';
+import { Duration, Validations } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
@@ -16,12 +16,11 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { FilterPattern, MetricFilter, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EXPORT_FAILED_MESSAGE } from '../../functions/exporter/handler.ts';
-import { EMPTY_CREDENTIALS_SECRET } from '../../shared/datasaur/credentials.ts';
 import type { ExportOn } from '../../shared/export-trigger.ts';
 import { DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/exporter.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
@@ -39,6 +38,8 @@ const EXPORT_BUDGET_SECONDS = 60;
 export interface ExportArchiverProps {
   readonly table: ITable;
   readonly archive: ArchiveBucket;
+  /** The Datasaur API credentials `{"clientId","clientSecret"}`, created empty by the stack. */
+  readonly credentials: ISecret;
   /** The worker, which sends export requests to the queue. */
   readonly worker: BundledFunction;
   readonly exportOn: Exclude<ExportOn, 'off'>;
@@ -57,25 +58,11 @@ export class ExportArchiver extends Construct {
   public readonly queue: Queue;
   public readonly deadLetterQueue: Queue;
   public readonly exporter: BundledFunction;
-  /** `{"clientId","clientSecret"}`, created empty: fill it with Datasaur's API credentials. */
-  public readonly credentials: Secret;
   public readonly exportsFailed: Alarm;
   public readonly deadLetterQueueNotEmpty: Alarm;
 
   constructor(scope: Construct, id: string, props: ExportArchiverProps) {
     super(scope, id);
-
-    this.credentials = new Secret(this, 'DatasaurCredentials', {
-      description:
-        'Datasaur API client credentials for export archiving: {"clientId","clientSecret"}',
-      // Only the shape: the values are the customer's, filled in after deployment.
-      secretStringValue: SecretValue.unsafePlainText(EMPTY_CREDENTIALS_SECRET),
-    });
-    Validations.of(this.credentials).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Datasaur issues API credentials in its workspace settings only; no rotation function can create new ones, so they are rotated by hand (docs/export-archiving.md).',
-    });
 
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
@@ -113,7 +100,7 @@ export class ExportArchiver extends Construct {
         ARCHIVE_BUCKET: props.archive.bucket.bucketName,
         EXPORT_QUEUE_URL: this.queue.queueUrl,
         DATASAUR_API_URL: props.datasaurApiUrl,
-        DATASAUR_CREDENTIALS_SECRET_ARN: this.credentials.secretArn,
+        DATASAUR_CREDENTIALS_SECRET_ARN: props.credentials.secretArn,
         EXPORT_FORMAT: props.exportFormat,
         EXPORT_BUDGET_SECONDS: String(EXPORT_BUDGET_SECONDS),
         EXPORT_MAX_ATTEMPTS: String(DEFAULT_EXPORT_MAX_ATTEMPTS),
@@ -125,7 +112,7 @@ export class ExportArchiver extends Construct {
         resources: [props.table.tableArn],
       }),
     );
-    this.credentials.grantRead(this.exporter.role);
+    props.credentials.grantRead(this.exporter.role);
     props.archive.grantPut(this.exporter.role, EXPORTS_PREFIX, { multipart: true });
     // Receive, delete and change-visibility (the retry delay) on this queue only.
     this.exporter.function.addEventSource(
