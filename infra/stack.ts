@@ -124,6 +124,9 @@ export class WebhookStack extends Stack {
         teamIds: config.datasaurTeamIds,
         everyMinutes: config.reconcileEveryMinutes,
         lookbackDays: config.reconcileLookbackDays,
+        ...(this.exportArchiver === undefined || exportOn === 'off'
+          ? {}
+          : { exports: { queue: this.exportArchiver.queue, exportOn } }),
         alarmTopic: this.alarms.topic,
         logRetention: config.logRetentionDays,
         logLevel: config.logLevel,

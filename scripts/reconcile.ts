@@ -8,15 +8,25 @@ import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
 import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
-import { ConfigurationError } from '../shared/environment.ts';
+import { ConfigurationError, optionalEnv } from '../shared/environment.ts';
 import { describeError } from '../shared/errors.ts';
+import type { ProjectTransition } from '../shared/event-store.ts';
+import { createExportQueue } from '../shared/export-queue.ts';
+import {
+  DEFAULT_EXPORT_ON,
+  EXPORT_ON_VALUES,
+  exportRepairedTransitions,
+} from '../shared/export-trigger.ts';
 import { type ReconcileRun, reconcile } from '../shared/reconciler.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
 import { readReconcileEnvironment } from './local/reconcile-config.ts';
-import { connectTable } from './local/table-connection.ts';
+import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+import { exportQueueName } from './local/stack.ts';
+import { connectTable, type TableConnection } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run reconcile -- [flags]
 
@@ -34,6 +44,11 @@ Flags:
   --endpoint <url>        DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's)
   --secret <arn or name>  read the Datasaur credentials from this secret (the stack's
                           DatasaurCredentialsSecretArn output) instead of the environment
+  --export-queue-url <url>
+                          a deployed stack's export queue (output ExportQueueUrl): repaired
+                          transitions ask for their export there, for the statuses of $EXPORT_ON
+                          (default REVIEWED). Locally the export queue of npm start is used when
+                          it runs the exporter (DATASAUR_CLIENT_ID set).
 
 Environment (as for npm start): DATASAUR_API_URL, DATASAUR_CLIENT_ID, DATASAUR_CLIENT_SECRET,
 DATASAUR_TEAM_IDS. Locally they default to the fake Datasaur API's (npm run fake-datasaur).
@@ -49,6 +64,7 @@ const OPTIONS = {
   region: { type: 'string' },
   endpoint: { type: 'string' },
   secret: { type: 'string' },
+  'export-queue-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -131,7 +147,15 @@ async function run(args: string[]): Promise<number> {
       : numberFlag('page-size', flags['page-size'], { min: 1, max: 100 });
 
   const client = createDatasaurClient({ baseUrl: environment.apiUrl, credentials });
+  const sqs = new SQSClient(
+    connection.local === undefined
+      ? connection.region === undefined
+        ? {}
+        : { region: connection.region }
+      : { ...LOCAL_CLIENT_CONFIG, endpoint: connection.local.sqsEndpoint() },
+  );
   try {
+    const onTransition = await exportTrigger(sqs, connection, flags['export-queue-url']);
     const result = await reconcile({
       client,
       documents: connection.documents,
@@ -140,6 +164,7 @@ async function run(args: string[]): Promise<number> {
       lookbackDays,
       ...(pageSize === undefined ? {} : { pageSize }),
       dryRun: flags['dry-run'] === true,
+      ...(onTransition === undefined ? {} : { onTransition }),
       onPage: (progress) =>
         console.error(
           `team ${progress.teamId} page ${progress.page}: ${progress.projects} project(s); ${progress.checked} checked, ${progress.gaps} gap(s) so far`,
@@ -161,6 +186,41 @@ async function run(args: string[]): Promise<number> {
     return 1;
   } finally {
     connection.client.destroy();
+    sqs.destroy();
+  }
+}
+
+/**
+ * Where repaired transitions ask for their export, as the worker's webhooks do: the export
+ * queue given, or the local stack's when it runs the exporter; none otherwise (said once).
+ */
+async function exportTrigger(
+  sqs: SQSClient,
+  connection: TableConnection,
+  queueUrl: string | undefined,
+): Promise<((transition: ProjectTransition) => Promise<void>) | undefined> {
+  if (queueUrl !== undefined) {
+    const exportOnValue = optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON);
+    const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
+    if (exportOn === undefined) {
+      throw new UsageError(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
+    }
+    return exportRepairedTransitions(createExportQueue(sqs, queueUrl), exportOn);
+  }
+  const exporter = connection.local?.config.exporter;
+  if (connection.local === undefined || exporter === undefined) {
+    console.error('no export queue: repairs ask for no export (see --export-queue-url)');
+    return undefined;
+  }
+  const name = exportQueueName(connection.local.config.queueName);
+  try {
+    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
+    return exportRepairedTransitions(createExportQueue(sqs, String(QueueUrl)), exporter.exportOn);
+  } catch (error) {
+    console.error(
+      `no export queue ${name} in the local stack (${describeError(error)}): repairs ask for no export`,
+    );
+    return undefined;
   }
 }
 

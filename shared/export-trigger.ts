@@ -4,8 +4,8 @@
  * reconciler) asks it too, so both trigger the same exports.
  */
 import * as z from 'zod';
-import { PROJECT_STATUS_EVENTS, type ProjectStatus } from './events.ts';
-import type { EventItem } from './items.ts';
+import type { ProjectTransition, RecordedEvent } from './event-store.ts';
+import { PROJECT_STATUS_EVENTS } from './events.ts';
 import { EVENT_SORT_PREFIX, parseTimeAndEventId } from './keys.ts';
 
 /** `exportOn`: which status transitions export; `off` exports nothing. */
@@ -14,14 +14,7 @@ export type ExportOn = (typeof EXPORT_ON_VALUES)[number];
 export const DEFAULT_EXPORT_ON: ExportOn = 'REVIEWED';
 export const DEFAULT_EXPORT_FORMAT = 'json_advanced';
 
-/** A project's status as stored: the status and the time of the event that set it. */
-export interface ProjectTransition {
-  readonly projectId: string;
-  readonly teamId: string;
-  readonly status: ProjectStatus;
-  /** The event's `data.timestamp`: one export per project, status and this time. */
-  readonly statusAt: string;
-}
+export type { ProjectTransition };
 
 const instant = z.iso.datetime();
 
@@ -79,25 +72,29 @@ export interface ExportRequestSink {
   send(request: ExportRequest): Promise<void>;
 }
 
+/** What a reconcile run does with a repaired transition: the export the webhook would have asked for. */
+export function exportRepairedTransitions(
+  queue: ExportRequestSink,
+  exportOn: ExportOn,
+): (transition: ProjectTransition) => Promise<void> {
+  return async (transition) => {
+    const request = exportRequestFor(transition, exportOn);
+    if (request !== undefined) await queue.send(request);
+  };
+}
+
 /**
- * The export a stored event item asks for: a status event through `exportRequestFor`, an
- * export Datasaur pushed (copied whenever exports are on, before its link expires).
+ * The export a stored event asks for: a status event's transition through `exportRequestFor`
+ * (a webhook the reconciler already stood in for belongs to the reconciled transition, so it
+ * asks for the same export), an export Datasaur pushed (copied whenever exports are on,
+ * before its link expires).
  */
-export function exportRequestForItem(
-  item: EventItem,
+export function exportRequestForRecorded(
+  recorded: Pick<RecordedEvent, 'item' | 'transition'>,
   exportOn: ExportOn,
 ): ExportRequest | undefined {
-  if (item.itemType === 'projectEvent') {
-    return exportRequestFor(
-      {
-        projectId: item.projectId,
-        teamId: item.teamId,
-        status: PROJECT_STATUS_EVENTS[item.eventType],
-        statusAt: item.data.timestamp,
-      },
-      exportOn,
-    );
-  }
+  const { item, transition } = recorded;
+  if (transition !== undefined) return exportRequestFor(transition, exportOn);
   if (item.itemType === 'export' && exportOn !== 'off') {
     return {
       kind: 'delivery',

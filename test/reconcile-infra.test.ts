@@ -5,9 +5,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
+import type { WebhookStack } from '../infra/stack.ts';
 import { RECONCILE_METRICS } from '../shared/reconciler.ts';
 import {
   actionsOf,
@@ -28,14 +31,16 @@ const CONTEXT = {
 };
 
 let outdir: string;
+let stack: WebhookStack;
 let template: Template;
 let reconciler: CfnResource;
 let statements: PolicyStatementJson[];
 
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'datasaur-reconcile-synth-'));
-  const { app, stack } = synthesizeApp(CONTEXT, { bundle: false, outdir });
-  app.synth();
+  const synthesized = synthesizeApp(CONTEXT, { bundle: false, outdir });
+  synthesized.app.synth();
+  stack = synthesized.stack;
   template = Template.fromStack(stack);
   reconciler = functionWithEnvironment(template, 'DATASAUR_TEAM_IDS');
   statements = statementsOfFunctionRole(template, reconciler);
@@ -43,6 +48,11 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(outdir, { recursive: true, force: true });
 });
+
+const logicalIdOf = (construct: IConstruct | undefined) =>
+  construct === undefined ? '' : stack.getLogicalId(construct.node.defaultChild as CfnElement);
+const secretId = () => logicalIdOf(stack.datasaurCredentials);
+const queueId = () => logicalIdOf(stack.exportArchiver?.queue);
 
 const contextOf = (values: Record<string, string>) => ({
   tryGetContext: (name: string) => values[name],
@@ -74,31 +84,40 @@ describe('reconciler settings', () => {
   });
 
   it('deploy no reconciler when reconcileEvery is off', () => {
-    const { stack } = synthesizeApp({ ...CONTEXT, reconcileEvery: 'off' }, { bundle: false });
-    expect(stack.reconciler).toBeUndefined();
-    // The credentials secret stays while export archiving (on by default) reads it.
-    expect(stack.datasaurCredentials).toBeDefined();
-    const { stack: neither } = synthesizeApp(
+    const off = synthesizeApp(
       { ...CONTEXT, reconcileEvery: 'off', exportOn: 'off' },
       { bundle: false },
-    );
-    expect(neither.datasaurCredentials).toBeUndefined();
+    ).stack;
+    expect(off.reconciler).toBeUndefined();
+    expect(off.datasaurCredentials).toBeUndefined();
+  });
+
+  it('have the credentials secret without export archiving, and then send no export', () => {
+    const alone = synthesizeApp({ ...CONTEXT, exportOn: 'off' }, { bundle: false }).stack;
+    expect(alone.exportArchiver).toBeUndefined();
+    expect(alone.datasaurCredentials).toBeDefined();
+    const variables = (
+      functionWithEnvironment(Template.fromStack(alone), 'DATASAUR_TEAM_IDS').Properties
+        .Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    expect(variables.EXPORT_QUEUE_URL).toBeUndefined();
   });
 });
 
 describe('the reconciler function', () => {
-  it('gets its teams, look-back, API and secret from context', () => {
-    const secret = resourcesOfType(template, 'AWS::SecretsManager::Secret').find((one) =>
-      String(one.Properties.Description).startsWith('Datasaur API credentials'),
-    );
+  it('gets its teams, look-back, API, secret and export queue from context', () => {
     expect(reconciler.Properties.Environment).toMatchObject({
       Variables: {
         DATASAUR_TEAM_IDS: '12,34',
         RECONCILE_LOOKBACK_DAYS: '7',
         DATASAUR_API_URL: 'https://datasaur.example.com',
-        DATASAUR_CREDENTIALS_SECRET_ARN: { Ref: secret?.logicalId },
+        DATASAUR_CREDENTIALS_SECRET_ARN: { Ref: secretId() },
+        EXPORT_ON: 'REVIEWED',
       },
     });
+    const variables = (reconciler.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
+    expect(refersTo(variables.EXPORT_QUEUE_URL, queueId())).toBe(true);
   });
 
   it('runs on the schedule from context, without retries', () => {
@@ -110,10 +129,7 @@ describe('the reconciler function', () => {
     expect(targets[0]?.RetryPolicy).toEqual({ MaximumRetryAttempts: 0 });
   });
 
-  it('may read only the Datasaur secret, read and put table items, and write its logs', () => {
-    const secret = resourcesOfType(template, 'AWS::SecretsManager::Secret').find((one) =>
-      String(one.Properties.Description).startsWith('Datasaur API credentials'),
-    ) as CfnResource;
+  it('may read only the Datasaur secret, read and put table items, send exports and write its logs', () => {
     const table = resourcesOfType(template, 'AWS::DynamoDB::Table')[0] as CfnResource;
     expect(actionsOf(statements).sort()).toEqual(
       [
@@ -125,10 +141,15 @@ describe('the reconciler function', () => {
         'logs:PutLogEvents',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
+        'sqs:GetQueueAttributes',
+        'sqs:GetQueueUrl',
+        'sqs:SendMessage',
       ].sort(),
     );
-    const secretStatement = statements.find((one) => refersTo(one.Resource, secret.logicalId));
-    expect(secretStatement?.Resource).toEqual({ Ref: secret.logicalId });
+    const secretStatement = statements.find((one) => refersTo(one.Resource, secretId()));
+    expect(secretStatement?.Resource).toEqual({ Ref: secretId() });
+    const queueStatement = statements.find((one) => actionsOf([one]).includes('sqs:SendMessage'));
+    expect(refersTo(queueStatement?.Resource, queueId())).toBe(true);
     const tableStatement = statements.find((one) => refersTo(one.Resource, table.logicalId));
     expect(JSON.stringify(tableStatement?.Resource)).not.toContain('index');
   });

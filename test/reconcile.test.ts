@@ -10,10 +10,17 @@ import {
   type ProjectUpdate,
   startFakeDatasaur,
 } from '../scripts/local/fake-datasaur/server.ts';
+import { limitConcurrency } from '../shared/concurrency.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import type { DatasaurProjectStatus } from '../shared/datasaur/get-projects.ts';
 import { createEventStore, type ProjectTransition } from '../shared/event-store.ts';
 import type { ProjectStatus } from '../shared/events.ts';
+import {
+  type ExportRequest,
+  exportRepairedTransitions,
+  exportRequestFor,
+  exportRequestForRecorded,
+} from '../shared/export-trigger.ts';
 import { interpretMessage } from '../shared/interpret.ts';
 import { projectKey } from '../shared/keys.ts';
 import { compareProject, STATUS_FROM_DATASAUR } from '../shared/reconcile.ts';
@@ -140,16 +147,20 @@ async function tableWithWebhooks(): Promise<string> {
   const tableName = await dynamoDb.createTable();
   if (webhookItems === undefined) {
     const store = createEventStore(dynamoDb.documents, tableName);
+    // As the worker would, a few at a time (not 190 requests queued on 50 sockets at once).
+    const limited = limitConcurrency(10);
     await Promise.all(
       SCENARIOS.flatMap((scenario) =>
         scenario.webhooks.map((status, step) =>
-          store.record(
-            interpretMessage(
-              sqsRecord({
-                body: webhook(scenario.id, status, at(9 - step)),
-                receivedAt: at(9 - step),
-              }).body,
-              new Date(at(9 - step)),
+          limited(() =>
+            store.record(
+              interpretMessage(
+                sqsRecord({
+                  body: webhook(scenario.id, status, at(9 - step)),
+                  receivedAt: at(9 - step),
+                }).body,
+                new Date(at(9 - step)),
+              ),
             ),
           ),
         ),
@@ -309,11 +320,25 @@ describe('a reconcile run over 123 projects in three pages', () => {
     }
   });
 
-  it('hands each repaired transition to the export trigger once', () => {
+  it('hands each repaired transition to the export trigger once', async () => {
     const past = firstTransitions.filter((transition) => transition.status !== 'CREATED');
     // 40 behind, and the 12 missing projects past CREATED.
     expect(past).toHaveLength(52);
     expect(new Set(past.map((transition) => transition.projectId)).size).toBe(52);
+    // Through the exporter's trigger, as a webhook's transition: exports of REVIEWED only.
+    const sent: ExportRequest[] = [];
+    const trigger = exportRepairedTransitions(
+      { send: async (request) => void sent.push(request) },
+      'REVIEWED',
+    );
+    for (const transition of firstTransitions) await trigger(transition);
+    const reviewed = SCENARIOS.filter(
+      (one) => (one.kind === 'missing' || one.kind === 'behind') && one.datasaur === 'COMPLETE',
+    );
+    expect(sent.map((request) => request.projectId).sort()).toEqual(
+      reviewed.map((one) => one.id).sort(),
+    );
+    expect(sent[0]).toMatchObject({ kind: 'transition', status: 'REVIEWED' });
   });
 
   it('finds no gap on the second run and writes nothing but its run item', async () => {
@@ -361,6 +386,10 @@ describe('a reconcile run over 123 projects in three pages', () => {
     );
     expect(late.duplicate).toBe(false);
     expect(late.transition).toEqual(reconciled);
+    // The worker asks for the export the reconciler already asked for: the same archive.
+    expect(exportRequestForRecorded(late, 'REVIEWED')).toEqual(
+      reconciled && exportRequestFor(reconciled, 'REVIEWED'),
+    );
     const after = await projectItem(tableName, 'P055');
     expect(after).toMatchObject({
       status: repaired?.status,

@@ -4,10 +4,18 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../../shared/datasaur/credentials-secret.ts';
-import { integerEnv, requireEnv } from '../../shared/environment.ts';
+import {
+  ConfigurationError,
+  integerEnv,
+  optionalEnv,
+  requireEnv,
+} from '../../shared/environment.ts';
+import { createExportQueue } from '../../shared/export-queue.ts';
+import { EXPORT_ON_VALUES, exportRepairedTransitions } from '../../shared/export-trigger.ts';
 import { DEFAULT_RECONCILE_LOOKBACK_DAYS, RECONCILE_METRICS } from '../../shared/reconciler.ts';
 import { createReconcileHandler } from './handler.ts';
 
@@ -35,6 +43,20 @@ const lookbackDays = integerEnv('RECONCILE_LOOKBACK_DAYS', DEFAULT_RECONCILE_LOO
 });
 const tableName = requireEnv('TABLE_NAME');
 
+/** Set by the stack when export archiving is on: repaired transitions export as webhooks would. */
+const exportQueueUrl = optionalEnv('EXPORT_QUEUE_URL', '');
+const exportOnValue = optionalEnv('EXPORT_ON', 'off');
+const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
+if (exportOn === undefined) {
+  throw new ConfigurationError(
+    `environment variable EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`,
+  );
+}
+const onTransition =
+  exportQueueUrl === '' || exportOn === 'off'
+    ? undefined
+    : exportRepairedTransitions(createExportQueue(new SQSClient({}), exportQueueUrl), exportOn);
+
 export const handler = createReconcileHandler({
   options: async () => ({
     client,
@@ -42,6 +64,7 @@ export const handler = createReconcileHandler({
     tableName,
     teamIds,
     lookbackDays,
+    ...(onTransition === undefined ? {} : { onTransition }),
   }),
   logger: new Logger(),
   metrics: new Metrics({ namespace: RECONCILE_METRICS.namespace }),

@@ -22,7 +22,7 @@ import { createEventStore } from '../../shared/event-store.ts';
 import {
   type ExportOn,
   type ExportRequestSink,
-  exportRequestForItem,
+  exportRequestForRecorded,
 } from '../../shared/export-trigger.ts';
 import { interpretMessage } from '../../shared/interpret.ts';
 import { publicationAfterStore } from '../../shared/publication.ts';
@@ -90,7 +90,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
         });
       }
       const { exports } = dependencies;
-      const exportRequest = exports && exportRequestForItem(recorded.item, exports.exportOn);
+      const exportRequest = exports && exportRequestForRecorded(recorded, exports.exportOn);
       if (exports !== undefined && exportRequest !== undefined) {
         await exports.queue.send(exportRequest);
         logger.info('export requested', {

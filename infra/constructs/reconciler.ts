@@ -1,8 +1,8 @@
 /**
  * The reconciler: a scheduled function that asks Datasaur's API for each configured team's
  * projects and repairs the webhooks Datasaur never delivered. It reads only the Datasaur
- * credentials secret and the table's items it needs; two alarms say when webhooks are
- * being missed and when it keeps failing.
+ * credentials secret and the table's items it needs, and sends only to the export queue;
+ * two alarms say when webhooks are being missed and when it keeps failing.
  */
 import { Duration } from 'aws-cdk-lib';
 import {
@@ -21,7 +21,9 @@ import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import type { ExportOn } from '../../shared/export-trigger.ts';
 import { RECONCILE_METRICS } from '../../shared/reconciler.ts';
 import { BundledFunction } from './bundled-function.ts';
 
@@ -36,6 +38,8 @@ export interface ReconcilerProps {
   readonly teamIds: readonly string[];
   readonly everyMinutes: number;
   readonly lookbackDays: number;
+  /** Export archiving: where repaired transitions ask for their export. @default none */
+  readonly exports?: { readonly queue: IQueue; readonly exportOn: Exclude<ExportOn, 'off'> };
   readonly alarmTopic: ITopic;
   readonly logRetention: RetentionDays;
   /** @default 'INFO' */
@@ -72,8 +76,12 @@ export class Reconciler extends Construct {
         DATASAUR_CREDENTIALS_SECRET_ARN: props.credentials.secretArn,
         DATASAUR_TEAM_IDS: props.teamIds.join(','),
         RECONCILE_LOOKBACK_DAYS: String(props.lookbackDays),
+        ...(props.exports === undefined
+          ? {}
+          : { EXPORT_QUEUE_URL: props.exports.queue.queueUrl, EXPORT_ON: props.exports.exportOn }),
       },
     });
+    props.exports?.queue.grantSendMessages(this.function.role);
     props.credentials.grantRead(this.function.role);
     this.function.role.addToPolicy(
       new PolicyStatement({
