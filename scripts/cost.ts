@@ -8,10 +8,10 @@ import './local/sdk-notice.ts';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG } from '../infra/config.ts';
+import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
 import {
   type EventMixFootprints,
   eventMixFootprints,
-  paddedLabelBody,
   startMeteredEventStore,
 } from './cost/footprints.ts';
 import { type LogBytes, measureLogBytes } from './cost/log-bytes.ts';
@@ -23,7 +23,7 @@ import {
 import { type CostEstimate, type CostInputs, estimateMonthlyCost } from './cost/model.ts';
 import { PRICES } from './cost/prices.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
-import { sqsRecord } from './local/sqs-records.ts';
+import { paddedLabelBody } from './local/datasaur-sender.ts';
 import { projectLifecycles, type WorkloadEvent } from './local/workload.ts';
 
 const USAGE = `Usage: npm run cost -- --events-per-month <n> [flags]
@@ -102,7 +102,6 @@ interface Measured {
   readonly logBytes: { readonly label: LogBytes; readonly project: LogBytes };
   readonly labelBodyBytes: number;
   readonly projectBodyBytes: number;
-  readonly envelopeOverheadBytes: number;
 }
 
 /** Runs a project lifecycle through the real event store and handlers to measure each kind. */
@@ -117,7 +116,6 @@ async function measureEvents(labelBodyBytes: number): Promise<Measured> {
     const projects = events.filter((event) => event.kind !== 'BEFORE_UPDATE_LABELS');
     const meanBytes = (list: readonly WorkloadEvent[]) =>
       list.reduce((sum, event) => sum + Buffer.byteLength(event.body), 0) / list.length;
-    const label = labels[0] as WorkloadEvent;
     return {
       footprints,
       logBytes: {
@@ -126,8 +124,6 @@ async function measureEvents(labelBodyBytes: number): Promise<Measured> {
       },
       labelBodyBytes: meanBytes(labels),
       projectBodyBytes: meanBytes(projects),
-      envelopeOverheadBytes:
-        Buffer.byteLength(sqsRecord({ body: label.body }).body) - Buffer.byteLength(label.body),
     };
   } finally {
     await store.close();
@@ -170,7 +166,6 @@ async function costInputs(
       0,
     ),
     accessLogBytesPerRequest: stack.accessLogBytesPerRequest,
-    envelopeOverheadBytes: measured.envelopeOverheadBytes,
     queuePollers: QUEUE_POLLERS,
     webhookSecretCacheSeconds: DEFAULT_CONFIG.webhookSecretCacheSeconds,
     alarms: stack.alarms,
@@ -228,7 +223,7 @@ function printEstimate(
       `per million events (variable)   ${dollars(estimate.perMillionEventsUsd)}`,
       '',
       'Assumed per event (measured now with the real code unless noted):',
-      `  label event: ${quantity(measured.labelBodyBytes)} B body, ${quantity(inputs.label.writeUnits)} write units, ${quantity(inputs.label.readUnits)} read units, ${quantity(inputs.label.storedBytes)} stored bytes; share ${inputs.labelShare}`,
+      `  label event: ${quantity(measured.labelBodyBytes)} B body, ${quantity(inputs.label.messageBytes)} B queue message, ${quantity(inputs.label.writeUnits)} write units, ${quantity(inputs.label.readUnits)} read units, ${quantity(inputs.label.storedBytes)} stored bytes, ${quantity(inputs.label.s3Puts)} S3 PUT + ${quantity(inputs.label.s3Gets)} S3 GET (bodies above ${INLINE_BODY_BYTES.toLocaleString('en-US')} B go through S3); share ${inputs.labelShare}`,
       `  project event (average of CREATED, COMPLETED, export, REVIEWED): ${quantity(measured.projectBodyBytes)} B body, ${quantity(inputs.project.writeUnits)} write units, ${quantity(inputs.project.readUnits)} read units, ${quantity(inputs.project.storedBytes)} stored bytes`,
       `  logged: ingest ${quantity(inputs.ingestLogBytesPerEvent)} B, worker ${quantity(inputs.workerLogBytesPerEvent)} B, API access log ${inputs.accessLogBytesPerRequest} B, Lambda ${inputs.platformLogBytesPerInvocation} B per invocation`,
       `  worker batches of ${quantity(estimate.recordsPerBatch)} records (batch size ${inputs.workerBatchSize}, window ${inputs.workerBatchingWindowSeconds} s); memory ${inputs.ingestMemoryMb}/${inputs.workerMemoryMb} MB (ingest/worker)`,

@@ -5,7 +5,10 @@
 import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { s3BodyReader } from '../shared/body-archive.ts';
+import { BodyObjectMismatchError } from '../shared/claim-check.ts';
 import type { ProjectStatus } from '../shared/events.ts';
 import {
   createQueries,
@@ -16,10 +19,11 @@ import {
   type View,
 } from '../shared/queries.ts';
 import { UsageError } from './local/cli.ts';
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
-import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+import { DEFAULT_DYNAMODB_PORT, DEFAULT_S3_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
+import { LOCAL_CLIENT_CONFIG, localS3 } from './local/servers.ts';
 
 export const LOCAL_DYNAMODB_ENDPOINT = `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`;
+const LOCAL_S3_ENDPOINT = `http://127.0.0.1:${DEFAULT_S3_PORT}`;
 
 const USAGE = `Usage: npm run query -- <command> [flags]
 
@@ -43,6 +47,9 @@ Flags:
                         with --table or --region and no endpoint, DynamoDB in AWS)
   --region <region>     AWS region of a deployed table (default: AWS_REGION / your AWS profile);
                         credentials come from the standard AWS chain
+
+Events too large for their item are read whole from the archive bucket: locally from
+$S3_ENDPOINT (default ${LOCAL_S3_ENDPOINT}), for a deployed table from S3 in AWS.
 `;
 
 const OPTIONS = {
@@ -156,11 +163,19 @@ function connect(values: Values) {
   });
   const documents = DynamoDBDocumentClient.from(client);
   const tableName = values.table ?? DEFAULT_TABLE_NAME;
+  // The archive bucket sits beside the table: local S3 for a local table, S3 in AWS otherwise.
+  const s3 =
+    endpoint === undefined
+      ? new S3Client({ ...(values.region === undefined ? {} : { region: values.region }) })
+      : localS3(process.env.S3_ENDPOINT ?? LOCAL_S3_ENDPOINT, { maxAttempts: 2 });
   return {
-    client,
+    close: () => {
+      client.destroy();
+      s3.destroy();
+    },
     tableName,
     where: endpoint ?? `DynamoDB in ${values.region ?? 'the configured AWS region'}`,
-    queries: createQueries(documents, tableName),
+    queries: createQueries(documents, tableName, { bodies: s3BodyReader(s3) }),
   };
 }
 
@@ -310,6 +325,10 @@ async function run(args: string[]): Promise<number> {
       );
       return 1;
     }
+    if (error instanceof S3ServiceException || error instanceof BodyObjectMismatchError) {
+      console.error(`cannot read a large event's body from the archive bucket: ${error.message}`);
+      return 1;
+    }
     if (error instanceof DynamoDBServiceException) {
       console.error(
         `DynamoDB at ${connection.where} refused the query: ${error.name}: ${error.message}`,
@@ -322,7 +341,7 @@ async function run(args: string[]): Promise<number> {
     );
     return 1;
   } finally {
-    connection.client.destroy();
+    connection.close();
   }
 }
 

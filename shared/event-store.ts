@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { InterpretedMessage } from './interpret.ts';
 import {
+  archivedEventItem,
   type EventItem,
   type EventItemOptions,
   type ExportItem,
@@ -129,6 +130,12 @@ export function createEventStore(
     const item = eventItem(message, options);
     if (item.itemType === 'rejected') return { ...(await putEventItem(item)), item };
     if (itemSize(item) > MAX_ITEM_BYTES) {
+      // A claim-checked body keeps its queryable fields here and the whole of it in S3.
+      const archived =
+        message.bodyObject === undefined ? undefined : archivedEventItem(item, message.bodyObject);
+      if (archived !== undefined && itemSize(archived) <= MAX_ITEM_BYTES) {
+        return { ...(await putEventItem(archived)), item: archived };
+      }
       const reason = `the parsed body needs ${itemSize(item)} bytes, over DynamoDB's item limit`;
       return storeRejected(message, reason, writes);
     }

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { createEventStore } from '../shared/event-store.ts';
 import { interpretMessage } from '../shared/interpret.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
@@ -49,7 +50,7 @@ describe('write units per event type', () => {
     const store = createEventStore(dynamoDb.documents, await dynamoDb.createTable());
     const record = async (delivery: Delivery) => {
       const recorded = await store.record(
-        interpretMessage(sqsRecord(delivery).body, new Date(RECEIVED_AT)),
+        await interpretMessage(sqsRecord(delivery).body, new Date(RECEIVED_AT), NO_ARCHIVE),
       );
       return { units: totalWriteUnits(recorded.writes), eventItemBytes: itemSize(recorded.item) };
     };

@@ -4,6 +4,7 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BodyReader } from '../../shared/claim-check.ts';
 import { limitConcurrency } from '../../shared/concurrency.ts';
 import { describeError } from '../../shared/errors.ts';
 import { createEventStore } from '../../shared/event-store.ts';
@@ -15,6 +16,8 @@ export const DEFAULT_WORKER_CONCURRENCY = 10;
 export interface WorkerHandlerDependencies {
   readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** Reads claim-checked bodies from the archive bucket. */
+  readonly bodies: BodyReader;
   readonly logger: Logger;
   /** Records of one batch written at the same time. @default 10 */
   readonly concurrency?: number;
@@ -34,11 +37,14 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
 
   const processRecord = async (record: SQSRecord): Promise<void> => {
     const sentAt = new Date(Number(record.attributes.SentTimestamp));
-    const message = interpretMessage(
-      record.body,
-      Number.isNaN(sentAt.getTime()) ? new Date() : sentAt,
-    );
+    let eventId: string | undefined;
     try {
+      const message = await interpretMessage(
+        record.body,
+        Number.isNaN(sentAt.getTime()) ? new Date() : sentAt,
+        dependencies.bodies,
+      );
+      eventId = message.eventId;
       const recorded = await store.record(message);
       const { itemType } = recorded.item;
       const log = { messageId: record.messageId, eventId: message.eventId, itemType };
@@ -55,7 +61,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
       // Thrown on: only this record returns to the queue and is retried (then the DLQ).
       logger.error('event not stored, will retry', {
         messageId: record.messageId,
-        eventId: message.eventId,
+        eventId,
         error: describeError(error),
       });
       throw error;

@@ -12,7 +12,7 @@ import { staticSecrets } from '../../shared/secrets.ts';
 import { signBody } from '../../shared/signature.ts';
 import { instantSqsClient } from '../bench/ingest-handler.ts';
 import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
-import { sqsEvent, sqsRecord } from '../local/sqs-records.ts';
+import { claimCheckedSqsRecord, sqsEvent } from '../local/sqs-records.ts';
 import type { WorkloadEvent } from '../local/workload.ts';
 import type { MeteredEventStore } from './footprints.ts';
 
@@ -57,6 +57,7 @@ export async function measureLogBytes(
     const ingest = createIngestHandler({
       sqs: instantSqsClient(),
       queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/log-bytes',
+      bodies: store.bodies,
       secrets: staticSecrets([SECRET]),
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       logger: logger('datasaur-webhooks-ingest'),
@@ -64,6 +65,7 @@ export async function measureLogBytes(
     const worker = createWorkerHandler({
       documents: store.documents,
       tableName: store.tableName,
+      bodies: store.bodies,
       logger: logger('datasaur-webhooks-worker'),
     });
     const ingestBytes = await stdoutBytes(async () => {
@@ -86,7 +88,8 @@ export async function measureLogBytes(
     // One record per invocation: what the worker logs per event, not per batch.
     const workerBytes = await stdoutBytes(async () => {
       for (const event of events) {
-        await worker(sqsEvent([sqsRecord({ body: event.body, method: event.method })]));
+        const delivery = { body: event.body, method: event.method };
+        await worker(sqsEvent([await claimCheckedSqsRecord(delivery, store.bodies)]));
       }
     });
     return {

@@ -79,7 +79,7 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
     }),
     visibilityTimeoutSeconds: integer('VISIBILITY_TIMEOUT_SECONDS', 30, { min: 1, max: 43_200 }),
     maxReceiveCount: integer('MAX_RECEIVE_COUNT', 5, { min: 1, max: 1_000 }),
-    // The local queue takes messages up to 1 MiB; the envelope adds metadata around the body.
+    // Bodies over 400,000 bytes go through the local archive bucket, as in AWS.
     maxBodyBytes: integer('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, {
       min: 1,
       max: LARGEST_BODY_BYTES,

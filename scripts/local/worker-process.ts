@@ -6,14 +6,16 @@
  */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
+import { s3BodyReader } from '../../shared/body-archive.ts';
 import { createQueuePoller } from './queue-poller.ts';
-import { localDynamoDb, localSqs } from './servers.ts';
+import { localDynamoDb, localS3, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
+const s3 = localS3(settings.s3Endpoint);
 const poller = createQueuePoller({
   sqs,
   queueUrl: settings.queueUrl,
@@ -25,6 +27,7 @@ const poller = createQueuePoller({
   handler: createWorkerHandler({
     documents,
     tableName: settings.tableName,
+    bodies: s3BodyReader(s3),
     logger,
     concurrency: settings.concurrency,
   }),
@@ -40,6 +43,7 @@ notifySupervisor({ type: 'polling' });
 while (!shutdown.signal.aborted) await poller.pollOnce(shutdown.signal);
 sqs.destroy();
 documents.destroy();
+s3.destroy();
 if (process.connected) process.disconnect();
 
 function notifySupervisor(message: WorkerMessage): void {

@@ -3,6 +3,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { createWorkerHandler, type WorkerHandler } from '../../functions/worker/handler.ts';
+import { NO_ARCHIVE } from '../../scripts/local/no-archive.ts';
+import type { BodyReader } from '../../shared/claim-check.ts';
 import type { LocalDynamoDb } from './local-aws.ts';
 
 // Built where the benchmark can use them too; tests keep importing them from here.
@@ -47,15 +49,19 @@ export function withoutReceipts(
   return items.filter((item) => item.itemType !== 'receipt');
 }
 
-/** A new, empty table and a quiet worker handler writing to it through the real client. */
+/**
+ * A new, empty table and a quiet worker handler writing to it through the real client; pass
+ * `bodies` to read claim-checked bodies (none otherwise).
+ */
 export async function workerOnFreshTable(
   dynamoDb: LocalDynamoDb,
-  options: { concurrency?: number } = {},
+  options: { concurrency?: number; bodies?: BodyReader } = {},
 ): Promise<{ tableName: string; handler: WorkerHandler }> {
   const tableName = await dynamoDb.createTable();
   const handler = createWorkerHandler({
     documents: dynamoDb.documents,
     tableName,
+    bodies: NO_ARCHIVE,
     logger: quietLogger(),
     ...options,
   });
