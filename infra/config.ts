@@ -4,6 +4,7 @@
  * to fix it instead of a CloudFormation error half-way through a deploy.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../shared/bus-events.ts';
 import { ConfigurationError } from '../shared/environment.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/ingest.ts';
 
@@ -36,6 +37,17 @@ export interface WebhookStackConfig {
   readonly logLevel: LogLevel;
   /** Days after which raw items expire through the table's TTL; kept forever when undefined. */
   readonly rawTtlDays: number | undefined;
+  /**
+   * Where stored events are published: `default` (the account's default bus), the name of
+   * an existing bus, or `create` (a new bus with an archive of `eventArchiveDays`).
+   */
+  readonly eventBusName: string;
+  /** Days the archive of a created bus keeps events, for replays; 0 keeps them forever. */
+  readonly eventArchiveDays: number;
+  /** The `source` of every published event. */
+  readonly eventSource: string;
+  /** Publish `Labels Updated` events too (they are the volume). */
+  readonly publishLabelEvents: boolean;
   /** Days after which large bodies in the archive bucket (`bodies/`) expire; kept when undefined. */
   readonly bodyRetentionDays: number | undefined;
 }
@@ -62,6 +74,10 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   logRetentionDays: RetentionDays.ONE_MONTH,
   logLevel: 'INFO',
   rawTtlDays: undefined,
+  eventBusName: 'default',
+  eventArchiveDays: 30,
+  eventSource: DEFAULT_EVENT_SOURCE,
+  publishLabelEvents: false,
   bodyRetentionDays: undefined,
 };
 
@@ -85,6 +101,7 @@ const INTEGER_BOUNDS: Record<Exclude<IntegerOption, 'logRetentionDays'>, [number
   maxBodyBytes: [1, LARGEST_BODY_BYTES],
   webhookSecretCacheSeconds: [0, 3_600],
   oldestMessageAgeAlarmSeconds: [60, 1_209_600],
+  eventArchiveDays: [0, 36_500],
 };
 
 /** Anything that answers `tryGetContext`: an App, a Stack or a construct node. */
@@ -131,6 +148,10 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     logRetentionDays: DEFAULT_CONFIG.logRetentionDays,
     logLevel: DEFAULT_CONFIG.logLevel,
     rawTtlDays: undefined,
+    eventBusName: read('eventBusName') ?? DEFAULT_CONFIG.eventBusName,
+    eventArchiveDays: integer('eventArchiveDays'),
+    eventSource: read('eventSource') ?? DEFAULT_CONFIG.eventSource,
+    publishLabelEvents: DEFAULT_CONFIG.publishLabelEvents,
     bodyRetentionDays: undefined,
   };
 
@@ -177,6 +198,22 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     );
   }
 
+  // EventBridge's bus-name characters; `default` and `create` pass too.
+  if (!/^[/.\-_A-Za-z0-9]{1,256}$/.test(config.eventBusName)) {
+    problems.push(
+      `eventBusName must be "default", "create" or the name of an existing event bus, got "${config.eventBusName}"`,
+    );
+  }
+  if (!EVENT_SOURCE_PATTERN.test(config.eventSource)) {
+    problems.push(
+      `eventSource must be 1 to 256 letters, digits or . _ / - and not start with "aws.", got "${config.eventSource}"`,
+    );
+  }
+  const publishLabelEvents = read('publishLabelEvents')?.toLowerCase();
+  if (publishLabelEvents !== undefined && !['true', 'false'].includes(publishLabelEvents)) {
+    problems.push(`publishLabelEvents must be true or false, got "${publishLabelEvents}"`);
+  }
+
   if (problems.length > 0) {
     throw new ConfigurationError(
       [
@@ -190,6 +227,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     ...config,
     logRetentionDays: retention === undefined ? config.logRetentionDays : retentionDays,
     logLevel: (logLevel as LogLevel | undefined) ?? config.logLevel,
+    publishLabelEvents: publishLabelEvents === 'true',
     rawTtlDays,
     bodyRetentionDays,
   };

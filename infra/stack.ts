@@ -8,6 +8,7 @@ import { readConfig, type WebhookStackConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { EventPipeline } from './constructs/event-pipeline.ts';
+import { EventPublishing } from './constructs/event-publishing.ts';
 import { EventStore } from './constructs/event-store.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
 
@@ -21,6 +22,7 @@ export class WebhookStack extends Stack {
   public readonly pipeline: EventPipeline;
   public readonly ingestApi: IngestApi;
   public readonly alarms: Alarms;
+  public readonly publishing: EventPublishing;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
     super(scope, id, props);
@@ -45,6 +47,13 @@ export class WebhookStack extends Stack {
       logRetention: config.logRetentionDays,
       logLevel: config.logLevel,
       ...(config.rawTtlDays === undefined ? {} : { rawTtlDays: config.rawTtlDays }),
+    });
+    this.publishing = new EventPublishing(this, 'EventPublishing', {
+      publisher: this.pipeline.worker.function,
+      eventBusName: config.eventBusName,
+      archiveDays: config.eventArchiveDays,
+      source: config.eventSource,
+      publishLabelEvents: config.publishLabelEvents,
     });
     this.ingestApi = new IngestApi(this, 'IngestApi', {
       queue: this.pipeline.queue,
@@ -89,6 +98,14 @@ export class WebhookStack extends Stack {
         value: this.pipeline.deadLetterQueue.queueUrl,
         description: 'Messages the worker gave up on',
       },
+      EventBusName: {
+        value: this.publishing.bus.eventBusName,
+        description: 'Bus the stored events are published on',
+      },
+      SchemaRegistryName: {
+        value: this.publishing.registry.attrRegistryName,
+        description: 'Schemas of the published events (code bindings)',
+      },
       DeadLetterQueueArn: {
         value: this.pipeline.deadLetterQueue.queueArn,
         description: 'Pass to `npm run redrive -- --dlq-arn`',
@@ -106,7 +123,8 @@ export function addWebhookStack(app: App): WebhookStack {
   const config = readConfig(app.node);
   const stack = new WebhookStack(app, config.stackName, {
     config,
-    description: 'Receives Datasaur webhooks, verifies them, and stores them in DynamoDB',
+    description:
+      'Receives Datasaur webhooks, verifies them, stores them in DynamoDB and publishes them on EventBridge',
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return stack;

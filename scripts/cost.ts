@@ -22,6 +22,7 @@ import {
 } from './cost/measured.ts';
 import { type CostEstimate, type CostInputs, estimateMonthlyCost } from './cost/model.ts';
 import { PRICES } from './cost/prices.ts';
+import { measurePublishedBytes } from './cost/published-bytes.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
 import { paddedLabelBody } from './local/datasaur-sender.ts';
 import { projectLifecycles, type WorkloadEvent } from './local/workload.ts';
@@ -172,6 +173,8 @@ async function costInputs(
     dashboards: stack.dashboards,
     kmsKeys: stack.kmsKeys,
     secrets: stack.secrets,
+    publishedBytes: measurePublishedBytes(),
+    publishLabelEvents: DEFAULT_CONFIG.publishLabelEvents,
   };
 }
 
@@ -208,6 +211,10 @@ function printEstimate(
       )
       .join('  ')
       .trimEnd();
+  const eventBridgeUsd = estimate.lines
+    .filter((one) => one.service === 'EventBridge')
+    .reduce((sum, one) => sum + one.monthlyUsd, 0);
+  const eventBridgePerMillion = (eventBridgeUsd / inputs.eventsPerMonth) * 1e6;
   const fixedUsd =
     estimate.monthlyUsd - (estimate.perMillionEventsUsd * inputs.eventsPerMonth) / 1e6;
   console.log(
@@ -221,10 +228,12 @@ function printEstimate(
       `total per month                 ${dollars(estimate.monthlyUsd)}`,
       `  of which fixed (any volume)   ${dollars(fixedUsd)}`,
       `per million events (variable)   ${dollars(estimate.perMillionEventsUsd)}`,
+      `  of which EventBridge          ${dollars(eventBridgePerMillion)} (${dollars(PRICES.eventBridgePerMillionEvents)} per million published events; label events ${inputs.publishLabelEvents ? 'published' : 'not published (publishLabelEvents off)'})`,
       '',
       'Assumed per event (measured now with the real code unless noted):',
       `  label event: ${quantity(measured.labelBodyBytes)} B body, ${quantity(inputs.label.messageBytes)} B queue message, ${quantity(inputs.label.writeUnits)} write units, ${quantity(inputs.label.readUnits)} read units, ${quantity(inputs.label.storedBytes)} stored bytes, ${quantity(inputs.label.s3Puts)} S3 PUT + ${quantity(inputs.label.s3Gets)} S3 GET (bodies above ${INLINE_BODY_BYTES.toLocaleString('en-US')} B go through S3); share ${inputs.labelShare}`,
       `  project event (average of CREATED, COMPLETED, export, REVIEWED): ${quantity(measured.projectBodyBytes)} B body, ${quantity(inputs.project.writeUnits)} write units, ${quantity(inputs.project.readUnits)} read units, ${quantity(inputs.project.storedBytes)} stored bytes`,
+      `  published on EventBridge: label event ${quantity(inputs.publishedBytes.label)} B, project event ${quantity(inputs.publishedBytes.project)} B (one 64 KB chunk each)`,
       `  logged: ingest ${quantity(inputs.ingestLogBytesPerEvent)} B, worker ${quantity(inputs.workerLogBytesPerEvent)} B, API access log ${inputs.accessLogBytesPerRequest} B, Lambda ${inputs.platformLogBytesPerInvocation} B per invocation`,
       `  worker batches of ${quantity(estimate.recordsPerBatch)} records (batch size ${inputs.workerBatchSize}, window ${inputs.workerBatchingWindowSeconds} s); memory ${inputs.ingestMemoryMb}/${inputs.workerMemoryMb} MB (ingest/worker)`,
       `  durations (${durations.command}, ${durations.measuredOn}, ${durations.machine}): ingest ${durations.ingestMillisecondsPerEvent.toFixed(2)} ms per event, worker ${durations.workerMillisecondsPerBatch.toFixed(2)} ms per batch + ${durations.workerMillisecondsPerEvent.toFixed(2)} ms per record (against local servers: AWS round trips are slower)`,

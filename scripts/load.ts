@@ -8,8 +8,7 @@ import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../shared/environment.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
-import { loadDotEnv, readLocalConfig } from './local/config.ts';
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
+import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { signingSecret } from './local/dev-secret.ts';
 import { type LoadReport, runLoad } from './local/load-run.ts';
 import { localDynamoDb } from './local/servers.ts';
@@ -24,9 +23,9 @@ const USAGE = `Usage: npm run load -- [flags]
   --url <url>           a running stack's webhook URL; without it a local stack is started
                         on free ports with a temporary data directory, and stopped after
   --secret <secret>     signing secret for --url (default as npm run send)
-  --endpoint <url>      DynamoDB endpoint for --url (default $DYNAMODB_ENDPOINT, else
-                        http://127.0.0.1:${DEFAULT_DYNAMODB_PORT})
-  --table <name>        table for --url (default ${DEFAULT_TABLE_NAME})
+  --endpoint <url>      DynamoDB endpoint for --url (default $DYNAMODB_ENDPOINT, else the
+                        local stack on $DYNAMODB_PORT, read as npm start reads it)
+  --table <name>        table for --url (default $TABLE_NAME, else datasaur-webhooks)
   --timeout <seconds>   give up when the table gains nothing for this long (default 60)
   --json                print the report as JSON
 `;
@@ -133,18 +132,16 @@ async function main(): Promise<number> {
       table: stack.tableName,
     };
   } else {
-    const local = readLocalConfig();
-    const secret = options.secret ?? signingSecret(local.webhookSecrets, local.dataDir);
+    const local = readLocalTarget();
+    const { webhookSecrets, dataDir, tableName } = local.config;
+    const secret = options.secret ?? signingSecret(webhookSecrets, dataDir);
     if (secret === undefined)
       throw new UsageError('no secret: pass --secret or set DATASAUR_WEBHOOK_SECRET');
     target = {
       url: options.url,
       secret,
-      endpoint:
-        options.endpoint ??
-        process.env.DYNAMODB_ENDPOINT ??
-        `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`,
-      table: options.table ?? DEFAULT_TABLE_NAME,
+      endpoint: options.endpoint ?? local.dynamoDbEndpoint(),
+      table: options.table ?? tableName,
     };
   }
 

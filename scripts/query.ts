@@ -4,11 +4,10 @@
  */
 import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient, DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { S3Client, S3ServiceException } from '@aws-sdk/client-s3';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { s3BodyReader } from '../shared/body-archive.ts';
+import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { S3ServiceException } from '@aws-sdk/client-s3';
 import { BodyObjectMismatchError } from '../shared/claim-check.ts';
+import { ConfigurationError } from '../shared/environment.ts';
 import type { ProjectStatus } from '../shared/events.ts';
 import {
   createQueries,
@@ -19,11 +18,8 @@ import {
   type View,
 } from '../shared/queries.ts';
 import { UsageError } from './local/cli.ts';
-import { DEFAULT_DYNAMODB_PORT, DEFAULT_S3_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
-import { LOCAL_CLIENT_CONFIG, localS3 } from './local/servers.ts';
-
-export const LOCAL_DYNAMODB_ENDPOINT = `http://127.0.0.1:${DEFAULT_DYNAMODB_PORT}`;
-const LOCAL_S3_ENDPOINT = `http://127.0.0.1:${DEFAULT_S3_PORT}`;
+import { LOCAL_SERVERS_HOST } from './local/defaults.ts';
+import { archiveBeside, connectTable } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run query -- <command> [flags]
 
@@ -42,14 +38,16 @@ Flags:
   --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
   --cursor <cursor>     the next page, as printed after the previous one
   --json                JSON output (also whenever stdout is not a terminal)
-  --table <name>        table name (default ${DEFAULT_TABLE_NAME})
-  --endpoint <url>      DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else ${LOCAL_DYNAMODB_ENDPOINT};
+  --table <name>        table name (default $TABLE_NAME, else datasaur-webhooks)
+  --endpoint <url>      DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's
+                        http://${LOCAL_SERVERS_HOST}:$DYNAMODB_PORT, as npm start reads it, .env included;
                         with --table or --region and no endpoint, DynamoDB in AWS)
   --region <region>     AWS region of a deployed table (default: AWS_REGION / your AWS profile);
                         credentials come from the standard AWS chain
 
 Events too large for their item are read whole from the archive bucket: locally from
-$S3_ENDPOINT (default ${LOCAL_S3_ENDPOINT}), for a deployed table from S3 in AWS.
+$S3_ENDPOINT, else the local stack's http://${LOCAL_SERVERS_HOST}:$S3_PORT; for a deployed
+table from S3 in AWS.
 `;
 
 const OPTIONS = {
@@ -146,36 +144,17 @@ function rangeOf(values: Values, defaultHours: number): { from: string; to: stri
 }
 
 function connect(values: Values) {
-  const givenEndpoint = values.endpoint ?? process.env.DYNAMODB_ENDPOINT;
-  // A table or a region without an endpoint names a deployed table: AWS's DynamoDB, with the
-  // region and credentials from the standard chain (AWS_REGION, AWS_PROFILE, SSO, …).
-  const deployed =
-    givenEndpoint === undefined && (values.region !== undefined || values.table !== undefined);
-  const endpoint = deployed ? undefined : (givenEndpoint ?? LOCAL_DYNAMODB_ENDPOINT);
-  const client = new DynamoDBClient({
-    ...(deployed
-      ? values.region === undefined
-        ? {}
-        : { region: values.region }
-      : LOCAL_CLIENT_CONFIG),
-    ...(endpoint === undefined ? {} : { endpoint }),
-    maxAttempts: 2,
-  });
-  const documents = DynamoDBDocumentClient.from(client);
-  const tableName = values.table ?? DEFAULT_TABLE_NAME;
-  // The archive bucket sits beside the table: local S3 for a local table, S3 in AWS otherwise.
-  const s3 =
-    endpoint === undefined
-      ? new S3Client({ ...(values.region === undefined ? {} : { region: values.region }) })
-      : localS3(process.env.S3_ENDPOINT ?? LOCAL_S3_ENDPOINT, { maxAttempts: 2 });
+  const connection = connectTable(values);
+  const archive = archiveBeside(connection);
   return {
+    ...connection,
     close: () => {
-      client.destroy();
-      s3.destroy();
+      connection.client.destroy();
+      archive.close();
     },
-    tableName,
-    where: endpoint ?? `DynamoDB in ${values.region ?? 'the configured AWS region'}`,
-    queries: createQueries(documents, tableName, { bodies: s3BodyReader(s3) }),
+    queries: createQueries(connection.documents, connection.tableName, {
+      bodies: archive.bodies,
+    }),
   };
 }
 
@@ -348,7 +327,12 @@ async function run(args: string[]): Promise<number> {
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-  process.exitCode = 2;
+  if (error instanceof ConfigurationError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    if (!(error instanceof UsageError)) throw error;
+    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  }
 }

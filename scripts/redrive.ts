@@ -13,8 +13,9 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
+import { ConfigurationError } from '../shared/environment.ts';
 import { UsageError } from './local/cli.ts';
-import { DEFAULT_DEAD_LETTER_QUEUE_NAME, DEFAULT_SQS_ENDPOINT } from './local/defaults.ts';
+import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 
 export { UsageError };
@@ -24,9 +25,10 @@ export const USAGE = `Usage: npm run redrive -- [options]
 Moves every message of the dead-letter queue back to its source queue and prints how many moved.
 
   --dlq-arn <arn>            dead-letter queue of the deployed stack (its DeadLetterQueueArn
-                             output); without it, the local stack's ${DEFAULT_DEAD_LETTER_QUEUE_NAME}
-                             at SQS_ENDPOINT (default ${DEFAULT_SQS_ENDPOINT}); with
-                             SQS_ENDPOINT set, the ARN is looked up on that local server
+                             output); without it, the DLQ of the local stack (QUEUE_NAME-dlq)
+                             on SQS_PORT, read as npm start reads it (.env included), or
+                             at SQS_ENDPOINT; with SQS_ENDPOINT set, the ARN is looked up
+                             on that local server
   --destination-arn <arn>    move to this queue instead of the one the messages came from
   --max-per-second <n>       throttle the move (1-500 messages per second; default: SQS decides)
   --timeout-seconds <n>      give up waiting after this long (default 900)
@@ -120,17 +122,17 @@ export async function main(
     return 0;
   }
 
-  // SQS_ENDPOINT points at a local SQS server whether or not an ARN is given.
-  const localEndpoint =
-    environment.SQS_ENDPOINT ??
-    (options.deadLetterQueueArn === undefined ? DEFAULT_SQS_ENDPOINT : undefined);
-  const sqs =
-    localEndpoint !== undefined
-      ? new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: localEndpoint })
-      : // The ARN names the queue's region; credentials come from the usual AWS chain.
-        new SQSClient({ region: QUEUE_ARN.exec(options.deadLetterQueueArn ?? '')?.[1] });
+  let target: { sqs: SQSClient; deadLetterQueueArn: () => Promise<string> };
   try {
-    const deadLetterQueueArn = options.deadLetterQueueArn ?? (await localDeadLetterQueueArn(sqs));
+    target = deadLetterQueue(options.deadLetterQueueArn, environment);
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    output.error(`npm run redrive: ${error.message}`);
+    return 2;
+  }
+  const { sqs } = target;
+  try {
+    const deadLetterQueueArn = await target.deadLetterQueueArn();
     const result = await redrive(sqs, {
       deadLetterQueueArn,
       ...(options.destinationArn === undefined ? {} : { destinationArn: options.destinationArn }),
@@ -191,10 +193,27 @@ function wholeNumber(flag: string, raw: string, min: number, max: number): numbe
   return value;
 }
 
-async function localDeadLetterQueueArn(sqs: SQSClient): Promise<string> {
-  const { QueueUrl } = await sqs.send(
-    new GetQueueUrlCommand({ QueueName: DEFAULT_DEAD_LETTER_QUEUE_NAME }),
-  );
+/**
+ * The SQS client and the DLQ: the deployed one named by its ARN, or the local stack's, found
+ * as npm start finds it. SQS_ENDPOINT points at a local server whether or not an ARN is given.
+ */
+function deadLetterQueue(arn: string | undefined, environment: NodeJS.ProcessEnv) {
+  if (arn !== undefined && !environment.SQS_ENDPOINT) {
+    // The ARN names the queue's region; credentials come from the usual AWS chain.
+    const sqs = new SQSClient({ region: QUEUE_ARN.exec(arn)?.[1] });
+    return { sqs, deadLetterQueueArn: async () => arn };
+  }
+  const local = readLocalTarget(environment);
+  const sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: local.sqsEndpoint() });
+  return {
+    sqs,
+    deadLetterQueueArn: async () =>
+      arn ?? (await localDeadLetterQueueArn(sqs, local.deadLetterQueueName)),
+  };
+}
+
+async function localDeadLetterQueueArn(sqs: SQSClient, queueName: string): Promise<string> {
+  const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
   );
@@ -221,5 +240,6 @@ function describe(error: unknown): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  loadDotEnv();
   process.exitCode = await main(process.argv.slice(2));
 }

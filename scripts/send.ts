@@ -9,7 +9,12 @@ import { limitConcurrency } from '../shared/concurrency.ts';
 import { ConfigurationError } from '../shared/environment.ts';
 import { SEED_EVENT_TYPES, type SeedEventType } from '../shared/seed-events.ts';
 import { UsageError } from './local/cli.ts';
-import { type LocalStackConfig, loadDotEnv, readLocalConfig, webhookUrl } from './local/config.ts';
+import {
+  type LocalStackConfig,
+  type LocalTarget,
+  loadDotEnv,
+  readLocalTarget,
+} from './local/config.ts';
 import {
   type DatasaurRequest,
   exportDeliveryBody,
@@ -79,13 +84,13 @@ function planFromArguments(args: string[]): SendPlan | 'help' {
   const count = wholeNumber('--count', values.count, 1, 1_000_000);
   const concurrency = wholeNumber('--concurrency', values.concurrency, 1, 1_000);
   // The local stack's settings are read only when a flag leaves something to default.
-  let config: LocalStackConfig | undefined;
+  let target: LocalTarget | undefined;
   const local = () => {
-    config ??= readLocalConfig();
-    return config;
+    target ??= readLocalTarget();
+    return target;
   };
-  const secret = values.secret ?? defaultSecret(local());
-  const url = values.url ?? webhookUrl(local().host, local().port);
+  const secret = values.secret ?? defaultSecret(local().config);
+  const url = values.url ?? local().webhookUrl();
   const ids = { projectId: values.project, documentId: values.document };
   const labels =
     values.labels === undefined ? undefined : wholeNumber('--labels', values.labels, 0, 1_000_000);

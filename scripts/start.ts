@@ -6,10 +6,15 @@ import './local/sdk-notice.ts';
 import { ConfigurationError } from '../shared/environment.ts';
 import { startupBanner } from './local/banner.ts';
 import { type LocalStackConfig, loadDotEnv, readLocalConfig } from './local/config.ts';
+import { whenParentExits } from './local/processes.ts';
 import { type LocalStack, startLocalStack } from './local/stack.ts';
 import { StartupError } from './local/startup-error.ts';
 
 const log = (line: string) => console.log(`[npm start] ${line}`);
+/** Signals this close together are one signal delivered twice, not a second Ctrl-C. */
+const SAME_SIGNAL_MS = 1_000;
+/** Whoever stops us expects the ports back soon: a stop that hangs ends here. */
+const STOP_DEADLINE_MS = 8_000;
 
 function fail(message: string): never {
   console.error(`npm start: ${message}`);
@@ -30,10 +35,20 @@ let stopping = false;
 const stop = async (exitCode: number) => {
   if (stopping) return;
   stopping = true;
+  setTimeout(() => {
+    log(`not stopped within ${STOP_DEADLINE_MS / 1000} s; exiting anyway`);
+    process.exit(1);
+  }, STOP_DEADLINE_MS).unref();
   await stack?.stop();
   log('stopped');
   process.exit(exitCode);
 };
+
+// Signalled alone, npm stops itself and its shell without passing the signal on.
+whenParentExits(() => {
+  log('the process that started npm start has exited; stopping');
+  void stop(0);
+});
 
 try {
   stack = await startLocalStack(config, {
@@ -48,11 +63,18 @@ try {
   throw error;
 }
 
+let firstSignalAt: number | undefined;
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
-    // A second Ctrl-C means "now": skip the orderly shutdown.
-    if (stopping) process.exit(130);
-    void stop(0);
+    const now = Date.now();
+    firstSignalAt ??= now;
+    // Ctrl-C reaches us twice: from the terminal and again from npm, which forwards it.
+    if (now - firstSignalAt < SAME_SIGNAL_MS) {
+      void stop(0);
+      return;
+    }
+    // A second Ctrl-C, later, means "now": skip the orderly shutdown.
+    process.exit(130);
   });
 }
 

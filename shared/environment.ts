@@ -39,3 +39,19 @@ export function integerEnv(
   }
   return value;
 }
+
+/** `true`/`1`/`on` or `false`/`0`/`off` (any case), or `fallback` when the variable is unset. */
+export function booleanEnv(
+  name: string,
+  fallback: boolean,
+  environment: NodeJS.ProcessEnv = process.env,
+): boolean {
+  const raw = environment[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = raw.trim().toLowerCase();
+  if (['true', '1', 'on'].includes(value)) return true;
+  if (['false', '0', 'off'].includes(value)) return false;
+  throw new ConfigurationError(
+    `environment variable ${name} must be true or false (1/0, on/off), got "${raw}"`,
+  );
+}

@@ -59,11 +59,18 @@ export type LabelEventItem = EventItemBase & {
     | { readonly data: BeforeUpdateLabelsEvent['data'] }
     | {
         /** Everything but the label lists, which only the body in S3 holds. */
-        readonly data: Omit<BeforeUpdateLabelsEvent['data'], 'labelUpdateList'>;
+        readonly data: LabelEventSummary;
         readonly labelCounts: LabelCounts;
         readonly bodyObject: BodyObject;
       }
   );
+
+/** The data of a label event without its label lists (and any field Datasaur adds). */
+export type LabelEventSummary = Pick<
+  BeforeUpdateLabelsEvent['data'],
+  'timestamp' | 'document' | 'isReviewDocument' | 'owner' | 'team'
+> &
+  Record<string, unknown>;
 
 /** How many labels a label event upserts and deletes. */
 export interface LabelCounts {

@@ -343,7 +343,7 @@ function isoInstant(value: string, what: string): string {
   return new Date(time).toISOString();
 }
 
-function validRange(range: TimeRange): TimeRange {
+export function validRange(range: TimeRange): TimeRange {
   const from = isoInstant(range.from, 'from');
   const to = isoInstant(range.to, 'to');
   if (from > to) throw new InvalidQueryError('from must not be after to');
@@ -351,7 +351,7 @@ function validRange(range: TimeRange): TimeRange {
 }
 
 /** Every UTC day from `from`'s to `to`'s, inclusive: the day partitions a range touches. */
-function daysBetween(from: string, to: string): string[] {
+export function daysBetween(from: string, to: string): string[] {
   const days: string[] = [];
   const last = dayOf(to);
   for (let day = dayOf(from); day <= last; ) {

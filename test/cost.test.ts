@@ -36,6 +36,7 @@ const LINE_ITEMS = [
   'alarm topic key',
   'webhook secret',
   'GetSecretValue (cached)',
+  'PutEvents custom events (64 KB chunks)',
 ];
 
 describe('the cost model', () => {
@@ -79,6 +80,8 @@ describe('the cost model', () => {
     dashboards: 1,
     kmsKeys: 1,
     secrets: 1,
+    publishedBytes: { label: 700, project: 800 },
+    publishLabelEvents: false,
   };
 
   it('prices every line as worked out by hand', () => {
@@ -108,6 +111,8 @@ describe('the cost model', () => {
       'PutObject of large bodies (ingest)': 0,
       'GetObject of large bodies (worker)': 0,
       'large bodies added this month (billed every month after)': 0,
+      // Project events only: label events are not published by default.
+      'PutEvents custom events (64 KB chunks)': 1.296 * 1.0,
     };
     const fixed = {
       // Five pollers, one 20 s long poll each at a time.
@@ -160,6 +165,15 @@ describe('the cost model', () => {
     // (600 + 1200) / 2 bytes a message: one 64 KB chunk each.
     expect(line('SendMessage (64 KB chunks)')?.quantity).toBe(2_592_000);
   });
+
+  it('publishes label events on EventBridge only when publishLabelEvents is on', () => {
+    const published = (publishLabelEvents: boolean) =>
+      estimateMonthlyCost({ ...inputs, publishLabelEvents }).lines.find(
+        (line) => line.service === 'EventBridge',
+      )?.quantity;
+    expect(published(false)).toBe(1_296_000);
+    expect(published(true)).toBe(2_592_000);
+  });
 });
 
 describe('npm run cost', () => {
@@ -173,6 +187,9 @@ describe('npm run cost', () => {
     for (const item of LINE_ITEMS) expect(run.stdout).toContain(item);
     expect(run.stdout).toMatch(/total per month\s+\$\d+\.\d\d/);
     expect(run.stdout).toMatch(/per million events \(variable\)\s+\$\d+\.\d\d/);
+    expect(run.stdout).toMatch(
+      /of which EventBridge\s+\$\d+\.\d\d \(\$1\.00 per million published events/,
+    );
   }, 60_000);
 
   it('takes durations from a bench run and measures footprints for the given size', async () => {

@@ -476,13 +476,15 @@ describe('archive bucket', () => {
 });
 
 describe('outputs', () => {
-  it('give the webhook URL, the secret, the table, the archive bucket and both queues', () => {
+  it('give the webhook URL, the secret, the table, the archive bucket, both queues, the bus and the schemas', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
       [
         'DeadLetterQueueArn',
         'DeadLetterQueueUrl',
+        'EventBusName',
         'QueueArn',
+        'SchemaRegistryName',
         'QueueUrl',
         'TableName',
         'ArchiveBucketName',

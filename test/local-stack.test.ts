@@ -17,7 +17,11 @@ import {
   sendDatasaurRequest,
   signDatasaurRequest,
 } from '../scripts/local/datasaur-sender.ts';
-import { DEFAULT_ARCHIVE_BUCKET, DEFAULT_TABLE_NAME } from '../scripts/local/defaults.ts';
+import {
+  DEFAULT_ARCHIVE_BUCKET,
+  DEFAULT_TABLE_NAME,
+  EVENTS_FILE_NAME,
+} from '../scripts/local/defaults.ts';
 import { resolveWebhookSecrets, signingSecret } from '../scripts/local/dev-secret.ts';
 import { localDynamoDb, localS3 } from '../scripts/local/servers.ts';
 import { receiveForRecords, toSqsRecord } from '../scripts/local/sqs-records.ts';
@@ -141,6 +145,22 @@ describe('npm start', () => {
 
     const before = await readState(first);
     expectState(before);
+    // Published on the local bus too (label events are off by default), each at least once.
+    const eventsFile = join(dataDir, EVENTS_FILE_NAME);
+    const readPublished = async () =>
+      readFileSync(eventsFile, { encoding: 'utf8', flag: 'a+' })
+        .split('\n')
+        .filter((line) => line !== '')
+        .map((line) => JSON.parse(line) as { 'detail-type': string; detail: { eventId: string } });
+    const published = await eventually(readPublished, (events) => events.length >= 3);
+    expect([...new Set(published.map((event) => event['detail-type']))].sort()).toEqual([
+      'Project Completed',
+      'Project Created',
+      'Project Reviewed',
+    ]);
+    for (const event of published) {
+      expect(seeds.map((seed) => seed.eventId)).toContain(event.detail.eventId);
+    }
     expect(first.output()).toMatch(
       new RegExp(
         `S3 +http://127\\.0\\.0\\.1:\\d+ +bucket ${DEFAULT_ARCHIVE_BUCKET} .*on disk in ${join(dataDir, 's3')}`,

@@ -1,4 +1,8 @@
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_EVENTS } from '../shared/seed-events.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
@@ -10,13 +14,25 @@ interface Run {
   readonly stderr: string;
 }
 
-/** Runs `npm run query` as a child process (stdout is a pipe, so JSON is the default). */
-function query(args: string[]): Promise<Run> {
+const QUERY_SCRIPT = fileURLToPath(new URL('../scripts/query.ts', import.meta.url));
+
+/**
+ * Runs `npm run query` as a child process (stdout is a pipe, so JSON is the default), in
+ * `cwd` (where it reads `.env`) with `env` added to a clean local environment.
+ */
+function query(
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'scripts/query.ts', ...args],
-      { env: { ...process.env, DYNAMODB_ENDPOINT: '' }, timeout: 20_000 },
+      ['--import', import.meta.resolve('tsx'), QUERY_SCRIPT, ...args],
+      {
+        cwd: options.cwd,
+        env: { ...withoutLocalTarget(process.env), ...options.env },
+        timeout: 20_000,
+      },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
         resolve({ code, stdout, stderr });
@@ -25,11 +41,20 @@ function query(args: string[]): Promise<Run> {
   });
 }
 
+/** The environment without the variables that point the CLI somewhere (so `.env` can). */
+function withoutLocalTarget(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { DYNAMODB_ENDPOINT, DYNAMODB_PORT, TABLE_NAME, ...rest } = environment;
+  return rest;
+}
+
 let dynamoDb: LocalDynamoDb;
+let tableName: string;
 let target: string[];
 beforeAll(async () => {
   dynamoDb = await startLocalDynamoDb();
-  const { tableName, handler } = await workerOnFreshTable(dynamoDb);
+  const fresh = await workerOnFreshTable(dynamoDb);
+  tableName = fresh.tableName;
+  const { handler } = fresh;
   await handler(
     sqsEvent(
       Object.values(SEED_EVENTS).map((event) =>
@@ -44,6 +69,30 @@ afterAll(async () => {
 });
 
 describe('npm run query', () => {
+  it('finds the local stack from DYNAMODB_PORT and TABLE_NAME in .env, as npm start does', async () => {
+    const folder = mkdtempSync(join(tmpdir(), 'query-dotenv-'));
+    try {
+      const port = new URL(dynamoDb.server.endpoint).port;
+      writeFileSync(join(folder, '.env'), `DYNAMODB_PORT=${port}\nTABLE_NAME=${tableName}\n`);
+      const run = await query(['project', 'ZTYzZjRhYjE'], { cwd: folder });
+      expect(run.stderr).toBe('');
+      expect(JSON.parse(run.stdout)).toMatchObject({
+        projectId: 'ZTYzZjRhYjE',
+        status: 'REVIEWED',
+      });
+    } finally {
+      rmSync(folder, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses DYNAMODB_PORT 0 with a line saying which port to give', async () => {
+    const run = await query(['project', 'ZTYzZjRhYjE'], { env: { DYNAMODB_PORT: '0' } });
+    expect(run.code).toBe(2);
+    expect(run.stderr.trim()).toBe(
+      'error: DYNAMODB_PORT is 0, so npm start picked a free port: set DYNAMODB_PORT to the port its banner shows, or DYNAMODB_ENDPOINT',
+    );
+  });
+
   it('prints a project as JSON when stdout is not a terminal', async () => {
     const run = await query(['project', 'ZTYzZjRhYjE', ...target]);
     expect(run.code).toBe(0);

@@ -7,7 +7,6 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_QUEUE_NAME } from '../scripts/local/defaults.ts';
 import { ensureQueues, type LocalQueues } from '../scripts/local/servers.ts';
 import { main, redrive } from '../scripts/redrive.ts';
 import { drainQueue, type LocalSqs, startLocalSqs } from './support/local-aws.ts';
@@ -71,9 +70,9 @@ describe('redrive', () => {
     expect(await visibleMessages(queues.deadLetterQueueUrl)).toBe(0);
   });
 
-  it('finds the local stack queues by default and prints how many moved', async () => {
+  it('finds the local stack queues from SQS_PORT and QUEUE_NAME, as npm start reads them', async () => {
     const queues = await ensureQueues(local.sqs, {
-      queueName: DEFAULT_QUEUE_NAME,
+      queueName: 'redrive-by-port',
       visibilityTimeoutSeconds: 30,
       maxReceiveCount: 1,
     });
@@ -82,7 +81,7 @@ describe('redrive', () => {
 
     const exitCode = await main(
       [],
-      { SQS_ENDPOINT: local.server.endpoint },
+      { SQS_PORT: new URL(local.server.endpoint).port, QUEUE_NAME: 'redrive-by-port' },
       {
         log: (line) => lines.push(line),
         error: (line) => lines.push(line),
@@ -100,6 +99,19 @@ describe('redrive', () => {
 });
 
 describe('npm run redrive', () => {
+  it('refuses SQS_PORT 0 with a line saying which port to give, not a guess', async () => {
+    const lines: string[] = [];
+    const exitCode = await main(
+      [],
+      { SQS_PORT: '0' },
+      { log: () => {}, error: (line) => lines.push(line) },
+    );
+    expect(exitCode).toBe(2);
+    expect(lines).toEqual([
+      'npm run redrive: SQS_PORT is 0, so npm start picked a free port: set SQS_PORT to the port its banner shows, or SQS_ENDPOINT',
+    ]);
+  });
+
   it('prints the usage and exits non-zero on an unknown flag, without a stack trace', async () => {
     const run = promisify(execFile)(
       process.execPath,

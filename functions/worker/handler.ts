@@ -1,14 +1,20 @@
-/** SQS adapter around the event store: one record per queued webhook, partial batch failures. */
+/**
+ * SQS adapter around the event store and the bus: one record per queued webhook, the batch's
+ * publications put together once its records are stored, partial batch failures.
+ */
 
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BusEvent } from '../../shared/bus-events.ts';
+import type { BusPublisher } from '../../shared/bus-publisher.ts';
 import type { BodyReader } from '../../shared/claim-check.ts';
 import { limitConcurrency } from '../../shared/concurrency.ts';
 import { describeError } from '../../shared/errors.ts';
 import { createEventStore } from '../../shared/event-store.ts';
 import { interpretMessage } from '../../shared/interpret.ts';
+import { publicationAfterStore } from '../../shared/publication.ts';
 import { totalWriteUnits } from '../../shared/write-units.ts';
 
 export const DEFAULT_WORKER_CONCURRENCY = 10;
@@ -23,6 +29,10 @@ export interface WorkerHandlerDependencies {
   readonly concurrency?: number;
   /** Days after which rejected and unknown events expire (DynamoDB TTL). @default kept */
   readonly rawTtlDays?: number;
+  /** Where stored events are published; none when undefined. */
+  readonly publisher?: BusPublisher;
+  /** Publish label events too (they are the volume). @default false */
+  readonly publishLabelEvents?: boolean;
 }
 
 export type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -35,7 +45,10 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
   // Powertools' BatchProcessor runs every record at once; this bounds it.
   const limited = limitConcurrency(dependencies.concurrency ?? DEFAULT_WORKER_CONCURRENCY);
 
-  const processRecord = async (record: SQSRecord): Promise<void> => {
+  const publicationSettings = { publishLabelEvents: dependencies.publishLabelEvents === true };
+
+  /** Stores one record; returns what it should publish once the batch is stored. */
+  const processRecord = async (record: SQSRecord): Promise<BusEvent | undefined> => {
     const sentAt = new Date(Number(record.attributes.SentTimestamp));
     let eventId: string | undefined;
     try {
@@ -57,6 +70,8 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
           writeUnits: totalWriteUnits(recorded.writes),
         });
       }
+      const receiveCount = Number(record.attributes.ApproximateReceiveCount);
+      return publicationAfterStore(recorded, receiveCount, publicationSettings);
     } catch (error) {
       // Thrown on: only this record returns to the queue and is retried (then the DLQ).
       logger.error('event not stored, will retry', {
@@ -68,13 +83,47 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
     }
   };
 
-  return (event, context) =>
+  /** Publishes the stored records' events; returns the records whose publication failed. */
+  const publish = async (publications: Map<string, BusEvent>): Promise<string[]> => {
+    const { publisher } = dependencies;
+    if (publisher === undefined || publications.size === 0) return [];
+    const outcome = await publisher.publish(
+      [...publications].map(([messageId, event]) => ({ id: messageId, event })),
+    );
+    for (const failure of outcome.failed) {
+      // Stored already: the redelivery finds it stored and publishes again.
+      logger.error('event stored but not published, will retry', {
+        messageId: failure.id,
+        eventId: publications.get(failure.id)?.detail.eventId,
+        error: failure.error,
+      });
+    }
+    if (outcome.published.length > 0) {
+      logger.info('events published', { count: outcome.published.length, calls: outcome.calls });
+    }
+    return outcome.failed.map((failure) => failure.id);
+  };
+
+  return async (event, context) => {
+    const publications = new Map<string, BusEvent>();
     // A processor per invocation: it keeps the batch's state, and the local stack may
     // invoke one handler for overlapping batches.
-    processPartialResponse(
+    const stored = await processPartialResponse(
       event,
-      (record: SQSRecord) => limited(() => processRecord(record)),
+      (record: SQSRecord) =>
+        limited(async () => {
+          const publication = await processRecord(record);
+          if (publication !== undefined) publications.set(record.messageId, publication);
+        }),
       new BatchProcessor(EventType.SQS),
       { context, throwOnFullBatchFailure: false },
     );
+    const unpublished = await publish(publications);
+    return {
+      batchItemFailures: [
+        ...stored.batchItemFailures,
+        ...unpublished.map((messageId) => ({ itemIdentifier: messageId })),
+      ],
+    };
+  };
 }

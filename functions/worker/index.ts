@@ -2,10 +2,13 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { s3BodyReader } from '../../shared/body-archive.ts';
-import { integerEnv, requireEnv } from '../../shared/environment.ts';
+import { DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
+import { createBusPublisher } from '../../shared/bus-publisher.ts';
+import { booleanEnv, integerEnv, optionalEnv, requireEnv } from '../../shared/environment.ts';
 import { createWorkerHandler, DEFAULT_WORKER_CONCURRENCY } from './handler.ts';
 
 /** 0 (the default) keeps rejected and unknown events forever. */
@@ -21,4 +24,9 @@ export const handler = createWorkerHandler({
   logger: new Logger(),
   concurrency: integerEnv('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, { min: 1, max: 100 }),
   rawTtlDays: rawTtlDays === 0 ? undefined : rawTtlDays,
+  publisher: createBusPublisher(new EventBridgeClient({}), {
+    eventBusName: requireEnv('EVENT_BUS_NAME'),
+    source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
+  }),
+  publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false),
 });

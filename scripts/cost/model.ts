@@ -56,6 +56,10 @@ export interface CostInputs {
   readonly kmsKeys: number;
   /** Secrets Manager secrets (the webhook secret). */
   readonly secrets: number;
+  /** Size of the EventBridge entry (source, detail-type, detail) each kind publishes. */
+  readonly publishedBytes: { readonly label: number; readonly project: number };
+  /** Label events are published only when `publishLabelEvents` is on. */
+  readonly publishLabelEvents: boolean;
 }
 
 export interface CostLine {
@@ -96,6 +100,8 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     inputs.labelShare * inputs.label.messageBytes +
     (1 - inputs.labelShare) * inputs.project.messageBytes;
   const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / PRICES.sqsBillingChunkBytes));
+  const busEvents = (bytes: number) =>
+    Math.max(1, Math.ceil(bytes / PRICES.eventBridgeBillingChunkBytes));
 
   const lines: CostLine[] = [];
   const add = (service: string, item: string, quantity: number, unit: string, usd: number) =>
@@ -236,6 +242,17 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     archivedGb,
     'GB-month',
     archivedGb * PRICES.s3StandardPerGbMonth,
+  );
+
+  const published =
+    projectEvents * busEvents(inputs.publishedBytes.project) +
+    (inputs.publishLabelEvents ? labelEvents * busEvents(inputs.publishedBytes.label) : 0);
+  add(
+    'EventBridge',
+    'PutEvents custom events (64 KB chunks)',
+    published,
+    'events',
+    perMillion(published, PRICES.eventBridgePerMillionEvents),
   );
 
   const logBytes =

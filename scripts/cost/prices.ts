@@ -31,6 +31,9 @@ export const PRICES = {
   dashboardPerMonth: 3.0,
   /** KMS customer-managed key. */
   kmsKeyPerMonth: 1.0,
+  /** EventBridge custom events (PutEvents); each 64 KB chunk of an entry bills as one event. */
+  eventBridgePerMillionEvents: 1.0,
+  eventBridgeBillingChunkBytes: 64 * 1024,
   /** Secrets Manager. */
   secretPerMonth: 0.4,
   secretsPer10kApiCalls: 0.05,

@@ -1,10 +1,12 @@
 /** What `npm start` prints once everything runs: where things are and what to type next. */
+import { existsSync, readFileSync } from 'node:fs';
+import { parseEnv } from 'node:util';
 import { type LocalStackConfig, readLocalConfig } from './config.ts';
 import type { LocalStack } from './stack.ts';
 
 export function startupBanner(stack: LocalStack, config: LocalStackConfig): string {
   const queueName = (url: string) => url.slice(url.lastIndexOf('/') + 1);
-  const { sendCommand, queryCommand } = nextCommands(stack, config);
+  const { sendCommand, queryCommand, tailCommand } = nextCommands(stack, config);
   return [
     '',
     'Datasaur webhooks: local stack',
@@ -12,37 +14,44 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     `  secret       ${stack.secrets.secrets.join(', ')}  (${stack.secrets.origin})`,
     `  DynamoDB     ${stack.dynamoDbEndpoint}  table ${config.tableName}, on disk in ${stack.tableDirectory}`,
     `  SQS          ${stack.sqsEndpoint}  queue ${queueName(stack.queues.queueUrl)}, DLQ ${queueName(stack.queues.deadLetterQueueUrl)}, in memory (lost when this stops)`,
+    `  EventBridge  ${stack.eventsEndpoint}  source ${config.eventSource}, events appended to ${stack.eventsFile}${config.eventsLog ? ' and printed here' : ''}; label events ${config.publishLabelEvents ? 'published' : 'not published'}`,
     `  S3           ${stack.s3Endpoint}  bucket ${config.archiveBucket} (bodies too large for a message), on disk in ${stack.s3Directory}`,
     `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerConcurrency} records at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
     '',
     'Next, in another terminal:',
     `  ${sendCommand}`,
     `  ${queryCommand}`,
+    `  ${tailCommand}`,
     '',
   ].join('\n');
 }
 
-/** What the next commands need to find this stack when it does not run on the defaults. */
+/**
+ * The next commands, with the variables they need to find this stack: only those a new
+ * terminal would not already get right from the defaults and `.env`, which every CLI reads
+ * the way `npm start` does.
+ */
 function nextCommands(stack: LocalStack, config: LocalStackConfig) {
-  const defaults = readLocalConfig({});
-  const sendVariables = [
-    ['PORT', new URL(stack.webhookUrl).port, String(defaults.port)],
-    ['DATA_DIR', config.dataDir, defaults.dataDir],
-  ]
-    .filter(([, actual, fallback]) => actual !== fallback)
-    .map(([name, actual]) => `${name}=${actual} `)
-    .join('');
-  const dynamoDbPort = Number(new URL(stack.dynamoDbEndpoint).port);
+  const seen = readLocalConfig(dotEnvFile());
+  const prefix = (variables: [string, string | number, string | number][]) =>
+    variables
+      .filter(([, actual, fallback]) => actual !== fallback)
+      .map(([name, actual]) => `${name}=${actual} `)
+      .join('');
+  const dataDir: [string, string, string] = ['DATA_DIR', config.dataDir, seen.dataDir];
   return {
-    sendCommand: `${sendVariables}npm run send -- PROJECT_CREATED`,
-    // The query CLI also reads deployed tables, so it takes a full endpoint and --table.
-    queryCommand: [
-      // With --table and no endpoint the query CLI reads the deployed table in AWS.
-      dynamoDbPort === defaults.dynamoDbPort && config.tableName === defaults.tableName
-        ? ''
-        : `DYNAMODB_ENDPOINT=${stack.dynamoDbEndpoint} `,
-      'npm run query -- project N2E4MjNlYTc',
-      config.tableName === defaults.tableName ? '' : ` --table ${config.tableName}`,
-    ].join(''),
+    sendCommand: `${prefix([['PORT', portOf(stack.webhookUrl), seen.port], dataDir])}npm run send -- PROJECT_CREATED`,
+    tailCommand: `${prefix([dataDir])}npm run tail -- --pattern '{"detail-type":["Project Created"]}'`,
+    queryCommand: `${prefix([
+      ['DYNAMODB_PORT', portOf(stack.dynamoDbEndpoint), seen.dynamoDbPort],
+      ['TABLE_NAME', config.tableName, seen.tableName],
+    ])}npm run query -- project N2E4MjNlYTc`,
   };
+}
+
+const portOf = (url: string) => Number(new URL(url).port);
+
+/** The variables of `.env` alone, as a new terminal's CLI would read them. */
+function dotEnvFile(path = '.env'): NodeJS.ProcessEnv {
+  return existsSync(path) ? parseEnv(readFileSync(path, 'utf8')) : {};
 }

@@ -5,16 +5,25 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_WORKER_CONCURRENCY } from '../../functions/worker/handler.ts';
-import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/environment.ts';
+import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../../shared/bus-events.ts';
+import {
+  booleanEnv,
+  ConfigurationError,
+  integerEnv,
+  optionalEnv,
+} from '../../shared/environment.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
 import { parseSecretList } from '../../shared/secrets.ts';
 import {
   DEFAULT_ARCHIVE_BUCKET,
   DEFAULT_DYNAMODB_PORT,
+  DEFAULT_EVENTS_PORT,
   DEFAULT_QUEUE_NAME,
   DEFAULT_S3_PORT,
   DEFAULT_SQS_PORT,
   DEFAULT_TABLE_NAME,
+  deadLetterQueueName,
+  LOCAL_SERVERS_HOST,
 } from './defaults.ts';
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
@@ -45,6 +54,13 @@ export interface LocalStackConfig {
   readonly maxReceiveCount: number;
   readonly maxBodyBytes: number;
   readonly logLevel: LocalLogLevel;
+  /** Port of the local EventBridge endpoint; 0 picks a free one. */
+  readonly eventsPort: number;
+  /** Print every event put on the local bus. */
+  readonly eventsLog: boolean;
+  /** The `source` of published events. */
+  readonly eventSource: string;
+  readonly publishLabelEvents: boolean;
 }
 
 const PORT_RANGE = { min: 0, max: 65_535 };
@@ -85,6 +101,10 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
       max: LARGEST_BODY_BYTES,
     }),
     logLevel: logLevel(environment),
+    eventsPort: integer('EVENTS_PORT', DEFAULT_EVENTS_PORT, PORT_RANGE),
+    eventsLog: booleanEnv('EVENTS_LOG', false, environment),
+    eventSource: matching('EVENT_SOURCE', DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN, environment),
+    publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false, environment),
   };
 }
 
@@ -99,6 +119,57 @@ export function webhookUrl(host: string, port: number): string {
 /** Reads `.env` from the current folder when there is one; variables already set win. */
 export function loadDotEnv(path = '.env'): void {
   if (existsSync(path)) process.loadEnvFile(path);
+}
+
+/** The local stack as a CLI reaches it. */
+export interface LocalTarget {
+  readonly config: LocalStackConfig;
+  /** The webhook server on `HOST` and `PORT`. */
+  webhookUrl(): string;
+  /** `DYNAMODB_ENDPOINT`, else the local server on `DYNAMODB_PORT`. */
+  dynamoDbEndpoint(): string;
+  /** `SQS_ENDPOINT`, else the local server on `SQS_PORT`. */
+  sqsEndpoint(): string;
+  /** `EVENTS_ENDPOINT`, else the local EventBridge endpoint on `EVENTS_PORT`. */
+  eventsEndpoint(): string;
+  /** `S3_ENDPOINT`, else the local S3 server (the archive bucket) on `S3_PORT`. */
+  s3Endpoint(): string;
+  readonly deadLetterQueueName: string;
+}
+
+/**
+ * How every local CLI finds the stack `npm start` runs: the same variables, from the shell or
+ * `.env`, read and validated by the same `readLocalConfig`. `DYNAMODB_ENDPOINT`,
+ * `SQS_ENDPOINT`, `EVENTS_ENDPOINT` and `S3_ENDPOINT` name a server elsewhere. Throws `ConfigurationError` for a bad value, and
+ * when a port is 0 (a free port `npm start` picked, which only its banner knows).
+ */
+export function readLocalTarget(environment: NodeJS.ProcessEnv = dotEnvLoaded()): LocalTarget {
+  const config = readLocalConfig(environment);
+  const knownPort = (variable: string, port: number, instead: string) => {
+    if (port === 0) {
+      throw new ConfigurationError(
+        `${variable} is 0, so npm start picked a free port: set ${variable} to the port its banner shows, or ${instead}`,
+      );
+    }
+    return port;
+  };
+  const endpoint = (override: string, variable: string, port: number) => () =>
+    environment[override]?.trim() ||
+    `http://${LOCAL_SERVERS_HOST}:${knownPort(variable, port, override)}`;
+  return {
+    config,
+    webhookUrl: () => webhookUrl(config.host, knownPort('PORT', config.port, 'pass --url')),
+    dynamoDbEndpoint: endpoint('DYNAMODB_ENDPOINT', 'DYNAMODB_PORT', config.dynamoDbPort),
+    sqsEndpoint: endpoint('SQS_ENDPOINT', 'SQS_PORT', config.sqsPort),
+    eventsEndpoint: endpoint('EVENTS_ENDPOINT', 'EVENTS_PORT', config.eventsPort),
+    s3Endpoint: endpoint('S3_ENDPOINT', 'S3_PORT', config.s3Port),
+    deadLetterQueueName: deadLetterQueueName(config.queueName),
+  };
+}
+
+function dotEnvLoaded(): NodeJS.ProcessEnv {
+  loadDotEnv();
+  return process.env;
 }
 
 function matching(

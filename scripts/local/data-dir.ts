@@ -4,6 +4,7 @@
  */
 import { accessSync, constants, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { isRunning } from './processes.ts';
 import { StartupError } from './startup-error.ts';
 
 const LOCK_FILE = 'npm-start.pid';
@@ -41,16 +42,6 @@ function takeLock(lockPath: string): void {
   // Left behind by a start that was killed: nobody holds it any more.
   rmSync(lockPath, { force: true });
   writeFileSync(lockPath, `${process.pid}\n`, { flag: 'wx' });
-}
-
-function isRunning(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists but belongs to someone else.
-    return errorCode(error) === 'EPERM';
-  }
 }
 
 function errorCode(error: unknown): string {

@@ -4,6 +4,10 @@
 export const DEFAULT_DYNAMODB_PORT = 8000;
 /** Port of the local SQS API server (local-aws-sqs). */
 export const DEFAULT_SQS_PORT = 9324;
+/** Port of the local EventBridge API endpoint (ours: eventbridge-server.ts). */
+export const DEFAULT_EVENTS_PORT = 4010;
+/** The file the local bus appends events to, inside DATA_DIR. */
+export const EVENTS_FILE_NAME = 'events.jsonl';
 /** Port of the local S3 API server (s3rver). */
 export const DEFAULT_S3_PORT = 4569;
 /** Name of the archive bucket in the local stack (large bodies under `bodies/`). */
@@ -12,7 +16,10 @@ export const DEFAULT_ARCHIVE_BUCKET = 'datasaur-webhooks-archive';
 export const DEFAULT_TABLE_NAME = 'datasaur-webhooks';
 /** Name of the webhook queue in the local stack. */
 export const DEFAULT_QUEUE_NAME = 'datasaur-webhooks';
-/** Name of its dead-letter queue (what `ensureQueues` creates beside the queue). */
-export const DEFAULT_DEAD_LETTER_QUEUE_NAME = `${DEFAULT_QUEUE_NAME}-dlq`;
-/** Endpoint of the local SQS API server, as the CLIs reach it (override with SQS_ENDPOINT). */
-export const DEFAULT_SQS_ENDPOINT = `http://127.0.0.1:${DEFAULT_SQS_PORT}`;
+/** The local AWS stand-ins listen on loopback whatever HOST the webhook server uses. */
+export const LOCAL_SERVERS_HOST = '127.0.0.1';
+
+/** Name of a queue's dead-letter queue (what `ensureQueues` creates beside the queue). */
+export function deadLetterQueueName(queueName: string): string {
+  return `${queueName}-dlq`;
+}

@@ -1,7 +1,7 @@
 /**
  * The local AWS stand-ins: dynalite (DynamoDB API), local-aws-sqs (SQS API) and s3rver (S3
  * API), real servers on loopback that the real AWS SDK clients talk to. Used by `npm start`,
- * the CLIs and tests.
+ * the CLIs and tests. The EventBridge endpoint is our own: eventbridge-server.ts.
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -10,6 +10,7 @@ import {
   DynamoDBClient,
   ResourceInUseException,
 } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import {
   BucketAlreadyExists,
   BucketAlreadyOwnedByYou,
@@ -23,6 +24,7 @@ import dynalite from 'dynalite';
 import { createRequestHandler } from 'local-aws-sqs';
 import S3rver from 's3rver';
 import { createTableInput } from '../../shared/table.ts';
+import { deadLetterQueueName } from './defaults.ts';
 
 /** Credentials and region the local servers accept; nothing here reaches AWS. */
 export const LOCAL_CLIENT_CONFIG = {
@@ -152,6 +154,11 @@ export function localSqs(endpoint: string): SQSClient {
   return new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint });
 }
 
+/** A client for the local EventBridge endpoint; one attempt, so a fault shows at once. */
+export function localEventBridge(endpoint: string): EventBridgeClient {
+  return new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint, maxAttempts: 1 });
+}
+
 /** Creates the table from the shared definition unless it exists already. */
 export async function ensureTable(dynamoDb: DynamoDBClient, tableName: string): Promise<void> {
   try {
@@ -165,7 +172,7 @@ export async function ensureTable(dynamoDb: DynamoDBClient, tableName: string): 
 export async function ensureQueues(sqs: SQSClient, settings: QueueSettings): Promise<LocalQueues> {
   const deadLetter = await sqs.send(
     new CreateQueueCommand({
-      QueueName: `${settings.queueName}-dlq`,
+      QueueName: deadLetterQueueName(settings.queueName),
       Attributes: { MessageRetentionPeriod: String(14 * 24 * 3600), MaximumMessageSize: '1048576' },
     }),
   );

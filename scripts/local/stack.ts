@@ -13,7 +13,9 @@ import { s3BodyWriter } from '../../shared/body-archive.ts';
 import { staticSecrets } from '../../shared/secrets.ts';
 import { type LocalStackConfig, webhookUrl } from './config.ts';
 import { lockDataDir } from './data-dir.ts';
+import { EVENTS_FILE_NAME, LOCAL_SERVERS_HOST } from './defaults.ts';
 import { resolveWebhookSecrets, type WebhookSecrets } from './dev-secret.ts';
+import { type DeliveredEvent, startLocalEventBus } from './eventbridge-server.ts';
 import { createLocalHttpServer } from './http-server.ts';
 import {
   ensureBucket,
@@ -31,8 +33,6 @@ import {
 import { StartupError } from './startup-error.ts';
 import { superviseWorker } from './worker-supervisor.ts';
 
-/** The local AWS stand-ins stay on loopback whatever HOST the webhook server uses. */
-const LOCAL_SERVERS_HOST = '127.0.0.1';
 const WORKER_START_TIMEOUT_MS = 30_000;
 
 export interface LocalStack {
@@ -42,6 +42,9 @@ export interface LocalStack {
   readonly tableDirectory: string;
   readonly sqsEndpoint: string;
   readonly queues: LocalQueues;
+  readonly eventsEndpoint: string;
+  /** Where the local bus appends every event put (`npm run tail` follows it). */
+  readonly eventsFile: string;
   readonly s3Endpoint: string;
   /** Where s3rver keeps the archive bucket's objects. */
   readonly s3Directory: string;
@@ -93,6 +96,16 @@ export async function startLocalStack(
       maxReceiveCount: config.maxReceiveCount,
     });
 
+    const eventBus = await listenOrExplain('EVENTS_PORT', config.eventsPort, () =>
+      startLocalEventBus({
+        eventsFile: join(config.dataDir, EVENTS_FILE_NAME),
+        port: config.eventsPort,
+        host: LOCAL_SERVERS_HOST,
+        ...(config.eventsLog ? { onEvent: (event) => log(describeEvent(event)) } : {}),
+      }),
+    );
+    closers.push(eventBus.close);
+
     const s3Directory = join(config.dataDir, 's3');
     const s3Server = await listenOrExplain('S3_PORT', config.s3Port, () =>
       startS3({ port: config.s3Port, host: LOCAL_SERVERS_HOST, directory: s3Directory }),
@@ -129,6 +142,9 @@ export async function startLocalStack(
         concurrency: config.workerConcurrency,
         waitTimeSeconds: config.workerBatchWindowSeconds,
         logLevel: config.logLevel,
+        eventsEndpoint: eventBus.endpoint,
+        eventSource: config.eventSource,
+        publishLabelEvents: config.publishLabelEvents,
       },
       pidFile: join(config.dataDir, 'worker.pid'),
       stopGraceMs: Math.max(config.visibilityTimeoutSeconds * 1000, 10_000),
@@ -145,6 +161,8 @@ export async function startLocalStack(
       tableDirectory,
       sqsEndpoint: sqsServer.endpoint,
       queues,
+      eventsEndpoint: eventBus.endpoint,
+      eventsFile: eventBus.eventsFile,
       s3Endpoint: s3Server.endpoint,
       s3Directory,
       stop: async () => {
@@ -164,11 +182,16 @@ export async function startLocalStack(
   }
 }
 
-async function listenOrExplain(
+/** One line per event put on the local bus (`EVENTS_LOG=1`). */
+function describeEvent(event: DeliveredEvent): string {
+  return `event ${event['detail-type']} ${JSON.stringify(event.detail)}`;
+}
+
+async function listenOrExplain<Running extends RunningServer>(
   variable: string,
   port: number,
-  start: () => Promise<RunningServer>,
-): Promise<RunningServer> {
+  start: () => Promise<Running>,
+): Promise<Running> {
   try {
     return await start();
   } catch (error) {

@@ -27,6 +27,8 @@ export async function startThrowawayStack(hooks: LocalStackHooks): Promise<Throw
     PORT: '0',
     DYNAMODB_PORT: '0',
     SQS_PORT: '0',
+    S3_PORT: '0',
+    EVENTS_PORT: '0',
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: secret,
     LOG_LEVEL: 'SILENT',

@@ -7,8 +7,9 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
 import { s3BodyReader } from '../../shared/body-archive.ts';
+import { createBusPublisher } from '../../shared/bus-publisher.ts';
 import { createQueuePoller } from './queue-poller.ts';
-import { localDynamoDb, localS3, localSqs } from './servers.ts';
+import { localDynamoDb, localEventBridge, localS3, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
@@ -16,6 +17,7 @@ const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel }
 const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
 const s3 = localS3(settings.s3Endpoint);
+const eventBridge = localEventBridge(settings.eventsEndpoint);
 const poller = createQueuePoller({
   sqs,
   queueUrl: settings.queueUrl,
@@ -30,6 +32,11 @@ const poller = createQueuePoller({
     bodies: s3BodyReader(s3),
     logger,
     concurrency: settings.concurrency,
+    publisher: createBusPublisher(eventBridge, {
+      eventBusName: 'default',
+      source: settings.eventSource,
+    }),
+    publishLabelEvents: settings.publishLabelEvents,
   }),
 });
 
@@ -44,6 +51,7 @@ while (!shutdown.signal.aborted) await poller.pollOnce(shutdown.signal);
 sqs.destroy();
 documents.destroy();
 s3.destroy();
+eventBridge.destroy();
 if (process.connected) process.disconnect();
 
 function notifySupervisor(message: WorkerMessage): void {

@@ -23,6 +23,9 @@ const workerSettingsSchema = z.object({
    */
   waitTimeSeconds: z.int().min(1).max(20),
   logLevel: z.enum(LOG_LEVELS),
+  eventsEndpoint: z.url(),
+  eventSource: z.string().min(1),
+  publishLabelEvents: z.boolean(),
 });
 
 export type WorkerSettings = z.infer<typeof workerSettingsSchema>;

@@ -2,9 +2,12 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { createWorkerHandler, type WorkerHandler } from '../../functions/worker/handler.ts';
+import {
+  createWorkerHandler,
+  type WorkerHandler,
+  type WorkerHandlerDependencies,
+} from '../../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../../scripts/local/no-archive.ts';
-import type { BodyReader } from '../../shared/claim-check.ts';
 import type { LocalDynamoDb } from './local-aws.ts';
 
 // Built where the benchmark can use them too; tests keep importing them from here.
@@ -55,7 +58,9 @@ export function withoutReceipts(
  */
 export async function workerOnFreshTable(
   dynamoDb: LocalDynamoDb,
-  options: { concurrency?: number; bodies?: BodyReader } = {},
+  options: Partial<
+    Pick<WorkerHandlerDependencies, 'concurrency' | 'bodies' | 'publisher' | 'publishLabelEvents'>
+  > = {},
 ): Promise<{ tableName: string; handler: WorkerHandler }> {
   const tableName = await dynamoDb.createTable();
   const handler = createWorkerHandler({

@@ -1,0 +1,63 @@
+/**
+ * `npm run fake-datasaur`: the fake Datasaur API on this machine, so the export loop can be
+ * watched without Datasaur credentials. Prints its URL, the credentials to use and the
+ * projects it knows; Ctrl-C stops it. Add or change projects with
+ * `curl -X POST <url>/admin/projects -d '{"id":"P9","status":"COMPLETE"}'`.
+ */
+import { ConfigurationError, integerEnv, optionalEnv } from '../shared/environment.ts';
+import { startFakeDatasaur } from './local/fake-datasaur/server.ts';
+
+/** Projects the fake knows from the start: the ids the README's commands and `npm run send` use. */
+const SEED_PROJECTS = ['P1', 'P2', 'P3', 'N2E4MjNlYTc'].map((id) => ({
+  id,
+  name: `${id}.txt`,
+  status: 'IN_REVIEW' as const,
+}));
+
+let settings: { port: number; host: string; clientId: string; clientSecret: string };
+try {
+  settings = {
+    port: integerEnv('FAKE_DATASAUR_PORT', 4001, { min: 0, max: 65_535 }),
+    host: optionalEnv('FAKE_DATASAUR_HOST', '127.0.0.1'),
+    clientId: optionalEnv('DATASAUR_CLIENT_ID', 'fake-client-id'),
+    clientSecret: optionalEnv('DATASAUR_CLIENT_SECRET', 'fake-client-secret'),
+  };
+} catch (error) {
+  if (!(error instanceof ConfigurationError)) throw error;
+  console.error(`npm run fake-datasaur: ${error.message}`);
+  process.exit(2);
+}
+
+let fake: Awaited<ReturnType<typeof startFakeDatasaur>>;
+try {
+  fake = await startFakeDatasaur({ ...settings, projects: SEED_PROJECTS });
+} catch (error) {
+  const code = (error as NodeJS.ErrnoException).code;
+  console.error(
+    code === 'EADDRINUSE'
+      ? `npm run fake-datasaur: port ${settings.port} is in use: set FAKE_DATASAUR_PORT to a free port (0 picks one)`
+      : `npm run fake-datasaur: ${String(error)}`,
+  );
+  process.exit(1);
+}
+
+console.log(`Fake Datasaur API
+  URL            ${fake.url}  (token: POST /api/oauth/token, GraphQL: POST /graphql)
+  client id      ${fake.clientId}
+  client secret  ${fake.clientSecret}
+  projects       ${fake
+    .projects()
+    .map((project) => project.id)
+    .join(
+      ', ',
+    )}  (add: curl -X POST ${fake.url}/admin/projects -d '{"id":"P9","status":"COMPLETE"}')
+
+Next, in another terminal:
+  DATASAUR_API_URL=${fake.url} DATASAUR_CLIENT_ID=${fake.clientId} DATASAUR_CLIENT_SECRET=${fake.clientSecret} npm start
+`);
+
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    void fake.close().then(() => process.exit(0));
+  });
+}

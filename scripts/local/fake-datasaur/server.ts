@@ -1,0 +1,446 @@
+/**
+ * A fake Datasaur API for tests and for `npm run fake-datasaur`: the OAuth token endpoint,
+ * the GraphQL endpoint (every document validated against datasaur.graphql), exports that
+ * move QUEUED → IN_PROGRESS → DELIVERED one poll at a time, and file URLs that answer 404
+ * a few times before the zip. Projects and faults are set through the returned object (in
+ * process) or `/admin/projects` (over HTTP).
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { buildSchema, type DocumentNode, execute, GraphQLError, parse, validate } from 'graphql';
+import type { DatasaurProjectStatus } from '../../../shared/datasaur/get-projects.ts';
+import { zipArchive } from './zip.ts';
+
+export const DATASAUR_SCHEMA = buildSchema(
+  readFileSync(new URL('./datasaur.graphql', import.meta.url), 'utf8'),
+);
+
+const DELIVERY_STEPS = ['QUEUED', 'IN_PROGRESS', 'DELIVERED'] as const;
+
+export interface FakeProject {
+  readonly id: string;
+  readonly name: string;
+  readonly status: DatasaurProjectStatus;
+  readonly createdDate: string;
+  readonly updatedDate: string;
+  readonly completedDate: string | null;
+  readonly exportedDate: string | null;
+  readonly team: { readonly id: string; readonly name: string };
+  readonly tags: readonly { readonly id: string; readonly name: string }[];
+  readonly isArchived: boolean;
+}
+
+/** What a test or an admin request gives: an id, and any field to set. */
+export type ProjectUpdate = Partial<FakeProject> & { readonly id: string };
+
+export interface FakeExport {
+  readonly exportId: string;
+  readonly projectIds: readonly string[];
+  readonly format: string;
+  readonly role: string | undefined;
+  readonly fileName: string;
+  /** Status polls answered so far. */
+  polls: number;
+  /** GETs of the file URL answered so far (404s included). */
+  fileRequests: number;
+  readonly file: Buffer;
+  readonly failure: string | undefined;
+}
+
+export interface FakeDatasaurOptions {
+  /** @default 0 (a free port) */
+  readonly port?: number;
+  /** @default 127.0.0.1 */
+  readonly host?: string;
+  readonly clientId?: string;
+  readonly clientSecret?: string;
+  /** `expires_in` of issued tokens. @default 3600 */
+  readonly tokenLifetimeSeconds?: number;
+  /** GETs of a file URL answered 404 before the zip. @default 2 */
+  readonly fileNotFoundCount?: number;
+  /** Pads each export's file to at least this many bytes. @default none */
+  readonly fileBytes?: number;
+  readonly projects?: readonly ProjectUpdate[];
+}
+
+export interface FakeDatasaur {
+  readonly url: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  /** Adds or updates a project the caller controls. */
+  upsertProject(update: ProjectUpdate): FakeProject;
+  projects(): readonly FakeProject[];
+  readonly exports: ReadonlyMap<string, FakeExport>;
+  /** Requests received, by kind; GraphQL requests by operation name. */
+  readonly counts: {
+    tokens: number;
+    graphql: Record<string, number>;
+    fileRequests: number;
+  };
+  /** Documents refused by validation (a test expects none). */
+  readonly invalidDocuments: string[];
+  readonly faults: {
+    /** The next `count` requests of `operationName` answer HTTP 200 with `errors`. */
+    graphqlError(operationName: string, message: string, count?: number): void;
+    /** The next `count` GraphQL requests answer this HTTP status (401, 429, 5xx…). */
+    httpStatus(statusCode: number, count?: number): void;
+    /** The next `count` token requests answer this HTTP status. */
+    tokenStatus(statusCode: number, count?: number): void;
+    /** Every token issued so far stops working (an AuthenticationError, as Datasaur says it). */
+    expireTokens(): void;
+    /** Exports requested from now on end FAILED with this reason (undefined: deliver again). */
+    failExports(reason: string | undefined): void;
+    /** GETs of file URLs answer 404 this many times before the zip (Infinity: never ready). */
+    fileNotFound(count: number): void;
+  };
+  close(): Promise<void>;
+}
+
+export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Promise<FakeDatasaur> {
+  const clientId = options.clientId ?? `fake-client-${randomBytes(4).toString('hex')}`;
+  const clientSecret = options.clientSecret ?? randomBytes(16).toString('hex');
+  const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
+  let fileNotFoundCount = options.fileNotFoundCount ?? 2;
+  let exportFailure: string | undefined;
+
+  const projects = new Map<string, FakeProject>();
+  const exports = new Map<string, FakeExport>();
+  const tokens = new Map<string, number>(); // token → expiry (epoch ms)
+  const counts = { tokens: 0, graphql: {} as Record<string, number>, fileRequests: 0 };
+  const invalidDocuments: string[] = [];
+  const graphqlFaults: { operationName: string; message: string; remaining: number }[] = [];
+  const httpFaults: { statusCode: number; remaining: number }[] = [];
+  const tokenFaults: { statusCode: number; remaining: number }[] = [];
+  let baseUrl = '';
+
+  function upsertProject(update: ProjectUpdate): FakeProject {
+    const now = new Date().toISOString();
+    const existing = projects.get(update.id);
+    const project: FakeProject = {
+      name: update.id,
+      status: 'CREATED',
+      createdDate: now,
+      completedDate: null,
+      exportedDate: null,
+      team: { id: '1', name: "User's Team Workspace" },
+      tags: [],
+      isArchived: false,
+      ...existing,
+      ...update,
+      updatedDate: update.updatedDate ?? now,
+    };
+    projects.set(project.id, project);
+    return project;
+  }
+  for (const project of options.projects ?? []) upsertProject(project);
+
+  const takeFault = <T extends { remaining: number }>(
+    faults: T[],
+    matches: (fault: T) => boolean = () => true,
+  ) => {
+    const fault = faults.find((candidate) => candidate.remaining > 0 && matches(candidate));
+    if (fault !== undefined) fault.remaining -= 1;
+    return fault;
+  };
+
+  const rootValue = {
+    exportTextProject({ input }: { input: ExportInput }) {
+      const unknown = input.projectIds.filter((id) => !projects.has(id));
+      if (unknown.length > 0) {
+        throw new GraphQLError(`Project not found: ${unknown.join(', ')}`, {
+          extensions: { type: 'NotFoundError' },
+        });
+      }
+      if (input.method !== 'FILE_STORAGE') {
+        throw new GraphQLError(`the fake Datasaur API only delivers FILE_STORAGE exports`);
+      }
+      const exportId = randomUUID();
+      exports.set(exportId, {
+        exportId,
+        projectIds: input.projectIds,
+        format: input.format,
+        role: input.role ?? undefined,
+        fileName: input.fileName,
+        polls: 0,
+        fileRequests: 0,
+        file: exportFile(input),
+        failure: exportFailure,
+      });
+      for (const id of input.projectIds) {
+        upsertProject({ id, exportedDate: new Date().toISOString() });
+      }
+      return {
+        redirect: null,
+        queued: true,
+        fileUrl: `${baseUrl}/files/${exportId}/${encodeURIComponent(input.fileName)}.zip`,
+        fileUrlExpiredAt: new Date(Date.now() + 6 * 3600_000).toISOString(),
+        exportId,
+      };
+    },
+    getExportDeliveryStatus({ exportId }: { exportId: string }) {
+      const record = exports.get(exportId);
+      if (record === undefined) return { deliveryStatus: 'NONE', errors: null };
+      const step = DELIVERY_STEPS[Math.min(record.polls, DELIVERY_STEPS.length - 1)] ?? 'QUEUED';
+      record.polls += 1;
+      if (step === 'DELIVERED' && record.failure !== undefined) {
+        return {
+          deliveryStatus: 'FAILED',
+          errors: [{ id: exportId, stack: `Error: ${record.failure}`, args: { exportId } }],
+        };
+      }
+      return { deliveryStatus: step, errors: null };
+    },
+    getJobs({ jobIds }: { jobIds: string[] }) {
+      return jobIds.map((id) => ({ id, status: exports.has(id) ? 'DELIVERED' : 'NONE' }));
+    },
+    getProjects({ input }: { input: ProjectsInput }) {
+      const filter = input.filter ?? {};
+      const matching = [...projects.values()]
+        .filter((project) => filter.teamId == null || project.team.id === filter.teamId)
+        .filter((project) => filter.statuses == null || filter.statuses.includes(project.status))
+        .filter((project) => filter.keyword == null || project.name.includes(filter.keyword))
+        .filter((project) => filter.isArchived == null || project.isArchived === filter.isArchived)
+        .sort((left, right) => (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
+      const start = input.cursor == null ? (input.page?.skip ?? 0) : decodeCursor(input.cursor);
+      const take = input.page?.take ?? 10;
+      const end = start + take;
+      return {
+        nodes: matching.slice(start, end),
+        pageInfo: {
+          nextCursor: end < matching.length ? encodeCursor(end) : null,
+          prevCursor: start > 0 ? encodeCursor(Math.max(0, start - take)) : null,
+        },
+      };
+    },
+  };
+
+  function exportFile(input: ExportInput): Buffer {
+    const content = JSON.stringify(
+      input.projectIds.map((id) => ({ project: projects.get(id), format: input.format })),
+    );
+    const padding = Math.max(0, (options.fileBytes ?? 0) - content.length);
+    return zipArchive([
+      { name: `${input.fileName}.json`, content: Buffer.from(content + ' '.repeat(padding)) },
+    ]);
+  }
+
+  function issueToken(request: IncomingMessage, body: string, response: ServerResponse) {
+    counts.tokens += 1;
+    const fault = takeFault(tokenFaults);
+    if (fault !== undefined) return sendJson(response, fault.statusCode, { error: 'injected' });
+    if (!String(request.headers['content-type']).startsWith('application/x-www-form-urlencoded')) {
+      return sendJson(response, 400, {
+        error: 'invalid_request',
+        error_description: 'content-type must be application/x-www-form-urlencoded',
+      });
+    }
+    const form = new URLSearchParams(body);
+    if (form.get('grant_type') !== 'client_credentials') {
+      return sendJson(response, 400, { error: 'unsupported_grant_type' });
+    }
+    if (form.get('client_id') !== clientId || form.get('client_secret') !== clientSecret) {
+      return sendJson(response, 401, { error: 'invalid_client' });
+    }
+    const token = randomBytes(24).toString('hex');
+    tokens.set(token, Date.now() + tokenLifetimeSeconds * 1000);
+    sendJson(response, 200, {
+      access_token: token,
+      token_type: 'bearer',
+      expires_in: tokenLifetimeSeconds,
+    });
+  }
+
+  async function answerGraphql(request: IncomingMessage, body: string, response: ServerResponse) {
+    const bearer = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1];
+    if (bearer === undefined) return sendJson(response, 401, { message: 'Unauthorized' });
+    let payload: { operationName?: string; variables?: Record<string, unknown>; query?: string };
+    try {
+      payload = JSON.parse(body) as typeof payload;
+    } catch {
+      return sendJson(response, 400, { errors: [{ message: 'the body is not JSON' }] });
+    }
+    const operationName = payload.operationName ?? '';
+    counts.graphql[operationName] = (counts.graphql[operationName] ?? 0) + 1;
+    const httpFault = takeFault(httpFaults);
+    if (httpFault !== undefined) {
+      return sendJson(response, httpFault.statusCode, { message: 'injected fault' });
+    }
+    const expiry = tokens.get(bearer);
+    if (expiry === undefined || expiry <= Date.now()) {
+      return sendJson(response, 200, {
+        errors: [{ message: 'Unauthorized', extensions: { type: 'AuthenticationError' } }],
+        data: null,
+      });
+    }
+    let document: DocumentNode;
+    try {
+      document = parse(payload.query ?? '');
+    } catch (error) {
+      invalidDocuments.push(String(payload.query));
+      return sendJson(response, 400, { errors: [{ message: String(error) }] });
+    }
+    const validationErrors = validate(DATASAUR_SCHEMA, document);
+    if (validationErrors.length > 0) {
+      invalidDocuments.push(String(payload.query));
+      return sendJson(response, 400, {
+        errors: validationErrors.map((error) => ({
+          message: error.message,
+          extensions: { code: 'GRAPHQL_VALIDATION_FAILED' },
+        })),
+      });
+    }
+    const graphqlFault = takeFault(graphqlFaults, (fault) => fault.operationName === operationName);
+    if (graphqlFault !== undefined) {
+      return sendJson(response, 200, {
+        errors: [{ message: graphqlFault.message, extensions: { type: 'InternalServerError' } }],
+        data: null,
+      });
+    }
+    const result = await execute({
+      schema: DATASAUR_SCHEMA,
+      document,
+      rootValue,
+      variableValues: payload.variables ?? {},
+      operationName: payload.operationName,
+    });
+    sendJson(response, 200, {
+      data: result.data ?? null,
+      ...(result.errors === undefined
+        ? {}
+        : {
+            errors: result.errors.map((error) => ({
+              message: error.message,
+              extensions: error.extensions,
+            })),
+          }),
+    });
+  }
+
+  function serveFile(exportId: string, response: ServerResponse) {
+    counts.fileRequests += 1;
+    const record = exports.get(exportId);
+    if (record === undefined) return sendJson(response, 404, { message: 'Not Found' });
+    record.fileRequests += 1;
+    if (record.fileRequests <= fileNotFoundCount || record.failure !== undefined) {
+      return sendJson(response, 404, { message: 'Not Found' });
+    }
+    response.writeHead(200, {
+      'content-type': 'application/zip',
+      'content-length': record.file.length,
+    });
+    response.end(record.file);
+  }
+
+  function administerProjects(request: IncomingMessage, body: string, response: ServerResponse) {
+    if (request.method === 'GET') return sendJson(response, 200, [...projects.values()]);
+    let updates: unknown;
+    try {
+      updates = JSON.parse(body);
+    } catch {
+      return sendJson(response, 400, { message: 'the body must be a project or a list of them' });
+    }
+    const list = Array.isArray(updates) ? updates : [updates];
+    if (!list.every((update) => typeof (update as { id?: unknown })?.id === 'string')) {
+      return sendJson(response, 400, { message: 'every project needs a string "id"' });
+    }
+    sendJson(response, 200, (list as ProjectUpdate[]).map(upsertProject));
+  }
+
+  const server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const body = Buffer.concat(chunks).toString('utf8');
+      const path = new URL(request.url ?? '/', 'http://fake').pathname;
+      const file = /^\/files\/([^/]+)\//.exec(path);
+      const route =
+        request.method === 'POST' && path === '/api/oauth/token'
+          ? issueToken(request, body, response)
+          : request.method === 'POST' && path === '/graphql'
+            ? answerGraphql(request, body, response)
+            : request.method === 'GET' && file?.[1] !== undefined
+              ? serveFile(file[1], response)
+              : path === '/admin/projects'
+                ? administerProjects(request, body, response)
+                : sendJson(response, 404, { message: 'Not Found' });
+      Promise.resolve(route).catch((error: unknown) => {
+        if (!response.headersSent) sendJson(response, 500, { message: String(error) });
+      });
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, options.host ?? '127.0.0.1', () => resolve());
+  });
+  const { address, port } = server.address() as AddressInfo;
+  baseUrl = `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+
+  return {
+    url: baseUrl,
+    clientId,
+    clientSecret,
+    upsertProject,
+    projects: () => [...projects.values()],
+    exports,
+    counts,
+    invalidDocuments,
+    faults: {
+      graphqlError: (operationName, message, count = 1) =>
+        graphqlFaults.push({ operationName, message, remaining: count }),
+      httpStatus: (statusCode, count = 1) => httpFaults.push({ statusCode, remaining: count }),
+      tokenStatus: (statusCode, count = 1) => tokenFaults.push({ statusCode, remaining: count }),
+      expireTokens: () => tokens.clear(),
+      failExports: (reason) => {
+        exportFailure = reason;
+      },
+      fileNotFound: (count) => {
+        fileNotFoundCount = count;
+      },
+    },
+    close: () =>
+      new Promise((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+interface ExportInput {
+  projectIds: string[];
+  fileName: string;
+  format: string;
+  method: string;
+  role?: string | null;
+}
+
+interface ProjectsInput {
+  cursor?: string | null;
+  page?: { skip: number; take: number } | null;
+  filter?: {
+    teamId?: string | null;
+    statuses?: string[] | null;
+    keyword?: string | null;
+    isArchived?: boolean | null;
+  } | null;
+}
+
+function encodeCursor(offset: number): string {
+  return Buffer.from(`offset:${offset}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): number {
+  const offset = Number(Buffer.from(cursor, 'base64url').toString('utf8').replace('offset:', ''));
+  if (!Number.isInteger(offset) || offset < 0) throw new GraphQLError('invalid cursor');
+  return offset;
+}
+
+function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {
+  const text = JSON.stringify(body);
+  response.writeHead(statusCode, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+  });
+  response.end(text);
+}

@@ -1,0 +1,215 @@
+/**
+ * `npm run replay -- events|rejected`: re-publishes stored events of a time range (for a new
+ * consumer, or after one's outage), or sends rejected bodies back through the worker's
+ * interpretation. Against the local stack by default, or a deployed table and bus.
+ */
+import './local/sdk-notice.ts';
+import { parseArgs } from 'node:util';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import {
+  DEFAULT_EVENT_SOURCE,
+  DETAIL_TYPES,
+  type DetailType,
+  isDetailType,
+} from '../shared/bus-events.ts';
+import { createBusPublisher } from '../shared/bus-publisher.ts';
+import { booleanEnv, ConfigurationError, optionalEnv } from '../shared/environment.ts';
+import { describeError } from '../shared/errors.ts';
+import { InvalidQueryError, validRange } from '../shared/queries.ts';
+import { replayEvents, replayRejected } from '../shared/replay.ts';
+import { UsageError } from './local/cli.ts';
+import { DEFAULT_EVENTS_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
+import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+import { archiveBeside, connectTable } from './local/table-connection.ts';
+
+const USAGE = `Usage: npm run replay -- <command> --from <ISO time> --to <ISO time> [flags]
+
+Commands:
+  events     re-publish the stored events received in [from, to), read from the feed index
+             (never a scan); consumers dedupe on detail.eventId
+  rejected   re-interpret the rejected bodies received in [from, to): those that parse now are
+             stored as events (once) and published, the others stay rejected
+
+Flags:
+  --type <detail-type>   (events) only this type; repeat for several. One of:
+                         ${DETAIL_TYPES.filter((type) => type !== 'Export Archived').join(', ')}
+                         (default: every type the worker publishes; Labels Updated only
+                         with PUBLISH_LABEL_EVENTS=true)
+  --project <projectId>  (events) only this project's events
+  --dry-run              count what would be replayed; publish and store nothing
+  --json                 print the counts as JSON
+  --table <name>         table name (default ${DEFAULT_TABLE_NAME})
+  --endpoint <url>       DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's
+                         on $DYNAMODB_PORT, as npm start reads it, .env included;
+                         with --table or --region and no endpoint, DynamoDB in AWS)
+  --region <region>      AWS region of a deployed stack
+  --bus <name>           event bus (default: default)
+  --events-endpoint <url>
+                         EventBridge endpoint (default: $EVENTS_ENDPOINT, else the local stack's
+                         on $EVENTS_PORT, ${DEFAULT_EVENTS_PORT} by default; EventBridge in AWS
+                         for a deployed table)
+  --source <source>      source of the events (default $EVENT_SOURCE, else ${DEFAULT_EVENT_SOURCE})
+`;
+
+const OPTIONS = {
+  from: { type: 'string' },
+  to: { type: 'string' },
+  type: { type: 'string', multiple: true },
+  project: { type: 'string' },
+  'dry-run': { type: 'boolean' },
+  json: { type: 'boolean' },
+  table: { type: 'string' },
+  endpoint: { type: 'string' },
+  region: { type: 'string' },
+  bus: { type: 'string' },
+  'events-endpoint': { type: 'string' },
+  source: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
+
+function parseCommandLine(args: string[]): { command: string; values: Values } {
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+  const { values, positionals } = parsed;
+  if (values.help) return { command: 'help', values };
+  const [command, ...rest] = positionals;
+  if (command !== 'events' && command !== 'rejected') {
+    throw new UsageError(
+      command === undefined ? 'no command given' : `unknown command "${command}"`,
+    );
+  }
+  if (rest.length > 0) throw new UsageError(`unexpected argument "${rest[0]}"`);
+  if (command === 'rejected' && (values.type !== undefined || values.project !== undefined)) {
+    throw new UsageError('"rejected" takes no --type or --project');
+  }
+  if (values.from === undefined || values.to === undefined) {
+    throw new UsageError('--from and --to are required');
+  }
+  return { command, values };
+}
+
+function typesOf(values: Values, publishLabelEvents: boolean): DetailType[] {
+  if (values.type === undefined) {
+    return DETAIL_TYPES.filter(
+      (type) => type !== 'Export Archived' && (type !== 'Labels Updated' || publishLabelEvents),
+    );
+  }
+  return values.type.map((type) => {
+    if (!isDetailType(type) || type === 'Export Archived') {
+      throw new UsageError(
+        `--type must be one of ${DETAIL_TYPES.filter((one) => one !== 'Export Archived').join(', ')}; got "${type}"`,
+      );
+    }
+    return type;
+  });
+}
+
+/** Progress on a terminal: one line rewritten in place. */
+function progress(label: string) {
+  if (!process.stderr.isTTY) return undefined;
+  return (counts: Readonly<Record<string, number>>) => {
+    const text = Object.entries(counts)
+      .map(([name, count]) => `${name} ${count}`)
+      .join(', ');
+    process.stderr.write(`\r${label}: ${text}`);
+  };
+}
+
+async function run(args: string[]): Promise<number> {
+  const { command, values } = parseCommandLine(args);
+  if (command === 'help') {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  let range: { from: string; to: string };
+  try {
+    range = validRange({ from: values.from as string, to: values.to as string });
+  } catch (error) {
+    if (error instanceof InvalidQueryError) throw new UsageError(error.message);
+    throw error;
+  }
+  const table = connectTable(values);
+  const archive = archiveBeside(table);
+  const publishLabelEvents = booleanEnv('PUBLISH_LABEL_EVENTS', false);
+  const eventsEndpoint =
+    values['events-endpoint'] ??
+    (process.env.EVENTS_ENDPOINT || undefined) ??
+    table.local?.eventsEndpoint();
+  const eventBridge = new EventBridgeClient({
+    ...(table.deployed
+      ? table.region === undefined
+        ? {}
+        : { region: table.region }
+      : LOCAL_CLIENT_CONFIG),
+    ...(eventsEndpoint === undefined ? {} : { endpoint: eventsEndpoint }),
+  });
+  const context = {
+    documents: table.documents,
+    tableName: table.tableName,
+    publisher: createBusPublisher(eventBridge, {
+      eventBusName: values.bus ?? 'default',
+      source: values.source ?? optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
+    }),
+    dryRun: values['dry-run'] === true,
+  };
+  const dryRun = context.dryRun ? ' (dry run: nothing published or stored)' : '';
+  try {
+    if (command === 'events') {
+      const result = await replayEvents(
+        { ...context, onProgress: progress('replaying events') },
+        { ...range, types: typesOf(values, publishLabelEvents), projectId: values.project },
+      );
+      if (process.stderr.isTTY) process.stderr.write('\n');
+      if (values.json === true) console.log(JSON.stringify({ ...range, ...result }, null, 2));
+      else {
+        console.log(
+          `${range.from} to ${range.to}: ${result.read} events read from the feed, ${result.matched} selected, ${result.published} published, ${result.failed} failed${dryRun}`,
+        );
+        for (const [type, count] of Object.entries(result.byType)) {
+          console.log(`  ${type}: ${count}`);
+        }
+      }
+      return result.failed > 0 ? 1 : 0;
+    }
+    const result = await replayRejected(
+      {
+        ...context,
+        publishLabelEvents,
+        bodies: archive.bodies,
+        onProgress: progress('replaying rejected bodies'),
+      },
+      range,
+    );
+    if (process.stderr.isTTY) process.stderr.write('\n');
+    if (values.json === true) console.log(JSON.stringify({ ...range, ...result }, null, 2));
+    else {
+      console.log(
+        `${range.from} to ${range.to}: ${result.read} rejected bodies read, ${result.recovered} now parse${context.dryRun ? '' : ' and are stored as events'}, ${result.stillRejected} still rejected, ${result.published} published, ${result.failed} failed${dryRun}`,
+      );
+    }
+    return result.failed > 0 ? 1 : 0;
+  } catch (error) {
+    console.error(
+      `replay failed against ${table.where} (table ${table.tableName}): ${describeError(error)} (is \`npm start\` running?)`,
+    );
+    return 1;
+  } finally {
+    table.client.destroy();
+    archive.close();
+    eventBridge.destroy();
+  }
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (error) {
+  if (!(error instanceof UsageError) && !(error instanceof ConfigurationError)) throw error;
+  process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+  process.exitCode = 2;
+}

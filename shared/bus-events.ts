@@ -1,0 +1,285 @@
+/**
+ * The normalized events this product publishes on EventBridge: one zod schema per
+ * detail-type, versioned, the TypeScript types inferred from them. A detail carries the
+ * event's small fields and the table key of the full item, never the labels or a raw body,
+ * so it stays far below EventBridge's 1 MiB (an item is at most 400 KB to begin with).
+ */
+import * as z from 'zod';
+import type { Person } from './events.ts';
+import type { EventItem, LabelEventItem } from './items.ts';
+import { parseTimeAndEventId } from './keys.ts';
+
+/** Bumped when a field changes meaning or goes away; added optional fields keep it. */
+export const DETAIL_VERSION = 1 as const;
+export const DEFAULT_EVENT_SOURCE = 'datasaur.webhooks';
+/** A `source`: up to 256 of these characters, not starting with `aws.` (reserved for AWS). */
+export const EVENT_SOURCE_PATTERN = /^(?!aws\.)[A-Za-z0-9._/-]{1,256}$/;
+
+const instant = z.iso.datetime();
+const itemKey = z
+  .object({ pk: z.string(), sk: z.string() })
+  .describe('The table key of the stored item that holds the whole event');
+const person = z.object({
+  id: z.string(),
+  email: z.string().optional(),
+  username: z.string().optional(),
+  name: z.string().optional(),
+});
+
+/** What every detail of a stored webhook carries. */
+const stored = {
+  version: z.literal(DETAIL_VERSION),
+  eventId: z.string().describe('sha256 of the signed body: consumers dedupe on it'),
+  eventTime: instant.describe("The event's own timestamp (data.timestamp)"),
+  receivedAt: instant.describe('When the webhook reached this product'),
+  item: itemKey,
+};
+
+const project = {
+  ...stored,
+  projectId: z.string(),
+  projectName: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  teamId: z.string(),
+  teamName: z.string().optional(),
+};
+
+export const projectCreatedDetail = z.object({ ...project, status: z.literal('CREATED') });
+export const projectCompletedDetail = z.object({
+  ...project,
+  status: z.literal('COMPLETED'),
+  completedBy: person.optional(),
+});
+export const projectReviewedDetail = z.object({
+  ...project,
+  status: z.literal('REVIEWED'),
+  reviewedBy: person.optional(),
+});
+export const labelsUpdatedDetail = z.object({
+  ...stored,
+  documentId: z.string(),
+  documentName: z.string().optional(),
+  fileName: z.string().optional(),
+  teamId: z.string().optional(),
+  isReviewDocument: z.boolean().optional(),
+  owner: person.optional(),
+  upserts: z.int().min(0).describe('Labels added or changed (labelUpdateList.toUpsertList)'),
+  deletes: z.int().min(0).describe('Labels removed (labelUpdateList.toDeleteList)'),
+});
+export const exportDeliveredDetail = z.object({
+  ...stored,
+  projectId: z.string(),
+  documentId: z.string().optional(),
+  userId: z.string().optional(),
+  fileUrl: z.string().describe('Pre-signed link to the export; it expires within hours'),
+});
+export const exportArchivedDetail = z.object({
+  version: z.literal(DETAIL_VERSION),
+  eventId: z.string().describe('One per archived export: consumers dedupe on it'),
+  eventTime: instant.describe('When the file was archived (equals archivedAt)'),
+  projectId: z.string(),
+  teamId: z.string(),
+  status: z.string().describe('The project status the export was made for'),
+  statusAt: instant,
+  exportId: z.string(),
+  bucket: z.string(),
+  key: z.string(),
+  bytes: z.int().min(0),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  format: z.string(),
+  archivedAt: instant,
+  item: itemKey.optional(),
+});
+export const eventRejectedDetail = z.object({
+  version: z.literal(DETAIL_VERSION),
+  eventId: z.string(),
+  eventTime: instant.describe('Equals receivedAt: a rejected body has no trusted timestamp'),
+  receivedAt: instant,
+  item: itemKey,
+  reason: z.string(),
+});
+
+export const DETAIL_SCHEMAS = {
+  'Project Created': projectCreatedDetail,
+  'Project Completed': projectCompletedDetail,
+  'Project Reviewed': projectReviewedDetail,
+  'Labels Updated': labelsUpdatedDetail,
+  'Export Delivered': exportDeliveredDetail,
+  'Export Archived': exportArchivedDetail,
+  'Event Rejected': eventRejectedDetail,
+} as const;
+
+export type DetailType = keyof typeof DETAIL_SCHEMAS;
+export const DETAIL_TYPES = Object.keys(DETAIL_SCHEMAS) as DetailType[];
+
+/** One event for the bus: its detail-type and a detail of that type's shape. */
+export type BusEvent = {
+  [Type in DetailType]: { readonly detailType: Type; readonly detail: Detail<Type> };
+}[DetailType];
+export type Detail<Type extends DetailType> = z.infer<(typeof DETAIL_SCHEMAS)[Type]>;
+export type ExportArchivedDetail = Detail<'Export Archived'>;
+
+export function isDetailType(value: string): value is DetailType {
+  return Object.hasOwn(DETAIL_SCHEMAS, value);
+}
+
+/** The detail-type a stored item is published as (from what the feed index projects). */
+export function detailTypeOf(item: {
+  readonly itemType: EventItem['itemType'];
+  readonly eventType?: string;
+}): DetailType | undefined {
+  switch (item.itemType) {
+    case 'projectEvent':
+      return PROJECT_DETAIL_TYPES[item.eventType as keyof typeof PROJECT_DETAIL_TYPES];
+    case 'labelEvent':
+      return 'Labels Updated';
+    case 'export':
+      return 'Export Delivered';
+    case 'rejected':
+      return 'Event Rejected';
+    default:
+      return undefined;
+  }
+}
+
+const PROJECT_DETAIL_TYPES = {
+  PROJECT_CREATED: 'Project Created',
+  PROJECT_COMPLETED: 'Project Completed',
+  PROJECT_REVIEWED: 'Project Reviewed',
+} as const satisfies Record<string, DetailType>;
+
+/**
+ * The bus event for a stored item, or undefined for items that are not published (unknown
+ * event types: their shape is not known, so no consumer could rely on it).
+ */
+export function busEventOf(item: EventItem): BusEvent | undefined {
+  const { eventId, time: receivedAt } = parseTimeAndEventId(item.gsi2sk);
+  const base = { version: DETAIL_VERSION, eventId, receivedAt, item: { pk: item.pk, sk: item.sk } };
+  switch (item.itemType) {
+    case 'projectEvent': {
+      const { data } = item;
+      const fields = {
+        ...base,
+        eventTime: data.timestamp,
+        projectId: item.projectId,
+        ...optional('projectName', data.project.name),
+        ...optional('tags', data.project.tags),
+        teamId: item.teamId,
+        ...optional('teamName', data.team.name),
+      };
+      if (item.eventType === 'PROJECT_CREATED') {
+        return { detailType: 'Project Created', detail: { ...fields, status: 'CREATED' } };
+      }
+      if (item.eventType === 'PROJECT_COMPLETED') {
+        const labeler = 'labeler' in data ? (data.labeler as Person | undefined) : undefined;
+        return {
+          detailType: 'Project Completed',
+          detail: { ...fields, status: 'COMPLETED', ...optional('completedBy', summary(labeler)) },
+        };
+      }
+      const reviewer = 'reviewer' in data ? (data.reviewer as Person | undefined) : undefined;
+      return {
+        detailType: 'Project Reviewed',
+        detail: { ...fields, status: 'REVIEWED', ...optional('reviewedBy', summary(reviewer)) },
+      };
+    }
+    case 'labelEvent': {
+      const { data } = item;
+      return {
+        detailType: 'Labels Updated',
+        detail: {
+          ...base,
+          eventTime: data.timestamp,
+          documentId: item.documentId,
+          ...optional('documentName', data.document.name),
+          ...optional('fileName', data.document.fileName),
+          ...optional('teamId', item.teamId),
+          ...optional('isReviewDocument', data.isReviewDocument),
+          ...optional('owner', summary(data.owner)),
+          ...labelCountsOf(item),
+        },
+      };
+    }
+    case 'export':
+      return {
+        detailType: 'Export Delivered',
+        detail: {
+          ...base,
+          eventTime: receivedAt,
+          projectId: item.projectId,
+          ...optional('documentId', item.documentId),
+          ...optional('userId', item.data.userId),
+          fileUrl: item.data.fileUrl,
+        },
+      };
+    case 'rejected':
+      return {
+        detailType: 'Event Rejected',
+        detail: { ...base, eventTime: receivedAt, reason: item.reason },
+      };
+    case 'unknownEvent':
+      return undefined;
+  }
+}
+
+/** Whether an item of this type is published at all, given the label setting. */
+export function isPublished(
+  item: Pick<EventItem, 'itemType'>,
+  options: { publishLabelEvents: boolean },
+): boolean {
+  if (item.itemType === 'unknownEvent') return false;
+  return item.itemType !== 'labelEvent' || options.publishLabelEvents;
+}
+
+function summary(who: Person | undefined) {
+  if (who === undefined) return undefined;
+  return {
+    id: who.id,
+    ...optional('email', who.email),
+    ...optional('username', who.username),
+    ...optional('name', who.name),
+  };
+}
+
+/** `{ [name]: value }`, or nothing when the value is absent: details carry no undefined. */
+function optional<Name extends string, Value>(
+  name: Name,
+  value: Value | undefined,
+): { [Key in Name]?: Value } {
+  return (value === undefined ? {} : { [name]: value }) as { [Key in Name]?: Value };
+}
+
+/** The JSON Schema (draft 4) of the whole event a rule receives, for the schema registry. */
+export function eventJsonSchema(detailType: DetailType, source: string): Record<string, unknown> {
+  const detailSchema: Record<string, unknown> = {
+    ...z.toJSONSchema(DETAIL_SCHEMAS[detailType], { target: 'draft-4' }),
+  };
+  // Only the root of a schema names its draft.
+  delete detailSchema.$schema;
+  return {
+    $schema: 'http://json-schema.org/draft-04/schema#',
+    title: detailType,
+    type: 'object',
+    required: ['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'detail'],
+    properties: {
+      version: { type: 'string' },
+      id: { type: 'string' },
+      'detail-type': { type: 'string', enum: [detailType] },
+      source: { type: 'string', enum: [source] },
+      account: { type: 'string' },
+      time: { type: 'string', format: 'date-time' },
+      region: { type: 'string' },
+      resources: { type: 'array', items: { type: 'string' } },
+      detail: detailSchema,
+    },
+  };
+}
+
+/** A label event's counts: from its labels, or kept beside them when the labels are in S3. */
+function labelCountsOf(item: LabelEventItem): { upserts: number; deletes: number } {
+  if ('labelCounts' in item) {
+    return { upserts: item.labelCounts.toUpsert, deletes: item.labelCounts.toDelete };
+  }
+  const { toUpsertList, toDeleteList } = item.data.labelUpdateList;
+  return { upserts: toUpsertList.length, deletes: toDeleteList.length };
+}

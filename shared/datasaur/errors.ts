@@ -1,0 +1,78 @@
+/** Errors the Datasaur API client throws; callers branch on them (retry, refresh, give up). */
+
+/** Datasaur answered with an HTTP status other than 2xx. */
+export class DatasaurHttpError extends Error {
+  override readonly name = 'DatasaurHttpError';
+  constructor(
+    readonly statusCode: number,
+    readonly url: string,
+    /** The start of the answer's body, for the log. */
+    readonly body: string,
+  ) {
+    super(`${url} answered HTTP ${statusCode}${body === '' ? '' : `: ${body}`}`);
+  }
+}
+
+export interface GraphqlErrorEntry {
+  readonly message: string;
+  readonly extensions?: { readonly type?: string; readonly code?: string };
+}
+
+/** A GraphQL answer carrying `errors` (Datasaur sends them with HTTP 200). */
+export class DatasaurGraphqlError extends Error {
+  override readonly name = 'DatasaurGraphqlError';
+  constructor(
+    readonly operationName: string,
+    readonly errors: readonly GraphqlErrorEntry[],
+  ) {
+    super(`${operationName}: ${errors.map((error) => error.message).join('; ')}`);
+  }
+
+  /** Datasaur marks an expired or revoked token with `extensions.type` AuthenticationError. */
+  get isAuthentication(): boolean {
+    return this.errors.some((error) => error.extensions?.type === 'AuthenticationError');
+  }
+}
+
+/** No answer within the per-request timeout. */
+export class DatasaurTimeoutError extends Error {
+  override readonly name = 'DatasaurTimeoutError';
+  constructor(
+    readonly url: string,
+    readonly timeoutMs: number,
+  ) {
+    super(`${url} gave no answer within ${timeoutMs} ms`);
+  }
+}
+
+/** The connection failed (refused, reset, DNS): the request may be retried. */
+export class DatasaurNetworkError extends Error {
+  override readonly name = 'DatasaurNetworkError';
+  constructor(
+    readonly url: string,
+    cause: unknown,
+  ) {
+    super(
+      `${url} could not be reached: ${cause instanceof Error ? cause.message : String(cause)}`,
+      {
+        cause,
+      },
+    );
+  }
+}
+
+/** True for failures worth another attempt: 429, 5xx, timeouts and network errors. */
+export function isTransient(error: unknown): boolean {
+  if (error instanceof DatasaurHttpError) {
+    return error.statusCode === 429 || error.statusCode >= 500;
+  }
+  return error instanceof DatasaurTimeoutError || error instanceof DatasaurNetworkError;
+}
+
+/** True when a fresh token may help: HTTP 401 or a GraphQL AuthenticationError. */
+export function isAuthenticationFailure(error: unknown): boolean {
+  return (
+    (error instanceof DatasaurHttpError && error.statusCode === 401) ||
+    (error instanceof DatasaurGraphqlError && error.isAuthentication)
+  );
+}

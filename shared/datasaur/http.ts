@@ -1,0 +1,87 @@
+/** One JSON request to Datasaur with a per-attempt timeout and bounded retries on transient failures. */
+import {
+  DatasaurHttpError,
+  DatasaurNetworkError,
+  DatasaurTimeoutError,
+  isTransient,
+} from './errors.ts';
+
+export interface HttpSettings {
+  readonly fetch: typeof fetch;
+  /** Longest wait for one attempt's whole answer. */
+  readonly timeoutMs: number;
+  /** Attempts in all, the first included. */
+  readonly maxAttempts: number;
+  /** Backoff before the second attempt; it doubles each time, up to `maxDelayMs`. */
+  readonly baseDelayMs: number;
+  readonly maxDelayMs: number;
+  readonly sleep: (ms: number) => Promise<void>;
+  /** A number in [0, 1): the jitter. */
+  readonly random: () => number;
+}
+
+export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
+  fetch: (input, init) => fetch(input, init),
+  timeoutMs: 10_000,
+  maxAttempts: 3,
+  baseDelayMs: 250,
+  maxDelayMs: 4_000,
+  sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  random: Math.random,
+};
+
+/** "Full jitter": a random wait up to the exponential bound, so retrying clients spread out. */
+export function backoffDelay(
+  attempt: number,
+  settings: Pick<HttpSettings, 'baseDelayMs' | 'maxDelayMs' | 'random'>,
+): number {
+  const bound = Math.min(settings.maxDelayMs, settings.baseDelayMs * 2 ** (attempt - 1));
+  return Math.round(bound * settings.random());
+}
+
+/** POSTs and returns the parsed JSON answer; retries 429, 5xx, timeouts and network errors. */
+export async function postJson(
+  settings: HttpSettings,
+  url: string,
+  init: { headers: Record<string, string>; body: string },
+): Promise<unknown> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await postOnce(settings, url, init);
+    } catch (error) {
+      if (!isTransient(error) || attempt >= settings.maxAttempts) throw error;
+      await settings.sleep(backoffDelay(attempt, settings));
+    }
+  }
+}
+
+async function postOnce(
+  settings: HttpSettings,
+  url: string,
+  init: { headers: Record<string, string>; body: string },
+): Promise<unknown> {
+  const controller = new AbortController();
+  const timer = setTimeout(() => controller.abort(), settings.timeoutMs);
+  let text: string;
+  let response: Response;
+  try {
+    response = await settings.fetch(url, {
+      method: 'POST',
+      headers: init.headers,
+      body: init.body,
+      signal: controller.signal,
+    });
+    text = await response.text();
+  } catch (error) {
+    if (controller.signal.aborted) throw new DatasaurTimeoutError(url, settings.timeoutMs);
+    throw new DatasaurNetworkError(url, error);
+  } finally {
+    clearTimeout(timer);
+  }
+  if (!response.ok) throw new DatasaurHttpError(response.status, url, text.slice(0, 500));
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new DatasaurHttpError(response.status, url, `not JSON: ${text.slice(0, 200)}`);
+  }
+}

@@ -1,0 +1,270 @@
+/**
+ * Replays from the table, never scanning it (ranges are checked as the queries check them:
+ * `validRange` in queries.ts): `events` re-publishes stored events of a time
+ * range, found through the feed index (GSI2, one partition per day); `rejected` sends the
+ * rejected bodies of a range back through the worker's interpretation, so those that parse
+ * now (after a schema fix) become events, and the rest stay rejected.
+ */
+import {
+  BatchGetCommand,
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  QueryCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { busEventOf, type DetailType, detailTypeOf } from './bus-events.ts';
+import type { BusPublisher, Publication } from './bus-publisher.ts';
+import type { BodyReader } from './claim-check.ts';
+import { createEventStore } from './event-store.ts';
+import { interpretBody } from './interpret.ts';
+import type { EventItem, RejectedItem } from './items.ts';
+import { feedPartition, parseTimeAndEventId, rejectedPartition } from './keys.ts';
+import { publicationAfterStore } from './publication.ts';
+import { daysBetween } from './queries.ts';
+import { TABLE } from './table.ts';
+
+export interface ReplayRange {
+  /** Inclusive ISO instant. */
+  readonly from: string;
+  /** Exclusive ISO instant. */
+  readonly to: string;
+}
+
+export interface ReplayContext {
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly publisher: BusPublisher;
+  readonly dryRun?: boolean;
+  /** Called after each page with the counts so far. */
+  readonly onProgress?: (counts: Readonly<Record<string, number>>) => void;
+}
+
+export interface EventReplayFilter extends ReplayRange {
+  /** Detail-types to replay. */
+  readonly types: readonly DetailType[];
+  readonly projectId?: string;
+}
+
+export interface EventReplayResult {
+  /** Feed entries read in the range. */
+  readonly read: number;
+  /** Of those, the events the filter selects. */
+  readonly matched: number;
+  readonly published: number;
+  readonly failed: number;
+  readonly byType: Record<string, number>;
+}
+
+/** BatchGetItem's limit. */
+const BATCH_GET_KEYS = 100;
+
+export async function replayEvents(
+  context: ReplayContext,
+  filter: EventReplayFilter,
+): Promise<EventReplayResult> {
+  const { documents, tableName } = context;
+  const counts = { read: 0, matched: 0, published: 0, failed: 0 };
+  const byType: Record<string, number> = {};
+  for await (const page of feedPages(documents, tableName, filter)) {
+    counts.read += page.length;
+    const selected = page.filter((entry) => {
+      const type = detailTypeOf(entry);
+      if (type === undefined || !filter.types.includes(type)) return false;
+      return filter.projectId === undefined || entry.projectId === filter.projectId;
+    });
+    counts.matched += selected.length;
+    for (const entry of selected) {
+      const type = detailTypeOf(entry) as DetailType;
+      byType[type] = (byType[type] ?? 0) + 1;
+    }
+    if (!context.dryRun && selected.length > 0) {
+      const items = await getItems(documents, tableName, selected);
+      const publications: Publication<number>[] = [];
+      items.forEach((item, index) => {
+        const event = busEventOf(item);
+        if (event !== undefined) publications.push({ id: index, event });
+      });
+      const outcome = await context.publisher.publish(publications);
+      counts.published += outcome.published.length;
+      counts.failed += outcome.failed.length + (selected.length - items.length);
+    }
+    context.onProgress?.({ ...counts });
+  }
+  return { ...counts, byType };
+}
+
+export interface RejectedReplayResult {
+  /** Rejected bodies read in the range. */
+  readonly read: number;
+  /** Now stored as events (with --dry-run: would be). */
+  readonly recovered: number;
+  /** Still rejected. */
+  readonly stillRejected: number;
+  readonly published: number;
+  readonly failed: number;
+}
+
+/**
+ * Re-interprets each rejected body of the range. One that parses is stored as the event it
+ * is (a conditional put: a second replay stores nothing new), published as the worker would,
+ * and its rejected item is then deleted, so the body is kept once.
+ */
+export async function replayRejected(
+  context: ReplayContext & {
+    readonly publishLabelEvents: boolean;
+    /** Reads rejected bodies too large for their item from the archive bucket. */
+    readonly bodies: BodyReader;
+  },
+  range: ReplayRange,
+): Promise<RejectedReplayResult> {
+  const { documents, tableName } = context;
+  const store = createEventStore(documents, tableName);
+  const counts = { read: 0, recovered: 0, stillRejected: 0, published: 0, failed: 0 };
+  for await (const page of rejectedPages(documents, tableName, range)) {
+    counts.read += page.length;
+    const publications: Publication<RejectedItem>[] = [];
+    for (const rejected of page) {
+      const message = await reinterpret(rejected, context.bodies);
+      if (message.interpretation.kind === 'rejected') {
+        counts.stillRejected += 1;
+        continue;
+      }
+      if (context.dryRun) {
+        counts.recovered += 1;
+        continue;
+      }
+      const recorded = await store.record(message);
+      if (recorded.item.itemType === 'rejected') {
+        // It parses, but DynamoDB cannot hold the parsed item: it stays as it was.
+        counts.stillRejected += 1;
+        continue;
+      }
+      counts.recovered += 1;
+      // Published as if first stored: this is the first time it is an event.
+      const event = publicationAfterStore({ ...recorded, duplicate: false }, 1, context);
+      if (event === undefined) await deleteItem(documents, tableName, rejected);
+      else publications.push({ id: rejected, event });
+    }
+    if (publications.length > 0) {
+      const outcome = await context.publisher.publish(publications);
+      // Kept rejected until published: a rerun finds it, stores nothing new, publishes again.
+      for (const rejected of outcome.published) await deleteItem(documents, tableName, rejected);
+      counts.published += outcome.published.length;
+      counts.failed += outcome.failed.length;
+    }
+    context.onProgress?.({ ...counts });
+  }
+  return counts;
+}
+
+/** The rejected item's body as the worker would read it now. */
+async function reinterpret(rejected: RejectedItem, bodies: BodyReader) {
+  const { time: receivedAt, eventId } = parseTimeAndEventId(rejected.sk);
+  const bodyObject = 'bodyObject' in rejected ? rejected.bodyObject : undefined;
+  const rawBody =
+    'bodyObject' in rejected
+      ? await bodies.get(rejected.bodyObject)
+      : typeof rejected.body === 'string'
+        ? Buffer.from(rejected.body, 'utf8')
+        : Buffer.from(rejected.body);
+  // Rejected items keep the body, not the request: an export delivery (PUT) is the one
+  // rejection whose reason names its method.
+  const method = rejected.reason.startsWith('PUT ') ? 'PUT' : 'POST';
+  return {
+    eventId,
+    receivedAt,
+    rawBody,
+    ...(bodyObject === undefined ? {} : { bodyObject }),
+    interpretation: interpretBody(method, rawBody, receivedAt),
+  };
+}
+
+/** What the feed index projects of an event item. */
+type FeedEntry = Pick<EventItem, 'pk' | 'sk' | 'itemType'> & {
+  readonly eventType?: string;
+  readonly projectId?: string;
+};
+
+async function* feedPages(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  range: ReplayRange,
+): AsyncGenerator<FeedEntry[]> {
+  const { feed } = TABLE.indexes;
+  for (const day of daysBetween(range.from, range.to)) {
+    yield* queryPages<FeedEntry>(documents, {
+      TableName: tableName,
+      IndexName: feed.indexName,
+      KeyConditionExpression: `${feed.partitionKey} = :day AND ${feed.sortKey} BETWEEN :from AND :to`,
+      ExpressionAttributeValues: {
+        ':day': feedPartition(day),
+        ':from': range.from,
+        ':to': range.to,
+      },
+    });
+  }
+}
+
+async function* rejectedPages(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  range: ReplayRange,
+): AsyncGenerator<RejectedItem[]> {
+  for (const day of daysBetween(range.from, range.to)) {
+    yield* queryPages<RejectedItem>(documents, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :day AND sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: {
+        ':day': rejectedPartition(day),
+        ':from': range.from,
+        ':to': range.to,
+      },
+      ConsistentRead: true,
+    });
+  }
+}
+
+async function* queryPages<Item>(
+  documents: DynamoDBDocumentClient,
+  input: ConstructorParameters<typeof QueryCommand>[0],
+): AsyncGenerator<Item[]> {
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
+    yield (page.Items ?? []) as Item[];
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined);
+}
+
+/** The full items of the feed entries, in their order. */
+async function getItems(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  entries: readonly FeedEntry[],
+): Promise<EventItem[]> {
+  const found = new Map<string, EventItem>();
+  for (let start = 0; start < entries.length; start += BATCH_GET_KEYS) {
+    let keys: Record<string, unknown>[] = entries
+      .slice(start, start + BATCH_GET_KEYS)
+      .map(({ pk, sk }) => ({ pk, sk }));
+    while (keys.length > 0) {
+      const output = await documents.send(
+        new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys } } }),
+      );
+      for (const item of output.Responses?.[tableName] ?? []) {
+        found.set(`${item.pk}\u0000${item.sk}`, item as EventItem);
+      }
+      keys = output.UnprocessedKeys?.[tableName]?.Keys ?? [];
+    }
+  }
+  return entries.flatMap((entry) => found.get(`${entry.pk}\u0000${entry.sk}`) ?? []);
+}
+
+async function deleteItem(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  item: RejectedItem,
+): Promise<void> {
+  await documents.send(
+    new DeleteCommand({ TableName: tableName, Key: { pk: item.pk, sk: item.sk } }),
+  );
+}

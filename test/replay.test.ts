@@ -1,0 +1,236 @@
+/**
+ * `npm run replay`: stored events of a range re-published from the feed index, and rejected
+ * bodies sent back through today's interpretation, against dynalite and the local bus.
+ */
+import { execFile } from 'node:child_process';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
+import { DETAIL_TYPES } from '../shared/bus-events.ts';
+import { rejectedItem } from '../shared/items.ts';
+import { replayEvents, replayRejected } from '../shared/replay.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
+import { eventIdOf } from '../shared/signature.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
+import {
+  sqsEvent,
+  sqsRecord,
+  tableContents,
+  workerOnFreshTable,
+} from './support/webhook-records.ts';
+
+let dynamoDb: LocalDynamoDb;
+let events: TestEventBus;
+let tableName: string;
+/** eventId → receive time of every event the worker stored. */
+const stored = new Map<string, { receivedAt: string; type: string; projectId?: string }>();
+
+const DAY_1 = '2024-03-01T23:00:00.000Z';
+const DAY_2 = '2024-03-02T12:00:00.000Z';
+const DAY_3 = '2024-03-03T01:00:00.000Z';
+
+beforeAll(async () => {
+  [dynamoDb, events] = await Promise.all([startLocalDynamoDb(), startTestEventBus()]);
+  const worker = await workerOnFreshTable(dynamoDb);
+  tableName = worker.tableName;
+  const deliveries = [
+    {
+      body: SEED_EVENTS.PROJECT_CREATED,
+      receivedAt: DAY_1,
+      type: 'Project Created',
+      projectId: 'N2E4MjNlYTc',
+    },
+    {
+      body: SEED_EVENTS.PROJECT_COMPLETED,
+      receivedAt: DAY_2,
+      type: 'Project Completed',
+      projectId: 'ZTYzZjRhYjE',
+    },
+    { body: SEED_EVENTS.BEFORE_UPDATE_LABELS, receivedAt: DAY_2, type: 'Labels Updated' },
+    {
+      body: SEED_EVENTS.PROJECT_REVIEWED,
+      receivedAt: DAY_3,
+      type: 'Project Reviewed',
+      projectId: 'ZTYzZjRhYjE',
+    },
+    { body: { eventType: 'NEW_TYPE', data: {} }, receivedAt: DAY_2, type: 'unknown' },
+    { body: { eventType: 'PROJECT_CREATED', data: {} }, receivedAt: DAY_2, type: 'Event Rejected' },
+  ];
+  await worker.handler(
+    sqsEvent(
+      deliveries.map(({ body, receivedAt }) =>
+        sqsRecord({ body: JSON.stringify(body), receivedAt }),
+      ),
+    ),
+  );
+  await worker.handler(
+    sqsEvent([
+      sqsRecord({ body: JSON.stringify(SEED_EXPORT_DELIVERY), method: 'PUT', receivedAt: DAY_2 }),
+    ]),
+  );
+  for (const { body, receivedAt, type, projectId } of [
+    ...deliveries,
+    {
+      body: SEED_EXPORT_DELIVERY,
+      receivedAt: DAY_2,
+      type: 'Export Delivered',
+      projectId: 'ZTYzZjRhYjE',
+    },
+  ]) {
+    stored.set(eventIdOf(Buffer.from(JSON.stringify(body))), {
+      receivedAt,
+      type,
+      ...(projectId === undefined ? {} : { projectId }),
+    });
+  }
+});
+afterAll(async () => {
+  await Promise.all([dynamoDb.close(), events.close()]);
+});
+beforeEach(() => events.clear());
+
+const context = () => ({
+  documents: dynamoDb.documents,
+  tableName,
+  publisher: events.publisher(),
+  bodies: NO_ARCHIVE,
+});
+const everyType = DETAIL_TYPES.filter((type) => type !== 'Export Archived');
+
+describe('replay events', () => {
+  it('re-publishes exactly the stored events of the range, across day partitions', async () => {
+    const range = { from: '2024-03-01T22:00:00.000Z', to: DAY_3 };
+    const result = await replayEvents(context(), { ...range, types: everyType });
+    const expected = [...stored]
+      .filter(([, event]) => event.receivedAt >= range.from && event.receivedAt < range.to)
+      .filter(([, event]) => event.type !== 'unknown')
+      .map(([eventId]) => eventId)
+      .sort();
+    const published = events.events();
+    expect(published.map((event) => event.detail.eventId).sort()).toEqual(expected);
+    expect(result).toMatchObject({ read: 6, matched: 5, published: 5, failed: 0 });
+    expect(result.byType).toEqual({
+      'Project Created': 1,
+      'Project Completed': 1,
+      'Labels Updated': 1,
+      'Export Delivered': 1,
+      'Event Rejected': 1,
+    });
+    // The same details the worker publishes: the stored item's key included.
+    const created = published.find((event) => event['detail-type'] === 'Project Created');
+    expect(created?.detail).toMatchObject({ projectId: 'N2E4MjNlYTc', receivedAt: DAY_1 });
+  });
+
+  it('selects by detail-type and project, and a dry run publishes nothing', async () => {
+    const range = { from: DAY_1, to: '2024-03-04T00:00:00.000Z' };
+    const dry = await replayEvents(
+      { ...context(), dryRun: true },
+      { ...range, types: ['Project Completed', 'Project Reviewed'], projectId: 'ZTYzZjRhYjE' },
+    );
+    expect(dry).toMatchObject({ read: 7, matched: 2, published: 0 });
+    expect(events.events()).toEqual([]);
+    await replayEvents(context(), {
+      ...range,
+      types: ['Project Reviewed'],
+      projectId: 'ZTYzZjRhYjE',
+    });
+    expect(events.events().map((event) => event['detail-type'])).toEqual(['Project Reviewed']);
+  });
+});
+
+describe('replay rejected', () => {
+  it('stores the bodies that parse now, once, publishes them, and leaves the rest rejected', async () => {
+    // A body an older, stricter worker rejected: today's schema takes it.
+    const body = JSON.stringify({
+      ...SEED_EVENTS.PROJECT_CREATED,
+      data: { ...SEED_EVENTS.PROJECT_CREATED.data, project: { id: 'LOOSENED' } },
+    });
+    const rawBody = Buffer.from(body);
+    const receivedAt = '2024-03-02T13:00:00.000Z';
+    await dynamoDb.documents.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: rejectedItem(
+          {
+            eventId: eventIdOf(rawBody),
+            receivedAt,
+            rawBody,
+            interpretation: { kind: 'rejected', reason: 'data.project.name: expected string' },
+          },
+          'data.project.name: expected string',
+        ),
+      }),
+    );
+    const range = { from: DAY_2, to: DAY_3 };
+    const dry = await replayRejected(
+      { ...context(), dryRun: true, publishLabelEvents: false },
+      range,
+    );
+    expect(dry).toEqual({ read: 2, recovered: 1, stillRejected: 1, published: 0, failed: 0 });
+
+    const result = await replayRejected({ ...context(), publishLabelEvents: false }, range);
+    expect(result).toEqual({ read: 2, recovered: 1, stillRejected: 1, published: 1, failed: 0 });
+    const published = events.events();
+    expect(published.map((event) => [event['detail-type'], event.detail.projectId])).toEqual([
+      ['Project Created', 'LOOSENED'],
+    ]);
+    const afterFirst = await tableContents(dynamoDb.documents, tableName);
+    const kept = afterFirst.filter((item) => item.itemType === 'rejected');
+    expect(kept).toHaveLength(1);
+    expect(
+      afterFirst
+        .filter((item) => item.pk === 'PROJECT#LOOSENED')
+        .map((item) => item.itemType)
+        .sort(),
+    ).toEqual(['project', 'projectEvent']);
+
+    const again = await replayRejected({ ...context(), publishLabelEvents: false }, range);
+    expect(again).toEqual({ read: 1, recovered: 0, stillRejected: 1, published: 0, failed: 0 });
+    expect(await tableContents(dynamoDb.documents, tableName)).toEqual(afterFirst);
+  });
+});
+
+describe('npm run replay', () => {
+  const replay = (args: string[]) =>
+    new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
+      execFile(
+        process.execPath,
+        ['--import', 'tsx', 'scripts/replay.ts', ...args],
+        { env: { ...process.env, DYNAMODB_ENDPOINT: '' }, timeout: 20_000 },
+        (error, stdout, stderr) => {
+          const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
+          resolve({ code, stdout, stderr });
+        },
+      );
+    });
+
+  it('replays a range and prints the counts as JSON', async () => {
+    const run = await replay([
+      'events',
+      '--from',
+      DAY_3,
+      '--to',
+      '2024-03-04T00:00:00Z',
+      '--json',
+      '--endpoint',
+      dynamoDb.server.endpoint,
+      '--table',
+      tableName,
+      '--events-endpoint',
+      events.bus.endpoint,
+    ]);
+    expect(run.stderr).toBe('');
+    expect(run.code).toBe(0);
+    expect(JSON.parse(run.stdout)).toMatchObject({ read: 1, matched: 1, published: 1, failed: 0 });
+    expect(events.events().map((event) => event['detail-type'])).toEqual(['Project Reviewed']);
+  });
+
+  it('prints what it expected and exits 2 on a bad argument', async () => {
+    const run = await replay(['events', '--from', 'yesterday', '--to', DAY_3]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain('from must be an ISO-8601 time');
+    expect(run.stderr).toContain('Usage: npm run replay');
+    expect(run.stderr).not.toContain('    at ');
+  });
+});
