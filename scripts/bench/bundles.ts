@@ -73,6 +73,7 @@ export function benchBundles(options: { runs: number }): BundleResult[] {
       QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench',
       WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
       TABLE_NAME: 'bench',
+      ARCHIVE_BUCKET: 'bench-archive',
       EVENT_BUS_NAME: 'default',
     };
     return assets.map(({ name, directory }) => {

@@ -9,7 +9,7 @@ import { decodeEnvelope } from '../../shared/envelope.ts';
 import { interpretEnvelope } from '../../shared/interpret.ts';
 import { eventItem } from '../../shared/items.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../../shared/seed-events.ts';
-import { type Delivery, RECEIVED_AT, sqsRecord } from '../local/sqs-records.ts';
+import { type Delivery, sqsRecord } from '../local/sqs-records.ts';
 
 function publishedBytes(delivery: Delivery): number {
   // The documented examples are small: always inline in their message.
