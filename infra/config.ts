@@ -5,6 +5,7 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../shared/bus-events.ts';
+import { DEFAULT_DATASAUR_API_URL } from '../shared/datasaur/client.ts';
 import { ConfigurationError } from '../shared/environment.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/ingest.ts';
 
@@ -50,6 +51,14 @@ export interface WebhookStackConfig {
   readonly publishLabelEvents: boolean;
   /** Days after which large bodies in the archive bucket (`bodies/`) expire; kept when undefined. */
   readonly bodyRetentionDays: number | undefined;
+  /** Minutes between reconcile runs; undefined (`off`) deploys no reconciler. */
+  readonly reconcileEveryMinutes: number | undefined;
+  /** Datasaur teams the reconciler checks; none deploys no reconciler. */
+  readonly datasaurTeamIds: readonly string[];
+  /** Projects not created or updated within this many days are not reconciled. */
+  readonly reconcileLookbackDays: number;
+  /** Datasaur's API (self-hosted installs have their own). */
+  readonly datasaurApiUrl: string;
 }
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -79,7 +88,16 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   eventSource: DEFAULT_EVENT_SOURCE,
   publishLabelEvents: false,
   bodyRetentionDays: undefined,
+  reconcileEveryMinutes: 60,
+  datasaurTeamIds: [],
+  reconcileLookbackDays: 30,
+  datasaurApiUrl: DEFAULT_DATASAUR_API_URL,
 };
+
+/** `reconcileEvery`: `off`, or a number of minutes, hours or days from 5 minutes to 1 day. */
+const RECONCILE_EVERY = /^(\d+)\s*(minute|minutes|hour|hours|day|days)$/i;
+const MINUTES_PER: Record<string, number> = { minute: 1, hour: 60, day: 1440 };
+const RECONCILE_EVERY_MINUTES: [number, number] = [5, 1440];
 
 type IntegerOption = {
   [Name in keyof WebhookStackConfig]: WebhookStackConfig[Name] extends number ? Name : never;
@@ -101,6 +119,7 @@ const INTEGER_BOUNDS: Record<Exclude<IntegerOption, 'logRetentionDays'>, [number
   maxBodyBytes: [1, LARGEST_BODY_BYTES],
   webhookSecretCacheSeconds: [0, 3_600],
   oldestMessageAgeAlarmSeconds: [60, 1_209_600],
+  reconcileLookbackDays: [1, 3_650],
   eventArchiveDays: [0, 36_500],
 };
 
@@ -153,7 +172,34 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     eventSource: read('eventSource') ?? DEFAULT_CONFIG.eventSource,
     publishLabelEvents: DEFAULT_CONFIG.publishLabelEvents,
     bodyRetentionDays: undefined,
+    reconcileEveryMinutes: DEFAULT_CONFIG.reconcileEveryMinutes,
+    datasaurTeamIds: (read('datasaurTeamIds') ?? '')
+      .split(',')
+      .map((teamId) => teamId.trim())
+      .filter((teamId) => teamId !== ''),
+    reconcileLookbackDays: integer('reconcileLookbackDays'),
+    datasaurApiUrl: (read('datasaurApiUrl') ?? DEFAULT_CONFIG.datasaurApiUrl).replace(/\/+$/, ''),
   };
+
+  const reconcileEvery = read('reconcileEvery');
+  const every = reconcileEvery === undefined ? undefined : RECONCILE_EVERY.exec(reconcileEvery);
+  const everyMinutes =
+    every === undefined || every === null
+      ? undefined
+      : Number(every[1]) * (MINUTES_PER[String(every[2]).toLowerCase().replace(/s$/, '')] ?? 0);
+  const [minEvery, maxEvery] = RECONCILE_EVERY_MINUTES;
+  if (
+    reconcileEvery !== undefined &&
+    reconcileEvery.toLowerCase() !== 'off' &&
+    (everyMinutes === undefined || everyMinutes < minEvery || everyMinutes > maxEvery)
+  ) {
+    problems.push(
+      `reconcileEvery must be "off" or a period from 5 minutes to 1 day such as "30 minutes", "1 hour" or "1 day", got "${reconcileEvery}"`,
+    );
+  }
+  if (!/^https?:\/\/[^\s/]+/.test(config.datasaurApiUrl)) {
+    problems.push(`datasaurApiUrl must be an http(s) URL, got "${config.datasaurApiUrl}"`);
+  }
 
   const retention = read('logRetentionDays');
   const retentionChoices = Object.values(RetentionDays).filter(
@@ -230,5 +276,11 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     publishLabelEvents: publishLabelEvents === 'true',
     rawTtlDays,
     bodyRetentionDays,
+    reconcileEveryMinutes:
+      reconcileEvery === undefined
+        ? config.reconcileEveryMinutes
+        : reconcileEvery.toLowerCase() === 'off'
+          ? undefined
+          : everyMinutes,
   };
 }

@@ -1,8 +1,10 @@
 /** The whole product in one stack, composed like the diagram: API → pipeline → store, watched. */
-import { type App, CfnOutput, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { type App, CfnOutput, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
+import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { BODIES_PREFIX } from '../shared/claim-check.ts';
+import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
 import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
@@ -11,6 +13,7 @@ import { EventPipeline } from './constructs/event-pipeline.ts';
 import { EventPublishing } from './constructs/event-publishing.ts';
 import { EventStore } from './constructs/event-store.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
+import { Reconciler } from './constructs/reconciler.ts';
 
 export interface WebhookStackProps extends StackProps {
   readonly config: WebhookStackConfig;
@@ -23,6 +26,9 @@ export class WebhookStack extends Stack {
   public readonly ingestApi: IngestApi;
   public readonly alarms: Alarms;
   public readonly publishing: EventPublishing;
+  /** Present when `datasaurTeamIds` is set and `reconcileEvery` is not `off`. */
+  public readonly reconciler: Reconciler | undefined;
+  public readonly datasaurCredentials: Secret | undefined;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
     super(scope, id, props);
@@ -78,6 +84,29 @@ export class WebhookStack extends Stack {
       ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
     });
 
+    if (config.reconcileEveryMinutes !== undefined && config.datasaurTeamIds.length > 0) {
+      this.datasaurCredentials = new Secret(this, 'DatasaurCredentials', {
+        description: 'Datasaur API credentials: {"clientId": "…", "clientSecret": "…"}',
+        secretStringValue: SecretValue.unsafePlainText(DATASAUR_CREDENTIALS_TEMPLATE),
+      });
+      Validations.of(this.datasaurCredentials).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason:
+          "Datasaur API credentials are created in Datasaur's workspace settings; no Lambda can issue new ones, so rotation is the operator's (docs/reconcile.md).",
+      });
+      this.reconciler = new Reconciler(this, 'Reconciler', {
+        table: this.store.table,
+        credentials: this.datasaurCredentials,
+        datasaurApiUrl: config.datasaurApiUrl,
+        teamIds: config.datasaurTeamIds,
+        everyMinutes: config.reconcileEveryMinutes,
+        lookbackDays: config.reconcileLookbackDays,
+        alarmTopic: this.alarms.topic,
+        logRetention: config.logRetentionDays,
+        logLevel: config.logLevel,
+      });
+    }
+
     const outputs: Record<string, { value: string; description: string }> = {
       WebhookUrl: {
         value: this.ingestApi.webhookUrl,
@@ -111,6 +140,12 @@ export class WebhookStack extends Stack {
         description: 'Pass to `npm run redrive -- --dlq-arn`',
       },
     };
+    if (this.datasaurCredentials !== undefined) {
+      outputs.DatasaurCredentialsSecretArn = {
+        value: this.datasaurCredentials.secretArn,
+        description: 'Put the Datasaur API credentials here; `npm run reconcile -- --secret`',
+      };
+    }
     for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
   }
 }

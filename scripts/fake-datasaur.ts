@@ -5,6 +5,7 @@
  * `curl -X POST <url>/admin/projects -d '{"id":"P9","status":"COMPLETE"}'`.
  */
 import { ConfigurationError, integerEnv, optionalEnv } from '../shared/environment.ts';
+import { DEFAULT_FAKE_DATASAUR_PORT, FAKE_DATASAUR_CREDENTIALS } from './local/defaults.ts';
 import { startFakeDatasaur } from './local/fake-datasaur/server.ts';
 
 /** Projects the fake knows from the start: the ids the README's commands and `npm run send` use. */
@@ -17,10 +18,10 @@ const SEED_PROJECTS = ['P1', 'P2', 'P3', 'N2E4MjNlYTc'].map((id) => ({
 let settings: { port: number; host: string; clientId: string; clientSecret: string };
 try {
   settings = {
-    port: integerEnv('FAKE_DATASAUR_PORT', 4001, { min: 0, max: 65_535 }),
+    port: integerEnv('FAKE_DATASAUR_PORT', DEFAULT_FAKE_DATASAUR_PORT, { min: 0, max: 65_535 }),
     host: optionalEnv('FAKE_DATASAUR_HOST', '127.0.0.1'),
-    clientId: optionalEnv('DATASAUR_CLIENT_ID', 'fake-client-id'),
-    clientSecret: optionalEnv('DATASAUR_CLIENT_SECRET', 'fake-client-secret'),
+    clientId: optionalEnv('DATASAUR_CLIENT_ID', FAKE_DATASAUR_CREDENTIALS.clientId),
+    clientSecret: optionalEnv('DATASAUR_CLIENT_SECRET', FAKE_DATASAUR_CREDENTIALS.clientSecret),
   };
 } catch (error) {
   if (!(error instanceof ConfigurationError)) throw error;

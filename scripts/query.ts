@@ -33,6 +33,7 @@ Commands:
                                             every event received in [from, to) (default: last 24 hours)
   rejected [--from <ISO time>] [--to <ISO time>]
                                             rejected bodies and unknown event types (default: last 7 days)
+  reconcile                                 reconcile runs, newest first: gaps found, repaired, errors
 
 Flags:
   --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
@@ -75,6 +76,7 @@ const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
   labels: { flags: ['document'], positionals: 0 },
   feed: { flags: ['from', 'to'], positionals: 0 },
   rejected: { flags: ['from', 'to'], positionals: 0 },
+  reconcile: { flags: [], positionals: 0 },
 };
 
 type Values = ReturnType<
@@ -191,6 +193,15 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
     ['subject', (view) => view.projectId ?? view.documentId],
     ['eventId', (view) => short(view.eventId)],
   ],
+  reconcile: [
+    ['startedAt', (view) => view.startedAt],
+    ['outcome', (view) => `${view.outcome}${view.dryRun === true ? ' (dry run)' : ''}`],
+    ['checked', (view) => view.projectsChecked],
+    ['missing', (view) => (view.compared as Record<string, number> | undefined)?.missing],
+    ['behind', (view) => (view.compared as Record<string, number> | undefined)?.behind],
+    ['repaired', (view) => view.repaired],
+    ['errors', (view) => (view.errors as string[] | undefined)?.join('; ').slice(0, 80)],
+  ],
   rejected: [
     ['receivedAt', (view) => view.receivedAt],
     ['itemType', (view) => view.itemType],
@@ -279,6 +290,8 @@ async function run(args: string[]): Promise<number> {
       const projectId = required(values.project, 'project');
       result = await queries.projectHistory(projectId, page);
       hint += ` --project ${projectId}`;
+    } else if (command === 'reconcile') {
+      result = await queries.reconcileRuns(page);
     } else if (command === 'labels') {
       const documentId = required(values.document, 'document');
       result = await queries.documentLabels(documentId, page);

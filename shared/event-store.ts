@@ -11,6 +11,7 @@ import {
   type PutCommandInput,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { ProjectStatus } from './events.ts';
 import type { InterpretedMessage } from './interpret.ts';
 import {
   archivedEventItem,
@@ -18,12 +19,21 @@ import {
   type EventItemOptions,
   type ExportItem,
   eventItem,
-  type ProjectEventItem,
   type ProjectItem,
   rejectedItem,
+  type StatusEventItem,
+  type SyntheticStatusEventItem,
 } from './items.ts';
-import { EVENT_SORT_PREFIX, PROJECT_SORT_KEY, projectPartition, receiptKey } from './keys.ts';
-import { deriveProject } from './project-state.ts';
+import {
+  EVENT_SORT_PREFIX,
+  feedKeys,
+  PROJECT_SORT_KEY,
+  parseTimeAndEventId,
+  projectEventKey,
+  projectPartition,
+  receiptKey,
+} from './keys.ts';
+import { deriveProject, transitionOfEvent } from './project-state.ts';
 import { type Item, type ItemWrite, itemSize, MAX_ITEM_BYTES } from './write-units.ts';
 
 export interface RecordedEvent {
@@ -33,10 +43,26 @@ export interface RecordedEvent {
   readonly duplicate: boolean;
   /** Every Put attempted, for counting write units. */
   readonly writes: readonly ItemWrite[];
+  /**
+   * For a status event, the transition it belongs to once stored: what an export is keyed
+   * by. A webhook the reconciler already stood in for belongs to the reconciled transition,
+   * so it asks for the same export, not a second one.
+   */
+  readonly transition?: ProjectTransition;
+}
+
+/** A project's status transition as stored: the status and the time it took effect. */
+export interface ProjectTransition {
+  readonly projectId: string;
+  readonly teamId: string;
+  readonly status: ProjectStatus;
+  readonly statusAt: string;
 }
 
 export interface EventStore {
   record(message: InterpretedMessage): Promise<RecordedEvent>;
+  /** Stores a reconciler's status event (put if absent) and re-derives its project. */
+  recordSynthetic(item: SyntheticStatusEventItem): Promise<RecordedEvent>;
 }
 
 export function createEventStore(
@@ -93,6 +119,39 @@ export function createEventStore(
         interpretation.kind === 'unknown' && interpretation.eventTime === message.receivedAt
           ? { ...interpretation, eventTime: receivedAt }
           : interpretation,
+    };
+  }
+
+  /**
+   * The synthetic event as the first run that repaired this gap wrote it. Its id is the same
+   * for every run repairing the same gap, but its time comes from the API's view, which may
+   * change between two concurrent runs: the first time is recorded once and every run uses it.
+   */
+  async function asFirstReconciled(
+    item: SyntheticStatusEventItem,
+    writes: ItemWrite[],
+  ): Promise<SyntheticStatusEventItem> {
+    const { eventId } = parseTimeAndEventId(item.sk.slice(EVENT_SORT_PREFIX.length));
+    const receipt = {
+      ...receiptKey(eventId),
+      itemType: 'receipt',
+      receivedAt: item.reconciledAt,
+      eventTime: item.data.timestamp,
+    };
+    const write = await put({ Item: receipt, ConditionExpression: 'attribute_not_exists(pk)' });
+    writes.push(write);
+    if (write.conditionFailed !== true) return item;
+    const stored = await documents.send(
+      new GetCommand({ TableName: tableName, Key: receiptKey(eventId), ConsistentRead: true }),
+    );
+    const { receivedAt, eventTime } = stored.Item ?? {};
+    if (typeof receivedAt !== 'string' || typeof eventTime !== 'string') return item;
+    return {
+      ...item,
+      ...projectEventKey(item.projectId, eventTime, eventId),
+      ...feedKeys(receivedAt, eventId),
+      data: { ...item.data, timestamp: eventTime },
+      reconciledAt: receivedAt,
     };
   }
 
@@ -167,36 +226,76 @@ export function createEventStore(
     return items;
   }
 
-  /** Re-derives the project item from every event it has now; see project-state.ts. */
-  async function refreshProject(projectId: string): Promise<ItemWrite | undefined> {
+  /**
+   * Re-derives the project item from every event it has now (see project-state.ts), and
+   * returns the transition of the status event `sk` when one is given.
+   */
+  async function refreshProject(
+    projectId: string,
+    sk?: string,
+  ): Promise<{ write?: ItemWrite; transition?: ProjectTransition }> {
     const items = await queryPartition(projectPartition(projectId));
     const existing = items.find((item) => item.sk === PROJECT_SORT_KEY) as unknown as
       | ProjectItem
       | undefined;
     const events = items.filter((item) =>
       String(item.sk).startsWith(EVENT_SORT_PREFIX),
-    ) as unknown as (ProjectEventItem | ExportItem)[];
+    ) as unknown as (StatusEventItem | ExportItem)[];
+    const found = sk === undefined ? undefined : transitionOfEvent(events, sk);
+    const transition: ProjectTransition | undefined = found && {
+      projectId,
+      teamId: found.teamId,
+      status: found.status,
+      statusAt: found.time,
+    };
     // Derived from the same or a larger set already: the put would change nothing.
-    if (existing !== undefined && existing.eventCount >= events.length) return undefined;
-    return put({
+    if (existing !== undefined && existing.eventCount >= events.length) {
+      return transition === undefined ? {} : { transition };
+    }
+    const write = await put({
       Item: deriveProject(projectId, events),
       ConditionExpression: 'attribute_not_exists(pk) OR eventCount <= :eventCount',
       ExpressionAttributeValues: { ':eventCount': events.length },
       ReturnValues: 'ALL_OLD',
     });
+    return transition === undefined ? { write } : { write, transition };
+  }
+
+  /** Refreshes the project of a stored project event, export or synthetic status event. */
+  async function recordedWithProject(
+    stored: ItemWrite & { item: EventItem },
+    writes: ItemWrite[],
+  ): Promise<RecordedEvent> {
+    writes.push(stored);
+    const recorded = { item: stored.item, duplicate: stored.conditionFailed === true, writes };
+    const { item } = stored;
+    if (
+      item.itemType !== 'projectEvent' &&
+      item.itemType !== 'export' &&
+      item.itemType !== 'syntheticStatusEvent'
+    ) {
+      return recorded;
+    }
+    // Refreshed even after a duplicate: the previous attempt may have died between the puts.
+    const refreshed = await refreshProject(
+      item.projectId,
+      item.itemType === 'export' ? undefined : item.sk,
+    );
+    if (refreshed.write !== undefined) writes.push(refreshed.write);
+    return refreshed.transition === undefined
+      ? recorded
+      : { ...recorded, transition: refreshed.transition };
   }
 
   return {
+    async recordSynthetic(item) {
+      const writes: ItemWrite[] = [];
+      const first = await asFirstReconciled(item, writes);
+      return recordedWithProject({ ...(await putEventItem(first)), item: first }, writes);
+    },
     async record(message) {
       const writes: ItemWrite[] = [];
-      const stored = await storeEvent(message, writes);
-      writes.push(stored);
-      // Refreshed even after a duplicate: the previous attempt may have died between the puts.
-      if (stored.item.itemType === 'projectEvent' || stored.item.itemType === 'export') {
-        const projectWrite = await refreshProject(stored.item.projectId);
-        if (projectWrite !== undefined) writes.push(projectWrite);
-      }
-      return { item: stored.item, duplicate: stored.conditionFailed === true, writes };
+      return recordedWithProject(await storeEvent(message, writes), writes);
     },
   };
 }

@@ -99,8 +99,39 @@ export type RejectedItem = EventItemBase & {
       }
   );
 
+/**
+ * A status change the reconciler found in Datasaur's API and no webhook delivered: stored
+ * beside the project's webhook events (same sort-key space, so the project derivation reads
+ * it), but never mistaken for one: its own item type, `source: "reconcile"`, and the API
+ * field its timestamp came from. See reconcile.ts.
+ */
+export type SyntheticStatusEventItem = EventItemBase & {
+  readonly itemType: 'syntheticStatusEvent';
+  /** The webhook it stands in for. */
+  readonly eventType: ProjectEvent['eventType'];
+  readonly source: typeof RECONCILE_SOURCE;
+  readonly projectId: string;
+  readonly teamId: string;
+  readonly data: {
+    readonly timestamp: string;
+    readonly project: { readonly id: string; readonly name?: string; readonly tags?: string[] };
+    readonly team: { readonly id: string; readonly name?: string };
+  };
+  /** Datasaur's `GqlProjectStatus` when the reconciler saw the project. */
+  readonly datasaurStatus: string;
+  /** The API field `data.timestamp` was taken from; `reconciledAt` when the API had none. */
+  readonly timestampFrom: 'createdDate' | 'updatedDate' | 'completedDate' | 'reconciledAt';
+  readonly reconciledAt: string;
+};
+
+export const RECONCILE_SOURCE = 'reconcile' as const;
+
+/** Project events from webhooks and from the reconciler: what a project's status derives from. */
+export type StatusEventItem = ProjectEventItem | SyntheticStatusEventItem;
+
 export type EventItem =
   | ProjectEventItem
+  | SyntheticStatusEventItem
   | ExportItem
   | LabelEventItem
   | UnknownEventItem
@@ -116,6 +147,8 @@ export type ProjectItem = TableKey & {
   readonly teamName?: string;
   readonly status?: ProjectStatus;
   readonly statusAt?: string;
+  /** "reconcile" while the status shown was set by the reconciler and no webhook confirmed it. */
+  readonly source?: typeof RECONCILE_SOURCE;
   readonly createdAt?: string;
   readonly completedAt?: string;
   readonly completedBy?: Person;

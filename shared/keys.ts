@@ -95,3 +95,10 @@ export function parseTimeAndEventId(value: string): { time: string; eventId: str
   const separator = value.lastIndexOf('#');
   return { time: value.slice(0, separator), eventId: value.slice(separator + 1) };
 }
+
+/** Every reconcile run, in one partition: a few dozen small items a day, read newest first. */
+export const RECONCILE_PARTITION = 'RECONCILE';
+
+export function reconcileRunKey(startedAt: string, runId: string): TableKey {
+  return { pk: RECONCILE_PARTITION, sk: `RUN#${startedAt}#${runId}` };
+}

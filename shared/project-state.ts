@@ -7,6 +7,13 @@
  * after every event's put finished, so it sees all N events; its put (n = N) is accepted,
  * and no put derived from a smaller set can overwrite it afterwards. Events are never
  * deleted, so the sets grow monotonically and a set of N events is the full set.
+ *
+ * Status events come from webhooks and from the reconciler (synthetic events, for webhooks
+ * Datasaur never delivered). They form *transitions*: a run of same-status events holding
+ * at most one webhook and any number of synthetic events is one transition, timed by the
+ * member recorded first. So a webhook arriving after the reconciler stood in for it joins
+ * that transition and moves nothing (status, statusAt and so the export stay put), while a
+ * second webhook of the same status (a re-review) is a transition of its own.
  */
 
 import type { Person } from './events.ts';
@@ -16,7 +23,13 @@ import {
   type ProjectReviewedEvent,
   type ProjectStatus,
 } from './events.ts';
-import type { ExportItem, ProjectEventItem, ProjectItem } from './items.ts';
+import {
+  type ExportItem,
+  type ProjectEventItem,
+  type ProjectItem,
+  RECONCILE_SOURCE,
+  type StatusEventItem,
+} from './items.ts';
 import { EVENT_SORT_PREFIX, parseTimeAndEventId, projectKey, teamProjectKeys } from './keys.ts';
 
 /** Same-instant status events resolve to the later step of the workflow. */
@@ -28,32 +41,39 @@ interface TimedEvent<T> {
   readonly eventId: string;
 }
 
+/** A status change: one or more status events standing for the same step of the workflow. */
+export interface Transition {
+  readonly status: ProjectStatus;
+  /** The event time of the member recorded first. */
+  readonly time: string;
+  readonly teamId: string;
+  /** The webhook event among them, if one arrived. */
+  readonly webhook?: ProjectEventItem;
+  readonly members: readonly StatusEventItem[];
+}
+
 /** Derives the project item; `events` in any order, with or without duplicates' absence. */
 export function deriveProject(
   projectId: string,
-  events: readonly (ProjectEventItem | ExportItem)[],
+  events: readonly (StatusEventItem | ExportItem)[],
 ): ProjectItem {
   const timed = events.map((item) => ({ item, ...eventTimeOf(item) }));
-  const statusEvents = timed
-    .filter(
-      (event): event is TimedEvent<ProjectEventItem> => event.item.itemType === 'projectEvent',
-    )
-    .sort(byStatusOrder);
+  const transitions = transitionsOf(events);
   const exports = timed
     .filter((event): event is TimedEvent<ExportItem> => event.item.itemType === 'export')
     .sort(byTimeThenId);
 
-  const newestStatus = statusEvents.at(-1);
-  const newestOf = (eventType: ProjectEventItem['eventType']) =>
-    statusEvents.filter((event) => event.item.eventType === eventType).at(-1);
-  const created = statusEvents.find((event) => event.item.eventType === 'PROJECT_CREATED');
-  const completed = newestOf('PROJECT_COMPLETED');
-  const reviewed = newestOf('PROJECT_REVIEWED');
+  const statusEvents = transitions.flatMap((transition) => transition.members);
+  const newest = transitions.at(-1);
+  const newestOf = (status: ProjectStatus) =>
+    transitions.filter((transition) => transition.status === status).at(-1);
+  const created = transitions.find((transition) => transition.status === 'CREATED');
+  const completed = newestOf('COMPLETED');
+  const reviewed = newestOf('REVIEWED');
   const newestProject = <K extends 'name' | 'tags'>(field: K) =>
-    statusEvents.findLast((event) => event.item.data.project[field] !== undefined)?.item.data
-      .project[field];
-  const teamName = statusEvents.findLast((event) => event.item.data.team.name !== undefined)?.item
-    .data.team.name;
+    statusEvents.findLast((event) => event.data.project[field] !== undefined)?.data.project[field];
+  const teamName = statusEvents.findLast((event) => event.data.team.name !== undefined)?.data.team
+    .name;
   const lastExport = exports.at(-1);
   const lastEventAt =
     timed
@@ -61,24 +81,25 @@ export function deriveProject(
       .sort()
       .at(-1) ?? '';
 
-  const status = newestStatus && PROJECT_STATUS_EVENTS[newestStatus.item.eventType];
-  const teamId = newestStatus?.item.teamId;
+  const status = newest?.status;
+  const teamId = newest?.teamId;
   return {
     ...projectKey(projectId),
     itemType: 'project',
     projectId,
     ...definedOnly({
       name: newestProject('name'),
-      tags: newestProject('tags'),
+      tags: newestProject('tags') as string[] | undefined,
       teamId,
       teamName,
       status,
-      statusAt: newestStatus?.time,
+      statusAt: newest?.time,
+      source: newest !== undefined && newest.webhook === undefined ? RECONCILE_SOURCE : undefined,
       createdAt: created?.time,
       completedAt: completed?.time,
-      completedBy: completed && personOf(completed.item),
+      completedBy: completed?.webhook && personOf(completed.webhook),
       reviewedAt: reviewed?.time,
-      reviewedBy: reviewed && personOf(reviewed.item),
+      reviewedBy: reviewed?.webhook && personOf(reviewed.webhook),
       lastExport: lastExport && {
         fileUrl: lastExport.item.data.fileUrl,
         at: lastExport.time,
@@ -90,14 +111,69 @@ export function deriveProject(
     }),
     lastEventAt,
     eventCount: events.length,
-    ...(status !== undefined && teamId !== undefined && newestStatus !== undefined
-      ? teamProjectKeys(teamId, status, newestStatus.time, projectId)
+    ...(newest !== undefined
+      ? teamProjectKeys(newest.teamId, newest.status, newest.time, projectId)
       : {}),
   };
 }
 
+/** The project's status transitions, oldest first (see the module comment). */
+export function transitionsOf(events: readonly (StatusEventItem | ExportItem)[]): Transition[] {
+  const statusEvents = events
+    .filter((item): item is StatusEventItem => item.itemType !== 'export')
+    .map((item) => ({ item, ...eventTimeOf(item) }))
+    .sort(byStatusOrder);
+  const groups: { status: ProjectStatus; members: TimedEvent<StatusEventItem>[] }[] = [];
+  for (const event of statusEvents) {
+    const status = statusOf(event.item);
+    const last = groups.at(-1);
+    const joins =
+      last !== undefined &&
+      last.status === status &&
+      (event.item.itemType === 'syntheticStatusEvent' ||
+        last.members.every((member) => member.item.itemType === 'syntheticStatusEvent'));
+    if (joins) last.members.push(event);
+    else groups.push({ status, members: [event] });
+  }
+  return groups.map(({ status, members }) => {
+    const first = [...members].sort(
+      (left, right) =>
+        compareText(recordedAt(left.item), recordedAt(right.item)) || byStatusOrder(left, right),
+    )[0] as TimedEvent<StatusEventItem>;
+    const webhook = members.find(
+      (member): member is TimedEvent<ProjectEventItem> => member.item.itemType === 'projectEvent',
+    );
+    return {
+      status,
+      time: first.time,
+      teamId: (members.at(-1) as TimedEvent<StatusEventItem>).item.teamId,
+      ...(webhook === undefined ? {} : { webhook: webhook.item }),
+      members: members.map((member) => member.item),
+    };
+  });
+}
+
+/** The transition the status event with sort key `sk` belongs to, or undefined. */
+export function transitionOfEvent(
+  events: readonly (StatusEventItem | ExportItem)[],
+  sk: string,
+): Transition | undefined {
+  return transitionsOf(events).find((transition) =>
+    transition.members.some((member) => member.sk === sk),
+  );
+}
+
+function statusOf(item: StatusEventItem): ProjectStatus {
+  return PROJECT_STATUS_EVENTS[item.eventType];
+}
+
+/** When the item was written: its receive time (webhooks) or reconcile time, in its feed key. */
+function recordedAt(item: StatusEventItem): string {
+  return parseTimeAndEventId(item.gsi2sk).time;
+}
+
 /** The time an event sorts by is in its sort key: `data.timestamp`, or receipt for exports. */
-function eventTimeOf(item: ProjectEventItem | ExportItem): { time: string; eventId: string } {
+function eventTimeOf(item: StatusEventItem | ExportItem): { time: string; eventId: string } {
   return parseTimeAndEventId(item.sk.slice(EVENT_SORT_PREFIX.length));
 }
 
@@ -123,11 +199,10 @@ function byTimeThenId(left: TimedEvent<unknown>, right: TimedEvent<unknown>): nu
   return compareText(left.time, right.time) || compareText(left.eventId, right.eventId);
 }
 
-function byStatusOrder(left: TimedEvent<ProjectEventItem>, right: TimedEvent<ProjectEventItem>) {
+function byStatusOrder(left: TimedEvent<StatusEventItem>, right: TimedEvent<StatusEventItem>) {
   return (
     compareText(left.time, right.time) ||
-    STATUS_RANK[PROJECT_STATUS_EVENTS[left.item.eventType]] -
-      STATUS_RANK[PROJECT_STATUS_EVENTS[right.item.eventType]] ||
+    STATUS_RANK[statusOf(left.item)] - STATUS_RANK[statusOf(right.item)] ||
     compareText(left.eventId, right.eventId)
   );
 }

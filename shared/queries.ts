@@ -1,5 +1,5 @@
 /**
- * The six access patterns, each a Query (never a Scan) that pages with a limit and an opaque
+ * The access patterns (six for events and projects, one for reconcile runs), each a Query (never a Scan) that pages with a limit and an opaque
  * cursor. Patterns that span several partitions (a team's projects across statuses, day
  * partitions of the feed, rejected and unknown events) read each partition in key order and
  * merge them; the cursor records where each partition stream stopped.
@@ -18,6 +18,7 @@ import {
   parseTimeAndEventId,
   projectKey,
   projectPartition,
+  RECONCILE_PARTITION,
   rejectedPartition,
   teamPartition,
   unknownPartition,
@@ -71,6 +72,8 @@ export interface Queries {
   feed(range: TimeRange, page?: PageRequest): Promise<Page>;
   /** 6. Rejected bodies (by receive time) and unknown event types (by event time), in time order. */
   rejectedAndUnknown(range: TimeRange, page?: PageRequest): Promise<Page>;
+  /** 7. Reconcile runs, newest first. */
+  reconcileRuns(page?: PageRequest): Promise<Page>;
 }
 
 /** One Query: a partition of the table or of an index, read in one direction. */
@@ -261,6 +264,19 @@ export function createQueries(
     },
 
     projectHistory: (projectId, page) => eventsOf(projectPartition(projectId), page),
+
+    reconcileRuns: (page = {}) =>
+      readPage(
+        [
+          tableStream({
+            keyCondition: 'pk = :pk',
+            values: { ':pk': RECONCILE_PARTITION },
+            newestFirst: true,
+          }),
+        ],
+        (left, right) => compareText(right.sk, left.sk),
+        page,
+      ),
 
     documentLabels: (documentId, page) => eventsOf(documentPartition(documentId), page),
 

@@ -23,3 +23,10 @@ export const LOCAL_SERVERS_HOST = '127.0.0.1';
 export function deadLetterQueueName(queueName: string): string {
   return `${queueName}-dlq`;
 }
+/** Port of the fake Datasaur API (`npm run fake-datasaur`). */
+export const DEFAULT_FAKE_DATASAUR_PORT = 4001;
+/** The credentials the fake Datasaur API accepts unless told otherwise. */
+export const FAKE_DATASAUR_CREDENTIALS = {
+  clientId: 'fake-client-id',
+  clientSecret: 'fake-client-secret',
+} as const;

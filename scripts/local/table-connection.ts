@@ -49,7 +49,10 @@ export function connectTable(flags: TableFlags): TableConnection {
   });
   return {
     client,
-    documents: DynamoDBDocumentClient.from(client),
+    // Writers (npm run reconcile) leave optional attributes out rather than storing nulls.
+    documents: DynamoDBDocumentClient.from(client, {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
     tableName: flags.table ?? local?.config.tableName ?? DEFAULT_TABLE_NAME,
     where: endpoint ?? `DynamoDB in ${flags.region ?? 'the configured AWS region'}`,
     local,

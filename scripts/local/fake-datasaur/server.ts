@@ -118,7 +118,7 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
   function upsertProject(update: ProjectUpdate): FakeProject {
     const now = new Date().toISOString();
     const existing = projects.get(update.id);
-    const project: FakeProject = {
+    const merged: FakeProject = {
       name: update.id,
       status: 'CREATED',
       createdDate: now,
@@ -131,6 +131,11 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
       ...update,
       updatedDate: update.updatedDate ?? now,
     };
+    // Datasaur stamps completedDate when a project becomes COMPLETE.
+    const project =
+      merged.status === 'COMPLETE' && merged.completedDate === null
+        ? { ...merged, completedDate: merged.updatedDate }
+        : merged;
     projects.set(project.id, project);
     return project;
   }

@@ -1,0 +1,48 @@
+/** Lambda entry point: clients and configuration are created once per container. */
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDatasaurClient } from '../../shared/datasaur/client.ts';
+import { parseDatasaurCredentials } from '../../shared/datasaur/credentials-secret.ts';
+import { integerEnv, requireEnv } from '../../shared/environment.ts';
+import { DEFAULT_RECONCILE_LOOKBACK_DAYS, RECONCILE_METRICS } from '../../shared/reconciler.ts';
+import { createReconcileHandler } from './handler.ts';
+
+const secretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
+const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
+const client = createDatasaurClient({
+  baseUrl: requireEnv('DATASAUR_API_URL'),
+  // Read when a token is needed, so credentials filled in after deployment are picked up.
+  credentials: async () => {
+    const value = await secrets.get(secretArn, { maxAge: 300 });
+    if (typeof value !== 'string') throw new Error('the Datasaur credentials secret has no value');
+    return parseDatasaurCredentials(value);
+  },
+});
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const teamIds = requireEnv('DATASAUR_TEAM_IDS')
+  .split(',')
+  .map((teamId) => teamId.trim())
+  .filter((teamId) => teamId !== '');
+const lookbackDays = integerEnv('RECONCILE_LOOKBACK_DAYS', DEFAULT_RECONCILE_LOOKBACK_DAYS, {
+  min: 1,
+  max: 3_650,
+});
+const tableName = requireEnv('TABLE_NAME');
+
+export const handler = createReconcileHandler({
+  options: async () => ({
+    client,
+    documents,
+    tableName,
+    teamIds,
+    lookbackDays,
+  }),
+  logger: new Logger(),
+  metrics: new Metrics({ namespace: RECONCILE_METRICS.namespace }),
+});

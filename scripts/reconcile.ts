@@ -1,0 +1,177 @@
+/**
+ * `npm run reconcile`: one reconcile pass by hand, against the local stack and Datasaur API
+ * (the fake one of `npm run fake-datasaur` by default) or a deployed table (`--table`,
+ * `--region`) with the Datasaur credentials from the stack's secret (`--secret`) or the
+ * environment. `--dry-run` prints the gaps and writes nothing.
+ */
+import './local/sdk-notice.ts';
+import { parseArgs } from 'node:util';
+import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createDatasaurClient } from '../shared/datasaur/client.ts';
+import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
+import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
+import { ConfigurationError } from '../shared/environment.ts';
+import { describeError } from '../shared/errors.ts';
+import { type ReconcileRun, reconcile } from '../shared/reconciler.ts';
+import { numberFlag, UsageError } from './local/cli.ts';
+import { readReconcileEnvironment } from './local/reconcile-config.ts';
+import { connectTable } from './local/table-connection.ts';
+
+const USAGE = `Usage: npm run reconcile -- [flags]
+
+Asks Datasaur's API for each team's projects, compares them with the table and repairs what
+no webhook delivered (missing projects, statuses behind Datasaur's).
+
+Flags:
+  --team <id>             team to check; repeat or comma-separate (default $DATASAUR_TEAM_IDS)
+  --dry-run               print the gaps, write nothing
+  --lookback-days <n>     skip projects not created or updated in n days (default $RECONCILE_LOOKBACK_DAYS, else 30)
+  --page-size <n>         projects per getProjects call, 1-100 (default 50)
+  --json                  print the run as JSON
+  --table <name>          table name (default datasaur-webhooks; alone: a deployed table)
+  --region <region>       AWS region of a deployed table (credentials from the standard AWS chain)
+  --endpoint <url>        DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's)
+  --secret <arn or name>  read the Datasaur credentials from this secret (the stack's
+                          DatasaurCredentialsSecretArn output) instead of the environment
+
+Environment (as for npm start): DATASAUR_API_URL, DATASAUR_CLIENT_ID, DATASAUR_CLIENT_SECRET,
+DATASAUR_TEAM_IDS. Locally they default to the fake Datasaur API's (npm run fake-datasaur).
+`;
+
+const OPTIONS = {
+  team: { type: 'string', multiple: true },
+  'dry-run': { type: 'boolean' },
+  'lookback-days': { type: 'string' },
+  'page-size': { type: 'string' },
+  json: { type: 'boolean' },
+  table: { type: 'string' },
+  region: { type: 'string' },
+  endpoint: { type: 'string' },
+  secret: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseCommandLine(args: string[]) {
+  try {
+    return parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+async function credentialsFromSecret(
+  secretId: string,
+  region: string | undefined,
+): Promise<DatasaurCredentials> {
+  const secrets = new SecretsManagerClient(region === undefined ? {} : { region });
+  try {
+    const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
+    return parseDatasaurCredentials(SecretString);
+  } finally {
+    secrets.destroy();
+  }
+}
+
+function printRun(run: ReconcileRun): void {
+  const { compared } = run;
+  console.log(
+    `${run.dryRun ? 'dry run: ' : ''}${run.projectsChecked} projects checked in ${run.pages} page(s)` +
+      ` (${run.projectsOutsideWindow} outside the ${run.lookbackDays}-day window):` +
+      ` ${compared.missing} missing, ${compared.behind} behind, ${compared.ahead} ahead, ${compared.matching} matching`,
+  );
+  for (const gap of run.gaps) {
+    const table = gap.stored === undefined ? 'not in the table' : `table ${gap.stored}`;
+    console.log(
+      `  ${gap.kind.padEnd(7)} ${gap.projectId} (team ${gap.teamId}): Datasaur ${gap.datasaurStatus} → ${gap.expected}, ${table}`,
+    );
+  }
+  if (run.gapsFound > run.gaps.length)
+    console.log(`  … and ${run.gapsFound - run.gaps.length} more`);
+  if (!run.dryRun) {
+    console.log(
+      `repaired ${run.repaired} of ${run.gapsFound} gap(s), ${run.writeUnits} write units; run ${run.runId} recorded (npm run query -- reconcile)`,
+    );
+  }
+  for (const error of run.errors) console.error(`error: ${error}`);
+}
+
+async function run(args: string[]): Promise<number> {
+  const flags = parseCommandLine(args);
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const connection = connectTable(flags);
+  const environment = readReconcileEnvironment(process.env, { deployed: connection.deployed });
+  const teamIds = (flags.team ?? environment.teamIds)
+    .flatMap((value) => (typeof value === 'string' ? value.split(',') : []))
+    .map((teamId) => teamId.trim())
+    .filter((teamId) => teamId !== '');
+  if (teamIds.length === 0) {
+    throw new UsageError('no team to check: pass --team <id> or set DATASAUR_TEAM_IDS');
+  }
+  const credentials =
+    flags.secret !== undefined
+      ? () => credentialsFromSecret(flags.secret as string, flags.region)
+      : environment.credentials;
+  if (credentials === undefined) {
+    throw new UsageError(
+      "no Datasaur credentials: pass --secret <the stack's DatasaurCredentialsSecretArn> or set DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET",
+    );
+  }
+  const lookbackDays =
+    flags['lookback-days'] === undefined
+      ? environment.lookbackDays
+      : numberFlag('lookback-days', flags['lookback-days'], { min: 1, max: 3_650 });
+  const pageSize =
+    flags['page-size'] === undefined
+      ? undefined
+      : numberFlag('page-size', flags['page-size'], { min: 1, max: 100 });
+
+  const client = createDatasaurClient({ baseUrl: environment.apiUrl, credentials });
+  try {
+    const result = await reconcile({
+      client,
+      documents: connection.documents,
+      tableName: connection.tableName,
+      teamIds,
+      lookbackDays,
+      ...(pageSize === undefined ? {} : { pageSize }),
+      dryRun: flags['dry-run'] === true,
+      onPage: (progress) =>
+        console.error(
+          `team ${progress.teamId} page ${progress.page}: ${progress.projects} project(s); ${progress.checked} checked, ${progress.gaps} gap(s) so far`,
+        ),
+    });
+    if (flags.json) console.log(JSON.stringify(result, null, 2));
+    else printRun(result);
+    return result.outcome === 'failed' ? 1 : 0;
+  } catch (error) {
+    if (error instanceof DynamoDBServiceException && error.name === 'ResourceNotFoundException') {
+      console.error(
+        `table ${connection.tableName} does not exist at ${connection.where} (pass --table <name>)`,
+      );
+      return 1;
+    }
+    console.error(
+      `reconcile failed against ${connection.where} and ${environment.apiUrl}: ${describeError(error)}`,
+    );
+    return 1;
+  } finally {
+    connection.client.destroy();
+  }
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof ConfigurationError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+  } else if (error instanceof UsageError) {
+    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  } else throw error;
+}

@@ -1,0 +1,34 @@
+/**
+ * The Datasaur API credentials as kept in Secrets Manager: JSON
+ * `{"clientId": "…", "clientSecret": "…"}` (created in Datasaur's workspace settings,
+ * "Credentials"). The deployed stack creates the secret empty; the operator fills it.
+ */
+import type { DatasaurCredentials } from './get-access-token.ts';
+
+export const DATASAUR_CREDENTIALS_TEMPLATE = '{"clientId": "", "clientSecret": ""}';
+
+export function parseDatasaurCredentials(value: string): DatasaurCredentials {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch {
+    throw new Error(
+      'the Datasaur credentials secret must be JSON {"clientId": "…", "clientSecret": "…"}',
+    );
+  }
+  const { clientId, clientSecret } = (parsed ?? {}) as {
+    clientId?: unknown;
+    clientSecret?: unknown;
+  };
+  if (
+    typeof clientId !== 'string' ||
+    clientId === '' ||
+    typeof clientSecret !== 'string' ||
+    clientSecret === ''
+  ) {
+    throw new Error(
+      "the Datasaur credentials secret has no clientId or clientSecret: put the API credentials from Datasaur's workspace settings in it",
+    );
+  }
+  return { clientId, clientSecret };
+}

@@ -1,0 +1,77 @@
+/**
+ * `npm run reconcile` as a user runs it: against the fake Datasaur API and a local table, a
+ * reviewed project that never sent a webhook is shown by --dry-run, then repaired, and the
+ * run is recorded for `npm run query -- reconcile`.
+ */
+import { fileURLToPath } from 'node:url';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
+import { projectKey } from '../shared/keys.ts';
+import { createQueries } from '../shared/queries.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { runTypeScript } from './support/local-stack-process.ts';
+
+const RECONCILE = fileURLToPath(new URL('../scripts/reconcile.ts', import.meta.url));
+
+let dynamoDb: LocalDynamoDb;
+let fake: FakeDatasaur;
+let tableName: string;
+let env: NodeJS.ProcessEnv;
+
+beforeAll(async () => {
+  [dynamoDb, fake] = await Promise.all([
+    startLocalDynamoDb(),
+    startFakeDatasaur({
+      projects: [{ id: 'R1', name: 'never-sent.txt', status: 'COMPLETE' }],
+    }),
+  ]);
+  tableName = await dynamoDb.createTable();
+  env = {
+    DYNAMODB_ENDPOINT: dynamoDb.server.endpoint,
+    TABLE_NAME: tableName,
+    DATASAUR_API_URL: fake.url,
+    DATASAUR_CLIENT_ID: fake.clientId,
+    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    DATASAUR_TEAM_IDS: '1',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  };
+});
+afterAll(async () => {
+  await Promise.all([dynamoDb.close(), fake.close()]);
+});
+
+describe('npm run reconcile', () => {
+  it('shows the gap with --dry-run, repairs it, and the query lists the run', async () => {
+    const dry = await runTypeScript(RECONCILE, ['--dry-run'], env);
+    expect(dry.code).toBe(0);
+    expect(dry.stderr).toContain('team 1 page 1: 1 project(s); 1 checked, 1 gap(s) so far');
+    expect(dry.stdout).toContain('missing R1 (team 1): Datasaur COMPLETE → REVIEWED');
+    const before = await dynamoDb.documents.send(
+      new GetCommand({ TableName: tableName, Key: projectKey('R1') }),
+    );
+    expect(before.Item).toBeUndefined();
+
+    const repair = await runTypeScript(RECONCILE, [], env);
+    expect(repair.code).toBe(0);
+    expect(repair.stdout).toContain('repaired 1 of 1 gap(s)');
+
+    // What `npm run query -- project R1` and `npm run query -- reconcile` print.
+    const queries = createQueries(dynamoDb.documents, tableName);
+    expect(await queries.project('R1')).toMatchObject({ status: 'REVIEWED', source: 'reconcile' });
+    expect((await queries.reconcileRuns()).items).toEqual([
+      expect.objectContaining({ outcome: 'succeeded', gapsFound: 1, repaired: 1 }),
+    ]);
+  }, 120_000);
+
+  it('prints what was expected and exits 2 when no team is given', async () => {
+    const noTeam = await runTypeScript(RECONCILE, ['--page-size', '20'], {
+      ...env,
+      DATASAUR_TEAM_IDS: '',
+    });
+    expect(noTeam.code).toBe(2);
+    expect(noTeam.stderr).toContain('pass --team <id> or set DATASAUR_TEAM_IDS');
+    expect(noTeam.stderr).toContain('Usage: npm run reconcile');
+    expect(noTeam.stderr).not.toMatch(/\n\s+at /);
+  }, 60_000);
+});

@@ -1,0 +1,167 @@
+/**
+ * The reconciler in the synthesized template: deployed only when enabled, scheduled from
+ * context, least privilege, its two alarms, and no unacknowledged cdk-nag finding.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readConfig } from '../infra/config.ts';
+import { RECONCILE_METRICS } from '../shared/reconciler.ts';
+import {
+  actionsOf,
+  type CfnResource,
+  functionWithEnvironment,
+  type PolicyStatementJson,
+  refersTo,
+  resourcesOfType,
+  statementsOfFunctionRole,
+  synthesizeApp,
+} from './support/cdk-template.ts';
+
+const CONTEXT = {
+  datasaurTeamIds: '12, 34',
+  reconcileEvery: '30 minutes',
+  reconcileLookbackDays: '7',
+  datasaurApiUrl: 'https://datasaur.example.com/',
+};
+
+let outdir: string;
+let template: Template;
+let reconciler: CfnResource;
+let statements: PolicyStatementJson[];
+
+beforeAll(() => {
+  outdir = mkdtempSync(join(tmpdir(), 'datasaur-reconcile-synth-'));
+  const { app, stack } = synthesizeApp(CONTEXT, { bundle: false, outdir });
+  app.synth();
+  template = Template.fromStack(stack);
+  reconciler = functionWithEnvironment(template, 'DATASAUR_TEAM_IDS');
+  statements = statementsOfFunctionRole(template, reconciler);
+});
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+const contextOf = (values: Record<string, string>) => ({
+  tryGetContext: (name: string) => values[name],
+});
+
+describe('reconciler settings', () => {
+  it('default to hourly, 30 days back, and no reconciler without team ids', () => {
+    expect(readConfig(contextOf({}))).toMatchObject({
+      reconcileEveryMinutes: 60,
+      reconcileLookbackDays: 30,
+      datasaurTeamIds: [],
+    });
+    const { stack } = synthesizeApp({}, { bundle: false });
+    expect(stack.reconciler).toBeUndefined();
+  });
+
+  it('accept off, minutes, hours and days, and refuse anything else', () => {
+    const every = (value: string) =>
+      readConfig(contextOf({ reconcileEvery: value })).reconcileEveryMinutes;
+    expect(every('off')).toBeUndefined();
+    expect(every('15 minutes')).toBe(15);
+    expect(every('2 hours')).toBe(120);
+    expect(every('1 day')).toBe(1440);
+    expect(() => every('1 minute')).toThrow(/reconcileEvery must be "off" or a period/);
+    expect(() => every('hourly')).toThrow(/reconcileEvery/);
+    expect(() => readConfig(contextOf({ reconcileLookbackDays: '0' }))).toThrow(
+      /reconcileLookbackDays must be a whole number from 1 to 3650/,
+    );
+  });
+
+  it('deploy no reconciler when reconcileEvery is off', () => {
+    const { stack } = synthesizeApp({ ...CONTEXT, reconcileEvery: 'off' }, { bundle: false });
+    expect(stack.reconciler).toBeUndefined();
+    expect(stack.datasaurCredentials).toBeUndefined();
+  });
+});
+
+describe('the reconciler function', () => {
+  it('gets its teams, look-back, API and secret from context', () => {
+    const secret = resourcesOfType(template, 'AWS::SecretsManager::Secret').find((one) =>
+      String(one.Properties.Description).startsWith('Datasaur API credentials'),
+    );
+    expect(reconciler.Properties.Environment).toMatchObject({
+      Variables: {
+        DATASAUR_TEAM_IDS: '12,34',
+        RECONCILE_LOOKBACK_DAYS: '7',
+        DATASAUR_API_URL: 'https://datasaur.example.com',
+        DATASAUR_CREDENTIALS_SECRET_ARN: { Ref: secret?.logicalId },
+      },
+    });
+  });
+
+  it('runs on the schedule from context, without retries', () => {
+    const rule = resourcesOfType(template, 'AWS::Events::Rule');
+    expect(rule).toHaveLength(1);
+    expect(rule[0]?.Properties.ScheduleExpression).toBe('rate(30 minutes)');
+    const targets = rule[0]?.Properties.Targets as { Arn: unknown; RetryPolicy: unknown }[];
+    expect(refersTo(targets[0]?.Arn, reconciler.logicalId)).toBe(true);
+    expect(targets[0]?.RetryPolicy).toEqual({ MaximumRetryAttempts: 0 });
+  });
+
+  it('may read only the Datasaur secret, read and put table items, and write its logs', () => {
+    const secret = resourcesOfType(template, 'AWS::SecretsManager::Secret').find((one) =>
+      String(one.Properties.Description).startsWith('Datasaur API credentials'),
+    ) as CfnResource;
+    const table = resourcesOfType(template, 'AWS::DynamoDB::Table')[0] as CfnResource;
+    expect(actionsOf(statements).sort()).toEqual(
+      [
+        'dynamodb:BatchGetItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+        'secretsmanager:DescribeSecret',
+        'secretsmanager:GetSecretValue',
+      ].sort(),
+    );
+    const secretStatement = statements.find((one) => refersTo(one.Resource, secret.logicalId));
+    expect(secretStatement?.Resource).toEqual({ Ref: secret.logicalId });
+    const tableStatement = statements.find((one) => refersTo(one.Resource, table.logicalId));
+    expect(JSON.stringify(tableStatement?.Resource)).not.toContain('index');
+  });
+});
+
+describe('reconciler alarms', () => {
+  const alarms = () => resourcesOfType(template, 'AWS::CloudWatch::Alarm');
+
+  it('fire when one run finds a gap', () => {
+    const alarm = alarms().find((one) => one.Properties.MetricName === RECONCILE_METRICS.gapsFound);
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'DatasaurWebhooks',
+      Dimensions: [{ Name: 'service', Value: RECONCILE_METRICS.service }],
+      Period: 1800,
+      Threshold: 1,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+  });
+
+  it('fire when two runs in a row fail, counting function errors too', () => {
+    const alarm = alarms().find((one) =>
+      JSON.stringify(one.Properties.Metrics ?? []).includes(RECONCILE_METRICS.failedRuns),
+    );
+    expect(alarm?.Properties).toMatchObject({
+      EvaluationPeriods: 2,
+      DatapointsToAlarm: 2,
+      Threshold: 1,
+    });
+    expect(JSON.stringify(alarm?.Properties.Metrics)).toContain('"MetricName":"Errors"');
+    expect(alarm?.Properties.AlarmActions).toBeDefined();
+  });
+});
+
+describe('cdk-nag with the reconciler deployed', () => {
+  it('reports no finding that is not acknowledged in code', () => {
+    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
+      pluginReports: { violations: { ruleName: string }[] }[];
+    };
+    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+  });
+});
