@@ -147,7 +147,8 @@ it(`files ${RUNS} generated queue messages as events, unknown events or rejected
   console.info('worker fuzz: items per type', counts);
   expect(counts.rejected).toBeGreaterThan(50);
   expect(counts.unknownEvent).toBeGreaterThan(50);
-});
+  // Fifteen hundred messages take over 20 s while the rest of the suite runs beside.
+}, 120_000);
 
 it('stores the seed export delivery sent as a PUT', async () => {
   const { tableName, handler: handle } = await workerOnFreshTable(dynamoDb);
