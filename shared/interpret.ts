@@ -149,16 +149,23 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
-/** DynamoDB's limit on nested lists and maps; deeper documents fail with a ValidationException. */
+/**
+ * DynamoDB's limit on nested lists and maps, counting the item itself as the first level
+ * (DynamoDB Local refuses an attribute value 32 containers deep and takes 31; dynalite takes
+ * any depth). Deeper documents fail with a ValidationException.
+ */
 export const MAX_NESTING_DEPTH = 32;
 
 /**
  * Why a parsed body cannot be stored as a DynamoDB document, or undefined when it can.
+ * Checked here, by DynamoDB's documented rules, rather than left to the server: dynalite
+ * accepts what DynamoDB refuses, and the outcome must not depend on the backend.
  * Iterative on purpose: a 256 KB body can nest far deeper than the call stack allows, and
  * the document client's recursive marshalling would overflow on it.
  */
 function findUnstorableValue(body: Record<string, unknown>): string | undefined {
-  const pending: Array<{ value: unknown; depth: number }> = [{ value: body, depth: 1 }];
+  // An unknown event stores the body whole as one attribute: the item is level 1, the body 2.
+  const pending: Array<{ value: unknown; depth: number }> = [{ value: body, depth: 2 }];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
     const { value, depth } = next;
     if (typeof value === 'number' && Math.abs(value) > Number.MAX_SAFE_INTEGER) {
@@ -167,9 +174,15 @@ function findUnstorableValue(body: Record<string, unknown>): string | undefined 
     }
     if (typeof value !== 'object' || value === null) continue;
     if (depth > MAX_NESTING_DEPTH) {
-      return `body nests deeper than DynamoDB's ${MAX_NESTING_DEPTH} levels`;
+      return `body nests deeper than DynamoDB's ${MAX_NESTING_DEPTH} levels (the item is one)`;
     }
-    for (const child of Object.values(value)) pending.push({ value: child, depth: depth + 1 });
+    for (const [key, child] of Object.entries(value)) {
+      // DynamoDB attribute names, map keys included, need at least one character.
+      if (key === '' && !Array.isArray(value)) {
+        return 'body has an empty object key, which DynamoDB cannot store as a map key';
+      }
+      pending.push({ value: child, depth: depth + 1 });
+    }
   }
   return undefined;
 }

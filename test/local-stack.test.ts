@@ -52,11 +52,14 @@ afterAll(async () => {
   for (const directory of temporaryDirectories) rmSync(directory, { recursive: true, force: true });
 });
 
-/** Polls `read` until `done` holds, for at most `timeoutMs`. */
+/**
+ * Polls `read` until `done` holds, for at most `timeoutMs`: long enough for DynamoDB Local on
+ * disk (DYNAMODB_BACKEND=dynamodb-local), which stores some 20 events a second on a busy machine.
+ */
 async function eventually<T>(
   read: () => Promise<T>,
   done: (value: T) => boolean,
-  timeoutMs = 20_000,
+  timeoutMs = 60_000,
 ): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
@@ -211,6 +214,42 @@ describe('npm start', () => {
     } finally {
       occupied.server.close();
     }
+  });
+
+  it('says which DynamoDB port is in use, whichever the backend', async () => {
+    const occupied = await listenAnywhere();
+    try {
+      const result = await runTypeScript('scripts/start.ts', [], {
+        ...TEST_STACK_ENVIRONMENT,
+        DATA_DIR: temporaryDataDir(),
+        DYNAMODB_PORT: String(occupied.port),
+      });
+      expect(result.code).not.toBe(0);
+      expect(result.stderr.trim().split('\n')).toEqual([
+        `npm start: DYNAMODB_PORT ${occupied.port} on 127.0.0.1 is already in use: stop what uses it or set DYNAMODB_PORT to a free port`,
+      ]);
+    } finally {
+      occupied.server.close();
+    }
+  });
+
+  it('says DynamoDB Local needs java when it is not on the PATH', async () => {
+    const result = await runTypeScript('scripts/start.ts', [], {
+      ...TEST_STACK_ENVIRONMENT,
+      DATA_DIR: temporaryDataDir(),
+      DYNAMODB_BACKEND: 'dynamodb-local',
+      PATH: temporaryDataDir(),
+    });
+    expect(result.code).not.toBe(0);
+    expect(result.stderr.trim().split('\n')).toEqual([
+      'npm start: DynamoDB Local needs Java 17 or later, and `java` is not on the PATH: install a JRE or leave DYNAMODB_BACKEND unset (dynalite)',
+    ]);
+  });
+
+  it('names the DynamoDB backends it knows', () => {
+    expect(() => readLocalConfig({ DYNAMODB_BACKEND: 'localstack' })).toThrow(
+      'environment variable DYNAMODB_BACKEND must be one of dynalite, dynamodb-local, got "localstack"',
+    );
   });
 
   it('refuses a DATA_DIR it cannot write', async () => {

@@ -1,9 +1,19 @@
+import {
+  type ConsumedCapacity,
+  DynamoDBClient,
+  type PutItemCommandInput,
+  type PutItemCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { dynamoDbBackend } from '../scripts/local/config.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
+import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { createEventStore } from '../shared/event-store.ts';
 import { interpretMessage } from '../shared/interpret.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
-import { itemSize, totalWriteUnits, writeUnits } from '../shared/write-units.ts';
+import { INDEXES } from '../shared/table.ts';
+import { itemSize, totalWriteUnits, type WriteUnits, writeUnits } from '../shared/write-units.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { type Delivery, RECEIVED_AT, sqsRecord } from './support/webhook-records.ts';
 
@@ -88,3 +98,149 @@ describe('write units per event type', () => {
     });
   });
 });
+
+/**
+ * The authority: DynamoDB Local (AWS's own emulator) reports what each Put consumed in the
+ * table and in each GSI when asked with ReturnConsumedCapacity INDEXES. dynalite's report
+ * leaves the GSIs out, so this runs in the conformance run (`npm run test:conformance`).
+ */
+describe.skipIf(dynamoDbBackend() !== 'dynamodb-local')(
+  'write units computed by shared/write-units.ts equal what DynamoDB Local reports',
+  () => {
+    let dynamoDb: LocalDynamoDb;
+    beforeAll(async () => {
+      dynamoDb = await startLocalDynamoDb();
+    });
+    afterAll(async () => {
+      await dynamoDb.close();
+    });
+
+    type Units = Omit<WriteUnits, 'total'>;
+    const post = (event: unknown, receivedAt?: string): Delivery => ({
+      body: JSON.stringify(event),
+      ...(receivedAt && { receivedAt }),
+    });
+    const exported: Delivery = { body: JSON.stringify(SEED_EXPORT_DELIVERY), method: 'PUT' };
+    const later = '2024-03-02T08:00:00.000Z';
+
+    it('for every item kind the worker writes, Put by Put', async () => {
+      const reported: Units[] = [];
+      const store = createEventStore(measuring(dynamoDb, reported), await dynamoDb.createTable());
+      const rows: string[] = [];
+      const record = async (what: string, delivery: Delivery) => {
+        const before = reported.length;
+        const { writes } = await store.record(
+          await interpretMessage(sqsRecord(delivery).body, new Date(RECEIVED_AT), NO_ARCHIVE),
+        );
+        const puts = reported.slice(before);
+        // A failed condition has no ConsumedCapacity in its answer (DynamoDB's API shape):
+        // its cost follows AWS's documented rule, see docs/conformance.md.
+        const failed = writes.filter((write) => write.conditionFailed === true);
+        const succeeded = writes.filter((write) => write.conditionFailed !== true);
+        const computed = succeeded.map((write) => units(writeUnits(write)));
+        expect(computed, what).toEqual(puts);
+        rows.push(
+          `| ${what} | ${writes.length} | ${failed.length} | ${sum(computed)} | ${sum(puts)} | ${totalWriteUnits(failed)} |`,
+        );
+      };
+
+      // A project's first event: its event item and feed entry, then the new project item.
+      await record('PROJECT_CREATED, first of its project', post(SEED_EVENTS.PROJECT_CREATED));
+      await record('BEFORE_UPDATE_LABELS', post(SEED_EVENTS.BEFORE_UPDATE_LABELS));
+      // The seed completion is of another project: its first event too.
+      await record(
+        'PROJECT_COMPLETED, first of another project',
+        post(SEED_EVENTS.PROJECT_COMPLETED),
+      );
+      // A status change moves the project's GSI1 key: a delete and a put in the index.
+      await record('PROJECT_REVIEWED, GSI1 key moves', post(SEED_EVENTS.PROJECT_REVIEWED));
+      // Keyed by receive time: its first receipt is written too; the project item changes.
+      await record('EXPORT_DELIVERY (PUT), first receipt', exported);
+      await record('EXPORT_DELIVERY sent again later', { ...exported, receivedAt: later });
+      await record(
+        'unknown event with a timestamp',
+        post({
+          eventType: 'PROJECT_ARCHIVED',
+          data: { timestamp: RECEIVED_AT, project: { id: 'p' } },
+        }),
+      );
+      await record(
+        'unknown event without one, first receipt',
+        post({ eventType: 'PROJECT_ARCHIVED', data: { project: { id: 'p' } } }),
+      );
+      await record('rejected body, first receipt', { body: 'not json' });
+      await record('duplicate label event', post(SEED_EVENTS.BEFORE_UPDATE_LABELS));
+      await record('duplicate project event', post(SEED_EVENTS.PROJECT_REVIEWED));
+      // An export before any event of its project: a project item without a team (no GSI1
+      // entry), which gains its GSI1 entry when the project's first event arrives.
+      await record('export of a new project, no GSI1 entry', {
+        ...exported,
+        body: JSON.stringify({ ...SEED_EXPORT_DELIVERY, projectId: 'later-project' }),
+      });
+      await record(
+        'PROJECT_CREATED after it, GSI1 entry appears',
+        post({
+          ...SEED_EVENTS.PROJECT_CREATED,
+          data: { ...SEED_EVENTS.PROJECT_CREATED.data, project: { id: 'later-project' } },
+        }),
+      );
+      // Multi-kilobyte items: units per started KB in the table, the small feed entry 1.
+      await record(
+        'unknown event of 200 KB',
+        post({ eventType: 'BIG', data: { blob: 'x'.repeat(200 * 1024) } }),
+      );
+      await record('rejected body of 390 KB', { body: `not json ${'y'.repeat(390 * 1024)}` });
+
+      console.info(
+        [
+          '| write | Puts | of which failed their condition | computed units, Puts that succeeded | reported units | computed units, failed conditions (not reported) |',
+          '| --- | --- | --- | --- | --- | --- |',
+          ...rows,
+        ].join('\n'),
+      );
+    });
+
+    function units(write: WriteUnits): Units {
+      return { table: write.table, indexes: write.indexes };
+    }
+
+    function sum(list: readonly Units[]): string {
+      const table = list.reduce((total, entry) => total + entry.table, 0);
+      const perIndex = INDEXES.map(
+        ({ indexName }) =>
+          `${indexName} ${list.reduce((total, entry) => total + (entry.indexes[indexName] ?? 0), 0)}`,
+      );
+      return [`table ${table}`, ...perIndex].join(', ');
+    }
+  },
+);
+
+/**
+ * A document client on `dynamoDb` that asks every PutItem for ReturnConsumedCapacity
+ * INDEXES and appends what DynamoDB reports (table and each GSI, 0 where it reports none).
+ */
+function measuring(
+  dynamoDb: LocalDynamoDb,
+  reported: Array<Omit<WriteUnits, 'total'>>,
+): DynamoDBDocumentClient {
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoDb.server.endpoint });
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      if (context.commandName !== 'PutItemCommand') return next(args);
+      (args.input as PutItemCommandInput).ReturnConsumedCapacity = 'INDEXES';
+      const result = await next(args);
+      reported.push(reportedUnits((result.output as PutItemCommandOutput).ConsumedCapacity));
+      return result;
+    },
+    { step: 'initialize', name: 'measureConsumedCapacity' },
+  );
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+}
+
+function reportedUnits(capacity: ConsumedCapacity | undefined): Omit<WriteUnits, 'total'> {
+  const indexes: Record<string, number> = {};
+  for (const { indexName } of INDEXES) {
+    indexes[indexName] = capacity?.GlobalSecondaryIndexes?.[indexName]?.CapacityUnits ?? 0;
+  }
+  return { table: capacity?.Table?.CapacityUnits ?? 0, indexes };
+}

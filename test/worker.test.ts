@@ -253,6 +253,17 @@ describe('worker', () => {
         "deeper than DynamoDB's 32 levels",
       ],
       [
+        // The item is a level too: a body 32 deep is an attribute value 31 deep, one too many.
+        'nesting 32 levels, the item being one more',
+        { body: `{"eventType":"DEEP","data":${'['.repeat(31)}${']'.repeat(31)}}` },
+        "deeper than DynamoDB's 32 levels",
+      ],
+      [
+        'an empty object key, at any depth',
+        { body: '{"eventType":"X","data":{"list":[{"":1}]}}' },
+        'empty object key',
+      ],
+      [
         'a number beyond 2^53',
         { body: '{"eventType":"X","n":12345678901234567890}' },
         'cannot be stored exactly',
@@ -288,6 +299,14 @@ describe('worker', () => {
       const item = await worker.get({ pk: 'REJECTED#2024-03-01', sk: `${RECEIVED_AT}#${eventId}` });
       expect(item?.reason).toMatch(/^queued message is not an envelope/);
     });
+  });
+
+  it('stores an unknown event nesting 31 levels, the deepest DynamoDB takes under the item', async () => {
+    const worker = await freshWorker();
+    const body = `{"eventType":"DEEP","data":${'['.repeat(30)}${']'.repeat(30)}}`;
+    expect((await worker.process({ body })).batchItemFailures).toEqual([]);
+    const [item] = withoutReceipts(await worker.contents());
+    expect(item).toMatchObject({ itemType: 'unknownEvent', payload: JSON.parse(body) });
   });
 
   describe('bodies at the largest inline size fit in one item', () => {

@@ -12,7 +12,7 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     'Datasaur webhooks: local stack',
     `  webhook URL  ${stack.webhookUrl}  (POST events, PUT export deliveries)`,
     `  secret       ${stack.secrets.secrets.join(', ')}  (${stack.secrets.origin})`,
-    `  DynamoDB     ${stack.dynamoDbEndpoint}  table ${config.tableName}, on disk in ${stack.tableDirectory}`,
+    `  DynamoDB     ${stack.dynamoDbEndpoint}  ${config.dynamoDbBackend}, table ${config.tableName}, on disk in ${stack.tableDirectory}`,
     `  SQS          ${stack.sqsEndpoint}  queue ${queueName(stack.queues.queueUrl)}, DLQ ${queueName(stack.queues.deadLetterQueueUrl)}, in memory (lost when this stops)`,
     `  EventBridge  ${stack.eventsEndpoint}  source ${config.eventSource}, events appended to ${stack.eventsFile}${config.eventsLog ? ' and printed here' : ''}; label events ${config.publishLabelEvents ? 'published' : 'not published'}`,
     `  S3           ${stack.s3Endpoint}  bucket ${config.archiveBucket} (bodies too large for a message), on disk in ${stack.s3Directory}`,

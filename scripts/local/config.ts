@@ -29,6 +29,13 @@ import {
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
 export type LocalLogLevel = (typeof LOG_LEVELS)[number];
 
+/**
+ * The local DynamoDB-API server: dynalite (embedded, the default: a machine may lack Java) or
+ * AWS's DynamoDB Local (needs `java`), for `npm start` and for the tests alike.
+ */
+export const DYNAMODB_BACKENDS = ['dynalite', 'dynamodb-local'] as const;
+export type DynamoDbBackend = (typeof DYNAMODB_BACKENDS)[number];
+
 export interface LocalStackConfig {
   /** Interface the webhook server listens on. */
   readonly host: string;
@@ -38,6 +45,7 @@ export interface LocalStackConfig {
   readonly dataDir: string;
   /** Secrets from `DATASAUR_WEBHOOK_SECRET`; undefined means "use the dev secret". */
   readonly webhookSecrets: readonly string[] | undefined;
+  readonly dynamoDbBackend: DynamoDbBackend;
   readonly dynamoDbPort: number;
   readonly sqsPort: number;
   /** Port of the S3 API server, which keeps its objects under `DATA_DIR/s3`. */
@@ -80,6 +88,7 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
     port: integer('PORT', 3000, PORT_RANGE),
     dataDir: resolve(optionalEnv('DATA_DIR', '.data', environment)),
     webhookSecrets: webhookSecrets(environment),
+    dynamoDbBackend: dynamoDbBackend(environment),
     dynamoDbPort: integer('DYNAMODB_PORT', DEFAULT_DYNAMODB_PORT, PORT_RANGE),
     sqsPort: integer('SQS_PORT', DEFAULT_SQS_PORT, PORT_RANGE),
     s3Port: integer('S3_PORT', DEFAULT_S3_PORT, PORT_RANGE),
@@ -197,6 +206,18 @@ function webhookSecrets(environment: NodeJS.ProcessEnv): string[] | undefined {
       'environment variable DATASAUR_WEBHOOK_SECRET must be a secret or a comma-separated list of secrets',
     );
   }
+}
+
+/** DYNAMODB_BACKEND, validated; the test setup reads it with this function too. */
+export function dynamoDbBackend(environment: NodeJS.ProcessEnv = process.env): DynamoDbBackend {
+  const value = optionalEnv('DYNAMODB_BACKEND', 'dynalite', environment).trim();
+  const backend = DYNAMODB_BACKENDS.find((candidate) => candidate === value);
+  if (backend === undefined) {
+    throw new ConfigurationError(
+      `environment variable DYNAMODB_BACKEND must be one of ${DYNAMODB_BACKENDS.join(', ')}, got "${value}"`,
+    );
+  }
+  return backend;
 }
 
 function logLevel(environment: NodeJS.ProcessEnv): LocalLogLevel {

@@ -1,6 +1,6 @@
 /** Defaults of the local stack, shared by `npm start`, the CLIs and the tests. */
 
-/** Port of the local DynamoDB API server (dynalite). */
+/** Port of the local DynamoDB API server (dynalite or DynamoDB Local). */
 export const DEFAULT_DYNAMODB_PORT = 8000;
 /** Port of the local SQS API server (local-aws-sqs). */
 export const DEFAULT_SQS_PORT = 9324;

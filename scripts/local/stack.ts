@@ -1,7 +1,8 @@
 /**
- * The local stack behind `npm start`: dynalite and s3rver on disk, local-aws-sqs in memory, the ingest
- * handler behind a local HTTP server and the worker as a supervised child process, started
- * in that order and stopped in the order that loses nothing already acknowledged.
+ * The local stack behind `npm start`: dynalite (or DynamoDB Local) and s3rver on disk,
+ * local-aws-sqs in memory, the ingest handler behind a local HTTP server and the worker as a
+ * supervised child process, started in that order and stopped in the order that loses
+ * nothing already acknowledged.
  */
 import type { Server } from 'node:http';
 import { join } from 'node:path';
@@ -15,6 +16,7 @@ import { type LocalStackConfig, webhookUrl } from './config.ts';
 import { lockDataDir } from './data-dir.ts';
 import { EVENTS_FILE_NAME, LOCAL_SERVERS_HOST } from './defaults.ts';
 import { resolveWebhookSecrets, type WebhookSecrets } from './dev-secret.ts';
+import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { type DeliveredEvent, startLocalEventBus } from './eventbridge-server.ts';
 import { createLocalHttpServer } from './http-server.ts';
 import {
@@ -72,9 +74,19 @@ export async function startLocalStack(
     closers.push(lockDataDir(config.dataDir));
     const secrets = resolveWebhookSecrets(config.webhookSecrets, config.dataDir);
 
-    const tableDirectory = join(config.dataDir, 'dynamodb');
+    // Each backend keeps its own file format, so each has its own folder.
+    const tableDirectory = join(
+      config.dataDir,
+      config.dynamoDbBackend === 'dynalite' ? 'dynamodb' : 'dynamodb-local',
+    );
     const dynamoDbServer = await listenOrExplain('DYNAMODB_PORT', config.dynamoDbPort, () =>
-      startDynalite({ port: config.dynamoDbPort, host: LOCAL_SERVERS_HOST, path: tableDirectory }),
+      config.dynamoDbBackend === 'dynalite'
+        ? startDynalite({
+            port: config.dynamoDbPort,
+            host: LOCAL_SERVERS_HOST,
+            path: tableDirectory,
+          })
+        : startDynamoDbLocal({ port: config.dynamoDbPort, dbPath: tableDirectory }),
     );
     closers.push(dynamoDbServer.close);
     const dynamoDb = new DynamoDBClient({

@@ -12,6 +12,8 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inject } from 'vitest';
+import { type DynamoDbBackend, dynamoDbBackend } from '../../scripts/local/config.ts';
 import {
   ensureBucket,
   ensureQueues,
@@ -102,9 +104,15 @@ export interface LocalDynamoDb {
   close(): Promise<void>;
 }
 
-/** dynalite in memory (no `path`): each test file gets its own. */
-export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
-  const server = await startDynalite();
+/**
+ * The test DynamoDB that DYNAMODB_BACKEND names: dynalite in memory (no `path`), one per test
+ * file, or the run's one DynamoDB Local that `dynamodb-backend.ts` started (shared; each test
+ * creates its own tables, and closing here leaves the server to the global teardown).
+ */
+export async function startLocalDynamoDb(
+  backend: DynamoDbBackend = dynamoDbBackend(),
+): Promise<LocalDynamoDb> {
+  const server = await startTestDynamoDb(backend);
   const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: server.endpoint });
   const documents = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
@@ -123,6 +131,17 @@ export async function startLocalDynamoDb(): Promise<LocalDynamoDb> {
       await server.close();
     },
   };
+}
+
+async function startTestDynamoDb(backend: DynamoDbBackend): Promise<RunningServer> {
+  if (backend === 'dynalite') return startDynalite();
+  const endpoint = inject('dynamoDbLocalEndpoint');
+  if (endpoint === undefined) {
+    throw new Error(
+      'DYNAMODB_BACKEND=dynamodb-local, but no DynamoDB Local was started: run the tests through vitest, whose globalSetup starts it',
+    );
+  }
+  return { endpoint, close: async () => undefined };
 }
 
 /**

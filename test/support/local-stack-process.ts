@@ -115,7 +115,8 @@ export async function startStackProcess(env: NodeJS.ProcessEnv): Promise<StackPr
       check();
     });
 
-  await waitForOutput((text) => /\] ready on /.test(text));
+  // Long enough for DynamoDB Local's JVM to start on a busy machine (DYNAMODB_BACKEND).
+  await waitForOutput((text) => /\] ready on /.test(text), 60_000);
   return {
     child,
     webhookUrl: match(output, /webhook URL\s+(\S+)/),

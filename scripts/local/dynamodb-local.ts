@@ -1,0 +1,194 @@
+/**
+ * AWS's own DynamoDB Local, the jar shipped in the `amplify-dynamodb-simulator` dev
+ * dependency, run as a Java child process: the second DynamoDB backend, chosen with
+ * DYNAMODB_BACKEND=dynamodb-local by `npm start` and by the test setup (conformance runs).
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { createServer } from 'node:net';
+import { dirname, join } from 'node:path';
+import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
+import { LOCAL_CLIENT_CONFIG, type RunningServer } from './servers.ts';
+import { StartupError } from './startup-error.ts';
+
+/** A cold JVM answers in about 3 s; a busy 2-core machine may need several times that. */
+const READY_TIMEOUT_MS = 60_000;
+const POLL_INTERVAL_MS = 100;
+const STOP_GRACE_MS = 5_000;
+/** Tries with another free port when one picked for `port: 0` was taken before Java bound it. */
+const PORT_ATTEMPTS = 3;
+/** The last of the JVM's output kept for error messages. */
+const OUTPUT_KEPT_CHARS = 4_000;
+
+export interface DynamoDbLocalOptions {
+  /** 0 (the default) picks a free port. */
+  readonly port?: number;
+  /** Folder of the database file; in memory when unset. */
+  readonly dbPath?: string;
+}
+
+/** Starts DynamoDB Local and resolves once it answers ListTables. */
+export async function startDynamoDbLocal(
+  options: DynamoDbLocalOptions = {},
+): Promise<RunningServer> {
+  const emulator = emulatorDirectory();
+  if (options.dbPath !== undefined) mkdirSync(options.dbPath, { recursive: true });
+  for (let attempt = 1; ; attempt++) {
+    // Checked first, so a server already on the port is never taken for this one.
+    const port = await freePort(options.port ?? 0);
+    try {
+      return await launch(emulator, port, options.dbPath);
+    } catch (error) {
+      const retry = !options.port && error instanceof PortTakenError && attempt < PORT_ATTEMPTS;
+      if (!retry) throw error;
+    }
+  }
+}
+
+/** The JVM reported that its port is in use; `code` lets callers explain it like Node's. */
+class PortTakenError extends Error {
+  override readonly name = 'PortTakenError';
+  readonly code = 'EADDRINUSE';
+}
+
+function emulatorDirectory(): string {
+  try {
+    const manifest = createRequire(import.meta.url).resolve(
+      'amplify-dynamodb-simulator/package.json',
+    );
+    return join(dirname(manifest), 'emulator');
+  } catch {
+    throw new StartupError(
+      'DynamoDB Local comes with the dev dependency amplify-dynamodb-simulator: run npm install (without --omit=dev)',
+    );
+  }
+}
+
+async function launch(
+  emulator: string,
+  port: number,
+  dbPath: string | undefined,
+): Promise<RunningServer> {
+  const java = spawn(
+    'java',
+    [
+      `-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`,
+      // Short-lived test servers: a small heap and one GC thread leave the CPU to the tests.
+      '-Xmx512m',
+      '-XX:+UseSerialGC',
+      '-jar',
+      join(emulator, 'DynamoDBLocal.jar'),
+      '-port',
+      String(port),
+      // One database whatever the credentials and region of the client.
+      '-sharedDb',
+      // Nothing leaves this machine.
+      '-disableTelemetry',
+      ...(dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath]),
+    ],
+    { cwd: emulator, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  let output = '';
+  const failed = new Promise<Error>((resolve) => {
+    const keep = (chunk: Buffer) => {
+      output = (output + chunk.toString('utf8')).slice(-OUTPUT_KEPT_CHARS);
+      // Jetty's bind failure leaves the JVM running: the output is the only sign.
+      if (/Failed to bind|Address already in use/.test(output)) {
+        resolve(new PortTakenError(`port ${port} is already in use`));
+      }
+    };
+    java.stdout.on('data', keep);
+    java.stderr.on('data', keep);
+    java.once('error', (error: NodeJS.ErrnoException) =>
+      resolve(
+        error.code === 'ENOENT'
+          ? new StartupError(
+              'DynamoDB Local needs Java 17 or later, and `java` is not on the PATH: install a JRE or leave DYNAMODB_BACKEND unset (dynalite)',
+            )
+          : error,
+      ),
+    );
+    java.once('exit', (code, signal) =>
+      resolve(
+        new Error(
+          `DynamoDB Local exited (${signal ?? `code ${code}`}) before it answered:\n${output}`,
+        ),
+      ),
+    );
+  });
+  // Whatever way this process ends, the JVM ends with it.
+  const killOnExit = () => java.kill('SIGKILL');
+  process.once('exit', killOnExit);
+  const endpoint = `http://127.0.0.1:${port}`;
+  const stop = async () => {
+    process.off('exit', killOnExit);
+    await stopProcess(java);
+  };
+  const polling = new AbortController();
+  const outcome = await Promise.race([answered(endpoint, polling.signal), failed]);
+  polling.abort();
+  if (outcome !== 'answered') {
+    await stop();
+    throw outcome;
+  }
+  return { endpoint, close: stop };
+}
+
+/** Polls ListTables until the server answers; an answer, not a delay, means it is ready. */
+async function answered(endpoint: string, signal: AbortSignal): Promise<'answered' | Error> {
+  const client = new DynamoDBClient({
+    ...LOCAL_CLIENT_CONFIG,
+    endpoint,
+    maxAttempts: 1,
+    requestHandler: { connectionTimeout: 1_000, requestTimeout: 5_000 },
+  });
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  try {
+    while (!signal.aborted) {
+      try {
+        await client.send(new ListTablesCommand({ Limit: 1 }));
+        return 'answered';
+      } catch (error) {
+        if (Date.now() > deadline) {
+          return new Error(
+            `DynamoDB Local did not answer ListTables within ${READY_TIMEOUT_MS / 1000} s: ${String(error)}`,
+          );
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    }
+    return new Error('stopped waiting for DynamoDB Local');
+  } finally {
+    client.destroy();
+  }
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+  await exited;
+  clearTimeout(timer);
+}
+
+/**
+ * `port` when it is free on every interface (DynamoDB Local cannot be told which address to
+ * bind), or any free port for 0; otherwise an error with Node's EADDRINUSE code.
+ */
+function freePort(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      reject(
+        error.code === 'EADDRINUSE' ? new PortTakenError(`port ${port} is already in use`) : error,
+      ),
+    );
+    server.listen(port, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address !== null ? address.port : 0;
+      server.close(() => resolve(port));
+    });
+  });
+}
