@@ -3,28 +3,35 @@
  * `npm test` but against the DynamoDB that DYNAMODB_BACKEND names (the script sets
  * dynamodb-local: AWS's own emulator, where `npm test` uses dynalite).
  */
+import { readdirSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { defineConfig } from 'vitest/config';
 import base from './vitest.config.ts';
 
-export const DYNAMODB_SUITES = [
-  'test/worker.test.ts',
-  'test/worker-permutation.test.ts',
-  'test/worker-write-units.test.ts',
-  'test/fuzz-worker.test.ts',
-  'test/queries.test.ts',
-  'test/query-cli.test.ts',
-  'test/faults-dynamodb.test.ts',
-  'test/faults-dlq.test.ts',
-  'test/logs.test.ts',
-  'test/local-stack.test.ts',
-];
+const TEST_FOLDER = fileURLToPath(new URL('./test/', import.meta.url));
+
+/**
+ * Found rather than listed, so a new suite joins by itself: every suite that starts the test
+ * DynamoDB or a local stack, and the one that stops `npm start` (its DynamoDB Local must
+ * stop with it).
+ */
+export const DYNAMODB_SUITES = readdirSync(TEST_FOLDER)
+  .filter((name) => name.endsWith('.test.ts'))
+  .filter(
+    (name) =>
+      name === 'stop.test.ts' ||
+      /\b(?:startLocalDynamoDb|startStackProcess)\(/.test(
+        readFileSync(`${TEST_FOLDER}${name}`, 'utf8'),
+      ),
+  )
+  .map((name) => `test/${name}`);
 
 export default defineConfig({
   ...base,
   test: {
     ...base.test,
     include: DYNAMODB_SUITES,
-    // Each `npm start` of the local-stack suite starts its own DynamoDB Local JVM.
+    // Each `npm start` of the local-stack and stop suites starts its own DynamoDB Local JVM.
     testTimeout: 120_000,
   },
 });

@@ -7,6 +7,12 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../shared/bus-events.ts';
 import { DEFAULT_DATASAUR_API_URL } from '../shared/datasaur/client.ts';
 import { ConfigurationError } from '../shared/environment.ts';
+import {
+  DEFAULT_EXPORT_FORMAT,
+  DEFAULT_EXPORT_ON,
+  EXPORT_ON_VALUES,
+  type ExportOn,
+} from '../shared/export-trigger.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/ingest.ts';
 
 export interface WebhookStackConfig {
@@ -34,8 +40,10 @@ export interface WebhookStackConfig {
   /** Where alarm notifications are e-mailed; none when undefined. */
   readonly alarmEmail: string | undefined;
   readonly logRetentionDays: RetentionDays;
-  /** Powertools log level of both functions. */
+  /** Application log level of both functions (Powertools, and Lambda's filter on it). */
   readonly logLevel: LogLevel;
+  /** Level of Lambda's own lines: WARN drops START/END/REPORT, the bulk of a quiet log. */
+  readonly systemLogLevel: SystemLogLevel;
   /** Days after which raw items expire through the table's TTL; kept forever when undefined. */
   readonly rawTtlDays: number | undefined;
   /**
@@ -51,6 +59,10 @@ export interface WebhookStackConfig {
   readonly publishLabelEvents: boolean;
   /** Days after which large bodies in the archive bucket (`bodies/`) expire; kept when undefined. */
   readonly bodyRetentionDays: number | undefined;
+  /** Which status transitions archive the project's export; `off` builds no exporter. */
+  readonly exportOn: ExportOn;
+  /** `format` of Datasaur's export (`json_advanced`, `json`, `conll`, `tsv`…). */
+  readonly exportFormat: string;
   /** Minutes between reconcile runs; undefined (`off`) deploys no reconciler. */
   readonly reconcileEveryMinutes: number | undefined;
   /** Datasaur teams the reconciler checks; none deploys no reconciler. */
@@ -63,6 +75,8 @@ export interface WebhookStackConfig {
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
+const SYSTEM_LOG_LEVELS = ['DEBUG', 'INFO', 'WARN'] as const;
+type SystemLogLevel = (typeof SYSTEM_LOG_LEVELS)[number];
 
 export const DEFAULT_CONFIG: WebhookStackConfig = {
   stackName: 'DatasaurWebhooks',
@@ -73,7 +87,7 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   workerMemoryMb: 512,
   workerTimeoutSeconds: 30,
   workerBatchSize: 10,
-  workerBatchingWindowSeconds: 1,
+  workerBatchingWindowSeconds: 5,
   workerMaxConcurrency: 10,
   maxReceiveCount: 5,
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
@@ -82,12 +96,15 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   alarmEmail: undefined,
   logRetentionDays: RetentionDays.ONE_MONTH,
   logLevel: 'INFO',
+  systemLogLevel: 'WARN',
   rawTtlDays: undefined,
   eventBusName: 'default',
   eventArchiveDays: 30,
   eventSource: DEFAULT_EVENT_SOURCE,
   publishLabelEvents: false,
   bodyRetentionDays: undefined,
+  exportOn: DEFAULT_EXPORT_ON,
+  exportFormat: DEFAULT_EXPORT_FORMAT,
   reconcileEveryMinutes: 60,
   datasaurTeamIds: [],
   reconcileLookbackDays: 30,
@@ -166,12 +183,15 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     alarmEmail: read('alarmEmail'),
     logRetentionDays: DEFAULT_CONFIG.logRetentionDays,
     logLevel: DEFAULT_CONFIG.logLevel,
+    systemLogLevel: DEFAULT_CONFIG.systemLogLevel,
     rawTtlDays: undefined,
     eventBusName: read('eventBusName') ?? DEFAULT_CONFIG.eventBusName,
     eventArchiveDays: integer('eventArchiveDays'),
     eventSource: read('eventSource') ?? DEFAULT_CONFIG.eventSource,
     publishLabelEvents: DEFAULT_CONFIG.publishLabelEvents,
     bodyRetentionDays: undefined,
+    exportOn: DEFAULT_CONFIG.exportOn,
+    exportFormat: read('exportFormat') ?? DEFAULT_CONFIG.exportFormat,
     reconcileEveryMinutes: DEFAULT_CONFIG.reconcileEveryMinutes,
     datasaurTeamIds: (read('datasaurTeamIds') ?? '')
       .split(',')
@@ -180,6 +200,20 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     reconcileLookbackDays: integer('reconcileLookbackDays'),
     datasaurApiUrl: (read('datasaurApiUrl') ?? DEFAULT_CONFIG.datasaurApiUrl).replace(/\/+$/, ''),
   };
+
+  const exportOnValue = read('exportOn');
+  const exportOn =
+    exportOnValue === undefined
+      ? DEFAULT_CONFIG.exportOn
+      : EXPORT_ON_VALUES.find((value) => value.toLowerCase() === exportOnValue.toLowerCase());
+  if (exportOn === undefined) {
+    problems.push(`exportOn must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`);
+  }
+  if (!/^[A-Za-z0-9_-]{1,64}$/.test(config.exportFormat)) {
+    problems.push(
+      `exportFormat must be a Datasaur export format such as json_advanced, got "${config.exportFormat}"`,
+    );
+  }
 
   const reconcileEvery = read('reconcileEvery');
   const every = reconcileEvery === undefined ? undefined : RECONCILE_EVERY.exec(reconcileEvery);
@@ -212,10 +246,15 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     );
   }
 
-  const logLevel = read('logLevel')?.toUpperCase();
-  if (logLevel !== undefined && !LOG_LEVELS.includes(logLevel as LogLevel)) {
-    problems.push(`logLevel must be one of ${LOG_LEVELS.join(', ')}, got "${logLevel}"`);
-  }
+  const oneOf = <Level extends string>(name: string, levels: readonly Level[]) => {
+    const value = read(name)?.toUpperCase();
+    if (value !== undefined && !levels.includes(value as Level)) {
+      problems.push(`${name} must be one of ${levels.join(', ')}, got "${value}"`);
+    }
+    return value as Level | undefined;
+  };
+  const logLevel = oneOf('logLevel', LOG_LEVELS);
+  const systemLogLevel = oneOf('systemLogLevel', SYSTEM_LOG_LEVELS);
 
   const days = (name: 'rawTtlDays' | 'bodyRetentionDays'): number | undefined => {
     const raw = read(name);
@@ -272,10 +311,12 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
   return {
     ...config,
     logRetentionDays: retention === undefined ? config.logRetentionDays : retentionDays,
-    logLevel: (logLevel as LogLevel | undefined) ?? config.logLevel,
+    logLevel: logLevel ?? config.logLevel,
+    systemLogLevel: systemLogLevel ?? config.systemLogLevel,
     publishLabelEvents: publishLabelEvents === 'true',
     rawTtlDays,
     bodyRetentionDays,
+    exportOn: exportOn ?? DEFAULT_CONFIG.exportOn,
     reconcileEveryMinutes:
       reconcileEvery === undefined
         ? config.reconcileEveryMinutes

@@ -12,6 +12,7 @@ import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { EventPipeline } from './constructs/event-pipeline.ts';
 import { EventPublishing } from './constructs/event-publishing.ts';
 import { EventStore } from './constructs/event-store.ts';
+import { ExportArchiver } from './constructs/export-archiver.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
 import { Reconciler } from './constructs/reconciler.ts';
 
@@ -26,6 +27,8 @@ export class WebhookStack extends Stack {
   public readonly ingestApi: IngestApi;
   public readonly alarms: Alarms;
   public readonly publishing: EventPublishing;
+  /** Export archiving; undefined with `exportOn=off`. */
+  public readonly exportArchiver: ExportArchiver | undefined;
   /** Present when `datasaurTeamIds` is set and `reconcileEvery` is not `off`. */
   public readonly reconciler: Reconciler | undefined;
   public readonly datasaurCredentials: Secret | undefined;
@@ -51,7 +54,7 @@ export class WebhookStack extends Stack {
       maxReceiveCount: config.maxReceiveCount,
       maxMessageSizeBytes: QUEUE_MAX_MESSAGE_BYTES,
       logRetention: config.logRetentionDays,
-      logLevel: config.logLevel,
+      logLevels: { application: config.logLevel, system: config.systemLogLevel },
       ...(config.rawTtlDays === undefined ? {} : { rawTtlDays: config.rawTtlDays }),
     });
     this.publishing = new EventPublishing(this, 'EventPublishing', {
@@ -71,7 +74,7 @@ export class WebhookStack extends Stack {
       maxBodyBytes: config.maxBodyBytes,
       secretCacheSeconds: config.webhookSecretCacheSeconds,
       logRetention: config.logRetentionDays,
-      logLevel: config.logLevel,
+      logLevels: { application: config.logLevel, system: config.systemLogLevel },
     });
     this.alarms = new Alarms(this, 'Alarms', {
       api: this.ingestApi.api,
@@ -80,11 +83,16 @@ export class WebhookStack extends Stack {
       queue: this.pipeline.queue,
       deadLetterQueue: this.pipeline.deadLetterQueue,
       worker: this.pipeline.worker.function,
+      batchFigure: (figure) => this.pipeline.metricBatchFigure(figure),
       oldestMessageAgeAlarmSeconds: config.oldestMessageAgeAlarmSeconds,
       ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
     });
 
-    if (config.reconcileEveryMinutes !== undefined && config.datasaurTeamIds.length > 0) {
+    const { exportOn } = config;
+    const reconcilerOn =
+      config.reconcileEveryMinutes !== undefined && config.datasaurTeamIds.length > 0;
+    // One secret for the Datasaur API, read by the exporter and the reconciler alone.
+    if (exportOn !== 'off' || reconcilerOn) {
       this.datasaurCredentials = new Secret(this, 'DatasaurCredentials', {
         description: 'Datasaur API credentials: {"clientId": "…", "clientSecret": "…"}',
         secretStringValue: SecretValue.unsafePlainText(DATASAUR_CREDENTIALS_TEMPLATE),
@@ -94,6 +102,23 @@ export class WebhookStack extends Stack {
         reason:
           "Datasaur API credentials are created in Datasaur's workspace settings; no Lambda can issue new ones, so rotation is the operator's (docs/reconcile.md).",
       });
+    }
+    this.exportArchiver =
+      exportOn === 'off' || this.datasaurCredentials === undefined
+        ? undefined
+        : new ExportArchiver(this, 'ExportArchiver', {
+            table: this.store.table,
+            archive: this.archive,
+            worker: this.pipeline.worker,
+            credentials: this.datasaurCredentials,
+            exportOn,
+            exportFormat: config.exportFormat,
+            datasaurApiUrl: config.datasaurApiUrl,
+            logRetention: config.logRetentionDays,
+            logLevel: config.logLevel,
+            alarmTopic: this.alarms.topic,
+          });
+    if (reconcilerOn && this.datasaurCredentials !== undefined) {
       this.reconciler = new Reconciler(this, 'Reconciler', {
         table: this.store.table,
         credentials: this.datasaurCredentials,
@@ -143,8 +168,21 @@ export class WebhookStack extends Stack {
     if (this.datasaurCredentials !== undefined) {
       outputs.DatasaurCredentialsSecretArn = {
         value: this.datasaurCredentials.secretArn,
-        description: 'Put the Datasaur API credentials here; `npm run reconcile -- --secret`',
+        description:
+          'Put the Datasaur API credentials here (export archiving, reconcile): {"clientId","clientSecret"}',
       };
+    }
+    if (this.exportArchiver !== undefined) {
+      Object.assign(outputs, {
+        ExportQueueUrl: {
+          value: this.exportArchiver.queue.queueUrl,
+          description: 'Export requests: pass to `npm run export -- --queue-url`',
+        },
+        ExportDeadLetterQueueArn: {
+          value: this.exportArchiver.deadLetterQueue.queueArn,
+          description: 'Export requests the exporter gave up on',
+        },
+      });
     }
     for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
   }

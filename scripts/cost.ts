@@ -41,11 +41,13 @@ const USAGE = `Usage: npm run cost -- --events-per-month <n> [flags]
 
 /** Lambda's SQS event source starts with five pollers, each long-polling for 20 s. */
 const QUEUE_POLLERS = 5;
-/** Lambda's own lines per invocation, in the format the runtime writes them. */
-const PLATFORM_LOG_LINES = [
-  'START RequestId: 3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f Version: $LATEST\n',
-  'END RequestId: 3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f\n',
-  'REPORT RequestId: 3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f\tDuration: 12.34 ms\tBilled Duration: 13 ms\tMemory Size: 512 MB\tMax Memory Used: 96 MB\t\n',
+/**
+ * Lambda's own lines per invocation in the JSON log format the functions use. Both are INFO:
+ * at the default system log level (WARN) Lambda sends neither.
+ */
+const PLATFORM_INFO_LOG_LINES = [
+  '{"time":"2026-11-23T11:40:02.123Z","type":"platform.start","record":{"requestId":"3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f","version":"$LATEST"}}\n',
+  '{"time":"2026-11-23T11:40:02.145Z","type":"platform.report","record":{"requestId":"3f2c3c4e-8a9b-4c1d-9e2f-0a1b2c3d4e5f","metrics":{"durationMs":12.34,"billedDurationMs":13,"memorySizeMB":512,"maxMemoryUsedMB":96},"status":"success"}}\n',
 ];
 
 function parse() {
@@ -162,14 +164,19 @@ async function costInputs(
       measured.logBytes.label.workerBytesPerEvent,
       measured.logBytes.project.workerBytesPerEvent,
     ),
-    platformLogBytesPerInvocation: PLATFORM_LOG_LINES.reduce(
-      (sum, line) => sum + Buffer.byteLength(line),
-      0,
+    workerLogBytesPerBatch: mix(
+      measured.logBytes.label.workerBytesPerBatch,
+      measured.logBytes.project.workerBytesPerBatch,
     ),
+    platformLogBytesPerInvocation:
+      DEFAULT_CONFIG.systemLogLevel === 'WARN'
+        ? 0
+        : PLATFORM_INFO_LOG_LINES.reduce((sum, line) => sum + Buffer.byteLength(line), 0),
     accessLogBytesPerRequest: stack.accessLogBytesPerRequest,
     queuePollers: QUEUE_POLLERS,
     webhookSecretCacheSeconds: DEFAULT_CONFIG.webhookSecretCacheSeconds,
     alarms: stack.alarms,
+    customMetrics: measured.logBytes.label.workerMetricsPerBatch + stack.metricFilters,
     dashboards: stack.dashboards,
     kmsKeys: stack.kmsKeys,
     secrets: stack.secrets,
@@ -234,7 +241,7 @@ function printEstimate(
       `  label event: ${quantity(measured.labelBodyBytes)} B body, ${quantity(inputs.label.messageBytes)} B queue message, ${quantity(inputs.label.writeUnits)} write units, ${quantity(inputs.label.readUnits)} read units, ${quantity(inputs.label.storedBytes)} stored bytes, ${quantity(inputs.label.s3Puts)} S3 PUT + ${quantity(inputs.label.s3Gets)} S3 GET (bodies above ${INLINE_BODY_BYTES.toLocaleString('en-US')} B go through S3); share ${inputs.labelShare}`,
       `  project event (average of CREATED, COMPLETED, export, REVIEWED): ${quantity(measured.projectBodyBytes)} B body, ${quantity(inputs.project.writeUnits)} write units, ${quantity(inputs.project.readUnits)} read units, ${quantity(inputs.project.storedBytes)} stored bytes`,
       `  published on EventBridge: label event ${quantity(inputs.publishedBytes.label)} B, project event ${quantity(inputs.publishedBytes.project)} B (one 64 KB chunk each)`,
-      `  logged: ingest ${quantity(inputs.ingestLogBytesPerEvent)} B, worker ${quantity(inputs.workerLogBytesPerEvent)} B, API access log ${inputs.accessLogBytesPerRequest} B, Lambda ${inputs.platformLogBytesPerInvocation} B per invocation`,
+      `  logged: ingest ${quantity(inputs.ingestLogBytesPerEvent)} B, worker ${quantity(inputs.workerLogBytesPerEvent)} B per event; worker metrics ${quantity(inputs.workerLogBytesPerBatch)} B per batch; API access log ${inputs.accessLogBytesPerRequest} B per request; Lambda ${inputs.platformLogBytesPerInvocation} B per invocation (system log level ${DEFAULT_CONFIG.systemLogLevel})`,
       `  worker batches of ${quantity(estimate.recordsPerBatch)} records (batch size ${inputs.workerBatchSize}, window ${inputs.workerBatchingWindowSeconds} s); memory ${inputs.ingestMemoryMb}/${inputs.workerMemoryMb} MB (ingest/worker)`,
       `  durations (${durations.command}, ${durations.measuredOn}, ${durations.machine}): ingest ${durations.ingestMillisecondsPerEvent.toFixed(2)} ms per event, worker ${durations.workerMillisecondsPerBatch.toFixed(2)} ms per batch + ${durations.workerMillisecondsPerEvent.toFixed(2)} ms per record (against local servers: AWS round trips are slower)`,
     ].join('\n'),

@@ -9,6 +9,7 @@ import { S3ServiceException } from '@aws-sdk/client-s3';
 import { BodyObjectMismatchError } from '../shared/claim-check.ts';
 import { ConfigurationError } from '../shared/environment.ts';
 import type { ProjectStatus } from '../shared/events.ts';
+import { EXPORT_STATUSES, type ExportStatus } from '../shared/items.ts';
 import {
   createQueries,
   InvalidQueryError,
@@ -33,6 +34,8 @@ Commands:
                                             every event received in [from, to) (default: last 24 hours)
   rejected [--from <ISO time>] [--to <ISO time>]
                                             rejected bodies and unknown event types (default: last 7 days)
+  exports --project <projectId> | --team <teamId> | --status REQUESTED|ARCHIVED|FAILED
+                                            archived exports: S3 key, size, sha256, status (flags combine)
   reconcile                                 reconcile runs, newest first: gaps found, repaired, errors
 
 Flags:
@@ -76,6 +79,7 @@ const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
   labels: { flags: ['document'], positionals: 0 },
   feed: { flags: ['from', 'to'], positionals: 0 },
   rejected: { flags: ['from', 'to'], positionals: 0 },
+  exports: { flags: ['project', 'team', 'status'], positionals: 0 },
   reconcile: { flags: [], positionals: 0 },
 };
 
@@ -131,6 +135,15 @@ function statusOf(value: string | undefined): ProjectStatus | undefined {
   const status = value.toUpperCase() as ProjectStatus;
   if (!PROJECT_STATUSES.includes(status)) {
     throw new UsageError(`--status must be one of ${PROJECT_STATUSES.join(', ')}`);
+  }
+  return status;
+}
+
+function exportStatusOf(value: string | undefined): ExportStatus | undefined {
+  if (value === undefined) return undefined;
+  const status = value.toUpperCase() as ExportStatus;
+  if (!EXPORT_STATUSES.includes(status)) {
+    throw new UsageError(`--status must be one of ${EXPORT_STATUSES.join(', ')}`);
   }
   return status;
 }
@@ -192,6 +205,15 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
     ['eventType', (view) => view.eventType],
     ['subject', (view) => view.projectId ?? view.documentId],
     ['eventId', (view) => short(view.eventId)],
+  ],
+  exports: [
+    ['requestedAt', (view) => view.requestedAt],
+    ['projectId', (view) => view.projectId],
+    ['trigger', (view) => view.trigger],
+    ['status', (view) => view.status],
+    ['bytes', (view) => view.bytes],
+    ['sha256', (view) => short(view.sha256)],
+    ['key or reason', (view) => (view.status === 'FAILED' ? view.reason : view.key)],
   ],
   reconcile: [
     ['startedAt', (view) => view.startedAt],
@@ -290,6 +312,19 @@ async function run(args: string[]): Promise<number> {
       const projectId = required(values.project, 'project');
       result = await queries.projectHistory(projectId, page);
       hint += ` --project ${projectId}`;
+    } else if (command === 'exports') {
+      const filter = {
+        projectId: values.project,
+        teamId: values.team,
+        status: exportStatusOf(values.status),
+      };
+      if (Object.values(filter).every((value) => value === undefined)) {
+        throw new UsageError('exports needs --project, --team or --status');
+      }
+      result = await queries.exports(filter, page);
+      for (const flag of ['project', 'team', 'status'] as const) {
+        if (values[flag] !== undefined) hint += ` --${flag} ${values[flag]}`;
+      }
     } else if (command === 'reconcile') {
       result = await queries.reconcileRuns(page);
     } else if (command === 'labels') {

@@ -7,7 +7,7 @@
 import * as z from 'zod';
 import type { Person } from './events.ts';
 import type { EventItem, LabelEventItem } from './items.ts';
-import { parseTimeAndEventId } from './keys.ts';
+import { eventIdInSortKey, receivedAtOf } from './keys.ts';
 
 /** Bumped when a field changes meaning or goes away; added optional fields keep it. */
 export const DETAIL_VERSION = 1 as const;
@@ -153,7 +153,8 @@ const PROJECT_DETAIL_TYPES = {
  * event types: their shape is not known, so no consumer could rely on it).
  */
 export function busEventOf(item: EventItem): BusEvent | undefined {
-  const { eventId, time: receivedAt } = parseTimeAndEventId(item.gsi2sk);
+  const eventId = eventIdInSortKey(item.sk);
+  const receivedAt = receivedAtOf(item.gsi2sk);
   const base = { version: DETAIL_VERSION, eventId, receivedAt, item: { pk: item.pk, sk: item.sk } };
   switch (item.itemType) {
     case 'projectEvent': {

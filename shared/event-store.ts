@@ -23,6 +23,7 @@ import {
   rejectedItem,
   type StatusEventItem,
   type SyntheticStatusEventItem,
+  storedItem,
 } from './items.ts';
 import {
   EVENT_SORT_PREFIX,
@@ -41,7 +42,7 @@ export interface RecordedEvent {
   readonly item: EventItem;
   /** True when the event item was already there: a redelivery. */
   readonly duplicate: boolean;
-  /** Every Put attempted, for counting write units. */
+  /** Every Put attempted, with the items as stored, for counting write units. */
   readonly writes: readonly ItemWrite[];
   /**
    * For a status event, the transition it belongs to once stored: what an export is keyed
@@ -57,6 +58,12 @@ export interface ProjectTransition {
   readonly teamId: string;
   readonly status: ProjectStatus;
   readonly statusAt: string;
+}
+
+/** The event item (as the domain sees it) and the Put of its stored form. */
+interface StoredEvent {
+  readonly item: EventItem;
+  readonly write: ItemWrite;
 }
 
 export interface EventStore {
@@ -83,7 +90,7 @@ export function createEventStore(
   }
 
   const putEventItem = (item: EventItem) =>
-    put({ Item: item, ConditionExpression: 'attribute_not_exists(pk)' });
+    put({ Item: storedItem(item), ConditionExpression: 'attribute_not_exists(pk)' });
 
   /**
    * The message as first received: the same body delivered again (a Datasaur retry, not an
@@ -149,7 +156,7 @@ export function createEventStore(
     return {
       ...item,
       ...projectEventKey(item.projectId, eventTime, eventId),
-      ...feedKeys(receivedAt, eventId),
+      ...feedKeys(receivedAt),
       data: { ...item.data, timestamp: eventTime },
       reconciledAt: receivedAt,
     };
@@ -170,36 +177,37 @@ export function createEventStore(
     message: InterpretedMessage,
     reason: string,
     writes: ItemWrite[],
-  ): Promise<ItemWrite & { item: EventItem }> {
+  ): Promise<StoredEvent> {
     const firstReceived = keyedByReceiveTime(message)
       ? message
       : await asFirstReceived(message, writes);
     const fallback = rejectedItem(firstReceived, reason, options);
-    return { ...(await putEventItem(fallback)), item: fallback };
+    return { write: await putEventItem(fallback), item: fallback };
   }
 
   /** Stores the event, falling back to a rejected item when DynamoDB cannot take it. */
   async function storeEvent(
     received: InterpretedMessage,
     writes: ItemWrite[],
-  ): Promise<ItemWrite & { item: EventItem }> {
+  ): Promise<StoredEvent> {
     const message = keyedByReceiveTime(received)
       ? await asFirstReceived(received, writes)
       : received;
     const item = eventItem(message, options);
-    if (item.itemType === 'rejected') return { ...(await putEventItem(item)), item };
-    if (itemSize(item) > MAX_ITEM_BYTES) {
+    if (item.itemType === 'rejected') return { write: await putEventItem(item), item };
+    const size = itemSize(storedItem(item));
+    if (size > MAX_ITEM_BYTES) {
       // A claim-checked body keeps its queryable fields here and the whole of it in S3.
       const archived =
         message.bodyObject === undefined ? undefined : archivedEventItem(item, message.bodyObject);
-      if (archived !== undefined && itemSize(archived) <= MAX_ITEM_BYTES) {
-        return { ...(await putEventItem(archived)), item: archived };
+      if (archived !== undefined && itemSize(storedItem(archived)) <= MAX_ITEM_BYTES) {
+        return { write: await putEventItem(archived), item: archived };
       }
-      const reason = `the parsed body needs ${itemSize(item)} bytes, over DynamoDB's item limit`;
+      const reason = `the parsed body needs ${size} bytes, over DynamoDB's item limit`;
       return storeRejected(message, reason, writes);
     }
     try {
-      return { ...(await putEventItem(item)), item };
+      return { write: await putEventItem(item), item };
     } catch (error) {
       // The payload itself is unacceptable (e.g. nested too deep): retrying cannot help.
       if (!(error instanceof Error) || error.name !== 'ValidationException') throw error;
@@ -263,11 +271,15 @@ export function createEventStore(
 
   /** Refreshes the project of a stored project event, export or synthetic status event. */
   async function recordedWithProject(
-    stored: ItemWrite & { item: EventItem },
+    stored: StoredEvent,
     writes: ItemWrite[],
   ): Promise<RecordedEvent> {
-    writes.push(stored);
-    const recorded = { item: stored.item, duplicate: stored.conditionFailed === true, writes };
+    writes.push(stored.write);
+    const recorded = {
+      item: stored.item,
+      duplicate: stored.write.conditionFailed === true,
+      writes,
+    };
     const { item } = stored;
     if (
       item.itemType !== 'projectEvent' &&
@@ -291,7 +303,7 @@ export function createEventStore(
     async recordSynthetic(item) {
       const writes: ItemWrite[] = [];
       const first = await asFirstReconciled(item, writes);
-      return recordedWithProject({ ...(await putEventItem(first)), item: first }, writes);
+      return recordedWithProject({ write: await putEventItem(first), item: first }, writes);
     },
     async record(message) {
       const writes: ItemWrite[] = [];

@@ -12,8 +12,11 @@ import type {
 } from './events.ts';
 import type { InterpretedMessage } from './interpret.ts';
 import {
+  documentPartition,
+  EVENT_SORT_PREFIX,
   feedKeys,
   labelEventKey,
+  parseTimeAndEventId,
   projectEventKey,
   rejectedKey,
   type TableKey,
@@ -26,8 +29,8 @@ export const EXPORT_EVENT_TYPE = 'EXPORT_DELIVERY';
 
 /**
  * Attributes every event item carries; GSI2 (the feed) projects the small ones. The event id
- * and receive time live only in the feed sort key (`<receivedAt>#<eventId>`): label events
- * are the volume, and two more attributes would push a seed-sized one past 1 KB.
+ * lives only at the end of the sort key, the receive time only in the feed sort key: label
+ * events are the volume, and every byte repeated pushes more of them past 1 KB.
  */
 type EventItemBase = TableKey & {
   readonly gsi2pk: string;
@@ -175,7 +178,7 @@ export type EventItemOptions = {
 /** The one item a message is stored as. */
 export function eventItem(message: InterpretedMessage, options: EventItemOptions = {}): EventItem {
   const { eventId, receivedAt, interpretation } = message;
-  const base = feedKeys(receivedAt, eventId);
+  const base = feedKeys(receivedAt);
 
   switch (interpretation.kind) {
     case 'projectEvent': {
@@ -242,7 +245,7 @@ export function rejectedItem(
   const isText = Buffer.from(text, 'utf8').equals(rawBody);
   const base = {
     ...rejectedKey(receivedAt, eventId),
-    ...feedKeys(receivedAt, eventId),
+    ...feedKeys(receivedAt),
     itemType: 'rejected',
     // A schema failure can list thousands of issues; the body keeps the whole story.
     reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}…` : reason,
@@ -291,3 +294,87 @@ function expiry(receivedAt: string, options: EventItemOptions): { expiresAt?: nu
   const seconds = Math.floor(Date.parse(receivedAt) / 1000) + options.rawTtlDays * 24 * 3600;
   return { [TABLE.ttlAttribute]: seconds };
 }
+
+const LABEL_EVENT_TYPE: LabelEventItem['eventType'] = 'BEFORE_UPDATE_LABELS';
+
+/**
+ * The attributes an event item is stored with. A label event, the bulk of the traffic, keeps
+ * nothing its keys already say (its type, document id and timestamp), so a 1 KB body stays
+ * a 1 KB item: 2 write units with its feed entry instead of 3. `restoredItem` puts it back.
+ */
+export function storedItem(item: EventItem): Record<string, unknown> {
+  if (item.itemType !== 'labelEvent') return { ...item };
+  const { itemType, eventType, documentId, data, ...rest } = item;
+  const { timestamp, document, ...details } = data;
+  const { id, ...documentDetails } = document;
+  return { ...rest, data: { ...details, document: documentDetails } };
+}
+
+/**
+ * An item as read from the table (or the feed index) with what `storedItem` left out put
+ * back in its place. Items stored whole come back unchanged.
+ */
+export function restoredItem(stored: Record<string, unknown>): Record<string, unknown> {
+  const { pk, sk } = stored;
+  const labelPrefix = documentPartition('');
+  if (stored.itemType !== undefined || typeof pk !== 'string' || !pk.startsWith(labelPrefix)) {
+    return stored;
+  }
+  const documentId = pk.slice(labelPrefix.length);
+  const restored: Record<string, unknown> = {
+    itemType: 'labelEvent',
+    eventType: LABEL_EVENT_TYPE,
+    documentId,
+    ...stored,
+  };
+  const data = stored.data as { document?: Record<string, unknown> } | undefined;
+  if (data !== undefined && typeof sk === 'string') {
+    const { time: timestamp } = parseTimeAndEventId(sk.slice(EVENT_SORT_PREFIX.length));
+    restored.data = { timestamp, ...data, document: { id: documentId, ...data.document } };
+  }
+  return restored;
+}
+
+/** Where an archived export stands: requested from Datasaur, kept in the bucket, or given up. */
+export const EXPORT_STATUSES = ['REQUESTED', 'ARCHIVED', 'FAILED'] as const;
+export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/** What made the product archive an export. */
+export type ExportTrigger = 'REVIEWED' | 'COMPLETED' | 'PUSHED' | 'MANUAL';
+
+/**
+ * An export archived (or being archived) in the bucket: one per project and trigger
+ * (`exportArchiveKey`). Not an event: it sorts under `EXPORT#`, apart from the project's
+ * events, and does not count towards the project item.
+ */
+export type ExportArchiveItem = TableKey & {
+  readonly itemType: 'exportArchive';
+  readonly projectId: string;
+  readonly teamId: string;
+  readonly trigger: ExportTrigger;
+  /** When the status changed (transitions), Datasaur pushed the file, or the request was made. */
+  readonly statusAt: string;
+  readonly status: ExportStatus;
+  readonly format?: string;
+  readonly role?: 'LABELER' | 'REVIEWER';
+  readonly exportId?: string;
+  /** Datasaur's pre-signed link to the file (a credential until it expires); kept so a retry can resume. */
+  readonly fileUrl?: string;
+  readonly fileUrlExpiredAt?: string;
+  readonly requestedAt: string;
+  readonly archivedAt?: string;
+  readonly failedAt?: string;
+  readonly reason?: string;
+  readonly bucket: string;
+  /** The object key in the bucket (where it is, or will be, once archived). */
+  readonly key: string;
+  readonly bytes?: number;
+  readonly sha256?: string;
+  /** Attempts so far, each one receive of the export request. */
+  readonly attempts: number;
+  /** The export request (queue message) working on it, until `leaseUntil`. */
+  readonly claimedBy?: string;
+  readonly leaseUntil?: string;
+  readonly gsi1pk: string;
+  readonly gsi1sk: string;
+};

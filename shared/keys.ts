@@ -75,9 +75,31 @@ export function eventSortKey(time: string, eventId: string): string {
   return `${EVENT_SORT_PREFIX}${time}#${eventId}`;
 }
 
-/** GSI2 (the feed): every event item by receive time, one partition per day. */
-export function feedKeys(receivedAt: string, eventId: string): { gsi2pk: string; gsi2sk: string } {
-  return { gsi2pk: feedPartition(dayOf(receivedAt)), gsi2sk: `${receivedAt}#${eventId}` };
+/**
+ * GSI2 (the feed): every event item by receive time, one partition per day. The event id is
+ * not repeated here: every event item's sort key ends with it (see `eventIdInSortKey`).
+ */
+export function feedKeys(receivedAt: string): { gsi2pk: string; gsi2sk: string } {
+  return { gsi2pk: feedPartition(dayOf(receivedAt)), gsi2sk: receivedAt };
+}
+
+/**
+ * The greatest feed sort key before `to`, so a BETWEEN excludes `to` itself: its last
+ * millisecond, followed by anything (older items carry `#<eventId>` after the time).
+ */
+export function lastFeedKeyBefore(to: string): string {
+  return `${new Date(Date.parse(to) - 1).toISOString()}~`;
+}
+
+/** The event id every event item's sort key ends with. */
+export function eventIdInSortKey(sortKey: string): string {
+  return sortKey.slice(sortKey.lastIndexOf('#') + 1);
+}
+
+/** The receive time a feed sort key holds (older items also carry `#<eventId>` after it). */
+export function receivedAtOf(feedSortKey: string): string {
+  const separator = feedSortKey.indexOf('#');
+  return separator === -1 ? feedSortKey : feedSortKey.slice(0, separator);
 }
 
 /** GSI1 (a team's projects): only project items with a team and a status carry these keys. */
@@ -90,10 +112,46 @@ export function teamProjectKeys(
   return { gsi1pk: teamPartition(teamId), gsi1sk: `${status}#${statusAt}#${projectId}` };
 }
 
-/** Splits a `<time>#<eventId>` pair (a feed or rejected sort key, or an event key without its prefix). */
+/** Splits a `<time>#<eventId>` pair (a rejected sort key, or an event key without its prefix). */
 export function parseTimeAndEventId(value: string): { time: string; eventId: string } {
   const separator = value.lastIndexOf('#');
   return { time: value.slice(0, separator), eventId: value.slice(separator + 1) };
+}
+
+/** Sort-key prefix of archived exports in a project's partition (apart from its events). */
+export const EXPORT_SORT_PREFIX = 'EXPORT#';
+
+/** One archived export: per project, what triggered it and when (a status change, a push, a request). */
+export function exportArchiveKey(projectId: string, trigger: string, statusAt: string): TableKey {
+  return { pk: projectPartition(projectId), sk: `${EXPORT_SORT_PREFIX}${trigger}#${statusAt}` };
+}
+
+export function exportStatusPartition(exportStatus: string): string {
+  return `EXPORTS#${exportStatus}`;
+}
+
+/** GSI1 for archived exports: one partition per export status, newest request last. */
+export function exportStatusKeys(
+  exportStatus: string,
+  requestedAt: string,
+  teamId: string,
+  projectId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return {
+    gsi1pk: exportStatusPartition(exportStatus),
+    gsi1sk: `${requestedAt}#${teamId}#${projectId}`,
+  };
+}
+
+/** Where an archived export's file lands in the archive bucket. */
+export function exportObjectKey(
+  teamId: string,
+  projectId: string,
+  trigger: string,
+  statusAt: string,
+): string {
+  const segment = (value: string) => encodeURIComponent(value);
+  return `exports/${segment(teamId)}/${segment(projectId)}/${segment(trigger)}-${statusAt}.zip`;
 }
 
 /** Every reconcile run, in one partition: a few dozen small items a day, read newest first. */

@@ -30,7 +30,13 @@ import {
   RECONCILE_SOURCE,
   type StatusEventItem,
 } from './items.ts';
-import { EVENT_SORT_PREFIX, parseTimeAndEventId, projectKey, teamProjectKeys } from './keys.ts';
+import {
+  EVENT_SORT_PREFIX,
+  parseTimeAndEventId,
+  projectKey,
+  receivedAtOf,
+  teamProjectKeys,
+} from './keys.ts';
 
 /** Same-instant status events resolve to the later step of the workflow. */
 const STATUS_RANK: Record<ProjectStatus, number> = { CREATED: 0, COMPLETED: 1, REVIEWED: 2 };
@@ -169,7 +175,7 @@ function statusOf(item: StatusEventItem): ProjectStatus {
 
 /** When the item was written: its receive time (webhooks) or reconcile time, in its feed key. */
 function recordedAt(item: StatusEventItem): string {
-  return parseTimeAndEventId(item.gsi2sk).time;
+  return receivedAtOf(item.gsi2sk);
 }
 
 /** The time an event sorts by is in its sort key: `data.timestamp`, or receipt for exports. */

@@ -10,15 +10,20 @@ import type { BodyObject, BodyReader } from './claim-check.ts';
 import { limitConcurrency } from './concurrency.ts';
 import { PROJECT_STATUS_EVENTS, type ProjectStatus } from './events.ts';
 import { interpretBody } from './interpret.ts';
+import { EXPORT_STATUSES, type ExportStatus, restoredItem } from './items.ts';
 import {
   dayOf,
   documentPartition,
   EVENT_SORT_PREFIX,
+  EXPORT_SORT_PREFIX,
+  eventIdInSortKey,
+  exportStatusPartition,
   feedPartition,
-  parseTimeAndEventId,
+  lastFeedKeyBefore,
   projectKey,
   projectPartition,
   RECONCILE_PARTITION,
+  receivedAtOf,
   rejectedPartition,
   teamPartition,
   unknownPartition,
@@ -57,7 +62,10 @@ export class InvalidQueryError extends Error {
 }
 
 export interface Queries {
-  /** 1. A project by id, or undefined when no event of it has been stored. */
+  /**
+   * 1. A project by id, or undefined when no event of it has been stored; with its latest
+   * archived export (`latestExport`) when there is one.
+   */
   project(projectId: string): Promise<View | undefined>;
   /** 2. A team's projects, newest status change first, optionally of one status and since a time. */
   teamProjects(
@@ -74,6 +82,17 @@ export interface Queries {
   rejectedAndUnknown(range: TimeRange, page?: PageRequest): Promise<Page>;
   /** 7. Reconcile runs, newest first. */
   reconcileRuns(page?: PageRequest): Promise<Page>;
+  /**
+   * 8. Archived exports: a project's (by trigger and time), or by export status and team,
+   * newest request first.
+   */
+  exports(filter: ExportFilter, page?: PageRequest): Promise<Page>;
+}
+
+export interface ExportFilter {
+  readonly projectId?: string;
+  readonly teamId?: string;
+  readonly status?: ExportStatus;
 }
 
 /** One Query: a partition of the table or of an index, read in one direction. */
@@ -82,6 +101,12 @@ interface PartitionQuery {
   readonly keyCondition: string;
   readonly values: Record<string, string>;
   readonly newestFirst?: boolean;
+  /** Applied after the key condition (items read but not returned still cost reads). */
+  readonly filter?: {
+    readonly expression: string;
+    readonly values: Record<string, string>;
+    readonly names?: Record<string, string>;
+  };
 }
 
 /** Partitions read one after another, forming one ordered stream of items. */
@@ -145,7 +170,13 @@ export function createQueries(
           TableName: tableName,
           IndexName: query.indexName,
           KeyConditionExpression: query.keyCondition,
-          ExpressionAttributeValues: query.values,
+          ExpressionAttributeValues: { ...query.values, ...query.filter?.values },
+          ...(query.filter === undefined
+            ? {}
+            : {
+                FilterExpression: query.filter.expression,
+                ExpressionAttributeNames: query.filter.names,
+              }),
           ScanIndexForward: query.newestFirst !== true,
           Limit: limit - fetched.length,
           ExclusiveStartKey: startKey,
@@ -219,12 +250,105 @@ export function createQueries(
       page,
     );
 
+  async function exportsPage(
+    { projectId, teamId, status }: ExportFilter,
+    page: PageRequest,
+  ): Promise<Page> {
+    const filters = [
+      ...(teamId === undefined ? [] : [['teamId = :teamId', { ':teamId': teamId }] as const]),
+      ...(status === undefined || projectId === undefined
+        ? []
+        : [['#status = :status', { ':status': status }] as const]),
+    ];
+    const filter =
+      filters.length === 0
+        ? {}
+        : {
+            filter: {
+              expression: filters.map(([expression]) => expression).join(' AND '),
+              values: Object.assign({}, ...filters.map(([, values]) => values)),
+              ...(filters.some(([expression]) => expression.includes('#status')) && {
+                names: { '#status': 'status' },
+              }),
+            },
+          };
+    if (projectId !== undefined) {
+      return readPage(
+        [
+          tableStream({
+            keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+            values: { ':pk': projectPartition(projectId), ':prefix': EXPORT_SORT_PREFIX },
+            ...filter,
+          }),
+        ],
+        bySortKey,
+        page,
+      );
+    }
+    if (teamId === undefined && status === undefined) {
+      throw new InvalidQueryError('exports needs a project, a team or a status');
+    }
+    const { teamProjects } = TABLE.indexes;
+    const streams = (status === undefined ? EXPORT_STATUSES : [status]).map(
+      (oneStatus): Stream => ({
+        keyAttributes: [
+          TABLE.partitionKey,
+          TABLE.sortKey,
+          teamProjects.partitionKey,
+          teamProjects.sortKey,
+        ],
+        partitions: [
+          {
+            indexName: teamProjects.indexName,
+            newestFirst: true,
+            keyCondition: 'gsi1pk = :exports',
+            values: { ':exports': exportStatusPartition(oneStatus) },
+            ...filter,
+          },
+        ],
+      }),
+    );
+    return readPage(streams, newestRequestFirst, page);
+  }
+
+  /** The newest ARCHIVED export of a project, as `query project` shows it. */
+  async function latestArchivedExport(projectId: string): Promise<View | undefined> {
+    const { items } = await readPage(
+      [
+        tableStream({
+          keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
+          values: { ':pk': projectPartition(projectId), ':prefix': EXPORT_SORT_PREFIX },
+          filter: {
+            expression: '#status = :archived',
+            values: { ':archived': 'ARCHIVED' },
+            names: { '#status': 'status' },
+          },
+        }),
+      ],
+      bySortKey,
+      { limit: MAX_PAGE_SIZE },
+    );
+    const latest = items
+      .sort((left, right) => compareText(left.archivedAt, right.archivedAt))
+      .at(-1);
+    if (latest === undefined) return undefined;
+    const { trigger, statusAt, bucket, key, bytes, sha256, archivedAt, exportId } = latest;
+    return { trigger, statusAt, bucket, key, bytes, sha256, archivedAt, exportId };
+  }
+
   return {
     async project(projectId) {
       const { Item } = await documents.send(
         new GetCommand({ TableName: tableName, Key: projectKey(projectId) }),
       );
-      return Item === undefined ? undefined : toView(Item);
+      if (Item === undefined) return undefined;
+      const latestExport = await latestArchivedExport(projectId);
+      return { ...toView(Item), ...(latestExport && { latestExport }) };
+    },
+
+    async exports(filter, page = {}) {
+      const found = await exportsPage(filter, page);
+      return { ...found, items: found.items.map(withoutWorkingState) };
     },
 
     async teamProjects({ teamId, status, since }, page = {}) {
@@ -283,12 +407,13 @@ export function createQueries(
     async feed(range, page = {}) {
       const { feed } = TABLE.indexes;
       const { from, to } = validRange(range);
+      if (from === to) return { items: [] };
       const stream: Stream = {
         keyAttributes: [TABLE.partitionKey, TABLE.sortKey, feed.partitionKey, feed.sortKey],
         partitions: daysBetween(from, to).map((day) => ({
           indexName: feed.indexName,
-          keyCondition: 'gsi2pk = :day AND gsi2sk BETWEEN :from AND :to',
-          values: { ':day': feedPartition(day), ':from': from, ':to': to },
+          keyCondition: 'gsi2pk = :day AND gsi2sk BETWEEN :from AND :last',
+          values: { ':day': feedPartition(day), ':from': from, ':last': lastFeedKeyBefore(to) },
         })),
       };
       return readPage([stream], byFeedKey, page);
@@ -394,6 +519,15 @@ const bySortKey = (left: Record<string, unknown>, right: Record<string, unknown>
 const byFeedKey = (left: Record<string, unknown>, right: Record<string, unknown>) =>
   compareText(left.gsi2sk, right.gsi2sk);
 
+/** Drops what only the exporter needs: its claim, and Datasaur's pre-signed link (a credential). */
+function withoutWorkingState(view: View): View {
+  const { claimedBy, leaseUntil, fileUrl, fileUrlExpiredAt, ...shown } = view;
+  return shown;
+}
+
+const newestRequestFirst = (left: Record<string, unknown>, right: Record<string, unknown>) =>
+  compareText(right.gsi1sk, left.gsi1sk);
+
 const newestStatusFirst = (left: Record<string, unknown>, right: Record<string, unknown>) =>
   // Ties as each partition returns them (its sort key ends with the projectId, read newest first).
   compareText(right.statusAt, left.statusAt) || compareText(right.projectId, left.projectId);
@@ -436,12 +570,12 @@ async function withArchivedBody(view: View, bodies: BodyReader): Promise<View> {
 }
 
 /** Drops the keys, spells out the event id and receive time, and base64-encodes binary bodies. */
-export function toView(item: Record<string, unknown>): View {
+export function toView(stored: Record<string, unknown>): View {
+  const item = restoredItem(stored);
   const view: View = {};
   if (typeof item.gsi2sk === 'string') {
-    const { time, eventId } = parseTimeAndEventId(item.gsi2sk);
-    view.eventId = eventId;
-    view.receivedAt = time;
+    view.eventId = eventIdInSortKey(String(item.sk));
+    view.receivedAt = receivedAtOf(item.gsi2sk);
   }
   for (const [name, value] of Object.entries(item)) {
     if (KEY_ATTRIBUTES.has(name)) continue;

@@ -126,7 +126,7 @@ export function syntheticEventsFor(
     const eventId = syntheticEventId(project.id, status, basis);
     return {
       ...projectEventKey(project.id, timestamp, eventId),
-      ...feedKeys(reconciledAt, eventId),
+      ...feedKeys(reconciledAt),
       itemType: 'syntheticStatusEvent',
       eventType: EVENT_TYPE_OF[status],
       source: RECONCILE_SOURCE,

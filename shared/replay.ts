@@ -16,8 +16,13 @@ import type { BusPublisher, Publication } from './bus-publisher.ts';
 import type { BodyReader } from './claim-check.ts';
 import { createEventStore } from './event-store.ts';
 import { interpretBody } from './interpret.ts';
-import type { EventItem, RejectedItem } from './items.ts';
-import { feedPartition, parseTimeAndEventId, rejectedPartition } from './keys.ts';
+import { type EventItem, type RejectedItem, restoredItem } from './items.ts';
+import {
+  feedPartition,
+  lastFeedKeyBefore,
+  parseTimeAndEventId,
+  rejectedPartition,
+} from './keys.ts';
 import { publicationAfterStore } from './publication.ts';
 import { daysBetween } from './queries.ts';
 import { TABLE } from './table.ts';
@@ -190,17 +195,20 @@ async function* feedPages(
   range: ReplayRange,
 ): AsyncGenerator<FeedEntry[]> {
   const { feed } = TABLE.indexes;
+  if (range.from >= range.to) return;
   for (const day of daysBetween(range.from, range.to)) {
-    yield* queryPages<FeedEntry>(documents, {
+    const pages = queryPages<Record<string, unknown>>(documents, {
       TableName: tableName,
       IndexName: feed.indexName,
-      KeyConditionExpression: `${feed.partitionKey} = :day AND ${feed.sortKey} BETWEEN :from AND :to`,
+      KeyConditionExpression: `${feed.partitionKey} = :day AND ${feed.sortKey} BETWEEN :from AND :last`,
       ExpressionAttributeValues: {
         ':day': feedPartition(day),
         ':from': range.from,
-        ':to': range.to,
+        ':last': lastFeedKeyBefore(range.to),
       },
     });
+    // A label event's entry says its type only through its key.
+    for await (const page of pages) yield page.map((entry) => restoredItem(entry) as FeedEntry);
   }
 }
 
@@ -251,7 +259,7 @@ async function getItems(
         new BatchGetCommand({ RequestItems: { [tableName]: { Keys: keys } } }),
       );
       for (const item of output.Responses?.[tableName] ?? []) {
-        found.set(`${item.pk}\u0000${item.sk}`, item as EventItem);
+        found.set(`${item.pk}\u0000${item.sk}`, restoredItem(item) as unknown as EventItem);
       }
       keys = output.UnprocessedKeys?.[tableName]?.Keys ?? [];
     }

@@ -18,7 +18,7 @@ export const TABLE = {
   /** Epoch seconds; items carrying it are removed by DynamoDB TTL after that time. */
   ttlAttribute: 'expiresAt',
   indexes: {
-    /** A team's projects by status and status time: only project items carry these keys. */
+    /** A team's projects by status and status time; also archived exports by export status. */
     teamProjects: {
       indexName: 'GSI1',
       partitionKey: 'gsi1pk',

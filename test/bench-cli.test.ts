@@ -52,6 +52,7 @@ it('runs every section with --quick and prints JSON the cost CLI can read', asyn
     'BEFORE_UPDATE_LABELS (duplicate)': 1,
   });
   expect(results.bundles.map((row: { name: string }) => row.name).sort()).toEqual([
+    'exporter',
     'ingest',
     'worker',
   ]);

@@ -30,8 +30,9 @@ const LINE_ITEMS = [
   'read units (project refresh)',
   'storage added this month (billed every month after)',
   'point-in-time recovery of that storage',
-  'Logs ingestion (handlers, Lambda, API access log)',
+  'Logs ingestion (handlers, metrics, Lambda, API access log)',
   'alarms',
+  'custom metrics',
   'dashboard',
   'alarm topic key',
   'webhook secret',
@@ -72,11 +73,13 @@ describe('the cost model', () => {
     workerBatchingWindowSeconds: 1,
     ingestLogBytesPerEvent: 100,
     workerLogBytesPerEvent: 100,
+    workerLogBytesPerBatch: 500,
     platformLogBytesPerInvocation: 0,
     accessLogBytesPerRequest: 0,
     queuePollers: 5,
     webhookSecretCacheSeconds: 300,
     alarms: 4,
+    customMetrics: 8,
     dashboards: 1,
     kmsKeys: 1,
     secrets: 1,
@@ -106,7 +109,9 @@ describe('the cost model', () => {
         gigabytes(1_296_000 * 1000 + 1_296_000 * 2000) * 0.25,
       'point-in-time recovery of that storage':
         gigabytes(1_296_000 * 1000 + 1_296_000 * 2000) * 0.2,
-      'Logs ingestion (handlers, Lambda, API access log)': gigabytes(2_592_000 * 200) * 0.5,
+      // 200 B per event, and a 500 B metrics line per worker invocation.
+      'Logs ingestion (handlers, metrics, Lambda, API access log)':
+        gigabytes(2_592_000 * 200 + 1_296_000 * 500) * 0.5,
       // Every body fits its message: nothing goes through S3.
       'PutObject of large bodies (ingest)': 0,
       'GetObject of large bodies (worker)': 0,
@@ -118,6 +123,7 @@ describe('the cost model', () => {
       // Five pollers, one 20 s long poll each at a time.
       "Lambda pollers' empty receives": 0.648 * 0.4,
       alarms: 0.4,
+      'custom metrics': 8 * 0.3,
       dashboard: 3,
       'alarm topic key': 1,
       'webhook secret': 0.4,

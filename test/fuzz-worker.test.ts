@@ -8,6 +8,8 @@ import type { SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dynamoDbBackend } from '../scripts/local/config.ts';
+import { restoredItem } from '../shared/items.ts';
+import { eventIdInSortKey } from '../shared/keys.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
 import { eventIdOf } from '../shared/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
@@ -142,10 +144,10 @@ it(`files ${RUNS} generated queue messages as events, unknown events or rejected
   const items = await fileAll(dynamoDb, records);
   const filed = new Map<string, Set<unknown>>();
   for (const item of items) {
-    // Every event item is in the feed, whose sort key ends with the eventId.
+    // Every event item is in the feed; its sort key ends with the eventId.
     if (typeof item.gsi2sk !== 'string') continue;
-    const eventId = item.gsi2sk.split('#').pop() ?? '';
-    filed.set(eventId, (filed.get(eventId) ?? new Set()).add(item.itemType));
+    const eventId = eventIdInSortKey(String(item.sk));
+    filed.set(eventId, (filed.get(eventId) ?? new Set()).add(restoredItem(item).itemType));
   }
   for (const eventId of expectedEventIds) {
     const itemTypes = [...(filed.get(eventId) ?? [])];

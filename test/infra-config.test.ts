@@ -61,6 +61,7 @@ describe('readConfig', () => {
       logRetentionDays: 10,
       alarmEmail: 'ops',
       bodyRetentionDays: 0,
+      systemLogLevel: 'error',
     });
     expect(message).toContain(
       'workerTimeoutSeconds must be a whole number from 1 to 900, got "thirty"',
@@ -71,6 +72,7 @@ describe('readConfig', () => {
     expect(message).toContain(
       'bodyRetentionDays must be a whole number of days from 1 to 36500, got "0"',
     );
+    expect(message).toContain('systemLogLevel must be one of DEBUG, INFO, WARN, got "ERROR"');
     expect(message).toContain('npx cdk deploy -c name=value');
   });
 

@@ -24,7 +24,7 @@ function eventStatements(template: Template, worker: CfnResource) {
 describe('event publishing in the stack', () => {
   it('publishes on the default bus by default, with a schema per detail-type', () => {
     const template = Template.fromStack(synthesizeApp({}, { bundle: false }).stack);
-    const worker = functionWithEnvironment(template, 'TABLE_NAME');
+    const worker = functionWithEnvironment(template, 'EVENT_BUS_NAME');
     const variables = (worker.Properties.Environment as { Variables: Record<string, unknown> })
       .Variables;
     expect(variables).toMatchObject({
@@ -73,7 +73,7 @@ describe('event publishing in the stack', () => {
         RetentionDays: 7,
         EventPattern: { source: ['acme.labels'] },
       });
-      const worker = functionWithEnvironment(template, 'TABLE_NAME');
+      const worker = functionWithEnvironment(template, 'EVENT_BUS_NAME');
       expect(
         (worker.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
       ).toMatchObject({ EVENT_SOURCE: 'acme.labels', PUBLISH_LABEL_EVENTS: 'true' });

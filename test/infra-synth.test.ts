@@ -72,7 +72,8 @@ describe('function bundles', () => {
 
   it.each([
     ['ingest', 'WEBHOOK_SECRET_ARN'],
-    ['worker', 'TABLE_NAME'],
+    ['worker', 'WORKER_CONCURRENCY'],
+    ['exporter', 'DATASAUR_CREDENTIALS_SECRET_ARN'],
   ])('builds the %s as one minified ES module with its source map', (_name, variable) => {
     const { code, files } = bundleOf(variable);
     expect(files).toEqual(['index.mjs', 'index.mjs.map']);

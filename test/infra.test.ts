@@ -4,6 +4,7 @@
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/batch-figures.ts';
 import { WEBHOOK_PATH } from '../shared/ingest.ts';
 import { INDEXES, TABLE } from '../shared/table.ts';
 import {
@@ -34,6 +35,10 @@ const CONTEXT = {
   logRetentionDays: 14,
   rawTtlDays: 90,
   bodyRetentionDays: 400,
+  logLevel: 'warn',
+  systemLogLevel: 'INFO',
+  // Export archiving has its own test (export-infra.test.ts); this one covers the rest.
+  exportOn: 'off',
 };
 
 let template: Template;
@@ -111,7 +116,7 @@ describe('functions', () => {
           Variables: {
             NODE_OPTIONS: '--enable-source-maps',
             POWERTOOLS_SERVICE_NAME: expect.stringMatching(/^datasaur-webhooks-/),
-            POWERTOOLS_LOG_LEVEL: 'INFO',
+            POWERTOOLS_LOG_LEVEL: 'WARN',
           },
         },
       });
@@ -125,6 +130,16 @@ describe('functions', () => {
       Variables: { MAX_BODY_BYTES: '300000', WEBHOOK_SECRET_CACHE_SECONDS: '300' },
     });
     expect(worker.Properties.Environment).toMatchObject({ Variables: { RAW_TTL_DAYS: '90' } });
+  });
+
+  it('log JSON that Lambda filters at the application and system levels from context', () => {
+    for (const fn of [ingest, worker]) {
+      expect(fn.Properties.LoggingConfig).toMatchObject({
+        LogFormat: 'JSON',
+        ApplicationLogLevel: 'WARN',
+        SystemLogLevel: 'INFO',
+      });
+    }
   });
 
   it('log to their own log group with bounded retention', () => {
@@ -319,6 +334,16 @@ describe('alarms', () => {
   });
   const alarmOn = (metricName: string): CfnResource =>
     only(alarms.filter((alarm) => alarm.Properties.MetricName === metricName));
+
+  it("put the worker's batch figures on the dashboard next to the alarms", () => {
+    const dashboard = only(resourcesOfType(template, 'AWS::CloudWatch::Dashboard'));
+    const body = JSON.stringify(dashboard.Properties.DashboardBody);
+    for (const figure of BATCH_FIGURES) expect(body).toContain(`\\"${figure}\\"`);
+    expect(body).toContain('datasaur-webhooks-worker');
+    expect(worker.Properties.Environment).toMatchObject({
+      Variables: { POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE },
+    });
+  });
 
   it('fire as soon as one message is in the dead-letter queue', () => {
     const alarm = alarmOn('ApproximateNumberOfMessagesVisible');

@@ -76,7 +76,13 @@ describe('reconciler settings', () => {
   it('deploy no reconciler when reconcileEvery is off', () => {
     const { stack } = synthesizeApp({ ...CONTEXT, reconcileEvery: 'off' }, { bundle: false });
     expect(stack.reconciler).toBeUndefined();
-    expect(stack.datasaurCredentials).toBeUndefined();
+    // The credentials secret stays while export archiving (on by default) reads it.
+    expect(stack.datasaurCredentials).toBeDefined();
+    const { stack: neither } = synthesizeApp(
+      { ...CONTEXT, reconcileEvery: 'off', exportOn: 'off' },
+      { bundle: false },
+    );
+    expect(neither.datasaurCredentials).toBeUndefined();
   });
 });
 

@@ -5,14 +5,26 @@
 
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import {
+  BATCH_FIGURES,
+  type BatchFigures,
+  countRecorded,
+  noFigures,
+} from '../../shared/batch-figures.ts';
 import type { BusEvent } from '../../shared/bus-events.ts';
 import type { BusPublisher } from '../../shared/bus-publisher.ts';
 import type { BodyReader } from '../../shared/claim-check.ts';
 import { limitConcurrency } from '../../shared/concurrency.ts';
 import { describeError } from '../../shared/errors.ts';
 import { createEventStore } from '../../shared/event-store.ts';
+import {
+  type ExportOn,
+  type ExportRequestSink,
+  exportRequestForItem,
+} from '../../shared/export-trigger.ts';
 import { interpretMessage } from '../../shared/interpret.ts';
 import { publicationAfterStore } from '../../shared/publication.ts';
 import { totalWriteUnits } from '../../shared/write-units.ts';
@@ -33,6 +45,14 @@ export interface WorkerHandlerDependencies {
   readonly publisher?: BusPublisher;
   /** Publish label events too (they are the volume). @default false */
   readonly publishLabelEvents?: boolean;
+  /** Receives each batch's figures, published as one line per batch. @default none */
+  readonly metrics?: Metrics;
+  /**
+   * Export archiving: each stored event that asks for an export (see export-trigger.ts) is
+   * sent to the export queue once stored; a redelivery sends it again, and the exporter
+   * archives each export once. @default off
+   */
+  readonly exports?: { readonly exportOn: ExportOn; readonly queue: ExportRequestSink };
 }
 
 export type WorkerHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -48,7 +68,10 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
   const publicationSettings = { publishLabelEvents: dependencies.publishLabelEvents === true };
 
   /** Stores one record; returns what it should publish once the batch is stored. */
-  const processRecord = async (record: SQSRecord): Promise<BusEvent | undefined> => {
+  const processRecord = async (
+    record: SQSRecord,
+    figures: BatchFigures,
+  ): Promise<BusEvent | undefined> => {
     const sentAt = new Date(Number(record.attributes.SentTimestamp));
     let eventId: string | undefined;
     try {
@@ -59,15 +82,27 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
       );
       eventId = message.eventId;
       const recorded = await store.record(message);
+      countRecorded(figures, recorded);
       const { itemType } = recorded.item;
       const log = { messageId: record.messageId, eventId: message.eventId, itemType };
       if (itemType === 'rejected') {
         logger.warn('event rejected', { ...log, reason: recorded.item.reason });
       } else {
-        logger.info('event stored', {
+        // The batch's metrics count it; this line is for debugging one event.
+        logger.debug('event stored', {
           ...log,
           duplicate: recorded.duplicate,
           writeUnits: totalWriteUnits(recorded.writes),
+        });
+      }
+      const { exports } = dependencies;
+      const exportRequest = exports && exportRequestForItem(recorded.item, exports.exportOn);
+      if (exports !== undefined && exportRequest !== undefined) {
+        await exports.queue.send(exportRequest);
+        logger.info('export requested', {
+          ...log,
+          projectId: exportRequest.projectId,
+          kind: exportRequest.kind,
         });
       }
       const receiveCount = Number(record.attributes.ApproximateReceiveCount);
@@ -106,19 +141,21 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
 
   return async (event, context) => {
     const publications = new Map<string, BusEvent>();
+    const figures = noFigures();
     // A processor per invocation: it keeps the batch's state, and the local stack may
     // invoke one handler for overlapping batches.
     const stored = await processPartialResponse(
       event,
       (record: SQSRecord) =>
         limited(async () => {
-          const publication = await processRecord(record);
+          const publication = await processRecord(record, figures);
           if (publication !== undefined) publications.set(record.messageId, publication);
         }),
       new BatchProcessor(EventType.SQS),
       { context, throwOnFullBatchFailure: false },
     );
     const unpublished = await publish(publications);
+    publishFigures(dependencies.metrics, figures);
     return {
       batchItemFailures: [
         ...stored.batchItemFailures,
@@ -126,4 +163,11 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
       ],
     };
   };
+}
+
+/** One metrics line for the whole batch, zeros included, so every graph has a point. */
+function publishFigures(metrics: Metrics | undefined, figures: BatchFigures): void {
+  if (metrics === undefined) return;
+  for (const figure of BATCH_FIGURES) metrics.addMetric(figure, MetricUnit.Count, figures[figure]);
+  metrics.publishStoredMetrics();
 }

@@ -24,9 +24,10 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
 
 const PERIOD = Duration.minutes(5);
-const THROTTLED_METRIC = { namespace: 'DatasaurWebhooks', metricName: 'ThrottledRequests' };
+const THROTTLED_METRIC = { namespace: METRICS_NAMESPACE, metricName: 'ThrottledRequests' };
 
 export interface AlarmsProps {
   readonly api: HttpApi;
@@ -36,6 +37,8 @@ export interface AlarmsProps {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly worker: IFunction;
+  /** What the worker's batches stored, one metric per figure (summed per 5 minutes). */
+  readonly batchFigure: (figure: BatchFigure) => IMetric;
   /** Age of the oldest queued message that means the worker is falling behind. @default 900 */
   readonly oldestMessageAgeAlarmSeconds?: number;
   /** Subscribed to the topic by e-mail (SNS asks the address to confirm). @default none */
@@ -175,6 +178,19 @@ export class Alarms extends Construct {
             props.worker.metricThrottles({ period: PERIOD }),
             props.worker.metricDuration({ period: PERIOD, statistic: Stats.p(99) }),
           ]),
+        ],
+        [
+          graph('Events stored', [
+            props.batchFigure('LabelEventsStored'),
+            props.batchFigure('ProjectEventsStored'),
+            props.batchFigure('ExportsStored'),
+            props.batchFigure('UnknownEventsStored'),
+          ]),
+          graph('Duplicates and rejected', [
+            props.batchFigure('Duplicates'),
+            props.batchFigure('Rejected'),
+          ]),
+          graph('Table write units', [props.batchFigure('WriteUnits')]),
         ],
       ],
     });

@@ -8,7 +8,13 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import {
+  ApplicationLogLevel,
+  Architecture,
+  LoggingFormat,
+  Runtime,
+  SystemLogLevel,
+} from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -36,6 +42,14 @@ const LAMBDA_UNUSED_CREDENTIAL_PROVIDERS = [
   '@smithy/credential-provider-imds',
 ];
 
+/** Lambda's log-level filters (they need the JSON log format, which every function uses). */
+export interface FunctionLogLevels {
+  /** `POWERTOOLS_LOG_LEVEL`, and Lambda's filter of application lines. @default 'INFO' */
+  readonly application?: keyof typeof ApplicationLogLevel;
+  /** Lambda's own lines: START/END/REPORT are INFO, so WARN drops them. @default 'WARN' */
+  readonly system?: keyof typeof SystemLogLevel;
+}
+
 export interface BundledFunctionProps {
   /** The entry file, relative to the repository root, e.g. `functions/ingest/index.ts`. */
   readonly entry: string;
@@ -45,8 +59,8 @@ export interface BundledFunctionProps {
   readonly logRetention: RetentionDays;
   /** `POWERTOOLS_SERVICE_NAME`, the `service` field of every log line. */
   readonly serviceName: string;
-  /** `POWERTOOLS_LOG_LEVEL`. @default 'INFO' */
-  readonly logLevel?: string;
+  /** @default application INFO, system WARN */
+  readonly logLevels?: FunctionLogLevels;
   /** Variables of the function itself, next to the shared ones. @default none */
   readonly environment?: Readonly<Record<string, string>>;
 }
@@ -73,6 +87,7 @@ export class BundledFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
+    const applicationLogLevel = props.logLevels?.application ?? 'INFO';
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(PROJECT_ROOT, props.entry),
       handler: 'handler',
@@ -85,9 +100,13 @@ export class BundledFunction extends Construct {
       timeout: Duration.seconds(props.timeoutSeconds),
       role: this.role,
       logGroup: this.logGroup,
+      // JSON lets Lambda filter by level, its own lines included.
+      loggingFormat: LoggingFormat.JSON,
+      applicationLogLevelV2: ApplicationLogLevel[applicationLogLevel],
+      systemLogLevelV2: SystemLogLevel[props.logLevels?.system ?? 'WARN'],
       environment: {
         POWERTOOLS_SERVICE_NAME: props.serviceName,
-        POWERTOOLS_LOG_LEVEL: props.logLevel ?? 'INFO',
+        POWERTOOLS_LOG_LEVEL: applicationLogLevel,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
       },

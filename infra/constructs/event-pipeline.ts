@@ -3,15 +3,19 @@
  * `maxReceiveCount` times moves to the dead-letter queue, where it waits for a redrive.
  */
 import { Duration } from 'aws-cdk-lib';
+import { Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
 import { BODIES_PREFIX } from '../../shared/claim-check.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
-import { BundledFunction } from './bundled-function.ts';
+import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
+
+const WORKER_SERVICE_NAME = 'datasaur-webhooks-worker';
 
 /**
  * What the event store calls, and nothing else: conditional puts, the first-receipt read
@@ -44,8 +48,8 @@ export interface EventPipelineProps {
   /** Largest message, in bytes, the queues accept. @default 1,048,576 (the SQS maximum) */
   readonly maxMessageSizeBytes?: number;
   readonly logRetention: RetentionDays;
-  /** @default 'INFO' */
-  readonly logLevel?: string;
+  /** @default application INFO, system WARN */
+  readonly logLevels?: FunctionLogLevels;
   /** Days after which raw items expire through the table's TTL. @default never */
   readonly rawTtlDays?: number;
 }
@@ -84,13 +88,14 @@ export class EventPipeline extends Construct {
     this.worker = new BundledFunction(this, 'Worker', {
       entry: 'functions/worker/index.ts',
       description: 'Datasaur webhooks: stores queued events in DynamoDB',
-      serviceName: 'datasaur-webhooks-worker',
+      serviceName: WORKER_SERVICE_NAME,
       memorySizeMb: props.workerMemoryMb ?? 512,
       timeoutSeconds: workerTimeoutSeconds,
       logRetention: props.logRetention,
-      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
         TABLE_NAME: props.table.tableName,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         WORKER_CONCURRENCY: String(props.recordConcurrency ?? 10),
         ...(props.rawTtlDays === undefined ? {} : { RAW_TTL_DAYS: String(props.rawTtlDays) }),
       },
@@ -117,5 +122,16 @@ export class EventPipeline extends Construct {
         maxConcurrency: props.maxConcurrency ?? 10,
       }),
     );
+  }
+
+  /** A figure the worker publishes once per batch (Powertools Metrics), summed per period. */
+  public metricBatchFigure(figure: BatchFigure, period = Duration.minutes(5)): Metric {
+    return new Metric({
+      namespace: METRICS_NAMESPACE,
+      metricName: figure,
+      dimensionsMap: { service: WORKER_SERVICE_NAME },
+      statistic: Stats.SUM,
+      period,
+    });
   }
 }

@@ -18,7 +18,7 @@ import { Construct } from 'constructs';
 import { BODIES_PREFIX } from '../../shared/claim-check.ts';
 import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
-import { BundledFunction } from './bundled-function.ts';
+import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 
 /** One JSON object per request, from the variables HTTP APIs support. */
 const ACCESS_LOG_FIELDS = {
@@ -56,8 +56,8 @@ export interface IngestApiProps {
   /** How long a container keeps the secret before reading it again. @default 300 */
   readonly secretCacheSeconds?: number;
   readonly logRetention: RetentionDays;
-  /** @default 'INFO' */
-  readonly logLevel?: string;
+  /** @default application INFO, system WARN */
+  readonly logLevels?: FunctionLogLevels;
 }
 
 export class IngestApi extends Construct {
@@ -91,7 +91,7 @@ export class IngestApi extends Construct {
       memorySizeMb: props.memorySizeMb ?? 512,
       timeoutSeconds: props.timeoutSeconds ?? 10,
       logRetention: props.logRetention,
-      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
         QUEUE_URL: props.queue.queueUrl,
         ARCHIVE_BUCKET: props.archive.bucket.bucketName,

@@ -1,6 +1,6 @@
 /**
  * Each function's bundle as deployed: synthesizes the real stack (the local esbuild bundles
- * both functions exactly as `cdk deploy` would), then measures each bundle's size and how
+ * every function exactly as `cdk deploy` would), then measures each bundle's size and how
  * long a fresh `node` process takes to load it, next to an empty module as the floor.
  */
 import { execFileSync } from 'node:child_process';
@@ -45,7 +45,9 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
         ? 'ingest'
         : /Worker/i.test(logicalId)
           ? 'worker'
-          : logicalId;
+          : /Exporter/i.test(logicalId)
+            ? 'exporter'
+            : logicalId;
       return [{ name, directory: join(outdir, assetPath) }];
     });
 }
@@ -73,8 +75,11 @@ export function benchBundles(options: { runs: number }): BundleResult[] {
       QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench',
       WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
       TABLE_NAME: 'bench',
-      ARCHIVE_BUCKET: 'bench-archive',
       EVENT_BUS_NAME: 'default',
+      EXPORT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-exports',
+      DATASAUR_CREDENTIALS_SECRET_ARN:
+        'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-datasaur',
+      ARCHIVE_BUCKET: 'bench-archive',
     };
     return assets.map(({ name, directory }) => {
       const files = readdirSync(directory);

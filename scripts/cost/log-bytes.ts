@@ -3,10 +3,14 @@
  * Powertools Logger at the deployed level, and what it writes to stdout (which Lambda sends
  * to CloudWatch Logs) is counted.
  */
+
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
 import { DEFAULT_CONFIG } from '../../infra/config.ts';
+import { METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../shared/ingest.ts';
 import { staticSecrets } from '../../shared/secrets.ts';
 import { signBody } from '../../shared/signature.ts';
@@ -23,15 +27,20 @@ const SECRET = 'log-bytes-secret';
 
 export interface LogBytes {
   readonly ingestBytesPerEvent: number;
+  /** Log lines the worker writes per record at the deployed level. */
   readonly workerBytesPerEvent: number;
+  /** The worker's metrics line, one per batch (embedded metric format). */
+  readonly workerBytesPerBatch: number;
+  /** Metrics that line defines: CloudWatch bills each one by the month. */
+  readonly workerMetricsPerBatch: number;
 }
 
-/** Calls `run` and returns how many bytes were written to stdout meanwhile (and swallows them). */
-async function stdoutBytes(run: () => Promise<unknown>): Promise<number> {
-  let bytes = 0;
+/** Calls `run` and returns what it wrote to stdout meanwhile (and swallows it). */
+async function stdoutText(run: () => Promise<unknown>): Promise<string> {
+  const chunks: string[] = [];
   const write = process.stdout.write;
   process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.byteLength;
+    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
     const callback = rest.find((argument) => typeof argument === 'function');
     if (typeof callback === 'function') callback();
     return true;
@@ -41,7 +50,17 @@ async function stdoutBytes(run: () => Promise<unknown>): Promise<number> {
   } finally {
     process.stdout.write = write;
   }
-  return bytes;
+  return chunks.join('');
+}
+
+async function stdoutBytes(run: () => Promise<unknown>): Promise<number> {
+  return Buffer.byteLength(await stdoutText(run));
+}
+
+interface MetricsLine {
+  readonly _aws: {
+    readonly CloudWatchMetrics: readonly { readonly Metrics: readonly unknown[] }[];
+  };
 }
 
 /** Average bytes logged per event by each handler, over `events` (each sent once). */
@@ -85,16 +104,37 @@ export async function measureLogBytes(
         );
       }
     });
-    // One record per invocation: what the worker logs per event, not per batch.
+    // One record per invocation, without metrics: what the worker logs per event.
     const workerBytes = await stdoutBytes(async () => {
       for (const event of events) {
         const delivery = { body: event.body, method: event.method };
         await worker(sqsEvent([await claimCheckedSqsRecord(delivery, store.bodies)]));
       }
     });
+    // The same events again as one batch, logging nothing: what its metrics line costs.
+    const records: SQSRecord[] = [];
+    for (const event of events) {
+      const delivery = { body: event.body, method: event.method };
+      records.push(await claimCheckedSqsRecord(delivery, store.bodies));
+    }
+    const metricsLine = await stdoutText(() =>
+      createWorkerHandler({
+        documents: store.documents,
+        tableName: store.tableName,
+        bodies: store.bodies,
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics: new Metrics({
+          namespace: METRICS_NAMESPACE,
+          serviceName: 'datasaur-webhooks-worker',
+        }),
+      })(sqsEvent(records)),
+    );
+    const definitions = (JSON.parse(metricsLine) as MetricsLine)._aws.CloudWatchMetrics;
     return {
       ingestBytesPerEvent: ingestBytes / events.length,
       workerBytesPerEvent: workerBytes / events.length,
+      workerBytesPerBatch: Buffer.byteLength(metricsLine),
+      workerMetricsPerBatch: definitions.reduce((sum, set) => sum + set.Metrics.length, 0),
     };
   } finally {
     if (previousTrace === undefined) delete process.env._X_AMZN_TRACE_ID;

@@ -44,6 +44,8 @@ export interface CostInputs {
   /** Bytes the handlers log per event, and Lambda's own START/END/REPORT lines per invocation. */
   readonly ingestLogBytesPerEvent: number;
   readonly workerLogBytesPerEvent: number;
+  /** The worker's metrics line per invocation (embedded metric format). */
+  readonly workerLogBytesPerBatch: number;
   readonly platformLogBytesPerInvocation: number;
   /** The HTTP API's access log line per request. */
   readonly accessLogBytesPerRequest: number;
@@ -51,6 +53,8 @@ export interface CostInputs {
   readonly queuePollers: number;
   readonly webhookSecretCacheSeconds: number;
   readonly alarms: number;
+  /** Custom metrics: the worker's batch figures and the access log's metric filters. */
+  readonly customMetrics: number;
   readonly dashboards: number;
   /** Customer-managed KMS keys (the alarm topic's). */
   readonly kmsKeys: number;
@@ -257,16 +261,24 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
 
   const logBytes =
     events * (inputs.ingestLogBytesPerEvent + inputs.workerLogBytesPerEvent) +
+    workerInvocations * inputs.workerLogBytesPerBatch +
     lambdaRequests * inputs.platformLogBytesPerInvocation +
     apiRequests * inputs.accessLogBytesPerRequest;
   add(
     'CloudWatch',
-    'Logs ingestion (handlers, Lambda, API access log)',
+    'Logs ingestion (handlers, metrics, Lambda, API access log)',
     logBytes / GIGABYTE,
     'GB',
     (logBytes / GIGABYTE) * PRICES.logsPerGbIngested,
   );
   add('CloudWatch', 'alarms', inputs.alarms, 'alarms', inputs.alarms * PRICES.alarmPerMonth);
+  add(
+    'CloudWatch',
+    'custom metrics',
+    inputs.customMetrics,
+    'metrics',
+    inputs.customMetrics * PRICES.customMetricPerMonth,
+  );
   // The first three dashboards of an account are free; assume they are already in use.
   add(
     'CloudWatch',
@@ -301,6 +313,7 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
   const fixed = new Set([
     "Lambda pollers' empty receives",
     'alarms',
+    'custom metrics',
     'dashboard',
     'alarm topic key',
     'webhook secret',

@@ -28,6 +28,8 @@ export const PRICES = {
   /** CloudWatch: Logs ingestion (standard class), alarms, dashboards beyond the free three. */
   logsPerGbIngested: 0.5,
   alarmPerMonth: 0.1,
+  /** Each custom metric (name and dimensions), first 10,000; metric filters make them too. */
+  customMetricPerMonth: 0.3,
   dashboardPerMonth: 3.0,
   /** KMS customer-managed key. */
   kmsKeyPerMonth: 1.0,

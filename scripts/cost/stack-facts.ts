@@ -7,6 +7,8 @@ import { addWebhookStack } from '../../infra/stack.ts';
 
 export interface StackFacts {
   readonly alarms: number;
+  /** Metric filters on log groups: each publishes a custom metric. */
+  readonly metricFilters: number;
   readonly dashboards: number;
   readonly kmsKeys: number;
   readonly secrets: number;
@@ -57,6 +59,7 @@ export function readStackFacts(): StackFacts {
       : `${format.replace(/\$context\.([A-Za-z.]+)/g, (_, name: string) => TYPICAL_CONTEXT[name] ?? '-')}\n`;
   return {
     alarms: count('AWS::CloudWatch::Alarm'),
+    metricFilters: count('AWS::Logs::MetricFilter'),
     dashboards: count('AWS::CloudWatch::Dashboard'),
     kmsKeys: count('AWS::KMS::Key'),
     secrets: count('AWS::SecretsManager::Secret'),

@@ -16,6 +16,9 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     `  SQS          ${stack.sqsEndpoint}  queue ${queueName(stack.queues.queueUrl)}, DLQ ${queueName(stack.queues.deadLetterQueueUrl)}, in memory (lost when this stops)`,
     `  EventBridge  ${stack.eventsEndpoint}  source ${config.eventSource}, events appended to ${stack.eventsFile}${config.eventsLog ? ' and printed here' : ''}; label events ${config.publishLabelEvents ? 'published' : 'not published'}`,
     `  S3           ${stack.s3Endpoint}  bucket ${config.archiveBucket} (bodies too large for a message), on disk in ${stack.s3Directory}`,
+    stack.exportQueues === undefined || config.exporter === undefined
+      ? '  exporter     off (set DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET to archive exports)'
+      : `  exporter     exports on ${config.exporter.exportOn} as ${config.exporter.format} from ${config.exporter.apiUrl} into ${config.archiveBucket}/exports/, queue ${queueName(stack.exportQueues.queueUrl)}`,
     `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerConcurrency} records at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
     '',
     'Next, in another terminal:',

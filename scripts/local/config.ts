@@ -6,12 +6,19 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_WORKER_CONCURRENCY } from '../../functions/worker/handler.ts';
 import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../../shared/bus-events.ts';
+import { DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
 import {
   booleanEnv,
   ConfigurationError,
   integerEnv,
   optionalEnv,
 } from '../../shared/environment.ts';
+import {
+  DEFAULT_EXPORT_FORMAT,
+  DEFAULT_EXPORT_ON,
+  EXPORT_ON_VALUES,
+  type ExportOn,
+} from '../../shared/export-trigger.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
 import { parseSecretList } from '../../shared/secrets.ts';
 import {
@@ -69,6 +76,16 @@ export interface LocalStackConfig {
   /** The `source` of published events. */
   readonly eventSource: string;
   readonly publishLabelEvents: boolean;
+  /** Export archiving: on when `DATASAUR_CLIENT_ID` is set and `EXPORT_ON` is not `off`. */
+  readonly exporter: LocalExporterConfig | undefined;
+}
+
+export interface LocalExporterConfig {
+  readonly apiUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
+  readonly exportOn: Exclude<ExportOn, 'off'>;
+  readonly format: string;
 }
 
 const PORT_RANGE = { min: 0, max: 65_535 };
@@ -114,7 +131,34 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
     eventsLog: booleanEnv('EVENTS_LOG', false, environment),
     eventSource: matching('EVENT_SOURCE', DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN, environment),
     publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false, environment),
+    exporter: exporterConfig(environment),
   };
+}
+
+function exporterConfig(environment: NodeJS.ProcessEnv): LocalExporterConfig | undefined {
+  const clientId = optionalEnv('DATASAUR_CLIENT_ID', '', environment).trim();
+  const clientSecret = optionalEnv('DATASAUR_CLIENT_SECRET', '', environment).trim();
+  const apiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL, environment).trim();
+  const format = optionalEnv('EXPORT_FORMAT', DEFAULT_EXPORT_FORMAT, environment).trim();
+  const exportOnValue = optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON, environment).trim();
+  const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
+  if (exportOn === undefined) {
+    throw new ConfigurationError(
+      `environment variable EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`,
+    );
+  }
+  if (!URL.canParse(apiUrl) || !/^https?:$/.test(new URL(apiUrl).protocol)) {
+    throw new ConfigurationError(
+      `environment variable DATASAUR_API_URL must be an http(s) URL, got "${apiUrl}"`,
+    );
+  }
+  if (clientId === '' || exportOn === 'off') return undefined;
+  if (clientSecret === '') {
+    throw new ConfigurationError(
+      'environment variable DATASAUR_CLIENT_SECRET is required when DATASAUR_CLIENT_ID is set',
+    );
+  }
+  return { apiUrl, clientId, clientSecret, exportOn, format };
 }
 
 /** The URL a client on this machine uses to reach the webhook server. */

@@ -8,6 +8,7 @@ import { mkdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CLIENT_CONFIG, type RunningServer } from './servers.ts';
 import { StartupError } from './startup-error.ts';
@@ -20,6 +21,7 @@ const STOP_GRACE_MS = 5_000;
 const PORT_ATTEMPTS = 3;
 /** The last of the JVM's output kept for error messages. */
 const OUTPUT_KEPT_CHARS = 4_000;
+const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
 
 export interface DynamoDbLocalOptions {
   /** 0 (the default) picks a free port. */
@@ -70,9 +72,12 @@ async function launch(
   port: number,
   dbPath: string | undefined,
 ): Promise<RunningServer> {
+  // Through the guard, so the JVM ends with this process however it ends.
   const java = spawn(
-    'java',
+    process.execPath,
     [
+      ORPHAN_GUARD,
+      'java',
       `-Djava.library.path=${join(emulator, 'DynamoDBLocal_lib')}`,
       // Short-lived test servers: a small heap and one GC thread leave the CPU to the tests.
       '-Xmx512m',
@@ -87,7 +92,7 @@ async function launch(
       '-disableTelemetry',
       ...(dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath]),
     ],
-    { cwd: emulator, stdio: ['ignore', 'pipe', 'pipe'] },
+    { cwd: emulator, stdio: ['pipe', 'pipe', 'pipe'] },
   );
   let output = '';
   const failed = new Promise<Error>((resolve) => {
@@ -100,31 +105,21 @@ async function launch(
     };
     java.stdout.on('data', keep);
     java.stderr.on('data', keep);
-    java.once('error', (error: NodeJS.ErrnoException) =>
+    java.once('error', resolve);
+    java.once('close', (code, signal) =>
       resolve(
-        error.code === 'ENOENT'
+        /orphan-guard: ENOENT/.test(output)
           ? new StartupError(
               'DynamoDB Local needs Java 17 or later, and `java` is not on the PATH: install a JRE or leave DYNAMODB_BACKEND unset (dynalite)',
             )
-          : error,
-      ),
-    );
-    java.once('exit', (code, signal) =>
-      resolve(
-        new Error(
-          `DynamoDB Local exited (${signal ?? `code ${code}`}) before it answered:\n${output}`,
-        ),
+          : new Error(
+              `DynamoDB Local exited (${signal ?? `code ${code}`}) before it answered:\n${output}`,
+            ),
       ),
     );
   });
-  // Whatever way this process ends, the JVM ends with it.
-  const killOnExit = () => java.kill('SIGKILL');
-  process.once('exit', killOnExit);
   const endpoint = `http://127.0.0.1:${port}`;
-  const stop = async () => {
-    process.off('exit', killOnExit);
-    await stopProcess(java);
-  };
+  const stop = () => stopProcess(java);
   const polling = new AbortController();
   const outcome = await Promise.race([answered(endpoint, polling.signal), failed]);
   polling.abort();
@@ -164,11 +159,12 @@ async function answered(endpoint: string, signal: AbortSignal): Promise<'answere
   }
 }
 
-async function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((resolve) => child.once('exit', resolve));
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_GRACE_MS);
+/** SIGTERM (the guard passes it on), then, after a grace, closing the guard's stdin: SIGKILL. */
+async function stopProcess(guard: ChildProcess): Promise<void> {
+  if (guard.exitCode !== null || guard.signalCode !== null) return;
+  const exited = new Promise((resolve) => guard.once('exit', resolve));
+  guard.kill('SIGTERM');
+  const timer = setTimeout(() => guard.stdin?.destroy(), STOP_GRACE_MS);
   await exited;
   clearTimeout(timer);
 }

@@ -36,6 +36,18 @@ import { StartupError } from './startup-error.ts';
 import { superviseWorker } from './worker-supervisor.ts';
 
 const WORKER_START_TIMEOUT_MS = 30_000;
+/** Longer than one export attempt (a 60 s budget, then the download). */
+const EXPORT_VISIBILITY_TIMEOUT_SECONDS = 120;
+/**
+ * The exporter gives up (FAILED) after its 6th attempt, counted on the item; local-aws-sqs
+ * counts a receive twice after a retry delay, so the DLQ waits for twice as many and more.
+ */
+const EXPORT_MAX_RECEIVE_COUNT = 15;
+
+/** The export queue of the local stack: `<QUEUE_NAME>-exports` (its DLQ `…-exports-dlq`). */
+export function exportQueueName(queueName: string): string {
+  return `${queueName}-exports`;
+}
 
 export interface LocalStack {
   readonly webhookUrl: string;
@@ -50,6 +62,8 @@ export interface LocalStack {
   readonly s3Endpoint: string;
   /** Where s3rver keeps the archive bucket's objects. */
   readonly s3Directory: string;
+  /** The export queue, when export archiving is on. */
+  readonly exportQueues: LocalQueues | undefined;
   /** Stops taking requests, lets the worker finish its batch, then closes everything. */
   stop(): Promise<void>;
 }
@@ -127,6 +141,14 @@ export async function startLocalStack(
     closers.push(() => s3.destroy());
     await ensureBucket(s3, config.archiveBucket);
 
+    const exportQueues =
+      config.exporter &&
+      (await ensureQueues(sqs, {
+        queueName: exportQueueName(config.queueName),
+        visibilityTimeoutSeconds: EXPORT_VISIBILITY_TIMEOUT_SECONDS,
+        maxReceiveCount: EXPORT_MAX_RECEIVE_COUNT,
+      }));
+
     const httpServer = createLocalHttpServer({
       handler: createIngestHandler({
         sqs,
@@ -157,6 +179,16 @@ export async function startLocalStack(
         eventsEndpoint: eventBus.endpoint,
         eventSource: config.eventSource,
         publishLabelEvents: config.publishLabelEvents,
+        ...(config.exporter &&
+          exportQueues && {
+            exporter: {
+              ...config.exporter,
+              queueUrl: exportQueues.queueUrl,
+              queueArn: exportQueues.queueArn,
+              s3Endpoint: s3Server.endpoint,
+              bucket: config.archiveBucket,
+            },
+          }),
       },
       pidFile: join(config.dataDir, 'worker.pid'),
       stopGraceMs: Math.max(config.visibilityTimeoutSeconds * 1000, 10_000),
@@ -177,6 +209,7 @@ export async function startLocalStack(
       eventsFile: eventBus.eventsFile,
       s3Endpoint: s3Server.endpoint,
       s3Directory,
+      exportQueues,
       stop: async () => {
         log('stopping: no new requests; the worker finishes its batch');
         await closeHttp(httpServer);

@@ -5,19 +5,27 @@
  * failures to come back after their visibility timeout.
  */
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { createExporterHandler } from '../../functions/exporter/handler.ts';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
+import { METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
 import { s3BodyReader } from '../../shared/body-archive.ts';
 import { createBusPublisher } from '../../shared/bus-publisher.ts';
+import { createDatasaurClient } from '../../shared/datasaur/client.ts';
+import { createExportQueue } from '../../shared/export-queue.ts';
+import { createExporter } from '../../shared/exporter.ts';
 import { createQueuePoller } from './queue-poller.ts';
 import { localDynamoDb, localEventBridge, localS3, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
+const SHOWS_INFO: readonly string[] = ['TRACE', 'DEBUG', 'INFO'];
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
-const s3 = localS3(settings.s3Endpoint);
+const archive = localS3(settings.s3Endpoint);
 const eventBridge = localEventBridge(settings.eventsEndpoint);
+const { exporter } = settings;
 const poller = createQueuePoller({
   sqs,
   queueUrl: settings.queueUrl,
@@ -29,7 +37,7 @@ const poller = createQueuePoller({
   handler: createWorkerHandler({
     documents,
     tableName: settings.tableName,
-    bodies: s3BodyReader(s3),
+    bodies: s3BodyReader(archive),
     logger,
     concurrency: settings.concurrency,
     publisher: createBusPublisher(eventBridge, {
@@ -37,8 +45,51 @@ const poller = createQueuePoller({
       source: settings.eventSource,
     }),
     publishLabelEvents: settings.publishLabelEvents,
+    // The per-batch line Lambda sends to CloudWatch, on the terminal when it shows INFO lines.
+    ...(SHOWS_INFO.includes(settings.logLevel)
+      ? { metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'worker' }) }
+      : {}),
+    ...(exporter && {
+      exports: {
+        exportOn: exporter.exportOn,
+        queue: createExportQueue(sqs, exporter.queueUrl),
+      },
+    }),
   }),
 });
+
+/** The exporter Lambda's counterpart: one export request at a time from the export queue. */
+const exportLogger = new Logger({ serviceName: 'exporter', logLevel: settings.logLevel });
+const s3 = exporter && localS3(exporter.s3Endpoint);
+const exportPoller =
+  exporter &&
+  s3 &&
+  createQueuePoller({
+    sqs,
+    queueUrl: exporter.queueUrl,
+    queueArn: exporter.queueArn,
+    region: settings.region,
+    batchSize: 1,
+    waitTimeSeconds: settings.waitTimeSeconds,
+    logger: exportLogger,
+    handler: createExporterHandler({
+      exporter: createExporter({
+        datasaur: createDatasaurClient({
+          baseUrl: exporter.apiUrl,
+          credentials: { clientId: exporter.clientId, clientSecret: exporter.clientSecret },
+        }),
+        documents,
+        tableName: settings.tableName,
+        s3,
+        bucket: exporter.bucket,
+        format: exporter.format,
+        onProgress: (step, details) => exportLogger.debug(step, details),
+      }),
+      logger: exportLogger,
+      sqs,
+      queueUrl: exporter.queueUrl,
+    }),
+  });
 
 const shutdown = new AbortController();
 process.once('SIGTERM', () => shutdown.abort());
@@ -47,10 +98,14 @@ process.once('SIGINT', () => shutdown.abort());
 process.once('disconnect', () => shutdown.abort());
 
 notifySupervisor({ type: 'polling' });
-while (!shutdown.signal.aborted) await poller.pollOnce(shutdown.signal);
+const pollUntilStopped = async (queue: { pollOnce(signal: AbortSignal): Promise<number> }) => {
+  while (!shutdown.signal.aborted) await queue.pollOnce(shutdown.signal);
+};
+await Promise.all([pollUntilStopped(poller), exportPoller && pollUntilStopped(exportPoller)]);
 sqs.destroy();
+s3?.destroy();
 documents.destroy();
-s3.destroy();
+archive.destroy();
 eventBridge.destroy();
 if (process.connected) process.disconnect();
 

@@ -26,6 +26,20 @@ const workerSettingsSchema = z.object({
   eventsEndpoint: z.url(),
   eventSource: z.string().min(1),
   publishLabelEvents: z.boolean(),
+  /** Export archiving, when on: the export queue, the archive bucket and the Datasaur API. */
+  exporter: z
+    .object({
+      queueUrl: z.url(),
+      queueArn: z.string().min(1),
+      s3Endpoint: z.url(),
+      bucket: z.string().min(3),
+      apiUrl: z.url(),
+      clientId: z.string().min(1),
+      clientSecret: z.string().min(1),
+      exportOn: z.enum(['REVIEWED', 'COMPLETED', 'both']),
+      format: z.string().min(1),
+    })
+    .optional(),
 });
 
 export type WorkerSettings = z.infer<typeof workerSettingsSchema>;

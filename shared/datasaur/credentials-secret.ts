@@ -7,6 +7,11 @@ import type { DatasaurCredentials } from './get-access-token.ts';
 
 export const DATASAUR_CREDENTIALS_TEMPLATE = '{"clientId": "", "clientSecret": ""}';
 
+/** The secret holds no credentials yet (as the stack created it). */
+export class CredentialsMissingError extends Error {
+  override readonly name = 'CredentialsMissingError';
+}
+
 export function parseDatasaurCredentials(value: string): DatasaurCredentials {
   let parsed: unknown;
   try {
@@ -26,7 +31,7 @@ export function parseDatasaurCredentials(value: string): DatasaurCredentials {
     typeof clientSecret !== 'string' ||
     clientSecret === ''
   ) {
-    throw new Error(
+    throw new CredentialsMissingError(
       "the Datasaur credentials secret has no clientId or clientSecret: put the API credentials from Datasaur's workspace settings in it",
     );
   }

@@ -173,6 +173,8 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Mess
         WaitTimeSeconds: 0,
         VisibilityTimeout: 300,
         MessageSystemAttributeNames: ['All'],
+        // local-aws-sqs reads only the older spelling of the same request.
+        AttributeNames: ['All'],
       }),
     );
     messages.push(...(received.Messages ?? []));

@@ -1,6 +1,9 @@
 /** A minimal zip archive (entries stored, not compressed): the file a fake export delivers. */
 import { crc32 } from 'node:zlib';
 
+/** Entries carry no real time: the earliest date the format has. */
+const DOS_DATE_1980_01_01 = 0x21;
+
 export function zipArchive(entries: readonly { name: string; content: Buffer }[]): Buffer {
   const locals: Buffer[] = [];
   const centrals: Buffer[] = [];
@@ -12,6 +15,7 @@ export function zipArchive(entries: readonly { name: string; content: Buffer }[]
     local.writeUInt32LE(0x04034b50, 0);
     local.writeUInt16LE(20, 4); // version needed
     local.writeUInt16LE(0x0800, 6); // UTF-8 names
+    local.writeUInt16LE(DOS_DATE_1980_01_01, 12);
     local.writeUInt32LE(checksum, 14);
     local.writeUInt32LE(content.length, 18);
     local.writeUInt32LE(content.length, 22);
@@ -21,6 +25,7 @@ export function zipArchive(entries: readonly { name: string; content: Buffer }[]
     central.writeUInt16LE(20, 4);
     central.writeUInt16LE(20, 6);
     central.writeUInt16LE(0x0800, 8);
+    central.writeUInt16LE(DOS_DATE_1980_01_01, 14);
     central.writeUInt32LE(checksum, 16);
     central.writeUInt32LE(content.length, 20);
     central.writeUInt32LE(content.length, 24);

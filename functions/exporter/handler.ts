@@ -1,0 +1,99 @@
+/**
+ * SQS adapter around the exporter: one export request per record. An export not finished
+ * within its attempt (Datasaur still exporting, the file not there yet, an error) comes back
+ * after a growing delay; the exporter's last attempt records it FAILED, which the log says
+ * for the alarm.
+ */
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { describeError } from '../../shared/errors.ts';
+import { exportRequestSchema } from '../../shared/export-trigger.ts';
+import type { Exporter } from '../../shared/exporter.ts';
+
+export const DEFAULT_EXPORT_RETRY_SECONDS = 30;
+/** The log message the failed-export alarm counts. */
+export const EXPORT_FAILED_MESSAGE = 'export failed';
+export const CREDENTIALS_MISSING_MESSAGE =
+  'export skipped: the Datasaur credentials secret is empty (docs/export-archiving.md says how to fill it)';
+
+export interface ExporterHandlerDependencies {
+  readonly exporter: Exporter;
+  readonly logger: Logger;
+  /** The export queue, to delay a retry (ChangeMessageVisibility). */
+  readonly sqs: SQSClient;
+  readonly queueUrl: string;
+  /** Delay before the second attempt; doubles each time, at most 15 min. @default 30 s */
+  readonly retrySeconds?: number;
+  /**
+   * False while the credentials secret is still empty: requests that need the Datasaur API
+   * are then dropped with a warning, so an unconfigured exporter changes nothing.
+   * @default always configured
+   */
+  readonly credentialsConfigured?: () => Promise<boolean>;
+}
+
+export type ExporterHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
+
+const MAX_RETRY_SECONDS = 900;
+
+export function createExporterHandler(dependencies: ExporterHandlerDependencies): ExporterHandler {
+  const { logger, exporter } = dependencies;
+  const retrySeconds = dependencies.retrySeconds ?? DEFAULT_EXPORT_RETRY_SECONDS;
+  const credentialsConfigured = dependencies.credentialsConfigured ?? (async () => true);
+
+  async function retryLater(record: SQSRecord, receiveCount: number): Promise<number> {
+    const delay = Math.min(MAX_RETRY_SECONDS, retrySeconds * 2 ** (receiveCount - 1));
+    try {
+      await dependencies.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: dependencies.queueUrl,
+          ReceiptHandle: record.receiptHandle,
+          VisibilityTimeout: delay,
+        }),
+      );
+    } catch (error) {
+      // The queue's own visibility timeout brings it back instead.
+      logger.warn('could not delay the retry', { error: describeError(error) });
+    }
+    return delay;
+  }
+
+  const processRecord = async (record: SQSRecord): Promise<void> => {
+    const request = exportRequestSchema.parse(JSON.parse(record.body));
+    const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
+    const log = { messageId: record.messageId, projectId: request.projectId, kind: request.kind };
+    // A pushed export needs no credentials: its link is in the request.
+    if (request.kind !== 'delivery' && !(await credentialsConfigured())) {
+      logger.warn(CREDENTIALS_MISSING_MESSAGE, log);
+      return;
+    }
+    try {
+      const { outcome, item } = await exporter.archive(request, record.messageId);
+      const details = { ...log, status: item?.status, key: item?.key, exportId: item?.exportId };
+      if (outcome === 'ARCHIVED') {
+        logger.info('export archived', { ...details, bytes: item?.bytes, sha256: item?.sha256 });
+      } else if (outcome === 'FAILED') {
+        logger.error(EXPORT_FAILED_MESSAGE, { ...details, reason: item?.reason });
+      } else {
+        logger.info('export already handled', details);
+      }
+    } catch (error) {
+      const delaySeconds = await retryLater(record, receiveCount);
+      logger.warn('export not finished, will retry', {
+        ...log,
+        receiveCount,
+        delaySeconds,
+        reason: describeError(error),
+      });
+      throw error;
+    }
+  };
+
+  return (event, context) =>
+    processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
+      context,
+      throwOnFullBatchFailure: false,
+    });
+}

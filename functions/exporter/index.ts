@@ -1,0 +1,60 @@
+/** Lambda entry point: clients and configuration are created once per container. */
+
+import { Logger } from '@aws-lambda-powertools/logger';
+import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { createDatasaurClient, DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
+import {
+  CredentialsMissingError,
+  parseDatasaurCredentials,
+} from '../../shared/datasaur/credentials-secret.ts';
+import { integerEnv, optionalEnv, requireEnv } from '../../shared/environment.ts';
+import { DEFAULT_EXPORT_FORMAT } from '../../shared/export-trigger.ts';
+import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/exporter.ts';
+import { createExporterHandler } from './handler.ts';
+
+const credentialsSecretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
+const queueUrl = requireEnv('EXPORT_QUEUE_URL');
+/** Cached for 5 minutes per container, so credentials filled in after deployment are picked up. */
+const secretsProvider = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
+
+async function readCredentials() {
+  const value = await secretsProvider.get(credentialsSecretArn, { maxAge: 300 });
+  return parseDatasaurCredentials(String(value ?? ''));
+}
+
+export const handler = createExporterHandler({
+  exporter: createExporter({
+    datasaur: createDatasaurClient({
+      baseUrl: optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL),
+      credentials: readCredentials,
+    }),
+    documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    tableName: requireEnv('TABLE_NAME'),
+    s3: new S3Client({}),
+    bucket: requireEnv('ARCHIVE_BUCKET'),
+    format: optionalEnv('EXPORT_FORMAT', DEFAULT_EXPORT_FORMAT),
+    budgetMs: integerEnv('EXPORT_BUDGET_SECONDS', 60, { min: 1, max: 600 }) * 1000,
+    maxAttempts: integerEnv('EXPORT_MAX_ATTEMPTS', DEFAULT_EXPORT_MAX_ATTEMPTS, {
+      min: 1,
+      max: 100,
+    }),
+  }),
+  logger: new Logger(),
+  sqs: new SQSClient({}),
+  queueUrl,
+  credentialsConfigured: () =>
+    readCredentials().then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof CredentialsMissingError) return false;
+        throw error;
+      },
+    ),
+});

@@ -1,0 +1,168 @@
+/**
+ * Export archiving: the export queue (with its DLQ), the exporter function and its alarms.
+ * The Datasaur API credentials secret is the stack's, shared with the reconciler. The worker only sends to the queue; only the
+ * exporter reads the credentials and writes `exports/` in the archive bucket.
+ */
+import { Duration, Validations } from 'aws-cdk-lib';
+import {
+  Alarm,
+  ComparisonOperator,
+  type IMetric,
+  Stats,
+  TreatMissingData,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { FilterPattern, MetricFilter, type RetentionDays } from 'aws-cdk-lib/aws-logs';
+import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
+import type { ITopic } from 'aws-cdk-lib/aws-sns';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import { EXPORT_FAILED_MESSAGE } from '../../functions/exporter/handler.ts';
+import type { ExportOn } from '../../shared/export-trigger.ts';
+import { DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/exporter.ts';
+import type { ArchiveBucket } from './archive-bucket.ts';
+import { BundledFunction } from './bundled-function.ts';
+
+/** Where archived exports go in the archive bucket. */
+export const EXPORTS_PREFIX = 'exports/';
+
+/** Claims, progress and results: item updates and reads, on the table only. */
+const EXPORTER_TABLE_ACTIONS = ['GetItem', 'UpdateItem'];
+/** One attempt waits at most 60 s for Datasaur; the rest is the download. */
+const EXPORTER_TIMEOUT_SECONDS = 300;
+const EXPORT_BUDGET_SECONDS = 60;
+
+export interface ExportArchiverProps {
+  readonly table: ITable;
+  readonly archive: ArchiveBucket;
+  /** The Datasaur API credentials `{"clientId","clientSecret"}`, created empty by the stack. */
+  readonly credentials: ISecret;
+  /** The worker, which sends export requests to the queue. */
+  readonly worker: BundledFunction;
+  readonly exportOn: Exclude<ExportOn, 'off'>;
+  /** `format` of Datasaur's export. */
+  readonly exportFormat: string;
+  /** Datasaur's base URL (self-hosted installs have their own). */
+  readonly datasaurApiUrl: string;
+  readonly logRetention: RetentionDays;
+  /** @default 'INFO' */
+  readonly logLevel?: string;
+  /** Notified by the exporter's alarms. */
+  readonly alarmTopic: ITopic;
+}
+
+export class ExportArchiver extends Construct {
+  public readonly queue: Queue;
+  public readonly deadLetterQueue: Queue;
+  public readonly exporter: BundledFunction;
+  public readonly exportsFailed: Alarm;
+  public readonly deadLetterQueueNotEmpty: Alarm;
+
+  constructor(scope: Construct, id: string, props: ExportArchiverProps) {
+    super(scope, id);
+
+    this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    Validations.of(this.deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason: 'This queue is the dead-letter queue of the export queue.',
+    });
+    this.queue = new Queue(this, 'Queue', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+      // A retry's delay is set per message (ChangeMessageVisibility); this covers an attempt
+      // that ends without saying, as AWS advises for a Lambda-fed queue.
+      visibilityTimeout: Duration.seconds(6 * EXPORTER_TIMEOUT_SECONDS),
+      // The exporter records FAILED on its own last attempt; the DLQ catches what it could not.
+      deadLetterQueue: {
+        queue: this.deadLetterQueue,
+        maxReceiveCount: DEFAULT_EXPORT_MAX_ATTEMPTS + 4,
+      },
+    });
+
+    this.exporter = new BundledFunction(this, 'Exporter', {
+      entry: 'functions/exporter/index.ts',
+      description: 'Datasaur webhooks: archives project exports into the archive bucket',
+      serviceName: 'datasaur-webhooks-exporter',
+      memorySizeMb: 512,
+      timeoutSeconds: EXPORTER_TIMEOUT_SECONDS,
+      logRetention: props.logRetention,
+      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      environment: {
+        TABLE_NAME: props.table.tableName,
+        ARCHIVE_BUCKET: props.archive.bucket.bucketName,
+        EXPORT_QUEUE_URL: this.queue.queueUrl,
+        DATASAUR_API_URL: props.datasaurApiUrl,
+        DATASAUR_CREDENTIALS_SECRET_ARN: props.credentials.secretArn,
+        EXPORT_FORMAT: props.exportFormat,
+        EXPORT_BUDGET_SECONDS: String(EXPORT_BUDGET_SECONDS),
+        EXPORT_MAX_ATTEMPTS: String(DEFAULT_EXPORT_MAX_ATTEMPTS),
+      },
+    });
+    this.exporter.role.addToPolicy(
+      new PolicyStatement({
+        actions: EXPORTER_TABLE_ACTIONS.map((action) => `dynamodb:${action}`),
+        resources: [props.table.tableArn],
+      }),
+    );
+    props.credentials.grantRead(this.exporter.role);
+    props.archive.grantPut(this.exporter.role, EXPORTS_PREFIX, { multipart: true });
+    // Receive, delete and change-visibility (the retry delay) on this queue only.
+    this.exporter.function.addEventSource(
+      new SqsEventSource(this.queue, {
+        batchSize: 1,
+        reportBatchItemFailures: true,
+        maxConcurrency: 5,
+      }),
+    );
+
+    // The worker may send here and nothing else of export archiving.
+    this.queue.grantSendMessages(props.worker.role);
+    props.worker.function.addEnvironment('EXPORT_QUEUE_URL', this.queue.queueUrl);
+    props.worker.function.addEnvironment('EXPORT_ON', props.exportOn);
+
+    const failedExports = new MetricFilter(this, 'FailedExports', {
+      logGroup: this.exporter.logGroup,
+      filterPattern: FilterPattern.stringValue('$.message', '=', EXPORT_FAILED_MESSAGE),
+      metricNamespace: 'DatasaurWebhooks',
+      metricName: 'ExportsFailed',
+      metricValue: '1',
+    });
+    this.exportsFailed = this.alarm(
+      'ExportsFailed',
+      failedExports.metric({ statistic: Stats.SUM, period: Duration.minutes(5) }),
+      'An export was recorded FAILED: npm run query -- exports --status FAILED says why',
+      props.alarmTopic,
+    );
+    this.deadLetterQueueNotEmpty = this.alarm(
+      'ExportDeadLetterQueueNotEmpty',
+      this.deadLetterQueue.metricApproximateNumberOfMessagesVisible({
+        statistic: Stats.MAXIMUM,
+        period: Duration.minutes(5),
+      }),
+      'An export request could not be processed nor recorded FAILED: read the exporter log',
+      props.alarmTopic,
+    );
+  }
+
+  private alarm(id: string, metric: IMetric, description: string, topic: ITopic): Alarm {
+    const alarm = new Alarm(this, id, {
+      metric,
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: TreatMissingData.NOT_BREACHING,
+      alarmDescription: description,
+    });
+    alarm.addAlarmAction(new SnsAction(topic));
+    alarm.addOkAction(new SnsAction(topic));
+    return alarm;
+  }
+}

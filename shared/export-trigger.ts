@@ -1,0 +1,111 @@
+/**
+ * When the product archives a project's export, decided in one place: the worker asks it for
+ * every stored status event, and any other path that learns of a status transition (the
+ * reconciler) asks it too, so both trigger the same exports.
+ */
+import * as z from 'zod';
+import { PROJECT_STATUS_EVENTS, type ProjectStatus } from './events.ts';
+import type { EventItem } from './items.ts';
+import { EVENT_SORT_PREFIX, parseTimeAndEventId } from './keys.ts';
+
+/** `exportOn`: which status transitions export; `off` exports nothing. */
+export const EXPORT_ON_VALUES = ['REVIEWED', 'COMPLETED', 'both', 'off'] as const;
+export type ExportOn = (typeof EXPORT_ON_VALUES)[number];
+export const DEFAULT_EXPORT_ON: ExportOn = 'REVIEWED';
+export const DEFAULT_EXPORT_FORMAT = 'json_advanced';
+
+/** A project's status as stored: the status and the time of the event that set it. */
+export interface ProjectTransition {
+  readonly projectId: string;
+  readonly teamId: string;
+  readonly status: ProjectStatus;
+  /** The event's `data.timestamp`: one export per project, status and this time. */
+  readonly statusAt: string;
+}
+
+const instant = z.iso.datetime();
+
+/** What the export queue carries: one message asks for one archive. */
+export const exportRequestSchema = z.discriminatedUnion('kind', [
+  /** A project reached the configured status. */
+  z.object({
+    kind: z.literal('transition'),
+    projectId: z.string().min(1),
+    teamId: z.string().min(1),
+    status: z.enum(['COMPLETED', 'REVIEWED']),
+    statusAt: instant,
+  }),
+  /** Datasaur pushed an export (`PUT` with `fileUrl`); the worker stored it at `receivedAt`. */
+  z.object({
+    kind: z.literal('delivery'),
+    projectId: z.string().min(1),
+    fileUrl: z.url(),
+    receivedAt: instant,
+  }),
+  /** `npm run export`: archive the project as it is now. */
+  z.object({
+    kind: z.literal('manual'),
+    projectId: z.string().min(1),
+    requestedAt: instant,
+  }),
+]);
+export type ExportRequest = z.infer<typeof exportRequestSchema>;
+export type TransitionExportRequest = Extract<ExportRequest, { kind: 'transition' }>;
+
+/**
+ * The export a stored status transition asks for, or undefined. Every status event of the
+ * configured status is a transition (Datasaur sends one each time a reviewer or labeler
+ * marks the project complete), so a later re-review exports again, while the same event
+ * delivered again has the same `statusAt` and maps to the same export.
+ */
+export function exportRequestFor(
+  transition: ProjectTransition,
+  exportOn: ExportOn,
+): TransitionExportRequest | undefined {
+  const { status } = transition;
+  if (status === PROJECT_STATUS_EVENTS.PROJECT_CREATED) return undefined;
+  if (exportOn === 'off' || (exportOn !== 'both' && exportOn !== status)) return undefined;
+  return {
+    kind: 'transition',
+    projectId: transition.projectId,
+    teamId: transition.teamId,
+    status,
+    statusAt: transition.statusAt,
+  };
+}
+
+/** Where export requests go: the export queue in AWS and in the local stack. */
+export interface ExportRequestSink {
+  send(request: ExportRequest): Promise<void>;
+}
+
+/**
+ * The export a stored event item asks for: a status event through `exportRequestFor`, an
+ * export Datasaur pushed (copied whenever exports are on, before its link expires).
+ */
+export function exportRequestForItem(
+  item: EventItem,
+  exportOn: ExportOn,
+): ExportRequest | undefined {
+  if (item.itemType === 'projectEvent') {
+    return exportRequestFor(
+      {
+        projectId: item.projectId,
+        teamId: item.teamId,
+        status: PROJECT_STATUS_EVENTS[item.eventType],
+        statusAt: item.data.timestamp,
+      },
+      exportOn,
+    );
+  }
+  if (item.itemType === 'export' && exportOn !== 'off') {
+    return {
+      kind: 'delivery',
+      projectId: item.projectId,
+      fileUrl: item.data.fileUrl,
+      // The first receipt, in the item's key: a redelivery maps to the same archive.
+      receivedAt: parseTimeAndEventId(item.sk.slice(EVENT_SORT_PREFIX.length)).time,
+    };
+  }
+  return undefined;
+}

@@ -1,0 +1,408 @@
+/**
+ * Archives one export: asks Datasaur for it (or takes the file Datasaur pushed), polls until it
+ * is delivered, streams the file into the archive bucket with its sha256 and size, and keeps
+ * an `exportArchive` item on the project saying where it stands. One attempt never waits
+ * longer than its budget: what is not ready by then is retried later through the queue.
+ */
+import { createHash } from 'node:crypto';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { DatasaurClient } from './datasaur/client.ts';
+import { DatasaurHttpError } from './datasaur/errors.ts';
+import { type ExportRole, exportTextProject } from './datasaur/export-text-project.ts';
+import { getExportDeliveryStatus } from './datasaur/get-export-delivery-status.ts';
+import { describeError } from './errors.ts';
+import type { ExportRequest } from './export-trigger.ts';
+import type { ExportArchiveItem, ExportStatus, ExportTrigger, ProjectItem } from './items.ts';
+import {
+  exportArchiveKey,
+  exportObjectKey,
+  exportStatusKeys,
+  exportStatusPartition,
+  projectKey,
+} from './keys.ts';
+
+/** Not finished within this attempt's budget (still exporting, file not there yet): retry later. */
+export class ExportNotReadyError extends Error {
+  override readonly name = 'ExportNotReadyError';
+}
+
+/** Datasaur reported the export FAILED: no retry can change that. */
+class DatasaurExportFailedError extends Error {
+  override readonly name = 'DatasaurExportFailedError';
+}
+
+/** The team id used in keys when no event has told the product the project's team. */
+export const UNKNOWN_TEAM = 'unknown-team';
+
+export interface ExporterOptions {
+  readonly datasaur: DatasaurClient;
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly s3: S3Client;
+  readonly bucket: string;
+  /** `format` of exportTextProject, e.g. `json_advanced`. */
+  readonly format: string;
+  /** Attempts of one export; a failure of the last is recorded as FAILED, not retried. @default 6 */
+  readonly maxAttempts?: number;
+  /** Longest one attempt spends waiting (status polls, a file answering 404). @default 60 s */
+  readonly budgetMs?: number;
+  /** First wait between polls or downloads; it doubles up to `maxDelayMs`. @default 1 s */
+  readonly firstDelayMs?: number;
+  /** @default 8 s */
+  readonly maxDelayMs?: number;
+  /** How long a claimed export stays with the request working on it. @default 15 min */
+  readonly leaseMs?: number;
+  /** Longest wait for the file's answer to start. @default 30 s */
+  readonly downloadTimeoutMs?: number;
+  /** Downloads the file; replaceable so a test can break a stream half-way. @default fetch */
+  readonly fetch?: typeof fetch;
+  readonly now?: () => number;
+  readonly sleep?: (ms: number) => Promise<void>;
+  /** Reports each step (`exporting`, `polled`, `downloading`…), for logs and `npm run export`. */
+  readonly onProgress?: (step: string, details: Record<string, unknown>) => void;
+}
+
+export const DEFAULT_EXPORT_MAX_ATTEMPTS = 6;
+
+export interface ExportOutcome {
+  /** ARCHIVED or FAILED now; SKIPPED when another request has it or had it already. */
+  readonly outcome: 'ARCHIVED' | 'FAILED' | 'SKIPPED';
+  readonly item: ExportArchiveItem | undefined;
+}
+
+export interface Exporter {
+  /**
+   * One attempt, on behalf of `claimId` (the queue message id, the same on its redeliveries).
+   * Throws when the export should be tried again later; the attempts are counted on the item
+   * (not by the queue's receive count), so the last one records FAILED.
+   */
+  archive(request: ExportRequest, claimId: string): Promise<ExportOutcome>;
+}
+
+interface Target {
+  readonly projectId: string;
+  readonly teamId: string;
+  readonly trigger: ExportTrigger;
+  readonly statusAt: string;
+  readonly role?: ExportRole;
+  /** Set for a pushed export: the file is already there. */
+  readonly fileUrl?: string;
+}
+
+export function createExporter(options: ExporterOptions): Exporter {
+  const { documents, tableName } = options;
+  const now = options.now ?? Date.now;
+  const sleep =
+    options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
+  const budgetMs = options.budgetMs ?? 60_000;
+  const firstDelayMs = options.firstDelayMs ?? 1_000;
+  const maxDelayMs = options.maxDelayMs ?? 8_000;
+  const leaseMs = options.leaseMs ?? 15 * 60_000;
+  const maxAttempts = options.maxAttempts ?? DEFAULT_EXPORT_MAX_ATTEMPTS;
+  const download = options.fetch ?? ((input, init) => fetch(input, init));
+  const progress = options.onProgress ?? (() => {});
+  const iso = (time = now()) => new Date(time).toISOString();
+
+  async function projectOf(projectId: string): Promise<ProjectItem | undefined> {
+    const { Item } = await documents.send(
+      new GetCommand({ TableName: tableName, Key: projectKey(projectId) }),
+    );
+    return Item as ProjectItem | undefined;
+  }
+
+  async function targetOf(request: ExportRequest): Promise<Target> {
+    switch (request.kind) {
+      case 'transition':
+        return {
+          projectId: request.projectId,
+          teamId: request.teamId,
+          trigger: request.status,
+          statusAt: request.statusAt,
+          role: request.status === 'REVIEWED' ? 'REVIEWER' : 'LABELER',
+        };
+      case 'delivery': {
+        const project = await projectOf(request.projectId);
+        return {
+          projectId: request.projectId,
+          teamId: project?.teamId ?? UNKNOWN_TEAM,
+          trigger: 'PUSHED',
+          statusAt: request.receivedAt,
+          fileUrl: request.fileUrl,
+        };
+      }
+      case 'manual': {
+        const project = await projectOf(request.projectId);
+        return {
+          projectId: request.projectId,
+          teamId: project?.teamId ?? UNKNOWN_TEAM,
+          trigger: 'MANUAL',
+          statusAt: request.requestedAt,
+          role: project?.status === 'REVIEWED' ? 'REVIEWER' : 'LABELER',
+        };
+      }
+    }
+  }
+
+  /**
+   * Takes the export for this attempt, in one conditional write: it is new, or still
+   * REQUESTED and either already this request's or left by a request whose lease ran out.
+   * Anything else (archived, failed, another request at work) is not this attempt's to do.
+   */
+  async function claim(target: Target, claimId: string): Promise<ExportArchiveItem | undefined> {
+    const requestedAt = iso();
+    const statusKeys = exportStatusKeys('REQUESTED', requestedAt, target.teamId, target.projectId);
+    const always: Record<string, unknown> = {
+      itemType: 'exportArchive',
+      projectId: target.projectId,
+      teamId: target.teamId,
+      trigger: target.trigger,
+      statusAt: target.statusAt,
+      status: 'REQUESTED' satisfies ExportStatus,
+      bucket: options.bucket,
+      key: exportObjectKey(target.teamId, target.projectId, target.trigger, target.statusAt),
+      claimedBy: claimId,
+      leaseUntil: iso(now() + leaseMs),
+      gsi1pk: statusKeys.gsi1pk,
+      ...(target.trigger === 'PUSHED' ? {} : { format: options.format }),
+      ...(target.role === undefined ? {} : { role: target.role }),
+    };
+    const firstOnly: Record<string, unknown> = { requestedAt, gsi1sk: statusKeys.gsi1sk };
+    const names = [...Object.keys(always), ...Object.keys(firstOnly), 'attempts'];
+    try {
+      const { Attributes } = await documents.send(
+        new UpdateCommand({
+          TableName: tableName,
+          Key: exportArchiveKey(target.projectId, target.trigger, target.statusAt),
+          UpdateExpression: `SET ${[
+            ...Object.keys(always).map((name) => `#${name} = :${name}`),
+            ...Object.keys(firstOnly).map((name) => `#${name} = if_not_exists(#${name}, :${name})`),
+            '#attempts = if_not_exists(#attempts, :zero) + :one',
+          ].join(', ')}`,
+          ConditionExpression:
+            'attribute_not_exists(pk) OR (#status = :status AND (#claimedBy = :claimedBy OR #leaseUntil < :requestedAt))',
+          ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
+          ExpressionAttributeValues: {
+            ...Object.fromEntries(
+              Object.entries({ ...always, ...firstOnly }).map(([name, value]) => [
+                `:${name}`,
+                value,
+              ]),
+            ),
+            ':zero': 0,
+            ':one': 1,
+          },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return Attributes as ExportArchiveItem;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  /** Updates the claimed item, only while this attempt still holds it. */
+  async function update(
+    item: ExportArchiveItem,
+    claimId: string,
+    set: Record<string, unknown>,
+    release = false,
+  ): Promise<ExportArchiveItem> {
+    const names = Object.keys(set);
+    const { Attributes } = await documents.send(
+      new UpdateCommand({
+        TableName: tableName,
+        Key: { pk: item.pk, sk: item.sk },
+        UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}${
+          release ? ' REMOVE claimedBy, leaseUntil' : ''
+        }`,
+        ConditionExpression: 'claimedBy = :claimId',
+        ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
+        ExpressionAttributeValues: {
+          ':claimId': claimId,
+          ...Object.fromEntries(names.map((name) => [`:${name}`, set[name]])),
+        },
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    return Attributes as ExportArchiveItem;
+  }
+
+  /** Waits `delay` unless that would overrun the attempt's deadline. */
+  async function waitOrGiveUp(delay: number, deadline: number, what: string): Promise<void> {
+    if (now() + delay > deadline) throw new ExportNotReadyError(what);
+    await sleep(delay);
+  }
+
+  const nextDelay = (delay: number) => Math.min(delay * 2, maxDelayMs);
+
+  /** Asks Datasaur for the export once per claim, then polls until it is delivered. */
+  async function exportedFileUrl(
+    item: ExportArchiveItem,
+    target: Target,
+    claimId: string,
+    deadline: number,
+  ): Promise<{ item: ExportArchiveItem; fileUrl: string }> {
+    if (target.fileUrl !== undefined) return { item, fileUrl: target.fileUrl };
+    let current = item;
+    // A retry resumes the export an earlier attempt started, while its link is still valid.
+    const resumable =
+      current.exportId !== undefined &&
+      current.fileUrl !== undefined &&
+      (current.fileUrlExpiredAt === undefined || Date.parse(current.fileUrlExpiredAt) > now());
+    if (!resumable) {
+      const result = await exportTextProject(options.datasaur, {
+        projectIds: [target.projectId],
+        fileName: `${target.projectId}-${target.trigger}-${target.statusAt}`,
+        format: options.format,
+        method: 'FILE_STORAGE',
+        ...(target.role === undefined ? {} : { role: target.role }),
+      });
+      if (result.exportId === null || result.fileUrl === null) {
+        throw new Error('exportTextProject answered without an exportId and a fileUrl');
+      }
+      current = await update(current, claimId, {
+        exportId: result.exportId,
+        fileUrl: result.fileUrl,
+        ...(result.fileUrlExpiredAt === null ? {} : { fileUrlExpiredAt: result.fileUrlExpiredAt }),
+      });
+    }
+    const exportId = current.exportId as string;
+    const fileUrl = current.fileUrl as string;
+    progress('exporting', { exportId });
+
+    let delay = firstDelayMs;
+    for (let poll = 1; ; poll += 1) {
+      const status = await getExportDeliveryStatus(options.datasaur, exportId);
+      progress('polled', { exportId, deliveryStatus: status.deliveryStatus });
+      if (status.deliveryStatus === 'DELIVERED') return { item: current, fileUrl };
+      if (status.deliveryStatus === 'FAILED') {
+        const detail = status.errors?.[0]?.stack?.split('\n')[0] ?? 'no error given';
+        throw new DatasaurExportFailedError(`Datasaur reported the export FAILED: ${detail}`);
+      }
+      await waitOrGiveUp(
+        delay,
+        deadline,
+        `the export was still ${status.deliveryStatus} after ${poll} status polls`,
+      );
+      delay = nextDelay(delay);
+    }
+  }
+
+  /** GETs the file, waiting while it answers 404 (or 403) as it does until it is ready. */
+  async function fetchFile(fileUrl: string, deadline: number): Promise<Response> {
+    // The URL is pre-signed: a credential. Errors name only where it points.
+    const where = new URL(fileUrl);
+    const shown = `${where.origin}${where.pathname}`;
+    let delay = firstDelayMs;
+    for (let attempt = 1; ; attempt += 1) {
+      const response = await download(fileUrl, {
+        signal: AbortSignal.timeout(options.downloadTimeoutMs ?? 30_000),
+      });
+      if (response.ok && response.body !== null) return response;
+      await response.body?.cancel();
+      if (response.status !== 404 && response.status !== 403) {
+        throw new DatasaurHttpError(response.status, shown, '');
+      }
+      progress('file not ready', { status: response.status, attempt });
+      await waitOrGiveUp(
+        delay,
+        deadline,
+        `the file was not ready (HTTP ${response.status} ${attempt} times)`,
+      );
+      delay = nextDelay(delay);
+    }
+  }
+
+  /** Streams the file into the bucket, hashing and counting on the way; nothing is buffered whole. */
+  async function store(
+    response: Response,
+    key: string,
+  ): Promise<{ bytes: number; sha256: string }> {
+    const hash = createHash('sha256');
+    let bytes = 0;
+    const body = new PassThrough();
+    body.on('data', (chunk: Buffer) => {
+      hash.update(chunk);
+      bytes += chunk.length;
+    });
+    const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    const piping = pipeline(source, body);
+    const upload = new Upload({
+      client: options.s3,
+      params: { Bucket: options.bucket, Key: key, Body: body, ContentType: 'application/zip' },
+    });
+    try {
+      // A failed upload aborts its multipart upload; a failed download fails the upload.
+      await Promise.all([upload.done(), piping]);
+    } catch (error) {
+      source.destroy();
+      body.destroy();
+      throw error;
+    }
+    return { bytes, sha256: hash.digest('hex') };
+  }
+
+  async function finish(
+    item: ExportArchiveItem,
+    claimId: string,
+    status: 'ARCHIVED' | 'FAILED',
+    fields: Record<string, unknown>,
+  ): Promise<ExportArchiveItem> {
+    return update(
+      item,
+      claimId,
+      { status, gsi1pk: exportStatusPartition(status), ...fields },
+      true,
+    );
+  }
+
+  return {
+    async archive(request, claimId) {
+      const target = await targetOf(request);
+      const claimed = await claim(target, claimId);
+      if (claimed === undefined) {
+        const { Item } = await documents.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: exportArchiveKey(target.projectId, target.trigger, target.statusAt),
+            ConsistentRead: true,
+          }),
+        );
+        return { outcome: 'SKIPPED', item: Item as ExportArchiveItem | undefined };
+      }
+      const deadline = now() + budgetMs;
+      let item = claimed;
+      try {
+        const exported = await exportedFileUrl(item, target, claimId, deadline);
+        item = exported.item;
+        const response = await fetchFile(exported.fileUrl, deadline);
+        progress('downloading', { key: item.key });
+        const stored = await store(response, item.key);
+        const archived = await finish(item, claimId, 'ARCHIVED', {
+          archivedAt: iso(),
+          ...stored,
+        });
+        return { outcome: 'ARCHIVED', item: archived };
+      } catch (error) {
+        const finalAttempt = item.attempts >= maxAttempts;
+        if (!(error instanceof DatasaurExportFailedError) && !finalAttempt) throw error;
+        const reason =
+          error instanceof DatasaurExportFailedError || error instanceof ExportNotReadyError
+            ? error.message
+            : describeError(error);
+        const failed = await finish(item, claimId, 'FAILED', {
+          failedAt: iso(),
+          reason: `${reason} (attempt ${item.attempts})`,
+        });
+        return { outcome: 'FAILED', item: failed };
+      }
+    },
+  };
+}

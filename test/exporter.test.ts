@@ -1,0 +1,430 @@
+/**
+ * Export archiving end to end: the worker stores status events and sends export requests to a
+ * real local queue; the exporter handler archives them from the fake Datasaur API into s3rver
+ * and records them in dynalite. Time inside the exporter is a virtual clock, so budgets and
+ * backoff run out without waiting.
+ */
+import { createHash } from 'node:crypto';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
+import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createExporterHandler } from '../functions/exporter/handler.ts';
+import { createWorkerHandler } from '../functions/worker/handler.ts';
+import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
+import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { toSqsRecord } from '../scripts/local/sqs-records.ts';
+import { createDatasaurClient } from '../shared/datasaur/client.ts';
+import { exportTextProject } from '../shared/datasaur/export-text-project.ts';
+import { createExportQueue } from '../shared/export-queue.ts';
+import type { ExportOn } from '../shared/export-trigger.ts';
+import { createExporter } from '../shared/exporter.ts';
+import type { ExportArchiveItem } from '../shared/items.ts';
+import { EXPORT_SORT_PREFIX, projectPartition } from '../shared/keys.ts';
+import { createQueries } from '../shared/queries.ts';
+import {
+  drainQueue,
+  type LocalDynamoDb,
+  type LocalS3,
+  type LocalSqs,
+  startLocalDynamoDb,
+  startLocalS3,
+  startLocalSqs,
+} from './support/local-aws.ts';
+import { recordingLogger } from './support/recording-logger.ts';
+import { type Delivery, quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
+
+let dynamoDb: LocalDynamoDb;
+let sqs: LocalSqs;
+let s3: LocalS3;
+let fake: FakeDatasaur;
+beforeAll(async () => {
+  [dynamoDb, sqs, s3, fake] = await Promise.all([
+    startLocalDynamoDb(),
+    startLocalSqs(),
+    startLocalS3(),
+    startFakeDatasaur(),
+  ]);
+});
+afterAll(async () => {
+  await Promise.all([dynamoDb.close(), sqs.close(), s3.close(), fake.close()]);
+});
+
+let projectCount = 0;
+/** A project the fake knows, with a fresh id so tests never share one. */
+function newProject(): string {
+  projectCount += 1;
+  const id = `EXP-${projectCount}`;
+  fake.upsertProject({ id, name: `${id}.txt`, status: 'IN_REVIEW' });
+  return id;
+}
+
+function statusEvent(
+  eventType: 'PROJECT_REVIEWED' | 'PROJECT_COMPLETED' | 'PROJECT_CREATED',
+  projectId: string,
+  timestamp: string,
+): Delivery {
+  return {
+    body: JSON.stringify({
+      eventType,
+      data: {
+        timestamp,
+        project: { id: projectId, name: `${projectId}.txt`, tags: [] },
+        team: { id: '7', name: 'Team Seven' },
+      },
+    }),
+  };
+}
+
+/** A table, a bucket, an export queue, the worker and the exporter wired as in AWS. */
+async function exportPipeline(
+  options: { exportOn?: ExportOn; maxAttempts?: number; credentialsConfigured?: boolean } = {},
+) {
+  const [tableName, bucket, queues] = await Promise.all([
+    dynamoDb.createTable(),
+    s3.createBucket(),
+    sqs.createQueues({ maxReceiveCount: 10 }),
+  ]);
+  const worker = createWorkerHandler({
+    documents: dynamoDb.documents,
+    tableName,
+    bodies: NO_ARCHIVE,
+    logger: quietLogger(),
+    exports: {
+      exportOn: options.exportOn ?? 'REVIEWED',
+      queue: createExportQueue(sqs.sqs, queues.queueUrl),
+    },
+  });
+  let virtualTime = Date.parse('2026-11-30T06:00:00.000Z');
+  const logger = recordingLogger();
+  const datasaur = createDatasaurClient({
+    baseUrl: fake.url,
+    credentials: { clientId: fake.clientId, clientSecret: fake.clientSecret },
+    http: { sleep: async () => {} },
+  });
+  const handler = createExporterHandler({
+    exporter: createExporter({
+      datasaur,
+      documents: dynamoDb.documents,
+      tableName,
+      s3: s3.s3,
+      bucket,
+      format: 'json_advanced',
+      now: () => virtualTime,
+      sleep: async (ms) => {
+        virtualTime += ms;
+      },
+      maxAttempts: options.maxAttempts ?? 3,
+    }),
+    logger: logger as unknown as Logger,
+    sqs: sqs.sqs,
+    queueUrl: queues.queueUrl,
+    // A retry comes back at once: the test plays the queue's part.
+    retrySeconds: 0,
+    credentialsConfigured: async () => options.credentialsConfigured ?? true,
+  });
+
+  /** Runs the exporter over the queue, as Lambda's event source would, until it is empty. */
+  async function runExports(): Promise<void> {
+    for (let round = 0; round < 20; round += 1) {
+      const messages = await drainQueue(sqs.sqs, queues.queueUrl);
+      if (messages.length === 0) return;
+      const records = messages.map((message) =>
+        toSqsRecord(message, { queueArn: queues.queueArn, region: LOCAL_CLIENT_CONFIG.region }),
+      );
+      const response = await handler(sqsEvent(records));
+      const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+      for (const record of records.filter((candidate) => !failed.has(candidate.messageId))) {
+        await sqs.sqs.send(
+          new DeleteMessageCommand({
+            QueueUrl: queues.queueUrl,
+            ReceiptHandle: record.receiptHandle,
+          }),
+        );
+      }
+    }
+    throw new Error('the export queue did not empty in 20 rounds');
+  }
+
+  async function exportItems(projectId: string): Promise<ExportArchiveItem[]> {
+    const { Items = [] } = await dynamoDb.documents.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :prefix)',
+        ExpressionAttributeValues: {
+          ':pk': projectPartition(projectId),
+          ':prefix': EXPORT_SORT_PREFIX,
+        },
+        ConsistentRead: true,
+      }),
+    );
+    return Items as ExportArchiveItem[];
+  }
+
+  async function objects(): Promise<string[]> {
+    const { Contents = [] } = await s3.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+    return Contents.map((object) => String(object.Key));
+  }
+
+  async function object(key: string): Promise<Buffer> {
+    const answer = await s3.s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+    return Buffer.from(await (answer.Body?.transformToByteArray() ?? new Uint8Array()));
+  }
+
+  return {
+    queries: createQueries(dynamoDb.documents, tableName),
+    deliver: (...deliveries: Delivery[]) => worker(sqsEvent(deliveries.map(sqsRecord))),
+    runExports,
+    exportItems,
+    objects,
+    object,
+    logger,
+    datasaur,
+    queues,
+  };
+}
+
+const exportRequests = () => fake.counts.graphql.ExportTextProjectQuery ?? 0;
+
+describe('export archiving', () => {
+  it('archives a reviewed project: the zip in the bucket, bytes and sha256 equal, an ARCHIVED item', async () => {
+    const pipeline = await exportPipeline();
+    const projectId = newProject();
+    const response = await pipeline.deliver(
+      statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    await pipeline.runExports();
+
+    const [item] = await pipeline.exportItems(projectId);
+    const key = `exports/7/${projectId}/REVIEWED-2026-11-30T05:00:00.000Z.zip`;
+    expect(await pipeline.objects()).toEqual([key]);
+    const file = await pipeline.object(key);
+    const exported = [...fake.exports.values()].find((one) => one.projectIds[0] === projectId);
+    expect(file.equals(exported?.file ?? Buffer.alloc(0))).toBe(true);
+    expect(exported).toMatchObject({ role: 'REVIEWER', format: 'json_advanced' });
+    expect(item).toMatchObject({
+      itemType: 'exportArchive',
+      status: 'ARCHIVED',
+      trigger: 'REVIEWED',
+      projectId,
+      teamId: '7',
+      statusAt: '2026-11-30T05:00:00.000Z',
+      exportId: exported?.exportId,
+      format: 'json_advanced',
+      key,
+      bytes: file.length,
+      sha256: createHash('sha256').update(file).digest('hex'),
+      requestedAt: expect.any(String),
+      archivedAt: expect.any(String),
+    });
+    expect(item?.claimedBy).toBeUndefined();
+    // Datasaur's status went QUEUED → IN_PROGRESS → DELIVERED, and the file answered 404 twice.
+    expect(exported).toMatchObject({ polls: 3, fileRequests: 3 });
+    expect(fake.invalidDocuments).toEqual([]);
+
+    // What `npm run query -- exports` and `query project` show.
+    const byProject = await pipeline.queries.exports({ projectId });
+    const byTeam = await pipeline.queries.exports({ teamId: '7', status: 'ARCHIVED' });
+    expect(byProject.items).toEqual([expect.objectContaining({ key, status: 'ARCHIVED' })]);
+    expect(byProject.items[0]).not.toHaveProperty('fileUrl');
+    expect(byTeam.items.map((view) => view.key)).toEqual([key]);
+    expect((await pipeline.queries.exports({ teamId: '8' })).items).toEqual([]);
+    expect(await pipeline.queries.project(projectId)).toMatchObject({
+      latestExport: { key, bytes: file.length, sha256: item?.sha256 },
+    });
+  });
+
+  it('exports once for the same PROJECT_REVIEWED delivered 3× and out of order', async () => {
+    const pipeline = await exportPipeline();
+    const projectId = newProject();
+    const reviewed = statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:10:00.000Z');
+    const completed = statusEvent('PROJECT_COMPLETED', projectId, '2026-11-30T05:05:00.000Z');
+    const before = exportRequests();
+    await pipeline.deliver(reviewed, completed);
+    await pipeline.deliver(reviewed);
+    await pipeline.deliver(statusEvent('PROJECT_CREATED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.deliver(reviewed);
+    await pipeline.runExports();
+
+    expect(exportRequests() - before).toBe(1);
+    expect(await pipeline.objects()).toHaveLength(1);
+    expect((await pipeline.exportItems(projectId)).map((item) => item.status)).toEqual([
+      'ARCHIVED',
+    ]);
+    expect(
+      pipeline.logger.lines.filter((line) => line.message === 'export already handled'),
+    ).toHaveLength(2);
+  });
+
+  it('exports again after a later re-review, and on COMPLETED too with exportOn=both', async () => {
+    const pipeline = await exportPipeline({ exportOn: 'both' });
+    const projectId = newProject();
+    await pipeline.deliver(
+      statusEvent('PROJECT_COMPLETED', projectId, '2026-11-30T05:00:00.000Z'),
+      statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:01:00.000Z'),
+      statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:30:00.000Z'),
+    );
+    await pipeline.runExports();
+    expect((await pipeline.objects()).sort()).toEqual([
+      `exports/7/${projectId}/COMPLETED-2026-11-30T05:00:00.000Z.zip`,
+      `exports/7/${projectId}/REVIEWED-2026-11-30T05:01:00.000Z.zip`,
+      `exports/7/${projectId}/REVIEWED-2026-11-30T05:30:00.000Z.zip`,
+    ]);
+    const completed = [...fake.exports.values()].find(
+      (one) => one.projectIds[0] === projectId && one.role === 'LABELER',
+    );
+    expect(completed).toBeDefined();
+  });
+
+  it('exports nothing with exportOn=off', async () => {
+    const pipeline = await exportPipeline({ exportOn: 'off' });
+    const projectId = newProject();
+    const before = exportRequests();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    expect(await drainQueue(sqs.sqs, pipeline.queues.queueUrl)).toEqual([]);
+    expect(exportRequests() - before).toBe(0);
+    expect(await pipeline.exportItems(projectId)).toEqual([]);
+    expect(await pipeline.objects()).toEqual([]);
+  });
+
+  it('copies an export Datasaur pushed (PUT with fileUrl) into the bucket', async () => {
+    const pipeline = await exportPipeline();
+    const projectId = newProject();
+    await pipeline.deliver(statusEvent('PROJECT_CREATED', projectId, '2026-11-30T04:00:00.000Z'));
+    // Datasaur's link: an export the fake made, as if it had delivered it to our webhook.
+    const pushed = await exportTextProject(pipeline.datasaur, {
+      projectIds: [projectId],
+      fileName: 'pushed',
+      format: 'json',
+      method: 'FILE_STORAGE',
+    });
+    const receivedAt = '2026-11-30T05:20:00.000Z';
+    await pipeline.deliver({
+      body: JSON.stringify({ userId: 1, fileUrl: pushed.fileUrl, projectId }),
+      method: 'PUT',
+      receivedAt,
+    });
+    await pipeline.runExports();
+
+    const key = `exports/7/${projectId}/PUSHED-${receivedAt}.zip`;
+    expect(await pipeline.objects()).toEqual([key]);
+    const file = await pipeline.object(key);
+    expect(file.equals(fake.exports.get(String(pushed.exportId))?.file ?? Buffer.alloc(0))).toBe(
+      true,
+    );
+    expect(await pipeline.exportItems(projectId)).toEqual([
+      expect.objectContaining({ status: 'ARCHIVED', trigger: 'PUSHED', bytes: file.length }),
+    ]);
+  });
+
+  it('retries a GraphQL error through the queue, then records FAILED with the reason and logs it for the alarm', async () => {
+    const pipeline = await exportPipeline({ maxAttempts: 3 });
+    const projectId = newProject();
+    const before = exportRequests();
+    fake.faults.graphqlError('ExportTextProjectQuery', 'Export quota exceeded', 3);
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+
+    expect(exportRequests() - before).toBe(3);
+    const [item] = await pipeline.exportItems(projectId);
+    expect(item).toMatchObject({ status: 'FAILED', attempts: 3, failedAt: expect.any(String) });
+    expect(item?.reason).toContain('Export quota exceeded');
+    expect(await pipeline.objects()).toEqual([]);
+    const retries = pipeline.logger.lines.filter(
+      (line) => line.message === 'export not finished, will retry',
+    );
+    expect(retries).toHaveLength(2);
+    expect(pipeline.logger.lines.filter((line) => line.message === 'export failed')).toEqual([
+      expect.objectContaining({ level: 'error' }),
+    ]);
+  });
+
+  it('recovers from one GraphQL error: the retry archives the file', async () => {
+    const pipeline = await exportPipeline({ maxAttempts: 3 });
+    const projectId = newProject();
+    fake.faults.graphqlError('GetExportDeliveryStatus', 'temporarily unavailable', 1);
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    const [item] = await pipeline.exportItems(projectId);
+    expect(item).toMatchObject({ status: 'ARCHIVED', attempts: 2 });
+  });
+
+  it('records FAILED when the file never becomes ready, leaving nothing in the bucket', async () => {
+    const pipeline = await exportPipeline({ maxAttempts: 2 });
+    const projectId = newProject();
+    fake.faults.fileNotFound(Number.POSITIVE_INFINITY);
+    try {
+      await pipeline.deliver(
+        statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'),
+      );
+      await pipeline.runExports();
+    } finally {
+      fake.faults.fileNotFound(2);
+    }
+    const [item] = await pipeline.exportItems(projectId);
+    expect(item).toMatchObject({ status: 'FAILED', attempts: 2 });
+    expect(item?.reason).toMatch(/the file was not ready \(HTTP 404 \d+ times\)/);
+    expect(await pipeline.objects()).toEqual([]);
+  });
+
+  it('records FAILED at once when Datasaur reports the export FAILED', async () => {
+    const pipeline = await exportPipeline({ maxAttempts: 3 });
+    const projectId = newProject();
+    fake.faults.failExports('labels could not be serialized');
+    try {
+      await pipeline.deliver(
+        statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'),
+      );
+      await pipeline.runExports();
+    } finally {
+      fake.faults.failExports(undefined);
+    }
+    const [item] = await pipeline.exportItems(projectId);
+    expect(item).toMatchObject({ status: 'FAILED', attempts: 1 });
+    expect(item?.reason).toContain('labels could not be serialized');
+  });
+
+  it('reuses one token across exports and fetches a new one after an authentication error', async () => {
+    const pipeline = await exportPipeline();
+    const first = newProject();
+    const second = newProject();
+    const before = fake.counts.tokens;
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', first, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', second, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    expect(fake.counts.tokens - before).toBe(1);
+
+    fake.faults.expireTokens();
+    const third = newProject();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', third, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    expect(fake.counts.tokens - before).toBe(2);
+    expect((await pipeline.exportItems(third)).map((item) => item.status)).toEqual(['ARCHIVED']);
+  });
+
+  it('drops status exports while the credentials secret is empty, and still copies pushed ones', async () => {
+    const pipeline = await exportPipeline({ credentialsConfigured: false });
+    const projectId = newProject();
+    const before = exportRequests();
+    const pushed = await exportTextProject(pipeline.datasaur, {
+      projectIds: [projectId],
+      fileName: 'pushed',
+      format: 'json',
+      method: 'FILE_STORAGE',
+    });
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'), {
+      body: JSON.stringify({ fileUrl: pushed.fileUrl, projectId }),
+      method: 'PUT',
+    });
+    await pipeline.runExports();
+    expect(exportRequests() - before).toBe(1); // the test's own, for the pushed link
+    expect((await pipeline.exportItems(projectId)).map((item) => item.trigger)).toEqual(['PUSHED']);
+    expect(pipeline.logger.lines.map((line) => line.message)).toContainEqual(
+      expect.stringContaining('credentials secret is empty'),
+    );
+  });
+});
