@@ -17,6 +17,8 @@ import { type BodyReader, bodyKey, INLINE_BODY_BYTES } from '../shared/claim-che
 import { createEventStore } from '../shared/event-store.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../shared/ingest.ts';
 import { interpretMessage } from '../shared/interpret.ts';
+import { restoredItem } from '../shared/items.ts';
+import { documentPartition } from '../shared/keys.ts';
 import { createQueries } from '../shared/queries.ts';
 import { staticSecrets } from '../shared/secrets.ts';
 import { SEED_EVENTS } from '../shared/seed-events.ts';
@@ -111,9 +113,9 @@ describe('label events of any size up to the limit', () => {
         expect((await pipeline.worker(sqsEvent(records))).batchItemFailures).toEqual([]);
       }
 
-      const items = (await tableContents(dynamoDb.documents, pipeline.tableName)).filter(
-        (item) => item.documentId === documentId,
-      );
+      const items = (await tableContents(dynamoDb.documents, pipeline.tableName))
+        .filter((item) => item.pk === documentPartition(documentId))
+        .map(restoredItem);
       expect(items).toHaveLength(1);
       expect(items[0]?.bodyObject !== undefined).toBe(how === 'archived');
       if (how === 'archived') {
