@@ -45,6 +45,7 @@ export class WebhookStack extends Stack {
     });
     this.pipeline = new EventPipeline(this, 'EventPipeline', {
       table: this.store.table,
+      archive: this.archive,
       workerMemoryMb: config.workerMemoryMb,
       workerTimeoutSeconds: config.workerTimeoutSeconds,
       batchSize: config.workerBatchSize,
@@ -65,6 +66,7 @@ export class WebhookStack extends Stack {
     });
     this.ingestApi = new IngestApi(this, 'IngestApi', {
       queue: this.pipeline.queue,
+      archive: this.archive,
       throttleRateLimit: config.throttleRateLimit,
       throttleBurstLimit: config.throttleBurstLimit,
       memorySizeMb: config.ingestMemoryMb,

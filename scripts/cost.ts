@@ -8,10 +8,10 @@ import './local/sdk-notice.ts';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG } from '../infra/config.ts';
+import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
 import {
   type EventMixFootprints,
   eventMixFootprints,
-  paddedLabelBody,
   startMeteredEventStore,
 } from './cost/footprints.ts';
 import { type LogBytes, measureLogBytes } from './cost/log-bytes.ts';
@@ -24,7 +24,7 @@ import { type CostEstimate, type CostInputs, estimateMonthlyCost } from './cost/
 import { PRICES } from './cost/prices.ts';
 import { measurePublishedBytes } from './cost/published-bytes.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
-import { sqsRecord } from './local/sqs-records.ts';
+import { paddedLabelBody } from './local/datasaur-sender.ts';
 import { projectLifecycles, type WorkloadEvent } from './local/workload.ts';
 
 const USAGE = `Usage: npm run cost -- --events-per-month <n> [flags]
@@ -105,7 +105,6 @@ interface Measured {
   readonly logBytes: { readonly label: LogBytes; readonly project: LogBytes };
   readonly labelBodyBytes: number;
   readonly projectBodyBytes: number;
-  readonly envelopeOverheadBytes: number;
 }
 
 /** Runs a project lifecycle through the real event store and handlers to measure each kind. */
@@ -120,7 +119,6 @@ async function measureEvents(labelBodyBytes: number): Promise<Measured> {
     const projects = events.filter((event) => event.kind !== 'BEFORE_UPDATE_LABELS');
     const meanBytes = (list: readonly WorkloadEvent[]) =>
       list.reduce((sum, event) => sum + Buffer.byteLength(event.body), 0) / list.length;
-    const label = labels[0] as WorkloadEvent;
     return {
       footprints,
       logBytes: {
@@ -129,8 +127,6 @@ async function measureEvents(labelBodyBytes: number): Promise<Measured> {
       },
       labelBodyBytes: meanBytes(labels),
       projectBodyBytes: meanBytes(projects),
-      envelopeOverheadBytes:
-        Buffer.byteLength(sqsRecord({ body: label.body }).body) - Buffer.byteLength(label.body),
     };
   } finally {
     await store.close();
@@ -177,7 +173,6 @@ async function costInputs(
         ? 0
         : PLATFORM_INFO_LOG_LINES.reduce((sum, line) => sum + Buffer.byteLength(line), 0),
     accessLogBytesPerRequest: stack.accessLogBytesPerRequest,
-    envelopeOverheadBytes: measured.envelopeOverheadBytes,
     queuePollers: QUEUE_POLLERS,
     webhookSecretCacheSeconds: DEFAULT_CONFIG.webhookSecretCacheSeconds,
     alarms: stack.alarms,
@@ -243,7 +238,7 @@ function printEstimate(
       `  of which EventBridge          ${dollars(eventBridgePerMillion)} (${dollars(PRICES.eventBridgePerMillionEvents)} per million published events; label events ${inputs.publishLabelEvents ? 'published' : 'not published (publishLabelEvents off)'})`,
       '',
       'Assumed per event (measured now with the real code unless noted):',
-      `  label event: ${quantity(measured.labelBodyBytes)} B body, ${quantity(inputs.label.writeUnits)} write units, ${quantity(inputs.label.readUnits)} read units, ${quantity(inputs.label.storedBytes)} stored bytes; share ${inputs.labelShare}`,
+      `  label event: ${quantity(measured.labelBodyBytes)} B body, ${quantity(inputs.label.messageBytes)} B queue message, ${quantity(inputs.label.writeUnits)} write units, ${quantity(inputs.label.readUnits)} read units, ${quantity(inputs.label.storedBytes)} stored bytes, ${quantity(inputs.label.s3Puts)} S3 PUT + ${quantity(inputs.label.s3Gets)} S3 GET (bodies above ${INLINE_BODY_BYTES.toLocaleString('en-US')} B go through S3); share ${inputs.labelShare}`,
       `  project event (average of CREATED, COMPLETED, export, REVIEWED): ${quantity(measured.projectBodyBytes)} B body, ${quantity(inputs.project.writeUnits)} write units, ${quantity(inputs.project.readUnits)} read units, ${quantity(inputs.project.storedBytes)} stored bytes`,
       `  published on EventBridge: label event ${quantity(inputs.publishedBytes.label)} B, project event ${quantity(inputs.publishedBytes.project)} B (one 64 KB chunk each)`,
       `  logged: ingest ${quantity(inputs.ingestLogBytesPerEvent)} B, worker ${quantity(inputs.workerLogBytesPerEvent)} B per event; worker metrics ${quantity(inputs.workerLogBytesPerBatch)} B per batch; API access log ${inputs.accessLogBytesPerRequest} B per request; Lambda ${inputs.platformLogBytesPerInvocation} B per invocation (system log level ${DEFAULT_CONFIG.systemLogLevel})`,

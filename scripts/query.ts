@@ -5,6 +5,8 @@
 import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
+import { S3ServiceException } from '@aws-sdk/client-s3';
+import { BodyObjectMismatchError } from '../shared/claim-check.ts';
 import { ConfigurationError } from '../shared/environment.ts';
 import type { ProjectStatus } from '../shared/events.ts';
 import { EXPORT_STATUSES, type ExportStatus } from '../shared/items.ts';
@@ -18,7 +20,7 @@ import {
 } from '../shared/queries.ts';
 import { UsageError } from './local/cli.ts';
 import { LOCAL_SERVERS_HOST } from './local/defaults.ts';
-import { connectTable } from './local/table-connection.ts';
+import { archiveBeside, connectTable } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run query -- <command> [flags]
 
@@ -46,6 +48,10 @@ Flags:
                         with --table or --region and no endpoint, DynamoDB in AWS)
   --region <region>     AWS region of a deployed table (default: AWS_REGION / your AWS profile);
                         credentials come from the standard AWS chain
+
+Events too large for their item are read whole from the archive bucket: locally from
+$S3_ENDPOINT, else the local stack's http://${LOCAL_SERVERS_HOST}:$S3_PORT; for a deployed
+table from S3 in AWS.
 `;
 
 const OPTIONS = {
@@ -154,7 +160,17 @@ function rangeOf(values: Values, defaultHours: number): { from: string; to: stri
 
 function connect(values: Values) {
   const connection = connectTable(values);
-  return { ...connection, queries: createQueries(connection.documents, connection.tableName) };
+  const archive = archiveBeside(connection);
+  return {
+    ...connection,
+    close: () => {
+      connection.client.destroy();
+      archive.close();
+    },
+    queries: createQueries(connection.documents, connection.tableName, {
+      bodies: archive.bodies,
+    }),
+  };
 }
 
 /** Columns of the readable table, per command. */
@@ -336,6 +352,10 @@ async function run(args: string[]): Promise<number> {
       );
       return 1;
     }
+    if (error instanceof S3ServiceException || error instanceof BodyObjectMismatchError) {
+      console.error(`cannot read a large event's body from the archive bucket: ${error.message}`);
+      return 1;
+    }
     if (error instanceof DynamoDBServiceException) {
       console.error(
         `DynamoDB at ${connection.where} refused the query: ${error.name}: ${error.message}`,
@@ -348,7 +368,7 @@ async function run(args: string[]): Promise<number> {
     );
     return 1;
   } finally {
-    connection.client.destroy();
+    connection.close();
   }
 }
 

@@ -20,7 +20,7 @@ import { replayEvents, replayRejected } from '../shared/replay.ts';
 import { UsageError } from './local/cli.ts';
 import { DEFAULT_EVENTS_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
-import { connectTable } from './local/table-connection.ts';
+import { archiveBeside, connectTable } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run replay -- <command> --from <ISO time> --to <ISO time> [flags]
 
@@ -135,6 +135,7 @@ async function run(args: string[]): Promise<number> {
     throw error;
   }
   const table = connectTable(values);
+  const archive = archiveBeside(table);
   const publishLabelEvents = booleanEnv('PUBLISH_LABEL_EVENTS', false);
   const eventsEndpoint =
     values['events-endpoint'] ??
@@ -177,7 +178,12 @@ async function run(args: string[]): Promise<number> {
       return result.failed > 0 ? 1 : 0;
     }
     const result = await replayRejected(
-      { ...context, publishLabelEvents, onProgress: progress('replaying rejected bodies') },
+      {
+        ...context,
+        publishLabelEvents,
+        bodies: archive.bodies,
+        onProgress: progress('replaying rejected bodies'),
+      },
       range,
     );
     if (process.stderr.isTTY) process.stderr.write('\n');
@@ -195,6 +201,7 @@ async function run(args: string[]): Promise<number> {
     return 1;
   } finally {
     table.client.destroy();
+    archive.close();
     eventBridge.destroy();
   }
 }

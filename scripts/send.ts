@@ -37,6 +37,8 @@ const USAGE = `Usage: npm run send -- <what> [flags]
 Flags:
   --project <id>        project id (PROJECT_* events and export)
   --document <id>       document id (BEFORE_UPDATE_LABELS and export)
+  --labels <n>          BEFORE_UPDATE_LABELS with n generated upserts, about 330 bytes each
+                        (1,000 ≈ 330 KB, 3,000 ≈ 1 MB, 5,000 ≈ 1.7 MB, 16,500 ≈ the 5.5 MB limit)
   --url <url>           webhook URL (default http://$HOST:$PORT/webhooks/datasaur, as npm start)
   --secret <secret>     signing secret (default the first of $DATASAUR_WEBHOOK_SECRET, else the
                         dev secret npm start saved under $DATA_DIR)
@@ -47,6 +49,7 @@ Flags:
 const OPTIONS = {
   project: { type: 'string' },
   document: { type: 'string' },
+  labels: { type: 'string' },
   url: { type: 'string' },
   secret: { type: 'string' },
   count: { type: 'string' },
@@ -89,19 +92,28 @@ function planFromArguments(args: string[]): SendPlan | 'help' {
   const secret = values.secret ?? defaultSecret(local().config);
   const url = values.url ?? local().webhookUrl();
   const ids = { projectId: values.project, documentId: values.document };
+  const labels =
+    values.labels === undefined ? undefined : wholeNumber('--labels', values.labels, 0, 1_000_000);
+  if (labels !== undefined && what !== 'BEFORE_UPDATE_LABELS') {
+    throw new UsageError(`--labels applies to BEFORE_UPDATE_LABELS only, not to ${what}`);
+  }
   return {
     label: what,
     url,
     count,
     summarize: values.count !== undefined,
     concurrency,
-    request: bodies(what, ids, secret),
+    request: bodies(what, { ...ids, labels }, secret),
   };
 }
 
 function bodies(
   what: string,
-  ids: { projectId: string | undefined; documentId: string | undefined },
+  ids: {
+    projectId: string | undefined;
+    documentId: string | undefined;
+    labels: number | undefined;
+  },
   secret: string,
 ): (index: number) => DatasaurRequest {
   if (isSeedEventType(what)) {
@@ -113,8 +125,16 @@ function bodies(
       throw new UsageError(`${what} carries no document id: --document does not apply`);
     }
     const nextTimestamp = freshTimestamps();
+    const { labels, ...overrides } = ids;
     return () =>
-      signDatasaurRequest(seedEventBody(what, { ...ids, timestamp: nextTimestamp() }), secret);
+      signDatasaurRequest(
+        seedEventBody(what, {
+          ...overrides,
+          timestamp: nextTimestamp(),
+          ...(labels === undefined ? {} : { labels }),
+        }),
+        secret,
+      );
   }
   if (what === 'export') {
     const request = signDatasaurRequest(exportDeliveryBody(ids), secret, 'PUT');

@@ -6,7 +6,7 @@
  */
 import * as z from 'zod';
 import type { Person } from './events.ts';
-import type { EventItem } from './items.ts';
+import type { EventItem, LabelEventItem } from './items.ts';
 import { eventIdInSortKey, receivedAtOf } from './keys.ts';
 
 /** Bumped when a field changes meaning or goes away; added optional fields keep it. */
@@ -198,8 +198,7 @@ export function busEventOf(item: EventItem): BusEvent | undefined {
           ...optional('teamId', item.teamId),
           ...optional('isReviewDocument', data.isReviewDocument),
           ...optional('owner', summary(data.owner)),
-          upserts: data.labelUpdateList.toUpsertList.length,
-          deletes: data.labelUpdateList.toDeleteList.length,
+          ...labelCountsOf(item),
         },
       };
     }
@@ -278,4 +277,13 @@ export function eventJsonSchema(detailType: DetailType, source: string): Record<
       detail: detailSchema,
     },
   };
+}
+
+/** A label event's counts: from its labels, or kept beside them when the labels are in S3. */
+function labelCountsOf(item: LabelEventItem): { upserts: number; deletes: number } {
+  if ('labelCounts' in item) {
+    return { upserts: item.labelCounts.toUpsert, deletes: item.labelCounts.toDelete };
+  }
+  const { toUpsertList, toDeleteList } = item.data.labelUpdateList;
+  return { upserts: toUpsertList.length, deletes: toDeleteList.length };
 }

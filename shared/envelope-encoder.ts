@@ -1,6 +1,7 @@
 /** Writes the queued message (see `envelope.ts` for its format); no zod, for a small ingest bundle. */
 import { isUtf8 } from 'node:buffer';
-import type { Envelope, EnvelopeMetadata } from './envelope.ts';
+import type { BodyObject } from './claim-check.ts';
+import type { EnvelopeMetadata, InlineEnvelope } from './envelope.ts';
 
 export const ENVELOPE_VERSION = 1;
 
@@ -10,7 +11,7 @@ const SQS_FORBIDDEN = /[\uFFFE\uFFFF]/;
 /** Serializes the raw body and its metadata into an SQS message body. */
 export function encodeEnvelope(rawBody: Buffer, metadata: EnvelopeMetadata): string {
   const base64Length = 4 * Math.ceil(rawBody.length / 3) + 2;
-  let bodyEncoding: Envelope['bodyEncoding'] = 'base64';
+  let bodyEncoding: InlineEnvelope['bodyEncoding'] = 'base64';
   let bodyJson: string | undefined;
   if (isUtf8(rawBody)) {
     const text = rawBody.toString('utf8');
@@ -25,4 +26,9 @@ export function encodeEnvelope(rawBody: Buffer, metadata: EnvelopeMetadata): str
   // The body is serialized once and spliced in: it is most of the message.
   const head = JSON.stringify({ version: ENVELOPE_VERSION, ...metadata, bodyEncoding });
   return `${head.slice(0, -1)},"body":${bodyJson}}`;
+}
+
+/** Serializes a pointer to a body kept in the archive bucket, with the request's metadata. */
+export function encodePointerEnvelope(bodyObject: BodyObject, metadata: EnvelopeMetadata): string {
+  return JSON.stringify({ version: ENVELOPE_VERSION, ...metadata, bodyObject });
 }

@@ -1,12 +1,15 @@
 /**
  * The message the ingest puts on the queue: the raw body byte for byte plus what was known
- * about the request. The worker, the DLQ and a replay all read this one format; the ingest
- * writes it with `envelope-encoder.ts`, which stays free of zod to keep the ingest bundle small.
+ * about the request, or, for a body too large to travel inline, a pointer to it in the
+ * archive bucket (see `claim-check.ts`). The worker, the DLQ and a replay all read this one
+ * format; the ingest writes it with `envelope-encoder.ts`, which stays free of zod to keep
+ * the ingest bundle small.
  */
 import * as z from 'zod';
+import type { BodyObject } from './claim-check.ts';
 import { ENVELOPE_VERSION } from './envelope-encoder.ts';
 
-export const envelopeSchema = z.object({
+const metadataShape = {
   version: z.literal(ENVELOPE_VERSION),
   eventId: z.string().regex(/^[0-9a-f]{64}$/),
   receivedAt: z.iso.datetime(),
@@ -14,20 +17,48 @@ export const envelopeSchema = z.object({
   requestId: z.string(),
   sourceIp: z.string(),
   userAgent: z.string(),
+};
+
+const inlineEnvelopeSchema = z.object({
+  ...metadataShape,
   /** `utf8` when the bytes are valid UTF-8 that SQS can carry as text, else `base64`. */
   bodyEncoding: z.enum(['utf8', 'base64']),
   body: z.string(),
 });
 
-export type Envelope = z.infer<typeof envelopeSchema>;
-export type EnvelopeMetadata = Omit<Envelope, 'version' | 'bodyEncoding' | 'body'>;
+const pointerEnvelopeSchema = z.object({
+  ...metadataShape,
+  /** Where the ingest put the body, and its size and SHA-256 to check it against. */
+  bodyObject: z.object({
+    bucket: z.string().min(3),
+    key: z.string().min(1),
+    size: z.number().int().nonnegative(),
+    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  }),
+});
+
+export const envelopeSchema = z.union([inlineEnvelopeSchema, pointerEnvelopeSchema]);
+
+export type InlineEnvelope = z.infer<typeof inlineEnvelopeSchema>;
+export type PointerEnvelope = z.infer<typeof pointerEnvelopeSchema>;
+export type Envelope = InlineEnvelope | PointerEnvelope;
+export type EnvelopeMetadata = Omit<InlineEnvelope, 'version' | 'bodyEncoding' | 'body'>;
+
+/** A decoded message: the body itself, or where to read it. */
+export type DecodedEnvelope =
+  | { readonly envelope: InlineEnvelope; readonly rawBody: Buffer; readonly bodyObject?: never }
+  | {
+      readonly envelope: PointerEnvelope;
+      readonly bodyObject: BodyObject;
+      readonly rawBody?: never;
+    };
 
 export class MalformedEnvelopeError extends Error {
   override readonly name = 'MalformedEnvelopeError';
 }
 
-/** Parses an SQS message body written by `encodeEnvelope`, returning the exact raw bytes. */
-export function decodeEnvelope(messageBody: string): { envelope: Envelope; rawBody: Buffer } {
+/** Parses an SQS message body written by the envelope encoder. */
+export function decodeEnvelope(messageBody: string): DecodedEnvelope {
   let json: unknown;
   try {
     json = JSON.parse(messageBody);
@@ -39,6 +70,11 @@ export function decodeEnvelope(messageBody: string): { envelope: Envelope; rawBo
     throw new MalformedEnvelopeError(`queued message is not an envelope: ${parsed.error.message}`);
   }
   const envelope = parsed.data;
-  const rawBody = Buffer.from(envelope.body, envelope.bodyEncoding);
-  return { envelope, rawBody };
+  if ('bodyObject' in envelope) {
+    if (envelope.bodyObject.sha256 !== envelope.eventId) {
+      throw new MalformedEnvelopeError('queued pointer names a body of another event');
+    }
+    return { envelope, bodyObject: envelope.bodyObject };
+  }
+  return { envelope, rawBody: Buffer.from(envelope.body, envelope.bodyEncoding) };
 }

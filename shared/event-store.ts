@@ -14,6 +14,7 @@ import {
 import type { ProjectStatus } from './events.ts';
 import type { InterpretedMessage } from './interpret.ts';
 import {
+  archivedEventItem,
   type EventItem,
   type EventItemOptions,
   type ExportItem,
@@ -196,6 +197,12 @@ export function createEventStore(
     if (item.itemType === 'rejected') return { write: await putEventItem(item), item };
     const size = itemSize(storedItem(item));
     if (size > MAX_ITEM_BYTES) {
+      // A claim-checked body keeps its queryable fields here and the whole of it in S3.
+      const archived =
+        message.bodyObject === undefined ? undefined : archivedEventItem(item, message.bodyObject);
+      if (archived !== undefined && itemSize(storedItem(archived)) <= MAX_ITEM_BYTES) {
+        return { write: await putEventItem(archived), item: archived };
+      }
       const reason = `the parsed body needs ${size} bytes, over DynamoDB's item limit`;
       return storeRejected(message, reason, writes);
     }

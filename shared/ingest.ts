@@ -2,7 +2,9 @@
  * The front door's rules, free of AWS event types: route, size, signature, then enqueue.
  * A validly signed body is accepted whatever it contains; the worker classifies it later.
  */
-import { encodeEnvelope } from './envelope-encoder.ts';
+import { type BodyObject, type BodyWriter, bodyKey, INLINE_BODY_BYTES } from './claim-check.ts';
+import type { EnvelopeMetadata } from './envelope.ts';
+import { encodeEnvelope, encodePointerEnvelope } from './envelope-encoder.ts';
 import {
   describeError,
   InvalidSignatureError,
@@ -15,16 +17,36 @@ import type { SecretSource } from './secrets.ts';
 import { eventIdOf, SIGNATURE_HEADER, verifySignature } from './signature.ts';
 
 export const WEBHOOK_PATH = '/webhooks/datasaur';
-/** SQS's default message size; larger bodies need the claim check (a later capability). */
-export const DEFAULT_MAX_BODY_BYTES = 256 * 1024;
 /** The queue's message size: the largest SQS allows, set on both queues. */
 export const QUEUE_MAX_MESSAGE_BYTES = 1_048_576;
+/** The largest request body API Gateway HTTP APIs take (10 MiB); it answers 413 above it. */
+export const API_GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 /**
- * The largest body the pipeline always keeps. A rejected body is stored raw in one
- * DynamoDB item (400 KB at most, with room left for its keys and reason), and the queued
- * envelope of such a body stays far below the queue's 1 MiB even as base64 (4/3 growth).
+ * The largest event a synchronous Lambda invocation carries, exactly as Lambda's own error
+ * states it ("Exceeded maximum allowed payload size (6291556 bytes)"). API Gateway answers
+ * 413 `{"message":"Request Too Long"}` itself, without invoking the ingest, above it.
  */
-export const LARGEST_BODY_BYTES = 400_000;
+export const LAMBDA_MAX_EVENT_BYTES = 6_291_556;
+/**
+ * Room in the event for everything but the body: the headers (HTTP APIs take 10 KiB of
+ * request line and headers), the user agent and query string a second time in
+ * `requestContext`, and the context itself (about 1 KB).
+ */
+export const EVENT_ALLOWANCE_BYTES = 32 * 1024;
+/**
+ * The most the body can occupy inside the event: 6,258,788 bytes. The body sits in the event
+ * as a JSON string, so every `"` and `\` in it takes two bytes and a control character six;
+ * a content type API Gateway treats as binary arrives base64-encoded (4 bytes per 3), so
+ * such a body reaches the ingest only up to 4,694,091 bytes.
+ */
+export const LARGEST_BODY_BYTES = LAMBDA_MAX_EVENT_BYTES - EVENT_ALLOWANCE_BYTES;
+/**
+ * Just under the ceiling for what Datasaur sends (compact JSON, `application/json`): its
+ * label events escape one character in eight (`"` around every name and string), so a
+ * 5,500,000-byte body fills about 6.2 MB of event. Bodies above it get 413 from the ingest,
+ * with the limit in the log line.
+ */
+export const DEFAULT_MAX_BODY_BYTES = 5_500_000;
 
 export interface WebhookRequest {
   readonly method: string;
@@ -39,6 +61,8 @@ export interface WebhookRequest {
 
 export interface AcceptedWebhook {
   readonly eventId: string;
+  /** Where the body was put when it was too large to queue inline. */
+  readonly bodyObject?: BodyObject;
   readonly statusCode: 200 | 202;
   /** What Datasaur gets back: `{"eventId"}` for events, `{}` for export deliveries. */
   readonly responseBody: Record<string, string>;
@@ -47,13 +71,16 @@ export interface AcceptedWebhook {
 export interface IngestDependencies {
   /** Sends one message body to the queue; resolves only once the queue has accepted it. */
   readonly enqueue: (messageBody: string) => Promise<void>;
+  /** Where bodies above `INLINE_BODY_BYTES` are put before their pointer is queued. */
+  readonly bodies: BodyWriter;
   readonly secrets: SecretSource;
   readonly maxBodyBytes: number;
 }
 
 /**
- * Verifies a webhook request and enqueues it. Resolves only after the queue accepted the
- * message; throws a `WebhookError` carrying the status to answer otherwise.
+ * Verifies a webhook request and enqueues it, a large body through the claim check (the
+ * body to S3 first, then a pointer to the queue). Resolves only after everything is
+ * durable; throws a `WebhookError` carrying the status to answer otherwise.
  */
 export async function receiveWebhook(
   request: WebhookRequest,
@@ -68,7 +95,7 @@ export async function receiveWebhook(
   }
   if (request.body.length > dependencies.maxBodyBytes) {
     throw new PayloadTooLargeError(
-      `body of ${request.body.length} bytes exceeds the limit of ${dependencies.maxBodyBytes}`,
+      `body of ${request.body.length} bytes exceeds the limit of ${dependencies.maxBodyBytes} bytes (MAX_BODY_BYTES)`,
     );
   }
 
@@ -86,20 +113,52 @@ export async function receiveWebhook(
   }
 
   const eventId = eventIdOf(request.body);
-  const messageBody = encodeEnvelope(request.body, {
+  const metadata: EnvelopeMetadata = {
     eventId,
     receivedAt: request.receivedAt.toISOString(),
     method,
     requestId: request.requestId,
     sourceIp: request.sourceIp,
     userAgent: request.headers['user-agent'] ?? '',
-  });
+  };
+  let queued: QueueMessage;
+  try {
+    queued = await queueMessageFor(request.body, metadata, dependencies.bodies);
+  } catch (error) {
+    throw new ServiceUnavailableError(`body not stored in the archive: ${describeError(error)}`);
+  }
+  const { messageBody, bodyObject } = queued;
   try {
     await dependencies.enqueue(messageBody);
   } catch (error) {
-    throw new ServiceUnavailableError(`enqueue failed: ${describeError(error)}`);
+    // The object stays behind unreferenced; the bodies/ lifecycle rule removes it (docs).
+    const orphan =
+      bodyObject === undefined ? '' : `; s3://${bodyObject.bucket}/${bodyObject.key} is orphaned`;
+    throw new ServiceUnavailableError(`enqueue failed: ${describeError(error)}${orphan}`);
   }
+  const accepted = bodyObject === undefined ? { eventId } : { eventId, bodyObject };
   return method === 'PUT'
-    ? { eventId, statusCode: 200, responseBody: {} }
-    : { eventId, statusCode: 202, responseBody: { eventId } };
+    ? { ...accepted, statusCode: 200, responseBody: {} }
+    : { ...accepted, statusCode: 202, responseBody: { eventId } };
+}
+
+export interface QueueMessage {
+  readonly messageBody: string;
+  /** Where the body was put, when it was too large to travel inline. */
+  readonly bodyObject?: BodyObject;
+}
+
+/**
+ * The queue message for a body: the body itself when it is small enough, else a pointer,
+ * written only once the body is durable in the archive (the claim check).
+ */
+export async function queueMessageFor(
+  body: Buffer,
+  metadata: EnvelopeMetadata,
+  bodies: BodyWriter,
+): Promise<QueueMessage> {
+  if (body.length <= INLINE_BODY_BYTES) return { messageBody: encodeEnvelope(body, metadata) };
+  const key = bodyKey(new Date(metadata.receivedAt), metadata.eventId);
+  const bodyObject = await bodies.put(key, body);
+  return { messageBody: encodePointerEnvelope(bodyObject, metadata), bodyObject };
 }

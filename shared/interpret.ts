@@ -3,6 +3,7 @@
  * export delivery, an unknown event, or a rejected body with the reason. Pure: no AWS.
  */
 import type { z } from 'zod';
+import type { BodyObject, BodyReader } from './claim-check.ts';
 import { decodeEnvelope, type Envelope, MalformedEnvelopeError } from './envelope.ts';
 import {
   type BeforeUpdateLabelsEvent,
@@ -36,18 +37,26 @@ export interface InterpretedMessage {
   readonly receivedAt: string;
   /** The body exactly as received: what a rejected item keeps. */
   readonly rawBody: Buffer;
+  /** Where the body is kept in the archive bucket, when it came through the claim check. */
+  readonly bodyObject?: BodyObject;
   readonly interpretation: Interpretation;
 }
 
 /**
- * Interprets one queue message. A message that is not an envelope (written by something
- * other than the ingest) is rejected under the hash of the message and the time SQS got it,
- * so a redelivery lands on the same item.
+ * Interprets one queue message, reading a claim-checked body from the archive. A message
+ * that is not an envelope (written by something other than the ingest) is rejected under the
+ * hash of the message and the time SQS got it, so a redelivery lands on the same item. A
+ * body that cannot be read, or is not the one the pointer describes, throws: the message is
+ * retried, then moves to the DLQ, and is never stored as another event.
  */
-export function interpretMessage(messageBody: string, sentAt: Date): InterpretedMessage {
+export async function interpretMessage(
+  messageBody: string,
+  sentAt: Date,
+  bodies: BodyReader,
+): Promise<InterpretedMessage> {
+  let decoded: ReturnType<typeof decodeEnvelope>;
   try {
-    const { envelope, rawBody } = decodeEnvelope(messageBody);
-    return interpretEnvelope(envelope, rawBody);
+    decoded = decodeEnvelope(messageBody);
   } catch (error) {
     if (!(error instanceof MalformedEnvelopeError)) throw error;
     const rawBody = Buffer.from(messageBody, 'utf8');
@@ -58,6 +67,9 @@ export function interpretMessage(messageBody: string, sentAt: Date): Interpreted
       interpretation: { kind: 'rejected', reason: error.message },
     };
   }
+  if (decoded.bodyObject === undefined) return interpretEnvelope(decoded.envelope, decoded.rawBody);
+  const rawBody = await bodies.get(decoded.bodyObject);
+  return { ...interpretEnvelope(decoded.envelope, rawBody), bodyObject: decoded.bodyObject };
 }
 
 export function interpretEnvelope(envelope: Envelope, rawBody: Buffer): InterpretedMessage {

@@ -2,6 +2,7 @@
  * The items the table holds, and how an interpreted message becomes one. Pure: the event
  * store writes these, the project state is derived from them, the queries return them.
  */
+import type { BodyObject } from './claim-check.ts';
 import type {
   BeforeUpdateLabelsEvent,
   ExportDelivery,
@@ -22,6 +23,7 @@ import {
   unknownEventKey,
 } from './keys.ts';
 import { TABLE } from './table.ts';
+import { itemSize, MAX_ITEM_BYTES } from './write-units.ts';
 
 export const EXPORT_EVENT_TYPE = 'EXPORT_DELIVERY';
 
@@ -56,23 +58,49 @@ export type LabelEventItem = EventItemBase & {
   readonly eventType: BeforeUpdateLabelsEvent['eventType'];
   readonly documentId: string;
   readonly teamId?: string;
-  readonly data: BeforeUpdateLabelsEvent['data'];
-};
+} & (
+    | { readonly data: BeforeUpdateLabelsEvent['data'] }
+    | {
+        /** Everything but the label lists, which only the body in S3 holds. */
+        readonly data: LabelEventSummary;
+        readonly labelCounts: LabelCounts;
+        readonly bodyObject: BodyObject;
+      }
+  );
+
+/** The data of a label event without its label lists (and any field Datasaur adds). */
+export type LabelEventSummary = Pick<
+  BeforeUpdateLabelsEvent['data'],
+  'timestamp' | 'document' | 'isReviewDocument' | 'owner' | 'team'
+> &
+  Record<string, unknown>;
+
+/** How many labels a label event upserts and deletes. */
+export interface LabelCounts {
+  readonly toUpsert: number;
+  readonly toDelete: number;
+}
 
 export type UnknownEventItem = EventItemBase & {
   readonly itemType: 'unknownEvent';
   readonly eventType: string;
-  readonly payload: Record<string, unknown>;
   readonly expiresAt?: number;
-};
+} & ({ readonly payload: Record<string, unknown> } | { readonly bodyObject: BodyObject });
 
 export type RejectedItem = EventItemBase & {
   readonly itemType: 'rejected';
   readonly reason: string;
-  /** The raw body: text when it is valid UTF-8, else the bytes. */
-  readonly body: string | Uint8Array;
   readonly expiresAt?: number;
-};
+} & (
+    | {
+        /** The raw body: text when it is valid UTF-8, else the bytes. */
+        readonly body: string | Uint8Array;
+      }
+    | {
+        /** The raw body is too large for an item: it stays in the archive bucket. */
+        readonly bodyObject: BodyObject;
+      }
+  );
 
 /**
  * A status change the reconciler found in Datasaur's API and no webhook delivered: stored
@@ -212,18 +240,49 @@ export function rejectedItem(
   reason: string,
   options: EventItemOptions = {},
 ): RejectedItem {
-  const { eventId, receivedAt, rawBody } = message;
+  const { eventId, receivedAt, rawBody, bodyObject } = message;
   const text = rawBody.toString('utf8');
   const isText = Buffer.from(text, 'utf8').equals(rawBody);
-  return {
+  const base = {
     ...rejectedKey(receivedAt, eventId),
     ...feedKeys(receivedAt),
     itemType: 'rejected',
     // A schema failure can list thousands of issues; the body keeps the whole story.
     reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}…` : reason,
-    body: isText ? text : new Uint8Array(rawBody),
     ...expiry(receivedAt, options),
-  };
+  } as const;
+  const withBody = { ...base, body: isText ? text : new Uint8Array(rawBody) };
+  if (bodyObject === undefined || itemSize(withBody) <= MAX_ITEM_BYTES) return withBody;
+  return { ...base, bodyObject };
+}
+
+/**
+ * The item of a claim-checked event too large for DynamoDB: every field the queries show,
+ * the label counts, and where the whole body is. Undefined for items that cannot be
+ * summarized (project events and exports are never that large unless malformed).
+ */
+export function archivedEventItem(
+  item: EventItem,
+  bodyObject: BodyObject,
+): LabelEventItem | UnknownEventItem | undefined {
+  if (item.itemType === 'labelEvent' && !('labelCounts' in item)) {
+    const { labelUpdateList, ...data } = item.data as BeforeUpdateLabelsEvent['data'];
+    const { data: _full, ...rest } = item;
+    return {
+      ...rest,
+      data,
+      labelCounts: {
+        toUpsert: labelUpdateList.toUpsertList.length,
+        toDelete: labelUpdateList.toDeleteList.length,
+      },
+      bodyObject,
+    };
+  }
+  if (item.itemType === 'unknownEvent' && 'payload' in item) {
+    const { payload: _payload, ...rest } = item;
+    return { ...rest, bodyObject };
+  }
+  return undefined;
 }
 
 /**

@@ -6,7 +6,10 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
+import type { BodyObject, BodyReader } from './claim-check.ts';
+import { limitConcurrency } from './concurrency.ts';
 import { PROJECT_STATUS_EVENTS, type ProjectStatus } from './events.ts';
+import { interpretBody } from './interpret.ts';
 import { EXPORT_STATUSES, type ExportStatus, restoredItem } from './items.ts';
 import {
   dayOf,
@@ -129,7 +132,29 @@ interface FetchedItem {
   readonly partition: number;
 }
 
-export function createQueries(documents: DynamoDBDocumentClient, tableName: string): Queries {
+export interface QueryOptions {
+  /**
+   * Reads claim-checked bodies, so an event too large for its item comes back whole, as if it
+   * had been stored inline. Without it such items show their label counts and `bodyObject`.
+   */
+  readonly bodies?: BodyReader;
+}
+
+/** Bodies read from the archive at a time: a page may hold fifty bodies of megabytes each. */
+const ARCHIVE_READS_AT_ONCE = 4;
+
+export function createQueries(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  options: QueryOptions = {},
+): Queries {
+  const { bodies } = options;
+  const limited = limitConcurrency(ARCHIVE_READS_AT_ONCE);
+  const restore = (view: View): Promise<View> | View =>
+    bodies === undefined || view.bodyObject === undefined
+      ? view
+      : limited(() => withArchivedBody(view, bodies));
+
   async function fetchStream(
     stream: Stream,
     position: NonNullable<StreamPosition>,
@@ -204,7 +229,8 @@ export function createQueries(documents: DynamoDBDocumentClient, tableName: stri
     const cursor = nextPositions.every((position) => position === null)
       ? undefined
       : encodeCursor(nextPositions);
-    return { items: taken.map((candidate) => toView(candidate.item)), ...(cursor && { cursor }) };
+    const items = await Promise.all(taken.map((candidate) => restore(toView(candidate.item))));
+    return { items, ...(cursor && { cursor }) };
   }
 
   const tableStream = (partition: PartitionQuery): Stream => ({
@@ -520,6 +546,28 @@ const KEY_ATTRIBUTES = new Set<string>([
   TABLE.sortKey,
   ...Object.values(TABLE.indexes).flatMap((index) => [index.partitionKey, index.sortKey]),
 ]);
+
+/**
+ * The view of a claim-checked item with its body read back from the archive: the parsed
+ * event in `data` (label events) or `payload` (unknown events), or the raw `body` (rejected),
+ * exactly as an item that held it would show.
+ */
+async function withArchivedBody(view: View, bodies: BodyReader): Promise<View> {
+  const { bodyObject, labelCounts: _counts, ...rest } = view;
+  const rawBody = await bodies.get(bodyObject as BodyObject);
+  if (view.itemType === 'rejected') {
+    const text = rawBody.toString('utf8');
+    return Buffer.from(text, 'utf8').equals(rawBody)
+      ? { ...rest, body: text }
+      : { ...rest, bodyBase64: rawBody.toString('base64') };
+  }
+  const interpretation = interpretBody('POST', rawBody, String(view.receivedAt));
+  if (interpretation.kind === 'labelEvent') return { ...rest, data: interpretation.event.data };
+  if (interpretation.kind === 'unknown') return { ...rest, payload: interpretation.payload };
+  throw new Error(
+    `the archived body of event ${String(view.eventId)} is no longer what was stored`,
+  );
+}
 
 /** Drops the keys, spells out the event id and receive time, and base64-encodes binary bodies. */
 export function toView(stored: Record<string, unknown>): View {

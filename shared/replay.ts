@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { busEventOf, type DetailType, detailTypeOf } from './bus-events.ts';
 import type { BusPublisher, Publication } from './bus-publisher.ts';
+import type { BodyReader } from './claim-check.ts';
 import { createEventStore } from './event-store.ts';
 import { interpretBody } from './interpret.ts';
 import { type EventItem, type RejectedItem, restoredItem } from './items.ts';
@@ -113,7 +114,11 @@ export interface RejectedReplayResult {
  * and its rejected item is then deleted, so the body is kept once.
  */
 export async function replayRejected(
-  context: ReplayContext & { readonly publishLabelEvents: boolean },
+  context: ReplayContext & {
+    readonly publishLabelEvents: boolean;
+    /** Reads rejected bodies too large for their item from the archive bucket. */
+    readonly bodies: BodyReader;
+  },
   range: ReplayRange,
 ): Promise<RejectedReplayResult> {
   const { documents, tableName } = context;
@@ -123,7 +128,7 @@ export async function replayRejected(
     counts.read += page.length;
     const publications: Publication<RejectedItem>[] = [];
     for (const rejected of page) {
-      const message = reinterpret(rejected);
+      const message = await reinterpret(rejected, context.bodies);
       if (message.interpretation.kind === 'rejected') {
         counts.stillRejected += 1;
         continue;
@@ -157,12 +162,15 @@ export async function replayRejected(
 }
 
 /** The rejected item's body as the worker would read it now. */
-function reinterpret(rejected: RejectedItem) {
+async function reinterpret(rejected: RejectedItem, bodies: BodyReader) {
   const { time: receivedAt, eventId } = parseTimeAndEventId(rejected.sk);
+  const bodyObject = 'bodyObject' in rejected ? rejected.bodyObject : undefined;
   const rawBody =
-    typeof rejected.body === 'string'
-      ? Buffer.from(rejected.body, 'utf8')
-      : Buffer.from(rejected.body);
+    'bodyObject' in rejected
+      ? await bodies.get(rejected.bodyObject)
+      : typeof rejected.body === 'string'
+        ? Buffer.from(rejected.body, 'utf8')
+        : Buffer.from(rejected.body);
   // Rejected items keep the body, not the request: an export delivery (PUT) is the one
   // rejection whose reason names its method.
   const method = rejected.reason.startsWith('PUT ') ? 'PUT' : 'POST';
@@ -170,6 +178,7 @@ function reinterpret(rejected: RejectedItem) {
     eventId,
     receivedAt,
     rawBody,
+    ...(bodyObject === undefined ? {} : { bodyObject }),
     interpretation: interpretBody(method, rawBody, receivedAt),
   };
 }

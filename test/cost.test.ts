@@ -23,6 +23,9 @@ const LINE_ITEMS = [
   'batched receives (64 KB chunks)',
   'batched deletes',
   "Lambda pollers' empty receives",
+  'PutObject of large bodies (ingest)',
+  'GetObject of large bodies (worker)',
+  'large bodies added this month (billed every month after)',
   'write units (on-demand)',
   'read units (project refresh)',
   'storage added this month (billed every month after)',
@@ -43,8 +46,24 @@ describe('the cost model', () => {
     eventsPerMonth: 2_592_000,
     averageBodyBytes: 1000,
     labelShare: 0.5,
-    label: { writeUnits: 2, readUnits: 0, storedBytes: 1000 },
-    project: { writeUnits: 4, readUnits: 1, storedBytes: 2000 },
+    label: {
+      messageBytes: 1200,
+      writeUnits: 2,
+      readUnits: 0,
+      storedBytes: 1000,
+      s3Puts: 0,
+      s3Gets: 0,
+      archivedBytes: 0,
+    },
+    project: {
+      messageBytes: 1200,
+      writeUnits: 4,
+      readUnits: 1,
+      storedBytes: 2000,
+      s3Puts: 0,
+      s3Gets: 0,
+      archivedBytes: 0,
+    },
     ingestMemoryMb: 1024,
     workerMemoryMb: 1024,
     ingestMillisecondsPerEvent: 9.2,
@@ -57,7 +76,6 @@ describe('the cost model', () => {
     workerLogBytesPerBatch: 500,
     platformLogBytesPerInvocation: 0,
     accessLogBytesPerRequest: 0,
-    envelopeOverheadBytes: 200,
     queuePollers: 5,
     webhookSecretCacheSeconds: 300,
     alarms: 4,
@@ -94,6 +112,10 @@ describe('the cost model', () => {
       // 200 B per event, and a 500 B metrics line per worker invocation.
       'Logs ingestion (handlers, metrics, Lambda, API access log)':
         gigabytes(2_592_000 * 200 + 1_296_000 * 500) * 0.5,
+      // Every body fits its message: nothing goes through S3.
+      'PutObject of large bodies (ingest)': 0,
+      'GetObject of large bodies (worker)': 0,
+      'large bodies added this month (billed every month after)': 0,
       // Project events only: label events are not published by default.
       'PutEvents custom events (64 KB chunks)': 1.296 * 1.0,
     };
@@ -119,15 +141,35 @@ describe('the cost model', () => {
   });
 
   it('fills batches at volume and splits big messages into 64 KB chunks', () => {
+    const bigMessages = { messageBytes: 100 * 1024 + 200 };
     const busy = estimateMonthlyCost({
       ...inputs,
       eventsPerMonth: 259_200_000,
       averageBodyBytes: 100 * 1024,
+      label: { ...inputs.label, ...bigMessages },
+      project: { ...inputs.project, ...bigMessages },
     });
     expect(busy.recordsPerBatch).toBe(10);
     const quantity = (item: string) => busy.lines.find((line) => line.item === item)?.quantity;
     expect(quantity('SendMessage (64 KB chunks)')).toBe(259_200_000 * 2);
     expect(quantity('batched receives (64 KB chunks)')).toBe(25_920_000 * 16);
+  });
+
+  it('prices a claim-checked label event: its pointer on the queue, one S3 PUT and one GET', () => {
+    const large = estimateMonthlyCost({
+      ...inputs,
+      averageBodyBytes: 1_000_000,
+      label: { ...inputs.label, messageBytes: 600, s3Puts: 1, s3Gets: 1, archivedBytes: 1_000_000 },
+    });
+    const line = (item: string) => large.lines.find((candidate) => candidate.item === item);
+    // 1,296,000 label events: $5 per million PUTs, $0.40 per million GETs, $0.023 per GB-month.
+    expect(line('PutObject of large bodies (ingest)')?.monthlyUsd).toBeCloseTo(1.296 * 5, 6);
+    expect(line('GetObject of large bodies (worker)')?.monthlyUsd).toBeCloseTo(1.296 * 0.4, 6);
+    expect(
+      line('large bodies added this month (billed every month after)')?.monthlyUsd,
+    ).toBeCloseTo(((1_296_000 * 1_000_000) / 1024 ** 3) * 0.023, 6);
+    // (600 + 1200) / 2 bytes a message: one 64 KB chunk each.
+    expect(line('SendMessage (64 KB chunks)')?.quantity).toBe(2_592_000);
   });
 
   it('publishes label events on EventBridge only when publishLabelEvents is on', () => {
@@ -197,14 +239,37 @@ describe('npm run cost', () => {
         averageBodyBytes: 3000,
         ingestMillisecondsPerEvent: 20,
       });
-      // A 3,000-byte body makes a label item of 2 to 3 KB: 3 table write units and its feed entry.
-      expect(inputs.label.writeUnits).toBe(4);
+      // A 3,000-byte body (eight labels of a large save) makes a label item under 3 KB: 3 table
+      // write units and its feed entry; it travels inline, so no S3 request.
+      expect(inputs.label).toMatchObject({ writeUnits: 4, s3Puts: 0, s3Gets: 0 });
       expect(inputs.alarms).toBeGreaterThan(0);
       expect(inputs.ingestLogBytesPerEvent).toBeGreaterThan(100);
       expect(estimate.perMillionEventsUsd).toBeGreaterThan(0);
     } finally {
       rmSync(folder, { recursive: true, force: true });
     }
+  }, 60_000);
+
+  it('counts the S3 requests and the small item of a 1 MB label event', async () => {
+    const run = await runTypeScript(
+      'scripts/cost.ts',
+      ['--events-per-month', '100000', '--avg-bytes', '1000000', '--label-share', '1', '--json'],
+      QUIET_SDK,
+    );
+    expect(run.code, run.stderr).toBe(0);
+    const { inputs, estimate } = JSON.parse(run.stdout);
+    expect(inputs.label).toMatchObject({
+      writeUnits: 2,
+      s3Puts: 1,
+      s3Gets: 1,
+      archivedBytes: 1_000_000,
+    });
+    expect(inputs.label.messageBytes).toBeLessThan(1024);
+    const line = (item: string) =>
+      estimate.lines.find((candidate: { item: string }) => candidate.item === item);
+    expect(line('PutObject of large bodies (ingest)')).toMatchObject({ quantity: 100_000 });
+    expect(line('PutObject of large bodies (ingest)').monthlyUsd).toBeCloseTo(0.5, 6);
+    expect(line('GetObject of large bodies (worker)').monthlyUsd).toBeCloseTo(0.04, 6);
   }, 60_000);
 
   it.each([

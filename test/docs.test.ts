@@ -106,6 +106,8 @@ function environmentVariablesRead(): Set<string> {
     /\b(?:integerEnv|optionalEnv|requireEnv|[a-z]\w*Env)\(\s*['"]([A-Z][A-Z0-9_]*)['"]/g,
     /\b(?:process\.env|environment|env)\.([A-Z][A-Z0-9_]*)\b/g,
     /\b(?:process\.env|environment|env)\[\s*['"]([A-Z][A-Z0-9_]*)['"]\s*\]/g,
+    // readLocalTarget's `endpoint('S3_ENDPOINT', 'S3_PORT', …)`: an override read by name.
+    /\bendpoint\(\s*['"]([A-Z][A-Z0-9_]*)['"]/g,
   ];
   for (const file of typeScriptFiles('scripts')) {
     const source = readFileSync(join(ROOT, file), 'utf8');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
 import { decodeEnvelope, MalformedEnvelopeError } from '../shared/envelope.ts';
-import { encodeEnvelope } from '../shared/envelope-encoder.ts';
-import { LARGEST_BODY_BYTES, QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
+import { encodeEnvelope, encodePointerEnvelope } from '../shared/envelope-encoder.ts';
+import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
 import { parseSecretList, parseSecretValue } from '../shared/secrets.ts';
 import { eventIdOf } from '../shared/signature.ts';
 
@@ -27,22 +28,45 @@ describe('queued envelope', () => {
   ])('round-trips %s byte for byte', (_, body, encoding) => {
     const message = encodeEnvelope(body, metadataFor(body));
     const { envelope, rawBody } = decodeEnvelope(message);
-    expect(envelope.bodyEncoding).toBe(encoding);
-    expect(rawBody.equals(body)).toBe(true);
+    expect(envelope).toMatchObject({ bodyEncoding: encoding });
+    expect(rawBody?.equals(body)).toBe(true);
     expect(envelope.eventId).toBe(eventIdOf(body));
   });
 
-  it('fits a body at the largest limit in one SQS message, whatever its characters', () => {
+  it('fits the largest inline body in one SQS message, whatever its characters', () => {
     const worstText = Buffer.from(
-      'é\u0001"\\'.repeat(LARGEST_BODY_BYTES / 6).slice(0, LARGEST_BODY_BYTES),
+      'é\u0001"\\'.repeat(INLINE_BODY_BYTES / 6).slice(0, INLINE_BODY_BYTES),
     );
-    const invalidUtf8 = Buffer.alloc(LARGEST_BODY_BYTES, 0xff);
+    const invalidUtf8 = Buffer.alloc(INLINE_BODY_BYTES, 0xff);
     for (const body of [worstText, invalidUtf8]) {
-      expect(body.length).toBeLessThanOrEqual(LARGEST_BODY_BYTES);
+      expect(body.length).toBeLessThanOrEqual(INLINE_BODY_BYTES);
       const message = encodeEnvelope(body, metadataFor(body));
       expect(Buffer.byteLength(message)).toBeLessThan(QUEUE_MAX_MESSAGE_BYTES);
-      expect(decodeEnvelope(message).rawBody.equals(body)).toBe(true);
+      expect(decodeEnvelope(message).rawBody?.equals(body)).toBe(true);
     }
+  });
+
+  it('round-trips a pointer to a claim-checked body', () => {
+    const body = Buffer.from('{"eventType":"BEFORE_UPDATE_LABELS"}');
+    const metadata = metadataFor(body);
+    const bodyObject = {
+      bucket: 'archive',
+      key: `bodies/2026/11/23/${metadata.eventId}`,
+      size: body.length,
+      sha256: metadata.eventId,
+    };
+    const decoded = decodeEnvelope(encodePointerEnvelope(bodyObject, metadata));
+    expect(decoded.bodyObject).toEqual(bodyObject);
+    expect(decoded.rawBody).toBeUndefined();
+    expect(decoded.envelope).toMatchObject(metadata);
+  });
+
+  it('refuses a pointer to the body of another event', () => {
+    const body = Buffer.from('{}');
+    const bodyObject = { bucket: 'archive', key: 'bodies/x', size: 2, sha256: 'a'.repeat(64) };
+    expect(() => decodeEnvelope(encodePointerEnvelope(bodyObject, metadataFor(body)))).toThrow(
+      MalformedEnvelopeError,
+    );
   });
 
   it('refuses a message that is not an envelope', () => {

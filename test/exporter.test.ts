@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExporterHandler } from '../functions/exporter/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { toSqsRecord } from '../scripts/local/sqs-records.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
@@ -89,6 +90,7 @@ async function exportPipeline(
   const worker = createWorkerHandler({
     documents: dynamoDb.documents,
     tableName,
+    bodies: NO_ARCHIVE,
     logger: quietLogger(),
     exports: {
       exportOn: options.exportOn ?? 'REVIEWED',

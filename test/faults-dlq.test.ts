@@ -2,6 +2,7 @@ import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { createQueuePoller } from '../scripts/local/queue-poller.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { main as redriveMain } from '../scripts/redrive.ts';
@@ -64,6 +65,7 @@ it('dead-letters a record that always fails, and lands it after a redrive once t
   const ingest = createIngestHandler({
     sqs: sqs.sqs,
     queueUrl: queues.queueUrl,
+    bodies: NO_ARCHIVE,
     secrets: staticSecrets([TEST_SECRET]),
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     logger: quietLogger(),
@@ -90,6 +92,7 @@ it('dead-letters a record that always fails, and lands it after a redrive once t
     handler: createWorkerHandler({
       documents,
       tableName,
+      bodies: NO_ARCHIVE,
       logger: quietLogger(),
     }),
   });

@@ -2,6 +2,7 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { projectLifecycles, seededRandom, shuffle } from '../scripts/local/workload.ts';
 import { eventIdOf } from '../shared/signature.ts';
 import {
@@ -53,6 +54,7 @@ async function processAll(
   const handle = createWorkerHandler({
     documents,
     tableName,
+    bodies: NO_ARCHIVE,
     logger: quietLogger(),
     concurrency: 4,
   });

@@ -1,46 +1,72 @@
 /**
- * Property-based fuzzing of the ingest handler against a real local-aws-sqs queue: whatever
- * API Gateway hands it, the handler answers a defined status, accepts only bodies signed with
- * a live secret, and queues exactly one message per 2xx (and none otherwise).
+ * Property-based fuzzing of the ingest handler against a real local-aws-sqs queue and a real
+ * s3rver: whatever API Gateway hands it, the handler answers a defined status, accepts only
+ * bodies signed with a live secret, and queues exactly one message per 2xx (and none
+ * otherwise), a large body as a pointer to exactly its bytes in the archive.
  */
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
+import { s3BodyReader, s3BodyWriter } from '../shared/body-archive.ts';
+import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
 import { decodeEnvelope } from '../shared/envelope.ts';
 import { WEBHOOK_PATH } from '../shared/ingest.ts';
 import { staticSecrets } from '../shared/secrets.ts';
 import { SEED_EVENTS } from '../shared/seed-events.ts';
-import { drainQueue, type LocalSqs, startLocalSqs } from './support/local-aws.ts';
+import {
+  drainQueue,
+  type LocalS3,
+  type LocalSqs,
+  startLocalS3,
+  startLocalSqs,
+} from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
 const RUNS = 10_000;
-/** A small limit, so bodies around it are cheap to generate. */
-const MAX_BODY_BYTES = 2_048;
+/** Just above the claim-check threshold, so bodies around both stay cheap to generate. */
+const MAX_BODY_BYTES = INLINE_BODY_BYTES + 2_048;
 const LIVE_SECRETS = [TEST_SECRETS.fuzzCurrent, TEST_SECRETS.fuzzPrevious];
 const RETIRED_SECRET = TEST_SECRETS.fuzzRetired;
 
 let local: LocalSqs;
+let s3: LocalS3;
 beforeAll(async () => {
   local = await startLocalSqs();
+  s3 = await startLocalS3();
 });
 afterAll(async () => {
   await local.close();
+  await s3.close();
 });
 
 const hmac = (secret: string, bytes: Uint8Array) =>
   createHmac('sha256', secret).update(bytes).digest('hex');
 
-const bodyBytes = fc.oneof(
-  fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)),
-  fc.json({ maxDepth: 4 }).map((json) => Buffer.from(json)),
-  fc.constantFrom(...Object.values(SEED_EVENTS)).map((event) => Buffer.from(JSON.stringify(event))),
+/** Bodies of `min` to `max` bytes: large, so each ends in a few random bytes rather than being random. */
+const largeBodies = (min: number, max: number) =>
   fc
-    .integer({ min: MAX_BODY_BYTES - 3, max: MAX_BODY_BYTES + 3 })
-    .map((size) => Buffer.alloc(size, 0x61)),
-  fc.string({ unit: 'grapheme', maxLength: 200 }).map((text) => Buffer.from(text)),
+    .tuple(fc.integer({ min, max }), fc.uint8Array({ minLength: 8, maxLength: 8 }))
+    .map(([size, tail]) => Buffer.concat([Buffer.alloc(size - tail.length, 0x61), tail]));
+
+const bodyBytes = fc.oneof(
+  { weight: 40, arbitrary: fc.uint8Array({ maxLength: 512 }).map((bytes) => Buffer.from(bytes)) },
+  { weight: 40, arbitrary: fc.json({ maxDepth: 4 }).map((json) => Buffer.from(json)) },
+  {
+    weight: 40,
+    arbitrary: fc
+      .constantFrom(...Object.values(SEED_EVENTS))
+      .map((event) => Buffer.from(JSON.stringify(event))),
+  },
+  {
+    weight: 40,
+    arbitrary: fc.string({ unit: 'grapheme', maxLength: 200 }).map((text) => Buffer.from(text)),
+  },
+  // Either side of the claim check, and of the size limit.
+  { weight: 1, arbitrary: largeBodies(INLINE_BODY_BYTES - 2, INLINE_BODY_BYTES + 3) },
+  { weight: 2, arbitrary: largeBodies(MAX_BODY_BYTES - 1, MAX_BODY_BYTES + 3) },
 );
 
 type SignatureMode =
@@ -179,9 +205,11 @@ function expectedStatus(event: Partial<APIGatewayProxyEventV2>): { status: numbe
 
 it(`answers ${RUNS} generated requests by the contract and queues exactly the accepted ones`, async () => {
   const { queueUrl } = await local.createQueues();
+  const bucket = await s3.createBucket();
   const handle = createIngestHandler({
     sqs: local.sqs,
     queueUrl,
+    bodies: s3BodyWriter(s3.s3, bucket),
     secrets: staticSecrets(LIVE_SECRETS),
     maxBodyBytes: MAX_BODY_BYTES,
     logger: recordingLogger(),
@@ -201,11 +229,21 @@ it(`answers ${RUNS} generated requests by the contract and queues exactly the ac
     { numRuns: RUNS, seed: 20261123 },
   );
 
-  const queued = (await drainQueue(local.sqs, queueUrl)).map((message) =>
-    decodeEnvelope(message.Body ?? '').rawBody.toString('base64'),
+  const reader = s3BodyReader(s3.s3);
+  let claimChecked = 0;
+  const queued = await Promise.all(
+    (await drainQueue(local.sqs, queueUrl)).map(async (message) => {
+      const decoded = decodeEnvelope(message.Body ?? '');
+      if (decoded.bodyObject === undefined) return decoded.rawBody.toString('base64');
+      claimChecked += 1;
+      return (await reader.get(decoded.bodyObject)).toString('base64');
+    }),
   );
   expect(queued.sort()).toEqual(acceptedBodies.sort());
-  console.info('ingest fuzz: requests per status', Object.fromEntries(statuses));
+  expect(claimChecked).toBeGreaterThan(10);
+  console.info('ingest fuzz: requests per status', Object.fromEntries(statuses), {
+    claimChecked,
+  });
   // Every outcome must actually have been exercised, or the fuzzing proves little.
   for (const status of [200, 202, 401, 404, 405, 413]) {
     expect(statuses.get(status) ?? 0).toBeGreaterThan(50);

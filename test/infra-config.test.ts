@@ -23,7 +23,7 @@ describe('readConfig', () => {
     expect(DEFAULT_CONFIG).toMatchObject({
       stackName: 'DatasaurWebhooks',
       maxReceiveCount: 5,
-      maxBodyBytes: 256 * 1024,
+      maxBodyBytes: 5_500_000,
       logRetentionDays: RetentionDays.ONE_MONTH,
       alarmEmail: undefined,
       rawTtlDays: undefined,
@@ -76,10 +76,11 @@ describe('readConfig', () => {
     expect(message).toContain('npx cdk deploy -c name=value');
   });
 
-  it('refuses a body limit whose envelope would not fit a 1 MiB message', () => {
-    expect(problemsOf({ maxBodyBytes: 800_000 })).toContain(
-      'maxBodyBytes must be a whole number from 1 to 400000',
+  it('refuses a body limit no Lambda invocation could carry', () => {
+    expect(problemsOf({ maxBodyBytes: 6_258_789 })).toContain(
+      'maxBodyBytes must be a whole number from 1 to 6258788',
     );
+    expect(readConfig(contextOf({ maxBodyBytes: 6_258_788 })).maxBodyBytes).toBe(6_258_788);
   });
 
   it('refuses a batch above 10 messages without a batching window, as Lambda does', () => {

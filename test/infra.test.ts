@@ -246,11 +246,12 @@ describe('least privilege', () => {
     }
   });
 
-  it('lets the ingest function only send to the queue, read the secret and write its logs', () => {
+  it('lets the ingest function only send to the queue, read the secret, put bodies and write its logs', () => {
     expect(actionsOf(ingestStatements).sort()).toEqual(
       [
         'logs:CreateLogStream',
         'logs:PutLogEvents',
+        's3:PutObject',
         'secretsmanager:DescribeSecret',
         'secretsmanager:GetSecretValue',
         'sqs:GetQueueAttributes',
@@ -286,7 +287,8 @@ describe('least privilege', () => {
         'sqs:ReceiveMessage',
       ].sort(),
     );
-    for (const statement of workerStatements) {
+    // The one wildcard is the archive's bodies/ prefix (see the next test).
+    for (const statement of workerStatements.filter((s) => !isArchiveStatement(s))) {
       expect(JSON.stringify(statement.Resource)).not.toContain('*');
       expect(actionsOf([statement]).every((action) => !action.endsWith('*'))).toBe(true);
     }
@@ -298,7 +300,30 @@ describe('least privilege', () => {
     ]);
     expect(actionsOf(workerStatements)).not.toContain('dynamodb:Scan');
   });
+
+  it('lets the ingest only put and the worker only get objects under bodies/ of the archive', () => {
+    const bodiesOnly = (statements: PolicyStatementJson[], action: string) => {
+      const archive = statements.filter(isArchiveStatement);
+      expect(archive.map((statement) => statement.Action)).toEqual([action]);
+      expect(JSON.stringify(archive[0]?.Resource)).toMatch(/"\/bodies\/\*"\]\]\}$/);
+    };
+    bodiesOnly(ingestStatements, 's3:PutObject');
+    bodiesOnly(workerStatements, 's3:GetObject');
+    expect(ingest.Properties.Environment).toMatchObject({
+      Variables: { ARCHIVE_BUCKET: { Ref: archiveBucketId() } },
+    });
+  });
 });
+
+function archiveBucketId(): string {
+  const buckets = resourcesOfType(template, 'AWS::S3::Bucket');
+  return only(buckets.filter((bucket) => bucket.Properties.LoggingConfiguration !== undefined))
+    .logicalId;
+}
+
+function isArchiveStatement(statement: PolicyStatementJson): boolean {
+  return refersTo(statement.Resource, archiveBucketId());
+}
 
 describe('alarms', () => {
   let alarms: CfnResource[];

@@ -1,16 +1,26 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
+import { ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIngestHandler, type IngestHandler } from '../functions/ingest/handler.ts';
+import { paddedLabelBody, seedEventBody } from '../scripts/local/datasaur-sender.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { s3BodyReader, s3BodyWriter } from '../shared/body-archive.ts';
+import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
 import { decodeEnvelope } from '../shared/envelope.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../shared/ingest.ts';
+import { DEFAULT_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../shared/ingest.ts';
 import { staticSecrets } from '../shared/secrets.ts';
 import { SEED_EVENT_TYPES, SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
 import { eventIdOf, signBody } from '../shared/signature.ts';
-import { drainQueue, type LocalSqs, startLocalSqs } from './support/local-aws.ts';
+import {
+  drainQueue,
+  type LocalS3,
+  type LocalSqs,
+  startLocalS3,
+  startLocalSqs,
+} from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 import { signedEvent, TEST_SECRET } from './support/webhook-requests.ts';
@@ -18,37 +28,63 @@ import { signedEvent, TEST_SECRET } from './support/webhook-requests.ts';
 const PREVIOUS_SECRET = TEST_SECRETS.previous;
 
 let local: LocalSqs;
+let s3: LocalS3;
 let queueUrl: string;
+let bucket: string;
 let logger: ReturnType<typeof recordingLogger>;
 let handle: IngestHandler;
 
 beforeAll(async () => {
   local = await startLocalSqs();
+  s3 = await startLocalS3();
 });
 afterAll(async () => {
   await local.close();
+  await s3.close();
 });
 beforeEach(async () => {
   ({ queueUrl } = await local.createQueues());
+  bucket = await s3.createBucket();
   logger = recordingLogger();
   handle = createIngestHandler({
     sqs: local.sqs,
     queueUrl,
+    bodies: s3BodyWriter(s3.s3, bucket),
     secrets: staticSecrets([TEST_SECRET, PREVIOUS_SECRET]),
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     logger,
   });
 });
 
+/** Every queued message, with its body: inline, or read back (and verified) from the archive. */
 async function queued() {
   const messages = await drainQueue(local.sqs, queueUrl);
-  return messages.map((message) => decodeEnvelope(message.Body ?? ''));
+  const reader = s3BodyReader(s3.s3);
+  return Promise.all(
+    messages.map(async (message) => {
+      const decoded = decodeEnvelope(message.Body ?? '');
+      return decoded.bodyObject === undefined
+        ? { envelope: decoded.envelope, rawBody: decoded.rawBody, bodyObject: undefined }
+        : {
+            envelope: decoded.envelope,
+            rawBody: await reader.get(decoded.bodyObject),
+            bodyObject: decoded.bodyObject,
+          };
+    }),
+  );
+}
+
+/** Keys of every object in the test's bucket. */
+async function archivedKeys(): Promise<string[]> {
+  const listed = await s3.s3.send(new ListObjectsV2Command({ Bucket: bucket }));
+  return (listed.Contents ?? []).map((object) => object.Key ?? '');
 }
 
 async function expectRefused(event: APIGatewayProxyEventV2, statusCode: number) {
   const response = await handle(event);
   expect(response.statusCode).toBe(statusCode);
   expect(await queued()).toHaveLength(0);
+  expect(await archivedKeys()).toEqual([]);
   const refusal = logger.lines.find((line) => line.message === 'webhook refused');
   expect(refusal?.attributes).toMatchObject({ status: statusCode });
   expect(refusal?.attributes.reason).toEqual(expect.any(String));
@@ -122,7 +158,7 @@ describe('ingest: accepted events', () => {
     event.isBase64Encoded = true;
     expect((await handle(event)).statusCode).toBe(202);
     const [message] = await queued();
-    expect(message?.envelope.bodyEncoding).toBe('base64');
+    expect(message?.envelope).toMatchObject({ bodyEncoding: 'base64' });
     expect(message?.rawBody.equals(body)).toBe(true);
   });
 
@@ -132,11 +168,50 @@ describe('ingest: accepted events', () => {
     expect(await queued()).toHaveLength(1);
   });
 
-  it('accepts a body exactly at the size limit', async () => {
-    const filler = 'x'.repeat(DEFAULT_MAX_BODY_BYTES - '{"eventType":"BIG","pad":""}'.length);
-    const body = JSON.stringify({ eventType: 'BIG', pad: filler });
+  it('queues a body of INLINE_BODY_BYTES inline, and one byte more through the archive', async () => {
+    const inline = Buffer.alloc(INLINE_BODY_BYTES, 'a');
+    const claimChecked = Buffer.alloc(INLINE_BODY_BYTES + 1, 'a');
+    expect((await handle(signedEvent(inline))).statusCode).toBe(202);
+    expect((await handle(signedEvent(claimChecked))).statusCode).toBe(202);
+    const messages = await queued();
+    const byLength = (length: number) => messages.find((m) => m.rawBody.length === length);
+    expect(byLength(INLINE_BODY_BYTES)?.bodyObject).toBeUndefined();
+    expect(byLength(INLINE_BODY_BYTES + 1)?.rawBody.equals(claimChecked)).toBe(true);
+    expect(await archivedKeys()).toEqual([byLength(INLINE_BODY_BYTES + 1)?.bodyObject?.key]);
+  });
+
+  it('puts a large body under bodies/<yyyy>/<mm>/<dd>/<eventId> before queueing its pointer', async () => {
+    const body = Buffer.from(
+      seedEventBody('BEFORE_UPDATE_LABELS', {
+        timestamp: '2026-11-23T10:00:00.000Z',
+        labels: 2000,
+      }),
+    );
+    const event = signedEvent(body);
+    const receivedAt = new Date(event.requestContext.timeEpoch);
+    const response = await handle(event);
+    expect(response.statusCode).toBe(202);
+    const eventId = eventIdOf(body);
+    const key = `bodies/${receivedAt.toISOString().slice(0, 10).replaceAll('-', '/')}/${eventId}`;
+    const [message] = await queued();
+    expect(message?.bodyObject).toEqual({ bucket, key, size: body.length, sha256: eventId });
+    expect(message?.rawBody.equals(body)).toBe(true);
+    expect(
+      logger.lines.find((line) => line.message === 'webhook accepted')?.attributes,
+    ).toMatchObject({ status: 202, eventId, bodyKey: key });
+  });
+
+  it('accepts a body exactly at the size limit, whose event still fits a Lambda invocation', async () => {
+    const labels = seedEventBody('BEFORE_UPDATE_LABELS', {
+      timestamp: '2026-11-23T10:00:00.000Z',
+      labels: 16_000,
+    });
+    const body = paddedLabelBody(labels, DEFAULT_MAX_BODY_BYTES);
     expect(Buffer.byteLength(body)).toBe(DEFAULT_MAX_BODY_BYTES);
-    expect((await handle(signedEvent(body))).statusCode).toBe(202);
+    const event = signedEvent(body);
+    // What Lambda would be handed: the body JSON-escaped inside the event, with the headers.
+    expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(LAMBDA_MAX_EVENT_BYTES);
+    expect((await handle(event)).statusCode).toBe(202);
     const [message] = await queued();
     expect(message?.rawBody.length).toBe(DEFAULT_MAX_BODY_BYTES);
   });
@@ -227,9 +302,15 @@ describe('ingest: refusals', () => {
     expect(JSON.parse(response.body ?? '')).toEqual({ message: 'Unauthorized' });
   });
 
-  it('answers 413 to a body over the limit, before checking its signature', async () => {
+  it('answers 413 to a body one byte over the limit, stores nothing, and logs the limit', async () => {
     const oversized = 'x'.repeat(DEFAULT_MAX_BODY_BYTES + 1);
     await expectRefused(signedEvent(oversized), 413);
+    const refusal = logger.lines.find((line) => line.message === 'webhook refused');
+    expect(refusal?.attributes).toMatchObject({
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      bytes: DEFAULT_MAX_BODY_BYTES + 1,
+    });
+    expect(refusal?.attributes.reason).toContain(`the limit of ${DEFAULT_MAX_BODY_BYTES} bytes`);
   });
 
   it('answers 404 to another path and 405 to another method', async () => {
@@ -266,11 +347,14 @@ describe('ingest: the queue is unavailable', () => {
         },
       }),
       queueUrl,
+      bodies: s3BodyWriter(s3.s3, bucket),
       secrets: staticSecrets([TEST_SECRET]),
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       logger,
     });
   }
+
+  const largeBody = () => Buffer.alloc(INLINE_BODY_BYTES + 1, '{');
 
   it('answers 503 when the queue refuses the connection', async () => {
     const closedPort = silentPort + 1 === 65536 ? silentPort - 1 : silentPort + 1;
@@ -279,6 +363,45 @@ describe('ingest: the queue is unavailable', () => {
     expect(response.statusCode).toBe(503);
     expect(response.body).not.toContain('eventId');
     expect(logger.lines.some((line) => line.message === 'webhook accepted')).toBe(false);
+  });
+
+  it('answers 503 when S3 refuses the large body, and queues nothing', async () => {
+    const closedPort = silentPort + 1 === 65536 ? silentPort - 1 : silentPort + 1;
+    const handler = createIngestHandler({
+      sqs: local.sqs,
+      queueUrl,
+      bodies: s3BodyWriter(
+        s3.client({ endpoint: `http://127.0.0.1:${closedPort}`, maxAttempts: 1 }),
+        bucket,
+      ),
+      secrets: staticSecrets([TEST_SECRET]),
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      logger,
+    });
+    const response = await handler(signedEvent(largeBody()));
+    expect(response.statusCode).toBe(503);
+    expect(await queued()).toHaveLength(0);
+    expect(await archivedKeys()).toEqual([]);
+    expect(
+      logger.lines.find((line) => line.message === 'webhook refused')?.attributes,
+    ).toMatchObject({
+      status: 503,
+      reason: expect.stringContaining('body not stored in the archive'),
+    });
+  });
+
+  it('answers 503 when the queue refuses a pointer after S3 accepted the body, naming the orphan', async () => {
+    const closedPort = silentPort + 1 === 65536 ? silentPort - 1 : silentPort + 1;
+    const handler = handlerWithQueueAt(`http://127.0.0.1:${closedPort}`);
+    const body = largeBody();
+    const response = await handler(signedEvent(body));
+    expect(response.statusCode).toBe(503);
+    // The object stays until the bodies/ lifecycle rule expires it (docs/large-events.md).
+    const [orphan] = await archivedKeys();
+    expect(orphan).toMatch(new RegExp(`^bodies/\\d{4}/\\d\\d/\\d\\d/${eventIdOf(body)}$`));
+    expect(
+      logger.lines.find((line) => line.message === 'webhook refused')?.attributes.reason,
+    ).toContain(`s3://${bucket}/${orphan} is orphaned`);
   });
 
   it('answers 503 when the queue times out', async () => {
@@ -294,6 +417,7 @@ describe('ingest: the queue is unavailable', () => {
     const handler = createIngestHandler({
       sqs: local.sqs,
       queueUrl,
+      bodies: s3BodyWriter(s3.s3, bucket),
       secrets: async () => {
         throw new Error('Secrets Manager unreachable');
       },

@@ -25,6 +25,7 @@ import {
 import { resolveWebhookSecrets, signingSecret } from '../scripts/local/dev-secret.ts';
 import { localDynamoDb, localS3 } from '../scripts/local/servers.ts';
 import { receiveForRecords, toSqsRecord } from '../scripts/local/sqs-records.ts';
+import { API_GATEWAY_MAX_BODY_BYTES } from '../shared/ingest.ts';
 import { createQueries, type Queries, type View } from '../shared/queries.ts';
 import { SEED_EVENTS } from '../shared/seed-events.ts';
 import { startLocalSqs } from './support/local-aws.ts';
@@ -346,12 +347,50 @@ describe('a running stack', () => {
     }
   });
 
-  it('answers 413 to a body over the limit without reading it all', async () => {
-    const outcome = await sendDatasaurRequest(
+  it("answers 413 as API Gateway does: over its 10 MiB, and over Lambda's 6 MB event", async () => {
+    const overApiGateway = await sendDatasaurRequest(
       stack.webhookUrl,
-      signDatasaurRequest(Buffer.alloc(300 * 1024, 'a'), SECRET),
+      signDatasaurRequest(Buffer.alloc(API_GATEWAY_MAX_BODY_BYTES + 1, 'a'), SECRET),
     );
-    expect(outcome.status).toBe(413);
+    expect(overApiGateway.status).toBe(413);
+    // Binary content arrives base64-encoded: 4,800,000 bytes make a 6.4 MB event.
+    const binary = signDatasaurRequest(Buffer.alloc(4_800_000, 0xff), SECRET);
+    const overLambda = await sendDatasaurRequest(stack.webhookUrl, {
+      ...binary,
+      headers: { ...binary.headers, 'content-type': 'application/octet-stream' },
+    });
+    expect(overLambda).toMatchObject({ status: 413, detail: '{"message":"Request Too Long"}' });
+  });
+
+  it('takes a 5,000-label event from npm run send, and npm run query returns all of it', async () => {
+    const sent = await runTypeScript(
+      'scripts/send.ts',
+      ['BEFORE_UPDATE_LABELS', '--labels', '5000', '--document', 'large-by-cli'],
+      { PORT: new URL(stack.webhookUrl).port, DATASAUR_WEBHOOK_SECRET: SECRET },
+    );
+    expect(sent.stderr).toBe('');
+    expect(sent.stdout.trim()).toMatch(/^202 BEFORE_UPDATE_LABELS [0-9a-f]{64}$/);
+    const { queries, close } = queriesOf(stack);
+    try {
+      // Stored with its counts, the labels themselves in S3.
+      const stored = await eventually(
+        () => queries.documentLabels('large-by-cli'),
+        (page) => page.items.length > 0,
+      );
+      expect(stored.items[0]?.labelCounts).toEqual({ toUpsert: 5000, toDelete: 0 });
+    } finally {
+      close();
+    }
+    const result = await runTypeScript(
+      'scripts/query.ts',
+      ['labels', '--document', 'large-by-cli', '--json'],
+      { DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint, S3_ENDPOINT: stack.s3Endpoint },
+    );
+    expect(result.stderr).toBe('');
+    const page = JSON.parse(result.stdout) as {
+      items: { data: { labelUpdateList: { toUpsertList: unknown[] } } }[];
+    };
+    expect(page.items.map((item) => item.data.labelUpdateList.toUpsertList.length)).toEqual([5000]);
   });
 
   it('sends signed seed events with npm run send', async () => {

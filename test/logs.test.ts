@@ -7,6 +7,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { staticSecrets } from '../shared/secrets.ts';
 import { SEED_EVENTS } from '../shared/seed-events.ts';
 import {
@@ -40,6 +41,7 @@ it('logs each ingest outcome with its status and reason, never a secret or a bod
   const handle = createIngestHandler({
     sqs: sqs.sqs,
     queueUrl,
+    bodies: NO_ARCHIVE,
     secrets: staticSecrets([TEST_SECRETS.current, TEST_SECRETS.previous]),
     maxBodyBytes: 2048,
     logger: new Logger({ serviceName: 'ingest-log-test', logLevel: 'DEBUG' }),
@@ -73,6 +75,7 @@ it('logs each stored, rejected and failed record without its body', async () => 
   const handle = createWorkerHandler({
     documents: dynamoDb.documents,
     tableName,
+    bodies: NO_ARCHIVE,
     logger: new Logger({ serviceName: 'worker-log-test', logLevel: 'DEBUG' }),
   });
   const response = await handle(

@@ -10,6 +10,7 @@ import {
   type ProjectUpdate,
   startFakeDatasaur,
 } from '../scripts/local/fake-datasaur/server.ts';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { limitConcurrency } from '../shared/concurrency.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import type { DatasaurProjectStatus } from '../shared/datasaur/get-projects.ts';
@@ -152,14 +153,15 @@ async function tableWithWebhooks(): Promise<string> {
     await Promise.all(
       SCENARIOS.flatMap((scenario) =>
         scenario.webhooks.map((status, step) =>
-          limited(() =>
+          limited(async () =>
             store.record(
-              interpretMessage(
+              await interpretMessage(
                 sqsRecord({
                   body: webhook(scenario.id, status, at(9 - step)),
                   receivedAt: at(9 - step),
                 }).body,
                 new Date(at(9 - step)),
+                NO_ARCHIVE,
               ),
             ),
           ),
@@ -382,7 +384,11 @@ describe('a reconcile run over 123 projects in three pages', () => {
     const later = new Date(NOW.getTime() + HOUR).toISOString();
     const body = webhook('P055', 'REVIEWED', at(2.9));
     const late = await store.record(
-      interpretMessage(sqsRecord({ body, receivedAt: later }).body, new Date(later)),
+      await interpretMessage(
+        sqsRecord({ body, receivedAt: later }).body,
+        new Date(later),
+        NO_ARCHIVE,
+      ),
     );
     expect(late.duplicate).toBe(false);
     expect(late.transition).toEqual(reconciled);

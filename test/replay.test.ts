@@ -5,6 +5,7 @@
 import { execFile } from 'node:child_process';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { DETAIL_TYPES } from '../shared/bus-events.ts';
 import { rejectedItem } from '../shared/items.ts';
 import { replayEvents, replayRejected } from '../shared/replay.ts';
@@ -89,7 +90,12 @@ afterAll(async () => {
 });
 beforeEach(() => events.clear());
 
-const context = () => ({ documents: dynamoDb.documents, tableName, publisher: events.publisher() });
+const context = () => ({
+  documents: dynamoDb.documents,
+  tableName,
+  publisher: events.publisher(),
+  bodies: NO_ARCHIVE,
+});
 const everyType = DETAIL_TYPES.filter((type) => type !== 'Export Archived');
 
 describe('replay events', () => {

@@ -5,6 +5,7 @@
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/batch-figures.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
@@ -54,6 +55,7 @@ describe('worker metrics', () => {
     const handler = createWorkerHandler({
       documents: dynamoDb.documents,
       tableName: await dynamoDb.createTable(),
+      bodies: NO_ARCHIVE,
       logger: quietLogger(),
       metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'worker-metrics-test' }),
     });

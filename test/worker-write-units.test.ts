@@ -7,6 +7,7 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbBackend } from '../scripts/local/config.ts';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { createEventStore } from '../shared/event-store.ts';
 import { interpretMessage } from '../shared/interpret.ts';
@@ -59,7 +60,7 @@ describe('write units per event type', () => {
     const store = createEventStore(dynamoDb.documents, await dynamoDb.createTable());
     const record = async (delivery: Delivery) => {
       const recorded = await store.record(
-        interpretMessage(sqsRecord(delivery).body, new Date(RECEIVED_AT)),
+        await interpretMessage(sqsRecord(delivery).body, new Date(RECEIVED_AT), NO_ARCHIVE),
       );
       return { units: totalWriteUnits(recorded.writes), eventItemBytes: itemSize(recorded.item) };
     };
@@ -129,7 +130,7 @@ describe.skipIf(dynamoDbBackend() !== 'dynamodb-local')(
       const record = async (what: string, delivery: Delivery) => {
         const before = reported.length;
         const { writes } = await store.record(
-          interpretMessage(sqsRecord(delivery).body, new Date(RECEIVED_AT)),
+          await interpretMessage(sqsRecord(delivery).body, new Date(RECEIVED_AT), NO_ARCHIVE),
         );
         const puts = reported.slice(before);
         // A failed condition has no ConsumedCapacity in its answer (DynamoDB's API shape):

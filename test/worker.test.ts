@@ -2,7 +2,8 @@ import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
-import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/ingest.ts';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
+import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
 import { restoredItem } from '../shared/items.ts';
 import { projectKey } from '../shared/keys.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
@@ -36,6 +37,7 @@ async function freshWorker(
   const handler = createWorkerHandler({
     documents: options.documents ?? dynamoDb.documents,
     tableName,
+    bodies: NO_ARCHIVE,
     logger: quietLogger(),
     concurrency: 4,
     rawTtlDays: options.rawTtlDays,
@@ -320,14 +322,12 @@ describe('worker', () => {
     expect(item).toMatchObject({ itemType: 'unknownEvent', payload: JSON.parse(body) });
   });
 
-  describe('bodies at the ingest limit fit in one item', () => {
+  describe('bodies at the largest inline size fit in one item', () => {
     const atLimit = (prefix: string, filler: string, suffix: string) => {
-      const count = Math.floor(
-        (DEFAULT_MAX_BODY_BYTES - prefix.length - suffix.length) / filler.length,
-      );
+      const count = Math.floor((INLINE_BODY_BYTES - prefix.length - suffix.length) / filler.length);
       const body = `${prefix}${filler.repeat(count)}${suffix}`;
-      return body.length < DEFAULT_MAX_BODY_BYTES
-        ? body.replace(prefix, prefix + ' '.repeat(DEFAULT_MAX_BODY_BYTES - body.length))
+      return body.length < INLINE_BODY_BYTES
+        ? body.replace(prefix, prefix + ' '.repeat(INLINE_BODY_BYTES - body.length))
         : body;
     };
 
@@ -345,7 +345,7 @@ describe('worker', () => {
       ],
       ['a body that is not JSON', atLimit('not json ', 'y', ''), 'rejected'],
     ])('%s', async (_, body, itemType) => {
-      expect(Buffer.byteLength(body)).toBe(DEFAULT_MAX_BODY_BYTES);
+      expect(Buffer.byteLength(body)).toBe(INLINE_BODY_BYTES);
       const worker = await freshWorker();
       expect((await worker.process({ body })).batchItemFailures).toEqual([]);
       const [item] = withoutReceipts(await worker.contents());
@@ -355,24 +355,21 @@ describe('worker', () => {
   });
 
   it.each([
-    ['not JSON', 'z'.repeat(LARGEST_BODY_BYTES)],
+    ['not JSON', 'z'.repeat(INLINE_BODY_BYTES)],
     // Parsed, it would need 1.5× its size: too big for an item, so it is kept raw instead.
     [
       'a list of zeros',
-      `{"eventType":"BIG","data":[${'1,'.repeat((LARGEST_BODY_BYTES - 30) / 2)}1]}`,
+      `{"eventType":"BIG","data":[${'1,'.repeat((INLINE_BODY_BYTES - 30) / 2)}1]}`,
     ],
-  ])(
-    'keeps a body at the largest configurable limit that is %s, raw, as rejected',
-    async (_, body) => {
-      expect(Buffer.byteLength(body)).toBeLessThanOrEqual(LARGEST_BODY_BYTES);
-      expect(Buffer.byteLength(body)).toBeGreaterThan(LARGEST_BODY_BYTES - 4);
-      const worker = await freshWorker();
-      expect((await worker.process({ body })).batchItemFailures).toEqual([]);
-      const [item] = withoutReceipts(await worker.contents());
-      expect(item).toMatchObject({ itemType: 'rejected', body });
-      expect(itemSize(item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
-    },
-  );
+  ])('keeps a body of the largest inline size that is %s, raw, as rejected', async (_, body) => {
+    expect(Buffer.byteLength(body)).toBeLessThanOrEqual(INLINE_BODY_BYTES);
+    expect(Buffer.byteLength(body)).toBeGreaterThan(INLINE_BODY_BYTES - 4);
+    const worker = await freshWorker();
+    expect((await worker.process({ body })).batchItemFailures).toEqual([]);
+    const [item] = withoutReceipts(await worker.contents());
+    expect(item).toMatchObject({ itemType: 'rejected', body });
+    expect(itemSize(item ?? {})).toBeLessThan(MAX_ITEM_BYTES);
+  });
 
   it('reports only the transient failure of a batch; the poison record is rejected, the rest stored', async () => {
     const transient = post({ ...SEED_EVENTS.PROJECT_CREATED, note: 'throttled' });

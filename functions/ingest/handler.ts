@@ -3,13 +3,16 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { describeError, WebhookError } from '../../shared/errors.ts';
+import type { BodyWriter } from '../../shared/claim-check.ts';
+import { describeError, PayloadTooLargeError, WebhookError } from '../../shared/errors.ts';
 import { receiveWebhook, type WebhookRequest } from '../../shared/ingest.ts';
 import type { SecretSource } from '../../shared/secrets.ts';
 
 export interface IngestHandlerDependencies {
   readonly sqs: SQSClient;
   readonly queueUrl: string;
+  /** The archive bucket's `bodies/`, for bodies too large to queue inline. */
+  readonly bodies: BodyWriter;
   readonly secrets: SecretSource;
   readonly maxBodyBytes: number;
   /** Powertools Logger in Lambda; anything with the same three methods in tests. */
@@ -32,6 +35,7 @@ export function createIngestHandler(dependencies: IngestHandlerDependencies): In
     try {
       const accepted = await receiveWebhook(request, {
         enqueue,
+        bodies: dependencies.bodies,
         secrets: dependencies.secrets,
         maxBodyBytes: dependencies.maxBodyBytes,
       });
@@ -39,6 +43,7 @@ export function createIngestHandler(dependencies: IngestHandlerDependencies): In
         ...log,
         status: accepted.statusCode,
         eventId: accepted.eventId,
+        ...(accepted.bodyObject === undefined ? {} : { bodyKey: accepted.bodyObject.key }),
       });
       return json(accepted.statusCode, accepted.responseBody);
     } catch (error) {
@@ -48,6 +53,9 @@ export function createIngestHandler(dependencies: IngestHandlerDependencies): In
           ...log,
           status: error.statusCode,
           reason: error.message,
+          ...(error instanceof PayloadTooLargeError
+            ? { maxBodyBytes: dependencies.maxBodyBytes }
+            : {}),
         });
         return json(error.statusCode, { message: error.publicMessage });
       }

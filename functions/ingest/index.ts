@@ -2,8 +2,10 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { s3BodyWriter } from '../../shared/body-archive.ts';
 import { integerEnv, requireEnv } from '../../shared/environment.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/ingest.ts';
 import { parseSecretValue, type SecretSource } from '../../shared/secrets.ts';
@@ -13,7 +15,7 @@ const secretArn = requireEnv('WEBHOOK_SECRET_ARN');
 const secretCacheSeconds = integerEnv('WEBHOOK_SECRET_CACHE_SECONDS', 300, { min: 0 });
 
 /**
- * Both clients give up well within the function's timeout (10 s by default): two attempts
+ * Every client gives up well within the function's timeout (10 s by default): two attempts
  * of at most 1 s to connect and 3 s to answer, so Datasaur gets the logged 503 rather than
  * a Lambda timeout. Without throwOnRequestTimeout the SDK only warns when requestTimeout
  * passes.
@@ -36,6 +38,8 @@ const secretsFromSecretsManager: SecretSource = async () => {
 export const handler = createIngestHandler({
   sqs: new SQSClient(FAIL_FAST),
   queueUrl: requireEnv('QUEUE_URL'),
+  // Puts only: the role allows PutObject under bodies/ and nothing else.
+  bodies: s3BodyWriter(new S3Client(FAIL_FAST), requireEnv('ARCHIVE_BUCKET')),
   secrets: secretsFromSecretsManager,
   maxBodyBytes: integerEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, {
     min: 1,

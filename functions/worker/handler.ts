@@ -16,6 +16,7 @@ import {
 } from '../../shared/batch-figures.ts';
 import type { BusEvent } from '../../shared/bus-events.ts';
 import type { BusPublisher } from '../../shared/bus-publisher.ts';
+import type { BodyReader } from '../../shared/claim-check.ts';
 import { limitConcurrency } from '../../shared/concurrency.ts';
 import { describeError } from '../../shared/errors.ts';
 import { createEventStore } from '../../shared/event-store.ts';
@@ -33,6 +34,8 @@ export const DEFAULT_WORKER_CONCURRENCY = 10;
 export interface WorkerHandlerDependencies {
   readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** Reads claim-checked bodies from the archive bucket. */
+  readonly bodies: BodyReader;
   readonly logger: Logger;
   /** Records of one batch written at the same time. @default 10 */
   readonly concurrency?: number;
@@ -70,11 +73,14 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
     figures: BatchFigures,
   ): Promise<BusEvent | undefined> => {
     const sentAt = new Date(Number(record.attributes.SentTimestamp));
-    const message = interpretMessage(
-      record.body,
-      Number.isNaN(sentAt.getTime()) ? new Date() : sentAt,
-    );
+    let eventId: string | undefined;
     try {
+      const message = await interpretMessage(
+        record.body,
+        Number.isNaN(sentAt.getTime()) ? new Date() : sentAt,
+        dependencies.bodies,
+      );
+      eventId = message.eventId;
       const recorded = await store.record(message);
       countRecorded(figures, recorded);
       const { itemType } = recorded.item;
@@ -105,7 +111,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
       // Thrown on: only this record returns to the queue and is retried (then the DLQ).
       logger.error('event not stored, will retry', {
         messageId: record.messageId,
-        eventId: message.eventId,
+        eventId,
         error: describeError(error),
       });
       throw error;

@@ -4,8 +4,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { s3BodyReader } from '../../shared/body-archive.ts';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus-publisher.ts';
 import {
@@ -37,6 +39,8 @@ export const handler = createWorkerHandler({
     marshallOptions: { removeUndefinedValues: true },
   }),
   tableName: requireEnv('TABLE_NAME'),
+  // Reads only what pointers name; the role allows GetObject under bodies/ and nothing else.
+  bodies: s3BodyReader(new S3Client({})),
   logger: new Logger(),
   concurrency: integerEnv('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, { min: 1, max: 100 }),
   rawTtlDays: rawTtlDays === 0 ? undefined : rawTtlDays,

@@ -11,6 +11,8 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
+import { BODIES_PREFIX } from '../../shared/claim-check.ts';
+import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 
 const WORKER_SERVICE_NAME = 'datasaur-webhooks-worker';
@@ -27,6 +29,8 @@ const MESSAGE_RETENTION = Duration.days(14);
 
 export interface EventPipelineProps {
   readonly table: ITable;
+  /** Where the ingest put bodies too large for a queue message; the worker reads `bodies/`. */
+  readonly archive: ArchiveBucket;
   /** @default 512 */
   readonly workerMemoryMb?: number;
   /** @default 30 */
@@ -105,6 +109,8 @@ export class EventPipeline extends Construct {
         resources: [props.table.tableArn],
       }),
     );
+    // GetObject under bodies/ only: the worker reads what pointers name, never lists or writes.
+    props.archive.grantRead(this.worker.role, BODIES_PREFIX);
     // Grants receive, delete and change-visibility on this queue only.
     this.worker.function.addEventSource(
       new SqsEventSource(this.queue, {

@@ -15,7 +15,9 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { BODIES_PREFIX } from '../../shared/claim-check.ts';
 import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
+import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 
 /** One JSON object per request, from the variables HTTP APIs support. */
@@ -39,6 +41,8 @@ const ACCESS_LOG_FIELDS = {
 export interface IngestApiProps {
   /** Where accepted webhooks go. */
   readonly queue: IQueue;
+  /** Where bodies too large for a queue message go first (under `bodies/`). */
+  readonly archive: ArchiveBucket;
   /** Steady-state requests per second. @default 50 */
   readonly throttleRateLimit?: number;
   /** Burst above the steady rate. @default 100 */
@@ -47,7 +51,7 @@ export interface IngestApiProps {
   readonly memorySizeMb?: number;
   /** @default 10 */
   readonly timeoutSeconds?: number;
-  /** Largest body accepted; larger ones get 413. @default 262,144 */
+  /** Largest body accepted; larger ones get 413. @default 5,500,000 */
   readonly maxBodyBytes?: number;
   /** How long a container keeps the secret before reading it again. @default 300 */
   readonly secretCacheSeconds?: number;
@@ -90,6 +94,7 @@ export class IngestApi extends Construct {
       ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
         QUEUE_URL: props.queue.queueUrl,
+        ARCHIVE_BUCKET: props.archive.bucket.bucketName,
         WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
         WEBHOOK_SECRET_CACHE_SECONDS: String(props.secretCacheSeconds ?? 300),
         MAX_BODY_BYTES: String(props.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
@@ -102,6 +107,7 @@ export class IngestApi extends Construct {
     });
     this.webhookSecret.grantRead(this.ingest.role);
     props.queue.grantSendMessages(this.ingest.role);
+    props.archive.grantPut(this.ingest.role, BODIES_PREFIX);
 
     this.api = new HttpApi(this, 'Api', {
       description: 'Receives Datasaur webhooks',

@@ -11,6 +11,7 @@ import { staticSecrets } from '../../shared/secrets.ts';
 import { SEED_EVENT_TYPES, SEED_EVENTS, type SeedEventType } from '../../shared/seed-events.ts';
 import { signBody } from '../../shared/signature.ts';
 import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
+import { NO_ARCHIVE } from '../local/no-archive.ts';
 import { interleavedRounds } from './measure.ts';
 
 const SECRET = 'bench-secret';
@@ -69,12 +70,14 @@ export async function benchIngestHandler(options: {
   const handle = createIngestHandler({
     sqs: instantSqsClient(),
     queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench',
+    bodies: NO_ARCHIVE,
     secrets: staticSecrets([SECRET]),
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     logger: silent,
   });
   const logicDependencies = {
     enqueue: async () => {},
+    bodies: NO_ARCHIVE,
     secrets: staticSecrets([SECRET]),
     maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   };

@@ -19,6 +19,7 @@ import {
   signDatasaurRequest,
 } from '../local/datasaur-sender.ts';
 import { createLocalHttpServer } from '../local/http-server.ts';
+import { NO_ARCHIVE } from '../local/no-archive.ts';
 import { ensureQueues, localSqs, startSqs } from '../local/servers.ts';
 import { percentile } from './measure.ts';
 
@@ -43,7 +44,6 @@ async function listen(
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createLocalHttpServer({
     handler,
-    maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
     onError: (error) => {
       throw error;
     },
@@ -101,6 +101,7 @@ export async function benchLocalHttp(options: {
       createIngestHandler({
         sqs,
         queueUrl,
+        bodies: NO_ARCHIVE,
         secrets: staticSecrets([SECRET]),
         maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
         logger: new Logger({ logLevel: 'SILENT' }),

@@ -8,6 +8,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
+import { NO_ARCHIVE } from '../local/no-archive.ts';
 import {
   ensureTable,
   LOCAL_CLIENT_CONFIG,
@@ -44,6 +45,7 @@ export async function benchWorker(options: { events: number }): Promise<WorkerRe
     const handler = createWorkerHandler({
       documents,
       tableName,
+      bodies: NO_ARCHIVE,
       logger: new Logger({ logLevel: 'SILENT' }),
     });
     // Twice the events: half go in full batches, half one by one.

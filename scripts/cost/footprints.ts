@@ -1,10 +1,16 @@
 /**
- * What one event costs in the table, counted from what the real event store does against an
- * in-memory dynalite: the Puts it makes (write units by AWS's rules, the same accounting as
- * the worker's tests), the items it reads (read units), and the bytes it adds to storage.
+ * What one event costs in the table and the archive, counted from what the real code does
+ * against an in-memory dynalite and a temporary s3rver: the Puts it makes (write units by
+ * AWS's rules, the same accounting as the worker's tests), the items it reads (read units),
+ * the bytes it adds to storage, and the S3 requests of a claim-checked body.
  */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { s3BodyReader, s3BodyWriter } from '../../shared/body-archive.ts';
+import type { BodyReader, BodyWriter } from '../../shared/claim-check.ts';
 import { createEventStore } from '../../shared/event-store.ts';
 import { interpretMessage } from '../../shared/interpret.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../../shared/seed-events.ts';
@@ -16,13 +22,17 @@ import {
   itemSize,
   totalWriteUnits,
 } from '../../shared/write-units.ts';
+import { paddedLabelBody } from '../local/datasaur-sender.ts';
 import {
+  ensureBucket,
   ensureTable,
   LOCAL_CLIENT_CONFIG,
   localDynamoDb,
+  localS3,
   startDynalite,
+  startS3,
 } from '../local/servers.ts';
-import { type Delivery, sqsRecord } from '../local/sqs-records.ts';
+import { claimCheckedSqsRecord, type Delivery } from '../local/sqs-records.ts';
 import { projectLifecycles } from '../local/workload.ts';
 import type { EventFootprint } from './model.ts';
 
@@ -39,12 +49,34 @@ export interface MeasuredFootprint extends EventFootprint {
 export interface MeteredEventStore {
   readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
+  /** The archive bucket's bodies, for handlers measured beside the store. */
+  readonly bodies: BodyWriter & BodyReader;
   /** Records one delivery through the real event store and counts what it cost. */
   record(delivery: Delivery): Promise<MeasuredFootprint>;
   close(): Promise<void>;
 }
 
 export async function startMeteredEventStore(): Promise<MeteredEventStore> {
+  const s3Directory = mkdtempSync(join(tmpdir(), 'datasaur-webhooks-cost-'));
+  const s3Server = await startS3({ directory: s3Directory });
+  const s3 = localS3(s3Server.endpoint);
+  // As long as the name CloudFormation gives the archive bucket: the item stores it.
+  const bucket = 'datasaurwebhooks-archivebucket49f1ac64-1a2b3c4d5e6f';
+  await ensureBucket(s3, bucket);
+  let s3Puts = 0;
+  let s3Gets = 0;
+  const writer = s3BodyWriter(s3, bucket);
+  const reader = s3BodyReader(s3);
+  const bodies: BodyWriter & BodyReader = {
+    put: (key, body) => {
+      s3Puts += 1;
+      return writer.put(key, body);
+    },
+    get: (object) => {
+      s3Gets += 1;
+      return reader.get(object);
+    },
+  };
   const server = await startDynalite();
   const documents = localDynamoDb(server.endpoint);
   const tableName = 'footprints';
@@ -70,23 +102,36 @@ export async function startMeteredEventStore(): Promise<MeteredEventStore> {
   return {
     documents,
     tableName,
+    bodies,
     async record(delivery) {
       readUnits = 0;
-      const record = sqsRecord(delivery);
-      const recorded = await store.record(
-        interpretMessage(record.body, new Date(Number(record.attributes.SentTimestamp))),
+      s3Puts = 0;
+      s3Gets = 0;
+      const record = await claimCheckedSqsRecord(delivery, bodies);
+      const message = await interpretMessage(
+        record.body,
+        new Date(Number(record.attributes.SentTimestamp)),
+        bodies,
       );
+      const recorded = await store.record(message);
       return {
         itemType: recorded.item.itemType,
         bodyBytes: Buffer.byteLength(delivery.body),
+        messageBytes: Buffer.byteLength(record.body),
         writeUnits: totalWriteUnits(recorded.writes),
         readUnits,
         storedBytes: recorded.writes.reduce((sum, write) => sum + storedBytesAdded(write), 0),
+        s3Puts,
+        s3Gets,
+        archivedBytes: message.bodyObject?.size ?? 0,
       };
     },
     async close() {
       documents.destroy();
       await server.close();
+      s3.destroy();
+      await s3Server.close();
+      rmSync(s3Directory, { recursive: true, force: true });
     },
   };
 }
@@ -135,15 +180,6 @@ export async function seedEventFootprints(store: MeteredEventStore): Promise<See
   return footprints;
 }
 
-/** A label event body grown to `bytes` through its document's name (stored with the event). */
-export function paddedLabelBody(body: string, bytes: number): string {
-  const missing = bytes - Buffer.byteLength(body);
-  if (missing <= 0) return body;
-  const event = JSON.parse(body) as { data: { document: { name: string } } };
-  event.data.document.name += 'x'.repeat(missing);
-  return JSON.stringify(event);
-}
-
 export interface EventMixFootprints {
   /** A BEFORE_UPDATE_LABELS event whose body is `labelBodyBytes` long (or its seed size if larger). */
   readonly label: EventFootprint;
@@ -172,8 +208,12 @@ function average(footprints: readonly EventFootprint[]): EventFootprint {
   const mean = (pick: (footprint: EventFootprint) => number) =>
     footprints.reduce((sum, footprint) => sum + pick(footprint), 0) / footprints.length;
   return {
+    messageBytes: mean((footprint) => footprint.messageBytes),
     writeUnits: mean((footprint) => footprint.writeUnits),
     readUnits: mean((footprint) => footprint.readUnits),
     storedBytes: mean((footprint) => footprint.storedBytes),
+    s3Puts: mean((footprint) => footprint.s3Puts),
+    s3Gets: mean((footprint) => footprint.s3Gets),
+    archivedBytes: mean((footprint) => footprint.archivedBytes),
   };
 }

@@ -3,8 +3,10 @@
  * Powertools Logger at the deployed level, and what it writes to stdout (which Lambda sends
  * to CloudWatch Logs) is counted.
  */
+
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { SQSRecord } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
 import { DEFAULT_CONFIG } from '../../infra/config.ts';
@@ -14,7 +16,7 @@ import { staticSecrets } from '../../shared/secrets.ts';
 import { signBody } from '../../shared/signature.ts';
 import { instantSqsClient } from '../bench/ingest-handler.ts';
 import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
-import { sqsEvent, sqsRecord } from '../local/sqs-records.ts';
+import { claimCheckedSqsRecord, sqsEvent } from '../local/sqs-records.ts';
 import type { WorkloadEvent } from '../local/workload.ts';
 import type { MeteredEventStore } from './footprints.ts';
 
@@ -74,6 +76,7 @@ export async function measureLogBytes(
     const ingest = createIngestHandler({
       sqs: instantSqsClient(),
       queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/log-bytes',
+      bodies: store.bodies,
       secrets: staticSecrets([SECRET]),
       maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
       logger: logger('datasaur-webhooks-ingest'),
@@ -81,6 +84,7 @@ export async function measureLogBytes(
     const worker = createWorkerHandler({
       documents: store.documents,
       tableName: store.tableName,
+      bodies: store.bodies,
       logger: logger('datasaur-webhooks-worker'),
     });
     const ingestBytes = await stdoutBytes(async () => {
@@ -103,20 +107,27 @@ export async function measureLogBytes(
     // One record per invocation, without metrics: what the worker logs per event.
     const workerBytes = await stdoutBytes(async () => {
       for (const event of events) {
-        await worker(sqsEvent([sqsRecord({ body: event.body, method: event.method })]));
+        const delivery = { body: event.body, method: event.method };
+        await worker(sqsEvent([await claimCheckedSqsRecord(delivery, store.bodies)]));
       }
     });
     // The same events again as one batch, logging nothing: what its metrics line costs.
+    const records: SQSRecord[] = [];
+    for (const event of events) {
+      const delivery = { body: event.body, method: event.method };
+      records.push(await claimCheckedSqsRecord(delivery, store.bodies));
+    }
     const metricsLine = await stdoutText(() =>
       createWorkerHandler({
         documents: store.documents,
         tableName: store.tableName,
+        bodies: store.bodies,
         logger: new Logger({ logLevel: 'SILENT' }),
         metrics: new Metrics({
           namespace: METRICS_NAMESPACE,
           serviceName: 'datasaur-webhooks-worker',
         }),
-      })(sqsEvent(events.map((event) => sqsRecord({ body: event.body, method: event.method })))),
+      })(sqsEvent(records)),
     );
     const definitions = (JSON.parse(metricsLine) as MetricsLine)._aws.CloudWatchMetrics;
     return {

@@ -9,12 +9,19 @@ const SECONDS_PER_MONTH = 30 * 24 * 3600;
 const MILLION = 1_000_000;
 const GIGABYTE = 1024 ** 3;
 
-/** What one event of a kind costs in the table, from the write-unit accounting. */
+/** What one event of a kind costs on the queue, in the table and in the archive, measured. */
 export interface EventFootprint {
+  /** Bytes of its queue message: the envelope with the body, or with a pointer to it. */
+  readonly messageBytes: number;
   readonly writeUnits: number;
   readonly readUnits: number;
   /** Bytes the event adds to the table (items and index entries). */
   readonly storedBytes: number;
+  /** S3 PutObject (ingest) and GetObject (worker) of a claim-checked body; 0 when inline. */
+  readonly s3Puts: number;
+  readonly s3Gets: number;
+  /** Bytes the event adds to the archive bucket. */
+  readonly archivedBytes: number;
 }
 
 export interface CostInputs {
@@ -42,8 +49,6 @@ export interface CostInputs {
   readonly platformLogBytesPerInvocation: number;
   /** The HTTP API's access log line per request. */
   readonly accessLogBytesPerRequest: number;
-  /** Bytes the envelope adds to the body on the queue. */
-  readonly envelopeOverheadBytes: number;
   /** Lambda keeps this many pollers long-polling an idle queue (20 s receives). */
   readonly queuePollers: number;
   readonly webhookSecretCacheSeconds: number;
@@ -94,7 +99,10 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
   const workerInvocations = events / batch;
   const labelEvents = events * inputs.labelShare;
   const projectEvents = events - labelEvents;
-  const messageBytes = inputs.averageBodyBytes + inputs.envelopeOverheadBytes;
+  // A claim-checked body travels as a pointer: its message is small whatever the body.
+  const messageBytes =
+    inputs.labelShare * inputs.label.messageBytes +
+    (1 - inputs.labelShare) * inputs.project.messageBytes;
   const chunks = (bytes: number) => Math.max(1, Math.ceil(bytes / PRICES.sqsBillingChunkBytes));
   const busEvents = (bytes: number) =>
     Math.max(1, Math.ceil(bytes / PRICES.eventBridgeBillingChunkBytes));
@@ -211,6 +219,33 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     storedGb,
     'GB-month',
     storedGb * PRICES.dynamoDbPointInTimeRecoveryPerGbMonth,
+  );
+
+  const perEvent = (pick: (footprint: EventFootprint) => number) =>
+    labelEvents * pick(inputs.label) + projectEvents * pick(inputs.project);
+  const s3Puts = perEvent((footprint) => footprint.s3Puts);
+  add(
+    'S3',
+    'PutObject of large bodies (ingest)',
+    s3Puts,
+    'requests',
+    perMillion(s3Puts, PRICES.s3PutPerMillionRequests),
+  );
+  const s3Gets = perEvent((footprint) => footprint.s3Gets);
+  add(
+    'S3',
+    'GetObject of large bodies (worker)',
+    s3Gets,
+    'requests',
+    perMillion(s3Gets, PRICES.s3GetPerMillionRequests),
+  );
+  const archivedGb = perEvent((footprint) => footprint.archivedBytes) / GIGABYTE;
+  add(
+    'S3',
+    'large bodies added this month (billed every month after)',
+    archivedGb,
+    'GB-month',
+    archivedGb * PRICES.s3StandardPerGbMonth,
   );
 
   const published =

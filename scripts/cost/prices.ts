@@ -21,6 +21,10 @@ export const PRICES = {
   dynamoDbPerGbMonth: 0.25,
   /** Continuous backups, billed on the table's size. */
   dynamoDbPointInTimeRecoveryPerGbMonth: 0.2,
+  /** S3 Standard: the archive bucket's claim-checked bodies. */
+  s3PutPerMillionRequests: 5.0,
+  s3GetPerMillionRequests: 0.4,
+  s3StandardPerGbMonth: 0.023,
   /** CloudWatch: Logs ingestion (standard class), alarms, dashboards beyond the free three. */
   logsPerGbIngested: 0.5,
   alarmPerMonth: 0.1,

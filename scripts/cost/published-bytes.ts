@@ -5,13 +5,17 @@
  */
 import { busEventOf, DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
 import { entrySize, putEventsEntry } from '../../shared/bus-publisher.ts';
-import { interpretMessage } from '../../shared/interpret.ts';
+import { decodeEnvelope } from '../../shared/envelope.ts';
+import { interpretEnvelope } from '../../shared/interpret.ts';
 import { eventItem } from '../../shared/items.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../../shared/seed-events.ts';
-import { type Delivery, RECEIVED_AT, sqsRecord } from '../local/sqs-records.ts';
+import { type Delivery, sqsRecord } from '../local/sqs-records.ts';
 
 function publishedBytes(delivery: Delivery): number {
-  const item = eventItem(interpretMessage(sqsRecord(delivery).body, new Date(RECEIVED_AT)));
+  // The documented examples are small: always inline in their message.
+  const { envelope, rawBody } = decodeEnvelope(sqsRecord(delivery).body);
+  if (rawBody === undefined) throw new Error('a documented example went through the archive');
+  const item = eventItem(interpretEnvelope(envelope, rawBody));
   const event = busEventOf(item);
   if (event === undefined) throw new Error(`a ${item.itemType} item is not published`);
   return entrySize(

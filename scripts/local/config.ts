@@ -121,7 +121,7 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
     }),
     visibilityTimeoutSeconds: integer('VISIBILITY_TIMEOUT_SECONDS', 30, { min: 1, max: 43_200 }),
     maxReceiveCount: integer('MAX_RECEIVE_COUNT', 5, { min: 1, max: 1_000 }),
-    // The local queue takes messages up to 1 MiB; the envelope adds metadata around the body.
+    // Bodies over 400,000 bytes go through the local archive bucket, as in AWS.
     maxBodyBytes: integer('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, {
       min: 1,
       max: LARGEST_BODY_BYTES,
@@ -185,13 +185,15 @@ export interface LocalTarget {
   sqsEndpoint(): string;
   /** `EVENTS_ENDPOINT`, else the local EventBridge endpoint on `EVENTS_PORT`. */
   eventsEndpoint(): string;
+  /** `S3_ENDPOINT`, else the local S3 server (the archive bucket) on `S3_PORT`. */
+  s3Endpoint(): string;
   readonly deadLetterQueueName: string;
 }
 
 /**
  * How every local CLI finds the stack `npm start` runs: the same variables, from the shell or
  * `.env`, read and validated by the same `readLocalConfig`. `DYNAMODB_ENDPOINT`,
- * `SQS_ENDPOINT` and `EVENTS_ENDPOINT` name a server elsewhere. Throws `ConfigurationError` for a bad value, and
+ * `SQS_ENDPOINT`, `EVENTS_ENDPOINT` and `S3_ENDPOINT` name a server elsewhere. Throws `ConfigurationError` for a bad value, and
  * when a port is 0 (a free port `npm start` picked, which only its banner knows).
  */
 export function readLocalTarget(environment: NodeJS.ProcessEnv = dotEnvLoaded()): LocalTarget {
@@ -213,6 +215,7 @@ export function readLocalTarget(environment: NodeJS.ProcessEnv = dotEnvLoaded())
     dynamoDbEndpoint: endpoint('DYNAMODB_ENDPOINT', 'DYNAMODB_PORT', config.dynamoDbPort),
     sqsEndpoint: endpoint('SQS_ENDPOINT', 'SQS_PORT', config.sqsPort),
     eventsEndpoint: endpoint('EVENTS_ENDPOINT', 'EVENTS_PORT', config.eventsPort),
+    s3Endpoint: endpoint('S3_ENDPOINT', 'S3_PORT', config.s3Port),
     deadLetterQueueName: deadLetterQueueName(config.queueName),
   };
 }

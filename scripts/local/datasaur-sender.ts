@@ -3,7 +3,12 @@
  * headers of its Node HTTP client, POST for events and PUT for export deliveries. Used by
  * `npm run send`, the tests and the load tools.
  */
-import { SEED_EVENTS, SEED_EXPORT_DELIVERY, type SeedEventType } from '../../shared/seed-events.ts';
+import {
+  generatedLabel,
+  SEED_EVENTS,
+  SEED_EXPORT_DELIVERY,
+  type SeedEventType,
+} from '../../shared/seed-events.ts';
 import { eventIdOf, SIGNATURE_HEADER, signBody } from '../../shared/signature.ts';
 
 export type DatasaurMethod = 'POST' | 'PUT';
@@ -30,6 +35,8 @@ export interface SeedOverrides {
   readonly documentId?: string;
   /** `data.timestamp`; a fresh one makes a new event rather than a duplicate. */
   readonly timestamp: string;
+  /** BEFORE_UPDATE_LABELS only: this many generated upserts instead of the documented one. */
+  readonly labels?: number;
 }
 
 const SEND_TIMEOUT_MS = 30_000;
@@ -84,6 +91,15 @@ export function seedEventBody(type: SeedEventType, overrides: SeedOverrides): st
     };
   };
   event.data.timestamp = overrides.timestamp;
+  if (overrides.labels !== undefined) {
+    if (event.data.labelUpdateList === undefined || event.data.document === undefined) {
+      throw new Error(`${type} carries no labels`);
+    }
+    const documentId = overrides.documentId ?? event.data.document.id;
+    event.data.labelUpdateList.toUpsertList = Array.from({ length: overrides.labels }, (_, i) =>
+      generatedLabel(documentId, i),
+    );
+  }
   if (overrides.projectId !== undefined) {
     if (event.data.project === undefined) throw new Error(`${type} carries no project id`);
     event.data.project.id = overrides.projectId;
@@ -95,6 +111,29 @@ export function seedEventBody(type: SeedEventType, overrides: SeedOverrides): st
       label.documentId = overrides.documentId;
     }
   }
+  return JSON.stringify(event);
+}
+
+/**
+ * A label event body grown to `bytes`: generated labels while a whole one fits (a large
+ * save, as Datasaur sends it), then the rest through its document's name.
+ */
+export function paddedLabelBody(body: string, bytes: number): string {
+  const event = JSON.parse(body) as {
+    data: {
+      document: { id: string; name: string };
+      labelUpdateList: { toUpsertList: unknown[] };
+    };
+  };
+  const { document, labelUpdateList } = event.data;
+  const labelBytes = (index: number) =>
+    Buffer.byteLength(JSON.stringify(generatedLabel(document.id, index))) + 1;
+  let size = Buffer.byteLength(body);
+  for (let index = 0; size + labelBytes(index) <= bytes; index += 1) {
+    labelUpdateList.toUpsertList.push(generatedLabel(document.id, index));
+    size += labelBytes(index);
+  }
+  document.name += 'x'.repeat(Math.max(0, bytes - size));
   return JSON.stringify(event);
 }
 

@@ -1,17 +1,18 @@
 /**
  * The local stand-in for API Gateway: each HTTP request becomes an HTTP API v2 event for the
- * same ingest handler Lambda runs, and its result becomes the HTTP response.
+ * same ingest handler Lambda runs, and its result becomes the HTTP response. Its limits are
+ * AWS's: 413 for a body above 10 MiB, and 413 "Request Too Long" when the event would exceed
+ * what a synchronous Lambda invocation carries, without invoking the handler.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { IngestHandler } from '../../functions/ingest/handler.ts';
 import { PayloadTooLargeError } from '../../shared/errors.ts';
+import { API_GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../../shared/ingest.ts';
 import { toApiGatewayEvent } from './api-gateway-event.ts';
 
 export interface LocalHttpServerOptions {
   readonly handler: IngestHandler;
-  /** Bodies above this many bytes are answered 413 without being read to the end. */
-  readonly maxBodyBytes: number;
   /** Called when the handler itself throws, which it is written never to do. */
   readonly onError: (error: unknown) => void;
 }
@@ -32,10 +33,8 @@ async function serve(
   options: LocalHttpServerOptions,
 ): Promise<void> {
   const receivedAt = new Date();
-  const body = await readBody(request, options.maxBodyBytes);
+  const body = await readBody(request, API_GATEWAY_MAX_BODY_BYTES);
   if (body === undefined) {
-    // The rest of the body is never read, so the connection cannot be reused.
-    response.setHeader('connection', 'close');
     writeJson(response, 413, { message: new PayloadTooLargeError('').publicMessage });
     return;
   }
@@ -47,13 +46,24 @@ async function serve(
     sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
     receivedAt,
   });
+  if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_EVENT_BYTES) {
+    // What API Gateway answers when Lambda refuses the invocation for its size.
+    writeJson(response, 413, { message: 'Request Too Long' });
+    return;
+  }
   writeResult(response, await options.handler(event));
 }
 
-/** The whole body, or undefined as soon as it exceeds `limit` bytes. */
+/**
+ * The whole body, or undefined as soon as it exceeds `limit` bytes; the rest is then read and
+ * dropped, so the sender gets the answer rather than a connection cut mid-upload.
+ */
 function readBody(request: IncomingMessage, limit: number): Promise<Buffer | undefined> {
   const declared = Number(request.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limit) return Promise.resolve(undefined);
+  if (Number.isFinite(declared) && declared > limit) {
+    request.resume();
+    return Promise.resolve(undefined);
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -61,7 +71,7 @@ function readBody(request: IncomingMessage, limit: number): Promise<Buffer | und
       size += chunk.length;
       if (size > limit) {
         request.off('data', onData);
-        request.pause();
+        request.resume();
         resolve(undefined);
         return;
       }

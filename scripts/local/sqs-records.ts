@@ -6,7 +6,10 @@
 import { createHash } from 'node:crypto';
 import type { Message, ReceiveMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
+import type { BodyWriter } from '../../shared/claim-check.ts';
+import type { EnvelopeMetadata } from '../../shared/envelope.ts';
 import { encodeEnvelope } from '../../shared/envelope-encoder.ts';
+import { queueMessageFor } from '../../shared/ingest.ts';
 import { eventIdOf } from '../../shared/signature.ts';
 
 export interface QueueIdentity {
@@ -102,17 +105,36 @@ export const RECEIVED_AT = '2024-03-01T12:00:00.000Z';
 
 /** The SQS record for one delivery; the same delivery always gives the same record. */
 export function sqsRecord(delivery: Delivery): SQSRecord {
+  const { rawBody, metadata } = deliveryParts(delivery);
+  return rawSqsRecord(encodeEnvelope(rawBody, metadata), Date.parse(metadata.receivedAt));
+}
+
+/**
+ * The SQS record for a delivery of any size, as the ingest enqueues it: a body too large to
+ * travel inline is put in `bodies` first and the record carries its pointer.
+ */
+export async function claimCheckedSqsRecord(
+  delivery: Delivery,
+  bodies: BodyWriter,
+): Promise<SQSRecord> {
+  const { rawBody, metadata } = deliveryParts(delivery);
+  const { messageBody } = await queueMessageFor(rawBody, metadata, bodies);
+  return rawSqsRecord(messageBody, Date.parse(metadata.receivedAt));
+}
+
+function deliveryParts(delivery: Delivery): { rawBody: Buffer; metadata: EnvelopeMetadata } {
   const rawBody = Buffer.isBuffer(delivery.body) ? delivery.body : Buffer.from(delivery.body);
-  const receivedAt = delivery.receivedAt ?? RECEIVED_AT;
-  const messageBody = encodeEnvelope(rawBody, {
-    eventId: eventIdOf(rawBody),
-    receivedAt,
-    method: delivery.method ?? 'POST',
-    requestId: 'request-1',
-    sourceIp: '203.0.113.7',
-    userAgent: 'Datasaur',
-  });
-  return rawSqsRecord(messageBody, Date.parse(receivedAt));
+  return {
+    rawBody,
+    metadata: {
+      eventId: eventIdOf(rawBody),
+      receivedAt: delivery.receivedAt ?? RECEIVED_AT,
+      method: delivery.method ?? 'POST',
+      requestId: 'request-1',
+      sourceIp: '203.0.113.7',
+      userAgent: 'Datasaur',
+    },
+  };
 }
 
 /** A record carrying any message body, e.g. one no ingest wrote. */

@@ -10,6 +10,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { createIngestHandler } from '../../functions/ingest/handler.ts';
+import { s3BodyWriter } from '../../shared/body-archive.ts';
 import { staticSecrets } from '../../shared/secrets.ts';
 import { type LocalStackConfig, webhookUrl } from './config.ts';
 import { lockDataDir } from './data-dir.ts';
@@ -152,11 +153,11 @@ export async function startLocalStack(
       handler: createIngestHandler({
         sqs,
         queueUrl: queues.queueUrl,
+        bodies: s3BodyWriter(s3, config.archiveBucket),
         secrets: staticSecrets(secrets.secrets),
         maxBodyBytes: config.maxBodyBytes,
         logger: new Logger({ serviceName: 'ingest', logLevel: config.logLevel }),
       }),
-      maxBodyBytes: config.maxBodyBytes,
       onError: (error) => log(`the ingest handler threw: ${String(error)}`),
     });
     const port = await listenHttp(httpServer, config);
@@ -166,6 +167,7 @@ export async function startLocalStack(
       settings: {
         dynamoDbEndpoint: dynamoDbServer.endpoint,
         sqsEndpoint: sqsServer.endpoint,
+        s3Endpoint: s3Server.endpoint,
         queueUrl: queues.queueUrl,
         queueArn: queues.queueArn,
         region: LOCAL_CLIENT_CONFIG.region,

@@ -4,10 +4,13 @@
  * in AWS, region and credentials from the standard chain: AWS_REGION, AWS_PROFILE, SSO, …).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { s3BodyReader } from '../../shared/body-archive.ts';
+import type { BodyReader } from '../../shared/claim-check.ts';
 import { type LocalTarget, loadDotEnv, readLocalTarget } from './config.ts';
 import { DEFAULT_TABLE_NAME } from './defaults.ts';
-import { LOCAL_CLIENT_CONFIG } from './servers.ts';
+import { LOCAL_CLIENT_CONFIG, localS3 } from './servers.ts';
 
 export interface TableFlags {
   readonly endpoint?: string;
@@ -55,5 +58,27 @@ export function connectTable(flags: TableFlags): TableConnection {
     local,
     region: flags.region,
     deployed,
+  };
+}
+
+/**
+ * The archive bucket beside the table, for events too large for their item: the local S3
+ * server for a local table, S3 in AWS for a deployed one. Connected on the first read.
+ */
+export function archiveBeside(connection: TableConnection): {
+  readonly bodies: BodyReader;
+  close(): void;
+} {
+  let s3: S3Client | undefined;
+  const client = () => {
+    s3 ??=
+      connection.local === undefined
+        ? new S3Client(connection.region === undefined ? {} : { region: connection.region })
+        : localS3(connection.local.s3Endpoint(), { maxAttempts: 2 });
+    return s3;
+  };
+  return {
+    bodies: { get: (object) => s3BodyReader(client()).get(object) },
+    close: () => s3?.destroy(),
   };
 }

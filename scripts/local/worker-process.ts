@@ -9,6 +9,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createExporterHandler } from '../../functions/exporter/handler.ts';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
 import { METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
+import { s3BodyReader } from '../../shared/body-archive.ts';
 import { createBusPublisher } from '../../shared/bus-publisher.ts';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
 import { createExportQueue } from '../../shared/export-queue.ts';
@@ -22,6 +23,7 @@ const SHOWS_INFO: readonly string[] = ['TRACE', 'DEBUG', 'INFO'];
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
+const archive = localS3(settings.s3Endpoint);
 const eventBridge = localEventBridge(settings.eventsEndpoint);
 const { exporter } = settings;
 const poller = createQueuePoller({
@@ -35,6 +37,7 @@ const poller = createQueuePoller({
   handler: createWorkerHandler({
     documents,
     tableName: settings.tableName,
+    bodies: s3BodyReader(archive),
     logger,
     concurrency: settings.concurrency,
     publisher: createBusPublisher(eventBridge, {
@@ -102,6 +105,7 @@ await Promise.all([pollUntilStopped(poller), exportPoller && pollUntilStopped(ex
 sqs.destroy();
 s3?.destroy();
 documents.destroy();
+archive.destroy();
 eventBridge.destroy();
 if (process.connected) process.disconnect();
 

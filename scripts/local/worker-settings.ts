@@ -1,5 +1,5 @@
 /**
- * What `npm start` tells its worker child: endpoints, queue and table, batch settings. It
+ * What `npm start` tells its worker child: endpoints, queue, table, batch settings. It
  * travels as JSON in one environment variable so the child needs no configuration of its own.
  */
 import { z } from 'zod';
@@ -10,6 +10,7 @@ export const WORKER_SETTINGS_VARIABLE = 'LOCAL_WORKER_SETTINGS';
 const workerSettingsSchema = z.object({
   dynamoDbEndpoint: z.url(),
   sqsEndpoint: z.url(),
+  s3Endpoint: z.url(),
   queueUrl: z.url(),
   queueArn: z.string().min(1),
   region: z.string().min(1),

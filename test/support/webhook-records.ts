@@ -7,6 +7,7 @@ import {
   type WorkerHandler,
   type WorkerHandlerDependencies,
 } from '../../functions/worker/handler.ts';
+import { NO_ARCHIVE } from '../../scripts/local/no-archive.ts';
 import type { LocalDynamoDb } from './local-aws.ts';
 
 // Built where the benchmark can use them too; tests keep importing them from here.
@@ -51,15 +52,21 @@ export function withoutReceipts(
   return items.filter((item) => item.itemType !== 'receipt');
 }
 
-/** A new, empty table and a quiet worker handler writing to it through the real client. */
+/**
+ * A new, empty table and a quiet worker handler writing to it through the real client; pass
+ * `bodies` to read claim-checked bodies (none otherwise).
+ */
 export async function workerOnFreshTable(
   dynamoDb: LocalDynamoDb,
-  options: Pick<WorkerHandlerDependencies, 'concurrency' | 'publisher' | 'publishLabelEvents'> = {},
+  options: Partial<
+    Pick<WorkerHandlerDependencies, 'concurrency' | 'bodies' | 'publisher' | 'publishLabelEvents'>
+  > = {},
 ): Promise<{ tableName: string; handler: WorkerHandler }> {
   const tableName = await dynamoDb.createTable();
   const handler = createWorkerHandler({
     documents: dynamoDb.documents,
     tableName,
+    bodies: NO_ARCHIVE,
     logger: quietLogger(),
     ...options,
   });
