@@ -118,6 +118,9 @@ export class WebhookStack extends Stack {
             logLevel: config.logLevel,
             alarmTopic: this.alarms.topic,
           });
+    if (this.exportArchiver !== undefined) {
+      this.publishing.grantPublish(this.exportArchiver.exporter.function);
+    }
     if (reconcilerOn && this.datasaurCredentials !== undefined) {
       this.reconciler = new Reconciler(this, 'Reconciler', {
         table: this.store.table,

@@ -33,6 +33,7 @@ import {
   startLocalS3,
   startLocalSqs,
 } from './support/local-aws.ts';
+import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 import { type Delivery, quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
 
@@ -40,16 +41,18 @@ let dynamoDb: LocalDynamoDb;
 let sqs: LocalSqs;
 let s3: LocalS3;
 let fake: FakeDatasaur;
+let eventBus: TestEventBus;
 beforeAll(async () => {
-  [dynamoDb, sqs, s3, fake] = await Promise.all([
+  [dynamoDb, sqs, s3, fake, eventBus] = await Promise.all([
     startLocalDynamoDb(),
     startLocalSqs(),
     startLocalS3(),
     startFakeDatasaur(),
+    startTestEventBus(),
   ]);
 });
 afterAll(async () => {
-  await Promise.all([dynamoDb.close(), sqs.close(), s3.close(), fake.close()]);
+  await Promise.all([dynamoDb.close(), sqs.close(), s3.close(), fake.close(), eventBus.close()]);
 });
 
 let projectCount = 0;
@@ -124,6 +127,7 @@ async function exportPipeline(
     // A retry comes back at once: the test plays the queue's part.
     retrySeconds: 0,
     credentialsConfigured: async () => options.credentialsConfigured ?? true,
+    publisher: eventBus.publisher(),
   });
 
   /** Runs the exporter over the queue, as Lambda's event source would, until it is empty. */
@@ -234,6 +238,35 @@ describe('export archiving', () => {
     expect((await pipeline.queries.exports({ teamId: '8' })).items).toEqual([]);
     expect(await pipeline.queries.project(projectId)).toMatchObject({
       latestExport: { key, bytes: file.length, sha256: item?.sha256 },
+    });
+  });
+
+  it("publishes Export Archived once, with the archived file's figures, on the local bus", async () => {
+    const pipeline = await exportPipeline();
+    const projectId = newProject();
+    eventBus.clear();
+    const review = statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:30:00.000Z');
+    await pipeline.deliver(review, review);
+    await pipeline.runExports();
+
+    const [item] = await pipeline.exportItems(projectId);
+    const published = eventBus
+      .events()
+      .filter((event) => event['detail-type'] === 'Export Archived');
+    expect(published).toHaveLength(1);
+    expect(published[0]?.detail).toMatchObject({
+      version: 1,
+      projectId,
+      teamId: '7',
+      status: 'REVIEWED',
+      statusAt: '2026-11-30T05:30:00.000Z',
+      exportId: item?.exportId,
+      key: item?.key,
+      bytes: item?.bytes,
+      sha256: item?.sha256,
+      format: 'json_advanced',
+      archivedAt: item?.archivedAt,
+      item: { pk: item?.pk, sk: item?.sk },
     });
   });
 

@@ -24,7 +24,7 @@ function eventStatements(template: Template, worker: CfnResource) {
 describe('event publishing in the stack', () => {
   it('publishes on the default bus by default, with a schema per detail-type', () => {
     const template = Template.fromStack(synthesizeApp({}, { bundle: false }).stack);
-    const worker = functionWithEnvironment(template, 'EVENT_BUS_NAME');
+    const worker = functionWithEnvironment(template, 'PUBLISH_LABEL_EVENTS');
     const variables = (worker.Properties.Environment as { Variables: Record<string, unknown> })
       .Variables;
     expect(variables).toMatchObject({
@@ -37,6 +37,13 @@ describe('event publishing in the stack', () => {
     expect(statements).toHaveLength(1);
     expect(statements[0]?.Action).toBe('events:PutEvents');
     expect(JSON.stringify(statements[0]?.Resource)).toContain(':event-bus/default');
+    // The exporter publishes Export Archived on the same bus, with the same single grant.
+    const exporter = functionWithEnvironment(template, 'EXPORT_BUDGET_SECONDS');
+    expect(exporter.logicalId).not.toBe(worker.logicalId);
+    expect(
+      (exporter.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
+    ).toMatchObject({ EVENT_BUS_NAME: 'default', EVENT_SOURCE: 'datasaur.webhooks' });
+    expect(eventStatements(template, exporter)).toEqual(statements);
 
     const schemas = resourcesOfType(template, 'AWS::EventSchemas::Schema');
     expect(resourcesOfType(template, 'AWS::EventSchemas::Registry')).toHaveLength(1);
@@ -73,7 +80,7 @@ describe('event publishing in the stack', () => {
         RetentionDays: 7,
         EventPattern: { source: ['acme.labels'] },
       });
-      const worker = functionWithEnvironment(template, 'EVENT_BUS_NAME');
+      const worker = functionWithEnvironment(template, 'PUBLISH_LABEL_EVENTS');
       expect(
         (worker.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
       ).toMatchObject({ EVENT_SOURCE: 'acme.labels', PUBLISH_LABEL_EVENTS: 'true' });

@@ -8,9 +8,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BusPublisher } from '../../shared/bus-publisher.ts';
 import { describeError } from '../../shared/errors.ts';
 import { exportRequestSchema } from '../../shared/export-trigger.ts';
 import type { Exporter } from '../../shared/exporter.ts';
+import type { ExportArchiveItem } from '../../shared/items.ts';
+import { publishExportArchived } from '../../shared/publication.ts';
 
 export const DEFAULT_EXPORT_RETRY_SECONDS = 30;
 /** The log message the failed-export alarm counts. */
@@ -32,6 +35,11 @@ export interface ExporterHandlerDependencies {
    * @default always configured
    */
   readonly credentialsConfigured?: () => Promise<boolean>;
+  /**
+   * Where `Export Archived` is published once a file is in the bucket.
+   * @default not published
+   */
+  readonly publisher?: BusPublisher;
 }
 
 export type ExporterHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -60,6 +68,33 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
     return delay;
   }
 
+  /**
+   * Published when the file is archived, and again when a redelivered request finds it
+   * archived already (the first publication may have failed after the item was written);
+   * the event id is derived from the export, so consumers dedupe.
+   */
+  async function announce(item: ExportArchiveItem | undefined): Promise<void> {
+    const { publisher } = dependencies;
+    if (publisher === undefined || item?.status !== 'ARCHIVED') return;
+    const { exportId, archivedAt, bytes, sha256, format } = item;
+    if (archivedAt === undefined || bytes === undefined || sha256 === undefined) return;
+    await publishExportArchived(publisher, {
+      projectId: item.projectId,
+      teamId: item.teamId,
+      status: item.trigger,
+      statusAt: item.statusAt,
+      // A pushed export has no Datasaur export id: the object key names it.
+      exportId: exportId ?? item.key,
+      bucket: item.bucket,
+      key: item.key,
+      bytes,
+      sha256,
+      format: format ?? 'unknown',
+      archivedAt,
+      item: { pk: item.pk, sk: item.sk },
+    });
+  }
+
   const processRecord = async (record: SQSRecord): Promise<void> => {
     const request = exportRequestSchema.parse(JSON.parse(record.body));
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
@@ -72,6 +107,9 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
     try {
       const { outcome, item } = await exporter.archive(request, record.messageId);
       const details = { ...log, status: item?.status, key: item?.key, exportId: item?.exportId };
+      if (outcome === 'ARCHIVED' || (outcome === 'SKIPPED' && receiveCount > 1)) {
+        await announce(item);
+      }
       if (outcome === 'ARCHIVED') {
         logger.info('export archived', { ...details, bytes: item?.bytes, sha256: item?.sha256 });
       } else if (outcome === 'FAILED') {

@@ -3,10 +3,13 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
+import { createBusPublisher } from '../../shared/bus-publisher.ts';
 import { createDatasaurClient, DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
 import {
   CredentialsMissingError,
@@ -49,6 +52,10 @@ export const handler = createExporterHandler({
   logger: new Logger(),
   sqs: new SQSClient({}),
   queueUrl,
+  publisher: createBusPublisher(new EventBridgeClient({}), {
+    eventBusName: requireEnv('EVENT_BUS_NAME'),
+    source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
+  }),
   credentialsConfigured: () =>
     readCredentials().then(
       () => true,

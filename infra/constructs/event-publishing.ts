@@ -31,6 +31,7 @@ export class EventPublishing extends Construct {
   public readonly bus: IEventBus;
   public readonly registry: CfnRegistry;
   public readonly schemas: CfnSchema[];
+  private readonly source: string;
 
   constructor(scope: Construct, id: string, props: EventPublishingProps) {
     super(scope, id);
@@ -50,10 +51,8 @@ export class EventPublishing extends Construct {
     } else {
       this.bus = EventBus.fromEventBusName(this, 'Bus', busName);
     }
-    // events:PutEvents on this bus's ARN only.
-    this.bus.grantPutEventsTo(props.publisher);
-    props.publisher.addEnvironment('EVENT_BUS_NAME', this.bus.eventBusName);
-    props.publisher.addEnvironment('EVENT_SOURCE', props.source);
+    this.source = props.source;
+    this.grantPublish(props.publisher);
     props.publisher.addEnvironment(
       'PUBLISH_LABEL_EVENTS',
       String(props.publishLabelEvents === true),
@@ -72,5 +71,13 @@ export class EventPublishing extends Construct {
           content: JSON.stringify(eventJsonSchema(detailType, props.source)),
         }),
     );
+  }
+
+  /** Lets `fn` put events on this bus, and nowhere else, and tells it the bus and source. */
+  grantPublish(fn: LambdaFunction): void {
+    // events:PutEvents on this bus's ARN only.
+    this.bus.grantPutEventsTo(fn);
+    fn.addEnvironment('EVENT_BUS_NAME', this.bus.eventBusName);
+    fn.addEnvironment('EVENT_SOURCE', this.source);
   }
 }

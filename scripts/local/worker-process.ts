@@ -25,6 +25,10 @@ const sqs = localSqs(settings.sqsEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
 const archive = localS3(settings.s3Endpoint);
 const eventBridge = localEventBridge(settings.eventsEndpoint);
+const publisher = createBusPublisher(eventBridge, {
+  eventBusName: 'default',
+  source: settings.eventSource,
+});
 const { exporter } = settings;
 const poller = createQueuePoller({
   sqs,
@@ -40,10 +44,7 @@ const poller = createQueuePoller({
     bodies: s3BodyReader(archive),
     logger,
     concurrency: settings.concurrency,
-    publisher: createBusPublisher(eventBridge, {
-      eventBusName: 'default',
-      source: settings.eventSource,
-    }),
+    publisher,
     publishLabelEvents: settings.publishLabelEvents,
     // The per-batch line Lambda sends to CloudWatch, on the terminal when it shows INFO lines.
     ...(SHOWS_INFO.includes(settings.logLevel)
@@ -88,6 +89,7 @@ const exportPoller =
       logger: exportLogger,
       sqs,
       queueUrl: exporter.queueUrl,
+      publisher,
     }),
   });
 
