@@ -7,14 +7,22 @@ import {
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbBackend } from '../scripts/local/config.ts';
+import { paddedLabelBody } from '../scripts/local/datasaur-sender.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { claimCheckedSqsRecord } from '../scripts/local/sqs-records.ts';
+import { s3BodyReader, s3BodyWriter } from '../shared/body-archive.ts';
 import { createEventStore } from '../shared/event-store.ts';
 import { interpretMessage } from '../shared/interpret.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
 import { INDEXES } from '../shared/table.ts';
 import { itemSize, totalWriteUnits, type WriteUnits, writeUnits } from '../shared/write-units.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import {
+  type LocalDynamoDb,
+  type LocalS3,
+  startLocalDynamoDb,
+  startLocalS3,
+} from './support/local-aws.ts';
 import { type Delivery, RECEIVED_AT, sqsRecord } from './support/webhook-records.ts';
 
 describe('item sizes by AWS rules', () => {
@@ -108,11 +116,14 @@ describe.skipIf(dynamoDbBackend() !== 'dynamodb-local')(
   'write units computed by shared/write-units.ts equal what DynamoDB Local reports',
   () => {
     let dynamoDb: LocalDynamoDb;
+    let s3: LocalS3;
+    let bucket: string;
     beforeAll(async () => {
-      dynamoDb = await startLocalDynamoDb();
+      [dynamoDb, s3] = await Promise.all([startLocalDynamoDb(), startLocalS3()]);
+      bucket = await s3.createBucket();
     });
     afterAll(async () => {
-      await dynamoDb.close();
+      await Promise.all([dynamoDb.close(), s3.close()]);
     });
 
     type Units = Omit<WriteUnits, 'total'>;
@@ -127,11 +138,17 @@ describe.skipIf(dynamoDbBackend() !== 'dynamodb-local')(
       const reported: Units[] = [];
       const store = createEventStore(measuring(dynamoDb, reported), await dynamoDb.createTable());
       const rows: string[] = [];
-      const record = async (what: string, delivery: Delivery) => {
+      /** `archived`: the body goes through the claim check, as the ingest sends large ones. */
+      const record = async (what: string, delivery: Delivery, archived = false) => {
         const before = reported.length;
-        const { writes } = await store.record(
-          await interpretMessage(sqsRecord(delivery).body, new Date(RECEIVED_AT), NO_ARCHIVE),
-        );
+        const message = archived
+          ? await interpretMessage(
+              (await claimCheckedSqsRecord(delivery, s3BodyWriter(s3.s3, bucket))).body,
+              new Date(RECEIVED_AT),
+              s3BodyReader(s3.s3),
+            )
+          : await interpretMessage(sqsRecord(delivery).body, new Date(RECEIVED_AT), NO_ARCHIVE);
+        const { writes } = await store.record(message);
         const puts = reported.slice(before);
         // A failed condition has no ConsumedCapacity in its answer (DynamoDB's API shape):
         // its cost follows AWS's documented rule, see docs/conformance.md.
@@ -190,6 +207,15 @@ describe.skipIf(dynamoDbBackend() !== 'dynamodb-local')(
         post({ eventType: 'BIG', data: { blob: 'x'.repeat(200 * 1024) } }),
       );
       await record('rejected body of 390 KB', { body: `not json ${'y'.repeat(390 * 1024)}` });
+      // Claim-checked bodies too large for an item: the summary item keeps the S3 location.
+      const largeLabels = paddedLabelBody(JSON.stringify(SEED_EVENTS.BEFORE_UPDATE_LABELS), 1e6);
+      await record('label event of 1 MB, claim-checked', { body: largeLabels }, true);
+      await record('duplicate of it', { body: largeLabels }, true);
+      await record(
+        'rejected body of 1 MB, claim-checked',
+        { body: `not json ${'z'.repeat(1e6)}` },
+        true,
+      );
 
       console.info(
         [
