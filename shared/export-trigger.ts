@@ -4,6 +4,7 @@
  * reconciler) asks it too, so both trigger the same exports.
  */
 import * as z from 'zod';
+import { ConfigurationError, optionalEnv } from './environment.ts';
 import type { ProjectTransition, RecordedEvent } from './event-store.ts';
 import { PROJECT_STATUS_EVENTS } from './events.ts';
 import { EVENT_SORT_PREFIX, parseTimeAndEventId } from './keys.ts';
@@ -11,6 +12,24 @@ import { EVENT_SORT_PREFIX, parseTimeAndEventId } from './keys.ts';
 /** `exportOn`: which status transitions export; `off` exports nothing. */
 export const EXPORT_ON_VALUES = ['REVIEWED', 'COMPLETED', 'both', 'off'] as const;
 export type ExportOn = (typeof EXPORT_ON_VALUES)[number];
+
+/**
+ * Where export requests go and for which statuses, as the stack sets them on the functions
+ * that ask for exports (`EXPORT_QUEUE_URL`, `EXPORT_ON`); undefined when exports are off.
+ */
+export function exportSettingsFromEnvironment():
+  | { readonly queueUrl: string; readonly exportOn: Exclude<ExportOn, 'off'> }
+  | undefined {
+  const queueUrl = optionalEnv('EXPORT_QUEUE_URL', '');
+  const value = optionalEnv('EXPORT_ON', 'off');
+  const exportOn = EXPORT_ON_VALUES.find((candidate) => candidate === value);
+  if (exportOn === undefined) {
+    throw new ConfigurationError(
+      `environment variable EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${value}"`,
+    );
+  }
+  return queueUrl === '' || exportOn === 'off' ? undefined : { queueUrl, exportOn };
+}
 export const DEFAULT_EXPORT_ON: ExportOn = 'REVIEWED';
 export const DEFAULT_EXPORT_FORMAT = 'json_advanced';
 

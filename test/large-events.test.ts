@@ -23,7 +23,7 @@ import { createQueries } from '../shared/queries.ts';
 import { staticSecrets } from '../shared/secrets.ts';
 import { SEED_EVENTS } from '../shared/seed-events.ts';
 import { eventIdOf } from '../shared/signature.ts';
-import { itemSize, totalWriteUnits, writeUnits } from '../shared/write-units.ts';
+import { totalWriteUnits, writeUnits } from '../shared/write-units.ts';
 import {
   drainQueue,
   type LocalDynamoDb,

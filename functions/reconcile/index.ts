@@ -8,14 +8,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../../shared/datasaur/credentials-secret.ts';
-import {
-  ConfigurationError,
-  integerEnv,
-  optionalEnv,
-  requireEnv,
-} from '../../shared/environment.ts';
+import { integerEnv, requireEnv } from '../../shared/environment.ts';
 import { createExportQueue } from '../../shared/export-queue.ts';
-import { EXPORT_ON_VALUES, exportRepairedTransitions } from '../../shared/export-trigger.ts';
+import {
+  exportRepairedTransitions,
+  exportSettingsFromEnvironment,
+} from '../../shared/export-trigger.ts';
 import { DEFAULT_RECONCILE_LOOKBACK_DAYS, RECONCILE_METRICS } from '../../shared/reconciler.ts';
 import { createReconcileHandler } from './handler.ts';
 
@@ -44,18 +42,14 @@ const lookbackDays = integerEnv('RECONCILE_LOOKBACK_DAYS', DEFAULT_RECONCILE_LOO
 const tableName = requireEnv('TABLE_NAME');
 
 /** Set by the stack when export archiving is on: repaired transitions export as webhooks would. */
-const exportQueueUrl = optionalEnv('EXPORT_QUEUE_URL', '');
-const exportOnValue = optionalEnv('EXPORT_ON', 'off');
-const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
-if (exportOn === undefined) {
-  throw new ConfigurationError(
-    `environment variable EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`,
-  );
-}
+const exports = exportSettingsFromEnvironment();
 const onTransition =
-  exportQueueUrl === '' || exportOn === 'off'
+  exports === undefined
     ? undefined
-    : exportRepairedTransitions(createExportQueue(new SQSClient({}), exportQueueUrl), exportOn);
+    : exportRepairedTransitions(
+        createExportQueue(new SQSClient({}), exports.queueUrl),
+        exports.exportOn,
+      );
 
 export const handler = createReconcileHandler({
   options: async () => ({

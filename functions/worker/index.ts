@@ -10,29 +10,16 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { s3BodyReader } from '../../shared/body-archive.ts';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus-publisher.ts';
-import {
-  booleanEnv,
-  ConfigurationError,
-  integerEnv,
-  optionalEnv,
-  requireEnv,
-} from '../../shared/environment.ts';
+import { booleanEnv, integerEnv, optionalEnv, requireEnv } from '../../shared/environment.ts';
 import { createExportQueue } from '../../shared/export-queue.ts';
-import { EXPORT_ON_VALUES } from '../../shared/export-trigger.ts';
+import { exportSettingsFromEnvironment } from '../../shared/export-trigger.ts';
 import { createWorkerHandler, DEFAULT_WORKER_CONCURRENCY } from './handler.ts';
 
 /** 0 (the default) keeps rejected and unknown events forever. */
 const rawTtlDays = integerEnv('RAW_TTL_DAYS', 0, { min: 0, max: 36_500 });
 
 /** Set by the stack when export archiving is on: where export requests go, and for which statuses. */
-const exportQueueUrl = optionalEnv('EXPORT_QUEUE_URL', '');
-const exportOnValue = optionalEnv('EXPORT_ON', 'off');
-const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
-if (exportOn === undefined) {
-  throw new ConfigurationError(
-    `environment variable EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`,
-  );
-}
+const exports = exportSettingsFromEnvironment();
 
 export const handler = createWorkerHandler({
   documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
@@ -51,8 +38,10 @@ export const handler = createWorkerHandler({
   publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false),
   // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
   metrics: new Metrics(),
-  ...(exportQueueUrl !== '' &&
-    exportOn !== 'off' && {
-      exports: { exportOn, queue: createExportQueue(new SQSClient({}), exportQueueUrl) },
-    }),
+  ...(exports && {
+    exports: {
+      exportOn: exports.exportOn,
+      queue: createExportQueue(new SQSClient({}), exports.queueUrl),
+    },
+  }),
 });
