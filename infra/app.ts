@@ -3,7 +3,7 @@
  * region at synth time), so synthesis needs no credentials and no network.
  */
 import { App } from 'aws-cdk-lib';
-import { ConfigurationError } from '../shared/environment.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { addWebhookStack } from './stack.ts';
 
 const app = new App();

@@ -4,16 +4,16 @@
  * to fix it instead of a CloudFormation error half-way through a deploy.
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../shared/bus-events.ts';
+import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../shared/bus/bus-events.ts';
 import { DEFAULT_DATASAUR_API_URL } from '../shared/datasaur/client.ts';
-import { ConfigurationError } from '../shared/environment.ts';
 import {
   DEFAULT_EXPORT_FORMAT,
   DEFAULT_EXPORT_ON,
   EXPORT_ON_VALUES,
   type ExportOn,
-} from '../shared/export-trigger.ts';
-import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/ingest.ts';
+} from '../shared/export/export-trigger.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
+import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/webhook/ingest.ts';
 
 export interface WebhookStackConfig {
   readonly stackName: string;

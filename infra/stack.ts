@@ -3,9 +3,9 @@ import { type App, CfnOutput, SecretValue, Stack, type StackProps, Validations }
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
-import { BODIES_PREFIX } from '../shared/claim-check.ts';
 import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
-import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
+import { BODIES_PREFIX } from '../shared/webhook/claim-check.ts';
+import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/webhook/ingest.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';

@@ -8,7 +8,7 @@ import './local/sdk-notice.ts';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG } from '../infra/config.ts';
-import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
+import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import {
   type EventMixFootprints,
   eventMixFootprints,

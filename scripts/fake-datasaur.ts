@@ -4,7 +4,7 @@
  * projects it knows; Ctrl-C stops it. Add or change projects with
  * `curl -X POST <url>/admin/projects -d '{"id":"P9","status":"COMPLETE"}'`.
  */
-import { ConfigurationError, integerEnv, optionalEnv } from '../shared/environment.ts';
+import { ConfigurationError, integerEnv, optionalEnv } from '../shared/runtime/environment.ts';
 import { DEFAULT_FAKE_DATASAUR_PORT, FAKE_DATASAUR_CREDENTIALS } from './local/defaults.ts';
 import { startFakeDatasaur } from './local/fake-datasaur/server.ts';
 

@@ -6,7 +6,7 @@
  */
 import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
-import { ConfigurationError } from '../shared/environment.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { signingSecret } from './local/dev-secret.ts';

@@ -6,10 +6,8 @@ import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { BodyObjectMismatchError } from '../shared/claim-check.ts';
-import { ConfigurationError } from '../shared/environment.ts';
-import type { ProjectStatus } from '../shared/events.ts';
-import { EXPORT_STATUSES, type ExportStatus } from '../shared/items.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
+import { EXPORT_STATUSES, type ExportStatus } from '../shared/store/items.ts';
 import {
   createQueries,
   InvalidQueryError,
@@ -17,7 +15,9 @@ import {
   type Page,
   PROJECT_STATUSES,
   type View,
-} from '../shared/queries.ts';
+} from '../shared/store/queries.ts';
+import { BodyObjectMismatchError } from '../shared/webhook/claim-check.ts';
+import type { ProjectStatus } from '../shared/webhook/events.ts';
 import { UsageError } from './local/cli.ts';
 import { LOCAL_SERVERS_HOST } from './local/defaults.ts';
 import { archiveBeside, connectTable } from './local/table-connection.ts';

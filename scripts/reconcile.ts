@@ -12,16 +12,16 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
 import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
-import { ConfigurationError, optionalEnv } from '../shared/environment.ts';
-import { describeError } from '../shared/errors.ts';
-import type { ProjectTransition } from '../shared/event-store.ts';
-import { createExportQueue } from '../shared/export-queue.ts';
+import { createExportQueue } from '../shared/export/export-queue.ts';
 import {
   DEFAULT_EXPORT_ON,
   EXPORT_ON_VALUES,
   exportRepairedTransitions,
-} from '../shared/export-trigger.ts';
-import { type ReconcileRun, reconcile } from '../shared/reconciler.ts';
+} from '../shared/export/export-trigger.ts';
+import { type ReconcileRun, reconcile } from '../shared/reconcile/reconciler.ts';
+import { ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
+import { describeError } from '../shared/runtime/errors.ts';
+import type { ProjectTransition } from '../shared/store/event-store.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
 import { readReconcileEnvironment } from './local/reconcile-config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';

@@ -13,7 +13,7 @@ import {
   SQSClient,
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
-import { ConfigurationError } from '../shared/environment.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';

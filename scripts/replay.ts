@@ -11,12 +11,12 @@ import {
   DETAIL_TYPES,
   type DetailType,
   isDetailType,
-} from '../shared/bus-events.ts';
-import { createBusPublisher } from '../shared/bus-publisher.ts';
-import { booleanEnv, ConfigurationError, optionalEnv } from '../shared/environment.ts';
-import { describeError } from '../shared/errors.ts';
-import { InvalidQueryError, validRange } from '../shared/queries.ts';
-import { replayEvents, replayRejected } from '../shared/replay.ts';
+} from '../shared/bus/bus-events.ts';
+import { createBusPublisher } from '../shared/bus/bus-publisher.ts';
+import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
+import { booleanEnv, ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
+import { describeError } from '../shared/runtime/errors.ts';
+import { InvalidQueryError, validRange } from '../shared/store/queries.ts';
 import { UsageError } from './local/cli.ts';
 import { DEFAULT_EVENTS_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';

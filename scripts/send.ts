@@ -5,9 +5,8 @@
 import './local/sdk-notice.ts';
 import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { limitConcurrency } from '../shared/concurrency.ts';
-import { ConfigurationError } from '../shared/environment.ts';
-import { SEED_EVENT_TYPES, type SeedEventType } from '../shared/seed-events.ts';
+import { limitConcurrency } from '../shared/runtime/concurrency.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { UsageError } from './local/cli.ts';
 import {
   type LocalStackConfig,
@@ -25,6 +24,7 @@ import {
   signDatasaurRequest,
 } from './local/datasaur-sender.ts';
 import { signingSecret } from './local/dev-secret.ts';
+import { SEED_EVENT_TYPES, type SeedEventType } from './local/seed-events.ts';
 
 const USAGE = `Usage: npm run send -- <what> [flags]
 

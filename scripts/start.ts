@@ -3,7 +3,7 @@
  * everything is, then `ready`; Ctrl-C or SIGTERM stops it cleanly (exit 0).
  */
 import './local/sdk-notice.ts';
-import { ConfigurationError } from '../shared/environment.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { startupBanner } from './local/banner.ts';
 import { type LocalStackConfig, loadDotEnv, readLocalConfig } from './local/config.ts';
 import { whenParentExits } from './local/processes.ts';

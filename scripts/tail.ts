@@ -5,8 +5,8 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ConfigurationError } from '../shared/environment.ts';
-import { InvalidPatternError, matchesPattern, parsePattern } from '../shared/event-pattern.ts';
+import { InvalidPatternError, matchesPattern, parsePattern } from '../shared/bus/event-pattern.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalConfig } from './local/config.ts';
 import { EVENTS_FILE_NAME } from './local/defaults.ts';

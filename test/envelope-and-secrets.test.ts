@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
-import { decodeEnvelope, MalformedEnvelopeError } from '../shared/envelope.ts';
-import { encodeEnvelope, encodePointerEnvelope } from '../shared/envelope-encoder.ts';
-import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/ingest.ts';
-import { parseSecretList, parseSecretValue } from '../shared/secrets.ts';
-import { eventIdOf } from '../shared/signature.ts';
+import { parseSecretList, parseSecretValue } from '../shared/runtime/secrets.ts';
+import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
+import { decodeEnvelope, MalformedEnvelopeError } from '../shared/webhook/envelope.ts';
+import { encodeEnvelope, encodePointerEnvelope } from '../shared/webhook/envelope-encoder.ts';
+import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/webhook/ingest.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 
 function metadataFor(body: Buffer) {
   return {

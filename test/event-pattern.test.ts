@@ -6,8 +6,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DETAIL_SCHEMAS, DETAIL_TYPES } from '../shared/bus-events.ts';
-import { InvalidPatternError, matchesPattern, parsePattern } from '../shared/event-pattern.ts';
+import { DETAIL_SCHEMAS, DETAIL_TYPES } from '../shared/bus/bus-events.ts';
+import { InvalidPatternError, matchesPattern, parsePattern } from '../shared/bus/event-pattern.ts';
 
 const matches = (pattern: unknown, event: unknown) =>
   matchesPattern(parsePattern(JSON.stringify(pattern)), event);

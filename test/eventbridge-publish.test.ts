@@ -6,11 +6,11 @@
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerHandler } from '../functions/worker/handler.ts';
-import { type BusEvent, DETAIL_SCHEMAS } from '../shared/bus-events.ts';
-import type { BusPublisher } from '../shared/bus-publisher.ts';
-import { publishExportArchived } from '../shared/publication.ts';
-import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
-import { eventIdOf } from '../shared/signature.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import { type BusEvent, DETAIL_SCHEMAS } from '../shared/bus/bus-events.ts';
+import type { BusPublisher } from '../shared/bus/bus-publisher.ts';
+import { publishExportArchived } from '../shared/bus/publication.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
 import { RECEIVED_AT, sqsEvent, sqsRecord, workerOnFreshTable } from './support/webhook-records.ts';

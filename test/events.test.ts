@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { exportDeliverySchema, webhookEventSchema } from '../shared/events.ts';
-import { SEED_EVENT_TYPES, SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
+import {
+  SEED_EVENT_TYPES,
+  SEED_EVENTS,
+  SEED_EXPORT_DELIVERY,
+} from '../scripts/local/seed-events.ts';
+import { exportDeliverySchema, webhookEventSchema } from '../shared/webhook/events.ts';
 
 describe('event schemas', () => {
   it.each(SEED_EVENT_TYPES)('parses the documented %s example', (eventType) => {

@@ -18,12 +18,12 @@ import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { toSqsRecord } from '../scripts/local/sqs-records.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { exportTextProject } from '../shared/datasaur/export-text-project.ts';
-import { createExportQueue } from '../shared/export-queue.ts';
-import type { ExportOn } from '../shared/export-trigger.ts';
-import { createExporter } from '../shared/exporter.ts';
-import type { ExportArchiveItem } from '../shared/items.ts';
-import { EXPORT_SORT_PREFIX, projectPartition } from '../shared/keys.ts';
-import { createQueries } from '../shared/queries.ts';
+import { createExportQueue } from '../shared/export/export-queue.ts';
+import type { ExportOn } from '../shared/export/export-trigger.ts';
+import { createExporter } from '../shared/export/exporter.ts';
+import type { ExportArchiveItem } from '../shared/store/items.ts';
+import { EXPORT_SORT_PREFIX, projectPartition } from '../shared/store/keys.ts';
+import { createQueries } from '../shared/store/queries.ts';
 import {
   drainQueue,
   type LocalDynamoDb,

@@ -4,13 +4,13 @@ import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { createQueuePoller } from '../scripts/local/queue-poller.ts';
+import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { main as redriveMain } from '../scripts/redrive.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../shared/ingest.ts';
-import { createQueries } from '../shared/queries.ts';
-import { staticSecrets } from '../shared/secrets.ts';
-import { SEED_EVENTS } from '../shared/seed-events.ts';
-import { eventIdOf } from '../shared/signature.ts';
+import { staticSecrets } from '../shared/runtime/secrets.ts';
+import { createQueries } from '../shared/store/queries.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../shared/webhook/ingest.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   documentsWithFaults,
   type LocalDynamoDb,

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { projectLifecycles, seededRandom, shuffle } from '../scripts/local/workload.ts';
-import { eventIdOf } from '../shared/signature.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   documentsWithFaults,
   type LocalDynamoDb,

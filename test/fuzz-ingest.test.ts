@@ -9,12 +9,12 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
-import { s3BodyReader, s3BodyWriter } from '../shared/body-archive.ts';
-import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
-import { decodeEnvelope } from '../shared/envelope.ts';
-import { WEBHOOK_PATH } from '../shared/ingest.ts';
-import { staticSecrets } from '../shared/secrets.ts';
-import { SEED_EVENTS } from '../shared/seed-events.ts';
+import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
+import { staticSecrets } from '../shared/runtime/secrets.ts';
+import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
+import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
+import { decodeEnvelope } from '../shared/webhook/envelope.ts';
+import { WEBHOOK_PATH } from '../shared/webhook/ingest.ts';
 import {
   drainQueue,
   type LocalS3,

@@ -8,10 +8,10 @@ import type { SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { dynamoDbBackend } from '../scripts/local/config.ts';
-import { restoredItem } from '../shared/items.ts';
-import { eventIdInSortKey } from '../shared/keys.ts';
-import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
-import { eventIdOf } from '../shared/signature.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import { restoredItem } from '../shared/store/items.ts';
+import { eventIdInSortKey } from '../shared/store/keys.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   rawSqsRecord,

@@ -1,7 +1,7 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, readConfig } from '../infra/config.ts';
-import { ConfigurationError } from '../shared/environment.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
 
 const contextOf = (values: Record<string, unknown>) => ({
   tryGetContext: (name: string): unknown => values[name],

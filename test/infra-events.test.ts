@@ -6,7 +6,7 @@ import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
-import { DETAIL_TYPES } from '../shared/bus-events.ts';
+import { DETAIL_TYPES } from '../shared/bus/bus-events.ts';
 import {
   type CfnResource,
   functionWithEnvironment,

@@ -4,9 +4,9 @@
  */
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/batch-figures.ts';
-import { WEBHOOK_PATH } from '../shared/ingest.ts';
-import { INDEXES, TABLE } from '../shared/table.ts';
+import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
+import { INDEXES, TABLE } from '../shared/store/table.ts';
+import { WEBHOOK_PATH } from '../shared/webhook/ingest.ts';
 import {
   actionsOf,
   type CfnResource,

@@ -6,14 +6,18 @@ import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIngestHandler, type IngestHandler } from '../functions/ingest/handler.ts';
 import { paddedLabelBody, seedEventBody } from '../scripts/local/datasaur-sender.ts';
+import {
+  SEED_EVENT_TYPES,
+  SEED_EVENTS,
+  SEED_EXPORT_DELIVERY,
+} from '../scripts/local/seed-events.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
-import { s3BodyReader, s3BodyWriter } from '../shared/body-archive.ts';
-import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
-import { decodeEnvelope } from '../shared/envelope.ts';
-import { DEFAULT_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../shared/ingest.ts';
-import { staticSecrets } from '../shared/secrets.ts';
-import { SEED_EVENT_TYPES, SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
-import { eventIdOf, signBody } from '../shared/signature.ts';
+import { staticSecrets } from '../shared/runtime/secrets.ts';
+import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
+import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
+import { decodeEnvelope } from '../shared/webhook/envelope.ts';
+import { DEFAULT_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../shared/webhook/ingest.ts';
+import { eventIdOf, signBody } from '../shared/webhook/signature.ts';
 import {
   drainQueue,
   type LocalS3,

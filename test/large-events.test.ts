@@ -10,20 +10,20 @@ import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { paddedLabelBody, seedEventBody } from '../scripts/local/datasaur-sender.ts';
 import { createQueuePoller } from '../scripts/local/queue-poller.ts';
+import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { ensureBucket, LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { rawSqsRecord, sqsEvent } from '../scripts/local/sqs-records.ts';
-import { s3BodyReader, s3BodyWriter } from '../shared/body-archive.ts';
-import { type BodyReader, bodyKey, INLINE_BODY_BYTES } from '../shared/claim-check.ts';
-import { createEventStore } from '../shared/event-store.ts';
-import { DEFAULT_MAX_BODY_BYTES } from '../shared/ingest.ts';
-import { interpretMessage } from '../shared/interpret.ts';
-import { restoredItem } from '../shared/items.ts';
-import { documentPartition } from '../shared/keys.ts';
-import { createQueries } from '../shared/queries.ts';
-import { staticSecrets } from '../shared/secrets.ts';
-import { SEED_EVENTS } from '../shared/seed-events.ts';
-import { eventIdOf } from '../shared/signature.ts';
-import { totalWriteUnits, writeUnits } from '../shared/write-units.ts';
+import { staticSecrets } from '../shared/runtime/secrets.ts';
+import { createEventStore } from '../shared/store/event-store.ts';
+import { restoredItem } from '../shared/store/items.ts';
+import { documentPartition } from '../shared/store/keys.ts';
+import { createQueries } from '../shared/store/queries.ts';
+import { totalWriteUnits, writeUnits } from '../shared/store/write-units.ts';
+import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
+import { type BodyReader, bodyKey, INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../shared/webhook/ingest.ts';
+import { interpretMessage } from '../shared/webhook/interpret.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   drainQueue,
   type LocalDynamoDb,

@@ -23,11 +23,11 @@ import {
   EVENTS_FILE_NAME,
 } from '../scripts/local/defaults.ts';
 import { resolveWebhookSecrets, signingSecret } from '../scripts/local/dev-secret.ts';
+import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { localDynamoDb, localS3 } from '../scripts/local/servers.ts';
 import { receiveForRecords, toSqsRecord } from '../scripts/local/sqs-records.ts';
-import { API_GATEWAY_MAX_BODY_BYTES } from '../shared/ingest.ts';
-import { createQueries, type Queries, type View } from '../shared/queries.ts';
-import { SEED_EVENTS } from '../shared/seed-events.ts';
+import { createQueries, type Queries, type View } from '../shared/store/queries.ts';
+import { API_GATEWAY_MAX_BODY_BYTES } from '../shared/webhook/ingest.ts';
 import { startLocalSqs } from './support/local-aws.ts';
 import {
   runTypeScript,

@@ -8,8 +8,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
-import { staticSecrets } from '../shared/secrets.ts';
-import { SEED_EVENTS } from '../shared/seed-events.ts';
+import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
+import { staticSecrets } from '../shared/runtime/secrets.ts';
 import {
   type LocalDynamoDb,
   type LocalSqs,

@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import {
   createQueries,
   InvalidQueryError,
   type Page,
   type PageRequest,
   type Queries,
-} from '../shared/queries.ts';
-import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
+} from '../shared/store/queries.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   type Delivery,

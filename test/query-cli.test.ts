@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_EVENTS } from '../shared/seed-events.ts';
+import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { sqsEvent, sqsRecord, workerOnFreshTable } from './support/webhook-records.ts';
 

@@ -7,8 +7,8 @@ import { fileURLToPath } from 'node:url';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
-import { projectKey } from '../shared/keys.ts';
-import { createQueries } from '../shared/queries.ts';
+import { projectKey } from '../shared/store/keys.ts';
+import { createQueries } from '../shared/store/queries.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { runTypeScript } from './support/local-stack-process.ts';
 

@@ -11,7 +11,7 @@ import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
 import type { WebhookStack } from '../infra/stack.ts';
-import { RECONCILE_METRICS } from '../shared/reconciler.ts';
+import { RECONCILE_METRICS } from '../shared/reconcile/reconciler.ts';
 import {
   actionsOf,
   type CfnResource,

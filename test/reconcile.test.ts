@@ -11,22 +11,26 @@ import {
   startFakeDatasaur,
 } from '../scripts/local/fake-datasaur/server.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
-import { limitConcurrency } from '../shared/concurrency.ts';
+import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import type { DatasaurProjectStatus } from '../shared/datasaur/get-projects.ts';
-import { createEventStore, type ProjectTransition } from '../shared/event-store.ts';
-import type { ProjectStatus } from '../shared/events.ts';
 import {
   type ExportRequest,
   exportRepairedTransitions,
   exportRequestFor,
   exportRequestForRecorded,
-} from '../shared/export-trigger.ts';
-import { interpretMessage } from '../shared/interpret.ts';
-import { projectKey } from '../shared/keys.ts';
-import { compareProject, STATUS_FROM_DATASAUR } from '../shared/reconcile.ts';
-import { type ReconcileOptions, type ReconcileRun, reconcile } from '../shared/reconciler.ts';
-import { SEED_EVENTS } from '../shared/seed-events.ts';
+} from '../shared/export/export-trigger.ts';
+import { compareProject, STATUS_FROM_DATASAUR } from '../shared/reconcile/reconcile.ts';
+import {
+  type ReconcileOptions,
+  type ReconcileRun,
+  reconcile,
+} from '../shared/reconcile/reconciler.ts';
+import { limitConcurrency } from '../shared/runtime/concurrency.ts';
+import { createEventStore, type ProjectTransition } from '../shared/store/event-store.ts';
+import { projectKey } from '../shared/store/keys.ts';
+import type { ProjectStatus } from '../shared/webhook/events.ts';
+import { interpretMessage } from '../shared/webhook/interpret.ts';
 import {
   documentsWithFaults,
   type LocalDynamoDb,

@@ -6,11 +6,11 @@ import { execFile } from 'node:child_process';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
-import { DETAIL_TYPES } from '../shared/bus-events.ts';
-import { rejectedItem } from '../shared/items.ts';
-import { replayEvents, replayRejected } from '../shared/replay.ts';
-import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
-import { eventIdOf } from '../shared/signature.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import { DETAIL_TYPES } from '../shared/bus/bus-events.ts';
+import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
+import { rejectedItem } from '../shared/store/items.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
 import {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { SIGNATURE_TEST_VECTOR } from '../shared/seed-events.ts';
-import { eventIdOf, signBody, verifySignature } from '../shared/signature.ts';
+import { SIGNATURE_TEST_VECTOR } from '../scripts/local/seed-events.ts';
+import { eventIdOf, signBody, verifySignature } from '../shared/webhook/signature.ts';
 
 const body = Buffer.from(SIGNATURE_TEST_VECTOR.body);
 

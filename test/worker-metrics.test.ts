@@ -6,8 +6,8 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
-import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/batch-figures.ts';
-import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
 

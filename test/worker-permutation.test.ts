@@ -8,8 +8,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { paddedLabelBody } from '../scripts/local/datasaur-sender.ts';
 import { claimCheckedSqsRecord } from '../scripts/local/sqs-records.ts';
 import { projectLifecycles, seededRandom, shuffle } from '../scripts/local/workload.ts';
-import { s3BodyReader, s3BodyWriter } from '../shared/body-archive.ts';
-import { restoredItem } from '../shared/items.ts';
+import { restoredItem } from '../shared/store/items.ts';
+import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
 import {
   type LocalDynamoDb,
   type LocalS3,

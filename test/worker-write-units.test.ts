@@ -9,14 +9,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbBackend } from '../scripts/local/config.ts';
 import { paddedLabelBody } from '../scripts/local/datasaur-sender.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { claimCheckedSqsRecord } from '../scripts/local/sqs-records.ts';
-import { s3BodyReader, s3BodyWriter } from '../shared/body-archive.ts';
-import { createEventStore } from '../shared/event-store.ts';
-import { interpretMessage } from '../shared/interpret.ts';
-import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
-import { INDEXES } from '../shared/table.ts';
-import { itemSize, totalWriteUnits, type WriteUnits, writeUnits } from '../shared/write-units.ts';
+import { createEventStore } from '../shared/store/event-store.ts';
+import { INDEXES } from '../shared/store/table.ts';
+import {
+  itemSize,
+  totalWriteUnits,
+  type WriteUnits,
+  writeUnits,
+} from '../shared/store/write-units.ts';
+import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
+import { interpretMessage } from '../shared/webhook/interpret.ts';
 import {
   type LocalDynamoDb,
   type LocalS3,
@@ -113,7 +118,7 @@ describe('write units per event type', () => {
  * leaves the GSIs out, so this runs in the conformance run (`npm run test:conformance`).
  */
 describe.skipIf(dynamoDbBackend() !== 'dynamodb-local')(
-  'write units computed by shared/write-units.ts equal what DynamoDB Local reports',
+  'write units computed by shared/store/write-units.ts equal what DynamoDB Local reports',
   () => {
     let dynamoDb: LocalDynamoDb;
     let s3: LocalS3;

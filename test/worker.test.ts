@@ -3,12 +3,12 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dyn
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
-import { INLINE_BODY_BYTES } from '../shared/claim-check.ts';
-import { restoredItem } from '../shared/items.ts';
-import { projectKey } from '../shared/keys.ts';
-import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../shared/seed-events.ts';
-import { eventIdOf } from '../shared/signature.ts';
-import { itemSize, MAX_ITEM_BYTES } from '../shared/write-units.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import { restoredItem } from '../shared/store/items.ts';
+import { projectKey } from '../shared/store/keys.ts';
+import { itemSize, MAX_ITEM_BYTES } from '../shared/store/write-units.ts';
+import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   type Delivery,

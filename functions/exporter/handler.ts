@@ -8,12 +8,12 @@ import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-p
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { BusPublisher } from '../../shared/bus-publisher.ts';
-import { describeError } from '../../shared/errors.ts';
-import { exportRequestSchema } from '../../shared/export-trigger.ts';
-import type { Exporter } from '../../shared/exporter.ts';
-import type { ExportArchiveItem } from '../../shared/items.ts';
-import { publishExportArchived } from '../../shared/publication.ts';
+import type { BusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { publishExportArchived } from '../../shared/bus/publication.ts';
+import { exportRequestSchema } from '../../shared/export/export-trigger.ts';
+import type { Exporter } from '../../shared/export/exporter.ts';
+import { describeError } from '../../shared/runtime/errors.ts';
+import type { ExportArchiveItem } from '../../shared/store/items.ts';
 
 export const DEFAULT_EXPORT_RETRY_SECONDS = 30;
 /** The log message the failed-export alarm counts. */

@@ -8,16 +8,16 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
-import { createBusPublisher } from '../../shared/bus-publisher.ts';
+import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
+import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
 import { createDatasaurClient, DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
 import {
   CredentialsMissingError,
   parseDatasaurCredentials,
 } from '../../shared/datasaur/credentials-secret.ts';
-import { integerEnv, optionalEnv, requireEnv } from '../../shared/environment.ts';
-import { DEFAULT_EXPORT_FORMAT } from '../../shared/export-trigger.ts';
-import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/exporter.ts';
+import { DEFAULT_EXPORT_FORMAT } from '../../shared/export/export-trigger.ts';
+import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
+import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { createExporterHandler } from './handler.ts';
 
 const credentialsSecretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');

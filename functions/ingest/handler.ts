@@ -3,10 +3,10 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import type { BodyWriter } from '../../shared/claim-check.ts';
-import { describeError, PayloadTooLargeError, WebhookError } from '../../shared/errors.ts';
-import { receiveWebhook, type WebhookRequest } from '../../shared/ingest.ts';
-import type { SecretSource } from '../../shared/secrets.ts';
+import { describeError, PayloadTooLargeError, WebhookError } from '../../shared/runtime/errors.ts';
+import type { SecretSource } from '../../shared/runtime/secrets.ts';
+import type { BodyWriter } from '../../shared/webhook/claim-check.ts';
+import { receiveWebhook, type WebhookRequest } from '../../shared/webhook/ingest.ts';
 
 export interface IngestHandlerDependencies {
   readonly sqs: SQSClient;

@@ -5,10 +5,10 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { s3BodyWriter } from '../../shared/body-archive.ts';
-import { integerEnv, requireEnv } from '../../shared/environment.ts';
-import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/ingest.ts';
-import { parseSecretValue, type SecretSource } from '../../shared/secrets.ts';
+import { integerEnv, requireEnv } from '../../shared/runtime/environment.ts';
+import { parseSecretValue, type SecretSource } from '../../shared/runtime/secrets.ts';
+import { s3BodyWriter } from '../../shared/webhook/body-archive.ts';
+import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/webhook/ingest.ts';
 import { createIngestHandler } from './handler.ts';
 
 const secretArn = requireEnv('WEBHOOK_SECRET_ARN');

@@ -6,7 +6,7 @@ import {
   type ReconcileOptions,
   type ReconcileRun,
   reconcile,
-} from '../../shared/reconciler.ts';
+} from '../../shared/reconcile/reconciler.ts';
 
 export interface ReconcileHandlerDependencies {
   readonly options: () => Promise<ReconcileOptions>;

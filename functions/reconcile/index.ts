@@ -8,13 +8,16 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../../shared/datasaur/credentials-secret.ts';
-import { integerEnv, requireEnv } from '../../shared/environment.ts';
-import { createExportQueue } from '../../shared/export-queue.ts';
+import { createExportQueue } from '../../shared/export/export-queue.ts';
 import {
   exportRepairedTransitions,
   exportSettingsFromEnvironment,
-} from '../../shared/export-trigger.ts';
-import { DEFAULT_RECONCILE_LOOKBACK_DAYS, RECONCILE_METRICS } from '../../shared/reconciler.ts';
+} from '../../shared/export/export-trigger.ts';
+import {
+  DEFAULT_RECONCILE_LOOKBACK_DAYS,
+  RECONCILE_METRICS,
+} from '../../shared/reconcile/reconciler.ts';
+import { integerEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { createReconcileHandler } from './handler.ts';
 
 const secretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');

@@ -8,26 +8,26 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { BusEvent } from '../../shared/bus/bus-events.ts';
+import type { BusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { publicationAfterStore } from '../../shared/bus/publication.ts';
+import {
+  type ExportOn,
+  type ExportRequestSink,
+  exportRequestForRecorded,
+} from '../../shared/export/export-trigger.ts';
+import { limitConcurrency } from '../../shared/runtime/concurrency.ts';
+import { describeError } from '../../shared/runtime/errors.ts';
 import {
   BATCH_FIGURES,
   type BatchFigures,
   countRecorded,
   noFigures,
-} from '../../shared/batch-figures.ts';
-import type { BusEvent } from '../../shared/bus-events.ts';
-import type { BusPublisher } from '../../shared/bus-publisher.ts';
-import type { BodyReader } from '../../shared/claim-check.ts';
-import { limitConcurrency } from '../../shared/concurrency.ts';
-import { describeError } from '../../shared/errors.ts';
-import { createEventStore } from '../../shared/event-store.ts';
-import {
-  type ExportOn,
-  type ExportRequestSink,
-  exportRequestForRecorded,
-} from '../../shared/export-trigger.ts';
-import { interpretMessage } from '../../shared/interpret.ts';
-import { publicationAfterStore } from '../../shared/publication.ts';
-import { totalWriteUnits } from '../../shared/write-units.ts';
+} from '../../shared/store/batch-figures.ts';
+import { createEventStore } from '../../shared/store/event-store.ts';
+import { totalWriteUnits } from '../../shared/store/write-units.ts';
+import type { BodyReader } from '../../shared/webhook/claim-check.ts';
+import { interpretMessage } from '../../shared/webhook/interpret.ts';
 
 export const DEFAULT_WORKER_CONCURRENCY = 10;
 

@@ -7,12 +7,17 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { s3BodyReader } from '../../shared/body-archive.ts';
-import { DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
-import { createBusPublisher } from '../../shared/bus-publisher.ts';
-import { booleanEnv, integerEnv, optionalEnv, requireEnv } from '../../shared/environment.ts';
-import { createExportQueue } from '../../shared/export-queue.ts';
-import { exportSettingsFromEnvironment } from '../../shared/export-trigger.ts';
+import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
+import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { createExportQueue } from '../../shared/export/export-queue.ts';
+import { exportSettingsFromEnvironment } from '../../shared/export/export-trigger.ts';
+import {
+  booleanEnv,
+  integerEnv,
+  optionalEnv,
+  requireEnv,
+} from '../../shared/runtime/environment.ts';
+import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { createWorkerHandler, DEFAULT_WORKER_CONCURRENCY } from './handler.ts';
 
 /** 0 (the default) keeps rejected and unknown events forever. */

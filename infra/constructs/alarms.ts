@@ -24,7 +24,7 @@ import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
+import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 
 const PERIOD = Duration.minutes(5);
 const THROTTLED_METRIC = { namespace: METRICS_NAMESPACE, metricName: 'ThrottledRequests' };

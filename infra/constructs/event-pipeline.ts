@@ -10,8 +10,8 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/batch-figures.ts';
-import { BODIES_PREFIX } from '../../shared/claim-check.ts';
+import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
+import { BODIES_PREFIX } from '../../shared/webhook/claim-check.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 

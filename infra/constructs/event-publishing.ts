@@ -9,7 +9,7 @@ import { EventBus, type IEventBus } from 'aws-cdk-lib/aws-events';
 import { CfnRegistry, CfnSchema } from 'aws-cdk-lib/aws-eventschemas';
 import type { Function as LambdaFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
-import { DETAIL_TYPES, eventJsonSchema } from '../../shared/bus-events.ts';
+import { DETAIL_TYPES, eventJsonSchema } from '../../shared/bus/bus-events.ts';
 
 /** The `eventBusName` value that creates a bus instead of naming one. */
 export const CREATE_EVENT_BUS = 'create';

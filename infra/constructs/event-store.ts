@@ -1,4 +1,4 @@
-/** The DynamoDB table, built from the shared definition in `shared/table.ts`. */
+/** The DynamoDB table, built from the shared definition in `shared/store/table.ts`. */
 import { RemovalPolicy } from 'aws-cdk-lib';
 import {
   AttributeType,
@@ -9,7 +9,7 @@ import {
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { INDEXES, TABLE } from '../../shared/table.ts';
+import { INDEXES, TABLE } from '../../shared/store/table.ts';
 
 export interface EventStoreProps {
   /**

@@ -21,8 +21,8 @@ import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { EXPORT_FAILED_MESSAGE } from '../../functions/exporter/handler.ts';
-import type { ExportOn } from '../../shared/export-trigger.ts';
-import { DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/exporter.ts';
+import type { ExportOn } from '../../shared/export/export-trigger.ts';
+import { DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction } from './bundled-function.ts';
 

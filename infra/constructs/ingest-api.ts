@@ -15,8 +15,8 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { BODIES_PREFIX } from '../../shared/claim-check.ts';
-import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
+import { BODIES_PREFIX } from '../../shared/webhook/claim-check.ts';
+import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/webhook/ingest.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 

@@ -23,8 +23,8 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import type { ExportOn } from '../../shared/export-trigger.ts';
-import { RECONCILE_METRICS } from '../../shared/reconciler.ts';
+import type { ExportOn } from '../../shared/export/export-trigger.ts';
+import { RECONCILE_METRICS } from '../../shared/reconcile/reconciler.ts';
 import { BundledFunction } from './bundled-function.ts';
 
 /** Item reads and writes on the table itself: no index, no Scan, no delete. */

@@ -6,12 +6,12 @@ import { createHash, createHmac, randomUUID, timingSafeEqual } from 'node:crypto
 import { Readable } from 'node:stream';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createIngestHandler, toWebhookRequest } from '../../functions/ingest/handler.ts';
-import { DEFAULT_MAX_BODY_BYTES, receiveWebhook } from '../../shared/ingest.ts';
-import { staticSecrets } from '../../shared/secrets.ts';
-import { SEED_EVENT_TYPES, SEED_EVENTS, type SeedEventType } from '../../shared/seed-events.ts';
-import { signBody } from '../../shared/signature.ts';
+import { staticSecrets } from '../../shared/runtime/secrets.ts';
+import { DEFAULT_MAX_BODY_BYTES, receiveWebhook } from '../../shared/webhook/ingest.ts';
+import { signBody } from '../../shared/webhook/signature.ts';
 import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
 import { NO_ARCHIVE } from '../local/no-archive.ts';
+import { SEED_EVENT_TYPES, SEED_EVENTS, type SeedEventType } from '../local/seed-events.ts';
 import { interleavedRounds } from './measure.ts';
 
 const SECRET = 'bench-secret';

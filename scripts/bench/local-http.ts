@@ -8,9 +8,9 @@ import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Logger } from '@aws-lambda-powertools/logger';
 import { createIngestHandler, type IngestHandler } from '../../functions/ingest/handler.ts';
-import { limitConcurrency } from '../../shared/concurrency.ts';
-import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
-import { staticSecrets } from '../../shared/secrets.ts';
+import { limitConcurrency } from '../../shared/runtime/concurrency.ts';
+import { staticSecrets } from '../../shared/runtime/secrets.ts';
+import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/webhook/ingest.ts';
 import {
   type DatasaurRequest,
   freshTimestamps,

@@ -9,20 +9,20 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { s3BodyReader, s3BodyWriter } from '../../shared/body-archive.ts';
-import type { BodyReader, BodyWriter } from '../../shared/claim-check.ts';
-import { createEventStore } from '../../shared/event-store.ts';
-import { interpretMessage } from '../../shared/interpret.ts';
-import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../../shared/seed-events.ts';
-import { INDEXES } from '../../shared/table.ts';
+import { createEventStore } from '../../shared/store/event-store.ts';
+import { INDEXES } from '../../shared/store/table.ts';
 import {
   type Item,
   type ItemWrite,
   indexEntry,
   itemSize,
   totalWriteUnits,
-} from '../../shared/write-units.ts';
+} from '../../shared/store/write-units.ts';
+import { s3BodyReader, s3BodyWriter } from '../../shared/webhook/body-archive.ts';
+import type { BodyReader, BodyWriter } from '../../shared/webhook/claim-check.ts';
+import { interpretMessage } from '../../shared/webhook/interpret.ts';
 import { paddedLabelBody } from '../local/datasaur-sender.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../local/seed-events.ts';
 import {
   ensureBucket,
   ensureTable,

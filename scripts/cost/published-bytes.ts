@@ -3,12 +3,12 @@
  * interpretation, item and detail of the documented examples (a detail carries counts, not
  * labels, so a label event's size does not grow with its labels).
  */
-import { busEventOf, DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
-import { entrySize, putEventsEntry } from '../../shared/bus-publisher.ts';
-import { decodeEnvelope } from '../../shared/envelope.ts';
-import { interpretEnvelope } from '../../shared/interpret.ts';
-import { eventItem } from '../../shared/items.ts';
-import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../../shared/seed-events.ts';
+import { busEventOf, DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
+import { entrySize, putEventsEntry } from '../../shared/bus/bus-publisher.ts';
+import { eventItem } from '../../shared/store/items.ts';
+import { decodeEnvelope } from '../../shared/webhook/envelope.ts';
+import { interpretEnvelope } from '../../shared/webhook/interpret.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../local/seed-events.ts';
 import { type Delivery, sqsRecord } from '../local/sqs-records.ts';
 
 function publishedBytes(delivery: Delivery): number {

@@ -5,22 +5,26 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_WORKER_CONCURRENCY } from '../../functions/worker/handler.ts';
-import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../../shared/bus-events.ts';
+import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../../shared/bus/bus-events.ts';
 import { DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
-import {
-  booleanEnv,
-  ConfigurationError,
-  integerEnv,
-  optionalEnv,
-} from '../../shared/environment.ts';
 import {
   DEFAULT_EXPORT_FORMAT,
   DEFAULT_EXPORT_ON,
   EXPORT_ON_VALUES,
   type ExportOn,
-} from '../../shared/export-trigger.ts';
-import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES, WEBHOOK_PATH } from '../../shared/ingest.ts';
-import { parseSecretList } from '../../shared/secrets.ts';
+} from '../../shared/export/export-trigger.ts';
+import {
+  booleanEnv,
+  ConfigurationError,
+  integerEnv,
+  optionalEnv,
+} from '../../shared/runtime/environment.ts';
+import { parseSecretList } from '../../shared/runtime/secrets.ts';
+import {
+  DEFAULT_MAX_BODY_BYTES,
+  LARGEST_BODY_BYTES,
+  WEBHOOK_PATH,
+} from '../../shared/webhook/ingest.ts';
 import {
   DEFAULT_ARCHIVE_BUCKET,
   DEFAULT_DYNAMODB_PORT,

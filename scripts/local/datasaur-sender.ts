@@ -3,13 +3,14 @@
  * headers of its Node HTTP client, POST for events and PUT for export deliveries. Used by
  * `npm run send`, the tests and the load tools.
  */
+
+import { eventIdOf, SIGNATURE_HEADER, signBody } from '../../shared/webhook/signature.ts';
 import {
   generatedLabel,
   SEED_EVENTS,
   SEED_EXPORT_DELIVERY,
   type SeedEventType,
-} from '../../shared/seed-events.ts';
-import { eventIdOf, SIGNATURE_HEADER, signBody } from '../../shared/signature.ts';
+} from './seed-events.ts';
 
 export type DatasaurMethod = 'POST' | 'PUT';
 

@@ -9,7 +9,7 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
-import { entrySize, MAX_CALL_BYTES, MAX_ENTRIES_PER_CALL } from '../../shared/bus-publisher.ts';
+import { entrySize, MAX_CALL_BYTES, MAX_ENTRIES_PER_CALL } from '../../shared/bus/bus-publisher.ts';
 import { LOCAL_CLIENT_CONFIG, type RunningServer } from './servers.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';

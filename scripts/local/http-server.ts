@@ -7,8 +7,8 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { IngestHandler } from '../../functions/ingest/handler.ts';
-import { PayloadTooLargeError } from '../../shared/errors.ts';
-import { API_GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../../shared/ingest.ts';
+import { PayloadTooLargeError } from '../../shared/runtime/errors.ts';
+import { API_GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../../shared/webhook/ingest.ts';
 import { toApiGatewayEvent } from './api-gateway-event.ts';
 
 export interface LocalHttpServerOptions {

@@ -5,8 +5,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { limitConcurrency } from '../../shared/concurrency.ts';
-import { createQueries, type Queries, type View } from '../../shared/queries.ts';
+import { limitConcurrency } from '../../shared/runtime/concurrency.ts';
+import { createQueries, type Queries, type View } from '../../shared/store/queries.ts';
 import { percentile } from '../bench/measure.ts';
 import { sendDatasaurRequest, signDatasaurRequest } from './datasaur-sender.ts';
 import { projectLifecycles, seededRandom, shuffle, type WorkloadEvent } from './workload.ts';

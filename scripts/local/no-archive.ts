@@ -2,8 +2,8 @@
  * For tools that only ever send seed-sized events (the benchmarks): bodies that small always
  * travel inline, so a call here means the tool sent something it was not built for.
  */
-import type { BodyReader, BodyWriter } from '../../shared/claim-check.ts';
-import { INLINE_BODY_BYTES } from '../../shared/claim-check.ts';
+import type { BodyReader, BodyWriter } from '../../shared/webhook/claim-check.ts';
+import { INLINE_BODY_BYTES } from '../../shared/webhook/claim-check.ts';
 
 const refuse = async (): Promise<never> => {
   throw new Error(

@@ -12,7 +12,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { SQSBatchResponse, SQSRecord } from 'aws-lambda';
 import type { WorkerHandler } from '../../functions/worker/handler.ts';
-import { describeError } from '../../shared/errors.ts';
+import { describeError } from '../../shared/runtime/errors.ts';
 import { receiveForRecords, toSqsRecord } from './sqs-records.ts';
 
 export interface QueuePollerOptions {

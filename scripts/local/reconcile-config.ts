@@ -5,8 +5,8 @@
  */
 import { DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
 import type { DatasaurCredentials } from '../../shared/datasaur/get-access-token.ts';
-import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/environment.ts';
-import { DEFAULT_RECONCILE_LOOKBACK_DAYS } from '../../shared/reconciler.ts';
+import { DEFAULT_RECONCILE_LOOKBACK_DAYS } from '../../shared/reconcile/reconciler.ts';
+import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/runtime/environment.ts';
 import { DEFAULT_FAKE_DATASAUR_PORT, FAKE_DATASAUR_CREDENTIALS } from './defaults.ts';
 
 export interface ReconcileEnvironment {

@@ -23,7 +23,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { createRequestHandler } from 'local-aws-sqs';
 import S3rver from 's3rver';
-import { createTableInput } from '../../shared/table.ts';
+import { createTableInput } from '../../shared/store/table.ts';
 import { deadLetterQueueName } from './defaults.ts';
 
 /** Credentials and region the local servers accept; nothing here reaches AWS. */

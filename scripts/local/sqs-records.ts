@@ -6,11 +6,11 @@
 import { createHash } from 'node:crypto';
 import type { Message, ReceiveMessageCommandInput } from '@aws-sdk/client-sqs';
 import type { SQSEvent, SQSMessageAttributes, SQSRecord } from 'aws-lambda';
-import type { BodyWriter } from '../../shared/claim-check.ts';
-import type { EnvelopeMetadata } from '../../shared/envelope.ts';
-import { encodeEnvelope } from '../../shared/envelope-encoder.ts';
-import { queueMessageFor } from '../../shared/ingest.ts';
-import { eventIdOf } from '../../shared/signature.ts';
+import type { BodyWriter } from '../../shared/webhook/claim-check.ts';
+import type { EnvelopeMetadata } from '../../shared/webhook/envelope.ts';
+import { encodeEnvelope } from '../../shared/webhook/envelope-encoder.ts';
+import { queueMessageFor } from '../../shared/webhook/ingest.ts';
+import { eventIdOf } from '../../shared/webhook/signature.ts';
 
 export interface QueueIdentity {
   readonly queueArn: string;

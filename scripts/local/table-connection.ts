@@ -6,8 +6,8 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { s3BodyReader } from '../../shared/body-archive.ts';
-import type { BodyReader } from '../../shared/claim-check.ts';
+import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
+import type { BodyReader } from '../../shared/webhook/claim-check.ts';
 import { type LocalTarget, loadDotEnv, readLocalTarget } from './config.ts';
 import { DEFAULT_TABLE_NAME } from './defaults.ts';
 import { LOCAL_CLIENT_CONFIG, localS3 } from './servers.ts';

@@ -3,7 +3,7 @@
  * and an export delivery each, built from the documented examples. The permutation and fault
  * tests and `npm run load` all draw from here.
  */
-import { SEED_EVENTS } from '../../shared/seed-events.ts';
+import { SEED_EVENTS } from './seed-events.ts';
 
 export type WorkloadKind =
   | 'PROJECT_CREATED'

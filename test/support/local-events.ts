@@ -9,12 +9,12 @@ import {
   startLocalEventBus,
 } from '../../scripts/local/eventbridge-server.ts';
 import { localEventBridge } from '../../scripts/local/servers.ts';
-import { DEFAULT_EVENT_SOURCE } from '../../shared/bus-events.ts';
+import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import {
   type BusPublisher,
   type BusPublisherOptions,
   createBusPublisher,
-} from '../../shared/bus-publisher.ts';
+} from '../../shared/bus/bus-publisher.ts';
 
 export interface TestEventBus {
   readonly bus: LocalEventBus;

@@ -1,7 +1,7 @@
 /** Datasaur-like API Gateway events for the ingest tests. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { toApiGatewayEvent } from '../../scripts/local/api-gateway-event.ts';
-import { signBody } from '../../shared/signature.ts';
+import { signBody } from '../../shared/webhook/signature.ts';
 import { TEST_SECRETS } from './test-secrets.ts';
 
 export const TEST_SECRET = TEST_SECRETS.current;

@@ -4,10 +4,14 @@
  * synthetic status events that repair a gap. The mapping lives here and nowhere else.
  */
 import { createHash } from 'node:crypto';
-import type { DatasaurProject, DatasaurProjectStatus } from './datasaur/get-projects.ts';
-import type { ProjectStatus } from './events.ts';
-import { type ProjectItem, RECONCILE_SOURCE, type SyntheticStatusEventItem } from './items.ts';
-import { feedKeys, projectEventKey } from './keys.ts';
+import type { DatasaurProject, DatasaurProjectStatus } from '../datasaur/get-projects.ts';
+import {
+  type ProjectItem,
+  RECONCILE_SOURCE,
+  type SyntheticStatusEventItem,
+} from '../store/items.ts';
+import { feedKeys, projectEventKey } from '../store/keys.ts';
+import type { ProjectStatus } from '../webhook/events.ts';
 
 /**
  * Datasaur's `GqlProjectStatus` → this product's status. Datasaur does not document how its

@@ -6,10 +6,10 @@
  */
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
-import type { BodyObject, BodyReader } from './claim-check.ts';
-import { limitConcurrency } from './concurrency.ts';
-import { PROJECT_STATUS_EVENTS, type ProjectStatus } from './events.ts';
-import { interpretBody } from './interpret.ts';
+import { limitConcurrency } from '../runtime/concurrency.ts';
+import type { BodyObject, BodyReader } from '../webhook/claim-check.ts';
+import { PROJECT_STATUS_EVENTS, type ProjectStatus } from '../webhook/events.ts';
+import { interpretBody } from '../webhook/interpret.ts';
 import { EXPORT_STATUSES, type ExportStatus, restoredItem } from './items.ts';
 import {
   dayOf,

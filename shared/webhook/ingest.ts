@@ -2,9 +2,7 @@
  * The front door's rules, free of AWS event types: route, size, signature, then enqueue.
  * A validly signed body is accepted whatever it contains; the worker classifies it later.
  */
-import { type BodyObject, type BodyWriter, bodyKey, INLINE_BODY_BYTES } from './claim-check.ts';
-import type { EnvelopeMetadata } from './envelope.ts';
-import { encodeEnvelope, encodePointerEnvelope } from './envelope-encoder.ts';
+
 import {
   describeError,
   InvalidSignatureError,
@@ -12,8 +10,11 @@ import {
   PayloadTooLargeError,
   RouteNotFoundError,
   ServiceUnavailableError,
-} from './errors.ts';
-import type { SecretSource } from './secrets.ts';
+} from '../runtime/errors.ts';
+import type { SecretSource } from '../runtime/secrets.ts';
+import { type BodyObject, type BodyWriter, bodyKey, INLINE_BODY_BYTES } from './claim-check.ts';
+import type { EnvelopeMetadata } from './envelope.ts';
+import { encodeEnvelope, encodePointerEnvelope } from './envelope-encoder.ts';
 import { eventIdOf, SIGNATURE_HEADER, verifySignature } from './signature.ts';
 
 export const WEBHOOK_PATH = '/webhooks/datasaur';

@@ -7,8 +7,8 @@ import {
   PutEventsCommand,
   type PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
+import { describeError } from '../runtime/errors.ts';
 import { type BusEvent, DETAIL_SCHEMAS } from './bus-events.ts';
-import { describeError } from './errors.ts';
 
 export const MAX_ENTRIES_PER_CALL = 10;
 /** EventBridge's limit on one event and on one `PutEvents` request (since January 2026). */

@@ -11,21 +11,21 @@ import {
   type DynamoDBDocumentClient,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { busEventOf, type DetailType, detailTypeOf } from './bus-events.ts';
-import type { BusPublisher, Publication } from './bus-publisher.ts';
-import type { BodyReader } from './claim-check.ts';
-import { createEventStore } from './event-store.ts';
-import { interpretBody } from './interpret.ts';
-import { type EventItem, type RejectedItem, restoredItem } from './items.ts';
+import { busEventOf, type DetailType, detailTypeOf } from '../bus/bus-events.ts';
+import type { BusPublisher, Publication } from '../bus/bus-publisher.ts';
+import { publicationAfterStore } from '../bus/publication.ts';
+import { createEventStore } from '../store/event-store.ts';
+import { type EventItem, type RejectedItem, restoredItem } from '../store/items.ts';
 import {
   feedPartition,
   lastFeedKeyBefore,
   parseTimeAndEventId,
   rejectedPartition,
-} from './keys.ts';
-import { publicationAfterStore } from './publication.ts';
-import { daysBetween } from './queries.ts';
-import { TABLE } from './table.ts';
+} from '../store/keys.ts';
+import { daysBetween } from '../store/queries.ts';
+import { TABLE } from '../store/table.ts';
+import type { BodyReader } from '../webhook/claim-check.ts';
+import { interpretBody } from '../webhook/interpret.ts';
 
 export interface ReplayRange {
   /** Inclusive ISO instant. */

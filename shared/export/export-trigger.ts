@@ -4,10 +4,10 @@
  * reconciler) asks it too, so both trigger the same exports.
  */
 import * as z from 'zod';
-import { ConfigurationError, optionalEnv } from './environment.ts';
-import type { ProjectTransition, RecordedEvent } from './event-store.ts';
-import { PROJECT_STATUS_EVENTS } from './events.ts';
-import { EVENT_SORT_PREFIX, parseTimeAndEventId } from './keys.ts';
+import { ConfigurationError, optionalEnv } from '../runtime/environment.ts';
+import type { ProjectTransition, RecordedEvent } from '../store/event-store.ts';
+import { EVENT_SORT_PREFIX, parseTimeAndEventId } from '../store/keys.ts';
+import { PROJECT_STATUS_EVENTS } from '../webhook/events.ts';
 
 /** `exportOn`: which status transitions export; `off` exports nothing. */
 export const EXPORT_ON_VALUES = ['REVIEWED', 'COMPLETED', 'both', 'off'] as const;

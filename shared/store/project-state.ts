@@ -16,13 +16,13 @@
  * second webhook of the same status (a re-review) is a transition of its own.
  */
 
-import type { Person } from './events.ts';
+import type { Person } from '../webhook/events.ts';
 import {
   PROJECT_STATUS_EVENTS,
   type ProjectCompletedEvent,
   type ProjectReviewedEvent,
   type ProjectStatus,
-} from './events.ts';
+} from '../webhook/events.ts';
 import {
   type ExportItem,
   type ProjectEventItem,

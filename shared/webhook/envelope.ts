@@ -3,11 +3,11 @@
  * about the request, or, for a body too large to travel inline, a pointer to it in the
  * archive bucket (see `claim-check.ts`). The worker, the DLQ and a replay all read this one
  * format; the ingest writes it with `envelope-encoder.ts`, which stays free of zod to keep
- * the ingest bundle small.
+ * the ingest bundle small and so sits below this module.
  */
 import * as z from 'zod';
 import type { BodyObject } from './claim-check.ts';
-import { ENVELOPE_VERSION } from './envelope-encoder.ts';
+import { type BodyEncoding, ENVELOPE_VERSION, type EnvelopeMetadata } from './envelope-encoder.ts';
 
 const metadataShape = {
   version: z.literal(ENVELOPE_VERSION),
@@ -42,7 +42,17 @@ export const envelopeSchema = z.union([inlineEnvelopeSchema, pointerEnvelopeSche
 export type InlineEnvelope = z.infer<typeof inlineEnvelopeSchema>;
 export type PointerEnvelope = z.infer<typeof pointerEnvelopeSchema>;
 export type Envelope = InlineEnvelope | PointerEnvelope;
-export type EnvelopeMetadata = Omit<InlineEnvelope, 'version' | 'bodyEncoding' | 'body'>;
+export type { EnvelopeMetadata };
+
+// The encoder's plain types and this schema describe one format: a drift fails to compile.
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const metadataMatches: Same<
+  Omit<InlineEnvelope, 'version' | 'bodyEncoding' | 'body'>,
+  EnvelopeMetadata
+> = true;
+const encodingMatches: Same<InlineEnvelope['bodyEncoding'], BodyEncoding> = true;
+void metadataMatches;
+void encodingMatches;
 
 /** A decoded message: the body itself, or where to read it. */
 export type DecodedEnvelope =

@@ -1,9 +1,21 @@
 /** Writes the queued message (see `envelope.ts` for its format); no zod, for a small ingest bundle. */
 import { isUtf8 } from 'node:buffer';
 import type { BodyObject } from './claim-check.ts';
-import type { EnvelopeMetadata, InlineEnvelope } from './envelope.ts';
 
 export const ENVELOPE_VERSION = 1;
+
+/** What the ingest knew about the request; `envelope.ts` checks the same fields with zod. */
+export interface EnvelopeMetadata {
+  readonly eventId: string;
+  readonly receivedAt: string;
+  readonly method: 'POST' | 'PUT';
+  readonly requestId: string;
+  readonly sourceIp: string;
+  readonly userAgent: string;
+}
+
+/** `utf8` when the bytes are valid UTF-8 that SQS can carry as text, else `base64`. */
+export type BodyEncoding = 'utf8' | 'base64';
 
 /** Characters SQS refuses in a message body even when JSON-escaped text would carry them. */
 const SQS_FORBIDDEN = /[\uFFFE\uFFFF]/;
@@ -11,7 +23,7 @@ const SQS_FORBIDDEN = /[\uFFFE\uFFFF]/;
 /** Serializes the raw body and its metadata into an SQS message body. */
 export function encodeEnvelope(rawBody: Buffer, metadata: EnvelopeMetadata): string {
   const base64Length = 4 * Math.ceil(rawBody.length / 3) + 2;
-  let bodyEncoding: InlineEnvelope['bodyEncoding'] = 'base64';
+  let bodyEncoding: BodyEncoding = 'base64';
   let bodyJson: string | undefined;
   if (isUtf8(rawBody)) {
     const text = rawBody.toString('utf8');

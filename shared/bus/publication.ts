@@ -3,6 +3,7 @@
  * and the exporter call these; the rules live here so both read the same way.
  */
 import { createHash } from 'node:crypto';
+import type { RecordedEvent } from '../store/event-store.ts';
 import {
   type BusEvent,
   busEventOf,
@@ -11,7 +12,6 @@ import {
   isPublished,
 } from './bus-events.ts';
 import type { BusPublisher } from './bus-publisher.ts';
-import type { RecordedEvent } from './event-store.ts';
 
 export interface PublicationSettings {
   /** Label events are the volume: published only when this is on. */

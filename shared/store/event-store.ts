@@ -11,8 +11,8 @@ import {
   type PutCommandInput,
   QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ProjectStatus } from './events.ts';
-import type { InterpretedMessage } from './interpret.ts';
+import type { ProjectStatus } from '../webhook/events.ts';
+import type { InterpretedMessage } from '../webhook/interpret.ts';
 import {
   archivedEventItem,
   type EventItem,

@@ -12,20 +12,25 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { DatasaurClient } from './datasaur/client.ts';
-import { DatasaurHttpError } from './datasaur/errors.ts';
-import { type ExportRole, exportTextProject } from './datasaur/export-text-project.ts';
-import { getExportDeliveryStatus } from './datasaur/get-export-delivery-status.ts';
-import { describeError } from './errors.ts';
-import type { ExportRequest } from './export-trigger.ts';
-import type { ExportArchiveItem, ExportStatus, ExportTrigger, ProjectItem } from './items.ts';
+import type { DatasaurClient } from '../datasaur/client.ts';
+import { DatasaurHttpError } from '../datasaur/errors.ts';
+import { type ExportRole, exportTextProject } from '../datasaur/export-text-project.ts';
+import { getExportDeliveryStatus } from '../datasaur/get-export-delivery-status.ts';
+import { describeError } from '../runtime/errors.ts';
+import type {
+  ExportArchiveItem,
+  ExportStatus,
+  ExportTrigger,
+  ProjectItem,
+} from '../store/items.ts';
 import {
   exportArchiveKey,
   exportObjectKey,
   exportStatusKeys,
   exportStatusPartition,
   projectKey,
-} from './keys.ts';
+} from '../store/keys.ts';
+import type { ExportRequest } from './export-trigger.ts';
 
 /** Not finished within this attempt's budget (still exporting, file not there yet): retry later. */
 export class ExportNotReadyError extends Error {

@@ -2,15 +2,15 @@
  * The items the table holds, and how an interpreted message becomes one. Pure: the event
  * store writes these, the project state is derived from them, the queries return them.
  */
-import type { BodyObject } from './claim-check.ts';
+import type { BodyObject } from '../webhook/claim-check.ts';
 import type {
   BeforeUpdateLabelsEvent,
   ExportDelivery,
   Person,
   ProjectEvent,
   ProjectStatus,
-} from './events.ts';
-import type { InterpretedMessage } from './interpret.ts';
+} from '../webhook/events.ts';
+import type { InterpretedMessage } from '../webhook/interpret.ts';
 import {
   documentPartition,
   EVENT_SORT_PREFIX,

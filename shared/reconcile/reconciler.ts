@@ -12,16 +12,16 @@ import {
   type DynamoDBDocumentClient,
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { limitConcurrency } from './concurrency.ts';
-import type { DatasaurClient } from './datasaur/client.ts';
-import { type DatasaurProject, getProjects } from './datasaur/get-projects.ts';
-import { describeError } from './errors.ts';
-import { createEventStore, type ProjectTransition } from './event-store.ts';
-import type { ProjectStatus } from './events.ts';
-import type { ProjectItem } from './items.ts';
-import { projectKey, reconcileRunKey } from './keys.ts';
+import type { DatasaurClient } from '../datasaur/client.ts';
+import { type DatasaurProject, getProjects } from '../datasaur/get-projects.ts';
+import { limitConcurrency } from '../runtime/concurrency.ts';
+import { describeError } from '../runtime/errors.ts';
+import { createEventStore, type ProjectTransition } from '../store/event-store.ts';
+import type { ProjectItem } from '../store/items.ts';
+import { projectKey, reconcileRunKey } from '../store/keys.ts';
+import { type ItemWrite, totalWriteUnits } from '../store/write-units.ts';
+import type { ProjectStatus } from '../webhook/events.ts';
 import { type Comparison, compareProject, syntheticEventsFor } from './reconcile.ts';
-import { type ItemWrite, totalWriteUnits } from './write-units.ts';
 
 export const DEFAULT_RECONCILE_PAGE_SIZE = 50;
 /** CloudWatch metrics of each run (namespace DatasaurWebhooks, dimension `service`). */

@@ -5,9 +5,9 @@
  * so it stays far below EventBridge's 1 MiB (an item is at most 400 KB to begin with).
  */
 import * as z from 'zod';
-import type { Person } from './events.ts';
-import type { EventItem, LabelEventItem } from './items.ts';
-import { eventIdInSortKey, receivedAtOf } from './keys.ts';
+import type { EventItem, LabelEventItem } from '../store/items.ts';
+import { eventIdInSortKey, receivedAtOf } from '../store/keys.ts';
+import type { Person } from '../webhook/events.ts';
 
 /** Bumped when a field changes meaning or goes away; added optional fields keep it. */
 export const DETAIL_VERSION = 1 as const;
