@@ -148,17 +148,23 @@ async function startTestDynamoDb(backend: DynamoDbBackend): Promise<RunningServe
  * Receives every message now visible on the queue. local-aws-sqs answers a receive empty
  * when its 40 ms short-poll window passes on a busy machine, so it counts first and
  * receives until it has them all. (It counts in-flight messages in
- * ApproximateNumberOfMessages, hence the subtraction.)
+ * ApproximateNumberOfMessages, hence the subtraction; and a message sent a moment ago counts
+ * as delayed until its zero-second delay timer fires, hence the addition.)
  */
 export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      AttributeNames: [
+        'ApproximateNumberOfMessages',
+        'ApproximateNumberOfMessagesDelayed',
+        'ApproximateNumberOfMessagesNotVisible',
+      ],
     }),
   );
   const expected =
-    Number(Attributes?.ApproximateNumberOfMessages ?? 0) -
+    Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
+    Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0) -
     Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
   const messages: Message[] = [];
   const deadline = Date.now() + 30_000;
