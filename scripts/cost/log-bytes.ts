@@ -13,9 +13,11 @@ import { DEFAULT_CONFIG } from '../../infra/config.ts';
 import { staticSecrets } from '../../shared/runtime/secrets.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../shared/webhook/ingest.ts';
+import { webhookPath } from '../../shared/webhook/route.ts';
 import { signBody } from '../../shared/webhook/signature.ts';
 import { instantSqsClient } from '../bench/ingest-handler.ts';
 import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
+import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
 import { claimCheckedSqsRecord, sqsEvent } from '../local/sqs-records.ts';
 import type { WorkloadEvent } from '../local/workload.ts';
 import type { MeteredEventStore } from './footprints.ts';
@@ -93,7 +95,7 @@ export async function measureLogBytes(
         await ingest(
           toApiGatewayEvent({
             method: event.method,
-            url: '/webhooks/datasaur',
+            url: webhookPath(LOCAL_WEBHOOK_PATH_TOKEN),
             headers: {
               'content-type': 'application/json',
               'user-agent': 'Datasaur',
