@@ -160,7 +160,7 @@ export class IngestApi extends Construct {
     // previous, so a rotation adds routes and never re-keys one.
     this.webhookRoutes = tokens.flatMap(({ token, operation }) =>
       WEBHOOK_METHODS.map((method) => {
-        const route = new HttpRoute(this, `Webhook${method}${tokenDigest(token)}`, {
+        const route = new HttpRoute(this.api, `Webhook${method}${tokenDigest(token)}`, {
           httpApi: this.api,
           routeKey: HttpRouteKey.with(webhookPath(token), HttpMethod[method]),
           integration,
