@@ -396,7 +396,7 @@ describe('alarms', () => {
   });
 
   it('notify an encrypted, TLS-only topic that e-mails the address from context', () => {
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(7);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic.logicalId }]);
     }
