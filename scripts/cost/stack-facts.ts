@@ -5,6 +5,7 @@
 import { App } from 'aws-cdk-lib';
 import { FLOOD_METRICS } from '../../infra/constructs/alarms.ts';
 import { addWebhookStack } from '../../infra/stack.ts';
+import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
 
 export interface StackFacts {
   readonly alarms: number;
@@ -77,7 +78,7 @@ export function readStackFacts(): StackFacts {
     // Neither the schema check nor the bundles matter for counting resources.
     builtinCloudFormationValidation: false,
     // Any valid token: the facts do not depend on its value.
-    context: { 'aws:cdk:bundling-stacks': [], webhookPathToken: 'cost-model-path-token-00' },
+    context: { 'aws:cdk:bundling-stacks': [], webhookPathToken: LOCAL_WEBHOOK_PATH_TOKEN },
   });
   const stack = addWebhookStack(app);
   const template = app.synth().getStackByName(stack.stackName).template as {
