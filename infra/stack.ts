@@ -211,7 +211,7 @@ const MISSING_PATH_TOKEN = [
   'Invalid CDK context:',
   '  - webhookPathToken is not set: the webhook URL needs a secret path segment (docs/flood.md).',
   '    Make one and keep it for every later deploy, e.g. in cdk.context.json (git-ignored):',
-  '    echo "{"webhookPathToken": "$(openssl rand -hex 16)"}" > cdk.context.json',
+  `    printf '{"webhookPathToken": "%s"}\\n' "$(openssl rand -hex 16)" > cdk.context.json`,
 ].join('\n');
 
 /**
