@@ -14,12 +14,20 @@ import {
 } from '../shared/export/export-trigger.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/webhook/ingest.ts';
+import { PATH_TOKEN_PATTERN } from '../shared/webhook/route.ts';
 
 export interface WebhookStackConfig {
   readonly stackName: string;
-  /** Steady-state requests per second the API stage admits. */
+  /**
+   * The secret path segment of the webhook URL (`/webhooks/datasaur/<token>`); the stack
+   * refuses to build without one (docs/flood.md).
+   */
+  readonly webhookPathToken: string | undefined;
+  /** The token before the last rotation, still routed until Datasaur uses the new URL. */
+  readonly previousWebhookPathToken: string | undefined;
+  /** Steady-state requests per second each webhook route (and the stage default) admits. */
   readonly throttleRateLimit: number;
-  /** Requests the API stage admits in a burst above the steady rate. */
+  /** Requests each webhook route admits in a burst above the steady rate, likewise. */
   readonly throttleBurstLimit: number;
   readonly ingestMemoryMb: number;
   readonly ingestTimeoutSeconds: number;
@@ -80,6 +88,8 @@ type SystemLogLevel = (typeof SYSTEM_LOG_LEVELS)[number];
 
 export const DEFAULT_CONFIG: WebhookStackConfig = {
   stackName: 'DatasaurWebhooks',
+  webhookPathToken: undefined,
+  previousWebhookPathToken: undefined,
   throttleRateLimit: 50,
   throttleBurstLimit: 100,
   ingestMemoryMb: 512,
@@ -167,6 +177,8 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
 
   const config: WebhookStackConfig = {
     stackName: read('stackName') ?? DEFAULT_CONFIG.stackName,
+    webhookPathToken: read('webhookPathToken'),
+    previousWebhookPathToken: read('previousWebhookPathToken'),
     throttleRateLimit: integer('throttleRateLimit'),
     throttleBurstLimit: integer('throttleBurstLimit'),
     ingestMemoryMb: integer('ingestMemoryMb'),
@@ -281,6 +293,23 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     problems.push(
       `workerBatchSize above 10 needs a batching window: set workerBatchingWindowSeconds to 1 or more, or workerBatchSize to 10 or less (got ${config.workerBatchSize})`,
     );
+  }
+
+  for (const name of ['webhookPathToken', 'previousWebhookPathToken'] as const) {
+    const token = config[name];
+    // The value itself is never echoed: it is a secret.
+    if (token !== undefined && !PATH_TOKEN_PATTERN.test(token)) {
+      problems.push(
+        `${name} must be 20 to 128 letters, digits, "-" or "_" (make one with \`openssl rand -hex 16\`)`,
+      );
+    }
+  }
+  if (config.previousWebhookPathToken !== undefined) {
+    if (config.webhookPathToken === undefined) {
+      problems.push('previousWebhookPathToken needs webhookPathToken, the new token, beside it');
+    } else if (config.previousWebhookPathToken === config.webhookPathToken) {
+      problems.push('previousWebhookPathToken must differ from webhookPathToken');
+    }
   }
 
   // EventBridge's bus-name characters; `default` and `create` pass too.

@@ -4,6 +4,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { BODIES_PREFIX } from '../shared/webhook/claim-check.ts';
 import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/webhook/ingest.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
@@ -36,6 +37,7 @@ export class WebhookStack extends Stack {
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
     super(scope, id, props);
     const { config } = props;
+    if (config.webhookPathToken === undefined) throw new ConfigurationError(MISSING_PATH_TOKEN);
 
     this.store = new EventStore(this, 'EventStore');
     this.archive = new ArchiveBucket(this, 'Archive', {
@@ -67,6 +69,10 @@ export class WebhookStack extends Stack {
     this.ingestApi = new IngestApi(this, 'IngestApi', {
       queue: this.pipeline.queue,
       archive: this.archive,
+      webhookPathToken: config.webhookPathToken,
+      ...(config.previousWebhookPathToken === undefined
+        ? {}
+        : { previousWebhookPathToken: config.previousWebhookPathToken }),
       throttleRateLimit: config.throttleRateLimit,
       throttleBurstLimit: config.throttleBurstLimit,
       memorySizeMb: config.ingestMemoryMb,
@@ -139,9 +145,16 @@ export class WebhookStack extends Stack {
     }
 
     const outputs: Record<string, { value: string; description: string }> = {
-      WebhookUrl: {
-        value: this.ingestApi.webhookUrl,
-        description: 'Register this URL with Datasaur',
+      // The webhook URL is ApiEndpoint + /webhooks/datasaur/<token>; the token is in no output
+      // (outputs are printed by every deploy): deployedWebhookUrls() reads it from the routes.
+      ApiEndpoint: {
+        value: this.ingestApi.api.apiEndpoint,
+        description: 'The API; the webhook URL is this + /webhooks/datasaur/<webhookPathToken>',
+      },
+      ApiId: {
+        value: this.ingestApi.api.apiId,
+        description:
+          'The HTTP API: `aws apigatewayv2 get-routes --api-id` lists the webhook routes',
       },
       WebhookSecretArn: {
         value: this.ingestApi.webhookSecret.secretArn,
@@ -193,6 +206,13 @@ export class WebhookStack extends Stack {
     for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
   }
 }
+
+const MISSING_PATH_TOKEN = [
+  'Invalid CDK context:',
+  '  - webhookPathToken is not set: the webhook URL needs a secret path segment (docs/flood.md).',
+  '    Make one and keep it for every later deploy, e.g. in cdk.context.json (git-ignored):',
+  `    printf '{"webhookPathToken": "%s"}\\n' "$(openssl rand -hex 16)" > cdk.context.json`,
+].join('\n');
 
 /**
  * Builds the stack into `app` from its context and runs the AWS Solutions checks on it.

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG } from '../infra/config.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
+import { estimateFloodCost, type FloodCostEstimate, type FloodCostInputs } from './cost/flood.ts';
 import {
   type EventMixFootprints,
   eventMixFootprints,
@@ -137,13 +138,24 @@ async function costInputs(
   options: { eventsPerMonth: number; labelShare: number },
   durations: BenchCostInputs,
   measured: Measured,
-): Promise<CostInputs> {
+): Promise<{ inputs: CostInputs; flood: FloodCostInputs }> {
   const share = options.labelShare;
   const mix = (label: number, project: number) => share * label + (1 - share) * project;
   // Loaded only here: the CDK library takes seconds to import, a usage error should not wait.
   const { readStackFacts } = await import('./cost/stack-facts.ts');
   const stack = readStackFacts();
-  return {
+  const flood: FloodCostInputs = {
+    unroutedAccessLogBytes: stack.accessLogBytesPerUnroutedRequest,
+    refusedAccessLogBytes: stack.accessLogBytesPerRefusedRequest,
+    refusedIngestLogBytes: measured.logBytes.label.ingestBytesPerRefusedRequest,
+    ingestMillisecondsPerRequest: durations.ingestMillisecondsPerEvent,
+    ingestMemoryMb: DEFAULT_CONFIG.ingestMemoryMb,
+    floodMetricFilters: stack.floodMetricFilters,
+    floodAlarms: stack.floodAlarms,
+    webhookRoutes: stack.webhookRoutes,
+    webhookRouteRateLimit: stack.webhookRouteRateLimit,
+  };
+  const inputs: CostInputs = {
     eventsPerMonth: options.eventsPerMonth,
     averageBodyBytes: mix(measured.labelBodyBytes, measured.projectBodyBytes),
     labelShare: share,
@@ -183,6 +195,7 @@ async function costInputs(
     publishedBytes: measurePublishedBytes(),
     publishLabelEvents: DEFAULT_CONFIG.publishLabelEvents,
   };
+  return { inputs, flood };
 }
 
 const dollars = (value: number) =>
@@ -197,6 +210,7 @@ function printEstimate(
   durations: BenchCostInputs,
   measured: Measured,
   estimate: CostEstimate,
+  flood: FloodCostEstimate,
 ): void {
   const rows = estimate.lines.map((line) => [
     line.service,
@@ -244,6 +258,12 @@ function printEstimate(
       `  logged: ingest ${quantity(inputs.ingestLogBytesPerEvent)} B, worker ${quantity(inputs.workerLogBytesPerEvent)} B per event; worker metrics ${quantity(inputs.workerLogBytesPerBatch)} B per batch; API access log ${inputs.accessLogBytesPerRequest} B per request; Lambda ${inputs.platformLogBytesPerInvocation} B per invocation (system log level ${DEFAULT_CONFIG.systemLogLevel})`,
       `  worker batches of ${quantity(estimate.recordsPerBatch)} records (batch size ${inputs.workerBatchSize}, window ${inputs.workerBatchingWindowSeconds} s); memory ${inputs.ingestMemoryMb}/${inputs.workerMemoryMb} MB (ingest/worker)`,
       `  durations (${durations.command}, ${durations.measuredOn}, ${durations.machine}): ingest ${durations.ingestMillisecondsPerEvent.toFixed(2)} ms per event, worker ${durations.workerMillisecondsPerBatch.toFixed(2)} ms per batch + ${durations.workerMillisecondsPerEvent.toFixed(2)} ms per record (against local servers: AWS round trips are slower)`,
+      '',
+      'Flood defence (secret webhook path, docs/flood.md):',
+      `  fixed                                    ${dollars(flood.fixedMonthlyUsd)} per month (its metric filters and alarms, included above)`,
+      `  per million requests without the URL     ${dollars(flood.perMillionWithoutUrlUsd)} (API Gateway's own 404 and its access log line; no invocation)`,
+      `  per million unsigned requests reaching the ingest ${dollars(flood.perMillionReachingIngestUsd)} (what every junk request cost before; now only a holder of the URL)`,
+      `  most a holder of the URL can send        ${quantity(flood.urlHolderMaxRequestsPerMonth)} requests a month (each webhook route's throttle, full time): at most ${dollars(flood.urlHolderMaxMonthlyUsd)}`,
     ].join('\n'),
   );
 }
@@ -257,12 +277,19 @@ async function main(): Promise<number> {
   const durations =
     options.bench === undefined ? MEASURED_ON_THIS_MACHINE : readBench(options.bench);
   const measured = await measureEvents(options.averageBodyBytes);
-  const inputs = await costInputs(options, durations, measured);
+  const { inputs, flood: floodInputs } = await costInputs(options, durations, measured);
   const estimate = estimateMonthlyCost(inputs);
+  const flood = estimateFloodCost(floodInputs);
   if (options.json) {
-    console.log(JSON.stringify({ prices: PRICES, durations, measured, inputs, estimate }, null, 2));
+    console.log(
+      JSON.stringify(
+        { prices: PRICES, durations, measured, inputs, estimate, floodInputs, flood },
+        null,
+        2,
+      ),
+    );
   } else {
-    printEstimate(inputs, durations, measured, estimate);
+    printEstimate(inputs, durations, measured, estimate, flood);
   }
   return 0;
 }

@@ -6,6 +6,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { estimateFloodCost } from '../scripts/cost/flood.ts';
 import { type CostInputs, estimateMonthlyCost } from '../scripts/cost/model.ts';
 import { runTypeScript, TEST_STACK_ENVIRONMENT } from './support/local-stack-process.ts';
 
@@ -182,6 +183,41 @@ describe('the cost model', () => {
   });
 });
 
+describe('the flood defence in the cost model', () => {
+  const flood = estimateFloodCost({
+    unroutedAccessLogBytes: 1074, // 1 GB per million requests at 1,073.74 bytes
+    refusedAccessLogBytes: 537,
+    refusedIngestLogBytes: 537,
+    ingestMillisecondsPerRequest: 2.3, // billed as 3 ms
+    ingestMemoryMb: 512,
+    floodMetricFilters: 2,
+    floodAlarms: 2,
+    webhookRoutes: 2,
+    webhookRouteRateLimit: 50,
+  });
+
+  it('prices its metrics and alarms as its fixed part', () => {
+    expect(flood.fixedMonthlyUsd).toBeCloseTo(2 * 0.3 + 2 * 0.1, 10);
+  });
+
+  it('prices a million requests without the URL as API Gateway and an access log line only', () => {
+    expect(flood.perMillionWithoutUrlUsd).toBeCloseTo(1.0 + (1074e6 / 1024 ** 3) * 0.5, 10);
+  });
+
+  it('prices a million unsigned requests reaching the ingest with its invocations and logs', () => {
+    const gbSeconds = 1e6 * 0.003 * 0.5;
+    expect(flood.perMillionReachingIngestUsd).toBeCloseTo(
+      1.0 + 0.2 + gbSeconds * 0.0000133334 + (1074e6 / 1024 ** 3) * 0.5,
+      10,
+    );
+  });
+
+  it('caps what a holder of the URL can send at every route throttle running a whole month', () => {
+    expect(flood.urlHolderMaxRequestsPerMonth).toBe(2 * 50 * 30 * 24 * 3600);
+    expect(flood.urlHolderMaxMonthlyUsd).toBeCloseTo(259.2 * flood.perMillionReachingIngestUsd, 8);
+  });
+});
+
 describe('npm run cost', () => {
   it('prints every line item, the monthly total and the cost per million events', async () => {
     const run = await runTypeScript(
@@ -196,6 +232,10 @@ describe('npm run cost', () => {
     expect(run.stdout).toMatch(
       /of which EventBridge\s+\$\d+\.\d\d \(\$1\.00 per million published events/,
     );
+    // The flood defence, read from the template: two metric filters and two alarms.
+    expect(run.stdout).toMatch(/Flood defence[^\n]*\n\s+fixed\s+\$0\.80 per month/);
+    expect(run.stdout).toMatch(/per million requests without the URL\s+\$1\.\d\d/);
+    expect(run.stdout).toMatch(/most a holder of the URL can send\s+259,200,000 requests a month/);
   }, 60_000);
 
   it('takes durations from a bench run and measures footprints for the given size', async () => {

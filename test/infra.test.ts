@@ -6,7 +6,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
 import { INDEXES, TABLE } from '../shared/store/table.ts';
-import { WEBHOOK_PATH } from '../shared/webhook/ingest.ts';
+import { webhookRouteKeys } from '../shared/webhook/route.ts';
 import {
   actionsOf,
   type CfnResource,
@@ -17,6 +17,7 @@ import {
   statementsOfFunctionRole,
   synthesizeApp,
 } from './support/cdk-template.ts';
+import { TEST_SECRETS } from './support/test-secrets.ts';
 
 const CONTEXT = {
   throttleRateLimit: '25',
@@ -62,13 +63,11 @@ beforeAll(() => {
 });
 
 describe('ingest API', () => {
-  it('routes the webhook path, and only it, to the ingest function (which answers 405 to other methods)', () => {
+  it('routes POST and PUT of the secret webhook path, and nothing else, to the ingest function', () => {
     const routes = resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
-    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual([
-      `ANY ${WEBHOOK_PATH}`,
-      `POST ${WEBHOOK_PATH}`,
-      `PUT ${WEBHOOK_PATH}`,
-    ]);
+    expect(routes.map((route) => route.Properties.RouteKey).sort()).toEqual(
+      webhookRouteKeys(TEST_SECRETS.pathToken).sort(),
+    );
     const integration = only(resourcesOfType(template, 'AWS::ApiGatewayV2::Integration'));
     expect(refersTo(integration.Properties.IntegrationUri, ingest.logicalId)).toBe(true);
     expect(integration.Properties.PayloadFormatVersion).toBe('2.0');
@@ -397,7 +396,7 @@ describe('alarms', () => {
   });
 
   it('notify an encrypted, TLS-only topic that e-mails the address from context', () => {
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(7);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic.logicalId }]);
     }
@@ -501,7 +500,7 @@ describe('archive bucket', () => {
 });
 
 describe('outputs', () => {
-  it('give the webhook URL, the secret, the table, the archive bucket, both queues, the bus and the schemas', () => {
+  it('give the API (not the secret webhook path), the secret, the table, the archive bucket, both queues, the bus and the schemas', () => {
     const outputs = template.toJSON().Outputs as Record<string, { Value: unknown }>;
     expect(Object.keys(outputs).sort()).toEqual(
       [
@@ -514,10 +513,10 @@ describe('outputs', () => {
         'TableName',
         'ArchiveBucketName',
         'WebhookSecretArn',
-        'WebhookUrl',
+        'ApiEndpoint',
+        'ApiId',
       ].sort(),
     );
-    expect(JSON.stringify(outputs.WebhookUrl?.Value)).toContain(WEBHOOK_PATH);
     expect(outputs.WebhookSecretArn?.Value).toEqual({ Ref: secret.logicalId });
     expect(outputs.TableName?.Value).toEqual({ Ref: table.logicalId });
     expect(JSON.stringify(outputs.ArchiveBucketName?.Value)).toContain('ArchiveBucket');

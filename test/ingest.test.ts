@@ -17,6 +17,7 @@ import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { decodeEnvelope } from '../shared/webhook/envelope.ts';
 import { DEFAULT_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../shared/webhook/ingest.ts';
+import { WEBHOOK_PATH, webhookPath } from '../shared/webhook/route.ts';
 import { eventIdOf, signBody } from '../shared/webhook/signature.ts';
 import {
   drainQueue,
@@ -234,8 +235,8 @@ describe('ingest: a real API Gateway HTTP API event', () => {
     // Shape from the AWS docs ("Working with AWS Lambda proxy integrations for HTTP APIs").
     const event: APIGatewayProxyEventV2 = {
       version: '2.0',
-      routeKey: 'POST /webhooks/datasaur',
-      rawPath: '/webhooks/datasaur',
+      routeKey: `POST ${webhookPath(TEST_SECRETS.pathToken)}`,
+      rawPath: webhookPath(TEST_SECRETS.pathToken),
       rawQueryString: '',
       cookies: [],
       headers: {
@@ -258,13 +259,13 @@ describe('ingest: a real API Gateway HTTP API event', () => {
         domainPrefix: 'abc123',
         http: {
           method: 'POST',
-          path: '/webhooks/datasaur',
+          path: webhookPath(TEST_SECRETS.pathToken),
           protocol: 'HTTP/1.1',
           sourceIp: '198.51.100.23',
           userAgent: 'Datasaur',
         },
         requestId: 'JKJaXmPLvHcESHA=',
-        routeKey: 'POST /webhooks/datasaur',
+        routeKey: `POST ${webhookPath(TEST_SECRETS.pathToken)}`,
         stage: '$default',
         time: '10/Mar/2020:05:16:23 +0000',
         timeEpoch: 1583817383220,
@@ -317,10 +318,22 @@ describe('ingest: refusals', () => {
     expect(refusal?.attributes.reason).toContain(`the limit of ${DEFAULT_MAX_BODY_BYTES} bytes`);
   });
 
-  it('answers 404 to another path and 405 to another method', async () => {
+  it('answers 404 to a path without a token and 405 to another method', async () => {
     await expectRefused(signedEvent(body, { path: '/webhooks/other' }), 404);
     logger.lines.length = 0;
+    await expectRefused(signedEvent(body, { path: WEBHOOK_PATH }), 404);
+    logger.lines.length = 0;
     await expectRefused(signedEvent(body, { method: 'GET' }), 405);
+  });
+
+  it('logs the path with its token replaced, never the token', async () => {
+    await handle(signedEvent(body));
+    await handle(signedEvent(body, { signature: 'ab'.repeat(32) }));
+    expect(logger.lines.map((line) => line.attributes.path)).toEqual([
+      `${WEBHOOK_PATH}/{token}`,
+      `${WEBHOOK_PATH}/{token}`,
+    ]);
+    expect(JSON.stringify(logger.lines)).not.toContain(TEST_SECRETS.pathToken);
   });
 });
 

@@ -428,6 +428,39 @@ describe('a running stack', () => {
     expect(result.stdout).toMatch(/^401 export [0-9a-f]{64} {2}\{"message":"Unauthorized"\}$/m);
   });
 
+  it('answers 404 to npm run send with another path token, and stores nothing', async () => {
+    const result = await runTypeScript(
+      'scripts/send.ts',
+      ['PROJECT_CREATED', '--project', 'sent-without-the-token'],
+      {
+        PORT: new URL(stack.webhookUrl).port,
+        DATASAUR_WEBHOOK_SECRET: SECRET,
+        WEBHOOK_PATH_TOKEN: 'a-token-npm-start-does-not-route',
+      },
+    );
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(
+      /^404 PROJECT_CREATED [0-9a-f]{64} {2}\{"message":"Not Found"\}$/m,
+    );
+    // A signed event under the right token, sent after it, is stored: the first never was.
+    const signed = await runTypeScript(
+      'scripts/send.ts',
+      ['PROJECT_CREATED', '--project', 'sent-with-the-token'],
+      { PORT: new URL(stack.webhookUrl).port, DATASAUR_WEBHOOK_SECRET: SECRET },
+    );
+    expect(signed.code).toBe(0);
+    const { queries, close } = queriesOf(stack);
+    try {
+      await eventually(
+        () => queries.project('sent-with-the-token'),
+        (found) => found !== undefined,
+      );
+      expect(await queries.project('sent-without-the-token')).toBeUndefined();
+    } finally {
+      close();
+    }
+  });
+
   it('prints its usage and exits non-zero on a bad argument', async () => {
     const result = await runTypeScript('scripts/send.ts', ['PROJECT_CREATED', '--count', 'many']);
     expect(result.code).toBe(2);

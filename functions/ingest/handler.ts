@@ -7,6 +7,7 @@ import { describeError, PayloadTooLargeError, WebhookError } from '../../shared/
 import type { SecretSource } from '../../shared/runtime/secrets.ts';
 import type { BodyWriter } from '../../shared/webhook/claim-check.ts';
 import { receiveWebhook, type WebhookRequest } from '../../shared/webhook/ingest.ts';
+import { redactWebhookPath } from '../../shared/webhook/route.ts';
 
 export interface IngestHandlerDependencies {
   readonly sqs: SQSClient;
@@ -31,7 +32,12 @@ export function createIngestHandler(dependencies: IngestHandlerDependencies): In
 
   return async (event) => {
     const request = toWebhookRequest(event);
-    const log = { method: request.method, path: request.path, bytes: request.body.length };
+    // The path carries the secret token: logs show its shape only.
+    const log = {
+      method: request.method,
+      path: redactWebhookPath(request.path),
+      bytes: request.body.length,
+    };
     try {
       const accepted = await receiveWebhook(request, {
         enqueue,

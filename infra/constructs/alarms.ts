@@ -1,7 +1,8 @@
 /**
  * What an operator is told about: a dead-lettered message, a growing backlog, webhooks the
- * API failed to accept, a failing worker. Each alarm notifies an SNS topic (optionally
- * e-mailed); a dashboard shows the pipeline end to end.
+ * API failed to accept, a failing worker, and a flood told apart by what its sender knows
+ * (no URL: 404 from API Gateway; the URL but not the secret: 401 from the ingest). Each alarm
+ * notifies an SNS topic (optionally e-mailed); a dashboard shows the pipeline end to end.
  */
 import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -28,6 +29,15 @@ import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-fi
 
 const PERIOD = Duration.minutes(5);
 const THROTTLED_METRIC = { namespace: METRICS_NAMESPACE, metricName: 'ThrottledRequests' };
+/**
+ * The flood defence's metrics, counted from the access log: requests no route matched (API
+ * Gateway's own 404: the sender does not know the URL; never Datasaur) and requests the ingest
+ * refused for their signature (401: the sender knows the URL but not the secret).
+ */
+export const FLOOD_METRICS = {
+  unrouted: { namespace: METRICS_NAMESPACE, metricName: 'UnroutedRequests' },
+  signatureFailures: { namespace: METRICS_NAMESPACE, metricName: 'SignatureFailures' },
+} as const;
 
 export interface AlarmsProps {
   readonly api: HttpApi;
@@ -43,6 +53,11 @@ export interface AlarmsProps {
   readonly oldestMessageAgeAlarmSeconds?: number;
   /** Subscribed to the topic by e-mail (SNS asks the address to confirm). @default none */
   readonly alarmEmail?: string;
+  /**
+   * Requests per 5 minutes answered 404 without a route (scanners send a few) that mean a
+   * flood aimed at the API. @default 3000 (10 a second)
+   */
+  readonly unroutedRequestsAlarmThreshold?: number;
 }
 
 export class Alarms extends Construct {
@@ -51,6 +66,8 @@ export class Alarms extends Construct {
   public readonly oldestMessageTooOld: Alarm;
   public readonly ingestServerErrors: Alarm;
   public readonly requestsThrottled: Alarm;
+  public readonly unroutedFlood: Alarm;
+  public readonly signatureFailures: Alarm;
   public readonly workerErrors: Alarm;
   public readonly dashboard: Dashboard;
 
@@ -119,7 +136,42 @@ export class Alarms extends Construct {
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
-        'The API turned webhooks away with 429 (stage throttling): Datasaur does not document retries, so they may be lost. Raise throttleRateLimit / throttleBurstLimit.',
+        "The API turned requests away with 429. Only holders of the secret webhook URL can spend a webhook route's budget: if SignatureFailures is also raised the URL has leaked (rotate webhookPathToken, docs/flood.md); otherwise Datasaur's own burst exceeded it and, as Datasaur documents no retries, events may be lost: raise throttleRateLimit / throttleBurstLimit.",
+    });
+    // Without the path token or the route key in the log, a request no route matched is the
+    // one answered 404 with no integration status ("-").
+    const unrouted = new MetricFilter(this, 'UnroutedRequestsFilter', {
+      logGroup: props.accessLogs,
+      filterPattern: FilterPattern.all(
+        FilterPattern.stringValue('$.status', '=', '404'),
+        FilterPattern.stringValue('$.integrationStatus', '=', '-'),
+      ),
+      metricNamespace: FLOOD_METRICS.unrouted.namespace,
+      metricName: FLOOD_METRICS.unrouted.metricName,
+      metricValue: '1',
+    });
+    const unroutedThreshold = props.unroutedRequestsAlarmThreshold ?? 3000;
+    this.unroutedFlood = this.alarm('UnroutedRequestsFlood', {
+      metric: unrouted.metric({ period: PERIOD, statistic: Stats.SUM }),
+      threshold: unroutedThreshold,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description: `${unroutedThreshold} or more requests in 5 minutes did not know the webhook URL: API Gateway answered them 404 without invoking anything, and they spend no webhook route's budget. Datasaur is not affected unless the flood nears the account's API Gateway limit in this region (10,000 requests/s); each costs about $1 per million. See docs/flood.md.`,
+    });
+    // The API has no authorizer: every 401 is the ingest refusing a signature, so its sender
+    // reached the secret path.
+    const badSignatures = new MetricFilter(this, 'SignatureFailuresFilter', {
+      logGroup: props.accessLogs,
+      filterPattern: FilterPattern.stringValue('$.status', '=', '401'),
+      metricNamespace: FLOOD_METRICS.signatureFailures.namespace,
+      metricName: FLOOD_METRICS.signatureFailures.metricName,
+      metricValue: '1',
+    });
+    this.signatureFailures = this.alarm('SignatureFailures', {
+      metric: badSignatures.metric({ period: PERIOD, statistic: Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        "Requests reached the secret webhook URL without a valid signature: either Datasaur signs with a secret the stack does not hold (check the ingest log and the webhook secret), or the URL has leaked and its holder can spend the webhook routes' budget: rotate webhookPathToken (docs/flood.md).",
     });
     this.workerErrors = this.alarm('WorkerErrors', {
       metric: props.worker.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
@@ -142,6 +194,9 @@ export class Alarms extends Construct {
               this.oldestMessageTooOld,
               this.ingestServerErrors,
               this.workerErrors,
+              this.requestsThrottled,
+              this.unroutedFlood,
+              this.signatureFailures,
             ],
           }),
         ],
@@ -159,6 +214,24 @@ export class Alarms extends Construct {
           graph('Ingest duration (p99)', [
             props.ingest.metricDuration({ period: PERIOD, statistic: Stats.p(99) }),
           ]),
+        ],
+        [
+          // Who is sending: Datasaur (accepted), URL holders without the secret (401), senders
+          // without the URL (404 from API Gateway), and what the throttle turned away (429).
+          new GraphWidget({
+            title: 'Requests by what the sender knew',
+            width: 24,
+            left: [
+              props.queue.metricNumberOfMessagesSent({ period: PERIOD, label: 'Accepted' }),
+              badSignatures.metric({
+                period: PERIOD,
+                statistic: Stats.SUM,
+                label: '401 signature',
+              }),
+              unrouted.metric({ period: PERIOD, statistic: Stats.SUM, label: '404 no route' }),
+              throttled.metric({ period: PERIOD, statistic: Stats.SUM, label: '429 throttled' }),
+            ],
+          }),
         ],
         [
           graph('Queue', [

@@ -1,12 +1,19 @@
 /**
  * The front door: HTTP API → ingest function, which verifies the signature against the
- * webhook secret and puts the request on the queue.
+ * webhook secret and puts the request on the queue. Only POST and PUT on the secret path
+ * (`/webhooks/datasaur/<token>`) reach the function, each route with its own throttle; API
+ * Gateway answers every other request 404 itself (docs/flood.md).
  */
+import { createHash } from 'node:crypto';
 import { RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
+  type CfnRoute,
+  type CfnStage,
   HttpApi,
   HttpMethod,
+  HttpRoute,
+  HttpRouteKey,
   HttpStage,
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
@@ -16,20 +23,30 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BODIES_PREFIX } from '../../shared/webhook/claim-check.ts';
-import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/webhook/ingest.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../../shared/webhook/ingest.ts';
+import {
+  CURRENT_ROUTE_OPERATION,
+  PREVIOUS_ROUTE_OPERATION,
+  WEBHOOK_METHODS,
+  webhookPath,
+} from '../../shared/webhook/route.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 
-/** One JSON object per request, from the variables HTTP APIs support. */
-const ACCESS_LOG_FIELDS = {
+/**
+ * One JSON object per request, from the variables HTTP APIs support. Neither `$context.path`
+ * nor `$context.routeKey` is logged: both hold the secret path token. `integrationStatus` is
+ * `-` when no route matched (API Gateway's own 404) and `error` says why API Gateway answered
+ * itself ("Not Found", "Too Many Requests").
+ */
+export const ACCESS_LOG_FIELDS = {
   requestId: '$context.requestId',
   requestTime: '$context.requestTime',
   sourceIp: '$context.identity.sourceIp',
   userAgent: '$context.identity.userAgent',
   method: '$context.httpMethod',
-  path: '$context.path',
-  routeKey: '$context.routeKey',
   status: '$context.status',
+  error: '$context.error.message',
   protocol: '$context.protocol',
   responseLength: '$context.responseLength',
   responseLatency: '$context.responseLatency',
@@ -43,9 +60,16 @@ export interface IngestApiProps {
   readonly queue: IQueue;
   /** Where bodies too large for a queue message go first (under `bodies/`). */
   readonly archive: ArchiveBucket;
-  /** Steady-state requests per second. @default 50 */
+  /**
+   * The secret path segment: the webhook is `/webhooks/datasaur/<token>`. Anyone without it is
+   * answered 404 by API Gateway, with no invocation and no throttle of the webhook spent.
+   */
+  readonly webhookPathToken: string;
+  /** A token still routed while Datasaur moves to the new URL (rotation). @default none */
+  readonly previousWebhookPathToken?: string;
+  /** Steady-state requests per second of each webhook route, and the stage default. @default 50 */
   readonly throttleRateLimit?: number;
-  /** Burst above the steady rate. @default 100 */
+  /** Burst above the steady rate, likewise. @default 100 */
   readonly throttleBurstLimit?: number;
   /** @default 512 */
   readonly memorySizeMb?: number;
@@ -66,8 +90,8 @@ export class IngestApi extends Construct {
   public readonly ingest: BundledFunction;
   /** `{"current": "…"}`, generated at deploy; add `"previous"` while rotating. */
   public readonly webhookSecret: Secret;
-  /** The URL to register with Datasaur. */
-  public readonly webhookUrl: string;
+  /** The webhook routes: POST and PUT of the current token, then of the previous one. */
+  public readonly webhookRoutes: HttpRoute[];
   /** One JSON line per request, with the status API Gateway answered. */
   public readonly accessLogs: LogGroup;
 
@@ -119,14 +143,35 @@ export class IngestApi extends Construct {
       reason:
         'Datasaur cannot send IAM, JWT or custom-authorizer credentials; the webhook routes authenticate every request by its HMAC-SHA256 signature, which the ingest function verifies before enqueueing anything.',
     });
-    // POST (events) and PUT (export deliveries) are the contract; ANY sends every other method
-    // to the ingest too, so it answers 405 as documented instead of API Gateway's 404.
-    this.api.addRoutes({
-      path: WEBHOOK_PATH,
-      methods: [HttpMethod.POST, HttpMethod.PUT, HttpMethod.ANY],
-      integration: new HttpLambdaIntegration('Ingest', this.ingest.function),
+    // One permission for the whole API rather than one per route: only the webhook routes have
+    // an integration, and a per-route permission would copy the token into the function policy.
+    const integration = new HttpLambdaIntegration('Ingest', this.ingest.function, {
+      scopePermissionToRoute: false,
     });
+    const tokens = [
+      { token: props.webhookPathToken, operation: CURRENT_ROUTE_OPERATION },
+      ...(props.previousWebhookPathToken === undefined
+        ? []
+        : [{ token: props.previousWebhookPathToken, operation: PREVIOUS_ROUTE_OPERATION }]),
+    ];
+    // POST (events) and PUT (export deliveries) are the contract; any other method or path
+    // gets API Gateway's 404. Construct ids name a digest of the token, never the token (ids
+    // show in every deploy's event log), and stay put when a token moves from current to
+    // previous, so a rotation adds routes and never re-keys one.
+    this.webhookRoutes = tokens.flatMap(({ token, operation }) =>
+      WEBHOOK_METHODS.map((method) => {
+        const route = new HttpRoute(this.api, `Webhook${method}${tokenDigest(token)}`, {
+          httpApi: this.api,
+          routeKey: HttpRouteKey.with(webhookPath(token), HttpMethod[method]),
+          integration,
+        });
+        (route.node.defaultChild as CfnRoute).operationName = operation;
+        return route;
+      }),
+    );
 
+    const rateLimit = props.throttleRateLimit ?? 50;
+    const burstLimit = props.throttleBurstLimit ?? 100;
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: props.logRetention,
       removalPolicy: RemovalPolicy.DESTROY,
@@ -135,16 +180,27 @@ export class IngestApi extends Construct {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
-      throttle: {
-        rateLimit: props.throttleRateLimit ?? 50,
-        burstLimit: props.throttleBurstLimit ?? 100,
-      },
+      throttle: { rateLimit, burstLimit },
       accessLogSettings: {
         destination: new LogGroupLogDestination(accessLogs),
         format: AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
       },
     });
+    // Each webhook route's own budget, named rather than inherited from the stage default, so
+    // no other request can spend it whatever AWS counts against the default.
+    (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
+      this.webhookRoutes.map((route) => [
+        (route.node.defaultChild as CfnRoute).routeKey,
+        { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
+      ]),
+    );
+    // Route settings name route keys, which must exist before the stage refers to them.
+    for (const route of this.webhookRoutes) this.stage.node.addDependency(route);
     this.accessLogs = accessLogs;
-    this.webhookUrl = `${this.api.apiEndpoint}${WEBHOOK_PATH}`;
   }
+}
+
+/** Eight hex digits of the token's SHA-256: tells routes apart without revealing the token. */
+function tokenDigest(token: string): string {
+  return createHash('sha256').update(token).digest('hex').slice(0, 8);
 }

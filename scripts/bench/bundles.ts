@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addWebhookStack } from '../../infra/stack.ts';
+import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
 import { median } from './measure.ts';
 
 export interface BundleResult {
@@ -30,7 +31,11 @@ interface FunctionAsset {
 /** Synthesizes the stack into `outdir` and returns each function's asset directory. */
 function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
   // The CLI turns asset metadata on; an App created in code has to ask for it.
-  const app = new App({ outdir, context: { 'aws:cdk:enable-asset-metadata': true } });
+  const app = new App({
+    outdir,
+    // Any valid path token: the bundles do not depend on it.
+    context: { 'aws:cdk:enable-asset-metadata': true, webhookPathToken: LOCAL_WEBHOOK_PATH_TOKEN },
+  });
   const stack = addWebhookStack(app);
   const assembly = app.synth();
   const template = assembly.getStackByName(stack.stackName).template as {

@@ -8,8 +8,10 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { createIngestHandler, toWebhookRequest } from '../../functions/ingest/handler.ts';
 import { staticSecrets } from '../../shared/runtime/secrets.ts';
 import { DEFAULT_MAX_BODY_BYTES, receiveWebhook } from '../../shared/webhook/ingest.ts';
+import { webhookPath } from '../../shared/webhook/route.ts';
 import { signBody } from '../../shared/webhook/signature.ts';
 import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
+import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
 import { NO_ARCHIVE } from '../local/no-archive.ts';
 import { SEED_EVENT_TYPES, SEED_EVENTS, type SeedEventType } from '../local/seed-events.ts';
 import { interleavedRounds } from './measure.ts';
@@ -87,7 +89,7 @@ export async function benchIngestHandler(options: {
     const signature = signBody(SECRET, body);
     const event = toApiGatewayEvent({
       method: 'POST',
-      url: '/webhooks/datasaur',
+      url: webhookPath(LOCAL_WEBHOOK_PATH_TOKEN),
       headers: { 'content-type': 'application/json', 'x-datasaur-signature': signature },
       body,
     });

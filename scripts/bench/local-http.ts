@@ -10,7 +10,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createIngestHandler, type IngestHandler } from '../../functions/ingest/handler.ts';
 import { limitConcurrency } from '../../shared/runtime/concurrency.ts';
 import { staticSecrets } from '../../shared/runtime/secrets.ts';
-import { DEFAULT_MAX_BODY_BYTES, WEBHOOK_PATH } from '../../shared/webhook/ingest.ts';
+import { DEFAULT_MAX_BODY_BYTES } from '../../shared/webhook/ingest.ts';
+import { webhookUrl } from '../../shared/webhook/route.ts';
 import {
   type DatasaurRequest,
   freshTimestamps,
@@ -18,6 +19,7 @@ import {
   sendDatasaurRequest,
   signDatasaurRequest,
 } from '../local/datasaur-sender.ts';
+import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
 import { createLocalHttpServer } from '../local/http-server.ts';
 import { NO_ARCHIVE } from '../local/no-archive.ts';
 import { ensureQueues, localSqs, startSqs } from '../local/servers.ts';
@@ -44,6 +46,7 @@ async function listen(
 ): Promise<{ url: string; close: () => Promise<void> }> {
   const server: Server = createLocalHttpServer({
     handler,
+    webhookPathTokens: [LOCAL_WEBHOOK_PATH_TOKEN],
     onError: (error) => {
       throw error;
     },
@@ -51,7 +54,7 @@ async function listen(
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}${WEBHOOK_PATH}`,
+    url: webhookUrl(`http://127.0.0.1:${port}`, LOCAL_WEBHOOK_PATH_TOKEN),
     close: () =>
       new Promise((resolve) => {
         server.close(() => resolve());

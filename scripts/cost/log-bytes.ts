@@ -13,9 +13,11 @@ import { DEFAULT_CONFIG } from '../../infra/config.ts';
 import { staticSecrets } from '../../shared/runtime/secrets.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../shared/webhook/ingest.ts';
+import { webhookPath } from '../../shared/webhook/route.ts';
 import { signBody } from '../../shared/webhook/signature.ts';
 import { instantSqsClient } from '../bench/ingest-handler.ts';
 import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
+import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
 import { claimCheckedSqsRecord, sqsEvent } from '../local/sqs-records.ts';
 import type { WorkloadEvent } from '../local/workload.ts';
 import type { MeteredEventStore } from './footprints.ts';
@@ -33,22 +35,32 @@ export interface LogBytes {
   readonly workerBytesPerBatch: number;
   /** Metrics that line defines: CloudWatch bills each one by the month. */
   readonly workerMetricsPerBatch: number;
+  /** What the ingest logs refusing an unsigned request (401): a flood's line. */
+  readonly ingestBytesPerRefusedRequest: number;
 }
 
-/** Calls `run` and returns what it wrote to stdout meanwhile (and swallows it). */
+/**
+ * Calls `run` and returns what it wrote to stdout and stderr meanwhile (and swallows it): the
+ * Logger writes WARN and ERROR lines to stderr, and Lambda sends both streams to the log.
+ */
 async function stdoutText(run: () => Promise<unknown>): Promise<string> {
   const chunks: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
-    chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
-    const callback = rest.find((argument) => typeof argument === 'function');
-    if (typeof callback === 'function') callback();
-    return true;
-  }) as typeof process.stdout.write;
+  const streams = [process.stdout, process.stderr] as const;
+  const writes = streams.map((stream) => stream.write);
+  for (const stream of streams) {
+    stream.write = ((chunk: string | Uint8Array, ...rest: unknown[]) => {
+      chunks.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8'));
+      const callback = rest.find((argument) => typeof argument === 'function');
+      if (typeof callback === 'function') callback();
+      return true;
+    }) as typeof stream.write;
+  }
   try {
     await run();
   } finally {
-    process.stdout.write = write;
+    streams.forEach((stream, index) => {
+      stream.write = writes[index] as typeof stream.write;
+    });
   }
   return chunks.join('');
 }
@@ -93,7 +105,7 @@ export async function measureLogBytes(
         await ingest(
           toApiGatewayEvent({
             method: event.method,
-            url: '/webhooks/datasaur',
+            url: webhookPath(LOCAL_WEBHOOK_PATH_TOKEN),
             headers: {
               'content-type': 'application/json',
               'user-agent': 'Datasaur',
@@ -104,6 +116,16 @@ export async function measureLogBytes(
         );
       }
     });
+    const refusedBytes = await stdoutBytes(() =>
+      ingest(
+        toApiGatewayEvent({
+          method: 'POST',
+          url: webhookPath(LOCAL_WEBHOOK_PATH_TOKEN),
+          headers: { 'content-type': 'application/json', 'user-agent': 'curl/8.5.0' },
+          body: Buffer.from('{"flood":true}'),
+        }),
+      ),
+    );
     // One record per invocation, without metrics: what the worker logs per event.
     const workerBytes = await stdoutBytes(async () => {
       for (const event of events) {
@@ -135,6 +157,7 @@ export async function measureLogBytes(
       workerBytesPerEvent: workerBytes / events.length,
       workerBytesPerBatch: Buffer.byteLength(metricsLine),
       workerMetricsPerBatch: definitions.reduce((sum, set) => sum + set.Metrics.length, 0),
+      ingestBytesPerRefusedRequest: refusedBytes,
     };
   } finally {
     if (previousTrace === undefined) delete process.env._X_AMZN_TRACE_ID;

@@ -43,7 +43,11 @@ function nextCommands(stack: LocalStack, config: LocalStackConfig) {
       .join('');
   const dataDir: [string, string, string] = ['DATA_DIR', config.dataDir, seen.dataDir];
   return {
-    sendCommand: `${prefix([['PORT', portOf(stack.webhookUrl), seen.port], dataDir])}npm run send -- PROJECT_CREATED`,
+    sendCommand: `${prefix([
+      ['PORT', portOf(stack.webhookUrl), seen.port],
+      ['WEBHOOK_PATH_TOKEN', config.webhookPathToken, seen.webhookPathToken],
+      dataDir,
+    ])}npm run send -- PROJECT_CREATED`,
     tailCommand: `${prefix([dataDir])}npm run tail -- --pattern '{"detail-type":["Project Created"]}'`,
     queryCommand: `${prefix([
       ['DYNAMODB_PORT', portOf(stack.dynamoDbEndpoint), seen.dynamoDbPort],

@@ -20,11 +20,8 @@ import {
   optionalEnv,
 } from '../../shared/runtime/environment.ts';
 import { parseSecretList } from '../../shared/runtime/secrets.ts';
-import {
-  DEFAULT_MAX_BODY_BYTES,
-  LARGEST_BODY_BYTES,
-  WEBHOOK_PATH,
-} from '../../shared/webhook/ingest.ts';
+import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/webhook/ingest.ts';
+import { PATH_TOKEN_PATTERN, webhookUrl as webhookUrlAt } from '../../shared/webhook/route.ts';
 import {
   DEFAULT_ARCHIVE_BUCKET,
   DEFAULT_DYNAMODB_PORT,
@@ -35,6 +32,7 @@ import {
   DEFAULT_TABLE_NAME,
   deadLetterQueueName,
   LOCAL_SERVERS_HOST,
+  LOCAL_WEBHOOK_PATH_TOKEN,
 } from './defaults.ts';
 
 export const LOG_LEVELS = ['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT'] as const;
@@ -54,6 +52,8 @@ export interface LocalStackConfig {
   readonly port: number;
   /** Absolute path of the folder holding the table and the generated dev secret. */
   readonly dataDir: string;
+  /** The secret path segment: only `/webhooks/datasaur/<token>` reaches the ingest. */
+  readonly webhookPathToken: string;
   /** Secrets from `DATASAUR_WEBHOOK_SECRET`; undefined means "use the dev secret". */
   readonly webhookSecrets: readonly string[] | undefined;
   readonly dynamoDbBackend: DynamoDbBackend;
@@ -108,6 +108,12 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
     host: optionalEnv('HOST', '127.0.0.1', environment).trim(),
     port: integer('PORT', 3000, PORT_RANGE),
     dataDir: resolve(optionalEnv('DATA_DIR', '.data', environment)),
+    webhookPathToken: matching(
+      'WEBHOOK_PATH_TOKEN',
+      LOCAL_WEBHOOK_PATH_TOKEN,
+      PATH_TOKEN_PATTERN,
+      environment,
+    ),
     webhookSecrets: webhookSecrets(environment),
     dynamoDbBackend: dynamoDbBackend(environment),
     dynamoDbPort: integer('DYNAMODB_PORT', DEFAULT_DYNAMODB_PORT, PORT_RANGE),
@@ -166,11 +172,11 @@ function exporterConfig(environment: NodeJS.ProcessEnv): LocalExporterConfig | u
 }
 
 /** The URL a client on this machine uses to reach the webhook server. */
-export function webhookUrl(host: string, port: number): string {
+export function webhookUrl(host: string, port: number, pathToken: string): string {
   // A server listening on every interface is reached through loopback.
   const reachable = host === '0.0.0.0' || host === '::' || host === '' ? '127.0.0.1' : host;
   const hostPart = reachable.includes(':') ? `[${reachable}]` : reachable;
-  return `http://${hostPart}:${port}${WEBHOOK_PATH}`;
+  return webhookUrlAt(`http://${hostPart}:${port}`, pathToken);
 }
 
 /** Reads `.env` from the current folder when there is one; variables already set win. */
@@ -215,7 +221,12 @@ export function readLocalTarget(environment: NodeJS.ProcessEnv = dotEnvLoaded())
     `http://${LOCAL_SERVERS_HOST}:${knownPort(variable, port, override)}`;
   return {
     config,
-    webhookUrl: () => webhookUrl(config.host, knownPort('PORT', config.port, 'pass --url')),
+    webhookUrl: () =>
+      webhookUrl(
+        config.host,
+        knownPort('PORT', config.port, 'pass --url'),
+        config.webhookPathToken,
+      ),
     dynamoDbEndpoint: endpoint('DYNAMODB_ENDPOINT', 'DYNAMODB_PORT', config.dynamoDbPort),
     sqsEndpoint: endpoint('SQS_ENDPOINT', 'SQS_PORT', config.sqsPort),
     eventsEndpoint: endpoint('EVENTS_ENDPOINT', 'EVENTS_PORT', config.eventsPort),

@@ -16,6 +16,12 @@ export const DEFAULT_ARCHIVE_BUCKET = 'datasaur-webhooks-archive';
 export const DEFAULT_TABLE_NAME = 'datasaur-webhooks';
 /** Name of the webhook queue in the local stack. */
 export const DEFAULT_QUEUE_NAME = 'datasaur-webhooks';
+/**
+ * The secret path segment of the local webhook URL unless `WEBHOOK_PATH_TOKEN` says otherwise:
+ * fixed, so `npm run send` and `npm run load` find `npm start` with no flag. It is not a secret
+ * (the local stack listens on loopback); a deployed stack's token is (docs/flood.md).
+ */
+export const LOCAL_WEBHOOK_PATH_TOKEN = 'local-webhook-path-token';
 /** The local AWS stand-ins listen on loopback whatever HOST the webhook server uses. */
 export const LOCAL_SERVERS_HOST = '127.0.0.1';
 

@@ -1,18 +1,23 @@
 /**
  * The local stand-in for API Gateway: each HTTP request becomes an HTTP API v2 event for the
- * same ingest handler Lambda runs, and its result becomes the HTTP response. Its limits are
- * AWS's: 413 for a body above 10 MiB, and 413 "Request Too Long" when the event would exceed
- * what a synchronous Lambda invocation carries, without invoking the handler.
+ * same ingest handler Lambda runs, and its result becomes the HTTP response. Its routing and
+ * limits are AWS's: 404 "Not Found" for anything but POST and PUT on a live token's path
+ * (`matchesWebhookRoute`, the rule the CDK routes are built from), 413 for a body above
+ * 10 MiB, and 413 "Request Too Long" when the event would exceed what a synchronous Lambda
+ * invocation carries; none of them invokes the handler.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import type { IngestHandler } from '../../functions/ingest/handler.ts';
 import { PayloadTooLargeError } from '../../shared/runtime/errors.ts';
 import { API_GATEWAY_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../../shared/webhook/ingest.ts';
+import { matchesWebhookRoute } from '../../shared/webhook/route.ts';
 import { toApiGatewayEvent } from './api-gateway-event.ts';
 
 export interface LocalHttpServerOptions {
   readonly handler: IngestHandler;
+  /** Path tokens routed to the handler (current, and previous during a rotation). */
+  readonly webhookPathTokens: readonly string[];
   /** Called when the handler itself throws, which it is written never to do. */
   readonly onError: (error: unknown) => void;
 }
@@ -33,6 +38,13 @@ async function serve(
   options: LocalHttpServerOptions,
 ): Promise<void> {
   const receivedAt = new Date();
+  const [path = '/'] = (request.url ?? '/').split('?', 1);
+  if (!matchesWebhookRoute(request.method ?? 'GET', path, options.webhookPathTokens)) {
+    // API Gateway's own answer to a request no route matches.
+    request.resume();
+    writeJson(response, 404, { message: 'Not Found' });
+    return;
+  }
   const body = await readBody(request, API_GATEWAY_MAX_BODY_BYTES);
   if (body === undefined) {
     writeJson(response, 413, { message: new PayloadTooLargeError('').publicMessage });

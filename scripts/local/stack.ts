@@ -158,6 +158,7 @@ export async function startLocalStack(
         maxBodyBytes: config.maxBodyBytes,
         logger: new Logger({ serviceName: 'ingest', logLevel: config.logLevel }),
       }),
+      webhookPathTokens: [config.webhookPathToken],
       onError: (error) => log(`the ingest handler threw: ${String(error)}`),
     });
     const port = await listenHttp(httpServer, config);
@@ -199,7 +200,7 @@ export async function startLocalStack(
     await withTimeout(worker.polling, WORKER_START_TIMEOUT_MS, 'the worker did not start');
 
     return {
-      webhookUrl: webhookUrl(config.host, port),
+      webhookUrl: webhookUrl(config.host, port, config.webhookPathToken),
       secrets,
       dynamoDbEndpoint: dynamoDbServer.endpoint,
       tableDirectory,

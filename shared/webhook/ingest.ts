@@ -1,5 +1,5 @@
 /**
- * The front door's rules, free of AWS event types: route, size, signature, then enqueue.
+ * The front door's rules, free of AWS event types: path shape, size, signature, then enqueue.
  * A validly signed body is accepted whatever it contains; the worker classifies it later.
  */
 
@@ -15,9 +15,9 @@ import type { SecretSource } from '../runtime/secrets.ts';
 import { type BodyObject, type BodyWriter, bodyKey, INLINE_BODY_BYTES } from './claim-check.ts';
 import type { EnvelopeMetadata } from './envelope.ts';
 import { encodeEnvelope, encodePointerEnvelope } from './envelope-encoder.ts';
+import { isWebhookPath } from './route.ts';
 import { eventIdOf, SIGNATURE_HEADER, verifySignature } from './signature.ts';
 
-export const WEBHOOK_PATH = '/webhooks/datasaur';
 /** The queue's message size: the largest SQS allows, set on both queues. */
 export const QUEUE_MAX_MESSAGE_BYTES = 1_048_576;
 /** The largest request body API Gateway HTTP APIs take (10 MiB); it answers 413 above it. */
@@ -87,8 +87,8 @@ export async function receiveWebhook(
   request: WebhookRequest,
   dependencies: IngestDependencies,
 ): Promise<AcceptedWebhook> {
-  if (request.path.replace(/\/+$/, '') !== WEBHOOK_PATH) {
-    throw new RouteNotFoundError(`no route for ${request.path}`);
+  if (!isWebhookPath(request.path)) {
+    throw new RouteNotFoundError('no webhook route for this path');
   }
   const method = request.method.toUpperCase();
   if (method !== 'POST' && method !== 'PUT') {

@@ -2,6 +2,7 @@
 import { App } from 'aws-cdk-lib';
 import type { Template } from 'aws-cdk-lib/assertions';
 import { addWebhookStack, type WebhookStack } from '../../infra/stack.ts';
+import { TEST_SECRETS } from './test-secrets.ts';
 
 export interface CfnResource {
   readonly logicalId: string;
@@ -33,7 +34,12 @@ export function synthesizeApp(
     // seconds of CPU per synthesis; the tests assert the properties themselves instead.
     builtinCloudFormationValidation: false,
     // An empty list skips asset bundling: tests that only read resources stay fast.
-    context: options.bundle ? context : { ...context, 'aws:cdk:bundling-stacks': [] },
+    // Every deploy needs a path token; tests name one unless they set their own.
+    context: {
+      webhookPathToken: TEST_SECRETS.pathToken,
+      ...context,
+      ...(options.bundle ? {} : { 'aws:cdk:bundling-stacks': [] }),
+    },
   });
   return { app, stack: addWebhookStack(app) };
 }

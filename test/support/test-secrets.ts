@@ -10,4 +10,7 @@ export const TEST_SECRETS = {
   fuzzPrevious: 'fuzz-previous-secret',
   fuzzRetired: 'fuzz-retired-secret',
   localStack: 'local-stack-test-secret',
+  /** The secret path segment of the webhook URL in handler and template tests. */
+  pathToken: 'test-webhook-path-token-0123',
+  previousPathToken: 'test-previous-path-token-4567',
 } as const;

@@ -1,6 +1,7 @@
 /** Datasaur-like API Gateway events for the ingest tests. */
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { toApiGatewayEvent } from '../../scripts/local/api-gateway-event.ts';
+import { webhookPath } from '../../shared/webhook/route.ts';
 import { signBody } from '../../shared/webhook/signature.ts';
 import { TEST_SECRETS } from './test-secrets.ts';
 
@@ -38,7 +39,7 @@ export function signedEvent(
     'signature' in options ? options.signature : signBody(options.secret ?? TEST_SECRET, bytes);
   return toApiGatewayEvent({
     method: options.method ?? 'POST',
-    url: options.path ?? '/webhooks/datasaur',
+    url: options.path ?? webhookPath(TEST_SECRETS.pathToken),
     headers: datasaurHeaders(bytes, signature),
     body: bytes,
     sourceIp: '203.0.113.7',
