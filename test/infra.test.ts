@@ -435,7 +435,7 @@ describe('archive bucket', () => {
     accessLogs = only(buckets.filter((bucket) => bucket.logicalId !== archive.logicalId));
   });
 
-  it('is encrypted, private, unversioned and retained with the stack deleted', () => {
+  it('is encrypted, private, versioned and retained with the stack deleted', () => {
     for (const bucket of [archive, accessLogs]) {
       expect(bucket.Properties.BucketEncryption).toEqual({
         ServerSideEncryptionConfiguration: [
@@ -451,7 +451,20 @@ describe('archive bucket', () => {
       expect(bucket.DeletionPolicy).toBe('Retain');
       expect(bucket.UpdateReplacePolicy).toBe('Retain');
     }
-    expect(archive.Properties.VersioningConfiguration).toBeUndefined();
+  });
+
+  it('keeps a deleted or overwritten object restorable for 30 days, then expires the old version', () => {
+    for (const bucket of [archive, accessLogs]) {
+      expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      const rules = (bucket.Properties.LifecycleConfiguration as { Rules: unknown[] }).Rules;
+      expect(rules).toContainEqual(
+        expect.objectContaining({
+          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          ExpiredObjectDeleteMarker: true,
+          Status: 'Enabled',
+        }),
+      );
+    }
   });
 
   it('refuses any request not made over TLS', () => {

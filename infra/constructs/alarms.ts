@@ -16,7 +16,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
@@ -68,6 +68,22 @@ export class Alarms extends Construct {
       new ServicePrincipal('cloudwatch.amazonaws.com'),
       'kms:Decrypt',
       'kms:GenerateDataKey*',
+    );
+    // Grants only for AWS services acting on AWS resources (Control Tower's CT.KMS.PR.3): no
+    // principal, even one the key policy allows, can hand the key on to another with a grant.
+    topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: {
+          BoolIfExists: {
+            'kms:GrantIsForAWSResource': 'false',
+            'aws:PrincipalIsAWSService': 'false',
+          },
+        },
+      }),
     );
     this.topic = new Topic(this, 'Topic', {
       displayName: 'Datasaur webhooks alarms',
