@@ -71,6 +71,13 @@ export interface WebhookStackConfig {
   readonly reconcileLookbackDays: number;
   /** Datasaur's API (self-hosted installs have their own). */
   readonly datasaurApiUrl: string;
+  /**
+   * Complete ARN of an existing webhook secret to use instead of creating one (a secret kept
+   * from a destroyed stack, so the URL and secret registered with Datasaur survive).
+   */
+  readonly webhookSecretArn: string | undefined;
+  /** Complete ARN of an existing Datasaur API credentials secret to use instead of creating one. */
+  readonly datasaurCredentialsSecretArn: string | undefined;
 }
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -109,7 +116,13 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   datasaurTeamIds: [],
   reconcileLookbackDays: 30,
   datasaurApiUrl: DEFAULT_DATASAUR_API_URL,
+  webhookSecretArn: undefined,
+  datasaurCredentialsSecretArn: undefined,
 };
+
+/** A complete Secrets Manager ARN: it ends with the six random characters AWS appended. */
+const COMPLETE_SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
 
 /** `reconcileEvery`: `off`, or a number of minutes, hours or days from 5 minutes to 1 day. */
 const RECONCILE_EVERY = /^(\d+)\s*(minute|minutes|hour|hours|day|days)$/i;
@@ -199,7 +212,17 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       .filter((teamId) => teamId !== ''),
     reconcileLookbackDays: integer('reconcileLookbackDays'),
     datasaurApiUrl: (read('datasaurApiUrl') ?? DEFAULT_CONFIG.datasaurApiUrl).replace(/\/+$/, ''),
+    webhookSecretArn: read('webhookSecretArn'),
+    datasaurCredentialsSecretArn: read('datasaurCredentialsSecretArn'),
   };
+  for (const name of ['webhookSecretArn', 'datasaurCredentialsSecretArn'] as const) {
+    const arn = config[name];
+    if (arn !== undefined && !COMPLETE_SECRET_ARN.test(arn)) {
+      problems.push(
+        `${name} must be the complete ARN of a secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, from \`aws secretsmanager describe-secret\`), got "${arn}"`,
+      );
+    }
+  }
 
   const exportOnValue = read('exportOn');
   const exportOn =

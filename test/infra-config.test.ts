@@ -83,6 +83,17 @@ describe('readConfig', () => {
     expect(readConfig(contextOf({ maxBodyBytes: 6_258_788 })).maxBodyBytes).toBe(6_258_788);
   });
 
+  it('takes only complete secret ARNs to adopt, since a partial one cannot be granted exactly', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks-AbC123';
+    expect(readConfig(contextOf({ webhookSecretArn: arn })).webhookSecretArn).toBe(arn);
+    const message = problemsOf({
+      webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks',
+      datasaurCredentialsSecretArn: 'my-secret',
+    });
+    expect(message).toContain('webhookSecretArn must be the complete ARN of a secret');
+    expect(message).toContain('datasaurCredentialsSecretArn must be the complete ARN of a secret');
+  });
+
   it('refuses a batch above 10 messages without a batching window, as Lambda does', () => {
     expect(problemsOf({ workerBatchSize: 50, workerBatchingWindowSeconds: 0 })).toContain(
       'workerBatchSize above 10 needs a batching window',

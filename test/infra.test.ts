@@ -159,10 +159,11 @@ describe('queue and dead-letter queue', () => {
     });
   });
 
-  it('keep messages 14 days, up to 1 MiB, encrypted at rest', () => {
+  it('keep messages 4 days in the queue and 14 in the DLQ, up to 1 MiB, encrypted at rest', () => {
+    expect(queue.Properties.MessageRetentionPeriod).toBe(4 * 24 * 3600);
+    expect(deadLetterQueue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     for (const q of [queue, deadLetterQueue]) {
       expect(q.Properties).toMatchObject({
-        MessageRetentionPeriod: 14 * 24 * 3600,
         MaximumMessageSize: 1_048_576,
         SqsManagedSseEnabled: true,
       });

@@ -24,8 +24,14 @@ const WORKER_SERVICE_NAME = 'datasaur-webhooks-worker';
  */
 const WORKER_TABLE_ACTIONS = ['GetItem', 'Query', 'PutItem'];
 
-/** The longest SQS keeps a message: a stalled worker has two weeks before anything expires. */
-const MESSAGE_RETENTION = Duration.days(14);
+/**
+ * A message moved to a dead-letter queue keeps its original enqueue time, and expires by the
+ * DLQ's retention counted from then. Source queues keep messages 4 days (SQS's default), DLQs
+ * the 14-day maximum: a message dead-lettered at the last moment still waits 10 days for a
+ * redrive. Export archiving uses the same pair.
+ */
+export const SOURCE_QUEUE_RETENTION = Duration.days(4);
+export const DEAD_LETTER_QUEUE_RETENTION = Duration.days(14);
 
 export interface EventPipelineProps {
   readonly table: ITable;
@@ -70,13 +76,13 @@ export class EventPipeline extends Construct {
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: MESSAGE_RETENTION,
+      retentionPeriod: DEAD_LETTER_QUEUE_RETENTION,
       maxMessageSizeBytes,
     });
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: MESSAGE_RETENTION,
+      retentionPeriod: SOURCE_QUEUE_RETENTION,
       maxMessageSizeBytes,
       // AWS's advice for a Lambda-fed queue: six times the function timeout plus the
       // batching window, so a message is not redelivered while a retried invocation still

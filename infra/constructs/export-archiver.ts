@@ -25,6 +25,7 @@ import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction } from './bundled-function.ts';
+import { DEAD_LETTER_QUEUE_RETENTION, SOURCE_QUEUE_RETENTION } from './event-pipeline.ts';
 
 /** Where archived exports go in the archive bucket. */
 export const EXPORTS_PREFIX = 'exports/';
@@ -67,7 +68,7 @@ export class ExportArchiver extends Construct {
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: DEAD_LETTER_QUEUE_RETENTION,
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -76,7 +77,7 @@ export class ExportArchiver extends Construct {
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: SOURCE_QUEUE_RETENTION,
       // A retry's delay is set per message (ChangeMessageVisibility); this covers an attempt
       // that ends without saying, as AWS advises for a Lambda-fed queue.
       visibilityTimeout: Duration.seconds(6 * EXPORTER_TIMEOUT_SECONDS),
