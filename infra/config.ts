@@ -53,7 +53,10 @@ export interface WebhookStackConfig {
   readonly eventBusName: string;
   /** Days the archive of a created bus keeps events, for replays; 0 keeps them forever. */
   readonly eventArchiveDays: number;
-  /** The `source` of every published event. */
+  /**
+   * The `source` of every published event: `datasaur.webhooks` for the default stack name,
+   * `datasaur.webhooks.<stackName>` for any other, so two stages on one bus are told apart.
+   */
   readonly eventSource: string;
   /** Publish `Labels Updated` events too (they are the volume). */
   readonly publishLabelEvents: boolean;
@@ -153,6 +156,13 @@ const INTEGER_BOUNDS: Record<Exclude<IntegerOption, 'logRetentionDays'>, [number
   eventArchiveDays: [0, 36_500],
 };
 
+/** The default stack keeps the product's source; another stage appends its stack name. */
+function defaultEventSource(stackName: string | undefined): string {
+  return stackName === undefined || stackName === DEFAULT_CONFIG.stackName
+    ? DEFAULT_EVENT_SOURCE
+    : `${DEFAULT_EVENT_SOURCE}.${stackName}`;
+}
+
 /** Anything that answers `tryGetContext`: an App, a Stack or a construct node. */
 export interface ContextSource {
   tryGetContext(name: string): unknown;
@@ -200,7 +210,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     rawTtlDays: undefined,
     eventBusName: read('eventBusName') ?? DEFAULT_CONFIG.eventBusName,
     eventArchiveDays: integer('eventArchiveDays'),
-    eventSource: read('eventSource') ?? DEFAULT_CONFIG.eventSource,
+    eventSource: read('eventSource') ?? defaultEventSource(read('stackName')),
     publishLabelEvents: DEFAULT_CONFIG.publishLabelEvents,
     bodyRetentionDays: undefined,
     exportOn: DEFAULT_CONFIG.exportOn,

@@ -44,6 +44,8 @@ export class WebhookStack extends Stack {
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
     super(scope, id, props);
     const { config } = props;
+    // The stack's name tells its metrics apart from another stage's in the same account.
+    const metricsNamespace = config.stackName;
 
     this.store = new EventStore(this, 'EventStore');
     this.archive = new ArchiveBucket(this, 'Archive', {
@@ -61,6 +63,7 @@ export class WebhookStack extends Stack {
       maxConcurrency: config.workerMaxConcurrency,
       maxReceiveCount: config.maxReceiveCount,
       maxMessageSizeBytes: QUEUE_MAX_MESSAGE_BYTES,
+      metricsNamespace,
       logRetention: config.logRetentionDays,
       logLevels: { application: config.logLevel, system: config.systemLogLevel },
       ...(config.rawTtlDays === undefined ? {} : { rawTtlDays: config.rawTtlDays }),
@@ -96,6 +99,7 @@ export class WebhookStack extends Stack {
       worker: this.pipeline.worker.function,
       batchFigure: (figure) => this.pipeline.metricBatchFigure(figure),
       oldestMessageAgeAlarmSeconds: config.oldestMessageAgeAlarmSeconds,
+      metricsNamespace,
       ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
     });
 
@@ -127,6 +131,7 @@ export class WebhookStack extends Stack {
             logRetention: config.logRetentionDays,
             logLevel: config.logLevel,
             alarmTopic: this.alarms.topic,
+            metricsNamespace,
           });
     if (this.exportArchiver !== undefined) {
       this.publishing.grantPublish(this.exportArchiver.exporter.function);
@@ -145,6 +150,7 @@ export class WebhookStack extends Stack {
         alarmTopic: this.alarms.topic,
         logRetention: config.logRetentionDays,
         logLevel: config.logLevel,
+        metricsNamespace,
       });
     }
 

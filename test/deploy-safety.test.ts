@@ -171,3 +171,122 @@ describe('queue retention', () => {
     }
   });
 });
+
+describe('two stages in one account', () => {
+  const stages = ['DatasaurWebhooks-dev', 'DatasaurWebhooks-prod'].map((stackName) =>
+    templateOf({ ...EVERYTHING_ON, stackName }).toJSON(),
+  );
+  const resources = (template: Record<string, unknown>) =>
+    Object.values(
+      template.Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>,
+    );
+
+  /**
+   * Names unique in an account (or an account and region) that the template sets; a resource
+   * without one gets a generated name, which cannot collide.
+   */
+  const PHYSICAL_NAMES: Record<string, string> = {
+    'AWS::CloudWatch::Dashboard': 'DashboardName',
+    'AWS::CloudWatch::Alarm': 'AlarmName',
+    'AWS::DynamoDB::Table': 'TableName',
+    'AWS::S3::Bucket': 'BucketName',
+    'AWS::SQS::Queue': 'QueueName',
+    'AWS::SNS::Topic': 'TopicName',
+    'AWS::Lambda::Function': 'FunctionName',
+    'AWS::Logs::LogGroup': 'LogGroupName',
+    'AWS::IAM::Role': 'RoleName',
+    'AWS::SecretsManager::Secret': 'Name',
+    'AWS::KMS::Alias': 'AliasName',
+    'AWS::Events::EventBus': 'Name',
+    'AWS::Events::Rule': 'Name',
+    'AWS::Events::Archive': 'ArchiveName',
+    'AWS::EventSchemas::Registry': 'RegistryName',
+  };
+  const physicalNames = (template: Record<string, unknown>) =>
+    resources(template).flatMap((resource) => {
+      const property = PHYSICAL_NAMES[resource.Type];
+      const name = property === undefined ? undefined : resource.Properties?.[property];
+      return name === undefined ? [] : [`${resource.Type} ${JSON.stringify(name)}`];
+    });
+
+  /** Namespace and dimensions of every metric an alarm or a metric filter names. */
+  const metrics = (template: Record<string, unknown>) =>
+    resources(template).flatMap((resource) => {
+      const p = resource.Properties ?? {};
+      if (resource.Type === 'AWS::Logs::MetricFilter') {
+        return (p.MetricTransformations as { MetricNamespace: string }[]).map((t) => ({
+          namespace: t.MetricNamespace,
+          dimensions: [] as unknown[],
+        }));
+      }
+      if (resource.Type !== 'AWS::CloudWatch::Alarm') return [];
+      const single = p.Namespace === undefined ? [] : [p];
+      const inMath = (
+        (p.Metrics as { MetricStat?: { Metric: Record<string, unknown> } }[]) ?? []
+      ).flatMap((query) => (query.MetricStat === undefined ? [] : [query.MetricStat.Metric]));
+      return [...single, ...inMath].map((metric) => ({
+        namespace: metric.Namespace as string,
+        dimensions: (metric.Dimensions ?? []) as unknown[],
+      }));
+    });
+
+  it('give their resources different physical names, the dashboard named per region too', () => {
+    const [dev = {}, prod = {}] = stages;
+    const devNames = physicalNames(dev);
+    expect(devNames.length).toBeGreaterThan(0);
+    expect(devNames.filter((name) => physicalNames(prod).includes(name))).toEqual([]);
+    const dashboard = resources(dev).find((r) => r.Type === 'AWS::CloudWatch::Dashboard');
+    expect(JSON.stringify(dashboard?.Properties?.DashboardName)).toContain('AWS::Region');
+  });
+
+  it("publish their own metrics: the stack's namespace, or AWS's with a dimension naming the stack's resource", () => {
+    const [dev = {}, prod = {}] = stages;
+    for (const [template, stackName] of [
+      [dev, 'DatasaurWebhooks-dev'],
+      [prod, 'DatasaurWebhooks-prod'],
+    ] as const) {
+      const found = metrics(template);
+      expect(found.length).toBeGreaterThan(10);
+      for (const { namespace, dimensions } of found) {
+        if (namespace.startsWith('AWS/')) {
+          expect(JSON.stringify(dimensions)).toMatch(/"Ref"|"Fn::GetAtt"/);
+        } else {
+          expect(namespace).toBe(stackName);
+        }
+      }
+    }
+    const environment = (template: Record<string, unknown>) =>
+      resources(template)
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map(
+          (r) =>
+            (r.Properties?.Environment as { Variables: Record<string, unknown> }).Variables
+              .POWERTOOLS_METRICS_NAMESPACE,
+        )
+        .filter((namespace) => namespace !== undefined);
+    expect(environment(dev)).toEqual(['DatasaurWebhooks-dev', 'DatasaurWebhooks-dev']);
+    expect(environment(prod)).toEqual(['DatasaurWebhooks-prod', 'DatasaurWebhooks-prod']);
+  });
+
+  it('publish their events with different sources, the default stack keeping datasaur.webhooks', () => {
+    const sources = stages.map((template) =>
+      resources(template)
+        .filter((r) => r.Type === 'AWS::Lambda::Function')
+        .map(
+          (r) =>
+            (r.Properties?.Environment as { Variables: Record<string, unknown> }).Variables
+              .EVENT_SOURCE,
+        )
+        .filter((source) => source !== undefined),
+    );
+    expect(sources).toEqual([
+      ['datasaur.webhooks.DatasaurWebhooks-dev', 'datasaur.webhooks.DatasaurWebhooks-dev'],
+      ['datasaur.webhooks.DatasaurWebhooks-prod', 'datasaur.webhooks.DatasaurWebhooks-prod'],
+    ]);
+    const defaultStack = functionWithEnvironment(templateOf({}), 'WORKER_CONCURRENCY');
+    expect(
+      (defaultStack.Properties.Environment as { Variables: Record<string, unknown> }).Variables
+        .EVENT_SOURCE,
+    ).toBe('datasaur.webhooks');
+  });
+});

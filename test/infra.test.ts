@@ -420,7 +420,7 @@ describe('alarms', () => {
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
-      DashboardName: 'DatasaurWebhooks',
+      DashboardName: { 'Fn::Join': ['', ['DatasaurWebhooks-', { Ref: 'AWS::Region' }]] },
     });
   });
 });

@@ -27,7 +27,6 @@ import { Construct } from 'constructs';
 import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 
 const PERIOD = Duration.minutes(5);
-const THROTTLED_METRIC = { namespace: METRICS_NAMESPACE, metricName: 'ThrottledRequests' };
 
 export interface AlarmsProps {
   readonly api: HttpApi;
@@ -43,6 +42,8 @@ export interface AlarmsProps {
   readonly oldestMessageAgeAlarmSeconds?: number;
   /** Subscribed to the topic by e-mail (SNS asks the address to confirm). @default none */
   readonly alarmEmail?: string;
+  /** CloudWatch namespace of the metrics counted from logs. @default 'DatasaurWebhooks' */
+  readonly metricsNamespace?: string;
 }
 
 export class Alarms extends Construct {
@@ -126,8 +127,8 @@ export class Alarms extends Construct {
     const throttled = new MetricFilter(this, 'ThrottledRequestsFilter', {
       logGroup: props.accessLogs,
       filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
-      metricNamespace: THROTTLED_METRIC.namespace,
-      metricName: THROTTLED_METRIC.metricName,
+      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
+      metricName: 'ThrottledRequests',
       metricValue: '1',
     });
     this.requestsThrottled = this.alarm('RequestsThrottled', {
@@ -146,8 +147,9 @@ export class Alarms extends Construct {
     });
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
-      // Named after the stack, so the README can say where to find it.
-      dashboardName: Stack.of(this).stackName,
+      // Named after the stack and its region: dashboard names are global to the account, and
+      // two stages (or one stack in two regions) each get their own.
+      dashboardName: `${Stack.of(this).stackName}-${Stack.of(this).region}`,
       widgets: [
         [
           new AlarmStatusWidget({

@@ -58,18 +58,22 @@ export interface EventPipelineProps {
   readonly logLevels?: FunctionLogLevels;
   /** Days after which raw items expire through the table's TTL. @default never */
   readonly rawTtlDays?: number;
+  /** CloudWatch namespace of the worker's batch figures. @default 'DatasaurWebhooks' */
+  readonly metricsNamespace?: string;
 }
 
 export class EventPipeline extends Construct {
   public readonly queue: Queue;
   public readonly deadLetterQueue: Queue;
   public readonly worker: BundledFunction;
+  private readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: EventPipelineProps) {
     super(scope, id);
     const workerTimeoutSeconds = props.workerTimeoutSeconds ?? 30;
     const batchingWindowSeconds = props.batchingWindowSeconds ?? 1;
     const maxMessageSizeBytes = props.maxMessageSizeBytes ?? 1_048_576;
+    this.metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
 
     // SQS-managed SSE: encrypted at rest with no key policy to keep in step with every
     // producer and consumer, and no KMS request per message.
@@ -101,7 +105,7 @@ export class EventPipeline extends Construct {
       ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
         TABLE_NAME: props.table.tableName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         WORKER_CONCURRENCY: String(props.recordConcurrency ?? 10),
         ...(props.rawTtlDays === undefined ? {} : { RAW_TTL_DAYS: String(props.rawTtlDays) }),
       },
@@ -133,7 +137,7 @@ export class EventPipeline extends Construct {
   /** A figure the worker publishes once per batch (Powertools Metrics), summed per period. */
   public metricBatchFigure(figure: BatchFigure, period = Duration.minutes(5)): Metric {
     return new Metric({
-      namespace: METRICS_NAMESPACE,
+      namespace: this.metricsNamespace,
       metricName: figure,
       dimensionsMap: { service: WORKER_SERVICE_NAME },
       statistic: Stats.SUM,

@@ -23,6 +23,7 @@ import { Construct } from 'constructs';
 import { EXPORT_FAILED_MESSAGE } from '../../functions/exporter/handler.ts';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
+import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction } from './bundled-function.ts';
 import { DEAD_LETTER_QUEUE_RETENTION, SOURCE_QUEUE_RETENTION } from './event-pipeline.ts';
@@ -51,6 +52,8 @@ export interface ExportArchiverProps {
   readonly logRetention: RetentionDays;
   /** @default 'INFO' */
   readonly logLevel?: string;
+  /** CloudWatch namespace of the failed-export count. @default 'DatasaurWebhooks' */
+  readonly metricsNamespace?: string;
   /** Notified by the exporter's alarms. */
   readonly alarmTopic: ITopic;
 }
@@ -132,7 +135,7 @@ export class ExportArchiver extends Construct {
     const failedExports = new MetricFilter(this, 'FailedExports', {
       logGroup: this.exporter.logGroup,
       filterPattern: FilterPattern.stringValue('$.message', '=', EXPORT_FAILED_MESSAGE),
-      metricNamespace: 'DatasaurWebhooks',
+      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
       metricName: 'ExportsFailed',
       metricValue: '1',
     });

@@ -44,6 +44,8 @@ export interface ReconcilerProps {
   readonly logRetention: RetentionDays;
   /** @default 'INFO' */
   readonly logLevel?: string;
+  /** CloudWatch namespace of each run's figures. @default 'DatasaurWebhooks' */
+  readonly metricsNamespace?: string;
   /** Paging every project of a large workspace takes a while. @default 300 */
   readonly timeoutSeconds?: number;
 }
@@ -62,6 +64,7 @@ export class Reconciler extends Construct {
       throw new Error('Reconciler needs at least one Datasaur team id (datasaurTeamIds)');
     }
 
+    const metricsNamespace = props.metricsNamespace ?? RECONCILE_METRICS.namespace;
     this.function = new BundledFunction(this, 'Function', {
       entry: 'functions/reconcile/index.ts',
       description: 'Datasaur webhooks: repairs webhooks Datasaur never delivered',
@@ -76,6 +79,7 @@ export class Reconciler extends Construct {
         DATASAUR_CREDENTIALS_SECRET_ARN: props.credentials.secretArn,
         DATASAUR_TEAM_IDS: props.teamIds.join(','),
         RECONCILE_LOOKBACK_DAYS: String(props.lookbackDays),
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
         ...(props.exports === undefined
           ? {}
           : { EXPORT_QUEUE_URL: props.exports.queue.queueUrl, EXPORT_ON: props.exports.exportOn }),
@@ -100,7 +104,7 @@ export class Reconciler extends Construct {
 
     const metric = (metricName: string) =>
       new Metric({
-        namespace: RECONCILE_METRICS.namespace,
+        namespace: metricsNamespace,
         metricName,
         dimensionsMap: { service: RECONCILE_METRICS.service },
         period: every,
