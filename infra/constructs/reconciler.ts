@@ -27,6 +27,9 @@ import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { RECONCILE_METRICS } from '../../shared/reconcile/reconciler.ts';
 import { BundledFunction } from './bundled-function.ts';
 
+/** Lambda keeps an asynchronous invocation at most 6 hours. */
+const MAX_EVENT_AGE_MINUTES = 360;
+
 /** Item reads and writes on the table itself: no index, no Scan, no delete. */
 export const RECONCILER_TABLE_ACTIONS = ['GetItem', 'BatchGetItem', 'PutItem', 'Query'] as const;
 
@@ -101,6 +104,12 @@ export class Reconciler extends Construct {
     });
     // No retry: the next scheduled run starts over, and a failed run is counted for the alarm.
     this.schedule.addTarget(new LambdaFunction(this.function.function, { retryAttempts: 0 }));
+    // Nor by Lambda itself: by default it retries a failed asynchronous run twice and keeps a
+    // throttled one queued for up to 6 hours. A run older than one period is the next one's.
+    this.function.function.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(Math.min(props.everyMinutes, MAX_EVENT_AGE_MINUTES)),
+    });
 
     const metric = (metricName: string) =>
       new Metric({
