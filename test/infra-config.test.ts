@@ -23,7 +23,7 @@ describe('readConfig', () => {
     expect(DEFAULT_CONFIG).toMatchObject({
       stackName: 'DatasaurWebhooks',
       maxReceiveCount: 5,
-      maxBodyBytes: 5_500_000,
+      maxBodyBytes: 5_000_000,
       logRetentionDays: RetentionDays.ONE_MONTH,
       alarmEmail: undefined,
       rawTtlDays: undefined,

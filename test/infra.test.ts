@@ -381,6 +381,23 @@ describe('alarms', () => {
     expect(refersTo(alarm.Properties.Dimensions, worker.logicalId)).toBe(true);
   });
 
+  it('fire on any webhook refused as too large (413), by the ingest or by API Gateway, counted from the access log', () => {
+    const alarm = alarmOn('RequestsTooLarge');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'DatasaurWebhooks',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Statistic: 'Sum',
+    });
+    expect(alarm.Properties.AlarmDescription).toContain('6,291,556');
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.status = "413" }',
+      MetricTransformations: [
+        { MetricNamespace: 'DatasaurWebhooks', MetricName: 'RequestsTooLarge', MetricValue: '1' },
+      ],
+    });
+  });
+
   it('fire on any webhook the API turned away with 429, counted from its access log', () => {
     const alarm = alarmOn('ThrottledRequests');
     expect(alarm.Properties).toMatchObject({
@@ -398,7 +415,7 @@ describe('alarms', () => {
   });
 
   it('notify an encrypted, TLS-only topic that e-mails the address from context', () => {
-    expect(alarms).toHaveLength(5);
+    expect(alarms).toHaveLength(6);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic.logicalId }]);
     }

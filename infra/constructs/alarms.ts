@@ -52,6 +52,7 @@ export class Alarms extends Construct {
   public readonly oldestMessageTooOld: Alarm;
   public readonly ingestServerErrors: Alarm;
   public readonly requestsThrottled: Alarm;
+  public readonly requestsTooLarge: Alarm;
   public readonly workerErrors: Alarm;
   public readonly dashboard: Dashboard;
 
@@ -120,7 +121,7 @@ export class Alarms extends Construct {
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
-        'The API answered 5xx: webhooks were not accepted (secret unreadable, queue refused, ingest crashed). Datasaur does not document retries: check the ingest logs at once.',
+        'The API answered 5xx: webhooks were not accepted (secret unreadable, queue refused, ingest crashed, or an event Lambda refused for its size, which leaves no ingest log: read the access log). Datasaur does not document retries: check the ingest logs at once.',
     });
     // HTTP APIs publish 4xx only as a whole; a 429 is not a bad request but a webhook turned
     // away, and Datasaur documents no retries, so it is counted from the access log.
@@ -137,6 +138,23 @@ export class Alarms extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
         'The API turned webhooks away with 429 (stage throttling): Datasaur does not document retries, so they may be lost. Raise throttleRateLimit / throttleBurstLimit.',
+    });
+    // A body too large is answered 413 by the ingest (over maxBodyBytes, logged) or by API
+    // Gateway itself when Lambda refuses the event, which the ingest never sees: both show
+    // only in the access log.
+    const tooLarge = new MetricFilter(this, 'RequestsTooLargeFilter', {
+      logGroup: props.accessLogs,
+      filterPattern: FilterPattern.stringValue('$.status', '=', '413'),
+      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
+      metricName: 'RequestsTooLarge',
+      metricValue: '1',
+    });
+    this.requestsTooLarge = this.alarm('RequestsTooLarge', {
+      metric: tooLarge.metric({ period: PERIOD, statistic: Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        'The API answered 413 to a webhook: its body was over maxBodyBytes (the ingest log says so), or its event, with the body JSON-escaped, was over the 6,291,556 bytes Lambda accepts, and API Gateway refused it without invoking the ingest (only the access log shows it). Datasaur documents no retries: the webhook is lost, and the reconciler repairs project statuses only. See docs/large-events.md.',
     });
     this.workerErrors = this.alarm('WorkerErrors', {
       metric: props.worker.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
@@ -159,6 +177,8 @@ export class Alarms extends Construct {
               this.deadLetterQueueNotEmpty,
               this.oldestMessageTooOld,
               this.ingestServerErrors,
+              this.requestsThrottled,
+              this.requestsTooLarge,
               this.workerErrors,
             ],
           }),

@@ -51,7 +51,7 @@ export interface IngestApiProps {
   readonly memorySizeMb?: number;
   /** @default 10 */
   readonly timeoutSeconds?: number;
-  /** Largest body accepted; larger ones get 413. @default 5,500,000 */
+  /** Largest body accepted; larger ones get 413. @default 5,000,000 */
   readonly maxBodyBytes?: number;
   /**
    * Complete ARN of an existing webhook secret to use instead of creating one.
