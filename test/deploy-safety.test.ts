@@ -181,6 +181,16 @@ describe('two stages in one account', () => {
       template.Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>,
     );
 
+  /** The values of an environment variable across the stack's functions that set it. */
+  const variableOfFunctions = (template: Record<string, unknown>, name: string) =>
+    resources(template).flatMap((resource) => {
+      const environment = resource.Properties?.Environment as
+        | { Variables?: Record<string, unknown> }
+        | undefined;
+      const value = environment?.Variables?.[name];
+      return resource.Type === 'AWS::Lambda::Function' && value !== undefined ? [value] : [];
+    });
+
   /**
    * Names unique in an account (or an account and region) that the template sets; a resource
    * without one gets a generated name, which cannot collide.
@@ -255,30 +265,18 @@ describe('two stages in one account', () => {
         }
       }
     }
-    const environment = (template: Record<string, unknown>) =>
-      resources(template)
-        .filter((r) => r.Type === 'AWS::Lambda::Function')
-        .map(
-          (r) =>
-            (r.Properties?.Environment as { Variables: Record<string, unknown> }).Variables
-              .POWERTOOLS_METRICS_NAMESPACE,
-        )
-        .filter((namespace) => namespace !== undefined);
-    expect(environment(dev)).toEqual(['DatasaurWebhooks-dev', 'DatasaurWebhooks-dev']);
-    expect(environment(prod)).toEqual(['DatasaurWebhooks-prod', 'DatasaurWebhooks-prod']);
+    expect(variableOfFunctions(dev, 'POWERTOOLS_METRICS_NAMESPACE')).toEqual([
+      'DatasaurWebhooks-dev',
+      'DatasaurWebhooks-dev',
+    ]);
+    expect(variableOfFunctions(prod, 'POWERTOOLS_METRICS_NAMESPACE')).toEqual([
+      'DatasaurWebhooks-prod',
+      'DatasaurWebhooks-prod',
+    ]);
   });
 
   it('publish their events with different sources, the default stack keeping datasaur.webhooks', () => {
-    const sources = stages.map((template) =>
-      resources(template)
-        .filter((r) => r.Type === 'AWS::Lambda::Function')
-        .map(
-          (r) =>
-            (r.Properties?.Environment as { Variables: Record<string, unknown> }).Variables
-              .EVENT_SOURCE,
-        )
-        .filter((source) => source !== undefined),
-    );
+    const sources = stages.map((template) => variableOfFunctions(template, 'EVENT_SOURCE'));
     expect(sources).toEqual([
       ['datasaur.webhooks.DatasaurWebhooks-dev', 'datasaur.webhooks.DatasaurWebhooks-dev'],
       ['datasaur.webhooks.DatasaurWebhooks-prod', 'datasaur.webhooks.DatasaurWebhooks-prod'],

@@ -81,18 +81,25 @@ export async function withReconcileLease<Result>(
     );
   }
 
-  try {
-    return await work();
-  } finally {
-    const releasedAt = Math.floor(now().getTime() / 1000);
+  const release = async () => {
     try {
       // Only our own lease: if it expired and another run took it, that one keeps it.
-      await write(releasedAt, {
+      await write(Math.floor(now().getTime() / 1000), {
         ConditionExpression: 'holder = :holder',
         ExpressionAttributeValues: { ':holder': holder },
       });
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
+  };
+  let result: Result;
+  try {
+    result = await work();
+  } catch (error) {
+    // The run's own error is the one to report; a lease not given back expires anyway.
+    await release().catch(() => undefined);
+    throw error;
   }
+  await release();
+  return result;
 }
