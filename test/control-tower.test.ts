@@ -57,7 +57,7 @@ describe("AWS Control Tower's proactive controls", () => {
       expect(reason.length).toBeGreaterThan(40);
   });
 
-  it('are met, not acknowledged, for the KMS key, the buckets’ versioning and the queues with a DLQ', () => {
+  it('are met, not acknowledged, for the KMS key policy and the buckets’ versioning', () => {
     const rules = new Set(CONTROL_TOWER_ACKNOWLEDGEMENTS.map(({ rule }) => rule));
     for (const fixed of ['CT.KMS.PR.3', 'CT.S3.PR.11']) expect(rules.has(fixed)).toBe(false);
   });
