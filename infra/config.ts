@@ -61,7 +61,10 @@ export interface WebhookStackConfig {
   readonly eventBusName: string;
   /** Days the archive of a created bus keeps events, for replays; 0 keeps them forever. */
   readonly eventArchiveDays: number;
-  /** The `source` of every published event. */
+  /**
+   * The `source` of every published event: `datasaur.webhooks` for the default stack name,
+   * `datasaur.webhooks.<stackName>` for any other, so two stages on one bus are told apart.
+   */
   readonly eventSource: string;
   /** Publish `Labels Updated` events too (they are the volume). */
   readonly publishLabelEvents: boolean;
@@ -79,6 +82,13 @@ export interface WebhookStackConfig {
   readonly reconcileLookbackDays: number;
   /** Datasaur's API (self-hosted installs have their own). */
   readonly datasaurApiUrl: string;
+  /**
+   * Complete ARN of an existing webhook secret to use instead of creating one (a secret kept
+   * from a destroyed stack, so the URL and secret registered with Datasaur survive).
+   */
+  readonly webhookSecretArn: string | undefined;
+  /** Complete ARN of an existing Datasaur API credentials secret to use instead of creating one. */
+  readonly datasaurCredentialsSecretArn: string | undefined;
 }
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
@@ -119,7 +129,13 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   datasaurTeamIds: [],
   reconcileLookbackDays: 30,
   datasaurApiUrl: DEFAULT_DATASAUR_API_URL,
+  webhookSecretArn: undefined,
+  datasaurCredentialsSecretArn: undefined,
 };
+
+/** A complete Secrets Manager ARN: it ends with the six random characters AWS appended. */
+const COMPLETE_SECRET_ARN =
+  /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
 
 /** `reconcileEvery`: `off`, or a number of minutes, hours or days from 5 minutes to 1 day. */
 const RECONCILE_EVERY = /^(\d+)\s*(minute|minutes|hour|hours|day|days)$/i;
@@ -149,6 +165,13 @@ const INTEGER_BOUNDS: Record<Exclude<IntegerOption, 'logRetentionDays'>, [number
   reconcileLookbackDays: [1, 3_650],
   eventArchiveDays: [0, 36_500],
 };
+
+/** The default stack keeps the product's source; another stage appends its stack name. */
+function defaultEventSource(stackName: string | undefined): string {
+  return stackName === undefined || stackName === DEFAULT_CONFIG.stackName
+    ? DEFAULT_EVENT_SOURCE
+    : `${DEFAULT_EVENT_SOURCE}.${stackName}`;
+}
 
 /** Anything that answers `tryGetContext`: an App, a Stack or a construct node. */
 export interface ContextSource {
@@ -199,7 +222,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     rawTtlDays: undefined,
     eventBusName: read('eventBusName') ?? DEFAULT_CONFIG.eventBusName,
     eventArchiveDays: integer('eventArchiveDays'),
-    eventSource: read('eventSource') ?? DEFAULT_CONFIG.eventSource,
+    eventSource: read('eventSource') ?? defaultEventSource(read('stackName')),
     publishLabelEvents: DEFAULT_CONFIG.publishLabelEvents,
     bodyRetentionDays: undefined,
     exportOn: DEFAULT_CONFIG.exportOn,
@@ -211,7 +234,17 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       .filter((teamId) => teamId !== ''),
     reconcileLookbackDays: integer('reconcileLookbackDays'),
     datasaurApiUrl: (read('datasaurApiUrl') ?? DEFAULT_CONFIG.datasaurApiUrl).replace(/\/+$/, ''),
+    webhookSecretArn: read('webhookSecretArn'),
+    datasaurCredentialsSecretArn: read('datasaurCredentialsSecretArn'),
   };
+  for (const name of ['webhookSecretArn', 'datasaurCredentialsSecretArn'] as const) {
+    const arn = config[name];
+    if (arn !== undefined && !COMPLETE_SECRET_ARN.test(arn)) {
+      problems.push(
+        `${name} must be the complete ARN of a secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, from \`aws secretsmanager describe-secret\`), got "${arn}"`,
+      );
+    }
+  }
 
   const exportOnValue = read('exportOn');
   const exportOn =

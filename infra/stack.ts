@@ -1,6 +1,14 @@
 /** The whole product in one stack, composed like the diagram: API → pipeline → store, watched. */
-import { type App, CfnOutput, SecretValue, Stack, type StackProps, Validations } from 'aws-cdk-lib';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import {
+  type App,
+  CfnOutput,
+  RemovalPolicy,
+  SecretValue,
+  Stack,
+  type StackProps,
+  Validations,
+} from 'aws-cdk-lib';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
@@ -32,12 +40,14 @@ export class WebhookStack extends Stack {
   public readonly exportArchiver: ExportArchiver | undefined;
   /** Present when `datasaurTeamIds` is set and `reconcileEvery` is not `off`. */
   public readonly reconciler: Reconciler | undefined;
-  public readonly datasaurCredentials: Secret | undefined;
+  public readonly datasaurCredentials: ISecret | undefined;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
     super(scope, id, props);
     const { config } = props;
     if (config.webhookPathToken === undefined) throw new ConfigurationError(MISSING_PATH_TOKEN);
+    // The stack's name tells its metrics apart from another stage's in the same account.
+    const metricsNamespace = config.stackName;
 
     this.store = new EventStore(this, 'EventStore');
     this.archive = new ArchiveBucket(this, 'Archive', {
@@ -55,6 +65,7 @@ export class WebhookStack extends Stack {
       maxConcurrency: config.workerMaxConcurrency,
       maxReceiveCount: config.maxReceiveCount,
       maxMessageSizeBytes: QUEUE_MAX_MESSAGE_BYTES,
+      metricsNamespace,
       logRetention: config.logRetentionDays,
       logLevels: { application: config.logLevel, system: config.systemLogLevel },
       ...(config.rawTtlDays === undefined ? {} : { rawTtlDays: config.rawTtlDays }),
@@ -79,6 +90,9 @@ export class WebhookStack extends Stack {
       timeoutSeconds: config.ingestTimeoutSeconds,
       maxBodyBytes: config.maxBodyBytes,
       secretCacheSeconds: config.webhookSecretCacheSeconds,
+      ...(config.webhookSecretArn === undefined
+        ? {}
+        : { webhookSecretArn: config.webhookSecretArn }),
       logRetention: config.logRetentionDays,
       logLevels: { application: config.logLevel, system: config.systemLogLevel },
     });
@@ -91,6 +105,7 @@ export class WebhookStack extends Stack {
       worker: this.pipeline.worker.function,
       batchFigure: (figure) => this.pipeline.metricBatchFigure(figure),
       oldestMessageAgeAlarmSeconds: config.oldestMessageAgeAlarmSeconds,
+      metricsNamespace,
       ...(config.alarmEmail === undefined ? {} : { alarmEmail: config.alarmEmail }),
     });
 
@@ -99,15 +114,14 @@ export class WebhookStack extends Stack {
       config.reconcileEveryMinutes !== undefined && config.datasaurTeamIds.length > 0;
     // One secret for the Datasaur API, read by the exporter and the reconciler alone.
     if (exportOn !== 'off' || reconcilerOn) {
-      this.datasaurCredentials = new Secret(this, 'DatasaurCredentials', {
-        description: 'Datasaur API credentials: {"clientId": "…", "clientSecret": "…"}',
-        secretStringValue: SecretValue.unsafePlainText(DATASAUR_CREDENTIALS_TEMPLATE),
-      });
-      Validations.of(this.datasaurCredentials).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason:
-          "Datasaur API credentials are created in Datasaur's workspace settings; no Lambda can issue new ones, so rotation is the operator's (docs/reconcile.md).",
-      });
+      this.datasaurCredentials =
+        config.datasaurCredentialsSecretArn === undefined
+          ? this.createDatasaurCredentials()
+          : Secret.fromSecretCompleteArn(
+              this,
+              'DatasaurCredentials',
+              config.datasaurCredentialsSecretArn,
+            );
     }
     this.exportArchiver =
       exportOn === 'off' || this.datasaurCredentials === undefined
@@ -123,6 +137,7 @@ export class WebhookStack extends Stack {
             logRetention: config.logRetentionDays,
             logLevel: config.logLevel,
             alarmTopic: this.alarms.topic,
+            metricsNamespace,
           });
     if (this.exportArchiver !== undefined) {
       this.publishing.grantPublish(this.exportArchiver.exporter.function);
@@ -141,6 +156,7 @@ export class WebhookStack extends Stack {
         alarmTopic: this.alarms.topic,
         logRetention: config.logRetentionDays,
         logLevel: config.logLevel,
+        metricsNamespace,
       });
     }
 
@@ -204,6 +220,26 @@ export class WebhookStack extends Stack {
       });
     }
     for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
+  }
+
+  /**
+   * Created holding an empty template that the operator fills. CloudFormation writes
+   * `SecretString` again whenever it changes in the template, which would empty the
+   * credentials entered since, so it must never change (`test/deploy-safety.test.ts` pins it).
+   * Kept when the stack is deleted; a new stack adopts it with `datasaurCredentialsSecretArn`.
+   */
+  private createDatasaurCredentials(): Secret {
+    const secret = new Secret(this, 'DatasaurCredentials', {
+      description: 'Datasaur API credentials: {"clientId": "…", "clientSecret": "…"}',
+      secretStringValue: SecretValue.unsafePlainText(DATASAUR_CREDENTIALS_TEMPLATE),
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    Validations.of(secret).acknowledge({
+      id: 'AwsSolutions-SMG4',
+      reason:
+        "Datasaur API credentials are created in Datasaur's workspace settings; no Lambda can issue new ones, so rotation is the operator's (docs/reconcile.md).",
+    });
+    return secret;
   }
 }
 

@@ -5,6 +5,7 @@
  * environment. `--dry-run` prints the gaps and writes nothing.
  */
 import './local/sdk-notice.ts';
+import { hostname } from 'node:os';
 import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -18,6 +19,7 @@ import {
   EXPORT_ON_VALUES,
   exportRepairedTransitions,
 } from '../shared/export/export-trigger.ts';
+import { ReconcileInProgressError, withReconcileLease } from '../shared/reconcile/lease.ts';
 import { type ReconcileRun, reconcile } from '../shared/reconcile/reconciler.ts';
 import { ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
@@ -53,6 +55,9 @@ Flags:
 Environment (as for npm start): DATASAUR_API_URL, DATASAUR_CLIENT_ID, DATASAUR_CLIENT_SECRET,
 DATASAUR_TEAM_IDS. Locally they default to the fake Datasaur API's (npm run fake-datasaur).
 `;
+
+/** A run by hand holds the lease this long at most (the deployed function's limit is 5 min). */
+const CLI_LEASE_SECONDS = 900;
 
 const OPTIONS = {
   team: { type: 'string', multiple: true },
@@ -156,24 +161,43 @@ async function run(args: string[]): Promise<number> {
   );
   try {
     const onTransition = await exportTrigger(sqs, connection, flags['export-queue-url']);
-    const result = await reconcile({
-      client,
-      documents: connection.documents,
-      tableName: connection.tableName,
-      teamIds,
-      lookbackDays,
-      ...(pageSize === undefined ? {} : { pageSize }),
-      dryRun: flags['dry-run'] === true,
-      ...(onTransition === undefined ? {} : { onTransition }),
-      onPage: (progress) =>
-        console.error(
-          `team ${progress.teamId} page ${progress.page}: ${progress.projects} project(s); ${progress.checked} checked, ${progress.gaps} gap(s) so far`,
-        ),
-    });
+    const run = () =>
+      reconcile({
+        client,
+        documents: connection.documents,
+        tableName: connection.tableName,
+        teamIds,
+        lookbackDays,
+        ...(pageSize === undefined ? {} : { pageSize }),
+        dryRun: flags['dry-run'] === true,
+        ...(onTransition === undefined ? {} : { onTransition }),
+        onPage: (progress) =>
+          console.error(
+            `team ${progress.teamId} page ${progress.page}: ${progress.projects} project(s); ${progress.checked} checked, ${progress.gaps} gap(s) so far`,
+          ),
+      });
+    // A dry run writes nothing, so it may overlap; a repairing run takes the same lease as
+    // the deployed reconciler, so a run by hand never overlaps a scheduled one.
+    const result =
+      flags['dry-run'] === true
+        ? await run()
+        : await withReconcileLease(
+            {
+              documents: connection.documents,
+              tableName: connection.tableName,
+              seconds: CLI_LEASE_SECONDS,
+              holder: `npm run reconcile on ${hostname()}, pid ${process.pid}`,
+            },
+            run,
+          );
     if (flags.json) console.log(JSON.stringify(result, null, 2));
     else printRun(result);
     return result.outcome === 'failed' ? 1 : 0;
   } catch (error) {
+    if (error instanceof ReconcileInProgressError) {
+      console.error(`${error.message}: this run exits without checking anything; try again later`);
+      return 1;
+    }
     if (error instanceof DynamoDBServiceException && error.name === 'ResourceNotFoundException') {
       console.error(
         `table ${connection.tableName} does not exist at ${connection.where} (pass --table <name>)`,

@@ -38,7 +38,7 @@ Flags:
   --project <id>        project id (PROJECT_* events and export)
   --document <id>       document id (BEFORE_UPDATE_LABELS and export)
   --labels <n>          BEFORE_UPDATE_LABELS with n generated upserts, about 330 bytes each
-                        (1,000 ≈ 330 KB, 3,000 ≈ 1 MB, 5,000 ≈ 1.7 MB, 16,500 ≈ the 5.5 MB limit)
+                        (1,000 ≈ 330 KB, 3,000 ≈ 1 MB, 5,000 ≈ 1.7 MB, 15,000 ≈ the 5 MB limit)
   --url <url>           webhook URL (default http://$HOST:$PORT/webhooks/datasaur/$WEBHOOK_PATH_TOKEN,
                         as npm start)
   --secret <secret>     signing secret (default the first of $DATASAUR_WEBHOOK_SECRET, else the

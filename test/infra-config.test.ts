@@ -23,7 +23,7 @@ describe('readConfig', () => {
     expect(DEFAULT_CONFIG).toMatchObject({
       stackName: 'DatasaurWebhooks',
       maxReceiveCount: 5,
-      maxBodyBytes: 5_500_000,
+      maxBodyBytes: 5_000_000,
       logRetentionDays: RetentionDays.ONE_MONTH,
       alarmEmail: undefined,
       rawTtlDays: undefined,
@@ -81,6 +81,17 @@ describe('readConfig', () => {
       'maxBodyBytes must be a whole number from 1 to 6258788',
     );
     expect(readConfig(contextOf({ maxBodyBytes: 6_258_788 })).maxBodyBytes).toBe(6_258_788);
+  });
+
+  it('takes only complete secret ARNs to adopt, since a partial one cannot be granted exactly', () => {
+    const arn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks-AbC123';
+    expect(readConfig(contextOf({ webhookSecretArn: arn })).webhookSecretArn).toBe(arn);
+    const message = problemsOf({
+      webhookSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:webhooks',
+      datasaurCredentialsSecretArn: 'my-secret',
+    });
+    expect(message).toContain('webhookSecretArn must be the complete ARN of a secret');
+    expect(message).toContain('datasaurCredentialsSecretArn must be the complete ARN of a secret');
   });
 
   it('refuses a batch above 10 messages without a batching window, as Lambda does', () => {

@@ -2,9 +2,11 @@
  * The app synthesized once with its cdk-nag checks and real bundling: the AWS Solutions checks
  * leave no finding unacknowledged, and the local esbuild really produces both bundles.
  */
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookStack } from '../infra/stack.ts';
@@ -60,15 +62,84 @@ describe('cdk-nag AwsSolutions checks', () => {
 });
 
 describe('function bundles', () => {
-  const bundleOf = (environmentVariable: string): { code: string; files: string[] } => {
+  const bundleOf = (
+    environmentVariable: string,
+  ): { code: string; files: string[]; entry: string; environment: Record<string, string> } => {
     const fn = functionWithEnvironment(Template.fromStack(stack), environmentVariable);
     const objectKey = (fn.Properties.Code as { S3Key: string }).S3Key;
     const assetDirectory = join(outdir, `asset.${objectKey.replace(/\.zip$/, '')}`);
+    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
+      .Variables;
     return {
       code: readFileSync(join(assetDirectory, 'index.mjs'), 'utf8'),
       files: readdirSync(assetDirectory).sort(),
+      entry: join(assetDirectory, 'index.mjs'),
+      // References to other resources resolve only at deploy: any name will do here.
+      environment: Object.fromEntries(
+        Object.entries(variables).map(([name, value]) => [
+          name,
+          typeof value === 'string' ? value : `deployed-${name.toLowerCase()}`,
+        ]),
+      ),
     };
   };
+
+  /**
+   * Imports a bundle in a new process of the Node.js running the tests (CI runs this file on
+   * Node 24 too, Lambda's runtime), as Lambda does, and calls its handler with `event`.
+   */
+  const RESULT = 'handler answered: ';
+  const loadAndCall = (variable: string, event: unknown) => {
+    const { entry, environment } = bundleOf(variable);
+    const script = `const { handler } = await import(${JSON.stringify(pathToFileURL(entry).href)});
+if (typeof handler !== 'function') throw new Error('no handler export');
+const context = { awsRequestId: 'bundle-test', getRemainingTimeInMillis: () => 10000 };
+process.stdout.write('\\n${RESULT}' + JSON.stringify(await handler(${JSON.stringify(event)}, context)));`;
+    const result = spawnSync(process.execPath, ['--input-type=module', '--eval', script], {
+      encoding: 'utf8',
+      env: {
+        PATH: process.env.PATH,
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'bundle-test',
+        AWS_SECRET_ACCESS_KEY: 'bundle-test',
+        AWS_LAMBDA_FUNCTION_NAME: 'bundle-test',
+        ...environment,
+      },
+    });
+    // The handler's answer comes after whatever it logged or published on stdout.
+    const answer = result.stdout.slice(result.stdout.lastIndexOf(RESULT) + RESULT.length);
+    return { ...result, answer: JSON.parse(answer) as unknown };
+  };
+
+  it('loads the ingest bundle and answers a request for another path with 404, touching no AWS service', () => {
+    const event = {
+      version: '2.0',
+      routeKey: 'ANY /webhooks/datasaur',
+      rawPath: '/elsewhere',
+      rawQueryString: '',
+      headers: {},
+      requestContext: {
+        http: { method: 'POST', path: '/elsewhere', sourceIp: '203.0.113.7' },
+        requestId: 'bundle-test',
+        timeEpoch: 1_764_000_000_000,
+      },
+      body: '',
+      isBase64Encoded: false,
+    };
+    const result = loadAndCall('WEBHOOK_SECRET_ARN', event);
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.answer).toMatchObject({ statusCode: 404 });
+  });
+
+  it.each([
+    ['worker', 'WORKER_CONCURRENCY'],
+    ['exporter', 'DATASAUR_CREDENTIALS_SECRET_ARN'],
+  ])('loads the %s bundle and handles an empty batch', (_name, variable) => {
+    const result = loadAndCall(variable, { Records: [] });
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.status).toBe(0);
+    expect(result.answer).toEqual({ batchItemFailures: [] });
+  });
 
   it.each([
     ['ingest', 'WEBHOOK_SECRET_ARN'],

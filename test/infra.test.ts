@@ -158,10 +158,11 @@ describe('queue and dead-letter queue', () => {
     });
   });
 
-  it('keep messages 14 days, up to 1 MiB, encrypted at rest', () => {
+  it('keep messages 4 days in the queue and 14 in the DLQ, up to 1 MiB, encrypted at rest', () => {
+    expect(queue.Properties.MessageRetentionPeriod).toBe(4 * 24 * 3600);
+    expect(deadLetterQueue.Properties.MessageRetentionPeriod).toBe(14 * 24 * 3600);
     for (const q of [queue, deadLetterQueue]) {
       expect(q.Properties).toMatchObject({
-        MessageRetentionPeriod: 14 * 24 * 3600,
         MaximumMessageSize: 1_048_576,
         SqsManagedSseEnabled: true,
       });
@@ -379,6 +380,23 @@ describe('alarms', () => {
     expect(refersTo(alarm.Properties.Dimensions, worker.logicalId)).toBe(true);
   });
 
+  it('fire on any webhook refused as too large (413), by the ingest or by API Gateway, counted from the access log', () => {
+    const alarm = alarmOn('RequestsTooLarge');
+    expect(alarm.Properties).toMatchObject({
+      Namespace: 'DatasaurWebhooks',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Statistic: 'Sum',
+    });
+    expect(alarm.Properties.AlarmDescription).toContain('6,291,556');
+    template.hasResourceProperties('AWS::Logs::MetricFilter', {
+      FilterPattern: '{ $.status = "413" }',
+      MetricTransformations: [
+        { MetricNamespace: 'DatasaurWebhooks', MetricName: 'RequestsTooLarge', MetricValue: '1' },
+      ],
+    });
+  });
+
   it('fire on any webhook the API turned away with 429, counted from its access log', () => {
     const alarm = alarmOn('ThrottledRequests');
     expect(alarm.Properties).toMatchObject({
@@ -396,7 +414,7 @@ describe('alarms', () => {
   });
 
   it('notify an encrypted, TLS-only topic that e-mails the address from context', () => {
-    expect(alarms).toHaveLength(7);
+    expect(alarms).toHaveLength(8);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic.logicalId }]);
     }
@@ -418,7 +436,7 @@ describe('alarms', () => {
     });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
-      DashboardName: 'DatasaurWebhooks',
+      DashboardName: { 'Fn::Join': ['', ['DatasaurWebhooks-', { Ref: 'AWS::Region' }]] },
     });
   });
 });
@@ -434,7 +452,7 @@ describe('archive bucket', () => {
     accessLogs = only(buckets.filter((bucket) => bucket.logicalId !== archive.logicalId));
   });
 
-  it('is encrypted, private, unversioned and retained with the stack deleted', () => {
+  it('is encrypted, private, versioned and retained with the stack deleted', () => {
     for (const bucket of [archive, accessLogs]) {
       expect(bucket.Properties.BucketEncryption).toEqual({
         ServerSideEncryptionConfiguration: [
@@ -450,7 +468,20 @@ describe('archive bucket', () => {
       expect(bucket.DeletionPolicy).toBe('Retain');
       expect(bucket.UpdateReplacePolicy).toBe('Retain');
     }
-    expect(archive.Properties.VersioningConfiguration).toBeUndefined();
+  });
+
+  it('keeps a deleted or overwritten object restorable for 30 days, then expires the old version', () => {
+    for (const bucket of [archive, accessLogs]) {
+      expect(bucket.Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+      const rules = (bucket.Properties.LifecycleConfiguration as { Rules: unknown[] }).Rules;
+      expect(rules).toContainEqual(
+        expect.objectContaining({
+          NoncurrentVersionExpiration: { NoncurrentDays: 30 },
+          ExpiredObjectDeleteMarker: true,
+          Status: 'Enabled',
+        }),
+      );
+    }
   });
 
   it('refuses any request not made over TLS', () => {

@@ -209,7 +209,7 @@ describe('ingest: accepted events', () => {
   it('accepts a body exactly at the size limit, whose event still fits a Lambda invocation', async () => {
     const labels = seedEventBody('BEFORE_UPDATE_LABELS', {
       timestamp: '2026-11-23T10:00:00.000Z',
-      labels: 16_000,
+      labels: 15_000,
     });
     const body = paddedLabelBody(labels, DEFAULT_MAX_BODY_BYTES);
     expect(Buffer.byteLength(body)).toBe(DEFAULT_MAX_BODY_BYTES);

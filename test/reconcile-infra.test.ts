@@ -129,6 +129,19 @@ describe('the reconciler function', () => {
     expect(targets[0]?.RetryPolicy).toEqual({ MaximumRetryAttempts: 0 });
   });
 
+  it('is not retried by Lambda after a failed run, nor started late from a queued invocation', () => {
+    // Lambda retries a failed asynchronous invocation twice, and keeps a throttled one for up
+    // to 6 hours, by default: the next scheduled run starts over instead.
+    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig');
+    expect(configs).toHaveLength(1);
+    expect(configs[0]?.Properties).toMatchObject({
+      FunctionName: { Ref: reconciler.logicalId },
+      Qualifier: '$LATEST',
+      MaximumRetryAttempts: 0,
+      MaximumEventAgeInSeconds: 30 * 60,
+    });
+  });
+
   it('may read only the Datasaur secret, read and put table items, send exports and write its logs', () => {
     const table = resourcesOfType(template, 'AWS::DynamoDB::Table')[0] as CfnResource;
     expect(actionsOf(statements).sort()).toEqual(

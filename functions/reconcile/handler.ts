@@ -1,6 +1,11 @@
-/** Scheduled adapter around one reconcile run: logs it and publishes its metrics. */
+/**
+ * Scheduled adapter around one reconcile run: takes the single-flight lease, runs, logs the
+ * run and publishes its metrics. A run started while another holds the lease exits at once.
+ */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { ReconcileInProgressError, withReconcileLease } from '../../shared/reconcile/lease.ts';
 import {
   RECONCILE_METRICS,
   type ReconcileOptions,
@@ -14,20 +19,44 @@ export interface ReconcileHandlerDependencies {
   readonly metrics: Metrics;
 }
 
-export type ReconcileSummary = Pick<
-  ReconcileRun,
-  'runId' | 'outcome' | 'projectsChecked' | 'gapsFound' | 'repaired' | 'errors'
->;
+export type ReconcileSummary =
+  | Pick<
+      ReconcileRun,
+      'runId' | 'outcome' | 'projectsChecked' | 'gapsFound' | 'repaired' | 'errors'
+    >
+  | { readonly outcome: 'skipped'; readonly heldBy: string; readonly heldUntil: string };
+
+/** Past the function's own time limit, the lease of a run Lambda stopped is free again. */
+const LEASE_MARGIN_SECONDS = 30;
 
 export function createReconcileHandler(
   dependencies: ReconcileHandlerDependencies,
-): () => Promise<ReconcileSummary> {
+): (
+  event: unknown,
+  context: Pick<Context, 'awsRequestId' | 'getRemainingTimeInMillis'>,
+) => Promise<ReconcileSummary> {
   const { logger, metrics } = dependencies;
-  return async () => {
+  return async (_event, context) => {
     let run: ReconcileRun;
     try {
-      run = await reconcile(await dependencies.options());
+      const options = await dependencies.options();
+      run = await withReconcileLease(
+        {
+          documents: options.documents,
+          tableName: options.tableName,
+          seconds: Math.ceil(context.getRemainingTimeInMillis() / 1000) + LEASE_MARGIN_SECONDS,
+          holder: `reconcile function, request ${context.awsRequestId}`,
+        },
+        () => reconcile(options),
+      );
     } catch (error) {
+      if (error instanceof ReconcileInProgressError) {
+        logger.warn('reconcile run skipped: another run holds the lease', {
+          heldBy: error.heldBy,
+          heldUntil: error.heldUntil,
+        });
+        return { outcome: 'skipped', heldBy: error.heldBy, heldUntil: error.heldUntil };
+      }
       // Nothing recorded (the credentials or the table could not be read): still a failed run.
       metrics.addMetric(RECONCILE_METRICS.failedRuns, MetricUnit.Count, 1);
       metrics.publishStoredMetrics();

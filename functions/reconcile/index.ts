@@ -17,7 +17,7 @@ import {
   DEFAULT_RECONCILE_LOOKBACK_DAYS,
   RECONCILE_METRICS,
 } from '../../shared/reconcile/reconciler.ts';
-import { integerEnv, requireEnv } from '../../shared/runtime/environment.ts';
+import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { createReconcileHandler } from './handler.ts';
 
 const secretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
@@ -43,6 +43,8 @@ const lookbackDays = integerEnv('RECONCILE_LOOKBACK_DAYS', DEFAULT_RECONCILE_LOO
   max: 3_650,
 });
 const tableName = requireEnv('TABLE_NAME');
+/** The stack's own namespace, so two stages in one account keep their metrics apart. */
+const metricsNamespace = optionalEnv('POWERTOOLS_METRICS_NAMESPACE', RECONCILE_METRICS.namespace);
 
 /** Set by the stack when export archiving is on: repaired transitions export as webhooks would. */
 const exports = exportSettingsFromEnvironment();
@@ -64,5 +66,5 @@ export const handler = createReconcileHandler({
     ...(onTransition === undefined ? {} : { onTransition }),
   }),
   logger: new Logger(),
-  metrics: new Metrics({ namespace: RECONCILE_METRICS.namespace }),
+  metrics: new Metrics({ namespace: metricsNamespace }),
 });

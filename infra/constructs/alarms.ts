@@ -17,7 +17,7 @@ import {
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
+import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
@@ -28,15 +28,14 @@ import { Construct } from 'constructs';
 import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 
 const PERIOD = Duration.minutes(5);
-const THROTTLED_METRIC = { namespace: METRICS_NAMESPACE, metricName: 'ThrottledRequests' };
 /**
  * The flood defence's metrics, counted from the access log: requests no route matched (API
  * Gateway's own 404: the sender does not know the URL; never Datasaur) and requests the ingest
  * refused for their signature (401: the sender knows the URL but not the secret).
  */
 export const FLOOD_METRICS = {
-  unrouted: { namespace: METRICS_NAMESPACE, metricName: 'UnroutedRequests' },
-  signatureFailures: { namespace: METRICS_NAMESPACE, metricName: 'SignatureFailures' },
+  unrouted: { metricName: 'UnroutedRequests' },
+  signatureFailures: { metricName: 'SignatureFailures' },
 } as const;
 
 export interface AlarmsProps {
@@ -58,6 +57,8 @@ export interface AlarmsProps {
    * flood aimed at the API. @default 3000 (10 a second)
    */
   readonly unroutedRequestsAlarmThreshold?: number;
+  /** CloudWatch namespace of the metrics counted from logs. @default 'DatasaurWebhooks' */
+  readonly metricsNamespace?: string;
 }
 
 export class Alarms extends Construct {
@@ -68,6 +69,7 @@ export class Alarms extends Construct {
   public readonly requestsThrottled: Alarm;
   public readonly unroutedFlood: Alarm;
   public readonly signatureFailures: Alarm;
+  public readonly requestsTooLarge: Alarm;
   public readonly workerErrors: Alarm;
   public readonly dashboard: Dashboard;
 
@@ -85,6 +87,22 @@ export class Alarms extends Construct {
       new ServicePrincipal('cloudwatch.amazonaws.com'),
       'kms:Decrypt',
       'kms:GenerateDataKey*',
+    );
+    // Grants only for AWS services acting on AWS resources (Control Tower's CT.KMS.PR.3): no
+    // principal, even one the key policy allows, can hand the key on to another with a grant.
+    topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        effect: Effect.DENY,
+        principals: [new AnyPrincipal()],
+        actions: ['kms:CreateGrant'],
+        resources: ['*'],
+        conditions: {
+          BoolIfExists: {
+            'kms:GrantIsForAWSResource': 'false',
+            'aws:PrincipalIsAWSService': 'false',
+          },
+        },
+      }),
     );
     this.topic = new Topic(this, 'Topic', {
       displayName: 'Datasaur webhooks alarms',
@@ -120,15 +138,15 @@ export class Alarms extends Construct {
       threshold: 1,
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description:
-        'The API answered 5xx: webhooks were not accepted (secret unreadable, queue refused, ingest crashed). Datasaur does not document retries: check the ingest logs at once.',
+        'The API answered 5xx: webhooks were not accepted (secret unreadable, queue refused, ingest crashed, or an event Lambda refused for its size, which leaves no ingest log: read the access log). Datasaur does not document retries: check the ingest logs at once.',
     });
     // HTTP APIs publish 4xx only as a whole; a 429 is not a bad request but a webhook turned
     // away, and Datasaur documents no retries, so it is counted from the access log.
     const throttled = new MetricFilter(this, 'ThrottledRequestsFilter', {
       logGroup: props.accessLogs,
       filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
-      metricNamespace: THROTTLED_METRIC.namespace,
-      metricName: THROTTLED_METRIC.metricName,
+      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
+      metricName: 'ThrottledRequests',
       metricValue: '1',
     });
     this.requestsThrottled = this.alarm('RequestsThrottled', {
@@ -146,7 +164,7 @@ export class Alarms extends Construct {
         FilterPattern.stringValue('$.status', '=', '404'),
         FilterPattern.stringValue('$.integrationStatus', '=', '-'),
       ),
-      metricNamespace: FLOOD_METRICS.unrouted.namespace,
+      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
       metricName: FLOOD_METRICS.unrouted.metricName,
       metricValue: '1',
     });
@@ -162,7 +180,7 @@ export class Alarms extends Construct {
     const badSignatures = new MetricFilter(this, 'SignatureFailuresFilter', {
       logGroup: props.accessLogs,
       filterPattern: FilterPattern.stringValue('$.status', '=', '401'),
-      metricNamespace: FLOOD_METRICS.signatureFailures.namespace,
+      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
       metricName: FLOOD_METRICS.signatureFailures.metricName,
       metricValue: '1',
     });
@@ -173,6 +191,23 @@ export class Alarms extends Construct {
       description:
         "Requests reached the secret webhook URL without a valid signature: either Datasaur signs with a secret the stack does not hold (check the ingest log and the webhook secret), or the URL has leaked and its holder can spend the webhook routes' budget: rotate webhookPathToken (docs/flood.md).",
     });
+    // A body too large is answered 413 by the ingest (over maxBodyBytes, logged) or by API
+    // Gateway itself when Lambda refuses the event, which the ingest never sees: both show
+    // only in the access log.
+    const tooLarge = new MetricFilter(this, 'RequestsTooLargeFilter', {
+      logGroup: props.accessLogs,
+      filterPattern: FilterPattern.stringValue('$.status', '=', '413'),
+      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
+      metricName: 'RequestsTooLarge',
+      metricValue: '1',
+    });
+    this.requestsTooLarge = this.alarm('RequestsTooLarge', {
+      metric: tooLarge.metric({ period: PERIOD, statistic: Stats.SUM }),
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description:
+        'The API answered 413 to a webhook: its body was over maxBodyBytes (the ingest log says so), or its event, with the body JSON-escaped, was over the 6,291,556 bytes Lambda accepts, and API Gateway refused it without invoking the ingest (only the access log shows it). Datasaur documents no retries: the webhook is lost, and the reconciler repairs project statuses only. See docs/large-events.md.',
+    });
     this.workerErrors = this.alarm('WorkerErrors', {
       metric: props.worker.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
       threshold: 1,
@@ -182,8 +217,9 @@ export class Alarms extends Construct {
     });
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
-      // Named after the stack, so the README can say where to find it.
-      dashboardName: Stack.of(this).stackName,
+      // Named after the stack and its region: dashboard names are global to the account, and
+      // two stages (or one stack in two regions) each get their own.
+      dashboardName: `${Stack.of(this).stackName}-${Stack.of(this).region}`,
       widgets: [
         [
           new AlarmStatusWidget({
@@ -193,8 +229,9 @@ export class Alarms extends Construct {
               this.deadLetterQueueNotEmpty,
               this.oldestMessageTooOld,
               this.ingestServerErrors,
-              this.workerErrors,
               this.requestsThrottled,
+              this.requestsTooLarge,
+              this.workerErrors,
               this.unroutedFlood,
               this.signatureFailures,
             ],

@@ -42,6 +42,17 @@ export interface PrefixGrantOptions {
 /** Incomplete multipart uploads are invisible and billed: abort them after a day. */
 const ABORT_INCOMPLETE_UPLOADS_AFTER = Duration.days(1);
 
+/**
+ * Both buckets are versioned, so an object deleted or overwritten by mistake (or by a stolen
+ * credential) can be restored for this long; then the old version expires, and so do the
+ * delete markers left alone once it has.
+ */
+export const NONCURRENT_VERSION_DAYS = 30;
+const EXPIRE_OLD_VERSIONS: LifecycleRule = {
+  noncurrentVersionExpiration: Duration.days(NONCURRENT_VERSION_DAYS),
+  expiredObjectDeleteMarker: true,
+};
+
 export class ArchiveBucket extends Construct {
   public readonly bucket: Bucket;
   /** Server access logs of `bucket` (S3 requires SSE-S3 on a log destination). */
@@ -65,9 +76,11 @@ export class ArchiveBucket extends Construct {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      versioned: true,
       lifecycleRules: [
         { expiration: Duration.days(props.accessLogRetentionDays ?? 90) },
         { abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER },
+        EXPIRE_OLD_VERSIONS,
       ],
       // Like the archive itself: who read a body stays answerable after the stack is gone.
       removalPolicy: RemovalPolicy.RETAIN,
@@ -80,6 +93,7 @@ export class ArchiveBucket extends Construct {
 
     const lifecycleRules: LifecycleRule[] = [
       { abortIncompleteMultipartUploadAfter: ABORT_INCOMPLETE_UPLOADS_AFTER },
+      EXPIRE_OLD_VERSIONS,
       ...Object.entries(retention).map(([prefix, days]) => ({
         prefix,
         expiration: Duration.days(days),
@@ -92,9 +106,9 @@ export class ArchiveBucket extends Construct {
       blockPublicAccess: BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       objectOwnership: ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      // Keys are content-addressed (an event id is the body's sha256) and never rewritten
-      // with other content, so old versions would only cost storage.
-      versioned: false,
+      // Keys are content-addressed (an event id is the body's sha256) and never rewritten with
+      // other content, so versions cost storage only when something deletes or overwrites.
+      versioned: true,
       lifecycleRules,
       serverAccessLogsBucket: this.accessLogs,
       serverAccessLogsPrefix: 'archive/',

@@ -24,8 +24,14 @@ const WORKER_SERVICE_NAME = 'datasaur-webhooks-worker';
  */
 const WORKER_TABLE_ACTIONS = ['GetItem', 'Query', 'PutItem'];
 
-/** The longest SQS keeps a message: a stalled worker has two weeks before anything expires. */
-const MESSAGE_RETENTION = Duration.days(14);
+/**
+ * A message moved to a dead-letter queue keeps its original enqueue time, and expires by the
+ * DLQ's retention counted from then. Source queues keep messages 4 days (SQS's default), DLQs
+ * the 14-day maximum: a message dead-lettered at the last moment still waits 10 days for a
+ * redrive. Export archiving uses the same pair.
+ */
+export const SOURCE_QUEUE_RETENTION = Duration.days(4);
+export const DEAD_LETTER_QUEUE_RETENTION = Duration.days(14);
 
 export interface EventPipelineProps {
   readonly table: ITable;
@@ -52,31 +58,35 @@ export interface EventPipelineProps {
   readonly logLevels?: FunctionLogLevels;
   /** Days after which raw items expire through the table's TTL. @default never */
   readonly rawTtlDays?: number;
+  /** CloudWatch namespace of the worker's batch figures. @default 'DatasaurWebhooks' */
+  readonly metricsNamespace?: string;
 }
 
 export class EventPipeline extends Construct {
   public readonly queue: Queue;
   public readonly deadLetterQueue: Queue;
   public readonly worker: BundledFunction;
+  private readonly metricsNamespace: string;
 
   constructor(scope: Construct, id: string, props: EventPipelineProps) {
     super(scope, id);
     const workerTimeoutSeconds = props.workerTimeoutSeconds ?? 30;
     const batchingWindowSeconds = props.batchingWindowSeconds ?? 1;
     const maxMessageSizeBytes = props.maxMessageSizeBytes ?? 1_048_576;
+    this.metricsNamespace = props.metricsNamespace ?? METRICS_NAMESPACE;
 
     // SQS-managed SSE: encrypted at rest with no key policy to keep in step with every
     // producer and consumer, and no KMS request per message.
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: MESSAGE_RETENTION,
+      retentionPeriod: DEAD_LETTER_QUEUE_RETENTION,
       maxMessageSizeBytes,
     });
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: MESSAGE_RETENTION,
+      retentionPeriod: SOURCE_QUEUE_RETENTION,
       maxMessageSizeBytes,
       // AWS's advice for a Lambda-fed queue: six times the function timeout plus the
       // batching window, so a message is not redelivered while a retried invocation still
@@ -95,7 +105,7 @@ export class EventPipeline extends Construct {
       ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
         TABLE_NAME: props.table.tableName,
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_METRICS_NAMESPACE: this.metricsNamespace,
         WORKER_CONCURRENCY: String(props.recordConcurrency ?? 10),
         ...(props.rawTtlDays === undefined ? {} : { RAW_TTL_DAYS: String(props.rawTtlDays) }),
       },
@@ -127,7 +137,7 @@ export class EventPipeline extends Construct {
   /** A figure the worker publishes once per batch (Powertools Metrics), summed per period. */
   public metricBatchFigure(figure: BatchFigure, period = Duration.minutes(5)): Metric {
     return new Metric({
-      namespace: METRICS_NAMESPACE,
+      namespace: this.metricsNamespace,
       metricName: figure,
       dimensionsMap: { service: WORKER_SERVICE_NAME },
       statistic: Stats.SUM,

@@ -23,8 +23,10 @@ import { Construct } from 'constructs';
 import { EXPORT_FAILED_MESSAGE } from '../../functions/exporter/handler.ts';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
+import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction } from './bundled-function.ts';
+import { DEAD_LETTER_QUEUE_RETENTION, SOURCE_QUEUE_RETENTION } from './event-pipeline.ts';
 
 /** Where archived exports go in the archive bucket. */
 export const EXPORTS_PREFIX = 'exports/';
@@ -50,6 +52,8 @@ export interface ExportArchiverProps {
   readonly logRetention: RetentionDays;
   /** @default 'INFO' */
   readonly logLevel?: string;
+  /** CloudWatch namespace of the failed-export count. @default 'DatasaurWebhooks' */
+  readonly metricsNamespace?: string;
   /** Notified by the exporter's alarms. */
   readonly alarmTopic: ITopic;
 }
@@ -67,7 +71,7 @@ export class ExportArchiver extends Construct {
     this.deadLetterQueue = new Queue(this, 'DeadLetterQueue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: DEAD_LETTER_QUEUE_RETENTION,
     });
     Validations.of(this.deadLetterQueue).acknowledge({
       id: 'AwsSolutions-SQS3',
@@ -76,7 +80,7 @@ export class ExportArchiver extends Construct {
     this.queue = new Queue(this, 'Queue', {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
-      retentionPeriod: Duration.days(14),
+      retentionPeriod: SOURCE_QUEUE_RETENTION,
       // A retry's delay is set per message (ChangeMessageVisibility); this covers an attempt
       // that ends without saying, as AWS advises for a Lambda-fed queue.
       visibilityTimeout: Duration.seconds(6 * EXPORTER_TIMEOUT_SECONDS),
@@ -131,7 +135,7 @@ export class ExportArchiver extends Construct {
     const failedExports = new MetricFilter(this, 'FailedExports', {
       logGroup: this.exporter.logGroup,
       filterPattern: FilterPattern.stringValue('$.message', '=', EXPORT_FAILED_MESSAGE),
-      metricNamespace: 'DatasaurWebhooks',
+      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
       metricName: 'ExportsFailed',
       metricValue: '1',
     });

@@ -19,7 +19,7 @@ import {
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
+import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { BODIES_PREFIX } from '../../shared/webhook/claim-check.ts';
@@ -75,8 +75,13 @@ export interface IngestApiProps {
   readonly memorySizeMb?: number;
   /** @default 10 */
   readonly timeoutSeconds?: number;
-  /** Largest body accepted; larger ones get 413. @default 5,500,000 */
+  /** Largest body accepted; larger ones get 413. @default 5,000,000 */
   readonly maxBodyBytes?: number;
+  /**
+   * Complete ARN of an existing webhook secret to use instead of creating one.
+   * @default a secret is created (and kept when the stack is deleted)
+   */
+  readonly webhookSecretArn?: string;
   /** How long a container keeps the secret before reading it again. @default 300 */
   readonly secretCacheSeconds?: number;
   readonly logRetention: RetentionDays;
@@ -88,8 +93,8 @@ export class IngestApi extends Construct {
   public readonly api: HttpApi;
   public readonly stage: HttpStage;
   public readonly ingest: BundledFunction;
-  /** `{"current": "…"}`, generated at deploy; add `"previous"` while rotating. */
-  public readonly webhookSecret: Secret;
+  /** `{"current": "…"}`, generated at the first deploy; add `"previous"` while rotating. */
+  public readonly webhookSecret: ISecret;
   /** The webhook routes: POST and PUT of the current token, then of the previous one. */
   public readonly webhookRoutes: HttpRoute[];
   /** One JSON line per request, with the status API Gateway answered. */
@@ -98,15 +103,10 @@ export class IngestApi extends Construct {
   constructor(scope: Construct, id: string, props: IngestApiProps) {
     super(scope, id);
 
-    this.webhookSecret = new Secret(this, 'WebhookSecret', {
-      description: 'Datasaur webhook signing secret: {"current": "…", "previous": "…"}',
-      generateSecretString: {
-        secretStringTemplate: '{}',
-        generateStringKey: 'current',
-        excludePunctuation: true,
-        passwordLength: 48,
-      },
-    });
+    this.webhookSecret =
+      props.webhookSecretArn === undefined
+        ? createWebhookSecret(this)
+        : Secret.fromSecretCompleteArn(this, 'WebhookSecret', props.webhookSecretArn);
 
     this.ingest = new BundledFunction(this, 'Ingest', {
       entry: 'functions/ingest/index.ts',
@@ -123,11 +123,6 @@ export class IngestApi extends Construct {
         WEBHOOK_SECRET_CACHE_SECONDS: String(props.secretCacheSeconds ?? 300),
         MAX_BODY_BYTES: String(props.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
       },
-    });
-    Validations.of(this.webhookSecret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason:
-        'Datasaur keeps its own copy of this secret and takes a new one only by e-mail to its support, so automatic rotation would break every signature; rotation is manual with current and previous both valid (README, Deploy).',
     });
     this.webhookSecret.grantRead(this.ingest.role);
     props.queue.grantSendMessages(this.ingest.role);
@@ -203,4 +198,29 @@ export class IngestApi extends Construct {
 /** Eight hex digits of the token's SHA-256: tells routes apart without revealing the token. */
 function tokenDigest(token: string): string {
   return createHash('sha256').update(token).digest('hex').slice(0, 8);
+}
+
+/**
+ * The signing secret, generated once. CloudFormation generates a new value whenever any field
+ * of `GenerateSecretString` changes (and drops a `previous` added by hand), so these fields
+ * must never change: `test/deploy-safety.test.ts` pins them. Kept when the stack is deleted,
+ * so a new stack can adopt it (`webhookSecretArn`) and Datasaur's copy stays valid.
+ */
+function createWebhookSecret(scope: Construct): Secret {
+  const secret = new Secret(scope, 'WebhookSecret', {
+    description: 'Datasaur webhook signing secret: {"current": "…", "previous": "…"}',
+    generateSecretString: {
+      secretStringTemplate: '{}',
+      generateStringKey: 'current',
+      excludePunctuation: true,
+      passwordLength: 48,
+    },
+    removalPolicy: RemovalPolicy.RETAIN,
+  });
+  Validations.of(secret).acknowledge({
+    id: 'AwsSolutions-SMG4',
+    reason:
+      'Datasaur keeps its own copy of this secret and takes a new one only by e-mail to its support, so automatic rotation would break every signature; rotation is manual with current and previous both valid (README, Deploy).',
+  });
+  return secret;
 }

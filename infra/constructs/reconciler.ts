@@ -27,6 +27,9 @@ import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { RECONCILE_METRICS } from '../../shared/reconcile/reconciler.ts';
 import { BundledFunction } from './bundled-function.ts';
 
+/** Lambda keeps an asynchronous invocation at most 6 hours. */
+const MAX_EVENT_AGE_MINUTES = 360;
+
 /** Item reads and writes on the table itself: no index, no Scan, no delete. */
 export const RECONCILER_TABLE_ACTIONS = ['GetItem', 'BatchGetItem', 'PutItem', 'Query'] as const;
 
@@ -44,6 +47,8 @@ export interface ReconcilerProps {
   readonly logRetention: RetentionDays;
   /** @default 'INFO' */
   readonly logLevel?: string;
+  /** CloudWatch namespace of each run's figures. @default 'DatasaurWebhooks' */
+  readonly metricsNamespace?: string;
   /** Paging every project of a large workspace takes a while. @default 300 */
   readonly timeoutSeconds?: number;
 }
@@ -62,6 +67,7 @@ export class Reconciler extends Construct {
       throw new Error('Reconciler needs at least one Datasaur team id (datasaurTeamIds)');
     }
 
+    const metricsNamespace = props.metricsNamespace ?? RECONCILE_METRICS.namespace;
     this.function = new BundledFunction(this, 'Function', {
       entry: 'functions/reconcile/index.ts',
       description: 'Datasaur webhooks: repairs webhooks Datasaur never delivered',
@@ -76,6 +82,7 @@ export class Reconciler extends Construct {
         DATASAUR_CREDENTIALS_SECRET_ARN: props.credentials.secretArn,
         DATASAUR_TEAM_IDS: props.teamIds.join(','),
         RECONCILE_LOOKBACK_DAYS: String(props.lookbackDays),
+        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
         ...(props.exports === undefined
           ? {}
           : { EXPORT_QUEUE_URL: props.exports.queue.queueUrl, EXPORT_ON: props.exports.exportOn }),
@@ -97,10 +104,16 @@ export class Reconciler extends Construct {
     });
     // No retry: the next scheduled run starts over, and a failed run is counted for the alarm.
     this.schedule.addTarget(new LambdaFunction(this.function.function, { retryAttempts: 0 }));
+    // Nor by Lambda itself: by default it retries a failed asynchronous run twice and keeps a
+    // throttled one queued for up to 6 hours. A run older than one period is the next one's.
+    this.function.function.configureAsyncInvoke({
+      retryAttempts: 0,
+      maxEventAge: Duration.minutes(Math.min(props.everyMinutes, MAX_EVENT_AGE_MINUTES)),
+    });
 
     const metric = (metricName: string) =>
       new Metric({
-        namespace: RECONCILE_METRICS.namespace,
+        namespace: metricsNamespace,
         metricName,
         dimensionsMap: { service: RECONCILE_METRICS.service },
         period: every,

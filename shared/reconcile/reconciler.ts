@@ -24,7 +24,10 @@ import type { ProjectStatus } from '../webhook/events.ts';
 import { type Comparison, compareProject, syntheticEventsFor } from './reconcile.ts';
 
 export const DEFAULT_RECONCILE_PAGE_SIZE = 50;
-/** CloudWatch metrics of each run (namespace DatasaurWebhooks, dimension `service`). */
+/**
+ * CloudWatch metrics of each run (dimension `service`). The namespace is the default stack's;
+ * a deployed stack uses its own name (`POWERTOOLS_METRICS_NAMESPACE`).
+ */
 export const RECONCILE_METRICS = {
   namespace: 'DatasaurWebhooks',
   service: 'datasaur-webhooks-reconcile',

@@ -5,7 +5,10 @@
 import type { RecordedEvent } from './event-store.ts';
 import { totalWriteUnits } from './write-units.ts';
 
-/** CloudWatch namespace of the stack's own metrics. */
+/**
+ * CloudWatch namespace of the stack's own metrics: the default stack name. A deployed stack
+ * publishes under its own name, so two stages in one account keep their metrics apart.
+ */
 export const METRICS_NAMESPACE = 'DatasaurWebhooks';
 
 export const BATCH_FIGURES = [

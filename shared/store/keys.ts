@@ -160,3 +160,8 @@ export const RECONCILE_PARTITION = 'RECONCILE';
 export function reconcileRunKey(startedAt: string, runId: string): TableKey {
   return { pk: RECONCILE_PARTITION, sk: `RUN#${startedAt}#${runId}` };
 }
+
+/** The reconciler's single-flight lease: one item, outside the partition of the runs. */
+export function reconcileLeaseKey(): TableKey {
+  return { pk: 'LEASE#RECONCILE', sk: 'LEASE' };
+}

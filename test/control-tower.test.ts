@@ -1,0 +1,71 @@
+/**
+ * AWS Control Tower's proactive controls, run with the cfn-guard binary on the synthesized
+ * template: every failing (rule, resource) is acknowledged in infra/control-tower.ts with a
+ * reason, and every acknowledgement still matches a failure (no stale entries).
+ */
+import { CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { describe, expect, it } from 'vitest';
+import { CONTROL_TOWER_ACKNOWLEDGEMENTS } from '../infra/control-tower.ts';
+import type { WebhookStack } from '../infra/stack.ts';
+import { synthesizeApp } from './support/cdk-template.ts';
+import { controlTowerFindings } from './support/control-tower.ts';
+
+/** Every optional part on: the exporter, the reconciler, a created bus. */
+const EVERYTHING_ON = {
+  datasaurTeamIds: 'team-1',
+  eventBusName: 'create',
+  alarmEmail: 'ops@example.com',
+};
+
+/**
+ * `rule resource-path` of each failure, the resource named by its construct path below the
+ * stack, written as the acknowledgements write it: a route's token digest as `<token>`, a Lambda
+ * permission without its generated suffix.
+ */
+function failures(stack: WebhookStack): string[] {
+  const pathOf = new Map<string, string>();
+  for (const construct of stack.node.findAll()) {
+    if (construct instanceof CfnElement) {
+      pathOf.set(
+        stack.resolve(stack.getLogicalId(construct)) as string,
+        construct.node.path
+          .slice(stack.node.path.length + 1)
+          .replace(/\/Webhook(POST|PUT)[0-9a-f]{8}\//, '/Webhook$1<token>/')
+          .replace(/\/ApiPermission\.ApiScoped\.[^/]+$/, '/ApiPermission.ApiScoped'),
+      );
+    }
+  }
+  return controlTowerFindings(Template.fromStack(stack).toJSON()).map(
+    ({ rule, logicalId }) => `${rule} ${pathOf.get(logicalId) ?? logicalId}`,
+  );
+}
+
+const acknowledged = CONTROL_TOWER_ACKNOWLEDGEMENTS.map(
+  ({ rule, resource }) => `${rule} ${resource}`,
+);
+
+describe("AWS Control Tower's proactive controls", () => {
+  it('fail on the full stack exactly where an acknowledgement says why', () => {
+    const { stack } = synthesizeApp(EVERYTHING_ON, { bundle: false });
+    const found = failures(stack);
+    expect(found.filter((failure) => !acknowledged.includes(failure))).toEqual([]);
+    expect(acknowledged.filter((entry) => !found.includes(entry))).toEqual([]);
+  });
+
+  it('fail on the default stack only where acknowledged', () => {
+    const { stack } = synthesizeApp({}, { bundle: false });
+    expect(failures(stack).filter((failure) => !acknowledged.includes(failure))).toEqual([]);
+  });
+
+  it('are acknowledged once per rule and resource, each with its own reason', () => {
+    expect(new Set(acknowledged).size).toBe(acknowledged.length);
+    for (const { reason } of CONTROL_TOWER_ACKNOWLEDGEMENTS)
+      expect(reason.length).toBeGreaterThan(40);
+  });
+
+  it('are met, not acknowledged, for the KMS key policy and the buckets’ versioning', () => {
+    const rules = new Set(CONTROL_TOWER_ACKNOWLEDGEMENTS.map(({ rule }) => rule));
+    for (const fixed of ['CT.KMS.PR.3', 'CT.S3.PR.11']) expect(rules.has(fixed)).toBe(false);
+  });
+});
