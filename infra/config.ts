@@ -5,7 +5,8 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../shared/bus/bus-events.ts';
-import { DEFAULT_DATASAUR_API_URL } from '../shared/datasaur/client.ts';
+import { DEFAULT_DATASAUR_API_URL, datasaurApiUrlProblem } from '../shared/datasaur/client.ts';
+import { DEFAULT_MAX_EXPORT_BYTES } from '../shared/export/download.ts';
 import {
   DEFAULT_EXPORT_FORMAT,
   DEFAULT_EXPORT_ON,
@@ -71,7 +72,16 @@ export interface WebhookStackConfig {
   readonly reconcileLookbackDays: number;
   /** Datasaur's API (self-hosted installs have their own). */
   readonly datasaurApiUrl: string;
+  /** Largest export file the exporter downloads; a larger one is recorded FAILED (TOO_LARGE). */
+  readonly exportMaxBytes: number;
+  /** Hosts export files may be downloaded from (`*.example.com` for subdomains); any public host when empty. */
+  readonly exportAllowedHosts: readonly string[];
+  /** Admit export files on private addresses (a self-hosted Datasaur inside the VPC's network). */
+  readonly exportAllowPrivateHosts: boolean;
 }
+
+/** Days the stack's queues and dead-letter queues keep a message. */
+export const QUEUE_RETENTION_DAYS = 14;
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
@@ -109,6 +119,9 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   datasaurTeamIds: [],
   reconcileLookbackDays: 30,
   datasaurApiUrl: DEFAULT_DATASAUR_API_URL,
+  exportMaxBytes: DEFAULT_MAX_EXPORT_BYTES,
+  exportAllowedHosts: [],
+  exportAllowPrivateHosts: false,
 };
 
 /** `reconcileEvery`: `off`, or a number of minutes, hours or days from 5 minutes to 1 day. */
@@ -138,6 +151,8 @@ const INTEGER_BOUNDS: Record<Exclude<IntegerOption, 'logRetentionDays'>, [number
   oldestMessageAgeAlarmSeconds: [60, 1_209_600],
   reconcileLookbackDays: [1, 3_650],
   eventArchiveDays: [0, 36_500],
+  // Up to what S3 takes in one object (5 TiB); the exporter's 15 minutes bound it sooner.
+  exportMaxBytes: [1, 5 * 1024 ** 4],
 };
 
 /** Anything that answers `tryGetContext`: an App, a Stack or a construct node. */
@@ -199,6 +214,12 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       .filter((teamId) => teamId !== ''),
     reconcileLookbackDays: integer('reconcileLookbackDays'),
     datasaurApiUrl: (read('datasaurApiUrl') ?? DEFAULT_CONFIG.datasaurApiUrl).replace(/\/+$/, ''),
+    exportMaxBytes: integer('exportMaxBytes'),
+    exportAllowedHosts: (read('exportAllowedHosts') ?? '')
+      .split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter((host) => host !== ''),
+    exportAllowPrivateHosts: DEFAULT_CONFIG.exportAllowPrivateHosts,
   };
 
   const exportOnValue = read('exportOn');
@@ -231,8 +252,17 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       `reconcileEvery must be "off" or a period from 5 minutes to 1 day such as "30 minutes", "1 hour" or "1 day", got "${reconcileEvery}"`,
     );
   }
-  if (!/^https?:\/\/[^\s/]+/.test(config.datasaurApiUrl)) {
-    problems.push(`datasaurApiUrl must be an http(s) URL, got "${config.datasaurApiUrl}"`);
+  const apiUrlProblem = datasaurApiUrlProblem(config.datasaurApiUrl);
+  // The deployed exporter and reconciler run in AWS: a loopback API would be their own host.
+  if (apiUrlProblem !== undefined || !config.datasaurApiUrl.startsWith('https://')) {
+    problems.push(`datasaurApiUrl must be an https URL, got "${config.datasaurApiUrl}"`);
+  }
+  for (const host of config.exportAllowedHosts) {
+    if (!/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(host)) {
+      problems.push(
+        `exportAllowedHosts must be a comma-separated list of host names such as "datasaur-exports.s3.amazonaws.com" or "*.example.com", got "${host}"`,
+      );
+    }
   }
 
   const retention = read('logRetentionDays');
@@ -267,6 +297,12 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
   };
   const rawTtlDays = days('rawTtlDays');
   const bodyRetentionDays = days('bodyRetentionDays');
+  // A queued message may point at a body under bodies/: it must outlive every queue's copy.
+  if (bodyRetentionDays !== undefined && bodyRetentionDays < QUEUE_RETENTION_DAYS) {
+    problems.push(
+      `bodyRetentionDays must be at least ${QUEUE_RETENTION_DAYS}, the days the queues and dead-letter queues keep a message (a message outliving its body could no longer be stored), got "${bodyRetentionDays}"`,
+    );
+  }
 
   // A loose check: enough to catch a swapped option, SNS confirms the address itself.
   if (config.alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.alarmEmail)) {
@@ -298,6 +334,15 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
   if (publishLabelEvents !== undefined && !['true', 'false'].includes(publishLabelEvents)) {
     problems.push(`publishLabelEvents must be true or false, got "${publishLabelEvents}"`);
   }
+  const exportAllowPrivateHosts = read('exportAllowPrivateHosts')?.toLowerCase();
+  if (
+    exportAllowPrivateHosts !== undefined &&
+    !['true', 'false'].includes(exportAllowPrivateHosts)
+  ) {
+    problems.push(
+      `exportAllowPrivateHosts must be true or false, got "${exportAllowPrivateHosts}"`,
+    );
+  }
 
   if (problems.length > 0) {
     throw new ConfigurationError(
@@ -314,6 +359,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     logLevel: logLevel ?? config.logLevel,
     systemLogLevel: systemLogLevel ?? config.systemLogLevel,
     publishLabelEvents: publishLabelEvents === 'true',
+    exportAllowPrivateHosts: exportAllowPrivateHosts === 'true',
     rawTtlDays,
     bodyRetentionDays,
     exportOn: exportOn ?? DEFAULT_CONFIG.exportOn,

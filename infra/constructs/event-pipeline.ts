@@ -12,6 +12,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { BODIES_PREFIX } from '../../shared/webhook/claim-check.ts';
+import { QUEUE_RETENTION_DAYS } from '../config.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 
@@ -25,7 +26,7 @@ const WORKER_SERVICE_NAME = 'datasaur-webhooks-worker';
 const WORKER_TABLE_ACTIONS = ['GetItem', 'Query', 'PutItem'];
 
 /** The longest SQS keeps a message: a stalled worker has two weeks before anything expires. */
-const MESSAGE_RETENTION = Duration.days(14);
+const MESSAGE_RETENTION = Duration.days(QUEUE_RETENTION_DAYS);
 
 export interface EventPipelineProps {
   readonly table: ITable;

@@ -158,8 +158,8 @@ export type ProjectItem = TableKey & {
   readonly reviewedAt?: string;
   readonly reviewedBy?: Person;
   readonly lastEventAt: string;
+  /** The newest export Datasaur pushed; its link stays on the export event item only. */
   readonly lastExport?: {
-    readonly fileUrl: string;
     readonly at: string;
     readonly documentId?: string;
     readonly userId?: string;
@@ -335,9 +335,32 @@ export function restoredItem(stored: Record<string, unknown>): Record<string, un
   return restored;
 }
 
-/** Where an archived export stands: requested from Datasaur, kept in the bucket, or given up. */
-export const EXPORT_STATUSES = ['REQUESTED', 'ARCHIVED', 'FAILED'] as const;
+/**
+ * Where an archived export stands: waiting to start (`reasonCode` says why), requested from
+ * Datasaur and downloading, kept in the bucket, or given up (`reasonCode` and `reason`).
+ */
+export const EXPORT_STATUSES = ['WAITING', 'REQUESTED', 'ARCHIVED', 'FAILED'] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/**
+ * Why an export is WAITING or FAILED, machine-readable; `reason` says it for a human. Add a
+ * code here and in docs/export-archiving.md, nowhere else.
+ */
+export const EXPORT_REASON_CODES = [
+  // WAITING
+  'CREDENTIALS_MISSING',
+  'CREDENTIALS_INVALID',
+  // FAILED
+  'URL_REFUSED',
+  'TOO_LARGE',
+  'DATASAUR_FAILED',
+  'FILE_NOT_READY',
+  'DOWNLOAD_FAILED',
+  'DOWNLOAD_STALLED',
+  'DEADLINE',
+  'DATASAUR_UNAVAILABLE',
+] as const;
+export type ExportReasonCode = (typeof EXPORT_REASON_CODES)[number];
 
 /** What made the product archive an export. */
 export type ExportTrigger = 'REVIEWED' | 'COMPLETED' | 'PUSHED' | 'MANUAL';
@@ -358,12 +381,17 @@ export type ExportArchiveItem = TableKey & {
   readonly format?: string;
   readonly role?: 'LABELER' | 'REVIEWER';
   readonly exportId?: string;
-  /** Datasaur's pre-signed link to the file (a credential until it expires); kept so a retry can resume. */
+  /**
+   * Datasaur's pre-signed link to the file (a credential until it expires): kept so a retry
+   * can resume, removed once the export is ARCHIVED or FAILED.
+   */
   readonly fileUrl?: string;
   readonly fileUrlExpiredAt?: string;
   readonly requestedAt: string;
   readonly archivedAt?: string;
   readonly failedAt?: string;
+  /** Set with `reason` on WAITING and FAILED, removed on REQUESTED and ARCHIVED. */
+  readonly reasonCode?: ExportReasonCode;
   readonly reason?: string;
   readonly bucket: string;
   /** The object key in the bucket (where it is, or will be, once archived). */

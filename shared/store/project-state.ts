@@ -107,7 +107,6 @@ export function deriveProject(
       reviewedAt: reviewed?.time,
       reviewedBy: reviewed?.webhook && personOf(reviewed.webhook),
       lastExport: lastExport && {
-        fileUrl: lastExport.item.data.fileUrl,
         at: lastExport.time,
         ...definedOnly({
           documentId: lastExport.item.data.documentId,
