@@ -298,7 +298,11 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
   const rawTtlDays = days('rawTtlDays');
   const bodyRetentionDays = days('bodyRetentionDays');
   // A queued message may point at a body under bodies/: it must outlive every queue's copy.
-  if (bodyRetentionDays !== undefined && bodyRetentionDays < QUEUE_RETENTION_DAYS) {
+  if (
+    bodyRetentionDays !== undefined &&
+    bodyRetentionDays >= 1 &&
+    bodyRetentionDays < QUEUE_RETENTION_DAYS
+  ) {
     problems.push(
       `bodyRetentionDays must be at least ${QUEUE_RETENTION_DAYS}, the days the queues and dead-letter queues keep a message (a message outliving its body could no longer be stored), got "${bodyRetentionDays}"`,
     );
