@@ -23,7 +23,7 @@ import {
   integerEnv,
   optionalEnv,
 } from '../../shared/runtime/environment.ts';
-import { parseSecretList } from '../../shared/runtime/secrets.ts';
+import { checkedSecret, parseSecretList } from '../../shared/runtime/secrets.ts';
 import {
   DEFAULT_MAX_BODY_BYTES,
   LARGEST_BODY_BYTES,
@@ -168,6 +168,11 @@ function exporterConfig(environment: NodeJS.ProcessEnv): LocalExporterConfig | u
       'environment variable DATASAUR_CLIENT_SECRET is required when DATASAUR_CLIENT_ID is set',
     );
   }
+  try {
+    checkedSecret(clientSecret, 'DATASAUR_CLIENT_SECRET');
+  } catch (error) {
+    throw new ConfigurationError(`environment variable ${(error as Error).message}`);
+  }
   // The one origin admitted beyond public https hosts: the configured Datasaur API's own
   // (the fake's `http://127.0.0.1:<port>`), so a loopback URL on any other port is refused.
   const trustedOrigins = [new URL(apiUrl).origin];
@@ -265,9 +270,9 @@ function webhookSecrets(environment: NodeJS.ProcessEnv): string[] | undefined {
   if (list === undefined || list.trim() === '') return undefined;
   try {
     return parseSecretList(list);
-  } catch {
+  } catch (error) {
     throw new ConfigurationError(
-      'environment variable DATASAUR_WEBHOOK_SECRET must be a secret or a comma-separated list of secrets',
+      `environment variable DATASAUR_WEBHOOK_SECRET must be a secret or a comma-separated list of secrets: ${(error as Error).message}`,
     );
   }
 }
