@@ -13,7 +13,8 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { busEventOf, type DetailType, detailTypeOf } from '../bus/bus-events.ts';
 import type { BusPublisher, Publication } from '../bus/bus-publisher.ts';
-import { publicationAfterStore } from '../bus/publication.ts';
+import { publicationAfterStore, publicationProblem } from '../bus/publication.ts';
+import { exportRequestProblem } from '../export/export-trigger.ts';
 import { createEventStore } from '../store/event-store.ts';
 import { type EventItem, type RejectedItem, restoredItem } from '../store/items.ts';
 import {
@@ -122,7 +123,10 @@ export async function replayRejected(
   range: ReplayRange,
 ): Promise<RejectedReplayResult> {
   const { documents, tableName } = context;
-  const store = createEventStore(documents, tableName);
+  // As the worker admits events: what could not be published or exported stays rejected.
+  const store = createEventStore(documents, tableName, {
+    admit: (item) => publicationProblem(item) ?? exportRequestProblem(item),
+  });
   const counts = { read: 0, recovered: 0, stillRejected: 0, published: 0, failed: 0 };
   for await (const page of rejectedPages(documents, tableName, range)) {
     counts.read += page.length;

@@ -156,6 +156,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export const MAX_NESTING_DEPTH = 32;
 
+/** DynamoDB numbers: a non-zero magnitude from 1E-130 (the upper bound is above ±2^53). */
+export const MIN_NUMBER_MAGNITUDE = 1e-130;
+
 /**
  * Why a parsed body cannot be stored as a DynamoDB document, or undefined when it can.
  * Checked here, by DynamoDB's documented rules, rather than left to the server: dynalite
@@ -171,6 +174,9 @@ function findUnstorableValue(body: Record<string, unknown>): string | undefined 
     if (typeof value === 'number' && Math.abs(value) > Number.MAX_SAFE_INTEGER) {
       // JSON.parse already rounded it, and the document client refuses to store it.
       return `${value} is a number beyond ±2^53 that cannot be stored exactly`;
+    }
+    if (typeof value === 'number' && value !== 0 && Math.abs(value) < MIN_NUMBER_MAGNITUDE) {
+      return `${value} is a number closer to zero than DynamoDB's smallest magnitude, 1E-130`;
     }
     if (typeof value !== 'object' || value === null) continue;
     if (depth > MAX_NESTING_DEPTH) {
