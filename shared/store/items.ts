@@ -90,6 +90,14 @@ export type UnknownEventItem = EventItemBase & {
 export type RejectedItem = EventItemBase & {
   readonly itemType: 'rejected';
   readonly reason: string;
+  /**
+   * `webhook`: a signed webhook (its signature checked by the ingest); `queue`: a queue
+   * message that never passed the signature check. Only `webhook` bodies are replayed.
+   * Absent on items stored before it was recorded.
+   */
+  readonly provenance?: InterpretedMessage['provenance'];
+  /** The webhook's HTTP method, when it came as a webhook. */
+  readonly method?: 'POST' | 'PUT';
   readonly expiresAt?: number;
 } & (
     | {
@@ -240,13 +248,15 @@ export function rejectedItem(
   reason: string,
   options: EventItemOptions = {},
 ): RejectedItem {
-  const { eventId, receivedAt, rawBody, bodyObject } = message;
+  const { eventId, receivedAt, rawBody, bodyObject, provenance, method } = message;
   const text = rawBody.toString('utf8');
   const isText = Buffer.from(text, 'utf8').equals(rawBody);
   const base = {
     ...rejectedKey(receivedAt, eventId),
     ...feedKeys(receivedAt),
     itemType: 'rejected',
+    provenance,
+    ...(method === undefined ? {} : { method }),
     // A schema failure can list thousands of issues; the body keeps the whole story.
     reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}…` : reason,
     ...expiry(receivedAt, options),

@@ -31,8 +31,18 @@ export type Interpretation =
     }
   | { readonly kind: 'rejected'; readonly reason: string };
 
+/**
+ * Where a message came from: `webhook`, an envelope the ingest wrote after the body's
+ * signature checked out; `queue`, a message that is not such an envelope (written to the
+ * queue by something else), whose body never passed the signature check.
+ */
+export type Provenance = 'webhook' | 'queue';
+
 export interface InterpretedMessage {
   readonly eventId: string;
+  readonly provenance: Provenance;
+  /** The webhook's HTTP method (only an envelope says it). */
+  readonly method?: Envelope['method'];
   /** Normalized to `toISOString()` form so it sorts as text. */
   readonly receivedAt: string;
   /** The body exactly as received: what a rejected item keeps. */
@@ -62,6 +72,7 @@ export async function interpretMessage(
     const rawBody = Buffer.from(messageBody, 'utf8');
     return {
       eventId: eventIdOf(rawBody),
+      provenance: 'queue',
       receivedAt: sentAt.toISOString(),
       rawBody,
       interpretation: { kind: 'rejected', reason: error.message },
@@ -76,6 +87,8 @@ export function interpretEnvelope(envelope: Envelope, rawBody: Buffer): Interpre
   const receivedAt = new Date(envelope.receivedAt).toISOString();
   return {
     eventId: envelope.eventId,
+    provenance: 'webhook',
+    method: envelope.method,
     receivedAt,
     rawBody,
     interpretation: interpretBody(envelope.method, rawBody, receivedAt),
