@@ -6,8 +6,8 @@ import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { S3ServiceException } from '@aws-sdk/client-s3';
-import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { shownUrl } from '../shared/export/download.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { EXPORT_STATUSES, type ExportStatus } from '../shared/store/items.ts';
 import {
   createQueries,
@@ -214,8 +214,10 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
     ['status', (view) => view.status],
     ['bytes', (view) => view.bytes],
     ['sha256', (view) => short(view.sha256)],
-    ['key or reason', (view) =>
-        view.reasonCode === undefined ? view.key : `${view.reasonCode}: ${view.reason}`],
+    [
+      'key or reason',
+      (view) => (view.reasonCode === undefined ? view.key : `${view.reasonCode}: ${view.reason}`),
+    ],
   ],
   reconcile: [
     ['startedAt', (view) => view.startedAt],
