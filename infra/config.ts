@@ -5,7 +5,8 @@
  */
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../shared/bus/bus-events.ts';
-import { DEFAULT_DATASAUR_API_URL } from '../shared/datasaur/client.ts';
+import { DEFAULT_DATASAUR_API_URL, datasaurApiUrlProblem } from '../shared/datasaur/client.ts';
+import { DEFAULT_MAX_EXPORT_BYTES } from '../shared/export/download.ts';
 import {
   DEFAULT_EXPORT_FORMAT,
   DEFAULT_EXPORT_ON,
@@ -89,7 +90,19 @@ export interface WebhookStackConfig {
   readonly webhookSecretArn: string | undefined;
   /** Complete ARN of an existing Datasaur API credentials secret to use instead of creating one. */
   readonly datasaurCredentialsSecretArn: string | undefined;
+  /** Largest export file the exporter downloads; a larger one is recorded FAILED (TOO_LARGE). */
+  readonly exportMaxBytes: number;
+  /** Hosts export files may be downloaded from (`*.example.com` for subdomains); any public host when empty. */
+  readonly exportAllowedHosts: readonly string[];
+  /** Admit export files on private addresses (a self-hosted Datasaur inside the VPC's network). */
+  readonly exportAllowPrivateHosts: boolean;
 }
+
+/**
+ * Days a message can stay in the stack's queues: the dead-letter queues keep one 14 days from
+ * when it was first queued (the source queues 4), so a body must be kept at least as long.
+ */
+export const QUEUE_RETENTION_DAYS = 14;
 
 const LOG_LEVELS = ['DEBUG', 'INFO', 'WARN', 'ERROR'] as const;
 type LogLevel = (typeof LOG_LEVELS)[number];
@@ -131,6 +144,9 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   datasaurApiUrl: DEFAULT_DATASAUR_API_URL,
   webhookSecretArn: undefined,
   datasaurCredentialsSecretArn: undefined,
+  exportMaxBytes: DEFAULT_MAX_EXPORT_BYTES,
+  exportAllowedHosts: [],
+  exportAllowPrivateHosts: false,
 };
 
 /** A complete Secrets Manager ARN: it ends with the six random characters AWS appended. */
@@ -164,6 +180,8 @@ const INTEGER_BOUNDS: Record<Exclude<IntegerOption, 'logRetentionDays'>, [number
   oldestMessageAgeAlarmSeconds: [60, 1_209_600],
   reconcileLookbackDays: [1, 3_650],
   eventArchiveDays: [0, 36_500],
+  // Up to what S3 takes in one object (5 TiB); the exporter's 15 minutes bound it sooner.
+  exportMaxBytes: [1, 5 * 1024 ** 4],
 };
 
 /** The default stack keeps the product's source; another stage appends its stack name. */
@@ -236,6 +254,12 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     datasaurApiUrl: (read('datasaurApiUrl') ?? DEFAULT_CONFIG.datasaurApiUrl).replace(/\/+$/, ''),
     webhookSecretArn: read('webhookSecretArn'),
     datasaurCredentialsSecretArn: read('datasaurCredentialsSecretArn'),
+    exportMaxBytes: integer('exportMaxBytes'),
+    exportAllowedHosts: (read('exportAllowedHosts') ?? '')
+      .split(',')
+      .map((host) => host.trim().toLowerCase())
+      .filter((host) => host !== ''),
+    exportAllowPrivateHosts: DEFAULT_CONFIG.exportAllowPrivateHosts,
   };
   for (const name of ['webhookSecretArn', 'datasaurCredentialsSecretArn'] as const) {
     const arn = config[name];
@@ -276,8 +300,17 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       `reconcileEvery must be "off" or a period from 5 minutes to 1 day such as "30 minutes", "1 hour" or "1 day", got "${reconcileEvery}"`,
     );
   }
-  if (!/^https?:\/\/[^\s/]+/.test(config.datasaurApiUrl)) {
-    problems.push(`datasaurApiUrl must be an http(s) URL, got "${config.datasaurApiUrl}"`);
+  const apiUrlProblem = datasaurApiUrlProblem(config.datasaurApiUrl);
+  // The deployed exporter and reconciler run in AWS: a loopback API would be their own host.
+  if (apiUrlProblem !== undefined || !config.datasaurApiUrl.startsWith('https://')) {
+    problems.push(`datasaurApiUrl must be an https URL, got "${config.datasaurApiUrl}"`);
+  }
+  for (const host of config.exportAllowedHosts) {
+    if (!/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)*$/.test(host)) {
+      problems.push(
+        `exportAllowedHosts must be a comma-separated list of host names such as "datasaur-exports.s3.amazonaws.com" or "*.example.com", got "${host}"`,
+      );
+    }
   }
 
   const retention = read('logRetentionDays');
@@ -312,6 +345,16 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
   };
   const rawTtlDays = days('rawTtlDays');
   const bodyRetentionDays = days('bodyRetentionDays');
+  // A queued message may point at a body under bodies/: it must outlive every queue's copy.
+  if (
+    bodyRetentionDays !== undefined &&
+    bodyRetentionDays >= 1 &&
+    bodyRetentionDays < QUEUE_RETENTION_DAYS
+  ) {
+    problems.push(
+      `bodyRetentionDays must be at least ${QUEUE_RETENTION_DAYS}, the days the queues and dead-letter queues keep a message (a message outliving its body could no longer be stored), got "${bodyRetentionDays}"`,
+    );
+  }
 
   // A loose check: enough to catch a swapped option, SNS confirms the address itself.
   if (config.alarmEmail !== undefined && !/^[^\s@]+@[^\s@]+\.[^\s@]+$/.test(config.alarmEmail)) {
@@ -360,6 +403,15 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
   if (publishLabelEvents !== undefined && !['true', 'false'].includes(publishLabelEvents)) {
     problems.push(`publishLabelEvents must be true or false, got "${publishLabelEvents}"`);
   }
+  const exportAllowPrivateHosts = read('exportAllowPrivateHosts')?.toLowerCase();
+  if (
+    exportAllowPrivateHosts !== undefined &&
+    !['true', 'false'].includes(exportAllowPrivateHosts)
+  ) {
+    problems.push(
+      `exportAllowPrivateHosts must be true or false, got "${exportAllowPrivateHosts}"`,
+    );
+  }
 
   if (problems.length > 0) {
     throw new ConfigurationError(
@@ -376,6 +428,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     logLevel: logLevel ?? config.logLevel,
     systemLogLevel: systemLogLevel ?? config.systemLogLevel,
     publishLabelEvents: publishLabelEvents === 'true',
+    exportAllowPrivateHosts: exportAllowPrivateHosts === 'true',
     rawTtlDays,
     bodyRetentionDays,
     exportOn: exportOn ?? DEFAULT_CONFIG.exportOn,

@@ -135,7 +135,12 @@ export class WebhookStack extends Stack {
             exportFormat: config.exportFormat,
             datasaurApiUrl: config.datasaurApiUrl,
             logRetention: config.logRetentionDays,
-            logLevel: config.logLevel,
+            logLevels: { application: config.logLevel, system: config.systemLogLevel },
+            download: {
+              maxBytes: config.exportMaxBytes,
+              allowedHosts: config.exportAllowedHosts,
+              allowPrivateHosts: config.exportAllowPrivateHosts,
+            },
             alarmTopic: this.alarms.topic,
             metricsNamespace,
           });
@@ -155,7 +160,7 @@ export class WebhookStack extends Stack {
           : { exports: { queue: this.exportArchiver.queue, exportOn } }),
         alarmTopic: this.alarms.topic,
         logRetention: config.logRetentionDays,
-        logLevel: config.logLevel,
+        logLevels: { application: config.logLevel, system: config.systemLogLevel },
         metricsNamespace,
       });
     }

@@ -6,6 +6,7 @@ import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { S3ServiceException } from '@aws-sdk/client-s3';
+import { shownUrl } from '../shared/export/download.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { EXPORT_STATUSES, type ExportStatus } from '../shared/store/items.ts';
 import {
@@ -213,7 +214,10 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
     ['status', (view) => view.status],
     ['bytes', (view) => view.bytes],
     ['sha256', (view) => short(view.sha256)],
-    ['key or reason', (view) => (view.status === 'FAILED' ? view.reason : view.key)],
+    [
+      'key or reason',
+      (view) => (view.reasonCode === undefined ? view.key : `${view.reasonCode}: ${view.reason}`),
+    ],
   ],
   reconcile: [
     ['startedAt', (view) => view.startedAt],
@@ -234,7 +238,8 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
 
 function eventDetail(view: View): string {
   const data = (view.data ?? {}) as Record<string, { email?: string; id?: string } | string>;
-  if (view.itemType === 'export') return String(data.fileUrl);
+  // The link is pre-signed, a credential: only where it points is shown.
+  if (view.itemType === 'export') return shownUrl(String(data.fileUrl));
   const person = data.labeler ?? data.reviewer;
   return typeof person === 'object' ? `by ${person.email ?? person.id}` : '';
 }

@@ -6,6 +6,7 @@
 import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
   DEFAULT_EVENT_SOURCE,
   DETAIL_TYPES,
@@ -13,6 +14,8 @@ import {
   isDetailType,
 } from '../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../shared/bus/bus-publisher.ts';
+import { createExportQueue } from '../shared/export/export-queue.ts';
+import { DEFAULT_EXPORT_ON, EXPORT_ON_VALUES } from '../shared/export/export-trigger.ts';
 import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
 import { booleanEnv, ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
@@ -20,6 +23,7 @@ import { InvalidQueryError, validRange } from '../shared/store/queries.ts';
 import { UsageError } from './local/cli.ts';
 import { DEFAULT_EVENTS_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+import { exportQueueName } from './local/stack.ts';
 import { archiveBeside, connectTable } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run replay -- <command> --from <ISO time> --to <ISO time> [flags]
@@ -27,8 +31,10 @@ const USAGE = `Usage: npm run replay -- <command> --from <ISO time> --to <ISO ti
 Commands:
   events     re-publish the stored events received in [from, to), read from the feed index
              (never a scan); consumers dedupe on detail.eventId
-  rejected   re-interpret the rejected bodies received in [from, to): those that parse now are
-             stored as events (once) and published, the others stay rejected
+  rejected   re-interpret the rejected bodies received in [from, to) that arrived as signed
+             webhooks: those that parse now are stored as events (once), published and sent
+             for export like any other; the others stay rejected. Queue messages that never
+             passed the signature check are counted (unsigned) and never replayed
 
 Flags:
   --type <detail-type>   (events) only this type; repeat for several. One of:
@@ -49,6 +55,10 @@ Flags:
                          on $EVENTS_PORT, ${DEFAULT_EVENTS_PORT} by default; EventBridge in AWS
                          for a deployed table)
   --source <source>      source of the events (default $EVENT_SOURCE, else ${DEFAULT_EVENT_SOURCE})
+  --export-queue-url <url>
+                         (rejected) the export queue recovered events ask for their export on
+                         (output ExportQueueUrl; default: the local stack's export queue when
+                         it has one, else none); which statuses export: $EXPORT_ON (REVIEWED)
 `;
 
 const OPTIONS = {
@@ -64,6 +74,7 @@ const OPTIONS = {
   bus: { type: 'string' },
   'events-endpoint': { type: 'string' },
   source: { type: 'string' },
+  'export-queue-url': { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -119,6 +130,42 @@ function progress(label: string) {
       .join(', ');
     process.stderr.write(`\r${label}: ${text}`);
   };
+}
+
+/**
+ * Where recovered events ask for their export: `--export-queue-url`, else the local stack's
+ * export queue if it runs one; undefined when there is none (or EXPORT_ON is off).
+ */
+async function exportSink(values: Values, table: ReturnType<typeof connectTable>) {
+  const exportOn = EXPORT_ON_VALUES.find(
+    (value) => value === optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON),
+  );
+  if (exportOn === undefined) {
+    throw new UsageError(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
+  }
+  if (exportOn === 'off') return undefined;
+  const given = values['export-queue-url'];
+  if (given === undefined && table.local === undefined) return undefined;
+  const sqs = new SQSClient(
+    table.local === undefined
+      ? table.region === undefined
+        ? {}
+        : { region: table.region }
+      : { ...LOCAL_CLIENT_CONFIG, endpoint: table.local.sqsEndpoint() },
+  );
+  let queueUrl = given;
+  if (queueUrl === undefined) {
+    const queueName = exportQueueName(table.local?.config.queueName ?? '');
+    queueUrl = await sqs
+      .send(new GetQueueUrlCommand({ QueueName: queueName }))
+      .then((found) => found.QueueUrl)
+      .catch(() => undefined);
+  }
+  if (queueUrl === undefined) {
+    sqs.destroy();
+    return undefined;
+  }
+  return { exportOn, queue: createExportQueue(sqs, queueUrl), close: () => sqs.destroy() };
 }
 
 async function run(args: string[]): Promise<number> {
@@ -177,20 +224,22 @@ async function run(args: string[]): Promise<number> {
       }
       return result.failed > 0 ? 1 : 0;
     }
+    const exports = await exportSink(values, table);
     const result = await replayRejected(
       {
         ...context,
+        ...(exports === undefined ? {} : { exports }),
+        onProgress: progress('replaying rejected bodies'),
         publishLabelEvents,
         bodies: archive.bodies,
-        onProgress: progress('replaying rejected bodies'),
       },
       range,
-    );
+    ).finally(() => exports?.close());
     if (process.stderr.isTTY) process.stderr.write('\n');
     if (values.json === true) console.log(JSON.stringify({ ...range, ...result }, null, 2));
     else {
       console.log(
-        `${range.from} to ${range.to}: ${result.read} rejected bodies read, ${result.recovered} now parse${context.dryRun ? '' : ' and are stored as events'}, ${result.stillRejected} still rejected, ${result.published} published, ${result.failed} failed${dryRun}`,
+        `${range.from} to ${range.to}: ${result.read} rejected bodies read, ${result.unsigned} never signed (not replayed), ${result.recovered} now parse${context.dryRun ? '' : ' and are stored as events'}, ${result.stillRejected} still rejected, ${result.published} published, ${result.failed} failed${dryRun}`,
       );
     }
     return result.failed > 0 ? 1 : 0;

@@ -1,4 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import {
+  CredentialsMissingError,
+  parseDatasaurCredentials,
+} from '../shared/datasaur/credentials-secret.ts';
 import { parseSecretList, parseSecretValue } from '../shared/runtime/secrets.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { decodeEnvelope, MalformedEnvelopeError } from '../shared/webhook/envelope.ts';
@@ -77,22 +81,66 @@ describe('queued envelope', () => {
 
 describe('webhook secrets', () => {
   it('reads the current and previous secrets from the Secrets Manager JSON', () => {
-    expect(parseSecretValue('{"current":"new","previous":"old"}')).toEqual(['new', 'old']);
-    expect(parseSecretValue('{"current":"only"}')).toEqual(['only']);
+    expect(
+      parseSecretValue('{"current":"new-secret-0123456789","previous":"old-secret-0123456789"}'),
+    ).toEqual(['new-secret-0123456789', 'old-secret-0123456789']);
+    expect(parseSecretValue('{"current":"only-secret-0123456789"}')).toEqual([
+      'only-secret-0123456789',
+    ]);
   });
 
   it('reads a plain-string secret', () => {
-    expect(parseSecretValue('plain-secret\n')).toEqual(['plain-secret']);
+    expect(parseSecretValue('plain-secret-0123456789\n')).toEqual(['plain-secret-0123456789']);
+  });
+
+  it('trims every secret value, JSON values included (a pasted newline would never match)', () => {
+    expect(
+      parseSecretValue(
+        '{"current":" new-secret-0123456789\\n","previous":"old-secret-0123456789 "}',
+      ),
+    ).toEqual(['new-secret-0123456789', 'old-secret-0123456789']);
   });
 
   it('refuses a secret it cannot use', () => {
     expect(() => parseSecretValue('')).toThrow(/empty/);
+    expect(() => parseSecretValue('{"current":"  "}')).toThrow(/current/);
     expect(() => parseSecretValue('{"previous":"old"}')).toThrow(/current/);
     expect(() => parseSecretValue('{broken')).toThrow(/does not parse/);
   });
 
+  it('refuses a secret shorter than 16 characters, saying how long it must be', () => {
+    expect(() => parseSecretValue('secret')).toThrow(
+      'the webhook secret is 6 characters long; use at least 16 (a short secret can be guessed)',
+    );
+    expect(() => parseSecretValue('{"current":"new-secret-0123456789","previous":"old"}')).toThrow(
+      'the webhook secret\'s "previous" value is 3 characters long; use at least 16',
+    );
+  });
+
   it('reads a comma-separated list for the local stack', () => {
-    expect(parseSecretList('a, b,,c')).toEqual(['a', 'b', 'c']);
+    expect(parseSecretList('first-secret-0123456789, second-secret-0123456789,,')).toEqual([
+      'first-secret-0123456789',
+      'second-secret-0123456789',
+    ]);
     expect(() => parseSecretList(' , ')).toThrow(/empty/);
+    expect(() => parseSecretList('first-secret-0123456789, b')).toThrow(
+      'secret 2 of DATASAUR_WEBHOOK_SECRET is 1 characters long; use at least 16',
+    );
+  });
+});
+
+describe('Datasaur credentials secret', () => {
+  it('trims the values, and refuses a blank or too-short client secret', () => {
+    expect(
+      parseDatasaurCredentials(
+        '{"clientId":" my-client \\n","clientSecret":" a-client-secret-0123456789\\n"}',
+      ),
+    ).toEqual({ clientId: 'my-client', clientSecret: 'a-client-secret-0123456789' });
+    expect(() => parseDatasaurCredentials('{"clientId":"id","clientSecret":"   "}')).toThrow(
+      CredentialsMissingError,
+    );
+    expect(() => parseDatasaurCredentials('{"clientId":"id","clientSecret":"short"}')).toThrow(
+      "the Datasaur credentials secret's clientSecret is 5 characters long; use at least 16",
+    );
   });
 });

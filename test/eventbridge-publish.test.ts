@@ -133,8 +133,9 @@ describe('the detail of each type', () => {
       item: { pk: 'PROJECT#ZTYzZjRhYjE', sk: `EVENT#${RECEIVED_AT}#${delivery}` },
       projectId: 'ZTYzZjRhYjE',
       userId: '1',
-      fileUrl: SEED_EXPORT_DELIVERY.fileUrl,
     });
+    // The pre-signed link is a credential: never on the bus.
+    expect(JSON.stringify(byType)).not.toContain(SEED_EXPORT_DELIVERY.fileUrl);
     const rejected = eventIdOf(Buffer.from(rejectedBody));
     expect(byType['Event Rejected']?.detail).toEqual({
       version: 1,

@@ -27,12 +27,21 @@ let exportQueue: CfnResource;
 
 beforeAll(() => {
   const { stack } = synthesizeApp(
-    { exportOn: 'both', exportFormat: 'conll', datasaurApiUrl: 'https://datasaur.example.com/' },
+    {
+      exportOn: 'both',
+      exportFormat: 'conll',
+      datasaurApiUrl: 'https://datasaur.example.com/',
+      exportMaxBytes: '1000000',
+      exportAllowedHosts: 'datasaur-exports.s3.amazonaws.com, *.datasaur.example.com',
+      exportAllowPrivateHosts: 'true',
+      logLevel: 'DEBUG',
+      datasaurTeamIds: '12',
+    },
     { bundle: false },
   );
   template = Templates.fromStack(stack);
-  exporter = functionWithEnvironment(template, 'DATASAUR_CREDENTIALS_SECRET_ARN');
-  worker = functionWithEnvironment(template, 'EXPORT_ON');
+  exporter = functionWithEnvironment(template, 'EXPORT_BUDGET_SECONDS');
+  worker = functionWithEnvironment(template, 'WORKER_CONCURRENCY');
   ingest = functionWithEnvironment(template, 'WEBHOOK_SECRET_ARN');
   credentials = resourcesOfType(template, 'AWS::SecretsManager::Secret').find(
     (secret) => secret.Properties.SecretString === DATASAUR_CREDENTIALS_TEMPLATE,
@@ -89,7 +98,40 @@ describe('export archiving', () => {
     const descriptions = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map((alarm) =>
       String(alarm.Properties.AlarmDescription),
     );
-    expect(descriptions.filter((text) => /export/i.test(text))).toHaveLength(2);
+    expect(descriptions.filter((text) => /export/i.test(text))).toHaveLength(3);
+  });
+
+  it('alarms on the first refused export URL, counted by the exporter (Powertools metric)', () => {
+    const alarm = resourcesOfType(template, 'AWS::CloudWatch::Alarm').find(
+      (candidate) => candidate.Properties.MetricName === 'ExportUrlsRefused',
+    );
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'DatasaurWebhooks',
+      Dimensions: [{ Name: 'service', Value: environmentOf(exporter).POWERTOOLS_SERVICE_NAME }],
+      Statistic: 'Sum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+    });
+    expect(environmentOf(exporter).POWERTOOLS_METRICS_NAMESPACE).toBe('DatasaurWebhooks');
+  });
+
+  it('passes the download policy to the exporter', () => {
+    expect(environmentOf(exporter)).toMatchObject({
+      EXPORT_MAX_BYTES: '1000000',
+      EXPORT_ALLOWED_HOSTS: 'datasaur-exports.s3.amazonaws.com,*.datasaur.example.com',
+      EXPORT_ALLOW_PRIVATE_HOSTS: 'true',
+    });
+  });
+
+  it('gives every function the configured logLevel, the exporter and the reconciler included', () => {
+    const functions = resourcesOfType(template, 'AWS::Lambda::Function').filter(
+      (fn) => environmentOf(fn)?.POWERTOOLS_SERVICE_NAME !== undefined,
+    );
+    expect(functions.length).toBeGreaterThanOrEqual(4);
+    for (const fn of functions) {
+      expect(environmentOf(fn).POWERTOOLS_LOG_LEVEL).toBe('DEBUG');
+      expect(fn.Properties.LoggingConfig).toMatchObject({ ApplicationLogLevel: 'DEBUG' });
+    }
   });
 
   describe('least privilege', () => {
@@ -139,6 +181,44 @@ describe('export archiving', () => {
     expect(resourcesOfType(off, 'AWS::SecretsManager::Secret')).toHaveLength(1);
     expect(() => functionWithEnvironment(off, 'DATASAUR_CREDENTIALS_SECRET_ARN')).toThrow();
     expect(() => functionWithEnvironment(off, 'EXPORT_ON')).toThrow();
+  });
+
+  it('refuses an http datasaurApiUrl (loopback too: the deployed functions would call themselves)', () => {
+    for (const datasaurApiUrl of ['http://datasaur.example.com', 'http://127.0.0.1:4001']) {
+      expect(() =>
+        readConfig({ tryGetContext: (name) => ({ datasaurApiUrl })[name as 'datasaurApiUrl'] }),
+      ).toThrow(`datasaurApiUrl must be an https URL, got "${datasaurApiUrl}"`);
+    }
+  });
+
+  it('refuses a bodyRetentionDays shorter than the queues keep a message, and odd export download options', () => {
+    const context: Record<string, string> = {
+      bodyRetentionDays: '7',
+      exportMaxBytes: '0',
+      exportAllowedHosts: 'https://x.example.com/',
+      exportAllowPrivateHosts: 'yes',
+    };
+    const message = (() => {
+      try {
+        readConfig({ tryGetContext: (name) => context[name] });
+        return '';
+      } catch (error) {
+        return (error as Error).message;
+      }
+    })();
+    for (const problem of [
+      'bodyRetentionDays must be at least 14, the days the queues and dead-letter queues keep a message',
+      'exportMaxBytes must be a whole number from 1 to',
+      'exportAllowedHosts must be a comma-separated list of host names',
+      'exportAllowPrivateHosts must be true or false, got "yes"',
+    ]) {
+      expect(message).toContain(problem);
+    }
+    expect(
+      readConfig({
+        tryGetContext: (name) => ({ bodyRetentionDays: '14' })[name as 'bodyRetentionDays'],
+      }).bodyRetentionDays,
+    ).toBe(14);
   });
 
   it('refuses an unknown exportOn, an odd exportFormat and a non-https datasaurApiUrl', () => {

@@ -5,7 +5,10 @@
  * backoff run out without waiting.
  */
 import { createHash } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
@@ -18,9 +21,11 @@ import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { toSqsRecord } from '../scripts/local/sqs-records.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { exportTextProject } from '../shared/datasaur/export-text-project.ts';
+import { DEFAULT_MAX_EXPORT_BYTES } from '../shared/export/download.ts';
 import { createExportQueue } from '../shared/export/export-queue.ts';
 import type { ExportOn } from '../shared/export/export-trigger.ts';
 import { createExporter } from '../shared/export/exporter.ts';
+import { METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
 import type { ExportArchiveItem } from '../shared/store/items.ts';
 import { EXPORT_SORT_PREFIX, projectPartition } from '../shared/store/keys.ts';
 import { createQueries } from '../shared/store/queries.ts';
@@ -34,6 +39,7 @@ import {
   startLocalSqs,
 } from './support/local-aws.ts';
 import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
+import { metricsLinesOf } from './support/metrics-lines.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 import { type Delivery, quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
 
@@ -83,7 +89,12 @@ function statusEvent(
 
 /** A table, a bucket, an export queue, the worker and the exporter wired as in AWS. */
 async function exportPipeline(
-  options: { exportOn?: ExportOn; maxAttempts?: number; credentialsConfigured?: boolean } = {},
+  options: {
+    exportOn?: ExportOn;
+    maxAttempts?: number;
+    credentialsConfigured?: boolean;
+    maxBytes?: number;
+  } = {},
 ) {
   const [tableName, bucket, queues] = await Promise.all([
     dynamoDb.createTable(),
@@ -101,6 +112,7 @@ async function exportPipeline(
     },
   });
   let virtualTime = Date.parse('2026-11-30T06:00:00.000Z');
+  const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'exporter-test' });
   const logger = recordingLogger();
   const datasaur = createDatasaurClient({
     baseUrl: fake.url,
@@ -120,8 +132,14 @@ async function exportPipeline(
         virtualTime += ms;
       },
       maxAttempts: options.maxAttempts ?? 3,
+      // As the local stack does: public https hosts, and the (fake) Datasaur API's own origin.
+      download: {
+        maxBytes: options.maxBytes ?? DEFAULT_MAX_EXPORT_BYTES,
+        trustedOrigins: [new URL(fake.url).origin],
+      },
     }),
     logger: logger as unknown as Logger,
+    metrics,
     sqs: sqs.sqs,
     queueUrl: queues.queueUrl,
     // A retry comes back at once: the test plays the queue's part.
@@ -187,6 +205,8 @@ async function exportPipeline(
     logger,
     datasaur,
     queues,
+    metrics,
+    tableName,
   };
 }
 
@@ -225,6 +245,9 @@ describe('export archiving', () => {
       archivedAt: expect.any(String),
     });
     expect(item?.claimedBy).toBeUndefined();
+    // The pre-signed link is a credential: gone once the export no longer needs it.
+    expect(item).not.toHaveProperty('fileUrl');
+    expect(item).not.toHaveProperty('reasonCode');
     // Datasaur's status went QUEUED → IN_PROGRESS → DELIVERED, and the file answered 404 twice.
     expect(exported).toMatchObject({ polls: 3, fileRequests: 3 });
     expect(fake.invalidDocuments).toEqual([]);
@@ -353,6 +376,63 @@ describe('export archiving', () => {
     ]);
   });
 
+  it('refuses a pushed link to an internal address: FAILED URL_REFUSED at once, nothing fetched, the delivery stored, the refusal counted', async () => {
+    // An "internal" service on loopback, on another port than the (trusted) fake Datasaur.
+    const hits: string[] = [];
+    const internal: Server = createServer((request, response) => {
+      hits.push(String(request.url));
+      response.end('secret');
+    });
+    await new Promise<void>((resolve) => internal.listen(0, '127.0.0.1', resolve));
+    const { port } = internal.address() as AddressInfo;
+    try {
+      const pipeline = await exportPipeline({ maxAttempts: 3 });
+      const refused = [
+        `http://127.0.0.1:${port}/latest/meta-data/iam/security-credentials/`,
+        `https://127.0.0.1:${port}/file.zip`,
+        'https://169.254.169.254/latest/meta-data/',
+        `https://[::ffff:127.0.0.1]:${port}/file.zip`,
+        `https://localhost:${port}/file.zip`,
+      ];
+      const projects = refused.map(() => newProject());
+      await pipeline.deliver(
+        ...refused.map((fileUrl, index) => ({
+          body: JSON.stringify({ fileUrl, projectId: projects[index] }),
+          method: 'PUT' as const,
+        })),
+      );
+      const lines = await metricsLinesOf(() => pipeline.runExports());
+
+      expect(hits).toEqual([]);
+      for (const projectId of projects) {
+        const [item] = await pipeline.exportItems(projectId);
+        expect(item).toMatchObject({ status: 'FAILED', reasonCode: 'URL_REFUSED', attempts: 1 });
+        expect(item?.reason).toMatch(/refused/);
+        // The delivery event itself is stored, and shown (scheme and host only) by the queries.
+        expect(await pipeline.queries.project(projectId)).toMatchObject({
+          lastExport: { at: expect.any(String) },
+        });
+      }
+      const refusals = lines.filter((line) => line.ExportUrlsRefused !== undefined);
+      expect(refusals.map((line) => line.ExportUrlsRefused)).toEqual(refused.map(() => 1));
+      expect(await pipeline.objects()).toEqual([]);
+    } finally {
+      await new Promise((resolve) => internal.close(resolve));
+    }
+  });
+
+  it('records FAILED TOO_LARGE when the file passes the byte cap, leaving nothing in the bucket', async () => {
+    const pipeline = await exportPipeline({ maxAttempts: 3, maxBytes: 100 });
+    const projectId = newProject();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    const [item] = await pipeline.exportItems(projectId);
+    expect(item).toMatchObject({ status: 'FAILED', reasonCode: 'TOO_LARGE', attempts: 1 });
+    expect(item?.reason).toContain('byte cap of 100 bytes');
+    expect(item).not.toHaveProperty('fileUrl');
+    expect(await pipeline.objects()).toEqual([]);
+  });
+
   it('retries a GraphQL error through the queue, then records FAILED with the reason and logs it for the alarm', async () => {
     const pipeline = await exportPipeline({ maxAttempts: 3 });
     const projectId = newProject();
@@ -365,6 +445,7 @@ describe('export archiving', () => {
     const [item] = await pipeline.exportItems(projectId);
     expect(item).toMatchObject({ status: 'FAILED', attempts: 3, failedAt: expect.any(String) });
     expect(item?.reason).toContain('Export quota exceeded');
+    expect(item?.reasonCode).toBe('DATASAUR_UNAVAILABLE');
     expect(await pipeline.objects()).toEqual([]);
     const retries = pipeline.logger.lines.filter(
       (line) => line.message === 'export not finished, will retry',
@@ -400,6 +481,7 @@ describe('export archiving', () => {
     const [item] = await pipeline.exportItems(projectId);
     expect(item).toMatchObject({ status: 'FAILED', attempts: 2 });
     expect(item?.reason).toMatch(/the file was not ready \(HTTP 404 \d+ times\)/);
+    expect(item?.reasonCode).toBe('FILE_NOT_READY');
     expect(await pipeline.objects()).toEqual([]);
   });
 
@@ -418,6 +500,7 @@ describe('export archiving', () => {
     const [item] = await pipeline.exportItems(projectId);
     expect(item).toMatchObject({ status: 'FAILED', attempts: 1 });
     expect(item?.reason).toContain('labels could not be serialized');
+    expect(item?.reasonCode).toBe('DATASAUR_FAILED');
   });
 
   it('reuses one token across exports and fetches a new one after an authentication error', async () => {

@@ -288,7 +288,14 @@ describe('the dev secret', () => {
     expect(statSync(join(dataDir, 'webhook-secret')).mode & 0o777).toBe(0o600);
     expect(signingSecret(undefined, dataDir)).toBe(created.secrets[0]);
     expect(signingSecret(['configured', 'previous'], dataDir)).toBe('configured');
-    expect(readLocalConfig({ DATASAUR_WEBHOOK_SECRET: 'a, b' }).webhookSecrets).toEqual(['a', 'b']);
+    expect(
+      readLocalConfig({
+        DATASAUR_WEBHOOK_SECRET: 'first-secret-0123456789, second-secret-0123456789',
+      }).webhookSecrets,
+    ).toEqual(['first-secret-0123456789', 'second-secret-0123456789']);
+    expect(() => readLocalConfig({ DATASAUR_WEBHOOK_SECRET: 'short' })).toThrow(
+      'DATASAUR_WEBHOOK_SECRET must be a secret or a comma-separated list of secrets: secret 1 of DATASAUR_WEBHOOK_SECRET is 5 characters long; use at least 16',
+    );
   });
 });
 

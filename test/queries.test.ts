@@ -126,7 +126,7 @@ describe('queries', () => {
       createdAt: '2023-11-17T09:40:00.000Z',
       completedBy: { email: 'user+1@datasaur.ai' },
       reviewedAt: '2023-11-17T09:53:23.514Z',
-      lastExport: { fileUrl: SEED_EXPORT_DELIVERY.fileUrl },
+      lastExport: { userId: '1' },
     });
     expect(project).not.toHaveProperty('pk');
     expect(project).not.toHaveProperty('gsi1sk');

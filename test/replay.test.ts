@@ -5,15 +5,19 @@
 import { execFile } from 'node:child_process';
 import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { DETAIL_TYPES } from '../shared/bus/bus-events.ts';
+import type { ExportRequest } from '../shared/export/export-trigger.ts';
 import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
 import { rejectedItem } from '../shared/store/items.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
 import {
+  quietLogger,
+  rawSqsRecord,
   sqsEvent,
   sqsRecord,
   tableContents,
@@ -154,6 +158,8 @@ describe('replay rejected', () => {
         Item: rejectedItem(
           {
             eventId: eventIdOf(rawBody),
+            provenance: 'webhook',
+            method: 'POST',
             receivedAt,
             rawBody,
             interpretation: { kind: 'rejected', reason: 'data.project.name: expected string' },
@@ -167,10 +173,24 @@ describe('replay rejected', () => {
       { ...context(), dryRun: true, publishLabelEvents: false },
       range,
     );
-    expect(dry).toEqual({ read: 2, recovered: 1, stillRejected: 1, published: 0, failed: 0 });
+    expect(dry).toEqual({
+      read: 2,
+      unsigned: 0,
+      recovered: 1,
+      stillRejected: 1,
+      published: 0,
+      failed: 0,
+    });
 
     const result = await replayRejected({ ...context(), publishLabelEvents: false }, range);
-    expect(result).toEqual({ read: 2, recovered: 1, stillRejected: 1, published: 1, failed: 0 });
+    expect(result).toEqual({
+      read: 2,
+      unsigned: 0,
+      recovered: 1,
+      stillRejected: 1,
+      published: 1,
+      failed: 0,
+    });
     const published = events.events();
     expect(published.map((event) => [event['detail-type'], event.detail.projectId])).toEqual([
       ['Project Created', 'LOOSENED'],
@@ -186,8 +206,83 @@ describe('replay rejected', () => {
     ).toEqual(['project', 'projectEvent']);
 
     const again = await replayRejected({ ...context(), publishLabelEvents: false }, range);
-    expect(again).toEqual({ read: 1, recovered: 0, stillRejected: 1, published: 0, failed: 0 });
+    expect(again).toEqual({
+      read: 1,
+      unsigned: 0,
+      recovered: 0,
+      stillRejected: 1,
+      published: 0,
+      failed: 0,
+    });
     expect(await tableContents(dynamoDb.documents, tableName)).toEqual(afterFirst);
+  });
+
+  it('replays only bodies that arrived signed, and a recovered export delivery requests its export', async () => {
+    const day = '2024-03-05T10:00:00.000Z';
+    // A queue message no ingest wrote (never signature-checked) carrying a valid event body.
+    const unsigned = JSON.stringify({
+      ...SEED_EVENTS.PROJECT_CREATED,
+      data: { ...SEED_EVENTS.PROJECT_CREATED.data, project: { id: 'FORGED' } },
+    });
+    const worker = createWorkerHandler({
+      documents: dynamoDb.documents,
+      tableName,
+      bodies: NO_ARCHIVE,
+      logger: quietLogger(),
+    });
+    await worker(sqsEvent([rawSqsRecord(unsigned, Date.parse(day))]));
+    // A signed PUT an older worker rejected: today it parses as an export delivery.
+    const delivery = Buffer.from(
+      JSON.stringify({ ...SEED_EXPORT_DELIVERY, projectId: 'PUSHED-P' }),
+    );
+    await dynamoDb.documents.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: rejectedItem(
+          {
+            eventId: eventIdOf(delivery),
+            provenance: 'webhook',
+            method: 'PUT',
+            receivedAt: '2024-03-05T11:00:00.000Z',
+            rawBody: delivery,
+            interpretation: { kind: 'rejected', reason: 'an older rule' },
+          },
+          'an older rule',
+        ),
+      }),
+    );
+    const items = await tableContents(dynamoDb.documents, tableName);
+    expect(items.filter((item) => item.pk === 'REJECTED#2024-03-05')).toEqual([
+      expect.objectContaining({ provenance: 'queue' }),
+      expect.objectContaining({ provenance: 'webhook', method: 'PUT' }),
+    ]);
+
+    const requested: ExportRequest[] = [];
+    const result = await replayRejected(
+      {
+        ...context(),
+        publishLabelEvents: false,
+        exports: {
+          exportOn: 'REVIEWED',
+          queue: { send: async (request) => void requested.push(request) },
+        },
+      },
+      { from: '2024-03-05T00:00:00.000Z', to: '2024-03-06T00:00:00.000Z' },
+    );
+    expect(result).toMatchObject({ read: 2, unsigned: 1, recovered: 1, stillRejected: 0 });
+    expect(requested).toEqual([
+      {
+        kind: 'delivery',
+        projectId: 'PUSHED-P',
+        fileUrl: SEED_EXPORT_DELIVERY.fileUrl,
+        receivedAt: '2024-03-05T11:00:00.000Z',
+      },
+    ]);
+    const after = await tableContents(dynamoDb.documents, tableName);
+    expect(after.some((item) => item.pk === 'PROJECT#FORGED')).toBe(false);
+    expect(after.filter((item) => item.pk === 'REJECTED#2024-03-05')).toEqual([
+      expect.objectContaining({ provenance: 'queue' }),
+    ]);
   });
 });
 

@@ -9,38 +9,8 @@ import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { metricsLinesOf } from './support/metrics-lines.ts';
 import { quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
-
-interface MetricsLine {
-  readonly _aws: {
-    readonly CloudWatchMetrics: readonly {
-      readonly Namespace: string;
-      readonly Dimensions: readonly (readonly string[])[];
-      readonly Metrics: readonly { readonly Name: string; readonly Unit: string }[];
-    }[];
-  };
-  readonly [field: string]: unknown;
-}
-
-/** The embedded-metric-format lines written to stdout while `run` runs. */
-async function metricsLinesOf(run: () => Promise<unknown>): Promise<MetricsLine[]> {
-  const written: string[] = [];
-  const write = process.stdout.write;
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    written.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await run();
-  } finally {
-    process.stdout.write = write;
-  }
-  return written
-    .join('')
-    .split('\n')
-    .filter((line) => line.includes('"_aws"'))
-    .map((line) => JSON.parse(line) as MetricsLine);
-}
 
 let dynamoDb: LocalDynamoDb;
 beforeAll(async () => {

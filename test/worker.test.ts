@@ -101,7 +101,8 @@ describe('worker', () => {
       reviewedAt: '2023-11-17T09:53:23.514Z',
       reviewedBy: { id: '1', email: 'user+1@datasaur.ai', username: '', name: '' },
       lastEventAt: RECEIVED_AT,
-      lastExport: { fileUrl: SEED_EXPORT_DELIVERY.fileUrl, at: RECEIVED_AT, userId: '1' },
+      // The pre-signed link stays on the export event item only.
+      lastExport: { at: RECEIVED_AT, userId: '1' },
       eventCount: 4,
       gsi1pk: 'TEAM#1',
       gsi1sk: 'REVIEWED#2023-11-17T09:53:23.514Z#ZTYzZjRhYjE',

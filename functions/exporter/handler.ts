@@ -6,6 +6,7 @@
  */
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BusPublisher } from '../../shared/bus/bus-publisher.ts';
@@ -18,6 +19,8 @@ import type { ExportArchiveItem } from '../../shared/store/items.ts';
 export const DEFAULT_EXPORT_RETRY_SECONDS = 30;
 /** The log message the failed-export alarm counts. */
 export const EXPORT_FAILED_MESSAGE = 'export failed';
+/** The metric counting export file URLs refused by the download policy (its alarm's). */
+export const EXPORT_URL_REFUSED_METRIC = 'ExportUrlsRefused';
 export const CREDENTIALS_MISSING_MESSAGE =
   'export skipped: the Datasaur credentials secret is empty (docs/export-archiving.md says how to fill it)';
 
@@ -40,6 +43,8 @@ export interface ExporterHandlerDependencies {
    * @default not published
    */
   readonly publisher?: BusPublisher;
+  /** Counts refused file URLs (`ExportUrlsRefused`), for the alarm. @default not counted */
+  readonly metrics?: Metrics;
 }
 
 export type ExporterHandler = (event: SQSEvent, context?: Context) => Promise<SQSBatchResponse>;
@@ -95,6 +100,13 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
     });
   }
 
+  function countRefusal(): void {
+    const { metrics } = dependencies;
+    if (metrics === undefined) return;
+    metrics.addMetric(EXPORT_URL_REFUSED_METRIC, MetricUnit.Count, 1);
+    metrics.publishStoredMetrics();
+  }
+
   const processRecord = async (record: SQSRecord): Promise<void> => {
     const request = exportRequestSchema.parse(JSON.parse(record.body));
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
@@ -113,7 +125,12 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
       if (outcome === 'ARCHIVED') {
         logger.info('export archived', { ...details, bytes: item?.bytes, sha256: item?.sha256 });
       } else if (outcome === 'FAILED') {
-        logger.error(EXPORT_FAILED_MESSAGE, { ...details, reason: item?.reason });
+        logger.error(EXPORT_FAILED_MESSAGE, {
+          ...details,
+          reasonCode: item?.reasonCode,
+          reason: item?.reason,
+        });
+        if (item?.reasonCode === 'URL_REFUSED') countRefusal();
       } else {
         logger.info('export already handled', details);
       }

@@ -1,6 +1,7 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
@@ -15,6 +16,7 @@ import {
   CredentialsMissingError,
   parseDatasaurCredentials,
 } from '../../shared/datasaur/credentials-secret.ts';
+import { downloadPolicyFromEnvironment } from '../../shared/export/download.ts';
 import { DEFAULT_EXPORT_FORMAT } from '../../shared/export/export-trigger.ts';
 import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
@@ -43,6 +45,7 @@ export const handler = createExporterHandler({
     s3: new S3Client({}),
     bucket: requireEnv('ARCHIVE_BUCKET'),
     format: optionalEnv('EXPORT_FORMAT', DEFAULT_EXPORT_FORMAT),
+    download: downloadPolicyFromEnvironment(),
     budgetMs: integerEnv('EXPORT_BUDGET_SECONDS', 60, { min: 1, max: 600 }) * 1000,
     maxAttempts: integerEnv('EXPORT_MAX_ATTEMPTS', DEFAULT_EXPORT_MAX_ATTEMPTS, {
       min: 1,
@@ -50,6 +53,8 @@ export const handler = createExporterHandler({
     }),
   }),
   logger: new Logger(),
+  // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
+  metrics: new Metrics(),
   sqs: new SQSClient({}),
   queueUrl,
   publisher: createBusPublisher(new EventBridgeClient({}), {

@@ -10,11 +10,12 @@ import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BusEvent } from '../../shared/bus/bus-events.ts';
 import type { BusPublisher } from '../../shared/bus/bus-publisher.ts';
-import { publicationAfterStore } from '../../shared/bus/publication.ts';
+import { publicationAfterStore, publicationProblem } from '../../shared/bus/publication.ts';
 import {
   type ExportOn,
   type ExportRequestSink,
   exportRequestForRecorded,
+  exportRequestProblem,
 } from '../../shared/export/export-trigger.ts';
 import { limitConcurrency } from '../../shared/runtime/concurrency.ts';
 import { describeError } from '../../shared/runtime/errors.ts';
@@ -61,6 +62,8 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
   const { logger } = dependencies;
   const store = createEventStore(dependencies.documents, dependencies.tableName, {
     rawTtlDays: dependencies.rawTtlDays,
+    // One interpretation for every step: what could not be published or exported is rejected now.
+    admit: (item) => publicationProblem(item) ?? exportRequestProblem(item),
   });
   // Powertools' BatchProcessor runs every record at once; this bounds it.
   const limited = limitConcurrency(dependencies.concurrency ?? DEFAULT_WORKER_CONCURRENCY);

@@ -12,6 +12,7 @@ import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { BODIES_PREFIX } from '../../shared/webhook/claim-check.ts';
+import { QUEUE_RETENTION_DAYS } from '../config.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 
@@ -31,7 +32,7 @@ const WORKER_TABLE_ACTIONS = ['GetItem', 'Query', 'PutItem'];
  * redrive. Export archiving uses the same pair.
  */
 export const SOURCE_QUEUE_RETENTION = Duration.days(4);
-export const DEAD_LETTER_QUEUE_RETENTION = Duration.days(14);
+export const DEAD_LETTER_QUEUE_RETENTION = Duration.days(QUEUE_RETENTION_DAYS);
 
 export interface EventPipelineProps {
   readonly table: ITable;

@@ -8,6 +8,7 @@ import {
   Alarm,
   ComparisonOperator,
   type IMetric,
+  Metric,
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
@@ -20,13 +21,18 @@ import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { EXPORT_FAILED_MESSAGE } from '../../functions/exporter/handler.ts';
+import {
+  EXPORT_FAILED_MESSAGE,
+  EXPORT_URL_REFUSED_METRIC,
+} from '../../functions/exporter/handler.ts';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
-import { BundledFunction } from './bundled-function.ts';
+import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 import { DEAD_LETTER_QUEUE_RETENTION, SOURCE_QUEUE_RETENTION } from './event-pipeline.ts';
+
+const EXPORTER_SERVICE_NAME = 'datasaur-webhooks-exporter';
 
 /** Where archived exports go in the archive bucket. */
 export const EXPORTS_PREFIX = 'exports/';
@@ -50,10 +56,18 @@ export interface ExportArchiverProps {
   /** Datasaur's base URL (self-hosted installs have their own). */
   readonly datasaurApiUrl: string;
   readonly logRetention: RetentionDays;
-  /** @default 'INFO' */
-  readonly logLevel?: string;
   /** CloudWatch namespace of the failed-export count. @default 'DatasaurWebhooks' */
   readonly metricsNamespace?: string;
+  /** @default application INFO, system WARN */
+  readonly logLevels?: FunctionLogLevels;
+  /** Which export file URLs the exporter downloads, and how many bytes at most. */
+  readonly download: {
+    readonly maxBytes: number;
+    /** @default any public host */
+    readonly allowedHosts?: readonly string[];
+    /** @default false */
+    readonly allowPrivateHosts?: boolean;
+  };
   /** Notified by the exporter's alarms. */
   readonly alarmTopic: ITopic;
 }
@@ -63,6 +77,8 @@ export class ExportArchiver extends Construct {
   public readonly deadLetterQueue: Queue;
   public readonly exporter: BundledFunction;
   public readonly exportsFailed: Alarm;
+  /** An export's file URL (or a redirect) was refused: a hostile or misdirected delivery. */
+  public readonly urlsRefused: Alarm;
   public readonly deadLetterQueueNotEmpty: Alarm;
 
   constructor(scope: Construct, id: string, props: ExportArchiverProps) {
@@ -94,12 +110,20 @@ export class ExportArchiver extends Construct {
     this.exporter = new BundledFunction(this, 'Exporter', {
       entry: 'functions/exporter/index.ts',
       description: 'Datasaur webhooks: archives project exports into the archive bucket',
-      serviceName: 'datasaur-webhooks-exporter',
+      serviceName: EXPORTER_SERVICE_NAME,
       memorySizeMb: 512,
       timeoutSeconds: EXPORTER_TIMEOUT_SECONDS,
       logRetention: props.logRetention,
-      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        EXPORT_MAX_BYTES: String(props.download.maxBytes),
+        ...(props.download.allowedHosts === undefined || props.download.allowedHosts.length === 0
+          ? {}
+          : { EXPORT_ALLOWED_HOSTS: props.download.allowedHosts.join(',') }),
+        ...(props.download.allowPrivateHosts === true
+          ? { EXPORT_ALLOW_PRIVATE_HOSTS: 'true' }
+          : {}),
         TABLE_NAME: props.table.tableName,
         ARCHIVE_BUCKET: props.archive.bucket.bucketName,
         EXPORT_QUEUE_URL: this.queue.queueUrl,
@@ -143,6 +167,18 @@ export class ExportArchiver extends Construct {
       'ExportsFailed',
       failedExports.metric({ statistic: Stats.SUM, period: Duration.minutes(5) }),
       'An export was recorded FAILED: npm run query -- exports --status FAILED says why',
+      props.alarmTopic,
+    );
+    this.urlsRefused = this.alarm(
+      'ExportUrlsRefused',
+      new Metric({
+        namespace: METRICS_NAMESPACE,
+        metricName: EXPORT_URL_REFUSED_METRIC,
+        dimensionsMap: { service: EXPORTER_SERVICE_NAME },
+        statistic: Stats.SUM,
+        period: Duration.minutes(5),
+      }),
+      'An export file URL was refused (not https, not a public address, or not an allowed host): npm run query -- exports --status FAILED shows which project and why',
       props.alarmTopic,
     );
     this.deadLetterQueueNotEmpty = this.alarm(

@@ -25,7 +25,7 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { RECONCILE_METRICS } from '../../shared/reconcile/reconciler.ts';
-import { BundledFunction } from './bundled-function.ts';
+import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 
 /** Lambda keeps an asynchronous invocation at most 6 hours. */
 const MAX_EVENT_AGE_MINUTES = 360;
@@ -45,10 +45,10 @@ export interface ReconcilerProps {
   readonly exports?: { readonly queue: IQueue; readonly exportOn: Exclude<ExportOn, 'off'> };
   readonly alarmTopic: ITopic;
   readonly logRetention: RetentionDays;
-  /** @default 'INFO' */
-  readonly logLevel?: string;
   /** CloudWatch namespace of each run's figures. @default 'DatasaurWebhooks' */
   readonly metricsNamespace?: string;
+  /** @default application INFO, system WARN */
+  readonly logLevels?: FunctionLogLevels;
   /** Paging every project of a large workspace takes a while. @default 300 */
   readonly timeoutSeconds?: number;
 }
@@ -75,7 +75,7 @@ export class Reconciler extends Construct {
       memorySizeMb: 256,
       timeoutSeconds: props.timeoutSeconds ?? 300,
       logRetention: props.logRetention,
-      ...(props.logLevel === undefined ? {} : { logLevel: props.logLevel }),
+      ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
         TABLE_NAME: props.table.tableName,
         DATASAUR_API_URL: props.datasaurApiUrl,

@@ -6,7 +6,11 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_WORKER_CONCURRENCY } from '../../functions/worker/handler.ts';
 import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../../shared/bus/bus-events.ts';
-import { DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
+import { DEFAULT_DATASAUR_API_URL, datasaurApiUrlProblem } from '../../shared/datasaur/client.ts';
+import {
+  type DownloadPolicy,
+  downloadPolicyFromEnvironment,
+} from '../../shared/export/download.ts';
 import {
   DEFAULT_EXPORT_FORMAT,
   DEFAULT_EXPORT_ON,
@@ -19,7 +23,7 @@ import {
   integerEnv,
   optionalEnv,
 } from '../../shared/runtime/environment.ts';
-import { parseSecretList } from '../../shared/runtime/secrets.ts';
+import { checkedSecret, parseSecretList } from '../../shared/runtime/secrets.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/webhook/ingest.ts';
 import { PATH_TOKEN_PATTERN, webhookUrl as webhookUrlAt } from '../../shared/webhook/route.ts';
 import {
@@ -90,6 +94,8 @@ export interface LocalExporterConfig {
   readonly clientSecret: string;
   readonly exportOn: Exclude<ExportOn, 'off'>;
   readonly format: string;
+  /** Which file URLs the exporter downloads: public https hosts, and the Datasaur API's own origin. */
+  readonly download: DownloadPolicy;
 }
 
 const PORT_RANGE = { min: 0, max: 65_535 };
@@ -157,18 +163,33 @@ function exporterConfig(environment: NodeJS.ProcessEnv): LocalExporterConfig | u
       `environment variable EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}, got "${exportOnValue}"`,
     );
   }
-  if (!URL.canParse(apiUrl) || !/^https?:$/.test(new URL(apiUrl).protocol)) {
-    throw new ConfigurationError(
-      `environment variable DATASAUR_API_URL must be an http(s) URL, got "${apiUrl}"`,
-    );
+  const apiUrlProblem = datasaurApiUrlProblem(apiUrl);
+  if (apiUrlProblem !== undefined) {
+    throw new ConfigurationError(`environment variable DATASAUR_API_URL: ${apiUrlProblem}`);
   }
+  const download = downloadPolicyFromEnvironment(environment);
   if (clientId === '' || exportOn === 'off') return undefined;
   if (clientSecret === '') {
     throw new ConfigurationError(
       'environment variable DATASAUR_CLIENT_SECRET is required when DATASAUR_CLIENT_ID is set',
     );
   }
-  return { apiUrl, clientId, clientSecret, exportOn, format };
+  try {
+    checkedSecret(clientSecret, 'DATASAUR_CLIENT_SECRET');
+  } catch (error) {
+    throw new ConfigurationError(`environment variable ${(error as Error).message}`);
+  }
+  // The one origin admitted beyond public https hosts: the configured Datasaur API's own
+  // (the fake's `http://127.0.0.1:<port>`), so a loopback URL on any other port is refused.
+  const trustedOrigins = [new URL(apiUrl).origin];
+  return {
+    apiUrl,
+    clientId,
+    clientSecret,
+    exportOn,
+    format,
+    download: { ...download, trustedOrigins },
+  };
 }
 
 /** The URL a client on this machine uses to reach the webhook server. */
@@ -260,9 +281,9 @@ function webhookSecrets(environment: NodeJS.ProcessEnv): string[] | undefined {
   if (list === undefined || list.trim() === '') return undefined;
   try {
     return parseSecretList(list);
-  } catch {
+  } catch (error) {
     throw new ConfigurationError(
-      'environment variable DATASAUR_WEBHOOK_SECRET must be a secret or a comma-separated list of secrets',
+      `environment variable DATASAUR_WEBHOOK_SECRET must be a secret or a comma-separated list of secrets: ${(error as Error).message}`,
     );
   }
 }

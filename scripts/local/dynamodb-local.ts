@@ -90,6 +90,10 @@ async function launch(
       '-sharedDb',
       // Nothing leaves this machine.
       '-disableTelemetry',
+      // It listens on every interface (its jar has no option to bind 127.0.0.1 only), and
+      // answers any web page's cross-origin requests by default: only its own origin may.
+      '-cors',
+      `http://127.0.0.1:${port}`,
       ...(dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath]),
     ],
     { cwd: emulator, stdio: ['pipe', 'pipe', 'pipe'] },

@@ -3,7 +3,7 @@
  * `npm start` uses, the teams, and the look-back. Locally the API and credentials default to
  * the fake Datasaur API's; against a deployed table they must be given.
  */
-import { DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
+import { DEFAULT_DATASAUR_API_URL, datasaurApiUrlProblem } from '../../shared/datasaur/client.ts';
 import type { DatasaurCredentials } from '../../shared/datasaur/get-access-token.ts';
 import { DEFAULT_RECONCILE_LOOKBACK_DAYS } from '../../shared/reconcile/reconciler.ts';
 import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/runtime/environment.ts';
@@ -26,8 +26,9 @@ export function readReconcileEnvironment(
     deployed ? DEFAULT_DATASAUR_API_URL : `http://127.0.0.1:${DEFAULT_FAKE_DATASAUR_PORT}`,
     environment,
   ).trim();
-  if (!/^https?:\/\/\S+$/.test(apiUrl)) {
-    throw new ConfigurationError(`DATASAUR_API_URL must be an http(s) URL, got "${apiUrl}"`);
+  const apiUrlProblem = datasaurApiUrlProblem(apiUrl);
+  if (apiUrlProblem !== undefined) {
+    throw new ConfigurationError(`DATASAUR_API_URL: ${apiUrlProblem}`);
   }
   const clientId = environment.DATASAUR_CLIENT_ID?.trim() || undefined;
   const clientSecret = environment.DATASAUR_CLIENT_SECRET?.trim() || undefined;

@@ -84,6 +84,7 @@ const exportPoller =
         s3,
         bucket: exporter.bucket,
         format: exporter.format,
+        download: exporter.download,
         onProgress: (step, details) => exportLogger.debug(step, details),
       }),
       logger: exportLogger,

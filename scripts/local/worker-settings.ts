@@ -38,6 +38,13 @@ const workerSettingsSchema = z.object({
       clientSecret: z.string().min(1),
       exportOn: z.enum(['REVIEWED', 'COMPLETED', 'both']),
       format: z.string().min(1),
+      /** The download policy (see shared/export/download.ts), Datasaur's own origin trusted. */
+      download: z.object({
+        maxBytes: z.int().min(1),
+        allowedHosts: z.array(z.string()).readonly().optional(),
+        allowPrivateHosts: z.boolean().optional(),
+        trustedOrigins: z.array(z.string()).readonly().optional(),
+      }),
     })
     .optional(),
 });

@@ -66,12 +66,15 @@ export const labelsUpdatedDetail = z.object({
   upserts: z.int().min(0).describe('Labels added or changed (labelUpdateList.toUpsertList)'),
   deletes: z.int().min(0).describe('Labels removed (labelUpdateList.toDeleteList)'),
 });
+/**
+ * Datasaur pushed an export. Its pre-signed link is a credential and stays off the bus: the
+ * archived copy is announced by `Export Archived`.
+ */
 export const exportDeliveredDetail = z.object({
   ...stored,
   projectId: z.string(),
   documentId: z.string().optional(),
   userId: z.string().optional(),
-  fileUrl: z.string().describe('Pre-signed link to the export; it expires within hours'),
 });
 export const exportArchivedDetail = z.object({
   version: z.literal(DETAIL_VERSION),
@@ -211,7 +214,6 @@ export function busEventOf(item: EventItem): BusEvent | undefined {
           projectId: item.projectId,
           ...optional('documentId', item.documentId),
           ...optional('userId', item.data.userId),
-          fileUrl: item.data.fileUrl,
         },
       };
     case 'rejected':

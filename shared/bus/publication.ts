@@ -3,7 +3,9 @@
  * and the exporter call these; the rules live here so both read the same way.
  */
 import { createHash } from 'node:crypto';
+import { ZodError } from 'zod';
 import type { RecordedEvent } from '../store/event-store.ts';
+import type { EventItem } from '../store/items.ts';
 import {
   type BusEvent,
   busEventOf,
@@ -11,7 +13,7 @@ import {
   type ExportArchivedDetail,
   isPublished,
 } from './bus-events.ts';
-import type { BusPublisher } from './bus-publisher.ts';
+import { type BusPublisher, entrySize, MAX_CALL_BYTES, putEventsEntry } from './bus-publisher.ts';
 
 export interface PublicationSettings {
   /** Label events are the volume: published only when this is on. */
@@ -33,6 +35,33 @@ export function publicationAfterStore(
   if (recorded.duplicate && receiveCount <= 1) return undefined;
   if (!isPublished(recorded.item, settings)) return undefined;
   return busEventOf(recorded.item);
+}
+
+/** The longest `source` a stack may publish with: the size check assumes it. */
+const LONGEST_SOURCE = { eventBusName: 'default', source: 's'.repeat(256) };
+
+/**
+ * Why the event an item is published as could never be put on the bus (a detail its schema
+ * refuses, or one over EventBridge's entry limit), or undefined. Checked before the item is
+ * stored, for every item that has a detail-type (label events too: the setting may change).
+ */
+export function publicationProblem(item: EventItem): string | undefined {
+  const event = busEventOf(item);
+  if (event === undefined) return undefined;
+  let entry: ReturnType<typeof putEventsEntry>;
+  try {
+    entry = putEventsEntry(event, LONGEST_SOURCE);
+  } catch (error) {
+    const issues =
+      error instanceof ZodError
+        ? error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')
+        : String(error);
+    return `its ${event.detailType} event does not match the bus schema: ${issues}`;
+  }
+  const size = entrySize(entry);
+  return size > MAX_CALL_BYTES
+    ? `its ${event.detailType} event would be ${size} bytes, over EventBridge's ${MAX_CALL_BYTES}-byte entry limit`
+    : undefined;
 }
 
 /** What the exporter knows once a file is in the bucket. */

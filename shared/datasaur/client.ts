@@ -9,6 +9,23 @@ import { DEFAULT_HTTP_SETTINGS, type HttpSettings, postJson } from './http.ts';
 
 export const DEFAULT_DATASAUR_API_URL = 'https://app.datasaur.ai';
 
+/**
+ * Why `url` cannot be the Datasaur API's base URL, or undefined when it can: credentials and
+ * tokens travel to it, so it must be `https`; plain `http` only to a loopback address (the
+ * local stack's fake Datasaur).
+ */
+export function datasaurApiUrlProblem(url: string): string | undefined {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `datasaurApiUrl must be an https URL, got "${url}"`;
+  }
+  const loopback = ['127.0.0.1', '[::1]', 'localhost'].includes(parsed.hostname);
+  if (parsed.protocol === 'https:' || (parsed.protocol === 'http:' && loopback)) return undefined;
+  return `datasaurApiUrl must be an https URL (http only to 127.0.0.1 for the local stack), got "${url}"`;
+}
+
 /** A GraphQL document with the operation name it declares. */
 export interface GraphqlOperation {
   readonly operationName: string;

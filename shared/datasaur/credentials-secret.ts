@@ -3,6 +3,7 @@
  * `{"clientId": "…", "clientSecret": "…"}` (created in Datasaur's workspace settings,
  * "Credentials"). The deployed stack creates the secret empty; the operator fills it.
  */
+import { checkedSecret } from '../runtime/secrets.ts';
 import type { DatasaurCredentials } from './get-access-token.ts';
 
 export const DATASAUR_CREDENTIALS_TEMPLATE = '{"clientId": "", "clientSecret": ""}';
@@ -27,13 +28,16 @@ export function parseDatasaurCredentials(value: string): DatasaurCredentials {
   };
   if (
     typeof clientId !== 'string' ||
-    clientId === '' ||
+    clientId.trim() === '' ||
     typeof clientSecret !== 'string' ||
-    clientSecret === ''
+    clientSecret.trim() === ''
   ) {
     throw new CredentialsMissingError(
       "the Datasaur credentials secret has no clientId or clientSecret: put the API credentials from Datasaur's workspace settings in it",
     );
   }
-  return { clientId, clientSecret };
+  return {
+    clientId: clientId.trim(),
+    clientSecret: checkedSecret(clientSecret, "the Datasaur credentials secret's clientSecret"),
+  };
 }

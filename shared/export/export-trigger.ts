@@ -6,8 +6,9 @@
 import * as z from 'zod';
 import { ConfigurationError, optionalEnv } from '../runtime/environment.ts';
 import type { ProjectTransition, RecordedEvent } from '../store/event-store.ts';
+import type { EventItem } from '../store/items.ts';
 import { EVENT_SORT_PREFIX, parseTimeAndEventId } from '../store/keys.ts';
-import { PROJECT_STATUS_EVENTS } from '../webhook/events.ts';
+import { fileUrl, PROJECT_STATUS_EVENTS } from '../webhook/events.ts';
 
 /** `exportOn`: which status transitions export; `off` exports nothing. */
 export const EXPORT_ON_VALUES = ['REVIEWED', 'COMPLETED', 'both', 'off'] as const;
@@ -51,7 +52,7 @@ export const exportRequestSchema = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('delivery'),
     projectId: z.string().min(1),
-    fileUrl: z.url(),
+    fileUrl,
     receivedAt: instant,
   }),
   /** `npm run export`: archive the project as it is now. */
@@ -84,6 +85,49 @@ export function exportRequestFor(
     status,
     statusAt: transition.statusAt,
   };
+}
+
+/** The export queue's message limit (SQS: 256 KiB). */
+export const MAX_EXPORT_REQUEST_BYTES = 262_144;
+
+/**
+ * Why the export request this item could ask for would never be accepted (by the request
+ * schema or the queue's size limit), or undefined. Checked before the item is stored, for
+ * every status event and pushed export whatever `exportOn` says: the setting may change.
+ */
+export function exportRequestProblem(item: EventItem): string | undefined {
+  let request: unknown;
+  if (item.itemType === 'export') {
+    const receivedAt = parseTimeAndEventId(item.sk.slice(EVENT_SORT_PREFIX.length)).time;
+    request = {
+      kind: 'delivery',
+      projectId: item.projectId,
+      fileUrl: item.data.fileUrl,
+      receivedAt,
+    };
+  } else if (item.itemType === 'projectEvent') {
+    const { projectId, teamId, data } = item;
+    request = {
+      kind: 'transition',
+      projectId,
+      teamId,
+      status: 'REVIEWED',
+      statusAt: data.timestamp,
+    };
+  } else {
+    return undefined;
+  }
+  const parsed = exportRequestSchema.safeParse(request);
+  if (!parsed.success) {
+    const issues = parsed.error.issues
+      .map((issue) => `${issue.path.join('.')}: ${issue.message}`)
+      .join('; ');
+    return `its export request would be refused: ${issues}`;
+  }
+  const size = Buffer.byteLength(JSON.stringify(parsed.data), 'utf8');
+  return size > MAX_EXPORT_REQUEST_BYTES
+    ? `its export request would be ${size} bytes, over the queue's ${MAX_EXPORT_REQUEST_BYTES}-byte message limit`
+    : undefined;
 }
 
 /** Where export requests go: the export queue in AWS and in the local stack. */

@@ -5,9 +5,8 @@
  * longer than its budget: what is not ready by then is retried later through the queue.
  */
 import { createHash } from 'node:crypto';
-import { PassThrough, Readable } from 'node:stream';
+import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,6 +18,7 @@ import { getExportDeliveryStatus } from '../datasaur/get-export-delivery-status.
 import { describeError } from '../runtime/errors.ts';
 import type {
   ExportArchiveItem,
+  ExportReasonCode,
   ExportStatus,
   ExportTrigger,
   ProjectItem,
@@ -30,6 +30,16 @@ import {
   exportStatusPartition,
   projectKey,
 } from '../store/keys.ts';
+import {
+  DEFAULT_MAX_EXPORT_BYTES,
+  type DownloadConnection,
+  type DownloadPolicy,
+  type DownloadResponse,
+  openDownload,
+  shownUrl,
+  TooLargeError,
+  UrlRefusedError,
+} from './download.ts';
 import type { ExportRequest } from './export-trigger.ts';
 
 /** Not finished within this attempt's budget (still exporting, file not there yet): retry later. */
@@ -63,10 +73,13 @@ export interface ExporterOptions {
   readonly maxDelayMs?: number;
   /** How long a claimed export stays with the request working on it. @default 15 min */
   readonly leaseMs?: number;
-  /** Longest wait for the file's answer to start. @default 30 s */
-  readonly downloadTimeoutMs?: number;
-  /** Downloads the file; replaceable so a test can break a stream half-way. @default fetch */
-  readonly fetch?: typeof fetch;
+  /**
+   * Which file URLs are downloaded, and how many bytes at most (see download.ts).
+   * @default public https hosts only, 5 GiB
+   */
+  readonly download?: DownloadPolicy;
+  /** The resolver and CAs the download uses; tests point names at local servers. @default the system's */
+  readonly connection?: DownloadConnection;
   readonly now?: () => number;
   readonly sleep?: (ms: number) => Promise<void>;
   /** Reports each step (`exporting`, `polled`, `downloading`…), for logs and `npm run export`. */
@@ -110,7 +123,7 @@ export function createExporter(options: ExporterOptions): Exporter {
   const maxDelayMs = options.maxDelayMs ?? 8_000;
   const leaseMs = options.leaseMs ?? 15 * 60_000;
   const maxAttempts = options.maxAttempts ?? DEFAULT_EXPORT_MAX_ATTEMPTS;
-  const download = options.fetch ?? ((input, init) => fetch(input, init));
+  const downloadPolicy = options.download ?? { maxBytes: DEFAULT_MAX_EXPORT_BYTES };
   const progress = options.onProgress ?? (() => {});
   const iso = (time = now()) => new Date(time).toISOString();
 
@@ -188,7 +201,7 @@ export function createExporter(options: ExporterOptions): Exporter {
             ...Object.keys(always).map((name) => `#${name} = :${name}`),
             ...Object.keys(firstOnly).map((name) => `#${name} = if_not_exists(#${name}, :${name})`),
             '#attempts = if_not_exists(#attempts, :zero) + :one',
-          ].join(', ')}`,
+          ].join(', ')} REMOVE reasonCode, reason`,
           ConditionExpression:
             'attribute_not_exists(pk) OR (#status = :status AND (#claimedBy = :claimedBy OR #leaseUntil < :requestedAt))',
           ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
@@ -220,12 +233,13 @@ export function createExporter(options: ExporterOptions): Exporter {
     release = false,
   ): Promise<ExportArchiveItem> {
     const names = Object.keys(set);
+    // Released means ARCHIVED or FAILED: the pre-signed link is no longer needed, so it goes.
     const { Attributes } = await documents.send(
       new UpdateCommand({
         TableName: tableName,
         Key: { pk: item.pk, sk: item.sk },
         UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}${
-          release ? ' REMOVE claimedBy, leaseUntil' : ''
+          release ? ' REMOVE claimedBy, leaseUntil, fileUrl, fileUrlExpiredAt' : ''
         }`,
         ConditionExpression: 'claimedBy = :claimId',
         ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
@@ -301,17 +315,14 @@ export function createExporter(options: ExporterOptions): Exporter {
   }
 
   /** GETs the file, waiting while it answers 404 (or 403) as it does until it is ready. */
-  async function fetchFile(fileUrl: string, deadline: number): Promise<Response> {
+  async function fetchFile(fileUrl: string, deadline: number): Promise<DownloadResponse> {
     // The URL is pre-signed: a credential. Errors name only where it points.
-    const where = new URL(fileUrl);
-    const shown = `${where.origin}${where.pathname}`;
+    const shown = shownUrl(fileUrl);
     let delay = firstDelayMs;
     for (let attempt = 1; ; attempt += 1) {
-      const response = await download(fileUrl, {
-        signal: AbortSignal.timeout(options.downloadTimeoutMs ?? 30_000),
-      });
-      if (response.ok && response.body !== null) return response;
-      await response.body?.cancel();
+      const response = await openDownload(fileUrl, downloadPolicy, options.connection);
+      if (response.status >= 200 && response.status < 300) return response;
+      response.body.destroy();
       if (response.status !== 404 && response.status !== 403) {
         throw new DatasaurHttpError(response.status, shown, '');
       }
@@ -327,7 +338,7 @@ export function createExporter(options: ExporterOptions): Exporter {
 
   /** Streams the file into the bucket, hashing and counting on the way; nothing is buffered whole. */
   async function store(
-    response: Response,
+    response: DownloadResponse,
     key: string,
   ): Promise<{ bytes: number; sha256: string }> {
     const hash = createHash('sha256');
@@ -337,7 +348,7 @@ export function createExporter(options: ExporterOptions): Exporter {
       hash.update(chunk);
       bytes += chunk.length;
     });
-    const source = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+    const source = response.body;
     const piping = pipeline(source, body);
     const upload = new Upload({
       client: options.s3,
@@ -384,11 +395,13 @@ export function createExporter(options: ExporterOptions): Exporter {
       }
       const deadline = now() + budgetMs;
       let item = claimed;
+      let downloading = false;
       try {
         const exported = await exportedFileUrl(item, target, claimId, deadline);
         item = exported.item;
+        downloading = true;
         const response = await fetchFile(exported.fileUrl, deadline);
-        progress('downloading', { key: item.key });
+        progress('downloading', { key: item.key, from: response.origin });
         const stored = await store(response, item.key);
         const archived = await finish(item, claimId, 'ARCHIVED', {
           archivedAt: iso(),
@@ -396,18 +409,42 @@ export function createExporter(options: ExporterOptions): Exporter {
         });
         return { outcome: 'ARCHIVED', item: archived };
       } catch (error) {
-        const finalAttempt = item.attempts >= maxAttempts;
-        if (!(error instanceof DatasaurExportFailedError) && !finalAttempt) throw error;
-        const reason =
-          error instanceof DatasaurExportFailedError || error instanceof ExportNotReadyError
-            ? error.message
-            : describeError(error);
+        const failure = failureOf(error, downloading);
+        if (!failure.final && item.attempts < maxAttempts) throw error;
         const failed = await finish(item, claimId, 'FAILED', {
           failedAt: iso(),
-          reason: `${reason} (attempt ${item.attempts})`,
+          reasonCode: failure.reasonCode,
+          reason: `${failure.reason} (attempt ${item.attempts})`,
         });
         return { outcome: 'FAILED', item: failed };
       }
     },
+  };
+}
+
+/**
+ * What an attempt's error means for the export: its reason code, its reason, and whether it
+ * is final (no retry can change it) or worth another attempt while attempts remain.
+ */
+function failureOf(
+  error: unknown,
+  downloading: boolean,
+): { reasonCode: ExportReasonCode; reason: string; final: boolean } {
+  if (error instanceof UrlRefusedError) {
+    return { reasonCode: 'URL_REFUSED', reason: error.message, final: true };
+  }
+  if (error instanceof TooLargeError) {
+    return { reasonCode: 'TOO_LARGE', reason: error.message, final: true };
+  }
+  if (error instanceof DatasaurExportFailedError) {
+    return { reasonCode: 'DATASAUR_FAILED', reason: error.message, final: true };
+  }
+  if (error instanceof ExportNotReadyError) {
+    return { reasonCode: 'FILE_NOT_READY', reason: error.message, final: false };
+  }
+  return {
+    reasonCode: downloading ? 'DOWNLOAD_FAILED' : 'DATASAUR_UNAVAILABLE',
+    reason: describeError(error),
+    final: false,
   };
 }

@@ -13,7 +13,13 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { busEventOf, type DetailType, detailTypeOf } from '../bus/bus-events.ts';
 import type { BusPublisher, Publication } from '../bus/bus-publisher.ts';
-import { publicationAfterStore } from '../bus/publication.ts';
+import { publicationAfterStore, publicationProblem } from '../bus/publication.ts';
+import {
+  type ExportOn,
+  type ExportRequestSink,
+  exportRequestForRecorded,
+  exportRequestProblem,
+} from '../export/export-trigger.ts';
 import { createEventStore } from '../store/event-store.ts';
 import { type EventItem, type RejectedItem, restoredItem } from '../store/items.ts';
 import {
@@ -100,6 +106,8 @@ export async function replayEvents(
 export interface RejectedReplayResult {
   /** Rejected bodies read in the range. */
   readonly read: number;
+  /** Of those, bodies that never arrived as a signed webhook: never replayed. */
+  readonly unsigned: number;
   /** Now stored as events (with --dry-run: would be). */
   readonly recovered: number;
   /** Still rejected. */
@@ -118,16 +126,27 @@ export async function replayRejected(
     readonly publishLabelEvents: boolean;
     /** Reads rejected bodies too large for their item from the archive bucket. */
     readonly bodies: BodyReader;
+    /** Export archiving: a recovered event asks for its export as the worker's would. @default off */
+    readonly exports?: { readonly exportOn: ExportOn; readonly queue: ExportRequestSink };
   },
   range: ReplayRange,
 ): Promise<RejectedReplayResult> {
   const { documents, tableName } = context;
-  const store = createEventStore(documents, tableName);
-  const counts = { read: 0, recovered: 0, stillRejected: 0, published: 0, failed: 0 };
+  // As the worker admits events: what could not be published or exported stays rejected.
+  const store = createEventStore(documents, tableName, {
+    admit: (item) => publicationProblem(item) ?? exportRequestProblem(item),
+  });
+  const counts = { read: 0, unsigned: 0, recovered: 0, stillRejected: 0, published: 0, failed: 0 };
   for await (const page of rejectedPages(documents, tableName, range)) {
     counts.read += page.length;
     const publications: Publication<RejectedItem>[] = [];
     for (const rejected of page) {
+      // A queue message that never passed the signature check is not a webhook: a replay
+      // must not turn it into an event. Items from before provenance was kept count too.
+      if (rejected.provenance !== 'webhook') {
+        counts.unsigned += 1;
+        continue;
+      }
       const message = await reinterpret(rejected, context.bodies);
       if (message.interpretation.kind === 'rejected') {
         counts.stillRejected += 1;
@@ -144,6 +163,11 @@ export async function replayRejected(
         continue;
       }
       counts.recovered += 1;
+      const exportRequest =
+        context.exports && exportRequestForRecorded(recorded, context.exports.exportOn);
+      if (context.exports !== undefined && exportRequest !== undefined) {
+        await context.exports.queue.send(exportRequest);
+      }
       // Published as if first stored: this is the first time it is an event.
       const event = publicationAfterStore({ ...recorded, duplicate: false }, 1, context);
       if (event === undefined) await deleteItem(documents, tableName, rejected);
@@ -171,11 +195,11 @@ async function reinterpret(rejected: RejectedItem, bodies: BodyReader) {
       : typeof rejected.body === 'string'
         ? Buffer.from(rejected.body, 'utf8')
         : Buffer.from(rejected.body);
-  // Rejected items keep the body, not the request: an export delivery (PUT) is the one
-  // rejection whose reason names its method.
-  const method = rejected.reason.startsWith('PUT ') ? 'PUT' : 'POST';
+  const method = rejected.method ?? 'POST';
   return {
     eventId,
+    provenance: 'webhook' as const,
+    method,
     receivedAt,
     rawBody,
     ...(bodyObject === undefined ? {} : { bodyObject }),

@@ -1,5 +1,23 @@
 /** The webhook secrets in force: the current one and, during a rotation, the previous one. */
 
+/**
+ * The shortest secret accepted: a short one can be guessed, and then anyone can sign webhooks
+ * (or use the API credentials). Datasaur's own generated secrets are far longer.
+ */
+export const MIN_SECRET_LENGTH = 16;
+
+/** Trims `value` and refuses it when blank or shorter than MIN_SECRET_LENGTH, naming `what`. */
+export function checkedSecret(value: string, what: string): string {
+  const trimmed = value.trim();
+  if (trimmed.length === 0) throw new Error(`${what} is empty`);
+  if (trimmed.length < MIN_SECRET_LENGTH) {
+    throw new Error(
+      `${what} is ${trimmed.length} characters long; use at least ${MIN_SECRET_LENGTH} (a short secret can be guessed)`,
+    );
+  }
+  return trimmed;
+}
+
 /** Returns the live secrets; called per request, so implementations cache. */
 export type SecretSource = () => Promise<readonly string[]>;
 
@@ -20,13 +38,16 @@ export function parseSecretValue(value: string): string[] {
       throw new Error('the webhook secret JSON must be an object with "current" and "previous"');
     }
     const { current, previous } = parsed as { current?: unknown; previous?: unknown };
-    if (typeof current !== 'string' || current.length === 0) {
+    if (typeof current !== 'string' || current.trim().length === 0) {
       throw new Error('the webhook secret JSON has no "current" value');
     }
-    return typeof previous === 'string' && previous.length > 0 ? [current, previous] : [current];
+    const secrets = [checkedSecret(current, 'the webhook secret\'s "current" value')];
+    if (typeof previous === 'string' && previous.trim().length > 0) {
+      secrets.push(checkedSecret(previous, 'the webhook secret\'s "previous" value'));
+    }
+    return secrets;
   }
-  if (trimmed.length === 0) throw new Error('the webhook secret is empty');
-  return [trimmed];
+  return [checkedSecret(trimmed, 'the webhook secret')];
 }
 
 /** Secrets from a comma-separated list (`DATASAUR_WEBHOOK_SECRET` in the local stack). */
@@ -36,7 +57,9 @@ export function parseSecretList(value: string): string[] {
     .map((secret) => secret.trim())
     .filter((secret) => secret.length > 0);
   if (secrets.length === 0) throw new Error('DATASAUR_WEBHOOK_SECRET is empty');
-  return secrets;
+  return secrets.map((secret, index) =>
+    checkedSecret(secret, `secret ${index + 1} of DATASAUR_WEBHOOK_SECRET`),
+  );
 }
 
 export function staticSecrets(secrets: readonly string[]): SecretSource {

@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ProjectStatus } from '../webhook/events.ts';
 import type { InterpretedMessage } from '../webhook/interpret.ts';
+import { keyLimitProblem } from './item-limits.ts';
 import {
   archivedEventItem,
   type EventItem,
@@ -72,10 +73,20 @@ export interface EventStore {
   recordSynthetic(item: SyntheticStatusEventItem): Promise<RecordedEvent>;
 }
 
+export interface EventStoreOptions extends EventItemOptions {
+  /**
+   * Why a later step (publishing, the export request) could never take this event, checked
+   * before it is stored: such an event is stored as rejected with that reason on its first
+   * receipt instead of being stored and then retried into the dead-letter queue.
+   * @default every event admitted
+   */
+  readonly admit?: (item: EventItem) => string | undefined;
+}
+
 export function createEventStore(
   documents: DynamoDBDocumentClient,
   tableName: string,
-  options: EventItemOptions = {},
+  options: EventStoreOptions = {},
 ): EventStore {
   /** Puts unless present; a conditional failure (a duplicate) is an outcome, not an error. */
   async function put(input: Omit<PutCommandInput, 'TableName'>): Promise<ItemWrite> {
@@ -195,6 +206,8 @@ export function createEventStore(
       : received;
     const item = eventItem(message, options);
     if (item.itemType === 'rejected') return { write: await putEventItem(item), item };
+    const refusal = keyLimitProblem(item) ?? options.admit?.(item);
+    if (refusal !== undefined) return storeRejected(message, refusal, writes);
     const size = itemSize(storedItem(item));
     if (size > MAX_ITEM_BYTES) {
       // A claim-checked body keeps its queryable fields here and the whole of it in S3.

@@ -90,6 +90,14 @@ export type UnknownEventItem = EventItemBase & {
 export type RejectedItem = EventItemBase & {
   readonly itemType: 'rejected';
   readonly reason: string;
+  /**
+   * `webhook`: a signed webhook (its signature checked by the ingest); `queue`: a queue
+   * message that never passed the signature check. Only `webhook` bodies are replayed.
+   * Absent on items stored before it was recorded.
+   */
+  readonly provenance?: InterpretedMessage['provenance'];
+  /** The webhook's HTTP method, when it came as a webhook. */
+  readonly method?: 'POST' | 'PUT';
   readonly expiresAt?: number;
 } & (
     | {
@@ -158,8 +166,8 @@ export type ProjectItem = TableKey & {
   readonly reviewedAt?: string;
   readonly reviewedBy?: Person;
   readonly lastEventAt: string;
+  /** The newest export Datasaur pushed; its link stays on the export event item only. */
   readonly lastExport?: {
-    readonly fileUrl: string;
     readonly at: string;
     readonly documentId?: string;
     readonly userId?: string;
@@ -240,13 +248,15 @@ export function rejectedItem(
   reason: string,
   options: EventItemOptions = {},
 ): RejectedItem {
-  const { eventId, receivedAt, rawBody, bodyObject } = message;
+  const { eventId, receivedAt, rawBody, bodyObject, provenance, method } = message;
   const text = rawBody.toString('utf8');
   const isText = Buffer.from(text, 'utf8').equals(rawBody);
   const base = {
     ...rejectedKey(receivedAt, eventId),
     ...feedKeys(receivedAt),
     itemType: 'rejected',
+    provenance,
+    ...(method === undefined ? {} : { method }),
     // A schema failure can list thousands of issues; the body keeps the whole story.
     reason: reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH)}…` : reason,
     ...expiry(receivedAt, options),
@@ -335,9 +345,32 @@ export function restoredItem(stored: Record<string, unknown>): Record<string, un
   return restored;
 }
 
-/** Where an archived export stands: requested from Datasaur, kept in the bucket, or given up. */
-export const EXPORT_STATUSES = ['REQUESTED', 'ARCHIVED', 'FAILED'] as const;
+/**
+ * Where an archived export stands: waiting to start (`reasonCode` says why), requested from
+ * Datasaur and downloading, kept in the bucket, or given up (`reasonCode` and `reason`).
+ */
+export const EXPORT_STATUSES = ['WAITING', 'REQUESTED', 'ARCHIVED', 'FAILED'] as const;
 export type ExportStatus = (typeof EXPORT_STATUSES)[number];
+
+/**
+ * Why an export is WAITING or FAILED, machine-readable; `reason` says it for a human. Add a
+ * code here and in docs/export-archiving.md, nowhere else.
+ */
+export const EXPORT_REASON_CODES = [
+  // WAITING
+  'CREDENTIALS_MISSING',
+  'CREDENTIALS_INVALID',
+  // FAILED
+  'URL_REFUSED',
+  'TOO_LARGE',
+  'DATASAUR_FAILED',
+  'FILE_NOT_READY',
+  'DOWNLOAD_FAILED',
+  'DOWNLOAD_STALLED',
+  'DEADLINE',
+  'DATASAUR_UNAVAILABLE',
+] as const;
+export type ExportReasonCode = (typeof EXPORT_REASON_CODES)[number];
 
 /** What made the product archive an export. */
 export type ExportTrigger = 'REVIEWED' | 'COMPLETED' | 'PUSHED' | 'MANUAL';
@@ -358,12 +391,17 @@ export type ExportArchiveItem = TableKey & {
   readonly format?: string;
   readonly role?: 'LABELER' | 'REVIEWER';
   readonly exportId?: string;
-  /** Datasaur's pre-signed link to the file (a credential until it expires); kept so a retry can resume. */
+  /**
+   * Datasaur's pre-signed link to the file (a credential until it expires): kept so a retry
+   * can resume, removed once the export is ARCHIVED or FAILED.
+   */
   readonly fileUrl?: string;
   readonly fileUrlExpiredAt?: string;
   readonly requestedAt: string;
   readonly archivedAt?: string;
   readonly failedAt?: string;
+  /** Set with `reason` on WAITING and FAILED, removed on REQUESTED and ARCHIVED. */
+  readonly reasonCode?: ExportReasonCode;
   readonly reason?: string;
   readonly bucket: string;
   /** The object key in the bucket (where it is, or will be, once archived). */

@@ -38,6 +38,26 @@ import {
   teamProjectKeys,
 } from './keys.ts';
 
+/**
+ * What the project item copies from its events is capped, so it stays far below DynamoDB's
+ * 400 KB however large each event's fields are (each event fits on its own, but a name from
+ * one, tags from another and a reviewer from a third could add up past it, and every later
+ * event of the project would then fail). The full values stay on the event items.
+ */
+export const MAX_COPIED_TEXT = 1_024;
+export const MAX_COPIED_TAGS = 50;
+/** Marks a copied text that was cut at MAX_COPIED_TEXT characters. */
+const CUT = '…';
+
+function cappedText(value: string | undefined): string | undefined {
+  if (value === undefined || value.length <= MAX_COPIED_TEXT) return value;
+  return `${value.slice(0, MAX_COPIED_TEXT - CUT.length)}${CUT}`;
+}
+
+function cappedTags(tags: readonly string[] | undefined): string[] | undefined {
+  return tags?.slice(0, MAX_COPIED_TAGS).map((tag) => cappedText(tag) as string);
+}
+
 /** Same-instant status events resolve to the later step of the workflow. */
 const STATUS_RANK: Record<ProjectStatus, number> = { CREATED: 0, COMPLETED: 1, REVIEWED: 2 };
 
@@ -94,10 +114,10 @@ export function deriveProject(
     itemType: 'project',
     projectId,
     ...definedOnly({
-      name: newestProject('name'),
-      tags: newestProject('tags') as string[] | undefined,
+      name: cappedText(newestProject('name') as string | undefined),
+      tags: cappedTags(newestProject('tags') as string[] | undefined),
       teamId,
-      teamName,
+      teamName: cappedText(teamName),
       status,
       statusAt: newest?.time,
       source: newest !== undefined && newest.webhook === undefined ? RECONCILE_SOURCE : undefined,
@@ -107,11 +127,10 @@ export function deriveProject(
       reviewedAt: reviewed?.time,
       reviewedBy: reviewed?.webhook && personOf(reviewed.webhook),
       lastExport: lastExport && {
-        fileUrl: lastExport.item.data.fileUrl,
         at: lastExport.time,
         ...definedOnly({
-          documentId: lastExport.item.data.documentId,
-          userId: lastExport.item.data.userId,
+          documentId: cappedText(lastExport.item.data.documentId),
+          userId: cappedText(lastExport.item.data.userId),
         }),
       },
     }),
@@ -194,10 +213,10 @@ function personOf(item: ProjectEventItem): Person | undefined {
         : undefined;
   if (person === undefined) return undefined;
   return definedOnly({
-    id: person.id,
-    email: person.email,
-    username: person.username,
-    name: person.name,
+    id: cappedText(person.id),
+    email: cappedText(person.email),
+    username: cappedText(person.username),
+    name: cappedText(person.name),
   }) as Person;
 }
 

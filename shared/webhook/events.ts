@@ -8,11 +8,29 @@ import * as z from 'zod';
 /** Ids arrive as strings in events and as numbers in label items: keep them as strings. */
 const id = z.union([z.string().min(1), z.number()]).transform(String);
 
-/** An ISO-8601 instant, normalized to `toISOString()` form so it sorts as text. */
+/**
+ * An ISO-8601 instant, normalized to `toISOString()` form so it sorts as text. Only years
+ * 0000 to 9999: `Date.parse` accepts more, but their `toISOString()` form (`+010000-…`) is not
+ * an ISO-8601 instant the keys, the bus schema or the export request accept.
+ */
 export const instant = z
   .string()
   .refine((value) => !Number.isNaN(Date.parse(value)), { message: 'not an ISO-8601 timestamp' })
-  .transform((value) => new Date(value).toISOString());
+  .transform((value) => new Date(value).toISOString())
+  .refine((value) => /^\d{4}-/.test(value), {
+    message: 'a timestamp outside the years 0000 to 9999',
+  });
+
+/**
+ * Datasaur's pre-signed link to an export file: a URL (what the export request carries), at
+ * most 8 KiB (a pre-signed S3 link is well under 2 KiB).
+ */
+export const MAX_FILE_URL_BYTES = 8_192;
+export const fileUrl = z
+  .url()
+  .refine((value) => Buffer.byteLength(value, 'utf8') <= MAX_FILE_URL_BYTES, {
+    message: `longer than ${MAX_FILE_URL_BYTES} bytes`,
+  });
 
 const person = z.looseObject({
   id,
@@ -91,7 +109,7 @@ export const beforeUpdateLabelsSchema = z.looseObject({
 /** The body of a `PUT` Datasaur sends when an export is delivered to a custom webhook. */
 export const exportDeliverySchema = z.looseObject({
   userId: id.optional(),
-  fileUrl: z.string().min(1),
+  fileUrl,
   projectId: z.string().min(1),
   documentId: z.string().optional(),
 });

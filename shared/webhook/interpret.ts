@@ -31,8 +31,18 @@ export type Interpretation =
     }
   | { readonly kind: 'rejected'; readonly reason: string };
 
+/**
+ * Where a message came from: `webhook`, an envelope the ingest wrote after the body's
+ * signature checked out; `queue`, a message that is not such an envelope (written to the
+ * queue by something else), whose body never passed the signature check.
+ */
+export type Provenance = 'webhook' | 'queue';
+
 export interface InterpretedMessage {
   readonly eventId: string;
+  readonly provenance: Provenance;
+  /** The webhook's HTTP method (only an envelope says it). */
+  readonly method?: Envelope['method'];
   /** Normalized to `toISOString()` form so it sorts as text. */
   readonly receivedAt: string;
   /** The body exactly as received: what a rejected item keeps. */
@@ -62,6 +72,7 @@ export async function interpretMessage(
     const rawBody = Buffer.from(messageBody, 'utf8');
     return {
       eventId: eventIdOf(rawBody),
+      provenance: 'queue',
       receivedAt: sentAt.toISOString(),
       rawBody,
       interpretation: { kind: 'rejected', reason: error.message },
@@ -76,6 +87,8 @@ export function interpretEnvelope(envelope: Envelope, rawBody: Buffer): Interpre
   const receivedAt = new Date(envelope.receivedAt).toISOString();
   return {
     eventId: envelope.eventId,
+    provenance: 'webhook',
+    method: envelope.method,
     receivedAt,
     rawBody,
     interpretation: interpretBody(envelope.method, rawBody, receivedAt),
@@ -156,6 +169,9 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
  */
 export const MAX_NESTING_DEPTH = 32;
 
+/** DynamoDB numbers: a non-zero magnitude from 1E-130 (the upper bound is above ±2^53). */
+export const MIN_NUMBER_MAGNITUDE = 1e-130;
+
 /**
  * Why a parsed body cannot be stored as a DynamoDB document, or undefined when it can.
  * Checked here, by DynamoDB's documented rules, rather than left to the server: dynalite
@@ -171,6 +187,9 @@ function findUnstorableValue(body: Record<string, unknown>): string | undefined 
     if (typeof value === 'number' && Math.abs(value) > Number.MAX_SAFE_INTEGER) {
       // JSON.parse already rounded it, and the document client refuses to store it.
       return `${value} is a number beyond ±2^53 that cannot be stored exactly`;
+    }
+    if (typeof value === 'number' && value !== 0 && Math.abs(value) < MIN_NUMBER_MAGNITUDE) {
+      return `${value} is a number closer to zero than DynamoDB's smallest magnitude, 1E-130`;
     }
     if (typeof value !== 'object' || value === null) continue;
     if (depth > MAX_NESTING_DEPTH) {

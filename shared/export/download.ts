@@ -1,0 +1,270 @@
+/**
+ * Opens an export file's URL under a policy and hands back the response stream. The URL
+ * comes from a webhook body or from Datasaur's API, so it is hostile until proven otherwise:
+ * only `https`, only hosts whose address is public (checked on the address each connection
+ * is actually made to, through the socket's own resolver hook, so a second DNS answer cannot
+ * slip past a check made earlier), redirects followed by hand and each hop checked again,
+ * and a byte cap enforced while the body streams.
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import http from 'node:http';
+import https from 'node:https';
+import { isIP, type LookupFunction } from 'node:net';
+import { Transform, type TransformCallback } from 'node:stream';
+import ipaddr from 'ipaddr.js';
+import { booleanEnv, integerEnv, optionalEnv } from '../runtime/environment.ts';
+
+/** The URL (or a redirect from it) is not one the policy lets the exporter download. */
+export class UrlRefusedError extends Error {
+  override readonly name = 'UrlRefusedError';
+}
+
+/** The file is larger than the byte cap (`Content-Length`, or counted while streaming). */
+export class TooLargeError extends Error {
+  override readonly name = 'TooLargeError';
+}
+
+export const DEFAULT_MAX_EXPORT_BYTES = 5 * 1024 ** 3;
+export const DEFAULT_MAX_REDIRECTS = 3;
+
+export interface DownloadPolicy {
+  /** Largest file downloaded; passing it fails the download with `TooLargeError`. */
+  readonly maxBytes: number;
+  /**
+   * When set, only these hosts (exact names, or `*.example.com` for any subdomain) are
+   * downloaded from. @default any public host
+   */
+  readonly allowedHosts?: readonly string[];
+  /**
+   * Admit private, unique-local and carrier-grade NAT addresses (a self-hosted Datasaur).
+   * Loopback, link-local (instance metadata), unspecified and multicast stay refused.
+   * @default false
+   */
+  readonly allowPrivateHosts?: boolean;
+  /**
+   * Origins admitted as they are, scheme and address unchecked: the local stack's own
+   * Datasaur API (`http://127.0.0.1:<port>`). Never set in AWS. @default none
+   */
+  readonly trustedOrigins?: readonly string[];
+  /** Redirects followed, each checked like the first URL. @default 3 */
+  readonly maxRedirects?: number;
+  /** Longest wait for the answer's headers. @default 30 s */
+  readonly timeoutMs?: number;
+}
+
+/**
+ * The policy as the stack (and the local stack) sets it: `EXPORT_MAX_BYTES`,
+ * `EXPORT_ALLOWED_HOSTS` (comma-separated), `EXPORT_ALLOW_PRIVATE_HOSTS`.
+ */
+export function downloadPolicyFromEnvironment(
+  environment: NodeJS.ProcessEnv = process.env,
+): DownloadPolicy {
+  const allowedHosts = optionalEnv('EXPORT_ALLOWED_HOSTS', '', environment)
+    .split(',')
+    .map((host) => host.trim().toLowerCase())
+    .filter((host) => host !== '');
+  return {
+    maxBytes: integerEnv('EXPORT_MAX_BYTES', DEFAULT_MAX_EXPORT_BYTES, { min: 1 }, environment),
+    ...(allowedHosts.length === 0 ? {} : { allowedHosts }),
+    allowPrivateHosts: booleanEnv('EXPORT_ALLOW_PRIVATE_HOSTS', false, environment),
+  };
+}
+
+export interface DownloadConnection {
+  /** The resolver the socket uses; a test points a name at a local server with it. @default dns.lookup */
+  readonly lookup?: LookupFunction;
+  /** Extra CA certificates to trust (a test's self-signed server). @default the system's */
+  readonly ca?: string;
+  /**
+   * The IP range name of an address (ipaddr.js's `range()`: `unicast` is public). A test
+   * may call its local server's address public with it. @default ipaddr.js
+   */
+  readonly rangeOf?: (address: string) => string;
+}
+
+export interface DownloadResponse {
+  readonly status: number;
+  /** The body, counted against the byte cap as it streams. */
+  readonly body: NodeJS.ReadableStream & { destroy(error?: Error): void };
+  /** Where the last hop went, scheme and host only (the path may be a credential). */
+  readonly origin: string;
+}
+
+/** The part of a URL that may be logged: the rest of a pre-signed link is a credential. */
+export function shownUrl(url: string): string {
+  try {
+    const { protocol, host } = new URL(url);
+    return `${protocol}//${host}`;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
+/** Ranges admitted by `allowPrivateHosts`, besides the public ones. */
+const PRIVATE_RANGES: readonly string[] = ['private', 'uniqueLocal', 'carrierGradeNat'];
+
+function defaultRangeOf(address: string): string {
+  // `process` turns an IPv4-mapped IPv6 address (::ffff:127.0.0.1) into its IPv4 form.
+  return ipaddr.process(address).range();
+}
+
+/** Why an address is refused under the policy, or undefined when it is admitted. */
+export function addressRefusal(
+  address: string,
+  policy: Pick<DownloadPolicy, 'allowPrivateHosts'>,
+  rangeOf: (address: string) => string = defaultRangeOf,
+): string | undefined {
+  if (!ipaddr.isValid(address)) return `${address} is not an IP address`;
+  const range = rangeOf(address);
+  if (range === 'unicast') return undefined;
+  if (policy.allowPrivateHosts === true && PRIVATE_RANGES.includes(range)) return undefined;
+  return `${address} is a ${range} address, not a public one`;
+}
+
+function hostAllowed(host: string, allowedHosts: readonly string[] | undefined): boolean {
+  if (allowedHosts === undefined || allowedHosts.length === 0) return true;
+  const name = host.toLowerCase();
+  return allowedHosts.some((entry) => {
+    const allowed = entry.toLowerCase();
+    return allowed.startsWith('*.') ? name.endsWith(allowed.slice(1)) : name === allowed;
+  });
+}
+
+/** The resolver hook: every address a connection may use is checked before it is used. */
+function checkedLookup(
+  policy: DownloadPolicy,
+  lookup: LookupFunction,
+  rangeOf: (address: string) => string,
+): LookupFunction {
+  return (hostname, options, callback) => {
+    lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '', 0);
+      const list = addresses as unknown as LookupAddress[];
+      for (const { address } of list) {
+        const refusal = addressRefusal(address, policy, rangeOf);
+        if (refusal !== undefined) {
+          return callback(new UrlRefusedError(`${hostname} resolves to ${refusal}`), '', 0);
+        }
+      }
+      if (options.all === true) return (callback as AllCallback)(null, list);
+      const first = list[0];
+      if (first === undefined)
+        return callback(new UrlRefusedError(`${hostname} has no address`), '', 0);
+      callback(null, first.address, first.family);
+    });
+  };
+}
+
+type AllCallback = (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
+
+/** Why this hop is refused before any connection, or undefined when it may be opened. */
+function urlRefusal(url: URL, policy: DownloadPolicy, rangeOf: (a: string) => string) {
+  if (policy.trustedOrigins?.includes(url.origin) === true) return undefined;
+  if (url.protocol !== 'https:') return `scheme ${url.protocol} is not https`;
+  if (url.username !== '' || url.password !== '') return 'the URL carries a user name or password';
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (!hostAllowed(host, policy.allowedHosts)) return `host ${host} is not in the allowed hosts`;
+  // A literal address is never resolved: it is the address the connection goes to.
+  if (isIP(host) !== 0) return addressRefusal(host, policy, rangeOf);
+  return undefined;
+}
+
+/** Counts the bytes passing through and fails once they pass the cap. */
+function byteCap(maxBytes: number): Transform {
+  let bytes = 0;
+  return new Transform({
+    transform(chunk: Buffer, _encoding, callback: TransformCallback) {
+      bytes += chunk.length;
+      if (bytes > maxBytes) {
+        callback(new TooLargeError(`the file passed the byte cap of ${maxBytes} bytes`));
+      } else callback(null, chunk);
+    },
+  });
+}
+
+/** One request, on a fresh socket (no pooled connection made under other rules). */
+function request(
+  url: URL,
+  policy: DownloadPolicy,
+  connection: Required<Pick<DownloadConnection, 'lookup' | 'rangeOf'>> & DownloadConnection,
+  trusted: boolean,
+): Promise<http.IncomingMessage> {
+  const client = url.protocol === 'https:' ? https : http;
+  return new Promise((resolve, reject) => {
+    const outgoing = client.get(url, {
+      agent: false,
+      ...(trusted ? {} : { lookup: checkedLookup(policy, connection.lookup, connection.rangeOf) }),
+      ...(connection.ca === undefined ? {} : { ca: connection.ca }),
+      timeout: policy.timeoutMs ?? 30_000,
+    });
+    outgoing.once('response', resolve);
+    outgoing.once('timeout', () =>
+      outgoing.destroy(new Error(`no answer from ${url.origin} within the timeout`)),
+    );
+    outgoing.once('error', reject);
+  });
+}
+
+/**
+ * GETs `url` under `policy`, following redirects by hand. Throws `UrlRefusedError` for a
+ * URL (or redirect) the policy refuses, `TooLargeError` when `Content-Length` passes the
+ * cap; the body fails with `TooLargeError` if more bytes than the cap arrive.
+ */
+export async function openDownload(
+  url: string,
+  policy: DownloadPolicy,
+  connection: DownloadConnection = {},
+): Promise<DownloadResponse> {
+  const settings = {
+    ...connection,
+    lookup: connection.lookup ?? (dnsLookup as unknown as LookupFunction),
+    rangeOf: connection.rangeOf ?? defaultRangeOf,
+  };
+  const maxRedirects = policy.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  let current: URL;
+  try {
+    current = new URL(url);
+  } catch {
+    throw new UrlRefusedError('the file URL is not a URL');
+  }
+  for (let hop = 0; ; hop += 1) {
+    const refusal = urlRefusal(current, policy, settings.rangeOf);
+    if (refusal !== undefined) {
+      throw new UrlRefusedError(
+        `${hop === 0 ? '' : `redirect ${hop} to `}${shownUrl(current.href)} refused: ${refusal}`,
+      );
+    }
+    const trusted = policy.trustedOrigins?.includes(current.origin) === true;
+    const response = await request(current, policy, settings, trusted).catch((error: unknown) => {
+      if (!(error instanceof UrlRefusedError)) throw error;
+      throw new UrlRefusedError(
+        `${hop === 0 ? '' : `redirect ${hop} to `}${shownUrl(current.href)} refused: ${error.message}`,
+      );
+    });
+    const status = response.statusCode ?? 0;
+    const location = response.headers.location;
+    if (status >= 300 && status < 400 && location !== undefined) {
+      response.resume();
+      if (hop >= maxRedirects) {
+        throw new UrlRefusedError(`more than ${maxRedirects} redirects from ${shownUrl(url)}`);
+      }
+      try {
+        current = new URL(location, current);
+      } catch {
+        throw new UrlRefusedError(`redirect ${hop + 1} is not a URL`);
+      }
+      continue;
+    }
+    const length = Number(response.headers['content-length']);
+    if (status >= 200 && status < 300 && Number.isFinite(length) && length > policy.maxBytes) {
+      response.destroy();
+      throw new TooLargeError(
+        `the file is ${length} bytes, over the byte cap of ${policy.maxBytes} bytes`,
+      );
+    }
+    const body = byteCap(policy.maxBytes);
+    response.once('error', (error) => body.destroy(error));
+    response.pipe(body);
+    return { status, body, origin: current.origin };
+  }
+}

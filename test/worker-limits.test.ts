@@ -1,0 +1,87 @@
+/**
+ * One interpretation for every step: a signed event that storing, publishing or exporting
+ * would refuse is filed as rejected on its first receipt, with the limit named, and nothing
+ * of it is stored half-way (no event item, no project item). Each case here used to be stored
+ * and then fail a later step on every retry, into the DLQ (or, for keys, on DynamoDB only:
+ * dynalite does not check the length of an index key).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import {
+  sqsEvent,
+  sqsRecord,
+  tableContents,
+  withoutReceipts,
+  workerOnFreshTable,
+} from './support/webhook-records.ts';
+
+let dynamoDb: LocalDynamoDb;
+beforeAll(async () => {
+  dynamoDb = await startLocalDynamoDb();
+});
+afterAll(async () => {
+  await dynamoDb.close();
+});
+
+const reviewed = SEED_EVENTS.PROJECT_REVIEWED;
+function reviewedWith(data: Record<string, unknown>): string {
+  return JSON.stringify({ ...reviewed, data: { ...reviewed.data, ...data } });
+}
+
+/** Files one delivery on a fresh table; returns the items it left (receipts aside). */
+async function file(body: string, method: 'POST' | 'PUT' = 'POST') {
+  const { tableName, handler } = await workerOnFreshTable(dynamoDb);
+  const response = await handler(sqsEvent([sqsRecord({ body, method })]));
+  expect(response.batchItemFailures).toEqual([]);
+  return withoutReceipts(await tableContents(dynamoDb.documents, tableName));
+}
+
+describe('rejected on first receipt, the limit named', () => {
+  it.each([
+    [
+      'a team id whose project index key passes 2048 bytes',
+      reviewedWith({ team: { id: 't'.repeat(2_100) } }),
+      "the project's key gsi1pk would be 2105 bytes, over DynamoDB's 2048-byte partition key limit",
+    ],
+    [
+      "a project id whose export's index sort key passes 1024 bytes",
+      reviewedWith({ project: { ...reviewed.data.project, id: 'p'.repeat(1_000) } }),
+      "over DynamoDB's 1024-byte sort key limit",
+    ],
+    [
+      'a project id over the 2048-byte partition key',
+      reviewedWith({ project: { ...reviewed.data.project, id: 'p'.repeat(2_100) } }),
+      "the event item key pk would be 2108 bytes, over DynamoDB's 2048-byte partition key limit",
+    ],
+    [
+      'a timestamp Date.parse accepts beyond the year 9999',
+      reviewedWith({ timestamp: '+275760-09-13T00:00:00.000Z' }),
+      'data.timestamp: a timestamp outside the years 0000 to 9999',
+    ],
+    [
+      'a number DynamoDB cannot hold (under 1E-130)',
+      reviewedWith({ score: 1e-200 }),
+      "1e-200 is a number closer to zero than DynamoDB's smallest magnitude, 1E-130",
+    ],
+  ])('%s', async (_case, body, reason) => {
+    const items = await file(body);
+    expect(items).toEqual([
+      expect.objectContaining({ itemType: 'rejected', provenance: 'webhook', method: 'POST' }),
+    ]);
+    expect(String(items[0]?.reason)).toContain(reason);
+  });
+
+  it.each([
+    ['not a URL', 'not a url', 'fileUrl: Invalid URL'],
+    [
+      'longer than 8 KiB',
+      `https://exports.example.com/${'a'.repeat(9_000)}`,
+      'longer than 8192 bytes',
+    ],
+  ])('an export delivery whose fileUrl is %s', async (_case, fileUrl, reason) => {
+    const items = await file(JSON.stringify({ userId: 1, projectId: 'P1', fileUrl }), 'PUT');
+    expect(items).toEqual([expect.objectContaining({ itemType: 'rejected', method: 'PUT' })]);
+    expect(String(items[0]?.reason)).toContain(reason);
+  });
+});
