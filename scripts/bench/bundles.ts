@@ -1,25 +1,49 @@
 /**
  * Each function's bundle as deployed: synthesizes the real stack (the local esbuild bundles
- * every function exactly as `cdk deploy` would), then measures each bundle's size and how
- * long a fresh `node` process takes to load it, next to an empty module as the floor.
+ * every function exactly as `cdk deploy` would), then measures each bundle's size and its
+ * cold start: how long a fresh `node` process takes to import it and answer its first call
+ * (first-call.ts), next to an empty module as the floor, in each runtime asked for.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addWebhookStack } from '../../infra/stack.ts';
+import { startFirstCallServers } from './first-call.ts';
 import { median } from './measure.ts';
+
+/** One way of starting a bundle: a Node binary, with or without source maps enabled. */
+export interface BundleRuntime {
+  /** e.g. `Node 20.20.2`, `Node 24.21.0 + source maps`. */
+  readonly label: string;
+  readonly nodePath: string;
+  readonly sourceMaps: boolean;
+}
+
+export interface ColdStart {
+  readonly runtime: string;
+  /** Import alone, median of the fresh processes. */
+  readonly importMedianMs: number;
+  /** Import plus the first handler call (or the import alone where no first call is set up). */
+  readonly coldMedianMs: number;
+  readonly coldMinMs: number;
+  readonly coldMaxMs: number;
+  /** An empty module in the same runtime, median. */
+  readonly floorMedianMs: number;
+  /** `coldMedianMs - floorMedianMs`: what the budget is about. */
+  readonly overFloorMs: number;
+  readonly firstCall: boolean;
+}
 
 export interface BundleResult {
   readonly name: string;
   readonly bundleBytes: number;
   readonly sourceMapBytes: number;
-  readonly loadMedianMs: number;
-  readonly loadMinMs: number;
-  readonly floorMedianMs: number;
-  readonly floorMinMs: number;
-  readonly overFloorMs: number;
+  /** Packages bundled apart into the asset's node_modules, loaded on first use. */
+  readonly loadedOnFirstUseBytes: number;
+  readonly coldStarts: ColdStart[];
 }
 
 interface FunctionAsset {
@@ -52,28 +76,79 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
     });
 }
 
-/** Milliseconds a fresh `node` process spends importing `file`, measured inside it. */
-function loadTime(file: string, environment: NodeJS.ProcessEnv): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`;
-  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    env: environment,
-    encoding: 'utf8',
-  });
-  return Number(output.trim().split('\n').pop());
+/** Imports `file` in a fresh process, calls its handler with `event` if given, and times both. */
+async function coldStart(
+  file: string,
+  runtime: BundleRuntime,
+  environment: NodeJS.ProcessEnv,
+  event: unknown,
+): Promise<{ importMs: number; totalMs: number; result: unknown }> {
+  // The last line is ours: the handler's own log lines may come before it.
+  const script = [
+    'const t = performance.now();',
+    `const m = await import(${JSON.stringify(file)});`,
+    'const importMs = performance.now() - t;',
+    'const raw = process.env.BENCH_FIRST_EVENT;',
+    'const result = raw === undefined ? null : await m.handler(JSON.parse(raw));',
+    'console.log("\n" + JSON.stringify({ importMs, totalMs: performance.now() - t, result }));',
+    'process.exit(0);',
+  ].join('\n');
+  const child = spawn(
+    runtime.nodePath,
+    [...(runtime.sourceMaps ? ['--enable-source-maps'] : []), '--input-type=module', '-e', script],
+    {
+      env: {
+        ...environment,
+        ...(event === undefined ? {} : { BENCH_FIRST_EVENT: JSON.stringify(event) }),
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
+  const output: Buffer[] = [];
+  const errors: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => errors.push(chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  const lastLine = Buffer.concat(output).toString('utf8').trim().split('\n').pop() ?? '';
+  if (code !== 0) {
+    throw new Error(`${file} exited with ${code}: ${Buffer.concat(errors).toString('utf8')}`);
+  }
+  return JSON.parse(lastLine) as { importMs: number; totalMs: number; result: unknown };
 }
 
-export function benchBundles(options: { runs: number }): BundleResult[] {
+/** The bytes of every file under `directory`. */
+function bytesUnder(directory: string): number {
+  return readdirSync(directory, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .reduce((sum, entry) => sum + statSync(join(entry.parentPath, entry.name)).size, 0);
+}
+
+/** The Node binary that runs the bench, plus `otherNodes` (e.g. Node 24, as Lambda runs it). */
+export function bundleRuntimes(otherNodes: readonly string[]): BundleRuntime[] {
+  return [process.execPath, ...otherNodes].flatMap((nodePath) => {
+    const version = execFileSync(nodePath, ['--version'], { encoding: 'utf8' }).trim();
+    const label = `Node ${version.replace(/^v/, '')}`;
+    return [
+      { label, nodePath, sourceMaps: false },
+      { label: `${label} + source maps`, nodePath, sourceMaps: true },
+    ];
+  });
+}
+
+export async function benchBundles(options: {
+  runs: number;
+  runtimes: readonly BundleRuntime[];
+}): Promise<BundleResult[]> {
   const outdir = mkdtempSync(join(tmpdir(), 'bench-cdk-'));
+  const servers = await startFirstCallServers();
   try {
     const assets = synthesizeFunctionAssets(outdir);
     const empty = join(outdir, 'empty.mjs');
     writeFileSync(empty, 'export {};\n');
-    // What each entry reads at start-up; nothing is called, so no AWS is reached.
-    const environment = {
-      ...process.env,
+    // What the exporter reads at start-up; its first call would need the Datasaur API, so
+    // its row is the import alone.
+    const exporterEnvironment = {
       AWS_REGION: 'us-east-1',
-      QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench',
-      WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
       TABLE_NAME: 'bench',
       EVENT_BUS_NAME: 'default',
       EXPORT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-exports',
@@ -81,30 +156,56 @@ export function benchBundles(options: { runs: number }): BundleResult[] {
         'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-datasaur',
       ARCHIVE_BUCKET: 'bench-archive',
     };
-    return assets.map(({ name, directory }) => {
+    const results: BundleResult[] = [];
+    for (const { name, directory } of assets) {
       const files = readdirSync(directory);
       const bundle = files.find((file) => /^index\.m?js$/.test(file));
       if (bundle === undefined) throw new Error(`no bundle in ${directory}`);
       const bundlePath = join(directory, bundle);
       const map = files.find((file) => file.endsWith('.map'));
-      const loads: number[] = [];
-      const floors: number[] = [];
-      for (let run = 0; run < options.runs; run++) {
-        floors.push(loadTime(empty, environment));
-        loads.push(loadTime(bundlePath, environment));
+      const firstCall = name === 'ingest' || name === 'worker' ? servers.calls[name] : undefined;
+      const environment = {
+        ...process.env,
+        ...(firstCall === undefined ? exporterEnvironment : firstCall.environment),
+      };
+      const coldStarts: ColdStart[] = [];
+      for (const runtime of options.runtimes) {
+        const imports: number[] = [];
+        const colds: number[] = [];
+        const floors: number[] = [];
+        // Side by side, so both see the same machine at the same moment.
+        for (let run = 0; run < options.runs; run++) {
+          floors.push((await coldStart(empty, runtime, environment, undefined)).importMs);
+          const event = firstCall?.nextEvent();
+          const measured = await coldStart(bundlePath, runtime, environment, event);
+          firstCall?.check(measured.result);
+          imports.push(measured.importMs);
+          colds.push(measured.totalMs);
+        }
+        coldStarts.push({
+          runtime: runtime.label,
+          importMedianMs: median(imports),
+          coldMedianMs: median(colds),
+          coldMinMs: Math.min(...colds),
+          coldMaxMs: Math.max(...colds),
+          floorMedianMs: median(floors),
+          overFloorMs: median(colds) - median(floors),
+          firstCall: firstCall !== undefined,
+        });
       }
-      return {
+      results.push({
         name,
         bundleBytes: statSync(bundlePath).size,
         sourceMapBytes: map === undefined ? 0 : statSync(join(directory, map)).size,
-        loadMedianMs: median(loads),
-        loadMinMs: Math.min(...loads),
-        floorMedianMs: median(floors),
-        floorMinMs: Math.min(...floors),
-        overFloorMs: median(loads) - median(floors),
-      };
-    });
+        loadedOnFirstUseBytes: files.includes('node_modules')
+          ? bytesUnder(join(directory, 'node_modules'))
+          : 0,
+        coldStarts,
+      });
+    }
+    return results;
   } finally {
+    await servers.close();
     rmSync(outdir, { recursive: true, force: true });
   }
 }

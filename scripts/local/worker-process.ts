@@ -103,7 +103,11 @@ notifySupervisor({ type: 'polling' });
 const pollUntilStopped = async (queue: { pollOnce(signal: AbortSignal): Promise<number> }) => {
   while (!shutdown.signal.aborted) await queue.pollOnce(shutdown.signal);
 };
-await Promise.all([pollUntilStopped(poller), exportPoller && pollUntilStopped(exportPoller)]);
+// Several batches at once, as Lambda invokes several workers: each poller receives its own.
+await Promise.all([
+  ...Array.from({ length: settings.batches }, () => pollUntilStopped(poller)),
+  exportPoller && pollUntilStopped(exportPoller),
+]);
 sqs.destroy();
 s3?.destroy();
 documents.destroy();
