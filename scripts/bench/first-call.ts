@@ -53,7 +53,10 @@ async function startSecretsEndpoint(secret: string): Promise<RunningServer> {
       response.end(
         JSON.stringify(
           known
-            ? { ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench', SecretString: secret }
+            ? {
+                ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
+                SecretString: secret,
+              }
             : { __type: 'UnknownOperationException' },
         ),
       );
