@@ -8,7 +8,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addWebhookStack } from '../../infra/stack.ts';
 import { startFirstCallServers } from './first-call.ts';
@@ -95,28 +95,36 @@ async function coldStart(
     // in Node 22+ loads Node's whole fetch (undici, http2), 50 ms: in Lambda every endpoint
     // is https and that never happens. Imported before the clock starts, it costs nothing.
     "await import('node:http');",
+    'const eventFile = process.argv[1];',
+    "const { readFileSync } = await import('node:fs');",
+    "const event = eventFile === undefined ? undefined : JSON.parse(readFileSync(eventFile, 'utf8'));",
     'const t = performance.now();',
     'const c = process.cpuUsage();',
     `const m = await import(${JSON.stringify(file)});`,
     'const importMs = performance.now() - t;',
-    'const raw = process.env.BENCH_FIRST_EVENT;',
-    'const result = raw === undefined ? null : await m.handler(JSON.parse(raw));',
+    'const result = event === undefined ? null : await m.handler(event);',
     'const totalMs = performance.now() - t;',
     'const cpu = process.cpuUsage(c);',
     'const cpuMs = (cpu.user + cpu.system) / 1000;',
     'console.log("\\n" + JSON.stringify({ importMs, totalMs, cpuMs, result }));',
     'process.exit(0);',
   ].join('\n');
+  let eventArguments: string[] = [];
+  if (event !== undefined) {
+    const eventFile = join(dirname(file), 'first-event.json');
+    writeFileSync(eventFile, JSON.stringify(event));
+    eventArguments = [eventFile];
+  }
   const child = spawn(
     runtime.nodePath,
-    [...(runtime.sourceMaps ? ['--enable-source-maps'] : []), '--input-type=module', '-e', script],
-    {
-      env: {
-        ...environment,
-        ...(event === undefined ? {} : { BENCH_FIRST_EVENT: JSON.stringify(event) }),
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
+    [
+      ...(runtime.sourceMaps ? ['--enable-source-maps'] : []),
+      '--input-type=module',
+      '-e',
+      script,
+      ...eventArguments,
+    ],
+    { env: environment, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const output: Buffer[] = [];
   const errors: Buffer[] = [];
