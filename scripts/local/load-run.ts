@@ -14,6 +14,7 @@ import { projectLifecycles, seededRandom, shuffle, type WorkloadEvent } from './
 /** Label events per project lifecycle: with CREATED, COMPLETED, export and REVIEWED, 19 events. */
 const LABEL_EVENTS_PER_PROJECT = 15;
 const POLL_INTERVAL_MS = 100;
+const MAX_POLL_INTERVAL_MS = 1_000;
 
 export interface LoadOptions {
   readonly url: string;
@@ -192,9 +193,9 @@ async function followFeed(
     const oldestPending = Math.min(now, ...pending.map(([, { sentAt }]) => sentAt));
     const items = await feedItems(queries, Math.max(startedAt, oldestPending) - 1000, now + 1000);
     const polledAt = Date.now();
-    // A backlog makes each read longer; waiting 4× as long keeps the reads to a fifth of the
-    // table's time, so following the feed does not slow the pipeline it measures.
-    const pause = Math.max(POLL_INTERVAL_MS, 4 * (polledAt - now));
+    // A backlog makes each read longer; waiting up to 4× as long keeps the reads from taking
+    // the table's time from the pipeline they measure, and the cap bounds the error.
+    const pause = Math.min(MAX_POLL_INTERVAL_MS, Math.max(POLL_INTERVAL_MS, 4 * (polledAt - now)));
     for (const item of items) {
       const eventId = String(item.eventId);
       if (!seen.has(eventId)) {
