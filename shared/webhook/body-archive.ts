@@ -10,20 +10,11 @@ import { eventIdOf } from './signature.ts';
  */
 export type S3ClientSource = S3Client | (() => Promise<S3Client>);
 
-/**
- * Loads `@aws-sdk/client-s3` and creates the client on the first call, once per container;
- * a failed load is tried again on the next call.
- */
+/** Loads `@aws-sdk/client-s3` and creates the client on the first call, once per container. */
 export function lazyS3Client(config: S3ClientConfig = {}): () => Promise<S3Client> {
   let client: Promise<S3Client> | undefined;
   return () => {
-    client ??= import('@aws-sdk/client-s3').then(
-      ({ S3Client }) => new S3Client(config),
-      (error: unknown) => {
-        client = undefined;
-        throw error;
-      },
-    );
+    client ??= import('@aws-sdk/client-s3').then(({ S3Client }) => new S3Client(config));
     return client;
   };
 }
