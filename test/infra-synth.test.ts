@@ -4,12 +4,14 @@
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookStack } from '../infra/stack.ts';
+import { coldStartBudget } from '../scripts/bench/budgets.ts';
 import { functionWithEnvironment, synthesizeApp } from './support/cdk-template.ts';
 
 interface ValidationReport {
@@ -64,7 +66,13 @@ describe('cdk-nag AwsSolutions checks', () => {
 describe('function bundles', () => {
   const bundleOf = (
     environmentVariable: string,
-  ): { code: string; files: string[]; entry: string; environment: Record<string, string> } => {
+  ): {
+    code: string;
+    files: string[];
+    directory: string;
+    entry: string;
+    environment: Record<string, string>;
+  } => {
     const fn = functionWithEnvironment(Template.fromStack(stack), environmentVariable);
     const objectKey = (fn.Properties.Code as { S3Key: string }).S3Key;
     const assetDirectory = join(outdir, `asset.${objectKey.replace(/\.zip$/, '')}`);
@@ -73,6 +81,7 @@ describe('function bundles', () => {
     return {
       code: readFileSync(join(assetDirectory, 'index.mjs'), 'utf8'),
       files: readdirSync(assetDirectory).sort(),
+      directory: assetDirectory,
       entry: join(assetDirectory, 'index.mjs'),
       // References to other resources resolve only at deploy: any name will do here.
       environment: Object.fromEntries(
@@ -141,20 +150,54 @@ process.stdout.write('\\n${RESULT}' + JSON.stringify(await handler(${JSON.string
     expect(result.answer).toEqual({ batchItemFailures: [] });
   });
 
-  it.each([
+  const FUNCTIONS = [
     ['ingest', 'WEBHOOK_SECRET_ARN'],
     ['worker', 'WORKER_CONCURRENCY'],
     ['exporter', 'DATASAUR_CREDENTIALS_SECRET_ARN'],
-  ])('builds the %s as one minified ES module with its source map', (_name, variable) => {
-    const { code, files } = bundleOf(variable);
-    expect(files).toEqual(['index.mjs', 'index.mjs.map']);
-    expect(code.startsWith("import { createRequire as __createRequire } from 'node:module';")).toBe(
-      true,
-    );
-    expect(code).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
-    expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
-    // Minified: long lines (line breaks survive only inside template literals), where
-    // unminified code averages a few dozen characters per line.
-    expect(code.length / code.split('\n').length).toBeGreaterThan(1_000);
+  ] as const;
+
+  it.each(FUNCTIONS)(
+    'builds the %s as one minified ES module with its source map',
+    (name, variable) => {
+      const { code, files } = bundleOf(variable);
+      // The ingest and the worker reach S3 only for claim-checked bodies: its client is
+      // bundled apart, loaded on first use.
+      expect(files).toEqual(
+        name === 'exporter'
+          ? ['index.mjs', 'index.mjs.map']
+          : ['index.mjs', 'index.mjs.map', 'node_modules'],
+      );
+      expect(
+        code.startsWith("import { createRequire as __createRequire } from 'node:module';"),
+      ).toBe(true);
+      expect(code).toMatch(/export\s*\{[^}]*\bhandler\b[^}]*\}/);
+      expect(code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
+      // Minified: long lines (line breaks survive only inside template literals), where
+      // unminified code averages a few dozen characters per line.
+      expect(code.length / code.split('\n').length).toBeGreaterThan(1_000);
+    },
+  );
+
+  it.each(FUNCTIONS)('keeps the %s bundle within its size budget', (name, variable) => {
+    const { code } = bundleOf(variable);
+    expect(Buffer.byteLength(code)).toBeLessThanOrEqual(coldStartBudget(name).bundleBytes);
   });
+
+  it.each([
+    ['ingest', 'WEBHOOK_SECRET_ARN'],
+    ['worker', 'WORKER_CONCURRENCY'],
+  ])(
+    'ships the S3 client the %s loads on first use, resolvable from the bundle',
+    async (_name, variable) => {
+      const { code, directory } = bundleOf(variable);
+      expect(code).toContain('import("@aws-sdk/client-s3")');
+      // S3's service model (its namespace is in every S3 schema) is not in the bundle.
+      expect(code).not.toContain('com.amazonaws.s3');
+      const resolved = createRequire(join(directory, 'index.mjs')).resolve('@aws-sdk/client-s3');
+      const s3 = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+      expect(Object.keys(s3)).toEqual(
+        expect.arrayContaining(['S3Client', 'PutObjectCommand', 'GetObjectCommand']),
+      );
+    },
+  );
 });

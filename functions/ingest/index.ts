@@ -2,12 +2,11 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { integerEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { parseSecretValue, type SecretSource } from '../../shared/runtime/secrets.ts';
-import { s3BodyWriter } from '../../shared/webhook/body-archive.ts';
+import { lazyS3Client, s3BodyWriter } from '../../shared/webhook/body-archive.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/webhook/ingest.ts';
 import { createIngestHandler } from './handler.ts';
 
@@ -38,8 +37,9 @@ const secretsFromSecretsManager: SecretSource = async () => {
 export const handler = createIngestHandler({
   sqs: new SQSClient(FAIL_FAST),
   queueUrl: requireEnv('QUEUE_URL'),
-  // Puts only: the role allows PutObject under bodies/ and nothing else.
-  bodies: s3BodyWriter(new S3Client(FAIL_FAST), requireEnv('ARCHIVE_BUCKET')),
+  // Puts only: the role allows PutObject under bodies/ and nothing else. Loaded on the first
+  // body too large to queue inline, a rare path.
+  bodies: s3BodyWriter(lazyS3Client(FAIL_FAST), requireEnv('ARCHIVE_BUCKET')),
   secrets: secretsFromSecretsManager,
   maxBodyBytes: integerEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, {
     min: 1,

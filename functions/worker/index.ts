@@ -4,7 +4,6 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
@@ -17,7 +16,7 @@ import {
   optionalEnv,
   requireEnv,
 } from '../../shared/runtime/environment.ts';
-import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
+import { lazyS3Client, s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { createWorkerHandler, DEFAULT_WORKER_CONCURRENCY } from './handler.ts';
 
 /** 0 (the default) keeps rejected and unknown events forever. */
@@ -32,7 +31,8 @@ export const handler = createWorkerHandler({
   }),
   tableName: requireEnv('TABLE_NAME'),
   // Reads only what pointers name; the role allows GetObject under bodies/ and nothing else.
-  bodies: s3BodyReader(new S3Client({})),
+  // Loaded on the first claim-checked body, a rare path.
+  bodies: s3BodyReader(lazyS3Client()),
   logger: new Logger(),
   concurrency: integerEnv('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, { min: 1, max: 100 }),
   rawTtlDays: rawTtlDays === 0 ? undefined : rawTtlDays,

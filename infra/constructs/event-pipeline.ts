@@ -98,6 +98,8 @@ export class EventPipeline extends Construct {
 
     this.worker = new BundledFunction(this, 'Worker', {
       entry: 'functions/worker/index.ts',
+      // Only bodies too large to queue inline reach S3 (shared/webhook/body-archive.ts).
+      loadedOnFirstUse: ['@aws-sdk/client-s3'],
       description: 'Datasaur webhooks: stores queued events in DynamoDB',
       serviceName: WORKER_SERVICE_NAME,
       memorySizeMb: props.workerMemoryMb ?? 512,

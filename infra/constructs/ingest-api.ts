@@ -110,6 +110,8 @@ export class IngestApi extends Construct {
 
     this.ingest = new BundledFunction(this, 'Ingest', {
       entry: 'functions/ingest/index.ts',
+      // Only bodies too large to queue inline reach S3 (shared/webhook/body-archive.ts).
+      loadedOnFirstUse: ['@aws-sdk/client-s3'],
       description: 'Datasaur webhooks: verifies signatures and enqueues requests',
       serviceName: 'datasaur-webhooks-ingest',
       memorySizeMb: props.memorySizeMb ?? 512,

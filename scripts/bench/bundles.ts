@@ -1,26 +1,56 @@
 /**
  * Each function's bundle as deployed: synthesizes the real stack (the local esbuild bundles
- * every function exactly as `cdk deploy` would), then measures each bundle's size and how
- * long a fresh `node` process takes to load it, next to an empty module as the floor.
+ * every function exactly as `cdk deploy` would), then measures each bundle's size and its
+ * cold start: how long a fresh `node` process takes to import it and answer its first call
+ * (first-call.ts), next to an empty module as the floor, in each runtime asked for.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addWebhookStack } from '../../infra/stack.ts';
 import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
+import { startFirstCallServers } from './first-call.ts';
 import { median } from './measure.ts';
+
+/** One way of starting a bundle: a Node binary, with or without source maps enabled. */
+export interface BundleRuntime {
+  /** e.g. `Node 20.20.2`, `Node 24.21.0 + source maps`. */
+  readonly label: string;
+  readonly nodePath: string;
+  readonly sourceMaps: boolean;
+}
+
+export interface ColdStart {
+  readonly runtime: string;
+  /** Import alone, median of the fresh processes. */
+  readonly importMedianMs: number;
+  /** Import plus the first handler call (or the import alone where no first call is set up). */
+  readonly coldMedianMs: number;
+  readonly coldMinMs: number;
+  readonly coldMaxMs: number;
+  /** An empty module in the same runtime, median. */
+  readonly floorMedianMs: number;
+  /** `coldMedianMs - floorMedianMs`: what the budget is about. */
+  readonly overFloorMs: number;
+  /**
+   * CPU time of the same (all of the process's threads), median, minus the floor's: what
+   * the cold start costs whatever else the machine runs; wall time on a busy machine also
+   * holds the time other processes had the CPU.
+   */
+  readonly cpuOverFloorMs: number;
+  readonly firstCall: boolean;
+}
 
 export interface BundleResult {
   readonly name: string;
   readonly bundleBytes: number;
   readonly sourceMapBytes: number;
-  readonly loadMedianMs: number;
-  readonly loadMinMs: number;
-  readonly floorMedianMs: number;
-  readonly floorMinMs: number;
-  readonly overFloorMs: number;
+  /** Packages bundled apart into the asset's node_modules, loaded on first use. */
+  readonly loadedOnFirstUseBytes: number;
+  readonly coldStarts: ColdStart[];
 }
 
 interface FunctionAsset {
@@ -57,28 +87,100 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
     });
 }
 
-/** Milliseconds a fresh `node` process spends importing `file`, measured inside it. */
-function loadTime(file: string, environment: NodeJS.ProcessEnv): number {
-  const script = `const t=performance.now();await import(${JSON.stringify(file)});console.log(performance.now()-t)`;
-  const output = execFileSync(process.execPath, ['--input-type=module', '-e', script], {
-    env: environment,
-    encoding: 'utf8',
-  });
-  return Number(output.trim().split('\n').pop());
+/** Imports `file` in a fresh process, calls its handler with `event` if given, and times both. */
+async function coldStart(
+  file: string,
+  runtime: BundleRuntime,
+  environment: NodeJS.ProcessEnv,
+  event: unknown,
+): Promise<{ importMs: number; totalMs: number; cpuMs: number; result: unknown }> {
+  // The last line is ours: the handler's own log lines may come before it.
+  const script = [
+    // The local servers speak http, so the SDK imports `node:http` on the first call, which
+    // in Node 22+ loads Node's whole fetch (undici, http2), 50 ms: in Lambda every endpoint
+    // is https and that never happens. Imported before the clock starts, it costs nothing.
+    "await import('node:http');",
+    'const eventFile = process.argv[1];',
+    "const { readFileSync } = await import('node:fs');",
+    "const event = eventFile === undefined ? undefined : JSON.parse(readFileSync(eventFile, 'utf8'));",
+    'const t = performance.now();',
+    'const c = process.cpuUsage();',
+    `const m = await import(${JSON.stringify(file)});`,
+    'const importMs = performance.now() - t;',
+    'const result = event === undefined ? null : await m.handler(event);',
+    'const totalMs = performance.now() - t;',
+    'const cpu = process.cpuUsage(c);',
+    'const cpuMs = (cpu.user + cpu.system) / 1000;',
+    'console.log("\\n" + JSON.stringify({ importMs, totalMs, cpuMs, result }));',
+    'process.exit(0);',
+  ].join('\n');
+  let eventArguments: string[] = [];
+  if (event !== undefined) {
+    const eventFile = join(dirname(file), 'first-event.json');
+    writeFileSync(eventFile, JSON.stringify(event));
+    eventArguments = [eventFile];
+  }
+  const child = spawn(
+    runtime.nodePath,
+    [
+      ...(runtime.sourceMaps ? ['--enable-source-maps'] : []),
+      '--input-type=module',
+      '-e',
+      script,
+      ...eventArguments,
+    ],
+    { env: environment, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const output: Buffer[] = [];
+  const errors: Buffer[] = [];
+  child.stdout.on('data', (chunk: Buffer) => output.push(chunk));
+  child.stderr.on('data', (chunk: Buffer) => errors.push(chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  const lastLine = Buffer.concat(output).toString('utf8').trim().split('\n').pop() ?? '';
+  if (code !== 0) {
+    throw new Error(`${file} exited with ${code}: ${Buffer.concat(errors).toString('utf8')}`);
+  }
+  return JSON.parse(lastLine) as {
+    importMs: number;
+    totalMs: number;
+    cpuMs: number;
+    result: unknown;
+  };
 }
 
-export function benchBundles(options: { runs: number }): BundleResult[] {
+/** The bytes of every file under `directory`. */
+function bytesUnder(directory: string): number {
+  return readdirSync(directory, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .reduce((sum, entry) => sum + statSync(join(entry.parentPath, entry.name)).size, 0);
+}
+
+/** The Node binary that runs the bench, plus `otherNodes` (e.g. Node 24, as Lambda runs it). */
+export function bundleRuntimes(otherNodes: readonly string[]): BundleRuntime[] {
+  return [process.execPath, ...otherNodes].flatMap((nodePath) => {
+    const version = execFileSync(nodePath, ['--version'], { encoding: 'utf8' }).trim();
+    const label = `Node ${version.replace(/^v/, '')}`;
+    return [
+      { label, nodePath, sourceMaps: false },
+      { label: `${label} + source maps`, nodePath, sourceMaps: true },
+    ];
+  });
+}
+
+export async function benchBundles(options: {
+  runs: number;
+  runtimes: readonly BundleRuntime[];
+}): Promise<BundleResult[]> {
   const outdir = mkdtempSync(join(tmpdir(), 'bench-cdk-'));
+  const servers = await startFirstCallServers();
   try {
     const assets = synthesizeFunctionAssets(outdir);
     const empty = join(outdir, 'empty.mjs');
     writeFileSync(empty, 'export {};\n');
-    // What each entry reads at start-up; nothing is called, so no AWS is reached.
-    const environment = {
-      ...process.env,
+    // What the exporter reads at start-up; its first call would need the Datasaur API, so
+    // its row is the import alone.
+    const exporterEnvironment = {
       AWS_REGION: 'us-east-1',
-      QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench',
-      WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench',
       TABLE_NAME: 'bench',
       EVENT_BUS_NAME: 'default',
       EXPORT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-exports',
@@ -86,30 +188,62 @@ export function benchBundles(options: { runs: number }): BundleResult[] {
         'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-datasaur',
       ARCHIVE_BUCKET: 'bench-archive',
     };
-    return assets.map(({ name, directory }) => {
+    const results: BundleResult[] = [];
+    for (const { name, directory } of assets) {
       const files = readdirSync(directory);
       const bundle = files.find((file) => /^index\.m?js$/.test(file));
       if (bundle === undefined) throw new Error(`no bundle in ${directory}`);
       const bundlePath = join(directory, bundle);
       const map = files.find((file) => file.endsWith('.map'));
-      const loads: number[] = [];
-      const floors: number[] = [];
-      for (let run = 0; run < options.runs; run++) {
-        floors.push(loadTime(empty, environment));
-        loads.push(loadTime(bundlePath, environment));
+      const firstCall = name === 'ingest' || name === 'worker' ? servers.calls[name] : undefined;
+      const environment = {
+        ...process.env,
+        ...(firstCall === undefined ? exporterEnvironment : firstCall.environment),
+      };
+      const coldStarts: ColdStart[] = [];
+      for (const runtime of options.runtimes) {
+        const imports: number[] = [];
+        const colds: number[] = [];
+        const floors: number[] = [];
+        const cpus: number[] = [];
+        const floorCpus: number[] = [];
+        // Side by side, so both see the same machine at the same moment.
+        for (let run = 0; run < options.runs; run++) {
+          const floor = await coldStart(empty, runtime, environment, undefined);
+          floors.push(floor.importMs);
+          floorCpus.push(floor.cpuMs);
+          const event = firstCall?.nextEvent();
+          const measured = await coldStart(bundlePath, runtime, environment, event);
+          firstCall?.check(measured.result);
+          imports.push(measured.importMs);
+          colds.push(measured.totalMs);
+          cpus.push(measured.cpuMs);
+        }
+        coldStarts.push({
+          runtime: runtime.label,
+          importMedianMs: median(imports),
+          coldMedianMs: median(colds),
+          coldMinMs: Math.min(...colds),
+          coldMaxMs: Math.max(...colds),
+          floorMedianMs: median(floors),
+          overFloorMs: median(colds) - median(floors),
+          cpuOverFloorMs: median(cpus) - median(floorCpus),
+          firstCall: firstCall !== undefined,
+        });
       }
-      return {
+      results.push({
         name,
         bundleBytes: statSync(bundlePath).size,
         sourceMapBytes: map === undefined ? 0 : statSync(join(directory, map)).size,
-        loadMedianMs: median(loads),
-        loadMinMs: Math.min(...loads),
-        floorMedianMs: median(floors),
-        floorMinMs: Math.min(...floors),
-        overFloorMs: median(loads) - median(floors),
-      };
-    });
+        loadedOnFirstUseBytes: files.includes('node_modules')
+          ? bytesUnder(join(directory, 'node_modules'))
+          : 0,
+        coldStarts,
+      });
+    }
+    return results;
   } finally {
+    await servers.close();
     rmSync(outdir, { recursive: true, force: true });
   }
 }

@@ -19,7 +19,7 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     stack.exportQueues === undefined || config.exporter === undefined
       ? '  exporter     off (set DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET to archive exports)'
       : `  exporter     exports on ${config.exporter.exportOn} as ${config.exporter.format} from ${config.exporter.apiUrl} into ${config.archiveBucket}/exports/, queue ${queueName(stack.exportQueues.queueUrl)}`,
-    `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerConcurrency} records at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
+    `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerBatches} batches and ${config.workerConcurrency} records of each at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
     '',
     'Next, in another terminal:',
     `  ${sendCommand}`,

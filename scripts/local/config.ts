@@ -34,6 +34,7 @@ import {
   DEFAULT_S3_PORT,
   DEFAULT_SQS_PORT,
   DEFAULT_TABLE_NAME,
+  DEFAULT_WORKER_BATCHES,
   deadLetterQueueName,
   LOCAL_SERVERS_HOST,
   LOCAL_WEBHOOK_PATH_TOKEN,
@@ -73,6 +74,8 @@ export interface LocalStackConfig {
   /** Longest wait for a batch to fill before the worker takes what has arrived. */
   readonly workerBatchWindowSeconds: number;
   readonly workerConcurrency: number;
+  /** Batches the worker processes at the same time, as Lambda runs several workers. */
+  readonly workerBatches: number;
   readonly visibilityTimeoutSeconds: number;
   readonly maxReceiveCount: number;
   readonly maxBodyBytes: number;
@@ -135,6 +138,7 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
       min: 1,
       max: 100,
     }),
+    workerBatches: integer('WORKER_BATCHES', DEFAULT_WORKER_BATCHES, { min: 1, max: 20 }),
     visibilityTimeoutSeconds: integer('VISIBILITY_TIMEOUT_SECONDS', 30, { min: 1, max: 43_200 }),
     maxReceiveCount: integer('MAX_RECEIVE_COUNT', 5, { min: 1, max: 1_000 }),
     // Bodies over 400,000 bytes go through the local archive bucket, as in AWS.

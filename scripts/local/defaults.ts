@@ -14,6 +14,11 @@ export const DEFAULT_S3_PORT = 4569;
 export const DEFAULT_ARCHIVE_BUCKET = 'datasaur-webhooks-archive';
 /** Name of the events table in the local stack. */
 export const DEFAULT_TABLE_NAME = 'datasaur-webhooks';
+/**
+ * Batches the local worker processes at the same time. One at a time, its receives, writes
+ * and deletes wait on each other; a few keep the queue, dynalite and the worker busy at once.
+ */
+export const DEFAULT_WORKER_BATCHES = 4;
 /** Name of the webhook queue in the local stack. */
 export const DEFAULT_QUEUE_NAME = 'datasaur-webhooks';
 /**

@@ -14,6 +14,7 @@ import { projectLifecycles, seededRandom, shuffle, type WorkloadEvent } from './
 /** Label events per project lifecycle: with CREATED, COMPLETED, export and REVIEWED, 19 events. */
 const LABEL_EVENTS_PER_PROJECT = 15;
 const POLL_INTERVAL_MS = 100;
+const MAX_POLL_INTERVAL_MS = 1_000;
 
 export interface LoadOptions {
   readonly url: string;
@@ -88,30 +89,37 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const firstAcknowledged = new Map<string, Acknowledgement>();
   let refused = 0;
   const limited = limitConcurrency(options.concurrency);
-  await Promise.all(
-    plan.map((event) =>
-      limited(async () => {
-        const request = signDatasaurRequest(event.body, options.secret, event.method);
-        const sentAt = Date.now();
-        const started = performance.now();
-        const outcome = await sendDatasaurRequest(options.url, request);
-        latencies.push(performance.now() - started);
-        if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
-          if (!firstAcknowledged.has(outcome.eventId)) {
-            firstAcknowledged.set(outcome.eventId, { sentAt, acknowledgedAt: Date.now() });
+  let sending = true;
+  // Followed while sending: an event is timed when it appears, not when the last send ends.
+  const following = followFeed(queries, firstAcknowledged, startedAt, options, () => sending);
+  try {
+    await Promise.all(
+      plan.map((event) =>
+        limited(async () => {
+          const request = signDatasaurRequest(event.body, options.secret, event.method);
+          const sentAt = Date.now();
+          const started = performance.now();
+          const outcome = await sendDatasaurRequest(options.url, request);
+          latencies.push(performance.now() - started);
+          if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
+            if (!firstAcknowledged.has(outcome.eventId)) {
+              firstAcknowledged.set(outcome.eventId, { sentAt, acknowledgedAt: Date.now() });
+            }
+          } else {
+            refused += 1;
           }
-        } else {
-          refused += 1;
-        }
-      }),
-    ),
-  );
+        }),
+      ),
+    );
+  } finally {
+    sending = false;
+  }
   const sentAt = Date.now();
   options.onProgress?.(
     `sent ${plan.length} requests in ${((sentAt - startedAt) / 1000).toFixed(1)} s`,
   );
 
-  const seen = await followFeed(queries, firstAcknowledged, startedAt, options);
+  const seen = await following;
   const stored = await settledFeed(queries, startedAt, options.quietMs ?? 1000);
   const storedCounts = new Map<string, number>();
   for (const item of stored) {
@@ -156,30 +164,38 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 
 /**
  * Polls the feed from the oldest send time still unseen, noting when each acknowledged event
- * first appears. Returns once all have appeared, or when nothing new appeared for
- * `quietTimeoutMs`.
+ * first appears. Runs while `sending()` says requests are still going out (`acknowledged`
+ * grows meanwhile); returns once sending has ended and all have appeared, or when nothing new
+ * appeared for `quietTimeoutMs`.
  */
 async function followFeed(
   queries: Queries,
   acknowledged: ReadonlyMap<string, Acknowledgement>,
   startedAt: number,
   options: LoadOptions,
+  sending: () => boolean,
 ): Promise<Map<string, number>> {
   const quietTimeoutMs = options.quietTimeoutMs ?? 60_000;
   const seen = new Map<string, number>();
   let lastProgress = Date.now();
   for (;;) {
+    const stillSending = sending();
     const pending = [...acknowledged].filter(([eventId]) => !seen.has(eventId));
-    if (pending.length === 0) return seen;
+    if (pending.length === 0 && !stillSending) return seen;
     const now = Date.now();
+    if (stillSending) lastProgress = now;
     if (now - lastProgress >= quietTimeoutMs) {
       options.onProgress?.(`${pending.length} acknowledged events not in the table; giving up`);
       return seen;
     }
     // An event's receive time is no earlier than its send time: nothing older is pending.
-    const oldestPending = Math.min(...pending.map(([, acknowledgement]) => acknowledgement.sentAt));
+    // With none pending yet, only requests in flight are: none was sent before this poll.
+    const oldestPending = Math.min(now, ...pending.map(([, { sentAt }]) => sentAt));
     const items = await feedItems(queries, Math.max(startedAt, oldestPending) - 1000, now + 1000);
     const polledAt = Date.now();
+    // A backlog makes each read longer; waiting up to 4× as long keeps the reads from taking
+    // the table's time from the pipeline they measure, and the cap bounds the error.
+    const pause = Math.min(MAX_POLL_INTERVAL_MS, Math.max(POLL_INTERVAL_MS, 4 * (polledAt - now)));
     for (const item of items) {
       const eventId = String(item.eventId);
       if (!seen.has(eventId)) {
@@ -187,7 +203,7 @@ async function followFeed(
         lastProgress = polledAt;
       }
     }
-    await new Promise((resolve) => setTimeout(resolve, POLL_INTERVAL_MS));
+    await new Promise((resolve) => setTimeout(resolve, pause));
   }
 }
 

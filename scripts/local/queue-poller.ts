@@ -29,6 +29,21 @@ export interface QueuePollerOptions {
 
 const RECEIVE_RETRY_MS = 1_000;
 
+/**
+ * Keeps `batches` pollers receiving and processing until `signal` aborts, as Lambda runs
+ * several workers: one alone waits on its receive, its writes and its delete in turn.
+ */
+export async function pollConcurrently(
+  poller: { pollOnce(signal: AbortSignal): Promise<number> },
+  batches: number,
+  signal: AbortSignal,
+): Promise<void> {
+  const pollUntilStopped = async () => {
+    while (!signal.aborted) await poller.pollOnce(signal);
+  };
+  await Promise.all(Array.from({ length: batches }, pollUntilStopped));
+}
+
 /** Receives and processes one batch; resolves with how many messages it received. */
 export function createQueuePoller(options: QueuePollerOptions) {
   const { sqs, logger } = options;

@@ -175,6 +175,7 @@ export async function startLocalStack(
         tableName: config.tableName,
         batchSize: config.workerBatchSize,
         concurrency: config.workerConcurrency,
+        batches: config.workerBatches,
         waitTimeSeconds: config.workerBatchWindowSeconds,
         logLevel: config.logLevel,
         eventsEndpoint: eventBus.endpoint,

@@ -14,7 +14,7 @@ import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { createExporter } from '../../shared/export/exporter.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
-import { createQueuePoller } from './queue-poller.ts';
+import { createQueuePoller, pollConcurrently } from './queue-poller.ts';
 import { localDynamoDb, localEventBridge, localS3, localSqs } from './servers.ts';
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
@@ -101,10 +101,10 @@ process.once('SIGINT', () => shutdown.abort());
 process.once('disconnect', () => shutdown.abort());
 
 notifySupervisor({ type: 'polling' });
-const pollUntilStopped = async (queue: { pollOnce(signal: AbortSignal): Promise<number> }) => {
-  while (!shutdown.signal.aborted) await queue.pollOnce(shutdown.signal);
-};
-await Promise.all([pollUntilStopped(poller), exportPoller && pollUntilStopped(exportPoller)]);
+await Promise.all([
+  pollConcurrently(poller, settings.batches, shutdown.signal),
+  exportPoller && pollConcurrently(exportPoller, 1, shutdown.signal),
+]);
 sqs.destroy();
 s3?.destroy();
 documents.destroy();

@@ -17,6 +17,8 @@ const workerSettingsSchema = z.object({
   tableName: z.string().min(3),
   batchSize: z.int().min(1).max(10),
   concurrency: z.int().min(1),
+  /** Batches received and processed at the same time, each by its own poller. */
+  batches: z.int().min(1),
   /**
    * Long-poll length. local-aws-sqs answers a long poll early only once the batch is full,
    * so this works as Lambda's batching window: a batch waits at most this long.

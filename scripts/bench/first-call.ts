@@ -1,0 +1,166 @@
+/**
+ * What a bundle's first invocation needs, on local servers: a cold start is the import plus
+ * the first call (clients resolve their configuration, credentials and endpoints there), so
+ * the bench times both in one fresh process. The ingest gets a signed webhook, its secret
+ * from a minimal Secrets Manager endpoint and a real local queue (local-aws-sqs); the worker
+ * gets the queued message of a project event and stores it in dynalite, publishing to the
+ * local EventBridge endpoint.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { webhookPath } from '../../shared/webhook/route.ts';
+import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
+import { seedEventBody, signDatasaurRequest } from '../local/datasaur-sender.ts';
+import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
+import { startLocalEventBus } from '../local/eventbridge-server.ts';
+import {
+  ensureQueues,
+  ensureTable,
+  LOCAL_CLIENT_CONFIG,
+  localSqs,
+  type RunningServer,
+  startDynalite,
+  startSqs,
+} from '../local/servers.ts';
+import { sqsEvent, sqsRecord } from '../local/sqs-records.ts';
+
+/** A function's first invocation: its environment, its event, and how to tell it worked. */
+export interface FirstCall {
+  readonly environment: Readonly<Record<string, string>>;
+  /** A new event each time, so every run stores a new event rather than a duplicate. */
+  readonly nextEvent: () => unknown;
+  /** Throws when the handler's answer says the call did not do its work. */
+  readonly check: (result: unknown) => void;
+}
+
+export interface FirstCallServers {
+  readonly calls: Readonly<Record<'ingest' | 'worker', FirstCall>>;
+  close(): Promise<void>;
+}
+
+const SECRET = 'bench-webhook-secret';
+const TABLE_NAME = 'bench-events';
+
+/** Answers `GetSecretValue` with `secret`, the one Secrets Manager call the ingest makes. */
+async function startSecretsEndpoint(secret: string): Promise<RunningServer> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const known = request.headers['x-amz-target'] === 'secretsmanager.GetSecretValue';
+      response.writeHead(known ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(
+        JSON.stringify(
+          known
+            ? {
+                ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
+                SecretString: secret,
+              }
+            : { __type: 'UnknownOperationException' },
+        ),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+export async function startFirstCallServers(): Promise<FirstCallServers> {
+  const directory = mkdtempSync(join(tmpdir(), 'bench-first-call-'));
+  const closers: Array<() => Promise<void>> = [
+    async () => rmSync(directory, { recursive: true, force: true }),
+  ];
+  const close = async () => {
+    for (const closer of closers.reverse()) await closer();
+  };
+  try {
+    const secrets = await startSecretsEndpoint(SECRET);
+    closers.push(secrets.close);
+    const sqsServer = await startSqs();
+    closers.push(sqsServer.close);
+    const dynamoDbServer = await startDynalite();
+    closers.push(dynamoDbServer.close);
+    const eventBus = await startLocalEventBus({ eventsFile: join(directory, 'events.jsonl') });
+    closers.push(eventBus.close);
+
+    const sqs = localSqs(sqsServer.endpoint);
+    const queues = await ensureQueues(sqs, {
+      queueName: 'bench-first-call',
+      visibilityTimeoutSeconds: 30,
+      maxReceiveCount: 5,
+    });
+    sqs.destroy();
+    const dynamoDb = new DynamoDBClient({
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: dynamoDbServer.endpoint,
+    });
+    await ensureTable(dynamoDb, TABLE_NAME);
+    dynamoDb.destroy();
+
+    const common = {
+      AWS_REGION: LOCAL_CLIENT_CONFIG.region,
+      AWS_ACCESS_KEY_ID: LOCAL_CLIENT_CONFIG.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: LOCAL_CLIENT_CONFIG.credentials.secretAccessKey,
+      AWS_ENDPOINT_URL_SQS: sqsServer.endpoint,
+      AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+      AWS_ENDPOINT_URL_DYNAMODB: dynamoDbServer.endpoint,
+      AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
+      // Lambda sets no level; INFO lines would only fill the bench's pipe.
+      POWERTOOLS_LOG_LEVEL: 'WARN',
+      POWERTOOLS_METRICS_NAMESPACE: 'bench',
+      POWERTOOLS_SERVICE_NAME: 'bench',
+    };
+    let runs = 0;
+    const nextBody = () =>
+      seedEventBody('PROJECT_CREATED', { timestamp: new Date(Date.now() + runs++).toISOString() });
+    return {
+      calls: {
+        ingest: {
+          environment: {
+            ...common,
+            QUEUE_URL: queues.queueUrl,
+            WEBHOOK_SECRET_ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
+            ARCHIVE_BUCKET: 'bench-archive',
+          },
+          nextEvent: () => {
+            const request = signDatasaurRequest(nextBody(), SECRET);
+            return toApiGatewayEvent({
+              method: request.method,
+              url: webhookPath(LOCAL_WEBHOOK_PATH_TOKEN),
+              headers: request.headers,
+              body: request.body,
+            });
+          },
+          check: (result) => {
+            const status = (result as { statusCode?: number } | undefined)?.statusCode;
+            if (status === undefined || status < 200 || status >= 300) {
+              throw new Error(`the ingest's first call answered ${JSON.stringify(result)}`);
+            }
+          },
+        },
+        worker: {
+          environment: { ...common, TABLE_NAME, EVENT_BUS_NAME: 'default' },
+          nextEvent: () => sqsEvent([sqsRecord({ body: nextBody() })]),
+          check: (result) => {
+            const failures = (result as { batchItemFailures?: unknown[] } | undefined)
+              ?.batchItemFailures;
+            if (failures === undefined || failures.length > 0) {
+              throw new Error(`the worker's first call answered ${JSON.stringify(result)}`);
+            }
+          },
+        },
+      },
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
