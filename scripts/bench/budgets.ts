@@ -12,7 +12,8 @@ export interface ColdStartBudget {
 export const COLD_START_BUDGETS: Readonly<Record<string, ColdStartBudget>> = {
   ingest: { overFloorMs: 50, bundleBytes: 250 * 1024 },
   worker: { overFloorMs: 80, bundleBytes: 450 * 1024 },
-  exporter: { overFloorMs: 80, bundleBytes: 600 * 1024 },
+  // 640 KB: the export URL policy (issue 20) added ipaddr.js and the guarded download.
+  exporter: { overFloorMs: 80, bundleBytes: 640 * 1024 },
 };
 
 /** The budget of a function the bench found, or a clear error for one without. */
