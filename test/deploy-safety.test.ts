@@ -265,11 +265,14 @@ describe('two stages in one account', () => {
         }
       }
     }
+    // The worker, the exporter (its refused-URL count) and the reconciler.
     expect(variableOfFunctions(dev, 'POWERTOOLS_METRICS_NAMESPACE')).toEqual([
+      'DatasaurWebhooks-dev',
       'DatasaurWebhooks-dev',
       'DatasaurWebhooks-dev',
     ]);
     expect(variableOfFunctions(prod, 'POWERTOOLS_METRICS_NAMESPACE')).toEqual([
+      'DatasaurWebhooks-prod',
       'DatasaurWebhooks-prod',
       'DatasaurWebhooks-prod',
     ]);
