@@ -17,6 +17,7 @@ import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
 import { booleanEnv, ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import { InvalidQueryError, validRange } from '../shared/store/queries.ts';
+import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
 import { UsageError } from './local/cli.ts';
 import { DEFAULT_EVENTS_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
@@ -42,7 +43,8 @@ Flags:
   --endpoint <url>       DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's
                          on $DYNAMODB_PORT, as npm start reads it, .env included;
                          with --table or --region and no endpoint, DynamoDB in AWS)
-  --region <region>      AWS region of a deployed stack
+${stackUsage(25)}
+                         With --stack: the table, the bus and the source come from its outputs.
   --bus <name>           event bus (default: default)
   --events-endpoint <url>
                          EventBridge endpoint (default: $EVENTS_ENDPOINT, else the local stack's
@@ -60,7 +62,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   table: { type: 'string' },
   endpoint: { type: 'string' },
-  region: { type: 'string' },
+  ...STACK_OPTIONS,
   bus: { type: 'string' },
   'events-endpoint': { type: 'string' },
   source: { type: 'string' },
@@ -134,27 +136,34 @@ async function run(args: string[]): Promise<number> {
     if (error instanceof InvalidQueryError) throw new UsageError(error.message);
     throw error;
   }
-  const table = connectTable(values);
+  const table = await connectTable(values);
+  const { stack } = table;
   const archive = archiveBeside(table);
   const publishLabelEvents = booleanEnv('PUBLISH_LABEL_EVENTS', false);
   const eventsEndpoint =
     values['events-endpoint'] ??
     (process.env.EVENTS_ENDPOINT || undefined) ??
     table.local?.eventsEndpoint();
-  const eventBridge = new EventBridgeClient({
-    ...(table.deployed
-      ? table.region === undefined
-        ? {}
-        : { region: table.region }
-      : LOCAL_CLIENT_CONFIG),
-    ...(eventsEndpoint === undefined ? {} : { endpoint: eventsEndpoint }),
-  });
+  const eventBridge =
+    stack?.clients.eventBridge ??
+    new EventBridgeClient({
+      ...(table.deployed
+        ? table.region === undefined
+          ? {}
+          : { region: table.region }
+        : LOCAL_CLIENT_CONFIG),
+      ...(eventsEndpoint === undefined ? {} : { endpoint: eventsEndpoint }),
+    });
   const context = {
     documents: table.documents,
     tableName: table.tableName,
     publisher: createBusPublisher(eventBridge, {
-      eventBusName: values.bus ?? 'default',
-      source: values.source ?? optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
+      eventBusName:
+        values.bus ?? stack?.output('eventBusName', 'to publish on the bus') ?? 'default',
+      source:
+        values.source ??
+        stack?.outputs.eventSource ??
+        optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
     }),
     dryRun: values['dry-run'] === true,
   };
@@ -200,7 +209,7 @@ async function run(args: string[]): Promise<number> {
     );
     return 1;
   } finally {
-    table.client.destroy();
+    table.close();
     archive.close();
     eventBridge.destroy();
   }
@@ -209,7 +218,12 @@ async function run(args: string[]): Promise<number> {
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  if (!(error instanceof UsageError) && !(error instanceof ConfigurationError)) throw error;
-  process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-  process.exitCode = 2;
+  if (error instanceof StackResolutionError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    if (!(error instanceof UsageError) && !(error instanceof ConfigurationError)) throw error;
+    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  }
 }
