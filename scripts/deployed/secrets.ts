@@ -5,7 +5,12 @@
 import { randomBytes } from 'node:crypto';
 import { GetSecretValueCommand, PutSecretValueCommand } from '@aws-sdk/client-secrets-manager';
 import { parseDatasaurCredentials } from '../../shared/datasaur/credentials-secret.ts';
-import type { DatasaurCredentials } from '../../shared/datasaur/get-access-token.ts';
+import { DatasaurHttpError } from '../../shared/datasaur/errors.ts';
+import {
+  type DatasaurCredentials,
+  getAccessToken,
+} from '../../shared/datasaur/get-access-token.ts';
+import { DEFAULT_HTTP_SETTINGS } from '../../shared/datasaur/http.ts';
 import { parseSecretValue } from '../../shared/runtime/secrets.ts';
 import type { DeployedStack } from './stack.ts';
 
@@ -86,4 +91,23 @@ async function secretString(stack: DeployedStack, secretId: string): Promise<str
   );
   if (SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
   return SecretString;
+}
+
+/**
+ * Asks Datasaur's token endpoint for a token with these credentials: undefined when it gives
+ * one, else what went wrong in one sentence.
+ */
+export async function checkDatasaurCredentials(
+  apiUrl: string,
+  credentials: DatasaurCredentials,
+): Promise<string | undefined> {
+  try {
+    await getAccessToken({ ...DEFAULT_HTTP_SETTINGS, maxAttempts: 2 }, apiUrl, credentials);
+    return undefined;
+  } catch (error) {
+    if (error instanceof DatasaurHttpError && error.statusCode >= 400 && error.statusCode < 500) {
+      return `${apiUrl} refused these credentials (HTTP ${error.statusCode}): check the client id and secret in Datasaur's workspace settings, Credentials`;
+    }
+    return `cannot get a token from ${apiUrl}: ${error instanceof Error ? error.message : String(error)}`;
+  }
 }
