@@ -122,8 +122,10 @@ function cloudWatch(
     return;
   }
   const names = new Set((JSON.parse(body) as { AlarmNames?: string[] }).AlarmNames ?? []);
-  const alarms = stacks
-    .flatMap((stack) => stack.alarms ?? [])
+  const known = new Map(
+    stacks.flatMap((stack) => stack.alarms ?? []).map((alarm) => [alarm.name, alarm]),
+  );
+  const alarms = [...known.values()]
     .filter((alarm) => names.has(alarm.name))
     .map((alarm) => ({
       AlarmName: alarm.name,
