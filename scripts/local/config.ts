@@ -6,7 +6,6 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_WORKER_CONCURRENCY } from '../../functions/worker/handler.ts';
 import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../../shared/bus/bus-events.ts';
-import { DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
 import {
   DEFAULT_EXPORT_FORMAT,
   DEFAULT_EXPORT_ON,
@@ -29,6 +28,7 @@ import {
   DEFAULT_ARCHIVE_BUCKET,
   DEFAULT_DYNAMODB_PORT,
   DEFAULT_EVENTS_PORT,
+  DEFAULT_LOCAL_DATASAUR_API_URL,
   DEFAULT_QUEUE_NAME,
   DEFAULT_S3_PORT,
   DEFAULT_SQS_PORT,
@@ -142,7 +142,7 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
 function exporterConfig(environment: NodeJS.ProcessEnv): LocalExporterConfig | undefined {
   const clientId = optionalEnv('DATASAUR_CLIENT_ID', '', environment).trim();
   const clientSecret = optionalEnv('DATASAUR_CLIENT_SECRET', '', environment).trim();
-  const apiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL, environment).trim();
+  const apiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_LOCAL_DATASAUR_API_URL, environment).trim();
   const format = optionalEnv('EXPORT_FORMAT', DEFAULT_EXPORT_FORMAT, environment).trim();
   const exportOnValue = optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON, environment).trim();
   const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
