@@ -515,6 +515,13 @@ describe('outputs', () => {
         'ArchiveBucketName',
         'WebhookSecretArn',
         'WebhookUrl',
+        // For the operators' CLIs (--stack): test/operator-infra.test.ts.
+        'ApiUrl',
+        'EventSource',
+        'IngestLogGroupName',
+        'OperatorPolicyArn',
+        'Version',
+        'WorkerLogGroupName',
       ].sort(),
     );
     expect(JSON.stringify(outputs.WebhookUrl?.Value)).toContain(WEBHOOK_PATH);
