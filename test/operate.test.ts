@@ -49,20 +49,37 @@ let localEnvironment: NodeJS.ProcessEnv;
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'datasaur-operate-'));
-  stack = await startStackProcess({ DATA_DIR: dataDir, DATASAUR_WEBHOOK_SECRET: SECRET });
+  datasaur = await startFakeDatasaur({
+    fileNotFoundCount: 0,
+    projects: [{ id: 'StackProject1', status: 'COMPLETE', team: { id: '1', name: 'Team' } }],
+  });
+  // Export archiving on, as a deployed stack has it by default.
+  stack = await startStackProcess({
+    DATA_DIR: dataDir,
+    DATASAUR_WEBHOOK_SECRET: SECRET,
+    DATASAUR_API_URL: datasaur.url,
+    DATASAUR_CLIENT_ID: datasaur.clientId,
+    DATASAUR_CLIENT_SECRET: datasaur.clientSecret,
+  });
   sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
+  const eventsEndpoint = /EventBridge\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
   secrets = await startLocalSecretsManager();
   webhookSecretArn = secrets.putSecret('WebhookSecret', JSON.stringify({ current: SECRET }));
   credentialsSecretArn = secrets.putSecret('DatasaurCredentials', DATASAUR_CREDENTIALS_TEMPLATE);
-  datasaur = await startFakeDatasaur();
 
   const sqs = localSqs(sqsEndpoint);
   const queueUrl = async (name: string) =>
     String((await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl);
+  const queueArn = async (url: string) =>
+    String(
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+        )
+      ).Attributes?.QueueArn,
+    );
   const deadLetterQueueUrl = await queueUrl('datasaur-webhooks-dlq');
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: deadLetterQueueUrl, AttributeNames: ['QueueArn'] }),
-  );
+  const exportDeadLetterQueueUrl = await queueUrl('datasaur-webhooks-exports-dlq');
   const outputs = {
     Version: VERSION,
     ApiUrl: stack.webhookUrl.slice(0, -WEBHOOK_PATH.length),
@@ -72,9 +89,14 @@ beforeAll(async () => {
     ArchiveBucketName: 'datasaur-webhooks-archive',
     QueueUrl: await queueUrl('datasaur-webhooks'),
     DeadLetterQueueUrl: deadLetterQueueUrl,
-    DeadLetterQueueArn: String(Attributes?.QueueArn),
+    DeadLetterQueueArn: await queueArn(deadLetterQueueUrl),
+    EventBusName: 'default',
+    EventSource: 'datasaur.webhooks',
     DatasaurCredentialsSecretArn: credentialsSecretArn,
     DatasaurApiUrl: datasaur.url,
+    ExportQueueUrl: await queueUrl('datasaur-webhooks-exports'),
+    ExportDeadLetterQueueUrl: exportDeadLetterQueueUrl,
+    ExportDeadLetterQueueArn: await queueArn(exportDeadLetterQueueUrl),
   };
   sqs.destroy();
   const { TableName: _dropped, ...withoutTable } = outputs;
@@ -103,6 +125,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SQS: sqsEndpoint,
     AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
     // Ports the local CLIs would otherwise default to: --stack must not need them.
     PORT: '1',
     DYNAMODB_PORT: '1',
@@ -251,7 +274,8 @@ describe('npm run doctor and npm run setup against a stack', () => {
       '- last export',
     ]);
     expect(result.stdout).toContain('✓ alarms: 2 alarm(s), none in ALARM (1 without data yet)');
-    expect(result.stdout).toContain('- last export: skipped (export archiving is off)');
+    expect(result.stdout).toContain('✓ dead-letter queues: the webhook DLQ, the export DLQ empty');
+    expect(result.stdout).toContain('- last export: skipped (no export archived yet');
     expect(lines[7]).toBe('6 checks: 4 ✓, 0 ✗, 2 skipped');
     expect(result.code).toBe(0);
   }, 120_000);
@@ -314,4 +338,48 @@ describe('npm run doctor against npm start', () => {
     expect(published()).toContain('PublishedAfterDoctor');
     expect(published()).not.toContain('datasaur-webhooks-doctor');
   }, 120_000);
+});
+
+/** Every `npm run` line of the code blocks of docs/operations.md, in order. */
+function operationsCommands(): string[] {
+  const text = readFileSync('docs/operations.md', 'utf8');
+  return [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
+    .flatMap(([, block = '']) => block.split('\n'))
+    .map((line) => line.trim())
+    .filter((line) => line.startsWith('npm run '));
+}
+
+/** The placeholders of the docs, filled with what exists in the stand-in's stack. */
+const PLACEHOLDERS: Record<string, string> = {
+  '<projectId>': 'StackProject1',
+  '<teamId>': '1',
+};
+
+describe('docs/operations.md', () => {
+  it('names a deployed stack in every npm command, never the local one by default', () => {
+    const commands = operationsCommands();
+    expect(commands.length).toBeGreaterThan(15);
+    expect(commands.filter((command) => !command.includes('--stack DatasaurWebhooks'))).toEqual([]);
+  });
+
+  it('has every npm command run as written against the stack (X standing in for DatasaurWebhooks)', async () => {
+    const outcomes: string[] = [];
+    for (const command of operationsCommands()) {
+      let line = command.replaceAll('DatasaurWebhooks', 'X');
+      for (const [placeholder, value] of Object.entries(PLACEHOLDERS)) {
+        line = line.replaceAll(placeholder, value);
+      }
+      const [, script = '', rest = ''] = /^npm run (\S+)(?: -- (.*))?$/.exec(line) ?? [];
+      const args = rest.split(' ').filter((arg) => arg !== '');
+      const input = args.includes('--rotate-credentials')
+        ? `${datasaur.clientId}\n${datasaur.clientSecret}\n`
+        : undefined;
+      const result = await cli(script, args, awsEnvironment, input);
+      // 2 is a bad argument or an unusable stack; a stack trace is a crash.
+      if (result.code === 2 || result.code === null || /\n\s+at /.test(result.stderr)) {
+        outcomes.push(`${command} → exit ${result.code}: ${result.stderr.slice(0, 300)}`);
+      }
+    }
+    expect(outcomes).toEqual([]);
+  }, 600_000);
 });
