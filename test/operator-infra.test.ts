@@ -24,10 +24,10 @@ beforeAll(() => {
   // Throws when an AwsSolutions finding is not acknowledged.
   app.synth();
   template = Template.fromStack(stack);
-  const policy = resourcesOfType(template, 'AWS::IAM::ManagedPolicy');
-  expect(policy).toHaveLength(1);
-  statements = (policy[0]?.Properties.PolicyDocument as { Statement: PolicyStatementJson[] })
-    .Statement;
+  const [policy, ...others] = resourcesOfType(template, 'AWS::IAM::ManagedPolicy');
+  expect(others).toEqual([]);
+  const document = policy?.Properties.PolicyDocument as { Statement: PolicyStatementJson[] };
+  statements = document.Statement;
 });
 
 const actionsOf = (sid: string) => {

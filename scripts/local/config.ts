@@ -142,7 +142,11 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
 function exporterConfig(environment: NodeJS.ProcessEnv): LocalExporterConfig | undefined {
   const clientId = optionalEnv('DATASAUR_CLIENT_ID', '', environment).trim();
   const clientSecret = optionalEnv('DATASAUR_CLIENT_SECRET', '', environment).trim();
-  const apiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_LOCAL_DATASAUR_API_URL, environment).trim();
+  const apiUrl = optionalEnv(
+    'DATASAUR_API_URL',
+    DEFAULT_LOCAL_DATASAUR_API_URL,
+    environment,
+  ).trim();
   const format = optionalEnv('EXPORT_FORMAT', DEFAULT_EXPORT_FORMAT, environment).trim();
   const exportOnValue = optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON, environment).trim();
   const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
