@@ -173,7 +173,7 @@ function enabledBy(stack: DeployedStack): string {
     ...(stack.outputs.exportQueueUrl === undefined
       ? []
       : [
-          `export archiving (each project's export copied into s3://${stack.outputs.archiveBucketName ?? 'the archive bucket'}/exports/)`,
+          `export archiving (each project's export copied under exports/ of ${stack.outputs.archiveBucketName === undefined ? 'the archive bucket' : `s3://${stack.outputs.archiveBucketName}`})`,
         ]),
     ...(stack.outputs.reconcilerLogGroupName === undefined
       ? []
