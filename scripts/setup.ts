@@ -86,7 +86,7 @@ async function run(args: string[]): Promise<number> {
     console.log(`\nThen check the whole path: npm run doctor -- --stack ${stack.name}`);
     return status;
   } catch (error) {
-    if (error instanceof StackResolutionError) throw error;
+    if (error instanceof StackResolutionError || error instanceof UsageError) throw error;
     console.error(`npm run setup: stack ${stack.name}: ${describeError(error)}`);
     return 1;
   } finally {
