@@ -343,7 +343,8 @@ describe('npm run doctor against npm start', () => {
 /** Every `npm run` line of the code blocks of docs/operations.md, in order. */
 function operationsCommands(): string[] {
   const text = readFileSync('docs/operations.md', 'utf8');
-  return [...text.matchAll(/^```sh\n([\s\S]*?)^```$/gm)]
+  // Blocks inside a list item are indented.
+  return [...text.matchAll(/^ *```sh\n([\s\S]*?)^ *```$/gm)]
     .flatMap(([, block = '']) => block.split('\n'))
     .map((line) => line.trim())
     .filter((line) => line.startsWith('npm run '));
