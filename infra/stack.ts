@@ -1,4 +1,5 @@
 /** The whole product in one stack, composed like the diagram: API → pipeline → store, watched. */
+import { readFileSync } from 'node:fs';
 import {
   type App,
   CfnOutput,
@@ -13,6 +14,7 @@ import { AwsSolutionsChecks } from 'cdk-nag';
 import type { Construct } from 'constructs';
 import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
+import { STACK_OUTPUTS, type StackOutputKey } from '../shared/runtime/stack-outputs.ts';
 import { BODIES_PREFIX } from '../shared/webhook/claim-check.ts';
 import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/webhook/ingest.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
@@ -23,6 +25,7 @@ import { EventPublishing } from './constructs/event-publishing.ts';
 import { EventStore } from './constructs/event-store.ts';
 import { ExportArchiver } from './constructs/export-archiver.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
+import { OperatorPolicy } from './constructs/operator-policy.ts';
 import { Reconciler } from './constructs/reconciler.ts';
 
 export interface WebhookStackProps extends StackProps {
@@ -41,6 +44,8 @@ export class WebhookStack extends Stack {
   /** Present when `datasaurTeamIds` is set and `reconcileEvery` is not `off`. */
   public readonly reconciler: Reconciler | undefined;
   public readonly datasaurCredentials: ISecret | undefined;
+  /** What the people who run the CLIs with `--stack` need, and nothing more. */
+  public readonly operatorPolicy: OperatorPolicy;
 
   constructor(scope: Construct, id: string, props: WebhookStackProps) {
     super(scope, id, props);
@@ -225,6 +230,85 @@ export class WebhookStack extends Stack {
       });
     }
     for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
+
+    this.operatorPolicy = new OperatorPolicy(this, 'Operator', {
+      table: this.store.table,
+      bucket: this.archive.bucket,
+      readablePrefixes: [BODIES_PREFIX],
+      queue: this.pipeline.queue,
+      deadLetterQueue: this.pipeline.deadLetterQueue,
+      bus: this.publishing.bus,
+      webhookSecret: this.ingestApi.webhookSecret,
+      logGroups: [
+        this.ingestApi.ingest.logGroup,
+        this.pipeline.worker.logGroup,
+        ...(this.exportArchiver ? [this.exportArchiver.exporter.logGroup] : []),
+        ...(this.reconciler ? [this.reconciler.function.logGroup] : []),
+      ],
+      ...(this.datasaurCredentials ? { datasaurCredentials: this.datasaurCredentials } : {}),
+      ...(this.exportArchiver
+        ? {
+            exports: {
+              queue: this.exportArchiver.queue,
+              deadLetterQueue: this.exportArchiver.deadLetterQueue,
+            },
+          }
+        : {}),
+    });
+    this.addOperatorOutputs(config);
+  }
+
+  /** The outputs the CLIs' `--stack` resolver reads beyond those above (shared/runtime/stack-outputs.ts). */
+  private addOperatorOutputs(config: WebhookStackConfig): void {
+    const operatorOutputs: Partial<Record<StackOutputKey, { value: string; description: string }>> =
+      {
+        version: {
+          value: PACKAGE_VERSION,
+          description: 'Version of datasaur-webhooks-aws deployed',
+        },
+        apiUrl: { value: this.ingestApi.api.apiEndpoint, description: 'The HTTP API endpoint' },
+        eventSource: { value: config.eventSource, description: 'The source of published events' },
+        operatorPolicyArn: {
+          value: this.operatorPolicy.policy.managedPolicyArn,
+          description: 'Attach to whoever runs the CLIs with --stack (docs/operations.md)',
+        },
+        ingestLogGroupName: {
+          value: this.ingestApi.ingest.logGroup.logGroupName,
+          description: 'Logs of the ingest function: aws logs tail <name>',
+        },
+        workerLogGroupName: {
+          value: this.pipeline.worker.logGroup.logGroupName,
+          description: 'Logs of the worker function: aws logs tail <name>',
+        },
+      };
+    if (this.datasaurCredentials !== undefined) {
+      operatorOutputs.datasaurApiUrl = {
+        value: config.datasaurApiUrl,
+        description: 'The Datasaur API the exporter and the reconciler call',
+      };
+    }
+    if (this.exportArchiver !== undefined) {
+      operatorOutputs.exportDeadLetterQueueUrl = {
+        value: this.exportArchiver.deadLetterQueue.queueUrl,
+        description: 'Export requests the exporter gave up on',
+      };
+      operatorOutputs.exporterLogGroupName = {
+        value: this.exportArchiver.exporter.logGroup.logGroupName,
+        description: 'Logs of the exporter function: aws logs tail <name>',
+      };
+    }
+    if (this.reconciler !== undefined) {
+      operatorOutputs.reconcilerLogGroupName = {
+        value: this.reconciler.function.logGroup.logGroupName,
+        description: 'Logs of the reconciler function: aws logs tail <name>',
+      };
+    }
+    for (const [key, output] of Object.entries(operatorOutputs) as [
+      StackOutputKey,
+      { value: string; description: string },
+    ][]) {
+      new CfnOutput(this, STACK_OUTPUTS[key], output);
+    }
   }
 
   /**
@@ -254,6 +338,13 @@ const MISSING_PATH_TOKEN = [
   '    Make one and keep it for every later deploy, e.g. in cdk.context.json (git-ignored):',
   `    printf '{"webhookPathToken": "%s"}\\n' "$(openssl rand -hex 16)" > cdk.context.json`,
 ].join('\n');
+
+/** The version in package.json: reported by the stack (output Version) so users know what runs. */
+export const PACKAGE_VERSION: string = (
+  JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  }
+).version;
 
 /**
  * Builds the stack into `app` from its context and runs the AWS Solutions checks on it.

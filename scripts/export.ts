@@ -13,6 +13,13 @@ import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import type { ExportArchiveItem } from '../shared/store/items.ts';
 import { exportArchiveKey } from '../shared/store/keys.ts';
+import {
+  type DeployedStack,
+  resolveStack,
+  STACK_OPTIONS,
+  StackResolutionError,
+  stackUsage,
+} from './deployed/stack.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
 import { readLocalTarget } from './local/config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
@@ -28,6 +35,8 @@ Archives the project's export now (trigger MANUAL), through the exporter of the 
 Flags:
   --project <id>            the project to export (required)
   --timeout-seconds <n>     how long to wait for the archive (default 600)
+${stackUsage(28)}
+                            With --stack: its ExportQueueUrl and TableName outputs.
   --queue-url <url>         the deployed stack's export queue (output ExportQueueUrl); without
                             it, the local stack's, found as npm start sets it up (SQS_PORT, …)
   --table <name>            the deployed stack's table (output TableName); without it, the
@@ -40,7 +49,7 @@ const OPTIONS = {
   'timeout-seconds': { type: 'string' },
   'queue-url': { type: 'string' },
   table: { type: 'string' },
-  region: { type: 'string' },
+  ...STACK_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -57,11 +66,20 @@ function parseCommandLine(args: string[]) {
   if ((values['queue-url'] === undefined) !== (values.table === undefined)) {
     throw new UsageError('--queue-url and --table go together (a deployed stack), or neither');
   }
+  if (values.stack !== undefined && values.table !== undefined) {
+    throw new UsageError(
+      '--stack finds the queue and the table itself: drop --queue-url and --table',
+    );
+  }
   return {
     projectId,
     timeoutMs:
       numberFlag('timeout-seconds', values['timeout-seconds'] ?? '600', { min: 1, max: 86_400 }) *
       1000,
+    stack:
+      values.stack === undefined
+        ? undefined
+        : { stack: values.stack, region: values.region, profile: values.profile },
     deployed:
       values.table === undefined
         ? undefined
@@ -86,17 +104,32 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const { projectId, timeoutMs, deployed } = parsed;
+  const { projectId, timeoutMs } = parsed;
+  const stack: DeployedStack | undefined =
+    parsed.stack === undefined ? undefined : await resolveStack(parsed.stack);
+  const deployed =
+    stack === undefined
+      ? parsed.deployed
+      : {
+          queueUrl: stack.output('exportQueueUrl', 'to ask for an export (is exportOn off?)'),
+          table: stack.output('tableName', 'to follow the export'),
+          region: stack.region,
+        };
   const aws = deployed?.region === undefined ? {} : { region: deployed.region };
   const local = deployed === undefined ? readLocalTarget() : undefined;
-  const sqs = new SQSClient(
-    local === undefined ? aws : { ...LOCAL_CLIENT_CONFIG, endpoint: local.sqsEndpoint() },
-  );
-  const dynamoDb = new DynamoDBClient(
-    local === undefined ? aws : { ...LOCAL_CLIENT_CONFIG, endpoint: local.dynamoDbEndpoint() },
-  );
+  const sqs =
+    stack?.clients.sqs ??
+    new SQSClient(
+      local === undefined ? aws : { ...LOCAL_CLIENT_CONFIG, endpoint: local.sqsEndpoint() },
+    );
+  const dynamoDb =
+    stack?.clients.dynamoDb ??
+    new DynamoDBClient(
+      local === undefined ? aws : { ...LOCAL_CLIENT_CONFIG, endpoint: local.dynamoDbEndpoint() },
+    );
   const documents = DynamoDBDocumentClient.from(dynamoDb);
   const tableName = deployed?.table ?? local?.config.tableName ?? '';
+  const stackFlag = stack === undefined ? '' : ` --stack ${stack.name}`;
   try {
     let queueUrl = deployed?.queueUrl;
     if (queueUrl === undefined) {
@@ -130,19 +163,20 @@ async function run(args: string[]): Promise<number> {
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     console.error(
-      `not archived within ${timeoutMs / 1000} s; the exporter keeps trying: npm run query -- exports --project ${projectId}`,
+      `not archived within ${timeoutMs / 1000} s; the exporter keeps trying: npm run query -- exports --project ${projectId}${stackFlag}`,
     );
     return 1;
   } finally {
     sqs.destroy();
     dynamoDb.destroy();
+    stack?.clients.destroy();
   }
 }
 
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ConfigurationError) {
+  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
     process.stderr.write(`npm run export: ${error.message}\n`);
     process.exit(2);
   }

@@ -19,6 +19,7 @@ import {
 } from '../shared/store/queries.ts';
 import { BodyObjectMismatchError } from '../shared/webhook/claim-check.ts';
 import type { ProjectStatus } from '../shared/webhook/events.ts';
+import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
 import { UsageError } from './local/cli.ts';
 import { LOCAL_SERVERS_HOST } from './local/defaults.ts';
 import { archiveBeside, connectTable } from './local/table-connection.ts';
@@ -47,8 +48,7 @@ Flags:
   --endpoint <url>      DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's
                         http://${LOCAL_SERVERS_HOST}:$DYNAMODB_PORT, as npm start reads it, .env included;
                         with --table or --region and no endpoint, DynamoDB in AWS)
-  --region <region>     AWS region of a deployed table (default: AWS_REGION / your AWS profile);
-                        credentials come from the standard AWS chain
+${stackUsage()}
 
 Events too large for their item are read whole from the archive bucket: locally from
 $S3_ENDPOINT, else the local stack's http://${LOCAL_SERVERS_HOST}:$S3_PORT; for a deployed
@@ -68,11 +68,21 @@ const OPTIONS = {
   json: { type: 'boolean' },
   table: { type: 'string' },
   endpoint: { type: 'string' },
-  region: { type: 'string' },
+  ...STACK_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-const COMMON_FLAGS = ['limit', 'cursor', 'json', 'table', 'endpoint', 'region', 'help'];
+const COMMON_FLAGS = [
+  'limit',
+  'cursor',
+  'json',
+  'table',
+  'endpoint',
+  'stack',
+  'region',
+  'profile',
+  'help',
+];
 const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
   project: { flags: [], positionals: 1 },
   projects: { flags: ['team', 'status', 'since'], positionals: 0 },
@@ -159,13 +169,13 @@ function rangeOf(values: Values, defaultHours: number): { from: string; to: stri
   };
 }
 
-function connect(values: Values) {
-  const connection = connectTable(values);
+async function connect(values: Values) {
+  const connection = await connectTable(values);
   const archive = archiveBeside(connection);
   return {
     ...connection,
     close: () => {
-      connection.client.destroy();
+      connection.close();
       archive.close();
     },
     queries: createQueries(connection.documents, connection.tableName, {
@@ -282,6 +292,14 @@ function printProject(view: View): void {
   console.log(renderTable(rows));
 }
 
+/** `--stack`, `--region` and `--profile` as given, for the next-page hint. */
+function stackFlagsOf(values: Values): string {
+  return (['stack', 'region', 'profile', 'table'] as const)
+    .filter((flag) => values[flag] !== undefined)
+    .map((flag) => ` --${flag} ${values[flag]}`)
+    .join('');
+}
+
 async function run(args: string[]): Promise<number> {
   const { command, values, rest } = parseCommandLine(args);
   if (command === 'help') {
@@ -289,7 +307,7 @@ async function run(args: string[]): Promise<number> {
     return 0;
   }
   const asJson = values.json === true || !process.stdout.isTTY;
-  const connection = connect(values);
+  const connection = await connect(values);
   const { queries } = connection;
   const page = { limit: limitOf(values.limit), cursor: values.cursor };
   try {
@@ -305,7 +323,7 @@ async function run(args: string[]): Promise<number> {
       return 0;
     }
     let result: Page;
-    let hint = `npm run query -- ${command}`;
+    let hint = `npm run query -- ${command}${stackFlagsOf(values)}`;
     if (command === 'projects') {
       const teamId = required(values.team, 'team');
       result = await queries.teamProjects(
@@ -380,7 +398,7 @@ async function run(args: string[]): Promise<number> {
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ConfigurationError) {
+  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = 2;
   } else {

@@ -24,6 +24,7 @@ import { type ReconcileRun, reconcile } from '../shared/reconcile/reconciler.ts'
 import { ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import type { ProjectTransition } from '../shared/store/event-store.ts';
+import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
 import { readReconcileEnvironment } from './local/reconcile-config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
@@ -41,8 +42,10 @@ Flags:
   --lookback-days <n>     skip projects not created or updated in n days (default $RECONCILE_LOOKBACK_DAYS, else 30)
   --page-size <n>         projects per getProjects call, 1-100 (default 50)
   --json                  print the run as JSON
+${stackUsage(26)}
+                          With --stack: the table, the credentials secret, the Datasaur API and
+                          the export queue all come from the stack's outputs.
   --table <name>          table name (default datasaur-webhooks; alone: a deployed table)
-  --region <region>       AWS region of a deployed table (credentials from the standard AWS chain)
   --endpoint <url>        DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's)
   --secret <arn or name>  read the Datasaur credentials from this secret (the stack's
                           DatasaurCredentialsSecretArn output) instead of the environment
@@ -66,7 +69,7 @@ const OPTIONS = {
   'page-size': { type: 'string' },
   json: { type: 'boolean' },
   table: { type: 'string' },
-  region: { type: 'string' },
+  ...STACK_OPTIONS,
   endpoint: { type: 'string' },
   secret: { type: 'string' },
   'export-queue-url': { type: 'string' },
@@ -83,16 +86,11 @@ function parseCommandLine(args: string[]) {
 
 async function credentialsFromSecret(
   secretId: string,
-  region: string | undefined,
+  secrets: SecretsManagerClient,
 ): Promise<DatasaurCredentials> {
-  const secrets = new SecretsManagerClient(region === undefined ? {} : { region });
-  try {
-    const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
-    if (SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
-    return parseDatasaurCredentials(SecretString);
-  } finally {
-    secrets.destroy();
-  }
+  const { SecretString } = await secrets.send(new GetSecretValueCommand({ SecretId: secretId }));
+  if (SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
+  return parseDatasaurCredentials(SecretString);
 }
 
 function printRun(run: ReconcileRun): void {
@@ -124,8 +122,14 @@ async function run(args: string[]): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const connection = connectTable(flags);
-  const environment = readReconcileEnvironment(process.env, { deployed: connection.deployed });
+  const connection = await connectTable(flags);
+  const { stack } = connection;
+  const fromEnvironment = readReconcileEnvironment(process.env, { deployed: connection.deployed });
+  // A stack says which Datasaur API its functions call; DATASAUR_API_URL still wins.
+  const environment =
+    stack?.outputs.datasaurApiUrl !== undefined && !process.env.DATASAUR_API_URL
+      ? { ...fromEnvironment, apiUrl: stack.outputs.datasaurApiUrl }
+      : fromEnvironment;
   const teamIds = (flags.team ?? environment.teamIds)
     .flatMap((value) => (typeof value === 'string' ? value.split(',') : []))
     .map((teamId) => teamId.trim())
@@ -133,9 +137,17 @@ async function run(args: string[]): Promise<number> {
   if (teamIds.length === 0) {
     throw new UsageError('no team to check: pass --team <id> or set DATASAUR_TEAM_IDS');
   }
+  const secretId =
+    flags.secret ??
+    stack?.output('datasaurCredentialsSecretArn', 'for the Datasaur API credentials');
+  const secrets =
+    secretId === undefined
+      ? undefined
+      : (stack?.clients.secrets ??
+        new SecretsManagerClient(flags.region === undefined ? {} : { region: flags.region }));
   const credentials =
-    flags.secret !== undefined
-      ? () => credentialsFromSecret(flags.secret as string, flags.region)
+    secretId !== undefined && secrets !== undefined
+      ? () => credentialsFromSecret(secretId, secrets)
       : environment.credentials;
   if (credentials === undefined) {
     throw new UsageError(
@@ -152,15 +164,21 @@ async function run(args: string[]): Promise<number> {
       : numberFlag('page-size', flags['page-size'], { min: 1, max: 100 });
 
   const client = createDatasaurClient({ baseUrl: environment.apiUrl, credentials });
-  const sqs = new SQSClient(
-    connection.local === undefined
-      ? connection.region === undefined
-        ? {}
-        : { region: connection.region }
-      : { ...LOCAL_CLIENT_CONFIG, endpoint: connection.local.sqsEndpoint() },
-  );
+  const sqs =
+    stack?.clients.sqs ??
+    new SQSClient(
+      connection.local === undefined
+        ? connection.region === undefined
+          ? {}
+          : { region: connection.region }
+        : { ...LOCAL_CLIENT_CONFIG, endpoint: connection.local.sqsEndpoint() },
+    );
   try {
-    const onTransition = await exportTrigger(sqs, connection, flags['export-queue-url']);
+    const onTransition = await exportTrigger(
+      sqs,
+      connection,
+      flags['export-queue-url'] ?? stack?.outputs.exportQueueUrl,
+    );
     const run = () =>
       reconcile({
         client,
@@ -209,8 +227,9 @@ async function run(args: string[]): Promise<number> {
     );
     return 1;
   } finally {
-    connection.client.destroy();
+    connection.close();
     sqs.destroy();
+    secrets?.destroy();
   }
 }
 
@@ -251,7 +270,7 @@ async function exportTrigger(
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ConfigurationError) {
+  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = 2;
   } else if (error instanceof UsageError) {

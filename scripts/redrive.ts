@@ -14,9 +14,18 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
+import {
+  type DeployedStack,
+  resolveStack,
+  STACK_OPTIONS,
+  StackResolutionError,
+  stackUsage,
+} from './deployed/stack.ts';
 import { UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
+import { deadLetterQueueName } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+import { exportQueueName } from './local/stack.ts';
 
 export { UsageError };
 
@@ -24,19 +33,18 @@ export const USAGE = `Usage: npm run redrive -- [options]
 
 Moves every message of the dead-letter queue back to its source queue and prints how many moved.
 
-  --dlq-arn <arn>            dead-letter queue of the deployed stack (its DeadLetterQueueArn
-                             output); without it, the DLQ of the local stack (QUEUE_NAME-dlq)
-                             on SQS_PORT, read as npm start reads it (.env included), or
-                             at SQS_ENDPOINT; with SQS_ENDPOINT set, the ARN is looked up
-                             on that local server
+${stackUsage(29)}
+                             With --stack: its DeadLetterQueueArn output.
+  --exports                  the export queue's DLQ instead (output ExportDeadLetterQueueArn;
+                             locally QUEUE_NAME-exports-dlq)
+  --dlq-arn <arn>            a dead-letter queue by ARN; without it or --stack, the DLQ of the
+                             local stack (QUEUE_NAME-dlq) on SQS_PORT, read as npm start reads
+                             it (.env included), or at SQS_ENDPOINT; with SQS_ENDPOINT set, the
+                             ARN is looked up on that local server
   --destination-arn <arn>    move to this queue instead of the one the messages came from
   --max-per-second <n>       throttle the move (1-500 messages per second; default: SQS decides)
   --timeout-seconds <n>      give up waiting after this long (default 900)
-  -h, --help                 show this help
-
-Find the ARN of a deployed stack with:
-  aws cloudformation describe-stacks --stack-name DatasaurWebhooks \\
-    --query "Stacks[0].Outputs[?OutputKey=='DeadLetterQueueArn'].OutputValue" --output text`;
+  -h, --help                 show this help`;
 
 const QUEUE_ARN = /^arn:aws[a-z-]*:sqs:([a-z0-9-]+):\d{12}:[A-Za-z0-9_-]{1,80}(\.fifo)?$/;
 const FINISHED = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
@@ -122,11 +130,19 @@ export async function main(
     return 0;
   }
 
-  let target: { sqs: SQSClient; deadLetterQueueArn: () => Promise<string> };
+  let target: { sqs: SQSClient; deadLetterQueueArn: () => Promise<string>; close(): void };
   try {
-    target = deadLetterQueue(options.deadLetterQueueArn, environment);
+    target =
+      options.stack === undefined
+        ? deadLetterQueue(options.deadLetterQueueArn, options.exports, environment)
+        : stackDeadLetterQueue(
+            await resolveStack({ ...options, stack: options.stack }),
+            options.exports,
+          );
   } catch (error) {
-    if (!(error instanceof ConfigurationError)) throw error;
+    if (!(error instanceof ConfigurationError || error instanceof StackResolutionError)) {
+      throw error;
+    }
     output.error(`npm run redrive: ${error.message}`);
     return 2;
   }
@@ -150,7 +166,7 @@ export async function main(
     output.error(`npm run redrive: ${describe(error)}`);
     return 1;
   } finally {
-    sqs.destroy();
+    target.close();
   }
 }
 
@@ -164,9 +180,14 @@ function parseOptions(argv: readonly string[]) {
       'destination-arn': { type: 'string' },
       'max-per-second': { type: 'string' },
       'timeout-seconds': { type: 'string', default: '900' },
+      exports: { type: 'boolean', default: false },
+      ...STACK_OPTIONS,
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.stack !== undefined && values['dlq-arn'] !== undefined) {
+    throw new UsageError('--stack and --dlq-arn both name the queue: give one');
+  }
   for (const flag of ['dlq-arn', 'destination-arn'] as const) {
     const arn = values[flag];
     if (arn !== undefined && !QUEUE_ARN.test(arn)) {
@@ -175,6 +196,10 @@ function parseOptions(argv: readonly string[]) {
   }
   return {
     help: values.help,
+    stack: values.stack,
+    region: values.region,
+    profile: values.profile,
+    exports: values.exports,
     deadLetterQueueArn: values['dlq-arn'],
     destinationArn: values['destination-arn'],
     maxMessagesPerSecond:
@@ -197,18 +222,37 @@ function wholeNumber(flag: string, raw: string, min: number, max: number): numbe
  * The SQS client and the DLQ: the deployed one named by its ARN, or the local stack's, found
  * as npm start finds it. SQS_ENDPOINT points at a local server whether or not an ARN is given.
  */
-function deadLetterQueue(arn: string | undefined, environment: NodeJS.ProcessEnv) {
+function deadLetterQueue(
+  arn: string | undefined,
+  exports: boolean,
+  environment: NodeJS.ProcessEnv,
+) {
   if (arn !== undefined && !environment.SQS_ENDPOINT) {
     // The ARN names the queue's region; credentials come from the usual AWS chain.
     const sqs = new SQSClient({ region: QUEUE_ARN.exec(arn)?.[1] });
-    return { sqs, deadLetterQueueArn: async () => arn };
+    return { sqs, deadLetterQueueArn: async () => arn, close: () => sqs.destroy() };
   }
   const local = readLocalTarget(environment);
   const sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: local.sqsEndpoint() });
+  const name = exports
+    ? deadLetterQueueName(exportQueueName(local.config.queueName))
+    : local.deadLetterQueueName;
   return {
     sqs,
-    deadLetterQueueArn: async () =>
-      arn ?? (await localDeadLetterQueueArn(sqs, local.deadLetterQueueName)),
+    deadLetterQueueArn: async () => arn ?? (await localDeadLetterQueueArn(sqs, name)),
+    close: () => sqs.destroy(),
+  };
+}
+
+/** The DLQ a deployed stack names in its outputs. */
+function stackDeadLetterQueue(stack: DeployedStack, exports: boolean) {
+  const arn = exports
+    ? stack.output('exportDeadLetterQueueArn', 'to redrive the export queue')
+    : stack.output('deadLetterQueueArn', 'to redrive the webhook queue');
+  return {
+    sqs: stack.clients.sqs,
+    deadLetterQueueArn: async () => arn,
+    close: () => stack.clients.destroy(),
   };
 }
 

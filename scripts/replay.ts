@@ -20,11 +20,12 @@ import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
 import { booleanEnv, ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import { InvalidQueryError, validRange } from '../shared/store/queries.ts';
+import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
 import { UsageError } from './local/cli.ts';
 import { DEFAULT_EVENTS_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
-import { archiveBeside, connectTable } from './local/table-connection.ts';
+import { archiveBeside, connectTable, type TableConnection } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run replay -- <command> --from <ISO time> --to <ISO time> [flags]
 
@@ -48,7 +49,8 @@ Flags:
   --endpoint <url>       DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's
                          on $DYNAMODB_PORT, as npm start reads it, .env included;
                          with --table or --region and no endpoint, DynamoDB in AWS)
-  --region <region>      AWS region of a deployed stack
+${stackUsage(25)}
+                         With --stack: the table, the bus and the source come from its outputs.
   --bus <name>           event bus (default: default)
   --events-endpoint <url>
                          EventBridge endpoint (default: $EVENTS_ENDPOINT, else the local stack's
@@ -70,7 +72,7 @@ const OPTIONS = {
   json: { type: 'boolean' },
   table: { type: 'string' },
   endpoint: { type: 'string' },
-  region: { type: 'string' },
+  ...STACK_OPTIONS,
   bus: { type: 'string' },
   'events-endpoint': { type: 'string' },
   source: { type: 'string' },
@@ -136,7 +138,7 @@ function progress(label: string) {
  * Where recovered events ask for their export: `--export-queue-url`, else the local stack's
  * export queue if it runs one; undefined when there is none (or EXPORT_ON is off).
  */
-async function exportSink(values: Values, table: ReturnType<typeof connectTable>) {
+async function exportSink(values: Values, table: TableConnection) {
   const exportOn = EXPORT_ON_VALUES.find(
     (value) => value === optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON),
   );
@@ -144,15 +146,17 @@ async function exportSink(values: Values, table: ReturnType<typeof connectTable>
     throw new UsageError(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
   }
   if (exportOn === 'off') return undefined;
-  const given = values['export-queue-url'];
+  const given = values['export-queue-url'] ?? table.stack?.outputs.exportQueueUrl;
   if (given === undefined && table.local === undefined) return undefined;
-  const sqs = new SQSClient(
-    table.local === undefined
-      ? table.region === undefined
-        ? {}
-        : { region: table.region }
-      : { ...LOCAL_CLIENT_CONFIG, endpoint: table.local.sqsEndpoint() },
-  );
+  const sqs =
+    table.stack?.clients.sqs ??
+    new SQSClient(
+      table.local === undefined
+        ? table.region === undefined
+          ? {}
+          : { region: table.region }
+        : { ...LOCAL_CLIENT_CONFIG, endpoint: table.local.sqsEndpoint() },
+    );
   let queueUrl = given;
   if (queueUrl === undefined) {
     const queueName = exportQueueName(table.local?.config.queueName ?? '');
@@ -181,27 +185,34 @@ async function run(args: string[]): Promise<number> {
     if (error instanceof InvalidQueryError) throw new UsageError(error.message);
     throw error;
   }
-  const table = connectTable(values);
+  const table = await connectTable(values);
+  const { stack } = table;
   const archive = archiveBeside(table);
   const publishLabelEvents = booleanEnv('PUBLISH_LABEL_EVENTS', false);
   const eventsEndpoint =
     values['events-endpoint'] ??
     (process.env.EVENTS_ENDPOINT || undefined) ??
     table.local?.eventsEndpoint();
-  const eventBridge = new EventBridgeClient({
-    ...(table.deployed
-      ? table.region === undefined
-        ? {}
-        : { region: table.region }
-      : LOCAL_CLIENT_CONFIG),
-    ...(eventsEndpoint === undefined ? {} : { endpoint: eventsEndpoint }),
-  });
+  const eventBridge =
+    stack?.clients.eventBridge ??
+    new EventBridgeClient({
+      ...(table.deployed
+        ? table.region === undefined
+          ? {}
+          : { region: table.region }
+        : LOCAL_CLIENT_CONFIG),
+      ...(eventsEndpoint === undefined ? {} : { endpoint: eventsEndpoint }),
+    });
   const context = {
     documents: table.documents,
     tableName: table.tableName,
     publisher: createBusPublisher(eventBridge, {
-      eventBusName: values.bus ?? 'default',
-      source: values.source ?? optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
+      eventBusName:
+        values.bus ?? stack?.output('eventBusName', 'to publish on the bus') ?? 'default',
+      source:
+        values.source ??
+        stack?.outputs.eventSource ??
+        optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
     }),
     dryRun: values['dry-run'] === true,
   };
@@ -249,7 +260,7 @@ async function run(args: string[]): Promise<number> {
     );
     return 1;
   } finally {
-    table.client.destroy();
+    table.close();
     archive.close();
     eventBridge.destroy();
   }
@@ -258,7 +269,12 @@ async function run(args: string[]): Promise<number> {
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  if (!(error instanceof UsageError) && !(error instanceof ConfigurationError)) throw error;
-  process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-  process.exitCode = 2;
+  if (error instanceof StackResolutionError) {
+    process.stderr.write(`error: ${error.message}\n`);
+    process.exitCode = 2;
+  } else {
+    if (!(error instanceof UsageError) && !(error instanceof ConfigurationError)) throw error;
+    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+    process.exitCode = 2;
+  }
 }

@@ -7,6 +7,15 @@ import { readFileSync, statSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { limitConcurrency } from '../shared/runtime/concurrency.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
+import { describeError } from '../shared/runtime/errors.ts';
+import { readWebhookSecret } from './deployed/secrets.ts';
+import {
+  resolveStack,
+  STACK_OPTIONS,
+  StackResolutionError,
+  stackUsage,
+  webhookUrlToRegister,
+} from './deployed/stack.ts';
 import { UsageError } from './local/cli.ts';
 import {
   type LocalStackConfig,
@@ -45,6 +54,8 @@ Flags:
                         dev secret npm start saved under $DATA_DIR)
   --count <n>           send n requests, each event with its own timestamp (default 1)
   --concurrency <c>     requests in flight at once (default 1)
+${stackUsage()}
+                        With --stack: the stack's webhook URL and its current secret.
 `;
 
 const OPTIONS = {
@@ -55,6 +66,7 @@ const OPTIONS = {
   secret: { type: 'string' },
   count: { type: 'string' },
   concurrency: { type: 'string' },
+  ...STACK_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -69,7 +81,7 @@ interface SendPlan {
   readonly request: (index: number) => DatasaurRequest;
 }
 
-function planFromArguments(args: string[]): SendPlan | 'help' {
+async function planFromArguments(args: string[]): Promise<SendPlan | 'help'> {
   let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
@@ -90,8 +102,24 @@ function planFromArguments(args: string[]): SendPlan | 'help' {
     target ??= readLocalTarget();
     return target;
   };
-  const secret = values.secret ?? defaultSecret(local().config);
-  const url = values.url ?? local().webhookUrl();
+  let secret = values.secret;
+  let url = values.url;
+  if (values.stack !== undefined && (secret === undefined || url === undefined)) {
+    const stack = await resolveStack({ ...values, stack: values.stack });
+    try {
+      url ??= await webhookUrlToRegister(stack);
+      secret ??= (await readWebhookSecret(stack)).current;
+    } catch (error) {
+      if (error instanceof StackResolutionError) throw error;
+      throw new StackResolutionError(
+        `cannot read the webhook secret of stack ${stack.name}: ${describeError(error)}`,
+      );
+    } finally {
+      stack.clients.destroy();
+    }
+  }
+  secret ??= defaultSecret(local().config);
+  url ??= local().webhookUrl();
   const ids = { projectId: values.project, documentId: values.document };
   const labels =
     values.labels === undefined ? undefined : wholeNumber('--labels', values.labels, 0, 1_000_000);
@@ -223,13 +251,13 @@ function isSuccess(outcome: SendOutcome): boolean {
 let plan: SendPlan | 'help';
 try {
   loadDotEnv();
-  plan = planFromArguments(process.argv.slice(2));
+  plan = await planFromArguments(process.argv.slice(2));
 } catch (error) {
   if (error instanceof UsageError) {
     console.error(`npm run send: ${error.message}\n\n${USAGE}`);
     process.exit(2);
   }
-  if (error instanceof ConfigurationError) {
+  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
     console.error(`npm run send: ${error.message}`);
     process.exit(2);
   }

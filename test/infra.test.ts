@@ -547,6 +547,13 @@ describe('outputs', () => {
         'WebhookSecretArn',
         'ApiEndpoint',
         'ApiId',
+        // For the operators' CLIs (--stack): test/operator-infra.test.ts.
+        'ApiUrl',
+        'EventSource',
+        'IngestLogGroupName',
+        'OperatorPolicyArn',
+        'Version',
+        'WorkerLogGroupName',
       ].sort(),
     );
     expect(outputs.WebhookSecretArn?.Value).toEqual({ Ref: secret.logicalId });

@@ -30,6 +30,7 @@ import {
   DEFAULT_ARCHIVE_BUCKET,
   DEFAULT_DYNAMODB_PORT,
   DEFAULT_EVENTS_PORT,
+  DEFAULT_LOCAL_DATASAUR_API_URL,
   DEFAULT_QUEUE_NAME,
   DEFAULT_S3_PORT,
   DEFAULT_SQS_PORT,
@@ -158,7 +159,11 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
 function exporterConfig(environment: NodeJS.ProcessEnv): LocalExporterConfig | undefined {
   const clientId = optionalEnv('DATASAUR_CLIENT_ID', '', environment).trim();
   const clientSecret = optionalEnv('DATASAUR_CLIENT_SECRET', '', environment).trim();
-  const apiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL, environment).trim();
+  const apiUrl = optionalEnv(
+    'DATASAUR_API_URL',
+    DEFAULT_LOCAL_DATASAUR_API_URL,
+    environment,
+  ).trim();
   const format = optionalEnv('EXPORT_FORMAT', DEFAULT_EXPORT_FORMAT, environment).trim();
   const exportOnValue = optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON, environment).trim();
   const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);

@@ -36,6 +36,11 @@ export function deadLetterQueueName(queueName: string): string {
 }
 /** Port of the fake Datasaur API (`npm run fake-datasaur`). */
 export const DEFAULT_FAKE_DATASAUR_PORT = 4001;
+/**
+ * The Datasaur API a local run calls unless DATASAUR_API_URL says otherwise: the fake one, so
+ * a local run never reaches Datasaur's production API by default.
+ */
+export const DEFAULT_LOCAL_DATASAUR_API_URL = `http://127.0.0.1:${DEFAULT_FAKE_DATASAUR_PORT}`;
 /** The credentials the fake Datasaur API accepts unless told otherwise. */
 export const FAKE_DATASAUR_CREDENTIALS = {
   clientId: 'fake-client-id',

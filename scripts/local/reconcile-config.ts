@@ -7,7 +7,7 @@ import { DEFAULT_DATASAUR_API_URL, datasaurApiUrlProblem } from '../../shared/da
 import type { DatasaurCredentials } from '../../shared/datasaur/get-access-token.ts';
 import { DEFAULT_RECONCILE_LOOKBACK_DAYS } from '../../shared/reconcile/reconciler.ts';
 import { ConfigurationError, integerEnv, optionalEnv } from '../../shared/runtime/environment.ts';
-import { DEFAULT_FAKE_DATASAUR_PORT, FAKE_DATASAUR_CREDENTIALS } from './defaults.ts';
+import { DEFAULT_LOCAL_DATASAUR_API_URL, FAKE_DATASAUR_CREDENTIALS } from './defaults.ts';
 
 export interface ReconcileEnvironment {
   readonly apiUrl: string;
@@ -23,7 +23,7 @@ export function readReconcileEnvironment(
 ): ReconcileEnvironment {
   const apiUrl = optionalEnv(
     'DATASAUR_API_URL',
-    deployed ? DEFAULT_DATASAUR_API_URL : `http://127.0.0.1:${DEFAULT_FAKE_DATASAUR_PORT}`,
+    deployed ? DEFAULT_DATASAUR_API_URL : DEFAULT_LOCAL_DATASAUR_API_URL,
     environment,
   ).trim();
   const apiUrlProblem = datasaurApiUrlProblem(apiUrl);

@@ -1,21 +1,23 @@
 /**
  * Which table a CLI reads: the local stack's by default (found as `npm start` finds it:
- * `readLocalTarget`), or a deployed one (`--table` or `--region` without an endpoint: DynamoDB
- * in AWS, region and credentials from the standard chain: AWS_REGION, AWS_PROFILE, SSO, …).
+ * `readLocalTarget`), a deployed stack's by name (`--stack`: from its outputs), or a deployed
+ * table (`--table` or `--region` without an endpoint: DynamoDB in AWS, region and credentials
+ * from the standard chain: AWS_REGION, AWS_PROFILE, SSO, …).
  */
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { S3Client } from '@aws-sdk/client-s3';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import type { BodyReader } from '../../shared/webhook/claim-check.ts';
+import { type DeployedStack, resolveStack, type StackFlags } from '../deployed/stack.ts';
+import { UsageError } from './cli.ts';
 import { type LocalTarget, loadDotEnv, readLocalTarget } from './config.ts';
 import { DEFAULT_TABLE_NAME } from './defaults.ts';
 import { LOCAL_CLIENT_CONFIG, localS3 } from './servers.ts';
 
-export interface TableFlags {
-  readonly endpoint?: string;
-  readonly table?: string;
-  readonly region?: string;
+export interface TableFlags extends StackFlags {
+  readonly endpoint?: string | undefined;
+  readonly table?: string | undefined;
 }
 
 export interface TableConnection {
@@ -29,9 +31,36 @@ export interface TableConnection {
   /** Region of a deployed table (undefined: the standard chain's). */
   readonly region: string | undefined;
   readonly deployed: boolean;
+  /** The stack named by `--stack`, with its outputs and clients. */
+  readonly stack: DeployedStack | undefined;
+  /** Closes every client this connection made. */
+  close(): void;
 }
 
-export function connectTable(flags: TableFlags): TableConnection {
+/** Connects as the flags say; `--stack` reads the stack's outputs (StackResolutionError). */
+export async function connectTable(flags: TableFlags): Promise<TableConnection> {
+  if (flags.stack !== undefined) {
+    if (flags.table !== undefined || flags.endpoint !== undefined) {
+      throw new UsageError('--stack finds the table from its outputs: drop --table and --endpoint');
+    }
+    const stack = await resolveStack({ ...flags, stack: flags.stack });
+    const tableName = stack.output('tableName', 'to read the table');
+    return {
+      client: stack.clients.dynamoDb,
+      documents: stack.clients.documents,
+      tableName,
+      where: `stack ${stack.name} in ${stack.region}`,
+      local: undefined,
+      region: stack.region,
+      deployed: true,
+      stack,
+      close: () => stack.clients.destroy(),
+    };
+  }
+  return connectTableWithoutStack(flags);
+}
+
+function connectTableWithoutStack(flags: TableFlags): TableConnection {
   loadDotEnv();
   const givenEndpoint = flags.endpoint ?? (process.env.DYNAMODB_ENDPOINT || undefined);
   const deployed =
@@ -58,6 +87,8 @@ export function connectTable(flags: TableFlags): TableConnection {
     local,
     region: flags.region,
     deployed,
+    stack: undefined,
+    close: () => client.destroy(),
   };
 }
 
@@ -71,6 +102,7 @@ export function archiveBeside(connection: TableConnection): {
 } {
   let s3: S3Client | undefined;
   const client = () => {
+    if (connection.stack !== undefined) return connection.stack.clients.s3;
     s3 ??=
       connection.local === undefined
         ? new S3Client(connection.region === undefined ? {} : { region: connection.region })

@@ -8,6 +8,7 @@ import * as z from 'zod';
 import type { EventItem, LabelEventItem } from '../store/items.ts';
 import { eventIdInSortKey, receivedAtOf } from '../store/keys.ts';
 import type { Person } from '../webhook/events.ts';
+import { isTestEvent } from '../webhook/test-event.ts';
 
 /** Bumped when a field changes meaning or goes away; added optional fields keep it. */
 export const DETAIL_VERSION = 1 as const;
@@ -230,9 +231,11 @@ export function busEventOf(item: EventItem): BusEvent | undefined {
 
 /** Whether an item of this type is published at all, given the label setting. */
 export function isPublished(
-  item: Parameters<typeof detailTypeOf>[0],
+  item: Parameters<typeof detailTypeOf>[0] & { readonly projectId?: string },
   options: { publishLabelEvents: boolean },
 ): boolean {
+  // The go-live check proves the path up to the table; consumers never see its event.
+  if (isTestEvent(item)) return false;
   if (item.itemType === 'labelEvent') return options.publishLabelEvents;
   return detailTypeOf(item) !== undefined;
 }

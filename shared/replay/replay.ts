@@ -32,6 +32,7 @@ import { daysBetween } from '../store/queries.ts';
 import { TABLE } from '../store/table.ts';
 import type { BodyReader } from '../webhook/claim-check.ts';
 import { interpretBody } from '../webhook/interpret.ts';
+import { isTestEvent } from '../webhook/test-event.ts';
 
 export interface ReplayRange {
   /** Inclusive ISO instant. */
@@ -79,7 +80,7 @@ export async function replayEvents(
     counts.read += page.length;
     const selected = page.filter((entry) => {
       const type = detailTypeOf(entry);
-      if (type === undefined || !filter.types.includes(type)) return false;
+      if (type === undefined || !filter.types.includes(type) || isTestEvent(entry)) return false;
       return filter.projectId === undefined || entry.projectId === filter.projectId;
     });
     counts.matched += selected.length;

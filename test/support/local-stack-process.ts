@@ -34,27 +34,34 @@ export const TEST_STACK_ENVIRONMENT = {
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
 } as const;
 
-export function spawnTypeScript(script: string, args: string[], env: NodeJS.ProcessEnv) {
+export function spawnTypeScript(
+  script: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  stdin: 'ignore' | 'pipe' = 'ignore',
+) {
   return spawn(process.execPath, ['--import', 'tsx', script, ...args], {
     env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: [stdin, 'pipe', 'pipe'],
   });
 }
 
-/** Runs a script to its end. */
+/** Runs a script to its end; `input`, when given, is its standard input (not a terminal). */
 export function runTypeScript(
   script: string,
   args: string[],
   env: NodeJS.ProcessEnv = {},
+  input?: string,
 ): Promise<ExitedProcess> {
-  const child = spawnTypeScript(script, args, env);
+  const child = spawnTypeScript(script, args, env, input === undefined ? 'ignore' : 'pipe');
+  if (input !== undefined) child.stdin?.end(input);
   let stdout = '';
   let stderr = '';
-  child.stdout.on('data', (chunk) => {
+  child.stdout?.on('data', (chunk) => {
     stdout += chunk;
     recordOutput(String(chunk));
   });
-  child.stderr.on('data', (chunk) => {
+  child.stderr?.on('data', (chunk) => {
     stderr += chunk;
     recordOutput(String(chunk));
   });

@@ -1,0 +1,97 @@
+/**
+ * What the stack gives its operators: the outputs the `--stack` resolver reads (named once in
+ * shared/runtime/stack-outputs.ts), the deployed version, and a managed policy allowing exactly
+ * what the CLIs call, on this stack's resources, with every cdk-nag finding acknowledged.
+ */
+import { readFileSync } from 'node:fs';
+import { Template } from 'aws-cdk-lib/assertions';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STACK_OUTPUTS } from '../shared/runtime/stack-outputs.ts';
+import {
+  type PolicyStatementJson,
+  resourcesOfType,
+  synthesizeApp,
+} from './support/cdk-template.ts';
+
+const FULL = { datasaurTeamIds: 'T1', reconcileEvery: '1 hour' };
+const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
+
+let template: Template;
+let statements: PolicyStatementJson[];
+
+beforeAll(() => {
+  const { app, stack } = synthesizeApp(FULL, { bundle: false });
+  // Throws when an AwsSolutions finding is not acknowledged.
+  app.synth();
+  template = Template.fromStack(stack);
+  const [policy, ...others] = resourcesOfType(template, 'AWS::IAM::ManagedPolicy');
+  expect(others).toEqual([]);
+  const document = policy?.Properties.PolicyDocument as { Statement: PolicyStatementJson[] };
+  statements = document.Statement;
+});
+
+const actionsOf = (sid: string) => {
+  const statement = statements.find((one) => (one as { Sid?: string }).Sid === sid);
+  const actions = statement?.Action ?? [];
+  return (Array.isArray(actions) ? actions : [actions]).sort();
+};
+
+describe('outputs for the operators', () => {
+  it('names every output the --stack resolver knows, with export archiving and the reconciler on', () => {
+    const outputs = Object.keys(template.toJSON().Outputs as object);
+    expect(outputs.sort()).toEqual(expect.arrayContaining(Object.values(STACK_OUTPUTS).sort()));
+  });
+
+  it("reports package.json's version", () => {
+    template.hasOutput(STACK_OUTPUTS.version, { Value: VERSION });
+  });
+
+  it('gives the operator policy ARN', () => {
+    const policy = resourcesOfType(template, 'AWS::IAM::ManagedPolicy')[0];
+    template.hasOutput(STACK_OUTPUTS.operatorPolicyArn, { Value: { Ref: policy?.logicalId } });
+  });
+});
+
+describe('operator policy', () => {
+  it('allows exactly the calls of the CLIs and aws logs tail', () => {
+    expect(statements.flatMap((statement) => statement.Action).sort()).toEqual(
+      [
+        'cloudformation:DescribeStacks',
+        'cloudformation:ListStackResources',
+        'cloudwatch:DescribeAlarms',
+        'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'events:PutEvents',
+        'logs:FilterLogEvents',
+        'logs:StartLiveTail',
+        's3:GetObject',
+        'secretsmanager:GetSecretValue',
+        'secretsmanager:PutSecretValue',
+        'sqs:DeleteMessage',
+        'sqs:GetQueueAttributes',
+        'sqs:ListMessageMoveTasks',
+        'sqs:ReceiveMessage',
+        'sqs:SendMessage',
+        'sqs:StartMessageMoveTask',
+      ].sort(),
+    );
+  });
+
+  it('names this stack, its table, its bucket prefix, its queues, its secrets and its log groups', () => {
+    const resources = JSON.stringify(statements.map((statement) => statement.Resource));
+    expect(resources).toContain(':stack/DatasaurWebhooks/*');
+    expect(resources).toContain('/bodies/*');
+    expect(resources).not.toMatch(/"Resource":"\*"|"\*"/);
+    expect(actionsOf('RedriveAndWatchDeadLetterQueues')).toContain('sqs:StartMessageMoveTask');
+    // Two DLQs (webhooks, exports), two secrets, four log groups in both ARN forms.
+    const count = (sid: string) =>
+      [statements.find((one) => (one as { Sid?: string }).Sid === sid)?.Resource].flat().length;
+    expect(count('RedriveAndWatchDeadLetterQueues')).toBe(2);
+    expect(count('ReadAndSetSecrets')).toBe(2);
+    expect(count('TailLogs')).toBe(8);
+  });
+});

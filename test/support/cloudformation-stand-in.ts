@@ -1,0 +1,165 @@
+/**
+ * The tests' own CloudFormation and CloudWatch: one HTTP server answering what the CLIs ask
+ * of a deployed stack. CloudFormation over the AWS Query protocol (form-encoded `Action=…`,
+ * XML answers): DescribeStacks and ListStackResources. CloudWatch over JSON 1.0
+ * (`x-amz-target: GraniteServiceVersion20100801.DescribeAlarms`). Point the real SDK clients at
+ * it with `AWS_ENDPOINT_URL_CLOUDFORMATION` and `AWS_ENDPOINT_URL_CLOUDWATCH`.
+ */
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface StandInAlarm {
+  readonly name: string;
+  readonly state: 'OK' | 'ALARM' | 'INSUFFICIENT_DATA';
+  readonly reason?: string;
+}
+
+export interface StandInStack {
+  readonly name: string;
+  readonly outputs: Readonly<Record<string, string>>;
+  readonly alarms?: readonly StandInAlarm[];
+  readonly status?: string;
+}
+
+export interface CloudFormationStandIn {
+  readonly endpoint: string;
+  /** Every request received, by action or target, in order. */
+  readonly calls: string[];
+  close(): Promise<void>;
+}
+
+const NAMESPACE = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+
+export async function startCloudFormationStandIn(
+  stacks: readonly StandInStack[],
+): Promise<CloudFormationStandIn> {
+  const calls: string[] = [];
+  const byName = new Map(stacks.map((stack) => [stack.name, stack]));
+  const server = createServer((request, response) => {
+    readBody(request)
+      .then((body) => {
+        const target = request.headers['x-amz-target'];
+        if (typeof target === 'string') {
+          calls.push(target);
+          cloudWatch(target, body, stacks, response);
+        } else {
+          const form = new URLSearchParams(body);
+          calls.push(form.get('Action') ?? '');
+          cloudFormation(form, byName, response);
+        }
+      })
+      .catch((error: unknown) => {
+        response.writeHead(500);
+        response.end(String(error));
+      });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    calls,
+    close: () =>
+      new Promise((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+function cloudFormation(
+  form: URLSearchParams,
+  stacks: ReadonlyMap<string, StandInStack>,
+  response: ServerResponse,
+): void {
+  const action = form.get('Action');
+  const stack = stacks.get(form.get('StackName') ?? '');
+  if (action !== 'DescribeStacks' && action !== 'ListStackResources') {
+    xmlError(response, 'InvalidAction', `the stand-in does not implement ${action}`);
+    return;
+  }
+  if (stack === undefined) {
+    xmlError(response, 'ValidationError', `Stack with id ${form.get('StackName')} does not exist`);
+    return;
+  }
+  const stackId = `arn:aws:cloudformation:us-east-1:000000000000:stack/${stack.name}/${randomUUID()}`;
+  if (action === 'DescribeStacks') {
+    const outputs = Object.entries(stack.outputs)
+      .map(
+        ([key, value]) =>
+          `<member><OutputKey>${escapeXml(key)}</OutputKey><OutputValue>${escapeXml(value)}</OutputValue></member>`,
+      )
+      .join('');
+    xml(
+      response,
+      'DescribeStacks',
+      `<Stacks><member><StackName>${escapeXml(stack.name)}</StackName><StackId>${stackId}</StackId><CreationTime>2026-12-01T00:00:00.000Z</CreationTime><StackStatus>${stack.status ?? 'CREATE_COMPLETE'}</StackStatus><Outputs>${outputs}</Outputs></member></Stacks>`,
+    );
+    return;
+  }
+  const resources = (stack.alarms ?? [])
+    .map(
+      (alarm, index) =>
+        `<member><LogicalResourceId>Alarm${index}</LogicalResourceId><PhysicalResourceId>${escapeXml(alarm.name)}</PhysicalResourceId><ResourceType>AWS::CloudWatch::Alarm</ResourceType><ResourceStatus>CREATE_COMPLETE</ResourceStatus><LastUpdatedTimestamp>2026-12-01T00:00:00.000Z</LastUpdatedTimestamp></member>`,
+    )
+    .join('');
+  xml(
+    response,
+    'ListStackResources',
+    `<StackResourceSummaries>${resources}</StackResourceSummaries>`,
+  );
+}
+
+function cloudWatch(
+  target: string,
+  body: string,
+  stacks: readonly StandInStack[],
+  response: ServerResponse,
+): void {
+  if (target !== 'GraniteServiceVersion20100801.DescribeAlarms') {
+    response.writeHead(400, { 'content-type': 'application/x-amz-json-1.0' });
+    response.end(JSON.stringify({ __type: 'UnknownOperationException', message: target }));
+    return;
+  }
+  const names = new Set((JSON.parse(body) as { AlarmNames?: string[] }).AlarmNames ?? []);
+  const known = new Map(
+    stacks.flatMap((stack) => stack.alarms ?? []).map((alarm) => [alarm.name, alarm]),
+  );
+  const alarms = [...known.values()]
+    .filter((alarm) => names.has(alarm.name))
+    .map((alarm) => ({
+      AlarmName: alarm.name,
+      StateValue: alarm.state,
+      StateReason: alarm.reason ?? `stand-in state ${alarm.state}`,
+    }));
+  response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+  response.end(JSON.stringify({ MetricAlarms: alarms, CompositeAlarms: [] }));
+}
+
+function xml(response: ServerResponse, action: string, result: string): void {
+  response.writeHead(200, { 'content-type': 'text/xml' });
+  response.end(
+    `<${action}Response xmlns="${NAMESPACE}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`,
+  );
+}
+
+function xmlError(response: ServerResponse, code: string, message: string): void {
+  response.writeHead(400, { 'content-type': 'text/xml' });
+  response.end(
+    `<ErrorResponse xmlns="${NAMESPACE}"><Error><Type>Sender</Type><Code>${code}</Code><Message>${escapeXml(message)}</Message></Error><RequestId>${randomUUID()}</RequestId></ErrorResponse>`,
+  );
+}
+
+function escapeXml(text: string): string {
+  return text
+    .replaceAll('&', '&amp;')
+    .replaceAll('<', '&lt;')
+    .replaceAll('>', '&gt;')
+    .replaceAll('"', '&quot;');
+}
+
+async function readBody(request: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of request) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks).toString('utf8');
+}

@@ -1,0 +1,48 @@
+/**
+ * The go-live check's test event (`npm run doctor`): a PROJECT_CREATED that the worker stores
+ * like any other, but that is never published on the bus, and that the marker recognizes.
+ */
+import { describe, expect, it } from 'vitest';
+import { isPublished } from '../shared/bus/bus-events.ts';
+import { eventItem } from '../shared/store/items.ts';
+import { interpretBody } from '../shared/webhook/interpret.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
+import { isTestEvent, TEST_EVENT_TEAM_ID, testEventBody } from '../shared/webhook/test-event.ts';
+
+const receivedAt = '2026-12-06T08:00:00.000Z';
+
+function itemOf(body: string) {
+  const rawBody = Buffer.from(body);
+  return eventItem({
+    eventId: eventIdOf(rawBody),
+    receivedAt,
+    rawBody,
+    interpretation: interpretBody('POST', rawBody, receivedAt),
+    provenance: 'webhook',
+    method: 'POST',
+  });
+}
+
+describe('the go-live test event', () => {
+  it('is a valid PROJECT_CREATED under the reserved team, stored as a project event', () => {
+    const item = itemOf(testEventBody('abc123', receivedAt));
+    expect(item).toMatchObject({
+      itemType: 'projectEvent',
+      eventType: 'PROJECT_CREATED',
+      projectId: 'datasaur-webhooks-doctor-abc123',
+      teamId: TEST_EVENT_TEAM_ID,
+    });
+    expect(isTestEvent(item as { projectId?: string })).toBe(true);
+  });
+
+  it('is never published, while the same event of another project is', () => {
+    const settings = { publishLabelEvents: true };
+    const test = itemOf(testEventBody('abc123', receivedAt));
+    const real = itemOf(
+      testEventBody('abc123', receivedAt).replace('datasaur-webhooks-doctor-', ''),
+    );
+    expect(isPublished(test, settings)).toBe(false);
+    expect(isTestEvent(real as { projectId?: string })).toBe(false);
+    expect(isPublished(real, settings)).toBe(true);
+  });
+});
