@@ -37,7 +37,9 @@ const AIMS = {
   handlerToFloor: 5,
   ingestBundleBytes: 250 * 1024,
   loadOverFloorMs: 50,
-  labelWriteUnits: 2,
+  // A self-describing label item of a seed-sized body is 1-2 KB (2 units), plus its feed and
+  // event-id (GSI3) entries; it was 2 while label items left out what their keys held.
+  labelWriteUnits: 4,
 } as const;
 
 const SIZES = {
