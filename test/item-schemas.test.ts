@@ -1,14 +1,22 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import type * as z from 'zod';
 import { paddedLabelBody } from '../scripts/local/datasaur-sender.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { claimCheckedSqsRecord } from '../scripts/local/sqs-records.ts';
 import { SCHEMA_FOLDER, schemaFiles } from '../scripts/schemas.ts';
 import { compareProject, syntheticEventsFor } from '../shared/reconcile/reconcile.ts';
 import { createEventStore } from '../shared/store/event-store.ts';
-import { migrateTable } from '../shared/store/migrations.ts';
+import type { ITEM_SCHEMAS, ItemType } from '../shared/store/item-schemas.ts';
+import type {
+  ExportItem,
+  LabelEventItem,
+  ProjectEventItem,
+  SyntheticStatusEventItem,
+} from '../shared/store/items.ts';
+import { type MigrationMarker, migrateTable } from '../shared/store/migrations.ts';
 import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
 import {
   type LocalDynamoDb,
@@ -25,6 +33,15 @@ import {
 } from './support/webhook-records.ts';
 
 describe('published item schemas (schemas/items/)', () => {
+  it("describe the items the code's own types say it writes (checked by the type checker)", () => {
+    type Input<T extends ItemType> = z.input<(typeof ITEM_SCHEMAS)[T]>;
+    expectTypeOf<ProjectEventItem>().toExtend<Input<'projectEvent'>>();
+    expectTypeOf<LabelEventItem>().toExtend<Input<'labelEvent'>>();
+    expectTypeOf<ExportItem>().toExtend<Input<'export'>>();
+    expectTypeOf<SyntheticStatusEventItem>().toExtend<Input<'syntheticStatusEvent'>>();
+    expectTypeOf<MigrationMarker>().toExtend<Input<'migrationState'>>();
+  });
+
   it('are exactly what `npm run schemas` generates from the code', () => {
     const generated = schemaFiles();
     expect(readdirSync(SCHEMA_FOLDER).sort()).toEqual(Object.keys(generated).sort());
