@@ -39,6 +39,8 @@ Commands:
   exports --project <projectId> | --team <teamId> | --status REQUESTED|ARCHIVED|FAILED
                                             archived exports: S3 key, size, sha256, status (flags combine)
   reconcile                                 reconcile runs, newest first: gaps found, repaired, errors
+  event <eventId>                           one event by its id, whatever its type (the id the
+                                            ingest's 202 answer, the logs and the bus carry)
 
 Flags:
   --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
@@ -92,6 +94,7 @@ const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
   rejected: { flags: ['from', 'to'], positionals: 0 },
   exports: { flags: ['project', 'team', 'status'], positionals: 0 },
   reconcile: { flags: [], positionals: 0 },
+  event: { flags: [], positionals: 1 },
 };
 
 type Values = ReturnType<
@@ -320,6 +323,17 @@ async function run(args: string[]): Promise<number> {
       }
       if (asJson) console.log(JSON.stringify(project, null, 2));
       else printProject(project);
+      return 0;
+    }
+    if (command === 'event') {
+      const eventId = rest[0] as string;
+      const event = await queries.event(eventId);
+      if (event === undefined) {
+        console.error(`no event ${eventId} in table ${connection.tableName}`);
+        return 1;
+      }
+      if (asJson) console.log(JSON.stringify(event, null, 2));
+      else printProject(event);
       return 0;
     }
     let result: Page;

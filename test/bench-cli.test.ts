@@ -44,12 +44,12 @@ it('runs every section with --quick and prints JSON the cost CLI can read', asyn
       ]),
     ),
   ).toEqual({
-    PROJECT_CREATED: 4,
-    BEFORE_UPDATE_LABELS: 2,
-    PROJECT_COMPLETED: 4,
-    PROJECT_REVIEWED: 5,
-    EXPORT_DELIVERY: 5,
-    'BEFORE_UPDATE_LABELS (duplicate)': 1,
+    PROJECT_CREATED: 5,
+    BEFORE_UPDATE_LABELS: 4,
+    PROJECT_COMPLETED: 5,
+    PROJECT_REVIEWED: 6,
+    EXPORT_DELIVERY: 6,
+    'BEFORE_UPDATE_LABELS (duplicate)': 2,
   });
   expect(results.bundles.map((row: { name: string }) => row.name).sort()).toEqual([
     'exporter',

@@ -279,9 +279,10 @@ describe('npm run cost', () => {
         averageBodyBytes: 3000,
         ingestMillisecondsPerEvent: 20,
       });
-      // A 3,000-byte body (eight labels of a large save) makes a label item under 3 KB: 3 table
-      // write units and its feed entry; it travels inline, so no S3 request.
-      expect(inputs.label).toMatchObject({ writeUnits: 4, s3Puts: 0, s3Gets: 0 });
+      // A 3,000-byte body (eight labels of a large save) makes a self-describing label item
+      // under 3 KB: 3 table write units, its feed entry and its event-id entry; it travels
+      // inline, so no S3 request.
+      expect(inputs.label).toMatchObject({ writeUnits: 5, s3Puts: 0, s3Gets: 0 });
       expect(inputs.alarms).toBeGreaterThan(0);
       expect(inputs.ingestLogBytesPerEvent).toBeGreaterThan(100);
       expect(estimate.perMillionEventsUsd).toBeGreaterThan(0);
@@ -298,8 +299,9 @@ describe('npm run cost', () => {
     );
     expect(run.code, run.stderr).toBe(0);
     const { inputs, estimate } = JSON.parse(run.stdout);
+    // The summary item (over 1 KB once it describes itself) 2, its feed and event-id entries 1 each.
     expect(inputs.label).toMatchObject({
-      writeUnits: 2,
+      writeUnits: 4,
       s3Puts: 1,
       s3Gets: 1,
       archivedBytes: 1_000_000,

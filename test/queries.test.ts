@@ -215,6 +215,8 @@ describe('queries', () => {
       receivedAt: '2024-03-01T10:01:00.000Z',
       itemType: 'labelEvent',
       eventType: 'BEFORE_UPDATE_LABELS',
+      // Not in the feed entry: read from the sort key, as the event id is.
+      eventTime: '2023-11-17T09:49:54.108Z',
       documentId,
       teamId: '1',
     });

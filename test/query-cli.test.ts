@@ -4,9 +4,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
-import { sqsEvent, sqsRecord, workerOnFreshTable } from './support/webhook-records.ts';
+import {
+  type Delivery,
+  sqsEvent,
+  sqsRecord,
+  workerOnFreshTable,
+} from './support/webhook-records.ts';
 
 interface Run {
   readonly code: number | null;
@@ -47,6 +53,13 @@ function withoutLocalTarget(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
+/** One delivery of each kind the worker stores, besides the seed events. */
+const OTHER_DELIVERIES: Record<string, Delivery> = {
+  export: { body: JSON.stringify(SEED_EXPORT_DELIVERY), method: 'PUT' },
+  unknownEvent: { body: JSON.stringify({ eventType: 'PROJECT_ARCHIVED', data: { x: 1 } }) },
+  rejected: { body: 'not json' },
+};
+
 let dynamoDb: LocalDynamoDb;
 let tableName: string;
 let target: string[];
@@ -59,6 +72,13 @@ beforeAll(async () => {
     sqsEvent(
       Object.values(SEED_EVENTS).map((event) =>
         sqsRecord({ body: JSON.stringify(event), receivedAt: '2024-03-01T12:00:00.000Z' }),
+      ),
+    ),
+  );
+  await handler(
+    sqsEvent(
+      Object.values(OTHER_DELIVERIES).map((delivery) =>
+        sqsRecord({ ...delivery, receivedAt: '2024-03-02T12:00:00.000Z' }),
       ),
     ),
   );
@@ -99,6 +119,27 @@ describe('npm run query', () => {
     expect(JSON.parse(run.stdout)).toMatchObject({ projectId: 'ZTYzZjRhYjE', status: 'REVIEWED' });
   });
 
+  it.each([
+    ...Object.values(SEED_EVENTS).map(
+      (event) => [event.eventType, { body: JSON.stringify(event) }] as const,
+    ),
+    ...Object.entries(OTHER_DELIVERIES),
+  ])('finds the %s event by its id alone', async (kind, delivery) => {
+    const eventId = eventIdOf(delivery.body);
+    const run = await query(['event', eventId, ...target]);
+    expect(run.stderr).toBe('');
+    const found = JSON.parse(run.stdout);
+    expect(found.eventId).toBe(eventId);
+    if (kind in OTHER_DELIVERIES) expect(found.itemType).toBe(kind);
+    else expect(found.eventType).toBe(kind);
+  });
+
+  it('says in one line when no event has the id, and exits 1', async () => {
+    const run = await query(['event', 'f'.repeat(64), ...target]);
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toBe(`no event ${'f'.repeat(64)} in table ${tableName}`);
+  });
+
   it('pages the feed with --limit and prints the cursor for the next page', async () => {
     const range = ['--from', '2024-03-01T00:00:00Z', '--to', '2024-03-02T00:00:00Z'];
     const first = await query(['feed', ...range, '--limit', '3', '--json', ...target]);
@@ -128,6 +169,7 @@ describe('npm run query', () => {
       '"events" does not take --team',
     ],
     ['a bad status', ['projects', '--team', '1', '--status', 'DONE'], '--status must be one of'],
+    ['an event without its id', ['event'], '"event" takes 1 argument(s), got 0'],
   ])('prints the usage and exits 2 on %s', async (_, args, message) => {
     const run = await query([...args, ...target]);
     expect(run.code).toBe(2);

@@ -307,7 +307,8 @@ describe('a reconcile run over 123 projects in three pages', () => {
       datasaurStatus: 'COMPLETE',
       timestampFrom: 'completedDate',
       data: { timestamp: at(3) },
-      reconciledAt: NOW.toISOString(),
+      eventTime: at(3),
+      receivedAt: NOW.toISOString(),
     });
     expect(await projectItem(tableName, 'P050')).toMatchObject({
       status: 'REVIEWED',

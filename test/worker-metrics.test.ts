@@ -55,7 +55,8 @@ describe('worker metrics', () => {
         Metrics: BATCH_FIGURES.map((name) => ({ Name: name, Unit: 'Count' })),
       },
     ]);
-    // Label 2 + its duplicate 1 + a new project 4 + unknown without a timestamp 3 + rejected 3.
+    // Label 4 + its duplicate 2 + a new project 5 + unknown without a timestamp 4 + rejected 4
+    // (each event item with its GSI3 entry, by eventId).
     expect(first).toMatchObject({
       service: 'worker-metrics-test',
       LabelEventsStored: 1,
@@ -64,9 +65,9 @@ describe('worker metrics', () => {
       UnknownEventsStored: 1,
       Duplicates: 1,
       Rejected: 1,
-      WriteUnits: 13,
+      WriteUnits: 19,
     });
-    // An export: its first receipt, its item, its feed entry and the project item it refreshes.
-    expect(second).toMatchObject({ ExportsStored: 1, LabelEventsStored: 0, WriteUnits: 4 });
+    // An export: its first receipt, its item, its feed and GSI3 entries and the project item it refreshes.
+    expect(second).toMatchObject({ ExportsStored: 1, LabelEventsStored: 0, WriteUnits: 5 });
   });
 });

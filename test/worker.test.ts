@@ -4,11 +4,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
-import { restoredItem } from '../shared/store/items.ts';
+import { type EventItem, restoredItem } from '../shared/store/items.ts';
 import { projectKey } from '../shared/store/keys.ts';
 import { itemSize, MAX_ITEM_BYTES } from '../shared/store/write-units.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
+import { inEarlierLayout } from './support/earlier-layout.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   type Delivery,
@@ -189,40 +190,42 @@ describe('worker', () => {
     expect(JSON.stringify(once)).not.toContain(later);
   });
 
-  it('stores a label event under its document, saying nothing its keys say, and restores it whole', async () => {
+  it('stores a label event under its document, describing itself: type, id, times and ids on top, data as received', async () => {
     const worker = await freshWorker();
     await worker.process(labels);
     const { data } = SEED_EVENTS.BEFORE_UPDATE_LABELS;
-    const { id: documentId, ...documentDetails } = data.document;
-    const key = {
-      pk: `DOCUMENT#${documentId}`,
-      sk: `EVENT#${data.timestamp}#${eventIdFor(labels)}`,
-    };
+    const eventId = eventIdFor(labels);
+    const key = { pk: `DOCUMENT#${data.document.id}`, sk: `EVENT#${data.timestamp}#${eventId}` };
     const stored = await worker.get(key);
-    // The type, the document id and the timestamp are in the keys; the eventId ends `sk`.
     expect(stored).toEqual({
-      ...key,
-      gsi2pk: 'FEED#2024-03-01',
-      gsi2sk: RECEIVED_AT,
-      teamId: '1',
-      data: {
-        document: documentDetails,
-        isReviewDocument: false,
-        labelUpdateList: { toDeleteList: [], toUpsertList: data.labelUpdateList.toUpsertList },
-        owner: data.owner,
-        team: data.team,
-      },
-    });
-    expect(restoredItem(stored ?? {})).toEqual({
       ...key,
       gsi2pk: 'FEED#2024-03-01',
       gsi2sk: RECEIVED_AT,
       itemType: 'labelEvent',
       eventType: 'BEFORE_UPDATE_LABELS',
-      documentId,
+      eventId,
+      receivedAt: RECEIVED_AT,
+      eventTime: data.timestamp,
+      documentId: data.document.id,
       teamId: '1',
       data: { ...data, labelUpdateList: { ...data.labelUpdateList, toDeleteList: [] } },
     });
+    // Already in the current layout: read as stored.
+    expect(restoredItem(stored ?? {})).toBe(stored);
+  });
+
+  it('reads a label event stored in the earlier layout (nothing its keys say) whole', async () => {
+    const worker = await freshWorker();
+    await worker.process(labels);
+    const { data } = SEED_EVENTS.BEFORE_UPDATE_LABELS;
+    const current = await worker.get({
+      pk: `DOCUMENT#${data.document.id}`,
+      sk: `EVENT#${data.timestamp}#${eventIdFor(labels)}`,
+    });
+    const earlier = inEarlierLayout(current as unknown as EventItem);
+    expect(earlier).not.toHaveProperty('itemType');
+    expect(earlier).not.toHaveProperty('eventId');
+    expect(restoredItem(earlier)).toEqual(current);
   });
 
   it('keeps an unknown event type whole under the day of its timestamp, with a TTL when configured', async () => {

@@ -6,7 +6,6 @@
  */
 import * as z from 'zod';
 import type { EventItem, LabelEventItem } from '../store/items.ts';
-import { eventIdInSortKey, receivedAtOf } from '../store/keys.ts';
 import type { Person } from '../webhook/events.ts';
 import { isTestEvent } from '../webhook/test-event.ts';
 
@@ -158,8 +157,7 @@ const PROJECT_DETAIL_TYPES = {
  * reconciler's synthetic status events.
  */
 export function busEventOf(item: EventItem): BusEvent | undefined {
-  const eventId = eventIdInSortKey(item.sk);
-  const receivedAt = receivedAtOf(item.gsi2sk);
+  const { eventId, receivedAt } = item;
   const base = { version: DETAIL_VERSION, eventId, receivedAt, item: { pk: item.pk, sk: item.sk } };
   switch (item.itemType) {
     case 'projectEvent': {

@@ -133,6 +133,9 @@ export function syntheticEventsFor(
       ...feedKeys(reconciledAt),
       itemType: 'syntheticStatusEvent',
       eventType: EVENT_TYPE_OF[status],
+      eventId,
+      receivedAt: reconciledAt,
+      eventTime: timestamp,
       source: RECONCILE_SOURCE,
       projectId: project.id,
       teamId,
@@ -150,7 +153,6 @@ export function syntheticEventsFor(
       },
       datasaurStatus: project.status,
       timestampFrom: fromApi?.from ?? 'reconciledAt',
-      reconciledAt,
     };
   });
 }

@@ -24,13 +24,11 @@ import {
   rejectedItem,
   type StatusEventItem,
   type SyntheticStatusEventItem,
-  storedItem,
 } from './items.ts';
 import {
   EVENT_SORT_PREFIX,
   feedKeys,
   PROJECT_SORT_KEY,
-  parseTimeAndEventId,
   projectEventKey,
   projectPartition,
   receiptKey,
@@ -101,7 +99,7 @@ export function createEventStore(
   }
 
   const putEventItem = (item: EventItem) =>
-    put({ Item: storedItem(item), ConditionExpression: 'attribute_not_exists(pk)' });
+    put({ Item: item, ConditionExpression: 'attribute_not_exists(pk)' });
 
   /**
    * The message as first received: the same body delivered again (a Datasaur retry, not an
@@ -149,12 +147,12 @@ export function createEventStore(
     item: SyntheticStatusEventItem,
     writes: ItemWrite[],
   ): Promise<SyntheticStatusEventItem> {
-    const { eventId } = parseTimeAndEventId(item.sk.slice(EVENT_SORT_PREFIX.length));
+    const { eventId } = item;
     const receipt = {
       ...receiptKey(eventId),
       itemType: 'receipt',
-      receivedAt: item.reconciledAt,
-      eventTime: item.data.timestamp,
+      receivedAt: item.receivedAt,
+      eventTime: item.eventTime,
     };
     const write = await put({ Item: receipt, ConditionExpression: 'attribute_not_exists(pk)' });
     writes.push(write);
@@ -168,8 +166,9 @@ export function createEventStore(
       ...item,
       ...projectEventKey(item.projectId, eventTime, eventId),
       ...feedKeys(receivedAt),
+      receivedAt,
+      eventTime,
       data: { ...item.data, timestamp: eventTime },
-      reconciledAt: receivedAt,
     };
   }
 
@@ -208,12 +207,12 @@ export function createEventStore(
     if (item.itemType === 'rejected') return { write: await putEventItem(item), item };
     const refusal = keyLimitProblem(item) ?? options.admit?.(item);
     if (refusal !== undefined) return storeRejected(message, refusal, writes);
-    const size = itemSize(storedItem(item));
+    const size = itemSize(item);
     if (size > MAX_ITEM_BYTES) {
       // A claim-checked body keeps its queryable fields here and the whole of it in S3.
       const archived =
         message.bodyObject === undefined ? undefined : archivedEventItem(item, message.bodyObject);
-      if (archived !== undefined && itemSize(storedItem(archived)) <= MAX_ITEM_BYTES) {
+      if (archived !== undefined && itemSize(archived) <= MAX_ITEM_BYTES) {
         return { write: await putEventItem(archived), item: archived };
       }
       const reason = `the parsed body needs ${size} bytes, over DynamoDB's item limit`;

@@ -14,10 +14,12 @@ import type { InterpretedMessage } from '../webhook/interpret.ts';
 import {
   documentPartition,
   EVENT_SORT_PREFIX,
+  eventIdInSortKey,
   feedKeys,
   labelEventKey,
   parseTimeAndEventId,
   projectEventKey,
+  receivedAtOf,
   rejectedKey,
   type TableKey,
   unknownEventKey,
@@ -28,18 +30,22 @@ import { itemSize, MAX_ITEM_BYTES } from './write-units.ts';
 export const EXPORT_EVENT_TYPE = 'EXPORT_DELIVERY';
 
 /**
- * Attributes every event item carries; GSI2 (the feed) projects the small ones. The event id
- * lives only at the end of the sort key, the receive time only in the feed sort key: label
- * events are the volume, and every byte repeated pushes more of them past 1 KB.
+ * Attributes every event item carries, so any client (the console, the AWS CLI, Python, the
+ * table's stream) reads an item without our code: its type, its id and when it was received.
+ * GSI2 (the feed) projects the small ones; GSI3 finds an item by `eventId`.
  */
 type EventItemBase = TableKey & {
   readonly gsi2pk: string;
   readonly gsi2sk: string;
+  readonly eventId: string;
+  readonly receivedAt: string;
 };
 
 export type ProjectEventItem = EventItemBase & {
   readonly itemType: 'projectEvent';
   readonly eventType: ProjectEvent['eventType'];
+  /** The event's own time, `data.timestamp`. */
+  readonly eventTime: string;
   readonly projectId: string;
   readonly teamId: string;
   readonly data: ProjectEvent['data'];
@@ -56,6 +62,8 @@ export type ExportItem = EventItemBase & {
 export type LabelEventItem = EventItemBase & {
   readonly itemType: 'labelEvent';
   readonly eventType: BeforeUpdateLabelsEvent['eventType'];
+  /** The event's own time, `data.timestamp`. */
+  readonly eventTime: string;
   readonly documentId: string;
   readonly teamId?: string;
 } & (
@@ -84,6 +92,11 @@ export interface LabelCounts {
 export type UnknownEventItem = EventItemBase & {
   readonly itemType: 'unknownEvent';
   readonly eventType: string;
+  /** `data.timestamp` when the body has a valid one. */
+  readonly eventTime?: string;
+  readonly projectId?: string;
+  readonly documentId?: string;
+  readonly teamId?: string;
   readonly expiresAt?: number;
 } & ({ readonly payload: Record<string, unknown> } | { readonly bodyObject: BodyObject });
 
@@ -120,6 +133,8 @@ export type SyntheticStatusEventItem = EventItemBase & {
   readonly itemType: 'syntheticStatusEvent';
   /** The webhook it stands in for. */
   readonly eventType: ProjectEvent['eventType'];
+  /** The time the status took effect, `data.timestamp`. */
+  readonly eventTime: string;
   readonly source: typeof RECONCILE_SOURCE;
   readonly projectId: string;
   readonly teamId: string;
@@ -130,9 +145,11 @@ export type SyntheticStatusEventItem = EventItemBase & {
   };
   /** Datasaur's `GqlProjectStatus` when the reconciler saw the project. */
   readonly datasaurStatus: string;
-  /** The API field `data.timestamp` was taken from; `reconciledAt` when the API had none. */
+  /**
+   * The API field `data.timestamp` was taken from; `reconciledAt` when the API had none and
+   * the time of the reconcile run (the item's `receivedAt`) was used.
+   */
   readonly timestampFrom: 'createdDate' | 'updatedDate' | 'completedDate' | 'reconciledAt';
-  readonly reconciledAt: string;
 };
 
 export const RECONCILE_SOURCE = 'reconcile' as const;
@@ -186,7 +203,7 @@ export type EventItemOptions = {
 /** The one item a message is stored as. */
 export function eventItem(message: InterpretedMessage, options: EventItemOptions = {}): EventItem {
   const { eventId, receivedAt, interpretation } = message;
-  const base = feedKeys(receivedAt);
+  const base = { ...feedKeys(receivedAt), eventId, receivedAt };
 
   switch (interpretation.kind) {
     case 'projectEvent': {
@@ -196,6 +213,7 @@ export function eventItem(message: InterpretedMessage, options: EventItemOptions
         ...base,
         itemType: 'projectEvent',
         eventType,
+        eventTime: data.timestamp,
         projectId: data.project.id,
         teamId: data.team.id,
         data,
@@ -220,6 +238,7 @@ export function eventItem(message: InterpretedMessage, options: EventItemOptions
         ...base,
         itemType: 'labelEvent',
         eventType,
+        eventTime: data.timestamp,
         documentId: data.document.id,
         ...(data.team === undefined ? {} : { teamId: data.team.id }),
         data,
@@ -231,6 +250,8 @@ export function eventItem(message: InterpretedMessage, options: EventItemOptions
         ...base,
         itemType: 'unknownEvent',
         eventType: interpretation.eventType,
+        ...(interpretation.eventTime === receivedAt ? {} : { eventTime: interpretation.eventTime }),
+        ...idsNamedBy(interpretation.payload.data),
         payload: interpretation.payload,
         ...expiry(receivedAt, options),
       };
@@ -255,6 +276,8 @@ export function rejectedItem(
     ...rejectedKey(receivedAt, eventId),
     ...feedKeys(receivedAt),
     itemType: 'rejected',
+    eventId,
+    receivedAt,
     provenance,
     ...(method === undefined ? {} : { method }),
     // A schema failure can list thousands of issues; the body keeps the whole story.
@@ -307,40 +330,83 @@ function expiry(receivedAt: string, options: EventItemOptions): { expiresAt?: nu
 
 const LABEL_EVENT_TYPE: LabelEventItem['eventType'] = 'BEFORE_UPDATE_LABELS';
 
-/**
- * The attributes an event item is stored with. A label event, the bulk of the traffic, keeps
- * nothing its keys already say (its type, document id and timestamp), so a 1 KB body stays
- * a 1 KB item: 2 write units with its feed entry instead of 3. `restoredItem` puts it back.
- */
-export function storedItem(item: EventItem): Record<string, unknown> {
-  if (item.itemType !== 'labelEvent') return { ...item };
-  const { itemType, eventType, documentId, data, ...rest } = item;
-  const { timestamp, document, ...details } = data;
-  const { id, ...documentDetails } = document;
-  return { ...rest, data: { ...details, document: documentDetails } };
+/** The ids an event's `data` names (`project.id`, `document.id`, `team.id`), as top-level attributes. */
+export function idsNamedBy(data: unknown): {
+  projectId?: string;
+  documentId?: string;
+  teamId?: string;
+} {
+  const named = (entity: string): string | undefined => {
+    const value = isRecord(data) && isRecord(data[entity]) ? data[entity].id : undefined;
+    return typeof value === 'string' && value !== '' ? value : undefined;
+  };
+  const ids = { projectId: named('project'), documentId: named('document'), teamId: named('team') };
+  return Object.fromEntries(Object.entries(ids).filter(([, id]) => id !== undefined));
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
 /**
- * An item as read from the table (or the feed index) with what `storedItem` left out put
- * back in its place. Items stored whole come back unchanged.
+ * An item as read from the table (or the feed index), in the current layout. Event items
+ * written before items described themselves (until migration step 1 of `npm run migrate`
+ * rewrites them) get back what only their keys held: `eventId` (the end of `sk`),
+ * `receivedAt` (the feed sort key), `eventTime` (the time in `sk`); a label event also its
+ * item type, event type, document id, `data.timestamp` and `data.document.id`; a reconciler's
+ * event its `receivedAt` from `reconciledAt`. Items already in the current layout come back
+ * as the same object.
  */
 export function restoredItem(stored: Record<string, unknown>): Record<string, unknown> {
-  const { pk, sk } = stored;
-  const labelPrefix = documentPartition('');
-  if (stored.itemType !== undefined || typeof pk !== 'string' || !pk.startsWith(labelPrefix)) {
+  const { pk, sk, gsi2sk } = stored;
+  if (
+    typeof pk !== 'string' ||
+    typeof sk !== 'string' ||
+    typeof gsi2sk !== 'string' ||
+    stored.eventId !== undefined
+  ) {
     return stored;
   }
-  const documentId = pk.slice(labelPrefix.length);
+  const { reconciledAt, ...rest } = stored;
+  const eventId = eventIdInSortKey(sk);
+  const receivedAt = typeof reconciledAt === 'string' ? reconciledAt : receivedAtOf(gsi2sk);
+  const timeInKey = sk.startsWith(EVENT_SORT_PREFIX)
+    ? parseTimeAndEventId(sk.slice(EVENT_SORT_PREFIX.length)).time
+    : undefined;
+  const labelPrefix = documentPartition('');
+  const strippedLabel = stored.itemType === undefined && pk.startsWith(labelPrefix);
+  const itemType = strippedLabel ? 'labelEvent' : stored.itemType;
   const restored: Record<string, unknown> = {
-    itemType: 'labelEvent',
-    eventType: LABEL_EVENT_TYPE,
-    documentId,
-    ...stored,
+    ...(strippedLabel && {
+      itemType,
+      eventType: LABEL_EVENT_TYPE,
+      documentId: pk.slice(labelPrefix.length),
+    }),
+    ...rest,
+    gsi2sk: receivedAt,
+    eventId,
+    receivedAt,
   };
-  const data = stored.data as { document?: Record<string, unknown> } | undefined;
-  if (data !== undefined && typeof sk === 'string') {
-    const { time: timestamp } = parseTimeAndEventId(sk.slice(EVENT_SORT_PREFIX.length));
-    restored.data = { timestamp, ...data, document: { id: documentId, ...data.document } };
+  // Exports and rejected bodies have no time of their own; an unknown event's key holds its
+  // receive time when its body had no timestamp.
+  if (
+    timeInKey !== undefined &&
+    itemType !== 'export' &&
+    !(itemType === 'unknownEvent' && timeInKey === receivedAt)
+  ) {
+    restored.eventTime = timeInKey;
+  }
+  if (itemType === 'unknownEvent' && isRecord(stored.payload)) {
+    Object.assign(restored, idsNamedBy(stored.payload.data));
+  }
+  const data = stored.data;
+  if (strippedLabel && isRecord(data)) {
+    const document = isRecord(data.document) ? data.document : {};
+    restored.data = {
+      timestamp: timeInKey,
+      ...data,
+      document: { id: restored.documentId, ...document },
+    };
   }
   return restored;
 }

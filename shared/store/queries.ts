@@ -16,19 +16,17 @@ import {
   documentPartition,
   EVENT_SORT_PREFIX,
   EXPORT_SORT_PREFIX,
-  eventIdInSortKey,
   exportStatusPartition,
   feedPartition,
   lastFeedKeyBefore,
   projectKey,
   projectPartition,
   RECONCILE_PARTITION,
-  receivedAtOf,
   rejectedPartition,
   teamPartition,
   unknownPartition,
 } from './keys.ts';
-import { TABLE } from './table.ts';
+import { indexKeyAttributes, TABLE } from './table.ts';
 
 export const PROJECT_STATUSES = Object.values(PROJECT_STATUS_EVENTS) as ProjectStatus[];
 export const DEFAULT_PAGE_SIZE = 50;
@@ -87,6 +85,11 @@ export interface Queries {
    * newest request first.
    */
   exports(filter: ExportFilter, page?: PageRequest): Promise<Page>;
+  /**
+   * 9. One event by its id, whatever its type (a project, label, unknown or synthetic event,
+   * an export delivery or a rejected body): a Query on GSI3 for its keys, then a GetItem.
+   */
+  event(eventId: string): Promise<View | undefined>;
 }
 
 export interface ExportFilter {
@@ -337,6 +340,29 @@ export function createQueries(
   }
 
   return {
+    async event(eventId) {
+      const { eventIds } = TABLE.indexes;
+      const { Items } = await documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: eventIds.indexName,
+          KeyConditionExpression: '#eventId = :eventId',
+          ExpressionAttributeNames: { '#eventId': eventIds.partitionKey },
+          ExpressionAttributeValues: { ':eventId': eventId },
+          Limit: 1,
+        }),
+      );
+      const found = Items?.[0];
+      if (found === undefined) return undefined;
+      const { Item } = await documents.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { [TABLE.partitionKey]: found.pk, [TABLE.sortKey]: found.sk },
+        }),
+      );
+      return Item === undefined ? undefined : restore(toView(Item));
+    },
+
     async project(projectId) {
       const { Item } = await documents.send(
         new GetCommand({ TableName: tableName, Key: projectKey(projectId) }),
@@ -541,10 +567,11 @@ function eventTimeOf(item: Record<string, unknown>): string {
   return sortKey.startsWith(EVENT_SORT_PREFIX) ? sortKey.slice(EVENT_SORT_PREFIX.length) : sortKey;
 }
 
+/** Keys made for the table and its indexes, not attributes of the item (`eventId` is both). */
 const KEY_ATTRIBUTES = new Set<string>([
   TABLE.partitionKey,
   TABLE.sortKey,
-  ...Object.values(TABLE.indexes).flatMap((index) => [index.partitionKey, index.sortKey]),
+  ...[TABLE.indexes.teamProjects, TABLE.indexes.feed].flatMap(indexKeyAttributes),
 ]);
 
 /**
@@ -572,11 +599,9 @@ async function withArchivedBody(view: View, bodies: BodyReader): Promise<View> {
 /** Drops the keys, spells out the event id and receive time, and base64-encodes binary bodies. */
 export function toView(stored: Record<string, unknown>): View {
   const item = restoredItem(stored);
-  const view: View = {};
-  if (typeof item.gsi2sk === 'string') {
-    view.eventId = eventIdInSortKey(String(item.sk));
-    view.receivedAt = receivedAtOf(item.gsi2sk);
-  }
+  // The event id and receive time lead, as every listing shows them.
+  const view: View =
+    item.eventId === undefined ? {} : { eventId: item.eventId, receivedAt: item.receivedAt };
   for (const [name, value] of Object.entries(item)) {
     if (KEY_ATTRIBUTES.has(name)) continue;
     if (value instanceof Uint8Array) view[`${name}Base64`] = Buffer.from(value).toString('base64');

@@ -7,8 +7,12 @@ import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 export interface IndexDefinition {
   readonly indexName: string;
   readonly partitionKey: string;
-  readonly sortKey: string;
-  /** Non-key attributes copied into the index; `'ALL'` copies the whole item. */
+  /** Absent for an index keyed by its partition key alone. */
+  readonly sortKey?: string;
+  /**
+   * Non-key attributes copied into the index; `'ALL'` copies the whole item, an empty list
+   * only the keys (KEYS_ONLY).
+   */
   readonly projection: 'ALL' | readonly string[];
 }
 
@@ -33,6 +37,15 @@ export const TABLE = {
       // The event id and receive time are in the index's own sort key.
       projection: ['itemType', 'eventType', 'projectId', 'documentId', 'teamId'],
     },
+    /**
+     * Every event item by its `eventId` (the item's own attribute, not a copy): the table
+     * keys of the event, for `query event <eventId>`. Keys only, so each entry is 1 write unit.
+     */
+    eventIds: {
+      indexName: 'GSI3',
+      partitionKey: 'eventId',
+      projection: [],
+    },
   },
 } as const satisfies {
   partitionKey: string;
@@ -45,11 +58,7 @@ export const INDEXES: readonly IndexDefinition[] = Object.values(TABLE.indexes);
 
 /** The `CreateTable` request for a local DynamoDB-API server (dynalite) or a test. */
 export function createTableInput(tableName: string): CreateTableCommandInput {
-  const keyAttributes = [
-    TABLE.partitionKey,
-    TABLE.sortKey,
-    ...INDEXES.flatMap((index) => [index.partitionKey, index.sortKey]),
-  ];
+  const keyAttributes = [TABLE.partitionKey, TABLE.sortKey, ...INDEXES.flatMap(indexKeyAttributes)];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -65,12 +74,21 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       IndexName: index.indexName,
       KeySchema: [
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
-        { AttributeName: index.sortKey, KeyType: 'RANGE' },
+        ...(index.sortKey === undefined
+          ? []
+          : [{ AttributeName: index.sortKey, KeyType: 'RANGE' } as const]),
       ],
       Projection:
         index.projection === 'ALL'
           ? { ProjectionType: 'ALL' }
-          : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection] },
+          : index.projection.length === 0
+            ? { ProjectionType: 'KEYS_ONLY' }
+            : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projection] },
     })),
   };
+}
+
+/** The attributes an index is keyed by: its partition key, and its sort key when it has one. */
+export function indexKeyAttributes(index: IndexDefinition): string[] {
+  return index.sortKey === undefined ? [index.partitionKey] : [index.partitionKey, index.sortKey];
 }

@@ -7,7 +7,7 @@
  * significant digits, a boolean or null 1 byte, a list or map 3 bytes plus 1 per element
  * (plus each map key's name); a top-level attribute adds its name's bytes.
  */
-import { INDEXES, type IndexDefinition, TABLE } from './table.ts';
+import { INDEXES, type IndexDefinition, indexKeyAttributes, TABLE } from './table.ts';
 
 /** An item as the document client takes it; typed items (interfaces) are accepted as they are. */
 export type Item = object;
@@ -73,17 +73,10 @@ function kilobytes(bytes: number): number {
 /** The index entry an item produces (index keys, table keys, projected attributes), if any. */
 export function indexEntry(item: Item, index: IndexDefinition): Attributes | undefined {
   const attributes = item as Attributes;
-  if (attributes[index.partitionKey] === undefined || attributes[index.sortKey] === undefined) {
-    return undefined;
-  }
+  const keys = indexKeyAttributes(index);
+  if (keys.some((name) => attributes[name] === undefined)) return undefined;
   if (index.projection === 'ALL') return attributes;
-  const names = [
-    TABLE.partitionKey,
-    TABLE.sortKey,
-    index.partitionKey,
-    index.sortKey,
-    ...index.projection,
-  ];
+  const names = [TABLE.partitionKey, TABLE.sortKey, ...keys, ...index.projection];
   return Object.fromEntries(
     names.filter((name) => attributes[name] !== undefined).map((name) => [name, attributes[name]]),
   );
@@ -128,9 +121,7 @@ function indexWriteUnits(index: IndexDefinition, item: Item, previous?: Item): n
   if (before === undefined && after === undefined) return 0;
   if (before === undefined) return kilobytes(itemSize(after ?? {}));
   if (after === undefined) return kilobytes(itemSize(before));
-  const keyMoved =
-    before[index.partitionKey] !== after[index.partitionKey] ||
-    before[index.sortKey] !== after[index.sortKey];
+  const keyMoved = indexKeyAttributes(index).some((name) => before[name] !== after[name]);
   if (keyMoved) return kilobytes(itemSize(before)) + kilobytes(itemSize(after));
   if (sameValue(before, after)) return 0;
   return kilobytes(Math.max(itemSize(before), itemSize(after)));

@@ -1,0 +1,246 @@
+/**
+ * The table's items as zod schemas, one per `itemType`, built from the event schemas the
+ * worker validates bodies with (`data` is the body's data as received, checked by the same
+ * validator). `npm run schemas` publishes them as JSON Schemas in `schemas/items/`; a test
+ * keeps those files equal to what this module generates and validates real items with them.
+ * Not imported by the functions: it documents and checks the table, it does not gate writes.
+ */
+import * as z from 'zod';
+import {
+  beforeUpdateLabelsSchema,
+  exportDeliverySchema,
+  projectCompletedSchema,
+  projectCreatedSchema,
+  projectReviewedSchema,
+} from '../webhook/events.ts';
+import { EXPORT_EVENT_TYPE, EXPORT_STATUSES, RECONCILE_SOURCE } from './items.ts';
+
+const text = z.string().min(1);
+/** An ISO-8601 instant as stored (`toISOString()` form, so it sorts as text). */
+const instant = z.iso.datetime();
+const key = { pk: text, sk: text };
+const feedKey = {
+  gsi2pk: text.describe('The feed (GSI2) partition: FEED#<day of receipt>'),
+  gsi2sk: text.describe('The feed (GSI2) sort key: the receive time'),
+};
+/** What every event item says about itself. */
+const eventBase = {
+  ...key,
+  ...feedKey,
+  eventId: text.describe(
+    'Hex SHA-256 of the raw body (the ingest answer, the logs and the bus carry it); GSI3 key',
+  ),
+  receivedAt: instant.describe('When the body was first received'),
+};
+const eventTime = instant.describe("The event's own time, data.timestamp");
+const bodyObject = z
+  .looseObject({ bucket: text, key: text, size: z.number().int(), sha256: text })
+  .describe('Where the whole body is in the archive bucket (a body too large for an item)');
+const expiresAt = z
+  .number()
+  .int()
+  .describe('Epoch seconds after which DynamoDB TTL removes the item');
+const person = z.looseObject({ id: z.string(), email: z.string().optional() });
+
+const projectEventTypes = [projectCreatedSchema, projectCompletedSchema, projectReviewedSchema];
+const projectEventType = z.enum(['PROJECT_CREATED', 'PROJECT_COMPLETED', 'PROJECT_REVIEWED']);
+const labelData = beforeUpdateLabelsSchema.shape.data;
+
+export const ITEM_SCHEMAS = {
+  projectEvent: z
+    .object({
+      ...eventBase,
+      itemType: z.literal('projectEvent'),
+      eventType: projectEventType,
+      eventTime,
+      projectId: text,
+      teamId: text,
+      data: z.union(projectEventTypes.map((schema) => schema.shape.data)),
+    })
+    .describe(
+      'A project webhook (PROJECT_CREATED, _COMPLETED, _REVIEWED), under PROJECT#<projectId>',
+    ),
+  syntheticStatusEvent: z
+    .object({
+      ...eventBase,
+      itemType: z.literal('syntheticStatusEvent'),
+      eventType: projectEventType,
+      eventTime,
+      source: z.literal(RECONCILE_SOURCE),
+      projectId: text,
+      teamId: text,
+      data: z.looseObject({
+        timestamp: instant,
+        project: z.looseObject({ id: text }),
+        team: z.looseObject({ id: text }),
+      }),
+      datasaurStatus: z.string(),
+      timestampFrom: z.enum(['createdDate', 'updatedDate', 'completedDate', 'reconciledAt']),
+    })
+    .describe('A status change the reconciler found in Datasaur and no webhook delivered'),
+  export: z
+    .object({
+      ...eventBase,
+      itemType: z.literal('export'),
+      eventType: z.literal(EXPORT_EVENT_TYPE),
+      projectId: text,
+      documentId: text.optional(),
+      data: exportDeliverySchema,
+    })
+    .describe('An export delivery (the PUT Datasaur sends), under PROJECT#<projectId>'),
+  labelEvent: z
+    .union([
+      z.object({
+        ...eventBase,
+        itemType: z.literal('labelEvent'),
+        eventType: z.literal('BEFORE_UPDATE_LABELS'),
+        eventTime,
+        documentId: text,
+        teamId: text.optional(),
+        data: labelData,
+      }),
+      z.object({
+        ...eventBase,
+        itemType: z.literal('labelEvent'),
+        eventType: z.literal('BEFORE_UPDATE_LABELS'),
+        eventTime,
+        documentId: text,
+        teamId: text.optional(),
+        data: labelData.omit({ labelUpdateList: true }),
+        labelCounts: z.object({ toUpsert: z.number().int(), toDelete: z.number().int() }),
+        bodyObject,
+      }),
+    ])
+    .describe(
+      'A BEFORE_UPDATE_LABELS webhook, under DOCUMENT#<documentId>; a body too large for an item keeps its label counts and its place in the archive bucket instead of the label lists',
+    ),
+  unknownEvent: z
+    .object({
+      ...eventBase,
+      itemType: z.literal('unknownEvent'),
+      eventType: z.string(),
+      eventTime: eventTime.optional(),
+      projectId: text.optional(),
+      documentId: text.optional(),
+      teamId: text.optional(),
+      payload: z.record(z.string(), z.unknown()).optional().describe('The whole parsed body'),
+      bodyObject: bodyObject.optional(),
+      expiresAt: expiresAt.optional(),
+    })
+    .describe(
+      'A webhook of an event type this product does not know, kept whole under UNKNOWN#<day>',
+    ),
+  rejected: z
+    .object({
+      ...eventBase,
+      itemType: z.literal('rejected'),
+      reason: z.string(),
+      body: z
+        .union([z.string(), z.instanceof(Uint8Array)])
+        .optional()
+        .describe('The raw body: a string when it is valid UTF-8, else binary'),
+      bodyObject: bodyObject.optional(),
+      expiresAt: expiresAt.optional(),
+    })
+    .describe(
+      'A body that could not be interpreted or stored, with the reason, under REJECTED#<day>',
+    ),
+  project: z
+    .object({
+      ...key,
+      itemType: z.literal('project'),
+      projectId: text,
+      name: z.string().optional(),
+      tags: z.array(z.string()).optional(),
+      teamId: z.string().optional(),
+      teamName: z.string().optional(),
+      status: z.enum(['CREATED', 'COMPLETED', 'REVIEWED']).optional(),
+      statusAt: instant.optional(),
+      source: z.literal(RECONCILE_SOURCE).optional(),
+      createdAt: instant.optional(),
+      completedAt: instant.optional(),
+      completedBy: person.optional(),
+      reviewedAt: instant.optional(),
+      reviewedBy: person.optional(),
+      lastEventAt: instant,
+      lastExport: z
+        .object({
+          fileUrl: z.string(),
+          at: instant,
+          documentId: z.string().optional(),
+          userId: z.string().optional(),
+        })
+        .optional(),
+      eventCount: z.number().int(),
+      gsi1pk: text.optional(),
+      gsi1sk: text.optional(),
+    })
+    .describe("A project, derived from its events; GSI1 lists a team's projects by status"),
+  exportArchive: z
+    .object({
+      ...key,
+      itemType: z.literal('exportArchive'),
+      projectId: text,
+      teamId: text,
+      trigger: z.enum(['REVIEWED', 'COMPLETED', 'PUSHED', 'MANUAL']),
+      statusAt: instant,
+      status: z.enum(EXPORT_STATUSES),
+      requestedAt: instant,
+      bucket: text,
+      key: text,
+      attempts: z.number().int(),
+      gsi1pk: text,
+      gsi1sk: text,
+    })
+    .catchall(z.unknown())
+    .describe('An export archived (or being archived) in the bucket, one per project and trigger'),
+  receipt: z
+    .object({
+      ...key,
+      itemType: z.literal('receipt'),
+      receivedAt: instant,
+      eventTime: instant.optional(),
+    })
+    .describe('The first receipt of an event keyed by its receive time, under RECEIPT#<eventId>'),
+  reconcileRun: z
+    .object({
+      ...key,
+      itemType: z.literal('reconcileRun'),
+      runId: text,
+      startedAt: instant,
+      finishedAt: instant,
+      outcome: z.enum(['succeeded', 'failed']),
+      dryRun: z.boolean(),
+    })
+    .catchall(z.unknown())
+    .describe('One reconcile run, under RECONCILE'),
+  migrationState: z
+    .object({
+      ...key,
+      itemType: z.literal('migrationState'),
+      version: z.number().int(),
+      running: z
+        .object({
+          version: z.number().int(),
+          after: z.record(z.string(), z.unknown()),
+          scanned: z.number().int(),
+          rewritten: z.number().int(),
+        })
+        .optional(),
+      updatedAt: instant,
+    })
+    .describe('The version `npm run migrate` brought the table to (MIGRATION/VERSION)'),
+} as const;
+
+export type ItemType = keyof typeof ITEM_SCHEMAS;
+
+/** The JSON Schema of each item type, as `npm run schemas` writes it. */
+export function itemJsonSchemas(): Record<ItemType, Record<string, unknown>> {
+  const schemas: Partial<Record<ItemType, Record<string, unknown>>> = {};
+  for (const [itemType, schema] of Object.entries(ITEM_SCHEMAS) as [ItemType, z.ZodType][]) {
+    // Inputs of the event validators: ids may arrive as numbers, timestamps in any ISO form.
+    const generated = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' });
+    schemas[itemType] = { ...generated, $id: `${itemType}.schema.json`, title: itemType };
+  }
+  return schemas as Record<ItemType, Record<string, unknown>>;
+}

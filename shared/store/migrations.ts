@@ -1,0 +1,193 @@
+/**
+ * Versioned rewrites of a table's items in place (`npm run migrate`). Each step is one entry
+ * of `MIGRATION_STEPS`: a pure function from a stored item to its rewrite (or undefined when
+ * the item needs none), so a step is idempotent by construction. The table records the
+ * version it has reached, and the position of a step under way, in one marker item: a run
+ * stopped half-way resumes from the last page it finished.
+ */
+import {
+  DeleteCommand,
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  ScanCommand,
+} from '@aws-sdk/lib-dynamodb';
+import { restoredItem } from './items.ts';
+import type { TableKey } from './keys.ts';
+import { TABLE } from './table.ts';
+
+export type StoredItem = Record<string, unknown>;
+
+export interface MigrationStep {
+  readonly version: number;
+  readonly name: string;
+  /**
+   * The item as this step leaves it, or undefined when it is already so. A rewrite with other
+   * table keys replaces the item (put, then delete of the old key).
+   */
+  readonly rewrite: (item: StoredItem) => StoredItem | undefined;
+}
+
+/** In order; adding a step is adding an entry with the next version. */
+export const MIGRATION_STEPS: readonly MigrationStep[] = [
+  {
+    version: 1,
+    name: 'self-describing event items',
+    rewrite: (item) => {
+      const current = restoredItem(item);
+      return current === item ? undefined : current;
+    },
+  },
+];
+
+/** The marker item: the version the table has reached, and a step under way. */
+export const MIGRATION_MARKER_KEY: TableKey = { pk: 'MIGRATION', sk: 'VERSION' };
+
+export interface MigrationMarker extends TableKey {
+  readonly itemType: 'migrationState';
+  /** The last step finished; 0 for a table no step has finished on. */
+  readonly version: number;
+  /** The step under way and where its scan stopped, until it finishes. */
+  readonly running?: {
+    readonly version: number;
+    /** The scan's `LastEvaluatedKey` after the last page finished. */
+    readonly after: Record<string, unknown>;
+    readonly scanned: number;
+    readonly rewritten: number;
+  };
+  readonly updatedAt: string;
+}
+
+export interface MigrationProgress {
+  readonly step: MigrationStep;
+  readonly scanned: number;
+  readonly rewritten: number;
+  /** True once the step has read the whole table. */
+  readonly done: boolean;
+}
+
+export interface MigrationOptions {
+  /** Counts what would be rewritten and writes nothing, not even the marker. */
+  readonly dryRun?: boolean;
+  /** Items per scan page (default 500). */
+  readonly pageSize?: number;
+  /** Called after every page. */
+  readonly onProgress?: (progress: MigrationProgress) => void;
+  /** Stops after the page under way, its position saved (e.g. on Ctrl-C). */
+  readonly signal?: AbortSignal;
+  /** The steps to run; the product's own by default. */
+  readonly steps?: readonly MigrationStep[];
+  readonly now?: () => Date;
+}
+
+export interface MigrationResult {
+  /** The version the table was at before this run. */
+  readonly from: number;
+  /** The version it is at now (for a dry run: would be). */
+  readonly to: number;
+  readonly steps: readonly { version: number; scanned: number; rewritten: number }[];
+  /** True when the run stopped before the last step finished (its position is saved). */
+  readonly stopped: boolean;
+}
+
+const DEFAULT_PAGE_SIZE = 500;
+
+export async function migrateTable(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  options: MigrationOptions = {},
+): Promise<MigrationResult> {
+  const steps = options.steps ?? MIGRATION_STEPS;
+  const now = options.now ?? (() => new Date());
+  const dryRun = options.dryRun === true;
+  const { Item } = await documents.send(
+    new GetCommand({ TableName: tableName, Key: MIGRATION_MARKER_KEY, ConsistentRead: true }),
+  );
+  const marker = Item as MigrationMarker | undefined;
+  const from = marker?.version ?? 0;
+  let version = from;
+  const done: { version: number; scanned: number; rewritten: number }[] = [];
+
+  const saveMarker = (running?: MigrationMarker['running']) => {
+    const next: MigrationMarker = {
+      ...MIGRATION_MARKER_KEY,
+      itemType: 'migrationState',
+      version,
+      ...(running && { running }),
+      updatedAt: now().toISOString(),
+    };
+    return documents.send(new PutCommand({ TableName: tableName, Item: next }));
+  };
+
+  for (const step of steps.filter((candidate) => candidate.version > from)) {
+    const resumed = marker?.running?.version === step.version ? marker.running : undefined;
+    let after = resumed?.after;
+    let scanned = resumed?.scanned ?? 0;
+    let rewritten = resumed?.rewritten ?? 0;
+    do {
+      if (options.signal?.aborted) return { from, to: version, steps: done, stopped: true };
+      const page = await documents.send(
+        new ScanCommand({
+          TableName: tableName,
+          Limit: options.pageSize ?? DEFAULT_PAGE_SIZE,
+          ExclusiveStartKey: after,
+          ConsistentRead: true,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (sameKey(item, MIGRATION_MARKER_KEY)) continue;
+        scanned += 1;
+        const rewrite = step.rewrite(item);
+        if (rewrite === undefined) continue;
+        rewritten += 1;
+        if (!dryRun) await replace(documents, tableName, item, rewrite);
+      }
+      after = page.LastEvaluatedKey;
+      if (!dryRun && after !== undefined) {
+        await saveMarker({ version: step.version, after, scanned, rewritten });
+      }
+      options.onProgress?.({ step, scanned, rewritten, done: after === undefined });
+    } while (after !== undefined);
+    version = step.version;
+    done.push({ version, scanned, rewritten });
+    if (!dryRun) await saveMarker();
+  }
+  return { from, to: version, steps: done, stopped: false };
+}
+
+/** Puts the rewrite if the item is still there (DynamoDB TTL may have removed it meanwhile). */
+async function replace(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+  item: StoredItem,
+  rewrite: StoredItem,
+): Promise<void> {
+  const moved = !sameKey(item, rewrite as unknown as TableKey);
+  try {
+    await documents.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: rewrite,
+        ...(moved ? {} : { ConditionExpression: 'attribute_exists(pk)' }),
+      }),
+    );
+  } catch (error) {
+    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
+    throw error;
+  }
+  if (moved) {
+    await documents.send(
+      new DeleteCommand({
+        TableName: tableName,
+        Key: { [TABLE.partitionKey]: item.pk, [TABLE.sortKey]: item.sk },
+      }),
+    );
+  }
+}
+
+function sameKey(item: StoredItem, key: TableKey): boolean {
+  return item[TABLE.partitionKey] === key.pk && item[TABLE.sortKey] === key.sk;
+}
+
+/** The highest version a table can reach with this code. */
+export const LATEST_VERSION = Math.max(0, ...MIGRATION_STEPS.map((step) => step.version));
