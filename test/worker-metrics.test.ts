@@ -85,7 +85,8 @@ describe('worker metrics', () => {
         Metrics: BATCH_FIGURES.map((name) => ({ Name: name, Unit: 'Count' })),
       },
     ]);
-    // Label 2 + its duplicate 1 + a new project 4 + unknown without a timestamp 3 + rejected 3.
+    // Label 2 + its duplicate 1 + a new project 4 + unknown without a timestamp 3 + rejected 3,
+    // and 1 for the batch's hourly counters (one hour touched).
     expect(first).toMatchObject({
       service: 'worker-metrics-test',
       LabelEventsStored: 1,
@@ -94,9 +95,10 @@ describe('worker metrics', () => {
       UnknownEventsStored: 1,
       Duplicates: 1,
       Rejected: 1,
-      WriteUnits: 13,
+      WriteUnits: 14,
     });
-    // An export: its first receipt, its item, its feed entry and the project item it refreshes.
-    expect(second).toMatchObject({ ExportsStored: 1, LabelEventsStored: 0, WriteUnits: 4 });
+    // An export: its first receipt, its item, its feed entry and the project item it refreshes;
+    // and the hourly counters.
+    expect(second).toMatchObject({ ExportsStored: 1, LabelEventsStored: 0, WriteUnits: 5 });
   });
 });

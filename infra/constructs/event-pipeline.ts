@@ -11,6 +11,7 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
+import { HOURLY_COUNT_PREFIX } from '../../shared/store/keys.ts';
 import { BODIES_PREFIX } from '../../shared/webhook/claim-check.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
@@ -107,6 +108,17 @@ export class EventPipeline extends Construct {
       new PolicyStatement({
         actions: WORKER_TABLE_ACTIONS.map((action) => `dynamodb:${action}`),
         resources: [props.table.tableArn],
+      }),
+    );
+    // The one update: adding to the hourly counters (hourly-counts.ts), whose partitions alone
+    // it may touch, so the record itself stays append-only.
+    this.worker.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:UpdateItem'],
+        resources: [props.table.tableArn],
+        conditions: {
+          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HOURLY_COUNT_PREFIX}*`] },
+        },
       }),
     );
     // GetObject under bodies/ only: the worker reads what pointers name, never lists or writes.
