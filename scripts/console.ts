@@ -9,7 +9,7 @@ import { serve } from '@hono/node-server';
 import { ConfigurationError, integerEnv } from '../shared/runtime/environment.ts';
 import { createConsoleApp } from './console/app.ts';
 import { localSource } from './console/source.ts';
-import { loadDotEnv } from './local/config.ts';
+import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { DEFAULT_CONSOLE_PORT } from './local/defaults.ts';
 
 const USAGE = `Usage: npm run console [-- --help]
@@ -44,7 +44,7 @@ let source: ReturnType<typeof localSource>;
 try {
   loadDotEnv();
   port = integerEnv('CONSOLE_PORT', DEFAULT_CONSOLE_PORT, { min: 0, max: 65_535 });
-  source = localSource();
+  source = localSource(readLocalTarget());
 } catch (error) {
   if (error instanceof ConfigurationError) fail(error.message, 2);
   throw error;

@@ -6,17 +6,19 @@
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHourlyCounts, type HourlyCounts } from '../../shared/store/hourly-counts.ts';
 import { dayOf, eventIdInSortKey, feedPartition, receiptKey } from '../../shared/store/keys.ts';
 import { createQueries, type Queries, toView, type View } from '../../shared/store/queries.ts';
 import { TABLE } from '../../shared/store/table.ts';
+import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import type { BodyObject } from '../../shared/webhook/claim-check.ts';
+import { type LocalTarget, readLocalTarget } from '../local/config.ts';
 import { deadLetterQueueName, EVENTS_FILE_NAME } from '../local/defaults.ts';
-import { LOCAL_CLIENT_CONFIG } from '../local/servers.ts';
+import { LOCAL_CLIENT_CONFIG, localS3 } from '../local/servers.ts';
 import { exportQueueName } from '../local/stack.ts';
-import { archiveBeside, connectTable } from '../local/table-connection.ts';
 
 export interface QueueDepth {
   readonly name: string;
@@ -51,33 +53,38 @@ export interface ConsoleSource {
 /** How many feed entries a search by event id alone reads before it gives up. */
 export const EVENT_SEARCH_LIMIT = 5_000;
 
-export function localSource(): ConsoleSource {
-  const connection = connectTable({});
-  const archive = archiveBeside(connection);
-  const local = connection.local;
-  if (local === undefined) throw new Error('the console reads the local stack only');
+/** The local stack at `target` (`readLocalTarget()`: as npm start and every CLI find it). */
+export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSource {
+  const client = new DynamoDBClient({
+    ...LOCAL_CLIENT_CONFIG,
+    endpoint: target.dynamoDbEndpoint(),
+    maxAttempts: 2,
+  });
+  const documents = DynamoDBDocumentClient.from(client);
+  const { tableName } = target.config;
+  const s3 = localS3(target.s3Endpoint(), { maxAttempts: 2 });
+  const bodies = s3BodyReader(s3);
   const sqs = new SQSClient({
     ...LOCAL_CLIENT_CONFIG,
-    endpoint: local.sqsEndpoint(),
+    endpoint: target.sqsEndpoint(),
     maxAttempts: 1,
   });
   const queueNames = [
-    local.deadLetterQueueName,
-    deadLetterQueueName(exportQueueName(local.config.queueName)),
+    target.deadLetterQueueName,
+    deadLetterQueueName(exportQueueName(target.config.queueName)),
   ];
-  const eventsFile = join(local.config.dataDir, EVENTS_FILE_NAME);
+  const eventsFile = join(target.config.dataDir, EVENTS_FILE_NAME);
   return {
-    description: `local stack: table ${connection.tableName} at ${connection.where}`,
-    queries: createQueries(connection.documents, connection.tableName, { bodies: archive.bodies }),
-    hourlyCounts: createHourlyCounts(connection.documents, connection.tableName),
+    description: `local stack: table ${tableName} at ${target.dynamoDbEndpoint()}`,
+    queries: createQueries(documents, tableName, { bodies }),
+    hourlyCounts: createHourlyCounts(documents, tableName),
     deadLetterQueues: () => Promise.all(queueNames.map((name) => queueDepth(sqs, name))),
-    event: (eventId, receivedAt) =>
-      findEvent(connection.documents, connection.tableName, eventId, receivedAt),
-    archivedBody: (bodyObject) => archive.bodies.get(bodyObject),
+    event: (eventId, receivedAt) => findEvent(documents, tableName, eventId, receivedAt),
+    archivedBody: (bodyObject) => bodies.get(bodyObject),
     publications: (eventId) => publishedInFile(eventsFile, eventId),
     close: () => {
-      connection.client.destroy();
-      archive.close();
+      client.destroy();
+      s3.destroy();
       sqs.destroy();
     },
   };
