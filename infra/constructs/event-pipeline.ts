@@ -11,10 +11,10 @@ import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
-import { HOURLY_COUNT_PREFIX } from '../../shared/store/keys.ts';
 import { BODIES_PREFIX } from '../../shared/webhook/claim-check.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
+import { grantHourlyCountUpdates } from './hourly-counts-grant.ts';
 
 const WORKER_SERVICE_NAME = 'datasaur-webhooks-worker';
 
@@ -110,17 +110,7 @@ export class EventPipeline extends Construct {
         resources: [props.table.tableArn],
       }),
     );
-    // The one update: adding to the hourly counters (hourly-counts.ts), whose partitions alone
-    // it may touch, so the record itself stays append-only.
-    this.worker.role.addToPolicy(
-      new PolicyStatement({
-        actions: ['dynamodb:UpdateItem'],
-        resources: [props.table.tableArn],
-        conditions: {
-          'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HOURLY_COUNT_PREFIX}*`] },
-        },
-      }),
-    );
+    grantHourlyCountUpdates(this.worker.role, props.table);
     // GetObject under bodies/ only: the worker reads what pointers name, never lists or writes.
     props.archive.grantRead(this.worker.role, BODIES_PREFIX);
     // Grants receive, delete and change-visibility on this queue only.

@@ -26,6 +26,7 @@ import { Construct } from 'constructs';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { RECONCILE_METRICS } from '../../shared/reconcile/reconciler.ts';
 import { BundledFunction } from './bundled-function.ts';
+import { grantHourlyCountUpdates } from './hourly-counts-grant.ts';
 
 /** Item reads and writes on the table itself: no index, no Scan, no delete. */
 export const RECONCILER_TABLE_ACTIONS = ['GetItem', 'BatchGetItem', 'PutItem', 'Query'] as const;
@@ -89,6 +90,7 @@ export class Reconciler extends Construct {
         resources: [props.table.tableArn],
       }),
     );
+    grantHourlyCountUpdates(this.function.role, props.table);
 
     const every = Duration.minutes(props.everyMinutes);
     this.schedule = new Rule(this, 'Schedule', {
