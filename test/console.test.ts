@@ -452,6 +452,14 @@ describe('the console server', () => {
         .end();
     });
 
+  it("is what npm start's banner tells to run, with this stack's ports", () => {
+    const dynamoDbPort = new URL(stack.dynamoDbEndpoint).port;
+    const s3Port = new URL(stack.s3Endpoint).port;
+    expect(stack.output()).toMatch(
+      new RegExp(`DYNAMODB_PORT=${dynamoDbPort} SQS_PORT=\\d+ S3_PORT=${s3Port} DATA_DIR=\\S+ npm run console`),
+    );
+  });
+
   it('answers only its own loopback Host and Origin (DNS rebinding), with a CSP allowing no inline script', async () => {
     const port = new URL(consoleUrl).port;
     const own = await get({ Host: `localhost:${port}` });
