@@ -243,6 +243,8 @@ beforeAll(async () => {
     executablePath: await chromium.executablePath(),
     headless: 'shell',
     userDataDir: mkdtempSync(join(tmpdir(), 'console-chromium-')),
+    // A locale the page can format numbers in (the machine's C locale reads as "en-US@posix").
+    env: { ...process.env, LANG: 'en_US.UTF-8' },
     args: [
       '--no-sandbox',
       '--disable-gpu',
@@ -251,6 +253,7 @@ beforeAll(async () => {
       '--disable-sync',
       '--no-first-run',
       '--no-zygote',
+      '--lang=en-US',
     ],
   });
 }, 240_000);
@@ -319,6 +322,8 @@ describe('the console in a browser', () => {
     const runs = await query('reconcile');
     expect(await textOf(page, '#reconcile')).toContain(String(runs.items[0]?.startedAt));
     expect(await textOf(page, '.cards')).toContain('Rejected bodies today1');
+    // The top of the page, as the README shows it (docs/images/console-overview.png).
+    await page.screenshot({ path: join(SCREENSHOTS, 'overview-top.png') });
     await page.close();
   });
 
@@ -456,7 +461,9 @@ describe('the console server', () => {
     const dynamoDbPort = new URL(stack.dynamoDbEndpoint).port;
     const s3Port = new URL(stack.s3Endpoint).port;
     expect(stack.output()).toMatch(
-      new RegExp(`DYNAMODB_PORT=${dynamoDbPort} SQS_PORT=\\d+ S3_PORT=${s3Port} DATA_DIR=\\S+ npm run console`),
+      new RegExp(
+        `DYNAMODB_PORT=${dynamoDbPort} SQS_PORT=\\d+ S3_PORT=${s3Port} DATA_DIR=\\S+ npm run console`,
+      ),
     );
   });
 
