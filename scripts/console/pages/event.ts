@@ -105,7 +105,7 @@ export function eventBody(figures: EventFigures): Html {
                   .map((publication) => `"${publication.detailType}" at ${publication.time}`)
                   .join(', ')
         }.</li>
-        <li><strong>Export requested</strong>: ${exports.length === 0 ? 'no' : ''}</li>
+        <li><strong>Export requested</strong>: ${exports.length === 0 ? 'no' : `yes, ${exports.length} (below)`}.</li>
       </ul>
       ${
         exports.length === 0

@@ -9,10 +9,15 @@ import type { ConsoleSource } from '../source.ts';
 /** A project's events shown at most: Datasaur sends a handful per project. */
 const HISTORY_LIMIT = 500;
 
+/** Documents whose newest label event is shown at most: a project names a few. */
+const DOCUMENTS_SHOWN = 20;
+
 export interface ProjectFigures {
   readonly project: View;
   readonly history: Page;
   readonly exports: Page;
+  /** The documents its events name, each with its newest label event (if any). */
+  readonly documents: { readonly documentId: string; readonly newest?: View }[];
 }
 
 export async function readProject(
@@ -24,7 +29,25 @@ export async function readProject(
     source.queries.projectHistory(projectId, { limit: HISTORY_LIMIT }),
     source.queries.exports({ projectId }, { limit: HISTORY_LIMIT }),
   ]);
-  return project === undefined ? undefined : { project, history, exports };
+  if (project === undefined) return undefined;
+  const documentIds = [
+    ...new Set(
+      history.items
+        .map((view) => view.documentId)
+        .filter((id): id is string => typeof id === 'string'),
+    ),
+  ].slice(0, DOCUMENTS_SHOWN);
+  const documents = await Promise.all(
+    documentIds.map(async (documentId) => {
+      const { items } = await source.queries.documentLabels(
+        documentId,
+        { limit: 1 },
+        { newestFirst: true },
+      );
+      return { documentId, ...(items[0] && { newest: items[0] }) };
+    }),
+  );
+  return { project, history, exports, documents };
 }
 
 const eventTime = (view: View) =>
@@ -35,17 +58,10 @@ function person(value: unknown): string {
   return who === undefined ? '' : text(who.email || who.id);
 }
 
-export function projectBody({ project, history, exports }: ProjectFigures): Html {
+export function projectBody({ project, history, exports, documents }: ProjectFigures): Html {
   const transitions = history.items.filter(
     (view) => view.itemType === 'projectEvent' || view.itemType === 'syntheticStatusEvent',
   );
-  const documents = [
-    ...new Set(
-      history.items
-        .map((view) => view.documentId)
-        .filter((id): id is string => typeof id === 'string'),
-    ),
-  ];
   return html`
     <section aria-labelledby="status-heading">
       <h2 id="status-heading">Status</h2>
@@ -134,8 +150,27 @@ export function projectBody({ project, history, exports }: ProjectFigures): Html
     <section aria-labelledby="documents-heading">
       <h2 id="documents-heading">Label activity of its documents</h2>
       <p>Label events name their document, not their project: these are the documents this project's events name.</p>
-      <ul>${documents.map((id) => html`<li><a href="${documentHref(id)}">${id}</a></li>`)}</ul>
-      ${documents.length === 0 ? html`<p class="empty">No document named yet.</p>` : ''}
+      ${table({
+        caption: 'Documents and their newest label event',
+        headings: ['document', 'newest label event', 'by', 'upserted', 'deleted'],
+        rows: documents.map(({ documentId, newest }) => {
+          const data = (newest?.data ?? {}) as {
+            timestamp?: string;
+            owner?: { email?: string; id?: string };
+            labelUpdateList?: { toUpsertList?: unknown[]; toDeleteList?: unknown[] };
+          };
+          return [
+            html`<a href="${documentHref(documentId)}">${documentId}</a>`,
+            newest === undefined
+              ? html`none stored`
+              : html`<a href="${eventHref(text(newest.eventId), text(newest.receivedAt))}">${text(data.timestamp)}</a>`,
+            html`${person(data.owner)}`,
+            html`${text(data.labelUpdateList?.toUpsertList?.length)}`,
+            html`${text(data.labelUpdateList?.toDeleteList?.length)}`,
+          ];
+        }),
+        empty: 'No document named yet.',
+      })}
       <form method="get" action="/documents" class="inline">
         <label for="document-id">Open a document by id</label>
         <input id="document-id" name="id" size="36">
