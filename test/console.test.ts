@@ -457,6 +457,18 @@ describe('the console server', () => {
         .end();
     });
 
+  it('says what it expected and exits 2 on a bad flag or a bad CONSOLE_PORT', async () => {
+    const [flag, port] = await Promise.all([
+      runTypeScript('scripts/console.ts', ['--port', '1'], stackEnvironment),
+      runTypeScript('scripts/console.ts', [], { ...stackEnvironment, CONSOLE_PORT: 'abc' }),
+    ]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('Usage: npm run console');
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('CONSOLE_PORT');
+    for (const output of [flag.stderr, port.stderr]) expect(output).not.toMatch(/\n\s+at /);
+  });
+
   it("is what npm start's banner tells to run, with this stack's ports", () => {
     const dynamoDbPort = new URL(stack.dynamoDbEndpoint).port;
     const s3Port = new URL(stack.s3Endpoint).port;
