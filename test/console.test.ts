@@ -5,7 +5,7 @@
  * checked against what `npm run query` prints, checked with axe-core, and photographed into
  * `.data/screenshots/`.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
@@ -29,6 +29,7 @@ import { createQueries } from '../shared/store/queries.ts';
 import {
   runTypeScript,
   type StackProcess,
+  spawnTypeScript,
   startStackProcess,
   stopLeftoverStacks,
   TEST_STACK_ENVIRONMENT,
@@ -219,9 +220,9 @@ beforeAll(async () => {
   });
   expect(reconcile.code, reconcile.stderr).toBe(0);
 
-  consoleProcess = spawn(process.execPath, ['--import', 'tsx', 'scripts/console.ts'], {
-    env: { ...process.env, ...stackEnvironment, CONSOLE_PORT: '0' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+  consoleProcess = spawnTypeScript('scripts/console.ts', [], {
+    ...stackEnvironment,
+    CONSOLE_PORT: '0',
   });
   let printed = '';
   consoleProcess.stdout?.on('data', (chunk) => {
@@ -242,7 +243,7 @@ beforeAll(async () => {
   browser = await puppeteer.launch({
     executablePath: await chromium.executablePath(),
     headless: 'shell',
-    userDataDir: mkdtempSync(join(tmpdir(), 'console-chromium-')),
+    userDataDir: join(dataDir, 'chromium-profile'),
     // A locale the page can format numbers in (the machine's C locale reads as "en-US@posix").
     env: { ...process.env, LANG: 'en_US.UTF-8' },
     args: [
