@@ -16,6 +16,9 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsoleApp } from '../scripts/console/app.ts';
+import { localSource } from '../scripts/console/source.ts';
+import { readLocalTarget } from '../scripts/local/config.ts';
 import {
   exportDeliveryBody,
   seedEventBody,
@@ -489,6 +492,28 @@ describe('the console server', () => {
         .on('error', reject)
         .end();
     });
+
+  it('shows a page saying what is wrong, not a stack trace, when the stack is not running', async () => {
+    const unreachable = 'http://127.0.0.1:1';
+    const source = localSource(
+      readLocalTarget({
+        DYNAMODB_ENDPOINT: unreachable,
+        SQS_ENDPOINT: unreachable,
+        S3_ENDPOINT: unreachable,
+      }),
+    );
+    try {
+      const app = createConsoleApp({ source, port: () => 4020 });
+      const response = await app.request('/', { headers: { Host: '127.0.0.1:4020' } });
+      expect(response.status).toBe(502);
+      const page = await response.text();
+      expect(page).toContain('The console could not read the local stack');
+      expect(page).toContain('Is npm start running?');
+      expect(page).not.toMatch(/\n\s+at /);
+    } finally {
+      source.close();
+    }
+  });
 
   it('says what it expected and exits 2 on a bad flag or a bad CONSOLE_PORT', async () => {
     const [flag, port] = await Promise.all([

@@ -73,7 +73,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     title: string,
     body: Html,
     current?: string,
-    status: 200 | 400 | 404 = 200,
+    status: 200 | 400 | 404 | 502 = 200,
   ) => {
     const markup = await page({
       title,
@@ -147,11 +147,15 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     if (error instanceof InvalidQueryError) {
       return render('Cannot show this', notice(error.message), undefined, 400);
     }
-    const reason = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+    const reason = error instanceof Error ? error.message || error.name : String(error);
     console.error(`console: ${reason}`);
-    return new Response(
-      `The console could not read the table: ${reason}. Is \`npm start\` running?\n`,
-      { status: 502, headers: { 'Content-Type': 'text/plain; charset=utf-8' } },
+    return render(
+      'Cannot read the stack',
+      notice(
+        `The console could not read the ${source.description}: ${reason}. Is npm start running?`,
+      ),
+      undefined,
+      502,
     );
   });
   return app;
