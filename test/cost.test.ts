@@ -28,6 +28,7 @@ const LINE_ITEMS = [
   'GetObject of large bodies (worker)',
   'large bodies added this month (billed every month after)',
   'write units (on-demand)',
+  'hourly counts (a write unit per worker batch)',
   'read units (project refresh)',
   'storage added this month (billed every month after)',
   'point-in-time recovery of that storage',
@@ -105,6 +106,8 @@ describe('the cost model', () => {
       'batched receives (64 KB chunks)': 1.296 * 0.4,
       'batched deletes': 1.296 * 0.4,
       'write units (on-demand)': (1.296 * 2 + 1.296 * 4) * 0.625,
+      // 1,296,000 worker invocations, each adding its events to one counter item.
+      'hourly counts (a write unit per worker batch)': 1.296 * 0.625,
       'read units (project refresh)': 1.296 * 0.125,
       'storage added this month (billed every month after)':
         gigabytes(1_296_000 * 1000 + 1_296_000 * 2000) * 0.25,

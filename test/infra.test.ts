@@ -293,12 +293,19 @@ describe('least privilege', () => {
       expect(JSON.stringify(statement.Resource)).not.toContain('*');
       expect(actionsOf([statement]).every((action) => !action.endsWith('*'))).toBe(true);
     }
-    const tableStatement = workerStatements.find((s) => refersTo(s.Resource, table.logicalId));
+    const tableStatements = workerStatements.filter((s) => refersTo(s.Resource, table.logicalId));
+    const [tableStatement, countersStatement] = tableStatements;
+    expect(tableStatements).toHaveLength(2);
     expect(actionsOf(tableStatement ? [tableStatement] : []).sort()).toEqual([
       'dynamodb:GetItem',
       'dynamodb:PutItem',
       'dynamodb:Query',
     ]);
+    // Updates only the hourly counters' partitions: the events themselves stay put-only.
+    expect(countersStatement?.Action).toBe('dynamodb:UpdateItem');
+    expect(countersStatement?.Condition).toEqual({
+      'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['COUNTS#*'] },
+    });
     expect(actionsOf(workerStatements)).not.toContain('dynamodb:Scan');
   });
 

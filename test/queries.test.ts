@@ -223,6 +223,22 @@ describe('queries', () => {
     expect(await allPages((page) => queries.feed(range, page), 2)).toEqual(whole.items);
   });
 
+  it("4 and 5. read a document's labels and the feed newest first too, paging across day partitions", async () => {
+    const labels = await allPages((page) => queries.documentLabels(documentId, page), 1);
+    const newestLabels = await allPages(
+      (page) => queries.documentLabels(documentId, page, { newestFirst: true }),
+      1,
+    );
+    expect(newestLabels).toEqual([...labels].reverse());
+    const range = { from: '2024-03-01T10:01:00.000Z', to: '2024-03-02T01:00:00.000Z' };
+    const oldestFirst = (await queries.feed(range)).items;
+    const newestFirst = await allPages(
+      (page) => queries.feed(range, page, { newestFirst: true }),
+      2,
+    );
+    expect(newestFirst).toEqual([...oldestFirst].reverse());
+  });
+
   it('6. lists rejected bodies and unknown event types in time order', async () => {
     const range = { from: '2024-03-01T00:00:00.000Z', to: '2024-03-03T00:00:00.000Z' };
     const audit = await allPages((page) => queries.rejectedAndUnknown(range, page), 1);

@@ -142,7 +142,7 @@ describe('the reconciler function', () => {
     });
   });
 
-  it('may read only the Datasaur secret, read and put table items, send exports and write its logs', () => {
+  it('may read only the Datasaur secret, read and put table items, add to the hourly counts, send exports and write its logs', () => {
     const table = resourcesOfType(template, 'AWS::DynamoDB::Table')[0] as CfnResource;
     expect(actionsOf(statements).sort()).toEqual(
       [
@@ -150,6 +150,7 @@ describe('the reconciler function', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
+        'dynamodb:UpdateItem',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
         'secretsmanager:DescribeSecret',

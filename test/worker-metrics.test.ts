@@ -56,7 +56,8 @@ describe('worker metrics', () => {
       },
     ]);
     // Label 4 + its duplicate 2 + a new project 5 + unknown without a timestamp 4 + rejected 4
-    // (each event item with its GSI3 entry, by eventId).
+    // (each event item with its GSI3 entry, by eventId), and 1 for the batch's hourly counters
+    // (one hour touched).
     expect(first).toMatchObject({
       service: 'worker-metrics-test',
       LabelEventsStored: 1,
@@ -65,9 +66,10 @@ describe('worker metrics', () => {
       UnknownEventsStored: 1,
       Duplicates: 1,
       Rejected: 1,
-      WriteUnits: 19,
+      WriteUnits: 20,
     });
-    // An export: its first receipt, its item, its feed and GSI3 entries and the project item it refreshes.
-    expect(second).toMatchObject({ ExportsStored: 1, LabelEventsStored: 0, WriteUnits: 5 });
+    // An export: its first receipt, its item, its feed and GSI3 entries and the project item it
+    // refreshes; and the hourly counters.
+    expect(second).toMatchObject({ ExportsStored: 1, LabelEventsStored: 0, WriteUnits: 6 });
   });
 });

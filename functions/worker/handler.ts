@@ -26,6 +26,12 @@ import {
   noFigures,
 } from '../../shared/store/batch-figures.ts';
 import { createEventStore } from '../../shared/store/event-store.ts';
+import {
+  createHourlyCounts,
+  type HourlyTally,
+  shardOf,
+  tallyRecorded,
+} from '../../shared/store/hourly-counts.ts';
 import { totalWriteUnits } from '../../shared/store/write-units.ts';
 import type { BodyReader } from '../../shared/webhook/claim-check.ts';
 import { interpretMessage } from '../../shared/webhook/interpret.ts';
@@ -65,6 +71,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
     // One interpretation for every step: what could not be published or exported is rejected now.
     admit: (item) => publicationProblem(item) ?? exportRequestProblem(item),
   });
+  const hourlyCounts = createHourlyCounts(dependencies.documents, dependencies.tableName);
   // Powertools' BatchProcessor runs every record at once; this bounds it.
   const limited = limitConcurrency(dependencies.concurrency ?? DEFAULT_WORKER_CONCURRENCY);
 
@@ -74,6 +81,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
   const processRecord = async (
     record: SQSRecord,
     figures: BatchFigures,
+    tally: HourlyTally,
   ): Promise<BusEvent | undefined> => {
     const sentAt = new Date(Number(record.attributes.SentTimestamp));
     let eventId: string | undefined;
@@ -86,6 +94,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
       eventId = message.eventId;
       const recorded = await store.record(message);
       countRecorded(figures, recorded);
+      tallyRecorded(tally, recorded);
       const { itemType } = recorded.item;
       const log = { messageId: record.messageId, eventId: message.eventId, itemType };
       if (itemType === 'rejected') {
@@ -142,22 +151,38 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
     return outcome.failed.map((failure) => failure.id);
   };
 
+  /**
+   * One counter update per hour the batch touched. The events are stored whatever happens
+   * here: a failure costs the overview a few counts, never a redelivery.
+   */
+  const addHourlyCounts = async (tally: HourlyTally, batchId: string, figures: BatchFigures) => {
+    if (tally.size === 0) return;
+    try {
+      const writes = await hourlyCounts.add(tally, shardOf(batchId));
+      figures.WriteUnits += totalWriteUnits(writes);
+    } catch (error) {
+      logger.error('hourly counts not updated', { error: describeError(error) });
+    }
+  };
+
   return async (event, context) => {
     const publications = new Map<string, BusEvent>();
     const figures = noFigures();
+    const tally: HourlyTally = new Map();
     // A processor per invocation: it keeps the batch's state, and the local stack may
     // invoke one handler for overlapping batches.
     const stored = await processPartialResponse(
       event,
       (record: SQSRecord) =>
         limited(async () => {
-          const publication = await processRecord(record, figures);
+          const publication = await processRecord(record, figures, tally);
           if (publication !== undefined) publications.set(record.messageId, publication);
         }),
       new BatchProcessor(EventType.SQS),
       { context, throwOnFullBatchFailure: false },
     );
     const unpublished = await publish(publications);
+    await addHourlyCounts(tally, event.Records[0]?.messageId ?? '', figures);
     publishFigures(dependencies.metrics, figures);
     return {
       batchItemFailures: [

@@ -15,6 +15,7 @@ import { BODIES_PREFIX } from '../../shared/webhook/claim-check.ts';
 import { QUEUE_RETENTION_DAYS } from '../config.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
+import { grantHourlyCountUpdates } from './hourly-counts-grant.ts';
 
 const WORKER_SERVICE_NAME = 'datasaur-webhooks-worker';
 
@@ -122,6 +123,7 @@ export class EventPipeline extends Construct {
         resources: [props.table.tableArn],
       }),
     );
+    grantHourlyCountUpdates(this.worker.role, props.table);
     // GetObject under bodies/ only: the worker reads what pointers name, never lists or writes.
     props.archive.grantRead(this.worker.role, BODIES_PREFIX);
     // Grants receive, delete and change-visibility on this queue only.

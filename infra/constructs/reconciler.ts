@@ -26,6 +26,7 @@ import { Construct } from 'constructs';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { RECONCILE_METRICS } from '../../shared/reconcile/reconciler.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
+import { grantHourlyCountUpdates } from './hourly-counts-grant.ts';
 
 /** Lambda keeps an asynchronous invocation at most 6 hours. */
 const MAX_EVENT_AGE_MINUTES = 360;
@@ -96,6 +97,7 @@ export class Reconciler extends Construct {
         resources: [props.table.tableArn],
       }),
     );
+    grantHourlyCountUpdates(this.function.role, props.table);
 
     const every = Duration.minutes(props.everyMinutes);
     this.schedule = new Rule(this, 'Schedule', {

@@ -195,6 +195,14 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     'WRU',
     perMillion(writeUnits, PRICES.dynamoDbPerMillionWriteUnits),
   );
+  // The console's hourly counts: one UpdateItem of a small item per batch (and hour touched).
+  add(
+    'DynamoDB',
+    'hourly counts (a write unit per worker batch)',
+    workerInvocations,
+    'WRU',
+    perMillion(workerInvocations, PRICES.dynamoDbPerMillionWriteUnits),
+  );
   const readUnits = labelEvents * inputs.label.readUnits + projectEvents * inputs.project.readUnits;
   add(
     'DynamoDB',

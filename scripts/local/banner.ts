@@ -6,7 +6,7 @@ import type { LocalStack } from './stack.ts';
 
 export function startupBanner(stack: LocalStack, config: LocalStackConfig): string {
   const queueName = (url: string) => url.slice(url.lastIndexOf('/') + 1);
-  const { sendCommand, queryCommand, tailCommand } = nextCommands(stack, config);
+  const { sendCommand, queryCommand, tailCommand, consoleCommand } = nextCommands(stack, config);
   return [
     '',
     'Datasaur webhooks: local stack',
@@ -25,6 +25,7 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     `  ${sendCommand}`,
     `  ${queryCommand}`,
     `  ${tailCommand}`,
+    `  ${consoleCommand}  (the console in a browser)`,
     '',
   ].join('\n');
 }
@@ -53,6 +54,14 @@ function nextCommands(stack: LocalStack, config: LocalStackConfig) {
       ['DYNAMODB_PORT', portOf(stack.dynamoDbEndpoint), seen.dynamoDbPort],
       ['TABLE_NAME', config.tableName, seen.tableName],
     ])}npm run query -- project N2E4MjNlYTc`,
+    consoleCommand: `${prefix([
+      ['DYNAMODB_PORT', portOf(stack.dynamoDbEndpoint), seen.dynamoDbPort],
+      ['SQS_PORT', portOf(stack.sqsEndpoint), seen.sqsPort],
+      ['S3_PORT', portOf(stack.s3Endpoint), seen.s3Port],
+      ['TABLE_NAME', config.tableName, seen.tableName],
+      ['QUEUE_NAME', config.queueName, seen.queueName],
+      dataDir,
+    ])}npm run console`,
   };
 }
 

@@ -6,7 +6,7 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { DEFAULT_WORKER_CONCURRENCY } from '../../functions/worker/handler.ts';
 import { DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN } from '../../shared/bus/bus-events.ts';
-import { DEFAULT_DATASAUR_API_URL, datasaurApiUrlProblem } from '../../shared/datasaur/client.ts';
+import { datasaurApiUrlProblem } from '../../shared/datasaur/client.ts';
 import {
   type DownloadPolicy,
   downloadPolicyFromEnvironment,

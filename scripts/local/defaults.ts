@@ -46,3 +46,5 @@ export const FAKE_DATASAUR_CREDENTIALS = {
   clientId: 'fake-client-id',
   clientSecret: 'fake-client-secret',
 } as const;
+/** Port of the console (`npm run console`). */
+export const DEFAULT_CONSOLE_PORT = 4020;

@@ -13,6 +13,8 @@ export interface ThrowawayStack {
   readonly webhookUrl: string;
   readonly secret: string;
   readonly dynamoDbEndpoint: string;
+  readonly sqsEndpoint: string;
+  readonly s3Endpoint: string;
   readonly tableName: string;
   readonly dataDir: string;
   /** Stops the stack and deletes its data. */
@@ -39,6 +41,8 @@ export async function startThrowawayStack(hooks: LocalStackHooks): Promise<Throw
       webhookUrl: stack.webhookUrl,
       secret,
       dynamoDbEndpoint: stack.dynamoDbEndpoint,
+      sqsEndpoint: stack.sqsEndpoint,
+      s3Endpoint: stack.s3Endpoint,
       tableName: config.tableName,
       dataDir,
       dispose: async () => {

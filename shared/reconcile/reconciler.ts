@@ -17,6 +17,12 @@ import { type DatasaurProject, getProjects } from '../datasaur/get-projects.ts';
 import { limitConcurrency } from '../runtime/concurrency.ts';
 import { describeError } from '../runtime/errors.ts';
 import { createEventStore, type ProjectTransition } from '../store/event-store.ts';
+import {
+  createHourlyCounts,
+  type HourlyTally,
+  shardOf,
+  tallyRecorded,
+} from '../store/hourly-counts.ts';
 import type { ProjectItem } from '../store/items.ts';
 import { projectKey, reconcileRunKey } from '../store/keys.ts';
 import { type ItemWrite, totalWriteUnits } from '../store/write-units.ts';
@@ -119,6 +125,8 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
   const windowStart = new Date(Date.parse(startedAt) - lookbackDays * 86_400_000).toISOString();
   const pageSize = options.pageSize ?? DEFAULT_RECONCILE_PAGE_SIZE;
   const store = createEventStore(options.documents, options.tableName);
+  // The stand-ins it stores count in the hourly counts like the worker's events, once per run.
+  const tally: HourlyTally = new Map();
   const limited = limitConcurrency(options.concurrency ?? 10);
 
   const compared: Record<Comparison, number> = { missing: 0, behind: 0, ahead: 0, matching: 0 };
@@ -167,6 +175,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
       for (const item of syntheticEventsFor(project, comparison, stored, now().toISOString())) {
         const recorded = await store.recordSynthetic(item);
         writes.push(...recorded.writes);
+        tallyRecorded(tally, recorded);
         if (recorded.transition !== undefined && options.onTransition !== undefined) {
           await options.onTransition(recorded.transition);
           transitions += 1;
@@ -219,6 +228,15 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
     } catch (error) {
       // The pages read so far are repaired; the next run starts from the first page again.
       errors.push(`team ${teamId}, page ${page + 1}: ${describeError(error)}`);
+    }
+  }
+
+  if (tally.size > 0) {
+    try {
+      const counts = createHourlyCounts(options.documents, options.tableName);
+      writes.push(...(await counts.add(tally, shardOf(runId))));
+    } catch (error) {
+      errors.push(`hourly counts: ${describeError(error)}`);
     }
   }
 

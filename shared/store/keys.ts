@@ -165,3 +165,13 @@ export function reconcileRunKey(startedAt: string, runId: string): TableKey {
 export function reconcileLeaseKey(): TableKey {
   return { pk: 'LEASE#RECONCILE', sk: 'LEASE' };
 }
+
+/** Per-hour event counters, spread over a few partitions so no counter is a hot key. */
+export const HOURLY_COUNT_PREFIX = 'COUNTS#';
+
+export const HOURLY_COUNT_SORT_PREFIX = 'HOUR#';
+
+/** One shard's counters of one UTC hour (`yyyy-mm-ddThh`). */
+export function hourlyCountKey(shard: number, hour: string): TableKey {
+  return { pk: `${HOURLY_COUNT_PREFIX}${shard}`, sk: `${HOURLY_COUNT_SORT_PREFIX}${hour}` };
+}

@@ -72,10 +72,14 @@ export interface Queries {
   ): Promise<Page>;
   /** 3. A project's events and export deliveries, oldest first. */
   projectHistory(projectId: string, page?: PageRequest): Promise<Page>;
-  /** 4. A document's label events, oldest first. */
-  documentLabels(documentId: string, page?: PageRequest): Promise<Page>;
-  /** 5. Every event received in a time range, in receive order (the feed). */
-  feed(range: TimeRange, page?: PageRequest): Promise<Page>;
+  /** 4. A document's label events, oldest first, or newest first. */
+  documentLabels(
+    documentId: string,
+    page?: PageRequest,
+    order?: { newestFirst?: boolean },
+  ): Promise<Page>;
+  /** 5. Every event received in a time range, in receive order (the feed), or newest first. */
+  feed(range: TimeRange, page?: PageRequest, order?: { newestFirst?: boolean }): Promise<Page>;
   /** 6. Rejected bodies (by receive time) and unknown event types (by event time), in time order. */
   rejectedAndUnknown(range: TimeRange, page?: PageRequest): Promise<Page>;
   /** 7. Reconcile runs, newest first. */
@@ -241,15 +245,16 @@ export function createQueries(
     keyAttributes: [TABLE.partitionKey, TABLE.sortKey],
   });
 
-  const eventsOf = (pk: string, page: PageRequest = {}) =>
+  const eventsOf = (pk: string, page: PageRequest = {}, newestFirst = false) =>
     readPage(
       [
         tableStream({
           keyCondition: 'pk = :pk AND begins_with(sk, :prefix)',
           values: { ':pk': pk, ':prefix': EVENT_SORT_PREFIX },
+          newestFirst,
         }),
       ],
-      bySortKey,
+      newestFirst ? (left, right) => bySortKey(right, left) : bySortKey,
       page,
     );
 
@@ -428,21 +433,28 @@ export function createQueries(
         page,
       ),
 
-    documentLabels: (documentId, page) => eventsOf(documentPartition(documentId), page),
+    documentLabels: (documentId, page, order = {}) =>
+      eventsOf(documentPartition(documentId), page, order.newestFirst === true),
 
-    async feed(range, page = {}) {
+    async feed(range, page = {}, { newestFirst = false } = {}) {
       const { feed } = TABLE.indexes;
       const { from, to } = validRange(range);
       if (from === to) return { items: [] };
+      const days = daysBetween(from, to);
       const stream: Stream = {
         keyAttributes: [TABLE.partitionKey, TABLE.sortKey, feed.partitionKey, feed.sortKey],
-        partitions: daysBetween(from, to).map((day) => ({
+        partitions: (newestFirst ? days.reverse() : days).map((day) => ({
           indexName: feed.indexName,
           keyCondition: 'gsi2pk = :day AND gsi2sk BETWEEN :from AND :last',
           values: { ':day': feedPartition(day), ':from': from, ':last': lastFeedKeyBefore(to) },
+          newestFirst,
         })),
       };
-      return readPage([stream], byFeedKey, page);
+      return readPage(
+        [stream],
+        newestFirst ? (left, right) => byFeedKey(right, left) : byFeedKey,
+        page,
+      );
     },
 
     async rejectedAndUnknown(range, page = {}) {

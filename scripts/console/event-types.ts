@@ -1,0 +1,31 @@
+/** The names the console shows and filters events by: the same names the hourly counts use. */
+import {
+  RECONCILED_COUNT,
+  REJECTED_COUNT,
+  UNKNOWN_COUNT,
+} from '../../shared/store/hourly-counts.ts';
+import { EXPORT_EVENT_TYPE } from '../../shared/store/items.ts';
+import type { View } from '../../shared/store/queries.ts';
+import { KNOWN_EVENT_TYPES } from '../../shared/webhook/events.ts';
+
+export const EVENT_TYPE_NAMES: readonly string[] = [
+  ...KNOWN_EVENT_TYPES,
+  EXPORT_EVENT_TYPE,
+  UNKNOWN_COUNT,
+  REJECTED_COUNT,
+  RECONCILED_COUNT,
+];
+
+/** What a feed item counts as (the mirror of `countedName` for stored items). */
+export function typeOfView(view: View): string {
+  switch (view.itemType) {
+    case 'rejected':
+      return REJECTED_COUNT;
+    case 'unknownEvent':
+      return UNKNOWN_COUNT;
+    case 'syntheticStatusEvent':
+      return RECONCILED_COUNT;
+    default:
+      return String(view.eventType);
+  }
+}

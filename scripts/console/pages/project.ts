@@ -1,0 +1,180 @@
+/** One project: its status and timeline, its events, its archived exports, its documents. */
+import { html } from 'hono/html';
+import type { Page, View } from '../../../shared/store/queries.ts';
+import { PROJECT_STATUS_EVENTS } from '../../../shared/webhook/events.ts';
+import { typeOfView } from '../event-types.ts';
+import { documentHref, eventHref, facts, type Html, shortId, table, text } from '../html.ts';
+import type { ConsoleSource } from '../source.ts';
+
+/** A project's events shown at most: Datasaur sends a handful per project. */
+const HISTORY_LIMIT = 500;
+
+/** Documents whose newest label event is shown at most: a project names a few. */
+const DOCUMENTS_SHOWN = 20;
+
+export interface ProjectFigures {
+  readonly project: View;
+  readonly history: Page;
+  readonly exports: Page;
+  /** The documents its events name, each with its newest label event (if any). */
+  readonly documents: { readonly documentId: string; readonly newest?: View }[];
+}
+
+export async function readProject(
+  source: ConsoleSource,
+  projectId: string,
+): Promise<ProjectFigures | undefined> {
+  const [project, history, exports] = await Promise.all([
+    source.queries.project(projectId),
+    source.queries.projectHistory(projectId, { limit: HISTORY_LIMIT }),
+    source.queries.exports({ projectId }, { limit: HISTORY_LIMIT }),
+  ]);
+  if (project === undefined) return undefined;
+  const documentIds = [
+    ...new Set(
+      history.items
+        .map((view) => view.documentId)
+        .filter((id): id is string => typeof id === 'string'),
+    ),
+  ].slice(0, DOCUMENTS_SHOWN);
+  const documents = await Promise.all(
+    documentIds.map(async (documentId) => {
+      const { items } = await source.queries.documentLabels(
+        documentId,
+        { limit: 1 },
+        { newestFirst: true },
+      );
+      return { documentId, ...(items[0] && { newest: items[0] }) };
+    }),
+  );
+  return { project, history, exports, documents };
+}
+
+const eventTime = (view: View) =>
+  text((view.data as { timestamp?: string } | undefined)?.timestamp ?? view.receivedAt);
+
+function person(value: unknown): string {
+  const who = value as { email?: string; id?: string } | undefined;
+  return who === undefined ? '' : text(who.email || who.id);
+}
+
+export function projectBody({ project, history, exports, documents }: ProjectFigures): Html {
+  const transitions = history.items.filter(
+    (view) => view.itemType === 'projectEvent' || view.itemType === 'syntheticStatusEvent',
+  );
+  return html`
+    <section aria-labelledby="status-heading">
+      <h2 id="status-heading">Status</h2>
+      ${facts([
+        ['project id', text(project.projectId)],
+        ['name', text(project.name)],
+        [
+          'status',
+          html`<strong>${text(project.status)}</strong>${project.source === 'reconcile' ? ' (set by the reconciler; no webhook confirmed it)' : ''}`,
+        ],
+        ['since', text(project.statusAt)],
+        ['team', text(project.teamName ?? project.teamId)],
+        ['tags', text((project.tags as string[] | undefined)?.join(', '))],
+        ['completed by', person(project.completedBy)],
+        ['reviewed by', person(project.reviewedBy)],
+        ['events', text(project.eventCount)],
+        ['last event', text(project.lastEventAt)],
+      ])}
+    </section>
+    <section aria-labelledby="timeline-heading">
+      <h2 id="timeline-heading">Timeline</h2>
+      <ol class="timeline">
+        ${transitions.map((view) => {
+          const reconciled = view.itemType === 'syntheticStatusEvent';
+          const status =
+            PROJECT_STATUS_EVENTS[view.eventType as keyof typeof PROJECT_STATUS_EVENTS] ??
+            text(view.eventType);
+          return html`<li class="${reconciled ? 'reconciled' : 'webhook'}">
+            <time>${eventTime(view)}</time>
+            <strong>${status}</strong>
+            <span class="origin">${
+              reconciled
+                ? `reconciled: Datasaur said ${text(view.datasaurStatus)} (time from ${text(view.timestampFrom)}), no webhook arrived`
+                : 'webhook'
+            }</span>
+            <a href="${eventHref(text(view.eventId), text(view.receivedAt))}">${shortId(view.eventId)}</a>
+          </li>`;
+        })}
+      </ol>
+      ${transitions.length === 0 ? html`<p class="empty">No status events stored.</p>` : ''}
+    </section>
+    <section aria-labelledby="events-heading">
+      <h2 id="events-heading">Events</h2>
+      ${table({
+        caption: `Events and export deliveries, oldest first${history.cursor === undefined ? '' : ` (the first ${history.items.length})`}`,
+        headings: ['time', 'type', 'received', 'by', 'event'],
+        rows: history.items.map((view) => {
+          const data = (view.data ?? {}) as Record<string, unknown>;
+          return [
+            html`<time>${eventTime(view)}</time>`,
+            html`${typeOfView(view)}`,
+            html`<time>${text(view.receivedAt)}</time>`,
+            html`${person(data.labeler ?? data.reviewer)}`,
+            html`<a href="${eventHref(text(view.eventId), text(view.receivedAt))}">${shortId(view.eventId)}</a>`,
+          ];
+        }),
+      })}
+    </section>
+    <section aria-labelledby="exports-heading">
+      <h2 id="exports-heading">Exports</h2>
+      ${table({
+        caption: 'Exports archived into the bucket',
+        headings: [
+          'trigger',
+          'status',
+          'requested',
+          'archived',
+          'S3 key',
+          'bytes',
+          'sha256',
+          'reason',
+        ],
+        rows: exports.items.map((item) => [
+          html`${text(item.trigger)} at ${text(item.statusAt)}`,
+          html`${text(item.status)}`,
+          html`${text(item.requestedAt)}`,
+          html`${text(item.archivedAt)}`,
+          html`<code>${text(item.bucket)}/${text(item.key)}</code>`,
+          html`${text(item.bytes)}`,
+          html`<code class="hash">${text(item.sha256)}</code>`,
+          html`${text(item.reason)}`,
+        ]),
+        empty: 'No export archived for this project.',
+      })}
+    </section>
+    <section aria-labelledby="documents-heading">
+      <h2 id="documents-heading">Label activity of its documents</h2>
+      <p>Label events name their document, not their project: these are the documents this project's events name.</p>
+      ${table({
+        caption: 'Documents and their newest label event',
+        headings: ['document', 'newest label event', 'by', 'upserted', 'deleted'],
+        rows: documents.map(({ documentId, newest }) => {
+          const data = (newest?.data ?? {}) as {
+            timestamp?: string;
+            owner?: { email?: string; id?: string };
+            labelUpdateList?: { toUpsertList?: unknown[]; toDeleteList?: unknown[] };
+          };
+          return [
+            html`<a href="${documentHref(documentId)}">${documentId}</a>`,
+            newest === undefined
+              ? html`none stored`
+              : html`<a href="${eventHref(text(newest.eventId), text(newest.receivedAt))}">${text(data.timestamp)}</a>`,
+            html`${person(data.owner)}`,
+            html`${text(data.labelUpdateList?.toUpsertList?.length)}`,
+            html`${text(data.labelUpdateList?.toDeleteList?.length)}`,
+          ];
+        }),
+        empty: 'No document named yet.',
+      })}
+      <form method="get" action="/documents" class="inline">
+        <label for="document-id">Open a document by id</label>
+        <input id="document-id" name="id" size="36">
+        <button type="submit">Open</button>
+      </form>
+    </section>`;
+}

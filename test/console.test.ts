@@ -1,0 +1,566 @@
+/**
+ * `npm run console` in a real browser: headless Chromium (from `@sparticuz/chromium`, driven
+ * by `puppeteer-core`) against `npm start` with signed events sent, the fake Datasaur API
+ * archiving an export and `npm run reconcile` repairing a missed webhook. Each page is
+ * checked against what `npm run query` prints, checked with axe-core, and photographed into
+ * `.data/screenshots/`.
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { createRequire } from 'node:module';
+import { networkInterfaces, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import chromium from '@sparticuz/chromium';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsoleApp } from '../scripts/console/app.ts';
+import { localSource } from '../scripts/console/source.ts';
+import { readLocalTarget } from '../scripts/local/config.ts';
+import {
+  exportDeliveryBody,
+  seedEventBody,
+  sendDatasaurRequest,
+  signDatasaurRequest,
+} from '../scripts/local/datasaur-sender.ts';
+import { DEFAULT_TABLE_NAME } from '../scripts/local/defaults.ts';
+import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
+import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { createQueries } from '../shared/store/queries.ts';
+import {
+  runTypeScript,
+  type StackProcess,
+  spawnTypeScript,
+  startStackProcess,
+  stopLeftoverStacks,
+  TEST_STACK_ENVIRONMENT,
+} from './support/local-stack-process.ts';
+import { recordOutput } from './support/secret-guard.ts';
+import { TEST_SECRETS } from './support/test-secrets.ts';
+
+/** The browser globals the page functions below use (this project compiles without the DOM library). */
+interface PageElement {
+  readonly textContent: string | null;
+  getAttribute(name: string): string | null;
+}
+declare const window: { readonly __pwned?: boolean; readonly axe: typeof import('axe-core') };
+declare const document: {
+  querySelector(selector: string): PageElement | null;
+  querySelectorAll(selector: string): ArrayLike<PageElement>;
+};
+
+const SECRET = TEST_SECRETS.localStack;
+const SCREENSHOTS = join(process.cwd(), '.data', 'screenshots');
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+
+const PROJECT = 'console-p1';
+const RECONCILED_PROJECT = 'console-p2';
+const DOCUMENT = 'console-d1';
+const HOSTILE_PROJECT = 'hostile-"><b>1';
+const HOSTILE_DOCUMENT = `doc"'<b>x</b>`;
+const HOSTILE = {
+  name: '<script>window.__pwned = true</script><img src=x onerror="window.__pwned=true">',
+  tag: '" autofocus onfocus="window.__pwned=true',
+  label: `<img src=x onerror='window.__pwned=true'>`,
+  fileUrl: 'javascript:window.__pwned=true',
+};
+
+let fake: FakeDatasaur;
+let stack: StackProcess;
+let consoleProcess: ChildProcess;
+let consoleUrl: string;
+let browser: Browser;
+let dataDir: string;
+/** Variables that point a CLI at this run's stack. */
+let stackEnvironment: NodeJS.ProcessEnv;
+/** Event ids by what was sent. */
+const sent: Record<string, string> = {};
+/** What `npm run query` printed once everything was stored (read at once: each run starts tsx). */
+let printedByQuery: {
+  feed: Listing;
+  reconcile: Listing;
+  events: Listing;
+  project: Json;
+  exports: Listing;
+  reconciledProject: Json;
+  labels: Listing;
+};
+
+async function send(name: string, body: string, method: 'POST' | 'PUT' = 'POST') {
+  const outcome = await sendDatasaurRequest(
+    stack.webhookUrl,
+    signDatasaurRequest(body, SECRET, method),
+  );
+  expect(outcome.status, outcome.detail).toBeLessThan(300);
+  sent[name] = outcome.eventId;
+  return outcome.eventId;
+}
+
+/** Polls `read` until `done` holds, for at most `timeoutMs`. */
+async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 60_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not reached in time: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+type Json = Record<string, unknown>;
+interface Listing {
+  readonly items: Json[];
+}
+
+/** `npm run query -- <args> --json` against this run's stack. */
+async function query<T = Listing>(...args: string[]): Promise<T> {
+  const result = await runTypeScript('scripts/query.ts', [...args, '--json'], stackEnvironment);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as T;
+}
+
+const timestamps = (() => {
+  let last = Date.now() - 60_000;
+  return () => {
+    last += 1_000;
+    return new Date(last).toISOString();
+  };
+})();
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'console-test-'));
+  fake = await startFakeDatasaur({
+    fileNotFoundCount: 0,
+    projects: [
+      { id: PROJECT, name: 'hamlet.TXT', status: 'COMPLETE' },
+      { id: RECONCILED_PROJECT, name: 'missed.txt', status: 'COMPLETE' },
+    ],
+  });
+  stack = await startStackProcess({
+    DATA_DIR: dataDir,
+    DATASAUR_WEBHOOK_SECRET: SECRET,
+    DATASAUR_API_URL: fake.url,
+    DATASAUR_CLIENT_ID: fake.clientId,
+    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+  });
+  const sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
+  stackEnvironment = {
+    ...TEST_STACK_ENVIRONMENT,
+    DATA_DIR: dataDir,
+    DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
+    SQS_ENDPOINT: sqsEndpoint,
+    S3_ENDPOINT: stack.s3Endpoint,
+  };
+
+  for (const type of ['PROJECT_CREATED', 'PROJECT_COMPLETED', 'PROJECT_REVIEWED'] as const) {
+    await send(type, seedEventBody(type, { projectId: PROJECT, timestamp: timestamps() }));
+  }
+  await send(
+    'RECONCILED_CREATED',
+    seedEventBody('PROJECT_CREATED', { projectId: RECONCILED_PROJECT, timestamp: timestamps() }),
+  );
+  await send(
+    'LABELS_1',
+    seedEventBody('BEFORE_UPDATE_LABELS', { documentId: DOCUMENT, timestamp: timestamps() }),
+  );
+  await send(
+    'LABELS_2',
+    seedEventBody('BEFORE_UPDATE_LABELS', {
+      documentId: DOCUMENT,
+      timestamp: timestamps(),
+      labels: 3,
+    }),
+  );
+  await send('EXPORT', exportDeliveryBody({ projectId: PROJECT, documentId: DOCUMENT }), 'PUT');
+  await send('REJECTED', 'not json, signed all the same');
+  // Hostile values in signed webhooks: they must come back as text, everywhere.
+  const created = JSON.parse(
+    seedEventBody('PROJECT_CREATED', { projectId: HOSTILE_PROJECT, timestamp: timestamps() }),
+  );
+  created.data.project.name = HOSTILE.name;
+  created.data.project.tags = [HOSTILE.tag];
+  await send('HOSTILE_CREATED', JSON.stringify(created));
+  await send(
+    'HOSTILE_EXPORT',
+    JSON.stringify({
+      projectId: HOSTILE_PROJECT,
+      documentId: HOSTILE_DOCUMENT,
+      fileUrl: HOSTILE.fileUrl,
+    }),
+    'PUT',
+  );
+  const labels = JSON.parse(
+    seedEventBody('BEFORE_UPDATE_LABELS', {
+      documentId: HOSTILE_DOCUMENT,
+      timestamp: timestamps(),
+    }),
+  );
+  labels.data.labelUpdateList.toUpsertList[0].labelSetItemId = HOSTILE.label;
+  await send('HOSTILE_LABELS', JSON.stringify(labels));
+
+  // Every event stored, the reviewed project's export archived, a missed webhook reconciled.
+  const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: stack.dynamoDbEndpoint });
+  const queries = createQueries(DynamoDBDocumentClient.from(client), DEFAULT_TABLE_NAME);
+  try {
+    const lastHour = () => ({
+      from: new Date(Date.now() - 3_600_000).toISOString(),
+      to: new Date(Date.now() + 60_000).toISOString(),
+    });
+    await eventually(
+      () => queries.feed(lastHour(), { limit: 1000 }),
+      (page) => page.items.length >= Object.keys(sent).length,
+    );
+    await eventually(
+      () => queries.exports({ projectId: PROJECT }),
+      (page) => page.items.some((item) => item.status === 'ARCHIVED'),
+    );
+  } finally {
+    client.destroy();
+  }
+  const reconcile = await runTypeScript('scripts/reconcile.ts', [], {
+    ...stackEnvironment,
+    DATASAUR_API_URL: fake.url,
+    DATASAUR_CLIENT_ID: fake.clientId,
+    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    DATASAUR_TEAM_IDS: '1',
+  });
+  expect(reconcile.code, reconcile.stderr).toBe(0);
+
+  const [feed, runs, events, project, exports, reconciledProject, labelPage] = await Promise.all([
+    query('feed', '--limit', '1000'),
+    query('reconcile'),
+    query('events', '--project', PROJECT),
+    query<Json>('project', PROJECT),
+    query('exports', '--project', PROJECT),
+    query<Json>('project', RECONCILED_PROJECT),
+    query('labels', '--document', DOCUMENT),
+  ]);
+  printedByQuery = {
+    feed,
+    reconcile: runs,
+    events,
+    project,
+    exports,
+    reconciledProject,
+    labels: labelPage,
+  };
+
+  consoleProcess = spawnTypeScript('scripts/console.ts', [], {
+    ...stackEnvironment,
+    CONSOLE_PORT: '0',
+  });
+  let printed = '';
+  consoleProcess.stdout?.on('data', (chunk) => {
+    printed += chunk;
+    recordOutput(String(chunk));
+  });
+  consoleProcess.stderr?.on('data', (chunk) => {
+    printed += chunk;
+    recordOutput(String(chunk));
+  });
+  consoleUrl = await eventually(
+    async () => /open\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(printed)?.[1] ?? '',
+    (url) => url !== '',
+    30_000,
+  );
+
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  browser = await puppeteer.launch({
+    executablePath: await chromium.executablePath(),
+    headless: 'shell',
+    userDataDir: join(dataDir, 'chromium-profile'),
+    // A locale the page can format numbers in (the machine's C locale reads as "en-US@posix").
+    env: { ...process.env, LANG: 'en_US.UTF-8' },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--no-zygote',
+      '--lang=en-US',
+    ],
+  });
+}, 240_000);
+
+afterAll(async () => {
+  await browser?.close();
+  consoleProcess?.kill('SIGTERM');
+  await stack?.stop();
+  await stopLeftoverStacks();
+  await fake?.close();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Opens a page, checks it with axe-core, and photographs it. */
+async function visit(path: string, screenshot: string): Promise<Page> {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  const response = await page.goto(`${consoleUrl}${path}`, { waitUntil: 'load' });
+  expect(response?.status(), path).toBe(200);
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const results = await window.axe.run({ exclude: [] }, { resultTypes: ['violations'] });
+    return results.violations.map((violation) => ({
+      id: violation.id,
+      impact: violation.impact ?? '',
+      nodes: violation.nodes.length,
+    }));
+  });
+  // Every finding, whatever its impact, for the record (docs/console.md).
+  console.info(`axe ${path}: ${JSON.stringify(violations)}`);
+  expect(
+    violations.filter((violation: { impact: string }) =>
+      ['serious', 'critical'].includes(violation.impact),
+    ),
+    `${path}: ${JSON.stringify(violations)}`,
+  ).toEqual([]);
+  await page.screenshot({ path: join(SCREENSHOTS, `${screenshot}.png`), fullPage: true });
+  return page;
+}
+
+const textOf = (page: Page, selector: string) =>
+  page.$eval(selector, (element) => element.textContent ?? '');
+
+/** What a feed item counts as, the way `npm run query -- feed` shows it. */
+function typeName(item: Json): string {
+  if (item.itemType === 'rejected') return 'REJECTED';
+  if (item.itemType === 'unknownEvent') return 'UNKNOWN';
+  if (item.itemType === 'syntheticStatusEvent') return 'RECONCILED';
+  return String(item.eventType);
+}
+
+describe('the console in a browser', () => {
+  it('overview: per-type counts of the last 24 hours equal the feed npm run query prints, and a chart', async () => {
+    const { feed } = printedByQuery;
+    expect(feed.items.length).toBeGreaterThan(10);
+    const expected: Record<string, number> = {};
+    for (const item of feed.items) expected[typeName(item)] = (expected[typeName(item)] ?? 0) + 1;
+
+    const page = await visit('/', 'overview');
+    const shown = await page.$$eval('#day-totals span[data-type]', (cells) =>
+      Object.fromEntries(
+        cells.map((cell) => [cell.getAttribute('data-type'), Number(cell.textContent)]),
+      ),
+    );
+    expect(shown).toEqual(expected);
+    // uPlot drew the series into a canvas, from the script the console serves.
+    expect(await page.$$('#day-chart canvas')).not.toHaveLength(0);
+    const runs = printedByQuery.reconcile;
+    expect(await textOf(page, '#reconcile')).toContain(String(runs.items[0]?.startedAt));
+    expect(await textOf(page, '.cards')).toContain('Rejected bodies today1');
+    // The top of the page, as the README shows it (docs/images/console-overview.png).
+    await page.screenshot({ path: join(SCREENSHOTS, 'overview-top.png') });
+    await page.close();
+  });
+
+  it('feed: filters in the query string, newest first, and new events appear while it is open', async () => {
+    const { events } = printedByQuery;
+    const page = await visit(`/feed?project=${PROJECT}`, 'feed');
+    const listed = await page.$$eval('#feed a[href^="/events/"]', (links) =>
+      links.map((link) => link.querySelector('code')?.getAttribute('title')),
+    );
+    const newestFirst = [...events.items]
+      .sort((left, right) => (String(left.receivedAt) < String(right.receivedAt) ? 1 : -1))
+      .map((item) => item.eventId);
+    expect(listed).toEqual(newestFirst);
+
+    const later = await send(
+      'LATER',
+      // An export delivery: of this project, without moving its status (the other pages
+      // compare with what the query printed before).
+      exportDeliveryBody({ projectId: PROJECT, documentId: 'console-d2' }),
+      'PUT',
+    );
+    await page.waitForFunction(
+      (eventId) => document.querySelector(`#feed code[title="${eventId}"]`) !== null,
+      { timeout: 30_000 },
+      later,
+    );
+    await page.close();
+  });
+
+  it('project: status, a timeline telling webhook from reconciled transitions, exports with key, size and sha256', async () => {
+    const { project } = printedByQuery;
+    const { exports } = printedByQuery;
+    const page = await visit(`/projects/${PROJECT}`, 'project');
+    expect(await textOf(page, '.facts')).toContain(String(project.status));
+    expect(
+      await page.$$eval('.timeline li.webhook strong', (items) =>
+        items.map((item) => item.textContent),
+      ),
+    ).toEqual(expect.arrayContaining(['CREATED', 'COMPLETED', 'REVIEWED']));
+    const archived = exports.items.find((item) => item.status === 'ARCHIVED') ?? {};
+    const exportsText = await textOf(page, '#exports-heading + table');
+    for (const value of [archived.key, archived.bytes, archived.sha256].map(String)) {
+      expect(exportsText).toContain(value);
+    }
+    expect(await page.$$eval(`a[href="/documents/${DOCUMENT}"]`, (links) => links.length)).toBe(1);
+    await page.close();
+
+    const reconciled = await visit(`/projects/${RECONCILED_PROJECT}`, 'project-reconciled');
+    expect(printedByQuery.reconciledProject.source).toBe('reconcile');
+    expect(await textOf(reconciled, '.timeline li.webhook')).toContain('CREATED');
+    expect(await textOf(reconciled, '.timeline li.reconciled')).toContain('REVIEWED');
+    await reconciled.close();
+  });
+
+  it('document: label events newest first, each with its labels, span and who', async () => {
+    const { labels } = printedByQuery;
+    const page = await visit(`/documents/${DOCUMENT}`, 'document');
+    const shown = await page.$$eval('article.label-event a[href^="/events/"] code', (codes) =>
+      codes.map((code) => code.getAttribute('title')),
+    );
+    expect(shown).toEqual(labels.items.map((item) => item.eventId).reverse());
+    const newestData = labels.items.at(-1)?.data as { labelUpdateList: { toUpsertList: Json[] } };
+    const newest = newestData.labelUpdateList.toUpsertList;
+    const upserted = await textOf(page, 'article.label-event table');
+    expect(newest).toHaveLength(3);
+    for (const label of newest) {
+      expect(upserted).toContain(String(label.labelSetItemId));
+      expect(upserted).toContain(
+        `cell ${label.startCellIndex}, token ${label.startTokenIndex}, char ${label.startCharIndex}`,
+      );
+    }
+    expect(upserted).toContain('LABELER, user 1');
+    await page.close();
+  });
+
+  it('event: the body pretty-printed and where it went (stored, published, export requested)', async () => {
+    const eventId = sent.PROJECT_REVIEWED as string;
+    const page = await visit(`/events/${eventId}`, 'event');
+    const stored = printedByQuery.events.items.find((item) => item.eventId === eventId);
+    const shown = await textOf(page, 'pre.json');
+    const body = { eventType: 'PROJECT_REVIEWED', data: stored?.data };
+    expect(shown).toBe(JSON.stringify(body, null, 2));
+    const went = await textOf(page, '.went');
+    expect(went).toContain('Stored in the table as projectEvent');
+    expect(went).toContain('"Project Reviewed"');
+    expect(await textOf(page, '#went-heading ~ table')).toContain('ARCHIVED');
+    await page.close();
+  });
+
+  it('renders hostile values from signed webhooks as text, also in attributes and links', async () => {
+    for (const [path, name] of [
+      [`/projects/${encodeURIComponent(HOSTILE_PROJECT)}`, 'hostile-project'],
+      [`/documents/${encodeURIComponent(HOSTILE_DOCUMENT)}`, 'hostile-document'],
+      [`/events/${sent.HOSTILE_EXPORT}`, 'hostile-event'],
+      [`/feed?project=${encodeURIComponent(HOSTILE_PROJECT)}`, 'hostile-feed'],
+    ] as const) {
+      const page = await visit(path, name);
+      const found = await page.evaluate(() => ({
+        pwned: window.__pwned === true,
+        injected: document.querySelectorAll('main img, main script, main svg, main b').length,
+        links: Array.from(document.querySelectorAll('a[href]'), (link) =>
+          link.getAttribute('href'),
+        ),
+        text: document.querySelector('main')?.textContent ?? '',
+      }));
+      expect(found.pwned, path).toBe(false);
+      expect(found.injected, path).toBe(0);
+      for (const link of found.links) expect(link, path).toMatch(/^[/#]/);
+      if (name === 'hostile-project') {
+        expect(found.text).toContain(HOSTILE.name);
+        expect(found.text).toContain(HOSTILE.tag);
+      }
+      if (name === 'hostile-document') expect(found.text).toContain(HOSTILE.label);
+      if (name === 'hostile-event') expect(found.text).toContain(HOSTILE.fileUrl);
+      await page.close();
+    }
+  });
+});
+
+describe('the console server', () => {
+  const get = (headers: Record<string, string>) =>
+    new Promise<{ status: number; csp: string | undefined }>((resolve, reject) => {
+      const url = new URL(consoleUrl);
+      request({ host: url.hostname, port: url.port, path: '/', headers }, (response) => {
+        response.resume();
+        resolve({
+          status: response.statusCode ?? 0,
+          csp: response.headers['content-security-policy'] as string | undefined,
+        });
+      })
+        .on('error', reject)
+        .end();
+    });
+
+  it('shows a page saying what is wrong, not a stack trace, when the stack is not running', async () => {
+    const unreachable = 'http://127.0.0.1:1';
+    const source = localSource(
+      readLocalTarget({
+        DYNAMODB_ENDPOINT: unreachable,
+        SQS_ENDPOINT: unreachable,
+        S3_ENDPOINT: unreachable,
+      }),
+    );
+    try {
+      const app = createConsoleApp({ source, port: () => 4020 });
+      const response = await app.request('/', { headers: { Host: '127.0.0.1:4020' } });
+      expect(response.status).toBe(502);
+      const page = await response.text();
+      expect(page).toContain('The console could not read the local stack');
+      expect(page).toContain('Is npm start running?');
+      expect(page).not.toMatch(/\n\s+at /);
+    } finally {
+      source.close();
+    }
+  });
+
+  it('says what it expected and exits 2 on a bad flag or a bad CONSOLE_PORT', async () => {
+    const [flag, port] = await Promise.all([
+      runTypeScript('scripts/console.ts', ['--port', '1'], stackEnvironment),
+      runTypeScript('scripts/console.ts', [], { ...stackEnvironment, CONSOLE_PORT: 'abc' }),
+    ]);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toContain('Usage: npm run console');
+    expect(port.code).toBe(2);
+    expect(port.stderr).toContain('CONSOLE_PORT');
+    for (const output of [flag.stderr, port.stderr]) expect(output).not.toMatch(/\n\s+at /);
+  });
+
+  it("is what npm start's banner tells to run, with this stack's ports", () => {
+    const dynamoDbPort = new URL(stack.dynamoDbEndpoint).port;
+    const s3Port = new URL(stack.s3Endpoint).port;
+    expect(stack.output()).toMatch(
+      new RegExp(
+        `DYNAMODB_PORT=${dynamoDbPort} SQS_PORT=\\d+ S3_PORT=${s3Port} DATA_DIR=\\S+ npm run console`,
+      ),
+    );
+  });
+
+  it('answers only its own loopback Host and Origin (DNS rebinding), with a CSP allowing no inline script', async () => {
+    const port = new URL(consoleUrl).port;
+    const own = await get({ Host: `localhost:${port}` });
+    expect(own.status).toBe(200);
+    expect(own.csp).toContain("script-src 'self'");
+    expect(own.csp).not.toContain('unsafe-inline');
+    expect((await get({ Host: `rebound.example:${port}` })).status).toBe(403);
+    expect(
+      (await get({ Host: `127.0.0.1:${port}`, Origin: 'http://rebound.example' })).status,
+    ).toBe(403);
+  });
+
+  const outside = Object.values(networkInterfaces())
+    .flat()
+    .find((address) => address?.family === 'IPv4' && !address.internal)?.address;
+  it.skipIf(outside === undefined)('listens on 127.0.0.1 only', async () => {
+    const port = Number(new URL(consoleUrl).port);
+    const refused = await new Promise<string>((resolve) => {
+      request({ host: outside as string, port, path: '/', timeout: 5_000 }, () =>
+        resolve('answered'),
+      )
+        .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
+        .end();
+    });
+    expect(refused).toBe('ECONNREFUSED');
+  });
+});

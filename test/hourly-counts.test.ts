@@ -1,0 +1,67 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import {
+  createHourlyCounts,
+  HOURLY_COUNT_SHARDS,
+  REJECTED_COUNT,
+  UNKNOWN_COUNT,
+} from '../shared/store/hourly-counts.ts';
+import { totalWriteUnits } from '../shared/store/write-units.ts';
+import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { sqsEvent, sqsRecord, workerOnFreshTable } from './support/webhook-records.ts';
+
+let dynamoDb: LocalDynamoDb;
+beforeAll(async () => {
+  dynamoDb = await startLocalDynamoDb();
+});
+afterAll(async () => {
+  await dynamoDb.close();
+});
+
+const post = (event: unknown, receivedAt: string) =>
+  sqsRecord({ body: JSON.stringify(event), receivedAt });
+
+describe('hourly counts kept by the worker', () => {
+  it('counts each stored event once at its receive hour, by type, across batches and shards', async () => {
+    const { tableName, handler } = await workerOnFreshTable(dynamoDb);
+    const nine = '2026-03-01T09:15:00.000Z';
+    const ten = '2026-03-01T10:59:59.000Z';
+    await handler(
+      sqsEvent([
+        post(SEED_EVENTS.PROJECT_CREATED, nine),
+        post(SEED_EVENTS.BEFORE_UPDATE_LABELS, nine),
+        post({ eventType: 'PROJECT_ARCHIVED', data: { project: { id: 'p' } } }, nine),
+        sqsRecord({ body: 'not json', receivedAt: ten }),
+      ]),
+    );
+    // A redelivered label event (a duplicate) and an export, in a batch of their own.
+    await handler(
+      sqsEvent([
+        post(SEED_EVENTS.BEFORE_UPDATE_LABELS, nine),
+        sqsRecord({ body: JSON.stringify(SEED_EXPORT_DELIVERY), method: 'PUT', receivedAt: ten }),
+      ]),
+    );
+
+    const counts = createHourlyCounts(dynamoDb.documents, tableName);
+    expect(await counts.read('2026-03-01T00', '2026-03-01T23')).toEqual([
+      {
+        hour: '2026-03-01T09',
+        counts: { PROJECT_CREATED: 1, BEFORE_UPDATE_LABELS: 1, [UNKNOWN_COUNT]: 1 },
+      },
+      { hour: '2026-03-01T10', counts: { [REJECTED_COUNT]: 1, EXPORT_DELIVERY: 1 } },
+    ]);
+    expect(await counts.read('2026-03-01T10', '2026-03-01T10')).toHaveLength(1);
+  });
+
+  it('sums every shard, and an update of a small counter item costs one write unit', async () => {
+    const { tableName } = await workerOnFreshTable(dynamoDb);
+    const counts = createHourlyCounts(dynamoDb.documents, tableName);
+    const tally = new Map([['2026-03-02T08', new Map([['BEFORE_UPDATE_LABELS', 10]])]]);
+    for (let shard = 0; shard < HOURLY_COUNT_SHARDS; shard += 1) {
+      expect(totalWriteUnits(await counts.add(tally, shard))).toBe(1);
+    }
+    expect(await counts.read('2026-03-02T00', '2026-03-02T23')).toEqual([
+      { hour: '2026-03-02T08', counts: { BEFORE_UPDATE_LABELS: 10 * HOURLY_COUNT_SHARDS } },
+    ]);
+  });
+});
