@@ -62,6 +62,9 @@ export function shardOf(hexId: string): number {
   return Number.parseInt(hexId.slice(0, 8), 16) % HOURLY_COUNT_SHARDS || 0;
 }
 
+/** The `itemType` of a shard's counters of one hour. */
+export const HOURLY_COUNTS_ITEM_TYPE = 'hourlyCounts';
+
 export interface HourlyCounts {
   /** Adds a tally to shard `shard`'s counters; the writes, for counting write units. */
   add(tally: HourlyTally, shard: number): Promise<ItemWrite[]>;
@@ -82,13 +85,18 @@ export function createHourlyCounts(
           new UpdateCommand({
             TableName: tableName,
             Key: hourlyCountKey(shard, hour),
-            UpdateExpression: `ADD ${names.map((_, index) => `#n${index} :v${index}`).join(', ')}`,
-            ExpressionAttributeNames: Object.fromEntries(
-              names.map((name, index) => [`#n${index}`, name]),
-            ),
-            ExpressionAttributeValues: Object.fromEntries(
-              names.map((name, index) => [`:v${index}`, counts.get(name)]),
-            ),
+            // The item says what it is, like every other item of the table (item schemas).
+            UpdateExpression: `SET #itemType = :itemType, #hour = :hour ADD ${names.map((_, index) => `#n${index} :v${index}`).join(', ')}`,
+            ExpressionAttributeNames: {
+              '#itemType': 'itemType',
+              '#hour': 'hour',
+              ...Object.fromEntries(names.map((name, index) => [`#n${index}`, name])),
+            },
+            ExpressionAttributeValues: {
+              ':itemType': HOURLY_COUNTS_ITEM_TYPE,
+              ':hour': hour,
+              ...Object.fromEntries(names.map((name, index) => [`:v${index}`, counts.get(name)])),
+            },
             ReturnValues: 'ALL_NEW',
           }),
         );

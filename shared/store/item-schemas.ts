@@ -13,7 +13,13 @@ import {
   projectCreatedSchema,
   projectReviewedSchema,
 } from '../webhook/events.ts';
-import { EXPORT_EVENT_TYPE, EXPORT_STATUSES, RECONCILE_SOURCE } from './items.ts';
+import type { Provenance } from '../webhook/interpret.ts';
+import {
+  EXPORT_EVENT_TYPE,
+  EXPORT_REASON_CODES,
+  EXPORT_STATUSES,
+  RECONCILE_SOURCE,
+} from './items.ts';
 
 const text = z.string().min(1);
 /** An ISO-8601 instant as stored (`toISOString()` form, so it sorts as text). */
@@ -135,6 +141,13 @@ export const ITEM_SCHEMAS = {
       ...eventBase,
       itemType: z.literal('rejected'),
       reason: z.string(),
+      provenance: z
+        .enum(['webhook', 'queue'] satisfies Provenance[])
+        .optional()
+        .describe(
+          'webhook: the body arrived signed (replayable); queue: a queue message that never passed the signature check. Absent on items stored before it was recorded',
+        ),
+      method: z.enum(['POST', 'PUT']).optional(),
       body: z
         .union([z.string(), z.instanceof(Uint8Array)])
         .optional()
@@ -165,7 +178,6 @@ export const ITEM_SCHEMAS = {
       lastEventAt: instant,
       lastExport: z
         .object({
-          fileUrl: z.string(),
           at: instant,
           documentId: z.string().optional(),
           userId: z.string().optional(),
@@ -185,6 +197,11 @@ export const ITEM_SCHEMAS = {
       trigger: z.enum(['REVIEWED', 'COMPLETED', 'PUSHED', 'MANUAL']),
       statusAt: instant,
       status: z.enum(EXPORT_STATUSES),
+      reasonCode: z
+        .enum(EXPORT_REASON_CODES)
+        .optional()
+        .describe('Why the export waits or failed: set with reason on WAITING and FAILED'),
+      reason: z.string().optional(),
       requestedAt: instant,
       bucket: text,
       key: text,
@@ -230,6 +247,28 @@ export const ITEM_SCHEMAS = {
       updatedAt: instant,
     })
     .describe('The version `npm run migrate` brought the table to (MIGRATION/VERSION)'),
+  hourlyCounts: z
+    .object({
+      ...key,
+      itemType: z.literal('hourlyCounts'),
+      hour: z
+        .string()
+        .regex(/^\d{4}-\d{2}-\d{2}T\d{2}$/)
+        .describe('The UTC hour counted'),
+    })
+    .catchall(z.number().int())
+    .describe(
+      'Events stored in one UTC hour, one number per event type, on one of a few shards (COUNTS#<shard>, HOUR#<yyyy-mm-ddThh>): the console sums the shards',
+    ),
+  reconcileLease: z
+    .object({
+      ...key,
+      itemType: z.literal('reconcileLease'),
+      holder: text.describe('Who holds the lease (a run id, or npm run reconcile on a host)'),
+      leaseUntil: z.number().int().describe('Epoch seconds the lease is held until'),
+      expiresAt: expiresAt,
+    })
+    .describe('The reconciler single-flight lease (LEASE#RECONCILE, LEASE)'),
 } as const;
 
 export type ItemType = keyof typeof ITEM_SCHEMAS;
