@@ -6,10 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { dirname } from 'node:path';
 import { entrySize, MAX_CALL_BYTES, MAX_ENTRIES_PER_CALL } from '../../shared/bus/bus-publisher.ts';
+import { ProtocolError, startJsonProtocolServer } from './json-protocol-server.ts';
 import { LOCAL_CLIENT_CONFIG, type RunningServer } from './servers.ts';
 
 export const LOCAL_ACCOUNT = '000000000000';
@@ -59,9 +58,6 @@ export interface LocalEventBusOptions {
   readonly onEvent?: (event: DeliveredEvent) => void;
 }
 
-const PUT_EVENTS_TARGET = 'AWSEvents.PutEvents';
-const CONTENT_TYPE = 'application/x-amz-json-1.1';
-
 export async function startLocalEventBus(options: LocalEventBusOptions): Promise<LocalEventBus> {
   const { eventsFile } = options;
   await mkdir(dirname(eventsFile), { recursive: true });
@@ -106,62 +102,21 @@ export async function startLocalEventBus(options: LocalEventBusOptions): Promise
     };
   };
 
-  const server = createServer((request, response) => {
-    serve(request, response, putEvents).catch((error: unknown) => {
-      const problem =
-        error instanceof ProtocolError
-          ? error
-          : new ProtocolError('InternalException', String(error), 500);
-      answer(response, problem.status, { __type: problem.code, message: problem.message });
-    });
+  const server = await startJsonProtocolServer({
+    targetPrefix: 'AWSEvents.',
+    operations: { PutEvents: putEvents },
+    internalErrorCode: 'InternalException',
+    ...(options.host === undefined ? {} : { host: options.host }),
+    ...(options.port === undefined ? {} : { port: options.port }),
   });
-  const host = options.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
   return {
-    endpoint: `http://${host}:${port}`,
+    endpoint: server.endpoint,
     eventsFile,
     injectEntryFaults: (next) => {
       fault = next;
     },
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
+    close: () => server.close(),
   };
-}
-
-async function serve(
-  request: IncomingMessage,
-  response: ServerResponse,
-  putEvents: (body: Record<string, unknown>) => Promise<Record<string, unknown>>,
-): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const chunk of request) chunks.push(chunk as Buffer);
-  const target = request.headers['x-amz-target'];
-  if (request.method !== 'POST' || target !== PUT_EVENTS_TARGET) {
-    throw new ProtocolError(
-      'UnknownOperationException',
-      `this local endpoint implements ${PUT_EVENTS_TARGET} only, got ${String(target)}`,
-    );
-  }
-  let body: unknown;
-  try {
-    body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-  } catch {
-    throw new ProtocolError('SerializationException', 'the request body is not JSON');
-  }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-    throw new ProtocolError('SerializationException', 'the request body is not a JSON object');
-  }
-  answer(response, 200, await putEvents(body as Record<string, unknown>));
 }
 
 const ERROR_MESSAGES: Record<string, string> = {
@@ -211,19 +166,4 @@ function wireSize(entry: WireEntry): number {
     Resources: Array.isArray(entry.Resources) ? entry.Resources.map(String) : [],
     ...(entry.Time === undefined ? {} : { Time: new Date() }),
   });
-}
-
-class ProtocolError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
-function answer(response: ServerResponse, status: number, body: unknown): void {
-  response.writeHead(status, { 'content-type': CONTENT_TYPE });
-  response.end(JSON.stringify(body));
 }
