@@ -167,7 +167,14 @@ async function roundTrip(
   queries: Queries,
   timeoutMs: number,
 ): Promise<CheckResult> {
-  const webhook = await target.webhook();
+  let webhook: { url: string; secret: string };
+  try {
+    webhook = await target.webhook();
+  } catch (error) {
+    // The stack's API or its webhook route cannot be read: what to do is in the message.
+    if (error instanceof StackResolutionError) return failed(error.message);
+    throw error;
+  }
   const { secret } = webhook;
   // The path token is a secret: doctor's lines show where it went, not the token.
   const url = redactWebhookUrl(webhook.url);
