@@ -232,6 +232,7 @@ export class WebhookStack extends Stack {
     for (const [name, output] of Object.entries(outputs)) new CfnOutput(this, name, output);
 
     this.operatorPolicy = new OperatorPolicy(this, 'Operator', {
+      api: this.ingestApi.api,
       table: this.store.table,
       bucket: this.archive.bucket,
       readablePrefixes: [BODIES_PREFIX],
@@ -266,7 +267,6 @@ export class WebhookStack extends Stack {
           value: PACKAGE_VERSION,
           description: 'Version of datasaur-webhooks-aws deployed',
         },
-        apiUrl: { value: this.ingestApi.api.apiEndpoint, description: 'The HTTP API endpoint' },
         eventSource: { value: config.eventSource, description: 'The source of published events' },
         operatorPolicyArn: {
           value: this.operatorPolicy.policy.managedPolicyArn,

@@ -20,6 +20,7 @@ import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts
 import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import { createQueries, type Queries, type View } from '../shared/store/queries.ts';
+import { redactWebhookUrl } from '../shared/webhook/route.ts';
 import { testEventBody } from '../shared/webhook/test-event.ts';
 import {
   checkDatasaurCredentials,
@@ -166,11 +167,21 @@ async function roundTrip(
   queries: Queries,
   timeoutMs: number,
 ): Promise<CheckResult> {
-  const { url, secret } = await target.webhook();
+  let webhook: { url: string; secret: string };
+  try {
+    webhook = await target.webhook();
+  } catch (error) {
+    // The stack's API or its webhook route cannot be read: what to do is in the message.
+    if (error instanceof StackResolutionError) return failed(error.message);
+    throw error;
+  }
+  const { secret } = webhook;
+  // The path token is a secret: doctor's lines show where it went, not the token.
+  const url = redactWebhookUrl(webhook.url);
   const suffix = randomBytes(6).toString('hex');
   const request = signDatasaurRequest(testEventBody(suffix, new Date().toISOString()), secret);
   const started = performance.now();
-  const outcome = await sendDatasaurRequest(url, request);
+  const outcome = await sendDatasaurRequest(webhook.url, request);
   if (outcome.status === undefined) {
     return failed(
       `no answer from ${url}: ${outcome.detail}${target.flags === '' ? ' (is npm start running?)' : ''}`,

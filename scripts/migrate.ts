@@ -1,7 +1,7 @@
 /**
  * `npm run migrate`: brings a table's items to the layout this code writes, step by step
- * (shared/store/migrations.ts), against the local stack by default or a deployed table
- * (`--table`, `--region`). Resumable: Ctrl-C stops after the page under way, and the next run
+ * (shared/store/migrations.ts), against the local stack by default, a deployed stack's table
+ * (`--stack`) or a deployed table (`--table`, `--region`). Resumable: Ctrl-C stops after the page under way, and the next run
  * continues from there.
  */
 import './local/sdk-notice.ts';
@@ -9,6 +9,7 @@ import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { LATEST_VERSION, MIGRATION_STEPS, migrateTable } from '../shared/store/migrations.ts';
+import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
 import { connectTable } from './local/table-connection.ts';
 
@@ -25,7 +26,7 @@ Flags:
   --page-size <n>       items per scan page, 1-1000 (default 500)
   --table <name>        table name (default $TABLE_NAME, else datasaur-webhooks; alone: a deployed table)
   --endpoint <url>      DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's)
-  --region <region>     AWS region of a deployed table (credentials from the standard AWS chain)
+${stackUsage()}
   -h, --help            this text
 `;
 
@@ -34,7 +35,7 @@ const OPTIONS = {
   'page-size': { type: 'string' },
   table: { type: 'string' },
   endpoint: { type: 'string' },
-  region: { type: 'string' },
+  ...STACK_OPTIONS,
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -97,14 +98,14 @@ async function run(args: string[]): Promise<number> {
     return 1;
   } finally {
     process.off('SIGINT', onSignal);
-    connection.client.destroy();
+    connection.close();
   }
 }
 
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {
-  if (error instanceof ConfigurationError) {
+  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
     process.stderr.write(`error: ${error.message}\n`);
     process.exitCode = 2;
   } else {

@@ -26,7 +26,7 @@ import {
   STACK_OPTIONS,
   StackResolutionError,
   stackUsage,
-  webhookUrlToRegister,
+  webhookUrlsToRegister,
 } from './deployed/stack.ts';
 import { UsageError } from './local/cli.ts';
 
@@ -98,6 +98,8 @@ async function showWebhook(
   stack: DeployedStack,
   { rotate, dropPrevious }: { rotate: boolean; dropPrevious: boolean },
 ): Promise<void> {
+  // Read before a rotation, so that a stack whose URL cannot be read is left as it was.
+  const urls = await webhookUrlsToRegister(stack);
   let secret: WebhookSecret;
   if (rotate) {
     secret = await rotateWebhookSecret(stack);
@@ -110,12 +112,21 @@ async function showWebhook(
   } else {
     secret = await readWebhookSecret(stack);
   }
-  const url = await webhookUrlToRegister(stack);
+  const onceConfirmed = [
+    ...(secret.previous === undefined ? [] : ['drop the previous secret (flag above)']),
+    ...(urls.previous === undefined
+      ? []
+      : ['deploy without -c previousWebhookPathToken (the previous URL then gets 404)']),
+  ];
   console.log(`
 Stack ${stack.name} in ${stack.region}, version ${stack.outputs.version ?? 'unknown'}
 
 Webhook to register with Datasaur:
-  URL     ${url}
+  URL     ${urls.current}${
+    urls.previous === undefined
+      ? ''
+      : `\n  (the previous URL, still routed until a deploy without -c previousWebhookPathToken: ${urls.previous})`
+  }
   secret  ${secret.current}${
     secret.previous === undefined
       ? ''
@@ -124,7 +135,7 @@ Webhook to register with Datasaur:
 
 Datasaur has no screen or API for webhooks: e-mail Datasaur support the URL and the secret,
 over a channel you trust, and ask them to send every event type to it. Once they confirm,
-${secret.previous === undefined ? 'events arrive signed with this secret.' : 'drop the previous secret (flag above).'}`);
+${onceConfirmed.length === 0 ? 'events arrive signed with this secret.' : `${onceConfirmed.join(', and ')}.`}`);
 }
 
 /** Returns the exit code: 1 when the credentials given were refused. */

@@ -555,7 +555,6 @@ describe('outputs', () => {
         'ApiEndpoint',
         'ApiId',
         // For the operators' CLIs (--stack): test/operator-infra.test.ts.
-        'ApiUrl',
         'EventSource',
         'IngestLogGroupName',
         'OperatorPolicyArn',

@@ -25,6 +25,7 @@ import {
 import { createQueries } from '../shared/store/queries.ts';
 import { interpretBody } from '../shared/webhook/interpret.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
+import { startCloudFormationStandIn } from './support/cloudformation-stand-in.ts';
 import { inEarlierLayout } from './support/earlier-layout.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { tableContents } from './support/webhook-records.ts';
@@ -245,12 +246,12 @@ describe('npm run migrate, step 1: self-describing event items', () => {
 
 describe('the migrate command', () => {
   const script = fileURLToPath(new URL('../scripts/migrate.ts', import.meta.url));
-  const migrate = (args: string[]) =>
+  const migrate = (args: string[], env: NodeJS.ProcessEnv = {}) =>
     new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve) => {
       execFile(
         process.execPath,
         ['--import', import.meta.resolve('tsx'), script, ...args],
-        { timeout: 120_000 },
+        { timeout: 120_000, env: { ...process.env, ...env } },
         (error, stdout, stderr) =>
           resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr }),
       );
@@ -288,11 +289,54 @@ describe('the migrate command', () => {
     expect(again.stdout.trim()).toBe(`table ${tableName} is at version 1: nothing to do`);
   }, 120_000);
 
+  it("migrates a deployed stack's table found by --stack alone, and exits 2 with one line for a missing stack", async () => {
+    const tableName = await dynamoDb.createTable();
+    await putAll(dynamoDb, tableName, current.slice(0, 20).map(inEarlierLayout));
+    const cloudFormation = await startCloudFormationStandIn([
+      { name: 'Deployed', outputs: { TableName: tableName } },
+    ]);
+    try {
+      // What a user's AWS configuration would say, pointed at the local servers.
+      const aws = {
+        AWS_REGION: 'eu-west-1',
+        AWS_ACCESS_KEY_ID: 'local',
+        AWS_SECRET_ACCESS_KEY: 'local',
+        AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint,
+        AWS_ENDPOINT_URL_DYNAMODB: dynamoDb.server.endpoint,
+        // Where the local stack would be: --stack must not use it.
+        DYNAMODB_PORT: '1',
+        DYNAMODB_ENDPOINT: '',
+      };
+      const run = await migrate(['--stack', 'Deployed'], aws);
+      expect(run.stderr).toBe('');
+      expect(run.stdout.trim().split('\n').at(-1)).toBe(
+        `table ${tableName} moved from version 0 to 1`,
+      );
+      expect(run.code).toBe(0);
+      expect(cloudFormation.calls).toEqual(['DescribeStacks']);
+
+      const missing = await migrate(['--stack', 'NoSuchStack'], aws);
+      expect(missing.code).toBe(2);
+      expect(missing.stdout).toBe('');
+      expect(missing.stderr.trim().split('\n')).toEqual([
+        'error: stack NoSuchStack not found in eu-west-1: check --stack, --region and --profile (npx cdk list shows the name)',
+      ]);
+
+      const both = await migrate(['--stack', 'Deployed', '--table', tableName], aws);
+      expect(both.code).toBe(2);
+      expect(both.stderr).toContain('--stack finds the table from its outputs');
+    } finally {
+      await cloudFormation.close();
+    }
+  }, 120_000);
+
   it('prints what it expected and exits 2 on a bad argument', async () => {
     const run = await migrate(['--page-size', 'lots']);
     expect(run.code).toBe(2);
     expect(run.stderr).toContain('--page-size must be a whole number from 1 to 1000');
     expect(run.stderr).toContain('Usage: npm run migrate');
+    expect(run.stderr).toMatch(/^ {2}--stack <name> /m);
+    expect(run.stderr).toMatch(/^ {2}--profile <name> /m);
     expect(run.stderr).not.toMatch(/^\s+at /m);
   });
 });

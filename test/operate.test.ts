@@ -1,9 +1,11 @@
 /**
  * Operating a stack by its name: the CLIs given `--stack X` find every resource through
  * CloudFormation's DescribeStacks (our stand-in) whose outputs point at a local stack started
- * here, with the real SDK clients configured by AWS_ENDPOINT_URL_* as a user's would be by
- * their AWS configuration. `npm run doctor` runs against the same local stack without --stack.
+ * here, and the webhook URL's path token through API Gateway's GetRoutes (the same stand-in),
+ * with the real SDK clients configured by AWS_ENDPOINT_URL_* as a user's would be by their AWS
+ * configuration. `npm run doctor` runs against the same local stack without --stack.
  */
+import { randomBytes } from 'node:crypto';
 import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,7 +19,6 @@ import {
 } from '../scripts/local/secrets-manager-server.ts';
 import { localSqs } from '../scripts/local/servers.ts';
 import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
-import { WEBHOOK_PATH } from '../shared/webhook/route.ts';
 import {
   type CloudFormationStandIn,
   startCloudFormationStandIn,
@@ -32,6 +33,10 @@ import {
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
 const SECRET = TEST_SECRETS.localStack;
+/** The local stack's path token, as a deploy's would be: made for the run, never printed by doctor. */
+const PATH_TOKEN = randomBytes(16).toString('hex');
+/** A token being rotated out, still routed by the stand-in's API during the rotation. */
+const PREVIOUS_PATH_TOKEN = randomBytes(16).toString('hex');
 const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version;
 
 let dataDir: string;
@@ -57,6 +62,7 @@ beforeAll(async () => {
   stack = await startStackProcess({
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,
+    WEBHOOK_PATH_TOKEN: PATH_TOKEN,
     DATASAUR_API_URL: datasaur.url,
     DATASAUR_CLIENT_ID: datasaur.clientId,
     DATASAUR_CLIENT_SECRET: datasaur.clientSecret,
@@ -82,8 +88,8 @@ beforeAll(async () => {
   const exportDeadLetterQueueUrl = await queueUrl('datasaur-webhooks-exports-dlq');
   const outputs = {
     Version: VERSION,
-    ApiUrl: stack.webhookUrl.slice(0, -WEBHOOK_PATH.length),
-    WebhookUrl: stack.webhookUrl,
+    ApiEndpoint: new URL(stack.webhookUrl).origin,
+    ApiId: 'standinapi',
     WebhookSecretArn: webhookSecretArn,
     TableName: 'datasaur-webhooks',
     ArchiveBucketName: 'datasaur-webhooks-archive',
@@ -104,14 +110,24 @@ beforeAll(async () => {
     { name: 'X-DeadLetterQueueNotEmpty', state: 'OK' as const },
     { name: 'X-WorkerErrors', state: 'INSUFFICIENT_DATA' as const },
   ];
+  const webhookPathTokens = { current: PATH_TOKEN };
   cloudFormation = await startCloudFormationStandIn([
-    { name: 'X', outputs, alarms },
-    { name: 'Older', outputs: withoutTable, alarms },
+    { name: 'X', outputs, alarms, webhookPathTokens },
+    { name: 'Older', outputs: withoutTable, alarms, webhookPathTokens },
     {
       name: 'Alarming',
       outputs,
       alarms: [{ name: 'Alarming-WorkerErrors', state: 'ALARM', reason: 'Threshold Crossed' }],
+      webhookPathTokens,
     },
+    {
+      name: 'Rotating',
+      outputs: { ...outputs, ApiId: 'rotatingapi' },
+      alarms,
+      webhookPathTokens: { current: PATH_TOKEN, previous: PREVIOUS_PATH_TOKEN },
+    },
+    // Its ApiId names no API: deleted outside CloudFormation.
+    { name: 'Orphaned', outputs: { ...outputs, ApiId: 'deletedapi' }, alarms },
   ]);
   awsEnvironment = {
     ...TEST_STACK_ENVIRONMENT,
@@ -121,6 +137,7 @@ beforeAll(async () => {
     AWS_SECRET_ACCESS_KEY: 'S3RVER',
     AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint,
     AWS_ENDPOINT_URL_CLOUDWATCH: cloudFormation.endpoint,
+    AWS_ENDPOINT_URL_APIGATEWAYV2: cloudFormation.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoDbEndpoint,
     AWS_ENDPOINT_URL_SQS: sqsEndpoint,
     AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
@@ -139,6 +156,7 @@ beforeAll(async () => {
     S3_PORT: new URL(stack.s3Endpoint).port,
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,
+    WEBHOOK_PATH_TOKEN: PATH_TOKEN,
   };
 }, 90_000);
 
@@ -218,7 +236,10 @@ describe('--stack: resources from the stack outputs', () => {
 describe('npm run doctor and npm run setup against a stack', () => {
   it('says the credentials secret is still empty, and exits 1', async () => {
     const result = await cli('doctor', ['--stack', 'X']);
-    expect(result.stdout).toContain('✓ round trip: test event accepted (202)');
+    expect(result.stdout).toContain(
+      `✓ round trip: test event accepted (202) by ${new URL(stack.webhookUrl).origin}/webhooks/datasaur/{token} and queryable`,
+    );
+    expect(result.stdout + result.stderr).not.toContain(PATH_TOKEN);
     expect(result.stdout).toContain(
       '✗ Datasaur credentials: the credentials secret is still empty: npm run setup -- --stack X',
     );
@@ -244,7 +265,11 @@ describe('npm run doctor and npm run setup against a stack', () => {
     );
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`URL     ${stack.webhookUrl}`);
+    // The full URL, path token included, read from the API's routes: no output holds it.
+    expect(stack.webhookUrl).toMatch(new RegExp(`/webhooks/datasaur/${PATH_TOKEN}$`));
+    expect(result.stdout).toContain(`URL     ${stack.webhookUrl}\n`);
+    expect(result.stdout).not.toContain('previous URL');
+    expect(cloudFormation.calls).toContain('GetRoutes');
     expect(result.stdout).toContain(`secret  ${SECRET}`);
     expect(result.stdout).toContain('e-mail Datasaur support the URL and the secret');
     expect(result.stdout).toContain(`Stored the credentials of client ${datasaur.clientId}`);
@@ -280,6 +305,37 @@ describe('npm run doctor and npm run setup against a stack', () => {
     expect(result.code).toBe(0);
   }, 120_000);
 
+  it('shows the new and the previous webhook URL while the path token is rotated', async () => {
+    const result = await cli('setup', ['--stack', 'Rotating']);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+    const origin = new URL(stack.webhookUrl).origin;
+    expect(result.stdout).toContain(`URL     ${origin}/webhooks/datasaur/${PATH_TOKEN}\n`);
+    expect(result.stdout).toContain(
+      `(the previous URL, still routed until a deploy without -c previousWebhookPathToken: ${origin}/webhooks/datasaur/${PREVIOUS_PATH_TOKEN})`,
+    );
+    expect(result.stdout).toContain(
+      'deploy without -c previousWebhookPathToken (the previous URL then gets 404)',
+    );
+  }, 60_000);
+
+  it('exits 2 with one line when the stack names an API that does not exist; doctor fails its round trip', async () => {
+    const missing =
+      'API Gateway in us-east-1 has no API deletedapi (output ApiId of stack Orphaned): was it deleted outside CloudFormation? Deploy again (npx cdk deploy)';
+    for (const [script, args] of [
+      ['setup', ['--stack', 'Orphaned']],
+      ['send', ['PROJECT_CREATED', '--stack', 'Orphaned']],
+    ] as const) {
+      const result = await cli(script, [...args]);
+      expect(result.code, script).toBe(2);
+      expect(result.stdout, script).toBe('');
+      expect(result.stderr.trim().split('\n'), script).toEqual([`npm run ${script}: ${missing}`]);
+    }
+    const doctor = await cli('doctor', ['--stack', 'Orphaned']);
+    expect(doctor.stdout).toContain(`✗ round trip: ${missing}\n`);
+    expect(doctor.code).toBe(1);
+  }, 60_000);
+
   it('fails on an alarm in ALARM, saying which', async () => {
     const result = await cli('doctor', ['--stack', 'Alarming']);
     expect(result.stdout).toContain(
@@ -309,8 +365,9 @@ describe('npm run doctor against npm start', () => {
   it("shows the test event's round trip ✓, and never publishes it on the bus", async () => {
     const result = await cli('doctor', [], localEnvironment);
     expect(result.stdout).toMatch(
-      /^✓ round trip: test event accepted \(202\) by http:\/\/127\.0\.0\.1:\d+\/webhooks\/datasaur and queryable after [\d.]+ s \(npm run query -- project datasaur-webhooks-doctor-[0-9a-f]{12}\)$/m,
+      /^✓ round trip: test event accepted \(202\) by http:\/\/127\.0\.0\.1:\d+\/webhooks\/datasaur\/\{token\} and queryable after [\d.]+ s \(npm run query -- project datasaur-webhooks-doctor-[0-9a-f]{12}\)$/m,
     );
+    expect(result.stdout).not.toContain(PATH_TOKEN);
     expect(result.stdout).toContain('✓ dead-letter queues: datasaur-webhooks-dlq empty');
     expect(result.stdout).toContain('- alarms: skipped (the local stack has no CloudWatch');
     expect(result.stdout).not.toMatch(/^✓ alarms/m);

@@ -56,6 +56,7 @@ describe('operator policy', () => {
   it('allows exactly the calls of the CLIs and aws logs tail', () => {
     expect(statements.flatMap((statement) => statement.Action).sort()).toEqual(
       [
+        'apigateway:GET',
         'cloudformation:DescribeStacks',
         'cloudformation:ListStackResources',
         'cloudwatch:DescribeAlarms',
@@ -79,6 +80,33 @@ describe('operator policy', () => {
         'sqs:StartMessageMoveTask',
       ].sort(),
     );
+  });
+
+  it("reads the routes of this stack's API only (the webhook URL's path token), nothing else of API Gateway", () => {
+    const api = resourcesOfType(template, 'AWS::ApiGatewayV2::Api')[0];
+    const statement = statements.find(
+      (one) => (one as { Sid?: string }).Sid === 'ReadTheWebhookRoutes',
+    );
+    expect(statement?.Action).toBe('apigateway:GET');
+    expect(statement?.Resource).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':apigateway:',
+          { Ref: 'AWS::Region' },
+          '::/apis/',
+          { Ref: api?.logicalId },
+          '/routes',
+        ],
+      ],
+    });
+    expect(
+      statements.filter((one) =>
+        [one.Action].flat().some((action) => action.startsWith('apigateway:')),
+      ),
+    ).toHaveLength(1);
   });
 
   it('names this stack, its table, its bucket prefix, its queues, its secrets and its log groups', () => {

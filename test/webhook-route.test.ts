@@ -4,6 +4,7 @@ import {
   isWebhookPath,
   matchesWebhookRoute,
   redactWebhookPath,
+  redactWebhookUrl,
   webhookPath,
   webhookRouteKeys,
   webhookUrl,
@@ -58,5 +59,14 @@ describe('the webhook route', () => {
   it('logs the path with the token replaced', () => {
     expect(redactWebhookPath(webhookPath(TOKEN))).toBe('/webhooks/datasaur/{token}');
     expect(redactWebhookPath('/other')).toBe('/other');
+  });
+
+  it('shows a webhook URL with the token replaced, keeping where it points', () => {
+    expect(
+      redactWebhookUrl(webhookUrl('https://abc.execute-api.eu-west-1.amazonaws.com', TOKEN)),
+    ).toBe('https://abc.execute-api.eu-west-1.amazonaws.com/webhooks/datasaur/{token}');
+    expect(redactWebhookUrl(webhookUrl('http://127.0.0.1:3000', TOKEN))).toBe(
+      'http://127.0.0.1:3000/webhooks/datasaur/{token}',
+    );
   });
 });

@@ -4,6 +4,7 @@
  * `aws logs tail` reads, on this stack's resources only. Attach it to their role or group.
  */
 import { ArnFormat, type CfnElement, Stack, Validations } from 'aws-cdk-lib';
+import type { IHttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import type { IEventBus } from 'aws-cdk-lib/aws-events';
 import { ManagedPolicy, PolicyStatement } from 'aws-cdk-lib/aws-iam';
@@ -14,6 +15,8 @@ import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct, type IConstruct } from 'constructs';
 
 export interface OperatorPolicyProps {
+  /** The webhook API: setup, doctor and send read its routes for the webhook URL. */
+  readonly api: IHttpApi;
   readonly table: ITable;
   readonly bucket: IBucket;
   /** Prefixes of the bucket the CLIs read (large bodies), e.g. `bodies/`. */
@@ -53,6 +56,20 @@ export class OperatorPolicy extends Construct {
             service: 'cloudformation',
             resource: 'stack',
             resourceName: `${stack.stackName}/*`,
+          }),
+        ],
+      }),
+      // The webhook URL's path token is in no output: setup, doctor and send read it from the
+      // routes of this API (GetRoutes), and nothing else of API Gateway.
+      new PolicyStatement({
+        sid: 'ReadTheWebhookRoutes',
+        actions: ['apigateway:GET'],
+        resources: [
+          stack.formatArn({
+            service: 'apigateway',
+            account: '',
+            resource: `/apis/${props.api.apiId}/routes`,
+            arnFormat: ArnFormat.NO_RESOURCE_NAME,
           }),
         ],
       }),

@@ -4,6 +4,12 @@
  * `AWS_REGION`, the `AWS_ENDPOINT_URL_*` variables). The one resolver every CLI uses.
  */
 import {
+  ApiGatewayV2Client,
+  ApiGatewayV2ServiceException,
+  GetRoutesCommand,
+  type Route,
+} from '@aws-sdk/client-apigatewayv2';
+import {
   CloudFormationClient,
   CloudFormationServiceException,
   DescribeStacksCommand,
@@ -23,7 +29,7 @@ import {
   type StackOutputs,
   stackOutputsOf,
 } from '../../shared/runtime/stack-outputs.ts';
-import { WEBHOOK_PATH } from '../../shared/webhook/route.ts';
+import { type DeployedWebhookUrls, deployedWebhookUrls } from '../../shared/webhook/route.ts';
 
 /** The flags every CLI that acts on AWS takes, for `parseArgs`. */
 export const STACK_OPTIONS = {
@@ -75,6 +81,7 @@ export interface StackClients {
   readonly eventBridge: EventBridgeClient;
   readonly cloudWatch: CloudWatchClient;
   readonly cloudFormation: CloudFormationClient;
+  readonly apiGateway: ApiGatewayV2Client;
   destroy(): void;
 }
 
@@ -143,11 +150,59 @@ export async function resolveStack(flags: StackFlags & { stack: string }): Promi
 }
 
 /**
- * The URL to register with Datasaur. Every command that shows or calls it asks here, so the
- * URL's composition changes in this one place.
+ * The URL to register with Datasaur (during a path-token rotation, the new one). Every command
+ * that shows or calls it asks here or in `webhookUrlsToRegister`.
  */
 export async function webhookUrlToRegister(stack: DeployedStack): Promise<string> {
-  return `${stack.output('apiUrl', 'for the webhook URL')}${WEBHOOK_PATH}`;
+  return (await webhookUrlsToRegister(stack)).current;
+}
+
+/**
+ * The webhook URLs of the stack: `ApiEndpoint` followed by the path of the API's webhook
+ * route, read with API Gateway's GetRoutes on `ApiId` (the path token is in no output:
+ * docs/flood.md); `previous` while a rotation keeps the old token routed.
+ */
+export async function webhookUrlsToRegister(stack: DeployedStack): Promise<DeployedWebhookUrls> {
+  const neededFor = 'for the webhook URL';
+  const apiEndpoint = stack.output('apiEndpoint', neededFor);
+  const apiId = stack.output('apiId', neededFor);
+  const routes: Route[] = [];
+  try {
+    let nextToken: string | undefined;
+    do {
+      const page = await stack.clients.apiGateway.send(
+        new GetRoutesCommand({ ApiId: apiId, NextToken: nextToken }),
+      );
+      routes.push(...(page.Items ?? []));
+      nextToken = page.NextToken;
+    } while (nextToken !== undefined);
+  } catch (error) {
+    throw new StackResolutionError(describeRoutesFailure(error, stack, apiId));
+  }
+  try {
+    return deployedWebhookUrls(apiEndpoint, routes);
+  } catch (error) {
+    throw new StackResolutionError(
+      `stack ${stack.name}, API ${apiId}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+}
+
+function describeRoutesFailure(error: unknown, stack: DeployedStack, apiId: string): string {
+  const message = (error instanceof Error ? error.message : String(error)).split('\n')[0];
+  const listing = `the routes of API ${apiId} (output ApiId of stack ${stack.name}) in ${stack.region}`;
+  if (error instanceof ApiGatewayV2ServiceException) {
+    if (error.name === 'NotFoundException') {
+      return `API Gateway in ${stack.region} has no API ${apiId} (output ApiId of stack ${stack.name}): was it deleted outside CloudFormation? Deploy again (npx cdk deploy)`;
+    }
+    if (
+      /AccessDenied|Forbidden|UnrecognizedClient|InvalidClientTokenId|ExpiredToken/.test(error.name)
+    ) {
+      return `AWS refused to list ${listing} (${error.name}): the webhook URL's path token is read from them; allow apigateway:GET on them (the policy of output OperatorPolicyArn does)`;
+    }
+    return `API Gateway refused to list ${listing}: ${error.name}: ${message}`;
+  }
+  return `cannot list ${listing} for the webhook URL: ${message}`;
 }
 
 async function describeStack(
@@ -229,6 +284,7 @@ function stackClients(config: AwsClientConfig, cloudFormation: CloudFormationCli
   const secrets = once(() => new SecretsManagerClient(config));
   const eventBridge = once(() => new EventBridgeClient(config));
   const cloudWatch = once(() => new CloudWatchClient(config));
+  const apiGateway = once(() => new ApiGatewayV2Client(config));
   return {
     get dynamoDb() {
       return dynamoDb();
@@ -252,6 +308,9 @@ function stackClients(config: AwsClientConfig, cloudFormation: CloudFormationCli
       return cloudWatch();
     },
     cloudFormation,
+    get apiGateway() {
+      return apiGateway();
+    },
     destroy: () => {
       for (const client of made) client.destroy();
     },

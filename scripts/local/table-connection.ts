@@ -30,6 +30,8 @@ export interface TableConnection {
   readonly local: LocalTarget | undefined;
   /** Region of a deployed table (undefined: the standard chain's). */
   readonly region: string | undefined;
+  /** AWS profile of a deployed table (undefined: the standard chain's). */
+  readonly profile?: string | undefined;
   readonly deployed: boolean;
   /** The stack named by `--stack`, with its outputs and clients. */
   readonly stack: DeployedStack | undefined;
@@ -68,11 +70,7 @@ function connectTableWithoutStack(flags: TableFlags): TableConnection {
   const local = deployed ? undefined : readLocalTarget(process.env);
   const endpoint = givenEndpoint ?? local?.dynamoDbEndpoint();
   const client = new DynamoDBClient({
-    ...(deployed
-      ? flags.region === undefined
-        ? {}
-        : { region: flags.region }
-      : LOCAL_CLIENT_CONFIG),
+    ...(deployed ? deployedClientConfig(flags) : LOCAL_CLIENT_CONFIG),
     ...(endpoint === undefined ? {} : { endpoint }),
     maxAttempts: 2,
   });
@@ -86,9 +84,21 @@ function connectTableWithoutStack(flags: TableFlags): TableConnection {
     where: endpoint ?? `DynamoDB in ${flags.region ?? 'the configured AWS region'}`,
     local,
     region: flags.region,
+    profile: flags.profile,
     deployed,
     stack: undefined,
     close: () => client.destroy(),
+  };
+}
+
+/** `--region` and `--profile` of a deployed table given without `--stack`. */
+function deployedClientConfig(flags: Pick<StackFlags, 'region' | 'profile'>): {
+  region?: string;
+  profile?: string;
+} {
+  return {
+    ...(flags.region === undefined ? {} : { region: flags.region }),
+    ...(flags.profile === undefined ? {} : { profile: flags.profile }),
   };
 }
 
@@ -105,7 +115,7 @@ export function archiveBeside(connection: TableConnection): {
     if (connection.stack !== undefined) return connection.stack.clients.s3;
     s3 ??=
       connection.local === undefined
-        ? new S3Client(connection.region === undefined ? {} : { region: connection.region })
+        ? new S3Client(deployedClientConfig(connection))
         : localS3(connection.local.s3Endpoint(), { maxAttempts: 2 });
     return s3;
   };

@@ -6,8 +6,10 @@
 /** Output names by what they hold; the names are stable (operators script against them). */
 export const STACK_OUTPUTS = {
   version: 'Version',
-  apiUrl: 'ApiUrl',
-  webhookUrl: 'WebhookUrl',
+  /** The HTTP API's endpoint; the webhook URL is it + `/webhooks/datasaur/<token>`. */
+  apiEndpoint: 'ApiEndpoint',
+  /** The HTTP API: its routes hold the path token, which no output does (docs/flood.md). */
+  apiId: 'ApiId',
   webhookSecretArn: 'WebhookSecretArn',
   tableName: 'TableName',
   archiveBucketName: 'ArchiveBucketName',

@@ -69,6 +69,12 @@ export function redactWebhookPath(path: string): string {
   return path.startsWith(prefix) ? `${prefix}${REDACTED_TOKEN}` : path;
 }
 
+/** `url` with its path redacted as `redactWebhookPath` does, for lines a user may paste elsewhere. */
+export function redactWebhookUrl(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.origin}${redactWebhookPath(parsed.pathname)}`;
+}
+
 /** The `OperationName` of the current token's routes in the deployed API. */
 export const CURRENT_ROUTE_OPERATION = 'DatasaurWebhook';
 /** The `OperationName` of a previous token's routes, routed until Datasaur has the new URL. */

@@ -1,13 +1,21 @@
 /**
- * The tests' own CloudFormation and CloudWatch: one HTTP server answering what the CLIs ask
- * of a deployed stack. CloudFormation over the AWS Query protocol (form-encoded `Action=…`,
- * XML answers): DescribeStacks and ListStackResources. CloudWatch over JSON 1.0
- * (`x-amz-target: GraniteServiceVersion20100801.DescribeAlarms`). Point the real SDK clients at
- * it with `AWS_ENDPOINT_URL_CLOUDFORMATION` and `AWS_ENDPOINT_URL_CLOUDWATCH`.
+ * The tests' own CloudFormation, CloudWatch and API Gateway: one HTTP server answering what the
+ * CLIs ask of a deployed stack. CloudFormation over the AWS Query protocol (form-encoded
+ * `Action=…`, XML answers): DescribeStacks and ListStackResources. CloudWatch over JSON 1.0
+ * (`x-amz-target: GraniteServiceVersion20100801.DescribeAlarms`). API Gateway v2 over REST-JSON:
+ * GetRoutes (`GET /v2/apis/{apiId}/routes`) of the stack's `ApiId` output, the webhook routes the
+ * CDK stack makes for its path tokens. Point the real SDK clients at it with
+ * `AWS_ENDPOINT_URL_CLOUDFORMATION`, `AWS_ENDPOINT_URL_CLOUDWATCH` and
+ * `AWS_ENDPOINT_URL_APIGATEWAYV2`.
  */
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import {
+  CURRENT_ROUTE_OPERATION,
+  PREVIOUS_ROUTE_OPERATION,
+  webhookRouteKeys,
+} from '../../shared/webhook/route.ts';
 
 export interface StandInAlarm {
   readonly name: string;
@@ -20,6 +28,11 @@ export interface StandInStack {
   readonly outputs: Readonly<Record<string, string>>;
   readonly alarms?: readonly StandInAlarm[];
   readonly status?: string;
+  /**
+   * The path tokens of the API named by the `ApiId` output (`previous` during a rotation).
+   * Without them, GetRoutes on that id answers NotFoundException, as for a deleted API.
+   */
+  readonly webhookPathTokens?: { readonly current: string; readonly previous?: string };
 }
 
 export interface CloudFormationStandIn {
@@ -40,7 +53,11 @@ export async function startCloudFormationStandIn(
     readBody(request)
       .then((body) => {
         const target = request.headers['x-amz-target'];
-        if (typeof target === 'string') {
+        const path = new URL(request.url ?? '/', 'http://stand-in');
+        if (request.method === 'GET' && path.pathname.startsWith('/v2/apis/')) {
+          calls.push('GetRoutes');
+          apiGateway(path, stacks, response);
+        } else if (typeof target === 'string') {
           calls.push(target);
           cloudWatch(target, body, stacks, response);
         } else {
@@ -134,6 +151,57 @@ function cloudWatch(
     }));
   response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
   response.end(JSON.stringify({ MetricAlarms: alarms, CompositeAlarms: [] }));
+}
+
+/** Small pages, so that a client which reads only the first page misses routes. */
+const ROUTES_PER_PAGE = 2;
+
+/** GetRoutes as API Gateway answers it: `{"items":[…],"nextToken":…}`, errors by header. */
+function apiGateway(path: URL, stacks: readonly StandInStack[], response: ServerResponse): void {
+  const [, apiId = ''] = /^\/v2\/apis\/([^/]+)\/routes$/.exec(path.pathname) ?? [];
+  const stack = stacks.find(
+    (one) => one.webhookPathTokens !== undefined && one.outputs.ApiId === decodeURIComponent(apiId),
+  );
+  if (apiId === '' || stack?.webhookPathTokens === undefined) {
+    restJsonError(response, 404, 'NotFoundException', `Invalid API identifier specified ${apiId}`);
+    return;
+  }
+  const { current, previous } = stack.webhookPathTokens;
+  // The previous token's routes first: the current ones are then on a later page.
+  const routes = [
+    ...(previous === undefined ? [] : routesOf(previous, PREVIOUS_ROUTE_OPERATION)),
+    ...routesOf(current, CURRENT_ROUTE_OPERATION),
+  ];
+  const start = Number(path.searchParams.get('nextToken') ?? '0');
+  const end = start + ROUTES_PER_PAGE;
+  response.writeHead(200, { 'content-type': 'application/json' });
+  response.end(
+    JSON.stringify({
+      items: routes.slice(start, end),
+      ...(end < routes.length ? { nextToken: String(end) } : {}),
+    }),
+  );
+}
+
+function routesOf(token: string, operationName: string): Record<string, unknown>[] {
+  return webhookRouteKeys(token).map((routeKey) => ({
+    apiKeyRequired: false,
+    authorizationType: 'NONE',
+    operationName,
+    routeId: createHash('sha256').update(routeKey).digest('hex').slice(0, 7),
+    routeKey,
+    target: 'integrations/abc1234',
+  }));
+}
+
+function restJsonError(
+  response: ServerResponse,
+  status: number,
+  type: string,
+  message: string,
+): void {
+  response.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
+  response.end(JSON.stringify({ message }));
 }
 
 function xml(response: ServerResponse, action: string, result: string): void {
