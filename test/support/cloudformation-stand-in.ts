@@ -3,7 +3,8 @@
  * of a deployed stack. CloudFormation over the AWS Query protocol (form-encoded `Action=…`,
  * XML answers): DescribeStacks and ListStackResources. CloudWatch over JSON 1.0
  * (`x-amz-target: GraniteServiceVersion20100801.DescribeAlarms`). Point the real SDK clients at
- * it with `AWS_ENDPOINT_URL_CLOUDFORMATION` and `AWS_ENDPOINT_URL_CLOUDWATCH`.
+ * it with `AWS_ENDPOINT_URL_CLOUDFORMATION` and `AWS_ENDPOINT_URL_CLOUDWATCH`. It also answers
+ * STS's GetCallerIdentity (Query protocol too: `AWS_ENDPOINT_URL_STS`) with `CALLER_ARN`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -30,6 +31,9 @@ export interface CloudFormationStandIn {
 }
 
 const NAMESPACE = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+/** Who the stand-in says the caller is. */
+export const CALLER_ARN = 'arn:aws:sts::000000000000:assumed-role/Operator/stand-in';
 
 export async function startCloudFormationStandIn(
   stacks: readonly StandInStack[],
@@ -46,7 +50,8 @@ export async function startCloudFormationStandIn(
         } else {
           const form = new URLSearchParams(body);
           calls.push(form.get('Action') ?? '');
-          cloudFormation(form, byName, response);
+          if (form.get('Action') === 'GetCallerIdentity') callerIdentity(response);
+          else cloudFormation(form, byName, response);
         }
       })
       .catch((error: unknown) => {
@@ -134,6 +139,13 @@ function cloudWatch(
     }));
   response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
   response.end(JSON.stringify({ MetricAlarms: alarms, CompositeAlarms: [] }));
+}
+
+function callerIdentity(response: ServerResponse): void {
+  response.writeHead(200, { 'content-type': 'text/xml' });
+  response.end(
+    `<GetCallerIdentityResponse xmlns="${STS_NAMESPACE}"><GetCallerIdentityResult><Arn>${CALLER_ARN}</Arn><UserId>AROASTANDIN:stand-in</UserId><Account>000000000000</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+  );
 }
 
 function xml(response: ServerResponse, action: string, result: string): void {
