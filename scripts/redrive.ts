@@ -20,7 +20,7 @@ import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { deadLetterQueueName } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
-import { localDeadLetterQueueArn, RedriveError, redrive } from './operations/redrive.ts';
+import { localQueueArn, RedriveError, redrive } from './operations/redrive.ts';
 
 export { redrive, UsageError };
 
@@ -175,7 +175,7 @@ function deadLetterQueue(
     : local.deadLetterQueueName;
   return {
     sqs,
-    deadLetterQueueArn: async () => arn ?? (await localDeadLetterQueueArn(sqs, name)),
+    deadLetterQueueArn: async () => arn ?? (await localQueueArn(sqs, name)),
     close: () => sqs.destroy(),
   };
 }

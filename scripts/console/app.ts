@@ -84,7 +84,9 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     await next();
     context.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     context.header('X-Content-Type-Options', 'nosniff');
-    context.header('Referrer-Policy', 'no-referrer');
+    // Not no-referrer: under it Chromium sends `Origin: null` with a form post, and the
+    // Origin check needs this console's own origin. Other sites still get no referrer.
+    context.header('Referrer-Policy', 'same-origin');
     context.header('Cache-Control', 'no-store');
   });
 
@@ -130,7 +132,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
       html`${overviewBody(figures, at)}${alarmsSection(alarms)}${
         redrives.length === 0
           ? ''
-          : html`<section aria-label="Redrive"><p>${redrives}</p></section>`
+          : html`<section aria-label="Redrive" class="actions">${redrives}</section>`
       }${accessSection(identity, actions)}`,
       '/',
     );
@@ -230,11 +232,9 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
       const message = await action.run();
       return render('Done', resultBody(message, action.back, true));
     } catch (error) {
-      const known = userMessage(error);
-      if (known === undefined) throw error;
       return render(
         'Not done',
-        resultBody(known, action.back, false),
+        resultBody(describeFailure(error, `${action.name}`), action.back, false),
         undefined,
         error instanceof ActionInputError ? 400 : 502,
       );
@@ -299,7 +299,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     return render(
       'Cannot read the stack',
       notice(
-        `The console could not read the ${source.description}: ${reason}. Is npm start running?`,
+        `The console could not read the ${source.description}: ${reason}.${source.description.startsWith('local') ? ' Is npm start running?' : ''}`,
       ),
       undefined,
       502,

@@ -11,7 +11,7 @@ import { createExportQueue } from '../../shared/export/export-queue.ts';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { replayRejected } from '../../shared/replay/replay.ts';
 import type { BodyReader } from '../../shared/webhook/claim-check.ts';
-import { redrive } from '../operations/redrive.ts';
+import { RedriveError, redrive } from '../operations/redrive.ts';
 
 /** The actions, by the name their form posts to (`/actions/<name>`). */
 export const ACTION_NAMES = ['redrive', 'replay', 'export'] as const;
@@ -30,6 +30,11 @@ export interface DeadLetterQueue {
   readonly name: string;
   url(): Promise<string>;
   arn(): Promise<string>;
+  /**
+   * The queue it serves, when known: a redrive names it, so messages put in the DLQ by hand
+   * (whose source SQS cannot tell) go back too. Undefined: SQS finds each message's source.
+   */
+  sourceArn(): Promise<string | undefined>;
 }
 
 export interface StackParts {
@@ -61,13 +66,19 @@ export function stackOperations(parts: StackParts): StackOperations {
     async redrive(queueName) {
       const queue = parts.deadLetterQueues.find((known) => known.name === queueName);
       if (queue === undefined) throw new ActionInputError(`no dead-letter queue ${queueName}`);
+      const destinationArn = await queue.sourceArn();
       const result = await redrive(parts.sqs, {
         deadLetterQueueArn: await queue.arn(),
+        ...(destinationArn === undefined ? {} : { destinationArn }),
         timeoutMs: REDRIVE_WAIT_MS,
         pollIntervalMs: 250,
       });
       const moved = result.messagesMoved;
-      return `Redrive of ${queueName} ${result.status}: moved ${moved} message${moved === 1 ? '' : 's'} back to the queue each came from.`;
+      const destination =
+        destinationArn === undefined
+          ? 'the queue each came from'
+          : destinationArn.slice(destinationArn.lastIndexOf(':') + 1);
+      return `Redrive of ${queueName} ${result.status}: moved ${moved} message${moved === 1 ? '' : 's'} back to ${destination}.`;
     },
 
     async replayRejected(eventId, receivedAt) {
@@ -121,7 +132,7 @@ export function stackOperations(parts: StackParts): StackOperations {
 /** The errors a user meets, as a sentence for the page; undefined for anything else. */
 export function userMessage(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
-  if (error instanceof ActionInputError) return error.message;
+  if (error instanceof ActionInputError || error instanceof RedriveError) return error.message;
   const name = error.name;
   if (
     /^(ExpiredToken|ExpiredTokenException|RequestExpired|InvalidClientTokenId|UnrecognizedClientException|CredentialsProviderError|TokenProviderError)$/.test(

@@ -27,7 +27,7 @@ import { type LocalTarget, readLocalTarget } from '../local/config.ts';
 import { deadLetterQueueName, EVENTS_FILE_NAME } from '../local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG, localS3 } from '../local/servers.ts';
 import { exportQueueName } from '../local/stack.ts';
-import { localDeadLetterQueueArn } from '../operations/redrive.ts';
+import { localQueueArn } from '../operations/redrive.ts';
 import {
   type DeadLetterQueue,
   type StackOperations,
@@ -92,14 +92,16 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
   });
   const queueUrl = (name: string) => async () =>
     String((await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl);
-  const deadLetterQueues = [
-    target.deadLetterQueueName,
-    deadLetterQueueName(exportQueueName(target.config.queueName)),
-  ].map((name) => ({
-    name,
-    url: queueUrl(name),
-    arn: () => localDeadLetterQueueArn(sqs, name),
-  }));
+  const { queueName } = target.config;
+  const deadLetterQueues = [queueName, exportQueueName(queueName)].map((source) => {
+    const name = deadLetterQueueName(source);
+    return {
+      name,
+      url: queueUrl(name),
+      arn: () => localQueueArn(sqs, name),
+      sourceArn: () => localQueueArn(sqs, source),
+    };
+  });
   const eventsFile = join(target.config.dataDir, EVENTS_FILE_NAME);
   const queries = createQueries(documents, tableName, { bodies });
   return {
@@ -116,8 +118,7 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
       documents,
       tableName,
       deadLetterQueues,
-      exportQueueUrl: () =>
-        queueUrl(exportQueueName(target.config.queueName))().catch(() => undefined),
+      exportQueueUrl: () => queueUrl(exportQueueName(queueName))().catch(() => undefined),
       publisher: createBusPublisher(eventBridge, {
         eventBusName: 'default',
         source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),

@@ -26,9 +26,10 @@ export function stackSource(stack: DeployedStack): ConsoleSource {
   const queries = createQueries(clients.documents, tableName, { bodies });
   const sts = new STSClient({ ...stack.clientConfig, maxAttempts: 2 });
   const deadLetterQueues: DeadLetterQueue[] = [];
-  for (const [urlKey, arnKey] of [
-    ['deadLetterQueueUrl', 'deadLetterQueueArn'],
-    ['exportDeadLetterQueueUrl', 'exportDeadLetterQueueArn'],
+  for (const [urlKey, arnKey, sourceArn] of [
+    ['deadLetterQueueUrl', 'deadLetterQueueArn', outputs.queueArn],
+    // The stack names no export queue ARN: SQS finds each message's source.
+    ['exportDeadLetterQueueUrl', 'exportDeadLetterQueueArn', undefined],
   ] as const) {
     const url = outputs[urlKey];
     const arn = outputs[arnKey];
@@ -37,6 +38,7 @@ export function stackSource(stack: DeployedStack): ConsoleSource {
       name: url.slice(url.lastIndexOf('/') + 1),
       url: async () => url,
       arn: async () => arn,
+      sourceArn: async () => sourceArn,
     });
   }
   return {

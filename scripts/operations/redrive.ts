@@ -70,7 +70,7 @@ export async function redrive(sqs: SQSClient, options: RedriveOptions): Promise<
 }
 
 /** A local SQS server's queue ARN by name (SQS wants ARNs for a move task). */
-export async function localDeadLetterQueueArn(sqs: SQSClient, queueName: string): Promise<string> {
+export async function localQueueArn(sqs: SQSClient, queueName: string): Promise<string> {
   const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: queueName }));
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl, AttributeNames: ['QueueArn'] }),
