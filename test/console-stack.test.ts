@@ -418,3 +418,63 @@ describe('the console against a deployed stack', () => {
     expect(crossSite.status).toBe(403);
   });
 });
+
+describe('errors a user meets become a message on the page', () => {
+  /** An AWS SDK service error as the clients throw it: a name, a message, a status. */
+  const awsError = (name: string, message: string) =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+  const cases = [
+    [
+      'ExpiredTokenException',
+      'The security token included in the request is expired',
+      /credentials are missing or expired/,
+    ],
+    [
+      'AccessDeniedException',
+      'User: arn:aws:sts::1:assumed-role/R is not authorized to perform: dynamodb:Query',
+      /operator policy/,
+    ],
+    ['ThrottlingException', 'Rate exceeded', /throttling these requests/],
+  ] as const;
+
+  // No local server can be made to answer with these: the console's source is wrapped so its
+  // reads and actions throw them, as the SDK clients would.
+  for (const [name, message, shown] of cases) {
+    it(`shows ${name} as a sentence, never a stack trace, on a page and as an action's result`, async () => {
+      const source = localSource(readLocalTarget(localEnvironment));
+      const failing = {
+        ...source,
+        hourlyCounts: {
+          ...source.hourlyCounts,
+          read: () => Promise.reject(awsError(name, message)),
+        },
+        operations: {
+          ...source.operations,
+          requestExport: () => Promise.reject(awsError(name, message)),
+        },
+      };
+      const app = createConsoleApp({ source: failing, port: () => 1, allowActions: true });
+      const headers = { Host: '127.0.0.1:1' };
+      const overview = await app.request('/', { headers });
+      expect(overview.status).toBe(502);
+      const page = await overview.text();
+      expect(page).toMatch(shown);
+      expect(page).not.toMatch(/\n\s+at /);
+
+      const project = await (await app.request(`/projects/${PROJECT}`, { headers })).text();
+      const csrf = /name="csrf" value="([^"]+)"/.exec(project)?.[1] as string;
+      expect(csrf).toBeDefined();
+      const result = await app.request('/actions/export', {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams({ projectId: PROJECT, csrf, confirm: 'yes' }),
+      });
+      expect(result.status).toBe(502);
+      const text = await result.text();
+      expect(text).toMatch(shown);
+      expect(text).toContain('id="action-result"');
+      expect(text).not.toMatch(/\n\s+at /);
+      source.close();
+    });
+  }
+});

@@ -16,7 +16,7 @@ import { Construct, type IConstruct } from 'constructs';
 export interface OperatorPolicyProps {
   readonly table: ITable;
   readonly bucket: IBucket;
-  /** Prefixes of the bucket the CLIs read (large bodies), e.g. `bodies/`. */
+  /** Prefixes of the bucket the CLIs and the console read (large bodies, archived exports). */
   readonly readablePrefixes: readonly string[];
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
@@ -160,7 +160,7 @@ export class OperatorPolicy extends Construct {
     for (const prefix of props.readablePrefixes) {
       acknowledge(
         `<${logicalId(props.bucket)}.Arn>/${prefix}*`,
-        `Object keys under ${prefix} are made at run time (one per large event); s3:GetObject only, under that prefix.`,
+        `Object keys under ${prefix} are made at run time (one per large event or archived export); s3:GetObject only, under that prefix.`,
       );
     }
     acknowledge(
