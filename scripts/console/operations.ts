@@ -44,7 +44,8 @@ export interface StackParts {
   readonly deadLetterQueues: readonly DeadLetterQueue[];
   /** The export queue; undefined when the stack does not export. */
   exportQueueUrl(): Promise<string | undefined>;
-  readonly publisher: BusPublisher;
+  /** Made on first use: a read-only console never needs the bus (nor its endpoint). */
+  publisher(): BusPublisher;
   readonly bodies: BodyReader;
   readonly exportOn: ExportOn;
   readonly publishLabelEvents: boolean;
@@ -89,7 +90,7 @@ export function stackOperations(parts: StackParts): StackOperations {
         {
           documents: parts.documents,
           tableName: parts.tableName,
-          publisher: parts.publisher,
+          publisher: parts.publisher(),
           bodies: parts.bodies,
           publishLabelEvents: parts.publishLabelEvents,
           ...(exportQueueUrl === undefined || parts.exportOn === 'off'

@@ -86,10 +86,17 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
     endpoint: target.sqsEndpoint(),
     maxAttempts: 1,
   });
-  const eventBridge = new EventBridgeClient({
-    ...LOCAL_CLIENT_CONFIG,
-    endpoint: target.eventsEndpoint(),
-  });
+  let eventBridge: EventBridgeClient | undefined;
+  const publisher = () => {
+    eventBridge ??= new EventBridgeClient({
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: target.eventsEndpoint(),
+    });
+    return createBusPublisher(eventBridge, {
+      eventBusName: 'default',
+      source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
+    });
+  };
   const queueUrl = (name: string) => async () =>
     String((await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl);
   const { queueName } = target.config;
@@ -119,10 +126,7 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
       tableName,
       deadLetterQueues,
       exportQueueUrl: () => queueUrl(exportQueueName(queueName))().catch(() => undefined),
-      publisher: createBusPublisher(eventBridge, {
-        eventBusName: 'default',
-        source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
-      }),
+      publisher,
       bodies,
       ...replaySettings(),
     }),
@@ -130,7 +134,7 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
       client.destroy();
       s3.destroy();
       sqs.destroy();
-      eventBridge.destroy();
+      eventBridge?.destroy();
     },
   };
 }

@@ -66,10 +66,11 @@ export function stackSource(stack: DeployedStack): ConsoleSource {
       tableName,
       deadLetterQueues,
       exportQueueUrl: async () => outputs.exportQueueUrl,
-      publisher: createBusPublisher(clients.eventBridge, {
-        eventBusName: outputs.eventBusName ?? 'default',
-        source: outputs.eventSource ?? DEFAULT_EVENT_SOURCE,
-      }),
+      publisher: () =>
+        createBusPublisher(clients.eventBridge, {
+          eventBusName: outputs.eventBusName ?? 'default',
+          source: outputs.eventSource ?? DEFAULT_EVENT_SOURCE,
+        }),
       bodies,
       ...replaySettings(),
     }),
