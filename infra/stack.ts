@@ -23,7 +23,7 @@ import { ArchiveBucket } from './constructs/archive-bucket.ts';
 import { EventPipeline } from './constructs/event-pipeline.ts';
 import { EventPublishing } from './constructs/event-publishing.ts';
 import { EventStore } from './constructs/event-store.ts';
-import { ExportArchiver } from './constructs/export-archiver.ts';
+import { EXPORTS_PREFIX, ExportArchiver } from './constructs/export-archiver.ts';
 import { IngestApi } from './constructs/ingest-api.ts';
 import { OperatorPolicy } from './constructs/operator-policy.ts';
 import { Reconciler } from './constructs/reconciler.ts';
@@ -235,7 +235,8 @@ export class WebhookStack extends Stack {
       api: this.ingestApi.api,
       table: this.store.table,
       bucket: this.archive.bucket,
-      readablePrefixes: [BODIES_PREFIX],
+      // Large bodies (query, replay); archived exports (the console's pre-signed downloads).
+      readablePrefixes: [BODIES_PREFIX, ...(this.exportArchiver ? [EXPORTS_PREFIX] : [])],
       queue: this.pipeline.queue,
       deadLetterQueue: this.pipeline.deadLetterQueue,
       bus: this.publishing.bus,

@@ -1,6 +1,7 @@
 /**
- * `npm run console`: the events, projects, labels and exports of the local stack in a
- * browser, read-only, on 127.0.0.1 only (port from CONSOLE_PORT). Ctrl-C stops it.
+ * `npm run console`: the events, projects, labels and exports of the local stack (or of a
+ * deployed one, `--stack`) in a browser, on 127.0.0.1 only (port from CONSOLE_PORT);
+ * read-only unless `--allow-actions`. Ctrl-C stops it.
  */
 import './local/sdk-notice.ts';
 import type { AddressInfo } from 'node:net';
@@ -8,15 +9,24 @@ import { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { ConfigurationError, integerEnv } from '../shared/runtime/environment.ts';
 import { createConsoleApp } from './console/app.ts';
-import { localSource } from './console/source.ts';
+import { type ConsoleSource, localSource } from './console/source.ts';
+import { stackSource } from './console/stack-source.ts';
+import { resolveStack, STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { DEFAULT_CONSOLE_PORT } from './local/defaults.ts';
 
-const USAGE = `Usage: npm run console [-- --help]
+const USAGE = `Usage: npm run console [-- [--stack <name>] [--allow-actions]]
 
-Serves a read-only console of the local stack (the one npm start runs, found through the same
-variables and .env) on http://127.0.0.1:<CONSOLE_PORT>/ (default ${DEFAULT_CONSOLE_PORT}; 0 picks a free port).
-Pages: overview, feed, project, document, event. See docs/console.md.
+Serves a console of the local stack (the one npm start runs, found through the same variables
+and .env), or of a deployed stack, on http://127.0.0.1:<CONSOLE_PORT>/ (default
+${DEFAULT_CONSOLE_PORT}; 0 picks a free port). Pages: overview, feed, project, document, event.
+See docs/console.md.
+
+${stackUsage(24)}
+  --allow-actions       offer the actions (redrive a dead-letter queue, replay a rejected
+                        body, archive an export now), each after a confirmation; without
+                        it the console is read-only and refuses every POST
+  -h, --help            show this help
 `;
 
 /** The console listens on loopback only, whatever HOST the webhook server uses. */
@@ -27,34 +37,46 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-let parsed: ReturnType<typeof parseArgs<{ options: { help: { type: 'boolean'; short: 'h' } } }>>;
+const OPTIONS = {
+  ...STACK_OPTIONS,
+  'allow-actions': { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
 try {
-  parsed = parseArgs({ options: { help: { type: 'boolean', short: 'h' } }, strict: true });
+  ({ values } = parseArgs({ options: OPTIONS, strict: true }));
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
   process.exit(2);
 }
-if (parsed.values.help) {
+if (values.help) {
   process.stdout.write(USAGE);
   process.exit(0);
 }
 
 let port: number;
-let source: ReturnType<typeof localSource>;
+let source: ConsoleSource;
 try {
   loadDotEnv();
   port = integerEnv('CONSOLE_PORT', DEFAULT_CONSOLE_PORT, { min: 0, max: 65_535 });
-  source = localSource(readLocalTarget());
+  source =
+    values.stack === undefined
+      ? localSource(readLocalTarget())
+      : stackSource(await resolveStack({ ...values, stack: values.stack }));
 } catch (error) {
-  if (error instanceof ConfigurationError) fail(error.message, 2);
+  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
+    fail(error.message, 2);
+  }
   throw error;
 }
+const allowActions = values['allow-actions'] === true;
 
 let listeningPort = port;
-const app = createConsoleApp({ source, port: () => listeningPort });
+const app = createConsoleApp({ source, port: () => listeningPort, allowActions });
 const server = serve({ fetch: app.fetch, hostname: CONSOLE_HOST, port }, (info: AddressInfo) => {
   listeningPort = info.port;
-  console.log(`Datasaur webhooks console (read-only), reading the ${source.description}
+  console.log(`Datasaur webhooks console (${allowActions ? 'actions allowed' : 'read-only'}), reading the ${source.description}
   open  http://${CONSOLE_HOST}:${info.port}/  (Ctrl-C to stop)`);
 });
 server.on('error', (error: NodeJS.ErrnoException) => {

@@ -7,11 +7,6 @@
 import './local/sdk-notice.ts';
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
-import {
-  ListStackResourcesCommand,
-  type ListStackResourcesCommandOutput,
-} from '@aws-sdk/client-cloudformation';
-import { DescribeAlarmsCommand } from '@aws-sdk/client-cloudwatch';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_DATASAUR_API_URL } from '../shared/datasaur/client.ts';
@@ -22,6 +17,7 @@ import { describeError } from '../shared/runtime/errors.ts';
 import { createQueries, type Queries, type View } from '../shared/store/queries.ts';
 import { redactWebhookUrl } from '../shared/webhook/route.ts';
 import { testEventBody } from '../shared/webhook/test-event.ts';
+import { stackAlarmStates } from './deployed/alarms.ts';
 import {
   checkDatasaurCredentials,
   readDatasaurCredentials,
@@ -409,33 +405,8 @@ function stackTarget(stack: DeployedStack): DoctorTarget {
 
 /** The stack's alarms (from its resources) and their states. */
 async function stackAlarms(stack: DeployedStack): Promise<CheckResult> {
-  const names: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page: ListStackResourcesCommandOutput = await stack.clients.cloudFormation.send(
-      new ListStackResourcesCommand({ StackName: stack.name, NextToken: nextToken }),
-    );
-    for (const resource of page.StackResourceSummaries ?? []) {
-      if (resource.ResourceType === 'AWS::CloudWatch::Alarm' && resource.PhysicalResourceId) {
-        names.push(resource.PhysicalResourceId);
-      }
-    }
-    nextToken = page.NextToken;
-  } while (nextToken !== undefined);
+  const { names, states } = await stackAlarmStates(stack);
   if (names.length === 0) return failed(`stack ${stack.name} lists no CloudWatch alarm`);
-  const states: { name: string; state: string; reason: string }[] = [];
-  for (let start = 0; start < names.length; start += 100) {
-    const { MetricAlarms = [], CompositeAlarms = [] } = await stack.clients.cloudWatch.send(
-      new DescribeAlarmsCommand({ AlarmNames: names.slice(start, start + 100) }),
-    );
-    for (const alarm of [...MetricAlarms, ...CompositeAlarms]) {
-      states.push({
-        name: alarm.AlarmName ?? '?',
-        state: alarm.StateValue ?? 'UNKNOWN',
-        reason: alarm.StateReason ?? '',
-      });
-    }
-  }
   const firing = states.filter((alarm) => alarm.state === 'ALARM');
   if (firing.length > 0) {
     return failed(

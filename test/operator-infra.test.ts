@@ -113,6 +113,8 @@ describe('operator policy', () => {
     const resources = JSON.stringify(statements.map((statement) => statement.Resource));
     expect(resources).toContain(':stack/DatasaurWebhooks/*');
     expect(resources).toContain('/bodies/*');
+    // The console's export downloads: pre-signed GetObject URLs, under exports/ only.
+    expect(resources).toContain('/exports/*');
     expect(resources).not.toMatch(/"Resource":"\*"|"\*"/);
     expect(actionsOf('RedriveAndWatchDeadLetterQueues')).toContain('sqs:StartMessageMoveTask');
     // Two DLQs (webhooks, exports), two secrets, four log groups in both ARN forms.

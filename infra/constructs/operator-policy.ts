@@ -19,7 +19,7 @@ export interface OperatorPolicyProps {
   readonly api: IHttpApi;
   readonly table: ITable;
   readonly bucket: IBucket;
-  /** Prefixes of the bucket the CLIs read (large bodies), e.g. `bodies/`. */
+  /** Prefixes of the bucket the CLIs and the console read (large bodies, archived exports). */
   readonly readablePrefixes: readonly string[];
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
@@ -177,7 +177,7 @@ export class OperatorPolicy extends Construct {
     for (const prefix of props.readablePrefixes) {
       acknowledge(
         `<${logicalId(props.bucket)}.Arn>/${prefix}*`,
-        `Object keys under ${prefix} are made at run time (one per large event); s3:GetObject only, under that prefix.`,
+        `Object keys under ${prefix} are made at run time (one per large event or archived export); s3:GetObject only, under that prefix.`,
       );
     }
     acknowledge(

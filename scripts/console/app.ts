@@ -1,20 +1,34 @@
 /**
- * The console's routes: one page per URL, read-only, over a `ConsoleSource`. Every response
- * carries a Content-Security-Policy with no inline script, and a request whose Host or Origin
- * is not this console on loopback is refused (DNS rebinding).
+ * The console's routes: one page per URL over a `ConsoleSource`, read-only unless actions are
+ * allowed. Every response carries a Content-Security-Policy with no inline script, and a
+ * request whose Host or Origin is not this console on loopback is refused (DNS rebinding).
+ * An action is a POST with this console's CSRF token (random per run, checked here) and runs
+ * only once confirmed.
  */
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Hono, type MiddlewareHandler } from 'hono';
+import { html } from 'hono/html';
 import { InvalidQueryError } from '../../shared/store/queries.ts';
-import { eventHref, type Html, href, notice, page } from './html.ts';
+import { eventHref, type Html, href, notice, page, projectHref } from './html.ts';
+import { ACTION_NAMES, ActionInputError, type ActionName, userMessage } from './operations.ts';
 import { documentBody, readDocument } from './pages/document.ts';
 import { eventBody, readEvent } from './pages/event.ts';
 import { feedBody, feedFilterOf, readFeed } from './pages/feed.ts';
 import { overviewBody, readOverview } from './pages/overview.ts';
 import { projectBody, readProject } from './pages/project.ts';
+import {
+  type ActionContext,
+  accessSection,
+  actionForm,
+  alarmsSection,
+  confirmBody,
+  type Fields,
+  resultBody,
+} from './pages/stack.ts';
 import type { ConsoleSource } from './source.ts';
 
 export const CONTENT_SECURITY_POLICY = [
@@ -48,6 +62,8 @@ export interface ConsoleOptions {
   port(): number;
   /** The clock, so tests can pin "now". @default Date */
   readonly now?: () => Date;
+  /** Offer the actions (--allow-actions). @default false: read-only, every POST refused */
+  readonly allowActions?: boolean;
 }
 
 export function createConsoleApp(options: ConsoleOptions): Hono {
@@ -59,13 +75,18 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
       { body: readFileSync(asset.path), type: asset.type },
     ]),
   );
+  const actions: ActionContext = options.allowActions
+    ? { csrfToken: randomBytes(32).toString('base64url') }
+    : {};
   const app = new Hono();
   app.use(loopbackOnly(options.port));
   app.use(async (context, next) => {
     await next();
     context.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
     context.header('X-Content-Type-Options', 'nosniff');
-    context.header('Referrer-Policy', 'no-referrer');
+    // Not no-referrer: under it Chromium sends `Origin: null` with a form post, and the
+    // Origin check needs this console's own origin. Other sites still get no referrer.
+    context.header('Referrer-Policy', 'same-origin');
     context.header('Cache-Control', 'no-store');
   });
 
@@ -73,12 +94,13 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     title: string,
     body: Html,
     current?: string,
-    status: 200 | 400 | 404 | 502 = 200,
+    status: 200 | 400 | 403 | 404 | 502 = 200,
   ) => {
     const markup = await page({
       title,
       body,
       source: source.description,
+      actionsAllowed: actions.csrfToken !== undefined,
       ...(current && { current }),
     });
     return new Response(String(markup), {
@@ -95,7 +117,25 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
 
   app.get('/', async () => {
     const at = now();
-    return render('Overview', overviewBody(await readOverview(source, at), at), '/');
+    const [figures, alarms, identity] = await Promise.all([
+      readOverview(source, at),
+      source.alarms?.().catch((error: unknown) => describeFailure(error, 'read the alarms')),
+      source.identity().catch((error: unknown) => describeFailure(error, 'tell who you are')),
+    ]);
+    const redrives = figures.deadLetters
+      .filter((queue) => typeof queue.depth === 'number' && queue.depth > 0)
+      .map((queue) =>
+        actionForm(actions, 'redrive', { queue: queue.name }, `Redrive ${queue.name}`),
+      );
+    return render(
+      'Overview',
+      html`${overviewBody(figures, at)}${alarmsSection(alarms)}${
+        redrives.length === 0
+          ? ''
+          : html`<section aria-label="Redrive" class="actions">${redrives}</section>`
+      }${accessSection(identity, actions)}`,
+      '/',
+    );
   });
 
   app.get('/feed', async (context) => {
@@ -117,7 +157,10 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     if (figures === undefined) {
       return render('Project', notice(`No project ${projectId} in the table.`), undefined, 404);
     }
-    return render(`Project ${projectId}`, projectBody(figures));
+    return render(
+      `Project ${projectId}`,
+      html`${projectBody(figures)}${actionForm(actions, 'export', { projectId }, 'Archive an export now')}`,
+    );
   });
 
   app.get('/documents', (context) => {
@@ -135,30 +178,147 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
 
   app.get('/events/:eventId', async (context) => {
     const eventId = context.req.param('eventId');
-    const figures = await readEvent(source, eventId, context.req.query('at') || undefined);
+    const figures = await readEvent(source, eventId);
     if (figures === undefined) {
       return render('Event', notice(`No event ${eventId} found.`), undefined, 404);
     }
-    return render(`Event ${eventId.slice(0, 12)}`, eventBody(figures));
+    const { view } = figures;
+    const replay =
+      view.itemType !== 'rejected' || actions.csrfToken === undefined
+        ? ''
+        : view.provenance === 'webhook'
+          ? actionForm(
+              actions,
+              'replay',
+              { eventId, receivedAt: String(view.receivedAt) },
+              'Replay this rejected body',
+            )
+          : notice('Not replayable: this body never passed the signature check.');
+    return render(`Event ${eventId.slice(0, 12)}`, html`${eventBody(figures)}${replay}`);
   });
+
+  app.post('/actions/:name', async (context) => {
+    const name = context.req.param('name');
+    if (actions.csrfToken === undefined) {
+      return render(
+        'Read-only',
+        notice('This console is read-only: start it with --allow-actions to act on the stack.'),
+        undefined,
+        403,
+      );
+    }
+    const form = await context.req.parseBody();
+    const field = (key: string) => (typeof form[key] === 'string' ? form[key].trim() : '');
+    if (!sameToken(field('csrf'), actions.csrfToken)) {
+      return render(
+        'Refused',
+        notice('This form is not from this console (missing or stale token): reload the page.'),
+        undefined,
+        403,
+      );
+    }
+    if (!ACTION_NAMES.includes(name as ActionName)) return context.notFound();
+    const action = actionRequest(name as ActionName, field);
+    if (action === undefined) {
+      return render('Cannot do this', notice('The form lacks a field it needs.'), undefined, 400);
+    }
+    if (field('confirm') !== 'yes') {
+      return render(
+        'Confirm',
+        confirmBody(actions.csrfToken, action.name, action.fields, action.question, action.back),
+      );
+    }
+    try {
+      const message = await action.run();
+      return render('Done', resultBody(message, action.back, true));
+    } catch (error) {
+      return render(
+        'Not done',
+        resultBody(describeFailure(error, `${action.name}`), action.back, false),
+        undefined,
+        error instanceof ActionInputError ? 400 : 502,
+      );
+    }
+  });
+
+  /** What a posted form asks for: its fields, the confirm question, and the call. */
+  function actionRequest(
+    name: ActionName,
+    field: (key: string) => string,
+  ):
+    | { name: ActionName; fields: Fields; question: string; back: string; run(): Promise<string> }
+    | undefined {
+    const { operations } = source;
+    switch (name) {
+      case 'redrive': {
+        const queue = field('queue');
+        if (queue === '') return undefined;
+        return {
+          name,
+          fields: { queue },
+          question: `Move every message of dead-letter queue ${queue} back to the queue it came from?`,
+          back: '/#dead-letters',
+          run: () => operations.redrive(queue),
+        };
+      }
+      case 'replay': {
+        const eventId = field('eventId');
+        const receivedAt = field('receivedAt');
+        if (eventId === '' || receivedAt === '') return undefined;
+        return {
+          name,
+          fields: { eventId, receivedAt },
+          question: `Replay rejected body ${eventId} (received ${receivedAt}) through the worker's interpretation? If it parses now it is stored, published and sent for export as an event.`,
+          back: eventHref(eventId),
+          run: () => operations.replayRejected(eventId, receivedAt),
+        };
+      }
+      case 'export': {
+        const projectId = field('projectId');
+        if (projectId === '') return undefined;
+        return {
+          name,
+          fields: { projectId },
+          question: `Ask the exporter to archive project ${projectId} now (trigger MANUAL)?`,
+          back: projectHref(projectId),
+          run: () => operations.requestExport(projectId, now()),
+        };
+      }
+    }
+  }
 
   app.notFound(() => render('Not found', notice('No such page.'), undefined, 404));
   app.onError((error) => {
     if (error instanceof InvalidQueryError) {
       return render('Cannot show this', notice(error.message), undefined, 400);
     }
+    const known = userMessage(error);
+    if (known !== undefined) return render('Cannot read the stack', notice(known), undefined, 502);
     const reason = error instanceof Error ? error.message || error.name : String(error);
     console.error(`console: ${reason}`);
     return render(
       'Cannot read the stack',
       notice(
-        `The console could not read the ${source.description}: ${reason}. Is npm start running?`,
+        `The console could not read the ${source.description}: ${reason}.${source.description.startsWith('local') ? ' Is npm start running?' : ''}`,
       ),
       undefined,
       502,
     );
   });
   return app;
+}
+
+/** A sentence for a part of a page that could not be read; the rest of the page still shows. */
+function describeFailure(error: unknown, what: string): string {
+  const reason =
+    error instanceof Error ? error.message.split('\n')[0] || error.name : String(error);
+  return userMessage(error) ?? `Could not ${what}: ${reason}`;
+}
+
+function sameToken(given: string, expected: string): boolean {
+  const left = Buffer.from(given);
+  const right = Buffer.from(expected);
+  return left.length === right.length && timingSafeEqual(left, right);
 }
 
 /**

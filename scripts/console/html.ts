@@ -18,6 +18,7 @@ export function page(options: {
   readonly current?: string;
   readonly source: string;
   readonly body: Html;
+  readonly actionsAllowed?: boolean;
 }): Html {
   return html`<!doctype html>
 <html lang="en">
@@ -49,7 +50,7 @@ export function page(options: {
       <h1>${options.title}</h1>
       ${options.body}
     </main>
-    <footer>Read-only. Reading the ${options.source}.</footer>
+    <footer>${options.actionsAllowed ? 'Actions allowed (each asks for confirmation)' : 'Read-only'}. Reading the ${options.source}.</footer>
   </body>
 </html>`;
 }

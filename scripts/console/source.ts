@@ -1,24 +1,39 @@
 /**
  * Where the console reads from. The pages see only `ConsoleSource`; `localSource` is the
- * stack `npm start` runs (found as every CLI finds it: `readLocalTarget`). A deployed stack
- * is another implementation of the same interface, built from its resolved clients.
+ * stack `npm start` runs (found as every CLI finds it: `readLocalTarget`); `stackSource`
+ * (stack-source.ts) is a deployed stack, built from its resolved clients.
  */
 import { createReadStream, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
+import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
+import {
+  DEFAULT_EXPORT_ON,
+  EXPORT_ON_VALUES,
+  type ExportOn,
+} from '../../shared/export/export-trigger.ts';
+import { booleanEnv, ConfigurationError, optionalEnv } from '../../shared/runtime/environment.ts';
 import { createHourlyCounts, type HourlyCounts } from '../../shared/store/hourly-counts.ts';
-import { dayOf, eventIdInSortKey, feedPartition, receiptKey } from '../../shared/store/keys.ts';
-import { createQueries, type Queries, toView, type View } from '../../shared/store/queries.ts';
-import { TABLE } from '../../shared/store/table.ts';
+import { createQueries, type Queries, type View } from '../../shared/store/queries.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import type { BodyObject } from '../../shared/webhook/claim-check.ts';
+import type { AlarmState } from '../deployed/alarms.ts';
 import { type LocalTarget, readLocalTarget } from '../local/config.ts';
 import { deadLetterQueueName, EVENTS_FILE_NAME } from '../local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG, localS3 } from '../local/servers.ts';
 import { exportQueueName } from '../local/stack.ts';
+import { localQueueArn } from '../operations/redrive.ts';
+import {
+  type DeadLetterQueue,
+  type StackOperations,
+  stackOperations,
+  userMessage,
+} from './operations.ts';
 
 export interface QueueDepth {
   readonly name: string;
@@ -38,20 +53,22 @@ export interface ConsoleSource {
   readonly queries: Queries;
   readonly hourlyCounts: HourlyCounts;
   deadLetterQueues(): Promise<QueueDepth[]>;
-  /**
-   * One event item by its id. `receivedAt` (from a feed link) finds it with one key lookup in
-   * the feed index; without it the search is bounded (see `findEvent`).
-   */
-  event(eventId: string, receivedAt?: string): Promise<View | undefined>;
+  /** One event item (or rejected body, or export delivery) by its id: the table's GSI3 lookup. */
+  event(eventId: string): Promise<View | undefined>;
   /** The raw body of a claim-checked event, as its sender signed it. */
   archivedBody(bodyObject: BodyObject): Promise<Buffer>;
   /** What the bus received for this event; undefined when this source cannot see the bus. */
   publications(eventId: string): Promise<Publication[] | undefined>;
+  /** Who the console acts as: the AWS identity (STS GetCallerIdentity), or the local stack. */
+  identity(): Promise<string>;
+  /** The stack's alarms and their states; undefined when it has none (the local stack). */
+  alarms?(): Promise<AlarmState[]>;
+  /** A short-lived link to download an archived export; undefined when there is none. */
+  downloadUrl?(bucket: string, key: string): Promise<string>;
+  /** The actions (offered only when the console is started with --allow-actions). */
+  readonly operations: StackOperations;
   close(): void;
 }
-
-/** How many feed entries a search by event id alone reads before it gives up. */
-export const EVENT_SEARCH_LIMIT = 5_000;
 
 /** The local stack at `target` (`readLocalTarget()`: as npm start and every CLI find it). */
 export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSource {
@@ -69,33 +86,77 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
     endpoint: target.sqsEndpoint(),
     maxAttempts: 1,
   });
-  const queueNames = [
-    target.deadLetterQueueName,
-    deadLetterQueueName(exportQueueName(target.config.queueName)),
-  ];
+  let eventBridge: EventBridgeClient | undefined;
+  const publisher = () => {
+    eventBridge ??= new EventBridgeClient({
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: target.eventsEndpoint(),
+    });
+    return createBusPublisher(eventBridge, {
+      eventBusName: 'default',
+      source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
+    });
+  };
+  const queueUrl = (name: string) => async () =>
+    String((await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl);
+  const { queueName } = target.config;
+  const deadLetterQueues = [queueName, exportQueueName(queueName)].map((source) => {
+    const name = deadLetterQueueName(source);
+    return {
+      name,
+      url: queueUrl(name),
+      arn: () => localQueueArn(sqs, name),
+      sourceArn: () => localQueueArn(sqs, source),
+    };
+  });
   const eventsFile = join(target.config.dataDir, EVENTS_FILE_NAME);
+  const queries = createQueries(documents, tableName, { bodies });
   return {
     description: `local stack: table ${tableName} at ${target.dynamoDbEndpoint()}`,
-    queries: createQueries(documents, tableName, { bodies }),
+    queries,
     hourlyCounts: createHourlyCounts(documents, tableName),
-    deadLetterQueues: () => Promise.all(queueNames.map((name) => queueDepth(sqs, name))),
-    event: (eventId, receivedAt) => findEvent(documents, tableName, eventId, receivedAt),
+    deadLetterQueues: () => Promise.all(deadLetterQueues.map((queue) => queueDepth(sqs, queue))),
+    event: (eventId) => queries.event(eventId),
     archivedBody: (bodyObject) => bodies.get(bodyObject),
     publications: (eventId) => publishedInFile(eventsFile, eventId),
+    identity: async () => 'local stack (no AWS identity: the local servers take any credentials)',
+    operations: stackOperations({
+      sqs,
+      documents,
+      tableName,
+      deadLetterQueues,
+      exportQueueUrl: () => queueUrl(exportQueueName(queueName))().catch(() => undefined),
+      publisher,
+      bodies,
+      ...replaySettings(),
+    }),
     close: () => {
       client.destroy();
       s3.destroy();
       sqs.destroy();
+      eventBridge?.destroy();
     },
   };
 }
 
-async function queueDepth(sqs: SQSClient, name: string): Promise<QueueDepth> {
+/** Which statuses export and whether label events publish: as the worker reads them. */
+export function replaySettings(): { exportOn: ExportOn; publishLabelEvents: boolean } {
+  const exportOn = EXPORT_ON_VALUES.find(
+    (value) => value === optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON),
+  );
+  if (exportOn === undefined) {
+    throw new ConfigurationError(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
+  }
+  return { exportOn, publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false) };
+}
+
+/** The depth of a dead-letter queue, or why it could not be read. */
+export async function queueDepth(sqs: SQSClient, queue: DeadLetterQueue): Promise<QueueDepth> {
+  const { name } = queue;
   try {
-    const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({
-        QueueUrl,
+        QueueUrl: await queue.url(),
         AttributeNames: ['ApproximateNumberOfMessages'],
       }),
     );
@@ -108,103 +169,10 @@ async function queueDepth(sqs: SQSClient, name: string): Promise<QueueDepth> {
         unavailable:
           reason === 'QueueDoesNotExist' || reason === 'AWS.SimpleQueueService.NonExistentQueue'
             ? 'no such queue (the exporter is off)'
-            : `cannot reach SQS (${reason})`,
+            : (userMessage(error) ?? `cannot reach SQS (${reason})`),
       },
     };
   }
-}
-
-/**
- * The one place an event is looked up by id. Today: the feed entry at its receive time (one
- * key condition), found from a feed link or from the event's first-receipt item; without
- * either, the newest `EVENT_SEARCH_LIMIT` feed entries. A key lookup by event id replaces the
- * search once the table has one.
- */
-export async function findEvent(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-  eventId: string,
-  receivedAt?: string,
-): Promise<View | undefined> {
-  const at = receivedAt ?? (await firstReceipt(documents, tableName, eventId));
-  const key =
-    at === undefined
-      ? await searchFeed(documents, tableName, eventId)
-      : await feedEntryAt(documents, tableName, eventId, at);
-  if (key === undefined) return undefined;
-  const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: key }));
-  return Item === undefined ? undefined : toView(Item);
-}
-
-async function firstReceipt(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-  eventId: string,
-): Promise<string | undefined> {
-  const { Item } = await documents.send(
-    new GetCommand({ TableName: tableName, Key: receiptKey(eventId) }),
-  );
-  return typeof Item?.receivedAt === 'string' ? Item.receivedAt : undefined;
-}
-
-type TableKeyOf = { pk: string; sk: string };
-
-async function feedEntryAt(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-  eventId: string,
-  receivedAt: string,
-): Promise<TableKeyOf | undefined> {
-  if (Number.isNaN(Date.parse(receivedAt))) return undefined;
-  const { feed } = TABLE.indexes;
-  const { Items = [] } = await documents.send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: feed.indexName,
-      KeyConditionExpression: 'gsi2pk = :day AND gsi2sk BETWEEN :at AND :end',
-      ExpressionAttributeValues: {
-        ':day': feedPartition(dayOf(receivedAt)),
-        ':at': receivedAt,
-        ':end': `${receivedAt}~`,
-      },
-    }),
-  );
-  const entry = Items.find((item) => eventIdInSortKey(String(item.sk)) === eventId);
-  return entry === undefined ? undefined : { pk: String(entry.pk), sk: String(entry.sk) };
-}
-
-async function searchFeed(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-  eventId: string,
-): Promise<TableKeyOf | undefined> {
-  const { feed } = TABLE.indexes;
-  const today = new Date();
-  const yesterday = new Date(today.getTime() - 24 * 3_600_000);
-  let read = 0;
-  for (const day of [dayOf(today.toISOString()), dayOf(yesterday.toISOString())]) {
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: feed.indexName,
-          KeyConditionExpression: 'gsi2pk = :day',
-          FilterExpression: 'contains(sk, :eventId)',
-          ExpressionAttributeValues: { ':day': feedPartition(day), ':eventId': eventId },
-          ScanIndexForward: false,
-          Limit: Math.min(1_000, EVENT_SEARCH_LIMIT - read),
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      read += page.ScannedCount ?? 0;
-      const entry = page.Items?.find((item) => eventIdInSortKey(String(item.sk)) === eventId);
-      if (entry !== undefined) return { pk: String(entry.pk), sk: String(entry.sk) };
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined && read < EVENT_SEARCH_LIMIT);
-    if (read >= EVENT_SEARCH_LIMIT) return undefined;
-  }
-  return undefined;
 }
 
 /** The local bus appends every event it receives to a file: the lines naming this event. */

@@ -130,7 +130,10 @@ export async function replayRejected(
     /** Export archiving: a recovered event asks for its export as the worker's would. @default off */
     readonly exports?: { readonly exportOn: ExportOn; readonly queue: ExportRequestSink };
   },
-  range: ReplayRange,
+  range: ReplayRange & {
+    /** Only the rejected body with this event id (the console replays one body). */
+    readonly eventId?: string;
+  },
 ): Promise<RejectedReplayResult> {
   const { documents, tableName } = context;
   // As the worker admits events: what could not be published or exported stays rejected.
@@ -138,7 +141,11 @@ export async function replayRejected(
     admit: (item) => publicationProblem(item) ?? exportRequestProblem(item),
   });
   const counts = { read: 0, unsigned: 0, recovered: 0, stillRejected: 0, published: 0, failed: 0 };
-  for await (const page of rejectedPages(documents, tableName, range)) {
+  for await (const all of rejectedPages(documents, tableName, range)) {
+    const page =
+      range.eventId === undefined
+        ? all
+        : all.filter((item) => parseTimeAndEventId(item.sk).eventId === range.eventId);
     counts.read += page.length;
     const publications: Publication<RejectedItem>[] = [];
     for (const rejected of page) {

@@ -6,7 +6,8 @@
  * GetRoutes (`GET /v2/apis/{apiId}/routes`) of the stack's `ApiId` output, the webhook routes the
  * CDK stack makes for its path tokens. Point the real SDK clients at it with
  * `AWS_ENDPOINT_URL_CLOUDFORMATION`, `AWS_ENDPOINT_URL_CLOUDWATCH` and
- * `AWS_ENDPOINT_URL_APIGATEWAYV2`.
+ * `AWS_ENDPOINT_URL_APIGATEWAYV2`. It also answers STS's GetCallerIdentity (Query protocol too:
+ * `AWS_ENDPOINT_URL_STS`) with `CALLER_ARN`.
  */
 import { createHash, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -43,6 +44,9 @@ export interface CloudFormationStandIn {
 }
 
 const NAMESPACE = 'http://cloudformation.amazonaws.com/doc/2010-05-15/';
+const STS_NAMESPACE = 'https://sts.amazonaws.com/doc/2011-06-15/';
+/** Who the stand-in says the caller is. */
+export const CALLER_ARN = 'arn:aws:sts::000000000000:assumed-role/Operator/stand-in';
 
 export async function startCloudFormationStandIn(
   stacks: readonly StandInStack[],
@@ -63,7 +67,8 @@ export async function startCloudFormationStandIn(
         } else {
           const form = new URLSearchParams(body);
           calls.push(form.get('Action') ?? '');
-          cloudFormation(form, byName, response);
+          if (form.get('Action') === 'GetCallerIdentity') callerIdentity(response);
+          else cloudFormation(form, byName, response);
         }
       })
       .catch((error: unknown) => {
@@ -202,6 +207,13 @@ function restJsonError(
 ): void {
   response.writeHead(status, { 'content-type': 'application/json', 'x-amzn-errortype': type });
   response.end(JSON.stringify({ message }));
+}
+
+function callerIdentity(response: ServerResponse): void {
+  response.writeHead(200, { 'content-type': 'text/xml' });
+  response.end(
+    `<GetCallerIdentityResponse xmlns="${STS_NAMESPACE}"><GetCallerIdentityResult><Arn>${CALLER_ARN}</Arn><UserId>AROASTANDIN:stand-in</UserId><Account>000000000000</Account></GetCallerIdentityResult><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></GetCallerIdentityResponse>`,
+  );
 }
 
 function xml(response: ServerResponse, action: string, result: string): void {

@@ -17,9 +17,8 @@ export interface EventFigures {
 export async function readEvent(
   source: ConsoleSource,
   eventId: string,
-  receivedAt: string | undefined,
 ): Promise<EventFigures | undefined> {
-  const view = await source.event(eventId, receivedAt);
+  const view = await source.event(eventId);
   if (view === undefined) return undefined;
   const projectId = typeof view.projectId === 'string' ? view.projectId : undefined;
   const [archivedBody, publications, exports] = await Promise.all([

@@ -18,6 +18,8 @@ export interface ProjectFigures {
   readonly exports: Page;
   /** The documents its events name, each with its newest label event (if any). */
   readonly documents: { readonly documentId: string; readonly newest?: View }[];
+  /** Short-lived download links of archived exports, by S3 key (a deployed stack's). */
+  readonly downloads: ReadonlyMap<string, string>;
 }
 
 export async function readProject(
@@ -47,7 +49,22 @@ export async function readProject(
       return { documentId, ...(items[0] && { newest: items[0] }) };
     }),
   );
-  return { project, history, exports, documents };
+  const downloadUrl = source.downloadUrl;
+  const archived = exports.items.filter(
+    (item) =>
+      item.status === 'ARCHIVED' && typeof item.bucket === 'string' && typeof item.key === 'string',
+  );
+  const downloads = new Map(
+    downloadUrl === undefined
+      ? []
+      : await Promise.all(
+          archived.map(
+            async (item) =>
+              [String(item.key), await downloadUrl(String(item.bucket), String(item.key))] as const,
+          ),
+        ),
+  );
+  return { project, history, exports, documents, downloads };
 }
 
 const eventTime = (view: View) =>
@@ -58,7 +75,13 @@ function person(value: unknown): string {
   return who === undefined ? '' : text(who.email || who.id);
 }
 
-export function projectBody({ project, history, exports, documents }: ProjectFigures): Html {
+export function projectBody({
+  project,
+  history,
+  exports,
+  documents,
+  downloads,
+}: ProjectFigures): Html {
   const transitions = history.items.filter(
     (view) => view.itemType === 'projectEvent' || view.itemType === 'syntheticStatusEvent',
   );
@@ -139,7 +162,9 @@ export function projectBody({ project, history, exports, documents }: ProjectFig
           html`${text(item.status)}`,
           html`${text(item.requestedAt)}`,
           html`${text(item.archivedAt)}`,
-          html`<code>${text(item.bucket)}/${text(item.key)}</code>`,
+          downloads.has(text(item.key))
+            ? html`<a href="${downloads.get(text(item.key))}" download><code>${text(item.bucket)}/${text(item.key)}</code></a>`
+            : html`<code>${text(item.bucket)}/${text(item.key)}</code>`,
           html`${text(item.bytes)}`,
           html`<code class="hash">${text(item.sha256)}</code>`,
           html`${text(item.reason)}`,

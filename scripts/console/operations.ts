@@ -1,0 +1,160 @@
+/**
+ * What an operator may do from the console (when it is started with --allow-actions), over
+ * the same functions the CLIs call: `redrive` (npm run redrive), `replayRejected` (npm run
+ * replay -- rejected) and the export queue (npm run export). Each returns one sentence saying
+ * what it did; AWS's refusals reach the page through `userMessage`.
+ */
+import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { BusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { createExportQueue } from '../../shared/export/export-queue.ts';
+import type { ExportOn } from '../../shared/export/export-trigger.ts';
+import { replayRejected } from '../../shared/replay/replay.ts';
+import type { BodyReader } from '../../shared/webhook/claim-check.ts';
+import { RedriveError, redrive } from '../operations/redrive.ts';
+
+/** The actions, by the name their form posts to (`/actions/<name>`). */
+export const ACTION_NAMES = ['redrive', 'replay', 'export'] as const;
+export type ActionName = (typeof ACTION_NAMES)[number];
+
+export const ACTION_DESCRIPTIONS: Readonly<Record<ActionName, string>> = {
+  redrive: 'redrive a dead-letter queue (its messages back to their source queue)',
+  replay: 'replay a signed rejected body through the worker’s interpretation',
+  export: 'archive a project’s export now (trigger MANUAL)',
+};
+
+/** How long a redrive waits in the request for SQS to finish the move task. */
+const REDRIVE_WAIT_MS = 60_000;
+
+export interface DeadLetterQueue {
+  readonly name: string;
+  url(): Promise<string>;
+  arn(): Promise<string>;
+  /**
+   * The queue it serves, when known: a redrive names it, so messages put in the DLQ by hand
+   * (whose source SQS cannot tell) go back too. Undefined: SQS finds each message's source.
+   */
+  sourceArn(): Promise<string | undefined>;
+}
+
+export interface StackParts {
+  readonly sqs: SQSClient;
+  readonly documents: DynamoDBDocumentClient;
+  readonly tableName: string;
+  readonly deadLetterQueues: readonly DeadLetterQueue[];
+  /** The export queue; undefined when the stack does not export. */
+  exportQueueUrl(): Promise<string | undefined>;
+  /** Made on first use: a read-only console never needs the bus (nor its endpoint). */
+  publisher(): BusPublisher;
+  readonly bodies: BodyReader;
+  readonly exportOn: ExportOn;
+  readonly publishLabelEvents: boolean;
+}
+
+export interface StackOperations {
+  redrive(queueName: string): Promise<string>;
+  replayRejected(eventId: string, receivedAt: string): Promise<string>;
+  requestExport(projectId: string, now: Date): Promise<string>;
+}
+
+/** A request the console refuses as given (an unknown queue, a bad time): shown as is, 400. */
+export class ActionInputError extends Error {
+  override readonly name = 'ActionInputError';
+}
+
+export function stackOperations(parts: StackParts): StackOperations {
+  return {
+    async redrive(queueName) {
+      const queue = parts.deadLetterQueues.find((known) => known.name === queueName);
+      if (queue === undefined) throw new ActionInputError(`no dead-letter queue ${queueName}`);
+      const destinationArn = await queue.sourceArn();
+      const result = await redrive(parts.sqs, {
+        deadLetterQueueArn: await queue.arn(),
+        ...(destinationArn === undefined ? {} : { destinationArn }),
+        timeoutMs: REDRIVE_WAIT_MS,
+        pollIntervalMs: 250,
+      });
+      const moved = result.messagesMoved;
+      const destination =
+        destinationArn === undefined
+          ? 'the queue each came from'
+          : destinationArn.slice(destinationArn.lastIndexOf(':') + 1);
+      return `Redrive of ${queueName} ${result.status}: moved ${moved} message${moved === 1 ? '' : 's'} back to ${destination}.`;
+    },
+
+    async replayRejected(eventId, receivedAt) {
+      const at = Date.parse(receivedAt);
+      if (Number.isNaN(at)) throw new ActionInputError(`not a time: ${receivedAt}`);
+      const exportQueueUrl = await parts.exportQueueUrl();
+      const result = await replayRejected(
+        {
+          documents: parts.documents,
+          tableName: parts.tableName,
+          publisher: parts.publisher(),
+          bodies: parts.bodies,
+          publishLabelEvents: parts.publishLabelEvents,
+          ...(exportQueueUrl === undefined || parts.exportOn === 'off'
+            ? {}
+            : {
+                exports: {
+                  exportOn: parts.exportOn,
+                  queue: createExportQueue(parts.sqs, exportQueueUrl),
+                },
+              }),
+        },
+        // One millisecond holds this body's sort key (`<receivedAt>#<eventId>`).
+        { from: new Date(at).toISOString(), to: new Date(at + 1).toISOString(), eventId },
+      );
+      if (result.read === 0) return `No rejected body ${eventId} is stored (replayed already?).`;
+      if (result.unsigned > 0) {
+        return `Not replayed: rejected body ${eventId} never passed the signature check, so it is not a webhook.`;
+      }
+      if (result.stillRejected > 0) {
+        return `Replayed rejected body ${eventId}: it still does not parse, so it stays rejected.`;
+      }
+      if (result.failed > 0) {
+        return `Replayed rejected body ${eventId}: stored as an event, but publishing it failed; it stays rejected until a replay publishes it.`;
+      }
+      return `Replayed rejected body ${eventId}: it parses now and is stored as an event (${result.published} published on the bus).`;
+    },
+
+    async requestExport(projectId, now) {
+      const queueUrl = await parts.exportQueueUrl();
+      if (queueUrl === undefined) {
+        throw new ActionInputError('this stack runs no exporter (no export queue)');
+      }
+      const requestedAt = now.toISOString();
+      await createExportQueue(parts.sqs, queueUrl).send({ kind: 'manual', projectId, requestedAt });
+      return `Asked the exporter to archive project ${projectId} (MANUAL-${requestedAt}); its progress shows under Exports on the project page.`;
+    },
+  };
+}
+
+/** The errors a user meets, as a sentence for the page; undefined for anything else. */
+export function userMessage(error: unknown): string | undefined {
+  if (!(error instanceof Error)) return undefined;
+  if (error instanceof ActionInputError || error instanceof RedriveError) return error.message;
+  const name = error.name;
+  if (
+    /^(ExpiredToken|ExpiredTokenException|RequestExpired|InvalidClientTokenId|UnrecognizedClientException|CredentialsProviderError|TokenProviderError)$/.test(
+      name,
+    )
+  ) {
+    return `Your AWS credentials are missing or expired (${name}): sign in again (aws sso login, or refresh the profile) and reload.`;
+  }
+  if (/^(AccessDenied|AccessDeniedException|UnauthorizedOperation|Forbidden)$/.test(name)) {
+    return `AWS refused this for your identity (${name}): it needs the stack's operator policy (output OperatorPolicyArn). ${firstLine(error.message)}`;
+  }
+  if (
+    /^(Throttling|ThrottlingException|ThrottledException|TooManyRequestsException|RequestLimitExceeded|ProvisionedThroughputExceededException|SlowDown)$/.test(
+      name,
+    )
+  ) {
+    return `AWS is throttling these requests (${name}): wait a moment and try again.`;
+  }
+  return undefined;
+}
+
+function firstLine(text: string): string {
+  return text.split('\n')[0] ?? '';
+}

@@ -1,0 +1,480 @@
+/**
+ * `npm run console -- --stack X` in a real browser: headless Chromium against the local stack
+ * reached as a deployed one, through the CloudFormation stand-in (outputs, alarms, STS
+ * GetCallerIdentity) and the real SDK clients configured by AWS_ENDPOINT_URL_*, as a user's
+ * would be by their AWS configuration. One console runs with --allow-actions (redrive and
+ * replay confirmed in the browser), one without (no buttons, every POST refused).
+ */
+import type { ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import {
+  GetQueueAttributesCommand,
+  GetQueueUrlCommand,
+  SendMessageCommand,
+} from '@aws-sdk/client-sqs';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import chromium from '@sparticuz/chromium';
+import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createConsoleApp } from '../scripts/console/app.ts';
+import { localSource } from '../scripts/console/source.ts';
+import { readLocalTarget } from '../scripts/local/config.ts';
+import {
+  seedEventBody,
+  sendDatasaurRequest,
+  signDatasaurRequest,
+} from '../scripts/local/datasaur-sender.ts';
+import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
+import { localDynamoDb, localSqs } from '../scripts/local/servers.ts';
+import { rejectedItem } from '../shared/store/items.ts';
+import { createQueries } from '../shared/store/queries.ts';
+import { WEBHOOK_PATH } from '../shared/webhook/route.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
+import {
+  CALLER_ARN,
+  type CloudFormationStandIn,
+  startCloudFormationStandIn,
+} from './support/cloudformation-stand-in.ts';
+import {
+  type StackProcess,
+  spawnTypeScript,
+  startStackProcess,
+  stopLeftoverStacks,
+  TEST_STACK_ENVIRONMENT,
+} from './support/local-stack-process.ts';
+import { recordOutput } from './support/secret-guard.ts';
+import { TEST_SECRETS } from './support/test-secrets.ts';
+
+/** The browser globals the page functions below use (this project compiles without the DOM library). */
+declare const window: { readonly axe: typeof import('axe-core') };
+
+const SECRET = TEST_SECRETS.localStack;
+const SCREENSHOTS = join(process.cwd(), '.data', 'screenshots');
+const require = createRequire(import.meta.url);
+const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+const PROJECT = 'stack-console-p1';
+const DLQ = 'datasaur-webhooks-dlq';
+
+let dataDir: string;
+let stack: StackProcess;
+let cloudFormation: CloudFormationStandIn;
+let sqsEndpoint: string;
+let deadLetterQueueUrl: string;
+let browser: Browser;
+const consoles: ChildProcess[] = [];
+let actionsUrl: string;
+let readOnlyUrl: string;
+/** The local stack as npm start's own terminal sees it. */
+let localEnvironment: NodeJS.ProcessEnv;
+let projectEventId: string;
+let rejectedEventId: string;
+
+/** Polls `read` until `done` holds, for at most `timeoutMs`. */
+async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not reached in time: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+/** Starts `npm run console` with these flags and resolves with the URL it prints. */
+async function startConsole(args: string[], environment: NodeJS.ProcessEnv): Promise<string> {
+  const child = spawnTypeScript('scripts/console.ts', args, environment);
+  consoles.push(child);
+  let printed = '';
+  const collect = (chunk: Buffer) => {
+    printed += chunk;
+    recordOutput(String(chunk));
+  };
+  child.stdout?.on('data', collect);
+  child.stderr?.on('data', collect);
+  return eventually(
+    async () => {
+      if (child.exitCode !== null) throw new Error(`console exited: ${printed}`);
+      return /open\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(printed)?.[1] ?? '';
+    },
+    (url) => url !== '',
+  );
+}
+
+async function deadLetters(): Promise<number> {
+  const sqs = localSqs(sqsEndpoint);
+  try {
+    const { Attributes } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: deadLetterQueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    return Number(Attributes?.ApproximateNumberOfMessages ?? 0);
+  } finally {
+    sqs.destroy();
+  }
+}
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'console-stack-test-'));
+  stack = await startStackProcess({ DATA_DIR: dataDir, DATASAUR_WEBHOOK_SECRET: SECRET });
+  sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
+  const eventsEndpoint = /EventBridge\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
+  localEnvironment = {
+    ...TEST_STACK_ENVIRONMENT,
+    PORT: new URL(stack.webhookUrl).port,
+    DYNAMODB_PORT: new URL(stack.dynamoDbEndpoint).port,
+    SQS_PORT: new URL(sqsEndpoint).port,
+    S3_PORT: new URL(stack.s3Endpoint).port,
+    EVENTS_PORT: new URL(eventsEndpoint).port,
+    DATA_DIR: dataDir,
+  };
+
+  // What the pages show: a project, and a signed body an older worker rejected that parses now.
+  const timestamp = new Date(Date.now() - 60_000).toISOString();
+  const sent = await sendDatasaurRequest(
+    stack.webhookUrl,
+    signDatasaurRequest(
+      seedEventBody('PROJECT_CREATED', { timestamp, projectId: PROJECT }),
+      SECRET,
+    ),
+  );
+  expect(sent.status, sent.detail).toBeLessThan(300);
+  projectEventId = sent.eventId;
+  const rawBody = Buffer.from(
+    JSON.stringify({
+      ...SEED_EVENTS.PROJECT_CREATED,
+      data: {
+        ...SEED_EVENTS.PROJECT_CREATED.data,
+        timestamp,
+        project: { ...SEED_EVENTS.PROJECT_CREATED.data.project, id: 'stack-console-replayed' },
+      },
+    }),
+  );
+  rejectedEventId = eventIdOf(rawBody);
+  const documents = localDynamoDb(stack.dynamoDbEndpoint);
+  const queries = createQueries(documents, 'datasaur-webhooks');
+  await documents.send(
+    new PutCommand({
+      TableName: 'datasaur-webhooks',
+      Item: rejectedItem(
+        {
+          eventId: rejectedEventId,
+          provenance: 'webhook',
+          method: 'POST',
+          receivedAt: new Date().toISOString(),
+          rawBody,
+          interpretation: { kind: 'rejected', reason: 'an older, stricter schema' },
+        },
+        'an older, stricter schema',
+      ),
+    }),
+  );
+  await eventually(
+    () => queries.event(projectEventId),
+    (view) => view !== undefined,
+  );
+  documents.destroy();
+
+  // A message in the dead-letter queue, sent there straight (SQS cannot tell its source: the
+  // redrive names the stack's queue, output QueueArn).
+  const sqs = localSqs(sqsEndpoint);
+  const queueUrl = async (name: string) =>
+    String((await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl);
+  deadLetterQueueUrl = await queueUrl(DLQ);
+  const queueArn = async (url: string) =>
+    String(
+      (
+        await sqs.send(
+          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
+        )
+      ).Attributes?.QueueArn,
+    );
+  const webhookQueueUrl = await queueUrl('datasaur-webhooks');
+  await sqs.send(
+    new SendMessageCommand({
+      QueueUrl: deadLetterQueueUrl,
+      MessageBody: JSON.stringify({ note: 'dead-lettered by the test' }),
+    }),
+  );
+  const outputs = {
+    ApiEndpoint: stack.webhookUrl.slice(0, -WEBHOOK_PATH.length),
+    TableName: 'datasaur-webhooks',
+    ArchiveBucketName: 'datasaur-webhooks-archive',
+    QueueUrl: webhookQueueUrl,
+    QueueArn: await queueArn(webhookQueueUrl),
+    DeadLetterQueueUrl: deadLetterQueueUrl,
+    DeadLetterQueueArn: await queueArn(deadLetterQueueUrl),
+    EventBusName: 'default',
+    EventSource: 'datasaur.webhooks',
+  };
+  sqs.destroy();
+  cloudFormation = await startCloudFormationStandIn([
+    {
+      name: 'X',
+      outputs,
+      alarms: [
+        { name: 'X-DeadLetterQueueNotEmpty', state: 'ALARM', reason: 'Threshold Crossed' },
+        { name: 'X-WorkerErrors', state: 'OK' },
+      ],
+    },
+  ]);
+  const awsEnvironment = {
+    ...TEST_STACK_ENVIRONMENT,
+    CONSOLE_PORT: '0',
+    AWS_REGION: 'us-east-1',
+    // s3rver knows only its own key pair; dynalite and local-aws-sqs take any.
+    AWS_ACCESS_KEY_ID: 'S3RVER',
+    AWS_SECRET_ACCESS_KEY: 'S3RVER',
+    AWS_ENDPOINT_URL_CLOUDFORMATION: cloudFormation.endpoint,
+    AWS_ENDPOINT_URL_CLOUDWATCH: cloudFormation.endpoint,
+    AWS_ENDPOINT_URL_STS: cloudFormation.endpoint,
+    AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoDbEndpoint,
+    AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+    AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
+    // Ports the local console would otherwise default to: --stack must not need them.
+    DYNAMODB_PORT: '1',
+    SQS_PORT: '1',
+    S3_PORT: '1',
+  };
+  [actionsUrl, readOnlyUrl] = await Promise.all([
+    startConsole(['--stack', 'X', '--allow-actions'], awsEnvironment),
+    startConsole(['--stack', 'X'], awsEnvironment),
+  ]);
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  browser = await puppeteer.launch({
+    executablePath: await chromium.executablePath(),
+    headless: 'shell',
+    userDataDir: join(dataDir, 'chromium-profile'),
+    env: { ...process.env, LANG: 'en_US.UTF-8' },
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      '--no-zygote',
+      '--lang=en-US',
+    ],
+  });
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  for (const child of consoles) child.kill('SIGTERM');
+  await cloudFormation?.close();
+  await stack?.stop();
+  await stopLeftoverStacks();
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Opens a page, checks it with axe-core (no serious finding), and photographs it. */
+async function visit(base: string, path: string, screenshot: string): Promise<Page> {
+  const page = await browser.newPage();
+  await page.setViewport({ width: 1280, height: 900 });
+  const response = await page.goto(`${base}${path}`, { waitUntil: 'load' });
+  expect(response?.status(), path).toBe(200);
+  await checkAccessibility(page, path);
+  await page.screenshot({ path: join(SCREENSHOTS, `${screenshot}.png`), fullPage: true });
+  return page;
+}
+
+async function checkAccessibility(page: Page, what: string): Promise<void> {
+  await page.evaluate(AXE_SOURCE);
+  const violations = await page.evaluate(async () => {
+    const results = await window.axe.run({ exclude: [] }, { resultTypes: ['violations'] });
+    return results.violations.map((violation) => ({ id: violation.id, impact: violation.impact }));
+  });
+  expect(
+    violations.filter((violation) => ['serious', 'critical'].includes(String(violation.impact))),
+    `${what}: ${JSON.stringify(violations)}`,
+  ).toEqual([]);
+}
+
+const textOf = (page: Page, selector: string) =>
+  page.$eval(selector, (element) => element.textContent ?? '');
+
+/** Clicks the submit button labelled `label`, then the confirm button; returns the result. */
+async function confirmAction(page: Page, label: string, screenshot: string): Promise<string> {
+  const [button] = await page.$$(`xpath/.//button[normalize-space(.)="${label}"]`);
+  expect(button, `a "${label}" button`).toBeDefined();
+  await Promise.all([page.waitForNavigation(), button?.click()]);
+  expect(await textOf(page, 'h1')).toBe('Confirm');
+  await checkAccessibility(page, `confirm ${label}`);
+  await page.screenshot({ path: join(SCREENSHOTS, `${screenshot}-confirm.png`), fullPage: true });
+  await Promise.all([page.waitForNavigation(), page.click('#confirm')]);
+  await page.screenshot({ path: join(SCREENSHOTS, `${screenshot}-result.png`), fullPage: true });
+  return textOf(page, '#action-result');
+}
+
+/** A page's `<main>` as the server renders it. */
+async function mainOf(base: string, path: string): Promise<string> {
+  const response = await fetch(`${base}${path}`);
+  expect(response.status, path).toBe(200);
+  const body = await response.text();
+  return body.slice(body.indexOf('<main>'), body.indexOf('</main>'));
+}
+
+describe('the console against a deployed stack', () => {
+  it('shows the alarm states, the caller identity and the DLQ depth on the overview', async () => {
+    const page = await visit(actionsUrl, '/', 'stack-overview');
+    const alarms = await textOf(page, '#alarm-states');
+    expect(alarms).toContain('X-DeadLetterQueueNotEmpty');
+    expect(alarms).toMatch(/X-DeadLetterQueueNotEmpty\s*ALARM\s*Threshold Crossed/);
+    expect(alarms).toMatch(/X-WorkerErrors\s*OK/);
+    expect(await textOf(page, '#identity')).toContain(CALLER_ARN);
+    expect(await textOf(page, '#actions-mode')).toContain('redrive a dead-letter queue');
+    expect(await textOf(page, '#dead-letters')).toMatch(new RegExp(`${DLQ}\\s*1`));
+    await page.close();
+  });
+
+  it('shows the same project and event pages as the console of the local stack', async () => {
+    const local = createConsoleApp({
+      source: localSource(readLocalTarget(localEnvironment)),
+      port: () => 1,
+    });
+    const localMain = async (path: string) => {
+      const response = await local.request(path, { headers: { Host: '127.0.0.1:1' } });
+      expect(response.status, path).toBe(200);
+      const body = await response.text();
+      return body.slice(body.indexOf('<main>'), body.indexOf('</main>'));
+    };
+    const path = `/projects/${PROJECT}`;
+    expect(await mainOf(readOnlyUrl, path)).toBe(await localMain(path));
+    expect(await mainOf(readOnlyUrl, `/feed?project=${PROJECT}`)).toContain(
+      projectEventId.slice(0, 12),
+    );
+    // The event page names where the event went: locally the bus's file, here nothing.
+    const event = await mainOf(readOnlyUrl, `/events/${projectEventId}`);
+    expect(event).toContain(PROJECT);
+    await visit(readOnlyUrl, `/projects/${PROJECT}`, 'stack-project');
+  });
+
+  it('finds an event by its id alone (the table key lookup)', async () => {
+    const page = await browser.newPage();
+    await page.goto(`${readOnlyUrl}/feed?id=${projectEventId}`, { waitUntil: 'load' });
+    expect(page.url()).toContain(`/events/${projectEventId}`);
+    expect(await textOf(page, 'main')).toContain(PROJECT);
+    await page.close();
+  });
+
+  it('with actions allowed, a confirmed redrive moves the message out of the dead-letter queue', async () => {
+    expect(await deadLetters()).toBe(1);
+    const page = await visit(actionsUrl, '/', 'stack-overview-actions');
+    const result = await confirmAction(page, `Redrive ${DLQ}`, 'stack-redrive');
+    expect(result).toContain(
+      `Redrive of ${DLQ} COMPLETED: moved 1 message back to datasaur-webhooks.`,
+    );
+    expect(await eventually(deadLetters, (depth) => depth === 0)).toBe(0);
+    await page.close();
+  });
+
+  it('with actions allowed, a confirmed replay stores a signed rejected body as the event it is', async () => {
+    const page = await visit(actionsUrl, `/events/${rejectedEventId}`, 'stack-rejected');
+    const result = await confirmAction(page, 'Replay this rejected body', 'stack-replay');
+    expect(result).toContain(
+      `Replayed rejected body ${rejectedEventId}: it parses now and is stored`,
+    );
+    const stored = await mainOf(readOnlyUrl, `/events/${rejectedEventId}`);
+    expect(stored).toContain('stack-console-replayed');
+    expect(stored).not.toContain('an older, stricter schema');
+    await page.close();
+  });
+
+  it('read-only: shows no action button and refuses every POST with 403', async () => {
+    const page = await visit(readOnlyUrl, '/', 'stack-overview-read-only');
+    expect(await page.$$('form[action^="/actions/"]')).toHaveLength(0);
+    expect(await textOf(page, '#actions-mode')).toContain('read-only');
+    await page.close();
+    const refused = await fetch(`${readOnlyUrl}/actions/redrive`, {
+      method: 'POST',
+      body: new URLSearchParams({ queue: DLQ, confirm: 'yes' }),
+    });
+    expect(refused.status).toBe(403);
+    expect(await refused.text()).toContain('read-only');
+  });
+
+  it('refuses an action posted without this console’s token, or from another origin', async () => {
+    const withoutToken = await fetch(`${actionsUrl}/actions/redrive`, {
+      method: 'POST',
+      body: new URLSearchParams({ queue: DLQ, confirm: 'yes', csrf: 'guessed' }),
+    });
+    expect(withoutToken.status).toBe(403);
+    expect(await withoutToken.text()).toContain('not from this console');
+    const crossSite = await fetch(`${actionsUrl}/actions/redrive`, {
+      method: 'POST',
+      headers: { Origin: 'https://attacker.example' },
+      body: new URLSearchParams({ queue: DLQ, confirm: 'yes' }),
+    });
+    expect(crossSite.status).toBe(403);
+  });
+});
+
+describe('errors a user meets become a message on the page', () => {
+  /** An AWS SDK service error as the clients throw it: a name, a message, a status. */
+  const awsError = (name: string, message: string) =>
+    Object.assign(new Error(message), { name, $metadata: { httpStatusCode: 400 } });
+  const cases = [
+    [
+      'ExpiredTokenException',
+      'The security token included in the request is expired',
+      /credentials are missing or expired/,
+    ],
+    [
+      'AccessDeniedException',
+      'User: arn:aws:sts::1:assumed-role/R is not authorized to perform: dynamodb:Query',
+      /operator policy/,
+    ],
+    ['ThrottlingException', 'Rate exceeded', /throttling these requests/],
+  ] as const;
+
+  // No local server can be made to answer with these: the console's source is wrapped so its
+  // reads and actions throw them, as the SDK clients would.
+  for (const [name, message, shown] of cases) {
+    it(`shows ${name} as a sentence, never a stack trace, on a page and as an action's result`, async () => {
+      const source = localSource(readLocalTarget(localEnvironment));
+      const failing = {
+        ...source,
+        hourlyCounts: {
+          ...source.hourlyCounts,
+          read: () => Promise.reject(awsError(name, message)),
+        },
+        operations: {
+          ...source.operations,
+          requestExport: () => Promise.reject(awsError(name, message)),
+        },
+      };
+      const app = createConsoleApp({ source: failing, port: () => 1, allowActions: true });
+      const headers = { Host: '127.0.0.1:1' };
+      const overview = await app.request('/', { headers });
+      expect(overview.status).toBe(502);
+      const page = await overview.text();
+      expect(page).toMatch(shown);
+      expect(page).not.toMatch(/\n\s+at /);
+
+      const project = await (await app.request(`/projects/${PROJECT}`, { headers })).text();
+      const csrf = /name="csrf" value="([^"]+)"/.exec(project)?.[1] as string;
+      expect(csrf).toBeDefined();
+      const result = await app.request('/actions/export', {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams({ projectId: PROJECT, csrf, confirm: 'yes' }),
+      });
+      expect(result.status).toBe(502);
+      const text = await result.text();
+      expect(text).toMatch(shown);
+      expect(text).toContain('id="action-result"');
+      expect(text).not.toMatch(/\n\s+at /);
+      source.close();
+    });
+  }
+});
