@@ -22,8 +22,8 @@ import { toSqsRecord } from '../scripts/local/sqs-records.ts';
 import { checkCredentials } from '../shared/datasaur/check-credentials.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { CredentialsMissingError } from '../shared/datasaur/credentials-secret.ts';
-import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
 import { exportTextProject } from '../shared/datasaur/export-text-project.ts';
+import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
 import { DEFAULT_MAX_EXPORT_BYTES } from '../shared/export/download.ts';
 import { createExportQueue } from '../shared/export/export-queue.ts';
 import type { ExportOn } from '../shared/export/export-trigger.ts';
@@ -581,7 +581,9 @@ describe('export archiving', () => {
     });
     await pipeline.runExports();
     const byTrigger = async () =>
-      Object.fromEntries((await pipeline.exportItems(projectId)).map((item) => [item.trigger, item]));
+      Object.fromEntries(
+        (await pipeline.exportItems(projectId)).map((item) => [item.trigger, item]),
+      );
     expect((await byTrigger()).PUSHED).toMatchObject({ status: 'ARCHIVED' });
     expect((await byTrigger()).REVIEWED).toMatchObject({
       status: 'WAITING',
@@ -616,7 +618,10 @@ describe('export archiving', () => {
     const [waiting] = await pipeline.exportItems(projectId);
     expect(waiting).toMatchObject({ status: 'WAITING', reasonCode: 'CREDENTIALS_INVALID' });
     expect(waiting?.reason).toContain('HTTP 401');
-    expect(await pipeline.resume()).toMatchObject({ queued: 0, credentials: 'CREDENTIALS_INVALID' });
+    expect(await pipeline.resume()).toMatchObject({
+      queued: 0,
+      credentials: 'CREDENTIALS_INVALID',
+    });
     secret = { clientId: fake.clientId, clientSecret: fake.clientSecret };
     expect(await pipeline.resume()).toMatchObject({ queued: 1, credentials: 'VALID' });
     await pipeline.runExports();
@@ -626,15 +631,12 @@ describe('export archiving', () => {
   it('treats a token endpoint outage (HTTP 503) as an outage: retried, then FAILED DATASAUR_UNAVAILABLE, never WAITING', async () => {
     const pipeline = await exportPipeline({ maxAttempts: 2 });
     const projectId = newProject();
-    fake.faults.tokenStatus(503, 100);
-    try {
-      await pipeline.deliver(
-        statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'),
-      );
-      await pipeline.runExports();
-    } finally {
-      fake.faults.tokenStatus(200, 0);
-    }
+    const tokensBefore = fake.counts.tokens;
+    // 2 attempts, each making 3 token requests (the HTTP client's own retries).
+    fake.faults.tokenStatus(503, 6);
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    expect(fake.counts.tokens - tokensBefore).toBe(6);
     const [item] = await pipeline.exportItems(projectId);
     expect(item).toMatchObject({
       status: 'FAILED',
@@ -649,7 +651,7 @@ describe('large and slow export files', () => {
   const MIB = 1024 * 1024;
   afterAll(() => fake.deliverFiles({}));
 
-  it('archives a 12 MB file trickling for longer than the first-byte timeout, multipart, because no gap reaches the stall timeout', async () => {
+  it('archives a 12 MB file that trickles for longer than the stall timeout, multipart: only a gap with no bytes would fail it', async () => {
     // 64 KiB every 10 ms: ~190 chunks, ≥ 1.9 s of sending (the server's pace), against a
     // stall timeout of 1 s. A single 1 s timeout over the whole download (the old design)
     // fails the same file: the next test.
@@ -685,7 +687,9 @@ describe('large and slow export files', () => {
     const pipeline = await exportPipeline({
       maxAttempts: 1,
       stallTimeoutMs: 1000,
-      attemptMs: 1000,
+      // 6 s of the exporter's virtual clock go on waits (status polls 1 s + 2 s, the file's
+      // two 404s 1 s + 2 s): 1 s is left for the download itself, as one overall limit.
+      attemptMs: 7000,
       s3Commands,
     });
     const projectId = newProject();
@@ -728,7 +732,7 @@ describe('large and slow export files', () => {
     const retry = pipeline.logger.lines.find(
       (line) => line.message === 'export not finished, will retry',
     );
-    expect(String(retry?.reason)).toMatch(/aborted|ECONNRESET|socket hang up/);
+    expect(String(retry?.attributes.reason)).toMatch(/aborted|ECONNRESET|socket hang up/);
   });
 
   it('records FAILED DOWNLOAD_STALLED when the file stops arriving, leaving no object', async () => {

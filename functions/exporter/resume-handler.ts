@@ -31,7 +31,8 @@ export function createResumeHandler(dependencies: ResumeHandlerDependencies) {
       metrics.publishStoredMetrics();
     }
     if (result.queued > 0) logger.info('waiting exports queued again', { ...result });
-    else if (result.waiting > 0) logger.warn('exports still waiting for credentials', { ...result });
+    else if (result.waiting > 0)
+      logger.warn('exports still waiting for credentials', { ...result });
     return result;
   };
 }

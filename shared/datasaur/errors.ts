@@ -32,7 +32,9 @@ const REFUSED_CREDENTIALS = /"error"\s*:\s*"(invalid_client|unauthorized_client|
 
 /** True when a token endpoint's answer refuses the credentials rather than failing. */
 export function refusesCredentials(error: DatasaurHttpError): boolean {
-  return error.statusCode === 401 || (error.statusCode === 400 && REFUSED_CREDENTIALS.test(error.body));
+  return (
+    error.statusCode === 401 || (error.statusCode === 400 && REFUSED_CREDENTIALS.test(error.body))
+  );
 }
 
 /** A GraphQL answer carrying `errors` (Datasaur sends them with HTTP 200). */

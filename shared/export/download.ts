@@ -270,10 +270,11 @@ function watchBody(
     response.destroy();
     body.destroy(error);
   };
-  const stall = setTimeout(
-    () => fail(new DownloadStalledError(`no bytes arrived for ${stallMs / 1000} s`)),
-    stallMs,
-  );
+  const stall = setTimeout(() => {
+    // Paused by backpressure, the reader (the upload) is the slow side, not the sender.
+    if (response.isPaused()) return void stall.refresh();
+    fail(new DownloadStalledError(`no bytes arrived for ${stallMs / 1000} s`));
+  }, stallMs);
   const untilDeadline = deadlineTimer(deadline, () =>
     fail(new DownloadDeadlineError('the deadline passed before the file was whole')),
   );
@@ -322,12 +323,14 @@ export async function openDownload(
       );
     }
     const trusted = policy.trustedOrigins?.includes(current.origin) === true;
-    const response = await request(current, policy, settings, trusted, deadline).catch((error: unknown) => {
-      if (!(error instanceof UrlRefusedError)) throw error;
-      throw new UrlRefusedError(
-        `${hop === 0 ? '' : `redirect ${hop} to `}${shownUrl(current.href)} refused: ${error.message}`,
-      );
-    });
+    const response = await request(current, policy, settings, trusted, deadline).catch(
+      (error: unknown) => {
+        if (!(error instanceof UrlRefusedError)) throw error;
+        throw new UrlRefusedError(
+          `${hop === 0 ? '' : `redirect ${hop} to `}${shownUrl(current.href)} refused: ${error.message}`,
+        );
+      },
+    );
     const status = response.statusCode ?? 0;
     const location = response.headers.location;
     if (status >= 300 && status < 400 && location !== undefined) {
