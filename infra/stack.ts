@@ -209,7 +209,7 @@ export class WebhookStack extends Stack {
       outputs.DatasaurCredentialsSecretArn = {
         value: this.datasaurCredentials.secretArn,
         description:
-          'Put the Datasaur API credentials here (export archiving, reconcile): {"clientId","clientSecret"}',
+          'Fill with {"clientId":"…","clientSecret":"…"} from Datasaur (workspace settings, Credentials): until then exports wait (npm run query -- exports --status WAITING) and start by themselves within 10 minutes of it',
       };
     }
     if (this.exportArchiver !== undefined) {
