@@ -183,7 +183,11 @@ describe('export archiving', () => {
       expect(actionsOf(s3).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
       expect(JSON.stringify(s3[0]?.Resource)).toContain('/exports/*');
       const dynamodb = actionsOf(exporterStatements).filter((a) => a.startsWith('dynamodb:'));
-      expect(dynamodb.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:UpdateItem']);
+      expect(dynamodb.sort()).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ]);
       // Query only on the status index (the resume check's WAITING partition).
       const query = exporterStatements.find((s) => actionsOf([s]).includes('dynamodb:Query'));
       expect(JSON.stringify(query?.Resource)).toMatch(/\/index\/gsi1/i);
