@@ -208,8 +208,8 @@ describe('export archiving', () => {
     });
   });
 
-  it('builds no exporter, queue or secret with exportOn=off', () => {
-    const { stack } = synthesizeApp({ exportOn: 'off' }, { bundle: false });
+  it('builds no exporter, queue or secret with exportOn=off (and the reconciler off)', () => {
+    const { stack } = synthesizeApp({ exportOn: 'off', reconcileEvery: 'off' }, { bundle: false });
     const off = Templates.fromStack(stack);
     expect(resourcesOfType(off, 'AWS::SecretsManager::Secret')).toHaveLength(1);
     expect(() => functionWithEnvironment(off, 'DATASAUR_CREDENTIALS_SECRET_ARN')).toThrow();
