@@ -268,8 +268,10 @@ describe('two stages in one account', () => {
     expect(variableOfFunctions(dev, 'POWERTOOLS_METRICS_NAMESPACE')).toEqual([
       'DatasaurWebhooks-dev',
       'DatasaurWebhooks-dev',
+      'DatasaurWebhooks-dev',
     ]);
     expect(variableOfFunctions(prod, 'POWERTOOLS_METRICS_NAMESPACE')).toEqual([
+      'DatasaurWebhooks-prod',
       'DatasaurWebhooks-prod',
       'DatasaurWebhooks-prod',
     ]);

@@ -127,7 +127,7 @@ export class ExportArchiver extends Construct {
       logRetention: props.logRetention,
       ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
-        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        POWERTOOLS_METRICS_NAMESPACE: props.metricsNamespace ?? METRICS_NAMESPACE,
         EXPORT_MAX_BYTES: String(props.download.maxBytes),
         ...(props.download.allowedHosts === undefined || props.download.allowedHosts.length === 0
           ? {}
@@ -202,7 +202,7 @@ export class ExportArchiver extends Construct {
     this.urlsRefused = this.alarm(
       'ExportUrlsRefused',
       new Metric({
-        namespace: METRICS_NAMESPACE,
+        namespace: props.metricsNamespace ?? METRICS_NAMESPACE,
         metricName: EXPORT_URL_REFUSED_METRIC,
         dimensionsMap: { service: EXPORTER_SERVICE_NAME },
         statistic: Stats.SUM,
@@ -214,7 +214,7 @@ export class ExportArchiver extends Construct {
     this.exportsWaiting = this.alarm(
       'ExportsWaiting',
       new Metric({
-        namespace: METRICS_NAMESPACE,
+        namespace: props.metricsNamespace ?? METRICS_NAMESPACE,
         metricName: EXPORTS_WAITING_METRIC,
         dimensionsMap: { service: EXPORTER_SERVICE_NAME },
         statistic: Stats.MAXIMUM,
