@@ -3,7 +3,7 @@
  * with DATASAUR_API_URL set and no credentials, a reviewed project's export is recorded
  * WAITING (CREDENTIALS_MISSING), as `npm run query -- exports` shows; once the stack restarts
  * with credentials it archives by itself, here as a 12 MB file trickling in chunks, with the
- * sha256 of the file the fake served.
+ * sha256 of the file the fake served. `npm run export` asks for any project by hand in both.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -39,6 +39,16 @@ afterAll(async () => {
   await fake?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** `npm run export -- --project <id>` against the running stack. */
+function exportByHand(stack: StackProcess, projectId: string) {
+  const sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] ?? '';
+  return runTypeScript('scripts/export.ts', ['--project', projectId, '--timeout-seconds', '90'], {
+    DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
+    SQS_ENDPOINT: sqsEndpoint,
+    DATA_DIR: dataDir,
+  });
+}
 
 /** `npm run query -- exports --project <id> --json`, polled until `done` holds on the items. */
 async function exportsUntil(
@@ -84,6 +94,10 @@ it('records a review WAITING without credentials, and archives a trickling 12 MB
     ),
   });
   expect(fake.counts.fileRequests).toBe(0);
+  // By hand, too: recorded WAITING, and the command says so instead of waiting for nothing.
+  const waitingByHand = await exportByHand(withoutCredentials, 'P2');
+  expect(waitingByHand.code).toBe(1);
+  expect(waitingByHand.stdout).toContain('WAITING CREDENTIALS_MISSING');
   await withoutCredentials.stop();
 
   // 12 MB in 256 KiB chunks, 40 ms apart: the file takes seconds to arrive.
@@ -106,6 +120,14 @@ it('records a review WAITING without credentials, and archives a trickling 12 MB
       sha256: createHash('sha256').update(file).digest('hex'),
     });
     expect(archived).not.toHaveProperty('reasonCode');
+
+    fake.deliverFiles({});
+    const byHand = await exportByHand(withCredentials, PROJECT_ID);
+    expect(byHand.stderr).toBe('');
+    expect(byHand.stdout).toMatch(
+      /ARCHIVED s3:\/\/datasaur-webhooks-archive\/exports\/[^/]+\/WAITS-1\/MANUAL\/\S+\.zip {2}\d+ bytes/,
+    );
+    expect(byHand.code).toBe(0);
   } finally {
     fake.deliverFiles({});
     await withCredentials.stop();
