@@ -13,7 +13,12 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExporterHandler } from '../functions/exporter/handler.ts';
+import { createExporterHandler, EXPORTS_WAITING_METRIC } from '../functions/exporter/handler.ts';
+import {
+  createResumeHandler,
+  isResumeEvent,
+  RESUME_EVENT,
+} from '../functions/exporter/resume-handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
@@ -595,12 +600,23 @@ describe('export archiving', () => {
     const waiting = await pipeline.queries.exports({ status: 'WAITING' });
     expect(waiting.items.map((view) => view.projectId)).toEqual([projectId]);
 
-    // The schedule runs while the secret is still empty: nothing is queued.
-    expect(await pipeline.resume()).toEqual({
-      waiting: 1,
-      queued: 0,
-      credentials: 'CREDENTIALS_MISSING',
+    // The schedule invokes the exporter with its resume event while the secret is still
+    // empty: nothing is queued, and the count the exports-waiting alarm watches is emitted.
+    const scheduled = createResumeHandler({
+      resume: pipeline.resume,
+      logger: pipeline.logger as unknown as Logger,
+      metrics: pipeline.metrics,
     });
+    expect(isResumeEvent(RESUME_EVENT)).toBe(true);
+    expect(isResumeEvent(sqsEvent([]))).toBe(false);
+    let result: unknown;
+    const lines = await metricsLinesOf(async () => {
+      result = await scheduled();
+    });
+    expect(result).toEqual({ waiting: 1, queued: 0, credentials: 'CREDENTIALS_MISSING' });
+    expect(lines).toEqual([
+      expect.objectContaining({ [EXPORTS_WAITING_METRIC]: 1, service: 'exporter-test' }),
+    ]);
     secret = { clientId: fake.clientId, clientSecret: fake.clientSecret };
     expect(await pipeline.resume()).toEqual({ waiting: 1, queued: 1, credentials: 'VALID' });
     await pipeline.runExports();
