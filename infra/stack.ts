@@ -41,7 +41,7 @@ export class WebhookStack extends Stack {
   public readonly publishing: EventPublishing;
   /** Export archiving; undefined with `exportOn=off`. */
   public readonly exportArchiver: ExportArchiver | undefined;
-  /** Present when `datasaurTeamIds` is set and `reconcileEvery` is not `off`. */
+  /** Present unless `reconcileEvery` is `off` (every team the credentials can see, or `datasaurTeamIds`). */
   public readonly reconciler: Reconciler | undefined;
   public readonly datasaurCredentials: ISecret | undefined;
   /** What the people who run the CLIs with `--stack` need, and nothing more. */
@@ -115,8 +115,8 @@ export class WebhookStack extends Stack {
     });
 
     const { exportOn } = config;
-    const reconcilerOn =
-      config.reconcileEveryMinutes !== undefined && config.datasaurTeamIds.length > 0;
+    // On by default: it reconciles every team the credentials can see once they are filled.
+    const reconcilerOn = config.reconcileEveryMinutes !== undefined;
     // One secret for the Datasaur API, read by the exporter and the reconciler alone.
     if (exportOn !== 'off' || reconcilerOn) {
       this.datasaurCredentials =
@@ -214,7 +214,7 @@ export class WebhookStack extends Stack {
       outputs.DatasaurCredentialsSecretArn = {
         value: this.datasaurCredentials.secretArn,
         description:
-          'Put the Datasaur API credentials here (export archiving, reconcile): {"clientId","clientSecret"}',
+          'Fill with {"clientId":"…","clientSecret":"…"} from Datasaur (workspace settings, Credentials): until then exports wait (npm run query -- exports --status WAITING) and start by themselves within 10 minutes of it',
       };
     }
     if (this.exportArchiver !== undefined) {

@@ -325,14 +325,18 @@ function localTarget(): DoctorTarget {
       skipped("the local stack has no CloudWatch; with --stack the stack's alarms are read"),
     credentials: async () =>
       config.exporter === undefined
-        ? { result: skipped('DATASAUR_CLIENT_ID is not set, so the local exporter is off') }
-        : {
-            apiUrl: config.exporter.apiUrl,
-            credentials: {
-              clientId: config.exporter.clientId,
-              clientSecret: config.exporter.clientSecret,
-            },
-          },
+        ? {
+            result: skipped(
+              'neither DATASAUR_CLIENT_ID nor DATASAUR_API_URL is set, so the local exporter is off',
+            ),
+          }
+        : config.exporter.credentials === undefined
+          ? {
+              result: failed(
+                `DATASAUR_API_URL is set but DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET are not: exports wait (npm run query -- exports --status WAITING); restart npm start with both`,
+              ),
+            }
+          : { apiUrl: config.exporter.apiUrl, credentials: config.exporter.credentials },
     exporterOn: config.exporter !== undefined,
     reconcileNote: 'locally a run is made by hand (npm run reconcile -- --team <id>)',
     close: () => {

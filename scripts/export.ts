@@ -93,6 +93,8 @@ function describe(item: ExportArchiveItem): string {
       return `ARCHIVED s3://${item.bucket}/${item.key}  ${item.bytes} bytes  sha256 ${item.sha256}`;
     case 'FAILED':
       return `FAILED ${item.reason ?? ''}`;
+    case 'WAITING':
+      return `WAITING ${item.reasonCode}: ${item.reason ?? ''}`;
     default:
       return `REQUESTED attempt ${item.attempts}${item.exportId === undefined ? '' : `, Datasaur export ${item.exportId}`}`;
   }
@@ -138,7 +140,7 @@ async function run(args: string[]): Promise<number> {
         ({ QueueUrl: queueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name })));
       } catch (error) {
         console.error(
-          `no export queue ${name} in the local stack (${describeError(error)}): run \`npm start\` with DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET set`,
+          `no export queue ${name} in the local stack (${describeError(error)}): run \`npm start\` with DATASAUR_API_URL (and DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET) set`,
         );
         return 1;
       }
@@ -160,6 +162,8 @@ async function run(args: string[]): Promise<number> {
       shown = line;
       if (item?.status === 'ARCHIVED') return 0;
       if (item?.status === 'FAILED') return 1;
+      // It starts by itself once the credentials work; nothing to watch until then.
+      if (item?.status === 'WAITING') return 1;
       await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     }
     console.error(

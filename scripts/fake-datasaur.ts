@@ -8,12 +8,27 @@ import { ConfigurationError, integerEnv, optionalEnv } from '../shared/runtime/e
 import { DEFAULT_FAKE_DATASAUR_PORT, FAKE_DATASAUR_CREDENTIALS } from './local/defaults.ts';
 import { startFakeDatasaur } from './local/fake-datasaur/server.ts';
 
-/** Projects the fake knows from the start: the ids the README's commands and `npm run send` use. */
-const SEED_PROJECTS = ['P1', 'P2', 'P3', 'N2E4MjNlYTc'].map((id) => ({
-  id,
-  name: `${id}.txt`,
-  status: 'IN_REVIEW' as const,
-}));
+/**
+ * Teams and projects the fake knows from the start: the ids the README's commands and
+ * `npm run send` use (team 1), and a second team, so `getAllTeams` lists more than one.
+ */
+const SEED_TEAMS = [
+  { id: '1', name: "User's Team Workspace" },
+  { id: '2', name: 'Review Team' },
+];
+const SEED_PROJECTS = [
+  ...['P1', 'P2', 'P3', 'N2E4MjNlYTc'].map((id) => ({
+    id,
+    name: `${id}.txt`,
+    status: 'IN_REVIEW' as const,
+  })),
+  {
+    id: 'T2P1',
+    name: 'T2P1.txt',
+    status: 'COMPLETE' as const,
+    team: { id: '2', name: 'Review Team' },
+  },
+];
 
 let settings: { port: number; host: string; clientId: string; clientSecret: string };
 try {
@@ -31,7 +46,7 @@ try {
 
 let fake: Awaited<ReturnType<typeof startFakeDatasaur>>;
 try {
-  fake = await startFakeDatasaur({ ...settings, projects: SEED_PROJECTS });
+  fake = await startFakeDatasaur({ ...settings, projects: SEED_PROJECTS, teams: SEED_TEAMS });
 } catch (error) {
   const code = (error as NodeJS.ErrnoException).code;
   console.error(
@@ -46,6 +61,7 @@ console.log(`Fake Datasaur API
   URL            ${fake.url}  (token: POST /api/oauth/token, GraphQL: POST /graphql)
   client id      ${fake.clientId}
   client secret  ${fake.clientSecret}
+  teams          ${SEED_TEAMS.map((team) => `${team.id} (${team.name})`).join(', ')}
   projects       ${fake
     .projects()
     .map((project) => project.id)

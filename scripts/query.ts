@@ -36,7 +36,7 @@ Commands:
                                             every event received in [from, to) (default: last 24 hours)
   rejected [--from <ISO time>] [--to <ISO time>]
                                             rejected bodies and unknown event types (default: last 7 days)
-  exports --project <projectId> | --team <teamId> | --status REQUESTED|ARCHIVED|FAILED
+  exports --project <projectId> | --team <teamId> | --status WAITING|REQUESTED|ARCHIVED|FAILED
                                             archived exports: S3 key, size, sha256, status (flags combine)
   reconcile                                 reconcile runs, newest first: gaps found, repaired, errors
   event <eventId>                           one event by its id, whatever its type (the id the

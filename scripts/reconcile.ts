@@ -33,11 +33,13 @@ import { connectTable, type TableConnection } from './local/table-connection.ts'
 
 const USAGE = `Usage: npm run reconcile -- [flags]
 
-Asks Datasaur's API for each team's projects, compares them with the table and repairs what
+Asks Datasaur's API for the projects of every team the credentials can see (or of the teams
+given), compares them with the table and repairs what
 no webhook delivered (missing projects, statuses behind Datasaur's).
 
 Flags:
-  --team <id>             team to check; repeat or comma-separate (default $DATASAUR_TEAM_IDS)
+  --team <id>             only this team; repeat or comma-separate (default $DATASAUR_TEAM_IDS,
+                          else every team the credentials can see)
   --dry-run               print the gaps, write nothing
   --lookback-days <n>     skip projects not created or updated in n days (default $RECONCILE_LOOKBACK_DAYS, else 30)
   --page-size <n>         projects per getProjects call, 1-100 (default 50)
@@ -134,9 +136,6 @@ async function run(args: string[]): Promise<number> {
     .flatMap((value) => (typeof value === 'string' ? value.split(',') : []))
     .map((teamId) => teamId.trim())
     .filter((teamId) => teamId !== '');
-  if (teamIds.length === 0) {
-    throw new UsageError('no team to check: pass --team <id> or set DATASAUR_TEAM_IDS');
-  }
   const secretId =
     flags.secret ??
     stack?.output('datasaurCredentialsSecretArn', 'for the Datasaur API credentials');

@@ -22,7 +22,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   addressRefusal,
   type DownloadConnection,
+  DownloadDeadlineError,
   type DownloadPolicy,
+  DownloadStalledError,
   openDownload,
   TooLargeError,
   UrlRefusedError,
@@ -299,5 +301,80 @@ describe('openDownload', () => {
     expect(
       await refusal(openDownload(`https://user:pw@${HOST}/f.zip`, POLICY, asPublicHost())),
     ).toContain('user name or password');
+  });
+});
+
+describe('download clocks', () => {
+  const URL_ = () => `https://${HOST}:${httpsPort}/slow.zip`;
+  /** Whatever the body stream fails with (or undefined when it ends). */
+  async function bodyFailure(body: NodeJS.ReadableStream): Promise<unknown> {
+    return text(body).then(
+      () => undefined,
+      (error: unknown) => error,
+    );
+  }
+
+  it('fails when the headers do not come within the first-byte timeout', async () => {
+    // The server holds the request without answering until the connection goes away.
+    route = () => {};
+    const error = await openDownload(
+      URL_(),
+      { ...POLICY, firstByteTimeoutMs: 200 },
+      asPublicHost(),
+    ).then(
+      () => undefined,
+      (thrown: unknown) => thrown,
+    );
+    expect(String(error)).toContain('within 0.2 s');
+  });
+
+  it('keeps a body flowing past the first-byte timeout: only a gap longer than the stall timeout fails it', async () => {
+    // 20 chunks 50 ms apart: about a second of sending against 300 ms timeouts.
+    route = (_request, response) => {
+      let sent = 0;
+      const next = () => {
+        sent += 1;
+        if (sent === 20) return void response.end('x');
+        response.write('x', () => setTimeout(next, 50));
+      };
+      next();
+    };
+    const response = await openDownload(
+      URL_(),
+      { ...POLICY, firstByteTimeoutMs: 300, stallTimeoutMs: 300 },
+      asPublicHost(),
+    );
+    expect(await text(response.body)).toBe('x'.repeat(20));
+  });
+
+  it('fails the body with DownloadStalledError when bytes stop arriving', async () => {
+    route = (_request, response) => response.write('half a file');
+    const response = await openDownload(URL_(), { ...POLICY, stallTimeoutMs: 200 }, asPublicHost());
+    const error = await bodyFailure(response.body);
+    expect(error).toBeInstanceOf(DownloadStalledError);
+    expect(String(error)).toContain('no bytes arrived for 0.2 s');
+  });
+
+  it('fails the body with DownloadDeadlineError once the overall deadline passes, however steadily it flows', async () => {
+    const timers: NodeJS.Timeout[] = [];
+    // A chunk every 20 ms, never ending until the connection goes away.
+    route = (_request, response) => {
+      const next = () => {
+        if (response.destroyed) return;
+        response.write('x', () => timers.push(setTimeout(next, 20)));
+      };
+      next();
+    };
+    try {
+      const response = await openDownload(
+        URL_(),
+        { ...POLICY, stallTimeoutMs: 1000 },
+        asPublicHost(),
+        Date.now() + 300,
+      );
+      expect(await bodyFailure(response.body)).toBeInstanceOf(DownloadDeadlineError);
+    } finally {
+      for (const timer of timers) clearTimeout(timer);
+    }
   });
 });

@@ -98,7 +98,32 @@ describe('export archiving', () => {
     const descriptions = resourcesOfType(template, 'AWS::CloudWatch::Alarm').map((alarm) =>
       String(alarm.Properties.AlarmDescription),
     );
-    expect(descriptions.filter((text) => /export/i.test(text))).toHaveLength(3);
+    expect(descriptions.filter((text) => /export/i.test(text))).toHaveLength(4);
+  });
+
+  it('alarms while any export waits for credentials, on the count the scheduled resume check emits', () => {
+    const alarm = resourcesOfType(template, 'AWS::CloudWatch::Alarm').find(
+      (candidate) => candidate.Properties.MetricName === 'ExportsWaiting',
+    );
+    expect(alarm?.Properties).toMatchObject({
+      Namespace: 'DatasaurWebhooks',
+      Dimensions: [{ Name: 'service', Value: environmentOf(exporter).POWERTOOLS_SERVICE_NAME }],
+      Statistic: 'Maximum',
+      Threshold: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      TreatMissingData: 'notBreaching',
+    });
+    expect(String(alarm?.Properties.AlarmDescription)).toContain('DatasaurCredentialsSecretArn');
+  });
+
+  it('invokes the exporter every 10 minutes with the resume event, so waiting exports start by themselves', () => {
+    const rule = resourcesOfType(template, 'AWS::Events::Rule').find(
+      (candidate) => candidate.Properties.ScheduleExpression === 'rate(10 minutes)',
+    );
+    const targets = rule?.Properties.Targets as { Arn: unknown; Input: string }[];
+    expect(targets).toHaveLength(1);
+    expect(refersTo(targets[0]?.Arn, exporter.logicalId)).toBe(true);
+    expect(JSON.parse(targets[0]?.Input ?? '{}')).toEqual({ action: 'resumeWaitingExports' });
   });
 
   it('alarms on the first refused export URL, counted by the exporter (Powertools metric)', () => {
@@ -158,7 +183,15 @@ describe('export archiving', () => {
       expect(actionsOf(s3).sort()).toEqual(['s3:AbortMultipartUpload', 's3:PutObject']);
       expect(JSON.stringify(s3[0]?.Resource)).toContain('/exports/*');
       const dynamodb = actionsOf(exporterStatements).filter((a) => a.startsWith('dynamodb:'));
-      expect(dynamodb.sort()).toEqual(['dynamodb:GetItem', 'dynamodb:UpdateItem']);
+      expect(dynamodb.sort()).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+      ]);
+      // Query only on the status index (the resume check's WAITING partition).
+      const query = exporterStatements.find((s) => actionsOf([s]).includes('dynamodb:Query'));
+      expect(JSON.stringify(query?.Resource)).toMatch(/\/index\/gsi1/i);
+      expect(actionsOf(exporterStatements).filter((a) => a === 'dynamodb:Query')).toHaveLength(1);
     });
 
     it('lets the worker only send to the export queue', () => {
@@ -175,8 +208,8 @@ describe('export archiving', () => {
     });
   });
 
-  it('builds no exporter, queue or secret with exportOn=off', () => {
-    const { stack } = synthesizeApp({ exportOn: 'off' }, { bundle: false });
+  it('builds no exporter, queue or secret with exportOn=off (and the reconciler off)', () => {
+    const { stack } = synthesizeApp({ exportOn: 'off', reconcileEvery: 'off' }, { bundle: false });
     const off = Templates.fromStack(stack);
     expect(resourcesOfType(off, 'AWS::SecretsManager::Secret')).toHaveLength(1);
     expect(() => functionWithEnvironment(off, 'DATASAUR_CREDENTIALS_SECRET_ARN')).toThrow();

@@ -13,18 +13,27 @@ import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createExporterHandler } from '../functions/exporter/handler.ts';
+import { createExporterHandler, EXPORTS_WAITING_METRIC } from '../functions/exporter/handler.ts';
+import {
+  createResumeHandler,
+  isResumeEvent,
+  RESUME_EVENT,
+} from '../functions/exporter/resume-handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { toSqsRecord } from '../scripts/local/sqs-records.ts';
+import { checkCredentials } from '../shared/datasaur/check-credentials.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
+import { CredentialsMissingError } from '../shared/datasaur/credentials-secret.ts';
 import { exportTextProject } from '../shared/datasaur/export-text-project.ts';
+import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
 import { DEFAULT_MAX_EXPORT_BYTES } from '../shared/export/download.ts';
 import { createExportQueue } from '../shared/export/export-queue.ts';
 import type { ExportOn } from '../shared/export/export-trigger.ts';
 import { createExporter } from '../shared/export/exporter.ts';
+import { resumeWaitingExports } from '../shared/export/resume.ts';
 import { METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
 import type { ExportArchiveItem } from '../shared/store/items.ts';
 import { EXPORT_SORT_PREFIX, projectPartition } from '../shared/store/keys.ts';
@@ -92,8 +101,14 @@ async function exportPipeline(
   options: {
     exportOn?: ExportOn;
     maxAttempts?: number;
-    credentialsConfigured?: boolean;
+    /** The credentials secret as the exporter reads it. @default the fake's */
+    credentials?: () => Promise<DatasaurCredentials>;
     maxBytes?: number;
+    stallTimeoutMs?: number;
+    /** The whole attempt's length, in the exporter's (virtual) time. */
+    attemptMs?: number;
+    /** Every S3 command the exporter sends, by name (s3rver answers no ListMultipartUploads). */
+    s3Commands?: string[];
   } = {},
 ) {
   const [tableName, bucket, queues] = await Promise.all([
@@ -116,17 +131,28 @@ async function exportPipeline(
   const logger = recordingLogger();
   const datasaur = createDatasaurClient({
     baseUrl: fake.url,
-    credentials: { clientId: fake.clientId, clientSecret: fake.clientSecret },
+    credentials:
+      options.credentials ??
+      (async () => ({ clientId: fake.clientId, clientSecret: fake.clientSecret })),
     http: { sleep: async () => {} },
   });
+  const s3Client = s3.client();
+  s3Client.middlewareStack.add(
+    (next, context) => (args) => {
+      options.s3Commands?.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'recordCommands' },
+  );
   const handler = createExporterHandler({
     exporter: createExporter({
       datasaur,
       documents: dynamoDb.documents,
       tableName,
-      s3: s3.s3,
+      s3: s3Client,
       bucket,
       format: 'json_advanced',
+      ...(options.attemptMs === undefined ? {} : { attemptMs: options.attemptMs }),
       now: () => virtualTime,
       sleep: async (ms) => {
         virtualTime += ms;
@@ -136,6 +162,7 @@ async function exportPipeline(
       download: {
         maxBytes: options.maxBytes ?? DEFAULT_MAX_EXPORT_BYTES,
         trustedOrigins: [new URL(fake.url).origin],
+        ...(options.stallTimeoutMs === undefined ? {} : { stallTimeoutMs: options.stallTimeoutMs }),
       },
     }),
     logger: logger as unknown as Logger,
@@ -144,7 +171,6 @@ async function exportPipeline(
     queueUrl: queues.queueUrl,
     // A retry comes back at once: the test plays the queue's part.
     retrySeconds: 0,
-    credentialsConfigured: async () => options.credentialsConfigured ?? true,
     publisher: eventBus.publisher(),
   });
 
@@ -195,7 +221,23 @@ async function exportPipeline(
     return Buffer.from(await (answer.Body?.transformToByteArray() ?? new Uint8Array()));
   }
 
+  /** The schedule's resume check, with the credentials as the exporter reads them. */
+  const resume = () =>
+    resumeWaitingExports({
+      documents: dynamoDb.documents,
+      tableName,
+      queue: createExportQueue(sqs.sqs, queues.queueUrl),
+      credentials: () =>
+        checkCredentials(
+          fake.url,
+          options.credentials ??
+            (async () => ({ clientId: fake.clientId, clientSecret: fake.clientSecret })),
+          { sleep: async () => {} },
+        ),
+    });
+
   return {
+    resume,
     queries: createQueries(dynamoDb.documents, tableName),
     deliver: (...deliveries: Delivery[]) => worker(sqsEvent(deliveries.map(sqsRecord))),
     runExports,
@@ -223,7 +265,7 @@ describe('export archiving', () => {
     await pipeline.runExports();
 
     const [item] = await pipeline.exportItems(projectId);
-    const key = `exports/7/${projectId}/REVIEWED-2026-11-30T05:00:00.000Z.zip`;
+    const key = `exports/7/${projectId}/REVIEWED/2026-11-30T05-00-00.000Z.zip`;
     expect(await pipeline.objects()).toEqual([key]);
     const file = await pipeline.object(key);
     const exported = [...fake.exports.values()].find((one) => one.projectIds[0] === projectId);
@@ -325,9 +367,9 @@ describe('export archiving', () => {
     );
     await pipeline.runExports();
     expect((await pipeline.objects()).sort()).toEqual([
-      `exports/7/${projectId}/COMPLETED-2026-11-30T05:00:00.000Z.zip`,
-      `exports/7/${projectId}/REVIEWED-2026-11-30T05:01:00.000Z.zip`,
-      `exports/7/${projectId}/REVIEWED-2026-11-30T05:30:00.000Z.zip`,
+      `exports/7/${projectId}/COMPLETED/2026-11-30T05-00-00.000Z.zip`,
+      `exports/7/${projectId}/REVIEWED/2026-11-30T05-01-00.000Z.zip`,
+      `exports/7/${projectId}/REVIEWED/2026-11-30T05-30-00.000Z.zip`,
     ]);
     const completed = [...fake.exports.values()].find(
       (one) => one.projectIds[0] === projectId && one.role === 'LABELER',
@@ -365,7 +407,7 @@ describe('export archiving', () => {
     });
     await pipeline.runExports();
 
-    const key = `exports/7/${projectId}/PUSHED-${receivedAt}.zip`;
+    const key = `exports/7/${projectId}/PUSHED/${receivedAt.replaceAll(':', '-')}.zip`;
     expect(await pipeline.objects()).toEqual([key]);
     const file = await pipeline.object(key);
     expect(file.equals(fake.exports.get(String(pushed.exportId))?.file ?? Buffer.alloc(0))).toBe(
@@ -522,25 +564,204 @@ describe('export archiving', () => {
     expect((await pipeline.exportItems(third)).map((item) => item.status)).toEqual(['ARCHIVED']);
   });
 
-  it('drops status exports while the credentials secret is empty, and still copies pushed ones', async () => {
-    const pipeline = await exportPipeline({ credentialsConfigured: false });
-    const projectId = newProject();
-    const before = exportRequests();
-    const pushed = await exportTextProject(pipeline.datasaur, {
-      projectIds: [projectId],
-      fileName: 'pushed',
-      format: 'json',
-      method: 'FILE_STORAGE',
+  it('records status exports WAITING CREDENTIALS_MISSING while the secret is empty, copies pushed ones, and the resume check archives them once credentials appear', async () => {
+    let secret: DatasaurCredentials | undefined;
+    const pipeline = await exportPipeline({
+      credentials: async () => {
+        if (secret === undefined) throw new CredentialsMissingError('the secret is empty');
+        return secret;
+      },
     });
+    const projectId = newProject();
+    const pushed = await exportTextProject(
+      createDatasaurClient({
+        baseUrl: fake.url,
+        credentials: { clientId: fake.clientId, clientSecret: fake.clientSecret },
+      }),
+      { projectIds: [projectId], fileName: 'pushed', format: 'json', method: 'FILE_STORAGE' },
+    );
     await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'), {
       body: JSON.stringify({ fileUrl: pushed.fileUrl, projectId }),
       method: 'PUT',
     });
     await pipeline.runExports();
-    expect(exportRequests() - before).toBe(1); // the test's own, for the pushed link
-    expect((await pipeline.exportItems(projectId)).map((item) => item.trigger)).toEqual(['PUSHED']);
-    expect(pipeline.logger.lines.map((line) => line.message)).toContainEqual(
-      expect.stringContaining('credentials secret is empty'),
+    const byTrigger = async () =>
+      Object.fromEntries(
+        (await pipeline.exportItems(projectId)).map((item) => [item.trigger, item]),
+      );
+    expect((await byTrigger()).PUSHED).toMatchObject({ status: 'ARCHIVED' });
+    expect((await byTrigger()).REVIEWED).toMatchObject({
+      status: 'WAITING',
+      reasonCode: 'CREDENTIALS_MISSING',
+      attempts: 0,
+    });
+    expect((await byTrigger()).REVIEWED).not.toHaveProperty('claimedBy');
+    // What `npm run query -- exports --status WAITING` lists.
+    const waiting = await pipeline.queries.exports({ status: 'WAITING' });
+    expect(waiting.items.map((view) => view.projectId)).toEqual([projectId]);
+
+    // The schedule invokes the exporter with its resume event while the secret is still
+    // empty: nothing is queued, and the count the exports-waiting alarm watches is emitted.
+    const scheduled = createResumeHandler({
+      resume: pipeline.resume,
+      logger: pipeline.logger as unknown as Logger,
+      metrics: pipeline.metrics,
+    });
+    expect(isResumeEvent(RESUME_EVENT)).toBe(true);
+    expect(isResumeEvent(sqsEvent([]))).toBe(false);
+    let result: unknown;
+    const lines = await metricsLinesOf(async () => {
+      result = await scheduled();
+    });
+    expect(result).toEqual({ waiting: 1, queued: 0, credentials: 'CREDENTIALS_MISSING' });
+    expect(lines).toEqual([
+      expect.objectContaining({ [EXPORTS_WAITING_METRIC]: 1, service: 'exporter-test' }),
+    ]);
+    secret = { clientId: fake.clientId, clientSecret: fake.clientSecret };
+    expect(await pipeline.resume()).toEqual({ waiting: 1, queued: 1, credentials: 'VALID' });
+    await pipeline.runExports();
+    expect((await byTrigger()).REVIEWED).toMatchObject({ status: 'ARCHIVED', attempts: 1 });
+    expect((await byTrigger()).REVIEWED).not.toHaveProperty('reasonCode');
+    expect(await pipeline.resume()).toMatchObject({ waiting: 0, queued: 0 });
+  });
+
+  it('records WAITING CREDENTIALS_INVALID when the token endpoint refuses the credentials, and resumes once they are corrected', async () => {
+    let secret: DatasaurCredentials = { clientId: fake.clientId, clientSecret: 'not-the-secret' };
+    const pipeline = await exportPipeline({ credentials: async () => secret });
+    const projectId = newProject();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    const [waiting] = await pipeline.exportItems(projectId);
+    expect(waiting).toMatchObject({ status: 'WAITING', reasonCode: 'CREDENTIALS_INVALID' });
+    expect(waiting?.reason).toContain('HTTP 401');
+    expect(await pipeline.resume()).toMatchObject({
+      queued: 0,
+      credentials: 'CREDENTIALS_INVALID',
+    });
+    secret = { clientId: fake.clientId, clientSecret: fake.clientSecret };
+    expect(await pipeline.resume()).toMatchObject({ queued: 1, credentials: 'VALID' });
+    await pipeline.runExports();
+    expect((await pipeline.exportItems(projectId))[0]).toMatchObject({ status: 'ARCHIVED' });
+  });
+
+  it('treats a token endpoint outage (HTTP 503) as an outage: retried, then FAILED DATASAUR_UNAVAILABLE, never WAITING', async () => {
+    const pipeline = await exportPipeline({ maxAttempts: 2 });
+    const projectId = newProject();
+    const tokensBefore = fake.counts.tokens;
+    // 2 attempts, each making 3 token requests (the HTTP client's own retries).
+    fake.faults.tokenStatus(503, 6);
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    expect(fake.counts.tokens - tokensBefore).toBe(6);
+    const [item] = await pipeline.exportItems(projectId);
+    expect(item).toMatchObject({
+      status: 'FAILED',
+      reasonCode: 'DATASAUR_UNAVAILABLE',
+      attempts: 2,
+    });
+    expect(item?.reason).toContain('HTTP 503');
+  });
+});
+
+describe('large and slow export files', () => {
+  const MIB = 1024 * 1024;
+  afterAll(() => fake.deliverFiles({}));
+
+  it('archives a 12 MB file that trickles for longer than the stall timeout, multipart: only a gap with no bytes would fail it', async () => {
+    // 64 KiB every 10 ms: ~190 chunks, ≥ 1.9 s of sending (the server's pace), against a
+    // stall timeout of 1 s. A single 1 s timeout over the whole download (the old design)
+    // fails the same file: the next test.
+    fake.deliverFiles({ fileBytes: 12 * 1000 * 1000, chunkBytes: 64 * 1024, chunkIntervalMs: 10 });
+    const s3Commands: string[] = [];
+    const pipeline = await exportPipeline({ stallTimeoutMs: 1000, s3Commands });
+    const projectId = newProject();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    fake.deliverFiles({});
+    const [item] = await pipeline.exportItems(projectId);
+    const exported = [...fake.exports.values()].find((one) => one.projectIds[0] === projectId);
+    const file = exported?.file ?? Buffer.alloc(0);
+    expect(file.length).toBeGreaterThan(12 * 1000 * 1000);
+    expect(item).toMatchObject({
+      status: 'ARCHIVED',
+      attempts: 1,
+      bytes: file.length,
+      sha256: createHash('sha256').update(file).digest('hex'),
+    });
+    expect((await pipeline.object(item?.key ?? '')).equals(file)).toBe(true);
+    // Past 5 MiB: a multipart upload, completed.
+    expect(s3Commands).toContain('CreateMultipartUploadCommand');
+    expect(s3Commands.filter((name) => name === 'UploadPartCommand').length).toBeGreaterThan(
+      Math.floor(file.length / (5 * MIB)) - 1,
     );
+    expect(s3Commands).toContain('CompleteMultipartUploadCommand');
+  });
+
+  it('fails the same trickle under one overall limit shorter than the transfer (the old single timeout): FAILED DEADLINE, nothing left', async () => {
+    fake.deliverFiles({ fileBytes: 12 * 1000 * 1000, chunkBytes: 64 * 1024, chunkIntervalMs: 10 });
+    const s3Commands: string[] = [];
+    const pipeline = await exportPipeline({
+      maxAttempts: 1,
+      stallTimeoutMs: 1000,
+      // 6 s of the exporter's virtual clock go on waits (status polls 1 s + 2 s, the file's
+      // two 404s 1 s + 2 s): 1 s is left for the download itself, as one overall limit.
+      attemptMs: 7000,
+      s3Commands,
+    });
+    const projectId = newProject();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    fake.deliverFiles({});
+    const [item] = await pipeline.exportItems(projectId);
+    expect(item).toMatchObject({ status: 'FAILED', reasonCode: 'DEADLINE' });
+    expect(await pipeline.objects()).toEqual([]);
+    expect(s3Commands).not.toContain('CompleteMultipartUploadCommand');
+    expect(s3Commands.filter((name) => name === 'AbortMultipartUploadCommand').length).toBe(
+      s3Commands.filter((name) => name === 'CreateMultipartUploadCommand').length,
+    );
+  });
+
+  it('aborts the multipart upload of a file whose connection breaks half-way, and the retry archives it whole', async () => {
+    fake.deliverFiles({ fileBytes: 12 * 1000 * 1000 });
+    fake.faults.breakFiles(1);
+    const s3Commands: string[] = [];
+    const pipeline = await exportPipeline({ maxAttempts: 3, s3Commands });
+    const projectId = newProject();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    fake.deliverFiles({});
+    const [item] = await pipeline.exportItems(projectId);
+    const exported = [...fake.exports.values()].find((one) => one.projectIds[0] === projectId);
+    expect(item).toMatchObject({
+      status: 'ARCHIVED',
+      attempts: 2,
+      sha256: createHash('sha256')
+        .update(exported?.file ?? Buffer.alloc(0))
+        .digest('hex'),
+    });
+    expect(await pipeline.objects()).toEqual([item?.key]);
+    // The first attempt's multipart upload was aborted, not completed: one Create each,
+    // one Abort, one Complete.
+    expect(s3Commands.filter((name) => name === 'CreateMultipartUploadCommand')).toHaveLength(2);
+    expect(s3Commands.filter((name) => name === 'AbortMultipartUploadCommand')).toHaveLength(1);
+    expect(s3Commands.filter((name) => name === 'CompleteMultipartUploadCommand')).toHaveLength(1);
+    const retry = pipeline.logger.lines.find(
+      (line) => line.message === 'export not finished, will retry',
+    );
+    expect(String(retry?.attributes.reason)).toMatch(/aborted|ECONNRESET|socket hang up/);
+  });
+
+  it('records FAILED DOWNLOAD_STALLED when the file stops arriving, leaving no object', async () => {
+    fake.deliverFiles({ fileBytes: 200_000 });
+    fake.faults.stallFiles(1);
+    const pipeline = await exportPipeline({ maxAttempts: 1, stallTimeoutMs: 300 });
+    const projectId = newProject();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    fake.deliverFiles({});
+    const [item] = await pipeline.exportItems(projectId);
+    expect(item).toMatchObject({ status: 'FAILED', reasonCode: 'DOWNLOAD_STALLED' });
+    expect(item?.reason).toContain('no bytes arrived for 0.3 s');
+    expect(await pipeline.objects()).toEqual([]);
   });
 });

@@ -142,7 +142,7 @@ process.stdout.write('\\n${RESULT}' + JSON.stringify(await handler(${JSON.string
 
   it.each([
     ['worker', 'WORKER_CONCURRENCY'],
-    ['exporter', 'DATASAUR_CREDENTIALS_SECRET_ARN'],
+    ['exporter', 'EXPORT_BUDGET_SECONDS'],
   ])('loads the %s bundle and handles an empty batch', (_name, variable) => {
     const result = loadAndCall(variable, { Records: [] });
     expect(result.stderr).not.toMatch(/Error/);
@@ -153,7 +153,7 @@ process.stdout.write('\\n${RESULT}' + JSON.stringify(await handler(${JSON.string
   const FUNCTIONS = [
     ['ingest', 'WEBHOOK_SECRET_ARN'],
     ['worker', 'WORKER_CONCURRENCY'],
-    ['exporter', 'DATASAUR_CREDENTIALS_SECRET_ARN'],
+    ['exporter', 'EXPORT_BUDGET_SECONDS'],
   ] as const;
 
   it.each(FUNCTIONS)(

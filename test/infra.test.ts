@@ -38,8 +38,10 @@ const CONTEXT = {
   bodyRetentionDays: 400,
   logLevel: 'warn',
   systemLogLevel: 'INFO',
-  // Export archiving has its own test (export-infra.test.ts); this one covers the rest.
+  // Export archiving and the reconciler have their own tests (export-infra, reconcile-infra);
+  // this one covers the rest.
   exportOn: 'off',
+  reconcileEvery: 'off',
 };
 
 let template: Template;

@@ -23,7 +23,11 @@ beforeAll(async () => {
   [dynamoDb, fake] = await Promise.all([
     startLocalDynamoDb(),
     startFakeDatasaur({
-      projects: [{ id: 'R1', name: 'never-sent.txt', status: 'COMPLETE' }],
+      projects: [
+        { id: 'R1', name: 'never-sent.txt', status: 'COMPLETE' },
+        { id: 'R2', name: 'other-team.txt', status: 'COMPLETE', team: { id: '2', name: 'Two' } },
+      ],
+      teams: [{ id: '3', name: 'Empty team' }],
     }),
   ]);
   tableName = await dynamoDb.createTable();
@@ -64,14 +68,27 @@ describe('npm run reconcile', () => {
     ]);
   }, 120_000);
 
-  it('prints what was expected and exits 2 when no team is given', async () => {
-    const noTeam = await runTypeScript(RECONCILE, ['--page-size', '20'], {
+  it('lists the projects of every team getAllTeams answers when no team id is set', async () => {
+    const before = fake.counts.graphql.GetAllTeams ?? 0;
+    const dry = await runTypeScript(RECONCILE, ['--dry-run', '--page-size', '20'], {
       ...env,
       DATASAUR_TEAM_IDS: '',
     });
-    expect(noTeam.code).toBe(2);
-    expect(noTeam.stderr).toContain('pass --team <id> or set DATASAUR_TEAM_IDS');
-    expect(noTeam.stderr).toContain('Usage: npm run reconcile');
-    expect(noTeam.stderr).not.toMatch(/\n\s+at /);
+    expect(dry.code).toBe(0);
+    expect((fake.counts.graphql.GetAllTeams ?? 0) - before).toBe(1);
+    expect(fake.invalidDocuments).toEqual([]);
+    expect(dry.stderr).toContain('team 1 page 1: 1 project(s)');
+    expect(dry.stderr).toContain('team 2 page 1: 1 project(s)');
+    expect(dry.stderr).toContain('team 3 page 1: 0 project(s)');
+    expect(dry.stdout).toContain('missing R2 (team 2): Datasaur COMPLETE → REVIEWED');
+  }, 60_000);
+
+  it('asks for no team list when team ids are given: they filter', async () => {
+    const before = fake.counts.graphql.GetAllTeams ?? 0;
+    const dry = await runTypeScript(RECONCILE, ['--dry-run', '--team', '2'], env);
+    expect(dry.code).toBe(0);
+    expect((fake.counts.graphql.GetAllTeams ?? 0) - before).toBe(0);
+    expect(dry.stderr).toContain('team 2 page 1');
+    expect(dry.stderr).not.toContain('team 1 page');
   }, 60_000);
 });

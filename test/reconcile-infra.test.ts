@@ -59,14 +59,21 @@ const contextOf = (values: Record<string, string>) => ({
 });
 
 describe('reconciler settings', () => {
-  it('default to hourly, 30 days back, and no reconciler without team ids', () => {
+  it('default to hourly, 30 days back, and a reconciler of every team the credentials can see (no team ids)', () => {
     expect(readConfig(contextOf({}))).toMatchObject({
       reconcileEveryMinutes: 60,
       reconcileLookbackDays: 30,
       datasaurTeamIds: [],
     });
     const { stack } = synthesizeApp({}, { bundle: false });
-    expect(stack.reconciler).toBeUndefined();
+    expect(stack.reconciler).toBeDefined();
+    const variables = (
+      functionWithEnvironment(Template.fromStack(stack), 'RECONCILE_LOOKBACK_DAYS').Properties
+        .Environment as { Variables: Record<string, unknown> }
+    ).Variables;
+    // No filter: the function asks getAllTeams.
+    expect(variables.DATASAUR_TEAM_IDS).toBeUndefined();
+    expect(variables.DATASAUR_CREDENTIALS_SECRET_ARN).toBeDefined();
   });
 
   it('accept off, minutes, hours and days, and refuse anything else', () => {
@@ -121,7 +128,10 @@ describe('the reconciler function', () => {
   });
 
   it('runs on the schedule from context, without retries', () => {
-    const rule = resourcesOfType(template, 'AWS::Events::Rule');
+    // The other rule is the exporter's resume schedule.
+    const rule = resourcesOfType(template, 'AWS::Events::Rule').filter((candidate) =>
+      refersTo((candidate.Properties.Targets as { Arn: unknown }[])[0]?.Arn, reconciler.logicalId),
+    );
     expect(rule).toHaveLength(1);
     expect(rule[0]?.Properties.ScheduleExpression).toBe('rate(30 minutes)');
     const targets = rule[0]?.Properties.Targets as { Arn: unknown; RetryPolicy: unknown }[];

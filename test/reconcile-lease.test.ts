@@ -8,6 +8,9 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createReconcileHandler } from '../functions/reconcile/handler.ts';
+import { startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
+import { createDatasaurClient } from '../shared/datasaur/client.ts';
+import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
 import { ReconcileInProgressError, withReconcileLease } from '../shared/reconcile/lease.ts';
 import type { ReconcileOptions } from '../shared/reconcile/reconciler.ts';
 import { reconcileLeaseKey } from '../shared/store/keys.ts';
@@ -137,5 +140,48 @@ describe('the scheduled reconcile function', () => {
     expect(metrics.hasStoredMetrics()).toBe(false);
     held.finish();
     await running;
+  });
+
+  it('waits, without failing or counting a failed run, while the credentials secret is still empty (no team ids: every team)', async () => {
+    const tableName = await dynamoDb.createTable();
+    const fake = await startFakeDatasaur();
+    try {
+      const logger = recordingLogger();
+      const metrics = new Metrics({ namespace: 'DatasaurWebhooks', serviceName: 'wait-test' });
+      const handler = createReconcileHandler({
+        options: async () => ({
+          documents: dynamoDb.documents,
+          tableName,
+          // The secret as the stack creates it.
+          client: createDatasaurClient({
+            baseUrl: fake.url,
+            credentials: async () =>
+              parseDatasaurCredentials('{"clientId": "", "clientSecret": ""}'),
+          }),
+        }),
+        logger: logger as unknown as Logger,
+        metrics,
+      });
+      const summary = await handler(
+        {},
+        { awsRequestId: 'request-3', getRemainingTimeInMillis: () => 300_000 },
+      );
+      expect(summary).toMatchObject({ outcome: 'waiting' });
+      expect(logger.lines).toEqual([
+        expect.objectContaining({
+          level: 'warn',
+          message: 'reconcile run skipped: the Datasaur credentials secret is empty',
+        }),
+      ]);
+      expect(metrics.hasStoredMetrics()).toBe(false);
+      expect(fake.counts.tokens).toBe(0);
+      // The lease was released: the next run may start.
+      const { Item } = await dynamoDb.documents.send(
+        new GetCommand({ TableName: tableName, Key: reconcileLeaseKey(), ConsistentRead: true }),
+      );
+      expect(Number(Item?.leaseUntil)).toBeLessThanOrEqual(Math.floor(Date.now() / 1000));
+    } finally {
+      await fake.close();
+    }
   });
 });

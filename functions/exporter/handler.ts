@@ -21,8 +21,12 @@ export const DEFAULT_EXPORT_RETRY_SECONDS = 30;
 export const EXPORT_FAILED_MESSAGE = 'export failed';
 /** The metric counting export file URLs refused by the download policy (its alarm's). */
 export const EXPORT_URL_REFUSED_METRIC = 'ExportUrlsRefused';
-export const CREDENTIALS_MISSING_MESSAGE =
-  'export skipped: the Datasaur credentials secret is empty (docs/export-archiving.md says how to fill it)';
+/** The metric the resume check emits: exports WAITING for credentials (its alarm's). */
+export const EXPORTS_WAITING_METRIC = 'ExportsWaiting';
+export const EXPORT_WAITING_MESSAGE =
+  'export waiting for Datasaur credentials (docs/export-archiving.md says how to fill the secret)';
+/** Time kept back from Lambda's remaining time to abort an upload and record the outcome. */
+export const DEADLINE_MARGIN_MS = 20_000;
 
 export interface ExporterHandlerDependencies {
   readonly exporter: Exporter;
@@ -32,12 +36,6 @@ export interface ExporterHandlerDependencies {
   readonly queueUrl: string;
   /** Delay before the second attempt; doubles each time, at most 15 min. @default 30 s */
   readonly retrySeconds?: number;
-  /**
-   * False while the credentials secret is still empty: requests that need the Datasaur API
-   * are then dropped with a warning, so an unconfigured exporter changes nothing.
-   * @default always configured
-   */
-  readonly credentialsConfigured?: () => Promise<boolean>;
   /**
    * Where `Export Archived` is published once a file is in the bucket.
    * @default not published
@@ -54,7 +52,6 @@ const MAX_RETRY_SECONDS = 900;
 export function createExporterHandler(dependencies: ExporterHandlerDependencies): ExporterHandler {
   const { logger, exporter } = dependencies;
   const retrySeconds = dependencies.retrySeconds ?? DEFAULT_EXPORT_RETRY_SECONDS;
-  const credentialsConfigured = dependencies.credentialsConfigured ?? (async () => true);
 
   async function retryLater(record: SQSRecord, receiveCount: number): Promise<number> {
     const delay = Math.min(MAX_RETRY_SECONDS, retrySeconds * 2 ** (receiveCount - 1));
@@ -107,17 +104,12 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
     metrics.publishStoredMetrics();
   }
 
-  const processRecord = async (record: SQSRecord): Promise<void> => {
+  const processRecord = async (record: SQSRecord, deadline: number | undefined) => {
     const request = exportRequestSchema.parse(JSON.parse(record.body));
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
     const log = { messageId: record.messageId, projectId: request.projectId, kind: request.kind };
-    // A pushed export needs no credentials: its link is in the request.
-    if (request.kind !== 'delivery' && !(await credentialsConfigured())) {
-      logger.warn(CREDENTIALS_MISSING_MESSAGE, log);
-      return;
-    }
     try {
-      const { outcome, item } = await exporter.archive(request, record.messageId);
+      const { outcome, item } = await exporter.archive(request, record.messageId, deadline);
       const details = { ...log, status: item?.status, key: item?.key, exportId: item?.exportId };
       if (outcome === 'ARCHIVED' || (outcome === 'SKIPPED' && receiveCount > 1)) {
         await announce(item);
@@ -131,6 +123,8 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
           reason: item?.reason,
         });
         if (item?.reasonCode === 'URL_REFUSED') countRefusal();
+      } else if (outcome === 'WAITING') {
+        logger.warn(EXPORT_WAITING_MESSAGE, { ...details, reasonCode: item?.reasonCode });
       } else {
         logger.info('export already handled', details);
       }
@@ -146,9 +140,17 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
     }
   };
 
-  return (event, context) =>
-    processPartialResponse(event, processRecord, new BatchProcessor(EventType.SQS), {
-      context,
-      throwOnFullBatchFailure: false,
-    });
+  return (event, context) => {
+    // Lambda stops the function at its timeout: the attempt ends before, upload aborted.
+    const deadline =
+      context === undefined
+        ? undefined
+        : Date.now() + context.getRemainingTimeInMillis() - DEADLINE_MARGIN_MS;
+    return processPartialResponse(
+      event,
+      (record: SQSRecord) => processRecord(record, deadline),
+      new BatchProcessor(EventType.SQS),
+      { context, throwOnFullBatchFailure: false },
+    );
+  };
 }

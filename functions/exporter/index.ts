@@ -9,18 +9,20 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { Context, SQSEvent } from 'aws-lambda';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { checkCredentials } from '../../shared/datasaur/check-credentials.ts';
 import { createDatasaurClient, DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
-import {
-  CredentialsMissingError,
-  parseDatasaurCredentials,
-} from '../../shared/datasaur/credentials-secret.ts';
+import { parseDatasaurCredentials } from '../../shared/datasaur/credentials-secret.ts';
 import { downloadPolicyFromEnvironment } from '../../shared/export/download.ts';
+import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { DEFAULT_EXPORT_FORMAT } from '../../shared/export/export-trigger.ts';
 import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
+import { resumeWaitingExports } from '../../shared/export/resume.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { createExporterHandler } from './handler.ts';
+import { createResumeHandler, isResumeEvent } from './resume-handler.ts';
 
 const credentialsSecretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
 const queueUrl = requireEnv('EXPORT_QUEUE_URL');
@@ -32,16 +34,21 @@ async function readCredentials() {
   return parseDatasaurCredentials(String(value ?? ''));
 }
 
-export const handler = createExporterHandler({
+const datasaurApiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL);
+const tableName = requireEnv('TABLE_NAME');
+const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+  marshallOptions: { removeUndefinedValues: true },
+});
+const sqs = new SQSClient({});
+const logger = new Logger();
+// Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
+const metrics = new Metrics();
+
+const archiveExports = createExporterHandler({
   exporter: createExporter({
-    datasaur: createDatasaurClient({
-      baseUrl: optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL),
-      credentials: readCredentials,
-    }),
-    documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-      marshallOptions: { removeUndefinedValues: true },
-    }),
-    tableName: requireEnv('TABLE_NAME'),
+    datasaur: createDatasaurClient({ baseUrl: datasaurApiUrl, credentials: readCredentials }),
+    documents,
+    tableName,
     s3: new S3Client({}),
     bucket: requireEnv('ARCHIVE_BUCKET'),
     format: optionalEnv('EXPORT_FORMAT', DEFAULT_EXPORT_FORMAT),
@@ -52,21 +59,28 @@ export const handler = createExporterHandler({
       max: 100,
     }),
   }),
-  logger: new Logger(),
-  // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
-  metrics: new Metrics(),
-  sqs: new SQSClient({}),
+  logger,
+  metrics,
+  sqs,
   queueUrl,
   publisher: createBusPublisher(new EventBridgeClient({}), {
     eventBusName: requireEnv('EVENT_BUS_NAME'),
     source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
   }),
-  credentialsConfigured: () =>
-    readCredentials().then(
-      () => true,
-      (error: unknown) => {
-        if (error instanceof CredentialsMissingError) return false;
-        throw error;
-      },
-    ),
 });
+
+const resume = createResumeHandler({
+  resume: () =>
+    resumeWaitingExports({
+      documents,
+      tableName,
+      queue: createExportQueue(sqs, queueUrl),
+      credentials: () => checkCredentials(datasaurApiUrl, readCredentials),
+    }),
+  logger,
+  metrics,
+});
+
+/** Export requests from the queue; the schedule's resume check on its own input. */
+export const handler = (event: SQSEvent | { action: string }, context: Context) =>
+  isResumeEvent(event) ? resume() : archiveExports(event as SQSEvent, context);

@@ -5,6 +5,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { CredentialsMissingError } from '../../shared/datasaur/credentials-secret.ts';
 import { ReconcileInProgressError, withReconcileLease } from '../../shared/reconcile/lease.ts';
 import {
   RECONCILE_METRICS,
@@ -24,7 +25,8 @@ export type ReconcileSummary =
       ReconcileRun,
       'runId' | 'outcome' | 'projectsChecked' | 'gapsFound' | 'repaired' | 'errors'
     >
-  | { readonly outcome: 'skipped'; readonly heldBy: string; readonly heldUntil: string };
+  | { readonly outcome: 'skipped'; readonly heldBy: string; readonly heldUntil: string }
+  | { readonly outcome: 'waiting'; readonly reason: string };
 
 /** Past the function's own time limit, the lease of a run Lambda stopped is free again. */
 const LEASE_MARGIN_SECONDS = 30;
@@ -56,6 +58,13 @@ export function createReconcileHandler(
           heldUntil: error.heldUntil,
         });
         return { outcome: 'skipped', heldBy: error.heldBy, heldUntil: error.heldUntil };
+      }
+      // Deployed before anyone filled the secret: nothing to reconcile yet, nothing failed.
+      if (error instanceof CredentialsMissingError) {
+        logger.warn('reconcile run skipped: the Datasaur credentials secret is empty', {
+          reason: error.message,
+        });
+        return { outcome: 'waiting', reason: error.message };
       }
       // Nothing recorded (the credentials or the table could not be read): still a failed run.
       metrics.addMetric(RECONCILE_METRICS.failedRuns, MetricUnit.Count, 1);

@@ -34,7 +34,8 @@ const client = createDatasaurClient({
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },
 });
-const teamIds = requireEnv('DATASAUR_TEAM_IDS')
+/** Only these teams when set (`datasaurTeamIds`); else every team the credentials can see. */
+const teamIds = optionalEnv('DATASAUR_TEAM_IDS', '')
   .split(',')
   .map((teamId) => teamId.trim())
   .filter((teamId) => teamId !== '');

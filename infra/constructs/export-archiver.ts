@@ -14,6 +14,8 @@ import {
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
+import { Rule, RuleTargetInput, Schedule } from 'aws-cdk-lib/aws-events';
+import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { FilterPattern, MetricFilter, type RetentionDays } from 'aws-cdk-lib/aws-logs';
@@ -24,10 +26,13 @@ import { Construct } from 'constructs';
 import {
   EXPORT_FAILED_MESSAGE,
   EXPORT_URL_REFUSED_METRIC,
+  EXPORTS_WAITING_METRIC,
 } from '../../functions/exporter/handler.ts';
+import { RESUME_EVENT } from '../../functions/exporter/resume-handler.ts';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
+import { TABLE } from '../../shared/store/table.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 import { DEAD_LETTER_QUEUE_RETENTION, SOURCE_QUEUE_RETENTION } from './event-pipeline.ts';
@@ -39,6 +44,8 @@ export const EXPORTS_PREFIX = 'exports/';
 
 /** Claims, progress and results: item updates and reads, on the table only. */
 const EXPORTER_TABLE_ACTIONS = ['GetItem', 'UpdateItem'];
+/** How often the exports WAITING for credentials are checked (and counted for the alarm). */
+export const RESUME_EVERY_MINUTES = 10;
 /** One attempt waits at most 60 s for Datasaur; the rest is the download. */
 const EXPORTER_TIMEOUT_SECONDS = 300;
 const EXPORT_BUDGET_SECONDS = 60;
@@ -80,6 +87,10 @@ export class ExportArchiver extends Construct {
   /** An export's file URL (or a redirect) was refused: a hostile or misdirected delivery. */
   public readonly urlsRefused: Alarm;
   public readonly deadLetterQueueNotEmpty: Alarm;
+  /** Exports wait for credentials (the secret is empty or Datasaur refuses it). */
+  public readonly exportsWaiting: Alarm;
+  /** Invokes the exporter's resume check: waiting exports start once credentials work. */
+  public readonly resumeSchedule: Rule;
 
   constructor(scope: Construct, id: string, props: ExportArchiverProps) {
     super(scope, id);
@@ -151,6 +162,25 @@ export class ExportArchiver extends Construct {
       }),
     );
 
+    // The resume check: reads the WAITING status partition, queues those exports again.
+    this.exporter.role.addToPolicy(
+      new PolicyStatement({
+        actions: ['dynamodb:Query'],
+        resources: [`${props.table.tableArn}/index/${TABLE.indexes.teamProjects.indexName}`],
+      }),
+    );
+    this.queue.grantSendMessages(this.exporter.role);
+    this.resumeSchedule = new Rule(this, 'ResumeSchedule', {
+      description: 'Datasaur webhooks: starts exports waiting for Datasaur credentials',
+      schedule: Schedule.rate(Duration.minutes(RESUME_EVERY_MINUTES)),
+      targets: [
+        new LambdaFunction(this.exporter.function, {
+          event: RuleTargetInput.fromObject(RESUME_EVENT),
+          retryAttempts: 2,
+        }),
+      ],
+    });
+
     // The worker may send here and nothing else of export archiving.
     this.queue.grantSendMessages(props.worker.role);
     props.worker.function.addEnvironment('EXPORT_QUEUE_URL', this.queue.queueUrl);
@@ -179,6 +209,18 @@ export class ExportArchiver extends Construct {
         period: Duration.minutes(5),
       }),
       'An export file URL was refused (not https, not a public address, or not an allowed host): npm run query -- exports --status FAILED shows which project and why',
+      props.alarmTopic,
+    );
+    this.exportsWaiting = this.alarm(
+      'ExportsWaiting',
+      new Metric({
+        namespace: props.metricsNamespace ?? METRICS_NAMESPACE,
+        metricName: EXPORTS_WAITING_METRIC,
+        dimensionsMap: { service: EXPORTER_SERVICE_NAME },
+        statistic: Stats.MAXIMUM,
+        period: Duration.minutes(RESUME_EVERY_MINUTES),
+      }),
+      'Exports are WAITING for Datasaur credentials: fill the secret named by the DatasaurCredentialsSecretArn output (docs/deploy.md); they start by themselves within 10 minutes',
       props.alarmTopic,
     );
     this.deadLetterQueueNotEmpty = this.alarm(

@@ -1,6 +1,6 @@
 /**
- * The reconciler: a scheduled function that asks Datasaur's API for each configured team's
- * projects and repairs the webhooks Datasaur never delivered. It reads only the Datasaur
+ * The reconciler: a scheduled function that asks Datasaur's API for the projects of every
+ * team the credentials can see (or of the configured teams) and repairs the webhooks Datasaur never delivered. It reads only the Datasaur
  * credentials secret and the table's items it needs, and sends only to the export queue;
  * two alarms say when webhooks are being missed and when it keeps failing.
  */
@@ -39,7 +39,8 @@ export interface ReconcilerProps {
   /** JSON `{"clientId", "clientSecret"}` of Datasaur API credentials. */
   readonly credentials: ISecret;
   readonly datasaurApiUrl: string;
-  readonly teamIds: readonly string[];
+  /** Only these teams. @default every team the credentials can see (getAllTeams) */
+  readonly teamIds?: readonly string[];
   readonly everyMinutes: number;
   readonly lookbackDays: number;
   /** Export archiving: where repaired transitions ask for their export. @default none */
@@ -64,9 +65,6 @@ export class Reconciler extends Construct {
 
   constructor(scope: Construct, id: string, props: ReconcilerProps) {
     super(scope, id);
-    if (props.teamIds.length === 0) {
-      throw new Error('Reconciler needs at least one Datasaur team id (datasaurTeamIds)');
-    }
 
     const metricsNamespace = props.metricsNamespace ?? RECONCILE_METRICS.namespace;
     this.function = new BundledFunction(this, 'Function', {
@@ -81,7 +79,9 @@ export class Reconciler extends Construct {
         TABLE_NAME: props.table.tableName,
         DATASAUR_API_URL: props.datasaurApiUrl,
         DATASAUR_CREDENTIALS_SECRET_ARN: props.credentials.secretArn,
-        DATASAUR_TEAM_IDS: props.teamIds.join(','),
+        ...(props.teamIds === undefined || props.teamIds.length === 0
+          ? {}
+          : { DATASAUR_TEAM_IDS: props.teamIds.join(',') }),
         RECONCILE_LOOKBACK_DAYS: String(props.lookbackDays),
         POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
         ...(props.exports === undefined

@@ -63,8 +63,13 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
   // The CLI turns asset metadata on; an App created in code has to ask for it.
   const app = new App({
     outdir,
-    // Any valid path token: the bundles do not depend on it.
-    context: { 'aws:cdk:enable-asset-metadata': true, webhookPathToken: LOCAL_WEBHOOK_PATH_TOKEN },
+    // Any valid path token: the bundles do not depend on it. The functions on the webhook's
+    // path and the exporter have budgets; the hourly reconciler is left out.
+    context: {
+      'aws:cdk:enable-asset-metadata': true,
+      webhookPathToken: LOCAL_WEBHOOK_PATH_TOKEN,
+      reconcileEvery: 'off',
+    },
   });
   const stack = addWebhookStack(app);
   const assembly = app.synth();

@@ -17,8 +17,8 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     `  EventBridge  ${stack.eventsEndpoint}  source ${config.eventSource}, events appended to ${stack.eventsFile}${config.eventsLog ? ' and printed here' : ''}; label events ${config.publishLabelEvents ? 'published' : 'not published'}`,
     `  S3           ${stack.s3Endpoint}  bucket ${config.archiveBucket} (bodies too large for a message), on disk in ${stack.s3Directory}`,
     stack.exportQueues === undefined || config.exporter === undefined
-      ? '  exporter     off (set DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET to archive exports)'
-      : `  exporter     exports on ${config.exporter.exportOn} as ${config.exporter.format} from ${config.exporter.apiUrl} into ${config.archiveBucket}/exports/, queue ${queueName(stack.exportQueues.queueUrl)}`,
+      ? '  exporter     off (set DATASAUR_API_URL, DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET to archive exports)'
+      : `  exporter     exports on ${config.exporter.exportOn} as ${config.exporter.format} from ${config.exporter.apiUrl} into ${config.archiveBucket}/exports/, queue ${queueName(stack.exportQueues.queueUrl)}${config.exporter.credentials === undefined ? '; no credentials: exports WAIT (npm run query -- exports --status WAITING) until npm start runs with DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET' : ''}`,
     `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerBatches} batches and ${config.workerConcurrency} records of each at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
     '',
     'Next, in another terminal:',

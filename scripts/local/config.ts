@@ -88,14 +88,17 @@ export interface LocalStackConfig {
   /** The `source` of published events. */
   readonly eventSource: string;
   readonly publishLabelEvents: boolean;
-  /** Export archiving: on when `DATASAUR_CLIENT_ID` is set and `EXPORT_ON` is not `off`. */
+  /**
+   * Export archiving: on when `DATASAUR_CLIENT_ID` or `DATASAUR_API_URL` is set and `EXPORT_ON`
+   * is not `off`; without credentials, exports are recorded WAITING.
+   */
   readonly exporter: LocalExporterConfig | undefined;
 }
 
 export interface LocalExporterConfig {
   readonly apiUrl: string;
-  readonly clientId: string;
-  readonly clientSecret: string;
+  /** Undefined until credentials are given: exports then wait (CREDENTIALS_MISSING). */
+  readonly credentials: { readonly clientId: string; readonly clientSecret: string } | undefined;
   readonly exportOn: Exclude<ExportOn, 'off'>;
   readonly format: string;
   /** Which file URLs the exporter downloads: public https hosts, and the Datasaur API's own origin. */
@@ -177,24 +180,26 @@ function exporterConfig(environment: NodeJS.ProcessEnv): LocalExporterConfig | u
     throw new ConfigurationError(`environment variable DATASAUR_API_URL: ${apiUrlProblem}`);
   }
   const download = downloadPolicyFromEnvironment(environment);
-  if (clientId === '' || exportOn === 'off') return undefined;
-  if (clientSecret === '') {
+  const apiUrlSet = optionalEnv('DATASAUR_API_URL', '', environment).trim() !== '';
+  if ((clientId === '' && !apiUrlSet) || exportOn === 'off') return undefined;
+  if ((clientId === '') !== (clientSecret === '')) {
     throw new ConfigurationError(
-      'environment variable DATASAUR_CLIENT_SECRET is required when DATASAUR_CLIENT_ID is set',
+      'environment variables DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET go together: set both, or neither (exports then wait for them)',
     );
   }
-  try {
-    checkedSecret(clientSecret, 'DATASAUR_CLIENT_SECRET');
-  } catch (error) {
-    throw new ConfigurationError(`environment variable ${(error as Error).message}`);
+  if (clientSecret !== '') {
+    try {
+      checkedSecret(clientSecret, 'DATASAUR_CLIENT_SECRET');
+    } catch (error) {
+      throw new ConfigurationError(`environment variable ${(error as Error).message}`);
+    }
   }
   // The one origin admitted beyond public https hosts: the configured Datasaur API's own
   // (the fake's `http://127.0.0.1:<port>`), so a loopback URL on any other port is refused.
   const trustedOrigins = [new URL(apiUrl).origin];
   return {
     apiUrl,
-    clientId,
-    clientSecret,
+    credentials: clientId === '' ? undefined : { clientId, clientSecret },
     exportOn,
     format,
     download: { ...download, trustedOrigins },

@@ -9,9 +9,13 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { createExporterHandler } from '../../functions/exporter/handler.ts';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { checkCredentials } from '../../shared/datasaur/check-credentials.ts';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
+import { CredentialsMissingError } from '../../shared/datasaur/credentials-secret.ts';
 import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { createExporter } from '../../shared/export/exporter.ts';
+import { resumeWaitingExports } from '../../shared/export/resume.ts';
+import { describeError } from '../../shared/runtime/errors.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { createQueuePoller, pollConcurrently } from './queue-poller.ts';
@@ -19,6 +23,9 @@ import { localDynamoDb, localEventBridge, localS3, localSqs } from './servers.ts
 import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
+/** One export attempt, download included: less than the export queue's visibility timeout. */
+const LOCAL_EXPORT_ATTEMPT_MS = 100_000;
+const LOCAL_RESUME_EVERY_MS = 60_000;
 const SHOWS_INFO: readonly string[] = ['TRACE', 'DEBUG', 'INFO'];
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
@@ -61,6 +68,15 @@ const poller = createQueuePoller({
 
 /** The exporter Lambda's counterpart: one export request at a time from the export queue. */
 const exportLogger = new Logger({ serviceName: 'exporter', logLevel: settings.logLevel });
+/** What the stack's credentials secret holds here: the environment's credentials, or nothing. */
+const readCredentials = async () => {
+  if (exporter?.credentials === undefined) {
+    throw new CredentialsMissingError(
+      'no Datasaur credentials: restart npm start with DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET',
+    );
+  }
+  return exporter.credentials;
+};
 const s3 = exporter && localS3(exporter.s3Endpoint);
 const exportPoller =
   exporter &&
@@ -77,7 +93,7 @@ const exportPoller =
       exporter: createExporter({
         datasaur: createDatasaurClient({
           baseUrl: exporter.apiUrl,
-          credentials: { clientId: exporter.clientId, clientSecret: exporter.clientSecret },
+          credentials: readCredentials,
         }),
         documents,
         tableName: settings.tableName,
@@ -85,6 +101,7 @@ const exportPoller =
         bucket: exporter.bucket,
         format: exporter.format,
         download: exporter.download,
+        attemptMs: LOCAL_EXPORT_ATTEMPT_MS,
         onProgress: (step, details) => exportLogger.debug(step, details),
       }),
       logger: exportLogger,
@@ -93,6 +110,30 @@ const exportPoller =
       publisher,
     }),
   });
+
+/**
+ * The deployed stack's resume schedule, here: at start and every minute, the exports WAITING
+ * for credentials are queued again once the credentials work.
+ */
+async function resumeWaiting(): Promise<void> {
+  if (exporter === undefined) return;
+  try {
+    const result = await resumeWaitingExports({
+      documents,
+      tableName: settings.tableName,
+      queue: createExportQueue(sqs, exporter.queueUrl),
+      credentials: () => checkCredentials(exporter.apiUrl, readCredentials),
+    });
+    if (result.queued > 0) exportLogger.info('waiting exports queued again', { ...result });
+    else if (result.waiting > 0) {
+      exportLogger.warn('exports still waiting for credentials', { ...result });
+    }
+  } catch (error) {
+    exportLogger.warn('could not check the waiting exports', { error: describeError(error) });
+  }
+}
+const resumeTimer = setInterval(() => void resumeWaiting(), LOCAL_RESUME_EVERY_MS);
+void resumeWaiting();
 
 const shutdown = new AbortController();
 process.once('SIGTERM', () => shutdown.abort());
@@ -105,6 +146,7 @@ await Promise.all([
   pollConcurrently(poller, settings.batches, shutdown.signal),
   exportPoller && pollConcurrently(exportPoller, 1, shutdown.signal),
 ]);
+clearInterval(resumeTimer);
 sqs.destroy();
 s3?.destroy();
 documents.destroy();

@@ -36,8 +36,9 @@ const workerSettingsSchema = z.object({
       s3Endpoint: z.url(),
       bucket: z.string().min(3),
       apiUrl: z.url(),
-      clientId: z.string().min(1),
-      clientSecret: z.string().min(1),
+      credentials: z
+        .object({ clientId: z.string().min(1), clientSecret: z.string().min(1) })
+        .optional(),
       exportOn: z.enum(['REVIEWED', 'COMPLETED', 'both']),
       format: z.string().min(1),
       /** The download policy (see shared/export/download.ts), Datasaur's own origin trusted. */

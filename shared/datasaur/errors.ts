@@ -2,7 +2,7 @@
 
 /** Datasaur answered with an HTTP status other than 2xx. */
 export class DatasaurHttpError extends Error {
-  override readonly name = 'DatasaurHttpError';
+  override readonly name: string = 'DatasaurHttpError';
   constructor(
     readonly statusCode: number,
     readonly url: string,
@@ -16,6 +16,25 @@ export class DatasaurHttpError extends Error {
 export interface GraphqlErrorEntry {
   readonly message: string;
   readonly extensions?: { readonly type?: string; readonly code?: string };
+}
+
+/**
+ * The token endpoint refused the client credentials (HTTP 401, or 400 with an OAuth
+ * `invalid_client`, `unauthorized_client` or `invalid_grant`): no retry helps until someone
+ * corrects them. Distinct from an outage (5xx, network), which is retried.
+ */
+export class CredentialsRefusedError extends DatasaurHttpError {
+  override readonly name = 'CredentialsRefusedError';
+}
+
+/** OAuth error codes that mean the client credentials themselves are wrong. */
+const REFUSED_CREDENTIALS = /"error"\s*:\s*"(invalid_client|unauthorized_client|invalid_grant)"/;
+
+/** True when a token endpoint's answer refuses the credentials rather than failing. */
+export function refusesCredentials(error: DatasaurHttpError): boolean {
+  return (
+    error.statusCode === 401 || (error.statusCode === 400 && REFUSED_CREDENTIALS.test(error.body))
+  );
 }
 
 /** A GraphQL answer carrying `errors` (Datasaur sends them with HTTP 200). */

@@ -1,4 +1,8 @@
-/** OAuth 2.0 client credentials: `POST {base}/api/oauth/token`, form-encoded. */
+/**
+ * OAuth 2.0 client credentials: `POST {base}/api/oauth/token`, form-encoded. Refused
+ * credentials throw CredentialsRefusedError; an outage throws what `postJson` throws.
+ */
+import { CredentialsRefusedError, DatasaurHttpError, refusesCredentials } from './errors.ts';
 import { type HttpSettings, postJson } from './http.ts';
 
 export interface DatasaurCredentials {
@@ -25,6 +29,11 @@ export async function getAccessToken(
       client_secret: credentials.clientSecret,
       grant_type: 'client_credentials',
     }).toString(),
+  }).catch((error: unknown) => {
+    if (error instanceof DatasaurHttpError && refusesCredentials(error)) {
+      throw new CredentialsRefusedError(error.statusCode, error.url, error.body);
+    }
+    throw error;
   });
   const { access_token: accessToken, expires_in: expiresIn } = (answer ?? {}) as {
     access_token?: unknown;

@@ -4,7 +4,9 @@
  * only `https`, only hosts whose address is public (checked on the address each connection
  * is actually made to, through the socket's own resolver hook, so a second DNS answer cannot
  * slip past a check made earlier), redirects followed by hand and each hop checked again,
- * and a byte cap enforced while the body streams.
+ * a byte cap enforced while the body streams, and three clocks: a time-to-first-byte timeout
+ * (the answer's headers), a stall timeout (no bytes for a while), and the caller's overall
+ * deadline. A large file that keeps flowing is never cut off by a fixed timeout.
  */
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
@@ -24,7 +26,19 @@ export class TooLargeError extends Error {
   override readonly name = 'TooLargeError';
 }
 
+/** No bytes arrived for the stall timeout: the sender stopped sending. */
+export class DownloadStalledError extends Error {
+  override readonly name = 'DownloadStalledError';
+}
+
+/** The caller's overall deadline passed before the file was whole. */
+export class DownloadDeadlineError extends Error {
+  override readonly name = 'DownloadDeadlineError';
+}
+
 export const DEFAULT_MAX_EXPORT_BYTES = 5 * 1024 ** 3;
+export const DEFAULT_FIRST_BYTE_TIMEOUT_MS = 30_000;
+export const DEFAULT_STALL_TIMEOUT_MS = 30_000;
 export const DEFAULT_MAX_REDIRECTS = 3;
 
 export interface DownloadPolicy {
@@ -48,13 +62,16 @@ export interface DownloadPolicy {
   readonly trustedOrigins?: readonly string[];
   /** Redirects followed, each checked like the first URL. @default 3 */
   readonly maxRedirects?: number;
-  /** Longest wait for the answer's headers. @default 30 s */
-  readonly timeoutMs?: number;
+  /** Longest wait for the answer's headers, per hop. @default 30 s */
+  readonly firstByteTimeoutMs?: number;
+  /** Longest gap between two chunks of the body; the whole transfer has no fixed limit. @default 30 s */
+  readonly stallTimeoutMs?: number;
 }
 
 /**
  * The policy as the stack (and the local stack) sets it: `EXPORT_MAX_BYTES`,
- * `EXPORT_ALLOWED_HOSTS` (comma-separated), `EXPORT_ALLOW_PRIVATE_HOSTS`.
+ * `EXPORT_ALLOWED_HOSTS` (comma-separated), `EXPORT_ALLOW_PRIVATE_HOSTS`,
+ * `EXPORT_FIRST_BYTE_TIMEOUT_SECONDS`, `EXPORT_STALL_TIMEOUT_SECONDS`.
  */
 export function downloadPolicyFromEnvironment(
   environment: NodeJS.ProcessEnv = process.env,
@@ -67,6 +84,20 @@ export function downloadPolicyFromEnvironment(
     maxBytes: integerEnv('EXPORT_MAX_BYTES', DEFAULT_MAX_EXPORT_BYTES, { min: 1 }, environment),
     ...(allowedHosts.length === 0 ? {} : { allowedHosts }),
     allowPrivateHosts: booleanEnv('EXPORT_ALLOW_PRIVATE_HOSTS', false, environment),
+    firstByteTimeoutMs:
+      integerEnv(
+        'EXPORT_FIRST_BYTE_TIMEOUT_SECONDS',
+        DEFAULT_FIRST_BYTE_TIMEOUT_MS / 1000,
+        { min: 1, max: 900 },
+        environment,
+      ) * 1000,
+    stallTimeoutMs:
+      integerEnv(
+        'EXPORT_STALL_TIMEOUT_SECONDS',
+        DEFAULT_STALL_TIMEOUT_MS / 1000,
+        { min: 1, max: 900 },
+        environment,
+      ) * 1000,
   };
 }
 
@@ -188,6 +219,7 @@ function request(
   policy: DownloadPolicy,
   connection: Required<Pick<DownloadConnection, 'lookup' | 'rangeOf'>> & DownloadConnection,
   trusted: boolean,
+  deadline: number | undefined,
 ): Promise<http.IncomingMessage> {
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
@@ -195,25 +227,81 @@ function request(
       agent: false,
       ...(trusted ? {} : { lookup: checkedLookup(policy, connection.lookup, connection.rangeOf) }),
       ...(connection.ca === undefined ? {} : { ca: connection.ca }),
-      timeout: policy.timeoutMs ?? 30_000,
     });
-    outgoing.once('response', resolve);
-    outgoing.once('timeout', () =>
-      outgoing.destroy(new Error(`no answer from ${url.origin} within the timeout`)),
+    const firstByteMs = policy.firstByteTimeoutMs ?? DEFAULT_FIRST_BYTE_TIMEOUT_MS;
+    const firstByte = setTimeout(
+      () =>
+        outgoing.destroy(new Error(`no answer from ${url.origin} within ${firstByteMs / 1000} s`)),
+      firstByteMs,
     );
-    outgoing.once('error', reject);
+    const untilDeadline = deadlineTimer(deadline, () =>
+      outgoing.destroy(new DownloadDeadlineError(`no answer from ${url.origin} by the deadline`)),
+    );
+    outgoing.once('response', (response) => {
+      clearTimeout(firstByte);
+      clearTimeout(untilDeadline);
+      resolve(response);
+    });
+    outgoing.once('error', (error) => {
+      clearTimeout(firstByte);
+      clearTimeout(untilDeadline);
+      reject(error);
+    });
   });
+}
+
+/** Calls `onPassed` when `deadline` (epoch ms) passes; undefined when there is none. */
+function deadlineTimer(deadline: number | undefined, onPassed: () => void) {
+  if (deadline === undefined) return undefined;
+  return setTimeout(onPassed, Math.max(0, deadline - Date.now()));
+}
+
+/**
+ * Fails `body` with DownloadStalledError when no chunk arrives for `stallMs`, and with
+ * DownloadDeadlineError when `deadline` passes; both clocks stop when the body ends or fails.
+ */
+function watchBody(
+  response: http.IncomingMessage,
+  body: Transform,
+  stallMs: number,
+  deadline: number | undefined,
+): void {
+  const fail = (error: Error) => {
+    response.destroy();
+    body.destroy(error);
+  };
+  const stall = setTimeout(() => {
+    // Paused by backpressure, the reader (the upload) is the slow side, not the sender.
+    if (response.isPaused()) return void stall.refresh();
+    fail(new DownloadStalledError(`no bytes arrived for ${stallMs / 1000} s`));
+  }, stallMs);
+  const untilDeadline = deadlineTimer(deadline, () =>
+    fail(new DownloadDeadlineError('the deadline passed before the file was whole')),
+  );
+  response.on('data', () => {
+    stall.refresh();
+  });
+  const stop = () => {
+    clearTimeout(stall);
+    clearTimeout(untilDeadline);
+  };
+  body.once('close', stop);
+  body.once('end', stop);
+  body.once('error', stop);
 }
 
 /**
  * GETs `url` under `policy`, following redirects by hand. Throws `UrlRefusedError` for a
  * URL (or redirect) the policy refuses, `TooLargeError` when `Content-Length` passes the
- * cap; the body fails with `TooLargeError` if more bytes than the cap arrive.
+ * cap; the body fails with `TooLargeError` if more bytes than the cap arrive,
+ * `DownloadStalledError` after the stall timeout without a byte, `DownloadDeadlineError` once
+ * `deadline` (epoch ms, the caller's remaining time) passes.
  */
 export async function openDownload(
   url: string,
   policy: DownloadPolicy,
   connection: DownloadConnection = {},
+  deadline?: number,
 ): Promise<DownloadResponse> {
   const settings = {
     ...connection,
@@ -235,12 +323,14 @@ export async function openDownload(
       );
     }
     const trusted = policy.trustedOrigins?.includes(current.origin) === true;
-    const response = await request(current, policy, settings, trusted).catch((error: unknown) => {
-      if (!(error instanceof UrlRefusedError)) throw error;
-      throw new UrlRefusedError(
-        `${hop === 0 ? '' : `redirect ${hop} to `}${shownUrl(current.href)} refused: ${error.message}`,
-      );
-    });
+    const response = await request(current, policy, settings, trusted, deadline).catch(
+      (error: unknown) => {
+        if (!(error instanceof UrlRefusedError)) throw error;
+        throw new UrlRefusedError(
+          `${hop === 0 ? '' : `redirect ${hop} to `}${shownUrl(current.href)} refused: ${error.message}`,
+        );
+      },
+    );
     const status = response.statusCode ?? 0;
     const location = response.headers.location;
     if (status >= 300 && status < 400 && location !== undefined) {
@@ -264,6 +354,7 @@ export async function openDownload(
     }
     const body = byteCap(policy.maxBytes);
     response.once('error', (error) => body.destroy(error));
+    watchBody(response, body, policy.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, deadline);
     response.pipe(body);
     return { status, body, origin: current.origin };
   }

@@ -12,7 +12,8 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { DatasaurClient } from '../datasaur/client.ts';
-import { DatasaurHttpError } from '../datasaur/errors.ts';
+import { CredentialsMissingError } from '../datasaur/credentials-secret.ts';
+import { CredentialsRefusedError, DatasaurHttpError } from '../datasaur/errors.ts';
 import { type ExportRole, exportTextProject } from '../datasaur/export-text-project.ts';
 import { getExportDeliveryStatus } from '../datasaur/get-export-delivery-status.ts';
 import { describeError } from '../runtime/errors.ts';
@@ -33,8 +34,10 @@ import {
 import {
   DEFAULT_MAX_EXPORT_BYTES,
   type DownloadConnection,
+  DownloadDeadlineError,
   type DownloadPolicy,
   type DownloadResponse,
+  DownloadStalledError,
   openDownload,
   shownUrl,
   TooLargeError,
@@ -67,6 +70,11 @@ export interface ExporterOptions {
   readonly maxAttempts?: number;
   /** Longest one attempt spends waiting (status polls, a file answering 404). @default 60 s */
   readonly budgetMs?: number;
+  /**
+   * Longest one attempt runs in all, download included, when the caller gives no deadline
+   * (Lambda gives its remaining time; the local stack relies on this). @default 100 s
+   */
+  readonly attemptMs?: number;
   /** First wait between polls or downloads; it doubles up to `maxDelayMs`. @default 1 s */
   readonly firstDelayMs?: number;
   /** @default 8 s */
@@ -89,8 +97,11 @@ export interface ExporterOptions {
 export const DEFAULT_EXPORT_MAX_ATTEMPTS = 6;
 
 export interface ExportOutcome {
-  /** ARCHIVED or FAILED now; SKIPPED when another request has it or had it already. */
-  readonly outcome: 'ARCHIVED' | 'FAILED' | 'SKIPPED';
+  /**
+   * ARCHIVED or FAILED now; WAITING when it cannot start for lack of usable credentials (the
+   * resume check queues it again); SKIPPED when another request has it or had it already.
+   */
+  readonly outcome: 'ARCHIVED' | 'FAILED' | 'WAITING' | 'SKIPPED';
   readonly item: ExportArchiveItem | undefined;
 }
 
@@ -98,9 +109,11 @@ export interface Exporter {
   /**
    * One attempt, on behalf of `claimId` (the queue message id, the same on its redeliveries).
    * Throws when the export should be tried again later; the attempts are counted on the item
-   * (not by the queue's receive count), so the last one records FAILED.
+   * (not by the queue's receive count), so the last one records FAILED. `deadline` (epoch ms)
+   * is when the attempt must be over, the download included; past it the attempt gives up
+   * and is retried. @default now + attemptMs
    */
-  archive(request: ExportRequest, claimId: string): Promise<ExportOutcome>;
+  archive(request: ExportRequest, claimId: string, deadline?: number): Promise<ExportOutcome>;
 }
 
 interface Target {
@@ -119,6 +132,7 @@ export function createExporter(options: ExporterOptions): Exporter {
   const sleep =
     options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const budgetMs = options.budgetMs ?? 60_000;
+  const attemptMs = options.attemptMs ?? 100_000;
   const firstDelayMs = options.firstDelayMs ?? 1_000;
   const maxDelayMs = options.maxDelayMs ?? 8_000;
   const leaseMs = options.leaseMs ?? 15 * 60_000;
@@ -168,8 +182,9 @@ export function createExporter(options: ExporterOptions): Exporter {
   }
 
   /**
-   * Takes the export for this attempt, in one conditional write: it is new, or still
-   * REQUESTED and either already this request's or left by a request whose lease ran out.
+   * Takes the export for this attempt, in one conditional write: it is new, WAITING for
+   * credentials, or still REQUESTED and either already this request's or left by a request
+   * whose lease ran out.
    * Anything else (archived, failed, another request at work) is not this attempt's to do.
    */
   async function claim(target: Target, claimId: string): Promise<ExportArchiveItem | undefined> {
@@ -203,7 +218,7 @@ export function createExporter(options: ExporterOptions): Exporter {
             '#attempts = if_not_exists(#attempts, :zero) + :one',
           ].join(', ')} REMOVE reasonCode, reason`,
           ConditionExpression:
-            'attribute_not_exists(pk) OR (#status = :status AND (#claimedBy = :claimedBy OR #leaseUntil < :requestedAt))',
+            'attribute_not_exists(pk) OR #status = :waiting OR (#status = :status AND (#claimedBy = :claimedBy OR #leaseUntil < :requestedAt))',
           ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
           ExpressionAttributeValues: {
             ...Object.fromEntries(
@@ -214,6 +229,7 @@ export function createExporter(options: ExporterOptions): Exporter {
             ),
             ':zero': 0,
             ':one': 1,
+            ':waiting': 'WAITING' satisfies ExportStatus,
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -225,22 +241,29 @@ export function createExporter(options: ExporterOptions): Exporter {
     }
   }
 
-  /** Updates the claimed item, only while this attempt still holds it. */
+  /**
+   * Updates the claimed item, only while this attempt still holds it. `release`: `done`
+   * (ARCHIVED or FAILED: the claim and the pre-signed link go) or `wait` (WAITING: the claim
+   * goes, so the resume check's request can take it).
+   */
   async function update(
     item: ExportArchiveItem,
     claimId: string,
     set: Record<string, unknown>,
-    release = false,
+    release?: 'done' | 'wait',
   ): Promise<ExportArchiveItem> {
     const names = Object.keys(set);
-    // Released means ARCHIVED or FAILED: the pre-signed link is no longer needed, so it goes.
+    const removed =
+      release === 'done'
+        ? ' REMOVE claimedBy, leaseUntil, fileUrl, fileUrlExpiredAt'
+        : release === 'wait'
+          ? ' REMOVE claimedBy, leaseUntil'
+          : '';
     const { Attributes } = await documents.send(
       new UpdateCommand({
         TableName: tableName,
         Key: { pk: item.pk, sk: item.sk },
-        UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}${
-          release ? ' REMOVE claimedBy, leaseUntil, fileUrl, fileUrlExpiredAt' : ''
-        }`,
+        UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}${removed}`,
         ConditionExpression: 'claimedBy = :claimId',
         ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
         ExpressionAttributeValues: {
@@ -315,12 +338,22 @@ export function createExporter(options: ExporterOptions): Exporter {
   }
 
   /** GETs the file, waiting while it answers 404 (or 403) as it does until it is ready. */
-  async function fetchFile(fileUrl: string, deadline: number): Promise<DownloadResponse> {
+  async function fetchFile(
+    fileUrl: string,
+    deadline: number,
+    attemptDeadline: number,
+  ): Promise<DownloadResponse> {
     // The URL is pre-signed: a credential. Errors name only where it points.
     const shown = shownUrl(fileUrl);
     let delay = firstDelayMs;
     for (let attempt = 1; ; attempt += 1) {
-      const response = await openDownload(fileUrl, downloadPolicy, options.connection);
+      // The download's clocks are real ones: the deadline as the wall clock sees it.
+      const response = await openDownload(
+        fileUrl,
+        downloadPolicy,
+        options.connection,
+        Date.now() + (attemptDeadline - now()),
+      );
       if (response.status >= 200 && response.status < 300) return response;
       response.body.destroy();
       if (response.status !== 404 && response.status !== 403) {
@@ -336,7 +369,12 @@ export function createExporter(options: ExporterOptions): Exporter {
     }
   }
 
-  /** Streams the file into the bucket, hashing and counting on the way; nothing is buffered whole. */
+  /**
+   * Streams the file into the bucket, hashing and counting on the way; nothing is buffered
+   * whole. Past 5 MiB the upload is multipart; when the download fails (stalled, cut off,
+   * too large, deadline) the upload fails with it and aborts its multipart upload, so no
+   * object and no parts are left, and the next attempt starts from the first byte.
+   */
   async function store(
     response: DownloadResponse,
     key: string,
@@ -349,19 +387,22 @@ export function createExporter(options: ExporterOptions): Exporter {
       bytes += chunk.length;
     });
     const source = response.body;
+    // pipeline() destroys `body` with the download's error, which fails the upload.
     const piping = pipeline(source, body);
     const upload = new Upload({
       client: options.s3,
       params: { Bucket: options.bucket, Key: key, Body: body, ContentType: 'application/zip' },
     });
-    try {
-      // A failed upload aborts its multipart upload; a failed download fails the upload.
-      await Promise.all([upload.done(), piping]);
-    } catch (error) {
+    // An upload that fails stops the download too, rather than leaving it to stall.
+    const uploading = upload.done().catch((error: unknown) => {
       source.destroy();
-      body.destroy();
       throw error;
-    }
+    });
+    // Both settle before returning: the upload's abort has been sent once this returns.
+    const [uploaded, piped] = await Promise.allSettled([uploading, piping]);
+    // The download's error says why; the upload's only echoes it.
+    if (piped.status === 'rejected') throw piped.reason;
+    if (uploaded.status === 'rejected') throw uploaded.reason;
     return { bytes, sha256: hash.digest('hex') };
   }
 
@@ -375,12 +416,33 @@ export function createExporter(options: ExporterOptions): Exporter {
       item,
       claimId,
       { status, gsi1pk: exportStatusPartition(status), ...fields },
-      true,
+      'done',
+    );
+  }
+
+  /** WAITING for credentials: the claim is released and this attempt is not counted. */
+  async function wait(
+    item: ExportArchiveItem,
+    claimId: string,
+    reasonCode: ExportReasonCode,
+    reason: string,
+  ): Promise<ExportArchiveItem> {
+    return update(
+      item,
+      claimId,
+      {
+        status: 'WAITING' satisfies ExportStatus,
+        gsi1pk: exportStatusPartition('WAITING'),
+        attempts: Math.max(0, item.attempts - 1),
+        reasonCode,
+        reason,
+      },
+      'wait',
     );
   }
 
   return {
-    async archive(request, claimId) {
+    async archive(request, claimId, attemptDeadline = now() + attemptMs) {
       const target = await targetOf(request);
       const claimed = await claim(target, claimId);
       if (claimed === undefined) {
@@ -393,14 +455,14 @@ export function createExporter(options: ExporterOptions): Exporter {
         );
         return { outcome: 'SKIPPED', item: Item as ExportArchiveItem | undefined };
       }
-      const deadline = now() + budgetMs;
+      const deadline = Math.min(now() + budgetMs, attemptDeadline);
       let item = claimed;
       let downloading = false;
       try {
         const exported = await exportedFileUrl(item, target, claimId, deadline);
         item = exported.item;
         downloading = true;
-        const response = await fetchFile(exported.fileUrl, deadline);
+        const response = await fetchFile(exported.fileUrl, deadline, attemptDeadline);
         progress('downloading', { key: item.key, from: response.origin });
         const stored = await store(response, item.key);
         const archived = await finish(item, claimId, 'ARCHIVED', {
@@ -409,6 +471,11 @@ export function createExporter(options: ExporterOptions): Exporter {
         });
         return { outcome: 'ARCHIVED', item: archived };
       } catch (error) {
+        const waiting = waitingOf(error);
+        if (waiting !== undefined) {
+          const waited = await wait(item, claimId, waiting.reasonCode, waiting.reason);
+          return { outcome: 'WAITING', item: waited };
+        }
         const failure = failureOf(error, downloading);
         if (!failure.final && item.attempts < maxAttempts) throw error;
         const failed = await finish(item, claimId, 'FAILED', {
@@ -420,6 +487,24 @@ export function createExporter(options: ExporterOptions): Exporter {
       }
     },
   };
+}
+
+/** The export cannot start until someone fills (or corrects) the credentials secret. */
+function waitingOf(error: unknown): { reasonCode: ExportReasonCode; reason: string } | undefined {
+  if (error instanceof CredentialsMissingError) {
+    return {
+      reasonCode: 'CREDENTIALS_MISSING',
+      reason:
+        'the Datasaur credentials secret is empty: fill it (docs/export-archiving.md) and the export starts by itself',
+    };
+  }
+  if (error instanceof CredentialsRefusedError) {
+    return {
+      reasonCode: 'CREDENTIALS_INVALID',
+      reason: `Datasaur refused the credentials (HTTP ${error.statusCode}): correct the credentials secret and the export starts by itself`,
+    };
+  }
+  return undefined;
 }
 
 /**
@@ -441,6 +526,12 @@ function failureOf(
   }
   if (error instanceof ExportNotReadyError) {
     return { reasonCode: 'FILE_NOT_READY', reason: error.message, final: false };
+  }
+  if (error instanceof DownloadStalledError) {
+    return { reasonCode: 'DOWNLOAD_STALLED', reason: error.message, final: false };
+  }
+  if (error instanceof DownloadDeadlineError) {
+    return { reasonCode: 'DEADLINE', reason: error.message, final: false };
   }
   return {
     reasonCode: downloading ? 'DOWNLOAD_FAILED' : 'DATASAUR_UNAVAILABLE',

@@ -1,5 +1,6 @@
 /**
- * One reconcile run: pages Datasaur's projects of each configured team, compares each with
+ * One reconcile run: pages Datasaur's projects of each team (every team the credentials can
+ * see, or the configured ones), compares each with
  * the table (reconcile.ts), stores the synthetic status events that repair a gap through the
  * event store (the same derivation as webhooks), hands each repaired transition to the
  * export trigger, and records the run. Safe to run concurrently with the worker and with
@@ -13,6 +14,8 @@ import {
   PutCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { DatasaurClient } from '../datasaur/client.ts';
+import { CredentialsMissingError } from '../datasaur/credentials-secret.ts';
+import { getAllTeams } from '../datasaur/get-all-teams.ts';
 import { type DatasaurProject, getProjects } from '../datasaur/get-projects.ts';
 import { limitConcurrency } from '../runtime/concurrency.ts';
 import { describeError } from '../runtime/errors.ts';
@@ -52,7 +55,11 @@ export interface ReconcileOptions {
   readonly client: DatasaurClient;
   readonly documents: DynamoDBDocumentClient;
   readonly tableName: string;
-  readonly teamIds: readonly string[];
+  /**
+   * Only these teams (`datasaurTeamIds`). @default every team the credentials can see
+   * (getAllTeams)
+   */
+  readonly teamIds?: readonly string[];
   /** Projects not created or updated within this many days are skipped. @default 30 */
   readonly lookbackDays?: number;
   /** Projects asked for per getProjects call. @default 50 */
@@ -99,6 +106,7 @@ export interface ReconcileRun {
   readonly finishedAt: string;
   readonly outcome: 'succeeded' | 'failed';
   readonly dryRun: boolean;
+  /** The teams checked: the configured ones, else every team the credentials can see. */
   readonly teamIds: readonly string[];
   readonly lookbackDays: number;
   /** getProjects calls answered. */
@@ -197,7 +205,12 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
     return latest === undefined || latest >= windowStart;
   };
 
-  for (const teamId of options.teamIds) {
+  // Missing credentials are no run's failure: the caller says the reconciler waits for them.
+  const teamIds =
+    options.teamIds !== undefined && options.teamIds.length > 0
+      ? options.teamIds
+      : (await getAllTeams(options.client)).map((team) => team.id);
+  for (const teamId of teamIds) {
     let cursor: string | null = null;
     let page = 0;
     try {
@@ -226,6 +239,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
         cursor = answer.pageInfo.nextCursor;
       } while (cursor !== null);
     } catch (error) {
+      if (error instanceof CredentialsMissingError) throw error;
       // The pages read so far are repaired; the next run starts from the first page again.
       errors.push(`team ${teamId}, page ${page + 1}: ${describeError(error)}`);
     }
@@ -249,7 +263,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
     finishedAt: now().toISOString(),
     outcome: errors.length === 0 ? 'succeeded' : 'failed',
     dryRun: options.dryRun === true,
-    teamIds: [...options.teamIds],
+    teamIds: [...teamIds],
     lookbackDays,
     pages,
     projectsChecked,

@@ -151,7 +151,9 @@ export function exportObjectKey(
   statusAt: string,
 ): string {
   const segment = (value: string) => encodeURIComponent(value);
-  return `exports/${segment(teamId)}/${segment(projectId)}/${segment(trigger)}-${statusAt}.zip`;
+  // No colons (they trip Windows, some shells and tools): 2026-11-30T05-00-00.000Z still sorts.
+  const time = statusAt.replaceAll(':', '-');
+  return `exports/${segment(teamId)}/${segment(projectId)}/${segment(trigger)}/${segment(time)}.zip`;
 }
 
 /** Every reconcile run, in one partition: a few dozen small items a day, read newest first. */

@@ -3,7 +3,7 @@
  * the GraphQL endpoint (every document validated against datasaur.graphql), exports that
  * move QUEUED → IN_PROGRESS → DELIVERED one poll at a time, and file URLs that answer 404
  * a few times before the zip. Projects and faults are set through the returned object (in
- * process) or `/admin/projects` (over HTTP).
+ * process) or `/admin/projects` and `/admin/files` (over HTTP).
  */
 import { randomBytes, randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
@@ -63,6 +63,18 @@ export interface FakeDatasaurOptions {
   /** Pads each export's file to at least this many bytes. @default none */
   readonly fileBytes?: number;
   readonly projects?: readonly ProjectUpdate[];
+  /** Teams `getAllTeams` answers, besides those of the projects. @default none */
+  readonly teams?: readonly { readonly id: string; readonly name: string }[];
+}
+
+/**
+ * How export files are served: padded to `fileBytes`, and sent `chunkBytes` at a time with
+ * `chunkIntervalMs` between chunks (a slow link); unset, at once.
+ */
+export interface FileDelivery {
+  readonly fileBytes?: number;
+  readonly chunkBytes?: number;
+  readonly chunkIntervalMs?: number;
 }
 
 export interface FakeDatasaur {
@@ -94,7 +106,13 @@ export interface FakeDatasaur {
     failExports(reason: string | undefined): void;
     /** GETs of file URLs answer 404 this many times before the zip (Infinity: never ready). */
     fileNotFound(count: number): void;
+    /** The next `count` file downloads send half the file, then the socket is destroyed. */
+    breakFiles(count?: number): void;
+    /** The next `count` file downloads send half the file, then nothing (the socket stays open). */
+    stallFiles(count?: number): void;
   };
+  /** Size and pace of the files served from now on (also `POST /admin/files`). */
+  deliverFiles(delivery: FileDelivery): void;
   close(): Promise<void>;
 }
 
@@ -104,6 +122,9 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
   const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
   let fileNotFoundCount = options.fileNotFoundCount ?? 2;
   let exportFailure: string | undefined;
+  let fileDelivery: FileDelivery = { fileBytes: options.fileBytes };
+  const fileBreaks = { broken: 0, stalled: 0 };
+  const openResponses = new Set<ServerResponse>();
 
   const projects = new Map<string, FakeProject>();
   const exports = new Map<string, FakeExport>();
@@ -200,6 +221,11 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
     getJobs({ jobIds }: { jobIds: string[] }) {
       return jobIds.map((id) => ({ id, status: exports.has(id) ? 'DELIVERED' : 'NONE' }));
     },
+    getAllTeams() {
+      const teams = new Map((options.teams ?? []).map((team) => [team.id, team]));
+      for (const project of projects.values()) teams.set(project.team.id, project.team);
+      return [...teams.values()];
+    },
     getProjects({ input }: { input: ProjectsInput }) {
       const filter = input.filter ?? {};
       const matching = [...projects.values()]
@@ -225,7 +251,7 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
     const content = JSON.stringify(
       input.projectIds.map((id) => ({ project: projects.get(id), format: input.format })),
     );
-    const padding = Math.max(0, (options.fileBytes ?? 0) - content.length);
+    const padding = Math.max(0, (fileDelivery.fileBytes ?? 0) - content.length);
     return zipArchive([
       { name: `${input.fileName}.json`, content: Buffer.from(content + ' '.repeat(padding)) },
     ]);
@@ -335,7 +361,58 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
       'content-type': 'application/zip',
       'content-length': record.file.length,
     });
-    response.end(record.file);
+    const half = Math.floor(record.file.length / 2);
+    if (fileBreaks.broken > 0) {
+      fileBreaks.broken -= 1;
+      response.write(record.file.subarray(0, half), () => response.socket?.destroy());
+      return;
+    }
+    if (fileBreaks.stalled > 0) {
+      fileBreaks.stalled -= 1;
+      openResponses.add(response);
+      response.write(record.file.subarray(0, half));
+      return;
+    }
+    const { chunkBytes, chunkIntervalMs = 0 } = fileDelivery;
+    if (chunkBytes === undefined) return void response.end(record.file);
+    // A slow link: one chunk, a pause, the next; the pace of a test, not its synchronization.
+    openResponses.add(response);
+    let offset = 0;
+    const sendNext = () => {
+      if (response.destroyed) return;
+      const chunk = record.file.subarray(offset, offset + chunkBytes);
+      offset += chunk.length;
+      if (offset >= record.file.length) {
+        openResponses.delete(response);
+        return void response.end(chunk);
+      }
+      response.write(chunk, () => setTimeout(sendNext, chunkIntervalMs));
+    };
+    sendNext();
+  }
+
+  function administerFiles(request: IncomingMessage, body: string, response: ServerResponse) {
+    if (request.method === 'GET') return sendJson(response, 200, fileDelivery);
+    let delivery: FileDelivery;
+    try {
+      delivery = JSON.parse(body) as FileDelivery;
+    } catch {
+      return sendJson(response, 400, { message: 'the body must be JSON' });
+    }
+    const fields = ['fileBytes', 'chunkBytes', 'chunkIntervalMs'] as const;
+    const bad = fields.find(
+      (field) =>
+        delivery[field] !== undefined &&
+        !(Number.isInteger(delivery[field]) && (delivery[field] as number) >= 0),
+    );
+    if (bad !== undefined || delivery.chunkBytes === 0) {
+      return sendJson(response, 400, {
+        message:
+          'expected {"fileBytes"?: integer ≥ 0, "chunkBytes"?: integer ≥ 1, "chunkIntervalMs"?: integer ≥ 0}',
+      });
+    }
+    fileDelivery = delivery;
+    sendJson(response, 200, fileDelivery);
   }
 
   function administerProjects(request: IncomingMessage, body: string, response: ServerResponse) {
@@ -369,7 +446,9 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
               ? serveFile(file[1], response)
               : path === '/admin/projects'
                 ? administerProjects(request, body, response)
-                : sendJson(response, 404, { message: 'Not Found' });
+                : path === '/admin/files'
+                  ? administerFiles(request, body, response)
+                  : sendJson(response, 404, { message: 'Not Found' });
       Promise.resolve(route).catch((error: unknown) => {
         if (!response.headersSent) sendJson(response, 500, { message: String(error) });
       });
@@ -403,9 +482,19 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
       fileNotFound: (count) => {
         fileNotFoundCount = count;
       },
+      breakFiles: (count = 1) => {
+        fileBreaks.broken = count;
+      },
+      stallFiles: (count = 1) => {
+        fileBreaks.stalled = count;
+      },
+    },
+    deliverFiles: (delivery) => {
+      fileDelivery = delivery;
     },
     close: () =>
       new Promise((resolve) => {
+        for (const response of openResponses) response.destroy();
         server.close(() => resolve());
         server.closeAllConnections();
       }),
