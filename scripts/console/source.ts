@@ -10,7 +10,13 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { createHourlyCounts, type HourlyCounts } from '../../shared/store/hourly-counts.ts';
-import { dayOf, eventIdInSortKey, feedPartition, receiptKey } from '../../shared/store/keys.ts';
+import {
+  dayOf,
+  dayShardOf,
+  eventIdInSortKey,
+  feedPartition,
+  receiptKey,
+} from '../../shared/store/keys.ts';
 import { createQueries, type Queries, toView, type View } from '../../shared/store/queries.ts';
 import { TABLE } from '../../shared/store/table.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
@@ -157,20 +163,31 @@ async function feedEntryAt(
 ): Promise<TableKeyOf | undefined> {
   if (Number.isNaN(Date.parse(receivedAt))) return undefined;
   const { feed } = TABLE.indexes;
-  const { Items = [] } = await documents.send(
-    new QueryCommand({
-      TableName: tableName,
-      IndexName: feed.indexName,
-      KeyConditionExpression: 'gsi2pk = :day AND gsi2sk BETWEEN :at AND :end',
-      ExpressionAttributeValues: {
-        ':day': feedPartition(dayOf(receivedAt)),
-        ':at': receivedAt,
-        ':end': `${receivedAt}~`,
-      },
+  // The event's own shard, and the unsharded day of a table not yet migrated to version 2.
+  const found = await Promise.all(
+    feedPartitionsOf(dayOf(receivedAt), eventId).map(async (partition) => {
+      const { Items = [] } = await documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          IndexName: feed.indexName,
+          KeyConditionExpression: 'gsi2pk = :day AND gsi2sk BETWEEN :at AND :end',
+          ExpressionAttributeValues: {
+            ':day': partition,
+            ':at': receivedAt,
+            ':end': `${receivedAt}~`,
+          },
+        }),
+      );
+      return Items.find((item) => eventIdInSortKey(String(item.sk)) === eventId);
     }),
   );
-  const entry = Items.find((item) => eventIdInSortKey(String(item.sk)) === eventId);
+  const entry = found.find((item) => item !== undefined);
   return entry === undefined ? undefined : { pk: String(entry.pk), sk: String(entry.sk) };
+}
+
+/** The feed partitions an event can be in on a day: its shard, then the unsharded day. */
+function feedPartitionsOf(day: string, eventId: string): string[] {
+  return [feedPartition(day, dayShardOf(eventId)), feedPartition(day)];
 }
 
 async function searchFeed(
@@ -182,7 +199,10 @@ async function searchFeed(
   const today = new Date();
   const yesterday = new Date(today.getTime() - 24 * 3_600_000);
   let read = 0;
-  for (const day of [dayOf(today.toISOString()), dayOf(yesterday.toISOString())]) {
+  const partitions = [today, yesterday].flatMap((time) =>
+    feedPartitionsOf(dayOf(time.toISOString()), eventId),
+  );
+  for (const partition of partitions) {
     let startKey: Record<string, unknown> | undefined;
     do {
       const page = await documents.send(
@@ -191,7 +211,7 @@ async function searchFeed(
           IndexName: feed.indexName,
           KeyConditionExpression: 'gsi2pk = :day',
           FilterExpression: 'contains(sk, :eventId)',
-          ExpressionAttributeValues: { ':day': feedPartition(day), ':eventId': eventId },
+          ExpressionAttributeValues: { ':day': partition, ':eventId': eventId },
           ScanIndexForward: false,
           Limit: Math.min(1_000, EVENT_SEARCH_LIMIT - read),
           ExclusiveStartKey: startKey,

@@ -5,12 +5,7 @@
  * rejected bodies of a range back through the worker's interpretation, so those that parse
  * now (after a schema fix) become events, and the rest stay rejected.
  */
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { busEventOf, type DetailType, detailTypeOf } from '../bus/bus-events.ts';
 import type { BusPublisher, Publication } from '../bus/bus-publisher.ts';
 import { publicationAfterStore, publicationProblem } from '../bus/publication.ts';
