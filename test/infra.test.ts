@@ -460,7 +460,8 @@ describe('alarms', () => {
   });
 
   it('notify an encrypted, TLS-only topic that e-mails the address from context', () => {
-    expect(alarms).toHaveLength(8);
+    // Eight on the pipeline, and write throttling of the table and of each index.
+    expect(alarms).toHaveLength(8 + 1 + INDEXES.length);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic.logicalId }]);
     }
