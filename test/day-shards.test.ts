@@ -9,7 +9,7 @@ import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { type EventItem, eventItem } from '../shared/store/items.ts';
 import { DAY_SHARDS, dayShardOf } from '../shared/store/keys.ts';
 import { migrateTable } from '../shared/store/migrations.ts';
-import { createQueries, type Page, type Queries, type View } from '../shared/store/queries.ts';
+import { createQueries, type Page, type View } from '../shared/store/queries.ts';
 import { interpretBody } from '../shared/webhook/interpret.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { unsharded } from './support/earlier-layout.ts';

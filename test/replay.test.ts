@@ -285,9 +285,7 @@ describe('replay rejected', () => {
     ]);
     const after = await tableContents(dynamoDb.documents, tableName);
     expect(after.some((item) => item.pk === 'PROJECT#FORGED')).toBe(false);
-    expect(rejectedOfTheDay(after)).toEqual([
-      expect.objectContaining({ provenance: 'queue' }),
-    ]);
+    expect(rejectedOfTheDay(after)).toEqual([expect.objectContaining({ provenance: 'queue' })]);
   });
 });
 
