@@ -40,6 +40,14 @@ export interface WebhookStackConfig {
   readonly workerMaxConcurrency: number;
   /** Receives after which a message moves to the dead-letter queue. */
   readonly maxReceiveCount: number;
+  /** On-demand cap of write request units a second, per table and per index; none when undefined. */
+  readonly tableMaxWriteRequestUnits: number | undefined;
+  /** On-demand cap of read request units a second, per table and per index; none when undefined. */
+  readonly tableMaxReadRequestUnits: number | undefined;
+  /** Warm write throughput (units a second) of the table and each index; none when undefined. */
+  readonly tableWarmWriteUnitsPerSecond: number | undefined;
+  /** Warm read throughput (units a second) of the table and each index; none when undefined. */
+  readonly tableWarmReadUnitsPerSecond: number | undefined;
   /** Largest webhook body the ingest accepts (413 above it). */
   readonly maxBodyBytes: number;
   /** How long the ingest function keeps the webhook secret before reading it again. */
@@ -123,6 +131,10 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   workerBatchingWindowSeconds: 5,
   workerMaxConcurrency: 10,
   maxReceiveCount: 5,
+  tableMaxWriteRequestUnits: undefined,
+  tableMaxReadRequestUnits: undefined,
+  tableWarmWriteUnitsPerSecond: undefined,
+  tableWarmReadUnitsPerSecond: undefined,
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   webhookSecretCacheSeconds: 300,
   oldestMessageAgeAlarmSeconds: 900,
@@ -158,6 +170,14 @@ const RECONCILE_EVERY = /^(\d+)\s*(minute|minutes|hour|hours|day|days)$/i;
 const MINUTES_PER: Record<string, number> = { minute: 1, hour: 60, day: 1440 };
 const RECONCILE_EVERY_MINUTES: [number, number] = [5, 1440];
 
+/** Bounds of the optional throughput settings: DynamoDB's own (warm: 12,000 / 4,000 minimum). */
+const THROUGHPUT_BOUNDS = {
+  tableMaxWriteRequestUnits: [1, 40_000_000],
+  tableMaxReadRequestUnits: [1, 40_000_000],
+  tableWarmWriteUnitsPerSecond: [4_000, 40_000_000],
+  tableWarmReadUnitsPerSecond: [12_000, 40_000_000],
+} as const satisfies Record<string, [number, number]>;
+
 type IntegerOption = {
   [Name in keyof WebhookStackConfig]: WebhookStackConfig[Name] extends number ? Name : never;
 }[keyof WebhookStackConfig];
@@ -173,7 +193,9 @@ const INTEGER_BOUNDS: Record<Exclude<IntegerOption, 'logRetentionDays'>, [number
   workerTimeoutSeconds: [1, 900],
   workerBatchSize: [1, 10_000],
   workerBatchingWindowSeconds: [0, 300],
-  workerMaxConcurrency: [2, 1_000],
+  // At most half an account's default 1,000 concurrent executions: a redrive of a full
+  // dead-letter queue must leave the ingest room to take webhooks (docs/performance.md).
+  workerMaxConcurrency: [2, 500],
   maxReceiveCount: [1, 1_000],
   maxBodyBytes: [1, LARGEST_BODY_BYTES],
   webhookSecretCacheSeconds: [0, 3_600],
@@ -216,6 +238,18 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     return value;
   };
 
+  const optionalInteger = (name: keyof typeof THROUGHPUT_BOUNDS): number | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    const [min, max] = THROUGHPUT_BOUNDS[name];
+    const value = Number(raw);
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+      return undefined;
+    }
+    return value;
+  };
+
   const config: WebhookStackConfig = {
     stackName: read('stackName') ?? DEFAULT_CONFIG.stackName,
     webhookPathToken: read('webhookPathToken'),
@@ -230,6 +264,10 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     workerBatchingWindowSeconds: integer('workerBatchingWindowSeconds'),
     workerMaxConcurrency: integer('workerMaxConcurrency'),
     maxReceiveCount: integer('maxReceiveCount'),
+    tableMaxWriteRequestUnits: optionalInteger('tableMaxWriteRequestUnits'),
+    tableMaxReadRequestUnits: optionalInteger('tableMaxReadRequestUnits'),
+    tableWarmWriteUnitsPerSecond: optionalInteger('tableWarmWriteUnitsPerSecond'),
+    tableWarmReadUnitsPerSecond: optionalInteger('tableWarmReadUnitsPerSecond'),
     maxBodyBytes: integer('maxBodyBytes'),
     webhookSecretCacheSeconds: integer('webhookSecretCacheSeconds'),
     oldestMessageAgeAlarmSeconds: integer('oldestMessageAgeAlarmSeconds'),

@@ -54,7 +54,20 @@ export class WebhookStack extends Stack {
     // The stack's name tells its metrics apart from another stage's in the same account.
     const metricsNamespace = config.stackName;
 
-    this.store = new EventStore(this, 'EventStore');
+    this.store = new EventStore(this, 'EventStore', {
+      ...(config.tableMaxWriteRequestUnits === undefined
+        ? {}
+        : { maxWriteRequestUnits: config.tableMaxWriteRequestUnits }),
+      ...(config.tableMaxReadRequestUnits === undefined
+        ? {}
+        : { maxReadRequestUnits: config.tableMaxReadRequestUnits }),
+      ...(config.tableWarmWriteUnitsPerSecond === undefined
+        ? {}
+        : { warmWriteUnitsPerSecond: config.tableWarmWriteUnitsPerSecond }),
+      ...(config.tableWarmReadUnitsPerSecond === undefined
+        ? {}
+        : { warmReadUnitsPerSecond: config.tableWarmReadUnitsPerSecond }),
+    });
     this.archive = new ArchiveBucket(this, 'Archive', {
       ...(config.bodyRetentionDays === undefined
         ? {}
@@ -108,6 +121,7 @@ export class WebhookStack extends Stack {
       queue: this.pipeline.queue,
       deadLetterQueue: this.pipeline.deadLetterQueue,
       worker: this.pipeline.worker.function,
+      table: this.store.table,
       batchFigure: (figure) => this.pipeline.metricBatchFigure(figure),
       oldestMessageAgeAlarmSeconds: config.oldestMessageAgeAlarmSeconds,
       metricsNamespace,

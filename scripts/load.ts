@@ -10,7 +10,8 @@ import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { numberFlag, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { signingSecret } from './local/dev-secret.ts';
-import { type LoadReport, runLoad } from './local/load-run.ts';
+import { DEFAULT_TARGET_RATE, type LoadReport, runLoad } from './local/load-run.ts';
+import { PARTITION_WRITE_UNITS_PER_SECOND, type PartitionLoad } from './local/partition-load.ts';
 import { localDynamoDb } from './local/servers.ts';
 import { startThrowawayStack, type ThrowawayStack } from './local/throwaway-stack.ts';
 
@@ -27,6 +28,8 @@ const USAGE = `Usage: npm run load -- [flags]
                         local stack on $DYNAMODB_PORT, read as npm start reads it)
   --table <name>        table for --url (default $TABLE_NAME, else datasaur-webhooks)
   --timeout <seconds>   give up when the table gains nothing for this long (default 60)
+  --target-rate <n>     requests a second to extrapolate the write units per partition key
+                        to (default 5000); exits non-zero if a key would pass 1,000 units/s
   --json                print the report as JSON
 `;
 
@@ -40,6 +43,7 @@ const OPTIONS = {
   endpoint: { type: 'string' },
   table: { type: 'string' },
   timeout: { type: 'string', default: '60' },
+  'target-rate': { type: 'string', default: String(DEFAULT_TARGET_RATE) },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -72,6 +76,7 @@ function parse() {
         ? undefined
         : numberFlag('seed', values.seed, { min: 0, max: 2 ** 31 }),
     timeoutSeconds: numberFlag('timeout', values.timeout, { min: 1, max: 3600 }),
+    targetRate: numberFlag('target-rate', values['target-rate'], { min: 1, max: 1_000_000 }),
     url: values.url,
     secret: values.secret,
     endpoint: values.endpoint,
@@ -104,6 +109,25 @@ function printReport(report: LoadReport): void {
   ];
   const width = Math.max(...rows.map(([label]) => label.length));
   for (const [label, value] of rows) console.log(`${label.padEnd(width)}  ${value}`);
+
+  const { partitions } = report;
+  console.log(
+    `\nwrite units per partition key (${partitions.keys} keys, ${partitions.totalUnits} units written), ` +
+      `hottest of the table and of each index; at ${partitions.targetRate} requests/s, ` +
+      `limit ${PARTITION_WRITE_UNITS_PER_SECOND}/s:`,
+  );
+  for (const load of partitions.hottest) {
+    const verdict = overLimit(load) ? '✗ over' : '✓';
+    console.log(
+      `  ${load.where.padEnd(5)}  ${load.key.padEnd(44)}  ${String(load.units).padStart(6)} units  ` +
+        `${load.unitsPerSecond.toFixed(0).padStart(5)}/s in this run  ` +
+        `${load.unitsPerSecondAtTarget.toFixed(0).padStart(6)}/s at target  ${verdict}`,
+    );
+  }
+}
+
+function overLimit(load: PartitionLoad): boolean {
+  return load.unitsPerSecondAtTarget > PARTITION_WRITE_UNITS_PER_SECOND;
 }
 
 async function main(): Promise<number> {
@@ -159,12 +183,14 @@ async function main(): Promise<number> {
       concurrency: options.concurrency,
       duplicateShare: options.duplicateShare,
       quietTimeoutMs: options.timeoutSeconds * 1000,
+      targetRate: options.targetRate,
       ...(options.seed === undefined ? {} : { seed: options.seed }),
       onProgress: progress,
     });
     if (options.json) console.log(JSON.stringify(report, null, 2));
     else printReport(report);
-    return report.lost === 0 && report.duplicatesStored === 0 && report.refused === 0 ? 0 : 1;
+    const clean = report.lost === 0 && report.duplicatesStored === 0 && report.refused === 0;
+    return clean && !report.partitions.hottest.some(overLimit) ? 0 : 1;
   } finally {
     documents.destroy();
     await stack?.dispose();

@@ -3,6 +3,7 @@
  * the detail of each type, at-least-once publication across redeliveries and crashes,
  * partial failures retried entry by entry, and the 10-entry / 1 MiB call limits.
  */
+
 import type { SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerHandler } from '../functions/worker/handler.ts';
@@ -10,6 +11,7 @@ import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.
 import { type BusEvent, DETAIL_SCHEMAS } from '../shared/bus/bus-events.ts';
 import type { BusPublisher } from '../shared/bus/bus-publisher.ts';
 import { publishExportArchived } from '../shared/bus/publication.ts';
+import { rejectedKey } from '../shared/store/keys.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
@@ -142,7 +144,7 @@ describe('the detail of each type', () => {
       eventId: rejected,
       eventTime: RECEIVED_AT,
       receivedAt: RECEIVED_AT,
-      item: { pk: 'REJECTED#2024-03-01', sk: `${RECEIVED_AT}#${rejected}` },
+      item: rejectedKey(RECEIVED_AT, rejected),
       reason: expect.stringContaining('PROJECT_CREATED does not match its schema'),
     });
   });
@@ -348,7 +350,7 @@ describe('PutEvents limits and partial failures', () => {
       eventId: `event-${index}`,
       eventTime: RECEIVED_AT,
       receivedAt: RECEIVED_AT,
-      item: { pk: 'REJECTED#2024-03-01', sk: `${RECEIVED_AT}#event-${index}` },
+      item: rejectedKey(RECEIVED_AT, `event-${index}`),
       reason,
     },
   });

@@ -30,6 +30,10 @@ const CONTEXT = {
   workerBatchingWindowSeconds: 2,
   workerMaxConcurrency: 4,
   maxReceiveCount: 3,
+  tableMaxWriteRequestUnits: 20_000,
+  tableMaxReadRequestUnits: 30_000,
+  tableWarmWriteUnitsPerSecond: 8_000,
+  tableWarmReadUnitsPerSecond: 15_000,
   maxBodyBytes: 300_000,
   oldestMessageAgeAlarmSeconds: 600,
   alarmEmail: 'ops@example.com',
@@ -222,6 +226,17 @@ describe('table', () => {
     });
   });
 
+  it('caps on-demand throughput and keeps warm throughput, on the table and each index, from context', () => {
+    const throughput = {
+      OnDemandThroughput: { MaxWriteRequestUnits: 20_000, MaxReadRequestUnits: 30_000 },
+      WarmThroughput: { WriteUnitsPerSecond: 8_000, ReadUnitsPerSecond: 15_000 },
+    };
+    expect(table.Properties).toMatchObject(throughput);
+    const indexes = table.Properties.GlobalSecondaryIndexes as Record<string, unknown>[];
+    expect(indexes).toHaveLength(INDEXES.length);
+    for (const index of indexes) expect(index).toMatchObject(throughput);
+  });
+
   it('is on-demand, encrypted, recoverable, protected and retained with the stack deleted', () => {
     expect(table.Properties).toMatchObject({
       BillingMode: 'PAY_PER_REQUEST',
@@ -384,6 +399,29 @@ describe('alarms', () => {
     });
   });
 
+  it('fire on any throttled write, of the table and of each index', () => {
+    const throttled = alarms.filter(
+      (alarm) => alarm.Properties.MetricName === 'WriteThrottleEvents',
+    );
+    const dimensions = throttled.map(
+      (alarm) => alarm.Properties.Dimensions as { Name: string; Value: unknown }[],
+    );
+    const indexNames = dimensions.map(
+      (list) => list.find((dimension) => dimension.Name === 'GlobalSecondaryIndexName')?.Value,
+    );
+    expect(indexNames.sort()).toEqual([...INDEXES.map((index) => index.indexName), undefined]);
+    for (const [at, alarm] of throttled.entries()) {
+      expect(alarm.Properties).toMatchObject({
+        Namespace: 'AWS/DynamoDB',
+        Statistic: 'Sum',
+        Threshold: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      const tableName = dimensions[at]?.find((dimension) => dimension.Name === 'TableName');
+      expect(refersTo(tableName?.Value, table.logicalId)).toBe(true);
+    }
+  });
+
   it('fire on any worker error', () => {
     const alarm = alarmOn('Errors');
     expect(alarm.Properties).toMatchObject({ Namespace: 'AWS/Lambda', Threshold: 1 });
@@ -424,7 +462,8 @@ describe('alarms', () => {
   });
 
   it('notify an encrypted, TLS-only topic that e-mails the address from context', () => {
-    expect(alarms).toHaveLength(8);
+    // Eight on the pipeline, and write throttling of the table and of each index.
+    expect(alarms).toHaveLength(8 + 1 + INDEXES.length);
     for (const alarm of alarms) {
       expect(alarm.Properties.AlarmActions).toEqual([{ Ref: topic.logicalId }]);
     }

@@ -145,7 +145,7 @@ describe('items from a local run, validated against the published schemas', () =
     const described = {
       pk: `DOCUMENT#${data.document.id}`,
       sk: `EVENT#${data.timestamp}#e`,
-      gsi2pk: 'FEED#2024-03-01',
+      gsi2pk: 'FEED#2024-03-01#3',
       gsi2sk: '2024-03-01T12:00:00.000Z',
       itemType: 'labelEvent',
       eventType: 'BEFORE_UPDATE_LABELS',

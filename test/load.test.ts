@@ -27,6 +27,40 @@ it('persists every acknowledged event exactly once under load, and says so', asy
   expect(report.persisted).toBe(report.uniqueEvents);
   expect(report.uniqueEvents).toBeLessThan(330);
   expect(report.projectsReviewed).toBe(report.projects);
+
+  // Write units per partition key, from the items written, extrapolated to 5,000 requests/s.
+  const partitions = report.partitions as {
+    targetRate: number;
+    hottest: { where: string; key: string; units: number; unitsPerSecondAtTarget: number }[];
+  };
+  expect(partitions.targetRate).toBe(5000);
+  expect(partitions.hottest.map((load) => load.where).sort()).toEqual([
+    'GSI1',
+    'GSI2',
+    'GSI3',
+    'table',
+  ]);
+  const feed = partitions.hottest.find((load) => load.where === 'GSI2');
+  // The day's feed is sharded: its hottest key holds a share of the run's events, not all.
+  expect(feed?.key).toMatch(/^FEED#\d{4}-\d{2}-\d{2}#\d$/);
+  expect(feed?.units).toBeGreaterThan(0);
+  expect(feed?.units).toBeLessThan(Number(report.uniqueEvents) / 3);
+  for (const load of partitions.hottest)
+    expect(load.unitsPerSecondAtTarget).toBeLessThanOrEqual(1000);
+}, 120_000);
+
+it('exits non-zero and marks the key when a partition would pass 1,000 units a second', async () => {
+  const run = await runTypeScript(
+    'scripts/load.ts',
+    ['--events', '120', '--concurrency', '20', '--seed', '3', '--target-rate', '100000'],
+    {
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED:
+        TEST_STACK_ENVIRONMENT.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED,
+    },
+  );
+  expect(run.code).toBe(1);
+  expect(run.stdout).toMatch(/at 100000 requests\/s, limit 1000\/s/);
+  expect(run.stdout).toMatch(/GSI2 +FEED#\S+#\d .*✗ over/);
 }, 120_000);
 
 it('explains a bad flag and exits non-zero', async () => {

@@ -26,7 +26,7 @@ import { createQueries } from '../shared/store/queries.ts';
 import { interpretBody } from '../shared/webhook/interpret.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { startCloudFormationStandIn } from './support/cloudformation-stand-in.ts';
-import { inEarlierLayout } from './support/earlier-layout.ts';
+import { inEarlierLayout, unsharded } from './support/earlier-layout.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { tableContents } from './support/webhook-records.ts';
 
@@ -72,7 +72,7 @@ function currentEventItems(perKind: number): EventItem[] {
     const eventId = `reconcile-REVIEWED-${index}`;
     const synthetic: SyntheticStatusEventItem = {
       ...projectEventKey(`S${index}`, timestamp, eventId),
-      ...feedKeys(receivedAt),
+      ...feedKeys(receivedAt, eventId),
       itemType: 'syntheticStatusEvent',
       eventType: 'PROJECT_REVIEWED',
       eventId,
@@ -168,7 +168,9 @@ describe('npm run migrate, step 1: self-describing event items', () => {
   });
 
   it('reads every item of the earlier layout as the item written today', () => {
-    for (const item of current) expect(restoredItem(inEarlierLayout(item))).toEqual(item);
+    for (const item of current) {
+      expect(restoredItem(inEarlierLayout(item))).toEqual(unsharded({ ...item }));
+    }
   });
 
   it('rewrites every earlier item in place, resumes after a stop, and leaves other items alone', async () => {
@@ -178,8 +180,12 @@ describe('npm run migrate, step 1: self-describing event items', () => {
     const dryRun = await migrateTable(dynamoDb.documents, tableName, { dryRun: true });
     expect(dryRun).toEqual({
       from: 0,
-      to: 1,
-      steps: [{ version: 1, scanned: before.length, rewritten: current.length }],
+      to: 2,
+      steps: [
+        { version: 1, scanned: before.length, rewritten: current.length },
+        // A dry run does not rewrite step 1, so step 2 sees the same unsharded items.
+        { version: 2, scanned: before.length, rewritten: current.length },
+      ],
       stopped: false,
     });
     expect(await tableContents(dynamoDb.documents, tableName)).toEqual(before);
@@ -200,6 +206,7 @@ describe('npm run migrate, step 1: self-describing event items', () => {
       new GetCommand({ TableName: tableName, Key: MIGRATION_MARKER_KEY, ConsistentRead: true }),
     );
     expect(marker).toMatchObject({ version: 0, running: { version: 1, scanned: 1000 } });
+    // Until the marker says version 2, the queries still read the unsharded day partitions.
 
     const resumed: MigrationProgress[] = [];
     const second = await migrateTable(dynamoDb.documents, tableName, {
@@ -208,25 +215,31 @@ describe('npm run migrate, step 1: self-describing event items', () => {
     });
     // The counts carry on from the saved position (and add up to the table: no page is read twice).
     expect(resumed[0]?.scanned).toBeGreaterThan(1000);
-    expect(second).toEqual({
+    expect(second).toMatchObject({
       from: 0,
-      to: 1,
-      steps: [{ version: 1, scanned: before.length, rewritten: current.length }],
+      to: 2,
+      steps: [
+        { version: 1, scanned: before.length, rewritten: current.length },
+        { version: 2, rewritten: current.length },
+      ],
       stopped: false,
     });
+    // Rejected and unknown items move to their sharded key: the scan may meet them again there.
+    expect(second.steps[1]?.scanned).toBeGreaterThanOrEqual(before.length);
 
     const after = byKey(await tableContents(dynamoDb.documents, tableName));
     for (const item of current) expect(after.get(`${item.pk}\u0000${item.sk}`)).toEqual(item);
     for (const item of others) expect(after.get(`${item.pk}\u0000${item.sk}`)).toEqual(item);
     expect(after.get(`${MIGRATION_MARKER_KEY.pk}\u0000${MIGRATION_MARKER_KEY.sk}`)).toMatchObject({
       itemType: 'migrationState',
-      version: 1,
+      version: 2,
     });
+    // Moved items leave no copy at their unsharded key.
     expect(after.size).toBe(before.length + 1);
 
-    // Idempotent: the table is at version 1, so a second run reads nothing and writes nothing.
+    // Idempotent: the table is at version 2, so a second run reads nothing and writes nothing.
     const again = await migrateTable(dynamoDb.documents, tableName);
-    expect(again).toEqual({ from: 1, to: 1, steps: [], stopped: false });
+    expect(again).toEqual({ from: 2, to: 2, steps: [], stopped: false });
   }, 240_000);
 
   it('makes migrated events findable by their id (GSI3), whatever their kind', async () => {
@@ -266,12 +279,16 @@ describe('the migrate command', () => {
     expect(dryRun.stdout).toContain(
       'step 1 (self-describing event items): 300 items read, 300 to rewrite, done',
     );
-    expect(dryRun.stdout).toContain(`dry run: table ${tableName} would move from version 0 to 1`);
+    expect(dryRun.stdout).toContain(
+      'step 2 (day partitions sharded by event id): 300 items read, 300 to rewrite, done',
+    );
+    expect(dryRun.stdout).toContain(`dry run: table ${tableName} would move from version 0 to 2`);
     const run = await migrate(['--page-size', '100', ...target]);
     expect(run.code).toBe(0);
     const lines = run.stdout.trim().split('\n');
     // One line per page of 100 (the marker item, skipped, may take a place in a page).
-    const progress = lines.slice(0, -1).map((line) => {
+    const stepTwo = lines.filter((line) => line.startsWith('step 2 '));
+    const progress = lines.slice(0, -1 - stepTwo.length).map((line) => {
       const match =
         /^step 1 \(self-describing event items\): (\d+) items read, (\d+) rewritten(, done)?$/.exec(
           line,
@@ -281,12 +298,15 @@ describe('the migrate command', () => {
     });
     expect(progress.length).toBeGreaterThanOrEqual(3);
     expect(progress).toEqual([...progress].sort((left, right) => left - right));
-    expect(lines.at(-2)).toBe(
+    expect(lines.at(-2 - stepTwo.length)).toBe(
       'step 1 (self-describing event items): 300 items read, 300 rewritten, done',
     );
-    expect(lines.at(-1)).toBe(`table ${tableName} moved from version 0 to 1`);
+    expect(stepTwo.at(-1)).toMatch(
+      /^step 2 \(day partitions sharded by event id\): \d+ items read, 300 rewritten, done$/,
+    );
+    expect(lines.at(-1)).toBe(`table ${tableName} moved from version 0 to 2`);
     const again = await migrate(target);
-    expect(again.stdout.trim()).toBe(`table ${tableName} is at version 1: nothing to do`);
+    expect(again.stdout.trim()).toBe(`table ${tableName} is at version 2: nothing to do`);
   }, 120_000);
 
   it("migrates a deployed stack's table found by --stack alone, and exits 2 with one line for a missing stack", async () => {

@@ -5,11 +5,17 @@ import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { type EventItem, restoredItem } from '../shared/store/items.ts';
-import { projectKey } from '../shared/store/keys.ts';
+import {
+  dayShardOf,
+  feedPartition,
+  projectKey,
+  rejectedKey,
+  unknownPartition,
+} from '../shared/store/keys.ts';
 import { itemSize, MAX_ITEM_BYTES } from '../shared/store/write-units.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
-import { inEarlierLayout } from './support/earlier-layout.ts';
+import { inEarlierLayout, unsharded } from './support/earlier-layout.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   type Delivery,
@@ -199,7 +205,7 @@ describe('worker', () => {
     const stored = await worker.get(key);
     expect(stored).toEqual({
       ...key,
-      gsi2pk: 'FEED#2024-03-01',
+      gsi2pk: feedPartition('2024-03-01', dayShardOf(eventId)),
       gsi2sk: RECEIVED_AT,
       itemType: 'labelEvent',
       eventType: 'BEFORE_UPDATE_LABELS',
@@ -225,7 +231,7 @@ describe('worker', () => {
     const earlier = inEarlierLayout(current as unknown as EventItem);
     expect(earlier).not.toHaveProperty('itemType');
     expect(earlier).not.toHaveProperty('eventId');
-    expect(restoredItem(earlier)).toEqual(current);
+    expect(restoredItem(earlier)).toEqual(unsharded({ ...current }));
   });
 
   it('keeps an unknown event type whole under the day of its timestamp, with a TTL when configured', async () => {
@@ -237,7 +243,7 @@ describe('worker', () => {
     const delivery = post(event);
     await worker.process(delivery);
     const item = await worker.get({
-      pk: 'UNKNOWN#2024-02-29',
+      pk: unknownPartition('2024-02-29', dayShardOf(eventIdFor(delivery))),
       sk: `EVENT#2024-02-29T22:59:00.000Z#${eventIdFor(delivery)}`,
     });
     expect(item).toMatchObject({
@@ -289,8 +295,7 @@ describe('worker', () => {
       const worker = await freshWorker();
       expect((await worker.process(delivery)).batchItemFailures).toEqual([]);
       const item = await worker.get({
-        pk: 'REJECTED#2024-03-01',
-        sk: `${RECEIVED_AT}#${eventIdFor(delivery)}`,
+        ...rejectedKey(RECEIVED_AT, eventIdFor(delivery)),
       });
       expect(item).toMatchObject({ itemType: 'rejected', body: String(delivery.body) });
       expect(item?.reason).toContain(reason);
@@ -301,8 +306,7 @@ describe('worker', () => {
       const bytes = Buffer.from([0x7b, 0xff, 0xfe, 0x00, 0x7d]);
       await worker.process({ body: bytes });
       const item = await worker.get({
-        pk: 'REJECTED#2024-03-01',
-        sk: `${RECEIVED_AT}#${eventIdOf(bytes)}`,
+        ...rejectedKey(RECEIVED_AT, eventIdOf(bytes)),
       });
       expect(item).toMatchObject({ reason: 'body is not UTF-8 text' });
       expect(Buffer.from(item?.body as Uint8Array)).toEqual(bytes);
@@ -313,7 +317,7 @@ describe('worker', () => {
       const response = await worker.handler(sqsEvent([rawSqsRecord('{"not":"an envelope"}')]));
       expect(response.batchItemFailures).toEqual([]);
       const eventId = eventIdOf(Buffer.from('{"not":"an envelope"}'));
-      const item = await worker.get({ pk: 'REJECTED#2024-03-01', sk: `${RECEIVED_AT}#${eventId}` });
+      const item = await worker.get(rejectedKey(RECEIVED_AT, eventId));
       expect(item?.reason).toMatch(/^queued message is not an envelope/);
     });
   });

@@ -13,10 +13,12 @@ import {
   Dashboard,
   GraphWidget,
   type IMetric,
+  Metric,
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
@@ -26,6 +28,7 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
+import { INDEXES } from '../../shared/store/table.ts';
 
 const PERIOD = Duration.minutes(5);
 /**
@@ -46,6 +49,8 @@ export interface AlarmsProps {
   readonly queue: IQueue;
   readonly deadLetterQueue: IQueue;
   readonly worker: IFunction;
+  /** The event table: its write throttling, and each index's, raise an alarm. */
+  readonly table: ITable;
   /** What the worker's batches stored, one metric per figure (summed per 5 minutes). */
   readonly batchFigure: (figure: BatchFigure) => IMetric;
   /** Age of the oldest queued message that means the worker is falling behind. @default 900 */
@@ -68,6 +73,8 @@ export class Alarms extends Construct {
   public readonly ingestServerErrors: Alarm;
   public readonly requestsThrottled: Alarm;
   public readonly unroutedFlood: Alarm;
+  /** Write throttling of the table, then of each index. */
+  public readonly writeThrottled: Alarm[];
   public readonly signatureFailures: Alarm;
   public readonly requestsTooLarge: Alarm;
   public readonly workerErrors: Alarm;
@@ -215,6 +222,25 @@ export class Alarms extends Construct {
       description:
         'The worker failed whole invocations (crash, timeout, configuration); their messages are retried and may reach the dead-letter queue. Check the worker logs.',
     });
+
+    // A throttled index write fails the table write too: the worker retries, then the DLQ.
+    this.writeThrottled = [undefined, ...INDEXES.map((index) => index.indexName)].map((indexName) =>
+      this.alarm(indexName === undefined ? 'TableWriteThrottled' : `${indexName}WriteThrottled`, {
+        metric: new Metric({
+          namespace: 'AWS/DynamoDB',
+          metricName: 'WriteThrottleEvents',
+          dimensionsMap: {
+            TableName: props.table.tableName,
+            ...(indexName === undefined ? {} : { GlobalSecondaryIndexName: indexName }),
+          },
+          period: PERIOD,
+          statistic: Stats.SUM,
+        }),
+        threshold: 1,
+        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        description: `DynamoDB throttled writes to ${indexName === undefined ? 'the table' : `index ${indexName}`}: a partition key past 1,000 write units a second, or the tableMaxWriteRequestUnits cap. The worker retries; persistent throttling sends messages to the dead-letter queue (redrive them after). See docs/performance.md.`,
+      }),
+    );
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       // Named after the stack and its region: dashboard names are global to the account, and

@@ -17,6 +17,18 @@ export interface EventStoreProps {
    * @default true
    */
   readonly deletionProtection?: boolean;
+  /**
+   * On-demand caps (request units a second) of the table and of each index: a cost guard
+   * against a flood or a runaway redrive; requests above them are throttled. @default none
+   */
+  readonly maxWriteRequestUnits?: number;
+  readonly maxReadRequestUnits?: number;
+  /**
+   * Warm throughput (units a second) of the table and each index: capacity DynamoDB keeps
+   * ready, for a launch or a redrive at a high rate from the start. @default none
+   */
+  readonly warmWriteUnitsPerSecond?: number;
+  readonly warmReadUnitsPerSecond?: number;
 }
 
 export class EventStore extends Construct {
@@ -24,7 +36,28 @@ export class EventStore extends Construct {
 
   constructor(scope: Construct, id: string, props: EventStoreProps = {}) {
     super(scope, id);
+    const throughput = {
+      ...(props.maxWriteRequestUnits === undefined
+        ? {}
+        : { maxWriteRequestUnits: props.maxWriteRequestUnits }),
+      ...(props.maxReadRequestUnits === undefined
+        ? {}
+        : { maxReadRequestUnits: props.maxReadRequestUnits }),
+      ...(props.warmWriteUnitsPerSecond === undefined && props.warmReadUnitsPerSecond === undefined
+        ? {}
+        : {
+            warmThroughput: {
+              ...(props.warmWriteUnitsPerSecond === undefined
+                ? {}
+                : { writeUnitsPerSecond: props.warmWriteUnitsPerSecond }),
+              ...(props.warmReadUnitsPerSecond === undefined
+                ? {}
+                : { readUnitsPerSecond: props.warmReadUnitsPerSecond }),
+            },
+          }),
+    };
     this.table = new Table(this, 'Table', {
+      ...throughput,
       partitionKey: { name: TABLE.partitionKey, type: AttributeType.STRING },
       sortKey: { name: TABLE.sortKey, type: AttributeType.STRING },
       billingMode: BillingMode.PAY_PER_REQUEST,
@@ -42,6 +75,7 @@ export class EventStore extends Construct {
     });
     for (const index of INDEXES) {
       this.table.addGlobalSecondaryIndex({
+        ...throughput,
         indexName: index.indexName,
         partitionKey: { name: index.partitionKey, type: AttributeType.STRING },
         ...(index.sortKey === undefined

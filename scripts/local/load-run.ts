@@ -9,12 +9,15 @@ import { limitConcurrency } from '../../shared/runtime/concurrency.ts';
 import { createQueries, type Queries, type View } from '../../shared/store/queries.ts';
 import { percentile } from '../bench/measure.ts';
 import { sendDatasaurRequest, signDatasaurRequest } from './datasaur-sender.ts';
+import { type PartitionLoadReport, partitionLoad } from './partition-load.ts';
 import { projectLifecycles, seededRandom, shuffle, type WorkloadEvent } from './workload.ts';
 
 /** Label events per project lifecycle: with CREATED, COMPLETED, export and REVIEWED, 19 events. */
 const LABEL_EVENTS_PER_PROJECT = 15;
 const POLL_INTERVAL_MS = 100;
 const MAX_POLL_INTERVAL_MS = 1_000;
+/** Requests a second the partition load is extrapolated to by default. */
+export const DEFAULT_TARGET_RATE = 5_000;
 
 export interface LoadOptions {
   readonly url: string;
@@ -31,6 +34,8 @@ export interface LoadOptions {
   /** The table must stay unchanged this long after the last event appeared. @default 1 s */
   readonly quietMs?: number;
   readonly seed?: number;
+  /** Requests a second to extrapolate the write units per partition key to. @default 5000 */
+  readonly targetRate?: number;
   readonly onProgress?: (line: string) => void;
 }
 
@@ -51,6 +56,8 @@ export interface LoadReport {
   readonly allQueryableSeconds: number;
   readonly totalSeconds: number;
   readonly eventsPerSecond: number;
+  /** Write units per partition key from the items the run wrote, and at the target rate. */
+  readonly partitions: PartitionLoadReport;
 }
 
 interface Acknowledgement {
@@ -87,6 +94,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const startedAt = Date.now();
   const latencies: number[] = [];
   const firstAcknowledged = new Map<string, Acknowledgement>();
+  const sendsPerEvent = new Map<string, number>();
   let refused = 0;
   const limited = limitConcurrency(options.concurrency);
   let sending = true;
@@ -102,6 +110,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           const outcome = await sendDatasaurRequest(options.url, request);
           latencies.push(performance.now() - started);
           if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
+            sendsPerEvent.set(outcome.eventId, (sendsPerEvent.get(outcome.eventId) ?? 0) + 1);
             if (!firstAcknowledged.has(outcome.eventId)) {
               firstAcknowledged.set(outcome.eventId, { sentAt, acknowledgedAt: Date.now() });
             }
@@ -141,8 +150,19 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     const acknowledged = firstAcknowledged.get(eventId);
     return acknowledged === undefined ? [] : [Math.max(0, seenAt - acknowledged.acknowledgedAt)];
   });
-  const finishedAt = Date.now();
   const allQueryableSeconds = (Math.max(...seen.values(), sentAt) - startedAt) / 1000;
+  const partitions = await partitionLoad(
+    options.documents,
+    options.tableName,
+    {
+      sendsPerEvent,
+      projectPrefix: `${prefix}-project-`,
+      requests: plan.length,
+      seconds: allQueryableSeconds,
+    },
+    options.targetRate ?? DEFAULT_TARGET_RATE,
+  );
+  const finishedAt = Date.now();
   return {
     sent: plan.length,
     uniqueEvents: lifecycles.length,
@@ -159,6 +179,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
     allQueryableSeconds,
     totalSeconds: (finishedAt - startedAt) / 1000,
     eventsPerSecond: firstAcknowledged.size / allQueryableSeconds,
+    partitions,
   };
 }
 

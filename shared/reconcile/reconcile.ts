@@ -130,7 +130,7 @@ export function syntheticEventsFor(
     const eventId = syntheticEventId(project.id, status, basis);
     return {
       ...projectEventKey(project.id, timestamp, eventId),
-      ...feedKeys(reconciledAt),
+      ...feedKeys(reconciledAt, eventId),
       itemType: 'syntheticStatusEvent',
       eventType: EVENT_TYPE_OF[status],
       eventId,

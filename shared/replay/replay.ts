@@ -5,12 +5,7 @@
  * rejected bodies of a range back through the worker's interpretation, so those that parse
  * now (after a schema fix) become events, and the rest stay rejected.
  */
-import {
-  BatchGetCommand,
-  DeleteCommand,
-  type DynamoDBDocumentClient,
-  QueryCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { busEventOf, type DetailType, detailTypeOf } from '../bus/bus-events.ts';
 import type { BusPublisher, Publication } from '../bus/bus-publisher.ts';
 import { publicationAfterStore, publicationProblem } from '../bus/publication.ts';
@@ -20,6 +15,7 @@ import {
   exportRequestForRecorded,
   exportRequestProblem,
 } from '../export/export-trigger.ts';
+import { dayPartitions, mergedQueryPages } from '../store/day-shards.ts';
 import { createEventStore } from '../store/event-store.ts';
 import { type EventItem, type RejectedItem, restoredItem } from '../store/items.ts';
 import {
@@ -229,16 +225,20 @@ async function* feedPages(
   const { feed } = TABLE.indexes;
   if (range.from >= range.to) return;
   for (const day of daysBetween(range.from, range.to)) {
-    const pages = queryPages<Record<string, unknown>>(documents, {
-      TableName: tableName,
-      IndexName: feed.indexName,
-      KeyConditionExpression: `${feed.partitionKey} = :day AND ${feed.sortKey} BETWEEN :from AND :last`,
-      ExpressionAttributeValues: {
-        ':day': feedPartition(day),
-        ':from': range.from,
-        ':last': lastFeedKeyBefore(range.to),
-      },
-    });
+    const pages = mergedQueryPages(
+      documents,
+      dayPartitions(feedPartition, day).map((partition) => ({
+        TableName: tableName,
+        IndexName: feed.indexName,
+        KeyConditionExpression: `${feed.partitionKey} = :day AND ${feed.sortKey} BETWEEN :from AND :last`,
+        ExpressionAttributeValues: {
+          ':day': partition,
+          ':from': range.from,
+          ':last': lastFeedKeyBefore(range.to),
+        },
+      })),
+      (entry) => String(entry[feed.sortKey]),
+    );
     // A label event's entry says its type only through its key.
     for await (const page of pages) yield page.map((entry) => restoredItem(entry) as FeedEntry);
   }
@@ -250,29 +250,18 @@ async function* rejectedPages(
   range: ReplayRange,
 ): AsyncGenerator<RejectedItem[]> {
   for (const day of daysBetween(range.from, range.to)) {
-    yield* queryPages<RejectedItem>(documents, {
-      TableName: tableName,
-      KeyConditionExpression: 'pk = :day AND sk BETWEEN :from AND :to',
-      ExpressionAttributeValues: {
-        ':day': rejectedPartition(day),
-        ':from': range.from,
-        ':to': range.to,
-      },
-      ConsistentRead: true,
-    });
+    const pages = mergedQueryPages(
+      documents,
+      dayPartitions(rejectedPartition, day).map((partition) => ({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :day AND sk BETWEEN :from AND :to',
+        ExpressionAttributeValues: { ':day': partition, ':from': range.from, ':to': range.to },
+        ConsistentRead: true,
+      })),
+      (item) => String(item.sk),
+    );
+    for await (const page of pages) yield page as unknown as RejectedItem[];
   }
-}
-
-async function* queryPages<Item>(
-  documents: DynamoDBDocumentClient,
-  input: ConstructorParameters<typeof QueryCommand>[0],
-): AsyncGenerator<Item[]> {
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(new QueryCommand({ ...input, ExclusiveStartKey: startKey }));
-    yield (page.Items ?? []) as Item[];
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
 }
 
 /** The full items of the feed entries, in their order. */

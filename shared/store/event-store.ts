@@ -165,7 +165,7 @@ export function createEventStore(
     return {
       ...item,
       ...projectEventKey(item.projectId, eventTime, eventId),
-      ...feedKeys(receivedAt),
+      ...feedKeys(receivedAt, eventId),
       receivedAt,
       eventTime,
       data: { ...item.data, timestamp: eventTime },

@@ -26,7 +26,7 @@ const text = z.string().min(1);
 const instant = z.iso.datetime();
 const key = { pk: text, sk: text };
 const feedKey = {
-  gsi2pk: text.describe('The feed (GSI2) partition: FEED#<day of receipt>'),
+  gsi2pk: text.describe('The feed (GSI2) partition: FEED#<day of receipt>#<shard of the event id>'),
   gsi2sk: text.describe('The feed (GSI2) sort key: the receive time'),
 };
 /** What every event item says about itself. */

@@ -203,7 +203,7 @@ export type EventItemOptions = {
 /** The one item a message is stored as. */
 export function eventItem(message: InterpretedMessage, options: EventItemOptions = {}): EventItem {
   const { eventId, receivedAt, interpretation } = message;
-  const base = { ...feedKeys(receivedAt), eventId, receivedAt };
+  const base = { ...feedKeys(receivedAt, eventId), eventId, receivedAt };
 
   switch (interpretation.kind) {
     case 'projectEvent': {
@@ -274,7 +274,7 @@ export function rejectedItem(
   const isText = Buffer.from(text, 'utf8').equals(rawBody);
   const base = {
     ...rejectedKey(receivedAt, eventId),
-    ...feedKeys(receivedAt),
+    ...feedKeys(receivedAt, eventId),
     itemType: 'rejected',
     eventId,
     receivedAt,

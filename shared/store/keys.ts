@@ -25,17 +25,54 @@ export function documentPartition(documentId: string): string {
   return `DOCUMENT#${documentId}`;
 }
 
-export function unknownPartition(day: string): string {
-  return `UNKNOWN#${day}`;
+/**
+ * Partitions each day-bucketed key (the feed, rejected bodies, unknown events) is spread
+ * over: one key takes at most 1,000 write units a second, and 5,000 events a second of
+ * 1-unit feed entries over 10 shards is 500 a shard (docs/performance.md has the arithmetic).
+ */
+export const DAY_SHARDS = 10;
+
+/**
+ * The shard of an event (0 … DAY_SHARDS − 1), from its id alone (FNV-1a of its text), so a
+ * redelivery lands on the shard of its first receipt.
+ */
+export function dayShardOf(eventId: string): number {
+  let hash = 0x811c9dc5;
+  for (let index = 0; index < eventId.length; index += 1) {
+    hash ^= eventId.charCodeAt(index);
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % DAY_SHARDS;
 }
 
-export function rejectedPartition(day: string): string {
-  return `REJECTED#${day}`;
+/** Every shard number of a day partition, for readers that query them all in parallel. */
+export const DAY_SHARD_NUMBERS: readonly number[] = Array.from(
+  { length: DAY_SHARDS },
+  (_, shard) => shard,
+);
+
+/**
+ * A day partition: `<PREFIX>#<day>#<shard>`; without a shard, the unsharded partition that
+ * tables written before migration step 2 still hold (read until `npm run migrate` ran).
+ */
+function dayPartition(prefix: string, day: string, shard: number | undefined): string {
+  return shard === undefined ? `${prefix}#${day}` : `${prefix}#${day}#${shard}`;
 }
 
-export function feedPartition(day: string): string {
-  return `FEED#${day}`;
+export function unknownPartition(day: string, shard?: number): string {
+  return dayPartition('UNKNOWN', day, shard);
 }
+
+export function rejectedPartition(day: string, shard?: number): string {
+  return dayPartition('REJECTED', day, shard);
+}
+
+export function feedPartition(day: string, shard?: number): string {
+  return dayPartition('FEED', day, shard);
+}
+
+/** The day partitions of one prefix, as written before sharding: `FEED#<day>`, etc. */
+export const UNSHARDED_DAY_PARTITION = /^(FEED|REJECTED|UNKNOWN)#(\d{4}-\d{2}-\d{2})$/;
 
 export function teamPartition(teamId: string): string {
   return `TEAM#${teamId}`;
@@ -55,11 +92,17 @@ export function labelEventKey(documentId: string, timestamp: string, eventId: st
 }
 
 export function unknownEventKey(eventTime: string, eventId: string): TableKey {
-  return { pk: unknownPartition(dayOf(eventTime)), sk: eventSortKey(eventTime, eventId) };
+  return {
+    pk: unknownPartition(dayOf(eventTime), dayShardOf(eventId)),
+    sk: eventSortKey(eventTime, eventId),
+  };
 }
 
 export function rejectedKey(receivedAt: string, eventId: string): TableKey {
-  return { pk: rejectedPartition(dayOf(receivedAt)), sk: `${receivedAt}#${eventId}` };
+  return {
+    pk: rejectedPartition(dayOf(receivedAt), dayShardOf(eventId)),
+    sk: `${receivedAt}#${eventId}`,
+  };
 }
 
 /**
@@ -76,11 +119,12 @@ export function eventSortKey(time: string, eventId: string): string {
 }
 
 /**
- * GSI2 (the feed): every event item by receive time, one partition per day. The event id is
- * not repeated here: every event item's sort key ends with it (see `eventIdInSortKey`).
+ * GSI2 (the feed): every event item by receive time, `DAY_SHARDS` partitions per day, the
+ * shard picked by the event id. The event id is not repeated in the sort key: every event
+ * item's table sort key ends with it (see `eventIdInSortKey`).
  */
-export function feedKeys(receivedAt: string): { gsi2pk: string; gsi2sk: string } {
-  return { gsi2pk: feedPartition(dayOf(receivedAt)), gsi2sk: receivedAt };
+export function feedKeys(receivedAt: string, eventId: string): { gsi2pk: string; gsi2sk: string } {
+  return { gsi2pk: feedPartition(dayOf(receivedAt), dayShardOf(eventId)), gsi2sk: receivedAt };
 }
 
 /**

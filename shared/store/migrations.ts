@@ -13,7 +13,15 @@ import {
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { restoredItem } from './items.ts';
-import type { TableKey } from './keys.ts';
+import {
+  dayShardOf,
+  eventIdInSortKey,
+  feedPartition,
+  rejectedPartition,
+  type TableKey,
+  UNSHARDED_DAY_PARTITION,
+  unknownPartition,
+} from './keys.ts';
 import { TABLE } from './table.ts';
 
 export type StoredItem = Record<string, unknown>;
@@ -38,7 +46,46 @@ export const MIGRATION_STEPS: readonly MigrationStep[] = [
       return current === item ? undefined : current;
     },
   },
+  {
+    version: 2,
+    name: 'day partitions sharded by event id',
+    rewrite: shardDayPartitions,
+  },
 ];
+
+/** The version from which feed, rejected and unknown day partitions are sharded. */
+export const SHARDED_DAYS_VERSION = 2;
+
+const SHARDED_PARTITION_OF = {
+  FEED: feedPartition,
+  REJECTED: rejectedPartition,
+  UNKNOWN: unknownPartition,
+} as const;
+
+/**
+ * Step 2: `FEED#<day>` (GSI2), `REJECTED#<day>` and `UNKNOWN#<day>` (table partitions) become
+ * `…#<day>#<shard>`, the shard from the event id as the worker now writes them. A feed entry
+ * changes its index key only (the item is put again under its own table key); rejected and
+ * unknown items move to their sharded table key (put, then delete of the old one).
+ */
+function shardDayPartitions(item: StoredItem): StoredItem | undefined {
+  const eventId =
+    typeof item.eventId === 'string' ? item.eventId : eventIdInSortKey(String(item.sk));
+  const sharded = (value: unknown): string | undefined => {
+    const match = typeof value === 'string' ? UNSHARDED_DAY_PARTITION.exec(value) : null;
+    if (match === null) return undefined;
+    const [, prefix, day] = match as unknown as [string, keyof typeof SHARDED_PARTITION_OF, string];
+    return SHARDED_PARTITION_OF[prefix](day, dayShardOf(eventId));
+  };
+  const pk = sharded(item[TABLE.partitionKey]);
+  const gsi2pk = sharded(item[TABLE.indexes.feed.partitionKey]);
+  if (pk === undefined && gsi2pk === undefined) return undefined;
+  return {
+    ...item,
+    ...(pk === undefined ? {} : { [TABLE.partitionKey]: pk }),
+    ...(gsi2pk === undefined ? {} : { [TABLE.indexes.feed.partitionKey]: gsi2pk }),
+  };
+}
 
 /** The marker item: the version the table has reached, and a step under way. */
 export const MIGRATION_MARKER_KEY: TableKey = { pk: 'MIGRATION', sk: 'VERSION' };

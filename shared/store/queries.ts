@@ -12,6 +12,7 @@ import { PROJECT_STATUS_EVENTS, type ProjectStatus } from '../webhook/events.ts'
 import { interpretBody } from '../webhook/interpret.ts';
 import { EXPORT_STATUSES, type ExportStatus, restoredItem } from './items.ts';
 import {
+  DAY_SHARD_NUMBERS,
   dayOf,
   documentPartition,
   EVENT_SORT_PREFIX,
@@ -26,6 +27,7 @@ import {
   teamPartition,
   unknownPartition,
 } from './keys.ts';
+import { MIGRATION_MARKER_KEY, SHARDED_DAYS_VERSION } from './migrations.ts';
 import { indexKeyAttributes, TABLE } from './table.ts';
 
 export const PROJECT_STATUSES = Object.values(PROJECT_STATUS_EVENTS) as ProjectStatus[];
@@ -124,15 +126,17 @@ interface Stream {
 }
 
 /** Where a stream stopped: a partition and the key after which to resume, or null when done. */
-const streamPositionSchema = z.union([
-  z.null(),
-  z.object({
-    partition: z.number().int().min(0),
-    after: z.record(z.string(), z.string()).optional(),
-  }),
-]);
-type StreamPosition = z.infer<typeof streamPositionSchema>;
-const cursorSchema = z.array(streamPositionSchema).min(1);
+type StreamPosition = null | {
+  readonly partition: number;
+  readonly after?: Record<string, string>;
+};
+/**
+ * A cursor holds one position per stream (a feed page reads one stream per day shard), so it
+ * is written compactly: `null`, or `[partition, ...values of the stream's key attributes]`.
+ */
+const cursorSchema = z
+  .array(z.union([z.null(), z.tuple([z.number().int().min(0)]).rest(z.string())]))
+  .min(1);
 
 interface FetchedItem {
   readonly item: Record<string, unknown>;
@@ -161,6 +165,18 @@ export function createQueries(
     bodies === undefined || view.bodyObject === undefined
       ? view
       : limited(() => withArchivedBody(view, bodies));
+
+  let migrated = false;
+  /** The day shards to read; the unsharded partitions too until the table reached version 2. */
+  async function dayShards(): Promise<DayShard[]> {
+    if (!migrated) {
+      const { Item } = await documents.send(
+        new GetCommand({ TableName: tableName, Key: MIGRATION_MARKER_KEY }),
+      );
+      migrated = Number(Item?.version ?? 0) >= SHARDED_DAYS_VERSION;
+    }
+    return [...DAY_SHARD_NUMBERS, migrated ? 'migrated' : 'unsharded'];
+  }
 
   async function fetchStream(
     stream: Stream,
@@ -210,7 +226,7 @@ export function createQueries(
     request: PageRequest,
   ): Promise<Page> {
     const limit = pageSize(request.limit);
-    const positions = decodeCursor(request.cursor, streams.length);
+    const positions = decodeCursor(request.cursor, streams);
     const reads = await Promise.all(
       streams.map((stream, index) => {
         const position = positions[index];
@@ -235,7 +251,7 @@ export function createQueries(
     });
     const cursor = nextPositions.every((position) => position === null)
       ? undefined
-      : encodeCursor(nextPositions);
+      : encodeCursor(nextPositions, streams);
     const items = await Promise.all(taken.map((candidate) => restore(toView(candidate.item))));
     return { items, ...(cursor && { cursor }) };
   }
@@ -441,17 +457,24 @@ export function createQueries(
       const { from, to } = validRange(range);
       if (from === to) return { items: [] };
       const days = daysBetween(from, to);
-      const stream: Stream = {
-        keyAttributes: [TABLE.partitionKey, TABLE.sortKey, feed.partitionKey, feed.sortKey],
-        partitions: (newestFirst ? days.reverse() : days).map((day) => ({
-          indexName: feed.indexName,
-          keyCondition: 'gsi2pk = :day AND gsi2sk BETWEEN :from AND :last',
-          values: { ':day': feedPartition(day), ':from': from, ':last': lastFeedKeyBefore(to) },
-          newestFirst,
-        })),
-      };
+      if (newestFirst) days.reverse();
+      const streams = (await dayShards()).map(
+        (shard): Stream => ({
+          keyAttributes: [TABLE.partitionKey, TABLE.sortKey, feed.partitionKey, feed.sortKey],
+          partitions: (shard === 'migrated' ? [] : days).map((day) => ({
+            indexName: feed.indexName,
+            keyCondition: 'gsi2pk = :day AND gsi2sk BETWEEN :from AND :last',
+            values: {
+              ':day': feedPartition(day, shardNumber(shard)),
+              ':from': from,
+              ':last': lastFeedKeyBefore(to),
+            },
+            newestFirst,
+          })),
+        }),
+      );
       return readPage(
-        [stream],
+        streams,
         newestFirst ? (left, right) => byFeedKey(right, left) : byFeedKey,
         page,
       );
@@ -460,27 +483,44 @@ export function createQueries(
     async rejectedAndUnknown(range, page = {}) {
       const { from, to } = validRange(range);
       const days = daysBetween(from, to);
-      const rejected: Stream = {
-        keyAttributes: [TABLE.partitionKey, TABLE.sortKey],
-        partitions: days.map((day) => ({
-          keyCondition: 'pk = :day AND sk BETWEEN :from AND :to',
-          values: { ':day': rejectedPartition(day), ':from': from, ':to': to },
-        })),
-      };
-      const unknown: Stream = {
-        keyAttributes: [TABLE.partitionKey, TABLE.sortKey],
-        partitions: days.map((day) => ({
-          keyCondition: 'pk = :day AND sk BETWEEN :from AND :to',
-          values: {
-            ':day': unknownPartition(day),
+      const shards = await dayShards();
+      const dayStreams = (
+        partitionOf: (day: string, shard?: number) => string,
+        bounds: { ':from': string; ':to': string },
+      ) =>
+        shards.map(
+          (shard): Stream => ({
+            keyAttributes: [TABLE.partitionKey, TABLE.sortKey],
+            partitions: (shard === 'migrated' ? [] : days).map((day) => ({
+              keyCondition: 'pk = :day AND sk BETWEEN :from AND :to',
+              values: { ':day': partitionOf(day, shardNumber(shard)), ...bounds },
+            })),
+          }),
+        );
+      return readPage(
+        [
+          ...dayStreams(rejectedPartition, { ':from': from, ':to': to }),
+          ...dayStreams(unknownPartition, {
             ':from': `${EVENT_SORT_PREFIX}${from}`,
             ':to': `${EVENT_SORT_PREFIX}${to}`,
-          },
-        })),
-      };
-      return readPage([rejected, unknown], byEventTime, page);
+          }),
+        ],
+        byEventTime,
+        page,
+      );
     },
   };
+}
+
+/**
+ * The shards of a day partition read in parallel, then the unsharded partition of a table not
+ * yet migrated to version 2 (`'migrated'` once it is: an empty stream, so a cursor keeps its
+ * shape across the migration).
+ */
+type DayShard = number | 'unsharded' | 'migrated';
+
+function shardNumber(shard: DayShard): number | undefined {
+  return typeof shard === 'number' ? shard : undefined;
 }
 
 function pageSize(limit: number | undefined): number {
@@ -491,22 +531,42 @@ function pageSize(limit: number | undefined): number {
   return limit;
 }
 
-function encodeCursor(positions: readonly StreamPosition[]): string {
-  return Buffer.from(JSON.stringify(positions)).toString('base64url');
+function encodeCursor(positions: readonly StreamPosition[], streams: readonly Stream[]): string {
+  const compact = positions.map((position, index) =>
+    position === null
+      ? null
+      : [
+          position.partition,
+          ...(position.after === undefined
+            ? []
+            : (streams[index] as Stream).keyAttributes.map((name) => position.after?.[name])),
+        ],
+  );
+  return Buffer.from(JSON.stringify(compact)).toString('base64url');
 }
 
-function decodeCursor(cursor: string | undefined, streams: number): StreamPosition[] {
-  if (cursor === undefined) return Array.from({ length: streams }, () => ({ partition: 0 }));
-  let positions: StreamPosition[];
+function decodeCursor(cursor: string | undefined, streams: readonly Stream[]): StreamPosition[] {
+  if (cursor === undefined) return streams.map(() => ({ partition: 0 }));
+  const invalid = () => new InvalidQueryError('the cursor is not one this query returned');
+  let compact: z.infer<typeof cursorSchema>;
   try {
-    positions = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
+    compact = cursorSchema.parse(JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')));
   } catch {
-    throw new InvalidQueryError('the cursor is not one this query returned');
+    throw invalid();
   }
-  if (positions.length !== streams) {
-    throw new InvalidQueryError('the cursor is not one this query returned');
-  }
-  return positions;
+  if (compact.length !== streams.length) throw invalid();
+  return compact.map((position, index): StreamPosition => {
+    if (position === null) return null;
+    const [partition, ...values] = position;
+    const { keyAttributes, partitions } = streams[index] as Stream;
+    if (partition > partitions.length) throw invalid();
+    if (values.length === 0) return { partition };
+    if (values.length !== keyAttributes.length) throw invalid();
+    return {
+      partition,
+      after: Object.fromEntries(keyAttributes.map((name, at) => [name, values[at] as string])),
+    };
+  });
 }
 
 function keyOf(

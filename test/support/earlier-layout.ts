@@ -8,6 +8,23 @@
 import type { EventItem } from '../../shared/store/items.ts';
 
 export function inEarlierLayout(item: EventItem): Record<string, unknown> {
+  return unsharded(selfDescribingBefore(item));
+}
+
+/** Before migration step 2, the day partitions were one per day: `FEED#<day>`, no shard. */
+export function unsharded(item: Record<string, unknown>): Record<string, unknown> {
+  const day = (value: unknown) =>
+    typeof value === 'string'
+      ? value.replace(/^(FEED|REJECTED|UNKNOWN)#([^#]+)#\d+$/, '$1#$2')
+      : value;
+  return {
+    ...item,
+    pk: day(item.pk),
+    ...(item.gsi2pk === undefined ? {} : { gsi2pk: day(item.gsi2pk) }),
+  };
+}
+
+function selfDescribingBefore(item: EventItem): Record<string, unknown> {
   const { eventId, receivedAt, ...rest } = item as EventItem & { eventTime?: string };
   const { eventTime: _eventTime, ...withoutTime } = rest as typeof rest & { eventTime?: string };
   const unknownIds = item.itemType === 'unknownEvent' ? ['projectId', 'documentId', 'teamId'] : [];
