@@ -30,6 +30,14 @@ export interface FakeProject {
   readonly team: { readonly id: string; readonly name: string };
   readonly tags: readonly { readonly id: string; readonly name: string }[];
   readonly isArchived: boolean;
+  /** The project's documents, served by `getProjectCabinets` in one cabinet per role. */
+  readonly documents: readonly FakeDocument[];
+}
+
+export interface FakeDocument {
+  readonly id: string;
+  readonly originId?: string;
+  readonly name?: string;
 }
 
 /** What a test or an admin request gives: an id, and any field to set. */
@@ -127,6 +135,7 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
       team: { id: '1', name: "User's Team Workspace" },
       tags: [],
       isArchived: false,
+      documents: [],
       ...existing,
       ...update,
       updatedDate: update.updatedDate ?? now,
@@ -199,6 +208,27 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
     },
     getJobs({ jobIds }: { jobIds: string[] }) {
       return jobIds.map((id) => ({ id, status: exports.has(id) ? 'DELIVERED' : 'NONE' }));
+    },
+    getProjectCabinets({ projectId }: { projectId: string }) {
+      const project = projects.get(projectId);
+      if (project === undefined) {
+        throw new GraphQLError(`Project not found: ${projectId}`, {
+          extensions: { type: 'NotFoundError' },
+        });
+      }
+      const documents = project.documents.map((document) => ({
+        id: document.id,
+        originId: document.originId ?? document.id,
+        name: document.name ?? document.id,
+        fileName: `${document.name ?? document.id}.txt`,
+        projectId,
+      }));
+      return (['LABELER', 'REVIEWER'] as const).map((role) => ({
+        id: `${projectId}-${role}`,
+        role,
+        status: 'IN_PROGRESS',
+        documents,
+      }));
     },
     getProjects({ input }: { input: ProjectsInput }) {
       const filter = input.filter ?? {};
