@@ -18,8 +18,8 @@ import {
   GET_EXPORT_DELIVERY_STATUS,
   getExportDeliveryStatus,
 } from '../shared/datasaur/get-export-delivery-status.ts';
-import { GET_PROJECTS, getAllProjects, getProjects } from '../shared/datasaur/get-projects.ts';
 import { GET_PROJECT_CABINETS } from '../shared/datasaur/get-project-cabinets.ts';
+import { GET_PROJECTS, getAllProjects, getProjects } from '../shared/datasaur/get-projects.ts';
 
 let fake: FakeDatasaur;
 beforeAll(async () => {

@@ -48,8 +48,10 @@ const labelData = beforeUpdateLabelsSchema.shape.data;
 /** Set on a label item once its document's project is known (at write time, or filled in later). */
 const projectLabelFields = {
   projectId: text.optional().describe("The document's project, learned from Datasaur's API"),
-  gsi4pk: text.optional().describe("GSI4 (a project's label events) partition: PROJECT#<projectId>"),
-  gsi4sk: text.optional().describe('GSI4 sort key: the item\'s own sort key'),
+  gsi4pk: text
+    .optional()
+    .describe("GSI4 (a project's label events) partition: PROJECT#<projectId>"),
+  gsi4sk: text.optional().describe("GSI4 sort key: the item's own sort key"),
 };
 
 export const ITEM_SCHEMAS = {
