@@ -54,7 +54,15 @@ export const TABLE = {
       indexName: 'GSI4',
       partitionKey: 'gsi4pk',
       sortKey: 'gsi4sk',
-      projection: ['itemType', 'eventType', 'documentId', 'teamId', 'receivedAt', 'eventTime'],
+      projection: [
+        'itemType',
+        'eventType',
+        'eventId',
+        'documentId',
+        'teamId',
+        'receivedAt',
+        'eventTime',
+      ],
     },
   },
 } as const satisfies {
