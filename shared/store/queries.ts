@@ -616,7 +616,9 @@ function eventTimeOf(item: Record<string, unknown>): string {
 const KEY_ATTRIBUTES = new Set<string>([
   TABLE.partitionKey,
   TABLE.sortKey,
-  ...[TABLE.indexes.teamProjects, TABLE.indexes.feed].flatMap(indexKeyAttributes),
+  ...[TABLE.indexes.teamProjects, TABLE.indexes.feed, TABLE.indexes.projectLabels].flatMap(
+    indexKeyAttributes,
+  ),
 ]);
 
 /**
