@@ -160,3 +160,13 @@ describe('an enrichment pass', () => {
     expect(second).toMatchObject({ resolved: 1, filled: 1 });
   });
 });
+
+describe('npm run enrich', () => {
+  it('prints what it expected and exits 2 on a bad argument', async () => {
+    const { runTypeScript } = await import('./support/local-stack-process.ts');
+    const result = await runTypeScript('scripts/enrich.ts', ['--max-api-calls', 'zero']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain('--max-api-calls must be a whole number from 1 to 10000');
+    expect(result.stderr).not.toMatch(/\n\s+at /);
+  });
+});
