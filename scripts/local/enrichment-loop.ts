@@ -37,7 +37,7 @@ export function startEnrichmentLoop(options: {
       if (summary.error !== undefined) options.log(`enrichment: ${summary.error}`);
       if (summary.resolved + summary.filled + summary.finished > 0) {
         options.log(
-          `enrichment: ${summary.resolved} document(s) resolved, ${summary.filled} label event(s) filled in, ${summary.apiCalls} Datasaur request(s)`,
+          `enrichment: ${summary.resolved} document(s) resolved, ${summary.filled} label event(s) filled in, ${summary.finished} document(s) finished, ${summary.apiCalls} Datasaur request(s)`,
         );
       }
     } catch (error) {
