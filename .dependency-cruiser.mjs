@@ -16,7 +16,7 @@ export const LAYERS = [
   ['runtime'],
   ['webhook', 'datasaur'],
   ['store'],
-  ['bus', 'export', 'reconcile'],
+  ['bus', 'export', 'reconcile', 'enrich'],
   ['replay'],
 ];
 

@@ -32,6 +32,8 @@ Commands:
                                             a team's projects, newest status change first
   events --project <projectId>              a project's events and export deliveries, oldest first
   labels --document <documentId>            a document's label events, oldest first
+  labels --project <projectId>              a project's label events across its documents, newest first
+                                            (once the enrichment has learned the documents' project)
   feed [--from <ISO time>] [--to <ISO time>]
                                             every event received in [from, to) (default: last 24 hours)
   rejected [--from <ISO time>] [--to <ISO time>]
@@ -89,7 +91,7 @@ const COMMANDS: Record<string, { flags: string[]; positionals: number }> = {
   project: { flags: [], positionals: 1 },
   projects: { flags: ['team', 'status', 'since'], positionals: 0 },
   events: { flags: ['project'], positionals: 0 },
-  labels: { flags: ['document'], positionals: 0 },
+  labels: { flags: ['document', 'project'], positionals: 0 },
   feed: { flags: ['from', 'to'], positionals: 0 },
   rejected: { flags: ['from', 'to'], positionals: 0 },
   exports: { flags: ['project', 'team', 'status'], positionals: 0 },
@@ -213,6 +215,12 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
     ['deletes', (view) => labelCount(view, 'toDeleteList')],
     ['owner', (view) => (view.data as { owner?: { email?: string } }).owner?.email],
   ],
+  projectLabels: [
+    ['eventTime', (view) => view.eventTime],
+    ['documentId', (view) => view.documentId],
+    ['eventId', (view) => short(view.eventId)],
+    ['receivedAt', (view) => view.receivedAt],
+  ],
   feed: [
     ['receivedAt', (view) => view.receivedAt],
     ['itemType', (view) => view.itemType],
@@ -287,6 +295,14 @@ function printPage(command: string, page: Page, nextPageHint: string): void {
     console.log(`\nnext page: ${nextPageHint} --cursor ${page.cursor}`);
 }
 
+function printLabelCounts(projectId: string, counts: View | undefined): void {
+  console.log(
+    counts === undefined
+      ? `project ${projectId}: not counted yet (the enrichment step counts a project it resolves)`
+      : `project ${projectId}: ${counts.documentCount} documents, ${counts.labelEventCount} label events (counted ${counts.countedAt})\n`,
+  );
+}
+
 function printProject(view: View): void {
   const rows = Object.entries(view).map(([name, value]) => [
     name,
@@ -337,6 +353,7 @@ async function run(args: string[]): Promise<number> {
       return 0;
     }
     let result: Page;
+    let printed = command;
     let hint = `npm run query -- ${command}${stackFlagsOf(values)}`;
     if (command === 'projects') {
       const teamId = required(values.team, 'team');
@@ -364,6 +381,15 @@ async function run(args: string[]): Promise<number> {
       }
     } else if (command === 'reconcile') {
       result = await queries.reconcileRuns(page);
+    } else if (command === 'labels' && values.project !== undefined) {
+      if (values.document !== undefined) {
+        throw new UsageError('labels takes --document or --project, not both');
+      }
+      const projectLabels = await queries.projectLabels(values.project, page);
+      if (!asJson) printLabelCounts(values.project, projectLabels.counts);
+      result = projectLabels;
+      printed = 'projectLabels';
+      hint += ` --project ${values.project}`;
     } else if (command === 'labels') {
       const documentId = required(values.document, 'document');
       result = await queries.documentLabels(documentId, page);
@@ -378,7 +404,7 @@ async function run(args: string[]): Promise<number> {
       hint += ` --from ${range.from} --to ${range.to}`;
     }
     if (asJson) console.log(JSON.stringify(result, null, 2));
-    else printPage(command, result, hint);
+    else printPage(printed, result, hint);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) throw error;

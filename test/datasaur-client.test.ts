@@ -18,6 +18,7 @@ import {
   GET_EXPORT_DELIVERY_STATUS,
   getExportDeliveryStatus,
 } from '../shared/datasaur/get-export-delivery-status.ts';
+import { GET_PROJECT_CABINETS } from '../shared/datasaur/get-project-cabinets.ts';
 import { GET_PROJECTS, getAllProjects, getProjects } from '../shared/datasaur/get-projects.ts';
 
 let fake: FakeDatasaur;
@@ -38,7 +39,7 @@ function clientFor(options: Partial<DatasaurClientOptions> = {}) {
 }
 
 describe('the documents the client sends', () => {
-  it.each([EXPORT_TEXT_PROJECT, GET_EXPORT_DELIVERY_STATUS, GET_PROJECTS])(
+  it.each([EXPORT_TEXT_PROJECT, GET_EXPORT_DELIVERY_STATUS, GET_PROJECTS, GET_PROJECT_CABINETS])(
     '$operationName is valid against the Datasaur SDL',
     ({ query }) => {
       expect(validate(DATASAUR_SCHEMA, parse(query))).toEqual([]);

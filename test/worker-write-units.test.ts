@@ -50,7 +50,7 @@ describe('item sizes by AWS rules', () => {
     const after = { ...before, gsi1sk: 'COMPLETED#t2#p' };
     expect(writeUnits({ item: after, previous: before })).toEqual({
       table: 1,
-      indexes: { GSI1: 2, GSI2: 0, GSI3: 0 },
+      indexes: { GSI1: 2, GSI2: 0, GSI3: 0, GSI4: 0 },
       total: 3,
     });
     expect(writeUnits({ item: before, previous: before }).total).toBe(1);

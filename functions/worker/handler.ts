@@ -52,6 +52,11 @@ export interface WorkerHandlerDependencies {
   readonly publisher?: BusPublisher;
   /** Publish label events too (they are the volume). @default false */
   readonly publishLabelEvents?: boolean;
+  /**
+   * Label items carry their document's project once the enrichment has learned it; new
+   * documents are recorded for it (see shared/store/document-projects.ts). @default off
+   */
+  readonly documentProjects?: boolean;
   /** Receives each batch's figures, published as one line per batch. @default none */
   readonly metrics?: Metrics;
   /**
@@ -68,6 +73,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
   const { logger } = dependencies;
   const store = createEventStore(dependencies.documents, dependencies.tableName, {
     rawTtlDays: dependencies.rawTtlDays,
+    documentProjects: dependencies.documentProjects === true,
     // One interpretation for every step: what could not be published or exported is rejected now.
     admit: (item) => publicationProblem(item) ?? exportRequestProblem(item),
   });

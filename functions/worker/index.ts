@@ -41,6 +41,8 @@ export const handler = createWorkerHandler({
     source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
   }),
   publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false),
+  // Costs one GetItem per label event; the enrichment step fills in the projects.
+  documentProjects: true,
   // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
   metrics: new Metrics(),
   ...(exports && {

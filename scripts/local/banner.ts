@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
 import { type LocalStackConfig, readLocalConfig } from './config.ts';
+import { LOCAL_ENRICHMENT_INTERVAL_MS } from './enrichment-loop.ts';
 import type { LocalStack } from './stack.ts';
 
 export function startupBanner(stack: LocalStack, config: LocalStackConfig): string {
@@ -19,6 +20,9 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     stack.exportQueues === undefined || config.exporter === undefined
       ? '  exporter     off (set DATASAUR_API_URL, DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET to archive exports)'
       : `  exporter     exports on ${config.exporter.exportOn} as ${config.exporter.format} from ${config.exporter.apiUrl} into ${config.archiveBucket}/exports/, queue ${queueName(stack.exportQueues.queueUrl)}${config.exporter.credentials === undefined ? '; no credentials: exports WAIT (npm run query -- exports --status WAITING) until npm start runs with DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET' : ''}`,
+    config.enrichment === undefined
+      ? '  enrichment   off (set DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET to list label events by project)'
+      : `  enrichment   every ${LOCAL_ENRICHMENT_INTERVAL_MS / 1000} s from ${config.enrichment.apiUrl}: label events get their project (npm run query -- labels --project <id>)`,
     `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerBatches} batches and ${config.workerConcurrency} records of each at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
     '',
     'Next, in another terminal:',

@@ -93,6 +93,14 @@ export interface LocalStackConfig {
    * is not `off`; without credentials, exports are recorded WAITING.
    */
   readonly exporter: LocalExporterConfig | undefined;
+  /** Label events by project: on when `DATASAUR_CLIENT_ID` is set (see docs/labels-by-project.md). */
+  readonly enrichment: LocalEnrichmentConfig | undefined;
+}
+
+export interface LocalEnrichmentConfig {
+  readonly apiUrl: string;
+  readonly clientId: string;
+  readonly clientSecret: string;
 }
 
 export interface LocalExporterConfig {
@@ -156,7 +164,16 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
     eventSource: matching('EVENT_SOURCE', DEFAULT_EVENT_SOURCE, EVENT_SOURCE_PATTERN, environment),
     publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false, environment),
     exporter: exporterConfig(environment),
+    enrichment: enrichmentConfig(environment),
   };
+}
+
+function enrichmentConfig(environment: NodeJS.ProcessEnv): LocalEnrichmentConfig | undefined {
+  const clientId = optionalEnv('DATASAUR_CLIENT_ID', '', environment).trim();
+  const clientSecret = optionalEnv('DATASAUR_CLIENT_SECRET', '', environment).trim();
+  if (clientId === '' || clientSecret === '') return undefined;
+  const apiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_LOCAL_DATASAUR_API_URL, environment);
+  return { apiUrl: apiUrl.trim(), clientId, clientSecret };
 }
 
 function exporterConfig(environment: NodeJS.ProcessEnv): LocalExporterConfig | undefined {

@@ -17,6 +17,7 @@ import { lockDataDir } from './data-dir.ts';
 import { EVENTS_FILE_NAME, LOCAL_SERVERS_HOST } from './defaults.ts';
 import { resolveWebhookSecrets, type WebhookSecrets } from './dev-secret.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
+import { startEnrichmentLoop } from './enrichment-loop.ts';
 import { type DeliveredEvent, startLocalEventBus } from './eventbridge-server.ts';
 import { createLocalHttpServer } from './http-server.ts';
 import {
@@ -198,6 +199,15 @@ export async function startLocalStack(
       onGiveUp: hooks.onFatal,
     });
     closers.push(() => worker.stop());
+    if (config.enrichment !== undefined) {
+      const enrichment = startEnrichmentLoop({
+        config: config.enrichment,
+        dynamoDbEndpoint: dynamoDbServer.endpoint,
+        tableName: config.tableName,
+        log,
+      });
+      closers.push(() => enrichment.stop());
+    }
     await withTimeout(worker.polling, WORKER_START_TIMEOUT_MS, 'the worker did not start');
 
     return {

@@ -53,6 +53,7 @@ const poller = createQueuePoller({
     concurrency: settings.concurrency,
     publisher,
     publishLabelEvents: settings.publishLabelEvents,
+    documentProjects: true,
     // The per-batch line Lambda sends to CloudWatch, on the terminal when it shows INFO lines.
     ...(SHOWS_INFO.includes(settings.logLevel)
       ? { metrics: new Metrics({ namespace: METRICS_NAMESPACE, serviceName: 'worker' }) }

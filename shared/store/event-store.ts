@@ -13,6 +13,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import type { ProjectStatus } from '../webhook/events.ts';
 import type { InterpretedMessage } from '../webhook/interpret.ts';
+import { createDocumentProjects, withProject } from './document-projects.ts';
 import { keyLimitProblem } from './item-limits.ts';
 import {
   archivedEventItem,
@@ -79,6 +80,12 @@ export interface EventStoreOptions extends EventItemOptions {
    * @default every event admitted
    */
   readonly admit?: (item: EventItem) => string | undefined;
+  /**
+   * Label items carry their document's project when the table knows it (one GetItem per label
+   * event), and a document never seen is recorded for the enrichment step to resolve.
+   * @default off
+   */
+  readonly documentProjects?: boolean;
 }
 
 export function createEventStore(
@@ -86,6 +93,22 @@ export function createEventStore(
   tableName: string,
   options: EventStoreOptions = {},
 ): EventStore {
+  const documentProjects = options.documentProjects
+    ? createDocumentProjects(documents, tableName)
+    : undefined;
+
+  /** The item with its document's project, when known (label items only). */
+  async function withKnownProject(item: EventItem, writes: ItemWrite[]): Promise<EventItem> {
+    if (documentProjects === undefined || item.itemType !== 'labelEvent') return item;
+    const projectId = await documentProjects.projectOf(
+      item.documentId,
+      item.teamId,
+      item.receivedAt,
+      writes,
+    );
+    return projectId === undefined ? item : withProject(item, projectId);
+  }
+
   /** Puts unless present; a conditional failure (a duplicate) is an outcome, not an error. */
   async function put(input: Omit<PutCommandInput, 'TableName'>): Promise<ItemWrite> {
     const item: Item = input.Item ?? {};
@@ -203,7 +226,7 @@ export function createEventStore(
     const message = keyedByReceiveTime(received)
       ? await asFirstReceived(received, writes)
       : received;
-    const item = eventItem(message, options);
+    const item = await withKnownProject(eventItem(message, options), writes);
     if (item.itemType === 'rejected') return { write: await putEventItem(item), item };
     const refusal = keyLimitProblem(item) ?? options.admit?.(item);
     if (refusal !== undefined) return storeRejected(message, refusal, writes);

@@ -51,6 +51,14 @@ const person = z.looseObject({ id: z.string(), email: z.string().optional() });
 const projectEventTypes = [projectCreatedSchema, projectCompletedSchema, projectReviewedSchema];
 const projectEventType = z.enum(['PROJECT_CREATED', 'PROJECT_COMPLETED', 'PROJECT_REVIEWED']);
 const labelData = beforeUpdateLabelsSchema.shape.data;
+/** Set on a label item once its document's project is known (at write time, or filled in later). */
+const projectLabelFields = {
+  projectId: text.optional().describe("The document's project, learned from Datasaur's API"),
+  gsi4pk: text
+    .optional()
+    .describe("GSI4 (a project's label events) partition: PROJECT#<projectId>"),
+  gsi4sk: text.optional().describe("GSI4 sort key: the item's own sort key"),
+};
 
 export const ITEM_SCHEMAS = {
   projectEvent: z
@@ -103,6 +111,7 @@ export const ITEM_SCHEMAS = {
         eventTime,
         documentId: text,
         teamId: text.optional(),
+        ...projectLabelFields,
         data: labelData,
       }),
       z.object({
@@ -112,6 +121,7 @@ export const ITEM_SCHEMAS = {
         eventTime,
         documentId: text,
         teamId: text.optional(),
+        ...projectLabelFields,
         data: labelData.omit({ labelUpdateList: true }),
         labelCounts: z.object({ toUpsert: z.number().int(), toDelete: z.number().int() }),
         bodyObject,
@@ -188,6 +198,34 @@ export const ITEM_SCHEMAS = {
       gsi1sk: text.optional(),
     })
     .describe("A project, derived from its events; GSI1 lists a team's projects by status"),
+  documentProject: z
+    .object({
+      ...key,
+      itemType: z.literal('documentProject'),
+      documentId: text,
+      teamId: text.optional(),
+      status: z.enum(['UNRESOLVED', 'FILLING', 'RESOLVED']),
+      projectId: text.optional(),
+      firstSeenAt: instant,
+      resolvedAt: instant.optional(),
+      attempts: z.number().int(),
+      lastError: z.string().optional(),
+      gsi1pk: text.optional(),
+      gsi1sk: text.optional(),
+    })
+    .describe(
+      "A document's project, under DOC#<documentId>: UNRESOLVED until the enrichment learns it, FILLING while earlier label items get it; GSI1 DOCS#PENDING lists those not RESOLVED by when they are due",
+    ),
+  projectLabelCounts: z
+    .object({
+      ...key,
+      itemType: z.literal('projectLabelCounts'),
+      projectId: text,
+      documentCount: z.number().int(),
+      labelEventCount: z.number().int(),
+      countedAt: instant,
+    })
+    .describe("A project's documents and label events, under PROJECT#<projectId> / LABELS"),
   exportArchive: z
     .object({
       ...key,

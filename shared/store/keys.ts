@@ -221,3 +221,35 @@ export const HOURLY_COUNT_SORT_PREFIX = 'HOUR#';
 export function hourlyCountKey(shard: number, hour: string): TableKey {
   return { pk: `${HOURLY_COUNT_PREFIX}${shard}`, sk: `${HOURLY_COUNT_SORT_PREFIX}${hour}` };
 }
+
+/** Where a document's project is kept once learned (and that it is still unknown, before). */
+export function documentProjectKey(documentId: string): TableKey {
+  return { pk: `DOC#${documentId}`, sk: 'DOC' };
+}
+
+/** GSI1 partition of the documents whose project is not yet learned (or not yet filled in). */
+export const PENDING_DOCUMENTS_PARTITION = 'DOCS#PENDING';
+
+/** GSI1 for a pending document: due first, so a run reads only the documents due now. */
+export function pendingDocumentKeys(
+  dueAt: string,
+  documentId: string,
+): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: PENDING_DOCUMENTS_PARTITION, gsi1sk: `${dueAt}#${documentId}` };
+}
+
+/**
+ * GSI4 (a project's label events): written only on label items whose project is known, keyed
+ * by the item's own sort key (`EVENT#<time>#<eventId>`), so newest first is a reverse Query.
+ */
+export function projectLabelKeys(
+  projectId: string,
+  labelSortKey: string,
+): { gsi4pk: string; gsi4sk: string } {
+  return { gsi4pk: projectPartition(projectId), gsi4sk: labelSortKey };
+}
+
+/** A project's label counters (documents, label events), beside the project's own item. */
+export function projectLabelCountsKey(projectId: string): TableKey {
+  return { pk: projectPartition(projectId), sk: 'LABELS' };
+}

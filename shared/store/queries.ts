@@ -21,6 +21,7 @@ import {
   feedPartition,
   lastFeedKeyBefore,
   projectKey,
+  projectLabelCountsKey,
   projectPartition,
   RECONCILE_PARTITION,
   rejectedPartition,
@@ -80,6 +81,11 @@ export interface Queries {
     page?: PageRequest,
     order?: { newestFirst?: boolean },
   ): Promise<Page>;
+  /**
+   * 4b. A project's label events across its documents, newest first: GSI4, which holds the
+   * label items whose document's project is known; with the project's label counters.
+   */
+  projectLabels(projectId: string, page?: PageRequest): Promise<Page & { counts?: View }>;
   /** 5. Every event received in a time range, in receive order (the feed), or newest first. */
   feed(range: TimeRange, page?: PageRequest, order?: { newestFirst?: boolean }): Promise<Page>;
   /** 6. Rejected bodies (by receive time) and unknown event types (by event time), in time order. */
@@ -452,6 +458,33 @@ export function createQueries(
     documentLabels: (documentId, page, order = {}) =>
       eventsOf(documentPartition(documentId), page, order.newestFirst === true),
 
+    async projectLabels(projectId, page = {}) {
+      const { projectLabels } = TABLE.indexes;
+      const stream: Stream = {
+        keyAttributes: [
+          TABLE.partitionKey,
+          TABLE.sortKey,
+          projectLabels.partitionKey,
+          projectLabels.sortKey,
+        ],
+        partitions: [
+          {
+            indexName: projectLabels.indexName,
+            keyCondition: 'gsi4pk = :project',
+            values: { ':project': projectPartition(projectId) },
+            newestFirst: true,
+          },
+        ],
+      };
+      const [found, counts] = await Promise.all([
+        readPage([stream], (left, right) => compareText(right.sk, left.sk), page),
+        documents.send(
+          new GetCommand({ TableName: tableName, Key: projectLabelCountsKey(projectId) }),
+        ),
+      ]);
+      return counts.Item === undefined ? found : { ...found, counts: toView(counts.Item) };
+    },
+
     async feed(range, page = {}, { newestFirst = false } = {}) {
       const { feed } = TABLE.indexes;
       const { from, to } = validRange(range);
@@ -643,7 +676,9 @@ function eventTimeOf(item: Record<string, unknown>): string {
 const KEY_ATTRIBUTES = new Set<string>([
   TABLE.partitionKey,
   TABLE.sortKey,
-  ...[TABLE.indexes.teamProjects, TABLE.indexes.feed].flatMap(indexKeyAttributes),
+  ...[TABLE.indexes.teamProjects, TABLE.indexes.feed, TABLE.indexes.projectLabels].flatMap(
+    indexKeyAttributes,
+  ),
 ]);
 
 /**

@@ -46,6 +46,24 @@ export const TABLE = {
       partitionKey: 'eventId',
       projection: [],
     },
+    /**
+     * A project's label events, newest first: sparse, only label items whose project is known
+     * carry `gsi4pk`. Small attributes only, so each entry is 1 write unit.
+     */
+    projectLabels: {
+      indexName: 'GSI4',
+      partitionKey: 'gsi4pk',
+      sortKey: 'gsi4sk',
+      projection: [
+        'itemType',
+        'eventType',
+        'eventId',
+        'documentId',
+        'teamId',
+        'receivedAt',
+        'eventTime',
+      ],
+    },
   },
 } as const satisfies {
   partitionKey: string;

@@ -30,6 +30,14 @@ export interface FakeProject {
   readonly team: { readonly id: string; readonly name: string };
   readonly tags: readonly { readonly id: string; readonly name: string }[];
   readonly isArchived: boolean;
+  /** The project's documents, served by `getProjectCabinets` in one cabinet per role. */
+  readonly documents: readonly FakeDocument[];
+}
+
+export interface FakeDocument {
+  readonly id: string;
+  readonly originId?: string;
+  readonly name?: string;
 }
 
 /** What a test or an admin request gives: an id, and any field to set. */
@@ -148,6 +156,7 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
       team: { id: '1', name: "User's Team Workspace" },
       tags: [],
       isArchived: false,
+      documents: [],
       ...existing,
       ...update,
       updatedDate: update.updatedDate ?? now,
@@ -225,6 +234,27 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
       const teams = new Map((options.teams ?? []).map((team) => [team.id, team]));
       for (const project of projects.values()) teams.set(project.team.id, project.team);
       return [...teams.values()];
+    },
+    getProjectCabinets({ projectId }: { projectId: string }) {
+      const project = projects.get(projectId);
+      if (project === undefined) {
+        throw new GraphQLError(`Project not found: ${projectId}`, {
+          extensions: { type: 'NotFoundError' },
+        });
+      }
+      const documents = project.documents.map((document) => ({
+        id: document.id,
+        originId: document.originId ?? document.id,
+        name: document.name ?? document.id,
+        fileName: `${document.name ?? document.id}.txt`,
+        projectId,
+      }));
+      return (['LABELER', 'REVIEWER'] as const).map((role) => ({
+        id: `${projectId}-${role}`,
+        role,
+        status: 'IN_PROGRESS',
+        documents,
+      }));
     },
     getProjects({ input }: { input: ProjectsInput }) {
       const filter = input.filter ?? {};

@@ -1,0 +1,133 @@
+/**
+ * `npm run enrich`: one enrichment pass by hand: resolves the documents of stored label events
+ * to their Datasaur project, fills the project into their label items, recounts the projects.
+ * Against the local stack and Datasaur API (the fake one of `npm run fake-datasaur` by
+ * default) or a deployed table (`--table`, `--region`) with the credentials from `--secret`.
+ */
+import './local/sdk-notice.ts';
+import { parseArgs } from 'node:util';
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { createDatasaurClient } from '../shared/datasaur/client.ts';
+import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
+import { type EnrichSummary, runEnrichment } from '../shared/enrich/enrich.ts';
+import { ConfigurationError } from '../shared/runtime/environment.ts';
+import { describeError } from '../shared/runtime/errors.ts';
+import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
+import { numberFlag, UsageError } from './local/cli.ts';
+import { readReconcileEnvironment } from './local/reconcile-config.ts';
+import { connectTable } from './local/table-connection.ts';
+
+const USAGE = `Usage: npm run enrich -- [flags]
+
+Learns the project of each document whose label events arrived without one (Datasaur's
+getProjects per team, then getProjectCabinets per project), fills it into those label
+events, and recounts each project's documents and label events.
+
+Flags:
+  --max-api-calls <n>     Datasaur requests this pass may make, 1-10000 (default 50)
+  --json                  print the summary as JSON
+${stackUsage(26)}
+  --table <name>          table name (default datasaur-webhooks; alone: a deployed table)
+  --endpoint <url>        DynamoDB endpoint (default $DYNAMODB_ENDPOINT, else the local stack's)
+  --secret <arn or name>  read the Datasaur credentials from this secret instead of the environment
+
+Environment (as for npm start): DATASAUR_API_URL, DATASAUR_CLIENT_ID, DATASAUR_CLIENT_SECRET.
+Locally they default to the fake Datasaur API's (npm run fake-datasaur).
+`;
+
+const OPTIONS = {
+  'max-api-calls': { type: 'string' },
+  json: { type: 'boolean' },
+  table: { type: 'string' },
+  ...STACK_OPTIONS,
+  endpoint: { type: 'string' },
+  secret: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+function parseCommandLine(args: string[]) {
+  try {
+    return parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true }).values;
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
+}
+
+function describeSummary(summary: EnrichSummary): string {
+  const lines = [
+    `${summary.pending} pending document(s): ${summary.resolved} resolved, ${summary.deferred} deferred; ` +
+      `${summary.filled} label event(s) filled in, ${summary.finished} document(s) finished; ` +
+      `${summary.apiCalls} Datasaur request(s)`,
+    ...summary.projects.map(
+      (project) =>
+        `  project ${project.projectId}: ${project.documentCount} document(s), ${project.labelEventCount} label event(s)`,
+    ),
+  ];
+  if (summary.error !== undefined) lines.push(`error: ${summary.error}`);
+  return lines.join('\n');
+}
+
+async function run(args: string[]): Promise<number> {
+  const flags = parseCommandLine(args);
+  if (flags.help) {
+    process.stdout.write(USAGE);
+    return 0;
+  }
+  const maxApiCalls =
+    flags['max-api-calls'] === undefined
+      ? undefined
+      : numberFlag('max-api-calls', flags['max-api-calls'], { min: 1, max: 10_000 });
+  const connection = await connectTable(flags);
+  const environment = readReconcileEnvironment(process.env, { deployed: connection.deployed });
+  const secretId = flags.secret;
+  const credentials =
+    secretId === undefined
+      ? environment.credentials
+      : async () => {
+          const secrets = new SecretsManagerClient(
+            flags.region === undefined ? {} : { region: flags.region },
+          );
+          const { SecretString } = await secrets.send(
+            new GetSecretValueCommand({ SecretId: secretId }),
+          );
+          if (SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
+          return parseDatasaurCredentials(SecretString);
+        };
+  if (credentials === undefined) {
+    throw new UsageError(
+      'no Datasaur credentials: pass --secret <arn or name> or set DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET',
+    );
+  }
+  try {
+    const summary = await runEnrichment({
+      documents: connection.documents,
+      tableName: connection.tableName,
+      datasaur: createDatasaurClient({ baseUrl: environment.apiUrl, credentials }),
+      ...(maxApiCalls === undefined ? {} : { maxApiCalls }),
+    });
+    console.log(flags.json ? JSON.stringify(summary, null, 2) : describeSummary(summary));
+    return summary.error === undefined ? 0 : 1;
+  } catch (error) {
+    console.error(`enrichment failed: ${describeError(error)}`);
+    return 1;
+  } finally {
+    connection.close();
+  }
+}
+
+try {
+  process.exitCode = await run(process.argv.slice(2));
+} catch (error) {
+  if (
+    error instanceof ConfigurationError ||
+    error instanceof StackResolutionError ||
+    error instanceof UsageError
+  ) {
+    process.stderr.write(
+      `error: ${error.message}\n${error instanceof UsageError ? `\n${USAGE}` : ''}`,
+    );
+    process.exitCode = 2;
+  } else {
+    throw error;
+  }
+}

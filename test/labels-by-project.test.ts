@@ -1,0 +1,179 @@
+/**
+ * Label events by project, end to end: `npm start` with the fake Datasaur API, label events
+ * sent to the webhook URL, `npm run query -- labels --project` read as a user would.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  seedEventBody,
+  sendDatasaurRequest,
+  signDatasaurRequest,
+} from '../scripts/local/datasaur-sender.ts';
+import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
+import { localSqs } from '../scripts/local/servers.ts';
+import {
+  runTypeScript,
+  type StackProcess,
+  startStackProcess,
+  stopLeftoverStacks,
+  TEST_STACK_ENVIRONMENT,
+} from './support/local-stack-process.ts';
+import { TEST_SECRETS } from './support/test-secrets.ts';
+
+const SECRET = TEST_SECRETS.localStack;
+const PROJECT = 'labels-project-1';
+const OTHER_PROJECT = 'labels-project-2';
+const DOCUMENTS = ['labels-doc-a', 'labels-doc-b'];
+const OUTAGE_DOCUMENT = 'labels-doc-outage';
+
+let fake: FakeDatasaur;
+let stack: StackProcess;
+let dataDir: string;
+let stackEnvironment: NodeJS.ProcessEnv;
+let sqsEndpoint: string;
+
+type Json = Record<string, unknown>;
+
+beforeAll(async () => {
+  dataDir = mkdtempSync(join(tmpdir(), 'labels-by-project-'));
+  fake = await startFakeDatasaur({
+    projects: [
+      { id: OTHER_PROJECT, documents: [{ id: 'labels-doc-elsewhere' }] },
+      { id: PROJECT, documents: DOCUMENTS.map((id) => ({ id, originId: `${id}-origin` })) },
+      { id: 'labels-project-3', documents: [{ id: OUTAGE_DOCUMENT }] },
+    ],
+  });
+  stack = await startStackProcess({
+    DATA_DIR: dataDir,
+    DATASAUR_WEBHOOK_SECRET: SECRET,
+    DATASAUR_API_URL: fake.url,
+    DATASAUR_CLIENT_ID: fake.clientId,
+    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+  });
+  sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
+  stackEnvironment = {
+    ...TEST_STACK_ENVIRONMENT,
+    DATA_DIR: dataDir,
+    DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
+    SQS_ENDPOINT: sqsEndpoint,
+    S3_ENDPOINT: stack.s3Endpoint,
+  };
+}, 120_000);
+
+afterAll(async () => {
+  await stack?.stop();
+  await stopLeftoverStacks();
+  await fake?.close();
+  if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+});
+
+async function sendLabelEvent(documentId: string, timestamp: string): Promise<string> {
+  const body = seedEventBody('BEFORE_UPDATE_LABELS', { documentId, timestamp });
+  const outcome = await sendDatasaurRequest(stack.webhookUrl, signDatasaurRequest(body, SECRET));
+  expect(outcome.status, outcome.detail).toBeLessThan(300);
+  return outcome.eventId;
+}
+
+async function query(...args: string[]): Promise<Json> {
+  const result = await runTypeScript('scripts/query.ts', [...args, '--json'], stackEnvironment);
+  expect(result.code, result.stderr).toBe(0);
+  return JSON.parse(result.stdout) as Json;
+}
+
+/** Polls `read` until `done` holds, for at most `timeoutMs`. */
+async function eventually<T>(
+  read: () => Promise<T>,
+  done: (value: T) => boolean,
+  timeoutMs: number,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (done(value)) return value;
+    if (Date.now() > deadline) throw new Error(`not reached in time: ${JSON.stringify(value)}`);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+async function deadLetterCount(): Promise<number> {
+  const sqs = localSqs(sqsEndpoint);
+  try {
+    const { QueueUrl } = await sqs.send(
+      new GetQueueUrlCommand({ QueueName: 'datasaur-webhooks-dlq' }),
+    );
+    const { Attributes = {} } = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl,
+        AttributeNames: ['ApproximateNumberOfMessages'],
+      }),
+    );
+    return Number(Attributes.ApproximateNumberOfMessages);
+  } finally {
+    sqs.destroy();
+  }
+}
+
+describe('label events by project', () => {
+  it("lists a project's label events across two documents, newest first, within a minute", async () => {
+    const sent = [
+      await sendLabelEvent(DOCUMENTS[0] as string, '2026-01-05T10:00:00.000Z'),
+      await sendLabelEvent(DOCUMENTS[1] as string, '2026-01-05T10:01:00.000Z'),
+      await sendLabelEvent(DOCUMENTS[0] as string, '2026-01-05T10:02:00.000Z'),
+    ];
+    const listing = await eventually(
+      () => query('labels', '--project', PROJECT),
+      (page) => (page.items as Json[]).length === 3,
+      60_000,
+    );
+    const items = listing.items as Json[];
+    expect(items.map((item) => item.eventId)).toEqual(sent.toReversed());
+    expect(items.map((item) => item.documentId)).toEqual([
+      DOCUMENTS[0],
+      DOCUMENTS[1],
+      DOCUMENTS[0],
+    ]);
+    expect(listing.counts).toMatchObject({ documentCount: 2, labelEventCount: 3 });
+
+    // Paged: one at a time, the cursor leads to the next.
+    const first = await query('labels', '--project', PROJECT, '--limit', '2');
+    expect((first.items as Json[]).map((item) => item.eventId)).toEqual([sent[2], sent[1]]);
+    const second = await query(
+      'labels',
+      '--project',
+      PROJECT,
+      '--limit',
+      '2',
+      '--cursor',
+      String(first.cursor),
+    );
+    expect((second.items as Json[]).map((item) => item.eventId)).toEqual([sent[0]]);
+
+    // Once the mapping is known, a new label event carries its project as it is stored.
+    const later = await sendLabelEvent(DOCUMENTS[1] as string, '2026-01-05T10:03:00.000Z');
+    const stored = await eventually(
+      () => query('event', later),
+      (view) => view.projectId !== undefined,
+      30_000,
+    );
+    expect(stored.projectId).toBe(PROJECT);
+    expect(fake.invalidDocuments).toEqual([]);
+  }, 180_000);
+
+  it('keeps every label event stored and the DLQ empty through a Datasaur outage', async () => {
+    // Every GraphQL request answers 503 from now on: enrichment runs meet an outage.
+    fake.faults.httpStatus(503, 10_000);
+    const before = fake.counts.graphql.GetProjectsQuery ?? 0;
+    const sent = [
+      await sendLabelEvent(OUTAGE_DOCUMENT, '2026-01-06T10:00:00.000Z'),
+      await sendLabelEvent(OUTAGE_DOCUMENT, '2026-01-06T10:01:00.000Z'),
+    ];
+    await stack.waitForOutput((output) => /enrichment: Datasaur/.test(output), 60_000);
+    expect(fake.counts.graphql.GetProjectsQuery ?? 0).toBeGreaterThan(before);
+    const stored = await query('labels', '--document', OUTAGE_DOCUMENT);
+    expect((stored.items as Json[]).map((item) => item.eventId)).toEqual(sent);
+    expect(await deadLetterCount()).toBe(0);
+  }, 120_000);
+});
