@@ -13,14 +13,9 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
 import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
-import { createExportQueue } from '../shared/export/export-queue.ts';
-import {
-  DEFAULT_EXPORT_ON,
-  EXPORT_ON_VALUES,
-  exportRepairedTransitions,
-} from '../shared/export/export-trigger.ts';
-import { ReconcileInProgressError, withReconcileLease } from '../shared/reconcile/lease.ts';
-import { type ReconcileRun, reconcile } from '../shared/reconcile/reconciler.ts';
+import { DEFAULT_EXPORT_ON, EXPORT_ON_VALUES } from '../shared/export/export-trigger.ts';
+import { ReconcileInProgressError } from '../shared/reconcile/lease.ts';
+import type { ReconcileRun } from '../shared/reconcile/reconciler.ts';
 import { ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import type { ProjectTransition } from '../shared/store/event-store.ts';
@@ -30,6 +25,7 @@ import { readReconcileEnvironment } from './local/reconcile-config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
 import { connectTable, type TableConnection } from './local/table-connection.ts';
+import { exportOnQueue, reconcileByHand, runSummary } from './operations/reconcile.ts';
 
 const USAGE = `Usage: npm run reconcile -- [flags]
 
@@ -60,9 +56,6 @@ ${stackUsage(26)}
 Environment (as for npm start): DATASAUR_API_URL, DATASAUR_CLIENT_ID, DATASAUR_CLIENT_SECRET,
 DATASAUR_TEAM_IDS. Locally they default to the fake Datasaur API's (npm run fake-datasaur).
 `;
-
-/** A run by hand holds the lease this long at most (the deployed function's limit is 5 min). */
-const CLI_LEASE_SECONDS = 900;
 
 const OPTIONS = {
   team: { type: 'string', multiple: true },
@@ -96,12 +89,7 @@ async function credentialsFromSecret(
 }
 
 function printRun(run: ReconcileRun): void {
-  const { compared } = run;
-  console.log(
-    `${run.dryRun ? 'dry run: ' : ''}${run.projectsChecked} projects checked in ${run.pages} page(s)` +
-      ` (${run.projectsOutsideWindow} outside the ${run.lookbackDays}-day window):` +
-      ` ${compared.missing} missing, ${compared.behind} behind, ${compared.ahead} ahead, ${compared.matching} matching`,
-  );
+  console.log(runSummary(run));
   for (const gap of run.gaps) {
     const table = gap.stored === undefined ? 'not in the table' : `table ${gap.stored}`;
     console.log(
@@ -178,35 +166,21 @@ async function run(args: string[]): Promise<number> {
       connection,
       flags['export-queue-url'] ?? stack?.outputs.exportQueueUrl,
     );
-    const run = () =>
-      reconcile({
-        client,
-        documents: connection.documents,
-        tableName: connection.tableName,
-        teamIds,
-        lookbackDays,
-        ...(pageSize === undefined ? {} : { pageSize }),
-        dryRun: flags['dry-run'] === true,
-        ...(onTransition === undefined ? {} : { onTransition }),
-        onPage: (progress) =>
-          console.error(
-            `team ${progress.teamId} page ${progress.page}: ${progress.projects} project(s); ${progress.checked} checked, ${progress.gaps} gap(s) so far`,
-          ),
-      });
-    // A dry run writes nothing, so it may overlap; a repairing run takes the same lease as
-    // the deployed reconciler, so a run by hand never overlaps a scheduled one.
-    const result =
-      flags['dry-run'] === true
-        ? await run()
-        : await withReconcileLease(
-            {
-              documents: connection.documents,
-              tableName: connection.tableName,
-              seconds: CLI_LEASE_SECONDS,
-              holder: `npm run reconcile on ${hostname()}, pid ${process.pid}`,
-            },
-            run,
-          );
+    const result = await reconcileByHand({
+      client,
+      documents: connection.documents,
+      tableName: connection.tableName,
+      teamIds,
+      lookbackDays,
+      ...(pageSize === undefined ? {} : { pageSize }),
+      dryRun: flags['dry-run'] === true,
+      ...(onTransition === undefined ? {} : { onTransition }),
+      onPage: (progress) =>
+        console.error(
+          `team ${progress.teamId} page ${progress.page}: ${progress.projects} project(s); ${progress.checked} checked, ${progress.gaps} gap(s) so far`,
+        ),
+      holder: `npm run reconcile on ${hostname()}, pid ${process.pid}`,
+    });
     if (flags.json) console.log(JSON.stringify(result, null, 2));
     else printRun(result);
     return result.outcome === 'failed' ? 1 : 0;
@@ -247,7 +221,7 @@ async function exportTrigger(
     if (exportOn === undefined) {
       throw new UsageError(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
     }
-    return exportRepairedTransitions(createExportQueue(sqs, queueUrl), exportOn);
+    return exportOnQueue(sqs, queueUrl, exportOn);
   }
   const exporter = connection.local?.config.exporter;
   if (connection.local === undefined || exporter === undefined) {
@@ -257,7 +231,7 @@ async function exportTrigger(
   const name = exportQueueName(connection.local.config.queueName);
   try {
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    return exportRepairedTransitions(createExportQueue(sqs, String(QueueUrl)), exporter.exportOn);
+    return exportOnQueue(sqs, String(QueueUrl), exporter.exportOn);
   } catch (error) {
     console.error(
       `no export queue ${name} in the local stack (${describeError(error)}): repairs ask for no export`,

@@ -2,10 +2,13 @@
  * `npm run console -- --stack X` in a real browser: headless Chromium against the local stack
  * reached as a deployed one, through the CloudFormation stand-in (outputs, alarms, STS
  * GetCallerIdentity) and the real SDK clients configured by AWS_ENDPOINT_URL_*, as a user's
- * would be by their AWS configuration. One console runs with --allow-actions (redrive and
- * replay confirmed in the browser), one without (no buttons, every POST refused).
+ * would be by their AWS configuration, with the fake Datasaur API behind the stack's
+ * credentials secret (a local Secrets Manager) so the exporter archives and a reconcile runs.
+ * One console runs with --allow-actions (redrive, replay and reconcile confirmed in the
+ * browser), one without (no buttons, every POST refused).
  */
 import type { ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
@@ -15,7 +18,7 @@ import {
   GetQueueUrlCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import chromium from '@sparticuz/chromium';
 import puppeteer, { type Browser, type Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -27,9 +30,16 @@ import {
   sendDatasaurRequest,
   signDatasaurRequest,
 } from '../scripts/local/datasaur-sender.ts';
+import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
+import {
+  type LocalSecretsManager,
+  startLocalSecretsManager,
+} from '../scripts/local/secrets-manager-server.ts';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { localDynamoDb, localSqs } from '../scripts/local/servers.ts';
+import { exportQueueName } from '../scripts/local/stack.ts';
 import { rejectedItem } from '../shared/store/items.ts';
+import { reconcileLeaseKey } from '../shared/store/keys.ts';
 import { createQueries } from '../shared/store/queries.ts';
 import { WEBHOOK_PATH } from '../shared/webhook/route.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
@@ -56,11 +66,17 @@ const SCREENSHOTS = join(process.cwd(), '.data', 'screenshots');
 const require = createRequire(import.meta.url);
 const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const PROJECT = 'stack-console-p1';
+/** Reviewed through webhooks: the exporter archives it from the fake Datasaur. */
+const EXPORTED_PROJECT = 'stack-console-exported';
+/** Known to the fake Datasaur only: the reconcile action finds it missing and repairs it. */
+const MISSED_PROJECT = 'stack-console-missed';
 const DLQ = 'datasaur-webhooks-dlq';
 
 let dataDir: string;
 let stack: StackProcess;
 let cloudFormation: CloudFormationStandIn;
+let fake: FakeDatasaur;
+let secretsManager: LocalSecretsManager;
 let sqsEndpoint: string;
 let deadLetterQueueUrl: string;
 let browser: Browser;
@@ -124,7 +140,23 @@ async function deadLetters(): Promise<number> {
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'console-stack-test-'));
-  stack = await startStackProcess({ DATA_DIR: dataDir, DATASAUR_WEBHOOK_SECRET: SECRET });
+  [fake, secretsManager] = await Promise.all([
+    startFakeDatasaur({
+      fileNotFoundCount: 0,
+      projects: [
+        { id: EXPORTED_PROJECT, name: 'exported.txt', status: 'COMPLETE' },
+        { id: MISSED_PROJECT, name: 'missed.txt', status: 'COMPLETE' },
+      ],
+    }),
+    startLocalSecretsManager({ port: 0 }),
+  ]);
+  stack = await startStackProcess({
+    DATA_DIR: dataDir,
+    DATASAUR_WEBHOOK_SECRET: SECRET,
+    DATASAUR_API_URL: fake.url,
+    DATASAUR_CLIENT_ID: fake.clientId,
+    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+  });
   sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
   const eventsEndpoint = /EventBridge\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
   localEnvironment = {
@@ -148,6 +180,19 @@ beforeAll(async () => {
   );
   expect(sent.status, sent.detail).toBeLessThan(300);
   projectEventId = sent.eventId;
+  for (const [index, type] of (
+    ['PROJECT_CREATED', 'PROJECT_COMPLETED', 'PROJECT_REVIEWED'] as const
+  ).entries()) {
+    const at = new Date(Date.now() - 50_000 + index * 1_000).toISOString();
+    const delivered = await sendDatasaurRequest(
+      stack.webhookUrl,
+      signDatasaurRequest(
+        seedEventBody(type, { timestamp: at, projectId: EXPORTED_PROJECT }),
+        SECRET,
+      ),
+    );
+    expect(delivered.status, delivered.detail).toBeLessThan(300);
+  }
   const rawBody = Buffer.from(
     JSON.stringify({
       ...SEED_EVENTS.PROJECT_CREATED,
@@ -181,6 +226,11 @@ beforeAll(async () => {
     () => queries.event(projectEventId),
     (view) => view !== undefined,
   );
+  await eventually(
+    () => queries.exports({ projectId: EXPORTED_PROJECT }),
+    (page) => page.items.some((item) => item.status === 'ARCHIVED'),
+    60_000,
+  );
   documents.destroy();
 
   // A message in the dead-letter queue, sent there straight (SQS cannot tell its source: the
@@ -198,6 +248,7 @@ beforeAll(async () => {
       ).Attributes?.QueueArn,
     );
   const webhookQueueUrl = await queueUrl('datasaur-webhooks');
+  const exportQueueUrl = await queueUrl(exportQueueName('datasaur-webhooks'));
   await sqs.send(
     new SendMessageCommand({
       QueueUrl: deadLetterQueueUrl,
@@ -214,6 +265,12 @@ beforeAll(async () => {
     DeadLetterQueueArn: await queueArn(deadLetterQueueUrl),
     EventBusName: 'default',
     EventSource: 'datasaur.webhooks',
+    ExportQueueUrl: exportQueueUrl,
+    DatasaurApiUrl: fake.url,
+    DatasaurCredentialsSecretArn: secretsManager.putSecret(
+      'X-datasaur-credentials',
+      JSON.stringify({ clientId: fake.clientId, clientSecret: fake.clientSecret }),
+    ),
   };
   sqs.destroy();
   cloudFormation = await startCloudFormationStandIn([
@@ -240,6 +297,7 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_SQS: sqsEndpoint,
     AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
     AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
     // Ports the local console would otherwise default to: --stack must not need them.
     DYNAMODB_PORT: '1',
     SQS_PORT: '1',
@@ -273,6 +331,8 @@ afterAll(async () => {
   for (const child of consoles) child.kill('SIGTERM');
   await cloudFormation?.close();
   await stack?.stop();
+  await secretsManager?.close();
+  await fake?.close();
   await stopLeftoverStacks();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -388,6 +448,88 @@ describe('the console against a deployed stack', () => {
     expect(stored).toContain('stack-console-replayed');
     expect(stored).not.toContain('an older, stricter schema');
     await page.close();
+  });
+
+  it('with actions allowed, a reconcile is reported as not run while another run holds the lease', async () => {
+    const documents = localDynamoDb(stack.dynamoDbEndpoint);
+    const lease = { TableName: 'datasaur-webhooks', Key: reconcileLeaseKey() };
+    try {
+      await documents.send(
+        new PutCommand({
+          TableName: lease.TableName,
+          Item: {
+            ...lease.Key,
+            itemType: 'reconcileLease',
+            holder: 'the scheduled reconciler',
+            leaseUntil: Math.floor(Date.now() / 1000) + 600,
+          },
+        }),
+      );
+      const page = await visit(actionsUrl, '/', 'stack-overview-reconcile');
+      const result = await confirmAction(page, 'Run a reconcile now', 'stack-reconcile-held');
+      expect(result).toContain('Not run: another reconcile run (the scheduled reconciler) holds');
+      expect(await textOf(page, 'h1')).toBe('Done');
+      await page.close();
+      expect(
+        await textOf(await visit(actionsUrl, '/', 'stack-overview-no-run'), '#reconcile'),
+      ).toContain('No reconcile run yet');
+    } finally {
+      await documents.send(new DeleteCommand(lease));
+      documents.destroy();
+    }
+  });
+
+  it('with actions allowed, a confirmed reconcile repairs the missed project and is recorded', async () => {
+    const before = fake.counts.graphql.GetAllTeams ?? 0;
+    const page = await visit(actionsUrl, '/', 'stack-overview-reconcile');
+    const result = await confirmAction(page, 'Run a reconcile now', 'stack-reconcile');
+    expect(result).toMatch(/Reconcile run \S+ succeeded: \d+ projects checked/);
+    expect(result).toContain('1 missing');
+    expect(result).toContain('1 gap(s), repaired 1.');
+    // Every team the credentials can see: the team list came from getAllTeams.
+    expect((fake.counts.graphql.GetAllTeams ?? 0) - before).toBe(1);
+    expect(fake.invalidDocuments).toEqual([]);
+    await page.close();
+    const overview = await visit(actionsUrl, '/', 'stack-overview-reconciled');
+    expect(await textOf(overview, '#reconcile')).toContain('succeeded');
+    await overview.close();
+    expect(await mainOf(readOnlyUrl, `/projects/${MISSED_PROJECT}`)).toContain('REVIEWED');
+  });
+
+  it('links an archived export to a short-lived pre-signed S3 URL that downloads its bytes', async () => {
+    const page = await visit(
+      readOnlyUrl,
+      `/projects/${EXPORTED_PROJECT}`,
+      'stack-project-exported',
+    );
+    const links = await page.$$eval('a[download]', (anchors) =>
+      anchors.map((anchor) => anchor.getAttribute('href') ?? ''),
+    );
+    const sha256 = await page.$eval('code.hash', (code) => code.textContent ?? '');
+    await page.close();
+    expect(links).toHaveLength(1);
+    const link = new URL(links[0] as string);
+    expect(link.origin).toBe(new URL(stack.s3Endpoint).origin);
+    expect(link.pathname).toContain('/datasaur-webhooks-archive/');
+    expect(link.searchParams.get('X-Amz-Signature')).toMatch(/^[0-9a-f]{64}$/);
+    expect(Number(link.searchParams.get('X-Amz-Expires'))).toBeGreaterThan(0);
+    expect(Number(link.searchParams.get('X-Amz-Expires'))).toBeLessThanOrEqual(300);
+
+    const documents = localDynamoDb(stack.dynamoDbEndpoint);
+    const archived = (
+      await createQueries(documents, 'datasaur-webhooks').exports({ projectId: EXPORTED_PROJECT })
+    ).items.find((item) => item.status === 'ARCHIVED');
+    documents.destroy();
+    expect(sha256).toBe(archived?.sha256);
+    const download = await fetch(link);
+    expect(download.status).toBe(200);
+    const bytes = Buffer.from(await download.arrayBuffer());
+    expect(bytes.length).toBe(Number(archived?.bytes));
+    expect(createHash('sha256').update(bytes).digest('hex')).toBe(archived?.sha256);
+    // The signature covers the query: the link tampered with no longer downloads.
+    const tampered = new URL(link);
+    tampered.searchParams.set('X-Amz-Expires', '604800');
+    expect((await fetch(tampered)).status).toBe(403);
   });
 
   it('read-only: shows no action button and refuses every POST with 403', async () => {

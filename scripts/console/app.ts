@@ -129,7 +129,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
       );
     return render(
       'Overview',
-      html`${overviewBody(figures, at)}${alarmsSection(alarms)}${
+      html`${overviewBody(figures, at, actionForm(actions, 'reconcile', {}, 'Run a reconcile now'))}${alarmsSection(alarms)}${
         redrives.length === 0
           ? ''
           : html`<section aria-label="Redrive" class="actions">${redrives}</section>`
@@ -284,6 +284,15 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
           run: () => operations.requestExport(projectId, now()),
         };
       }
+      case 'reconcile':
+        return {
+          name,
+          fields: {},
+          question:
+            'Run a reconcile pass now: compare the projects of every team the Datasaur credentials can see with the table, and repair what no webhook delivered? It takes the reconcile lease, so it does not overlap a scheduled run.',
+          back: '/#reconcile',
+          run: () => operations.reconcile(),
+        };
     }
   }
 

@@ -1,26 +1,31 @@
 /**
  * What an operator may do from the console (when it is started with --allow-actions), over
  * the same functions the CLIs call: `redrive` (npm run redrive), `replayRejected` (npm run
- * replay -- rejected) and the export queue (npm run export). Each returns one sentence saying
+ * replay -- rejected), the export queue (npm run export) and `reconcileByHand` (npm run
+ * reconcile). Each returns one sentence saying
  * what it did; AWS's refusals reach the page through `userMessage`.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { BusPublisher } from '../../shared/bus/bus-publisher.ts';
+import type { DatasaurClient } from '../../shared/datasaur/client.ts';
 import { createExportQueue } from '../../shared/export/export-queue.ts';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
+import { ReconcileInProgressError } from '../../shared/reconcile/lease.ts';
 import { replayRejected } from '../../shared/replay/replay.ts';
 import type { BodyReader } from '../../shared/webhook/claim-check.ts';
+import { exportOnQueue, reconcileByHand, runSummary } from '../operations/reconcile.ts';
 import { RedriveError, redrive } from '../operations/redrive.ts';
 
 /** The actions, by the name their form posts to (`/actions/<name>`). */
-export const ACTION_NAMES = ['redrive', 'replay', 'export'] as const;
+export const ACTION_NAMES = ['redrive', 'replay', 'export', 'reconcile'] as const;
 export type ActionName = (typeof ACTION_NAMES)[number];
 
 export const ACTION_DESCRIPTIONS: Readonly<Record<ActionName, string>> = {
   redrive: 'redrive a dead-letter queue (its messages back to their source queue)',
   replay: 'replay a signed rejected body through the worker’s interpretation',
   export: 'archive a project’s export now (trigger MANUAL)',
+  reconcile: 'run a reconcile pass (every team the Datasaur credentials can see)',
 };
 
 /** How long a redrive waits in the request for SQS to finish the move task. */
@@ -49,12 +54,20 @@ export interface StackParts {
   readonly bodies: BodyReader;
   readonly exportOn: ExportOn;
   readonly publishLabelEvents: boolean;
+  /**
+   * The Datasaur API client the reconciler asks, made on first use; undefined when the stack
+   * has no Datasaur credentials (neither the exporter nor the reconciler is on).
+   */
+  datasaur(): DatasaurClient | undefined;
+  /** Who holds the reconcile lease, for the message a concurrent run shows. */
+  readonly leaseHolder: string;
 }
 
 export interface StackOperations {
   redrive(queueName: string): Promise<string>;
   replayRejected(eventId: string, receivedAt: string): Promise<string>;
   requestExport(projectId: string, now: Date): Promise<string>;
+  reconcile(): Promise<string>;
 }
 
 /** A request the console refuses as given (an unknown queue, a bad time): shown as is, 400. */
@@ -126,6 +139,37 @@ export function stackOperations(parts: StackParts): StackOperations {
       const requestedAt = now.toISOString();
       await createExportQueue(parts.sqs, queueUrl).send({ kind: 'manual', projectId, requestedAt });
       return `Asked the exporter to archive project ${projectId} (MANUAL-${requestedAt}); its progress shows under Exports on the project page.`;
+    },
+
+    async reconcile() {
+      const client = parts.datasaur();
+      if (client === undefined) {
+        throw new ActionInputError(
+          'this stack has no Datasaur credentials secret (neither the exporter nor the reconciler is on)',
+        );
+      }
+      const exportQueueUrl = await parts.exportQueueUrl();
+      try {
+        const run = await reconcileByHand({
+          client,
+          documents: parts.documents,
+          tableName: parts.tableName,
+          ...(exportQueueUrl === undefined || parts.exportOn === 'off'
+            ? {}
+            : { onTransition: exportOnQueue(parts.sqs, exportQueueUrl, parts.exportOn) }),
+          holder: parts.leaseHolder,
+        });
+        const said = `Reconcile run ${run.runId} ${run.outcome}: ${runSummary(run)}; ${run.gapsFound} gap(s), repaired ${run.repaired}.`;
+        // A failed run is recorded, but is no success: the page shows it as not done.
+        if (run.outcome === 'failed') throw new Error(`${said} Errors: ${run.errors.join('; ')}`);
+        return said;
+      } catch (error) {
+        // Not a failure of this console: another run is at work; say so and when to retry.
+        if (error instanceof ReconcileInProgressError) {
+          return `Not run: ${error.message}. Try again after it ends.`;
+        }
+        throw error;
+      }
     },
   };
 }

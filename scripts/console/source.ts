@@ -4,6 +4,7 @@
  * (stack-source.ts) is a deployed stack, built from its resolved clients.
  */
 import { createReadStream, existsSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -12,6 +13,7 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-s
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { createDatasaurClient, type DatasaurClient } from '../../shared/datasaur/client.ts';
 import {
   DEFAULT_EXPORT_ON,
   EXPORT_ON_VALUES,
@@ -25,6 +27,7 @@ import type { BodyObject } from '../../shared/webhook/claim-check.ts';
 import type { AlarmState } from '../deployed/alarms.ts';
 import { type LocalTarget, readLocalTarget } from '../local/config.ts';
 import { deadLetterQueueName, EVENTS_FILE_NAME } from '../local/defaults.ts';
+import { readReconcileEnvironment } from '../local/reconcile-config.ts';
 import { LOCAL_CLIENT_CONFIG, localS3 } from '../local/servers.ts';
 import { exportQueueName } from '../local/stack.ts';
 import { localQueueArn } from '../operations/redrive.ts';
@@ -111,6 +114,7 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
   });
   const eventsFile = join(target.config.dataDir, EVENTS_FILE_NAME);
   const queries = createQueries(documents, tableName, { bodies });
+  let datasaur: DatasaurClient | undefined;
   return {
     description: `local stack: table ${tableName} at ${target.dynamoDbEndpoint()}`,
     queries,
@@ -129,6 +133,14 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
       publisher,
       bodies,
       ...replaySettings(),
+      // As npm run reconcile: the API and credentials npm start uses, else the fake Datasaur's.
+      datasaur: () => {
+        const { apiUrl, credentials } = readReconcileEnvironment(process.env, { deployed: false });
+        if (credentials === undefined) return undefined;
+        datasaur ??= createDatasaurClient({ baseUrl: apiUrl, credentials });
+        return datasaur;
+      },
+      leaseHolder: `npm run console on ${hostname()}, pid ${process.pid}`,
     }),
     close: () => {
       client.destroy();

@@ -3,15 +3,23 @@
  * and the alarms named by its CloudFormation outputs (`resolveStack`), read with the user's
  * AWS credentials (the operator policy). Export downloads are pre-signed GetObject URLs.
  */
+
+import { hostname } from 'node:os';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
+import {
+  createDatasaurClient,
+  type DatasaurClient,
+  DEFAULT_DATASAUR_API_URL,
+} from '../../shared/datasaur/client.ts';
 import { createHourlyCounts } from '../../shared/store/hourly-counts.ts';
 import { createQueries } from '../../shared/store/queries.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { stackAlarmStates } from '../deployed/alarms.ts';
+import { readDatasaurCredentials } from '../deployed/secrets.ts';
 import type { DeployedStack } from '../deployed/stack.ts';
 import { type DeadLetterQueue, stackOperations } from './operations.ts';
 import { type ConsoleSource, queueDepth, replaySettings } from './source.ts';
@@ -41,6 +49,7 @@ export function stackSource(stack: DeployedStack): ConsoleSource {
       sourceArn: async () => sourceArn,
     });
   }
+  let datasaur: DatasaurClient | undefined;
   return {
     description: `stack ${stack.name} in ${stack.region}: table ${tableName}`,
     queries,
@@ -73,6 +82,16 @@ export function stackSource(stack: DeployedStack): ConsoleSource {
         }),
       bodies,
       ...replaySettings(),
+      // The Datasaur API the stack's functions call, with the credentials in its secret.
+      datasaur: () => {
+        if (outputs.datasaurCredentialsSecretArn === undefined) return undefined;
+        datasaur ??= createDatasaurClient({
+          baseUrl: outputs.datasaurApiUrl ?? DEFAULT_DATASAUR_API_URL,
+          credentials: () => readDatasaurCredentials(stack),
+        });
+        return datasaur;
+      },
+      leaseHolder: `npm run console on ${hostname()}, pid ${process.pid}`,
     }),
     close: () => {
       sts.destroy();

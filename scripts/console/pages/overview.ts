@@ -45,7 +45,12 @@ export async function readOverview(source: ConsoleSource, now: Date): Promise<Ov
   return { day, week, rejectedToday, waiting, failed, deadLetters, lastRun: runs.items[0] };
 }
 
-export function overviewBody(figures: OverviewFigures, now: Date): Html {
+/** `reconcileAction`: the form that runs a reconcile, beside the last run (empty if read-only). */
+export function overviewBody(
+  figures: OverviewFigures,
+  now: Date,
+  reconcileAction: Html | string = '',
+): Html {
   const weekHours = lastHours(now, 7 * 24);
   const today = now.toISOString().slice(0, 10);
   return html`
@@ -101,7 +106,7 @@ export function overviewBody(figures: OverviewFigures, now: Date): Html {
     </section>
     <section aria-labelledby="reconcile-heading" id="reconcile">
       <h2 id="reconcile-heading">Last reconcile run</h2>
-      ${reconcileRun(figures.lastRun)}
+      ${reconcileRun(figures.lastRun)}${reconcileAction}
     </section>`;
 }
 
