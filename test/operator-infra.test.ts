@@ -124,4 +124,23 @@ describe('operator policy', () => {
     expect(count('ReadAndSetSecrets')).toBe(2);
     expect(count('TailLogs')).toBe(8);
   });
+
+  it("allows the console's reconcile action: the credentials secret, the lease, repairs and run in the table, exports", () => {
+    const logicalId = (type: string, prefix: string) =>
+      resourcesOfType(template, type).find((one) => one.logicalId.startsWith(prefix))?.logicalId;
+    const credentials = logicalId('AWS::SecretsManager::Secret', 'DatasaurCredentials');
+    const table = logicalId('AWS::DynamoDB::Table', 'EventStoreTable');
+    const exportQueue = logicalId('AWS::SQS::Queue', 'ExportArchiverQueue');
+    const allowed = (action: string, resource: unknown) =>
+      statements.some(
+        (statement) =>
+          [statement.Action].flat().includes(action) &&
+          JSON.stringify([statement.Resource].flat()).includes(JSON.stringify(resource)),
+      );
+    expect(allowed('secretsmanager:GetSecretValue', { Ref: credentials })).toBe(true);
+    for (const action of ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:Query']) {
+      expect(allowed(action, { 'Fn::GetAtt': [table, 'Arn'] }), action).toBe(true);
+    }
+    expect(allowed('sqs:SendMessage', { 'Fn::GetAtt': [exportQueue, 'Arn'] })).toBe(true);
+  });
 });
