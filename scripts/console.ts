@@ -24,8 +24,9 @@ See docs/console.md.
 
 ${stackUsage(24)}
   --allow-actions       offer the actions (redrive a dead-letter queue, replay a rejected
-                        body, archive an export now), each after a confirmation; without
-                        it the console is read-only and refuses every POST
+                        body, archive an export now, run a reconcile), each after a
+                        confirmation; without it the console is read-only and refuses
+                        every POST
   -h, --help            show this help
 `;
 
