@@ -493,6 +493,14 @@ describe('the console against a deployed stack', () => {
     const overview = await visit(actionsUrl, '/', 'stack-overview-reconciled');
     expect(await textOf(overview, '#reconcile')).toContain('succeeded');
     await overview.close();
+    // What `npm run query -- reconcile` lists: the run, as the page said it.
+    const documents = localDynamoDb(stack.dynamoDbEndpoint);
+    const runs = await createQueries(documents, 'datasaur-webhooks').reconcileRuns();
+    documents.destroy();
+    expect(runs.items).toEqual([
+      expect.objectContaining({ outcome: 'succeeded', dryRun: false, gapsFound: 1, repaired: 1 }),
+    ]);
+    expect(result).toContain(String(runs.items[0]?.runId));
     expect(await mainOf(readOnlyUrl, `/projects/${MISSED_PROJECT}`)).toContain('REVIEWED');
   });
 
