@@ -504,6 +504,37 @@ describe('the console against a deployed stack', () => {
     expect(await mainOf(readOnlyUrl, `/projects/${MISSED_PROJECT}`)).toContain('REVIEWED');
   });
 
+  it('the local console runs a reconcile with the Datasaur API and credentials npm start uses', async () => {
+    // localSource reads them as npm run reconcile does, from the environment, when asked.
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      DATASAUR_API_URL: fake.url,
+      DATASAUR_CLIENT_ID: fake.clientId,
+      DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    });
+    const source = localSource(readLocalTarget(localEnvironment));
+    try {
+      const app = createConsoleApp({ source, port: () => 1, allowActions: true });
+      const headers = { Host: '127.0.0.1:1' };
+      const overview = await (await app.request('/', { headers })).text();
+      expect(overview).toContain('action="/actions/reconcile"');
+      const csrf = /name="csrf" value="([^"]+)"/.exec(overview)?.[1] as string;
+      const result = await app.request('/actions/reconcile', {
+        method: 'POST',
+        headers,
+        body: new URLSearchParams({ csrf, confirm: 'yes' }),
+      });
+      const text = await result.text();
+      expect(result.status, text).toBe(200);
+      // The browser's run repaired the missed project: nothing is left to repair.
+      expect(text).toMatch(/Reconcile run \S+ succeeded: 2 projects checked/);
+      expect(text).toContain('0 gap(s), repaired 0.');
+    } finally {
+      source.close();
+      process.env = saved;
+    }
+  });
+
   it('links an archived export to a short-lived pre-signed S3 URL that downloads its bytes', async () => {
     const page = await visit(
       readOnlyUrl,
