@@ -19,6 +19,7 @@ import {
 } from '../shared/store/keys.ts';
 import {
   MIGRATION_MARKER_KEY,
+  MIGRATION_STEPS,
   type MigrationProgress,
   migrateTable,
 } from '../shared/store/migrations.ts';
@@ -330,7 +331,7 @@ describe('the migrate command', () => {
       const run = await migrate(['--stack', 'Deployed'], aws);
       expect(run.stderr).toBe('');
       expect(run.stdout.trim().split('\n').at(-1)).toBe(
-        `table ${tableName} moved from version 0 to 1`,
+        `table ${tableName} moved from version 0 to ${MIGRATION_STEPS.length}`,
       );
       expect(run.code).toBe(0);
       expect(cloudFormation.calls).toEqual(['DescribeStacks']);

@@ -9,6 +9,9 @@ import { HOURLY_COUNT_PREFIX } from '../../shared/store/keys.ts';
 import { INDEXES, TABLE } from '../../shared/store/table.ts';
 import { writeUnits } from '../../shared/store/write-units.ts';
 
+/** The most messages SQS hands the worker at once (its batch size is 10 at most). */
+const EVENTS_PER_FULL_BATCH = 10;
+
 /** DynamoDB's limit per partition key (table or index), in write units a second. */
 export const PARTITION_WRITE_UNITS_PER_SECOND = 1_000;
 
@@ -45,8 +48,9 @@ export interface RunWrites {
  * Scans the table and counts the write units each of the run's items cost on each key it
  * has: event items once per send (the index entries once: a duplicate writes no index),
  * receipts likewise, a project item once per event it was derived from (at its final size),
- * and the hourly counters once per event they counted (an upper bound: the worker adds a
- * batch at a time).
+ * and the hourly counters once per full batch of events they counted: the worker adds its
+ * counters once per batch, and at a target rate of thousands a second SQS hands it full
+ * batches (`EVENTS_PER_FULL_BATCH`), however small this run's were.
  */
 export async function partitionLoad(
   documents: DynamoDBDocumentClient,
@@ -112,7 +116,8 @@ function writesOf(
       (sum: number, value) => sum + (typeof value === 'number' ? value : 0),
       0,
     );
-    return counted === 0 ? undefined : { table: counted, indexes: counted };
+    const writes = Math.ceil(counted / EVENTS_PER_FULL_BATCH);
+    return counted === 0 ? undefined : { table: writes, indexes: writes };
   }
   if (item.itemType === 'project') {
     const projectId = String(item.projectId);
