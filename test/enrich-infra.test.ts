@@ -15,7 +15,6 @@ import { STACK_OUTPUTS } from '../shared/runtime/stack-outputs.ts';
 import {
   actionsOf,
   type CfnResource,
-  functionWithEnvironment,
   type PolicyStatementJson,
   refersTo,
   resourcesOfType,
