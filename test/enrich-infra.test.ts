@@ -15,6 +15,7 @@ import { STACK_OUTPUTS } from '../shared/runtime/stack-outputs.ts';
 import {
   actionsOf,
   type CfnResource,
+  functionWithService,
   type PolicyStatementJson,
   refersTo,
   resourcesOfType,
@@ -30,24 +31,13 @@ let template: Template;
 let enricher: CfnResource;
 let statements: PolicyStatementJson[];
 
-/** The one function whose service name is the enrichment's. */
-function enrichFunction(of: Template): CfnResource {
-  const matches = resourcesOfType(of, 'AWS::Lambda::Function').filter(
-    (fn) =>
-      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables
-        .POWERTOOLS_SERVICE_NAME === ENRICH_METRICS.service,
-  );
-  expect(matches).toHaveLength(1);
-  return matches[0] as CfnResource;
-}
-
 beforeAll(() => {
   outdir = mkdtempSync(join(tmpdir(), 'datasaur-enrich-synth-'));
   const synthesized = synthesizeApp(CONTEXT, { bundle: false, outdir });
   synthesized.app.synth();
   stack = synthesized.stack;
   template = Template.fromStack(stack);
-  enricher = enrichFunction(template);
+  enricher = functionWithService(template, ENRICH_METRICS.service);
   statements = statementsOfFunctionRole(template, enricher);
 });
 afterAll(() => {
