@@ -24,6 +24,7 @@ const FUNCTIONS = [
   'EventPipeline/Worker',
   'ExportArchiver/Exporter',
   'Reconciler/Function',
+  'Enricher/Function',
 ];
 const LOG_GROUPS = [
   ...FUNCTIONS.map((fn) => `${fn}/Logs/Resource`),

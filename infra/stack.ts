@@ -20,6 +20,7 @@ import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/webhook/ingest.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
+import { Enricher } from './constructs/enricher.ts';
 import { EventPipeline } from './constructs/event-pipeline.ts';
 import { EventPublishing } from './constructs/event-publishing.ts';
 import { EventStore } from './constructs/event-store.ts';
@@ -44,6 +45,8 @@ export class WebhookStack extends Stack {
   /** Present unless `reconcileEvery` is `off` (every team the credentials can see, or `datasaurTeamIds`). */
   public readonly reconciler: Reconciler | undefined;
   public readonly datasaurCredentials: ISecret | undefined;
+  /** Present with the Datasaur credentials: gives label events their project every 10 minutes. */
+  public readonly enricher: Enricher | undefined;
   /** What the people who run the CLIs with `--stack` need, and nothing more. */
   public readonly operatorPolicy: OperatorPolicy;
 
@@ -131,7 +134,7 @@ export class WebhookStack extends Stack {
     const { exportOn } = config;
     // On by default: it reconciles every team the credentials can see once they are filled.
     const reconcilerOn = config.reconcileEveryMinutes !== undefined;
-    // One secret for the Datasaur API, read by the exporter and the reconciler alone.
+    // One secret for the Datasaur API, read by the exporter, the reconciler and the enricher alone.
     if (exportOn !== 'off' || reconcilerOn) {
       this.datasaurCredentials =
         config.datasaurCredentialsSecretArn === undefined
@@ -177,6 +180,17 @@ export class WebhookStack extends Stack {
         ...(this.exportArchiver === undefined || exportOn === 'off'
           ? {}
           : { exports: { queue: this.exportArchiver.queue, exportOn } }),
+        alarmTopic: this.alarms.topic,
+        logRetention: config.logRetentionDays,
+        logLevels: { application: config.logLevel, system: config.systemLogLevel },
+        metricsNamespace,
+      });
+    }
+    if (this.datasaurCredentials !== undefined) {
+      this.enricher = new Enricher(this, 'Enricher', {
+        table: this.store.table,
+        credentials: this.datasaurCredentials,
+        datasaurApiUrl: config.datasaurApiUrl,
         alarmTopic: this.alarms.topic,
         logRetention: config.logRetentionDays,
         logLevels: { application: config.logLevel, system: config.systemLogLevel },
@@ -260,6 +274,7 @@ export class WebhookStack extends Stack {
         this.pipeline.worker.logGroup,
         ...(this.exportArchiver ? [this.exportArchiver.exporter.logGroup] : []),
         ...(this.reconciler ? [this.reconciler.function.logGroup] : []),
+        ...(this.enricher ? [this.enricher.function.logGroup] : []),
       ],
       ...(this.datasaurCredentials ? { datasaurCredentials: this.datasaurCredentials } : {}),
       ...(this.exportArchiver
@@ -316,6 +331,12 @@ export class WebhookStack extends Stack {
       operatorOutputs.reconcilerLogGroupName = {
         value: this.reconciler.function.logGroup.logGroupName,
         description: 'Logs of the reconciler function: aws logs tail <name>',
+      };
+    }
+    if (this.enricher !== undefined) {
+      operatorOutputs.enricherLogGroupName = {
+        value: this.enricher.function.logGroup.logGroupName,
+        description: 'Logs of the label enrichment function: aws logs tail <name>',
       };
     }
     for (const [key, output] of Object.entries(operatorOutputs) as [

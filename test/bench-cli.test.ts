@@ -52,6 +52,7 @@ it('runs every section with --quick and prints JSON the cost CLI can read', asyn
     'BEFORE_UPDATE_LABELS (duplicate)': 2,
   });
   expect(results.bundles.map((row: { name: string }) => row.name).sort()).toEqual([
+    'enrich',
     'exporter',
     'ingest',
     'worker',
@@ -64,7 +65,7 @@ it('runs every section with --quick and prints JSON the cost CLI can read', asyn
     for (const cold of bundle.coldStarts) {
       expect(cold.importMedianMs).toBeGreaterThan(0);
       expect(cold.coldMedianMs).toBeGreaterThanOrEqual(cold.importMedianMs);
-      expect(cold.firstCall).toBe(bundle.name !== 'exporter');
+      expect(cold.firstCall).toBe(bundle.name === 'ingest' || bundle.name === 'worker');
     }
   }
   expect(results.endToEnd).toMatchObject({ lost: 0, concurrency: 10 });

@@ -265,13 +265,15 @@ describe('two stages in one account', () => {
         }
       }
     }
-    // The worker, the exporter (its refused-URL count) and the reconciler.
+    // The worker, the exporter (its refused-URL count), the reconciler and the enrichment.
     expect(variableOfFunctions(dev, 'POWERTOOLS_METRICS_NAMESPACE')).toEqual([
+      'DatasaurWebhooks-dev',
       'DatasaurWebhooks-dev',
       'DatasaurWebhooks-dev',
       'DatasaurWebhooks-dev',
     ]);
     expect(variableOfFunctions(prod, 'POWERTOOLS_METRICS_NAMESPACE')).toEqual([
+      'DatasaurWebhooks-prod',
       'DatasaurWebhooks-prod',
       'DatasaurWebhooks-prod',
       'DatasaurWebhooks-prod',

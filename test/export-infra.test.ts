@@ -118,7 +118,10 @@ describe('export archiving', () => {
 
   it('invokes the exporter every 10 minutes with the resume event, so waiting exports start by themselves', () => {
     const rule = resourcesOfType(template, 'AWS::Events::Rule').find(
-      (candidate) => candidate.Properties.ScheduleExpression === 'rate(10 minutes)',
+      // The enrichment runs every 10 minutes too, on its own rule.
+      (candidate) =>
+        candidate.Properties.ScheduleExpression === 'rate(10 minutes)' &&
+        refersTo(candidate.Properties.Targets, exporter.logicalId),
     );
     const targets = rule?.Properties.Targets as { Arn: unknown; Input: string }[];
     expect(targets).toHaveLength(1);

@@ -12,7 +12,14 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookStack } from '../infra/stack.ts';
 import { coldStartBudget } from '../scripts/bench/budgets.ts';
-import { functionWithEnvironment, synthesizeApp } from './support/cdk-template.ts';
+import { ENRICH_METRICS } from '../shared/enrich/enrich.ts';
+import {
+  functionWithEnvironment,
+  functionWithService,
+  synthesizeApp,
+} from './support/cdk-template.ts';
+
+const ENRICH_VARIABLE = { service: ENRICH_METRICS.service };
 
 interface ValidationReport {
   pluginReports: {
@@ -64,8 +71,9 @@ describe('cdk-nag AwsSolutions checks', () => {
 });
 
 describe('function bundles', () => {
+  /** The function with this environment variable, or whose Powertools service this is. */
   const bundleOf = (
-    environmentVariable: string,
+    selector: string | { readonly service: string },
   ): {
     code: string;
     files: string[];
@@ -73,7 +81,11 @@ describe('function bundles', () => {
     entry: string;
     environment: Record<string, string>;
   } => {
-    const fn = functionWithEnvironment(Template.fromStack(stack), environmentVariable);
+    const template = Template.fromStack(stack);
+    const fn =
+      typeof selector === 'string'
+        ? functionWithEnvironment(template, selector)
+        : functionWithService(template, selector.service);
     const objectKey = (fn.Properties.Code as { S3Key: string }).S3Key;
     const assetDirectory = join(outdir, `asset.${objectKey.replace(/\.zip$/, '')}`);
     const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
@@ -150,10 +162,36 @@ process.stdout.write('\\n${RESULT}' + JSON.stringify(await handler(${JSON.string
     expect(result.answer).toEqual({ batchItemFailures: [] });
   });
 
+  it('loads the enrichment bundle, which reads its configuration and creates its clients at import', () => {
+    // Import only: a pass needs the table and Datasaur (test/enrich-function.test.ts runs one).
+    const result = spawnSync(
+      process.execPath,
+      [
+        '--input-type=module',
+        '--eval',
+        `const { handler } = await import(${JSON.stringify(pathToFileURL(bundleOf(ENRICH_VARIABLE).entry).href)});
+process.stdout.write('\\n' + typeof handler);`,
+      ],
+      {
+        encoding: 'utf8',
+        env: {
+          PATH: process.env.PATH,
+          AWS_REGION: 'eu-west-1',
+          AWS_LAMBDA_FUNCTION_NAME: 'bundle-test',
+          ...bundleOf(ENRICH_VARIABLE).environment,
+        },
+      },
+    );
+    expect(result.stderr).not.toMatch(/Error/);
+    expect(result.status).toBe(0);
+    expect(result.stdout.trim().split('\n').pop()).toBe('function');
+  });
+
   const FUNCTIONS = [
     ['ingest', 'WEBHOOK_SECRET_ARN'],
     ['worker', 'WORKER_CONCURRENCY'],
     ['exporter', 'EXPORT_BUDGET_SECONDS'],
+    ['enrich', ENRICH_VARIABLE],
   ] as const;
 
   it.each(FUNCTIONS)(
@@ -163,7 +201,7 @@ process.stdout.write('\\n${RESULT}' + JSON.stringify(await handler(${JSON.string
       // The ingest and the worker reach S3 only for claim-checked bodies: its client is
       // bundled apart, loaded on first use.
       expect(files).toEqual(
-        name === 'exporter'
+        name === 'exporter' || name === 'enrich'
           ? ['index.mjs', 'index.mjs.map']
           : ['index.mjs', 'index.mjs.map', 'node_modules'],
       );

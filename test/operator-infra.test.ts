@@ -117,12 +117,13 @@ describe('operator policy', () => {
     expect(resources).toContain('/exports/*');
     expect(resources).not.toMatch(/"Resource":"\*"|"\*"/);
     expect(actionsOf('RedriveAndWatchDeadLetterQueues')).toContain('sqs:StartMessageMoveTask');
-    // Two DLQs (webhooks, exports), two secrets, four log groups in both ARN forms.
+    // Two DLQs (webhooks, exports), two secrets, five log groups (ingest, worker, exporter,
+    // reconciler, enrichment) in both ARN forms.
     const count = (sid: string) =>
       [statements.find((one) => (one as { Sid?: string }).Sid === sid)?.Resource].flat().length;
     expect(count('RedriveAndWatchDeadLetterQueues')).toBe(2);
     expect(count('ReadAndSetSecrets')).toBe(2);
-    expect(count('TailLogs')).toBe(8);
+    expect(count('TailLogs')).toBe(10);
   });
 
   it("allows the console's reconcile action: the credentials secret, the lease, repairs and run in the table, exports", () => {

@@ -142,7 +142,10 @@ describe('the reconciler function', () => {
   it('is not retried by Lambda after a failed run, nor started late from a queued invocation', () => {
     // Lambda retries a failed asynchronous invocation twice, and keeps a throttled one for up
     // to 6 hours, by default: the next scheduled run starts over instead.
-    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig');
+    // The enrichment function has its own (test/enrich-infra.test.ts).
+    const configs = resourcesOfType(template, 'AWS::Lambda::EventInvokeConfig').filter((config) =>
+      refersTo(config.Properties.FunctionName, reconciler.logicalId),
+    );
     expect(configs).toHaveLength(1);
     expect(configs[0]?.Properties).toMatchObject({
       FunctionName: { Ref: reconciler.logicalId },

@@ -64,7 +64,7 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
   const app = new App({
     outdir,
     // Any valid path token: the bundles do not depend on it. The functions on the webhook's
-    // path and the exporter have budgets; the hourly reconciler is left out.
+    // path, the exporter and the enrichment have budgets; the hourly reconciler is left out.
     context: {
       'aws:cdk:enable-asset-metadata': true,
       webhookPathToken: LOCAL_WEBHOOK_PATH_TOKEN,
@@ -87,7 +87,9 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
           ? 'worker'
           : /Exporter/i.test(logicalId)
             ? 'exporter'
-            : logicalId;
+            : /Enricher/i.test(logicalId)
+              ? 'enrich'
+              : logicalId;
       return [{ name, directory: join(outdir, assetPath) }];
     });
 }
@@ -182,8 +184,8 @@ export async function benchBundles(options: {
     const assets = synthesizeFunctionAssets(outdir);
     const empty = join(outdir, 'empty.mjs');
     writeFileSync(empty, 'export {};\n');
-    // What the exporter reads at start-up; its first call would need the Datasaur API, so
-    // its row is the import alone.
+    // What the exporter and the enrichment read at start-up; their first call would need the
+    // Datasaur API, so their rows are the import alone.
     const exporterEnvironment = {
       AWS_REGION: 'us-east-1',
       TABLE_NAME: 'bench',
@@ -192,6 +194,7 @@ export async function benchBundles(options: {
       DATASAUR_CREDENTIALS_SECRET_ARN:
         'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-datasaur',
       ARCHIVE_BUCKET: 'bench-archive',
+      DATASAUR_API_URL: 'https://api.datasaur.ai',
     };
     const results: BundleResult[] = [];
     for (const { name, directory } of assets) {

@@ -17,6 +17,7 @@ import {
 import type { DatasaurClient, GraphqlOperation } from '../datasaur/client.ts';
 import { getProjectCabinets, projectDocumentIds } from '../datasaur/get-project-cabinets.ts';
 import { getAllProjects } from '../datasaur/get-projects.ts';
+import { METRICS_NAMESPACE } from '../store/batch-figures.ts';
 import type { DocumentProjectItem } from '../store/document-projects.ts';
 import {
   documentPartition,
@@ -68,7 +69,20 @@ export interface EnrichSummary {
   readonly projects: readonly ProjectLabelCounts[];
   /** The Datasaur error that stopped resolution, if any (the pass still fills and counts). */
   readonly error?: string;
+  /** What `error` was: the pass's request budget spent (not a failure), or Datasaur failing. */
+  readonly stoppedBy?: 'budget' | 'datasaur';
 }
+
+/** The scheduled function's CloudWatch figures (functions/enrich), named once. */
+export const ENRICH_METRICS = {
+  namespace: METRICS_NAMESPACE,
+  service: 'datasaur-webhooks-enrich',
+  /** 1 when Datasaur or the table failed the pass, else 0. */
+  failedRuns: 'EnrichFailedRuns',
+  documentsResolved: 'EnrichDocumentsResolved',
+  labelEventsFilled: 'EnrichLabelEventsFilled',
+  datasaurRequests: 'EnrichDatasaurRequests',
+} as const;
 
 export interface ProjectLabelCounts {
   readonly projectId: string;
@@ -111,6 +125,7 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
 
   // Resolution, team by team: each team's project list and each project's cabinets once a pass.
   let error: string | undefined;
+  let stoppedBy: EnrichSummary['stoppedBy'];
   let resolved = 0;
   let deferred = 0;
   const teams = new Map<string | undefined, DocumentProjectItem[]>();
@@ -136,6 +151,7 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
           if (left.size === 0) break;
         }
       } catch (caught) {
+        stoppedBy = caught instanceof ApiBudgetSpentError ? 'budget' : 'datasaur';
         error =
           caught instanceof ApiBudgetSpentError
             ? `stopped after ${maxApiCalls} Datasaur requests; the rest waits for the next pass`
@@ -176,7 +192,7 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
     finished,
     apiCalls,
     projects,
-    ...(error !== undefined && { error }),
+    ...(error !== undefined && { error, stoppedBy }),
   };
 
   async function pendingDocuments(limit: number): Promise<DocumentProjectItem[]> {

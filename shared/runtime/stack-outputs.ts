@@ -30,6 +30,7 @@ export const STACK_OUTPUTS = {
   exportDeadLetterQueueArn: 'ExportDeadLetterQueueArn',
   exporterLogGroupName: 'ExporterLogGroupName',
   reconcilerLogGroupName: 'ReconcilerLogGroupName',
+  enricherLogGroupName: 'EnricherLogGroupName',
 } as const;
 
 export type StackOutputKey = keyof typeof STACK_OUTPUTS;

@@ -64,6 +64,18 @@ export function functionWithEnvironment(template: Template, variable: string): C
   return matches[0] as CfnResource;
 }
 
+/** The one Lambda function whose Powertools service name (POWERTOOLS_SERVICE_NAME) is `service`. */
+export function functionWithService(template: Template, service: string): CfnResource {
+  const matches = resourcesOfType(template, 'AWS::Lambda::Function').filter((fn) => {
+    const environment = fn.Properties.Environment as { Variables?: Record<string, unknown> };
+    return environment?.Variables?.POWERTOOLS_SERVICE_NAME === service;
+  });
+  if (matches.length !== 1) {
+    throw new Error(`expected one function of service ${service}, found ${matches.length}`);
+  }
+  return matches[0] as CfnResource;
+}
+
 /** Every statement the function's role is allowed, inline or attached. */
 export function statementsOfFunctionRole(
   template: Template,
