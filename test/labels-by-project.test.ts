@@ -153,12 +153,20 @@ describe('label events by project', () => {
 
     // Once the mapping is known, a new label event carries its project as it is stored.
     const later = await sendLabelEvent(DOCUMENTS[1] as string, '2026-01-05T10:03:00.000Z');
+    // Not stored yet answers exit 1 ("no event …"): polled like the rest, not failed at once.
     const stored = await eventually(
-      () => query('event', later),
-      (view) => view.projectId !== undefined,
+      async () => {
+        const result = await runTypeScript(
+          'scripts/query.ts',
+          ['event', later, '--json'],
+          stackEnvironment,
+        );
+        return result.code === 0 ? (JSON.parse(result.stdout) as Json) : undefined;
+      },
+      (view) => view?.projectId !== undefined,
       30_000,
     );
-    expect(stored.projectId).toBe(PROJECT);
+    expect(stored?.projectId).toBe(PROJECT);
     expect(fake.invalidDocuments).toEqual([]);
   }, 180_000);
 
