@@ -401,8 +401,8 @@ function stackTarget(stack: DeployedStack): DoctorTarget {
     exporterOn: outputs.exportQueueUrl !== undefined,
     reconcileNote:
       outputs.reconcilerLogGroupName === undefined
-        ? 'the scheduled reconciler is off (context datasaurTeamIds, reconcileEvery)'
-        : 'the reconciler runs on its schedule (or now: npm run reconcile -- --stack <name> --team <id>)',
+        ? 'the scheduled reconciler is off (context reconcileEvery=off)'
+        : 'the reconciler runs on its schedule (or now: npm run reconcile -- --stack <name>)',
     close: () => stack.clients.destroy(),
   };
 }

@@ -7,10 +7,9 @@
 import './local/sdk-notice.ts';
 import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
-import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { LATEST_VERSION, MIGRATION_STEPS, migrateTable } from '../shared/store/migrations.ts';
-import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
-import { numberFlag, UsageError } from './local/cli.ts';
+import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
+import { numberFlag, runCommandLine, UsageError } from './local/cli.ts';
 import { connectTable } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run migrate -- [flags]
@@ -102,15 +101,4 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 2;
-  } else {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  }
-}
+await runCommandLine(run, USAGE);

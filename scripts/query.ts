@@ -7,7 +7,6 @@ import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { shownUrl } from '../shared/export/download.ts';
-import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { EXPORT_STATUSES, type ExportStatus } from '../shared/store/items.ts';
 import {
   createQueries,
@@ -19,8 +18,8 @@ import {
 } from '../shared/store/queries.ts';
 import { BodyObjectMismatchError } from '../shared/webhook/claim-check.ts';
 import type { ProjectStatus } from '../shared/webhook/events.ts';
-import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
-import { UsageError } from './local/cli.ts';
+import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
+import { runCommandLine, UsageError } from './local/cli.ts';
 import { LOCAL_SERVERS_HOST } from './local/defaults.ts';
 import { archiveBeside, connectTable } from './local/table-connection.ts';
 
@@ -435,15 +434,4 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 2;
-  } else {
-    if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  }
-}
+await runCommandLine(run, USAGE);

@@ -1,4 +1,6 @@
-/** What the CLIs share: the error that prints usage, and number flags checked the same way. */
+/** What the CLIs share: the error that prints usage, number flags checked the same way, exit codes. */
+import { ConfigurationError } from '../../shared/runtime/environment.ts';
+import { StackResolutionError } from '../deployed/stack.ts';
 
 /** A bad command line: the CLI prints the message and its usage, and exits 2. */
 export class UsageError extends Error {
@@ -24,4 +26,26 @@ export function numberFlag(
     );
   }
   return value;
+}
+
+/**
+ * Runs a CLI's `run` on the command line and sets the exit code: a configuration or stack
+ * problem prints one line, a bad command line its message and `usage`; both exit 2.
+ */
+export async function runCommandLine(
+  run: (args: string[]) => Promise<number>,
+  usage: string,
+): Promise<void> {
+  try {
+    process.exitCode = await run(process.argv.slice(2));
+  } catch (error) {
+    if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
+      process.stderr.write(`error: ${error.message}\n`);
+      process.exitCode = 2;
+    } else {
+      if (!(error instanceof UsageError)) throw error;
+      process.stderr.write(`error: ${error.message}\n\n${usage}`);
+      process.exitCode = 2;
+    }
+  }
 }
