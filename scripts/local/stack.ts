@@ -18,7 +18,7 @@ import { EVENTS_FILE_NAME, LOCAL_SERVERS_HOST } from './defaults.ts';
 import { resolveWebhookSecrets, type WebhookSecrets } from './dev-secret.ts';
 import { startDynamoDbLocal } from './dynamodb-local.ts';
 import { startEnrichmentLoop } from './enrichment-loop.ts';
-import { type DeliveredEvent, startLocalEventBus } from './eventbridge-server.ts';
+import type { DeliveredEvent } from './eventbridge-server.ts';
 import { createLocalHttpServer } from './http-server.ts';
 import {
   ensureBucket,
@@ -29,10 +29,8 @@ import {
   localS3,
   localSqs,
   type RunningServer,
-  startDynalite,
-  startS3,
-  startSqs,
 } from './servers.ts';
+import { ServerListenError, startServersChild } from './servers-child.ts';
 import { StartupError } from './startup-error.ts';
 import { superviseWorker } from './worker-supervisor.ts';
 
@@ -94,28 +92,50 @@ export async function startLocalStack(
       config.dataDir,
       config.dynamoDbBackend === 'dynalite' ? 'dynamodb' : 'dynamodb-local',
     );
-    const dynamoDbServer = await listenOrExplain('DYNAMODB_PORT', config.dynamoDbPort, () =>
-      config.dynamoDbBackend === 'dynalite'
-        ? startDynalite({
-            port: config.dynamoDbPort,
-            host: LOCAL_SERVERS_HOST,
-            path: tableDirectory,
-          })
-        : startDynamoDbLocal({ port: config.dynamoDbPort, dbPath: tableDirectory }),
-    );
-    closers.push(dynamoDbServer.close);
-    const dynamoDb = new DynamoDBClient({
-      ...LOCAL_CLIENT_CONFIG,
-      endpoint: dynamoDbServer.endpoint,
+    const eventsFile = join(config.dataDir, EVENTS_FILE_NAME);
+    const s3Directory = join(config.dataDir, 's3');
+    // dynalite, SQS, EventBridge and S3 in a process of their own (see servers-child.ts).
+    const servers = await startServersChild(
+      {
+        host: LOCAL_SERVERS_HOST,
+        ...(config.dynamoDbBackend === 'dynalite'
+          ? { dynalite: { port: config.dynamoDbPort, path: tableDirectory } }
+          : {}),
+        sqsPort: config.sqsPort,
+        events: { port: config.eventsPort, eventsFile, log: config.eventsLog },
+        s3: { port: config.s3Port, directory: s3Directory },
+      },
+      {
+        onEvent: (event) => log(describeEvent(event)),
+        onExit: hooks.onFatal,
+      },
+    ).catch((error: unknown) => {
+      throw error instanceof ServerListenError
+        ? listenError(
+            error,
+            `${error.variable} ${error.port} on ${LOCAL_SERVERS_HOST}`,
+            error.variable,
+          )
+        : error;
     });
+    closers.push(servers.stop);
+    const dynamoDbEndpoint =
+      servers.endpoints.dynamoDb ??
+      (
+        await listenOrExplain('DYNAMODB_PORT', config.dynamoDbPort, async () => {
+          const server = await startDynamoDbLocal({
+            port: config.dynamoDbPort,
+            dbPath: tableDirectory,
+          });
+          closers.push(server.close);
+          return server;
+        })
+      ).endpoint;
+    const dynamoDb = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoDbEndpoint });
     await ensureTable(dynamoDb, config.tableName);
     dynamoDb.destroy();
 
-    const sqsServer = await listenOrExplain('SQS_PORT', config.sqsPort, () =>
-      startSqs({ port: config.sqsPort, host: LOCAL_SERVERS_HOST }),
-    );
-    closers.push(sqsServer.close);
-    const sqs = localSqs(sqsServer.endpoint);
+    const sqs = localSqs(servers.endpoints.sqs);
     closers.push(() => sqs.destroy());
     const queues = await ensureQueues(sqs, {
       queueName: config.queueName,
@@ -123,22 +143,7 @@ export async function startLocalStack(
       maxReceiveCount: config.maxReceiveCount,
     });
 
-    const eventBus = await listenOrExplain('EVENTS_PORT', config.eventsPort, () =>
-      startLocalEventBus({
-        eventsFile: join(config.dataDir, EVENTS_FILE_NAME),
-        port: config.eventsPort,
-        host: LOCAL_SERVERS_HOST,
-        ...(config.eventsLog ? { onEvent: (event) => log(describeEvent(event)) } : {}),
-      }),
-    );
-    closers.push(eventBus.close);
-
-    const s3Directory = join(config.dataDir, 's3');
-    const s3Server = await listenOrExplain('S3_PORT', config.s3Port, () =>
-      startS3({ port: config.s3Port, host: LOCAL_SERVERS_HOST, directory: s3Directory }),
-    );
-    closers.push(s3Server.close);
-    const s3 = localS3(s3Server.endpoint);
+    const s3 = localS3(servers.endpoints.s3);
     closers.push(() => s3.destroy());
     await ensureBucket(s3, config.archiveBucket);
 
@@ -167,9 +172,9 @@ export async function startLocalStack(
 
     const worker = superviseWorker({
       settings: {
-        dynamoDbEndpoint: dynamoDbServer.endpoint,
-        sqsEndpoint: sqsServer.endpoint,
-        s3Endpoint: s3Server.endpoint,
+        dynamoDbEndpoint,
+        sqsEndpoint: servers.endpoints.sqs,
+        s3Endpoint: servers.endpoints.s3,
         queueUrl: queues.queueUrl,
         queueArn: queues.queueArn,
         region: LOCAL_CLIENT_CONFIG.region,
@@ -179,7 +184,7 @@ export async function startLocalStack(
         batches: config.workerBatches,
         waitTimeSeconds: config.workerBatchWindowSeconds,
         logLevel: config.logLevel,
-        eventsEndpoint: eventBus.endpoint,
+        eventsEndpoint: servers.endpoints.events,
         eventSource: config.eventSource,
         publishLabelEvents: config.publishLabelEvents,
         ...(config.exporter &&
@@ -188,7 +193,7 @@ export async function startLocalStack(
               ...config.exporter,
               queueUrl: exportQueues.queueUrl,
               queueArn: exportQueues.queueArn,
-              s3Endpoint: s3Server.endpoint,
+              s3Endpoint: servers.endpoints.s3,
               bucket: config.archiveBucket,
             },
           }),
@@ -202,7 +207,7 @@ export async function startLocalStack(
     if (config.enrichment !== undefined) {
       const enrichment = startEnrichmentLoop({
         config: config.enrichment,
-        dynamoDbEndpoint: dynamoDbServer.endpoint,
+        dynamoDbEndpoint,
         tableName: config.tableName,
         log,
       });
@@ -213,13 +218,13 @@ export async function startLocalStack(
     return {
       webhookUrl: webhookUrl(config.host, port, config.webhookPathToken),
       secrets,
-      dynamoDbEndpoint: dynamoDbServer.endpoint,
+      dynamoDbEndpoint,
       tableDirectory,
-      sqsEndpoint: sqsServer.endpoint,
+      sqsEndpoint: servers.endpoints.sqs,
       queues,
-      eventsEndpoint: eventBus.endpoint,
-      eventsFile: eventBus.eventsFile,
-      s3Endpoint: s3Server.endpoint,
+      eventsEndpoint: servers.endpoints.events,
+      eventsFile,
+      s3Endpoint: servers.endpoints.s3,
       s3Directory,
       exportQueues,
       stop: async () => {
