@@ -23,7 +23,7 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
     config.enrichment === undefined
       ? '  enrichment   off (set DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET to list label events by project)'
       : `  enrichment   every ${LOCAL_ENRICHMENT_INTERVAL_MS / 1000} s from ${config.enrichment.apiUrl}: label events get their project (npm run query -- labels --project <id>)`,
-    `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerBatches} batches and ${config.workerConcurrency} records of each at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
+    `  worker       batches of up to ${config.workerBatchSize} (window ${config.workerBatchWindowSeconds} s), ${config.workerProcesses} process(es), each with ${config.workerBatches} batches and ${config.workerConcurrency} records of each at a time, visibility timeout ${config.visibilityTimeoutSeconds} s, DLQ after ${config.maxReceiveCount} receives`,
     '',
     'Next, in another terminal:',
     `  ${sendCommand}`,

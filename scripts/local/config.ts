@@ -36,6 +36,7 @@ import {
   DEFAULT_SQS_PORT,
   DEFAULT_TABLE_NAME,
   DEFAULT_WORKER_BATCHES,
+  DEFAULT_WORKER_PROCESSES,
   deadLetterQueueName,
   LOCAL_SERVERS_HOST,
   LOCAL_WEBHOOK_PATH_TOKEN,
@@ -77,6 +78,8 @@ export interface LocalStackConfig {
   readonly workerConcurrency: number;
   /** Batches the worker processes at the same time, as Lambda runs several workers. */
   readonly workerBatches: number;
+  /** Worker processes, each polling with `workerBatches` batches; the first also exports. */
+  readonly workerProcesses: number;
   readonly visibilityTimeoutSeconds: number;
   readonly maxReceiveCount: number;
   readonly maxBodyBytes: number;
@@ -151,6 +154,7 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
       max: 100,
     }),
     workerBatches: integer('WORKER_BATCHES', DEFAULT_WORKER_BATCHES, { min: 1, max: 20 }),
+    workerProcesses: integer('WORKER_PROCESSES', DEFAULT_WORKER_PROCESSES, { min: 1, max: 8 }),
     visibilityTimeoutSeconds: integer('VISIBILITY_TIMEOUT_SECONDS', 30, { min: 1, max: 43_200 }),
     maxReceiveCount: integer('MAX_RECEIVE_COUNT', 5, { min: 1, max: 1_000 }),
     // Bodies over 400,000 bytes go through the local archive bucket, as in AWS.

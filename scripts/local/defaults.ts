@@ -19,6 +19,11 @@ export const DEFAULT_TABLE_NAME = 'datasaur-webhooks';
  * and deletes wait on each other; a few keep the queue, dynalite and the worker busy at once.
  */
 export const DEFAULT_WORKER_BATCHES = 4;
+/**
+ * Worker processes: two keep up with the webhook server on a 2-core machine, where one,
+ * with its several AWS calls per event, falls behind it (docs/performance.md).
+ */
+export const DEFAULT_WORKER_PROCESSES = 2;
 /** Name of the webhook queue in the local stack. */
 export const DEFAULT_QUEUE_NAME = 'datasaur-webhooks';
 /**

@@ -74,7 +74,7 @@ export function startServersChild(
   request: ServersRequest,
   hooks: ServersChildHooks,
 ): Promise<ServersChild> {
-  const child = spawn(process.execPath, [...(process.env.PIPE_PROF ? ['--cpu-prof', '--cpu-prof-dir=' + process.env.PIPE_PROF] : []), '--import', TSX_LOADER, SERVERS_ENTRY], {
+  const child = spawn(process.execPath, ['--import', TSX_LOADER, SERVERS_ENTRY], {
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
   });

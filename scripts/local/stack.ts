@@ -170,40 +170,45 @@ export async function startLocalStack(
     const port = await listenHttp(httpServer, config);
     closers.push(() => closeHttp(httpServer));
 
-    const worker = superviseWorker({
-      settings: {
-        dynamoDbEndpoint,
-        sqsEndpoint: servers.endpoints.sqs,
-        s3Endpoint: servers.endpoints.s3,
-        queueUrl: queues.queueUrl,
-        queueArn: queues.queueArn,
-        region: LOCAL_CLIENT_CONFIG.region,
-        tableName: config.tableName,
-        batchSize: config.workerBatchSize,
-        concurrency: config.workerConcurrency,
-        batches: config.workerBatches,
-        waitTimeSeconds: config.workerBatchWindowSeconds,
-        logLevel: config.logLevel,
-        eventsEndpoint: servers.endpoints.events,
-        eventSource: config.eventSource,
-        publishLabelEvents: config.publishLabelEvents,
-        ...(config.exporter &&
-          exportQueues && {
-            exporter: {
-              ...config.exporter,
-              queueUrl: exportQueues.queueUrl,
-              queueArn: exportQueues.queueArn,
-              s3Endpoint: servers.endpoints.s3,
-              bucket: config.archiveBucket,
-            },
-          }),
-      },
-      pidFile: join(config.dataDir, 'worker.pid'),
-      stopGraceMs: Math.max(config.visibilityTimeoutSeconds * 1000, 10_000),
-      log,
-      onGiveUp: hooks.onFatal,
-    });
-    closers.push(() => worker.stop());
+    // The first worker also runs the exporter: one export at a time, as before.
+    const workers = Array.from({ length: config.workerProcesses }, (_, index) =>
+      superviseWorker({
+        settings: {
+          dynamoDbEndpoint,
+          sqsEndpoint: servers.endpoints.sqs,
+          s3Endpoint: servers.endpoints.s3,
+          queueUrl: queues.queueUrl,
+          queueArn: queues.queueArn,
+          region: LOCAL_CLIENT_CONFIG.region,
+          tableName: config.tableName,
+          batchSize: config.workerBatchSize,
+          concurrency: config.workerConcurrency,
+          batches: config.workerBatches,
+          waitTimeSeconds: config.workerBatchWindowSeconds,
+          logLevel: config.logLevel,
+          eventsEndpoint: servers.endpoints.events,
+          eventSource: config.eventSource,
+          publishLabelEvents: config.publishLabelEvents,
+          ...(index === 0 &&
+            config.exporter &&
+            exportQueues && {
+              exporter: {
+                ...config.exporter,
+                queueUrl: exportQueues.queueUrl,
+                queueArn: exportQueues.queueArn,
+                s3Endpoint: servers.endpoints.s3,
+                bucket: config.archiveBucket,
+              },
+            }),
+        },
+        pidFile: join(config.dataDir, workerPidFile(index)),
+        stopGraceMs: Math.max(config.visibilityTimeoutSeconds * 1000, 10_000),
+        log,
+        onGiveUp: hooks.onFatal,
+      }),
+    );
+    const stopWorkers = () => Promise.all(workers.map((worker) => worker.stop()));
+    closers.push(stopWorkers);
     if (config.enrichment !== undefined) {
       const enrichment = startEnrichmentLoop({
         config: config.enrichment,
@@ -213,7 +218,11 @@ export async function startLocalStack(
       });
       closers.push(() => enrichment.stop());
     }
-    await withTimeout(worker.polling, WORKER_START_TIMEOUT_MS, 'the worker did not start');
+    await withTimeout(
+      Promise.all(workers.map((worker) => worker.polling)),
+      WORKER_START_TIMEOUT_MS,
+      'the worker did not start',
+    );
 
     return {
       webhookUrl: webhookUrl(config.host, port, config.webhookPathToken),
@@ -230,7 +239,7 @@ export async function startLocalStack(
       stop: async () => {
         log('stopping: no new requests; the worker finishes its batch');
         await closeHttp(httpServer);
-        await worker.stop();
+        await stopWorkers();
         await reportDroppedMessages(sqs, queues, log);
         await closeAll();
       },
@@ -242,6 +251,11 @@ export async function startLocalStack(
     }
     throw error;
   }
+}
+
+/** `DATA_DIR/worker.pid` for the first worker, `worker-2.pid` and on for the others. */
+export function workerPidFile(index: number): string {
+  return index === 0 ? 'worker.pid' : `worker-${index + 1}.pid`;
 }
 
 /** One line per event put on the local bus (`EVENTS_LOG=1`). */
