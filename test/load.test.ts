@@ -3,6 +3,7 @@
  * hundred signed events with duplicates, and finds every one persisted exactly once.
  */
 import { expect, it } from 'vitest';
+import { pendingRanges } from '../scripts/local/load-run.ts';
 import { runTypeScript, TEST_STACK_ENVIRONMENT } from './support/local-stack-process.ts';
 
 it('persists every acknowledged event exactly once under load, and says so', async () => {
@@ -69,4 +70,33 @@ it('explains a bad flag and exits non-zero', async () => {
   expect(run.stderr).toContain('--events must be a whole number');
   expect(run.stderr).toContain('Usage: npm run load');
   expect(run.stderr).not.toContain('    at ');
+});
+
+it('looks for unseen events only where one of their deliveries can have been received', () => {
+  const startedAt = 1_000_000;
+  const pending = (sentAt: number, acknowledgedAt: number, repeatAcknowledgedAt?: number) =>
+    [
+      `event-${sentAt}`,
+      {
+        acknowledgedAt,
+        earliestSentAt: sentAt,
+        latestAcknowledgedAt: repeatAcknowledgedAt ?? acknowledgedAt,
+      },
+    ] as const;
+  const ranges = pendingRanges([
+    // A straggler from the start, then a backlog of overlapping requests, out of order.
+    pending(startedAt + 5_200, startedAt + 5_400),
+    pending(startedAt + 100, startedAt + 300),
+    pending(startedAt + 5_000, startedAt + 5_600),
+    pending(startedAt + 6_000, startedAt + 6_100),
+    // Sent again later: the worker may store the later delivery, with its receive time.
+    pending(startedAt + 9_000, startedAt + 9_100, startedAt + 12_000),
+  ]);
+  // Give or take 1 s of clock difference; the feed between them, already seen, is not read.
+  expect(ranges).toEqual([
+    [startedAt - 900, startedAt + 1_300],
+    [startedAt + 4_000, startedAt + 7_100],
+    [startedAt + 8_000, startedAt + 13_000],
+  ]);
+  expect(pendingRanges([])).toEqual([]);
 });

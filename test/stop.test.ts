@@ -21,7 +21,13 @@ const started: ChildProcess[] = [];
 
 interface RunningStart {
   readonly npm: ChildProcess;
-  readonly pids: { npm: number; stack: number; worker: number };
+  readonly pids: {
+    npm: number;
+    stack: number;
+    worker: number;
+    secondWorker: number;
+    servers: number;
+  };
   readonly ports: number[];
   output(): string;
 }
@@ -60,6 +66,10 @@ async function npmStart(): Promise<RunningStart> {
       npm: npm.pid as number,
       stack: pidIn('npm-start.pid'),
       worker: pidIn('worker.pid'),
+      // WORKER_PROCESSES defaults to 2.
+      secondWorker: pidIn('worker-2.pid'),
+      // dynalite, SQS, S3 and EventBridge run in a process of their own.
+      servers: pidIn('servers.pid'),
     },
     ports: [...ports],
     output: () => output,
@@ -97,7 +107,7 @@ afterAll(() => {
   for (const directory of directories) rmSync(directory, { recursive: true, force: true });
 });
 
-type Target = 'npm' | 'stack' | 'group';
+type Target = 'npm' | 'stack' | 'group' | 'servers';
 
 // Concurrent: each case is its own npm start in its own folder, process group and free ports.
 describe.concurrent('npm start stops everything and frees its ports within 10 s', () => {
@@ -109,11 +119,17 @@ describe.concurrent('npm start stops everything and frees its ports within 10 s'
     ['SIGTERM to the whole group (kill -- -pgid)', 'group', 'SIGTERM'],
     ['SIGKILL to npm: the stack notices its parent is gone', 'npm', 'SIGKILL'],
     ['SIGKILL to the stack: the worker notices its parent is gone', 'stack', 'SIGKILL'],
+    [
+      "SIGKILL to the servers' process: the stack gives up and stops the rest",
+      'servers',
+      'SIGKILL',
+    ],
   ])('%s', async ([, target, signal], { expect }) => {
     const run = await npmStart();
     const pids = Object.values(run.pids);
     for (const pid of pids) expect(isRunning(pid)).toBe(true);
-    // The webhook server, DynamoDB, SQS and every server added since.
+    // The webhook server, DynamoDB, SQS and every server added since (the servers' own
+    // process holds all but the first: a port still taken means it outlived the stack).
     expect(run.ports.length).toBeGreaterThanOrEqual(3);
     for (const port of run.ports) expect(await portIsFree(port)).toBe(false);
 
@@ -131,6 +147,12 @@ describe.concurrent('npm start stops everything and frees its ports within 10 s'
     // Only a killed stack cannot say so; every other case is an orderly stop.
     if (!(target === 'stack' && signal === 'SIGKILL')) {
       expect(run.output()).toContain('[npm start] stopped');
+    }
+    if (target === 'servers') {
+      expect(run.output()).toContain(
+        "[npm start] giving up: the local servers' process exited with SIGKILL",
+      );
+      expect(run.npm.exitCode).toBe(1);
     }
   });
 });

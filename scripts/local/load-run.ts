@@ -64,10 +64,17 @@ export interface LoadReport {
   readonly partitions: PartitionLoadReport;
 }
 
-interface Acknowledgement {
-  /** Wall-clock times; the ingest's receive time falls between the two. */
-  readonly sentAt: number;
+/** Wall-clock times of an event's acknowledged deliveries. */
+export interface Acknowledgement {
+  /** The first acknowledgement: the time to queryable counts from it. */
   readonly acknowledgedAt: number;
+  /**
+   * The stored item may carry the receive time of any of the event's deliveries (the worker
+   * stores whichever it takes first): each was received between its send and its
+   * acknowledgement, so all of them between the earliest send and the latest acknowledgement.
+   */
+  earliestSentAt: number;
+  latestAcknowledgedAt: number;
 }
 
 export async function runLoad(options: LoadOptions): Promise<LoadReport> {
@@ -103,7 +110,7 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const limited = limitConcurrency(options.concurrency);
   let sending = true;
   // Followed while sending: an event is timed when it appears, not when the last send ends.
-  const following = followFeed(queries, firstAcknowledged, startedAt, options, () => sending);
+  const following = followFeed(queries, firstAcknowledged, options, () => sending);
   try {
     await Promise.all(
       plan.map((event) =>
@@ -115,8 +122,17 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
           latencies.push(performance.now() - started);
           if (outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300) {
             sendsPerEvent.set(outcome.eventId, (sendsPerEvent.get(outcome.eventId) ?? 0) + 1);
-            if (!firstAcknowledged.has(outcome.eventId)) {
-              firstAcknowledged.set(outcome.eventId, { sentAt, acknowledgedAt: Date.now() });
+            const acknowledgedAt = Date.now();
+            const first = firstAcknowledged.get(outcome.eventId);
+            if (first === undefined) {
+              firstAcknowledged.set(outcome.eventId, {
+                acknowledgedAt,
+                earliestSentAt: sentAt,
+                latestAcknowledgedAt: acknowledgedAt,
+              });
+            } else {
+              first.earliestSentAt = Math.min(first.earliestSentAt, sentAt);
+              first.latestAcknowledgedAt = acknowledgedAt;
             }
           } else {
             refused += 1;
@@ -196,7 +212,6 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
 async function followFeed(
   queries: Queries,
   acknowledged: ReadonlyMap<string, Acknowledgement>,
-  startedAt: number,
   options: LoadOptions,
   sending: () => boolean,
 ): Promise<Map<string, number>> {
@@ -213,7 +228,7 @@ async function followFeed(
       options.onProgress?.(`${pending.length} acknowledged events not in the table; giving up`);
       return seen;
     }
-    const items = await feedItemsAround(queries, pendingRanges(pending, startedAt));
+    const items = await feedItemsAround(queries, pendingRanges(pending));
     const polledAt = Date.now();
     // A backlog makes each read longer; waiting up to 4× as long keeps the reads from taking
     // the table's time from the pipeline they measure, and the cap bounds the error.
@@ -234,18 +249,17 @@ const CLOCK_MARGIN_MS = 1000;
 
 /**
  * The receive-time ranges the pending (acknowledged, not yet seen) events can be in, merged
- * where they overlap: each was received between its send and its acknowledgement, give or
- * take the clock margin. With a backlog or a straggler, the feed between them (events
+ * where they overlap: between the earliest send and the latest acknowledgement of each, give
+ * or take the clock margin. With a backlog or a straggler, the feed between them (events
  * already seen) is not read again. Requests in flight are looked for once acknowledged.
  */
 export function pendingRanges(
   pending: ReadonlyArray<readonly [string, Acknowledgement]>,
-  startedAt: number,
 ): Array<readonly [number, number]> {
   const intervals = pending
-    .map(([, { sentAt, acknowledgedAt }]): [number, number] => [
-      Math.max(startedAt, sentAt) - CLOCK_MARGIN_MS,
-      acknowledgedAt + CLOCK_MARGIN_MS,
+    .map(([, { earliestSentAt, latestAcknowledgedAt }]): [number, number] => [
+      earliestSentAt - CLOCK_MARGIN_MS,
+      latestAcknowledgedAt + CLOCK_MARGIN_MS,
     ])
     .sort(([left], [right]) => left - right);
   const merged: Array<[number, number]> = [];

@@ -5,6 +5,7 @@
  * last) and exits when `npm start` goes away, even after SIGKILL.
  */
 import { spawn } from 'node:child_process';
+import { rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { DeliveredEvent } from './eventbridge-server.ts';
 
@@ -64,6 +65,8 @@ export interface ServersChild {
 }
 
 export interface ServersChildHooks {
+  /** File that holds the child's pid while it runs, for whoever needs to find it. */
+  readonly pidFile: string;
   /** Called with every event put on the local bus when `events.log` is on. */
   readonly onEvent?: (event: DeliveredEvent) => void;
   /** The child died after start-up: nothing can be queued or stored any more. */
@@ -78,7 +81,9 @@ export function startServersChild(
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     detached: true,
   });
+  writeFileSync(hooks.pidFile, `${child.pid}\n`);
   let stopping = false;
+  let started = false;
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
 
   const stop = async () => {
@@ -89,6 +94,7 @@ export function startServersChild(
       await exited;
       clearTimeout(killer);
     }
+    rmSync(hooks.pidFile, { force: true });
   };
 
   return new Promise((resolve, reject) => {
@@ -99,13 +105,16 @@ export function startServersChild(
     child.once('error', failStart);
     child.once('exit', (code, signal) => {
       const how = signal ?? `code ${code}`;
-      // Before 'listening' this only rejects a promise already settled by a 'failed' message.
-      failStart(new Error(`the local servers' process exited with ${how} while starting`));
-      if (!stopping) hooks.onExit(`the local servers' process exited with ${how}`);
+      const unexpected = started && !stopping;
+      // Once started, or after a 'failed' message, the promise is settled and this does nothing.
+      reject(new Error(`the local servers' process exited with ${how} while starting`));
+      rmSync(hooks.pidFile, { force: true });
+      if (unexpected) hooks.onExit(`the local servers' process exited with ${how}`);
     });
     child.on('message', (message: ServersMessage) => {
       switch (message.type) {
         case 'listening':
+          started = true;
           resolve({ endpoints: message.endpoints, stop });
           break;
         case 'event':

@@ -106,6 +106,7 @@ export async function startLocalStack(
         s3: { port: config.s3Port, directory: s3Directory },
       },
       {
+        pidFile: join(config.dataDir, 'servers.pid'),
         onEvent: (event) => log(describeEvent(event)),
         onExit: hooks.onFatal,
       },
@@ -170,7 +171,7 @@ export async function startLocalStack(
     const port = await listenHttp(httpServer, config);
     closers.push(() => closeHttp(httpServer));
 
-    // The first worker also runs the exporter: one export at a time, as before.
+    // Each worker requests exports; the first also runs the exporter, one export at a time.
     const workers = Array.from({ length: config.workerProcesses }, (_, index) =>
       superviseWorker({
         settings: {
@@ -189,11 +190,11 @@ export async function startLocalStack(
           eventsEndpoint: servers.endpoints.events,
           eventSource: config.eventSource,
           publishLabelEvents: config.publishLabelEvents,
-          ...(index === 0 &&
-            config.exporter &&
+          ...(config.exporter &&
             exportQueues && {
               exporter: {
                 ...config.exporter,
+                runsExporter: index === 0,
                 queueUrl: exportQueues.queueUrl,
                 queueArn: exportQueues.queueArn,
                 s3Endpoint: servers.endpoints.s3,
@@ -328,8 +329,16 @@ async function reportDroppedMessages(
     // local-aws-sqs counts in-flight messages in this figure too (SQS would not).
     return Number(Attributes.ApproximateNumberOfMessages ?? 0);
   };
-  const queued = await count(queues.queueUrl);
-  const deadLetters = await count(queues.deadLetterQueueUrl);
+  let queued: number;
+  let deadLetters: number;
+  try {
+    queued = await count(queues.queueUrl);
+    deadLetters = await count(queues.deadLetterQueueUrl);
+  } catch {
+    // The servers' process has died: whatever the queue held is gone already.
+    log('warning: the local queue is gone; messages still in it were dropped');
+    return;
+  }
   if (queued + deadLetters > 0) {
     log(
       `warning: ${queued} message(s) still in the queue and ${deadLetters} in the DLQ are dropped (the local queue lives in memory)`,

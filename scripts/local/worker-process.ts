@@ -78,7 +78,7 @@ const readCredentials = async () => {
   }
   return exporter.credentials;
 };
-const s3 = exporter && localS3(exporter.s3Endpoint);
+const s3 = exporter?.runsExporter ? localS3(exporter.s3Endpoint) : undefined;
 const exportPoller =
   exporter &&
   s3 &&
@@ -117,7 +117,7 @@ const exportPoller =
  * for credentials are queued again once the credentials work.
  */
 async function resumeWaiting(): Promise<void> {
-  if (exporter === undefined) return;
+  if (!exporter?.runsExporter) return;
   try {
     const result = await resumeWaitingExports({
       documents,

@@ -28,7 +28,10 @@ const workerSettingsSchema = z.object({
   eventsEndpoint: z.url(),
   eventSource: z.string().min(1),
   publishLabelEvents: z.boolean(),
-  /** Export archiving, when on: the export queue, the archive bucket and the Datasaur API. */
+  /**
+   * Export archiving, when on: the export queue, the archive bucket and the Datasaur API.
+   * Every worker sends export requests; only the one with `runsExporter` archives them.
+   */
   exporter: z
     .object({
       queueUrl: z.url(),
@@ -40,6 +43,8 @@ const workerSettingsSchema = z.object({
         .object({ clientId: z.string().min(1), clientSecret: z.string().min(1) })
         .optional(),
       exportOn: z.enum(['REVIEWED', 'COMPLETED', 'both']),
+      /** This worker also polls the export queue (one export at a time) and resumes waits. */
+      runsExporter: z.boolean(),
       format: z.string().min(1),
       /** The download policy (see shared/export/download.ts), Datasaur's own origin trusted. */
       download: z.object({
