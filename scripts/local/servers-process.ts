@@ -12,8 +12,12 @@ import type { ServersMessage, ServersRequest } from './servers-child.ts';
 const running: RunningServer[] = [];
 let closing: Promise<void> | undefined;
 
-function send(message: ServersMessage): void {
-  process.send?.(message);
+/** Resolves once the message is handed to the channel, so exiting next cannot drop it. */
+function send(message: ServersMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send === undefined || !process.connected) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
 }
 
 function closeAndExit(code: number): Promise<void> {
@@ -37,7 +41,7 @@ async function start<Server extends RunningServer>(
     return server;
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
-    send({ type: 'failed', variable, port, message: message ?? String(error), code });
+    await send({ type: 'failed', variable, port, message: message ?? String(error), code });
     await closeAndExit(1);
     throw error;
   }
@@ -58,13 +62,13 @@ async function startServers(request: ServersRequest): Promise<void> {
       eventsFile: request.events.eventsFile,
       port: request.events.port,
       host,
-      ...(request.events.log ? { onEvent: (event) => send({ type: 'event', event }) } : {}),
+      ...(request.events.log ? { onEvent: (event) => void send({ type: 'event', event }) } : {}),
     }),
   );
   const s3 = await start('S3_PORT', request.s3.port, () =>
     startS3({ port: request.s3.port, host, directory: request.s3.directory }),
   );
-  send({
+  await send({
     type: 'listening',
     endpoints: {
       ...(dynamoDb ? { dynamoDb: dynamoDb.endpoint } : {}),
@@ -83,7 +87,10 @@ process.once('SIGINT', () => void closeAndExit(0));
 process.once('disconnect', () => void closeAndExit(0));
 process.once('message', (request: ServersRequest) => {
   startServers(request).catch(async (error: unknown) => {
-    send({ type: 'failed', message: error instanceof Error ? error.message : String(error) });
+    await send({
+      type: 'failed',
+      message: error instanceof Error ? error.message : String(error),
+    });
     await closeAndExit(1);
   });
 });
