@@ -28,7 +28,7 @@ import {
   projectLabelKeys,
   projectPartition,
 } from '../store/keys.ts';
-import { TABLE } from '../store/table.ts';
+import { readingIndex, TABLE } from '../store/table.ts';
 
 export interface EnrichOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -330,15 +330,17 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
     let labelEventCount = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: projectLabels.indexName,
-          KeyConditionExpression: 'gsi4pk = :project',
-          ExpressionAttributeValues: { ':project': projectPartition(projectId) },
-          ProjectionExpression: 'documentId',
-          ExclusiveStartKey: startKey,
-        }),
+      const page = await readingIndex(tableName, projectLabels, () =>
+        documents.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: projectLabels.indexName,
+            KeyConditionExpression: 'gsi4pk = :project',
+            ExpressionAttributeValues: { ':project': projectPartition(projectId) },
+            ProjectionExpression: 'documentId',
+            ExclusiveStartKey: startKey,
+          }),
+        ),
       );
       for (const item of page.Items ?? []) {
         labelEventCount += 1;
