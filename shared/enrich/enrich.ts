@@ -288,11 +288,11 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
             new UpdateCommand({
               TableName: tableName,
               Key: { pk, sk },
-              UpdateExpression: 'SET projectId = :project, gsi4pk = :gsi4pk, gsi4sk = :gsi4sk',
+              UpdateExpression: 'SET projectId = :project, gsi4pk = :gsi4pk',
               ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(projectId)',
               ExpressionAttributeValues: {
                 ':project': projectId,
-                ...prefixed(projectLabelKeys(projectId, String(sk))),
+                ':gsi4pk': projectLabelKeys(projectId).gsi4pk,
               },
             }),
           );
@@ -362,8 +362,4 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
     );
     return counts;
   }
-}
-
-function prefixed(keys: { gsi4pk: string; gsi4sk: string }): Record<string, string> {
-  return { ':gsi4pk': keys.gsi4pk, ':gsi4sk': keys.gsi4sk };
 }

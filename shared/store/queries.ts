@@ -463,11 +463,9 @@ export function createQueries(
     async projectLabels(projectId, page = {}) {
       const { projectLabels } = TABLE.indexes;
       const stream: Stream = {
+        // GSI4 sorts by the table's own sort key: the start key is pk, sk and gsi4pk.
         keyAttributes: [
-          TABLE.partitionKey,
-          TABLE.sortKey,
-          projectLabels.partitionKey,
-          projectLabels.sortKey,
+          ...new Set([TABLE.partitionKey, TABLE.sortKey, ...indexKeyAttributes(projectLabels)]),
         ],
         partitions: [
           {

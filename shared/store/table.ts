@@ -37,7 +37,8 @@ export const TABLE = {
       indexName: 'GSI2',
       partitionKey: 'gsi2pk',
       sortKey: 'gsi2sk',
-      // The event id and receive time are in the index's own sort key.
+      // The receive time is the index's sort key; the event id ends the table sort key, which
+      // every index entry carries.
       projection: ['itemType', 'eventType', 'projectId', 'documentId', 'teamId'],
       purpose: 'every event by receive time',
     },
@@ -53,12 +54,13 @@ export const TABLE = {
     },
     /**
      * A project's label events, newest first: sparse, only label items whose project is known
-     * carry `gsi4pk`. Small attributes only, so each entry is 1 write unit.
+     * carry `gsi4pk`. Sorted by the table's own sort key (`EVENT#<time>#<eventId>`), not a
+     * copy of it. Small attributes only, so each entry is 1 write unit.
      */
     projectLabels: {
       indexName: 'GSI4',
       partitionKey: 'gsi4pk',
-      sortKey: 'gsi4sk',
+      sortKey: 'sk',
       projection: [
         'itemType',
         'eventType',
