@@ -8,6 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
+import { QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
@@ -171,7 +172,7 @@ describe('tableIndexes and previousTableIndexes', () => {
   });
 });
 
-describe('on a table of the first stage (no GSI4) or of 0.1.0 (no GSI3)', () => {
+describe('readers and writers of GSI3 and GSI4, on tables of each stage', () => {
   let dynamoDb: LocalDynamoDb;
   const released = `events-released-${randomUUID()}`;
   const firstStage = `events-first-stage-${randomUUID()}`;
@@ -239,6 +240,65 @@ describe('on a table of the first stage (no GSI4) or of 0.1.0 (no GSI3)', () => 
       expect(page).not.toMatch(/\n\s+at /);
     } finally {
       source.close();
+    }
+  });
+
+  it('stores no copy of the sort key for GSI4, which pages a project newest first on sk itself', async () => {
+    const tableName = `events-all-indexes-${randomUUID()}`;
+    await dynamoDb.client.send(new CreateTableCommand(createTableInput(tableName)));
+    const fake = await startFakeDatasaur({
+      projects: [{ id: 'paged-project', documents: [{ id: 'paged-document' }] }],
+    });
+    try {
+      const store = createEventStore(dynamoDb.documents, tableName, { documentProjects: true });
+      const times = ['2026-01-05T10:00:00.000Z', '2026-01-05T10:01:00.000Z'];
+      for (const time of times) {
+        const body = seedEventBody('BEFORE_UPDATE_LABELS', {
+          documentId: 'paged-document',
+          timestamp: time,
+        });
+        await store.record(
+          await interpretMessage(
+            sqsRecord({ body, receivedAt: time }).body,
+            new Date(time),
+            NO_ARCHIVE,
+          ),
+        );
+      }
+      const summary = await runEnrichment({
+        documents: dynamoDb.documents,
+        tableName,
+        datasaur: createDatasaurClient({
+          baseUrl: fake.url,
+          credentials: { clientId: fake.clientId, clientSecret: fake.clientSecret },
+          http: { maxAttempts: 1 },
+        }),
+      });
+      expect(summary.filled).toBe(2);
+      const { Items = [] } = await dynamoDb.documents.send(
+        new QueryCommand({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'DOCUMENT#paged-document' },
+        }),
+      );
+      const labelItems = Items.filter((item) => item.itemType === 'labelEvent');
+      expect(labelItems).toHaveLength(2);
+      for (const item of labelItems) {
+        expect(item).toMatchObject({ projectId: 'paged-project', gsi4pk: 'PROJECT#paged-project' });
+        expect(item).not.toHaveProperty('gsi4sk');
+      }
+      const queries = createQueries(dynamoDb.documents, tableName);
+      const first = await queries.projectLabels('paged-project', { limit: 1 });
+      const second = await queries.projectLabels('paged-project', {
+        limit: 1,
+        cursor: first.cursor as string,
+      });
+      expect([...first.items, ...second.items].map((item) => item.eventTime)).toEqual(
+        [...times].reverse(),
+      );
+    } finally {
+      await fake.close();
     }
   });
 
