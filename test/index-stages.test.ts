@@ -5,6 +5,7 @@
  * they synthesize, each stage's template is checked for what it grants and builds, and every
  * reader of an index a stage lacks is shown to say so.
  */
+import { execFile, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
@@ -35,6 +36,7 @@ import {
   statementsOfFunctionRole,
   synthesizeApp,
 } from './support/cdk-template.ts';
+import { startCloudFormationStandIn } from './support/cloudformation-stand-in.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { runTypeScript } from './support/local-stack-process.ts';
 import { sqsRecord } from './support/webhook-records.ts';
@@ -200,6 +202,59 @@ describe('readers and writers of GSI3 and GSI4, on tables of each stage', () => 
     );
     await expect(lookup).rejects.toThrow('docs/querying.md#upgrading-an-existing-table');
   });
+
+  it("the documented index check prints each index's status, run as written with every AWS CLI on the PATH", async () => {
+    const [check] = [...UPGRADE_SECTION.matchAll(/^\s*(aws dynamodb describe-table .*)$/gm)].map(
+      ([, line]) => line as string,
+    );
+    expect(check).toBeDefined();
+    const awsClis = spawnSync('which', ['-a', 'aws'], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .filter(Boolean);
+    expect(awsClis.length, 'an AWS CLI on the PATH (.ci/run installs one)').toBeGreaterThan(0);
+    const cloudFormation = await startCloudFormationStandIn([
+      { name: 'DatasaurWebhooks', outputs: { TableName: firstStage } },
+    ]);
+    try {
+      for (const awsCli of awsClis) {
+        // Older CLIs ignore AWS_ENDPOINT_URL_*: each call gets its local endpoint as a flag.
+        const script = [
+          'aws() { case "$1" in',
+          `  cloudformation) "${awsCli}" "$@" --endpoint-url "${cloudFormation.endpoint}" ;;`,
+          `  dynamodb) "${awsCli}" "$@" --endpoint-url "${dynamoDb.server.endpoint}" ;;`,
+          'esac; }',
+          check as string,
+        ].join('\n');
+        // Not spawnSync: the stand-in and the local DynamoDB answer in this process.
+        const run = await new Promise<{ stdout: string; stderr: string }>((resolve) => {
+          execFile(
+            'bash',
+            ['-c', script],
+            {
+              timeout: 60_000,
+              env: {
+                PATH: process.env.PATH ?? '',
+                HOME: process.env.HOME ?? '',
+                AWS_ACCESS_KEY_ID: 'local',
+                AWS_SECRET_ACCESS_KEY: 'local',
+                AWS_DEFAULT_REGION: 'us-east-1',
+                AWS_PAGER: '',
+              },
+            },
+            (_error, stdout, stderr) => resolve({ stdout, stderr }),
+          );
+        });
+        expect(run.stderr, awsCli).toBe('');
+        expect(run.stdout.trim().split('\n').sort(), awsCli).toEqual([
+          'GSI1\tACTIVE',
+          'GSI2\tACTIVE',
+          'GSI3\tACTIVE',
+        ]);
+      }
+    } finally {
+      await cloudFormation.close();
+    }
+  }, 120_000);
 
   it("a project's label events say the table has no GSI4 yet", async () => {
     const queries = createQueries(dynamoDb.documents, firstStage);
