@@ -14,6 +14,12 @@ import {
   type ExportOn,
 } from '../shared/export/export-trigger.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
+import {
+  INDEX_NAMES,
+  type IndexName,
+  indexChanges,
+  RELEASED_INDEX_NAMES,
+} from '../shared/store/table.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../shared/webhook/ingest.ts';
 import { PATH_TOKEN_PATTERN } from '../shared/webhook/route.ts';
 
@@ -48,6 +54,16 @@ export interface WebhookStackConfig {
   readonly tableWarmWriteUnitsPerSecond: number | undefined;
   /** Warm read throughput (units a second) of the table and each index; none when undefined. */
   readonly tableWarmReadUnitsPerSecond: number | undefined;
+  /**
+   * The global secondary indexes the table declares: all of them, unless a table deployed by
+   * an earlier version is being upgraded in stages (one index created per deploy).
+   */
+  readonly tableIndexes: readonly IndexName[];
+  /**
+   * The indexes the deployed table has now, when the deploy names them: synthesis then refuses
+   * a `tableIndexes` that creates or deletes more than one index from it.
+   */
+  readonly previousTableIndexes: readonly IndexName[] | undefined;
   /** Largest webhook body the ingest accepts (413 above it). */
   readonly maxBodyBytes: number;
   /** How long the ingest function keeps the webhook secret before reading it again. */
@@ -135,6 +151,8 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   tableMaxReadRequestUnits: undefined,
   tableWarmWriteUnitsPerSecond: undefined,
   tableWarmReadUnitsPerSecond: undefined,
+  tableIndexes: INDEX_NAMES,
+  previousTableIndexes: undefined,
   maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
   webhookSecretCacheSeconds: 300,
   oldestMessageAgeAlarmSeconds: 900,
@@ -268,6 +286,8 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     tableMaxReadRequestUnits: optionalInteger('tableMaxReadRequestUnits'),
     tableWarmWriteUnitsPerSecond: optionalInteger('tableWarmWriteUnitsPerSecond'),
     tableWarmReadUnitsPerSecond: optionalInteger('tableWarmReadUnitsPerSecond'),
+    tableIndexes: DEFAULT_CONFIG.tableIndexes,
+    previousTableIndexes: undefined,
     maxBodyBytes: integer('maxBodyBytes'),
     webhookSecretCacheSeconds: integer('webhookSecretCacheSeconds'),
     oldestMessageAgeAlarmSeconds: integer('oldestMessageAgeAlarmSeconds'),
@@ -304,6 +324,46 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     if (arn !== undefined && !COMPLETE_SECRET_ARN.test(arn)) {
       problems.push(
         `${name} must be the complete ARN of a secret (arn:aws:secretsmanager:<region>:<account>:secret:<name>-<6 characters>, from \`aws secretsmanager describe-secret\`), got "${arn}"`,
+      );
+    }
+  }
+
+  const indexList = (name: 'tableIndexes' | 'previousTableIndexes'): IndexName[] | undefined => {
+    const raw = read(name);
+    if (raw === undefined) return undefined;
+    const names = raw.split(',').map((indexName) => indexName.trim().toUpperCase());
+    const known = names.filter((indexName): indexName is IndexName =>
+      (INDEX_NAMES as readonly string[]).includes(indexName),
+    );
+    if (known.length !== names.length) {
+      problems.push(
+        `${name} must be a comma-separated list of the table's indexes (${INDEX_NAMES.join(', ')}), got "${raw}"`,
+      );
+    } else if (!RELEASED_INDEX_NAMES.every((indexName) => known.includes(indexName))) {
+      problems.push(
+        `${name} must include ${RELEASED_INDEX_NAMES.join(' and ')} (every deployed table has them and every version reads them), got "${raw}"`,
+      );
+    }
+    return INDEX_NAMES.filter((indexName) => known.includes(indexName));
+  };
+  const tableIndexes = indexList('tableIndexes') ?? DEFAULT_CONFIG.tableIndexes;
+  const previousTableIndexes = indexList('previousTableIndexes');
+  if (previousTableIndexes !== undefined) {
+    const { created, deleted } = indexChanges(previousTableIndexes, tableIndexes);
+    if (created.length + deleted.length > 1) {
+      const [firstCreated] = created;
+      const firstStep = INDEX_NAMES.filter((indexName) =>
+        firstCreated === undefined
+          ? previousTableIndexes.includes(indexName) && indexName !== deleted[0]
+          : previousTableIndexes.includes(indexName) || indexName === firstCreated,
+      );
+      problems.push(
+        `tableIndexes ${[
+          ...(created.length > 0 ? [`creates ${created.join(' and ')}`] : []),
+          ...(deleted.length > 0 ? [`deletes ${deleted.join(' and ')}`] : []),
+        ].join(
+          ' and ',
+        )} on a table with ${previousTableIndexes.join(',')}: CloudFormation creates or deletes one global secondary index per update, so deploy -c tableIndexes=${firstStep.join(',')} first (docs/querying.md#upgrading-an-existing-table)`,
       );
     }
   }
@@ -462,6 +522,8 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
   }
   return {
     ...config,
+    tableIndexes,
+    previousTableIndexes,
     logRetentionDays: retention === undefined ? config.logRetentionDays : retentionDays,
     logLevel: logLevel ?? config.logLevel,
     systemLogLevel: systemLogLevel ?? config.systemLogLevel,

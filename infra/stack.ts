@@ -15,6 +15,7 @@ import type { Construct } from 'constructs';
 import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { STACK_OUTPUTS, type StackOutputKey } from '../shared/runtime/stack-outputs.ts';
+import { indexesNamed, TABLE } from '../shared/store/table.ts';
 import { BODIES_PREFIX } from '../shared/webhook/claim-check.ts';
 import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/webhook/ingest.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
@@ -45,7 +46,10 @@ export class WebhookStack extends Stack {
   /** Present unless `reconcileEvery` is `off` (every team the credentials can see, or `datasaurTeamIds`). */
   public readonly reconciler: Reconciler | undefined;
   public readonly datasaurCredentials: ISecret | undefined;
-  /** Present with the Datasaur credentials: gives label events their project every 10 minutes. */
+  /**
+   * Present with the Datasaur credentials and GSI4 (`tableIndexes`): gives label events their
+   * project every 10 minutes.
+   */
   public readonly enricher: Enricher | undefined;
   /** What the people who run the CLIs with `--stack` need, and nothing more. */
   public readonly operatorPolicy: OperatorPolicy;
@@ -58,6 +62,7 @@ export class WebhookStack extends Stack {
     const metricsNamespace = config.stackName;
 
     this.store = new EventStore(this, 'EventStore', {
+      indexes: indexesNamed(config.tableIndexes),
       ...(config.tableMaxWriteRequestUnits === undefined
         ? {}
         : { maxWriteRequestUnits: config.tableMaxWriteRequestUnits }),
@@ -125,6 +130,7 @@ export class WebhookStack extends Stack {
       deadLetterQueue: this.pipeline.deadLetterQueue,
       worker: this.pipeline.worker.function,
       table: this.store.table,
+      indexNames: this.store.indexes.map((index) => index.indexName),
       batchFigure: (figure) => this.pipeline.metricBatchFigure(figure),
       oldestMessageAgeAlarmSeconds: config.oldestMessageAgeAlarmSeconds,
       metricsNamespace,
@@ -186,7 +192,11 @@ export class WebhookStack extends Stack {
         metricsNamespace,
       });
     }
-    if (this.datasaurCredentials !== undefined) {
+    // The enrichment counts a project's label events on GSI4: it comes with the index.
+    if (
+      this.datasaurCredentials !== undefined &&
+      config.tableIndexes.includes(TABLE.indexes.projectLabels.indexName)
+    ) {
       this.enricher = new Enricher(this, 'Enricher', {
         table: this.store.table,
         credentials: this.datasaurCredentials,

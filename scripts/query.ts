@@ -16,6 +16,7 @@ import {
   PROJECT_STATUSES,
   type View,
 } from '../shared/store/queries.ts';
+import { IndexNotDeployedError } from '../shared/store/table.ts';
 import { BodyObjectMismatchError } from '../shared/webhook/claim-check.ts';
 import type { ProjectStatus } from '../shared/webhook/events.ts';
 import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
@@ -408,6 +409,10 @@ async function run(args: string[]): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) throw error;
     if (error instanceof InvalidQueryError) throw new UsageError(error.message);
+    if (error instanceof IndexNotDeployedError) {
+      console.error(error.message);
+      return 1;
+    }
     if (error instanceof DynamoDBServiceException && error.name === 'ResourceNotFoundException') {
       console.error(
         `table ${connection.tableName} does not exist at ${connection.where} (pass --table <name>)`,

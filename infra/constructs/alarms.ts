@@ -28,7 +28,6 @@ import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
-import { INDEXES } from '../../shared/store/table.ts';
 
 const PERIOD = Duration.minutes(5);
 /**
@@ -51,6 +50,8 @@ export interface AlarmsProps {
   readonly worker: IFunction;
   /** The event table: its write throttling, and each index's, raise an alarm. */
   readonly table: ITable;
+  /** The table's global secondary indexes (those it declares). */
+  readonly indexNames: readonly string[];
   /** What the worker's batches stored, one metric per figure (summed per 5 minutes). */
   readonly batchFigure: (figure: BatchFigure) => IMetric;
   /** Age of the oldest queued message that means the worker is falling behind. @default 900 */
@@ -224,7 +225,7 @@ export class Alarms extends Construct {
     });
 
     // A throttled index write fails the table write too: the worker retries, then the DLQ.
-    this.writeThrottled = [undefined, ...INDEXES.map((index) => index.indexName)].map((indexName) =>
+    this.writeThrottled = [undefined, ...props.indexNames].map((indexName) =>
       this.alarm(indexName === undefined ? 'TableWriteThrottled' : `${indexName}WriteThrottled`, {
         metric: new Metric({
           namespace: 'AWS/DynamoDB',

@@ -9,9 +9,14 @@ import {
   TableEncryption,
 } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
-import { INDEXES, TABLE } from '../../shared/store/table.ts';
+import { INDEXES, type IndexDefinition, TABLE } from '../../shared/store/table.ts';
 
 export interface EventStoreProps {
+  /**
+   * The global secondary indexes to declare: fewer than all only while a table deployed by an
+   * earlier version is upgraded one index per deploy (docs/querying.md). @default all of them
+   */
+  readonly indexes?: readonly IndexDefinition[];
   /**
    * Refuse `DeleteTable` until someone turns protection off on purpose.
    * @default true
@@ -33,9 +38,12 @@ export interface EventStoreProps {
 
 export class EventStore extends Construct {
   public readonly table: Table;
+  /** The indexes the table declares. */
+  public readonly indexes: readonly IndexDefinition[];
 
   constructor(scope: Construct, id: string, props: EventStoreProps = {}) {
     super(scope, id);
+    this.indexes = props.indexes ?? INDEXES;
     const throughput = {
       ...(props.maxWriteRequestUnits === undefined
         ? {}
@@ -73,7 +81,7 @@ export class EventStore extends Construct {
       stream: StreamViewType.NEW_AND_OLD_IMAGES,
       timeToLiveAttribute: TABLE.ttlAttribute,
     });
-    for (const index of INDEXES) {
+    for (const index of this.indexes) {
       this.table.addGlobalSecondaryIndex({
         ...throughput,
         indexName: index.indexName,

@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { Hono, type MiddlewareHandler } from 'hono';
 import { html } from 'hono/html';
 import { InvalidQueryError } from '../../shared/store/queries.ts';
+import { IndexNotDeployedError } from '../../shared/store/table.ts';
 import { eventHref, type Html, href, notice, page, projectHref } from './html.ts';
 import { ACTION_NAMES, ActionInputError, type ActionName, userMessage } from './operations.ts';
 import { documentBody, readDocument } from './pages/document.ts';
@@ -300,6 +301,9 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
   app.onError((error) => {
     if (error instanceof InvalidQueryError) {
       return render('Cannot show this', notice(error.message), undefined, 400);
+    }
+    if (error instanceof IndexNotDeployedError) {
+      return render('Not on this table yet', notice(error.message), undefined, 502);
     }
     const known = userMessage(error);
     if (known !== undefined) return render('Cannot read the stack', notice(known), undefined, 502);

@@ -28,7 +28,7 @@ import {
   projectLabelKeys,
   projectPartition,
 } from '../store/keys.ts';
-import { TABLE } from '../store/table.ts';
+import { readingIndex, TABLE } from '../store/table.ts';
 
 export interface EnrichOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -288,11 +288,11 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
             new UpdateCommand({
               TableName: tableName,
               Key: { pk, sk },
-              UpdateExpression: 'SET projectId = :project, gsi4pk = :gsi4pk, gsi4sk = :gsi4sk',
+              UpdateExpression: 'SET projectId = :project, gsi4pk = :gsi4pk',
               ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(projectId)',
               ExpressionAttributeValues: {
                 ':project': projectId,
-                ...prefixed(projectLabelKeys(projectId, String(sk))),
+                ':gsi4pk': projectLabelKeys(projectId).gsi4pk,
               },
             }),
           );
@@ -330,15 +330,17 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
     let labelEventCount = 0;
     let startKey: Record<string, unknown> | undefined;
     do {
-      const page = await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: projectLabels.indexName,
-          KeyConditionExpression: 'gsi4pk = :project',
-          ExpressionAttributeValues: { ':project': projectPartition(projectId) },
-          ProjectionExpression: 'documentId',
-          ExclusiveStartKey: startKey,
-        }),
+      const page = await readingIndex(tableName, projectLabels, () =>
+        documents.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: projectLabels.indexName,
+            KeyConditionExpression: 'gsi4pk = :project',
+            ExpressionAttributeValues: { ':project': projectPartition(projectId) },
+            ProjectionExpression: 'documentId',
+            ExclusiveStartKey: startKey,
+          }),
+        ),
       );
       for (const item of page.Items ?? []) {
         labelEventCount += 1;
@@ -360,8 +362,4 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
     );
     return counts;
   }
-}
-
-function prefixed(keys: { gsi4pk: string; gsi4sk: string }): Record<string, string> {
-  return { ':gsi4pk': keys.gsi4pk, ':gsi4sk': keys.gsi4sk };
 }

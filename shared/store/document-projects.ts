@@ -38,7 +38,7 @@ export interface DocumentProjects {
 
 /** The GSI4 attributes a label item carries once its project is known. */
 export function withProject<Item extends { readonly sk: string }>(item: Item, projectId: string) {
-  return { ...item, projectId, ...projectLabelKeys(projectId, item.sk) };
+  return { ...item, projectId, ...projectLabelKeys(projectId) };
 }
 
 export function createDocumentProjects(

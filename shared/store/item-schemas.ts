@@ -57,7 +57,6 @@ const projectLabelFields = {
   gsi4pk: text
     .optional()
     .describe("GSI4 (a project's label events) partition: PROJECT#<projectId>"),
-  gsi4sk: text.optional().describe("GSI4 sort key: the item's own sort key"),
 };
 
 export const ITEM_SCHEMAS = {

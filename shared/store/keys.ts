@@ -239,14 +239,12 @@ export function pendingDocumentKeys(
 }
 
 /**
- * GSI4 (a project's label events): written only on label items whose project is known, keyed
- * by the item's own sort key (`EVENT#<time>#<eventId>`), so newest first is a reverse Query.
+ * GSI4 (a project's label events): written only on label items whose project is known. The
+ * index sorts by the item's own sort key (`EVENT#<time>#<eventId>`), so newest first is a
+ * reverse Query and no copy of that key is stored.
  */
-export function projectLabelKeys(
-  projectId: string,
-  labelSortKey: string,
-): { gsi4pk: string; gsi4sk: string } {
-  return { gsi4pk: projectPartition(projectId), gsi4sk: labelSortKey };
+export function projectLabelKeys(projectId: string): { gsi4pk: string } {
+  return { gsi4pk: projectPartition(projectId) };
 }
 
 /** A project's label counters (documents, label events), beside the project's own item. */

@@ -29,7 +29,7 @@ import {
   unknownPartition,
 } from './keys.ts';
 import { MIGRATION_MARKER_KEY, SHARDED_DAYS_VERSION } from './migrations.ts';
-import { indexKeyAttributes, TABLE } from './table.ts';
+import { indexKeyAttributes, readingIndex, TABLE } from './table.ts';
 
 export const PROJECT_STATUSES = Object.values(PROJECT_STATUS_EVENTS) as ProjectStatus[];
 export const DEFAULT_PAGE_SIZE = 50;
@@ -369,15 +369,17 @@ export function createQueries(
   return {
     async event(eventId) {
       const { eventIds } = TABLE.indexes;
-      const { Items } = await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: eventIds.indexName,
-          KeyConditionExpression: '#eventId = :eventId',
-          ExpressionAttributeNames: { '#eventId': eventIds.partitionKey },
-          ExpressionAttributeValues: { ':eventId': eventId },
-          Limit: 1,
-        }),
+      const { Items } = await readingIndex(tableName, eventIds, () =>
+        documents.send(
+          new QueryCommand({
+            TableName: tableName,
+            IndexName: eventIds.indexName,
+            KeyConditionExpression: '#eventId = :eventId',
+            ExpressionAttributeNames: { '#eventId': eventIds.partitionKey },
+            ExpressionAttributeValues: { ':eventId': eventId },
+            Limit: 1,
+          }),
+        ),
       );
       const found = Items?.[0];
       if (found === undefined) return undefined;
@@ -461,11 +463,9 @@ export function createQueries(
     async projectLabels(projectId, page = {}) {
       const { projectLabels } = TABLE.indexes;
       const stream: Stream = {
+        // GSI4 sorts by the table's own sort key: the start key is pk, sk and gsi4pk.
         keyAttributes: [
-          TABLE.partitionKey,
-          TABLE.sortKey,
-          projectLabels.partitionKey,
-          projectLabels.sortKey,
+          ...new Set([TABLE.partitionKey, TABLE.sortKey, ...indexKeyAttributes(projectLabels)]),
         ],
         partitions: [
           {
@@ -477,7 +477,9 @@ export function createQueries(
         ],
       };
       const [found, counts] = await Promise.all([
-        readPage([stream], (left, right) => compareText(right.sk, left.sk), page),
+        readingIndex(tableName, projectLabels, () =>
+          readPage([stream], (left, right) => compareText(right.sk, left.sk), page),
+        ),
         documents.send(
           new GetCommand({ TableName: tableName, Key: projectLabelCountsKey(projectId) }),
         ),

@@ -14,6 +14,8 @@ export interface IndexDefinition {
    * only the keys (KEYS_ONLY).
    */
   readonly projection: 'ALL' | readonly string[];
+  /** What the index is for, as a message about a table without it says. */
+  readonly purpose: string;
 }
 
 export const TABLE = {
@@ -28,14 +30,17 @@ export const TABLE = {
       partitionKey: 'gsi1pk',
       sortKey: 'gsi1sk',
       projection: 'ALL',
+      purpose: "a team's projects and exports by status",
     },
     /** Every event by receive time, one partition per day; small attributes only. */
     feed: {
       indexName: 'GSI2',
       partitionKey: 'gsi2pk',
       sortKey: 'gsi2sk',
-      // The event id and receive time are in the index's own sort key.
+      // The receive time is the index's sort key; the event id ends the table sort key, which
+      // every index entry carries.
       projection: ['itemType', 'eventType', 'projectId', 'documentId', 'teamId'],
+      purpose: 'every event by receive time',
     },
     /**
      * Every event item by its `eventId` (the item's own attribute, not a copy): the table
@@ -45,15 +50,17 @@ export const TABLE = {
       indexName: 'GSI3',
       partitionKey: 'eventId',
       projection: [],
+      purpose: 'lookup by event id',
     },
     /**
      * A project's label events, newest first: sparse, only label items whose project is known
-     * carry `gsi4pk`. Small attributes only, so each entry is 1 write unit.
+     * carry `gsi4pk`. Sorted by the table's own sort key (`EVENT#<time>#<eventId>`), not a
+     * copy of it. Small attributes only, so each entry is 1 write unit.
      */
     projectLabels: {
       indexName: 'GSI4',
       partitionKey: 'gsi4pk',
-      sortKey: 'gsi4sk',
+      sortKey: 'sk',
       projection: [
         'itemType',
         'eventType',
@@ -63,6 +70,7 @@ export const TABLE = {
         'receivedAt',
         'eventTime',
       ],
+      purpose: "a project's label events",
     },
   },
 } as const satisfies {
@@ -74,9 +82,90 @@ export const TABLE = {
 
 export const INDEXES: readonly IndexDefinition[] = Object.values(TABLE.indexes);
 
-/** The `CreateTable` request for a local DynamoDB-API server (dynalite) or a test. */
-export function createTableInput(tableName: string): CreateTableCommandInput {
-  const keyAttributes = [TABLE.partitionKey, TABLE.sortKey, ...INDEXES.flatMap(indexKeyAttributes)];
+export type IndexName = (typeof TABLE.indexes)[keyof typeof TABLE.indexes]['indexName'];
+
+export const INDEX_NAMES: readonly IndexName[] = INDEXES.map(
+  (index) => index.indexName as IndexName,
+);
+
+/**
+ * The indexes of the first release (0.1.0): every deployed table has them, and the worker,
+ * the queries and the exporter rely on them, so no stage of an upgrade goes without them.
+ */
+export const RELEASED_INDEX_NAMES: readonly IndexName[] = ['GSI1', 'GSI2'];
+
+/** The definitions of `names`, in the table's own order. */
+export function indexesNamed(names: readonly string[]): IndexDefinition[] {
+  return INDEXES.filter((index) => names.includes(index.indexName));
+}
+
+/**
+ * The indexes a table deployed with `names` gains and loses on the way to `next`.
+ * CloudFormation (DynamoDB's UpdateTable underneath) creates or deletes one global secondary
+ * index per update, so an update is possible only when the two lists together hold at most one.
+ */
+export function indexChanges(
+  names: readonly string[],
+  next: readonly string[],
+): { created: string[]; deleted: string[] } {
+  return {
+    created: next.filter((name) => !names.includes(name)),
+    deleted: names.filter((name) => !next.includes(name)),
+  };
+}
+
+/**
+ * A query or scan named an index the table does not have: a table deployed by an earlier
+ * version that has not reached this stage of the staged upgrade, or a local table kept from
+ * before the index existed. Thrown instead of DynamoDB's `ValidationException`.
+ */
+export class IndexNotDeployedError extends Error {
+  override readonly name = 'IndexNotDeployedError';
+  constructor(
+    readonly tableName: string,
+    readonly index: IndexDefinition,
+  ) {
+    super(
+      `table ${tableName} has no index ${index.indexName} (${index.purpose}) yet: a table deployed by an earlier version gets it in a step of the staged upgrade (docs/querying.md#upgrading-an-existing-table); a local DATA_DIR from before it needs a new DATA_DIR`,
+    );
+  }
+}
+
+/**
+ * Runs `read`, a request on `index` of `tableName`, turning DynamoDB's answer for a missing
+ * index (ValidationException "The table does not have the specified index", the same from
+ * DynamoDB, DynamoDB Local and dynalite) into an `IndexNotDeployedError`.
+ */
+export async function readingIndex<Result>(
+  tableName: string,
+  index: IndexDefinition,
+  read: () => Promise<Result>,
+): Promise<Result> {
+  try {
+    return await read();
+  } catch (error) {
+    if (
+      error instanceof Error &&
+      error.name === 'ValidationException' &&
+      error.message.includes('does not have the specified index')
+    ) {
+      throw new IndexNotDeployedError(tableName, index);
+    }
+    throw error;
+  }
+}
+
+/**
+ * The `CreateTable` request for a local DynamoDB-API server (dynalite) or a test; `indexes`
+ * builds a table of an earlier stage (a test of what reads a missing index).
+ */
+export function createTableInput(
+  tableName: string,
+  indexes: readonly IndexDefinition[] = INDEXES,
+): CreateTableCommandInput {
+  const keyAttributes = [
+    ...new Set([TABLE.partitionKey, TABLE.sortKey, ...indexes.flatMap(indexKeyAttributes)]),
+  ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
@@ -88,7 +177,7 @@ export function createTableInput(tableName: string): CreateTableCommandInput {
       { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
       { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
     ],
-    GlobalSecondaryIndexes: INDEXES.map((index) => ({
+    GlobalSecondaryIndexes: indexes.map((index) => ({
       IndexName: index.indexName,
       KeySchema: [
         { AttributeName: index.partitionKey, KeyType: 'HASH' },
