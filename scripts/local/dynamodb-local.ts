@@ -26,6 +26,9 @@ const OUTPUT_KEPT_CHARS = 4_000;
 const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
 /** Our launcher: DynamoDB Local's own main, with its connector bound to 127.0.0.1. */
 const LAUNCHER_CLASS = 'DynamoDbLocalOnLoopback';
+/** Said whether `javac` (compiling the launcher) or `java` is the one missing. */
+const NO_JDK =
+  'DynamoDB Local needs a Java 17 (or later) JDK, and `java` or `javac` is not on the PATH: install a JDK or leave DYNAMODB_BACKEND unset (dynalite)';
 const LAUNCHER_SOURCE = fileURLToPath(new URL(`./${LAUNCHER_CLASS}.java`, import.meta.url));
 
 export interface DynamoDbLocalOptions {
@@ -105,9 +108,7 @@ async function compiledLauncher(emulator: string): Promise<string> {
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
-      throw new StartupError(
-        'DynamoDB Local is started through a small Java launcher, compiled with `javac`, which is not on the PATH: install a Java 17 (or later) JDK, or leave DYNAMODB_BACKEND unset (dynalite)',
-      );
+      throw new StartupError(NO_JDK);
     }
     throw new Error(`could not compile ${LAUNCHER_SOURCE}: ${String(error)}`);
   }
@@ -169,9 +170,7 @@ async function launch(
     java.once('close', (code, signal) =>
       resolve(
         /orphan-guard: ENOENT/.test(output)
-          ? new StartupError(
-              'DynamoDB Local needs Java 17 or later, and `java` is not on the PATH: install a JRE or leave DYNAMODB_BACKEND unset (dynalite)',
-            )
+          ? new StartupError(NO_JDK)
           : new Error(
               `DynamoDB Local exited (${signal ?? `code ${code}`}) before it answered:\n${output}`,
             ),
