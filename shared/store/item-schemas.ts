@@ -1,7 +1,7 @@
 /**
  * The table's items as zod schemas, one per `itemType`, built from the event schemas the
  * worker validates bodies with (`data` is the body's data as received, checked by the same
- * validator). `npm run schemas` publishes them as JSON Schemas in `schemas/items/`; a test
+ * validator; one exception: an export delivery loses `data.fileUrl` once its export is over). `npm run schemas` publishes them as JSON Schemas in `schemas/items/`; a test
  * keeps those files equal to what this module generates and validates real items with them.
  * Not imported by the functions: it documents and checks the table, it does not gate writes.
  */
@@ -60,6 +60,15 @@ const projectLabelFields = {
   gsi4sk: text.optional().describe("GSI4 sort key: the item's own sort key"),
 };
 
+/** What an export delivery's item says whether or not it still has its link. */
+const exportBase = {
+  ...eventBase,
+  itemType: z.literal('export'),
+  eventType: z.literal(EXPORT_EVENT_TYPE),
+  projectId: text,
+  documentId: text.optional(),
+};
+
 export const ITEM_SCHEMAS = {
   projectEvent: z
     .object({
@@ -93,14 +102,21 @@ export const ITEM_SCHEMAS = {
     })
     .describe('A status change the reconciler found in Datasaur and no webhook delivered'),
   export: z
-    .object({
-      ...eventBase,
-      itemType: z.literal('export'),
-      eventType: z.literal(EXPORT_EVENT_TYPE),
-      projectId: text,
-      documentId: text.optional(),
-      data: exportDeliverySchema,
-    })
+    .union([
+      z.object({ ...exportBase, data: exportDeliverySchema }),
+      z.object({
+        ...exportBase,
+        data: exportDeliverySchema
+          .omit({ fileUrl: true })
+          .describe(
+            "The body's data as received but for fileUrl, Datasaur's pre-signed link (a credential), removed once the export it started was over",
+          ),
+        fileUrlRemovedAt: instant.describe('When data.fileUrl was removed'),
+        fileUrlRemovedBecause: z
+          .enum(['ARCHIVED', 'FAILED'])
+          .describe("The export's status that ended the link's use"),
+      }),
+    ])
     .describe('An export delivery (the PUT Datasaur sends), under PROJECT#<projectId>'),
   labelEvent: z
     .union([
