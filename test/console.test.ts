@@ -194,6 +194,8 @@ beforeAll(async () => {
       projectId: HOSTILE_PROJECT,
       documentId: HOSTILE_DOCUMENT,
       fileUrl: HOSTILE.fileUrl,
+      // Kept as received, whereas the link goes once its export (refused here) has FAILED.
+      comment: HOSTILE.fileUrl,
     }),
     'PUT',
   );
@@ -446,6 +448,23 @@ describe('the console in a browser', () => {
     expect(went).toContain('Stored in the table as projectEvent');
     expect(went).toContain('"Project Reviewed"');
     expect(await textOf(page, '#went-heading ~ table')).toContain('ARCHIVED');
+    await page.close();
+  });
+
+  it('event: a pushed link removed once its export FAILED, said on the page and by npm run query -- event', async () => {
+    const eventId = sent.HOSTILE_EXPORT as string;
+    // Refused at once (not https): FAILED URL_REFUSED, and the link goes with it.
+    const printed = await eventually(
+      () => query<Json>('event', eventId),
+      (view) => view.fileUrlRemovedBecause === 'FAILED',
+    );
+    expect(printed.data).not.toHaveProperty('fileUrl');
+    expect(printed.data).toMatchObject({ comment: HOSTILE.fileUrl });
+    const page = await visit(`/events/${eventId}`, 'event-link-removed');
+    expect(await textOf(page, 'dl.facts')).toContain(
+      `removed from the body at ${String(printed.fileUrlRemovedAt)}, once its export was FAILED`,
+    );
+    expect(await textOf(page, 'pre.json')).toBe(JSON.stringify(printed.data, null, 2));
     await page.close();
   });
 
