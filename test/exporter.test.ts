@@ -389,15 +389,31 @@ describe('export archiving', () => {
     expect(completed).toBeDefined();
   });
 
-  it('exports nothing with exportOn=off', async () => {
+  it('exports nothing with exportOn=off, and stores a pushed delivery without its link', async () => {
     const pipeline = await exportPipeline({ exportOn: 'off' });
     const projectId = newProject();
     const before = exportRequests();
-    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    const pushed = {
+      body: JSON.stringify({ userId: 3, fileUrl: 'https://exports.example.com/f.zip', projectId }),
+      method: 'PUT' as const,
+      receivedAt: '2026-11-30T05:01:00.000Z',
+    };
+    await pipeline.deliver(
+      statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'),
+      pushed,
+    );
     expect(await drainQueue(sqs.sqs, pipeline.queues.queueUrl)).toEqual([]);
     expect(exportRequests() - before).toBe(0);
     expect(await pipeline.exportItems(projectId)).toEqual([]);
     expect(await pipeline.objects()).toEqual([]);
+    // No export will ever read the link: it is not kept.
+    const event = await pipeline.queries.event(eventIdOf(pushed.body));
+    expect(event).toMatchObject({
+      data: { userId: '3', projectId },
+      fileUrlRemovedAt: pushed.receivedAt,
+      fileUrlRemovedBecause: 'EXPORTS_OFF',
+    });
+    expect(event?.data).not.toHaveProperty('fileUrl');
   });
 
   it('copies an export Datasaur pushed (PUT with fileUrl) into the bucket', async () => {

@@ -6,11 +6,11 @@
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { ExportItem } from './items.ts';
+import type { ExportItem, LinkRemovalReason } from './items.ts';
 import { projectEventKey } from './keys.ts';
 
 /** The export statuses after which no attempt reads the link again. */
-export type LinkEndingStatus = NonNullable<ExportItem['fileUrlRemovedBecause']>;
+export type LinkEndingStatus = Extract<LinkRemovalReason, 'ARCHIVED' | 'FAILED'>;
 
 /** Which delivery: its project, its first receipt and its event id (the item's key). */
 export interface Delivery {

@@ -18,6 +18,7 @@ import {
   EXPORT_EVENT_TYPE,
   EXPORT_REASON_CODES,
   EXPORT_STATUSES,
+  LINK_REMOVAL_REASONS,
   RECONCILE_SOURCE,
 } from './items.ts';
 
@@ -109,12 +110,14 @@ export const ITEM_SCHEMAS = {
         data: exportDeliverySchema
           .omit({ fileUrl: true })
           .describe(
-            "The body's data as received but for fileUrl, Datasaur's pre-signed link (a credential), removed once the export it started was over",
+            "The body's data as received but for fileUrl, Datasaur's pre-signed link (a credential), removed once no export needs it",
           ),
         fileUrlRemovedAt: instant.describe('When data.fileUrl was removed'),
         fileUrlRemovedBecause: z
-          .enum(['ARCHIVED', 'FAILED'])
-          .describe("The export's status that ended the link's use"),
+          .enum(LINK_REMOVAL_REASONS)
+          .describe(
+            'Why: its export ended (ARCHIVED, FAILED), or exports were off when it was stored (EXPORTS_OFF)',
+          ),
       }),
     ])
     .describe('An export delivery (the PUT Datasaur sends), under PROJECT#<projectId>'),

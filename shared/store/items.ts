@@ -70,10 +70,26 @@ export type ExportItem = EventItemBase & {
          */
         readonly data: WithoutLink<ExportDelivery>;
         readonly fileUrlRemovedAt: string;
-        /** The export's status that ended the link's use. */
-        readonly fileUrlRemovedBecause: 'ARCHIVED' | 'FAILED';
+        readonly fileUrlRemovedBecause: LinkRemovalReason;
       }
   );
+
+/**
+ * Why a delivery's link went: its export ended (`ARCHIVED`, `FAILED`), or exports were off
+ * when it was stored (`EXPORTS_OFF`: no export would ever read it).
+ */
+export const LINK_REMOVAL_REASONS = ['ARCHIVED', 'FAILED', 'EXPORTS_OFF'] as const;
+export type LinkRemovalReason = (typeof LINK_REMOVAL_REASONS)[number];
+
+/** The delivery item without its pre-signed link, saying when and why it went. */
+export function withoutFileUrl(
+  item: ExportItem,
+  removedAt: string,
+  because: LinkRemovalReason,
+): ExportItem {
+  const { fileUrl: _link, ...data } = item.data;
+  return { ...item, data, fileUrlRemovedAt: removedAt, fileUrlRemovedBecause: because };
+}
 
 export type LabelEventItem = EventItemBase & {
   readonly itemType: 'labelEvent';
