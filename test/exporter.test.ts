@@ -52,6 +52,7 @@ import {
 import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
 import { metricsLinesOf } from './support/metrics-lines.ts';
 import { recordingLogger } from './support/recording-logger.ts';
+import { capturedOutput } from './support/secret-guard.ts';
 import { type Delivery, quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
 
 let dynamoDb: LocalDynamoDb;
@@ -517,6 +518,11 @@ describe('export archiving', () => {
     const stored = JSON.stringify(await tableItems(pipeline.tableName));
     expect(stored).not.toContain(String(pushed.fileUrl));
     expect(stored).not.toContain('169.254.169.254/latest');
+    // Nor did the exporter's logs, or anything this process printed.
+    expect(pipeline.logger.lines.map((line) => line.message)).toContain('export failed');
+    const logged = JSON.stringify(pipeline.logger.lines) + capturedOutput();
+    expect(logged).not.toContain(String(pushed.fileUrl));
+    expect(logged).not.toContain('169.254.169.254/latest');
   });
 
   it('removes the link when the redelivered request finds the export over, if the attempt that archived it died before removing it', async () => {

@@ -69,6 +69,8 @@ describe('items from a local run, validated against the published schemas', () =
     const bucket = await s3.createBucket();
     const { tableName, handler } = await workerOnFreshTable(dynamoDb, {
       bodies: s3BodyReader(s3.s3),
+      // Exports on (their requests dropped: no exporter here), so deliveries keep their link.
+      exports: { exportOn: 'REVIEWED', queue: { send: async () => {} } },
     });
     const post = (event: unknown): Delivery => ({ body: JSON.stringify(event) });
     // A second delivery whose export is over: stored without its link.
