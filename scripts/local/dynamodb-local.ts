@@ -26,7 +26,7 @@ const OUTPUT_KEPT_CHARS = 4_000;
 const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
 /** Our launcher: DynamoDB Local's own main, with its connector bound to 127.0.0.1. */
 const LAUNCHER_CLASS = 'DynamoDbLocalOnLoopback';
-/** Said whether `javac` (compiling the launcher) or `java` is the one missing. */
+/** One message whether `javac` (compiling the launcher) or `java` is the one missing. */
 const NO_JDK =
   'DynamoDB Local needs a Java 17 (or later) JDK, and `java` or `javac` is not on the PATH: install a JDK or leave DYNAMODB_BACKEND unset (dynalite)';
 const LAUNCHER_SOURCE = fileURLToPath(new URL(`./${LAUNCHER_CLASS}.java`, import.meta.url));
