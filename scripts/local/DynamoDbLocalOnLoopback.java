@@ -12,9 +12,11 @@ import org.eclipse.jetty.server.ServerConnector;
  * Jetty connector would bind every interface: this builds the server the way that main
  * does, sets each connector's host to 127.0.0.1, and only then starts it.
  *
- * Run with the emulator's jar on the class path (its manifest names the libraries):
- * java -cp DynamoDBLocal.jar DynamoDbLocalOnLoopback.java -port N -inMemory ...
- * Telemetry is never set up here: it is meant to run with -disableTelemetry.
+ * dynamodb-local.ts compiles it once with javac and runs it with the emulator's jar on the
+ * class path (its manifest names the libraries): java -cp <classes>:DynamoDBLocal.jar
+ * DynamoDbLocalOnLoopback -port N -inMemory ... (`java -cp DynamoDBLocal.jar
+ * DynamoDbLocalOnLoopback.java ...` runs it too, compiled on each start). Telemetry is never
+ * set up here: it is meant to run with -disableTelemetry.
  */
 public final class DynamoDbLocalOnLoopback {
   private static final String HOST = "127.0.0.1";
