@@ -260,7 +260,11 @@ const COLUMNS: Record<string, [string, (view: View) => unknown][]> = {
 function eventDetail(view: View): string {
   const data = (view.data ?? {}) as Record<string, { email?: string; id?: string } | string>;
   // The link is pre-signed, a credential: only where it points is shown.
-  if (view.itemType === 'export') return shownUrl(String(data.fileUrl));
+  if (view.itemType === 'export') {
+    return view.fileUrlRemovedBecause === undefined
+      ? shownUrl(String(data.fileUrl))
+      : `link removed (export ${view.fileUrlRemovedBecause})`;
+  }
   const person = data.labeler ?? data.reviewer;
   return typeof person === 'object' ? `by ${person.email ?? person.id}` : '';
 }

@@ -9,7 +9,7 @@ import type { ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { createRequire } from 'node:module';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -37,6 +37,7 @@ import {
   stopLeftoverStacks,
   TEST_STACK_ENVIRONMENT,
 } from './support/local-stack-process.ts';
+import { expectLoopbackOnly } from './support/loopback-only.ts';
 import { recordOutput } from './support/secret-guard.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
@@ -193,6 +194,8 @@ beforeAll(async () => {
       projectId: HOSTILE_PROJECT,
       documentId: HOSTILE_DOCUMENT,
       fileUrl: HOSTILE.fileUrl,
+      // Kept as received, whereas the link goes once its export (refused here) has FAILED.
+      comment: HOSTILE.fileUrl,
     }),
     'PUT',
   );
@@ -448,6 +451,23 @@ describe('the console in a browser', () => {
     await page.close();
   });
 
+  it('event: a pushed link removed once its export FAILED, said on the page and by npm run query -- event', async () => {
+    const eventId = sent.HOSTILE_EXPORT as string;
+    // Refused at once (not https): FAILED URL_REFUSED, and the link goes with it.
+    const printed = await eventually(
+      () => query<Json>('event', eventId),
+      (view) => view.fileUrlRemovedBecause === 'FAILED',
+    );
+    expect(printed.data).not.toHaveProperty('fileUrl');
+    expect(printed.data).toMatchObject({ comment: HOSTILE.fileUrl });
+    const page = await visit(`/events/${eventId}`, 'event-link-removed');
+    expect(await textOf(page, 'dl.facts')).toContain(
+      `removed from the body at ${String(printed.fileUrlRemovedAt)}, once its export was FAILED`,
+    );
+    expect(await textOf(page, 'pre.json')).toBe(JSON.stringify(printed.data, null, 2));
+    await page.close();
+  });
+
   it('renders hostile values from signed webhooks as text, also in attributes and links', async () => {
     for (const [path, name] of [
       [`/projects/${encodeURIComponent(HOSTILE_PROJECT)}`, 'hostile-project'],
@@ -549,18 +569,21 @@ describe('the console server', () => {
     ).toBe(403);
   });
 
-  const outside = Object.values(networkInterfaces())
-    .flat()
-    .find((address) => address?.family === 'IPv4' && !address.internal)?.address;
-  it.skipIf(outside === undefined)('listens on 127.0.0.1 only', async () => {
-    const port = Number(new URL(consoleUrl).port);
-    const refused = await new Promise<string>((resolve) => {
-      request({ host: outside as string, port, path: '/', timeout: 5_000 }, () =>
-        resolve('answered'),
-      )
-        .on('error', (error: NodeJS.ErrnoException) => resolve(error.code ?? 'error'))
-        .end();
-    });
-    expect(refused).toBe('ECONNREFUSED');
+  it("listens on 127.0.0.1 only, as every server of npm start's banner does", async () => {
+    const banner = [
+      ...stack
+        .output()
+        .matchAll(/^ {2}(?:webhook URL|DynamoDB|SQS|EventBridge|S3)\s+(http:\/\/\S+)/gm),
+    ];
+    expect(banner.map(([line]) => line.trim().split(/\s{2,}/)[0])).toEqual([
+      'webhook URL',
+      'DynamoDB',
+      'SQS',
+      'EventBridge',
+      'S3',
+    ]);
+    for (const endpoint of [consoleUrl, ...banner.map(([, url]) => url as string)]) {
+      await expectLoopbackOnly(endpoint);
+    }
   });
 });

@@ -9,9 +9,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
-import { QueryCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExporterHandler, EXPORTS_WAITING_METRIC } from '../functions/exporter/handler.ts';
 import {
@@ -38,6 +39,7 @@ import { METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
 import type { ExportArchiveItem } from '../shared/store/items.ts';
 import { EXPORT_SORT_PREFIX, projectPartition } from '../shared/store/keys.ts';
 import { createQueries } from '../shared/store/queries.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   drainQueue,
   type LocalDynamoDb,
@@ -50,6 +52,7 @@ import {
 import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
 import { metricsLinesOf } from './support/metrics-lines.ts';
 import { recordingLogger } from './support/recording-logger.ts';
+import { capturedOutput } from './support/secret-guard.ts';
 import { type Delivery, quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
 
 let dynamoDb: LocalDynamoDb;
@@ -109,6 +112,8 @@ async function exportPipeline(
     attemptMs?: number;
     /** Every S3 command the exporter sends, by name (s3rver answers no ListMultipartUploads). */
     s3Commands?: string[];
+    /** The exporter's table client. @default the test table's */
+    exporterDocuments?: DynamoDBDocumentClient;
   } = {},
 ) {
   const [tableName, bucket, queues] = await Promise.all([
@@ -147,7 +152,7 @@ async function exportPipeline(
   const handler = createExporterHandler({
     exporter: createExporter({
       datasaur,
-      documents: dynamoDb.documents,
+      documents: options.exporterDocuments ?? dynamoDb.documents,
       tableName,
       s3: s3Client,
       bucket,
@@ -253,6 +258,14 @@ async function exportPipeline(
 }
 
 const exportRequests = () => fake.counts.graphql.ExportTextProjectQuery ?? 0;
+
+/** Every item of a test table. */
+async function tableItems(tableName: string): Promise<Record<string, unknown>[]> {
+  const { Items = [] } = await dynamoDb.documents.send(
+    new ScanCommand({ TableName: tableName, ConsistentRead: true }),
+  );
+  return Items;
+}
 
 describe('export archiving', () => {
   it('archives a reviewed project: the zip in the bucket, bytes and sha256 equal, an ARCHIVED item', async () => {
@@ -377,15 +390,31 @@ describe('export archiving', () => {
     expect(completed).toBeDefined();
   });
 
-  it('exports nothing with exportOn=off', async () => {
+  it('exports nothing with exportOn=off, and stores a pushed delivery without its link', async () => {
     const pipeline = await exportPipeline({ exportOn: 'off' });
     const projectId = newProject();
     const before = exportRequests();
-    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    const pushed = {
+      body: JSON.stringify({ userId: 3, fileUrl: 'https://exports.example.com/f.zip', projectId }),
+      method: 'PUT' as const,
+      receivedAt: '2026-11-30T05:01:00.000Z',
+    };
+    await pipeline.deliver(
+      statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'),
+      pushed,
+    );
     expect(await drainQueue(sqs.sqs, pipeline.queues.queueUrl)).toEqual([]);
     expect(exportRequests() - before).toBe(0);
     expect(await pipeline.exportItems(projectId)).toEqual([]);
     expect(await pipeline.objects()).toEqual([]);
+    // No export will ever read the link: it is not kept.
+    const event = await pipeline.queries.event(eventIdOf(pushed.body));
+    expect(event).toMatchObject({
+      data: { userId: '3', projectId },
+      fileUrlRemovedAt: pushed.receivedAt,
+      fileUrlRemovedBecause: 'EXPORTS_OFF',
+    });
+    expect(event?.data).not.toHaveProperty('fileUrl');
   });
 
   it('copies an export Datasaur pushed (PUT with fileUrl) into the bucket', async () => {
@@ -416,6 +445,127 @@ describe('export archiving', () => {
     expect(await pipeline.exportItems(projectId)).toEqual([
       expect.objectContaining({ status: 'ARCHIVED', trigger: 'PUSHED', bytes: file.length }),
     ]);
+  });
+
+  it('removes the pushed link from the delivery event once its export is ARCHIVED or FAILED, and a redelivered PUT does not put it back', async () => {
+    const pipeline = await exportPipeline({ maxAttempts: 3 });
+    const [archivedProject, failedProject] = [newProject(), newProject()];
+    const pushed = await exportTextProject(pipeline.datasaur, {
+      projectIds: [archivedProject],
+      fileName: 'pushed',
+      format: 'json',
+      method: 'FILE_STORAGE',
+    });
+    const deliveries = [
+      {
+        body: JSON.stringify({ userId: 1, fileUrl: pushed.fileUrl, projectId: archivedProject }),
+        method: 'PUT' as const,
+        receivedAt: '2026-11-30T05:20:00.000Z',
+      },
+      {
+        body: JSON.stringify({
+          userId: 2,
+          fileUrl: 'https://169.254.169.254/latest/meta-data/',
+          projectId: failedProject,
+        }),
+        method: 'PUT' as const,
+        receivedAt: '2026-11-30T05:21:00.000Z',
+      },
+    ];
+    const [archivedEvent, failedEvent] = deliveries.map((delivery) => eventIdOf(delivery.body));
+    await pipeline.deliver(...deliveries);
+    // While the export may still need it, the link is on the item, as received.
+    expect(await pipeline.queries.event(String(archivedEvent))).toMatchObject({
+      data: { fileUrl: pushed.fileUrl },
+    });
+    await pipeline.runExports();
+
+    const ended = [
+      { eventId: archivedEvent, projectId: archivedProject, status: 'ARCHIVED', userId: '1' },
+      { eventId: failedEvent, projectId: failedProject, status: 'FAILED', userId: '2' },
+    ];
+    const removedAt: Record<string, unknown> = {};
+    for (const { eventId, projectId, status, userId } of ended) {
+      expect((await pipeline.exportItems(projectId)).map((item) => item.status)).toEqual([status]);
+      const event = await pipeline.queries.event(String(eventId));
+      expect(event).toMatchObject({
+        itemType: 'export',
+        data: { userId, projectId },
+        fileUrlRemovedAt: expect.any(String),
+        fileUrlRemovedBecause: status,
+      });
+      expect(event?.data).not.toHaveProperty('fileUrl');
+      removedAt[projectId] = event?.fileUrlRemovedAt;
+    }
+
+    // Datasaur delivers both again, later; an SQS redelivery of the first message too.
+    await pipeline.deliver(
+      ...deliveries.map((delivery) => ({ ...delivery, receivedAt: '2026-11-30T06:30:00.000Z' })),
+    );
+    await pipeline.deliver(deliveries[0] as Delivery);
+    await pipeline.runExports();
+    for (const { eventId, projectId, status } of ended) {
+      expect((await pipeline.exportItems(projectId)).map((item) => item.status)).toEqual([status]);
+      const event = await pipeline.queries.event(String(eventId));
+      expect(event?.data).not.toHaveProperty('fileUrl');
+      expect(event).toMatchObject({
+        fileUrlRemovedAt: removedAt[projectId],
+        fileUrlRemovedBecause: status,
+      });
+    }
+    expect(await pipeline.objects()).toHaveLength(1);
+    // Nothing the table holds has the links any more (a refusal's reason names the host only).
+    const stored = JSON.stringify(await tableItems(pipeline.tableName));
+    expect(stored).not.toContain(String(pushed.fileUrl));
+    expect(stored).not.toContain('169.254.169.254/latest');
+    // Nor did the exporter's logs, or anything this process printed.
+    expect(pipeline.logger.lines.map((line) => line.message)).toContain('export failed');
+    const logged = JSON.stringify(pipeline.logger.lines) + capturedOutput();
+    expect(logged).not.toContain(String(pushed.fileUrl));
+    expect(logged).not.toContain('169.254.169.254/latest');
+  });
+
+  it('removes the link when the redelivered request finds the export over, if the attempt that archived it died before removing it', async () => {
+    // A client that fails the link's removal once: the fault of a Lambda that died between the
+    // two writes, which no local server can produce.
+    const documents = DynamoDBDocumentClient.from(
+      new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoDb.server.endpoint }),
+    );
+    let failures = 0;
+    documents.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { UpdateExpression?: string };
+        if (failures === 0 && input.UpdateExpression?.includes('fileUrlRemovedAt')) {
+          failures += 1;
+          throw new Error('injected: the attempt ended after writing ARCHIVED');
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'dieBeforeRemovingTheLink' },
+    );
+    const pipeline = await exportPipeline({ exporterDocuments: documents });
+    const projectId = newProject();
+    const pushed = await exportTextProject(pipeline.datasaur, {
+      projectIds: [projectId],
+      fileName: 'pushed',
+      format: 'json',
+      method: 'FILE_STORAGE',
+    });
+    const delivery = {
+      body: JSON.stringify({ fileUrl: pushed.fileUrl, projectId }),
+      method: 'PUT' as const,
+    };
+    await pipeline.deliver(delivery);
+    await pipeline.runExports();
+
+    expect(failures).toBe(1);
+    expect((await pipeline.exportItems(projectId)).map((item) => item.status)).toEqual([
+      'ARCHIVED',
+    ]);
+    expect(await pipeline.objects()).toHaveLength(1);
+    const event = await pipeline.queries.event(eventIdOf(delivery.body));
+    expect(event).toMatchObject({ fileUrlRemovedBecause: 'ARCHIVED' });
+    expect(event?.data).not.toHaveProperty('fileUrl');
   });
 
   it('refuses a pushed link to an internal address: FAILED URL_REFUSED at once, nothing fetched, the delivery stored, the refusal counted', async () => {

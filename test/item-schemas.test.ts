@@ -5,9 +5,10 @@ import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest'
 import type * as z from 'zod';
 import { paddedLabelBody } from '../scripts/local/datasaur-sender.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
-import { claimCheckedSqsRecord } from '../scripts/local/sqs-records.ts';
+import { claimCheckedSqsRecord, RECEIVED_AT } from '../scripts/local/sqs-records.ts';
 import { SCHEMA_FOLDER, schemaFiles } from '../scripts/schemas.ts';
 import { compareProject, syntheticEventsFor } from '../shared/reconcile/reconcile.ts';
+import { removeDeliveryLink } from '../shared/store/delivery-links.ts';
 import { createEventStore } from '../shared/store/event-store.ts';
 import type { ITEM_SCHEMAS, ItemType } from '../shared/store/item-schemas.ts';
 import type {
@@ -18,6 +19,7 @@ import type {
 } from '../shared/store/items.ts';
 import { type MigrationMarker, migrateTable } from '../shared/store/migrations.ts';
 import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   type LocalDynamoDb,
   type LocalS3,
@@ -67,17 +69,36 @@ describe('items from a local run, validated against the published schemas', () =
     const bucket = await s3.createBucket();
     const { tableName, handler } = await workerOnFreshTable(dynamoDb, {
       bodies: s3BodyReader(s3.s3),
+      // Exports on (their requests dropped: no exporter here), so deliveries keep their link.
+      exports: { exportOn: 'REVIEWED', queue: { send: async () => {} } },
     });
     const post = (event: unknown): Delivery => ({ body: JSON.stringify(event) });
+    // A second delivery whose export is over: stored without its link.
+    const ended = JSON.stringify({ ...SEED_EXPORT_DELIVERY, projectId: 'ENDED' });
     const deliveries: Delivery[] = [
       ...Object.values(SEED_EVENTS).map(post),
       { body: JSON.stringify(SEED_EXPORT_DELIVERY), method: 'PUT' },
+      { body: ended, method: 'PUT' },
       post({ eventType: 'PROJECT_ARCHIVED', data: { timestamp: '2024-03-01T00:00:00Z' } }),
       post({ eventType: 'PROJECT_ARCHIVED', data: { project: { id: 'p1' }, team: { id: '1' } } }),
       { body: 'not json' },
       { body: Buffer.from([0xff, 0xfe, 0x00]).toString('latin1') },
     ];
     await handler(sqsEvent(deliveries.map((delivery) => sqsRecord(delivery))));
+    const endedDelivery = {
+      projectId: 'ENDED',
+      receivedAt: RECEIVED_AT,
+      eventId: eventIdOf(ended),
+    };
+    expect(
+      await removeDeliveryLink(
+        dynamoDb.documents,
+        tableName,
+        endedDelivery,
+        'ARCHIVED',
+        RECEIVED_AT,
+      ),
+    ).toBe(true);
     // A label event too large for its item: stored as a summary, its body in the bucket.
     const large = paddedLabelBody(JSON.stringify(SEED_EVENTS.BEFORE_UPDATE_LABELS), 500_000);
     await handler(
@@ -135,7 +156,38 @@ describe('items from a local run, validated against the published schemas', () =
       'unknownEvent',
     ]);
     expect(items.some((item) => item.bodyObject !== undefined)).toBe(true);
+    const exports = items.filter((item) => item.itemType === 'export');
+    expect(exports.map((item) => item.fileUrlRemovedBecause ?? 'link kept').sort()).toEqual([
+      'ARCHIVED',
+      'link kept',
+    ]);
   }, 60_000);
+
+  it('refuses an export delivery without its link unless it says when and why the link went', () => {
+    const ajv = new Ajv2020({ strict: false });
+    addFormats.default(ajv);
+    const validate = ajv.compile(JSON.parse(schemaFiles()['export.schema.json'] ?? '{}'));
+    const { fileUrl: _link, ...withoutLink } = SEED_EXPORT_DELIVERY;
+    const delivery = {
+      pk: `PROJECT#${SEED_EXPORT_DELIVERY.projectId}`,
+      sk: `EVENT#${RECEIVED_AT}#e`,
+      gsi2pk: 'FEED#2024-03-01#3',
+      gsi2sk: RECEIVED_AT,
+      itemType: 'export',
+      eventType: 'EXPORT_DELIVERY',
+      eventId: 'e',
+      receivedAt: RECEIVED_AT,
+      projectId: SEED_EXPORT_DELIVERY.projectId,
+      data: SEED_EXPORT_DELIVERY,
+    };
+    const removed = { fileUrlRemovedAt: RECEIVED_AT, fileUrlRemovedBecause: 'FAILED' };
+    expect(validate(delivery)).toBe(true);
+    expect(validate({ ...delivery, data: withoutLink, ...removed })).toBe(true);
+    expect(validate({ ...delivery, data: withoutLink })).toBe(false);
+    expect(
+      validate({ ...delivery, data: withoutLink, ...removed, fileUrlRemovedBecause: 'REQUESTED' }),
+    ).toBe(false);
+  });
 
   it('refuses a label item that does not describe itself', () => {
     const ajv = new Ajv2020({ strict: false });

@@ -1,57 +1,66 @@
 /**
- * Every local server of `npm start` listens on 127.0.0.1 only: a connection to the same port
- * on this machine's other address is refused. DynamoDB Local cannot be bound (its jar has no
- * option for it), so in the conformance run this checks what it is started with instead: no
- * web page's origin but its own is answered cross-origin.
+ * Every local server listens on 127.0.0.1 only: the listening socket's own address is
+ * loopback, and a connection to the same port on this machine's other address, when it has
+ * one, is refused. DynamoDB Local (the conformance run's server, started through
+ * `scripts/local/DynamoDbLocalOnLoopback.java`) included. The webhook server of `npm start`
+ * and the console are checked against a running stack in `console.test.ts`.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { connect } from 'node:net';
-import { networkInterfaces, tmpdir } from 'node:os';
+import { type AddressInfo, createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect, it } from 'vitest';
 import { dynamoDbBackend } from '../scripts/local/config.ts';
 import { startLocalEventBus } from '../scripts/local/eventbridge-server.ts';
 import { startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
+import { startLocalSecretsManager } from '../scripts/local/secrets-manager-server.ts';
 import { startDynalite, startS3, startSqs } from '../scripts/local/servers.ts';
 import { startLocalDynamoDb } from './support/local-aws.ts';
+import { expectLoopbackOnly, listeningAddresses, OTHER_ADDRESS } from './support/loopback-only.ts';
 
-/** This machine's first address that is not loopback, if it has one. */
-const otherAddress = Object.values(networkInterfaces())
-  .flat()
-  .find((entry) => entry !== undefined && !entry.internal && entry.family === 'IPv4')?.address;
+it(`binds dynalite, SQS, S3, EventBridge, Secrets Manager and the fake Datasaur to 127.0.0.1, not ${OTHER_ADDRESS ?? 'another address'}`, async () => {
+  const directory = mkdtempSync(join(tmpdir(), 'bind-'));
+  const servers = await Promise.all([
+    startDynalite(),
+    startSqs(),
+    startS3({ directory: join(directory, 's3') }),
+    startLocalEventBus({ eventsFile: join(directory, 'events.jsonl') }),
+    startLocalSecretsManager(),
+    startFakeDatasaur().then((fake) => ({ endpoint: fake.url, close: () => fake.close() })),
+  ]);
+  try {
+    for (const { endpoint } of servers) await expectLoopbackOnly(endpoint);
+  } finally {
+    await Promise.all(servers.map((server) => server.close()));
+    rmSync(directory, { recursive: true, force: true });
+  }
+});
 
-/** Whether a TCP connection to `host:port` is accepted. */
-function accepts(host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host, port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
+it('reads the address a socket listens on from the kernel, loopback or any', async () => {
+  const listen = (host: string) =>
+    new Promise<Server>((resolve) => {
+      const server = createServer();
+      server.listen(0, host, () => resolve(server));
     });
-    socket.once('error', () => resolve(false));
-  });
-}
+  const port = (server: Server) => (server.address() as AddressInfo).port;
+  const [loopback, any] = await Promise.all([listen('127.0.0.1'), listen('::')]);
+  try {
+    expect(listeningAddresses(port(loopback))).toEqual(['127.0.0.1']);
+    expect(listeningAddresses(port(any))).toEqual(['::']);
+  } finally {
+    loopback.close();
+    any.close();
+  }
+});
 
-it.runIf(otherAddress !== undefined)(
-  `binds dynalite, SQS, S3, EventBridge and the fake Datasaur to 127.0.0.1, not ${otherAddress}`,
+it.runIf(dynamoDbBackend() === 'dynamodb-local')(
+  'binds DynamoDB Local to 127.0.0.1 only',
   async () => {
-    const directory = mkdtempSync(join(tmpdir(), 'bind-'));
-    const servers = await Promise.all([
-      startDynalite(),
-      startSqs(),
-      startS3({ directory: join(directory, 's3') }),
-      startLocalEventBus({ eventsFile: join(directory, 'events.jsonl') }),
-      startFakeDatasaur().then((fake) => ({ endpoint: fake.url, close: () => fake.close() })),
-    ]);
+    const { server, close } = await startLocalDynamoDb();
     try {
-      for (const { endpoint } of servers) {
-        const port = Number(new URL(endpoint).port);
-        expect(await accepts('127.0.0.1', port), endpoint).toBe(true);
-        expect(await accepts(otherAddress as string, port), endpoint).toBe(false);
-      }
+      await expectLoopbackOnly(server.endpoint);
     } finally {
-      await Promise.all(servers.map((server) => server.close()));
-      rmSync(directory, { recursive: true, force: true });
+      await close();
     }
   },
 );

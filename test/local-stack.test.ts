@@ -234,7 +234,7 @@ describe('npm start', () => {
     }
   });
 
-  it('says DynamoDB Local needs java when it is not on the PATH', async () => {
+  it('says DynamoDB Local needs a JDK when java is not on the PATH', async () => {
     const result = await runTypeScript('scripts/start.ts', [], {
       ...TEST_STACK_ENVIRONMENT,
       DATA_DIR: temporaryDataDir(),
@@ -243,7 +243,7 @@ describe('npm start', () => {
     });
     expect(result.code).not.toBe(0);
     expect(result.stderr.trim().split('\n')).toEqual([
-      'npm start: DynamoDB Local needs Java 17 or later, and `java` is not on the PATH: install a JRE or leave DYNAMODB_BACKEND unset (dynalite)',
+      'npm start: DynamoDB Local needs a Java 17 (or later) JDK, and `java` or `javac` is not on the PATH: install a JDK or leave DYNAMODB_BACKEND unset (dynalite)',
     ]);
   });
 

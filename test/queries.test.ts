@@ -178,9 +178,12 @@ describe('queries', () => {
       'PROJECT_REVIEWED',
       'EXPORT_DELIVERY',
     ]);
+    // This worker exports nothing, so the delivery is stored without its pre-signed link.
+    const { fileUrl: _link, ...delivered } = SEED_EXPORT_DELIVERY;
     expect(history[3]).toMatchObject({
       receivedAt: '2024-03-01T23:30:00.000Z',
-      data: { ...SEED_EXPORT_DELIVERY, userId: '1' },
+      data: { ...delivered, userId: '1' },
+      fileUrlRemovedBecause: 'EXPORTS_OFF',
     });
     expect(history[0]?.eventId).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -281,6 +281,7 @@ describe('replay rejected', () => {
         projectId: 'PUSHED-P',
         fileUrl: SEED_EXPORT_DELIVERY.fileUrl,
         receivedAt: '2024-03-05T11:00:00.000Z',
+        eventId: expect.stringMatching(/^[0-9a-f]{64}$/),
       },
     ]);
     const after = await tableContents(dynamoDb.documents, tableName);

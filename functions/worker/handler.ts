@@ -76,6 +76,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
     documentProjects: dependencies.documentProjects === true,
     // One interpretation for every step: what could not be published or exported is rejected now.
     admit: (item) => publicationProblem(item) ?? exportRequestProblem(item),
+    keepExportLinks: dependencies.exports !== undefined && dependencies.exports.exportOn !== 'off',
   });
   const hourlyCounts = createHourlyCounts(dependencies.documents, dependencies.tableName);
   // Powertools' BatchProcessor runs every record at once; this bounds it.

@@ -3,12 +3,14 @@
  * dependency, run as a Java child process: the second DynamoDB backend, chosen with
  * DYNAMODB_BACKEND=dynamodb-local by `npm start` and by the test setup (conformance runs).
  */
-import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync } from 'node:fs';
+import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
-import { dirname, join } from 'node:path';
+import { delimiter, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { LOCAL_CLIENT_CONFIG, type RunningServer } from './servers.ts';
 import { StartupError } from './startup-error.ts';
@@ -22,6 +24,12 @@ const PORT_ATTEMPTS = 3;
 /** The last of the JVM's output kept for error messages. */
 const OUTPUT_KEPT_CHARS = 4_000;
 const ORPHAN_GUARD = fileURLToPath(new URL('./orphan-guard.mjs', import.meta.url));
+/** Our launcher: DynamoDB Local's own main, with its connector bound to 127.0.0.1. */
+const LAUNCHER_CLASS = 'DynamoDbLocalOnLoopback';
+/** One message whether `javac` (compiling the launcher) or `java` is the one missing. */
+const NO_JDK =
+  'DynamoDB Local needs a Java 17 (or later) JDK, and `java` or `javac` is not on the PATH: install a JDK or leave DYNAMODB_BACKEND unset (dynalite)';
+const LAUNCHER_SOURCE = fileURLToPath(new URL(`./${LAUNCHER_CLASS}.java`, import.meta.url));
 
 export interface DynamoDbLocalOptions {
   /** 0 (the default) picks a free port. */
@@ -35,12 +43,13 @@ export async function startDynamoDbLocal(
   options: DynamoDbLocalOptions = {},
 ): Promise<RunningServer> {
   const emulator = emulatorDirectory();
+  const launcher = await compiledLauncher(emulator);
   if (options.dbPath !== undefined) mkdirSync(options.dbPath, { recursive: true });
   for (let attempt = 1; ; attempt++) {
     // Checked first, so a server already on the port is never taken for this one.
     const port = await freePort(options.port ?? 0);
     try {
-      return await launch(emulator, port, options.dbPath);
+      return await launch(emulator, launcher, port, options.dbPath);
     } catch (error) {
       const retry = !options.port && error instanceof PortTakenError && attempt < PORT_ATTEMPTS;
       if (!retry) throw error;
@@ -56,10 +65,7 @@ class PortTakenError extends Error {
 
 function emulatorDirectory(): string {
   try {
-    const manifest = createRequire(import.meta.url).resolve(
-      'amplify-dynamodb-simulator/package.json',
-    );
-    return join(dirname(manifest), 'emulator');
+    return join(dirname(simulatorManifest()), 'emulator');
   } catch {
     throw new StartupError(
       'DynamoDB Local comes with the dev dependency amplify-dynamodb-simulator: run npm install (without --omit=dev)',
@@ -67,8 +73,58 @@ function emulatorDirectory(): string {
   }
 }
 
+function simulatorManifest(): string {
+  return createRequire(import.meta.url).resolve('amplify-dynamodb-simulator/package.json');
+}
+
+/**
+ * The folder holding the launcher's class, compiled once per version of its source and of the
+ * simulator package into node_modules/.cache: `java Launcher.java` would compile it on every
+ * start, a second or two more each time. Not a shared temp folder, where another user could
+ * plant a class of their own.
+ */
+async function compiledLauncher(emulator: string): Promise<string> {
+  const version = createHash('sha256')
+    .update(readFileSync(LAUNCHER_SOURCE))
+    .update(readFileSync(simulatorManifest()))
+    .digest('hex')
+    .slice(0, 16);
+  const cache = join(emulator, '..', '..', '.cache', 'dynamodb-local-launcher');
+  const directory = join(cache, version);
+  if (existsSync(join(directory, `${LAUNCHER_CLASS}.class`))) return directory;
+  mkdirSync(cache, { recursive: true });
+  // Compiled aside and renamed into place, so a start running alongside never sees half of it.
+  const staging = mkdtempSync(join(cache, 'staging-'));
+  try {
+    await promisify(execFile)('javac', [
+      '--release',
+      '17',
+      '-cp',
+      join(emulator, 'DynamoDBLocal.jar'),
+      '-d',
+      staging,
+      LAUNCHER_SOURCE,
+    ]);
+  } catch (error) {
+    rmSync(staging, { recursive: true, force: true });
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') {
+      throw new StartupError(NO_JDK);
+    }
+    throw new Error(`could not compile ${LAUNCHER_SOURCE}: ${String(error)}`);
+  }
+  try {
+    renameSync(staging, directory);
+  } catch (error) {
+    // Another start compiled the same source first: its copy is as good as this one.
+    rmSync(staging, { recursive: true, force: true });
+    if (!existsSync(join(directory, `${LAUNCHER_CLASS}.class`))) throw error;
+  }
+  return directory;
+}
+
 async function launch(
   emulator: string,
+  launcher: string,
   port: number,
   dbPath: string | undefined,
 ): Promise<RunningServer> {
@@ -82,16 +138,17 @@ async function launch(
       // Short-lived test servers: a small heap and one GC thread leave the CPU to the tests.
       '-Xmx512m',
       '-XX:+UseSerialGC',
-      '-jar',
-      join(emulator, 'DynamoDBLocal.jar'),
+      // The jar's manifest names its libraries, so they join the class path with it.
+      '-cp',
+      [launcher, join(emulator, 'DynamoDBLocal.jar')].join(delimiter),
+      LAUNCHER_CLASS,
       '-port',
       String(port),
       // One database whatever the credentials and region of the client.
       '-sharedDb',
       // Nothing leaves this machine.
       '-disableTelemetry',
-      // It listens on every interface (its jar has no option to bind 127.0.0.1 only), and
-      // answers any web page's cross-origin requests by default: only its own origin may.
+      // It answers any web page's cross-origin requests by default: only its own origin may.
       '-cors',
       `http://127.0.0.1:${port}`,
       ...(dbPath === undefined ? ['-inMemory'] : ['-dbPath', dbPath]),
@@ -113,9 +170,7 @@ async function launch(
     java.once('close', (code, signal) =>
       resolve(
         /orphan-guard: ENOENT/.test(output)
-          ? new StartupError(
-              'DynamoDB Local needs Java 17 or later, and `java` is not on the PATH: install a JRE or leave DYNAMODB_BACKEND unset (dynalite)',
-            )
+          ? new StartupError(NO_JDK)
           : new Error(
               `DynamoDB Local exited (${signal ?? `code ${code}`}) before it answered:\n${output}`,
             ),
@@ -174,8 +229,8 @@ async function stopProcess(guard: ChildProcess): Promise<void> {
 }
 
 /**
- * `port` when it is free on every interface (DynamoDB Local cannot be told which address to
- * bind), or any free port for 0; otherwise an error with Node's EADDRINUSE code.
+ * `port` when it is free on 127.0.0.1, or any free port for 0; otherwise an error with Node's
+ * EADDRINUSE code.
  */
 function freePort(port: number): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -185,7 +240,7 @@ function freePort(port: number): Promise<number> {
         error.code === 'EADDRINUSE' ? new PortTakenError(`port ${port} is already in use`) : error,
       ),
     );
-    server.listen(port, () => {
+    server.listen(port, '127.0.0.1', () => {
       const address = server.address();
       const port = typeof address === 'object' && address !== null ? address.port : 0;
       server.close(() => resolve(port));

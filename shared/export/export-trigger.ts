@@ -6,7 +6,7 @@
 import * as z from 'zod';
 import { ConfigurationError, optionalEnv } from '../runtime/environment.ts';
 import type { ProjectTransition, RecordedEvent } from '../store/event-store.ts';
-import type { EventItem } from '../store/items.ts';
+import type { EventItem, ExportItem } from '../store/items.ts';
 import { EVENT_SORT_PREFIX, parseTimeAndEventId } from '../store/keys.ts';
 import { fileUrl, PROJECT_STATUS_EVENTS } from '../webhook/events.ts';
 
@@ -48,12 +48,17 @@ export const exportRequestSchema = z.discriminatedUnion('kind', [
     status: z.enum(['COMPLETED', 'REVIEWED']),
     statusAt: instant,
   }),
-  /** Datasaur pushed an export (`PUT` with `fileUrl`); the worker stored it at `receivedAt`. */
+  /**
+   * Datasaur pushed an export (`PUT` with `fileUrl`); the worker stored it at `receivedAt` as
+   * the event `eventId`, whose link the exporter removes once the export is over (absent from
+   * requests queued before it was sent: their link stays).
+   */
   z.object({
     kind: z.literal('delivery'),
     projectId: z.string().min(1),
     fileUrl,
     receivedAt: instant,
+    eventId: z.string().min(1).optional(),
   }),
   /** `npm run export`: archive the project as it is now. */
   z.object({
@@ -98,13 +103,7 @@ export const MAX_EXPORT_REQUEST_BYTES = 262_144;
 export function exportRequestProblem(item: EventItem): string | undefined {
   let request: unknown;
   if (item.itemType === 'export') {
-    const receivedAt = parseTimeAndEventId(item.sk.slice(EVENT_SORT_PREFIX.length)).time;
-    request = {
-      kind: 'delivery',
-      projectId: item.projectId,
-      fileUrl: item.data.fileUrl,
-      receivedAt,
-    };
+    request = deliveryRequest(item);
   } else if (item.itemType === 'projectEvent') {
     const { projectId, teamId, data } = item;
     request = {
@@ -158,14 +157,22 @@ export function exportRequestForRecorded(
 ): ExportRequest | undefined {
   const { item, transition } = recorded;
   if (transition !== undefined) return exportRequestFor(transition, exportOn);
-  if (item.itemType === 'export' && exportOn !== 'off') {
-    return {
-      kind: 'delivery',
-      projectId: item.projectId,
-      fileUrl: item.data.fileUrl,
-      // The first receipt, in the item's key: a redelivery maps to the same archive.
-      receivedAt: parseTimeAndEventId(item.sk.slice(EVENT_SORT_PREFIX.length)).time,
-    };
-  }
+  if (item.itemType === 'export' && exportOn !== 'off') return deliveryRequest(item);
   return undefined;
+}
+
+/**
+ * The export a pushed delivery asks for, from the item built from the body (which always
+ * has its link); undefined for a stored item whose link is gone.
+ */
+function deliveryRequest(item: ExportItem): ExportRequest | undefined {
+  if (item.data.fileUrl === undefined) return undefined;
+  return {
+    kind: 'delivery',
+    projectId: item.projectId,
+    fileUrl: item.data.fileUrl,
+    // The first receipt, in the item's key: a redelivery maps to the same archive.
+    receivedAt: parseTimeAndEventId(item.sk.slice(EVENT_SORT_PREFIX.length)).time,
+    eventId: item.eventId,
+  };
 }

@@ -17,6 +17,7 @@ import { CredentialsRefusedError, DatasaurHttpError } from '../datasaur/errors.t
 import { type ExportRole, exportTextProject } from '../datasaur/export-text-project.ts';
 import { getExportDeliveryStatus } from '../datasaur/get-export-delivery-status.ts';
 import { describeError } from '../runtime/errors.ts';
+import { removeDeliveryLink } from '../store/delivery-links.ts';
 import type {
   ExportArchiveItem,
   ExportReasonCode,
@@ -124,6 +125,8 @@ interface Target {
   readonly role?: ExportRole;
   /** Set for a pushed export: the file is already there. */
   readonly fileUrl?: string;
+  /** A pushed export's delivery event, whose link goes once the export is over. */
+  readonly deliveryEventId?: string;
 }
 
 export function createExporter(options: ExporterOptions): Exporter {
@@ -166,6 +169,7 @@ export function createExporter(options: ExporterOptions): Exporter {
           trigger: 'PUSHED',
           statusAt: request.receivedAt,
           fileUrl: request.fileUrl,
+          ...(request.eventId === undefined ? {} : { deliveryEventId: request.eventId }),
         };
       }
       case 'manual': {
@@ -441,6 +445,64 @@ export function createExporter(options: ExporterOptions): Exporter {
     );
   }
 
+  /** One attempt at a claimed export: archived, failed for good, waiting, or thrown to retry. */
+  async function attempt(
+    claimed: ExportArchiveItem,
+    target: Target,
+    claimId: string,
+    attemptDeadline: number,
+  ): Promise<ExportOutcome> {
+    const deadline = Math.min(now() + budgetMs, attemptDeadline);
+    let item = claimed;
+    let downloading = false;
+    try {
+      const exported = await exportedFileUrl(item, target, claimId, deadline);
+      item = exported.item;
+      downloading = true;
+      const response = await fetchFile(exported.fileUrl, deadline, attemptDeadline);
+      progress('downloading', { key: item.key, from: response.origin });
+      const stored = await store(response, item.key);
+      const archived = await finish(item, claimId, 'ARCHIVED', {
+        archivedAt: iso(),
+        ...stored,
+      });
+      return { outcome: 'ARCHIVED', item: archived };
+    } catch (error) {
+      const waiting = waitingOf(error);
+      if (waiting !== undefined) {
+        const waited = await wait(item, claimId, waiting.reasonCode, waiting.reason);
+        return { outcome: 'WAITING', item: waited };
+      }
+      const failure = failureOf(error, downloading);
+      if (!failure.final && item.attempts < maxAttempts) throw error;
+      const failed = await finish(item, claimId, 'FAILED', {
+        failedAt: iso(),
+        reasonCode: failure.reasonCode,
+        reason: `${failure.reason} (attempt ${item.attempts})`,
+      });
+      return { outcome: 'FAILED', item: failed };
+    }
+  }
+
+  /**
+   * Once a pushed export is ARCHIVED or FAILED, its delivery's event item no longer needs
+   * Datasaur's pre-signed link: it goes (see delivery-links.ts). Also run when a request finds
+   * the export already over (a redelivered `PUT`, or this request's own redelivery after an
+   * attempt died right after writing the status), so every delivery of it loses its link.
+   */
+  async function endLink(target: Target, item: ExportArchiveItem | undefined): Promise<void> {
+    if (target.deliveryEventId === undefined || item === undefined) return;
+    if (item.status !== 'ARCHIVED' && item.status !== 'FAILED') return;
+    const delivery = {
+      projectId: target.projectId,
+      receivedAt: target.statusAt,
+      eventId: target.deliveryEventId,
+    };
+    if (await removeDeliveryLink(documents, tableName, delivery, item.status, iso())) {
+      progress('link removed', { eventId: delivery.eventId, status: item.status });
+    }
+  }
+
   return {
     async archive(request, claimId, attemptDeadline = now() + attemptMs) {
       const target = await targetOf(request);
@@ -453,38 +515,15 @@ export function createExporter(options: ExporterOptions): Exporter {
             ConsistentRead: true,
           }),
         );
-        return { outcome: 'SKIPPED', item: Item as ExportArchiveItem | undefined };
+        const item = Item as ExportArchiveItem | undefined;
+        await endLink(target, item);
+        return { outcome: 'SKIPPED', item };
       }
-      const deadline = Math.min(now() + budgetMs, attemptDeadline);
-      let item = claimed;
-      let downloading = false;
-      try {
-        const exported = await exportedFileUrl(item, target, claimId, deadline);
-        item = exported.item;
-        downloading = true;
-        const response = await fetchFile(exported.fileUrl, deadline, attemptDeadline);
-        progress('downloading', { key: item.key, from: response.origin });
-        const stored = await store(response, item.key);
-        const archived = await finish(item, claimId, 'ARCHIVED', {
-          archivedAt: iso(),
-          ...stored,
-        });
-        return { outcome: 'ARCHIVED', item: archived };
-      } catch (error) {
-        const waiting = waitingOf(error);
-        if (waiting !== undefined) {
-          const waited = await wait(item, claimId, waiting.reasonCode, waiting.reason);
-          return { outcome: 'WAITING', item: waited };
-        }
-        const failure = failureOf(error, downloading);
-        if (!failure.final && item.attempts < maxAttempts) throw error;
-        const failed = await finish(item, claimId, 'FAILED', {
-          failedAt: iso(),
-          reasonCode: failure.reasonCode,
-          reason: `${failure.reason} (attempt ${item.attempts})`,
-        });
-        return { outcome: 'FAILED', item: failed };
-      }
+      const outcome = await attempt(claimed, target, claimId, attemptDeadline);
+      // After the status is written: a failure here retries the request, which finds the
+      // export over (SKIPPED above) and removes the link then.
+      await endLink(target, outcome.item);
+      return outcome;
     },
   };
 }

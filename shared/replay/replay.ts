@@ -135,6 +135,7 @@ export async function replayRejected(
   // As the worker admits events: what could not be published or exported stays rejected.
   const store = createEventStore(documents, tableName, {
     admit: (item) => publicationProblem(item) ?? exportRequestProblem(item),
+    keepExportLinks: context.exports !== undefined && context.exports.exportOn !== 'off',
   });
   const counts = { read: 0, unsigned: 0, recovered: 0, stillRejected: 0, published: 0, failed: 0 };
   for await (const all of rejectedPages(documents, tableName, range)) {

@@ -25,6 +25,7 @@ import {
   rejectedItem,
   type StatusEventItem,
   type SyntheticStatusEventItem,
+  withoutFileUrl,
 } from './items.ts';
 import {
   EVENT_SORT_PREFIX,
@@ -86,6 +87,12 @@ export interface EventStoreOptions extends EventItemOptions {
    * @default off
    */
   readonly documentProjects?: boolean;
+  /**
+   * Whether an export delivery keeps Datasaur's pre-signed link until its export ends (the
+   * exporter removes it then), or is stored without it (`EXPORTS_OFF`): with exports off no
+   * export will ever read it. @default true
+   */
+  readonly keepExportLinks?: boolean;
 }
 
 export function createEventStore(
@@ -226,10 +233,15 @@ export function createEventStore(
     const message = keyedByReceiveTime(received)
       ? await asFirstReceived(received, writes)
       : received;
-    const item = await withKnownProject(eventItem(message, options), writes);
-    if (item.itemType === 'rejected') return { write: await putEventItem(item), item };
-    const refusal = keyLimitProblem(item) ?? options.admit?.(item);
+    const parsed = await withKnownProject(eventItem(message, options), writes);
+    if (parsed.itemType === 'rejected') return { write: await putEventItem(parsed), item: parsed };
+    const refusal = keyLimitProblem(parsed) ?? options.admit?.(parsed);
     if (refusal !== undefined) return storeRejected(message, refusal, writes);
+    const item =
+      parsed.itemType === 'export' && options.keepExportLinks === false
+        ? // Its receive time, not the clock: a redelivery writes the same item.
+          withoutFileUrl(parsed, parsed.receivedAt, 'EXPORTS_OFF')
+        : parsed;
     const size = itemSize(item);
     if (size > MAX_ITEM_BYTES) {
       // A claim-checked body keeps its queryable fields here and the whole of it in S3.

@@ -1,7 +1,7 @@
 /**
  * The table's items as zod schemas, one per `itemType`, built from the event schemas the
  * worker validates bodies with (`data` is the body's data as received, checked by the same
- * validator). `npm run schemas` publishes them as JSON Schemas in `schemas/items/`; a test
+ * validator; one exception: an export delivery loses `data.fileUrl` once its export is over). `npm run schemas` publishes them as JSON Schemas in `schemas/items/`; a test
  * keeps those files equal to what this module generates and validates real items with them.
  * Not imported by the functions: it documents and checks the table, it does not gate writes.
  */
@@ -18,6 +18,7 @@ import {
   EXPORT_EVENT_TYPE,
   EXPORT_REASON_CODES,
   EXPORT_STATUSES,
+  LINK_REMOVAL_REASONS,
   RECONCILE_SOURCE,
 } from './items.ts';
 
@@ -59,6 +60,15 @@ const projectLabelFields = {
     .describe("GSI4 (a project's label events) partition: PROJECT#<projectId>"),
 };
 
+/** What an export delivery's item says whether or not it still has its link. */
+const exportBase = {
+  ...eventBase,
+  itemType: z.literal('export'),
+  eventType: z.literal(EXPORT_EVENT_TYPE),
+  projectId: text,
+  documentId: text.optional(),
+};
+
 export const ITEM_SCHEMAS = {
   projectEvent: z
     .object({
@@ -92,14 +102,23 @@ export const ITEM_SCHEMAS = {
     })
     .describe('A status change the reconciler found in Datasaur and no webhook delivered'),
   export: z
-    .object({
-      ...eventBase,
-      itemType: z.literal('export'),
-      eventType: z.literal(EXPORT_EVENT_TYPE),
-      projectId: text,
-      documentId: text.optional(),
-      data: exportDeliverySchema,
-    })
+    .union([
+      z.object({ ...exportBase, data: exportDeliverySchema }),
+      z.object({
+        ...exportBase,
+        data: exportDeliverySchema
+          .omit({ fileUrl: true })
+          .describe(
+            "The body's data as received but for fileUrl, Datasaur's pre-signed link (a credential), removed once no export needs it",
+          ),
+        fileUrlRemovedAt: instant.describe('When data.fileUrl was removed'),
+        fileUrlRemovedBecause: z
+          .enum(LINK_REMOVAL_REASONS)
+          .describe(
+            'Why: its export ended (ARCHIVED, FAILED), or exports were off when it was stored (EXPORTS_OFF)',
+          ),
+      }),
+    ])
     .describe('An export delivery (the PUT Datasaur sends), under PROJECT#<projectId>'),
   labelEvent: z
     .union([

@@ -56,8 +56,40 @@ export type ExportItem = EventItemBase & {
   readonly eventType: typeof EXPORT_EVENT_TYPE;
   readonly projectId: string;
   readonly documentId?: string;
-  readonly data: ExportDelivery;
-};
+} & (
+    | {
+        /** The body's data as received, Datasaur's pre-signed link included. */
+        readonly data: ExportDelivery;
+        readonly fileUrlRemovedAt?: undefined;
+        readonly fileUrlRemovedBecause?: undefined;
+      }
+    | {
+        /**
+         * The body's data as received but for `fileUrl`, removed (a credential) once the
+         * export it started was over (see delivery-links.ts).
+         */
+        readonly data: WithoutLink<ExportDelivery>;
+        readonly fileUrlRemovedAt: string;
+        readonly fileUrlRemovedBecause: LinkRemovalReason;
+      }
+  );
+
+/**
+ * Why a delivery's link went: its export ended (`ARCHIVED`, `FAILED`), or exports were off
+ * when it was stored (`EXPORTS_OFF`: no export would ever read it).
+ */
+export const LINK_REMOVAL_REASONS = ['ARCHIVED', 'FAILED', 'EXPORTS_OFF'] as const;
+export type LinkRemovalReason = (typeof LINK_REMOVAL_REASONS)[number];
+
+/** The delivery item without its pre-signed link, saying when and why it went. */
+export function withoutFileUrl(
+  item: ExportItem,
+  removedAt: string,
+  because: LinkRemovalReason,
+): ExportItem {
+  const { fileUrl: _link, ...data } = item.data;
+  return { ...item, data, fileUrlRemovedAt: removedAt, fileUrlRemovedBecause: because };
+}
 
 export type LabelEventItem = EventItemBase & {
   readonly itemType: 'labelEvent';
@@ -75,6 +107,11 @@ export type LabelEventItem = EventItemBase & {
         readonly bodyObject: BodyObject;
       }
   );
+
+/** A delivery's data once its pre-signed link is removed: every other field as received. */
+type WithoutLink<Data> = {
+  readonly [Key in keyof Data as Key extends 'fileUrl' ? never : Key]: Data[Key];
+} & { readonly fileUrl?: undefined };
 
 /** The data of a label event without its label lists (and any field Datasaur adds). */
 export type LabelEventSummary = Pick<

@@ -64,7 +64,10 @@ export function withoutReceipts(
 export async function workerOnFreshTable(
   dynamoDb: LocalDynamoDb,
   options: Partial<
-    Pick<WorkerHandlerDependencies, 'concurrency' | 'bodies' | 'publisher' | 'publishLabelEvents'>
+    Pick<
+      WorkerHandlerDependencies,
+      'concurrency' | 'bodies' | 'publisher' | 'publishLabelEvents' | 'exports'
+    >
   > = {},
 ): Promise<{ tableName: string; handler: WorkerHandler }> {
   const tableName = await dynamoDb.createTable();

@@ -90,6 +90,12 @@ export function eventBody(figures: EventFigures): Html {
       ],
       ['team', text(view.teamId)],
       ['rejected because', text(view.reason)],
+      [
+        'file link',
+        view.fileUrlRemovedBecause === undefined
+          ? undefined
+          : `removed from the body at ${text(view.fileUrlRemovedAt)}, once its export was ${text(view.fileUrlRemovedBecause)}: Datasaur's pre-signed link is a credential`,
+      ],
     ])}
     <section aria-labelledby="went-heading">
       <h2 id="went-heading">Where it went</h2>
