@@ -1,8 +1,15 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { BatchWriteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  GetCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import {
   archivedEventItem,
   type EventItem,
@@ -359,5 +366,53 @@ describe('the migrate command', () => {
     expect(run.stderr).toMatch(/^ {2}--stack <name> /m);
     expect(run.stderr).toMatch(/^ {2}--profile <name> /m);
     expect(run.stderr).not.toMatch(/^\s+at /m);
+  });
+});
+
+describe('npm run migrate alongside other writers', () => {
+  it('rewrites an item another writer changed after the migration read it from what it holds now', async () => {
+    const tableName = await dynamoDb.createTable();
+    const label = current.find((item) => item.itemType === 'labelEvent');
+    if (label === undefined) throw new Error('no label item built');
+    await putAll(dynamoDb, tableName, [inEarlierLayout(label)]);
+    // A real client whose first rewrite of the item is preceded by another writer's update
+    // (as the enrichment sets a label event's project): the interleaving no server produces
+    // on demand, injected in front of the real request.
+    let raced = false;
+    const client = new DynamoDBClient({
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: dynamoDb.server.endpoint,
+    });
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        const input = args.input as { Item?: Stored };
+        if (!raced && context.commandName === 'PutItemCommand' && input.Item?.sk === label.sk) {
+          raced = true;
+          await dynamoDb.documents.send(
+            new UpdateCommand({
+              TableName: tableName,
+              Key: { pk: label.pk, sk: label.sk },
+              UpdateExpression: 'SET projectId = :project',
+              ExpressionAttributeValues: { ':project': 'P-raced' },
+            }),
+          );
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'anotherWriterFirst' },
+    );
+    const documents = DynamoDBDocumentClient.from(client);
+    await migrateTable(documents, tableName, { steps: MIGRATION_STEPS.slice(0, 1) });
+    client.destroy();
+
+    expect(raced).toBe(true);
+    const { Item } = await dynamoDb.documents.send(
+      new GetCommand({ TableName: tableName, Key: { pk: label.pk, sk: label.sk } }),
+    );
+    expect(Item).toMatchObject({
+      itemType: 'labelEvent',
+      eventId: label.eventId,
+      projectId: 'P-raced',
+    });
   });
 });

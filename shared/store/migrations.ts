@@ -187,7 +187,7 @@ export async function migrateTable(
         const rewrite = step.rewrite(item);
         if (rewrite === undefined) continue;
         rewritten += 1;
-        if (!dryRun) await replace(documents, tableName, item, rewrite);
+        if (!dryRun) await replace(documents, tableName, item, rewrite, step);
       }
       after = page.LastEvaluatedKey;
       if (!dryRun && after !== undefined) {
@@ -202,34 +202,87 @@ export async function migrateTable(
   return { from, to: version, steps: done, stopped: false };
 }
 
-/** Puts the rewrite if the item is still there (DynamoDB TTL may have removed it meanwhile). */
+/**
+ * Attributes other writers set on an event item after it is stored: the enrichment the
+ * project of a label event, the exporter the time Datasaur's pre-signed link was removed
+ * (with `data.fileUrl`). An in-place rewrite read before such a write must not undo it.
+ */
+const SET_AFTER_STORING = ['projectId', 'fileUrlRemovedAt'] as const;
+/** Rewrites of one item that lost a race with another writer before this run gives up. */
+const MAX_REWRITE_ATTEMPTS = 5;
+
+/**
+ * Puts the rewrite if the item is still there (DynamoDB TTL may have removed it meanwhile)
+ * and still as read: when another writer changed it since, it is read again and rewritten
+ * from what it holds now.
+ */
 async function replace(
   documents: DynamoDBDocumentClient,
   tableName: string,
   item: StoredItem,
   rewrite: StoredItem,
+  step: MigrationStep,
 ): Promise<void> {
   const moved = !sameKey(item, rewrite as unknown as TableKey);
-  try {
-    await documents.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: rewrite,
-        ...(moved ? {} : { ConditionExpression: 'attribute_exists(pk)' }),
-      }),
-    );
-  } catch (error) {
-    if (error instanceof Error && error.name === 'ConditionalCheckFailedException') return;
-    throw error;
-  }
   if (moved) {
+    await documents.send(new PutCommand({ TableName: tableName, Item: rewrite }));
     await documents.send(
       new DeleteCommand({
         TableName: tableName,
         Key: { [TABLE.partitionKey]: item.pk, [TABLE.sortKey]: item.sk },
       }),
     );
+    return;
   }
+  let read = item;
+  let next: StoredItem | undefined = rewrite;
+  for (let attempt = 1; next !== undefined; attempt += 1) {
+    try {
+      await documents.send(
+        new PutCommand({ TableName: tableName, Item: next, ...unchangedSince(read) }),
+      );
+      return;
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'ConditionalCheckFailedException'))
+        throw error;
+      if (attempt >= MAX_REWRITE_ATTEMPTS) {
+        throw new Error(
+          `item ${String(item.pk)} / ${String(item.sk)} changed during each of ${attempt} rewrites; run the migration again`,
+        );
+      }
+    }
+    const { Item } = await documents.send(
+      new GetCommand({
+        TableName: tableName,
+        Key: { [TABLE.partitionKey]: item.pk, [TABLE.sortKey]: item.sk },
+        ConsistentRead: true,
+      }),
+    );
+    if (Item === undefined) return;
+    read = Item;
+    next = step.rewrite(Item);
+  }
+}
+
+/** The condition that the item exists and no writer set `SET_AFTER_STORING` since `read`. */
+function unchangedSince(read: StoredItem) {
+  const names: Record<string, string> = {};
+  const values: Record<string, unknown> = {};
+  const clauses = ['attribute_exists(pk)'];
+  SET_AFTER_STORING.forEach((attribute, index) => {
+    names[`#set${index}`] = attribute;
+    if (read[attribute] === undefined) {
+      clauses.push(`attribute_not_exists(#set${index})`);
+    } else {
+      values[`:set${index}`] = read[attribute];
+      clauses.push(`#set${index} = :set${index}`);
+    }
+  });
+  return {
+    ConditionExpression: clauses.join(' AND '),
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length === 0 ? {} : { ExpressionAttributeValues: values }),
+  };
 }
 
 function sameKey(item: StoredItem, key: TableKey): boolean {
