@@ -235,6 +235,16 @@ process.stdout.write('\\n' + typeof handler);`,
     },
   );
 
+  it('ships the SQS client the worker loads on its first export request, resolvable from the bundle', async () => {
+    const { code, directory } = bundleOf('WORKER_CONCURRENCY');
+    expect(code).toContain('import("@aws-sdk/client-sqs")');
+    // SQS's service model is not in the worker's bundle: its cold start never loads it.
+    expect(code).not.toContain('com.amazonaws.sqs');
+    const resolved = createRequire(join(directory, 'index.mjs')).resolve('@aws-sdk/client-sqs');
+    const sqs = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    expect(Object.keys(sqs)).toEqual(expect.arrayContaining(['SQSClient', 'SendMessageCommand']));
+  });
+
   it.each(FUNCTIONS)(
     "ships the SDK's event-stream serde apart from the %s bundle, where its import() finds it",
     (_name, variable) => {
