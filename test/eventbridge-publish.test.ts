@@ -11,6 +11,7 @@ import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.
 import { type BusEvent, DETAIL_SCHEMAS } from '../shared/bus/bus-events.ts';
 import type { BusPublisher } from '../shared/bus/bus-publisher.ts';
 import { publishExportArchived } from '../shared/bus/publication.ts';
+import { createHourlyCounts } from '../shared/store/hourly-counts.ts';
 import { rejectedKey } from '../shared/store/keys.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
@@ -265,6 +266,40 @@ function redelivered(record: SQSRecord): SQSRecord {
     attributes: { ...record.attributes, ApproximateReceiveCount: String(count) },
   };
 }
+
+describe('after the batch is stored', () => {
+  it('updates the hourly counters while it publishes, not after: one round trip less', async () => {
+    const counted: { tableName?: string } = {};
+    const countsSeen = async (): Promise<boolean> => {
+      if (counted.tableName === undefined) return false;
+      const counts = createHourlyCounts(dynamoDb.documents, counted.tableName);
+      return (await counts.read('2000-01-01T00', '2999-12-31T23')).length > 0;
+    };
+    // Publishes only once the counters are written: a worker that counted after publishing
+    // would leave this waiting until its deadline, and the record would fail.
+    const publisher = events.publisher();
+    const waitingForCounts: BusPublisher = {
+      target: publisher.target,
+      publish: async (publications) => {
+        const deadline = Date.now() + 10_000;
+        while (!(await countsSeen())) {
+          if (Date.now() > deadline) throw new Error('the hourly counters were not written');
+          await new Promise((resolve) => setImmediate(resolve));
+        }
+        return publisher.publish(publications);
+      },
+    };
+    const { tableName, handler } = await workerOnFreshTable(dynamoDb, {
+      publisher: waitingForCounts,
+    });
+    counted.tableName = tableName;
+    const response = await handler(
+      sqsEvent([sqsRecord({ body: JSON.stringify(SEED_EVENTS.PROJECT_CREATED) })]),
+    );
+    expect(response.batchItemFailures).toEqual([]);
+    expect(events.events().map((event) => event['detail-type'])).toEqual(['Project Created']);
+  }, 30_000);
+});
 
 describe('publishing across redeliveries', () => {
   it('300 events ×3 deliveries, shuffled, with crashes between store and publish', async () => {

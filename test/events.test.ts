@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
   SEED_EVENT_TYPES,
@@ -55,5 +57,28 @@ describe('event schemas', () => {
       exportDeliverySchema.parse({ ...SEED_EXPORT_DELIVERY, documentId: 'doc-1' }).documentId,
     ).toBe('doc-1');
     expect(exportDeliverySchema.safeParse({ userId: 1 }).success).toBe(false);
+  });
+});
+
+describe('rejection reasons', () => {
+  // The worker's bundle has zod/mini alone, which brings no messages of its own: a process
+  // that never loads classic zod (as that bundle) must still say what was wrong, in English.
+  it('name what was wrong in a process without classic zod, as in the worker bundle', () => {
+    const script = `
+      const { interpretBody } = await import('./shared/webhook/interpret.ts');
+      const body = JSON.stringify({ eventType: 'PROJECT_CREATED', data: { timestamp: 'soon' } });
+      const interpretation = interpretBody('POST', Buffer.from(body), new Date(0).toISOString());
+      console.log(JSON.stringify(interpretation));
+    `;
+    const output = execFileSync(
+      process.execPath,
+      ['--import', 'tsx', '--input-type=module', '-e', script],
+      { cwd: fileURLToPath(new URL('..', import.meta.url)), encoding: 'utf8' },
+    );
+    expect(JSON.parse(output.trim().split('\n').pop() ?? '')).toEqual({
+      kind: 'rejected',
+      reason:
+        'PROJECT_CREATED does not match its schema: data.timestamp: not an ISO-8601 timestamp; data.project: Invalid input: expected object, received undefined; data.team: Invalid input: expected object, received undefined',
+    });
   });
 });

@@ -196,15 +196,11 @@ process.stdout.write('\\n' + typeof handler);`,
 
   it.each(FUNCTIONS)(
     'builds the %s as one minified ES module with its source map',
-    (name, variable) => {
+    (_name, variable) => {
       const { code, files } = bundleOf(variable);
-      // The ingest and the worker reach S3 only for claim-checked bodies: its client is
-      // bundled apart, loaded on first use.
-      expect(files).toEqual(
-        name === 'exporter' || name === 'enrich'
-          ? ['index.mjs', 'index.mjs.map']
-          : ['index.mjs', 'index.mjs.map', 'node_modules'],
-      );
+      // What is loaded on first use (the SDK's event-stream serde; S3 in the ingest and the
+      // worker, for claim-checked bodies) is bundled apart, under node_modules.
+      expect(files).toEqual(['index.mjs', 'index.mjs.map', 'node_modules']);
       expect(
         code.startsWith("import { createRequire as __createRequire } from 'node:module';"),
       ).toBe(true);
@@ -236,6 +232,36 @@ process.stdout.write('\\n' + typeof handler);`,
       expect(Object.keys(s3)).toEqual(
         expect.arrayContaining(['S3Client', 'PutObjectCommand', 'GetObjectCommand']),
       );
+    },
+  );
+
+  it('ships the SQS client the worker loads on its first export request, resolvable from the bundle', async () => {
+    const { code, directory } = bundleOf('WORKER_CONCURRENCY');
+    expect(code).toContain('import("@aws-sdk/client-sqs")');
+    // SQS's service model is not in the worker's bundle: its cold start never loads it.
+    expect(code).not.toContain('com.amazonaws.sqs');
+    const resolved = createRequire(join(directory, 'index.mjs')).resolve('@aws-sdk/client-sqs');
+    const sqs = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
+    expect(Object.keys(sqs)).toEqual(expect.arrayContaining(['SQSClient', 'SendMessageCommand']));
+  });
+
+  it.each(FUNCTIONS)(
+    "ships the SDK's event-stream serde apart from the %s bundle, where its import() finds it",
+    (_name, variable) => {
+      const { code, directory } = bundleOf(variable);
+      expect(code).toContain('import("@smithy/core/event-streams")');
+      // As the bundle's own import() would, from the bundle's directory (ESM resolution).
+      const result = spawnSync(
+        process.execPath,
+        [
+          '--input-type=module',
+          '--eval',
+          "const m = await import('@smithy/core/event-streams'); process.stdout.write(typeof m.EventStreamSerde + ' ' + typeof m.eventStreamSerdeProvider);",
+        ],
+        { cwd: directory, encoding: 'utf8', env: { PATH: process.env.PATH } },
+      );
+      expect(result.stderr).toBe('');
+      expect(result.stdout).toBe('function function');
     },
   );
 });

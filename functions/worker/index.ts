@@ -4,11 +4,10 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
-import { createExportQueue } from '../../shared/export/export-queue.ts';
+import { createExportQueue, lazySqsClient } from '../../shared/export/export-queue.ts';
 import { exportSettingsFromEnvironment } from '../../shared/export/export-trigger.ts';
 import {
   booleanEnv,
@@ -48,7 +47,8 @@ export const handler = createWorkerHandler({
   ...(exports && {
     exports: {
       exportOn: exports.exportOn,
-      queue: createExportQueue(new SQSClient({}), exports.queueUrl),
+      // Loaded on the first export request (a project reaching exportOn), a rare path.
+      queue: createExportQueue(lazySqsClient(), exports.queueUrl),
     },
   }),
 });

@@ -78,29 +78,56 @@ const ESBUILD_TARGET = 'node24';
 const MAIN_FIELDS = ['module', 'main'];
 
 /**
- * Shell commands (run from the project root after the function is bundled) that bundle
- * `packageName` alone into `<outputDir>/node_modules/<packageName>/index.mjs`, where Node's
- * resolution finds the function's `import(packageName)`.
+ * Loaded by every function only on a path none of them takes: the SDK imports its event-stream
+ * serde (`import()` in `@smithy/core`'s HTTP protocol) for operations that stream events, and
+ * no command of ours does. Bundled in, it was 15 KB of every bundle to compile at each cold
+ * start (docs/performance.md); bundled apart, an event-stream call would still work.
  */
-function bundlePackageCommands(packageName: string, outputDir: string): string[] {
-  const directory = join(outputDir, 'node_modules', packageName);
-  const flags = [
-    '--bundle',
-    '--platform=node',
-    '--format=esm',
-    `--target=${ESBUILD_TARGET}`,
-    `--main-fields=${MAIN_FIELDS.join(',')}`,
-    '--minify',
-    '--log-level=warning',
-    `--banner:js=${JSON.stringify(REQUIRE_IN_ESM_BANNER)}`,
-    ...LAMBDA_UNUSED_CREDENTIAL_PROVIDERS.map((name) => `--external:${name}`),
-    `--outfile=${JSON.stringify(join(directory, 'index.mjs'))}`,
-  ];
-  const packageJson = JSON.stringify({ type: 'module', exports: './index.mjs' });
-  return [
-    `${JSON.stringify(join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'))} ${JSON.stringify(packageName)} ${flags.join(' ')}`,
-    `echo '${packageJson}' > ${JSON.stringify(join(directory, 'package.json'))}`,
-  ];
+const EVERY_FUNCTION_LOADS_ON_FIRST_USE = ['@smithy/core/event-streams'];
+
+/** `@scope/name/sub/path` → `@scope/name` and `./sub/path` (`.` for the package itself). */
+function splitSpecifier(specifier: string): { packageName: string; subpath: string } {
+  const parts = specifier.split('/');
+  const nameLength = specifier.startsWith('@') ? 2 : 1;
+  const rest = parts.slice(nameLength).join('/');
+  return {
+    packageName: parts.slice(0, nameLength).join('/'),
+    subpath: rest === '' ? '.' : `./${rest}`,
+  };
+}
+
+/**
+ * Shell commands (run from the project root after the function is bundled) that bundle each
+ * of `specifiers` alone into `<outputDir>/node_modules/<package>/<subpath>/index.mjs`, with a
+ * `package.json` whose `exports` lead Node's resolution of the function's `import(specifier)`
+ * there.
+ */
+function bundlePackageCommands(specifiers: readonly string[], outputDir: string): string[] {
+  const esbuild = JSON.stringify(join(PROJECT_ROOT, 'node_modules', '.bin', 'esbuild'));
+  const exportsByPackage = new Map<string, Record<string, string>>();
+  const commands = specifiers.map((specifier) => {
+    const { packageName, subpath } = splitSpecifier(specifier);
+    const file = subpath === '.' ? './index.mjs' : `${subpath}/index.mjs`;
+    exportsByPackage.set(packageName, { ...exportsByPackage.get(packageName), [subpath]: file });
+    const flags = [
+      '--bundle',
+      '--platform=node',
+      '--format=esm',
+      `--target=${ESBUILD_TARGET}`,
+      `--main-fields=${MAIN_FIELDS.join(',')}`,
+      '--minify',
+      '--log-level=warning',
+      `--banner:js=${JSON.stringify(REQUIRE_IN_ESM_BANNER)}`,
+      ...LAMBDA_UNUSED_CREDENTIAL_PROVIDERS.map((name) => `--external:${name}`),
+      `--outfile=${JSON.stringify(join(outputDir, 'node_modules', packageName, file))}`,
+    ];
+    return `${esbuild} ${JSON.stringify(specifier)} ${flags.join(' ')}`;
+  });
+  const packageJsons = [...exportsByPackage].map(([packageName, exports]) => {
+    const packageJson = JSON.stringify({ type: 'module', exports });
+    return `echo '${packageJson}' > ${JSON.stringify(join(outputDir, 'node_modules', packageName, 'package.json'))}`;
+  });
+  return [...commands, ...packageJsons];
 }
 
 export class BundledFunction extends Construct {
@@ -126,7 +153,10 @@ export class BundledFunction extends Construct {
     this.logGroup.grantWrite(this.role);
 
     const applicationLogLevel = props.logLevels?.application ?? 'INFO';
-    const loadedOnFirstUse = props.loadedOnFirstUse ?? [];
+    const loadedOnFirstUse = [
+      ...(props.loadedOnFirstUse ?? []),
+      ...EVERY_FUNCTION_LOADS_ON_FIRST_USE,
+    ];
     this.function = new NodejsFunction(this, 'Function', {
       entry: join(PROJECT_ROOT, props.entry),
       handler: 'handler',
@@ -174,9 +204,7 @@ export class BundledFunction extends Construct {
           beforeBundling: () => [],
           beforeInstall: () => [],
           afterBundling: (_inputDir, outputDir) =>
-            loadedOnFirstUse.flatMap((packageName) =>
-              bundlePackageCommands(packageName, outputDir),
-            ),
+            bundlePackageCommands(loadedOnFirstUse, outputDir),
         },
       },
     });

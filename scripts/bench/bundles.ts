@@ -56,6 +56,30 @@ export interface BundleResult {
 interface FunctionAsset {
   readonly name: string;
   readonly directory: string;
+  /** The function's environment in the template: strings, or references to resources. */
+  readonly environment: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * The environment a function runs with as deployed: the template's literal values, with
+ * `standIns` for what the template names by reference (a queue URL, the table) and for the
+ * local servers. A deployed variable with no stand-in fails the bench rather than leaving
+ * the function to start with less configuration (and less work) than it has in Lambda.
+ */
+export function deployedEnvironment(
+  name: string,
+  deployed: Readonly<Record<string, unknown>>,
+  standIns: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const environment: Record<string, string> = { ...standIns };
+  for (const [key, value] of Object.entries(deployed)) {
+    if (key in standIns) continue;
+    if (typeof value !== 'string') {
+      throw new Error(`the bench has no local value for the ${name}'s ${key} (a reference)`);
+    }
+    environment[key] = value;
+  }
+  return environment;
 }
 
 /** Synthesizes the stack into `outdir` and returns each function's asset directory. */
@@ -74,7 +98,14 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
   const stack = addWebhookStack(app);
   const assembly = app.synth();
   const template = assembly.getStackByName(stack.stackName).template as {
-    Resources: Record<string, { Type: string; Metadata?: Record<string, string> }>;
+    Resources: Record<
+      string,
+      {
+        Type: string;
+        Metadata?: Record<string, string>;
+        Properties?: { Environment?: { Variables?: Record<string, unknown> } };
+      }
+    >;
   };
   return Object.entries(template.Resources)
     .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
@@ -90,7 +121,8 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
             : /Enricher/i.test(logicalId)
               ? 'enrich'
               : logicalId;
-      return [{ name, directory: join(outdir, assetPath) }];
+      const environment = resource.Properties?.Environment?.Variables ?? {};
+      return [{ name, directory: join(outdir, assetPath), environment }];
     });
 }
 
@@ -197,7 +229,7 @@ export async function benchBundles(options: {
       DATASAUR_API_URL: 'https://api.datasaur.ai',
     };
     const results: BundleResult[] = [];
-    for (const { name, directory } of assets) {
+    for (const { name, directory, environment: deployed } of assets) {
       const files = readdirSync(directory);
       const bundle = files.find((file) => /^index\.m?js$/.test(file));
       if (bundle === undefined) throw new Error(`no bundle in ${directory}`);
@@ -206,7 +238,9 @@ export async function benchBundles(options: {
       const firstCall = name === 'ingest' || name === 'worker' ? servers.calls[name] : undefined;
       const environment = {
         ...process.env,
-        ...(firstCall === undefined ? exporterEnvironment : firstCall.environment),
+        ...(firstCall === undefined
+          ? exporterEnvironment
+          : deployedEnvironment(name, deployed, firstCall.environment)),
       };
       const coldStarts: ColdStart[] = [];
       for (const runtime of options.runtimes) {

@@ -29,6 +29,11 @@ import { sqsEvent, sqsRecord } from '../local/sqs-records.ts';
 
 /** A function's first invocation: its environment, its event, and how to tell it worked. */
 export interface FirstCall {
+  /**
+   * The local stand-ins for what the deployed environment names by reference (queue URLs,
+   * the table, the secret) and the settings the local servers need (region, endpoints,
+   * credentials); the deployed function's other variables come from the template.
+   */
   readonly environment: Readonly<Record<string, string>>;
   /** A new event each time, so every run stores a new event rather than a duplicate. */
   readonly nextEvent: () => unknown;
@@ -96,6 +101,12 @@ export async function startFirstCallServers(): Promise<FirstCallServers> {
       visibilityTimeoutSeconds: 30,
       maxReceiveCount: 5,
     });
+    // The default deployment gives the worker an export queue (exportOn REVIEWED).
+    const exportQueues = await ensureQueues(sqs, {
+      queueName: 'bench-first-call-exports',
+      visibilityTimeoutSeconds: 30,
+      maxReceiveCount: 5,
+    });
     sqs.destroy();
     const dynamoDb = new DynamoDBClient({
       ...LOCAL_CLIENT_CONFIG,
@@ -112,10 +123,6 @@ export async function startFirstCallServers(): Promise<FirstCallServers> {
       AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
       AWS_ENDPOINT_URL_DYNAMODB: dynamoDbServer.endpoint,
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
-      // Lambda sets no level; INFO lines would only fill the bench's pipe.
-      POWERTOOLS_LOG_LEVEL: 'WARN',
-      POWERTOOLS_METRICS_NAMESPACE: 'bench',
-      POWERTOOLS_SERVICE_NAME: 'bench',
     };
     let runs = 0;
     const nextBody = () =>
@@ -146,7 +153,12 @@ export async function startFirstCallServers(): Promise<FirstCallServers> {
           },
         },
         worker: {
-          environment: { ...common, TABLE_NAME, EVENT_BUS_NAME: 'default' },
+          environment: {
+            ...common,
+            TABLE_NAME,
+            EVENT_BUS_NAME: 'default',
+            EXPORT_QUEUE_URL: exportQueues.queueUrl,
+          },
           nextEvent: () => sqsEvent([sqsRecord({ body: nextBody() })]),
           check: (result) => {
             const failures = (result as { batchItemFailures?: unknown[] } | undefined)

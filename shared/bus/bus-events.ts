@@ -4,7 +4,7 @@
  * event's small fields and the table key of the full item, never the labels or a raw body,
  * so it stays far below EventBridge's 1 MiB (an item is at most 400 KB to begin with).
  */
-import * as z from 'zod';
+import * as z from '../runtime/schema.ts';
 import type { EventItem, LabelEventItem } from '../store/items.ts';
 import type { Person } from '../webhook/events.ts';
 import { isTestEvent } from '../webhook/test-event.ts';
@@ -18,53 +18,55 @@ export const EVENT_SOURCE_PATTERN = /^(?!aws\.)[A-Za-z0-9._/-]{1,256}$/;
 const instant = z.iso.datetime();
 const itemKey = z
   .object({ pk: z.string(), sk: z.string() })
-  .describe('The table key of the stored item that holds the whole event');
+  .check(z.describe('The table key of the stored item that holds the whole event'));
 const person = z.object({
   id: z.string(),
-  email: z.string().optional(),
-  username: z.string().optional(),
-  name: z.string().optional(),
+  email: z.optional(z.string()),
+  username: z.optional(z.string()),
+  name: z.optional(z.string()),
 });
 
 /** What every detail of a stored webhook carries. */
 const stored = {
   version: z.literal(DETAIL_VERSION),
-  eventId: z.string().describe('sha256 of the signed body: consumers dedupe on it'),
-  eventTime: instant.describe("The event's own timestamp (data.timestamp)"),
-  receivedAt: instant.describe('When the webhook reached this product'),
+  eventId: z.string().check(z.describe('sha256 of the signed body: consumers dedupe on it')),
+  eventTime: instant.check(z.describe("The event's own timestamp (data.timestamp)")),
+  receivedAt: instant.check(z.describe('When the webhook reached this product')),
   item: itemKey,
 };
 
 const project = {
   ...stored,
   projectId: z.string(),
-  projectName: z.string().optional(),
-  tags: z.array(z.string()).optional(),
+  projectName: z.optional(z.string()),
+  tags: z.optional(z.array(z.string())),
   teamId: z.string(),
-  teamName: z.string().optional(),
+  teamName: z.optional(z.string()),
 };
 
 export const projectCreatedDetail = z.object({ ...project, status: z.literal('CREATED') });
 export const projectCompletedDetail = z.object({
   ...project,
   status: z.literal('COMPLETED'),
-  completedBy: person.optional(),
+  completedBy: z.optional(person),
 });
 export const projectReviewedDetail = z.object({
   ...project,
   status: z.literal('REVIEWED'),
-  reviewedBy: person.optional(),
+  reviewedBy: z.optional(person),
 });
 export const labelsUpdatedDetail = z.object({
   ...stored,
   documentId: z.string(),
-  documentName: z.string().optional(),
-  fileName: z.string().optional(),
-  teamId: z.string().optional(),
-  isReviewDocument: z.boolean().optional(),
-  owner: person.optional(),
-  upserts: z.int().min(0).describe('Labels added or changed (labelUpdateList.toUpsertList)'),
-  deletes: z.int().min(0).describe('Labels removed (labelUpdateList.toDeleteList)'),
+  documentName: z.optional(z.string()),
+  fileName: z.optional(z.string()),
+  teamId: z.optional(z.string()),
+  isReviewDocument: z.optional(z.boolean()),
+  owner: z.optional(person),
+  upserts: z
+    .int()
+    .check(z.gte(0), z.describe('Labels added or changed (labelUpdateList.toUpsertList)')),
+  deletes: z.int().check(z.gte(0), z.describe('Labels removed (labelUpdateList.toDeleteList)')),
 });
 /**
  * Datasaur pushed an export. Its pre-signed link is a credential and stays off the bus: the
@@ -73,30 +75,32 @@ export const labelsUpdatedDetail = z.object({
 export const exportDeliveredDetail = z.object({
   ...stored,
   projectId: z.string(),
-  documentId: z.string().optional(),
-  userId: z.string().optional(),
+  documentId: z.optional(z.string()),
+  userId: z.optional(z.string()),
 });
 export const exportArchivedDetail = z.object({
   version: z.literal(DETAIL_VERSION),
-  eventId: z.string().describe('One per archived export: consumers dedupe on it'),
-  eventTime: instant.describe('When the file was archived (equals archivedAt)'),
+  eventId: z.string().check(z.describe('One per archived export: consumers dedupe on it')),
+  eventTime: instant.check(z.describe('When the file was archived (equals archivedAt)')),
   projectId: z.string(),
   teamId: z.string(),
-  status: z.string().describe('The project status the export was made for'),
+  status: z.string().check(z.describe('The project status the export was made for')),
   statusAt: instant,
   exportId: z.string(),
   bucket: z.string(),
   key: z.string(),
-  bytes: z.int().min(0),
-  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+  bytes: z.int().check(z.gte(0)),
+  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   format: z.string(),
   archivedAt: instant,
-  item: itemKey.optional(),
+  item: z.optional(itemKey),
 });
 export const eventRejectedDetail = z.object({
   version: z.literal(DETAIL_VERSION),
   eventId: z.string(),
-  eventTime: instant.describe('Equals receivedAt: a rejected body has no trusted timestamp'),
+  eventTime: instant.check(
+    z.describe('Equals receivedAt: a rejected body has no trusted timestamp'),
+  ),
   receivedAt: instant,
   item: itemKey,
   reason: z.string(),

@@ -3,7 +3,7 @@
  * and the exporter call these; the rules live here so both read the same way.
  */
 import { createHash } from 'node:crypto';
-import { ZodError } from 'zod';
+import * as z from '../runtime/schema.ts';
 import type { RecordedEvent } from '../store/event-store.ts';
 import type { EventItem } from '../store/items.ts';
 import {
@@ -53,7 +53,7 @@ export function publicationProblem(item: EventItem): string | undefined {
     entry = putEventsEntry(event, LONGEST_SOURCE);
   } catch (error) {
     const issues =
-      error instanceof ZodError
+      error instanceof z.SchemaError
         ? error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')
         : String(error);
     return `its ${event.detailType} event does not match the bus schema: ${issues}`;

@@ -3,8 +3,8 @@
  * every stored status event, and any other path that learns of a status transition (the
  * reconciler) asks it too, so both trigger the same exports.
  */
-import * as z from 'zod';
 import { ConfigurationError, optionalEnv } from '../runtime/environment.ts';
+import * as z from '../runtime/schema.ts';
 import type { ProjectTransition, RecordedEvent } from '../store/event-store.ts';
 import type { EventItem, ExportItem } from '../store/items.ts';
 import { EVENT_SORT_PREFIX, parseTimeAndEventId } from '../store/keys.ts';
@@ -43,8 +43,8 @@ export const exportRequestSchema = z.discriminatedUnion('kind', [
   /** A project reached the configured status. */
   z.object({
     kind: z.literal('transition'),
-    projectId: z.string().min(1),
-    teamId: z.string().min(1),
+    projectId: z.string().check(z.minLength(1)),
+    teamId: z.string().check(z.minLength(1)),
     status: z.enum(['COMPLETED', 'REVIEWED']),
     statusAt: instant,
   }),
@@ -55,7 +55,7 @@ export const exportRequestSchema = z.discriminatedUnion('kind', [
    */
   z.object({
     kind: z.literal('delivery'),
-    projectId: z.string().min(1),
+    projectId: z.string().check(z.minLength(1)),
     fileUrl,
     receivedAt: instant,
     eventId: z.string().min(1).optional(),
@@ -63,7 +63,7 @@ export const exportRequestSchema = z.discriminatedUnion('kind', [
   /** `npm run export`: archive the project as it is now. */
   z.object({
     kind: z.literal('manual'),
-    projectId: z.string().min(1),
+    projectId: z.string().check(z.minLength(1)),
     requestedAt: instant,
   }),
 ]);

@@ -6,6 +6,7 @@
  * Not imported by the functions: it documents and checks the table, it does not gate writes.
  */
 import * as z from 'zod';
+import { omit } from 'zod/mini';
 import {
   beforeUpdateLabelsSchema,
   exportDeliverySchema,
@@ -140,7 +141,7 @@ export const ITEM_SCHEMAS = {
         documentId: text,
         teamId: text.optional(),
         ...projectLabelFields,
-        data: labelData.omit({ labelUpdateList: true }),
+        data: omit(labelData, { labelUpdateList: true }),
         labelCounts: z.object({ toUpsert: z.number().int(), toDelete: z.number().int() }),
         bodyObject,
       }),

@@ -5,13 +5,13 @@
  * format; the ingest writes it with `envelope-encoder.ts`, which stays free of zod to keep
  * the ingest bundle small and so sits below this module.
  */
-import * as z from 'zod';
+import * as z from '../runtime/schema.ts';
 import type { BodyObject } from './claim-check.ts';
 import { type BodyEncoding, ENVELOPE_VERSION, type EnvelopeMetadata } from './envelope-encoder.ts';
 
 const metadataShape = {
   version: z.literal(ENVELOPE_VERSION),
-  eventId: z.string().regex(/^[0-9a-f]{64}$/),
+  eventId: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   receivedAt: z.iso.datetime(),
   method: z.enum(['POST', 'PUT']),
   requestId: z.string(),
@@ -30,10 +30,10 @@ const pointerEnvelopeSchema = z.object({
   ...metadataShape,
   /** Where the ingest put the body, and its size and SHA-256 to check it against. */
   bodyObject: z.object({
-    bucket: z.string().min(3),
-    key: z.string().min(1),
-    size: z.number().int().nonnegative(),
-    sha256: z.string().regex(/^[0-9a-f]{64}$/),
+    bucket: z.string().check(z.minLength(3)),
+    key: z.string().check(z.minLength(1)),
+    size: z.number().check(z.int(), z.nonnegative()),
+    sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
   }),
 });
 

@@ -3,10 +3,10 @@
  * Every object is loose: Datasaur adds fields at any time, and older payloads lack some
  * (PROJECT_COMPLETED once carried `project.type` instead of `tags`).
  */
-import * as z from 'zod';
+import * as z from '../runtime/schema.ts';
 
 /** Ids arrive as strings in events and as numbers in label items: keep them as strings. */
-const id = z.union([z.string().min(1), z.number()]).transform(String);
+const id = z.pipe(z.union([z.string().check(z.minLength(1)), z.number()]), z.transform(String));
 
 /**
  * An ISO-8601 instant, normalized to `toISOString()` form so it sorts as text. Only years
@@ -14,39 +14,46 @@ const id = z.union([z.string().min(1), z.number()]).transform(String);
  * an ISO-8601 instant the keys, the bus schema or the export request accept.
  */
 export const instant = z
-  .string()
-  .refine((value) => !Number.isNaN(Date.parse(value)), { message: 'not an ISO-8601 timestamp' })
-  .transform((value) => new Date(value).toISOString())
-  .refine((value) => /^\d{4}-/.test(value), {
-    message: 'a timestamp outside the years 0000 to 9999',
-  });
+  .pipe(
+    z.string().check(
+      z.refine((value) => !Number.isNaN(Date.parse(value)), {
+        message: 'not an ISO-8601 timestamp',
+      }),
+    ),
+    z.transform((value: string) => new Date(value).toISOString()),
+  )
+  .check(
+    z.refine((value) => /^\d{4}-/.test(value), {
+      message: 'a timestamp outside the years 0000 to 9999',
+    }),
+  );
 
 /**
  * Datasaur's pre-signed link to an export file: a URL (what the export request carries), at
  * most 8 KiB (a pre-signed S3 link is well under 2 KiB).
  */
 export const MAX_FILE_URL_BYTES = 8_192;
-export const fileUrl = z
-  .url()
-  .refine((value) => Buffer.byteLength(value, 'utf8') <= MAX_FILE_URL_BYTES, {
+export const fileUrl = z.url().check(
+  z.refine((value) => Buffer.byteLength(value, 'utf8') <= MAX_FILE_URL_BYTES, {
     message: `longer than ${MAX_FILE_URL_BYTES} bytes`,
-  });
+  }),
+);
 
 const person = z.looseObject({
   id,
-  email: z.string().optional(),
-  username: z.string().optional(),
-  name: z.string().optional(),
+  email: z.optional(z.string()),
+  username: z.optional(z.string()),
+  name: z.optional(z.string()),
 });
 
 const project = z.looseObject({
-  id: z.string().min(1),
-  name: z.string().optional(),
-  tags: z.array(z.string()).optional(),
-  type: z.string().optional(),
+  id: z.string().check(z.minLength(1)),
+  name: z.optional(z.string()),
+  tags: z.optional(z.array(z.string())),
+  type: z.optional(z.string()),
 });
 
-const team = z.looseObject({ id, name: z.string().optional() });
+const team = z.looseObject({ id, name: z.optional(z.string()) });
 
 export const projectCreatedSchema = z.looseObject({
   eventType: z.literal('PROJECT_CREATED'),
@@ -55,31 +62,31 @@ export const projectCreatedSchema = z.looseObject({
 
 export const projectCompletedSchema = z.looseObject({
   eventType: z.literal('PROJECT_COMPLETED'),
-  data: z.looseObject({ timestamp: instant, labeler: person.optional(), project, team }),
+  data: z.looseObject({ timestamp: instant, labeler: z.optional(person), project, team }),
 });
 
 export const projectReviewedSchema = z.looseObject({
   eventType: z.literal('PROJECT_REVIEWED'),
-  data: z.looseObject({ timestamp: instant, reviewer: person.optional(), project, team }),
+  data: z.looseObject({ timestamp: instant, reviewer: z.optional(person), project, team }),
 });
 
 const labelItem = z.looseObject({
-  documentId: z.string().optional(),
-  startCellIndex: z.number().optional(),
-  startCellLine: z.number().optional(),
-  startTokenIndex: z.number().optional(),
-  startCharIndex: z.number().optional(),
-  endCellIndex: z.number().optional(),
-  endCellLine: z.number().optional(),
-  endTokenIndex: z.number().optional(),
-  endCharIndex: z.number().optional(),
-  counter: z.number().optional(),
-  layer: z.number().optional(),
-  labeledBy: z.string().optional(),
-  type: z.string().optional(),
-  labelSetItemId: z.string().nullable().optional(),
-  confidenceScore: z.number().nullable().optional(),
-  labeledByUserId: z.union([z.number(), z.string()]).nullable().optional(),
+  documentId: z.optional(z.string()),
+  startCellIndex: z.optional(z.number()),
+  startCellLine: z.optional(z.number()),
+  startTokenIndex: z.optional(z.number()),
+  startCharIndex: z.optional(z.number()),
+  endCellIndex: z.optional(z.number()),
+  endCellLine: z.optional(z.number()),
+  endTokenIndex: z.optional(z.number()),
+  endCharIndex: z.optional(z.number()),
+  counter: z.optional(z.number()),
+  layer: z.optional(z.number()),
+  labeledBy: z.optional(z.string()),
+  type: z.optional(z.string()),
+  labelSetItemId: z.optional(z.nullable(z.string())),
+  confidenceScore: z.optional(z.nullable(z.number())),
+  labeledByUserId: z.optional(z.nullable(z.union([z.number(), z.string()]))),
 });
 
 export const beforeUpdateLabelsSchema = z.looseObject({
@@ -87,31 +94,32 @@ export const beforeUpdateLabelsSchema = z.looseObject({
   data: z.looseObject({
     timestamp: instant,
     document: z.looseObject({
-      id: z.string().min(1),
-      originId: z.string().optional(),
-      name: z.string().optional(),
-      fileName: z.string().optional(),
-      createdAt: z.string().optional(),
-      lastSavedAt: z.string().optional(),
+      id: z.string().check(z.minLength(1)),
+      originId: z.optional(z.string()),
+      name: z.optional(z.string()),
+      fileName: z.optional(z.string()),
+      createdAt: z.optional(z.string()),
+      lastSavedAt: z.optional(z.string()),
     }),
-    isReviewDocument: z.boolean().optional(),
-    labelUpdateList: z
-      .looseObject({
-        toDeleteList: z.array(labelItem).default([]),
-        toUpsertList: z.array(labelItem).default([]),
-      })
-      .default({ toDeleteList: [], toUpsertList: [] }),
-    owner: person.optional(),
-    team: team.optional(),
+    isReviewDocument: z.optional(z.boolean()),
+    labelUpdateList: z._default(
+      z.looseObject({
+        toDeleteList: z._default(z.array(labelItem), []),
+        toUpsertList: z._default(z.array(labelItem), []),
+      }),
+      { toDeleteList: [], toUpsertList: [] },
+    ),
+    owner: z.optional(person),
+    team: z.optional(team),
   }),
 });
 
 /** The body of a `PUT` Datasaur sends when an export is delivered to a custom webhook. */
 export const exportDeliverySchema = z.looseObject({
-  userId: id.optional(),
+  userId: z.optional(id),
   fileUrl,
-  projectId: z.string().min(1),
-  documentId: z.string().optional(),
+  projectId: z.string().check(z.minLength(1)),
+  documentId: z.optional(z.string()),
 });
 
 /** The event types this product understands; anything else is kept as an unknown event. */

@@ -2,7 +2,7 @@
  * Decides what a queued message becomes in the table: a project event, a label event, an
  * export delivery, an unknown event, or a rejected body with the reason. Pure: no AWS.
  */
-import type { z } from 'zod';
+import type { SchemaError } from '../runtime/schema.ts';
 import type { BodyObject, BodyReader } from './claim-check.ts';
 import { decodeEnvelope, type Envelope, MalformedEnvelopeError } from './envelope.ts';
 import {
@@ -148,7 +148,7 @@ export function interpretBody(
 }
 
 /** One line naming each failing path, e.g. `data.project.id: expected string, received undefined`. */
-function describeIssues(error: z.ZodError): string {
+function describeIssues(error: SchemaError): string {
   return error.issues
     .map((issue) => `${issue.path.map(String).join('.') || '(body)'}: ${issue.message}`)
     .join('; ');
