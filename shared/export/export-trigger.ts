@@ -58,7 +58,7 @@ export const exportRequestSchema = z.discriminatedUnion('kind', [
     projectId: z.string().check(z.minLength(1)),
     fileUrl,
     receivedAt: instant,
-    eventId: z.string().min(1).optional(),
+    eventId: z.optional(z.string().check(z.minLength(1))),
   }),
   /** `npm run export`: archive the project as it is now. */
   z.object({

@@ -107,11 +107,10 @@ export const ITEM_SCHEMAS = {
       z.object({ ...exportBase, data: exportDeliverySchema }),
       z.object({
         ...exportBase,
-        data: exportDeliverySchema
-          .omit({ fileUrl: true })
-          .describe(
+        data: omit(exportDeliverySchema, { fileUrl: true }).register(z.globalRegistry, {
+          description:
             "The body's data as received but for fileUrl, Datasaur's pre-signed link (a credential), removed once no export needs it",
-          ),
+        }),
         fileUrlRemovedAt: instant.describe('When data.fileUrl was removed'),
         fileUrlRemovedBecause: z
           .enum(LINK_REMOVAL_REASONS)
