@@ -14,6 +14,7 @@ import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { createTableInput } from '../shared/store/table.ts';
+import { AWS_CLI_ENVIRONMENT } from './support/aws-cli-environment.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { type Delivery, quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
 
@@ -85,14 +86,7 @@ const pythons = onPath('python3')
   .filter((python): python is { path: string; version: string } => python.version !== undefined);
 
 const inCi = process.env.CI === 'true';
-const ENVIRONMENT = {
-  PATH: process.env.PATH ?? '',
-  HOME: process.env.HOME ?? '',
-  AWS_ACCESS_KEY_ID: 'local',
-  AWS_SECRET_ACCESS_KEY: 'local',
-  AWS_DEFAULT_REGION: 'us-east-1',
-  AWS_PAGER: '',
-};
+const ENVIRONMENT = AWS_CLI_ENVIRONMENT;
 
 let dynamoDb: LocalDynamoDb;
 let endpoint: string;

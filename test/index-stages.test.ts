@@ -30,6 +30,7 @@ import {
   indexesNamed,
 } from '../shared/store/table.ts';
 import { interpretMessage } from '../shared/webhook/interpret.ts';
+import { AWS_CLI_ENVIRONMENT } from './support/aws-cli-environment.ts';
 import {
   type CfnResource,
   resourcesOfType,
@@ -85,6 +86,18 @@ function enrichFunctions(template: Template): CfnResource[] {
 const STEPS = deployCommands(UPGRADE_SECTION);
 /** One template per documented deploy, synthesized once (synthesis is slow). */
 const templates = new Map<string, Template>();
+
+/** Stores a seed label event of `documentId` with its own time and receive time `time`. */
+async function recordLabelEvent(
+  store: ReturnType<typeof createEventStore>,
+  documentId: string,
+  time: string,
+): Promise<void> {
+  const body = seedEventBody('BEFORE_UPDATE_LABELS', { documentId, timestamp: time });
+  await store.record(
+    await interpretMessage(sqsRecord({ body, receivedAt: time }).body, new Date(time), NO_ARCHIVE),
+  );
+}
 beforeAll(() => {
   for (const command of STEPS) {
     const { stack } = synthesizeApp(contextOf(command), { bundle: false });
@@ -232,14 +245,7 @@ describe('readers and writers of GSI3 and GSI4, on tables of each stage', () => 
             ['-c', script],
             {
               timeout: 60_000,
-              env: {
-                PATH: process.env.PATH ?? '',
-                HOME: process.env.HOME ?? '',
-                AWS_ACCESS_KEY_ID: 'local',
-                AWS_SECRET_ACCESS_KEY: 'local',
-                AWS_DEFAULT_REGION: 'us-east-1',
-                AWS_PAGER: '',
-              },
+              env: AWS_CLI_ENVIRONMENT,
             },
             (_error, stdout, stderr) => resolve({ stdout, stderr }),
           );
@@ -307,19 +313,7 @@ describe('readers and writers of GSI3 and GSI4, on tables of each stage', () => 
     try {
       const store = createEventStore(dynamoDb.documents, tableName, { documentProjects: true });
       const times = ['2026-01-05T10:00:00.000Z', '2026-01-05T10:01:00.000Z'];
-      for (const time of times) {
-        const body = seedEventBody('BEFORE_UPDATE_LABELS', {
-          documentId: 'paged-document',
-          timestamp: time,
-        });
-        await store.record(
-          await interpretMessage(
-            sqsRecord({ body, receivedAt: time }).body,
-            new Date(time),
-            NO_ARCHIVE,
-          ),
-        );
-      }
+      for (const time of times) await recordLabelEvent(store, 'paged-document', time);
       const summary = await runEnrichment({
         documents: dynamoDb.documents,
         tableName,
@@ -363,18 +357,7 @@ describe('readers and writers of GSI3 and GSI4, on tables of each stage', () => 
     });
     try {
       const store = createEventStore(dynamoDb.documents, firstStage, { documentProjects: true });
-      const time = '2026-01-05T10:00:00.000Z';
-      const body = seedEventBody('BEFORE_UPDATE_LABELS', {
-        documentId: 'stage-document',
-        timestamp: time,
-      });
-      await store.record(
-        await interpretMessage(
-          sqsRecord({ body, receivedAt: time }).body,
-          new Date(time),
-          NO_ARCHIVE,
-        ),
-      );
+      await recordLabelEvent(store, 'stage-document', '2026-01-05T10:00:00.000Z');
       const pass = runEnrichment({
         documents: dynamoDb.documents,
         tableName: firstStage,
