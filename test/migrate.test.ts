@@ -16,6 +16,7 @@ import {
   eventItem,
   restoredItem,
   type SyntheticStatusEventItem,
+  withoutFileUrl,
 } from '../shared/store/items.ts';
 import {
   feedKeys,
@@ -154,6 +155,15 @@ afterAll(async () => {
 });
 
 /** A table as the earlier code left it: every event item in the earlier layout. */
+/**
+ * An item as the migration leaves it: a delivery's pre-signed link is removed (no export reads
+ * it from the item), at the time of the run.
+ */
+function asMigrated(item: EventItem): EventItem {
+  if (item.itemType !== 'export' || item.data.fileUrl === undefined) return item;
+  return withoutFileUrl(item, expect.any(String) as unknown as string, 'MIGRATED');
+}
+
 async function earlierTable(): Promise<string> {
   const tableName = await dynamoDb.createTable();
   await putAll(dynamoDb, tableName, [...current.map(inEarlierLayout), ...others]);
@@ -236,7 +246,9 @@ describe('npm run migrate, step 1: self-describing event items', () => {
     expect(second.steps[1]?.scanned).toBeGreaterThanOrEqual(before.length);
 
     const after = byKey(await tableContents(dynamoDb.documents, tableName));
-    for (const item of current) expect(after.get(`${item.pk}\u0000${item.sk}`)).toEqual(item);
+    for (const item of current) {
+      expect(after.get(`${item.pk}\u0000${item.sk}`)).toEqual(asMigrated(item));
+    }
     for (const item of others) expect(after.get(`${item.pk}\u0000${item.sk}`)).toEqual(item);
     expect(after.get(`${MIGRATION_MARKER_KEY.pk}\u0000${MIGRATION_MARKER_KEY.sk}`)).toMatchObject({
       itemType: 'migrationState',

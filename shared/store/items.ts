@@ -75,10 +75,11 @@ export type ExportItem = EventItemBase & {
   );
 
 /**
- * Why a delivery's link went: its export ended (`ARCHIVED`, `FAILED`), or exports were off
- * when it was stored (`EXPORTS_OFF`: no export would ever read it).
+ * Why a delivery's link went: its export ended (`ARCHIVED`, `FAILED`), exports were off when
+ * it was stored (`EXPORTS_OFF`: no export would ever read it), or `npm run migrate` rewrote a
+ * delivery stored before links were removed (`MIGRATED`: its export request carries the link).
  */
-export const LINK_REMOVAL_REASONS = ['ARCHIVED', 'FAILED', 'EXPORTS_OFF'] as const;
+export const LINK_REMOVAL_REASONS = ['ARCHIVED', 'FAILED', 'EXPORTS_OFF', 'MIGRATED'] as const;
 export type LinkRemovalReason = (typeof LINK_REMOVAL_REASONS)[number];
 
 /** The delivery item without its pre-signed link, saying when and why it went. */

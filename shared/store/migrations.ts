@@ -12,7 +12,7 @@ import {
   PutCommand,
   ScanCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { restoredItem } from './items.ts';
+import { type ExportItem, restoredItem, withoutFileUrl } from './items.ts';
 import {
   dayShardOf,
   eventIdInSortKey,
@@ -33,7 +33,13 @@ export interface MigrationStep {
    * The item as this step leaves it, or undefined when it is already so. A rewrite with other
    * table keys replaces the item (put, then delete of the old key).
    */
-  readonly rewrite: (item: StoredItem) => StoredItem | undefined;
+  readonly rewrite: (item: StoredItem, run: MigrationRun) => StoredItem | undefined;
+}
+
+/** What a step may know of the run besides the item. */
+export interface MigrationRun {
+  /** When this run started (ISO): the time a rewrite records as its own. */
+  readonly startedAt: string;
 }
 
 /** In order; adding a step is adding an entry with the next version. */
@@ -41,9 +47,16 @@ export const MIGRATION_STEPS: readonly MigrationStep[] = [
   {
     version: 1,
     name: 'self-describing event items',
-    rewrite: (item) => {
+    rewrite: (item, run) => {
       const current = restoredItem(item);
-      return current === item ? undefined : current;
+      if (current === item) return undefined;
+      // A delivery stored before links were removed: its export was requested with the link
+      // in the request itself, so nothing reads it from the item (docs/export-archiving.md).
+      if (current.itemType !== 'export') return current;
+      const delivery = current as unknown as ExportItem;
+      return delivery.data.fileUrl === undefined
+        ? current
+        : { ...withoutFileUrl(delivery, run.startedAt, 'MIGRATED') };
     },
   },
   {
@@ -147,6 +160,7 @@ export async function migrateTable(
   const steps = options.steps ?? MIGRATION_STEPS;
   const now = options.now ?? (() => new Date());
   const dryRun = options.dryRun === true;
+  const run: MigrationRun = { startedAt: now().toISOString() };
   const { Item } = await documents.send(
     new GetCommand({ TableName: tableName, Key: MIGRATION_MARKER_KEY, ConsistentRead: true }),
   );
@@ -184,10 +198,11 @@ export async function migrateTable(
       for (const item of page.Items ?? []) {
         if (sameKey(item, MIGRATION_MARKER_KEY)) continue;
         scanned += 1;
-        const rewrite = step.rewrite(item);
+        const rewrite = step.rewrite(item, run);
         if (rewrite === undefined) continue;
         rewritten += 1;
-        if (!dryRun) await replace(documents, tableName, item, rewrite, step);
+        if (!dryRun)
+          await replace(documents, tableName, item, rewrite, (read) => step.rewrite(read, run));
       }
       after = page.LastEvaluatedKey;
       if (!dryRun && after !== undefined) {
@@ -221,7 +236,7 @@ async function replace(
   tableName: string,
   item: StoredItem,
   rewrite: StoredItem,
-  step: MigrationStep,
+  rewriteAgain: (read: StoredItem) => StoredItem | undefined,
 ): Promise<void> {
   const moved = !sameKey(item, rewrite as unknown as TableKey);
   if (moved) {
@@ -260,7 +275,7 @@ async function replace(
     );
     if (Item === undefined) return;
     read = Item;
-    next = step.rewrite(Item);
+    next = rewriteAgain(Item);
   }
 }
 
