@@ -38,7 +38,8 @@ async function npmStart(): Promise<RunningStart> {
   // Its own process group, as a terminal gives it, so "the whole group" is only this run.
   const npm = spawn('npm', ['start'], {
     cwd: ROOT,
-    env: { ...process.env, ...TEST_STACK_ENVIRONMENT, DATA_DIR: dataDir },
+    // WORKER_PROCESSES as by default (2): the second worker must stop with the rest.
+    env: { ...process.env, ...TEST_STACK_ENVIRONMENT, WORKER_PROCESSES: '2', DATA_DIR: dataDir },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -66,7 +67,6 @@ async function npmStart(): Promise<RunningStart> {
       npm: npm.pid as number,
       stack: pidIn('npm-start.pid'),
       worker: pidIn('worker.pid'),
-      // WORKER_PROCESSES defaults to 2.
       secondWorker: pidIn('worker-2.pid'),
       // dynalite, SQS, S3 and EventBridge run in a process of their own.
       servers: pidIn('servers.pid'),

@@ -32,6 +32,9 @@ export const TEST_STACK_ENVIRONMENT = {
   EVENTS_PORT: '0',
   LOG_LEVEL: 'WARN',
   AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  // One worker process: a second one is CPU the suite's 2 cores share with every other file.
+  // test/stop.test.ts starts the default two.
+  WORKER_PROCESSES: '1',
 } as const;
 
 export function spawnTypeScript(
