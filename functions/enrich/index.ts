@@ -1,26 +1,18 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
-import { parseDatasaurCredentials } from '../../shared/datasaur/credentials-secret.ts';
+import { credentialsFromSecret } from '../../shared/datasaur/credentials-from-secret.ts';
 import { ENRICH_METRICS } from '../../shared/enrich/enrich.ts';
 import { optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { createEnrichHandler } from './handler.ts';
 
 const secretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
-const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
 const datasaur = createDatasaurClient({
   baseUrl: requireEnv('DATASAUR_API_URL'),
-  // Read when a token is needed, so credentials filled in after deployment are picked up.
-  credentials: async () => {
-    const value = await secrets.get(secretArn, { maxAge: 300 });
-    if (typeof value !== 'string') throw new Error('the Datasaur credentials secret has no value');
-    return parseDatasaurCredentials(value);
-  },
+  credentials: credentialsFromSecret(secretArn),
 });
 const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
   marshallOptions: { removeUndefinedValues: true },

@@ -2,11 +2,9 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSEvent } from 'aws-lambda';
@@ -14,7 +12,7 @@ import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
 import { checkCredentials } from '../../shared/datasaur/check-credentials.ts';
 import { createDatasaurClient, DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
-import { parseDatasaurCredentials } from '../../shared/datasaur/credentials-secret.ts';
+import { credentialsFromSecret } from '../../shared/datasaur/credentials-from-secret.ts';
 import { downloadPolicyFromEnvironment } from '../../shared/export/download.ts';
 import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { DEFAULT_EXPORT_FORMAT } from '../../shared/export/export-trigger.ts';
@@ -26,13 +24,7 @@ import { createResumeHandler, isResumeEvent } from './resume-handler.ts';
 
 const credentialsSecretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
 const queueUrl = requireEnv('EXPORT_QUEUE_URL');
-/** Cached for 5 minutes per container, so credentials filled in after deployment are picked up. */
-const secretsProvider = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
-
-async function readCredentials() {
-  const value = await secretsProvider.get(credentialsSecretArn, { maxAge: 300 });
-  return parseDatasaurCredentials(String(value ?? ''));
-}
+const readCredentials = credentialsFromSecret(credentialsSecretArn);
 
 const datasaurApiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL);
 const tableName = requireEnv('TABLE_NAME');
