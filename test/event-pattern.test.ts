@@ -209,7 +209,7 @@ describe('the sample rules of docs/eventbridge.md', () => {
   it('documents every detail-type with an example that its schema accepts', () => {
     expect(sections.map(([, type]) => type).sort()).toEqual([...DETAIL_TYPES].sort());
     for (const [, type = '', example = ''] of sections) {
-      const schema = DETAIL_SCHEMAS[type as keyof typeof DETAIL_SCHEMAS];
+      const schema = DETAIL_SCHEMAS[type as keyof typeof DETAIL_SCHEMAS]();
       expect(() => schema.parse(JSON.parse(example)), type).not.toThrow();
     }
   });

@@ -63,7 +63,7 @@ describe('the detail of each type', () => {
     for (const event of Object.values(byType)) {
       expect(event.source).toBe('datasaur.webhooks');
       expect(
-        DETAIL_SCHEMAS[event['detail-type'] as keyof typeof DETAIL_SCHEMAS].parse(event.detail),
+        DETAIL_SCHEMAS[event['detail-type'] as keyof typeof DETAIL_SCHEMAS]().parse(event.detail),
       ).toEqual(event.detail);
     }
     const created = SEED_EVENTS.PROJECT_CREATED;

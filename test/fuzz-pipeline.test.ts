@@ -261,7 +261,7 @@ it(`files ${RUNS} hostile signed bodies stored or rejected on their first receiv
 
   // Every export request the worker queued is one the exporter accepts.
   for (const request of await drainQueue(sqs.sqs, exportQueues.queueUrl)) {
-    expect(exportRequestSchema.safeParse(JSON.parse(String(request.Body))).success).toBe(true);
+    expect(exportRequestSchema().safeParse(JSON.parse(String(request.Body))).success).toBe(true);
   }
 
   const counts: Record<string, number> = {};

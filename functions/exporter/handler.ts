@@ -105,7 +105,7 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
   }
 
   const processRecord = async (record: SQSRecord, deadline: number | undefined) => {
-    const request = exportRequestSchema.parse(JSON.parse(record.body));
+    const request = exportRequestSchema().parse(JSON.parse(record.body));
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
     const log = { messageId: record.messageId, projectId: request.projectId, kind: request.kind };
     try {

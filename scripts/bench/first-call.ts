@@ -125,8 +125,15 @@ export async function startFirstCallServers(): Promise<FirstCallServers> {
       AWS_ENDPOINT_URL_EVENTBRIDGE: eventBus.endpoint,
     };
     let runs = 0;
-    const nextBody = () =>
-      seedEventBody('PROJECT_CREATED', { timestamp: new Date(Date.now() + runs++).toISOString() });
+    // Every run the same work: the first event of a new project. One project for every run
+    // would grow its partition by one event a run, and each run would read more than the last.
+    const nextBody = () => {
+      const run = runs++;
+      return seedEventBody('PROJECT_CREATED', {
+        timestamp: new Date(Date.now() + run).toISOString(),
+        projectId: `bench-project-${process.pid}-${run}`,
+      });
+    };
     return {
       calls: {
         ingest: {

@@ -5,6 +5,7 @@
  * so it stays far below EventBridge's 1 MiB (an item is at most 400 KB to begin with).
  */
 import * as z from '../runtime/schema.ts';
+import { builtOnFirstUse } from '../runtime/schema.ts';
 import type { EventItem, LabelEventItem } from '../store/items.ts';
 import type { Person } from '../webhook/events.ts';
 import { isTestEvent } from '../webhook/test-event.ts';
@@ -15,105 +16,119 @@ export const DEFAULT_EVENT_SOURCE = 'datasaur.webhooks';
 /** A `source`: up to 256 of these characters, not starting with `aws.` (reserved for AWS). */
 export const EVENT_SOURCE_PATTERN = /^(?!aws\.)[A-Za-z0-9._/-]{1,256}$/;
 
-const instant = z.iso.datetime();
-const itemKey = z
-  .object({ pk: z.string(), sk: z.string() })
-  .check(z.describe('The table key of the stored item that holds the whole event'));
-const person = z.object({
-  id: z.string(),
-  email: z.optional(z.string()),
-  username: z.optional(z.string()),
-  name: z.optional(z.string()),
+/** The schemas shared by several detail-types, built with the first of them. */
+const parts = builtOnFirstUse(() => {
+  const instant = z.iso.datetime();
+  const itemKey = z
+    .object({ pk: z.string(), sk: z.string() })
+    .check(z.describe('The table key of the stored item that holds the whole event'));
+  const person = z.object({
+    id: z.string(),
+    email: z.optional(z.string()),
+    username: z.optional(z.string()),
+    name: z.optional(z.string()),
+  });
+  /** What every detail of a stored webhook carries. */
+  const stored = {
+    version: z.literal(DETAIL_VERSION),
+    eventId: z.string().check(z.describe('sha256 of the signed body: consumers dedupe on it')),
+    eventTime: instant.check(z.describe("The event's own timestamp (data.timestamp)")),
+    receivedAt: instant.check(z.describe('When the webhook reached this product')),
+    item: itemKey,
+  };
+  const project = {
+    ...stored,
+    projectId: z.string(),
+    projectName: z.optional(z.string()),
+    tags: z.optional(z.array(z.string())),
+    teamId: z.string(),
+    teamName: z.optional(z.string()),
+  };
+  return { instant, itemKey, person, stored, project };
 });
 
-/** What every detail of a stored webhook carries. */
-const stored = {
-  version: z.literal(DETAIL_VERSION),
-  eventId: z.string().check(z.describe('sha256 of the signed body: consumers dedupe on it')),
-  eventTime: instant.check(z.describe("The event's own timestamp (data.timestamp)")),
-  receivedAt: instant.check(z.describe('When the webhook reached this product')),
-  item: itemKey,
-};
-
-const project = {
-  ...stored,
-  projectId: z.string(),
-  projectName: z.optional(z.string()),
-  tags: z.optional(z.array(z.string())),
-  teamId: z.string(),
-  teamName: z.optional(z.string()),
-};
-
-export const projectCreatedDetail = z.object({ ...project, status: z.literal('CREATED') });
-export const projectCompletedDetail = z.object({
-  ...project,
-  status: z.literal('COMPLETED'),
-  completedBy: z.optional(person),
-});
-export const projectReviewedDetail = z.object({
-  ...project,
-  status: z.literal('REVIEWED'),
-  reviewedBy: z.optional(person),
-});
-export const labelsUpdatedDetail = z.object({
-  ...stored,
-  documentId: z.string(),
-  documentName: z.optional(z.string()),
-  fileName: z.optional(z.string()),
-  teamId: z.optional(z.string()),
-  isReviewDocument: z.optional(z.boolean()),
-  owner: z.optional(person),
-  upserts: z
-    .int()
-    .check(z.gte(0), z.describe('Labels added or changed (labelUpdateList.toUpsertList)')),
-  deletes: z.int().check(z.gte(0), z.describe('Labels removed (labelUpdateList.toDeleteList)')),
-});
 /**
- * Datasaur pushed an export. Its pre-signed link is a credential and stays off the bus: the
- * archived copy is announced by `Export Archived`.
+ * Each detail-type's schema, built on its first use: a cold start builds only the
+ * detail-types it publishes.
  */
-export const exportDeliveredDetail = z.object({
-  ...stored,
-  projectId: z.string(),
-  documentId: z.optional(z.string()),
-  userId: z.optional(z.string()),
-});
-export const exportArchivedDetail = z.object({
-  version: z.literal(DETAIL_VERSION),
-  eventId: z.string().check(z.describe('One per archived export: consumers dedupe on it')),
-  eventTime: instant.check(z.describe('When the file was archived (equals archivedAt)')),
-  projectId: z.string(),
-  teamId: z.string(),
-  status: z.string().check(z.describe('The project status the export was made for')),
-  statusAt: instant,
-  exportId: z.string(),
-  bucket: z.string(),
-  key: z.string(),
-  bytes: z.int().check(z.gte(0)),
-  sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
-  format: z.string(),
-  archivedAt: instant,
-  item: z.optional(itemKey),
-});
-export const eventRejectedDetail = z.object({
-  version: z.literal(DETAIL_VERSION),
-  eventId: z.string(),
-  eventTime: instant.check(
-    z.describe('Equals receivedAt: a rejected body has no trusted timestamp'),
-  ),
-  receivedAt: instant,
-  item: itemKey,
-  reason: z.string(),
-});
-
 export const DETAIL_SCHEMAS = {
-  'Project Created': projectCreatedDetail,
-  'Project Completed': projectCompletedDetail,
-  'Project Reviewed': projectReviewedDetail,
-  'Labels Updated': labelsUpdatedDetail,
-  'Export Delivered': exportDeliveredDetail,
-  'Export Archived': exportArchivedDetail,
-  'Event Rejected': eventRejectedDetail,
+  'Project Created': builtOnFirstUse(() =>
+    z.object({ ...parts().project, status: z.literal('CREATED') }),
+  ),
+  'Project Completed': builtOnFirstUse(() =>
+    z.object({
+      ...parts().project,
+      status: z.literal('COMPLETED'),
+      completedBy: z.optional(parts().person),
+    }),
+  ),
+  'Project Reviewed': builtOnFirstUse(() =>
+    z.object({
+      ...parts().project,
+      status: z.literal('REVIEWED'),
+      reviewedBy: z.optional(parts().person),
+    }),
+  ),
+  'Labels Updated': builtOnFirstUse(() =>
+    z.object({
+      ...parts().stored,
+      documentId: z.string(),
+      documentName: z.optional(z.string()),
+      fileName: z.optional(z.string()),
+      teamId: z.optional(z.string()),
+      isReviewDocument: z.optional(z.boolean()),
+      owner: z.optional(parts().person),
+      upserts: z
+        .int()
+        .check(z.gte(0), z.describe('Labels added or changed (labelUpdateList.toUpsertList)')),
+      deletes: z.int().check(z.gte(0), z.describe('Labels removed (labelUpdateList.toDeleteList)')),
+    }),
+  ),
+  /**
+   * Datasaur pushed an export. Its pre-signed link is a credential and stays off the bus: the
+   * archived copy is announced by `Export Archived`.
+   */
+  'Export Delivered': builtOnFirstUse(() =>
+    z.object({
+      ...parts().stored,
+      projectId: z.string(),
+      documentId: z.optional(z.string()),
+      userId: z.optional(z.string()),
+    }),
+  ),
+  'Export Archived': builtOnFirstUse(() => {
+    const { instant, itemKey } = parts();
+    return z.object({
+      version: z.literal(DETAIL_VERSION),
+      eventId: z.string().check(z.describe('One per archived export: consumers dedupe on it')),
+      eventTime: instant.check(z.describe('When the file was archived (equals archivedAt)')),
+      projectId: z.string(),
+      teamId: z.string(),
+      status: z.string().check(z.describe('The project status the export was made for')),
+      statusAt: instant,
+      exportId: z.string(),
+      bucket: z.string(),
+      key: z.string(),
+      bytes: z.int().check(z.gte(0)),
+      sha256: z.string().check(z.regex(/^[0-9a-f]{64}$/)),
+      format: z.string(),
+      archivedAt: instant,
+      item: z.optional(itemKey),
+    });
+  }),
+  'Event Rejected': builtOnFirstUse(() => {
+    const { instant, itemKey } = parts();
+    return z.object({
+      version: z.literal(DETAIL_VERSION),
+      eventId: z.string(),
+      eventTime: instant.check(
+        z.describe('Equals receivedAt: a rejected body has no trusted timestamp'),
+      ),
+      receivedAt: instant,
+      item: itemKey,
+      reason: z.string(),
+    });
+  }),
 } as const;
 
 export type DetailType = keyof typeof DETAIL_SCHEMAS;
@@ -123,7 +138,7 @@ export const DETAIL_TYPES = Object.keys(DETAIL_SCHEMAS) as DetailType[];
 export type BusEvent = {
   [Type in DetailType]: { readonly detailType: Type; readonly detail: Detail<Type> };
 }[DetailType];
-export type Detail<Type extends DetailType> = z.infer<(typeof DETAIL_SCHEMAS)[Type]>;
+export type Detail<Type extends DetailType> = z.infer<ReturnType<(typeof DETAIL_SCHEMAS)[Type]>>;
 export type ExportArchivedDetail = Detail<'Export Archived'>;
 
 export function isDetailType(value: string): value is DetailType {
@@ -263,7 +278,7 @@ function optional<Name extends string, Value>(
 /** The JSON Schema (draft 4) of the whole event a rule receives, for the schema registry. */
 export function eventJsonSchema(detailType: DetailType, source: string): Record<string, unknown> {
   const detailSchema: Record<string, unknown> = {
-    ...z.toJSONSchema(DETAIL_SCHEMAS[detailType], { target: 'draft-4' }),
+    ...z.toJSONSchema(DETAIL_SCHEMAS[detailType](), { target: 'draft-4' }),
   };
   // Only the root of a schema names its draft.
   delete detailSchema.$schema;

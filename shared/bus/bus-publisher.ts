@@ -98,7 +98,7 @@ export function createBusPublisher(
 
 /** The `PutEvents` entry of one event; the detail is checked against its schema first. */
 export function putEventsEntry(event: BusEvent, target: BusTarget): PutEventsRequestEntry {
-  const detail = DETAIL_SCHEMAS[event.detailType].parse(event.detail);
+  const detail = DETAIL_SCHEMAS[event.detailType]().parse(event.detail);
   return {
     EventBusName: target.eventBusName,
     Source: target.source,

@@ -5,6 +5,7 @@
  */
 import { ConfigurationError, optionalEnv } from '../runtime/environment.ts';
 import * as z from '../runtime/schema.ts';
+import { builtOnFirstUse } from '../runtime/schema.ts';
 import type { ProjectTransition, RecordedEvent } from '../store/event-store.ts';
 import type { EventItem, ExportItem } from '../store/items.ts';
 import { EVENT_SORT_PREFIX, parseTimeAndEventId } from '../store/keys.ts';
@@ -36,38 +37,39 @@ export const DEFAULT_EXPORT_FORMAT = 'json_advanced';
 
 export type { ProjectTransition };
 
-const instant = z.iso.datetime();
-
 /** What the export queue carries: one message asks for one archive. */
-export const exportRequestSchema = z.discriminatedUnion('kind', [
-  /** A project reached the configured status. */
-  z.object({
-    kind: z.literal('transition'),
-    projectId: z.string().check(z.minLength(1)),
-    teamId: z.string().check(z.minLength(1)),
-    status: z.enum(['COMPLETED', 'REVIEWED']),
-    statusAt: instant,
-  }),
-  /**
-   * Datasaur pushed an export (`PUT` with `fileUrl`); the worker stored it at `receivedAt` as
-   * the event `eventId`, whose link the exporter removes once the export is over (absent from
-   * requests queued before it was sent: their link stays).
-   */
-  z.object({
-    kind: z.literal('delivery'),
-    projectId: z.string().check(z.minLength(1)),
-    fileUrl,
-    receivedAt: instant,
-    eventId: z.optional(z.string().check(z.minLength(1))),
-  }),
-  /** `npm run export`: archive the project as it is now. */
-  z.object({
-    kind: z.literal('manual'),
-    projectId: z.string().check(z.minLength(1)),
-    requestedAt: instant,
-  }),
-]);
-export type ExportRequest = z.infer<typeof exportRequestSchema>;
+export const exportRequestSchema = builtOnFirstUse(() => {
+  const instant = z.iso.datetime();
+  return z.discriminatedUnion('kind', [
+    /** A project reached the configured status. */
+    z.object({
+      kind: z.literal('transition'),
+      projectId: z.string().check(z.minLength(1)),
+      teamId: z.string().check(z.minLength(1)),
+      status: z.enum(['COMPLETED', 'REVIEWED']),
+      statusAt: instant,
+    }),
+    /**
+     * Datasaur pushed an export (`PUT` with `fileUrl`); the worker stored it at `receivedAt` as
+     * the event `eventId`, whose link the exporter removes once the export is over (absent from
+     * requests queued before it was sent: their link stays).
+     */
+    z.object({
+      kind: z.literal('delivery'),
+      projectId: z.string().check(z.minLength(1)),
+      fileUrl: fileUrl(),
+      receivedAt: instant,
+      eventId: z.optional(z.string().check(z.minLength(1))),
+    }),
+    /** `npm run export`: archive the project as it is now. */
+    z.object({
+      kind: z.literal('manual'),
+      projectId: z.string().check(z.minLength(1)),
+      requestedAt: instant,
+    }),
+  ]);
+});
+export type ExportRequest = z.infer<ReturnType<typeof exportRequestSchema>>;
 export type TransitionExportRequest = Extract<ExportRequest, { kind: 'transition' }>;
 
 /**
@@ -116,7 +118,7 @@ export function exportRequestProblem(item: EventItem): string | undefined {
   } else {
     return undefined;
   }
-  const parsed = exportRequestSchema.safeParse(request);
+  const parsed = exportRequestSchema().safeParse(request);
   if (!parsed.success) {
     const issues = parsed.error.issues
       .map((issue) => `${issue.path.join('.')}: ${issue.message}`)

@@ -7,13 +7,7 @@
  */
 import * as z from 'zod';
 import { omit } from 'zod/mini';
-import {
-  beforeUpdateLabelsSchema,
-  exportDeliverySchema,
-  projectCompletedSchema,
-  projectCreatedSchema,
-  projectReviewedSchema,
-} from '../webhook/events.ts';
+import { exportDeliverySchema, webhookEventSchemas } from '../webhook/events.ts';
 import type { Provenance } from '../webhook/interpret.ts';
 import {
   EXPORT_EVENT_TYPE,
@@ -50,9 +44,13 @@ const expiresAt = z
   .describe('Epoch seconds after which DynamoDB TTL removes the item');
 const person = z.looseObject({ id: z.string(), email: z.string().optional() });
 
-const projectEventTypes = [projectCreatedSchema, projectCompletedSchema, projectReviewedSchema];
+const projectEventTypes = [
+  webhookEventSchemas.PROJECT_CREATED(),
+  webhookEventSchemas.PROJECT_COMPLETED(),
+  webhookEventSchemas.PROJECT_REVIEWED(),
+];
 const projectEventType = z.enum(['PROJECT_CREATED', 'PROJECT_COMPLETED', 'PROJECT_REVIEWED']);
-const labelData = beforeUpdateLabelsSchema.shape.data;
+const labelData = webhookEventSchemas.BEFORE_UPDATE_LABELS().shape.data;
 /** Set on a label item once its document's project is known (at write time, or filled in later). */
 const projectLabelFields = {
   projectId: text.optional().describe("The document's project, learned from Datasaur's API"),
@@ -104,10 +102,10 @@ export const ITEM_SCHEMAS = {
     .describe('A status change the reconciler found in Datasaur and no webhook delivered'),
   export: z
     .union([
-      z.object({ ...exportBase, data: exportDeliverySchema }),
+      z.object({ ...exportBase, data: exportDeliverySchema() }),
       z.object({
         ...exportBase,
-        data: omit(exportDeliverySchema, { fileUrl: true }).register(z.globalRegistry, {
+        data: omit(exportDeliverySchema(), { fileUrl: true }).register(z.globalRegistry, {
           description:
             "The body's data as received but for fileUrl, Datasaur's pre-signed link (a credential), removed once no export needs it",
         }),

@@ -1,134 +1,178 @@
 /**
  * Datasaur's webhook events as zod schemas; the TypeScript types are inferred from them.
  * Every object is loose: Datasaur adds fields at any time, and older payloads lack some
- * (PROJECT_COMPLETED once carried `project.type` instead of `tags`).
+ * (PROJECT_COMPLETED once carried `project.type` instead of `tags`). Each schema is built on
+ * its first use (`builtOnFirstUse`): a cold start builds only the event types it receives.
  */
 import * as z from '../runtime/schema.ts';
+import { builtOnFirstUse } from '../runtime/schema.ts';
 
 /** Ids arrive as strings in events and as numbers in label items: keep them as strings. */
-const id = z.pipe(z.union([z.string().check(z.minLength(1)), z.number()]), z.transform(String));
+const id = builtOnFirstUse(() =>
+  z.pipe(z.union([z.string().check(z.minLength(1)), z.number()]), z.transform(String)),
+);
 
 /**
  * An ISO-8601 instant, normalized to `toISOString()` form so it sorts as text. Only years
  * 0000 to 9999: `Date.parse` accepts more, but their `toISOString()` form (`+010000-…`) is not
  * an ISO-8601 instant the keys, the bus schema or the export request accept.
  */
-export const instant = z
-  .pipe(
-    z.string().check(
-      z.refine((value) => !Number.isNaN(Date.parse(value)), {
-        message: 'not an ISO-8601 timestamp',
+export const instant = builtOnFirstUse(() =>
+  z
+    .pipe(
+      z.string().check(
+        z.refine((value) => !Number.isNaN(Date.parse(value)), {
+          message: 'not an ISO-8601 timestamp',
+        }),
+      ),
+      z.transform((value: string) => new Date(value).toISOString()),
+    )
+    .check(
+      z.refine((value) => /^\d{4}-/.test(value), {
+        message: 'a timestamp outside the years 0000 to 9999',
       }),
     ),
-    z.transform((value: string) => new Date(value).toISOString()),
-  )
-  .check(
-    z.refine((value) => /^\d{4}-/.test(value), {
-      message: 'a timestamp outside the years 0000 to 9999',
-    }),
-  );
+);
 
 /**
  * Datasaur's pre-signed link to an export file: a URL (what the export request carries), at
  * most 8 KiB (a pre-signed S3 link is well under 2 KiB).
  */
 export const MAX_FILE_URL_BYTES = 8_192;
-export const fileUrl = z.url().check(
-  z.refine((value) => Buffer.byteLength(value, 'utf8') <= MAX_FILE_URL_BYTES, {
-    message: `longer than ${MAX_FILE_URL_BYTES} bytes`,
+export const fileUrl = builtOnFirstUse(() =>
+  z.url().check(
+    z.refine((value) => Buffer.byteLength(value, 'utf8') <= MAX_FILE_URL_BYTES, {
+      message: `longer than ${MAX_FILE_URL_BYTES} bytes`,
+    }),
+  ),
+);
+
+const person = builtOnFirstUse(() =>
+  z.looseObject({
+    id: id(),
+    email: z.optional(z.string()),
+    username: z.optional(z.string()),
+    name: z.optional(z.string()),
   }),
 );
 
-const person = z.looseObject({
-  id,
-  email: z.optional(z.string()),
-  username: z.optional(z.string()),
-  name: z.optional(z.string()),
-});
-
-const project = z.looseObject({
-  id: z.string().check(z.minLength(1)),
-  name: z.optional(z.string()),
-  tags: z.optional(z.array(z.string())),
-  type: z.optional(z.string()),
-});
-
-const team = z.looseObject({ id, name: z.optional(z.string()) });
-
-export const projectCreatedSchema = z.looseObject({
-  eventType: z.literal('PROJECT_CREATED'),
-  data: z.looseObject({ timestamp: instant, project, team }),
-});
-
-export const projectCompletedSchema = z.looseObject({
-  eventType: z.literal('PROJECT_COMPLETED'),
-  data: z.looseObject({ timestamp: instant, labeler: z.optional(person), project, team }),
-});
-
-export const projectReviewedSchema = z.looseObject({
-  eventType: z.literal('PROJECT_REVIEWED'),
-  data: z.looseObject({ timestamp: instant, reviewer: z.optional(person), project, team }),
-});
-
-const labelItem = z.looseObject({
-  documentId: z.optional(z.string()),
-  startCellIndex: z.optional(z.number()),
-  startCellLine: z.optional(z.number()),
-  startTokenIndex: z.optional(z.number()),
-  startCharIndex: z.optional(z.number()),
-  endCellIndex: z.optional(z.number()),
-  endCellLine: z.optional(z.number()),
-  endTokenIndex: z.optional(z.number()),
-  endCharIndex: z.optional(z.number()),
-  counter: z.optional(z.number()),
-  layer: z.optional(z.number()),
-  labeledBy: z.optional(z.string()),
-  type: z.optional(z.string()),
-  labelSetItemId: z.optional(z.nullable(z.string())),
-  confidenceScore: z.optional(z.nullable(z.number())),
-  labeledByUserId: z.optional(z.nullable(z.union([z.number(), z.string()]))),
-});
-
-export const beforeUpdateLabelsSchema = z.looseObject({
-  eventType: z.literal('BEFORE_UPDATE_LABELS'),
-  data: z.looseObject({
-    timestamp: instant,
-    document: z.looseObject({
-      id: z.string().check(z.minLength(1)),
-      originId: z.optional(z.string()),
-      name: z.optional(z.string()),
-      fileName: z.optional(z.string()),
-      createdAt: z.optional(z.string()),
-      lastSavedAt: z.optional(z.string()),
-    }),
-    isReviewDocument: z.optional(z.boolean()),
-    labelUpdateList: z._default(
-      z.looseObject({
-        toDeleteList: z._default(z.array(labelItem), []),
-        toUpsertList: z._default(z.array(labelItem), []),
-      }),
-      { toDeleteList: [], toUpsertList: [] },
-    ),
-    owner: z.optional(person),
-    team: z.optional(team),
+const project = builtOnFirstUse(() =>
+  z.looseObject({
+    id: z.string().check(z.minLength(1)),
+    name: z.optional(z.string()),
+    tags: z.optional(z.array(z.string())),
+    type: z.optional(z.string()),
   }),
-});
+);
+
+const team = builtOnFirstUse(() => z.looseObject({ id: id(), name: z.optional(z.string()) }));
+
+const projectCreatedSchema = builtOnFirstUse(() =>
+  z.looseObject({
+    eventType: z.literal('PROJECT_CREATED'),
+    data: z.looseObject({ timestamp: instant(), project: project(), team: team() }),
+  }),
+);
+
+const projectCompletedSchema = builtOnFirstUse(() =>
+  z.looseObject({
+    eventType: z.literal('PROJECT_COMPLETED'),
+    data: z.looseObject({
+      timestamp: instant(),
+      labeler: z.optional(person()),
+      project: project(),
+      team: team(),
+    }),
+  }),
+);
+
+const projectReviewedSchema = builtOnFirstUse(() =>
+  z.looseObject({
+    eventType: z.literal('PROJECT_REVIEWED'),
+    data: z.looseObject({
+      timestamp: instant(),
+      reviewer: z.optional(person()),
+      project: project(),
+      team: team(),
+    }),
+  }),
+);
+
+const labelItem = builtOnFirstUse(() =>
+  z.looseObject({
+    documentId: z.optional(z.string()),
+    startCellIndex: z.optional(z.number()),
+    startCellLine: z.optional(z.number()),
+    startTokenIndex: z.optional(z.number()),
+    startCharIndex: z.optional(z.number()),
+    endCellIndex: z.optional(z.number()),
+    endCellLine: z.optional(z.number()),
+    endTokenIndex: z.optional(z.number()),
+    endCharIndex: z.optional(z.number()),
+    counter: z.optional(z.number()),
+    layer: z.optional(z.number()),
+    labeledBy: z.optional(z.string()),
+    type: z.optional(z.string()),
+    labelSetItemId: z.optional(z.nullable(z.string())),
+    confidenceScore: z.optional(z.nullable(z.number())),
+    labeledByUserId: z.optional(z.nullable(z.union([z.number(), z.string()]))),
+  }),
+);
+
+const beforeUpdateLabelsSchema = builtOnFirstUse(() =>
+  z.looseObject({
+    eventType: z.literal('BEFORE_UPDATE_LABELS'),
+    data: z.looseObject({
+      timestamp: instant(),
+      document: z.looseObject({
+        id: z.string().check(z.minLength(1)),
+        originId: z.optional(z.string()),
+        name: z.optional(z.string()),
+        fileName: z.optional(z.string()),
+        createdAt: z.optional(z.string()),
+        lastSavedAt: z.optional(z.string()),
+      }),
+      isReviewDocument: z.optional(z.boolean()),
+      labelUpdateList: z._default(
+        z.looseObject({
+          toDeleteList: z._default(z.array(labelItem()), []),
+          toUpsertList: z._default(z.array(labelItem()), []),
+        }),
+        { toDeleteList: [], toUpsertList: [] },
+      ),
+      owner: z.optional(person()),
+      team: z.optional(team()),
+    }),
+  }),
+);
+
+/** Each event type this product understands, by its `eventType`; anything else is kept as an unknown event. */
+export const webhookEventSchemas = {
+  PROJECT_CREATED: projectCreatedSchema,
+  PROJECT_COMPLETED: projectCompletedSchema,
+  PROJECT_REVIEWED: projectReviewedSchema,
+  BEFORE_UPDATE_LABELS: beforeUpdateLabelsSchema,
+} as const satisfies Record<KnownEventType, () => z.ZodMiniType>;
+
+/** All of them in one schema, which picks the event type's own by `eventType`. */
+export const webhookEventSchema = builtOnFirstUse(() =>
+  z.discriminatedUnion('eventType', [
+    projectCreatedSchema(),
+    projectCompletedSchema(),
+    projectReviewedSchema(),
+    beforeUpdateLabelsSchema(),
+  ]),
+);
 
 /** The body of a `PUT` Datasaur sends when an export is delivered to a custom webhook. */
-export const exportDeliverySchema = z.looseObject({
-  userId: z.optional(id),
-  fileUrl,
-  projectId: z.string().check(z.minLength(1)),
-  documentId: z.optional(z.string()),
-});
-
-/** The event types this product understands; anything else is kept as an unknown event. */
-export const webhookEventSchema = z.discriminatedUnion('eventType', [
-  projectCreatedSchema,
-  projectCompletedSchema,
-  projectReviewedSchema,
-  beforeUpdateLabelsSchema,
-]);
+export const exportDeliverySchema = builtOnFirstUse(() =>
+  z.looseObject({
+    userId: z.optional(id()),
+    fileUrl: fileUrl(),
+    projectId: z.string().check(z.minLength(1)),
+    documentId: z.optional(z.string()),
+  }),
+);
 
 export const PROJECT_STATUS_EVENTS = {
   PROJECT_CREATED: 'CREATED',
@@ -143,14 +187,21 @@ export const KNOWN_EVENT_TYPES = [
   'BEFORE_UPDATE_LABELS',
 ] as const;
 
-export type ProjectCreatedEvent = z.infer<typeof projectCreatedSchema>;
-export type ProjectCompletedEvent = z.infer<typeof projectCompletedSchema>;
-export type ProjectReviewedEvent = z.infer<typeof projectReviewedSchema>;
-export type BeforeUpdateLabelsEvent = z.infer<typeof beforeUpdateLabelsSchema>;
+/** The parsed event of a schema built on first use. */
+type Built<Builder extends () => z.ZodMiniType> = z.infer<ReturnType<Builder>>;
+
+export type ProjectCreatedEvent = Built<typeof projectCreatedSchema>;
+export type ProjectCompletedEvent = Built<typeof projectCompletedSchema>;
+export type ProjectReviewedEvent = Built<typeof projectReviewedSchema>;
+export type BeforeUpdateLabelsEvent = Built<typeof beforeUpdateLabelsSchema>;
 export type ProjectEvent = ProjectCreatedEvent | ProjectCompletedEvent | ProjectReviewedEvent;
-export type WebhookEvent = z.infer<typeof webhookEventSchema>;
-export type ExportDelivery = z.infer<typeof exportDeliverySchema>;
+export type WebhookEvent =
+  | ProjectCreatedEvent
+  | ProjectCompletedEvent
+  | ProjectReviewedEvent
+  | BeforeUpdateLabelsEvent;
+export type ExportDelivery = Built<typeof exportDeliverySchema>;
 /** A labeler, reviewer or owner as Datasaur sends them. */
-export type Person = z.infer<typeof person>;
+export type Person = Built<typeof person>;
 export type KnownEventType = (typeof KNOWN_EVENT_TYPES)[number];
 export type ProjectStatus = (typeof PROJECT_STATUS_EVENTS)[keyof typeof PROJECT_STATUS_EVENTS];
