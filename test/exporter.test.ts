@@ -181,14 +181,18 @@ async function exportPipeline(
 
   /** Runs the exporter over the queue, as Lambda's event source would, until it is empty. */
   async function runExports(): Promise<void> {
+    // What the last round returned for a retry comes back at once (retrySeconds 0), but
+    // local-aws-sqs holds it in flight until its zero-second timer fires: wait for it.
+    let retrying = 0;
     for (let round = 0; round < 20; round += 1) {
-      const messages = await drainQueue(sqs.sqs, queues.queueUrl);
+      const messages = await drainQueue(sqs.sqs, queues.queueUrl, { atLeast: retrying });
       if (messages.length === 0) return;
       const records = messages.map((message) =>
         toSqsRecord(message, { queueArn: queues.queueArn, region: LOCAL_CLIENT_CONFIG.region }),
       );
       const response = await handler(sqsEvent(records));
       const failed = new Set(response.batchItemFailures.map((failure) => failure.itemIdentifier));
+      retrying = failed.size;
       for (const record of records.filter((candidate) => !failed.has(candidate.messageId))) {
         await sqs.sqs.send(
           new DeleteMessageCommand({

@@ -149,9 +149,15 @@ async function startTestDynamoDb(backend: DynamoDbBackend): Promise<RunningServe
  * when its 40 ms short-poll window passes on a busy machine, so it counts first and
  * receives until it has them all. (It counts in-flight messages in
  * ApproximateNumberOfMessages, hence the subtraction; and a message sent a moment ago counts
- * as delayed until its zero-second delay timer fires, hence the addition.)
+ * as delayed until its zero-second delay timer fires, hence the addition.) Likewise a
+ * message whose visibility was just set to 0 stays in flight until that timer fires: a
+ * caller that knows how many such messages must come back passes `atLeast`.
  */
-export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Message[]> {
+export async function drainQueue(
+  sqs: SQSClient,
+  queueUrl: string,
+  { atLeast = 0 }: { readonly atLeast?: number } = {},
+): Promise<Message[]> {
   const { Attributes } = await sqs.send(
     new GetQueueAttributesCommand({
       QueueUrl: queueUrl,
@@ -162,10 +168,12 @@ export async function drainQueue(sqs: SQSClient, queueUrl: string): Promise<Mess
       ],
     }),
   );
-  const expected =
+  const expected = Math.max(
+    atLeast,
     Number(Attributes?.ApproximateNumberOfMessages ?? 0) +
-    Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0) -
-    Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0);
+      Number(Attributes?.ApproximateNumberOfMessagesDelayed ?? 0) -
+      Number(Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0),
+  );
   const messages: Message[] = [];
   const deadline = Date.now() + 30_000;
   while (messages.length < expected) {
