@@ -5,9 +5,8 @@
  * Starts its own local stack (temporary data directory, free ports) unless given `--url`.
  */
 import './local/sdk-notice.ts';
-import { parseArgs } from 'node:util';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
-import { numberFlag, UsageError } from './local/cli.ts';
+import { numberFlag, parseFlags, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { signingSecret } from './local/dev-secret.ts';
 import { DEFAULT_TARGET_RATE, type LoadReport, runLoad } from './local/load-run.ts';
@@ -49,13 +48,7 @@ const OPTIONS = {
 } as const;
 
 function parse() {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>;
-  try {
-    parsed = parseArgs({ options: OPTIONS, allowPositionals: false, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values } = parsed;
+  const { values } = parseFlags({ options: OPTIONS, allowPositionals: false, strict: true });
   if (
     values.url === undefined &&
     (values.secret ?? values.endpoint ?? values.table) !== undefined

@@ -3,7 +3,7 @@
  * local stack by default or a deployed table (`--table` and `--region`).
  */
 import './local/sdk-notice.ts';
-import { parseArgs } from 'node:util';
+import type { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { shownUrl } from '../shared/export/download.ts';
@@ -20,7 +20,7 @@ import { IndexNotDeployedError } from '../shared/store/table.ts';
 import { BodyObjectMismatchError } from '../shared/webhook/claim-check.ts';
 import type { ProjectStatus } from '../shared/webhook/events.ts';
 import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
-import { runCommandLine, UsageError } from './local/cli.ts';
+import { parseFlags, runCommandLine, UsageError } from './local/cli.ts';
 import { LOCAL_SERVERS_HOST } from './local/defaults.ts';
 import { archiveBeside, connectTable } from './local/table-connection.ts';
 
@@ -104,13 +104,12 @@ type Values = ReturnType<
 >['values'];
 
 function parseCommandLine(args: string[]) {
-  let parsed: { values: Values; positionals: string[] };
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags({
+    args,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
   const [command, ...rest] = positionals;
   if (values.help) return { command: 'help', values, rest };
   const spec = command === undefined ? undefined : COMMANDS[command];

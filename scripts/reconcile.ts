@@ -6,7 +6,6 @@
  */
 import './local/sdk-notice.ts';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -16,11 +15,11 @@ import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts
 import { DEFAULT_EXPORT_ON, EXPORT_ON_VALUES } from '../shared/export/export-trigger.ts';
 import { ReconcileInProgressError } from '../shared/reconcile/lease.ts';
 import type { ReconcileRun } from '../shared/reconcile/reconciler.ts';
-import { ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
+import { optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import type { ProjectTransition } from '../shared/store/event-store.ts';
-import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
-import { numberFlag, UsageError } from './local/cli.ts';
+import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
+import { numberFlag, parseFlags, runCommandLine, UsageError } from './local/cli.ts';
 import { readReconcileEnvironment } from './local/reconcile-config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
@@ -71,14 +70,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parseCommandLine(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
 async function credentialsFromSecret(
   secretId: string,
   secrets: SecretsManagerClient,
@@ -107,7 +98,7 @@ function printRun(run: ReconcileRun): void {
 }
 
 async function run(args: string[]): Promise<number> {
-  const flags = parseCommandLine(args);
+  const { values: flags } = parseFlags({ args, options: OPTIONS, strict: true });
   if (flags.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -240,14 +231,4 @@ async function exportTrigger(
   }
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 2;
-  } else if (error instanceof UsageError) {
-    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else throw error;
-}
+await runCommandLine(run, USAGE);

@@ -4,7 +4,7 @@
  * interpretation. Against the local stack by default, or a deployed table and bus.
  */
 import './local/sdk-notice.ts';
-import { parseArgs } from 'node:util';
+import type { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -17,11 +17,11 @@ import { createBusPublisher } from '../shared/bus/bus-publisher.ts';
 import { createExportQueue } from '../shared/export/export-queue.ts';
 import { DEFAULT_EXPORT_ON, EXPORT_ON_VALUES } from '../shared/export/export-trigger.ts';
 import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
-import { booleanEnv, ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
+import { booleanEnv, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import { InvalidQueryError, validRange } from '../shared/store/queries.ts';
-import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
-import { UsageError } from './local/cli.ts';
+import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
+import { parseFlags, runCommandLine, UsageError } from './local/cli.ts';
 import { DEFAULT_EVENTS_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
@@ -83,13 +83,12 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
 
 function parseCommandLine(args: string[]): { command: string; values: Values } {
-  let parsed: { values: Values; positionals: string[] };
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags({
+    args,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
   if (values.help) return { command: 'help', values };
   const [command, ...rest] = positionals;
   if (command !== 'events' && command !== 'rejected') {
@@ -266,15 +265,4 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof StackResolutionError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 2;
-  } else {
-    if (!(error instanceof UsageError) && !(error instanceof ConfigurationError)) throw error;
-    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  }
-}
+await runCommandLine(run, USAGE, { usageOnConfigurationError: true });
