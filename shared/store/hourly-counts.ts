@@ -5,7 +5,6 @@
  */
 import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RecordedEvent } from './event-store.ts';
-import type { EventItem } from './items.ts';
 import { HOURLY_COUNT_SORT_PREFIX, hourlyCountKey, receivedAtOf } from './keys.ts';
 import type { ItemWrite } from './write-units.ts';
 
@@ -31,10 +30,14 @@ export function hourOf(isoInstant: string): string {
 }
 
 /**
- * What an item is counted as. Unknown types are one name, not their own: their type comes
- * from the body, and a counter per arbitrary name would let a sender grow the item.
+ * What an item is counted as (a stored item, or one read back as a view: the console shows
+ * and filters events by this name). Unknown types are one name, not their own: their type
+ * comes from the body, and a counter per arbitrary name would let a sender grow the item.
  */
-export function countedName(item: EventItem): string {
+export function countedName(item: {
+  readonly itemType?: unknown;
+  readonly eventType?: unknown;
+}): string {
   switch (item.itemType) {
     case 'rejected':
       return REJECTED_COUNT;
@@ -43,7 +46,7 @@ export function countedName(item: EventItem): string {
     case 'syntheticStatusEvent':
       return RECONCILED_COUNT;
     default:
-      return item.eventType;
+      return String(item.eventType);
   }
 }
 
