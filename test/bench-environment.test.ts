@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployedEnvironment } from '../scripts/bench/bundles.ts';
 import { type FirstCallServers, startFirstCallServers } from '../scripts/bench/first-call.ts';
 import { DEFAULT_EXPORT_ON } from '../shared/export/export-trigger.ts';
-import { functionWithEnvironment, synthesizeApp } from './support/cdk-template.ts';
+import { environmentOf, functionWithEnvironment, synthesizeApp } from './support/cdk-template.ts';
 
 let servers: FirstCallServers;
 
@@ -21,11 +21,7 @@ afterAll(async () => {
 });
 
 const variablesOf = (template: Template, variable: string): Record<string, unknown> =>
-  (
-    functionWithEnvironment(template, variable).Properties.Environment as {
-      Variables: Record<string, unknown>;
-    }
-  ).Variables;
+  environmentOf(functionWithEnvironment(template, variable));
 
 describe('bench environment', () => {
   it('starts the worker and the ingest as the default deployment configures them', () => {

@@ -7,6 +7,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   type CfnResource,
+  environmentOf,
   functionWithEnvironment,
   resourcesOfType,
   statementsOfFunctionRole,
@@ -134,11 +135,11 @@ describe('secrets', () => {
     const ingest = functionWithEnvironment(template, 'WEBHOOK_SECRET_ARN');
     const exporter = functionWithEnvironment(template, 'EXPORT_BUDGET_SECONDS');
     const reconciler = functionWithEnvironment(template, 'DATASAUR_TEAM_IDS');
-    const variables = (fn: CfnResource) =>
-      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(variables(ingest).WEBHOOK_SECRET_ARN).toBe(webhookSecretArn);
-    expect(variables(exporter).DATASAUR_CREDENTIALS_SECRET_ARN).toBe(datasaurCredentialsSecretArn);
-    expect(variables(reconciler).DATASAUR_CREDENTIALS_SECRET_ARN).toBe(
+    expect(environmentOf(ingest).WEBHOOK_SECRET_ARN).toBe(webhookSecretArn);
+    expect(environmentOf(exporter).DATASAUR_CREDENTIALS_SECRET_ARN).toBe(
+      datasaurCredentialsSecretArn,
+    );
+    expect(environmentOf(reconciler).DATASAUR_CREDENTIALS_SECRET_ARN).toBe(
       datasaurCredentialsSecretArn,
     );
     const readsSecret = (fn: CfnResource, arn: string) =>
@@ -287,9 +288,6 @@ describe('two stages in one account', () => {
       ['datasaur.webhooks.DatasaurWebhooks-prod', 'datasaur.webhooks.DatasaurWebhooks-prod'],
     ]);
     const defaultStack = functionWithEnvironment(templateOf({}), 'WORKER_CONCURRENCY');
-    expect(
-      (defaultStack.Properties.Environment as { Variables: Record<string, unknown> }).Variables
-        .EVENT_SOURCE,
-    ).toBe('datasaur.webhooks');
+    expect(environmentOf(defaultStack).EVENT_SOURCE).toBe('datasaur.webhooks');
   });
 });

@@ -10,6 +10,7 @@ import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-se
 import {
   actionsOf,
   type CfnResource,
+  environmentOf,
   functionWithEnvironment,
   type PolicyStatementJson,
   refersTo,
@@ -47,16 +48,9 @@ beforeAll(() => {
     (secret) => secret.Properties.SecretString === DATASAUR_CREDENTIALS_TEMPLATE,
   ) as CfnResource;
   exportQueue = resourcesOfType(template, 'AWS::SQS::Queue').find((queue) =>
-    refersTo(
-      (exporter.Properties.Environment as { Variables: Record<string, unknown> }).Variables
-        .EXPORT_QUEUE_URL,
-      queue.logicalId,
-    ),
+    refersTo(environmentOf(exporter).EXPORT_QUEUE_URL, queue.logicalId),
   ) as CfnResource;
 });
-
-const environmentOf = (fn: CfnResource) =>
-  (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
 describe('export archiving', () => {
   it('creates the credentials secret empty, as {"clientId","clientSecret"}', () => {

@@ -33,6 +33,7 @@ import { interpretMessage } from '../shared/webhook/interpret.ts';
 import { AWS_CLI_ENVIRONMENT } from './support/aws-cli-environment.ts';
 import {
   type CfnResource,
+  environmentOf,
   resourcesOfType,
   statementsOfFunctionRole,
   synthesizeApp,
@@ -77,9 +78,7 @@ function tableIndexNames(template: Template): string[] {
 
 function enrichFunctions(template: Template): CfnResource[] {
   return resourcesOfType(template, 'AWS::Lambda::Function').filter(
-    (fn) =>
-      (fn.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables
-        ?.POWERTOOLS_SERVICE_NAME === ENRICH_METRICS.service,
+    (fn) => environmentOf(fn).POWERTOOLS_SERVICE_NAME === ENRICH_METRICS.service,
   );
 }
 
