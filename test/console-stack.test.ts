@@ -9,8 +9,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,8 +18,7 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import chromium from '@sparticuz/chromium';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleApp } from '../scripts/console/app.ts';
 import { localSource } from '../scripts/console/source.ts';
@@ -44,10 +42,18 @@ import { createQueries } from '../shared/store/queries.ts';
 import { WEBHOOK_PATH } from '../shared/webhook/route.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
+  checkAccessibility,
+  launchBrowser,
+  SCREENSHOTS,
+  textOf,
+  visitPage,
+} from './support/browser.ts';
+import {
   CALLER_ARN,
   type CloudFormationStandIn,
   startCloudFormationStandIn,
 } from './support/cloudformation-stand-in.ts';
+import { eventually } from './support/eventually.ts';
 import {
   type StackProcess,
   spawnTypeScript,
@@ -58,13 +64,7 @@ import {
 import { recordOutput } from './support/secret-guard.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
-/** The browser globals the page functions below use (this project compiles without the DOM library). */
-declare const window: { readonly axe: typeof import('axe-core') };
-
 const SECRET = TEST_SECRETS.localStack;
-const SCREENSHOTS = join(process.cwd(), '.data', 'screenshots');
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const PROJECT = 'stack-console-p1';
 /** Reviewed through webhooks: the exporter archives it from the fake Datasaur. */
 const EXPORTED_PROJECT = 'stack-console-exported';
@@ -88,21 +88,6 @@ let localEnvironment: NodeJS.ProcessEnv;
 let projectEventId: string;
 let rejectedEventId: string;
 
-/** Polls `read` until `done` holds, for at most `timeoutMs`. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached in time: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 /** Starts `npm run console` with these flags and resolves with the URL it prints. */
 async function startConsole(args: string[], environment: NodeJS.ProcessEnv): Promise<string> {
   const child = spawnTypeScript('scripts/console.ts', args, environment);
@@ -120,6 +105,7 @@ async function startConsole(args: string[], environment: NodeJS.ProcessEnv): Pro
       return /open\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(printed)?.[1] ?? '';
     },
     (url) => url !== '',
+    30_000,
   );
 }
 
@@ -225,6 +211,7 @@ beforeAll(async () => {
   await eventually(
     () => queries.event(projectEventId),
     (view) => view !== undefined,
+    30_000,
   );
   await eventually(
     () => queries.exports({ projectId: EXPORTED_PROJECT }),
@@ -307,23 +294,7 @@ beforeAll(async () => {
     startConsole(['--stack', 'X', '--allow-actions'], awsEnvironment),
     startConsole(['--stack', 'X'], awsEnvironment),
   ]);
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await puppeteer.launch({
-    executablePath: await chromium.executablePath(),
-    headless: 'shell',
-    userDataDir: join(dataDir, 'chromium-profile'),
-    env: { ...process.env, LANG: 'en_US.UTF-8' },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--no-zygote',
-      '--lang=en-US',
-    ],
-  });
+  browser = await launchBrowser(dataDir);
 }, 180_000);
 
 afterAll(async () => {
@@ -337,31 +308,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Opens a page, checks it with axe-core (no serious finding), and photographs it. */
-async function visit(base: string, path: string, screenshot: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const response = await page.goto(`${base}${path}`, { waitUntil: 'load' });
-  expect(response?.status(), path).toBe(200);
-  await checkAccessibility(page, path);
-  await page.screenshot({ path: join(SCREENSHOTS, `${screenshot}.png`), fullPage: true });
-  return page;
-}
-
-async function checkAccessibility(page: Page, what: string): Promise<void> {
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const results = await window.axe.run({ exclude: [] }, { resultTypes: ['violations'] });
-    return results.violations.map((violation) => ({ id: violation.id, impact: violation.impact }));
-  });
-  expect(
-    violations.filter((violation) => ['serious', 'critical'].includes(String(violation.impact))),
-    `${what}: ${JSON.stringify(violations)}`,
-  ).toEqual([]);
-}
-
-const textOf = (page: Page, selector: string) =>
-  page.$eval(selector, (element) => element.textContent ?? '');
+/** Opens a page of the console at `base`, checks it with axe-core, and photographs it. */
+const visit = (base: string, path: string, screenshot: string): Promise<Page> =>
+  visitPage(browser, `${base}${path}`, screenshot, path);
 
 /** Clicks the submit button labelled `label`, then the confirm button; returns the result. */
 async function confirmAction(page: Page, label: string, screenshot: string): Promise<string> {
@@ -434,7 +383,7 @@ describe('the console against a deployed stack', () => {
     expect(result).toContain(
       `Redrive of ${DLQ} COMPLETED: moved 1 message back to datasaur-webhooks.`,
     );
-    expect(await eventually(deadLetters, (depth) => depth === 0)).toBe(0);
+    expect(await eventually(deadLetters, (depth) => depth === 0, 30_000)).toBe(0);
     await page.close();
   });
 

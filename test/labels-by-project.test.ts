@@ -14,6 +14,7 @@ import {
 } from '../scripts/local/datasaur-sender.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { localSqs } from '../scripts/local/servers.ts';
+import { eventually } from './support/eventually.ts';
 import {
   runTypeScript,
   type StackProcess,
@@ -83,21 +84,6 @@ async function query(...args: string[]): Promise<Json> {
   return JSON.parse(result.stdout) as Json;
 }
 
-/** Polls `read` until `done` holds, for at most `timeoutMs`. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached in time: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
 async function deadLetterCount(): Promise<number> {
   const sqs = localSqs(sqsEndpoint);
   try {
@@ -127,6 +113,7 @@ describe('label events by project', () => {
       () => query('labels', '--project', PROJECT),
       (page) => (page.items as Json[]).length === 3,
       60_000,
+      500,
     );
     const items = listing.items as Json[];
     expect(items.map((item) => item.eventId)).toEqual(sent.toReversed());
@@ -165,6 +152,7 @@ describe('label events by project', () => {
       },
       (view) => view?.projectId !== undefined,
       30_000,
+      500,
     );
     expect(stored?.projectId).toBe(PROJECT);
     expect(fake.invalidDocuments).toEqual([]);
