@@ -34,7 +34,7 @@ import {
   startLocalSecretsManager,
 } from '../scripts/local/secrets-manager-server.ts';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
-import { localDynamoDb, localSqs } from '../scripts/local/servers.ts';
+import { localDynamoDb, localSqs, queueArn } from '../scripts/local/servers.ts';
 import { exportQueueName } from '../scripts/local/stack.ts';
 import { rejectedItem } from '../shared/store/items.ts';
 import { reconcileLeaseKey } from '../shared/store/keys.ts';
@@ -55,6 +55,7 @@ import {
 } from './support/cloudformation-stand-in.ts';
 import { eventually } from './support/eventually.ts';
 import {
+  fakeDatasaurEnvironment,
   type StackProcess,
   spawnTypeScript,
   startStackProcess,
@@ -77,7 +78,6 @@ let stack: StackProcess;
 let cloudFormation: CloudFormationStandIn;
 let fake: FakeDatasaur;
 let secretsManager: LocalSecretsManager;
-let sqsEndpoint: string;
 let deadLetterQueueUrl: string;
 let browser: Browser;
 const consoles: ChildProcess[] = [];
@@ -110,7 +110,7 @@ async function startConsole(args: string[], environment: NodeJS.ProcessEnv): Pro
 }
 
 async function deadLetters(): Promise<number> {
-  const sqs = localSqs(sqsEndpoint);
+  const sqs = localSqs(stack.sqsEndpoint);
   try {
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({
@@ -139,19 +139,15 @@ beforeAll(async () => {
   stack = await startStackProcess({
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,
-    DATASAUR_API_URL: fake.url,
-    DATASAUR_CLIENT_ID: fake.clientId,
-    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    ...fakeDatasaurEnvironment(fake),
   });
-  sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
-  const eventsEndpoint = /EventBridge\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
   localEnvironment = {
     ...TEST_STACK_ENVIRONMENT,
     PORT: new URL(stack.webhookUrl).port,
     DYNAMODB_PORT: new URL(stack.dynamoDbEndpoint).port,
-    SQS_PORT: new URL(sqsEndpoint).port,
+    SQS_PORT: new URL(stack.sqsEndpoint).port,
     S3_PORT: new URL(stack.s3Endpoint).port,
-    EVENTS_PORT: new URL(eventsEndpoint).port,
+    EVENTS_PORT: new URL(stack.eventsEndpoint).port,
     DATA_DIR: dataDir,
   };
 
@@ -222,18 +218,10 @@ beforeAll(async () => {
 
   // A message in the dead-letter queue, sent there straight (SQS cannot tell its source: the
   // redrive names the stack's queue, output QueueArn).
-  const sqs = localSqs(sqsEndpoint);
+  const sqs = localSqs(stack.sqsEndpoint);
   const queueUrl = async (name: string) =>
     String((await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl);
   deadLetterQueueUrl = await queueUrl(DLQ);
-  const queueArn = async (url: string) =>
-    String(
-      (
-        await sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
-        )
-      ).Attributes?.QueueArn,
-    );
   const webhookQueueUrl = await queueUrl('datasaur-webhooks');
   const exportQueueUrl = await queueUrl(exportQueueName('datasaur-webhooks'));
   await sqs.send(
@@ -247,9 +235,9 @@ beforeAll(async () => {
     TableName: 'datasaur-webhooks',
     ArchiveBucketName: 'datasaur-webhooks-archive',
     QueueUrl: webhookQueueUrl,
-    QueueArn: await queueArn(webhookQueueUrl),
+    QueueArn: await queueArn(sqs, webhookQueueUrl),
     DeadLetterQueueUrl: deadLetterQueueUrl,
-    DeadLetterQueueArn: await queueArn(deadLetterQueueUrl),
+    DeadLetterQueueArn: await queueArn(sqs, deadLetterQueueUrl),
     EventBusName: 'default',
     EventSource: 'datasaur.webhooks',
     ExportQueueUrl: exportQueueUrl,
@@ -281,9 +269,9 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_CLOUDWATCH: cloudFormation.endpoint,
     AWS_ENDPOINT_URL_STS: cloudFormation.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoDbEndpoint,
-    AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+    AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
     AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: stack.eventsEndpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
     // Ports the local console would otherwise default to: --stack must not need them.
     DYNAMODB_PORT: '1',
@@ -457,9 +445,7 @@ describe('the console against a deployed stack', () => {
     // localSource reads them as npm run reconcile does, from the environment, when asked.
     const saved = { ...process.env };
     Object.assign(process.env, {
-      DATASAUR_API_URL: fake.url,
-      DATASAUR_CLIENT_ID: fake.clientId,
-      DATASAUR_CLIENT_SECRET: fake.clientSecret,
+      ...fakeDatasaurEnvironment(fake),
     });
     const source = localSource(readLocalTarget(localEnvironment));
     try {

@@ -30,12 +30,13 @@ import { createQueries } from '../shared/store/queries.ts';
 import { launchBrowser, SCREENSHOTS, textOf, visitPage } from './support/browser.ts';
 import { eventually } from './support/eventually.ts';
 import {
+  fakeDatasaurEnvironment,
   runTypeScript,
   type StackProcess,
   spawnTypeScript,
+  stackCliEnvironment,
   startStackProcess,
   stopLeftoverStacks,
-  TEST_STACK_ENVIRONMENT,
 } from './support/local-stack-process.ts';
 import { expectLoopbackOnly } from './support/loopback-only.ts';
 import { recordOutput } from './support/secret-guard.ts';
@@ -129,18 +130,9 @@ beforeAll(async () => {
   stack = await startStackProcess({
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,
-    DATASAUR_API_URL: fake.url,
-    DATASAUR_CLIENT_ID: fake.clientId,
-    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    ...fakeDatasaurEnvironment(fake),
   });
-  const sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
-  stackEnvironment = {
-    ...TEST_STACK_ENVIRONMENT,
-    DATA_DIR: dataDir,
-    DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
-    SQS_ENDPOINT: sqsEndpoint,
-    S3_ENDPOINT: stack.s3Endpoint,
-  };
+  stackEnvironment = stackCliEnvironment(stack, dataDir);
 
   for (const type of ['PROJECT_CREATED', 'PROJECT_COMPLETED', 'PROJECT_REVIEWED'] as const) {
     await send(type, seedEventBody(type, { projectId: PROJECT, timestamp: timestamps() }));
@@ -211,9 +203,7 @@ beforeAll(async () => {
   }
   const reconcile = await runTypeScript('scripts/reconcile.ts', [], {
     ...stackEnvironment,
-    DATASAUR_API_URL: fake.url,
-    DATASAUR_CLIENT_ID: fake.clientId,
-    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    ...fakeDatasaurEnvironment(fake),
     DATASAUR_TEAM_IDS: '1',
   });
   expect(reconcile.code, reconcile.stderr).toBe(0);

@@ -16,11 +16,12 @@ import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-data
 import { localSqs } from '../scripts/local/servers.ts';
 import { eventually } from './support/eventually.ts';
 import {
+  fakeDatasaurEnvironment,
   runTypeScript,
   type StackProcess,
+  stackCliEnvironment,
   startStackProcess,
   stopLeftoverStacks,
-  TEST_STACK_ENVIRONMENT,
 } from './support/local-stack-process.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
@@ -34,7 +35,6 @@ let fake: FakeDatasaur;
 let stack: StackProcess;
 let dataDir: string;
 let stackEnvironment: NodeJS.ProcessEnv;
-let sqsEndpoint: string;
 
 type Json = Record<string, unknown>;
 
@@ -50,18 +50,9 @@ beforeAll(async () => {
   stack = await startStackProcess({
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,
-    DATASAUR_API_URL: fake.url,
-    DATASAUR_CLIENT_ID: fake.clientId,
-    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    ...fakeDatasaurEnvironment(fake),
   });
-  sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
-  stackEnvironment = {
-    ...TEST_STACK_ENVIRONMENT,
-    DATA_DIR: dataDir,
-    DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
-    SQS_ENDPOINT: sqsEndpoint,
-    S3_ENDPOINT: stack.s3Endpoint,
-  };
+  stackEnvironment = stackCliEnvironment(stack, dataDir);
 }, 120_000);
 
 afterAll(async () => {
@@ -85,7 +76,7 @@ async function query(...args: string[]): Promise<Json> {
 }
 
 async function deadLetterCount(): Promise<number> {
-  const sqs = localSqs(sqsEndpoint);
+  const sqs = localSqs(stack.sqsEndpoint);
   try {
     const { QueueUrl } = await sqs.send(
       new GetQueueUrlCommand({ QueueName: 'datasaur-webhooks-dlq' }),
