@@ -7,7 +7,7 @@ import {
   GetCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import {
@@ -36,7 +36,7 @@ import { interpretBody } from '../shared/webhook/interpret.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { startCloudFormationStandIn } from './support/cloudformation-stand-in.ts';
 import { inEarlierLayout, unsharded } from './support/earlier-layout.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { type LocalDynamoDb, localDynamoDbForTests } from './support/local-aws.ts';
 import { tableContents } from './support/webhook-records.ts';
 
 type Stored = Record<string, unknown>;
@@ -146,13 +146,7 @@ const others = otherItems(100);
 const byKey = (items: readonly Stored[]) =>
   new Map(items.map((item) => [`${item.pk}\u0000${item.sk}`, item]));
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb.close();
-});
+const dynamoDb = localDynamoDbForTests();
 
 /** A table as the earlier code left it: every event item in the earlier layout. */
 /**

@@ -12,7 +12,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { type DynamoDbBackend, dynamoDbBackend } from '../../scripts/local/config.ts';
 import {
   ensureBucket,
@@ -130,6 +130,37 @@ export async function startLocalDynamoDb(
       client.destroy();
       await server.close();
     },
+  };
+}
+
+/**
+ * The local DynamoDB of the calling test file (or describe block): started before its tests,
+ * closed after them. Its members are there inside tests and hooks.
+ */
+export function localDynamoDbForTests(): LocalDynamoDb {
+  let running: LocalDynamoDb | undefined;
+  beforeAll(async () => {
+    running = await startLocalDynamoDb();
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+  const started = (): LocalDynamoDb => {
+    if (running === undefined) throw new Error('the local DynamoDB starts in beforeAll');
+    return running;
+  };
+  return {
+    get server() {
+      return started().server;
+    },
+    get client() {
+      return started().client;
+    },
+    get documents() {
+      return started().documents;
+    },
+    createTable: () => started().createTable(),
+    close: () => started().close(),
   };
 }
 
