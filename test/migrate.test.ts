@@ -13,7 +13,6 @@ import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import {
   archivedEventItem,
   type EventItem,
-  eventItem,
   restoredItem,
   type SyntheticStatusEventItem,
   withoutFileUrl,
@@ -32,12 +31,10 @@ import {
   migrateTable,
 } from '../shared/store/migrations.ts';
 import { createQueries } from '../shared/store/queries.ts';
-import { interpretBody } from '../shared/webhook/interpret.ts';
-import { eventIdOf } from '../shared/webhook/signature.ts';
 import { startCloudFormationStandIn } from './support/cloudformation-stand-in.ts';
 import { inEarlierLayout, unsharded } from './support/earlier-layout.ts';
 import { type LocalDynamoDb, localDynamoDbForTests } from './support/local-aws.ts';
-import { tableContents } from './support/webhook-records.ts';
+import { tableContents, webhookEventItem } from './support/webhook-records.ts';
 
 type Stored = Record<string, unknown>;
 
@@ -49,17 +46,8 @@ function currentEventItems(perKind: number): EventItem[] {
       Date.UTC(2026, 10, 1 + (index % 20), 8, 0, index % 60),
     ).toISOString();
     const timestamp = new Date(Date.UTC(2026, 9, 1, 0, 0, index)).toISOString();
-    const fromBody = (body: string | Buffer, method: 'POST' | 'PUT' = 'POST') => {
-      const rawBody = Buffer.isBuffer(body) ? body : Buffer.from(body);
-      return eventItem({
-        eventId: eventIdOf(rawBody),
-        receivedAt,
-        rawBody,
-        interpretation: interpretBody(method, rawBody, receivedAt),
-        provenance: 'webhook',
-        method,
-      });
-    };
+    const fromBody = (body: string | Buffer, method: 'POST' | 'PUT' = 'POST') =>
+      webhookEventItem(body, receivedAt, method);
     const json = (value: unknown) => JSON.stringify(value);
     const created = SEED_EVENTS.PROJECT_CREATED;
     const labels = SEED_EVENTS.BEFORE_UPDATE_LABELS;
