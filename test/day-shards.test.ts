@@ -11,7 +11,7 @@ import { DAY_SHARDS, dayShardOf } from '../shared/store/keys.ts';
 import { migrateTable } from '../shared/store/migrations.ts';
 import { createQueries, type Page, type View } from '../shared/store/queries.ts';
 import { unsharded } from './support/earlier-layout.ts';
-import { localDynamoDbForTests } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { webhookEventItem } from './support/webhook-records.ts';
 
 const FROM = '2026-11-22T00:00:00.000Z';
@@ -68,7 +68,7 @@ const inReceiveOrder = (items: readonly EventItem[]) =>
     .sort((left, right) => left.receivedAt.localeCompare(right.receivedAt))
     .map((item) => item.eventId);
 
-const dynamoDb = localDynamoDbForTests();
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 describe('sharded day partitions', () => {
   const written = events(700, 'sharded');

@@ -7,7 +7,8 @@ import { projectLifecycles, seededRandom, shuffle } from '../scripts/local/workl
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   documentsWithFaults,
-  localDynamoDbForTests,
+  startedForTests,
+  startLocalDynamoDb,
   throttlingError,
 } from './support/local-aws.ts';
 import { quietLogger, sqsEvent, sqsRecord, tableContents } from './support/webhook-records.ts';
@@ -15,7 +16,7 @@ import { quietLogger, sqsEvent, sqsRecord, tableContents } from './support/webho
 const BATCH_SIZE = 10;
 const MAX_DELIVERIES = 10;
 
-const dynamoDb = localDynamoDbForTests();
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 interface FaultPlan {
   /** Keys (eventIds or projectIds) whose next calls fail, and how many more times. */

@@ -12,11 +12,7 @@ import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.
 import { restoredItem } from '../shared/store/items.ts';
 import { eventIdInSortKey } from '../shared/store/keys.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
-import {
-  type LocalDynamoDb,
-  localDynamoDbForTests,
-  startLocalDynamoDb,
-} from './support/local-aws.ts';
+import { type LocalDynamoDb, startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   rawSqsRecord,
   sqsEvent,
@@ -30,7 +26,7 @@ const RUNS = 1_500;
 const RUNS_ON_BOTH_BACKENDS = 500;
 const BATCH_SIZE = 10;
 
-const dynamoDb = localDynamoDbForTests();
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 /** A JSON value nested `depth` levels deep (DynamoDB refuses more than 32). */
 const deeplyNested = fc.integer({ min: 30, max: 40 }).map((depth) => {

@@ -7,10 +7,10 @@ import {
   UNKNOWN_COUNT,
 } from '../shared/store/hourly-counts.ts';
 import { totalWriteUnits } from '../shared/store/write-units.ts';
-import { localDynamoDbForTests } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { sqsEvent, sqsRecord, workerOnFreshTable } from './support/webhook-records.ts';
 
-const dynamoDb = localDynamoDbForTests();
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 const post = (event: unknown, receivedAt: string) =>
   sqsRecord({ body: JSON.stringify(event), receivedAt });

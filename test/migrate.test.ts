@@ -33,7 +33,7 @@ import {
 import { createQueries } from '../shared/store/queries.ts';
 import { startCloudFormationStandIn } from './support/cloudformation-stand-in.ts';
 import { inEarlierLayout, unsharded } from './support/earlier-layout.ts';
-import { type LocalDynamoDb, localDynamoDbForTests } from './support/local-aws.ts';
+import { type LocalDynamoDb, startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { tableContents, webhookEventItem } from './support/webhook-records.ts';
 
 type Stored = Record<string, unknown>;
@@ -134,7 +134,7 @@ const others = otherItems(100);
 const byKey = (items: readonly Stored[]) =>
   new Map(items.map((item) => [`${item.pk}\u0000${item.sk}`, item]));
 
-const dynamoDb = localDynamoDbForTests();
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 /** A table as the earlier code left it: every event item in the earlier layout. */
 /**

@@ -9,10 +9,10 @@ import { expect, it } from 'vitest';
 import { projectKey } from '../shared/store/keys.ts';
 import { MAX_COPIED_TAGS, MAX_COPIED_TEXT } from '../shared/store/project-state.ts';
 import { itemSize, MAX_ITEM_BYTES } from '../shared/store/write-units.ts';
-import { localDynamoDbForTests } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { sqsEvent, sqsRecord, workerOnFreshTable } from './support/webhook-records.ts';
 
-const dynamoDb = localDynamoDbForTests();
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 const PROJECT = 'BIG-FIELDS';
 

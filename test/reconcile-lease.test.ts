@@ -14,10 +14,10 @@ import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.
 import { ReconcileInProgressError, withReconcileLease } from '../shared/reconcile/lease.ts';
 import type { ReconcileOptions } from '../shared/reconcile/reconciler.ts';
 import { reconcileLeaseKey } from '../shared/store/keys.ts';
-import { localDynamoDbForTests } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 
-const dynamoDb = localDynamoDbForTests();
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 /** A run that holds the lease until `finish` is called; `started` settles once it holds it. */
 function heldRun() {

@@ -7,7 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
-import { localDynamoDbForTests } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   sqsEvent,
   sqsRecord,
@@ -16,7 +16,7 @@ import {
   workerOnFreshTable,
 } from './support/webhook-records.ts';
 
-const dynamoDb = localDynamoDbForTests();
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 const reviewed = SEED_EVENTS.PROJECT_REVIEWED;
 function reviewedWith(data: Record<string, unknown>): string {

@@ -8,11 +8,11 @@ import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
-import { localDynamoDbForTests } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { metricsLinesOf } from './support/metrics-lines.ts';
 import { quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
 
-const dynamoDb = localDynamoDbForTests();
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 describe('worker metrics', () => {
   it('publishes one line per batch: stored by type, duplicates, rejected and write units', async () => {

@@ -25,7 +25,7 @@ import { interpretMessage } from '../shared/webhook/interpret.ts';
 import {
   type LocalDynamoDb,
   type LocalS3,
-  localDynamoDbForTests,
+  startedForTests,
   startLocalDynamoDb,
   startLocalS3,
 } from './support/local-aws.ts';
@@ -60,7 +60,7 @@ describe('item sizes by AWS rules', () => {
 });
 
 describe('write units per event type', () => {
-  const dynamoDb = localDynamoDbForTests();
+  const dynamoDb = startedForTests(startLocalDynamoDb);
 
   const post = (event: unknown): Delivery => ({ body: JSON.stringify(event) });
 

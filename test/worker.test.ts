@@ -16,7 +16,7 @@ import { itemSize, MAX_ITEM_BYTES } from '../shared/store/write-units.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { inEarlierLayout, unsharded } from './support/earlier-layout.ts';
-import { localDynamoDbForTests } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   type Delivery,
   quietLogger,
@@ -28,7 +28,7 @@ import {
   withoutReceipts,
 } from './support/webhook-records.ts';
 
-const dynamoDb = localDynamoDbForTests();
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 /** A fresh table and a worker writing to it through `documents` (the real client by default). */
 async function freshWorker(

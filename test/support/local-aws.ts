@@ -134,34 +134,27 @@ export async function startLocalDynamoDb(
 }
 
 /**
- * The local DynamoDB of the calling test file (or describe block): started before its tests,
- * closed after them. Its members are there inside tests and hooks.
+ * A local server started for the calling test file (or describe block): `start` runs in its
+ * beforeAll and the server closes in its afterAll. What this returns stands for the server
+ * once started, so use it inside tests and hooks: `const s3 = startedForTests(startLocalS3);`.
  */
-export function localDynamoDbForTests(): LocalDynamoDb {
-  let running: LocalDynamoDb | undefined;
+export function startedForTests<Server extends { close(): Promise<void> }>(
+  start: () => Promise<Server>,
+): Server {
+  let running: Server | undefined;
   beforeAll(async () => {
-    running = await startLocalDynamoDb();
+    running = await start();
   });
   afterAll(async () => {
     await running?.close();
   });
-  const started = (): LocalDynamoDb => {
-    if (running === undefined) throw new Error('the local DynamoDB starts in beforeAll');
-    return running;
-  };
-  return {
-    get server() {
-      return started().server;
+  return new Proxy({} as Server, {
+    get(_target, name) {
+      if (running === undefined) throw new Error('the local server starts in beforeAll');
+      const value = Reflect.get(running, name);
+      return typeof value === 'function' ? value.bind(running) : value;
     },
-    get client() {
-      return started().client;
-    },
-    get documents() {
-      return started().documents;
-    },
-    createTable: () => started().createTable(),
-    close: () => started().close(),
-  };
+  });
 }
 
 async function startTestDynamoDb(backend: DynamoDbBackend): Promise<RunningServer> {
