@@ -10,8 +10,6 @@ import {
 import { NO_ARCHIVE } from '../../scripts/local/no-archive.ts';
 import { type EventItem, eventItem } from '../../shared/store/items.ts';
 import { HOURLY_COUNT_PREFIX } from '../../shared/store/keys.ts';
-import { interpretBody } from '../../shared/webhook/interpret.ts';
-import { eventIdOf } from '../../shared/webhook/signature.ts';
 import type { LocalDynamoDb } from './local-aws.ts';
 
 // Built where the benchmark can use them too; tests keep importing them from here.
@@ -23,21 +21,15 @@ export {
   sqsRecord,
 } from '../../scripts/local/sqs-records.ts';
 
+import { webhookMessage } from '../../scripts/local/webhook-message.ts';
+
 /** The item the worker stores for `body`, received as a webhook (a POST by default) at `receivedAt`. */
 export function webhookEventItem(
   body: string | Buffer,
   receivedAt: string,
   method: 'POST' | 'PUT' = 'POST',
 ): EventItem {
-  const rawBody = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  return eventItem({
-    eventId: eventIdOf(rawBody),
-    receivedAt,
-    rawBody,
-    interpretation: interpretBody(method, rawBody, receivedAt),
-    provenance: 'webhook',
-    method,
-  });
+  return eventItem(webhookMessage(body, receivedAt, method));
 }
 
 /** A logger that keeps test output quiet. */
