@@ -18,7 +18,7 @@ import {
   startMeteredEventStore,
 } from './cost/footprints.ts';
 import type { BenchCostInputs } from './cost/measured.ts';
-import { parseFlags, UsageError } from './local/cli.ts';
+import { parseFlags, runMeasurement, UsageError } from './local/cli.ts';
 
 const SECTIONS = ['ingest', 'http', 'worker', 'bundles', 'e2e'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -421,14 +421,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  if (error instanceof UsageError) {
-    console.error(`npm run bench: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
-    console.error(`npm run bench: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  }
-}
+await runMeasurement(main, USAGE, { prefix: 'npm run bench: ' });

@@ -23,7 +23,7 @@ import {
 import { type CostEstimate, type CostInputs, estimateMonthlyCost } from './cost/model.ts';
 import { PRICES } from './cost/prices.ts';
 import { measurePublishedBytes } from './cost/published-bytes.ts';
-import { numberFlag, parseFlags, UsageError } from './local/cli.ts';
+import { numberFlag, parseFlags, runMeasurement, UsageError } from './local/cli.ts';
 import { paddedLabelBody } from './local/datasaur-sender.ts';
 import { projectLifecycles, type WorkloadEvent } from './local/workload.ts';
 
@@ -288,14 +288,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  if (error instanceof UsageError) {
-    console.error(`npm run cost: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
-    console.error(`npm run cost: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  }
-}
+await runMeasurement(main, USAGE, { prefix: 'npm run cost: ' });

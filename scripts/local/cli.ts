@@ -74,3 +74,29 @@ export async function runCommandLine(
     process.exitCode = 2;
   }
 }
+
+/**
+ * Runs a measuring command (bench, cost, load: it reads its own arguments) and sets the exit
+ * code: a bad command line (and, with `usageOnConfigurationError`, a configuration problem)
+ * prints its message and `usage`, exit 2; a failure of the measurement prints one line, exit 1.
+ */
+export async function runMeasurement(
+  main: () => Promise<number>,
+  usage: string,
+  { prefix, usageOnConfigurationError = false }: CommandLineOptions & { readonly prefix: string },
+): Promise<void> {
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      (usageOnConfigurationError && error instanceof ConfigurationError)
+    ) {
+      console.error(`${prefix}${error.message}\n\n${usage}`);
+      process.exitCode = 2;
+    } else {
+      console.error(`${prefix}${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
+    }
+  }
+}
