@@ -3,12 +3,16 @@
  * function: the template's literal values, local stand-ins for its references, and a refusal
  * to run when a reference has no stand-in (the function would start with less to do).
  */
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployedEnvironment } from '../scripts/bench/bundles.ts';
 import { type FirstCallServers, startFirstCallServers } from '../scripts/bench/first-call.ts';
 import { DEFAULT_EXPORT_ON } from '../shared/export/export-trigger.ts';
-import { environmentOf, functionWithEnvironment, synthesizeApp } from './support/cdk-template.ts';
+import {
+  environmentOf,
+  functionWithEnvironment,
+  synthesizeTemplate,
+} from './support/cdk-template.ts';
 
 let servers: FirstCallServers;
 
@@ -25,8 +29,7 @@ const variablesOf = (template: Template, variable: string): Record<string, unkno
 
 describe('bench environment', () => {
   it('starts the worker and the ingest as the default deployment configures them', () => {
-    const { stack } = synthesizeApp({}, { bundle: false });
-    const template = Template.fromStack(stack);
+    const template = synthesizeTemplate({});
 
     const worker = deployedEnvironment(
       'worker',

@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
 import { createConsoleApp } from '../scripts/console/app.ts';
@@ -36,7 +36,7 @@ import {
   environmentOf,
   resourcesOfType,
   statementsOfFunctionRole,
-  synthesizeApp,
+  synthesizeTemplate,
 } from './support/cdk-template.ts';
 import { startCloudFormationStandIn } from './support/cloudformation-stand-in.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
@@ -99,8 +99,7 @@ async function recordLabelEvent(
 }
 beforeAll(() => {
   for (const command of STEPS) {
-    const { stack } = synthesizeApp(contextOf(command), { bundle: false });
-    templates.set(command, Template.fromStack(stack));
+    templates.set(command, synthesizeTemplate(contextOf(command)));
   }
 }, 180_000);
 

@@ -1,7 +1,7 @@
 /** The outlet in the template: the bus, the worker's permission on it alone, the schemas. */
 import { rmSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
 import { DETAIL_TYPES } from '../shared/bus/bus-events.ts';
@@ -11,8 +11,8 @@ import {
   functionWithEnvironment,
   resourcesOfType,
   statementsOfFunctionRole,
-  synthesizeApp,
   synthesizeIntoDirectory,
+  synthesizeTemplate,
   validationViolations,
 } from './support/cdk-template.ts';
 
@@ -24,7 +24,7 @@ function eventStatements(template: Template, worker: CfnResource) {
 
 describe('event publishing in the stack', () => {
   it('publishes on the default bus by default, with a schema per detail-type', () => {
-    const template = Template.fromStack(synthesizeApp({}, { bundle: false }).stack);
+    const template = synthesizeTemplate({});
     const worker = functionWithEnvironment(template, 'PUBLISH_LABEL_EVENTS');
     expect(environmentOf(worker)).toMatchObject({
       EVENT_BUS_NAME: 'default',

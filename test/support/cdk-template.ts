@@ -48,6 +48,11 @@ export function synthesizeApp(
   return { app, stack: addWebhookStack(app) };
 }
 
+/** The stack's template, synthesized with `context` and no bundling. */
+export function synthesizeTemplate(context: Record<string, unknown>): Template {
+  return Template.fromStack(synthesizeApp(context, { bundle: false }).stack);
+}
+
 /**
  * Synthesizes the app (no bundling) into a new temporary directory named from `prefix`, where
  * the validation plugins write their report; the caller removes `outdir`.
