@@ -12,14 +12,13 @@ import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
 import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
-import { DEFAULT_EXPORT_ON, EXPORT_ON_VALUES } from '../shared/export/export-trigger.ts';
 import { ReconcileInProgressError } from '../shared/reconcile/lease.ts';
 import type { ReconcileRun } from '../shared/reconcile/reconciler.ts';
-import { optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import type { ProjectTransition } from '../shared/store/event-store.ts';
 import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
 import { numberFlag, parseFlags, runCommandLine, UsageError } from './local/cli.ts';
+import { exportOnFromEnvironment } from './local/config.ts';
 import { readReconcileEnvironment } from './local/reconcile-config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
@@ -207,12 +206,7 @@ async function exportTrigger(
   queueUrl: string | undefined,
 ): Promise<((transition: ProjectTransition) => Promise<void>) | undefined> {
   if (queueUrl !== undefined) {
-    const exportOnValue = optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON);
-    const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
-    if (exportOn === undefined) {
-      throw new UsageError(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
-    }
-    return exportOnQueue(sqs, queueUrl, exportOn);
+    return exportOnQueue(sqs, queueUrl, exportOnFromEnvironment(UsageError));
   }
   const exporter = connection.local?.config.exporter;
   if (connection.local === undefined || exporter === undefined) {

@@ -15,13 +15,13 @@ import {
 } from '../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../shared/bus/bus-publisher.ts';
 import { createExportQueue } from '../shared/export/export-queue.ts';
-import { DEFAULT_EXPORT_ON, EXPORT_ON_VALUES } from '../shared/export/export-trigger.ts';
 import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
 import { booleanEnv, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import { InvalidQueryError, validRange } from '../shared/store/queries.ts';
 import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
 import { parseFlags, runCommandLine, UsageError } from './local/cli.ts';
+import { exportOnFromEnvironment } from './local/config.ts';
 import { DEFAULT_EVENTS_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
@@ -138,12 +138,7 @@ function progress(label: string) {
  * export queue if it runs one; undefined when there is none (or EXPORT_ON is off).
  */
 async function exportSink(values: Values, table: TableConnection) {
-  const exportOn = EXPORT_ON_VALUES.find(
-    (value) => value === optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON),
-  );
-  if (exportOn === undefined) {
-    throw new UsageError(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
-  }
+  const exportOn = exportOnFromEnvironment(UsageError);
   if (exportOn === 'off') return undefined;
   const given = values['export-queue-url'] ?? table.stack?.outputs.exportQueueUrl;
   if (given === undefined && table.local === undefined) return undefined;
