@@ -6,7 +6,6 @@
 import './local/sdk-notice.ts';
 import { existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { parseArgs } from 'node:util';
 import { COLD_START_BUDGETS, coldStartBudget } from './bench/budgets.ts';
 import type { BundleResult } from './bench/bundles.ts';
 import { benchEndToEnd, type EndToEndResult } from './bench/end-to-end.ts';
@@ -19,7 +18,7 @@ import {
   startMeteredEventStore,
 } from './cost/footprints.ts';
 import type { BenchCostInputs } from './cost/measured.ts';
-import { UsageError } from './local/cli.ts';
+import { parseFlags, runMeasurement, UsageError } from './local/cli.ts';
 
 const SECTIONS = ['ingest', 'http', 'worker', 'bundles', 'e2e'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -81,30 +80,18 @@ interface BenchResults {
 }
 
 function parse() {
-  let values: {
-    json?: boolean;
-    save?: string;
-    quick?: boolean;
-    only?: string;
-    node?: string[];
-    help?: boolean;
-  };
-  try {
-    ({ values } = parseArgs({
-      options: {
-        json: { type: 'boolean' },
-        save: { type: 'string' },
-        quick: { type: 'boolean' },
-        only: { type: 'string' },
-        node: { type: 'string', multiple: true },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = parseFlags({
+    options: {
+      json: { type: 'boolean' },
+      save: { type: 'string' },
+      quick: { type: 'boolean' },
+      only: { type: 'string' },
+      node: { type: 'string', multiple: true },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+    strict: true,
+  });
   const missing = (values.node ?? []).filter((path) => !existsSync(path));
   if (missing.length > 0) {
     throw new UsageError(
@@ -434,14 +421,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  if (error instanceof UsageError) {
-    console.error(`npm run bench: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
-    console.error(`npm run bench: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  }
-}
+await runMeasurement(main, USAGE, { prefix: 'npm run bench: ' });

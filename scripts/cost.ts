@@ -6,7 +6,6 @@
  */
 import './local/sdk-notice.ts';
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { DEFAULT_CONFIG } from '../infra/config.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { estimateFloodCost, type FloodCostEstimate, type FloodCostInputs } from './cost/flood.ts';
@@ -24,7 +23,7 @@ import {
 import { type CostEstimate, type CostInputs, estimateMonthlyCost } from './cost/model.ts';
 import { PRICES } from './cost/prices.ts';
 import { measurePublishedBytes } from './cost/published-bytes.ts';
-import { numberFlag, UsageError } from './local/cli.ts';
+import { numberFlag, parseFlags, runMeasurement, UsageError } from './local/cli.ts';
 import { paddedLabelBody } from './local/datasaur-sender.ts';
 import { projectLifecycles, type WorkloadEvent } from './local/workload.ts';
 
@@ -52,23 +51,18 @@ const PLATFORM_INFO_LOG_LINES = [
 ];
 
 function parse() {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      options: {
-        'events-per-month': { type: 'string' },
-        'avg-bytes': { type: 'string', default: '1024' },
-        'label-share': { type: 'string', default: '0.95' },
-        bench: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      allowPositionals: false,
-      strict: true,
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const values: Record<string, string | boolean | undefined> = parseFlags({
+    options: {
+      'events-per-month': { type: 'string' },
+      'avg-bytes': { type: 'string', default: '1024' },
+      'label-share': { type: 'string', default: '0.95' },
+      bench: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    allowPositionals: false,
+    strict: true,
+  }).values;
   if (values.help === true) return { help: true } as const;
   const number = (name: string, min: number, max: number, integer: boolean): number => {
     const raw = values[name];
@@ -294,14 +288,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  if (error instanceof UsageError) {
-    console.error(`npm run cost: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
-    console.error(`npm run cost: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  }
-}
+await runMeasurement(main, USAGE, { prefix: 'npm run cost: ' });

@@ -6,7 +6,6 @@
  */
 import './local/sdk-notice.ts';
 import { randomBytes } from 'node:crypto';
-import { parseArgs } from 'node:util';
 import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_DATASAUR_API_URL } from '../shared/datasaur/client.ts';
@@ -31,7 +30,7 @@ import {
   stackUsage,
   webhookUrlToRegister,
 } from './deployed/stack.ts';
-import { numberFlag, UsageError } from './local/cli.ts';
+import { numberFlag, parseFlags, runCommandLine } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { sendDatasaurRequest, signDatasaurRequest } from './local/datasaur-sender.ts';
 import { deadLetterQueueName } from './local/defaults.ts';
@@ -100,12 +99,8 @@ interface DoctorTarget {
 }
 
 async function run(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-  try {
-    ({ values } = parseArgs({ args, options: OPTIONS, strict: true }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  loadDotEnv();
+  const { values } = parseFlags({ args, options: OPTIONS, strict: true });
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -426,15 +421,4 @@ async function stackAlarms(stack: DeployedStack): Promise<CheckResult> {
   );
 }
 
-try {
-  loadDotEnv();
-  process.exitCode = await run(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
-    process.stderr.write(`npm run doctor: ${error.message}\n`);
-    process.exitCode = 2;
-  } else if (error instanceof UsageError) {
-    process.stderr.write(`npm run doctor: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else throw error;
-}
+await runCommandLine(run, USAGE, { prefix: 'npm run doctor: ' });

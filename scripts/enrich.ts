@@ -5,15 +5,13 @@
  * default) or a deployed table (`--table`, `--region`) with the credentials from `--secret`.
  */
 import './local/sdk-notice.ts';
-import { parseArgs } from 'node:util';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
 import { type EnrichSummary, runEnrichment } from '../shared/enrich/enrich.ts';
-import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
-import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
-import { numberFlag, UsageError } from './local/cli.ts';
+import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
+import { numberFlag, parseFlags, runCommandLine, UsageError } from './local/cli.ts';
 import { readReconcileEnvironment } from './local/reconcile-config.ts';
 import { connectTable } from './local/table-connection.ts';
 
@@ -45,14 +43,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parseCommandLine(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
 function describeSummary(summary: EnrichSummary): string {
   const lines = [
     `${summary.pending} pending document(s): ${summary.resolved} resolved, ${summary.deferred} deferred; ` +
@@ -68,7 +58,7 @@ function describeSummary(summary: EnrichSummary): string {
 }
 
 async function run(args: string[]): Promise<number> {
-  const flags = parseCommandLine(args);
+  const { values: flags } = parseFlags({ args, options: OPTIONS, strict: true });
   if (flags.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -115,19 +105,4 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (error) {
-  if (
-    error instanceof ConfigurationError ||
-    error instanceof StackResolutionError ||
-    error instanceof UsageError
-  ) {
-    process.stderr.write(
-      `error: ${error.message}\n${error instanceof UsageError ? `\n${USAGE}` : ''}`,
-    );
-    process.exitCode = 2;
-  } else {
-    throw error;
-  }
-}
+await runCommandLine(run, USAGE);

@@ -4,7 +4,6 @@
  * queue, as the worker does, and watches the export's item in the table.
  */
 import './local/sdk-notice.ts';
-import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient, GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -20,7 +19,7 @@ import {
   StackResolutionError,
   stackUsage,
 } from './deployed/stack.ts';
-import { numberFlag, UsageError } from './local/cli.ts';
+import { numberFlag, parseFlags, UsageError } from './local/cli.ts';
 import { readLocalTarget } from './local/config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
@@ -54,12 +53,7 @@ const OPTIONS = {
 } as const;
 
 function parseCommandLine(args: string[]) {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-  try {
-    ({ values } = parseArgs({ args, options: OPTIONS, strict: true }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = parseFlags({ args, options: OPTIONS, strict: true });
   if (values.help) return undefined;
   const projectId = values.project?.trim();
   if (projectId === undefined || projectId === '') throw new UsageError('--project is required');

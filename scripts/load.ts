@@ -5,9 +5,7 @@
  * Starts its own local stack (temporary data directory, free ports) unless given `--url`.
  */
 import './local/sdk-notice.ts';
-import { parseArgs } from 'node:util';
-import { ConfigurationError } from '../shared/runtime/environment.ts';
-import { numberFlag, UsageError } from './local/cli.ts';
+import { numberFlag, parseFlags, runMeasurement, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { signingSecret } from './local/dev-secret.ts';
 import { DEFAULT_TARGET_RATE, type LoadReport, runLoad } from './local/load-run.ts';
@@ -49,13 +47,7 @@ const OPTIONS = {
 } as const;
 
 function parse() {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: false }>>;
-  try {
-    parsed = parseArgs({ options: OPTIONS, allowPositionals: false, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values } = parsed;
+  const { values } = parseFlags({ options: OPTIONS, allowPositionals: false, strict: true });
   if (
     values.url === undefined &&
     (values.secret ?? values.endpoint ?? values.table) !== undefined
@@ -197,14 +189,4 @@ async function main(): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await main();
-} catch (error) {
-  if (error instanceof UsageError || error instanceof ConfigurationError) {
-    console.error(`npm run load: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else {
-    console.error(`npm run load: ${error instanceof Error ? error.message : String(error)}`);
-    process.exitCode = 1;
-  }
-}
+await runMeasurement(main, USAGE, { prefix: 'npm run load: ', usageOnConfigurationError: true });

@@ -5,11 +5,10 @@
  * continues from there.
  */
 import './local/sdk-notice.ts';
-import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { LATEST_VERSION, MIGRATION_STEPS, migrateTable } from '../shared/store/migrations.ts';
 import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
-import { numberFlag, runCommandLine, UsageError } from './local/cli.ts';
+import { numberFlag, parseFlags, runCommandLine } from './local/cli.ts';
 import { connectTable } from './local/table-connection.ts';
 
 const USAGE = `Usage: npm run migrate -- [flags]
@@ -38,16 +37,8 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parseCommandLine(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
 async function run(args: string[]): Promise<number> {
-  const values = parseCommandLine(args);
+  const { values } = parseFlags({ args, options: OPTIONS, strict: true });
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;

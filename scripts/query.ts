@@ -3,11 +3,11 @@
  * local stack by default or a deployed table (`--table` and `--region`).
  */
 import './local/sdk-notice.ts';
-import { parseArgs } from 'node:util';
+import type { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { S3ServiceException } from '@aws-sdk/client-s3';
 import { shownUrl } from '../shared/export/download.ts';
-import { EXPORT_STATUSES, type ExportStatus } from '../shared/store/items.ts';
+import { EXPORT_STATUSES } from '../shared/store/items.ts';
 import {
   createQueries,
   InvalidQueryError,
@@ -18,9 +18,8 @@ import {
 } from '../shared/store/queries.ts';
 import { IndexNotDeployedError } from '../shared/store/table.ts';
 import { BodyObjectMismatchError } from '../shared/webhook/claim-check.ts';
-import type { ProjectStatus } from '../shared/webhook/events.ts';
 import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
-import { runCommandLine, UsageError } from './local/cli.ts';
+import { parseFlags, runCommandLine, UsageError } from './local/cli.ts';
 import { LOCAL_SERVERS_HOST } from './local/defaults.ts';
 import { archiveBeside, connectTable } from './local/table-connection.ts';
 
@@ -104,13 +103,12 @@ type Values = ReturnType<
 >['values'];
 
 function parseCommandLine(args: string[]) {
-  let parsed: { values: Values; positionals: string[] };
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags({
+    args,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
   const [command, ...rest] = positionals;
   if (values.help) return { command: 'help', values, rest };
   const spec = command === undefined ? undefined : COMMANDS[command];
@@ -146,20 +144,15 @@ function limitOf(value: string | undefined): number | undefined {
   return limit;
 }
 
-function statusOf(value: string | undefined): ProjectStatus | undefined {
+/** `--status` as one of `statuses` (any case), or undefined when not given. */
+function statusOf<Status extends string>(
+  statuses: readonly Status[],
+  value: string | undefined,
+): Status | undefined {
   if (value === undefined) return undefined;
-  const status = value.toUpperCase() as ProjectStatus;
-  if (!PROJECT_STATUSES.includes(status)) {
-    throw new UsageError(`--status must be one of ${PROJECT_STATUSES.join(', ')}`);
-  }
-  return status;
-}
-
-function exportStatusOf(value: string | undefined): ExportStatus | undefined {
-  if (value === undefined) return undefined;
-  const status = value.toUpperCase() as ExportStatus;
-  if (!EXPORT_STATUSES.includes(status)) {
-    throw new UsageError(`--status must be one of ${EXPORT_STATUSES.join(', ')}`);
+  const status = value.toUpperCase() as Status;
+  if (!statuses.includes(status)) {
+    throw new UsageError(`--status must be one of ${statuses.join(', ')}`);
   }
   return status;
 }
@@ -362,7 +355,7 @@ async function run(args: string[]): Promise<number> {
     if (command === 'projects') {
       const teamId = required(values.team, 'team');
       result = await queries.teamProjects(
-        { teamId, status: statusOf(values.status), since: values.since },
+        { teamId, status: statusOf(PROJECT_STATUSES, values.status), since: values.since },
         page,
       );
       hint += ` --team ${teamId}${values.status ? ` --status ${values.status}` : ''}${values.since ? ` --since ${values.since}` : ''}`;
@@ -374,7 +367,7 @@ async function run(args: string[]): Promise<number> {
       const filter = {
         projectId: values.project,
         teamId: values.team,
-        status: exportStatusOf(values.status),
+        status: statusOf(EXPORT_STATUSES, values.status),
       };
       if (Object.values(filter).every((value) => value === undefined)) {
         throw new UsageError('exports needs --project, --team or --status');

@@ -6,21 +6,19 @@
  */
 import './local/sdk-notice.ts';
 import { hostname } from 'node:os';
-import { parseArgs } from 'node:util';
 import { DynamoDBServiceException } from '@aws-sdk/client-dynamodb';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
 import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
-import { DEFAULT_EXPORT_ON, EXPORT_ON_VALUES } from '../shared/export/export-trigger.ts';
 import { ReconcileInProgressError } from '../shared/reconcile/lease.ts';
 import type { ReconcileRun } from '../shared/reconcile/reconciler.ts';
-import { ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import type { ProjectTransition } from '../shared/store/event-store.ts';
-import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
-import { numberFlag, UsageError } from './local/cli.ts';
+import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
+import { numberFlag, parseFlags, runCommandLine, UsageError } from './local/cli.ts';
+import { exportOnFromEnvironment } from './local/config.ts';
 import { readReconcileEnvironment } from './local/reconcile-config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
@@ -71,14 +69,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-function parseCommandLine(args: string[]) {
-  try {
-    return parseArgs({ args, options: OPTIONS, allowPositionals: false, strict: true }).values;
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-}
-
 async function credentialsFromSecret(
   secretId: string,
   secrets: SecretsManagerClient,
@@ -107,7 +97,7 @@ function printRun(run: ReconcileRun): void {
 }
 
 async function run(args: string[]): Promise<number> {
-  const flags = parseCommandLine(args);
+  const { values: flags } = parseFlags({ args, options: OPTIONS, strict: true });
   if (flags.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -216,12 +206,7 @@ async function exportTrigger(
   queueUrl: string | undefined,
 ): Promise<((transition: ProjectTransition) => Promise<void>) | undefined> {
   if (queueUrl !== undefined) {
-    const exportOnValue = optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON);
-    const exportOn = EXPORT_ON_VALUES.find((value) => value === exportOnValue);
-    if (exportOn === undefined) {
-      throw new UsageError(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
-    }
-    return exportOnQueue(sqs, queueUrl, exportOn);
+    return exportOnQueue(sqs, queueUrl, exportOnFromEnvironment(UsageError));
   }
   const exporter = connection.local?.config.exporter;
   if (connection.local === undefined || exporter === undefined) {
@@ -240,14 +225,4 @@ async function exportTrigger(
   }
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 2;
-  } else if (error instanceof UsageError) {
-    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else throw error;
-}
+await runCommandLine(run, USAGE);

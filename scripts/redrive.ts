@@ -5,7 +5,6 @@
  */
 import './local/sdk-notice.ts';
 import { pathToFileURL } from 'node:url';
-import { parseArgs } from 'node:util';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
 import {
@@ -15,7 +14,7 @@ import {
   StackResolutionError,
   stackUsage,
 } from './deployed/stack.ts';
-import { UsageError } from './local/cli.ts';
+import { numberFlag, parseFlags, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { deadLetterQueueName } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
@@ -57,8 +56,8 @@ export async function main(
   try {
     options = parseOptions(argv);
   } catch (error) {
-    if (!(error instanceof UsageError || isParseArgsError(error))) throw error;
-    output.error(`npm run redrive: ${(error as Error).message}\n\n${USAGE}`);
+    if (!(error instanceof UsageError)) throw error;
+    output.error(`npm run redrive: ${error.message}\n\n${USAGE}`);
     return 2;
   }
   if (options.help) {
@@ -107,7 +106,7 @@ export async function main(
 }
 
 function parseOptions(argv: readonly string[]) {
-  const { values } = parseArgs({
+  const { values } = parseFlags({
     args: [...argv],
     strict: true,
     allowPositionals: false,
@@ -141,17 +140,12 @@ function parseOptions(argv: readonly string[]) {
     maxMessagesPerSecond:
       values['max-per-second'] === undefined
         ? undefined
-        : wholeNumber('max-per-second', values['max-per-second'], 1, 500),
-    timeoutSeconds: wholeNumber('timeout-seconds', values['timeout-seconds'], 1, 86_400),
+        : numberFlag('max-per-second', values['max-per-second'], { min: 1, max: 500 }),
+    timeoutSeconds: numberFlag('timeout-seconds', values['timeout-seconds'], {
+      min: 1,
+      max: 86_400,
+    }),
   };
-}
-
-function wholeNumber(flag: string, raw: string, min: number, max: number): number {
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`--${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
 }
 
 /**
@@ -190,11 +184,6 @@ function stackDeadLetterQueue(stack: DeployedStack, exports: boolean) {
     deadLetterQueueArn: async () => arn,
     close: () => stack.clients.destroy(),
   };
-}
-
-function isParseArgsError(error: unknown): boolean {
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && code.startsWith('ERR_PARSE_ARGS_');
 }
 
 function describe(error: unknown): string {

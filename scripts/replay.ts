@@ -4,7 +4,7 @@
  * interpretation. Against the local stack by default, or a deployed table and bus.
  */
 import './local/sdk-notice.ts';
-import { parseArgs } from 'node:util';
+import type { parseArgs } from 'node:util';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -15,13 +15,13 @@ import {
 } from '../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../shared/bus/bus-publisher.ts';
 import { createExportQueue } from '../shared/export/export-queue.ts';
-import { DEFAULT_EXPORT_ON, EXPORT_ON_VALUES } from '../shared/export/export-trigger.ts';
 import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
-import { booleanEnv, ConfigurationError, optionalEnv } from '../shared/runtime/environment.ts';
+import { booleanEnv, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import { InvalidQueryError, validRange } from '../shared/store/queries.ts';
-import { STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
-import { UsageError } from './local/cli.ts';
+import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
+import { parseFlags, runCommandLine, UsageError } from './local/cli.ts';
+import { exportOnFromEnvironment } from './local/config.ts';
 import { DEFAULT_EVENTS_PORT, DEFAULT_TABLE_NAME } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
@@ -83,13 +83,12 @@ const OPTIONS = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
 
 function parseCommandLine(args: string[]): { command: string; values: Values } {
-  let parsed: { values: Values; positionals: string[] };
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags({
+    args,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
   if (values.help) return { command: 'help', values };
   const [command, ...rest] = positionals;
   if (command !== 'events' && command !== 'rejected') {
@@ -139,12 +138,7 @@ function progress(label: string) {
  * export queue if it runs one; undefined when there is none (or EXPORT_ON is off).
  */
 async function exportSink(values: Values, table: TableConnection) {
-  const exportOn = EXPORT_ON_VALUES.find(
-    (value) => value === optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON),
-  );
-  if (exportOn === undefined) {
-    throw new UsageError(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
-  }
+  const exportOn = exportOnFromEnvironment(UsageError);
   if (exportOn === 'off') return undefined;
   const given = values['export-queue-url'] ?? table.stack?.outputs.exportQueueUrl;
   if (given === undefined && table.local === undefined) return undefined;
@@ -266,15 +260,4 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof StackResolutionError) {
-    process.stderr.write(`error: ${error.message}\n`);
-    process.exitCode = 2;
-  } else {
-    if (!(error instanceof UsageError) && !(error instanceof ConfigurationError)) throw error;
-    process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  }
-}
+await runCommandLine(run, USAGE, { usageOnConfigurationError: true });

@@ -4,7 +4,6 @@
  */
 import './local/sdk-notice.ts';
 import { readFileSync, statSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { limitConcurrency } from '../shared/runtime/concurrency.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
@@ -16,7 +15,7 @@ import {
   stackUsage,
   webhookUrlToRegister,
 } from './deployed/stack.ts';
-import { UsageError } from './local/cli.ts';
+import { parseFlags, UsageError } from './local/cli.ts';
 import {
   type LocalStackConfig,
   type LocalTarget,
@@ -82,13 +81,12 @@ interface SendPlan {
 }
 
 async function planFromArguments(args: string[]): Promise<SendPlan | 'help'> {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseFlags({
+    args,
+    options: OPTIONS,
+    allowPositionals: true,
+    strict: true,
+  });
   if (values.help) return 'help';
   if (positionals.length !== 1) {
     throw new UsageError(`expected one <what>, got ${positionals.length}`);

@@ -6,7 +6,6 @@
  */
 import './local/sdk-notice.ts';
 import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
 import { DEFAULT_DATASAUR_API_URL } from '../shared/datasaur/client.ts';
 import { CredentialsMissingError } from '../shared/datasaur/credentials-secret.ts';
 import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
@@ -28,7 +27,7 @@ import {
   stackUsage,
   webhookUrlsToRegister,
 } from './deployed/stack.ts';
-import { UsageError } from './local/cli.ts';
+import { parseFlags, runCommandLine, UsageError } from './local/cli.ts';
 
 const USAGE = `Usage: npm run setup -- --stack <name> [flags]
 
@@ -56,12 +55,7 @@ const OPTIONS = {
 } as const;
 
 async function run(args: string[]): Promise<number> {
-  let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS }>>['values'];
-  try {
-    ({ values } = parseArgs({ args, options: OPTIONS, strict: true }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const { values } = parseFlags({ args, options: OPTIONS, strict: true });
   if (values.help) {
     process.stdout.write(USAGE);
     return 0;
@@ -246,16 +240,6 @@ async function readHidden(prompt: string): Promise<string> {
   }
 }
 
-try {
-  process.exitCode = await run(process.argv.slice(2));
-} catch (error) {
-  if (error instanceof StackResolutionError) {
-    process.stderr.write(`npm run setup: ${error.message}\n`);
-    process.exitCode = 2;
-  } else if (error instanceof UsageError) {
-    process.stderr.write(`npm run setup: ${error.message}\n\n${USAGE}`);
-    process.exitCode = 2;
-  } else throw error;
-}
+await runCommandLine(run, USAGE, { prefix: 'npm run setup: ' });
 // The line reader over a piped standard input would keep the process alive.
 process.stdin.destroy();

@@ -4,10 +4,9 @@
  */
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import { InvalidPatternError, matchesPattern, parsePattern } from '../shared/bus/event-pattern.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
-import { numberFlag, UsageError } from './local/cli.ts';
+import { numberFlag, parseFlags, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalConfig } from './local/config.ts';
 import { EVENTS_FILE_NAME } from './local/defaults.ts';
 
@@ -36,23 +35,18 @@ interface TailOptions {
 }
 
 function parseCommandLine(args: string[]): TailOptions | 'help' {
-  let values: Record<string, string | boolean | undefined>;
-  try {
-    ({ values } = parseArgs({
-      args,
-      strict: true,
-      options: {
-        pattern: { type: 'string' },
-        all: { type: 'boolean' },
-        max: { type: 'string' },
-        file: { type: 'string' },
-        json: { type: 'boolean' },
-        help: { type: 'boolean', short: 'h' },
-      },
-    }));
-  } catch (error) {
-    throw new UsageError(error instanceof Error ? error.message : String(error));
-  }
+  const values: Record<string, string | boolean | undefined> = parseFlags({
+    args,
+    strict: true,
+    options: {
+      pattern: { type: 'string' },
+      all: { type: 'boolean' },
+      max: { type: 'string' },
+      file: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  }).values;
   if (values.help === true) return 'help';
   let pattern: TailOptions['pattern'];
   if (typeof values.pattern === 'string') {

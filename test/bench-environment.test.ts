@@ -3,12 +3,16 @@
  * function: the template's literal values, local stand-ins for its references, and a refusal
  * to run when a reference has no stand-in (the function would start with less to do).
  */
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deployedEnvironment } from '../scripts/bench/bundles.ts';
 import { type FirstCallServers, startFirstCallServers } from '../scripts/bench/first-call.ts';
 import { DEFAULT_EXPORT_ON } from '../shared/export/export-trigger.ts';
-import { functionWithEnvironment, synthesizeApp } from './support/cdk-template.ts';
+import {
+  environmentOf,
+  functionWithEnvironment,
+  synthesizeTemplate,
+} from './support/cdk-template.ts';
 
 let servers: FirstCallServers;
 
@@ -21,16 +25,11 @@ afterAll(async () => {
 });
 
 const variablesOf = (template: Template, variable: string): Record<string, unknown> =>
-  (
-    functionWithEnvironment(template, variable).Properties.Environment as {
-      Variables: Record<string, unknown>;
-    }
-  ).Variables;
+  environmentOf(functionWithEnvironment(template, variable));
 
 describe('bench environment', () => {
   it('starts the worker and the ingest as the default deployment configures them', () => {
-    const { stack } = synthesizeApp({}, { bundle: false });
-    const template = Template.fromStack(stack);
+    const template = synthesizeTemplate({});
 
     const worker = deployedEnvironment(
       'worker',

@@ -2,20 +2,14 @@
  * The ingest and the worker reach S3 through `lazyS3Client`: the client is made on the first
  * body too large to queue, once per container, and works as one made at start-up.
  */
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { LOCAL_CLIENT_CONFIG, LOCAL_S3_CREDENTIALS } from '../scripts/local/servers.ts';
 import { lazyS3Client, s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
 import { bodyKey } from '../shared/webhook/claim-check.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
-import { type LocalS3, startLocalS3 } from './support/local-aws.ts';
+import { startedForTests, startLocalS3 } from './support/local-aws.ts';
 
-let s3: LocalS3;
-beforeAll(async () => {
-  s3 = await startLocalS3();
-});
-afterAll(async () => {
-  await s3.close();
-});
+const s3 = startedForTests(startLocalS3);
 
 it('puts and reads back a body through an S3 client made on first use, once', async () => {
   const bucket = await s3.createBucket();

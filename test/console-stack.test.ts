@@ -9,8 +9,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,8 +18,7 @@ import {
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import chromium from '@sparticuz/chromium';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleApp } from '../scripts/console/app.ts';
 import { localSource } from '../scripts/console/source.ts';
@@ -36,7 +34,7 @@ import {
   startLocalSecretsManager,
 } from '../scripts/local/secrets-manager-server.ts';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
-import { localDynamoDb, localSqs } from '../scripts/local/servers.ts';
+import { localDynamoDb, localSqs, queueArn } from '../scripts/local/servers.ts';
 import { exportQueueName } from '../scripts/local/stack.ts';
 import { rejectedItem } from '../shared/store/items.ts';
 import { reconcileLeaseKey } from '../shared/store/keys.ts';
@@ -44,11 +42,20 @@ import { createQueries } from '../shared/store/queries.ts';
 import { WEBHOOK_PATH } from '../shared/webhook/route.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
+  checkAccessibility,
+  launchBrowser,
+  SCREENSHOTS,
+  textOf,
+  visitPage,
+} from './support/browser.ts';
+import {
   CALLER_ARN,
   type CloudFormationStandIn,
   startCloudFormationStandIn,
 } from './support/cloudformation-stand-in.ts';
+import { eventually } from './support/eventually.ts';
 import {
+  fakeDatasaurEnvironment,
   type StackProcess,
   spawnTypeScript,
   startStackProcess,
@@ -58,13 +65,7 @@ import {
 import { recordOutput } from './support/secret-guard.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
-/** The browser globals the page functions below use (this project compiles without the DOM library). */
-declare const window: { readonly axe: typeof import('axe-core') };
-
 const SECRET = TEST_SECRETS.localStack;
-const SCREENSHOTS = join(process.cwd(), '.data', 'screenshots');
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 const PROJECT = 'stack-console-p1';
 /** Reviewed through webhooks: the exporter archives it from the fake Datasaur. */
 const EXPORTED_PROJECT = 'stack-console-exported';
@@ -77,7 +78,6 @@ let stack: StackProcess;
 let cloudFormation: CloudFormationStandIn;
 let fake: FakeDatasaur;
 let secretsManager: LocalSecretsManager;
-let sqsEndpoint: string;
 let deadLetterQueueUrl: string;
 let browser: Browser;
 const consoles: ChildProcess[] = [];
@@ -87,21 +87,6 @@ let readOnlyUrl: string;
 let localEnvironment: NodeJS.ProcessEnv;
 let projectEventId: string;
 let rejectedEventId: string;
-
-/** Polls `read` until `done` holds, for at most `timeoutMs`. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached in time: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
 
 /** Starts `npm run console` with these flags and resolves with the URL it prints. */
 async function startConsole(args: string[], environment: NodeJS.ProcessEnv): Promise<string> {
@@ -120,11 +105,12 @@ async function startConsole(args: string[], environment: NodeJS.ProcessEnv): Pro
       return /open\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(printed)?.[1] ?? '';
     },
     (url) => url !== '',
+    30_000,
   );
 }
 
 async function deadLetters(): Promise<number> {
-  const sqs = localSqs(sqsEndpoint);
+  const sqs = localSqs(stack.sqsEndpoint);
   try {
     const { Attributes } = await sqs.send(
       new GetQueueAttributesCommand({
@@ -153,19 +139,15 @@ beforeAll(async () => {
   stack = await startStackProcess({
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,
-    DATASAUR_API_URL: fake.url,
-    DATASAUR_CLIENT_ID: fake.clientId,
-    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    ...fakeDatasaurEnvironment(fake),
   });
-  sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
-  const eventsEndpoint = /EventBridge\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
   localEnvironment = {
     ...TEST_STACK_ENVIRONMENT,
     PORT: new URL(stack.webhookUrl).port,
     DYNAMODB_PORT: new URL(stack.dynamoDbEndpoint).port,
-    SQS_PORT: new URL(sqsEndpoint).port,
+    SQS_PORT: new URL(stack.sqsEndpoint).port,
     S3_PORT: new URL(stack.s3Endpoint).port,
-    EVENTS_PORT: new URL(eventsEndpoint).port,
+    EVENTS_PORT: new URL(stack.eventsEndpoint).port,
     DATA_DIR: dataDir,
   };
 
@@ -225,6 +207,7 @@ beforeAll(async () => {
   await eventually(
     () => queries.event(projectEventId),
     (view) => view !== undefined,
+    30_000,
   );
   await eventually(
     () => queries.exports({ projectId: EXPORTED_PROJECT }),
@@ -235,18 +218,10 @@ beforeAll(async () => {
 
   // A message in the dead-letter queue, sent there straight (SQS cannot tell its source: the
   // redrive names the stack's queue, output QueueArn).
-  const sqs = localSqs(sqsEndpoint);
+  const sqs = localSqs(stack.sqsEndpoint);
   const queueUrl = async (name: string) =>
     String((await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl);
   deadLetterQueueUrl = await queueUrl(DLQ);
-  const queueArn = async (url: string) =>
-    String(
-      (
-        await sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
-        )
-      ).Attributes?.QueueArn,
-    );
   const webhookQueueUrl = await queueUrl('datasaur-webhooks');
   const exportQueueUrl = await queueUrl(exportQueueName('datasaur-webhooks'));
   await sqs.send(
@@ -260,9 +235,9 @@ beforeAll(async () => {
     TableName: 'datasaur-webhooks',
     ArchiveBucketName: 'datasaur-webhooks-archive',
     QueueUrl: webhookQueueUrl,
-    QueueArn: await queueArn(webhookQueueUrl),
+    QueueArn: await queueArn(sqs, webhookQueueUrl),
     DeadLetterQueueUrl: deadLetterQueueUrl,
-    DeadLetterQueueArn: await queueArn(deadLetterQueueUrl),
+    DeadLetterQueueArn: await queueArn(sqs, deadLetterQueueUrl),
     EventBusName: 'default',
     EventSource: 'datasaur.webhooks',
     ExportQueueUrl: exportQueueUrl,
@@ -294,9 +269,9 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_CLOUDWATCH: cloudFormation.endpoint,
     AWS_ENDPOINT_URL_STS: cloudFormation.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoDbEndpoint,
-    AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+    AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
     AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: stack.eventsEndpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
     // Ports the local console would otherwise default to: --stack must not need them.
     DYNAMODB_PORT: '1',
@@ -307,23 +282,7 @@ beforeAll(async () => {
     startConsole(['--stack', 'X', '--allow-actions'], awsEnvironment),
     startConsole(['--stack', 'X'], awsEnvironment),
   ]);
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await puppeteer.launch({
-    executablePath: await chromium.executablePath(),
-    headless: 'shell',
-    userDataDir: join(dataDir, 'chromium-profile'),
-    env: { ...process.env, LANG: 'en_US.UTF-8' },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--no-zygote',
-      '--lang=en-US',
-    ],
-  });
+  browser = await launchBrowser(dataDir);
 }, 180_000);
 
 afterAll(async () => {
@@ -337,31 +296,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Opens a page, checks it with axe-core (no serious finding), and photographs it. */
-async function visit(base: string, path: string, screenshot: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const response = await page.goto(`${base}${path}`, { waitUntil: 'load' });
-  expect(response?.status(), path).toBe(200);
-  await checkAccessibility(page, path);
-  await page.screenshot({ path: join(SCREENSHOTS, `${screenshot}.png`), fullPage: true });
-  return page;
-}
-
-async function checkAccessibility(page: Page, what: string): Promise<void> {
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const results = await window.axe.run({ exclude: [] }, { resultTypes: ['violations'] });
-    return results.violations.map((violation) => ({ id: violation.id, impact: violation.impact }));
-  });
-  expect(
-    violations.filter((violation) => ['serious', 'critical'].includes(String(violation.impact))),
-    `${what}: ${JSON.stringify(violations)}`,
-  ).toEqual([]);
-}
-
-const textOf = (page: Page, selector: string) =>
-  page.$eval(selector, (element) => element.textContent ?? '');
+/** Opens a page of the console at `base`, checks it with axe-core, and photographs it. */
+const visit = (base: string, path: string, screenshot: string): Promise<Page> =>
+  visitPage(browser, `${base}${path}`, screenshot, path);
 
 /** Clicks the submit button labelled `label`, then the confirm button; returns the result. */
 async function confirmAction(page: Page, label: string, screenshot: string): Promise<string> {
@@ -434,7 +371,7 @@ describe('the console against a deployed stack', () => {
     expect(result).toContain(
       `Redrive of ${DLQ} COMPLETED: moved 1 message back to datasaur-webhooks.`,
     );
-    expect(await eventually(deadLetters, (depth) => depth === 0)).toBe(0);
+    expect(await eventually(deadLetters, (depth) => depth === 0, 30_000)).toBe(0);
     await page.close();
   });
 
@@ -508,9 +445,7 @@ describe('the console against a deployed stack', () => {
     // localSource reads them as npm run reconcile does, from the environment, when asked.
     const saved = { ...process.env };
     Object.assign(process.env, {
-      DATASAUR_API_URL: fake.url,
-      DATASAUR_CLIENT_ID: fake.clientId,
-      DATASAUR_CLIENT_SECRET: fake.clientSecret,
+      ...fakeDatasaurEnvironment(fake),
     });
     const source = localSource(readLocalTarget(localEnvironment));
     try {

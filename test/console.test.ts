@@ -6,15 +6,13 @@
  * `.data/screenshots/`.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
-import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import chromium from '@sparticuz/chromium';
-import puppeteer, { type Browser, type Page } from 'puppeteer-core';
+import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleApp } from '../scripts/console/app.ts';
 import { localSource } from '../scripts/console/source.ts';
@@ -29,13 +27,16 @@ import { DEFAULT_TABLE_NAME } from '../scripts/local/defaults.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { createQueries } from '../shared/store/queries.ts';
+import { launchBrowser, SCREENSHOTS, textOf, visitPage } from './support/browser.ts';
+import { eventually } from './support/eventually.ts';
 import {
+  fakeDatasaurEnvironment,
   runTypeScript,
   type StackProcess,
   spawnTypeScript,
+  stackCliEnvironment,
   startStackProcess,
   stopLeftoverStacks,
-  TEST_STACK_ENVIRONMENT,
 } from './support/local-stack-process.ts';
 import { expectLoopbackOnly } from './support/loopback-only.ts';
 import { recordOutput } from './support/secret-guard.ts';
@@ -46,16 +47,13 @@ interface PageElement {
   readonly textContent: string | null;
   getAttribute(name: string): string | null;
 }
-declare const window: { readonly __pwned?: boolean; readonly axe: typeof import('axe-core') };
+declare const window: { readonly __pwned?: boolean };
 declare const document: {
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): ArrayLike<PageElement>;
 };
 
 const SECRET = TEST_SECRETS.localStack;
-const SCREENSHOTS = join(process.cwd(), '.data', 'screenshots');
-const require = createRequire(import.meta.url);
-const AXE_SOURCE = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 const PROJECT = 'console-p1';
 const RECONCILED_PROJECT = 'console-p2';
@@ -100,21 +98,6 @@ async function send(name: string, body: string, method: 'POST' | 'PUT' = 'POST')
   return outcome.eventId;
 }
 
-/** Polls `read` until `done` holds, for at most `timeoutMs`. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs = 60_000,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached in time: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-}
-
 type Json = Record<string, unknown>;
 interface Listing {
   readonly items: Json[];
@@ -147,18 +130,9 @@ beforeAll(async () => {
   stack = await startStackProcess({
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,
-    DATASAUR_API_URL: fake.url,
-    DATASAUR_CLIENT_ID: fake.clientId,
-    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    ...fakeDatasaurEnvironment(fake),
   });
-  const sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
-  stackEnvironment = {
-    ...TEST_STACK_ENVIRONMENT,
-    DATA_DIR: dataDir,
-    DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
-    SQS_ENDPOINT: sqsEndpoint,
-    S3_ENDPOINT: stack.s3Endpoint,
-  };
+  stackEnvironment = stackCliEnvironment(stack, dataDir);
 
   for (const type of ['PROJECT_CREATED', 'PROJECT_COMPLETED', 'PROJECT_REVIEWED'] as const) {
     await send(type, seedEventBody(type, { projectId: PROJECT, timestamp: timestamps() }));
@@ -229,9 +203,7 @@ beforeAll(async () => {
   }
   const reconcile = await runTypeScript('scripts/reconcile.ts', [], {
     ...stackEnvironment,
-    DATASAUR_API_URL: fake.url,
-    DATASAUR_CLIENT_ID: fake.clientId,
-    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    ...fakeDatasaurEnvironment(fake),
     DATASAUR_TEAM_IDS: '1',
   });
   expect(reconcile.code, reconcile.stderr).toBe(0);
@@ -274,24 +246,7 @@ beforeAll(async () => {
     30_000,
   );
 
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  browser = await puppeteer.launch({
-    executablePath: await chromium.executablePath(),
-    headless: 'shell',
-    userDataDir: join(dataDir, 'chromium-profile'),
-    // A locale the page can format numbers in (the machine's C locale reads as "en-US@posix").
-    env: { ...process.env, LANG: 'en_US.UTF-8' },
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-      '--no-zygote',
-      '--lang=en-US',
-    ],
-  });
+  browser = await launchBrowser(dataDir);
 }, 240_000);
 
 afterAll(async () => {
@@ -303,35 +258,9 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Opens a page, checks it with axe-core, and photographs it. */
-async function visit(path: string, screenshot: string): Promise<Page> {
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const response = await page.goto(`${consoleUrl}${path}`, { waitUntil: 'load' });
-  expect(response?.status(), path).toBe(200);
-  await page.evaluate(AXE_SOURCE);
-  const violations = await page.evaluate(async () => {
-    const results = await window.axe.run({ exclude: [] }, { resultTypes: ['violations'] });
-    return results.violations.map((violation) => ({
-      id: violation.id,
-      impact: violation.impact ?? '',
-      nodes: violation.nodes.length,
-    }));
-  });
-  // Every finding, whatever its impact, for the record (docs/console.md).
-  console.info(`axe ${path}: ${JSON.stringify(violations)}`);
-  expect(
-    violations.filter((violation: { impact: string }) =>
-      ['serious', 'critical'].includes(violation.impact),
-    ),
-    `${path}: ${JSON.stringify(violations)}`,
-  ).toEqual([]);
-  await page.screenshot({ path: join(SCREENSHOTS, `${screenshot}.png`), fullPage: true });
-  return page;
-}
-
-const textOf = (page: Page, selector: string) =>
-  page.$eval(selector, (element) => element.textContent ?? '');
+/** Opens a page of the console, checks it with axe-core, and photographs it. */
+const visit = (path: string, screenshot: string): Promise<Page> =>
+  visitPage(browser, `${consoleUrl}${path}`, screenshot, path);
 
 /** What a feed item counts as, the way `npm run query -- feed` shows it. */
 function typeName(item: Json): string {

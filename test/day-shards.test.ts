@@ -4,16 +4,15 @@
  * entries a table wrote before migration step 2 until `npm run migrate` has run.
  */
 import { BatchWriteCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
-import { type EventItem, eventItem } from '../shared/store/items.ts';
+import type { EventItem } from '../shared/store/items.ts';
 import { DAY_SHARDS, dayShardOf } from '../shared/store/keys.ts';
 import { migrateTable } from '../shared/store/migrations.ts';
 import { createQueries, type Page, type View } from '../shared/store/queries.ts';
-import { interpretBody } from '../shared/webhook/interpret.ts';
-import { eventIdOf } from '../shared/webhook/signature.ts';
 import { unsharded } from './support/earlier-layout.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
+import { webhookEventItem } from './support/webhook-records.ts';
 
 const FROM = '2026-11-22T00:00:00.000Z';
 const TO = '2026-11-24T00:00:00.000Z';
@@ -32,15 +31,7 @@ function events(count: number, tag: string, offsetMs = 0): EventItem[] {
               ...created,
               data: { ...created.data, project: { id: `${tag}-${index}` } },
             });
-    const rawBody = Buffer.from(body);
-    return eventItem({
-      eventId: eventIdOf(rawBody),
-      receivedAt,
-      rawBody,
-      interpretation: interpretBody('POST', rawBody, receivedAt),
-      provenance: 'webhook',
-      method: 'POST',
-    });
+    return webhookEventItem(body, receivedAt);
   });
 }
 
@@ -77,13 +68,7 @@ const inReceiveOrder = (items: readonly EventItem[]) =>
     .sort((left, right) => left.receivedAt.localeCompare(right.receivedAt))
     .map((item) => item.eventId);
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb.close();
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 describe('sharded day partitions', () => {
   const written = events(700, 'sharded');

@@ -3,21 +3,19 @@
  * rewritten by a template change), the logical ids of everything stateful (a new id makes
  * CloudFormation orphan the old resource and create an empty one), and the queues' retention.
  */
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import {
   type CfnResource,
+  environmentOf,
   functionWithEnvironment,
   resourcesOfType,
   statementsOfFunctionRole,
-  synthesizeApp,
+  synthesizeTemplate,
 } from './support/cdk-template.ts';
 
 /** Every optional part on: the exporter, the reconciler, a created bus. */
 const EVERYTHING_ON = { datasaurTeamIds: 'team-1', eventBusName: 'create' };
-
-const templateOf = (context: Record<string, unknown>) =>
-  Template.fromStack(synthesizeApp(context, { bundle: false }).stack);
 
 const STATEFUL_TYPES = [
   'AWS::DynamoDB::Table',
@@ -71,7 +69,7 @@ const byLogicalId = (a: { logicalId: string }, b: { logicalId: string }) =>
 
 describe('logical ids of stateful resources', () => {
   it('stay the pinned ones', () => {
-    const template = templateOf(EVERYTHING_ON);
+    const template = synthesizeTemplate(EVERYTHING_ON);
     const found = Object.fromEntries(
       STATEFUL_TYPES.map((type) => [
         type,
@@ -86,7 +84,10 @@ describe('logical ids of stateful resources', () => {
 
 describe('secrets', () => {
   it('are kept when the stack is deleted or a resource replaced, like the table and buckets', () => {
-    const secrets = resourcesOfType(templateOf(EVERYTHING_ON), 'AWS::SecretsManager::Secret');
+    const secrets = resourcesOfType(
+      synthesizeTemplate(EVERYTHING_ON),
+      'AWS::SecretsManager::Secret',
+    );
     expect(secrets).toHaveLength(2);
     for (const secret of secrets) {
       expect(secret.DeletionPolicy).toBe('Retain');
@@ -115,7 +116,7 @@ describe('secrets', () => {
       },
     ];
     for (const context of OTHER_SETTINGS) {
-      expect(secretsOf(templateOf(context)).sort(byLogicalId)).toEqual(expected);
+      expect(secretsOf(synthesizeTemplate(context)).sort(byLogicalId)).toEqual(expected);
     }
   });
 
@@ -124,7 +125,7 @@ describe('secrets', () => {
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:DatasaurWebhooks-webhook-AbC123';
     const datasaurCredentialsSecretArn =
       'arn:aws:secretsmanager:eu-west-1:123456789012:secret:DatasaurWebhooks-credentials-XyZ789';
-    const template = templateOf({
+    const template = synthesizeTemplate({
       ...EVERYTHING_ON,
       webhookSecretArn,
       datasaurCredentialsSecretArn,
@@ -134,11 +135,11 @@ describe('secrets', () => {
     const ingest = functionWithEnvironment(template, 'WEBHOOK_SECRET_ARN');
     const exporter = functionWithEnvironment(template, 'EXPORT_BUDGET_SECONDS');
     const reconciler = functionWithEnvironment(template, 'DATASAUR_TEAM_IDS');
-    const variables = (fn: CfnResource) =>
-      (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
-    expect(variables(ingest).WEBHOOK_SECRET_ARN).toBe(webhookSecretArn);
-    expect(variables(exporter).DATASAUR_CREDENTIALS_SECRET_ARN).toBe(datasaurCredentialsSecretArn);
-    expect(variables(reconciler).DATASAUR_CREDENTIALS_SECRET_ARN).toBe(
+    expect(environmentOf(ingest).WEBHOOK_SECRET_ARN).toBe(webhookSecretArn);
+    expect(environmentOf(exporter).DATASAUR_CREDENTIALS_SECRET_ARN).toBe(
+      datasaurCredentialsSecretArn,
+    );
+    expect(environmentOf(reconciler).DATASAUR_CREDENTIALS_SECRET_ARN).toBe(
       datasaurCredentialsSecretArn,
     );
     const readsSecret = (fn: CfnResource, arn: string) =>
@@ -159,7 +160,7 @@ describe('secrets', () => {
 
 describe('queue retention', () => {
   it('keeps a dead-lettered message 10 days or more, though it keeps its original enqueue time', () => {
-    const queues = resourcesOfType(templateOf(EVERYTHING_ON), 'AWS::SQS::Queue');
+    const queues = resourcesOfType(synthesizeTemplate(EVERYTHING_ON), 'AWS::SQS::Queue');
     const sources = queues.filter((queue) => queue.Properties.RedrivePolicy !== undefined);
     expect(sources).toHaveLength(2);
     for (const source of sources) {
@@ -174,7 +175,7 @@ describe('queue retention', () => {
 
 describe('two stages in one account', () => {
   const stages = ['DatasaurWebhooks-dev', 'DatasaurWebhooks-prod'].map((stackName) =>
-    templateOf({ ...EVERYTHING_ON, stackName }).toJSON(),
+    synthesizeTemplate({ ...EVERYTHING_ON, stackName }).toJSON(),
   );
   const resources = (template: Record<string, unknown>) =>
     Object.values(
@@ -286,10 +287,7 @@ describe('two stages in one account', () => {
       ['datasaur.webhooks.DatasaurWebhooks-dev', 'datasaur.webhooks.DatasaurWebhooks-dev'],
       ['datasaur.webhooks.DatasaurWebhooks-prod', 'datasaur.webhooks.DatasaurWebhooks-prod'],
     ]);
-    const defaultStack = functionWithEnvironment(templateOf({}), 'WORKER_CONCURRENCY');
-    expect(
-      (defaultStack.Properties.Environment as { Variables: Record<string, unknown> }).Variables
-        .EVENT_SOURCE,
-    ).toBe('datasaur.webhooks');
+    const defaultStack = functionWithEnvironment(synthesizeTemplate({}), 'WORKER_CONCURRENCY');
+    expect(environmentOf(defaultStack).EVENT_SOURCE).toBe('datasaur.webhooks');
   });
 });

@@ -3,11 +3,8 @@
  * every 10 minutes, one pass at a time, exactly the table grants a pass uses, its alarm, its
  * log-group output, and no unacknowledged cdk-nag finding.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { rmSync } from 'node:fs';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebhookStack } from '../infra/stack.ts';
 import { ENRICH_METRICS } from '../shared/enrich/enrich.ts';
@@ -15,12 +12,16 @@ import { STACK_OUTPUTS } from '../shared/runtime/stack-outputs.ts';
 import {
   actionsOf,
   type CfnResource,
+  environmentOf,
   functionWithService,
+  logicalIdOf,
   type PolicyStatementJson,
   refersTo,
   resourcesOfType,
   statementsOfFunctionRole,
   synthesizeApp,
+  synthesizeIntoDirectory,
+  validationViolations,
 } from './support/cdk-template.ts';
 
 const CONTEXT = { datasaurApiUrl: 'https://datasaur.example.com/' };
@@ -32,11 +33,7 @@ let enricher: CfnResource;
 let statements: PolicyStatementJson[];
 
 beforeAll(() => {
-  outdir = mkdtempSync(join(tmpdir(), 'datasaur-enrich-synth-'));
-  const synthesized = synthesizeApp(CONTEXT, { bundle: false, outdir });
-  synthesized.app.synth();
-  stack = synthesized.stack;
-  template = Template.fromStack(stack);
+  ({ outdir, stack, template } = synthesizeIntoDirectory(CONTEXT, 'datasaur-enrich-synth-'));
   enricher = functionWithService(template, ENRICH_METRICS.service);
   statements = statementsOfFunctionRole(template, enricher);
 });
@@ -44,8 +41,6 @@ afterAll(() => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
-const logicalIdOf = (construct: { node: { defaultChild?: unknown } } | undefined) =>
-  construct === undefined ? '' : stack.getLogicalId(construct.node.defaultChild as CfnElement);
 const tableId = () => resourcesOfType(template, 'AWS::DynamoDB::Table')[0]?.logicalId ?? '';
 
 describe('the enrichment function', () => {
@@ -62,13 +57,11 @@ describe('the enrichment function', () => {
     expect(enricher.Properties.Environment).toMatchObject({
       Variables: {
         DATASAUR_API_URL: 'https://datasaur.example.com',
-        DATASAUR_CREDENTIALS_SECRET_ARN: { Ref: logicalIdOf(stack.datasaurCredentials) },
+        DATASAUR_CREDENTIALS_SECRET_ARN: { Ref: logicalIdOf(stack, stack.datasaurCredentials) },
         POWERTOOLS_METRICS_NAMESPACE: 'DatasaurWebhooks',
       },
     });
-    const variables = (enricher.Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
-    expect(refersTo(variables.TABLE_NAME, tableId())).toBe(true);
+    expect(refersTo(environmentOf(enricher).TABLE_NAME, tableId())).toBe(true);
   });
 
   it('never runs two passes at once (reserved concurrency 1)', () => {
@@ -112,7 +105,9 @@ describe('the enrichment function', () => {
     const secretStatement = statements.find((one) =>
       actionsOf([one]).includes('secretsmanager:GetSecretValue'),
     );
-    expect(secretStatement?.Resource).toEqual({ Ref: logicalIdOf(stack.datasaurCredentials) });
+    expect(secretStatement?.Resource).toEqual({
+      Ref: logicalIdOf(stack, stack.datasaurCredentials),
+    });
 
     const writes = statements.find((one) => actionsOf([one]).includes('dynamodb:UpdateItem'));
     expect(actionsOf(writes ? [writes] : []).sort()).toEqual([
@@ -169,9 +164,6 @@ describe('the enrichment outputs', () => {
 
 describe('cdk-nag with the enrichment deployed', () => {
   it('reports no finding that is not acknowledged in code', () => {
-    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { violations: { ruleName: string }[] }[];
-    };
-    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+    expect(validationViolations(outdir)).toEqual([]);
   });
 });

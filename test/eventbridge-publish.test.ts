@@ -5,7 +5,7 @@
  */
 
 import type { SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerHandler } from '../functions/worker/handler.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { type BusEvent, DETAIL_SCHEMAS } from '../shared/bus/bus-events.ts';
@@ -14,18 +14,12 @@ import { publishExportArchived } from '../shared/bus/publication.ts';
 import { createHourlyCounts } from '../shared/store/hourly-counts.ts';
 import { rejectedKey } from '../shared/store/keys.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
-import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
+import { startTestEventBus } from './support/local-events.ts';
 import { RECEIVED_AT, sqsEvent, sqsRecord, workerOnFreshTable } from './support/webhook-records.ts';
 
-let dynamoDb: LocalDynamoDb;
-let events: TestEventBus;
-beforeAll(async () => {
-  [dynamoDb, events] = await Promise.all([startLocalDynamoDb(), startTestEventBus()]);
-});
-afterAll(async () => {
-  await Promise.all([dynamoDb.close(), events.close()]);
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
+const events = startedForTests(startTestEventBus);
 beforeEach(() => {
   events.clear();
   events.bus.injectEntryFaults(undefined);

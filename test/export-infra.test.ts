@@ -3,19 +3,19 @@
  * credentials secret, the context options, and who may do what. No bundling.
  */
 import type { Template } from 'aws-cdk-lib/assertions';
-import { Template as Templates } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
 import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
 import {
   actionsOf,
   type CfnResource,
+  environmentOf,
   functionWithEnvironment,
   type PolicyStatementJson,
   refersTo,
   resourcesOfType,
   statementsOfFunctionRole,
-  synthesizeApp,
+  synthesizeTemplate,
 } from './support/cdk-template.ts';
 
 let template: Template;
@@ -26,20 +26,16 @@ let credentials: CfnResource;
 let exportQueue: CfnResource;
 
 beforeAll(() => {
-  const { stack } = synthesizeApp(
-    {
-      exportOn: 'both',
-      exportFormat: 'conll',
-      datasaurApiUrl: 'https://datasaur.example.com/',
-      exportMaxBytes: '1000000',
-      exportAllowedHosts: 'datasaur-exports.s3.amazonaws.com, *.datasaur.example.com',
-      exportAllowPrivateHosts: 'true',
-      logLevel: 'DEBUG',
-      datasaurTeamIds: '12',
-    },
-    { bundle: false },
-  );
-  template = Templates.fromStack(stack);
+  template = synthesizeTemplate({
+    exportOn: 'both',
+    exportFormat: 'conll',
+    datasaurApiUrl: 'https://datasaur.example.com/',
+    exportMaxBytes: '1000000',
+    exportAllowedHosts: 'datasaur-exports.s3.amazonaws.com, *.datasaur.example.com',
+    exportAllowPrivateHosts: 'true',
+    logLevel: 'DEBUG',
+    datasaurTeamIds: '12',
+  });
   exporter = functionWithEnvironment(template, 'EXPORT_BUDGET_SECONDS');
   worker = functionWithEnvironment(template, 'WORKER_CONCURRENCY');
   ingest = functionWithEnvironment(template, 'WEBHOOK_SECRET_ARN');
@@ -47,16 +43,9 @@ beforeAll(() => {
     (secret) => secret.Properties.SecretString === DATASAUR_CREDENTIALS_TEMPLATE,
   ) as CfnResource;
   exportQueue = resourcesOfType(template, 'AWS::SQS::Queue').find((queue) =>
-    refersTo(
-      (exporter.Properties.Environment as { Variables: Record<string, unknown> }).Variables
-        .EXPORT_QUEUE_URL,
-      queue.logicalId,
-    ),
+    refersTo(environmentOf(exporter).EXPORT_QUEUE_URL, queue.logicalId),
   ) as CfnResource;
 });
-
-const environmentOf = (fn: CfnResource) =>
-  (fn.Properties.Environment as { Variables: Record<string, unknown> }).Variables;
 
 describe('export archiving', () => {
   it('creates the credentials secret empty, as {"clientId","clientSecret"}', () => {
@@ -212,8 +201,7 @@ describe('export archiving', () => {
   });
 
   it('builds no exporter, queue or secret with exportOn=off (and the reconciler off)', () => {
-    const { stack } = synthesizeApp({ exportOn: 'off', reconcileEvery: 'off' }, { bundle: false });
-    const off = Templates.fromStack(stack);
+    const off = synthesizeTemplate({ exportOn: 'off', reconcileEvery: 'off' });
     expect(resourcesOfType(off, 'AWS::SecretsManager::Secret')).toHaveLength(1);
     expect(() => functionWithEnvironment(off, 'DATASAUR_CREDENTIALS_SECRET_ARN')).toThrow();
     expect(() => functionWithEnvironment(off, 'EXPORT_ON')).toThrow();

@@ -2,21 +2,13 @@
  * The export queue the worker sends to, through an SQS client it makes on the first export
  * request (its cold starts do not load the SQS client), against a real local queue.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { createExportQueue, lazySqsClient } from '../shared/export/export-queue.ts';
 import type { ExportRequest } from '../shared/export/export-trigger.ts';
-import { drainQueue, type LocalSqs, startLocalSqs } from './support/local-aws.ts';
+import { drainQueue, startedForTests, startLocalSqs } from './support/local-aws.ts';
 
-let sqs: LocalSqs;
-
-beforeAll(async () => {
-  sqs = await startLocalSqs();
-});
-
-afterAll(async () => {
-  await sqs.close();
-});
+const sqs = startedForTests(startLocalSqs);
 
 describe('export queue', () => {
   it('sends each export request as one message through a client made once, on the first send', async () => {

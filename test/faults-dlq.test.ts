@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
@@ -13,8 +13,7 @@ import { DEFAULT_MAX_BODY_BYTES } from '../shared/webhook/ingest.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   documentsWithFaults,
-  type LocalDynamoDb,
-  type LocalSqs,
+  startedForTests,
   startLocalDynamoDb,
   startLocalSqs,
   throttlingError,
@@ -24,14 +23,8 @@ import { signedEvent, TEST_SECRET } from './support/webhook-requests.ts';
 
 const MAX_RECEIVE_COUNT = 3;
 
-let sqs: LocalSqs;
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  [sqs, dynamoDb] = await Promise.all([startLocalSqs(), startLocalDynamoDb()]);
-});
-afterAll(async () => {
-  await Promise.all([sqs.close(), dynamoDb.close()]);
-});
+const sqs = startedForTests(startLocalSqs);
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 async function messagesIn(queueUrl: string): Promise<number> {
   const { Attributes } = await sqs.sqs.send(

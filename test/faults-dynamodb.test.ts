@@ -1,13 +1,13 @@
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { projectLifecycles, seededRandom, shuffle } from '../scripts/local/workload.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   documentsWithFaults,
-  type LocalDynamoDb,
+  startedForTests,
   startLocalDynamoDb,
   throttlingError,
 } from './support/local-aws.ts';
@@ -16,13 +16,7 @@ import { quietLogger, sqsEvent, sqsRecord, tableContents } from './support/webho
 const BATCH_SIZE = 10;
 const MAX_DELIVERIES = 10;
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb.close();
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 interface FaultPlan {
   /** Keys (eventIds or projectIds) whose next calls fail, and how many more times. */

@@ -7,7 +7,7 @@
 import { createHmac } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { staticSecrets } from '../shared/runtime/secrets.ts';
@@ -15,13 +15,7 @@ import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { decodeEnvelope } from '../shared/webhook/envelope.ts';
 import { WEBHOOK_PATH, webhookPath } from '../shared/webhook/route.ts';
-import {
-  drainQueue,
-  type LocalS3,
-  type LocalSqs,
-  startLocalS3,
-  startLocalSqs,
-} from './support/local-aws.ts';
+import { drainQueue, startedForTests, startLocalS3, startLocalSqs } from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
@@ -32,16 +26,8 @@ const LIVE_SECRETS = [TEST_SECRETS.fuzzCurrent, TEST_SECRETS.fuzzPrevious];
 const RETIRED_SECRET = TEST_SECRETS.fuzzRetired;
 const TOKEN_PATH = webhookPath(TEST_SECRETS.pathToken);
 
-let local: LocalSqs;
-let s3: LocalS3;
-beforeAll(async () => {
-  local = await startLocalSqs();
-  s3 = await startLocalS3();
-});
-afterAll(async () => {
-  await local.close();
-  await s3.close();
-});
+const local = startedForTests(startLocalSqs);
+const s3 = startedForTests(startLocalS3);
 
 const hmac = (secret: string, bytes: Uint8Array) =>
   createHmac('sha256', secret).update(bytes).digest('hex');

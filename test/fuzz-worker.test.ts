@@ -6,13 +6,13 @@
  */
 import type { SQSRecord } from 'aws-lambda';
 import fc from 'fast-check';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { dynamoDbBackend } from '../scripts/local/config.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { restoredItem } from '../shared/store/items.ts';
 import { eventIdInSortKey } from '../shared/store/keys.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { type LocalDynamoDb, startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   rawSqsRecord,
   sqsEvent,
@@ -26,13 +26,7 @@ const RUNS = 1_500;
 const RUNS_ON_BOTH_BACKENDS = 500;
 const BATCH_SIZE = 10;
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb.close();
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 /** A JSON value nested `depth` levels deep (DynamoDB refuses more than 32). */
 const deeplyNested = fc.integer({ min: 30, max: 40 }).map((depth) => {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import {
   createHourlyCounts,
@@ -7,16 +7,10 @@ import {
   UNKNOWN_COUNT,
 } from '../shared/store/hourly-counts.ts';
 import { totalWriteUnits } from '../shared/store/write-units.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { sqsEvent, sqsRecord, workerOnFreshTable } from './support/webhook-records.ts';
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb.close();
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 const post = (event: unknown, receivedAt: string) =>
   sqsRecord({ body: JSON.stringify(event), receivedAt });

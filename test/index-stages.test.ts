@@ -10,7 +10,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
 import { createConsoleApp } from '../scripts/console/app.ts';
@@ -33,9 +33,10 @@ import { interpretMessage } from '../shared/webhook/interpret.ts';
 import { AWS_CLI_ENVIRONMENT } from './support/aws-cli-environment.ts';
 import {
   type CfnResource,
+  environmentOf,
   resourcesOfType,
   statementsOfFunctionRole,
-  synthesizeApp,
+  synthesizeTemplate,
 } from './support/cdk-template.ts';
 import { startCloudFormationStandIn } from './support/cloudformation-stand-in.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
@@ -77,9 +78,7 @@ function tableIndexNames(template: Template): string[] {
 
 function enrichFunctions(template: Template): CfnResource[] {
   return resourcesOfType(template, 'AWS::Lambda::Function').filter(
-    (fn) =>
-      (fn.Properties.Environment as { Variables?: Record<string, unknown> })?.Variables
-        ?.POWERTOOLS_SERVICE_NAME === ENRICH_METRICS.service,
+    (fn) => environmentOf(fn).POWERTOOLS_SERVICE_NAME === ENRICH_METRICS.service,
   );
 }
 
@@ -100,8 +99,7 @@ async function recordLabelEvent(
 }
 beforeAll(() => {
   for (const command of STEPS) {
-    const { stack } = synthesizeApp(contextOf(command), { bundle: false });
-    templates.set(command, Template.fromStack(stack));
+    templates.set(command, synthesizeTemplate(contextOf(command)));
   }
 }, 180_000);
 

@@ -1,18 +1,19 @@
 /** The outlet in the template: the bus, the worker's permission on it alone, the schemas. */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
 import { DETAIL_TYPES } from '../shared/bus/bus-events.ts';
 import {
   type CfnResource,
+  environmentOf,
   functionWithEnvironment,
   resourcesOfType,
   statementsOfFunctionRole,
-  synthesizeApp,
+  synthesizeIntoDirectory,
+  synthesizeTemplate,
+  validationViolations,
 } from './support/cdk-template.ts';
 
 function eventStatements(template: Template, worker: CfnResource) {
@@ -23,11 +24,9 @@ function eventStatements(template: Template, worker: CfnResource) {
 
 describe('event publishing in the stack', () => {
   it('publishes on the default bus by default, with a schema per detail-type', () => {
-    const template = Template.fromStack(synthesizeApp({}, { bundle: false }).stack);
+    const template = synthesizeTemplate({});
     const worker = functionWithEnvironment(template, 'PUBLISH_LABEL_EVENTS');
-    const variables = (worker.Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
-    expect(variables).toMatchObject({
+    expect(environmentOf(worker)).toMatchObject({
       EVENT_BUS_NAME: 'default',
       EVENT_SOURCE: 'datasaur.webhooks',
       PUBLISH_LABEL_EVENTS: 'false',
@@ -40,9 +39,10 @@ describe('event publishing in the stack', () => {
     // The exporter publishes Export Archived on the same bus, with the same single grant.
     const exporter = functionWithEnvironment(template, 'EXPORT_BUDGET_SECONDS');
     expect(exporter.logicalId).not.toBe(worker.logicalId);
-    expect(
-      (exporter.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
-    ).toMatchObject({ EVENT_BUS_NAME: 'default', EVENT_SOURCE: 'datasaur.webhooks' });
+    expect(environmentOf(exporter)).toMatchObject({
+      EVENT_BUS_NAME: 'default',
+      EVENT_SOURCE: 'datasaur.webhooks',
+    });
     expect(eventStatements(template, exporter)).toEqual(statements);
 
     const schemas = resourcesOfType(template, 'AWS::EventSchemas::Schema');
@@ -61,19 +61,16 @@ describe('event publishing in the stack', () => {
   });
 
   it('creates a bus with an archive when asked, grants on it alone, and stays cdk-nag clean', () => {
-    const outdir = mkdtempSync(join(tmpdir(), 'events-synth-'));
+    const { outdir, template } = synthesizeIntoDirectory(
+      {
+        eventBusName: 'create',
+        eventArchiveDays: 7,
+        eventSource: 'acme.labels',
+        publishLabelEvents: 'true',
+      },
+      'events-synth-',
+    );
     try {
-      const { app, stack } = synthesizeApp(
-        {
-          eventBusName: 'create',
-          eventArchiveDays: 7,
-          eventSource: 'acme.labels',
-          publishLabelEvents: 'true',
-        },
-        { bundle: false, outdir },
-      );
-      app.synth();
-      const template = Template.fromStack(stack);
       const bus = resourcesOfType(template, 'AWS::Events::EventBus');
       expect(bus).toHaveLength(1);
       template.hasResourceProperties('AWS::Events::Archive', {
@@ -81,9 +78,10 @@ describe('event publishing in the stack', () => {
         EventPattern: { source: ['acme.labels'] },
       });
       const worker = functionWithEnvironment(template, 'PUBLISH_LABEL_EVENTS');
-      expect(
-        (worker.Properties.Environment as { Variables: Record<string, unknown> }).Variables,
-      ).toMatchObject({ EVENT_SOURCE: 'acme.labels', PUBLISH_LABEL_EVENTS: 'true' });
+      expect(environmentOf(worker)).toMatchObject({
+        EVENT_SOURCE: 'acme.labels',
+        PUBLISH_LABEL_EVENTS: 'true',
+      });
       const statements = eventStatements(template, worker);
       expect(statements).toEqual([
         {
@@ -92,10 +90,7 @@ describe('event publishing in the stack', () => {
           Resource: { 'Fn::GetAtt': [bus[0]?.logicalId, 'Arn'] },
         },
       ]);
-      const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-        pluginReports: { violations: unknown[] }[];
-      };
-      expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+      expect(validationViolations(outdir)).toEqual([]);
     } finally {
       rmSync(outdir, { recursive: true, force: true });
     }

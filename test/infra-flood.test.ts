@@ -6,7 +6,7 @@
  * re-keying any; the alarms tell a flood apart from Datasaur's traffic.
  */
 import { App } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import type { Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLOOD_METRICS } from '../infra/constructs/alarms.ts';
 import { addWebhookStack } from '../infra/stack.ts';
@@ -18,16 +18,12 @@ import {
   webhookPath,
   webhookRouteKeys,
 } from '../shared/webhook/route.ts';
-import { type CfnResource, resourcesOfType, synthesizeApp } from './support/cdk-template.ts';
+import { type CfnResource, resourcesOfType, synthesizeTemplate } from './support/cdk-template.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
 const TOKEN = TEST_SECRETS.pathToken;
 const PREVIOUS = TEST_SECRETS.previousPathToken;
 const THROTTLE = { throttleRateLimit: 30, throttleBurstLimit: 60 };
-
-function synthesize(context: Record<string, unknown>): Template {
-  return Template.fromStack(synthesizeApp(context, { bundle: false }).stack);
-}
 
 function routes(template: Template): CfnResource[] {
   return resourcesOfType(template, 'AWS::ApiGatewayV2::Route');
@@ -43,8 +39,8 @@ let template: Template;
 let rotating: Template;
 
 beforeAll(() => {
-  template = synthesize({ webhookPathToken: TOKEN, ...THROTTLE });
-  rotating = synthesize({
+  template = synthesizeTemplate({ webhookPathToken: TOKEN, ...THROTTLE });
+  rotating = synthesizeTemplate({
     webhookPathToken: TOKEN,
     previousWebhookPathToken: PREVIOUS,
     ...THROTTLE,
@@ -144,7 +140,7 @@ describe('rotation', () => {
   });
 
   it('keeps the logical id of a token’s routes when it becomes the previous one, so no route is re-keyed', () => {
-    const before = synthesize({ webhookPathToken: PREVIOUS });
+    const before = synthesizeTemplate({ webhookPathToken: PREVIOUS });
     const idsOf = (source: Template, token: string) =>
       routes(source)
         .filter((route) => String(route.Properties.RouteKey).endsWith(webhookPath(token)))

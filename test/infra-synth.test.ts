@@ -14,23 +14,14 @@ import type { WebhookStack } from '../infra/stack.ts';
 import { coldStartBudget } from '../scripts/bench/budgets.ts';
 import { ENRICH_METRICS } from '../shared/enrich/enrich.ts';
 import {
+  environmentOf,
   functionWithEnvironment,
   functionWithService,
   synthesizeApp,
+  validationReport,
 } from './support/cdk-template.ts';
 
 const ENRICH_VARIABLE = { service: ENRICH_METRICS.service };
-
-interface ValidationReport {
-  pluginReports: {
-    pluginName: string;
-    violations: {
-      ruleName: string;
-      severity: string;
-      violatingConstructs: { constructPath: string }[];
-    }[];
-  }[];
-}
 
 let outdir: string;
 let stack: WebhookStack;
@@ -54,10 +45,7 @@ afterAll(() => {
 
 describe('cdk-nag AwsSolutions checks', () => {
   it('report no finding that is not acknowledged in code', () => {
-    const report = JSON.parse(
-      readFileSync(join(outdir, 'validation-report.json'), 'utf8'),
-    ) as ValidationReport;
-    const findings = report.pluginReports.flatMap((plugin) =>
+    const findings = validationReport(outdir).pluginReports.flatMap((plugin) =>
       plugin.violations.flatMap((violation) =>
         violation.violatingConstructs.map(
           (construct) =>
@@ -88,8 +76,7 @@ describe('function bundles', () => {
         : functionWithService(template, selector.service);
     const objectKey = (fn.Properties.Code as { S3Key: string }).S3Key;
     const assetDirectory = join(outdir, `asset.${objectKey.replace(/\.zip$/, '')}`);
-    const variables = (fn.Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const variables = environmentOf(fn);
     return {
       code: readFileSync(join(assetDirectory, 'index.mjs'), 'utf8'),
       files: readdirSync(assetDirectory).sort(),

@@ -2,7 +2,7 @@
  * The synthesized template keeps every property the deployment relies on. One synthesis with
  * non-default context (so the test also proves each setting reaches its resource), no bundling.
  */
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
 import { INDEXES, TABLE } from '../shared/store/table.ts';
@@ -15,7 +15,7 @@ import {
   refersTo,
   resourcesOfType,
   statementsOfFunctionRole,
-  synthesizeApp,
+  synthesizeTemplate,
 } from './support/cdk-template.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
@@ -57,8 +57,7 @@ let table: CfnResource;
 let secret: CfnResource;
 
 beforeAll(() => {
-  const { stack } = synthesizeApp(CONTEXT, { bundle: false });
-  template = Template.fromStack(stack);
+  template = synthesizeTemplate(CONTEXT);
   const queues = resourcesOfType(template, 'AWS::SQS::Queue');
   queue = only(queues.filter((q) => q.Properties.RedrivePolicy !== undefined));
   deadLetterQueue = only(queues.filter((q) => q.Properties.RedrivePolicy === undefined));
@@ -562,8 +561,7 @@ describe('archive bucket', () => {
   });
 
   it('keeps every body when bodyRetentionDays is not set', () => {
-    const { stack } = synthesizeApp({}, { bundle: false });
-    const buckets = resourcesOfType(Template.fromStack(stack), 'AWS::S3::Bucket');
+    const buckets = resourcesOfType(synthesizeTemplate({}), 'AWS::S3::Bucket');
     const rules = buckets.flatMap(
       (bucket) =>
         (bucket.Properties.LifecycleConfiguration as { Rules: { Prefix?: string }[] }).Rules,

@@ -19,34 +19,20 @@ import { decodeEnvelope } from '../shared/webhook/envelope.ts';
 import { DEFAULT_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../shared/webhook/ingest.ts';
 import { WEBHOOK_PATH, webhookPath } from '../shared/webhook/route.ts';
 import { eventIdOf, signBody } from '../shared/webhook/signature.ts';
-import {
-  drainQueue,
-  type LocalS3,
-  type LocalSqs,
-  startLocalS3,
-  startLocalSqs,
-} from './support/local-aws.ts';
+import { drainQueue, startedForTests, startLocalS3, startLocalSqs } from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 import { signedEvent, TEST_SECRET } from './support/webhook-requests.ts';
 
 const PREVIOUS_SECRET = TEST_SECRETS.previous;
 
-let local: LocalSqs;
-let s3: LocalS3;
+const local = startedForTests(startLocalSqs);
+const s3 = startedForTests(startLocalS3);
 let queueUrl: string;
 let bucket: string;
 let logger: ReturnType<typeof recordingLogger>;
 let handle: IngestHandler;
 
-beforeAll(async () => {
-  local = await startLocalSqs();
-  s3 = await startLocalS3();
-});
-afterAll(async () => {
-  await local.close();
-  await s3.close();
-});
 beforeEach(async () => {
   ({ queueUrl } = await local.createQueues());
   bucket = await s3.createBucket();

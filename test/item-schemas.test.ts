@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { Ajv2020 } from 'ajv/dist/2020.js';
 import addFormats from 'ajv-formats';
-import { afterAll, beforeAll, describe, expect, expectTypeOf, it } from 'vitest';
+import { describe, expect, expectTypeOf, it } from 'vitest';
 import type * as z from 'zod';
 import { paddedLabelBody } from '../scripts/local/datasaur-sender.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
@@ -20,12 +20,7 @@ import type {
 import { type MigrationMarker, migrateTable } from '../shared/store/migrations.ts';
 import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
-import {
-  type LocalDynamoDb,
-  type LocalS3,
-  startLocalDynamoDb,
-  startLocalS3,
-} from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb, startLocalS3 } from './support/local-aws.ts';
 import {
   type Delivery,
   sqsEvent,
@@ -56,14 +51,8 @@ describe('published item schemas (schemas/items/)', () => {
 });
 
 describe('items from a local run, validated against the published schemas', () => {
-  let dynamoDb: LocalDynamoDb;
-  let s3: LocalS3;
-  beforeAll(async () => {
-    [dynamoDb, s3] = await Promise.all([startLocalDynamoDb(), startLocalS3()]);
-  });
-  afterAll(async () => {
-    await Promise.all([dynamoDb.close(), s3.close()]);
-  });
+  const dynamoDb = startedForTests(startLocalDynamoDb);
+  const s3 = startedForTests(startLocalS3);
 
   it('every item the worker, the reconciler and the migration write matches its item type', async () => {
     const bucket = await s3.createBucket();

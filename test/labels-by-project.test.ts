@@ -14,12 +14,14 @@ import {
 } from '../scripts/local/datasaur-sender.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { localSqs } from '../scripts/local/servers.ts';
+import { eventually } from './support/eventually.ts';
 import {
+  fakeDatasaurEnvironment,
   runTypeScript,
   type StackProcess,
+  stackCliEnvironment,
   startStackProcess,
   stopLeftoverStacks,
-  TEST_STACK_ENVIRONMENT,
 } from './support/local-stack-process.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
@@ -33,7 +35,6 @@ let fake: FakeDatasaur;
 let stack: StackProcess;
 let dataDir: string;
 let stackEnvironment: NodeJS.ProcessEnv;
-let sqsEndpoint: string;
 
 type Json = Record<string, unknown>;
 
@@ -49,18 +50,9 @@ beforeAll(async () => {
   stack = await startStackProcess({
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,
-    DATASAUR_API_URL: fake.url,
-    DATASAUR_CLIENT_ID: fake.clientId,
-    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    ...fakeDatasaurEnvironment(fake),
   });
-  sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
-  stackEnvironment = {
-    ...TEST_STACK_ENVIRONMENT,
-    DATA_DIR: dataDir,
-    DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
-    SQS_ENDPOINT: sqsEndpoint,
-    S3_ENDPOINT: stack.s3Endpoint,
-  };
+  stackEnvironment = stackCliEnvironment(stack, dataDir);
 }, 120_000);
 
 afterAll(async () => {
@@ -83,23 +75,8 @@ async function query(...args: string[]): Promise<Json> {
   return JSON.parse(result.stdout) as Json;
 }
 
-/** Polls `read` until `done` holds, for at most `timeoutMs`. */
-async function eventually<T>(
-  read: () => Promise<T>,
-  done: (value: T) => boolean,
-  timeoutMs: number,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await read();
-    if (done(value)) return value;
-    if (Date.now() > deadline) throw new Error(`not reached in time: ${JSON.stringify(value)}`);
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}
-
 async function deadLetterCount(): Promise<number> {
-  const sqs = localSqs(sqsEndpoint);
+  const sqs = localSqs(stack.sqsEndpoint);
   try {
     const { QueueUrl } = await sqs.send(
       new GetQueueUrlCommand({ QueueName: 'datasaur-webhooks-dlq' }),
@@ -127,6 +104,7 @@ describe('label events by project', () => {
       () => query('labels', '--project', PROJECT),
       (page) => (page.items as Json[]).length === 3,
       60_000,
+      500,
     );
     const items = listing.items as Json[];
     expect(items.map((item) => item.eventId)).toEqual(sent.toReversed());
@@ -165,6 +143,7 @@ describe('label events by project', () => {
       },
       (view) => view?.projectId !== undefined,
       30_000,
+      500,
     );
     expect(stored?.projectId).toBe(PROJECT);
     expect(fake.invalidDocuments).toEqual([]);

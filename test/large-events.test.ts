@@ -5,7 +5,7 @@
  */
 import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { paddedLabelBody, seedEventBody } from '../scripts/local/datasaur-sender.ts';
@@ -26,9 +26,7 @@ import { interpretMessage } from '../shared/webhook/interpret.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   drainQueue,
-  type LocalDynamoDb,
-  type LocalS3,
-  type LocalSqs,
+  startedForTests,
   startLocalDynamoDb,
   startLocalS3,
   startLocalSqs,
@@ -36,15 +34,9 @@ import {
 import { quietLogger, tableContents, withoutReceipts } from './support/webhook-records.ts';
 import { signedEvent, TEST_SECRET } from './support/webhook-requests.ts';
 
-let sqs: LocalSqs;
-let dynamoDb: LocalDynamoDb;
-let s3: LocalS3;
-beforeAll(async () => {
-  [sqs, dynamoDb, s3] = await Promise.all([startLocalSqs(), startLocalDynamoDb(), startLocalS3()]);
-});
-afterAll(async () => {
-  await Promise.all([sqs.close(), dynamoDb.close(), s3.close()]);
-});
+const sqs = startedForTests(startLocalSqs);
+const dynamoDb = startedForTests(startLocalDynamoDb);
+const s3 = startedForTests(startLocalS3);
 
 const TIMESTAMP = '2026-11-23T10:00:00.000Z';
 const SEED_DOCUMENT_ID = SEED_EVENTS.BEFORE_UPDATE_LABELS.data.document.id;

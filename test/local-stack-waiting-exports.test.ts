@@ -42,10 +42,9 @@ afterAll(async () => {
 
 /** `npm run export -- --project <id>` against the running stack. */
 function exportByHand(stack: StackProcess, projectId: string) {
-  const sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] ?? '';
   return runTypeScript('scripts/export.ts', ['--project', projectId, '--timeout-seconds', '90'], {
     DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
-    SQS_ENDPOINT: sqsEndpoint,
+    SQS_ENDPOINT: stack.sqsEndpoint,
     DATA_DIR: dataDir,
   });
 }

@@ -4,31 +4,20 @@
  * this whole file's output at the end too).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { staticSecrets } from '../shared/runtime/secrets.ts';
-import {
-  type LocalDynamoDb,
-  type LocalSqs,
-  startLocalDynamoDb,
-  startLocalSqs,
-} from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb, startLocalSqs } from './support/local-aws.ts';
 import { capturedOutput } from './support/secret-guard.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 import { sqsEvent, sqsRecord } from './support/webhook-records.ts';
 import { signedEvent } from './support/webhook-requests.ts';
 
-let sqs: LocalSqs;
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  [sqs, dynamoDb] = await Promise.all([startLocalSqs(), startLocalDynamoDb()]);
-});
-afterAll(async () => {
-  await Promise.all([sqs.close(), dynamoDb.close()]);
-});
+const sqs = startedForTests(startLocalSqs);
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 const logLines = (service: string) =>
   capturedOutput()

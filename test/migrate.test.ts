@@ -7,13 +7,12 @@ import {
   GetCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import {
   archivedEventItem,
   type EventItem,
-  eventItem,
   restoredItem,
   type SyntheticStatusEventItem,
   withoutFileUrl,
@@ -32,12 +31,10 @@ import {
   migrateTable,
 } from '../shared/store/migrations.ts';
 import { createQueries } from '../shared/store/queries.ts';
-import { interpretBody } from '../shared/webhook/interpret.ts';
-import { eventIdOf } from '../shared/webhook/signature.ts';
 import { startCloudFormationStandIn } from './support/cloudformation-stand-in.ts';
 import { inEarlierLayout, unsharded } from './support/earlier-layout.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
-import { tableContents } from './support/webhook-records.ts';
+import { type LocalDynamoDb, startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
+import { tableContents, webhookEventItem } from './support/webhook-records.ts';
 
 type Stored = Record<string, unknown>;
 
@@ -49,17 +46,8 @@ function currentEventItems(perKind: number): EventItem[] {
       Date.UTC(2026, 10, 1 + (index % 20), 8, 0, index % 60),
     ).toISOString();
     const timestamp = new Date(Date.UTC(2026, 9, 1, 0, 0, index)).toISOString();
-    const fromBody = (body: string | Buffer, method: 'POST' | 'PUT' = 'POST') => {
-      const rawBody = Buffer.isBuffer(body) ? body : Buffer.from(body);
-      return eventItem({
-        eventId: eventIdOf(rawBody),
-        receivedAt,
-        rawBody,
-        interpretation: interpretBody(method, rawBody, receivedAt),
-        provenance: 'webhook',
-        method,
-      });
-    };
+    const fromBody = (body: string | Buffer, method: 'POST' | 'PUT' = 'POST') =>
+      webhookEventItem(body, receivedAt, method);
     const json = (value: unknown) => JSON.stringify(value);
     const created = SEED_EVENTS.PROJECT_CREATED;
     const labels = SEED_EVENTS.BEFORE_UPDATE_LABELS;
@@ -146,13 +134,7 @@ const others = otherItems(100);
 const byKey = (items: readonly Stored[]) =>
   new Map(items.map((item) => [`${item.pk}\u0000${item.sk}`, item]));
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb.close();
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 /** A table as the earlier code left it: every event item in the earlier layout. */
 /**

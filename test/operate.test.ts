@@ -10,20 +10,21 @@ import { readFileSync, rmSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GetQueueAttributesCommand, GetQueueUrlCommand } from '@aws-sdk/client-sqs';
+import { GetQueueUrlCommand } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import {
   type LocalSecretsManager,
   startLocalSecretsManager,
 } from '../scripts/local/secrets-manager-server.ts';
-import { localSqs } from '../scripts/local/servers.ts';
+import { localSqs, queueArn } from '../scripts/local/servers.ts';
 import { DATASAUR_CREDENTIALS_TEMPLATE } from '../shared/datasaur/credentials-secret.ts';
 import {
   type CloudFormationStandIn,
   startCloudFormationStandIn,
 } from './support/cloudformation-stand-in.ts';
 import {
+  fakeDatasaurEnvironment,
   runTypeScript,
   type StackProcess,
   startStackProcess,
@@ -41,7 +42,6 @@ const VERSION = (JSON.parse(readFileSync('package.json', 'utf8')) as { version: 
 
 let dataDir: string;
 let stack: StackProcess;
-let sqsEndpoint: string;
 let secrets: LocalSecretsManager;
 let datasaur: FakeDatasaur;
 let cloudFormation: CloudFormationStandIn;
@@ -63,27 +63,15 @@ beforeAll(async () => {
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,
     WEBHOOK_PATH_TOKEN: PATH_TOKEN,
-    DATASAUR_API_URL: datasaur.url,
-    DATASAUR_CLIENT_ID: datasaur.clientId,
-    DATASAUR_CLIENT_SECRET: datasaur.clientSecret,
+    ...fakeDatasaurEnvironment(datasaur),
   });
-  sqsEndpoint = /SQS\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
-  const eventsEndpoint = /EventBridge\s+(http:\/\/\S+)/.exec(stack.output())?.[1] as string;
   secrets = await startLocalSecretsManager();
   webhookSecretArn = secrets.putSecret('WebhookSecret', JSON.stringify({ current: SECRET }));
   credentialsSecretArn = secrets.putSecret('DatasaurCredentials', DATASAUR_CREDENTIALS_TEMPLATE);
 
-  const sqs = localSqs(sqsEndpoint);
+  const sqs = localSqs(stack.sqsEndpoint);
   const queueUrl = async (name: string) =>
     String((await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl);
-  const queueArn = async (url: string) =>
-    String(
-      (
-        await sqs.send(
-          new GetQueueAttributesCommand({ QueueUrl: url, AttributeNames: ['QueueArn'] }),
-        )
-      ).Attributes?.QueueArn,
-    );
   const deadLetterQueueUrl = await queueUrl('datasaur-webhooks-dlq');
   const exportDeadLetterQueueUrl = await queueUrl('datasaur-webhooks-exports-dlq');
   const outputs = {
@@ -95,14 +83,14 @@ beforeAll(async () => {
     ArchiveBucketName: 'datasaur-webhooks-archive',
     QueueUrl: await queueUrl('datasaur-webhooks'),
     DeadLetterQueueUrl: deadLetterQueueUrl,
-    DeadLetterQueueArn: await queueArn(deadLetterQueueUrl),
+    DeadLetterQueueArn: await queueArn(sqs, deadLetterQueueUrl),
     EventBusName: 'default',
     EventSource: 'datasaur.webhooks',
     DatasaurCredentialsSecretArn: credentialsSecretArn,
     DatasaurApiUrl: datasaur.url,
     ExportQueueUrl: await queueUrl('datasaur-webhooks-exports'),
     ExportDeadLetterQueueUrl: exportDeadLetterQueueUrl,
-    ExportDeadLetterQueueArn: await queueArn(exportDeadLetterQueueUrl),
+    ExportDeadLetterQueueArn: await queueArn(sqs, exportDeadLetterQueueUrl),
   };
   sqs.destroy();
   const { TableName: _dropped, ...withoutTable } = outputs;
@@ -139,10 +127,10 @@ beforeAll(async () => {
     AWS_ENDPOINT_URL_CLOUDWATCH: cloudFormation.endpoint,
     AWS_ENDPOINT_URL_APIGATEWAYV2: cloudFormation.endpoint,
     AWS_ENDPOINT_URL_DYNAMODB: stack.dynamoDbEndpoint,
-    AWS_ENDPOINT_URL_SQS: sqsEndpoint,
+    AWS_ENDPOINT_URL_SQS: stack.sqsEndpoint,
     AWS_ENDPOINT_URL_S3: stack.s3Endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
-    AWS_ENDPOINT_URL_EVENTBRIDGE: eventsEndpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: stack.eventsEndpoint,
     // Ports the local CLIs would otherwise default to: --stack must not need them.
     PORT: '1',
     DYNAMODB_PORT: '1',
@@ -152,7 +140,7 @@ beforeAll(async () => {
     ...TEST_STACK_ENVIRONMENT,
     PORT: new URL(stack.webhookUrl).port,
     DYNAMODB_PORT: new URL(stack.dynamoDbEndpoint).port,
-    SQS_PORT: new URL(sqsEndpoint).port,
+    SQS_PORT: new URL(stack.sqsEndpoint).port,
     S3_PORT: new URL(stack.s3Endpoint).port,
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,

@@ -5,20 +5,14 @@
  * every later event of the project would fail and go round the queue.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { projectKey } from '../shared/store/keys.ts';
 import { MAX_COPIED_TAGS, MAX_COPIED_TEXT } from '../shared/store/project-state.ts';
 import { itemSize, MAX_ITEM_BYTES } from '../shared/store/write-units.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { sqsEvent, sqsRecord, workerOnFreshTable } from './support/webhook-records.ts';
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb.close();
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 const PROJECT = 'BIG-FIELDS';
 

@@ -10,7 +10,7 @@ import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-data
 import { projectKey } from '../shared/store/keys.ts';
 import { createQueries } from '../shared/store/queries.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
-import { runTypeScript } from './support/local-stack-process.ts';
+import { fakeDatasaurEnvironment, runTypeScript } from './support/local-stack-process.ts';
 
 const RECONCILE = fileURLToPath(new URL('../scripts/reconcile.ts', import.meta.url));
 
@@ -34,9 +34,7 @@ beforeAll(async () => {
   env = {
     DYNAMODB_ENDPOINT: dynamoDb.server.endpoint,
     TABLE_NAME: tableName,
-    DATASAUR_API_URL: fake.url,
-    DATASAUR_CLIENT_ID: fake.clientId,
-    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+    ...fakeDatasaurEnvironment(fake),
     DATASAUR_TEAM_IDS: '1',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
   };

@@ -2,12 +2,8 @@
  * The reconciler in the synthesized template: deployed only when enabled, scheduled from
  * context, least privilege, its two alarms, and no unacknowledged cdk-nag finding.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { CfnElement } from 'aws-cdk-lib';
+import { rmSync } from 'node:fs';
 import { Template } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../infra/config.ts';
 import type { WebhookStack } from '../infra/stack.ts';
@@ -15,12 +11,16 @@ import { RECONCILE_METRICS } from '../shared/reconcile/reconciler.ts';
 import {
   actionsOf,
   type CfnResource,
+  environmentOf,
   functionWithEnvironment,
+  logicalIdOf,
   type PolicyStatementJson,
   refersTo,
   resourcesOfType,
   statementsOfFunctionRole,
   synthesizeApp,
+  synthesizeIntoDirectory,
+  validationViolations,
 } from './support/cdk-template.ts';
 
 const CONTEXT = {
@@ -37,11 +37,7 @@ let reconciler: CfnResource;
 let statements: PolicyStatementJson[];
 
 beforeAll(() => {
-  outdir = mkdtempSync(join(tmpdir(), 'datasaur-reconcile-synth-'));
-  const synthesized = synthesizeApp(CONTEXT, { bundle: false, outdir });
-  synthesized.app.synth();
-  stack = synthesized.stack;
-  template = Template.fromStack(stack);
+  ({ outdir, stack, template } = synthesizeIntoDirectory(CONTEXT, 'datasaur-reconcile-synth-'));
   reconciler = functionWithEnvironment(template, 'DATASAUR_TEAM_IDS');
   statements = statementsOfFunctionRole(template, reconciler);
 });
@@ -49,10 +45,8 @@ afterAll(() => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
-const logicalIdOf = (construct: IConstruct | undefined) =>
-  construct === undefined ? '' : stack.getLogicalId(construct.node.defaultChild as CfnElement);
-const secretId = () => logicalIdOf(stack.datasaurCredentials);
-const queueId = () => logicalIdOf(stack.exportArchiver?.queue);
+const secretId = () => logicalIdOf(stack, stack.datasaurCredentials);
+const queueId = () => logicalIdOf(stack, stack.exportArchiver?.queue);
 
 const contextOf = (values: Record<string, string>) => ({
   tryGetContext: (name: string) => values[name],
@@ -67,10 +61,9 @@ describe('reconciler settings', () => {
     });
     const { stack } = synthesizeApp({}, { bundle: false });
     expect(stack.reconciler).toBeDefined();
-    const variables = (
-      functionWithEnvironment(Template.fromStack(stack), 'RECONCILE_LOOKBACK_DAYS').Properties
-        .Environment as { Variables: Record<string, unknown> }
-    ).Variables;
+    const variables = environmentOf(
+      functionWithEnvironment(Template.fromStack(stack), 'RECONCILE_LOOKBACK_DAYS'),
+    );
     // No filter: the function asks getAllTeams.
     expect(variables.DATASAUR_TEAM_IDS).toBeUndefined();
     expect(variables.DATASAUR_CREDENTIALS_SECRET_ARN).toBeDefined();
@@ -103,10 +96,9 @@ describe('reconciler settings', () => {
     const alone = synthesizeApp({ ...CONTEXT, exportOn: 'off' }, { bundle: false }).stack;
     expect(alone.exportArchiver).toBeUndefined();
     expect(alone.datasaurCredentials).toBeDefined();
-    const variables = (
-      functionWithEnvironment(Template.fromStack(alone), 'DATASAUR_TEAM_IDS').Properties
-        .Environment as { Variables: Record<string, unknown> }
-    ).Variables;
+    const variables = environmentOf(
+      functionWithEnvironment(Template.fromStack(alone), 'DATASAUR_TEAM_IDS'),
+    );
     expect(variables.EXPORT_QUEUE_URL).toBeUndefined();
   });
 });
@@ -122,9 +114,7 @@ describe('the reconciler function', () => {
         EXPORT_ON: 'REVIEWED',
       },
     });
-    const variables = (reconciler.Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
-    expect(refersTo(variables.EXPORT_QUEUE_URL, queueId())).toBe(true);
+    expect(refersTo(environmentOf(reconciler).EXPORT_QUEUE_URL, queueId())).toBe(true);
   });
 
   it('runs on the schedule from context, without retries', () => {
@@ -213,9 +203,6 @@ describe('reconciler alarms', () => {
 
 describe('cdk-nag with the reconciler deployed', () => {
   it('reports no finding that is not acknowledged in code', () => {
-    const report = JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8')) as {
-      pluginReports: { violations: { ruleName: string }[] }[];
-    };
-    expect(report.pluginReports.flatMap((plugin) => plugin.violations)).toEqual([]);
+    expect(validationViolations(outdir)).toEqual([]);
   });
 });

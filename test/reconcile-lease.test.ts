@@ -6,7 +6,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createReconcileHandler } from '../functions/reconcile/handler.ts';
 import { startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
@@ -14,16 +14,10 @@ import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.
 import { ReconcileInProgressError, withReconcileLease } from '../shared/reconcile/lease.ts';
 import type { ReconcileOptions } from '../shared/reconcile/reconciler.ts';
 import { reconcileLeaseKey } from '../shared/store/keys.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb?.close();
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 /** A run that holds the lease until `finish` is called; `started` settles once it holds it. */
 function heldRun() {

@@ -6,20 +6,12 @@ import {
   ReceiveMessageCommand,
   SendMessageCommand,
 } from '@aws-sdk/client-sqs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ensureQueues, type LocalQueues } from '../scripts/local/servers.ts';
 import { main, redrive } from '../scripts/redrive.ts';
-import { drainQueue, type LocalSqs, startLocalSqs } from './support/local-aws.ts';
+import { drainQueue, startedForTests, startLocalSqs } from './support/local-aws.ts';
 
-let local: LocalSqs;
-
-beforeAll(async () => {
-  local = await startLocalSqs();
-});
-
-afterAll(async () => {
-  await local.close();
-});
+const local = startedForTests(startLocalSqs);
 
 /** Sends `bodies`, then receives them until SQS moves each to the DLQ (maxReceiveCount 1). */
 async function deadLetter(queues: LocalQueues, bodies: readonly string[]): Promise<void> {

@@ -4,24 +4,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { isPublished } from '../shared/bus/bus-events.ts';
-import { eventItem } from '../shared/store/items.ts';
-import { interpretBody } from '../shared/webhook/interpret.ts';
-import { eventIdOf } from '../shared/webhook/signature.ts';
 import { isTestEvent, TEST_EVENT_TEAM_ID, testEventBody } from '../shared/webhook/test-event.ts';
+import { webhookEventItem } from './support/webhook-records.ts';
 
 const receivedAt = '2026-12-06T08:00:00.000Z';
 
-function itemOf(body: string) {
-  const rawBody = Buffer.from(body);
-  return eventItem({
-    eventId: eventIdOf(rawBody),
-    receivedAt,
-    rawBody,
-    interpretation: interpretBody('POST', rawBody, receivedAt),
-    provenance: 'webhook',
-    method: 'POST',
-  });
-}
+const itemOf = (body: string) => webhookEventItem(body, receivedAt);
 
 describe('the go-live test event', () => {
   it('is a valid PROJECT_CREATED under the reserved team, stored as a project event', () => {

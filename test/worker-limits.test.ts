@@ -5,9 +5,9 @@
  * and then fail a later step on every retry, into the DLQ (or, for keys, on DynamoDB only:
  * dynalite does not check the length of an index key).
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   sqsEvent,
   sqsRecord,
@@ -16,13 +16,7 @@ import {
   workerOnFreshTable,
 } from './support/webhook-records.ts';
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb.close();
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 const reviewed = SEED_EVENTS.PROJECT_REVIEWED;
 function reviewedWith(data: Record<string, unknown>): string {

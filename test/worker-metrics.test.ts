@@ -3,22 +3,16 @@
  * (Powertools Metrics, written to stdout as in Lambda), instead of a log line per record.
  */
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import { BATCH_FIGURES, METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { metricsLinesOf } from './support/metrics-lines.ts';
 import { quietLogger, sqsEvent, sqsRecord } from './support/webhook-records.ts';
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb.close();
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 describe('worker metrics', () => {
   it('publishes one line per batch: stored by type, duplicates, rejected and write units', async () => {

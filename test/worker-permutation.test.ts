@@ -4,18 +4,13 @@
  */
 
 import type { SQSRecord } from 'aws-lambda';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { paddedLabelBody } from '../scripts/local/datasaur-sender.ts';
 import { claimCheckedSqsRecord } from '../scripts/local/sqs-records.ts';
 import { projectLifecycles, seededRandom, shuffle } from '../scripts/local/workload.ts';
 import { restoredItem } from '../shared/store/items.ts';
 import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
-import {
-  type LocalDynamoDb,
-  type LocalS3,
-  startLocalDynamoDb,
-  startLocalS3,
-} from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb, startLocalS3 } from './support/local-aws.ts';
 import {
   type Delivery,
   sqsEvent,
@@ -51,15 +46,11 @@ function projectDeliveries(): Delivery[] {
   });
 }
 
-let dynamoDb: LocalDynamoDb;
-let s3: LocalS3;
+const dynamoDb = startedForTests(startLocalDynamoDb);
+const s3 = startedForTests(startLocalS3);
 let bucket: string;
 beforeAll(async () => {
-  [dynamoDb, s3] = await Promise.all([startLocalDynamoDb(), startLocalS3()]);
   bucket = await s3.createBucket();
-});
-afterAll(async () => {
-  await Promise.all([dynamoDb.close(), s3.close()]);
 });
 
 /** A fresh table, its worker, and a way to read the whole table back. */

@@ -25,6 +25,7 @@ import { interpretMessage } from '../shared/webhook/interpret.ts';
 import {
   type LocalDynamoDb,
   type LocalS3,
+  startedForTests,
   startLocalDynamoDb,
   startLocalS3,
 } from './support/local-aws.ts';
@@ -59,13 +60,7 @@ describe('item sizes by AWS rules', () => {
 });
 
 describe('write units per event type', () => {
-  let dynamoDb: LocalDynamoDb;
-  beforeAll(async () => {
-    dynamoDb = await startLocalDynamoDb();
-  });
-  afterAll(async () => {
-    await dynamoDb.close();
-  });
+  const dynamoDb = startedForTests(startLocalDynamoDb);
 
   const post = (event: unknown): Delivery => ({ body: JSON.stringify(event) });
 

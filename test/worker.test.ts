@@ -1,6 +1,6 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
@@ -16,7 +16,7 @@ import { itemSize, MAX_ITEM_BYTES } from '../shared/store/write-units.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { inEarlierLayout, unsharded } from './support/earlier-layout.ts';
-import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
+import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   type Delivery,
   quietLogger,
@@ -28,13 +28,7 @@ import {
   withoutReceipts,
 } from './support/webhook-records.ts';
 
-let dynamoDb: LocalDynamoDb;
-beforeAll(async () => {
-  dynamoDb = await startLocalDynamoDb();
-});
-afterAll(async () => {
-  await dynamoDb.close();
-});
+const dynamoDb = startedForTests(startLocalDynamoDb);
 
 /** A fresh table and a worker writing to it through `documents` (the real client by default). */
 async function freshWorker(

@@ -22,7 +22,12 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { AnyPrincipal, Effect, PolicyStatement, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Key } from 'aws-cdk-lib/aws-kms';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { FilterPattern, type ILogGroup, MetricFilter } from 'aws-cdk-lib/aws-logs';
+import {
+  FilterPattern,
+  type IFilterPattern,
+  type ILogGroup,
+  MetricFilter,
+} from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -141,41 +146,42 @@ export class Alarms extends Construct {
       comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
       description: `A queued webhook has waited ${oldestMessageAgeSeconds} s or more: the worker is failing, throttled or too slow. Check its errors, throttles and maxConcurrency.`,
     });
-    this.ingestServerErrors = this.alarm('IngestServerErrors', {
-      metric: props.api.metricServerError({ period: PERIOD, statistic: Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      description:
-        'The API answered 5xx: webhooks were not accepted (secret unreadable, queue refused, ingest crashed, or an event Lambda refused for its size, which leaves no ingest log: read the access log). Datasaur does not document retries: check the ingest logs at once.',
-    });
+    this.ingestServerErrors = this.alarmOnAny(
+      'IngestServerErrors',
+      props.api.metricServerError({ period: PERIOD, statistic: Stats.SUM }),
+      'The API answered 5xx: webhooks were not accepted (secret unreadable, queue refused, ingest crashed, or an event Lambda refused for its size, which leaves no ingest log: read the access log). Datasaur does not document retries: check the ingest logs at once.',
+    );
+    // A metric counting the access-log lines that match the pattern: one a request.
+    const countInAccessLog = (id: string, metricName: string, filterPattern: IFilterPattern) =>
+      new MetricFilter(this, id, {
+        logGroup: props.accessLogs,
+        filterPattern,
+        metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
+        metricName,
+        metricValue: '1',
+      });
     // HTTP APIs publish 4xx only as a whole; a 429 is not a bad request but a webhook turned
     // away, and Datasaur documents no retries, so it is counted from the access log.
-    const throttled = new MetricFilter(this, 'ThrottledRequestsFilter', {
-      logGroup: props.accessLogs,
-      filterPattern: FilterPattern.stringValue('$.status', '=', '429'),
-      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
-      metricName: 'ThrottledRequests',
-      metricValue: '1',
-    });
-    this.requestsThrottled = this.alarm('RequestsThrottled', {
-      metric: throttled.metric({ period: PERIOD, statistic: Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      description:
-        "The API turned requests away with 429. Only holders of the secret webhook URL can spend a webhook route's budget: if SignatureFailures is also raised the URL has leaked (rotate webhookPathToken, docs/flood.md); otherwise Datasaur's own burst exceeded it and, as Datasaur documents no retries, events may be lost: raise throttleRateLimit / throttleBurstLimit.",
-    });
+    const throttled = countInAccessLog(
+      'ThrottledRequestsFilter',
+      'ThrottledRequests',
+      FilterPattern.stringValue('$.status', '=', '429'),
+    );
+    this.requestsThrottled = this.alarmOnAny(
+      'RequestsThrottled',
+      throttled.metric({ period: PERIOD, statistic: Stats.SUM }),
+      "The API turned requests away with 429. Only holders of the secret webhook URL can spend a webhook route's budget: if SignatureFailures is also raised the URL has leaked (rotate webhookPathToken, docs/flood.md); otherwise Datasaur's own burst exceeded it and, as Datasaur documents no retries, events may be lost: raise throttleRateLimit / throttleBurstLimit.",
+    );
     // Without the path token or the route key in the log, a request no route matched is the
     // one answered 404 with no integration status ("-").
-    const unrouted = new MetricFilter(this, 'UnroutedRequestsFilter', {
-      logGroup: props.accessLogs,
-      filterPattern: FilterPattern.all(
+    const unrouted = countInAccessLog(
+      'UnroutedRequestsFilter',
+      FLOOD_METRICS.unrouted.metricName,
+      FilterPattern.all(
         FilterPattern.stringValue('$.status', '=', '404'),
         FilterPattern.stringValue('$.integrationStatus', '=', '-'),
       ),
-      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
-      metricName: FLOOD_METRICS.unrouted.metricName,
-      metricValue: '1',
-    });
+    );
     const unroutedThreshold = props.unroutedRequestsAlarmThreshold ?? 3000;
     this.unroutedFlood = this.alarm('UnroutedRequestsFlood', {
       metric: unrouted.metric({ period: PERIOD, statistic: Stats.SUM }),
@@ -185,49 +191,40 @@ export class Alarms extends Construct {
     });
     // The API has no authorizer: every 401 is the ingest refusing a signature, so its sender
     // reached the secret path.
-    const badSignatures = new MetricFilter(this, 'SignatureFailuresFilter', {
-      logGroup: props.accessLogs,
-      filterPattern: FilterPattern.stringValue('$.status', '=', '401'),
-      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
-      metricName: FLOOD_METRICS.signatureFailures.metricName,
-      metricValue: '1',
-    });
-    this.signatureFailures = this.alarm('SignatureFailures', {
-      metric: badSignatures.metric({ period: PERIOD, statistic: Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      description:
-        "Requests reached the secret webhook URL without a valid signature: either Datasaur signs with a secret the stack does not hold (check the ingest log and the webhook secret), or the URL has leaked and its holder can spend the webhook routes' budget: rotate webhookPathToken (docs/flood.md).",
-    });
+    const badSignatures = countInAccessLog(
+      'SignatureFailuresFilter',
+      FLOOD_METRICS.signatureFailures.metricName,
+      FilterPattern.stringValue('$.status', '=', '401'),
+    );
+    this.signatureFailures = this.alarmOnAny(
+      'SignatureFailures',
+      badSignatures.metric({ period: PERIOD, statistic: Stats.SUM }),
+      "Requests reached the secret webhook URL without a valid signature: either Datasaur signs with a secret the stack does not hold (check the ingest log and the webhook secret), or the URL has leaked and its holder can spend the webhook routes' budget: rotate webhookPathToken (docs/flood.md).",
+    );
     // A body too large is answered 413 by the ingest (over maxBodyBytes, logged) or by API
     // Gateway itself when Lambda refuses the event, which the ingest never sees: both show
     // only in the access log.
-    const tooLarge = new MetricFilter(this, 'RequestsTooLargeFilter', {
-      logGroup: props.accessLogs,
-      filterPattern: FilterPattern.stringValue('$.status', '=', '413'),
-      metricNamespace: props.metricsNamespace ?? METRICS_NAMESPACE,
-      metricName: 'RequestsTooLarge',
-      metricValue: '1',
-    });
-    this.requestsTooLarge = this.alarm('RequestsTooLarge', {
-      metric: tooLarge.metric({ period: PERIOD, statistic: Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      description:
-        'The API answered 413 to a webhook: its body was over maxBodyBytes (the ingest log says so), or its event, with the body JSON-escaped, was over the 6,291,556 bytes Lambda accepts, and API Gateway refused it without invoking the ingest (only the access log shows it). Datasaur documents no retries: the webhook is lost, and the reconciler repairs project statuses only. See docs/large-events.md.',
-    });
-    this.workerErrors = this.alarm('WorkerErrors', {
-      metric: props.worker.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      description:
-        'The worker failed whole invocations (crash, timeout, configuration); their messages are retried and may reach the dead-letter queue. Check the worker logs.',
-    });
+    const tooLarge = countInAccessLog(
+      'RequestsTooLargeFilter',
+      'RequestsTooLarge',
+      FilterPattern.stringValue('$.status', '=', '413'),
+    );
+    this.requestsTooLarge = this.alarmOnAny(
+      'RequestsTooLarge',
+      tooLarge.metric({ period: PERIOD, statistic: Stats.SUM }),
+      'The API answered 413 to a webhook: its body was over maxBodyBytes (the ingest log says so), or its event, with the body JSON-escaped, was over the 6,291,556 bytes Lambda accepts, and API Gateway refused it without invoking the ingest (only the access log shows it). Datasaur documents no retries: the webhook is lost, and the reconciler repairs project statuses only. See docs/large-events.md.',
+    );
+    this.workerErrors = this.alarmOnAny(
+      'WorkerErrors',
+      props.worker.metricErrors({ period: PERIOD, statistic: Stats.SUM }),
+      'The worker failed whole invocations (crash, timeout, configuration); their messages are retried and may reach the dead-letter queue. Check the worker logs.',
+    );
 
     // A throttled index write fails the table write too: the worker retries, then the DLQ.
     this.writeThrottled = [undefined, ...props.indexNames].map((indexName) =>
-      this.alarm(indexName === undefined ? 'TableWriteThrottled' : `${indexName}WriteThrottled`, {
-        metric: new Metric({
+      this.alarmOnAny(
+        indexName === undefined ? 'TableWriteThrottled' : `${indexName}WriteThrottled`,
+        new Metric({
           namespace: 'AWS/DynamoDB',
           metricName: 'WriteThrottleEvents',
           dimensionsMap: {
@@ -237,10 +234,8 @@ export class Alarms extends Construct {
           period: PERIOD,
           statistic: Stats.SUM,
         }),
-        threshold: 1,
-        comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        description: `DynamoDB throttled writes to ${indexName === undefined ? 'the table' : `index ${indexName}`}: a partition key past 1,000 write units a second, or the tableMaxWriteRequestUnits cap. The worker retries; persistent throttling sends messages to the dead-letter queue (redrive them after). See docs/performance.md.`,
-      }),
+        `DynamoDB throttled writes to ${indexName === undefined ? 'the table' : `index ${indexName}`}: a partition key past 1,000 write units a second, or the tableMaxWriteRequestUnits cap. The worker retries; persistent throttling sends messages to the dead-letter queue (redrive them after). See docs/performance.md.`,
+      ),
     );
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
@@ -330,6 +325,16 @@ export class Alarms extends Construct {
           graph('Table write units', [props.batchFigure('WriteUnits')]),
         ],
       ],
+    });
+  }
+
+  /** Raised by one or more in a period: each of these is a webhook lost or at risk. */
+  private alarmOnAny(id: string, metric: IMetric, description: string): Alarm {
+    return this.alarm(id, {
+      metric,
+      threshold: 1,
+      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      description,
     });
   }
 

@@ -6,27 +6,20 @@
  * when passes keep failing.
  */
 import { Duration } from 'aws-cdk-lib';
-import {
-  Alarm,
-  ComparisonOperator,
-  MathExpression,
-  Metric,
-  Stats,
-  TreatMissingData,
-} from 'aws-cdk-lib/aws-cloudwatch';
-import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import { type Alarm, Metric, Stats } from 'aws-cdk-lib/aws-cloudwatch';
+import type { Rule } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { ENRICH_METRICS } from '../../shared/enrich/enrich.ts';
 import { TABLE } from '../../shared/store/table.ts';
-import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
+import type { BundledFunction } from './bundled-function.ts';
+import {
+  type DatasaurPassProps,
+  datasaurPassFunction,
+  failingPassesAlarm,
+  schedulePasses,
+} from './scheduled-pass.ts';
 
 /** Between two passes: label events are listed by project within about this long. */
 export const ENRICH_EVERY_MINUTES = 10;
@@ -42,18 +35,7 @@ export const ENRICH_QUERY_INDEXES = [
   TABLE.indexes.projectLabels.indexName,
 ] as const;
 
-export interface EnricherProps {
-  readonly table: ITable;
-  /** JSON `{"clientId", "clientSecret"}` of Datasaur API credentials. */
-  readonly credentials: ISecret;
-  readonly datasaurApiUrl: string;
-  readonly alarmTopic: ITopic;
-  readonly logRetention: RetentionDays;
-  /** CloudWatch namespace of each pass's figures. @default 'DatasaurWebhooks' */
-  readonly metricsNamespace?: string;
-  /** @default application INFO, system WARN */
-  readonly logLevels?: FunctionLogLevels;
-}
+export interface EnricherProps extends DatasaurPassProps {}
 
 export class Enricher extends Construct {
   public readonly function: BundledFunction;
@@ -65,21 +47,13 @@ export class Enricher extends Construct {
     super(scope, id);
 
     const metricsNamespace = props.metricsNamespace ?? ENRICH_METRICS.namespace;
-    this.function = new BundledFunction(this, 'Function', {
+    this.function = datasaurPassFunction(this, props, {
       entry: 'functions/enrich/index.ts',
       description: 'Datasaur webhooks: gives label events their project',
       serviceName: ENRICH_METRICS.service,
-      memorySizeMb: 256,
       // A pass is bounded (50 Datasaur requests, 1000 item updates): well inside one period.
       timeoutSeconds: 300,
-      logRetention: props.logRetention,
-      ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
-      environment: {
-        TABLE_NAME: props.table.tableName,
-        DATASAUR_API_URL: props.datasaurApiUrl,
-        DATASAUR_CREDENTIALS_SECRET_ARN: props.credentials.secretArn,
-        POWERTOOLS_METRICS_NAMESPACE: metricsNamespace,
-      },
+      environment: { POWERTOOLS_METRICS_NAMESPACE: metricsNamespace },
     });
     // Single flight: a pass never overlaps another (a late scheduled one waits, then expires).
     (this.function.function.node.defaultChild as CfnFunction).reservedConcurrentExecutions = 1;
@@ -100,42 +74,29 @@ export class Enricher extends Construct {
       }),
     );
 
+    // Documents left by a pass wait with back-off for the next; a late pass expires after one
+    // period.
     const every = Duration.minutes(ENRICH_EVERY_MINUTES);
-    this.schedule = new Rule(this, 'Schedule', {
+    this.schedule = schedulePasses(this, this.function, {
       description: `Runs the Datasaur label enrichment every ${ENRICH_EVERY_MINUTES} minutes`,
-      schedule: Schedule.rate(every),
+      every,
+      maxEventAge: every,
     });
-    // No retry: the next pass picks up whatever this one left (documents wait with back-off).
-    this.schedule.addTarget(new LambdaFunction(this.function.function, { retryAttempts: 0 }));
-    // Nor by Lambda: a failed pass is not retried, a throttled one is dropped after one period.
-    this.function.function.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: every });
 
-    this.failingRuns = new Alarm(this, 'FailingRuns', {
-      metric: new MathExpression({
-        expression: 'failed + errors',
-        usingMetrics: {
-          failed: new Metric({
-            namespace: metricsNamespace,
-            metricName: ENRICH_METRICS.failedRuns,
-            dimensionsMap: { service: ENRICH_METRICS.service },
-            period: every,
-            statistic: Stats.SUM,
-          }),
-          errors: this.function.function.metricErrors({ period: every, statistic: Stats.SUM }),
-        },
+    this.failingRuns = failingPassesAlarm(this, this.function, {
+      failed: new Metric({
+        namespace: metricsNamespace,
+        metricName: ENRICH_METRICS.failedRuns,
+        dimensionsMap: { service: ENRICH_METRICS.service },
         period: every,
-        label: 'Failed enrichment passes',
+        statistic: Stats.SUM,
       }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 3,
-      datapointsToAlarm: 3,
-      // A pass that reported nothing at all did not run: that is not a success either.
-      treatMissingData: TreatMissingData.MISSING,
-      alarmDescription:
+      every,
+      passes: 3,
+      label: 'Failed enrichment passes',
+      description:
         'Three enrichment passes in a row failed: label events are not getting their project. Read the function logs (Datasaur API reachability, the credentials in the Datasaur secret) and `npm run enrich` by hand.',
+      topic: props.alarmTopic,
     });
-    this.failingRuns.addAlarmAction(new SnsAction(props.alarmTopic));
-    this.failingRuns.addOkAction(new SnsAction(props.alarmTopic));
   }
 }

@@ -8,25 +8,25 @@ import { Duration } from 'aws-cdk-lib';
 import {
   Alarm,
   ComparisonOperator,
-  MathExpression,
   Metric,
   Stats,
   TreatMissingData,
 } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
-import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
-import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
-import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
+import type { Rule } from 'aws-cdk-lib/aws-events';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import type { ISecret } from 'aws-cdk-lib/aws-secretsmanager';
-import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { RECONCILE_METRICS } from '../../shared/reconcile/reconciler.ts';
-import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
+import type { BundledFunction } from './bundled-function.ts';
 import { grantHourlyCountUpdates } from './hourly-counts-grant.ts';
+import {
+  type DatasaurPassProps,
+  datasaurPassFunction,
+  failingPassesAlarm,
+  schedulePasses,
+} from './scheduled-pass.ts';
 
 /** Lambda keeps an asynchronous invocation at most 6 hours. */
 const MAX_EVENT_AGE_MINUTES = 360;
@@ -34,23 +34,13 @@ const MAX_EVENT_AGE_MINUTES = 360;
 /** Item reads and writes on the table itself: no index, no Scan, no delete. */
 export const RECONCILER_TABLE_ACTIONS = ['GetItem', 'BatchGetItem', 'PutItem', 'Query'] as const;
 
-export interface ReconcilerProps {
-  readonly table: ITable;
-  /** JSON `{"clientId", "clientSecret"}` of Datasaur API credentials. */
-  readonly credentials: ISecret;
-  readonly datasaurApiUrl: string;
+export interface ReconcilerProps extends DatasaurPassProps {
   /** Only these teams. @default every team the credentials can see (getAllTeams) */
   readonly teamIds?: readonly string[];
   readonly everyMinutes: number;
   readonly lookbackDays: number;
   /** Export archiving: where repaired transitions ask for their export. @default none */
   readonly exports?: { readonly queue: IQueue; readonly exportOn: Exclude<ExportOn, 'off'> };
-  readonly alarmTopic: ITopic;
-  readonly logRetention: RetentionDays;
-  /** CloudWatch namespace of each run's figures. @default 'DatasaurWebhooks' */
-  readonly metricsNamespace?: string;
-  /** @default application INFO, system WARN */
-  readonly logLevels?: FunctionLogLevels;
   /** Paging every project of a large workspace takes a while. @default 300 */
   readonly timeoutSeconds?: number;
 }
@@ -67,18 +57,12 @@ export class Reconciler extends Construct {
     super(scope, id);
 
     const metricsNamespace = props.metricsNamespace ?? RECONCILE_METRICS.namespace;
-    this.function = new BundledFunction(this, 'Function', {
+    this.function = datasaurPassFunction(this, props, {
       entry: 'functions/reconcile/index.ts',
       description: 'Datasaur webhooks: repairs webhooks Datasaur never delivered',
       serviceName: RECONCILE_METRICS.service,
-      memorySizeMb: 256,
       timeoutSeconds: props.timeoutSeconds ?? 300,
-      logRetention: props.logRetention,
-      ...(props.logLevels === undefined ? {} : { logLevels: props.logLevels }),
       environment: {
-        TABLE_NAME: props.table.tableName,
-        DATASAUR_API_URL: props.datasaurApiUrl,
-        DATASAUR_CREDENTIALS_SECRET_ARN: props.credentials.secretArn,
         ...(props.teamIds === undefined || props.teamIds.length === 0
           ? {}
           : { DATASAUR_TEAM_IDS: props.teamIds.join(',') }),
@@ -99,17 +83,12 @@ export class Reconciler extends Construct {
     );
     grantHourlyCountUpdates(this.function.role, props.table);
 
+    // Lambda would otherwise keep a throttled run queued for up to 6 hours: a run older than
+    // one period is the next one's.
     const every = Duration.minutes(props.everyMinutes);
-    this.schedule = new Rule(this, 'Schedule', {
+    this.schedule = schedulePasses(this, this.function, {
       description: `Runs the Datasaur reconciler every ${props.everyMinutes} minutes`,
-      schedule: Schedule.rate(every),
-    });
-    // No retry: the next scheduled run starts over, and a failed run is counted for the alarm.
-    this.schedule.addTarget(new LambdaFunction(this.function.function, { retryAttempts: 0 }));
-    // Nor by Lambda itself: by default it retries a failed asynchronous run twice and keeps a
-    // throttled one queued for up to 6 hours. A run older than one period is the next one's.
-    this.function.function.configureAsyncInvoke({
-      retryAttempts: 0,
+      every,
       maxEventAge: Duration.minutes(Math.min(props.everyMinutes, MAX_EVENT_AGE_MINUTES)),
     });
 
@@ -130,28 +109,16 @@ export class Reconciler extends Construct {
       alarmDescription:
         'The reconciler found projects whose webhooks never arrived (and repaired them): Datasaur could not reach the endpoint, or the API answered 5xx. Check `npm run query -- reconcile` and the ingest alarms.',
     });
-    this.failingRuns = new Alarm(this, 'FailingRuns', {
-      metric: new MathExpression({
-        expression: 'failed + errors',
-        usingMetrics: {
-          failed: metric(RECONCILE_METRICS.failedRuns),
-          errors: this.function.function.metricErrors({ period: every, statistic: Stats.SUM }),
-        },
-        period: every,
-        label: 'Failed reconcile runs',
-      }),
-      threshold: 1,
-      comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      evaluationPeriods: 2,
-      datapointsToAlarm: 2,
-      // A run that reported nothing at all did not run: that is not a success either.
-      treatMissingData: TreatMissingData.MISSING,
-      alarmDescription:
+    this.gapsFound.addAlarmAction(new SnsAction(props.alarmTopic));
+    this.gapsFound.addOkAction(new SnsAction(props.alarmTopic));
+    this.failingRuns = failingPassesAlarm(this, this.function, {
+      failed: metric(RECONCILE_METRICS.failedRuns),
+      every,
+      passes: 2,
+      label: 'Failed reconcile runs',
+      description:
         'Two reconcile runs in a row failed: read the errors of `npm run query -- reconcile` and the function logs (credentials in the Datasaur secret, team ids, API reachability).',
+      topic: props.alarmTopic,
     });
-    for (const alarm of [this.gapsFound, this.failingRuns]) {
-      alarm.addAlarmAction(new SnsAction(props.alarmTopic));
-      alarm.addOkAction(new SnsAction(props.alarmTopic));
-    }
   }
 }

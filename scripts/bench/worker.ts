@@ -16,12 +16,16 @@ import {
   startDynalite,
 } from '../local/servers.ts';
 import { sqsEvent, sqsRecord } from '../local/sqs-records.ts';
-import { projectLifecycles, seededRandom, shuffle } from '../local/workload.ts';
+import {
+  LOAD_EVENTS_PER_PROJECT,
+  LOAD_LABEL_EVENTS_PER_PROJECT,
+  projectLifecycles,
+  seededRandom,
+  shuffle,
+} from '../local/workload.ts';
 import { median } from './measure.ts';
 
 const BATCH_SIZE = 10;
-/** As in `npm run load`: with CREATED, COMPLETED, export and REVIEWED, 19 events a project. */
-const LABEL_EVENTS_PER_PROJECT = 15;
 
 export interface WorkerResult {
   readonly batchSize: number;
@@ -49,10 +53,10 @@ export async function benchWorker(options: { events: number }): Promise<WorkerRe
       logger: new Logger({ logLevel: 'SILENT' }),
     });
     // Twice the events: half go in full batches, half one by one.
-    const projects = Math.max(1, Math.ceil((2 * options.events) / (LABEL_EVENTS_PER_PROJECT + 4)));
+    const projects = Math.max(1, Math.ceil((2 * options.events) / LOAD_EVENTS_PER_PROJECT));
     const receivedAt = new Date().toISOString();
     const records = shuffle(
-      projectLifecycles({ projects, labelEventsPerProject: LABEL_EVENTS_PER_PROJECT }),
+      projectLifecycles({ projects, labelEventsPerProject: LOAD_LABEL_EVENTS_PER_PROJECT }),
       seededRandom(1),
     ).map((event) => sqsRecord({ body: event.body, method: event.method, receivedAt }));
 

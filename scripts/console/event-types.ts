@@ -5,7 +5,6 @@ import {
   UNKNOWN_COUNT,
 } from '../../shared/store/hourly-counts.ts';
 import { EXPORT_EVENT_TYPE } from '../../shared/store/items.ts';
-import type { View } from '../../shared/store/queries.ts';
 import { KNOWN_EVENT_TYPES } from '../../shared/webhook/events.ts';
 
 export const EVENT_TYPE_NAMES: readonly string[] = [
@@ -15,17 +14,3 @@ export const EVENT_TYPE_NAMES: readonly string[] = [
   REJECTED_COUNT,
   RECONCILED_COUNT,
 ];
-
-/** What a feed item counts as (the mirror of `countedName` for stored items). */
-export function typeOfView(view: View): string {
-  switch (view.itemType) {
-    case 'rejected':
-      return REJECTED_COUNT;
-    case 'unknownEvent':
-      return UNKNOWN_COUNT;
-    case 'syntheticStatusEvent':
-      return RECONCILED_COUNT;
-    default:
-      return String(view.eventType);
-  }
-}

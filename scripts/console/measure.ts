@@ -18,13 +18,13 @@ import {
   shardOf,
   tallyRecorded,
 } from '../../shared/store/hourly-counts.ts';
-import { type InterpretedMessage, interpretBody } from '../../shared/webhook/interpret.ts';
 import { eventIdOf } from '../../shared/webhook/signature.ts';
 import { numberFlag, UsageError } from '../local/cli.ts';
 import { readLocalTarget } from '../local/config.ts';
 import { exportDeliveryBody, seedEventBody } from '../local/datasaur-sender.ts';
 import { LOCAL_CLIENT_CONFIG } from '../local/servers.ts';
 import { startThrowawayStack } from '../local/throwaway-stack.ts';
+import { webhookMessage } from '../local/webhook-message.ts';
 import { createConsoleApp } from './app.ts';
 import { localSource } from './source.ts';
 
@@ -94,16 +94,7 @@ async function main(): Promise<void> {
               now - HOUR_MS * 24 + Math.floor((index / events) * HOUR_MS * 24),
             ).toISOString();
             const { method, text } = body(index, receivedAt);
-            const rawBody = Buffer.from(text);
-            const message: InterpretedMessage = {
-              eventId: eventIdOf(rawBody),
-              receivedAt,
-              rawBody,
-              interpretation: interpretBody(method, rawBody, receivedAt),
-              provenance: 'webhook',
-              method,
-            };
-            tallyRecorded(tally, await store.record(message));
+            tallyRecorded(tally, await store.record(webhookMessage(text, receivedAt, method)));
           }),
         ),
       );

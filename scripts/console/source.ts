@@ -14,18 +14,14 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
 import { createDatasaurClient, type DatasaurClient } from '../../shared/datasaur/client.ts';
-import {
-  DEFAULT_EXPORT_ON,
-  EXPORT_ON_VALUES,
-  type ExportOn,
-} from '../../shared/export/export-trigger.ts';
+import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { booleanEnv, ConfigurationError, optionalEnv } from '../../shared/runtime/environment.ts';
 import { createHourlyCounts, type HourlyCounts } from '../../shared/store/hourly-counts.ts';
 import { createQueries, type Queries, type View } from '../../shared/store/queries.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import type { BodyObject } from '../../shared/webhook/claim-check.ts';
 import type { AlarmState } from '../deployed/alarms.ts';
-import { type LocalTarget, readLocalTarget } from '../local/config.ts';
+import { exportOnFromEnvironment, type LocalTarget, readLocalTarget } from '../local/config.ts';
 import { deadLetterQueueName, EVENTS_FILE_NAME } from '../local/defaults.ts';
 import { readReconcileEnvironment } from '../local/reconcile-config.ts';
 import { LOCAL_CLIENT_CONFIG, localS3 } from '../local/servers.ts';
@@ -153,12 +149,7 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
 
 /** Which statuses export and whether label events publish: as the worker reads them. */
 export function replaySettings(): { exportOn: ExportOn; publishLabelEvents: boolean } {
-  const exportOn = EXPORT_ON_VALUES.find(
-    (value) => value === optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON),
-  );
-  if (exportOn === undefined) {
-    throw new ConfigurationError(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
-  }
+  const exportOn = exportOnFromEnvironment(ConfigurationError);
   return { exportOn, publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false) };
 }
 

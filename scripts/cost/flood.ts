@@ -3,11 +3,7 @@
  * the defence's fixed monthly part (its metric filters and alarms) and the cost of a million
  * junk requests from a sender who does not know the URL, and from one who does.
  */
-import { PRICES } from './prices.ts';
-
-const SECONDS_PER_MONTH = 30 * 24 * 3600;
-const MILLION = 1_000_000;
-const GIGABYTE = 1024 ** 3;
+import { GIGABYTE, MILLION, PRICES, SECONDS_PER_MONTH } from './prices.ts';
 
 export interface FloodCostInputs {
   /** Access log line of a request no route matched (API Gateway's own 404). */

@@ -3,11 +3,7 @@
  * logged byte an event causes, priced from one table. Measured inputs (durations, write
  * units, log bytes) come from the benchmark and the write-unit accounting.
  */
-import { PRICES } from './prices.ts';
-
-const SECONDS_PER_MONTH = 30 * 24 * 3600;
-const MILLION = 1_000_000;
-const GIGABYTE = 1024 ** 3;
+import { GIGABYTE, MILLION, PRICES, SECONDS_PER_MONTH } from './prices.ts';
 
 /** What one event of a kind costs on the queue, in the table and in the archive, measured. */
 export interface EventFootprint {

@@ -2,6 +2,11 @@
  * AWS list prices the cost model uses: one table, one region, one date. Check them against
  * the AWS pricing pages for your region before relying on the totals.
  */
+/** The units the prices are quoted in: a 30-day month, a million requests, a gigabyte. */
+export const SECONDS_PER_MONTH = 30 * 24 * 3600;
+export const MILLION = 1_000_000;
+export const GIGABYTE = 1024 ** 3;
+
 export const PRICES = {
   region: 'us-east-1',
   checkedOn: '2026-11-23',

@@ -1,10 +1,23 @@
-/** What the CLIs share: the error that prints usage, number flags checked the same way, exit codes. */
+/**
+ * What the CLIs share: flags parsed and number flags checked the same way, the error that
+ * prints usage, exit codes.
+ */
+import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigurationError } from '../../shared/runtime/environment.ts';
 import { StackResolutionError } from '../deployed/stack.ts';
 
 /** A bad command line: the CLI prints the message and its usage, and exits 2. */
 export class UsageError extends Error {
   override readonly name = 'UsageError';
+}
+
+/** `parseArgs` of `config`; a flag it does not know or a value it misses is a UsageError. */
+export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  try {
+    return parseArgs(config);
+  } catch (error) {
+    throw new UsageError(error instanceof Error ? error.message : String(error));
+  }
 }
 
 /** `raw` as a number within [min, max] (whole unless `integer` is false), or a UsageError. */
@@ -28,24 +41,62 @@ export function numberFlag(
   return value;
 }
 
+export interface CommandLineOptions {
+  /** What each error line starts with, e.g. `npm run doctor: `. @default 'error: ' */
+  readonly prefix?: string;
+  /** A configuration problem is told with the usage, as a bad flag is. @default one line */
+  readonly usageOnConfigurationError?: boolean;
+}
+
 /**
  * Runs a CLI's `run` on the command line and sets the exit code: a configuration or stack
- * problem prints one line, a bad command line its message and `usage`; both exit 2.
+ * problem prints one line, a bad command line its message and `usage`; both exit 2. Any other
+ * error is thrown.
  */
 export async function runCommandLine(
   run: (args: string[]) => Promise<number>,
   usage: string,
+  { prefix = 'error: ', usageOnConfigurationError = false }: CommandLineOptions = {},
 ): Promise<void> {
   try {
     process.exitCode = await run(process.argv.slice(2));
   } catch (error) {
-    if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
-      process.stderr.write(`error: ${error.message}\n`);
+    if (
+      error instanceof UsageError ||
+      (usageOnConfigurationError && error instanceof ConfigurationError)
+    ) {
+      process.stderr.write(`${prefix}${error.message}\n\n${usage}`);
+    } else if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
+      process.stderr.write(`${prefix}${error.message}\n`);
+    } else {
+      throw error;
+    }
+    process.exitCode = 2;
+  }
+}
+
+/**
+ * Runs a measuring command (bench, cost, load: it reads its own arguments) and sets the exit
+ * code: a bad command line (and, with `usageOnConfigurationError`, a configuration problem)
+ * prints its message and `usage`, exit 2; a failure of the measurement prints one line, exit 1.
+ */
+export async function runMeasurement(
+  main: () => Promise<number>,
+  usage: string,
+  { prefix, usageOnConfigurationError = false }: CommandLineOptions & { readonly prefix: string },
+): Promise<void> {
+  try {
+    process.exitCode = await main();
+  } catch (error) {
+    if (
+      error instanceof UsageError ||
+      (usageOnConfigurationError && error instanceof ConfigurationError)
+    ) {
+      console.error(`${prefix}${error.message}\n\n${usage}`);
       process.exitCode = 2;
     } else {
-      if (!(error instanceof UsageError)) throw error;
-      process.stderr.write(`error: ${error.message}\n\n${usage}`);
-      process.exitCode = 2;
+      console.error(`${prefix}${error instanceof Error ? error.message : String(error)}`);
+      process.exitCode = 1;
     }
   }
 }

@@ -345,3 +345,17 @@ function logLevel(environment: NodeJS.ProcessEnv): LocalLogLevel {
   }
   return level;
 }
+
+/**
+ * EXPORT_ON as the worker reads it (default REVIEWED), for a command that sends exports as
+ * the worker would; any other value is refused with a `Refusal` saying what it accepts.
+ */
+export function exportOnFromEnvironment(Refusal: new (message: string) => Error): ExportOn {
+  const exportOn = EXPORT_ON_VALUES.find(
+    (value) => value === optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON),
+  );
+  if (exportOn === undefined) {
+    throw new Refusal(`EXPORT_ON must be one of ${EXPORT_ON_VALUES.join(', ')}`);
+  }
+  return exportOn;
+}

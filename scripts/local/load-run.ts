@@ -10,10 +10,15 @@ import { createQueries, type Queries, type View } from '../../shared/store/queri
 import { percentile } from '../bench/measure.ts';
 import { sendDatasaurRequest, signDatasaurRequest } from './datasaur-sender.ts';
 import { type PartitionLoadReport, partitionLoad } from './partition-load.ts';
-import { projectLifecycles, seededRandom, shuffle, type WorkloadEvent } from './workload.ts';
+import {
+  LOAD_EVENTS_PER_PROJECT,
+  LOAD_LABEL_EVENTS_PER_PROJECT,
+  projectLifecycles,
+  seededRandom,
+  shuffle,
+  type WorkloadEvent,
+} from './workload.ts';
 
-/** Label events per project lifecycle: with CREATED, COMPLETED, export and REVIEWED, 19 events. */
-const LABEL_EVENTS_PER_PROJECT = 15;
 const POLL_INTERVAL_MS = 100;
 /**
  * Each poll reads only where unseen events can be (pendingRanges), so it costs the table
@@ -81,11 +86,11 @@ export async function runLoad(options: LoadOptions): Promise<LoadReport> {
   const duplicateShare = options.duplicateShare ?? 0.1;
   const next = seededRandom(options.seed ?? Date.now());
   const unique = Math.max(1, Math.round(options.events / (1 + duplicateShare)));
-  const projects = Math.max(1, Math.round(unique / (LABEL_EVENTS_PER_PROJECT + 4)));
+  const projects = Math.max(1, Math.round(unique / LOAD_EVENTS_PER_PROJECT));
   const prefix = `load-${randomBytes(4).toString('hex')}`;
   const lifecycles = projectLifecycles({
     projects,
-    labelEventsPerProject: LABEL_EVENTS_PER_PROJECT,
+    labelEventsPerProject: LOAD_LABEL_EVENTS_PER_PROJECT,
     idPrefix: prefix,
     startAt: new Date(),
   });

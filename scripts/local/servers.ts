@@ -200,7 +200,8 @@ export async function ensureQueues(sqs: SQSClient, settings: QueueSettings): Pro
   };
 }
 
-async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
+/** A local queue's ARN (SQS wants ARNs for a redrive). */
+export async function queueArn(sqs: SQSClient, queueUrl: string): Promise<string> {
   const attributes = await sqs.send(
     new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
   );

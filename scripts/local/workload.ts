@@ -21,6 +21,11 @@ export interface WorkloadEvent {
   readonly time: string;
 }
 
+/** Label events a project of `npm run load` (and the worker bench) has. */
+export const LOAD_LABEL_EVENTS_PER_PROJECT = 15;
+/** Events of such a project: its label events, CREATED, COMPLETED, an export and REVIEWED. */
+export const LOAD_EVENTS_PER_PROJECT = LOAD_LABEL_EVENTS_PER_PROJECT + 4;
+
 export interface LifecycleOptions {
   readonly projects: number;
   /** Label events per project (each on the project's one document). @default 2 */

@@ -4,10 +4,11 @@
  * exporter's `resume` event) and by the local stack's worker at start and every minute; an
  * export queued twice is still archived once (the exporter's claim).
  */
-import { type DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CredentialsState } from '../datasaur/check-credentials.ts';
 import type { ExportArchiveItem } from '../store/items.ts';
 import { exportStatusPartition } from '../store/keys.ts';
+import { queryAll } from '../store/query-all.ts';
 import { TABLE } from '../store/table.ts';
 import type { ExportRequest, ExportRequestSink } from './export-trigger.ts';
 
@@ -48,26 +49,16 @@ export function resumeRequest(item: ExportArchiveItem): ExportRequest | undefine
   }
 }
 
-async function waitingExports(
+function waitingExports(
   documents: DynamoDBDocumentClient,
   tableName: string,
 ): Promise<ExportArchiveItem[]> {
-  const items: ExportArchiveItem[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: TABLE.indexes.teamProjects.indexName,
-        KeyConditionExpression: 'gsi1pk = :waiting',
-        ExpressionAttributeValues: { ':waiting': exportStatusPartition('WAITING') },
-        ExclusiveStartKey: startKey,
-      }),
-    );
-    items.push(...((page.Items ?? []) as ExportArchiveItem[]));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey !== undefined);
-  return items;
+  return queryAll<ExportArchiveItem>(documents, {
+    TableName: tableName,
+    IndexName: TABLE.indexes.teamProjects.indexName,
+    KeyConditionExpression: 'gsi1pk = :waiting',
+    ExpressionAttributeValues: { ':waiting': exportStatusPartition('WAITING') },
+  });
 }
 
 export async function resumeWaitingExports(options: ResumeOptions): Promise<ResumeResult> {

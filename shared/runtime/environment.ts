@@ -4,9 +4,15 @@ export class ConfigurationError extends Error {
   override readonly name = 'ConfigurationError';
 }
 
-export function requireEnv(name: string, environment: NodeJS.ProcessEnv = process.env): string {
+/** The variable's value, or undefined when it is unset or blank (a blank value counts as unset). */
+function setValueOf(name: string, environment: NodeJS.ProcessEnv): string | undefined {
   const value = environment[name];
-  if (value === undefined || value.trim() === '') {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+export function requireEnv(name: string, environment: NodeJS.ProcessEnv = process.env): string {
+  const value = setValueOf(name, environment);
+  if (value === undefined) {
     throw new ConfigurationError(`environment variable ${name} is required`);
   }
   return value;
@@ -17,8 +23,7 @@ export function optionalEnv(
   fallback: string,
   environment: NodeJS.ProcessEnv = process.env,
 ): string {
-  const value = environment[name];
-  return value === undefined || value.trim() === '' ? fallback : value;
+  return setValueOf(name, environment) ?? fallback;
 }
 
 /** A whole number within [min, max], or `fallback` when the variable is unset. */
@@ -28,8 +33,8 @@ export function integerEnv(
   bounds: { min?: number; max?: number } = {},
   environment: NodeJS.ProcessEnv = process.env,
 ): number {
-  const raw = environment[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
+  const raw = setValueOf(name, environment);
+  if (raw === undefined) return fallback;
   const value = Number(raw);
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = bounds;
   if (!Number.isInteger(value) || value < min || value > max) {
@@ -46,8 +51,8 @@ export function booleanEnv(
   fallback: boolean,
   environment: NodeJS.ProcessEnv = process.env,
 ): boolean {
-  const raw = environment[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
+  const raw = setValueOf(name, environment);
+  if (raw === undefined) return fallback;
   const value = raw.trim().toLowerCase();
   if (['true', '1', 'on'].includes(value)) return true;
   if (['false', '0', 'off'].includes(value)) return false;

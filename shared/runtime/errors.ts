@@ -6,37 +6,42 @@ export abstract class WebhookError extends Error {
   abstract readonly publicMessage: string;
 }
 
-export class RouteNotFoundError extends WebhookError {
-  override readonly name = 'RouteNotFoundError';
-  readonly statusCode = 404;
-  readonly publicMessage = 'Not Found';
+/** The base of a `WebhookError` class: its name, its status and what the sender is told. */
+function webhookError(name: string, statusCode: number, publicMessage: string) {
+  return class extends WebhookError {
+    override readonly name = name;
+    readonly statusCode = statusCode;
+    readonly publicMessage = publicMessage;
+  };
 }
 
-export class MethodNotAllowedError extends WebhookError {
-  override readonly name = 'MethodNotAllowedError';
-  readonly statusCode = 405;
-  readonly publicMessage = 'Method Not Allowed';
-}
+export class RouteNotFoundError extends webhookError('RouteNotFoundError', 404, 'Not Found') {}
 
-export class InvalidSignatureError extends WebhookError {
-  override readonly name = 'InvalidSignatureError';
-  readonly statusCode = 401;
-  // Nothing about which check failed: that would help someone forging signatures.
-  readonly publicMessage = 'Unauthorized';
-}
+export class MethodNotAllowedError extends webhookError(
+  'MethodNotAllowedError',
+  405,
+  'Method Not Allowed',
+) {}
 
-export class PayloadTooLargeError extends WebhookError {
-  override readonly name = 'PayloadTooLargeError';
-  readonly statusCode = 413;
-  readonly publicMessage = 'Payload Too Large';
-}
+// Nothing about which check failed: that would help someone forging signatures.
+export class InvalidSignatureError extends webhookError(
+  'InvalidSignatureError',
+  401,
+  'Unauthorized',
+) {}
+
+export class PayloadTooLargeError extends webhookError(
+  'PayloadTooLargeError',
+  413,
+  'Payload Too Large',
+) {}
 
 /** The event could not be made durable (queue or secret store unavailable): retry later. */
-export class ServiceUnavailableError extends WebhookError {
-  override readonly name = 'ServiceUnavailableError';
-  readonly statusCode = 503;
-  readonly publicMessage = 'Service Unavailable';
-}
+export class ServiceUnavailableError extends webhookError(
+  'ServiceUnavailableError',
+  503,
+  'Service Unavailable',
+) {}
 
 /** One line naming an error, for logs and messages: `TimeoutError: socket hang up`. */
 export function describeError(error: unknown): string {

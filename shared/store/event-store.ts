@@ -9,7 +9,6 @@ import {
   GetCommand,
   PutCommand,
   type PutCommandInput,
-  QueryCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { ProjectStatus } from '../webhook/events.ts';
 import type { InterpretedMessage } from '../webhook/interpret.ts';
@@ -36,6 +35,7 @@ import {
   receiptKey,
 } from './keys.ts';
 import { deriveProject, transitionOfEvent } from './project-state.ts';
+import { queryAll } from './query-all.ts';
 import { type Item, type ItemWrite, itemSize, MAX_ITEM_BYTES } from './write-units.ts';
 
 export interface RecordedEvent {
@@ -262,23 +262,13 @@ export function createEventStore(
     }
   }
 
-  async function queryPartition(pk: string): Promise<Record<string, unknown>[]> {
-    const items: Record<string, unknown>[] = [];
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk',
-          ExpressionAttributeValues: { ':pk': pk },
-          ConsistentRead: true,
-          ExclusiveStartKey: startKey,
-        }),
-      );
-      items.push(...(page.Items ?? []));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    return items;
+  function queryPartition(pk: string): Promise<Record<string, unknown>[]> {
+    return queryAll(documents, {
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': pk },
+      ConsistentRead: true,
+    });
   }
 
   /**

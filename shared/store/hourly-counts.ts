@@ -3,10 +3,10 @@
  * batch adds its new events with one UpdateItem per hour it touches, on one of a few shards
  * (picked by the batch's first event id), and a reader sums the shards.
  */
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RecordedEvent } from './event-store.ts';
-import type { EventItem } from './items.ts';
 import { HOURLY_COUNT_SORT_PREFIX, hourlyCountKey, receivedAtOf } from './keys.ts';
+import { queryAll } from './query-all.ts';
 import type { ItemWrite } from './write-units.ts';
 
 /** Partitions the counters are spread over: a batch writes one, a reader queries all. */
@@ -31,10 +31,14 @@ export function hourOf(isoInstant: string): string {
 }
 
 /**
- * What an item is counted as. Unknown types are one name, not their own: their type comes
- * from the body, and a counter per arbitrary name would let a sender grow the item.
+ * What an item is counted as (a stored item, or one read back as a view: the console shows
+ * and filters events by this name). Unknown types are one name, not their own: their type
+ * comes from the body, and a counter per arbitrary name would let a sender grow the item.
  */
-export function countedName(item: EventItem): string {
+export function countedName(item: {
+  readonly itemType?: unknown;
+  readonly eventType?: unknown;
+}): string {
   switch (item.itemType) {
     case 'rejected':
       return REJECTED_COUNT;
@@ -43,7 +47,7 @@ export function countedName(item: EventItem): string {
     case 'syntheticStatusEvent':
       return RECONCILED_COUNT;
     default:
-      return item.eventType;
+      return String(item.eventType);
   }
 }
 
@@ -109,27 +113,17 @@ export function createHourlyCounts(
       const shards = Array.from({ length: HOURLY_COUNT_SHARDS }, (_, shard) => shard);
       const summed = new Map<string, Record<string, number>>();
       const pages = await Promise.all(
-        shards.map(async (shard) => {
-          const items: Record<string, unknown>[] = [];
-          let startKey: Record<string, unknown> | undefined;
-          do {
-            const page = await documents.send(
-              new QueryCommand({
-                TableName: tableName,
-                KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
-                ExpressionAttributeValues: {
-                  ':pk': hourlyCountKey(shard, fromHour).pk,
-                  ':from': hourlyCountKey(shard, fromHour).sk,
-                  ':to': hourlyCountKey(shard, toHour).sk,
-                },
-                ExclusiveStartKey: startKey,
-              }),
-            );
-            items.push(...(page.Items ?? []));
-            startKey = page.LastEvaluatedKey;
-          } while (startKey !== undefined);
-          return items;
-        }),
+        shards.map((shard) =>
+          queryAll(documents, {
+            TableName: tableName,
+            KeyConditionExpression: 'pk = :pk AND sk BETWEEN :from AND :to',
+            ExpressionAttributeValues: {
+              ':pk': hourlyCountKey(shard, fromHour).pk,
+              ':from': hourlyCountKey(shard, fromHour).sk,
+              ':to': hourlyCountKey(shard, toHour).sk,
+            },
+          }),
+        ),
       );
       for (const { pk: _pk, sk, ...counts } of pages.flat()) {
         const hour = String(sk).slice(HOURLY_COUNT_SORT_PREFIX.length);

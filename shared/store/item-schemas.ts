@@ -68,6 +68,17 @@ const exportBase = {
   documentId: text.optional(),
 };
 
+/** What a label event's item says whether or not it keeps its label lists. */
+const labelEventBase = {
+  ...eventBase,
+  itemType: z.literal('labelEvent'),
+  eventType: z.literal('BEFORE_UPDATE_LABELS'),
+  eventTime,
+  documentId: text,
+  teamId: text.optional(),
+  ...projectLabelFields,
+};
+
 export const ITEM_SCHEMAS = {
   projectEvent: z
     .object({
@@ -120,24 +131,9 @@ export const ITEM_SCHEMAS = {
     .describe('An export delivery (the PUT Datasaur sends), under PROJECT#<projectId>'),
   labelEvent: z
     .union([
+      z.object({ ...labelEventBase, data: labelData }),
       z.object({
-        ...eventBase,
-        itemType: z.literal('labelEvent'),
-        eventType: z.literal('BEFORE_UPDATE_LABELS'),
-        eventTime,
-        documentId: text,
-        teamId: text.optional(),
-        ...projectLabelFields,
-        data: labelData,
-      }),
-      z.object({
-        ...eventBase,
-        itemType: z.literal('labelEvent'),
-        eventType: z.literal('BEFORE_UPDATE_LABELS'),
-        eventTime,
-        documentId: text,
-        teamId: text.optional(),
-        ...projectLabelFields,
+        ...labelEventBase,
         data: omit(labelData, { labelUpdateList: true }),
         labelCounts: z.object({ toUpsert: z.number().int(), toDelete: z.number().int() }),
         bodyObject,

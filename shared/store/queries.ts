@@ -267,6 +267,21 @@ export function createQueries(
     keyAttributes: [TABLE.partitionKey, TABLE.sortKey],
   });
 
+  /** One partition of GSI1 (a team's projects, exports by status), newest first. */
+  const teamProjectsStream = (
+    partition: Omit<PartitionQuery, 'indexName' | 'newestFirst'>,
+  ): Stream => ({
+    partitions: [
+      { indexName: TABLE.indexes.teamProjects.indexName, newestFirst: true, ...partition },
+    ],
+    keyAttributes: [
+      TABLE.partitionKey,
+      TABLE.sortKey,
+      TABLE.indexes.teamProjects.partitionKey,
+      TABLE.indexes.teamProjects.sortKey,
+    ],
+  });
+
   const eventsOf = (pk: string, page: PageRequest = {}, newestFirst = false) =>
     readPage(
       [
@@ -318,24 +333,11 @@ export function createQueries(
     if (teamId === undefined && status === undefined) {
       throw new InvalidQueryError('exports needs a project, a team or a status');
     }
-    const { teamProjects } = TABLE.indexes;
-    const streams = (status === undefined ? EXPORT_STATUSES : [status]).map(
-      (oneStatus): Stream => ({
-        keyAttributes: [
-          TABLE.partitionKey,
-          TABLE.sortKey,
-          teamProjects.partitionKey,
-          teamProjects.sortKey,
-        ],
-        partitions: [
-          {
-            indexName: teamProjects.indexName,
-            newestFirst: true,
-            keyCondition: 'gsi1pk = :exports',
-            values: { ':exports': exportStatusPartition(oneStatus) },
-            ...filter,
-          },
-        ],
+    const streams = (status === undefined ? EXPORT_STATUSES : [status]).map((oneStatus) =>
+      teamProjectsStream({
+        keyCondition: 'gsi1pk = :exports',
+        values: { ':exports': exportStatusPartition(oneStatus) },
+        ...filter,
       }),
     );
     return readPage(streams, newestRequestFirst, page);
@@ -407,37 +409,24 @@ export function createQueries(
     },
 
     async teamProjects({ teamId, status, since }, page = {}) {
-      const { teamProjects } = TABLE.indexes;
       const sinceInstant = since === undefined ? undefined : isoInstant(since, 'since');
-      const streams = (status === undefined ? PROJECT_STATUSES : [status]).map(
-        (oneStatus): Stream => ({
-          keyAttributes: [
-            TABLE.partitionKey,
-            TABLE.sortKey,
-            teamProjects.partitionKey,
-            teamProjects.sortKey,
-          ],
-          partitions: [
-            {
-              indexName: teamProjects.indexName,
-              newestFirst: true,
-              ...(sinceInstant === undefined
-                ? {
-                    keyCondition: 'gsi1pk = :team AND begins_with(gsi1sk, :status)',
-                    values: { ':team': teamPartition(teamId), ':status': `${oneStatus}#` },
-                  }
-                : {
-                    // `$` follows `#`, so this spans every `<status>#<statusAt ≥ since>#…` key.
-                    keyCondition: 'gsi1pk = :team AND gsi1sk BETWEEN :since AND :end',
-                    values: {
-                      ':team': teamPartition(teamId),
-                      ':since': `${oneStatus}#${sinceInstant}`,
-                      ':end': `${oneStatus}$`,
-                    },
-                  }),
-            },
-          ],
-        }),
+      const streams = (status === undefined ? PROJECT_STATUSES : [status]).map((oneStatus) =>
+        teamProjectsStream(
+          sinceInstant === undefined
+            ? {
+                keyCondition: 'gsi1pk = :team AND begins_with(gsi1sk, :status)',
+                values: { ':team': teamPartition(teamId), ':status': `${oneStatus}#` },
+              }
+            : {
+                // `$` follows `#`, so this spans every `<status>#<statusAt ≥ since>#…` key.
+                keyCondition: 'gsi1pk = :team AND gsi1sk BETWEEN :since AND :end',
+                values: {
+                  ':team': teamPartition(teamId),
+                  ':since': `${oneStatus}#${sinceInstant}`,
+                  ':end': `${oneStatus}$`,
+                },
+              },
+        ),
       );
       return readPage(streams, newestStatusFirst, page);
     },

@@ -1,6 +1,9 @@
 /** Synthesizes the app as `cdk synth` does, and reads resources from the template by property. */
-import { App } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
 import { addWebhookStack, type WebhookStack } from '../../infra/stack.ts';
 import { TEST_SECRETS } from './test-secrets.ts';
 
@@ -45,6 +48,66 @@ export function synthesizeApp(
   return { app, stack: addWebhookStack(app) };
 }
 
+/** The stack's template, synthesized with `context` and no bundling. */
+export function synthesizeTemplate(context: Record<string, unknown>): Template {
+  return Template.fromStack(synthesizeApp(context, { bundle: false }).stack);
+}
+
+/**
+ * Synthesizes the app (no bundling) into a new temporary directory named from `prefix`, where
+ * the validation plugins write their report; the caller removes `outdir`.
+ */
+export function synthesizeIntoDirectory(
+  context: Record<string, unknown>,
+  prefix: string,
+): { outdir: string; stack: WebhookStack; template: Template } {
+  const outdir = mkdtempSync(join(tmpdir(), prefix));
+  const { app, stack } = synthesizeApp(context, { bundle: false, outdir });
+  app.synth();
+  return { outdir, stack, template: Template.fromStack(stack) };
+}
+
+export interface ValidationReport {
+  readonly pluginReports: {
+    readonly pluginName: string;
+    readonly violations: {
+      readonly ruleName: string;
+      readonly severity: string;
+      readonly violatingConstructs: { readonly constructPath: string }[];
+    }[];
+  }[];
+}
+
+/** The report cdk-nag (and every other validation plugin) wrote into a synthesis's `outdir`. */
+export function validationReport(outdir: string): ValidationReport {
+  return JSON.parse(readFileSync(join(outdir, 'validation-report.json'), 'utf8'));
+}
+
+/** Every finding of the validation report in `outdir`, acknowledged ones left out. */
+export function validationViolations(
+  outdir: string,
+): ValidationReport['pluginReports'][number]['violations'] {
+  return validationReport(outdir).pluginReports.flatMap((plugin) => plugin.violations);
+}
+
+/** The logical id of a construct's CloudFormation resource in `stack`, or '' without one. */
+export function logicalIdOf(
+  stack: WebhookStack,
+  construct: { node: { defaultChild?: unknown } } | undefined,
+): string {
+  return construct === undefined
+    ? ''
+    : stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** A function's environment variables. */
+export function environmentOf(fn: CfnResource): Record<string, unknown> {
+  return (
+    (fn.Properties.Environment as { Variables?: Record<string, unknown> } | undefined)?.Variables ??
+    {}
+  );
+}
+
 export function resourcesOfType(template: Template, type: string): CfnResource[] {
   return Object.entries(template.findResources(type)).map(([logicalId, resource]) => ({
     logicalId,
@@ -54,10 +117,9 @@ export function resourcesOfType(template: Template, type: string): CfnResource[]
 
 /** The one Lambda function whose environment carries `variable`. */
 export function functionWithEnvironment(template: Template, variable: string): CfnResource {
-  const matches = resourcesOfType(template, 'AWS::Lambda::Function').filter((fn) => {
-    const environment = fn.Properties.Environment as { Variables?: Record<string, unknown> };
-    return environment?.Variables?.[variable] !== undefined;
-  });
+  const matches = resourcesOfType(template, 'AWS::Lambda::Function').filter(
+    (fn) => environmentOf(fn)[variable] !== undefined,
+  );
   if (matches.length !== 1) {
     throw new Error(`expected one function with ${variable}, found ${matches.length}`);
   }
@@ -66,10 +128,9 @@ export function functionWithEnvironment(template: Template, variable: string): C
 
 /** The one Lambda function whose Powertools service name (POWERTOOLS_SERVICE_NAME) is `service`. */
 export function functionWithService(template: Template, service: string): CfnResource {
-  const matches = resourcesOfType(template, 'AWS::Lambda::Function').filter((fn) => {
-    const environment = fn.Properties.Environment as { Variables?: Record<string, unknown> };
-    return environment?.Variables?.POWERTOOLS_SERVICE_NAME === service;
-  });
+  const matches = resourcesOfType(template, 'AWS::Lambda::Function').filter(
+    (fn) => environmentOf(fn).POWERTOOLS_SERVICE_NAME === service,
+  );
   if (matches.length !== 1) {
     throw new Error(`expected one function of service ${service}, found ${matches.length}`);
   }

@@ -12,7 +12,7 @@ import {
   type SQSClient,
 } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { inject } from 'vitest';
+import { afterAll, beforeAll, inject } from 'vitest';
 import { type DynamoDbBackend, dynamoDbBackend } from '../../scripts/local/config.ts';
 import {
   ensureBucket,
@@ -131,6 +131,30 @@ export async function startLocalDynamoDb(
       await server.close();
     },
   };
+}
+
+/**
+ * A local server started for the calling test file (or describe block): `start` runs in its
+ * beforeAll and the server closes in its afterAll. What this returns stands for the server
+ * once started, so use it inside tests and hooks: `const s3 = startedForTests(startLocalS3);`.
+ */
+export function startedForTests<Server extends { close(): Promise<void> }>(
+  start: () => Promise<Server>,
+): Server {
+  let running: Server | undefined;
+  beforeAll(async () => {
+    running = await start();
+  });
+  afterAll(async () => {
+    await running?.close();
+  });
+  return new Proxy({} as Server, {
+    get(_target, name) {
+      if (running === undefined) throw new Error('the local server starts in beforeAll');
+      const value = Reflect.get(running, name);
+      return typeof value === 'function' ? value.bind(running) : value;
+    },
+  });
 }
 
 async function startTestDynamoDb(backend: DynamoDbBackend): Promise<RunningServer> {

@@ -1,5 +1,6 @@
 /** Runs `npm start`'s entry point as a child process and reads what it prints. */
 import { type ChildProcess, spawn } from 'node:child_process';
+import type { FakeDatasaur } from '../../scripts/local/fake-datasaur/server.ts';
 import { recordOutput } from './secret-guard.ts';
 
 export interface StackProcess {
@@ -7,6 +8,8 @@ export interface StackProcess {
   readonly webhookUrl: string;
   readonly dynamoDbEndpoint: string;
   readonly s3Endpoint: string;
+  readonly sqsEndpoint: string;
+  readonly eventsEndpoint: string;
   /** Everything printed so far (stdout and stderr interleaved). */
   output(): string;
   /** Pids of every worker started so far, in order. */
@@ -36,6 +39,26 @@ export const TEST_STACK_ENVIRONMENT = {
   // test/stop.test.ts starts the default two.
   WORKER_PROCESSES: '1',
 } as const;
+
+/** The fake Datasaur API and its credentials, as `npm start` and the CLIs read them. */
+export function fakeDatasaurEnvironment(fake: FakeDatasaur) {
+  return {
+    DATASAUR_API_URL: fake.url,
+    DATASAUR_CLIENT_ID: fake.clientId,
+    DATASAUR_CLIENT_SECRET: fake.clientSecret,
+  };
+}
+
+/** What a CLI run beside a started stack reads to reach its servers and data directory. */
+export function stackCliEnvironment(stack: StackProcess, dataDir: string): NodeJS.ProcessEnv {
+  return {
+    ...TEST_STACK_ENVIRONMENT,
+    DATA_DIR: dataDir,
+    DYNAMODB_ENDPOINT: stack.dynamoDbEndpoint,
+    SQS_ENDPOINT: stack.sqsEndpoint,
+    S3_ENDPOINT: stack.s3Endpoint,
+  };
+}
 
 export function spawnTypeScript(
   script: string,
@@ -132,6 +155,8 @@ export async function startStackProcess(env: NodeJS.ProcessEnv): Promise<StackPr
     webhookUrl: match(output, /webhook URL\s+(\S+)/),
     dynamoDbEndpoint: match(output, /DynamoDB\s+(http:\/\/\S+)/),
     s3Endpoint: match(output, /S3\s+(http:\/\/\S+)/),
+    sqsEndpoint: match(output, /SQS\s+(http:\/\/\S+)/),
+    eventsEndpoint: match(output, /EventBridge\s+(http:\/\/\S+)/),
     output: () => output,
     workerPids: () =>
       [...output.matchAll(/worker started \(pid (\d+)\)/g)].map((m) => Number(m[1])),

@@ -8,6 +8,7 @@ import {
   type WorkerHandlerDependencies,
 } from '../../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../../scripts/local/no-archive.ts';
+import { type EventItem, eventItem } from '../../shared/store/items.ts';
 import { HOURLY_COUNT_PREFIX } from '../../shared/store/keys.ts';
 import type { LocalDynamoDb } from './local-aws.ts';
 
@@ -19,6 +20,17 @@ export {
   sqsEvent,
   sqsRecord,
 } from '../../scripts/local/sqs-records.ts';
+
+import { webhookMessage } from '../../scripts/local/webhook-message.ts';
+
+/** The item the worker stores for `body`, received as a webhook (a POST by default) at `receivedAt`. */
+export function webhookEventItem(
+  body: string | Buffer,
+  receivedAt: string,
+  method: 'POST' | 'PUT' = 'POST',
+): EventItem {
+  return eventItem(webhookMessage(body, receivedAt, method));
+}
 
 /** A logger that keeps test output quiet. */
 export function quietLogger(): Logger {

@@ -1,8 +1,8 @@
 /** One event: what was stored, its body pretty-printed, and where it went. */
 import { html } from 'hono/html';
+import { countedName } from '../../../shared/store/hourly-counts.ts';
 import type { View } from '../../../shared/store/queries.ts';
 import type { BodyObject } from '../../../shared/webhook/claim-check.ts';
-import { typeOfView } from '../event-types.ts';
 import { documentHref, facts, type Html, pretty, projectHref, table, text } from '../html.ts';
 import type { ConsoleSource, Publication } from '../source.ts';
 
@@ -74,7 +74,7 @@ export function eventBody(figures: EventFigures): Html {
   return html`
     ${facts([
       ['event id', html`<code>${text(view.eventId)}</code>`],
-      ['type', typeOfView(view)],
+      ['type', countedName(view)],
       ['received', text(view.receivedAt)],
       [
         'project',

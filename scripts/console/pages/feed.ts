@@ -4,8 +4,9 @@
  * most `MAX_ENTRIES_READ` entries and says so, so no filter turns into a scan.
  */
 import { html } from 'hono/html';
+import { countedName } from '../../../shared/store/hourly-counts.ts';
 import { InvalidQueryError, type View } from '../../../shared/store/queries.ts';
-import { EVENT_TYPE_NAMES, typeOfView } from '../event-types.ts';
+import { EVENT_TYPE_NAMES } from '../event-types.ts';
 import {
   documentHref,
   eventHref,
@@ -54,7 +55,7 @@ export async function readFeed(
   };
   const filtered = Boolean(filter.type || filter.team || filter.project);
   const matches = (view: View) =>
-    (!filter.type || typeOfView(view) === filter.type) &&
+    (!filter.type || countedName(view) === filter.type) &&
     (!filter.team || view.teamId === filter.team) &&
     (!filter.project || view.projectId === filter.project);
   const items: View[] = [];
@@ -125,7 +126,7 @@ export function feedBody(filter: FeedFilter, result: FeedResult, refreshing: boo
         headings: ['received', 'type', 'team', 'subject', 'event'],
         rows: result.items.map((view) => [
           html`<time>${text(view.receivedAt)}</time>`,
-          html`${typeOfView(view)}`,
+          html`${countedName(view)}`,
           html`${text(view.teamId)}`,
           subject(view),
           html`<a href="${eventHref(text(view.eventId), text(view.receivedAt))}">${shortId(view.eventId)}</a>`,

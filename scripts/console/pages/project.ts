@@ -1,8 +1,8 @@
 /** One project: its status and timeline, its events, its archived exports, its documents. */
 import { html } from 'hono/html';
+import { countedName } from '../../../shared/store/hourly-counts.ts';
 import type { Page, View } from '../../../shared/store/queries.ts';
 import { PROJECT_STATUS_EVENTS } from '../../../shared/webhook/events.ts';
-import { typeOfView } from '../event-types.ts';
 import { documentHref, eventHref, facts, type Html, shortId, table, text } from '../html.ts';
 import type { ConsoleSource } from '../source.ts';
 
@@ -135,7 +135,7 @@ export function projectBody({
           const data = (view.data ?? {}) as Record<string, unknown>;
           return [
             html`<time>${eventTime(view)}</time>`,
-            html`${typeOfView(view)}`,
+            html`${countedName(view)}`,
             html`<time>${text(view.receivedAt)}</time>`,
             html`${person(data.labeler ?? data.reviewer)}`,
             html`<a href="${eventHref(text(view.eventId), text(view.receivedAt))}">${shortId(view.eventId)}</a>`,
