@@ -199,6 +199,17 @@ process.stdout.write('\\n' + typeof handler);`,
     },
   );
 
+  it.each(FUNCTIONS)(
+    'reads node:process and node:fs in the %s bundle through require, not their ES module facades',
+    (_name, variable) => {
+      // Node builds a built-in's facade by reading every property once (process's getters
+      // compute the allowed flags and load the report module): infra/bundling/.
+      const { code } = bundleOf(variable);
+      expect(code).not.toMatch(/from\s*["'](?:node:)?(?:process|fs|fs\/promises)["']/);
+      expect(code).not.toMatch(/import\(\s*["'](?:node:)?(?:process|fs|fs\/promises)["']\s*\)/);
+    },
+  );
+
   it.each(FUNCTIONS)('keeps the %s bundle within its size budget', (name, variable) => {
     const { code } = bundleOf(variable);
     expect(Buffer.byteLength(code)).toBeLessThanOrEqual(coldStartBudget(name).bundleBytes);

@@ -42,6 +42,18 @@ const LAMBDA_UNUSED_CREDENTIAL_PROVIDERS = [
   '@smithy/credential-provider-imds',
 ];
 
+/**
+ * Node built-ins every bundle reads through `require` instead of their ES module facade, which
+ * Node builds by reading every property of the module at start-up (`infra/bundling/`).
+ */
+const BUILT_IN_ALIASES = [
+  ['process', join(PROJECT_ROOT, 'infra', 'bundling', 'node-process.ts')],
+  ['node:process', join(PROJECT_ROOT, 'infra', 'bundling', 'node-process.ts')],
+  // `fs/promises` too: an alias stands for everything below it.
+  ['fs', join(PROJECT_ROOT, 'infra', 'bundling', 'node-fs')],
+  ['node:fs', join(PROJECT_ROOT, 'infra', 'bundling', 'node-fs')],
+].map(([name, path]) => `${name}=${path}`);
+
 /** Lambda's log-level filters (they need the JSON log format, which every function uses). */
 export interface FunctionLogLevels {
   /** `POWERTOOLS_LOG_LEVEL`, and Lambda's filter of application lines. @default 'INFO' */
@@ -119,6 +131,7 @@ function bundlePackageCommands(specifiers: readonly string[], outputDir: string)
       '--log-level=warning',
       `--banner:js=${JSON.stringify(REQUIRE_IN_ESM_BANNER)}`,
       ...LAMBDA_UNUSED_CREDENTIAL_PROVIDERS.map((name) => `--external:${name}`),
+      ...BUILT_IN_ALIASES.map((alias) => `--alias:${JSON.stringify(alias)}`),
       `--outfile=${JSON.stringify(join(outputDir, 'node_modules', packageName, file))}`,
     ];
     return `${esbuild} ${JSON.stringify(specifier)} ${flags.join(' ')}`;
@@ -200,6 +213,7 @@ export class BundledFunction extends Construct {
         // environment, so the SDK's dynamic imports of these never run (and the runtime ships
         // them anyway). Leaving them out keeps the ingest bundle under 250 KB.
         externalModules: [...LAMBDA_UNUSED_CREDENTIAL_PROVIDERS, ...loadedOnFirstUse],
+        esbuildArgs: { '--alias': BUILT_IN_ALIASES },
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
