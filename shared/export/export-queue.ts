@@ -1,5 +1,6 @@
 /** The export queue as an ExportRequestSink: one SQS message per export request. */
 import type { SQSClient, SQSClientConfig } from '@aws-sdk/client-sqs';
+import { builtOnFirstUse } from '../runtime/first-use.ts';
 import type { ExportRequestSink } from './export-trigger.ts';
 
 /**
@@ -11,11 +12,9 @@ export type SqsClientSource = SQSClient | (() => Promise<SQSClient>);
 
 /** Loads `@aws-sdk/client-sqs` and creates the client on the first call, once per container. */
 export function lazySqsClient(config: SQSClientConfig = {}): () => Promise<SQSClient> {
-  let client: Promise<SQSClient> | undefined;
-  return () => {
-    client ??= import('@aws-sdk/client-sqs').then(({ SQSClient }) => new SQSClient(config));
-    return client;
-  };
+  return builtOnFirstUse(() =>
+    import('@aws-sdk/client-sqs').then(({ SQSClient }) => new SQSClient(config)),
+  );
 }
 
 export function createExportQueue(sqs: SqsClientSource, queueUrl: string): ExportRequestSink {

@@ -13,17 +13,5 @@ import en from 'zod/v4/locales/en.js';
 config(en());
 
 export * from 'zod/mini';
-
-/**
- * A schema built on its first use instead of at import. Building a zod schema costs CPU at
- * every cold start, and most invocations parse a few of the schemas a bundle holds (a label
- * event, or one project event and its detail-type): each is built once, when first asked for.
- */
-export function builtOnFirstUse<Schema>(build: () => Schema): () => Schema {
-  let schema: Schema | undefined;
-  return () => {
-    schema ??= build();
-    return schema;
-  };
-}
 export { $ZodError as SchemaError } from 'zod/v4/core';
+export { builtOnFirstUse } from './first-use.ts';

@@ -1,5 +1,6 @@
 /** The claim check's bodies in S3: the ingest puts them, the worker and the query read them. */
 import type { S3Client, S3ClientConfig } from '@aws-sdk/client-s3';
+import { builtOnFirstUse } from '../runtime/first-use.ts';
 import { type BodyObject, type BodyReader, type BodyWriter, verifiedBody } from './claim-check.ts';
 import { eventIdOf } from './signature.ts';
 
@@ -12,11 +13,9 @@ export type S3ClientSource = S3Client | (() => Promise<S3Client>);
 
 /** Loads `@aws-sdk/client-s3` and creates the client on the first call, once per container. */
 export function lazyS3Client(config: S3ClientConfig = {}): () => Promise<S3Client> {
-  let client: Promise<S3Client> | undefined;
-  return () => {
-    client ??= import('@aws-sdk/client-s3').then(({ S3Client }) => new S3Client(config));
-    return client;
-  };
+  return builtOnFirstUse(() =>
+    import('@aws-sdk/client-s3').then(({ S3Client }) => new S3Client(config)),
+  );
 }
 
 const clientOf = (source: S3ClientSource): Promise<S3Client> =>
