@@ -12,15 +12,15 @@ const TEST_FOLDER = fileURLToPath(new URL('./test/', import.meta.url));
 
 /**
  * Found rather than listed, so a new suite joins by itself: every suite that starts the test
- * DynamoDB or a local stack (called, or handed to `startedForTests`), and the one that stops
- * `npm start` (its DynamoDB Local must stop with it).
+ * DynamoDB or a local stack (called, or handed to `startedForTests`) or runs DynamoDB Local's
+ * jar itself, and the one that stops `npm start` (its DynamoDB Local must stop with it).
  */
 export const DYNAMODB_SUITES = readdirSync(TEST_FOLDER)
   .filter((name) => name.endsWith('.test.ts'))
   .filter(
     (name) =>
       name === 'stop.test.ts' ||
-      /\b(?:startLocalDynamoDb|startStackProcess)\b/.test(
+      /\b(?:startLocalDynamoDb|startStackProcess|dynamoDbLocalJar)\b/.test(
         readFileSync(`${TEST_FOLDER}${name}`, 'utf8'),
       ),
   )

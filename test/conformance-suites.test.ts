@@ -5,7 +5,7 @@ import { DYNAMODB_SUITES } from '../vitest.conformance.config.ts';
 
 const TEST_FOLDER = fileURLToPath(new URL('./', import.meta.url));
 
-/** The suites that import what starts a DynamoDB (the test DynamoDB, a local stack). */
+/** The suites that import what starts a DynamoDB (the test DynamoDB, a local stack, its jar). */
 function suitesImporting(names: readonly string[]): string[] {
   return readdirSync(TEST_FOLDER)
     .filter((name) => name.endsWith('.test.ts'))
@@ -21,7 +21,11 @@ function suitesImporting(names: readonly string[]): string[] {
 
 describe('the conformance run (npm run test:conformance)', () => {
   it('runs every suite that starts a DynamoDB, however it starts it, against DynamoDB Local', () => {
-    const starting = suitesImporting(['startLocalDynamoDb', 'startStackProcess']);
+    const starting = suitesImporting([
+      'startLocalDynamoDb',
+      'startStackProcess',
+      'dynamoDbLocalJar',
+    ]);
     expect(starting.length).toBeGreaterThan(30);
     expect(DYNAMODB_SUITES).toEqual(expect.arrayContaining(starting));
   });

@@ -29,7 +29,8 @@ const LAUNCHER_CLASS = 'DynamoDbLocalOnLoopback';
 /** One message whether `javac` (compiling the launcher) or `java` is the one missing. */
 const NO_JDK =
   'DynamoDB Local needs a Java 17 (or later) JDK, and `java` or `javac` is not on the PATH: install a JDK or leave DYNAMODB_BACKEND unset (dynalite)';
-const LAUNCHER_SOURCE = fileURLToPath(new URL(`./${LAUNCHER_CLASS}.java`, import.meta.url));
+/** The launcher's source; its class runs DynamoDB Local (see its comment). */
+export const LAUNCHER_SOURCE = fileURLToPath(new URL(`./${LAUNCHER_CLASS}.java`, import.meta.url));
 
 export interface DynamoDbLocalOptions {
   /** 0 (the default) picks a free port. */
@@ -61,6 +62,11 @@ export async function startDynamoDbLocal(
 class PortTakenError extends Error {
   override readonly name = 'PortTakenError';
   readonly code = 'EADDRINUSE';
+}
+
+/** The jar of DynamoDB Local that the dev dependency carries; its manifest names its libraries. */
+export function dynamoDbLocalJar(): string {
+  return join(emulatorDirectory(), 'DynamoDBLocal.jar');
 }
 
 function emulatorDirectory(): string {
