@@ -31,6 +31,9 @@ export default defineConfig({
   test: {
     ...base.test,
     include: DYNAMODB_SUITES,
+    // One file at a time, as vitest does by default on two cores: the local-stack suites each
+    // start DynamoDB Local JVMs of their own, and every suite shares one more.
+    maxWorkers: 1,
     // Each `npm start` of the local-stack and stop suites starts its own DynamoDB Local JVM.
     testTimeout: 120_000,
   },

@@ -329,22 +329,23 @@ describe('download clocks', () => {
   });
 
   it('keeps a body flowing past the first-byte timeout: only a gap longer than the stall timeout fails it', async () => {
-    // 20 chunks 50 ms apart: about a second of sending against 300 ms timeouts.
+    // 60 chunks 25 ms apart: 1.5 s of sending against 600 ms timeouts, each gap a 24th of
+    // the stall timeout (room for a busy machine's scheduling).
     route = (_request, response) => {
       let sent = 0;
       const next = () => {
         sent += 1;
-        if (sent === 20) return void response.end('x');
-        response.write('x', () => setTimeout(next, 50));
+        if (sent === 60) return void response.end('x');
+        response.write('x', () => setTimeout(next, 25));
       };
       next();
     };
     const response = await openDownload(
       URL_(),
-      { ...POLICY, firstByteTimeoutMs: 300, stallTimeoutMs: 300 },
+      { ...POLICY, firstByteTimeoutMs: 600, stallTimeoutMs: 600 },
       asPublicHost(),
     );
-    expect(await text(response.body)).toBe('x'.repeat(20));
+    expect(await text(response.body)).toBe('x'.repeat(60));
   });
 
   it('fails the body with DownloadStalledError when bytes stop arriving', async () => {
