@@ -110,7 +110,11 @@ afterAll(() => {
 type Target = 'npm' | 'stack' | 'group' | 'servers';
 
 // Concurrent: each case is its own npm start in its own folder, process group and free ports.
-describe.concurrent('npm start stops everything and frees its ports within 10 s', () => {
+// Five start at once (vitest's maxConcurrency) beside another test file: a case took 15 s
+// on two cores, so each has 120 s rather than the default 30 to start and stop.
+describe.concurrent('npm start stops everything and frees its ports within 10 s', {
+  timeout: 120_000,
+}, () => {
   it.for<[string, Target, NodeJS.Signals]>([
     ['SIGTERM to npm alone (a supervisor, an IDE, a CI job)', 'npm', 'SIGTERM'],
     ['SIGINT to npm alone', 'npm', 'SIGINT'],
