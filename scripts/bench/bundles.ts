@@ -25,6 +25,11 @@ export interface BundleRuntime {
 
 export interface ColdStart {
   readonly runtime: string;
+  /**
+   * Started with `--enable-source-maps`, which the stack does not set (a function gets it
+   * only while someone debugs it): what that costs, with no budget of its own.
+   */
+  readonly sourceMaps: boolean;
   /** Import alone, median of the fresh processes. */
   readonly importMedianMs: number;
   /** Import plus the first handler call (or the import alone where no first call is set up). */
@@ -258,6 +263,12 @@ export async function benchBundles(options: {
         const floors: number[] = [];
         const cpus: number[] = [];
         const floorCpus: number[] = [];
+        // One start of each, not counted, so that no counted run reads the bundle (or the
+        // runtime's binary) from disk rather than the page cache: the first process of a
+        // bench read 100-300 ms slow.
+        await coldStart(empty, runtime, environment, undefined);
+        const warmUp = await coldStart(bundlePath, runtime, environment, firstCall?.nextEvent());
+        firstCall?.check(warmUp.result);
         // Side by side, so both see the same machine at the same moment.
         for (let run = 0; run < options.runs; run++) {
           const floor = await coldStart(empty, runtime, environment, undefined);
@@ -272,6 +283,7 @@ export async function benchBundles(options: {
         }
         coldStarts.push({
           runtime: runtime.label,
+          sourceMaps: runtime.sourceMaps,
           importMedianMs: median(imports),
           coldMedianMs: median(colds),
           coldMinMs: Math.min(...colds),
