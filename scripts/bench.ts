@@ -223,7 +223,7 @@ function printResults(results: BenchResults): void {
   if (results.bundles !== undefined) {
     out.push(
       '',
-      'Cold starts of the bundles as deployed: a fresh node imports the bundle and answers its first call (the exporter: import only), median of the runs; budgets over an empty module, without source maps (as deployed)',
+      'Cold starts of the bundles as deployed: a fresh node imports the bundle and answers its first call (the exporter and enrich: import only), median of the runs; budgets over an empty module, without source maps (as deployed)',
       table(
         [
           'function',
@@ -265,7 +265,7 @@ function printResults(results: BenchResults): void {
             `${name} ≤ ${budget.overFloorMs} ms, ≤ ${budget.bundleBytes / 1024} KB`,
         )
         .join('; ')})`,
-      '("+ source maps": NODE_OPTIONS=--enable-source-maps, which the stack does not set: what turning it on to debug a function costs, with no budget)',
+      '("+ source maps": node --enable-source-maps, as NODE_OPTIONS=--enable-source-maps would start a function; the stack does not set it, so these rows show what turning it on to debug a function costs, with no budget)',
     );
   }
   if (results.endToEnd !== undefined) {
