@@ -201,6 +201,11 @@ async function coldStart(
   };
 }
 
+function withoutNodeOptions(environment: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_OPTIONS: _shell, ...rest } = environment;
+  return rest;
+}
+
 /** The bytes of every file under `directory`. */
 function bytesUnder(directory: string): number {
   return readdirSync(directory, { recursive: true, withFileTypes: true })
@@ -251,7 +256,9 @@ export async function benchBundles(options: {
       const map = files.find((file) => file.endsWith('.map'));
       const firstCall = name === 'ingest' || name === 'worker' ? servers.calls[name] : undefined;
       const environment = {
-        ...process.env,
+        // Not the shell's NODE_OPTIONS: a flag there (source maps, a heap size) would start
+        // every process, floor included, unlike the function as deployed.
+        ...withoutNodeOptions(process.env),
         ...(firstCall === undefined
           ? exporterEnvironment
           : deployedEnvironment(name, deployed, firstCall.environment)),
