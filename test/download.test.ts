@@ -5,7 +5,9 @@
  * 127.0.0.1) and tells the policy that 127.0.0.1 is public (`rangeOf`); each such test says
  * so. Every other test uses the real address classification.
  */
+
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import {
   createServer as createHttpServer,
@@ -129,6 +131,10 @@ describe('address classification', () => {
     ['224.0.0.1', 'multicast'],
     ['ff02::1', 'multicast'],
     ['255.255.255.255', 'broadcast'],
+    // IPv4-compatible IPv6 (ipaddr.js calls it unicast): 127.0.0.1 and the metadata address.
+    ['::7f00:1', 'ipv4Compatible'],
+    ['::a9fe:a9fe', 'ipv4Compatible'],
+    ['fd00:ec2::254', 'instanceMetadata'],
   ])('refuses %s (%s)', (address, range) => {
     expect(addressRefusal(address, {})).toBe(`${address} is a ${range} address, not a public one`);
   });
@@ -143,7 +149,15 @@ describe('address classification', () => {
     for (const address of ['10.0.0.1', '192.168.1.1', 'fd12:3456::1', '100.64.0.1']) {
       expect(addressRefusal(address, policy)).toBeUndefined();
     }
-    for (const address of ['127.0.0.1', '::1', '169.254.169.254', 'fe80::1', '0.0.0.0']) {
+    for (const address of [
+      '127.0.0.1',
+      '::1',
+      '169.254.169.254',
+      'fd00:ec2::254',
+      'fe80::1',
+      '0.0.0.0',
+      '::7f00:1',
+    ]) {
       expect(addressRefusal(address, policy)).toBeDefined();
     }
   });
@@ -265,6 +279,27 @@ describe('openDownload', () => {
     await expect(text(response.body as NodeJS.ReadableStream)).rejects.toThrow(
       'the file passed the byte cap of 100 bytes',
     );
+  });
+
+  it('closes the connection once the byte cap stops a file, rather than leave it to the server', async () => {
+    let closed: Promise<unknown> | undefined;
+    route = (_request, response) => {
+      closed = once(response, 'close');
+      // A file that would go on: the server never ends it by itself.
+      response.write('x'.repeat(60));
+      response.write('x'.repeat(60));
+    };
+    const response = await openDownload(
+      `https://${HOST}:${httpsPort}/endless`,
+      { maxBytes: 100 },
+      asPublicHost(),
+    );
+    await expect(text(response.body as NodeJS.ReadableStream)).rejects.toThrow(
+      'the file passed the byte cap of 100 bytes',
+    );
+    // Settles only once the client has closed its side: without it the test times out.
+    expect(closed).toBeDefined();
+    await closed;
   });
 
   it('downloads only from the allowed hosts when a list is given', async () => {

@@ -27,9 +27,13 @@ import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { toSqsRecord } from '../scripts/local/sqs-records.ts';
 import { checkCredentials } from '../shared/datasaur/check-credentials.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
-import { CredentialsMissingError } from '../shared/datasaur/credentials-secret.ts';
+import {
+  CredentialsMissingError,
+  parseDatasaurCredentials,
+} from '../shared/datasaur/credentials-secret.ts';
 import { exportTextProject } from '../shared/datasaur/export-text-project.ts';
 import type { DatasaurCredentials } from '../shared/datasaur/get-access-token.ts';
+import { DEFAULT_HTTP_SETTINGS } from '../shared/datasaur/http.ts';
 import { DEFAULT_MAX_EXPORT_BYTES } from '../shared/export/download.ts';
 import { createExportQueue } from '../shared/export/export-queue.ts';
 import type { ExportOn } from '../shared/export/export-trigger.ts';
@@ -777,6 +781,72 @@ describe('export archiving', () => {
     expect((await byTrigger()).REVIEWED).toMatchObject({ status: 'ARCHIVED', attempts: 1 });
     expect((await byTrigger()).REVIEWED).not.toHaveProperty('reasonCode');
     expect(await pipeline.resume()).toMatchObject({ waiting: 0, queued: 0 });
+  });
+
+  it.each([
+    ['is not JSON', 'clientId=abc clientSecret=0123456789abcdefgh', 'must be JSON'],
+    [
+      'has a clientSecret of 10 characters',
+      '{"clientId": "abc", "clientSecret": "0123456789"}',
+      'is 10 characters long',
+    ],
+  ])(
+    'records WAITING CREDENTIALS_INVALID when the secret %s, and resumes once it is corrected',
+    async (_case, malformed, reason) => {
+      let secretValue = malformed;
+      const pipeline = await exportPipeline({
+        credentials: async () => parseDatasaurCredentials(secretValue),
+      });
+      const projectId = newProject();
+      await pipeline.deliver(
+        statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'),
+      );
+      await pipeline.runExports();
+      const [waiting] = await pipeline.exportItems(projectId);
+      // Not an attempt, not a Datasaur outage: it waits for the secret, as an empty one does.
+      expect(waiting).toMatchObject({ status: 'WAITING', reasonCode: 'CREDENTIALS_INVALID' });
+      expect(waiting?.reason).toContain(reason);
+      expect(await pipeline.resume()).toEqual({
+        waiting: 1,
+        queued: 0,
+        credentials: 'CREDENTIALS_INVALID',
+      });
+      secretValue = JSON.stringify({ clientId: fake.clientId, clientSecret: fake.clientSecret });
+      expect(await pipeline.resume()).toMatchObject({ queued: 1, credentials: 'VALID' });
+      await pipeline.runExports();
+      expect((await pipeline.exportItems(projectId))[0]).toMatchObject({ status: 'ARCHIVED' });
+    },
+  );
+
+  it('still emits the waiting count when the credentials cannot be checked (token endpoint down)', async () => {
+    const pipeline = await exportPipeline({
+      credentials: async () => ({ clientId: fake.clientId, clientSecret: 'not-the-secret-0123' }),
+    });
+    const projectId = newProject();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    expect((await pipeline.exportItems(projectId))[0]).toMatchObject({ status: 'WAITING' });
+    const scheduled = createResumeHandler({
+      resume: pipeline.resume,
+      logger: pipeline.logger as unknown as Logger,
+      metrics: pipeline.metrics,
+    });
+    // Every attempt of the one check answers 503: no fault is left for the next test.
+    fake.faults.tokenStatus(503, DEFAULT_HTTP_SETTINGS.maxAttempts);
+    let result: unknown;
+    const lines = await metricsLinesOf(async () => {
+      result = await scheduled();
+    });
+    expect(result).toMatchObject({ waiting: 1, queued: 0, credentials: 'UNAVAILABLE' });
+    expect(String((result as { problem?: string }).problem)).toContain('503');
+    // The alarm keeps its data: missing data would read as "not breaching".
+    expect(lines).toEqual([expect.objectContaining({ [EXPORTS_WAITING_METRIC]: 1 })]);
+    expect(
+      pipeline.logger.lines.some(
+        (line) =>
+          line.message === 'could not check the Datasaur credentials: exports still waiting',
+      ),
+    ).toBe(true);
   });
 
   it('records WAITING CREDENTIALS_INVALID when the token endpoint refuses the credentials, and resumes once they are corrected', async () => {

@@ -55,10 +55,10 @@ afterAll(async () => {
   await Promise.all([dynamoDb.close(), sqs.close(), eventBus.close()]);
 });
 
-/** Strings around the limits: empty, long, very long, multi-byte. */
+/** Strings around the limits: empty, long, very long, multi-byte, half a surrogate pair. */
 const hostileString = fc.oneof(
   fc.string({ maxLength: 20 }),
-  fc.constantFrom('', ' ', '#', 'é'.repeat(600), '𝄞'.repeat(300)),
+  fc.constantFrom('', ' ', '#', 'é'.repeat(600), '𝄞'.repeat(300), '\ud800', 'a\udfffb', '𝄞\ud834'),
   fc.integer({ min: 900, max: 2_200 }).map((length) => 'x'.repeat(length)),
 );
 

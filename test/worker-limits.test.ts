@@ -58,6 +58,23 @@ describe('rejected on first receipt, the limit named', () => {
       reviewedWith({ score: 1e-200 }),
       "1e-200 is a number closer to zero than DynamoDB's smallest magnitude, 1E-130",
     ],
+    // Valid UTF-8 JSON (an escape), but half a surrogate pair once parsed: it used to throw
+    // in encodeURIComponent on every receive, into the DLQ.
+    [
+      'an unpaired surrogate escape in the team id',
+      reviewedWith({ team: { id: 'T\ud800' } }),
+      'unpaired UTF-16 surrogate',
+    ],
+    [
+      'an unpaired surrogate escape in the project id',
+      reviewedWith({ project: { ...reviewed.data.project, id: '\udc00P' } }),
+      'unpaired UTF-16 surrogate',
+    ],
+    [
+      'an unpaired surrogate escape in an object key',
+      reviewedWith({ extra: { 'k\ud83d': 1 } }),
+      'unpaired UTF-16 surrogate',
+    ],
   ])('%s', async (_case, body, reason) => {
     const items = await file(body);
     expect(items).toEqual([
@@ -77,5 +94,24 @@ describe('rejected on first receipt, the limit named', () => {
     const items = await file(JSON.stringify({ userId: 1, projectId: 'P1', fileUrl }), 'PUT');
     expect(items).toEqual([expect.objectContaining({ itemType: 'rejected', method: 'PUT' })]);
     expect(String(items[0]?.reason)).toContain(reason);
+  });
+
+  it('an export delivery whose projectId has an unpaired surrogate escape', async () => {
+    const body = JSON.stringify({
+      userId: 1,
+      projectId: 'P\udfff',
+      fileUrl: 'https://exports.example.com/p.zip',
+    });
+    expect(body).toContain('\\udfff');
+    const items = await file(body, 'PUT');
+    expect(items).toEqual([expect.objectContaining({ itemType: 'rejected', method: 'PUT' })]);
+    expect(String(items[0]?.reason)).toContain('unpaired UTF-16 surrogate');
+  });
+
+  it('a well-formed pair (an emoji, escaped or not) is stored as sent', async () => {
+    const name = 'Review \ud83d\ude00 done';
+    const items = await file(reviewedWith({ project: { ...reviewed.data.project, name } }));
+    expect(items.some((item) => item.itemType === 'rejected')).toBe(false);
+    expect(JSON.stringify(items)).toContain(name);
   });
 });

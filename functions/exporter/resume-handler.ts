@@ -31,8 +31,13 @@ export function createResumeHandler(dependencies: ResumeHandlerDependencies) {
       metrics.publishStoredMetrics();
     }
     if (result.queued > 0) logger.info('waiting exports queued again', { ...result });
-    else if (result.waiting > 0)
+    else if (result.credentials === 'UNAVAILABLE') {
+      logger.error('could not check the Datasaur credentials: exports still waiting', {
+        ...result,
+      });
+    } else if (result.waiting > 0) {
       logger.warn('exports still waiting for credentials', { ...result });
+    }
     return result;
   };
 }

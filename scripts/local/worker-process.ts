@@ -126,7 +126,11 @@ async function resumeWaiting(): Promise<void> {
       credentials: () => checkCredentials(exporter.apiUrl, readCredentials),
     });
     if (result.queued > 0) exportLogger.info('waiting exports queued again', { ...result });
-    else if (result.waiting > 0) {
+    else if (result.credentials === 'UNAVAILABLE') {
+      exportLogger.warn('could not check the Datasaur credentials: exports still waiting', {
+        ...result,
+      });
+    } else if (result.waiting > 0) {
       exportLogger.warn('exports still waiting for credentials', { ...result });
     }
   } catch (error) {

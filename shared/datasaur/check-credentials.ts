@@ -1,8 +1,9 @@
 /**
  * Whether the credentials would work now, without running any operation: read them and ask
- * the token endpoint once. Missing and refused credentials are answers; an outage throws.
+ * the token endpoint once. Missing, malformed and refused credentials are answers; an outage
+ * throws.
  */
-import { CredentialsMissingError } from './credentials-secret.ts';
+import { CredentialsMalformedError, CredentialsMissingError } from './credentials-secret.ts';
 import { CredentialsRefusedError } from './errors.ts';
 import { type DatasaurCredentials, getAccessToken } from './get-access-token.ts';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings } from './http.ts';
@@ -23,7 +24,9 @@ export async function checkCredentials(
     return 'VALID';
   } catch (error) {
     if (error instanceof CredentialsMissingError) return 'CREDENTIALS_MISSING';
-    if (error instanceof CredentialsRefusedError) return 'CREDENTIALS_INVALID';
+    if (error instanceof CredentialsRefusedError || error instanceof CredentialsMalformedError) {
+      return 'CREDENTIALS_INVALID';
+    }
     throw error;
   }
 }

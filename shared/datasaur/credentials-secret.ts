@@ -13,12 +13,20 @@ export class CredentialsMissingError extends Error {
   override readonly name = 'CredentialsMissingError';
 }
 
+/**
+ * The secret holds something, but not credentials anyone could use (not JSON, a client secret
+ * too short): like refused credentials, only a corrected secret changes the answer.
+ */
+export class CredentialsMalformedError extends Error {
+  override readonly name = 'CredentialsMalformedError';
+}
+
 export function parseDatasaurCredentials(value: string): DatasaurCredentials {
   let parsed: unknown;
   try {
     parsed = JSON.parse(value);
   } catch {
-    throw new Error(
+    throw new CredentialsMalformedError(
       'the Datasaur credentials secret must be JSON {"clientId": "…", "clientSecret": "…"}',
     );
   }
@@ -36,8 +44,11 @@ export function parseDatasaurCredentials(value: string): DatasaurCredentials {
       "the Datasaur credentials secret has no clientId or clientSecret: put the API credentials from Datasaur's workspace settings in it",
     );
   }
-  return {
-    clientId: clientId.trim(),
-    clientSecret: checkedSecret(clientSecret, "the Datasaur credentials secret's clientSecret"),
-  };
+  let checked: string;
+  try {
+    checked = checkedSecret(clientSecret, "the Datasaur credentials secret's clientSecret");
+  } catch (error) {
+    throw new CredentialsMalformedError(error instanceof Error ? error.message : String(error));
+  }
+  return { clientId: clientId.trim(), clientSecret: checked };
 }

@@ -134,9 +134,32 @@ export function shownUrl(url: string): string {
 /** Ranges admitted by `allowPrivateHosts`, besides the public ones. */
 const PRIVATE_RANGES: readonly string[] = ['private', 'uniqueLocal', 'carrierGradeNat'];
 
+/**
+ * IPv6 ranges ipaddr.js calls `unicast` or private that reach this host or the instance's
+ * metadata, named so that the policy refuses them.
+ */
+const REFUSED_IPV6_RANGES: readonly [string, [ipaddr.IPv6, number]][] = [
+  // IPv4-compatible addresses (deprecated, RFC 4291): some stacks take ::7f00:1 as 127.0.0.1.
+  ['ipv4Compatible', ipaddr.IPv6.parseCIDR('::/96')],
+  // EC2's IPv6 instance metadata endpoint (fd00:ec2::254) is in fd00::/8, a private range.
+  ['instanceMetadata', ipaddr.IPv6.parseCIDR('fd00:ec2::/32')],
+];
+
 function defaultRangeOf(address: string): string {
   // `process` turns an IPv4-mapped IPv6 address (::ffff:127.0.0.1) into its IPv4 form.
-  return ipaddr.process(address).range();
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === 'ipv6') {
+    const ipv6 = parsed as ipaddr.IPv6;
+    const refused = REFUSED_IPV6_RANGES.find(([, range]) => ipv6.match(range));
+    if (
+      refused !== undefined &&
+      parsed.range() !== 'unspecified' &&
+      parsed.range() !== 'loopback'
+    ) {
+      return refused[0];
+    }
+  }
+  return parsed.range();
 }
 
 /** Why an address is refused under the policy, or undefined when it is admitted. */
@@ -354,6 +377,9 @@ export async function openDownload(
     }
     const body = byteCap(policy.maxBytes);
     response.once('error', (error) => body.destroy(error));
+    // The body ended early (the byte cap, a failed upload, a caller done with it): close the
+    // connection too, rather than leave the socket open until the server gives up.
+    body.once('close', () => response.destroy());
     watchBody(response, body, policy.stallTimeoutMs ?? DEFAULT_STALL_TIMEOUT_MS, deadline);
     response.pipe(body);
     return { status, body, origin: current.origin };

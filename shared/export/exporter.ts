@@ -12,7 +12,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { DatasaurClient } from '../datasaur/client.ts';
-import { CredentialsMissingError } from '../datasaur/credentials-secret.ts';
+import {
+  CredentialsMalformedError,
+  CredentialsMissingError,
+} from '../datasaur/credentials-secret.ts';
 import { CredentialsRefusedError, DatasaurHttpError } from '../datasaur/errors.ts';
 import { type ExportRole, exportTextProject } from '../datasaur/export-text-project.ts';
 import { getExportDeliveryStatus } from '../datasaur/get-export-delivery-status.ts';
@@ -535,6 +538,12 @@ function waitingOf(error: unknown): { reasonCode: ExportReasonCode; reason: stri
       reasonCode: 'CREDENTIALS_MISSING',
       reason:
         'the Datasaur credentials secret is empty: fill it (docs/export-archiving.md) and the export starts by itself',
+    };
+  }
+  if (error instanceof CredentialsMalformedError) {
+    return {
+      reasonCode: 'CREDENTIALS_INVALID',
+      reason: `${error.message}: correct the credentials secret and the export starts by itself`,
     };
   }
   if (error instanceof CredentialsRefusedError) {

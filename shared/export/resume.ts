@@ -6,6 +6,7 @@
  */
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CredentialsState } from '../datasaur/check-credentials.ts';
+import { describeError } from '../runtime/errors.ts';
 import type { ExportArchiveItem } from '../store/items.ts';
 import { exportStatusPartition } from '../store/keys.ts';
 import { queryAll } from '../store/query-all.ts';
@@ -25,8 +26,13 @@ export interface ResumeResult {
   readonly waiting: number;
   /** Of those, queued again (all of them once the credentials work, else none). */
   readonly queued: number;
-  /** NOT_CHECKED when nothing waits: no token is asked for then. */
-  readonly credentials: CredentialsState | 'NOT_CHECKED';
+  /**
+   * NOT_CHECKED when nothing waits: no token is asked for then. UNAVAILABLE when the check
+   * itself failed (the token endpoint or Secrets Manager down): the count still stands.
+   */
+  readonly credentials: CredentialsState | 'NOT_CHECKED' | 'UNAVAILABLE';
+  /** Why the check failed, when UNAVAILABLE. */
+  readonly problem?: string;
 }
 
 /** The request that archives a waiting export, rebuilt from its item. */
@@ -64,7 +70,14 @@ function waitingExports(
 export async function resumeWaitingExports(options: ResumeOptions): Promise<ResumeResult> {
   const waiting = await waitingExports(options.documents, options.tableName);
   if (waiting.length === 0) return { waiting: 0, queued: 0, credentials: 'NOT_CHECKED' };
-  const credentials = await options.credentials();
+  let credentials: CredentialsState;
+  try {
+    credentials = await options.credentials();
+  } catch (error) {
+    // The exports still wait, and the alarm still needs their count: the next run checks again.
+    const problem = describeError(error);
+    return { waiting: waiting.length, queued: 0, credentials: 'UNAVAILABLE', problem };
+  }
   if (credentials !== 'VALID') return { waiting: waiting.length, queued: 0, credentials };
   let queued = 0;
   for (const item of waiting) {

@@ -194,7 +194,10 @@ export function exportObjectKey(
   trigger: string,
   statusAt: string,
 ): string {
-  const segment = (value: string) => encodeURIComponent(value);
+  // Ids from Datasaur's API as well as webhooks: an unpaired surrogate (which makes
+  // encodeURIComponent throw) becomes U+FFFD, as DynamoDB's UTF-8 stores it.
+  const segment = (value: string) =>
+    encodeURIComponent(value.replace(/[\uD800-\uDFFF]/gu, '\uFFFD'));
   // No colons (they trip Windows, some shells and tools): 2026-11-30T05-00-00.000Z still sorts.
   const time = statusAt.replaceAll(':', '-');
   return `exports/${segment(teamId)}/${segment(projectId)}/${segment(trigger)}/${segment(time)}.zip`;

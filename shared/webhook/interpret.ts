@@ -175,6 +175,16 @@ export const MAX_NESTING_DEPTH = 32;
 export const MIN_NUMBER_MAGNITUDE = 1e-130;
 
 /**
+ * Half of a UTF-16 surrogate pair with no other half. Valid UTF-8 JSON can carry one as an
+ * escape (`"\ud800"`); once parsed, it is no Unicode character: DynamoDB's UTF-8 would
+ * store U+FFFD in its place (two ids could become one key), and `encodeURIComponent` throws
+ * on it. With the `u` flag a well-formed pair is one code point and never matches.
+ */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
+const LONE_SURROGATE_REASON =
+  'body has a string with an unpaired UTF-16 surrogate escape (\\ud800-\\udfff), which is not Unicode text';
+
+/**
  * Why a parsed body cannot be stored as a DynamoDB document, or undefined when it can.
  * Checked here, by DynamoDB's documented rules, rather than left to the server: dynalite
  * accepts what DynamoDB refuses, and the outcome must not depend on the backend.
@@ -193,6 +203,7 @@ function findUnstorableValue(body: Record<string, unknown>): string | undefined 
     if (typeof value === 'number' && value !== 0 && Math.abs(value) < MIN_NUMBER_MAGNITUDE) {
       return `${value} is a number closer to zero than DynamoDB's smallest magnitude, 1E-130`;
     }
+    if (typeof value === 'string' && LONE_SURROGATE.test(value)) return LONE_SURROGATE_REASON;
     if (typeof value !== 'object' || value === null) continue;
     if (depth > MAX_NESTING_DEPTH) {
       return `body nests deeper than DynamoDB's ${MAX_NESTING_DEPTH} levels (the item is one)`;
@@ -202,6 +213,7 @@ function findUnstorableValue(body: Record<string, unknown>): string | undefined 
       if (key === '' && !Array.isArray(value)) {
         return 'body has an empty object key, which DynamoDB cannot store as a map key';
       }
+      if (LONE_SURROGATE.test(key)) return LONE_SURROGATE_REASON;
       pending.push({ value: child, depth: depth + 1 });
     }
   }
