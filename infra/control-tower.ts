@@ -4,6 +4,7 @@
  * (rule, resource) with the reason. These rules ignore `Metadata.guard.SuppressedRules`, so
  * the list lives here and `test/control-tower.test.ts` compares it with the binary's findings
  * both ways: a resource failing a rule must be listed, and a listed pair must still fail.
+ * Each entry is also written on its resource in the template (infra/acknowledgements.ts).
  */
 
 export interface ControlTowerAcknowledgement {
@@ -12,7 +13,7 @@ export interface ControlTowerAcknowledgement {
   /**
    * The resource's construct path below the stack, e.g. `IngestApi/Ingest/Function/Resource`.
    * `<token>` stands for the digest of a webhook path token in a route's id (it differs per
-   * deploy), and a Lambda permission's generated suffix is left out.
+   * deploy).
    */
   readonly resource: string;
   readonly reason: string;
@@ -31,10 +32,19 @@ const LOG_GROUPS = [
   'IngestApi/AccessLogs/Resource',
 ];
 const BUCKETS = ['Archive/Bucket/Resource', 'Archive/AccessLogs/Resource'];
-const DEAD_LETTER_QUEUES = [
-  'EventPipeline/DeadLetterQueue/Resource',
-  'ExportArchiver/DeadLetterQueue/Resource',
-];
+
+/** The cfn-guard rule behind each control acknowledged below (its `Rule Identifier`). */
+export const CONTROL_TOWER_RULE_NAMES: Readonly<Record<string, string>> = {
+  'CT.APIGATEWAY.PR.5': 'api_gw_v2_authorization_type_configured_check',
+  'CT.CLOUDWATCH.PR.2': 'cloudwatch_log_group_retention_period_check',
+  'CT.CLOUDWATCH.PR.3': 'cloudwatch_log_group_encrypted_check',
+  'CT.LAMBDA.PR.2': 'lambda_function_public_access_prohibited_check',
+  'CT.LAMBDA.PR.3': 'lambda_inside_vpc_check',
+  'CT.S3.PR.2': 's3_bucket_logging_enabled_check',
+  'CT.S3.PR.4': 's3_event_notifications_enabled_check',
+  'CT.S3.PR.9': 's3_bucket_object_lock_enabled_check',
+  'CT.S3.PR.10': 's3_bucket_default_encryption_kms_check',
+};
 
 const each = (rule: string, resources: readonly string[], reason: string) =>
   resources.map((resource) => ({ rule, resource, reason }));
@@ -43,14 +53,13 @@ export const CONTROL_TOWER_ACKNOWLEDGEMENTS: readonly ControlTowerAcknowledgemen
   ...each(
     'CT.APIGATEWAY.PR.5',
     WEBHOOK_ROUTES.map((route) => `${route}/Resource`),
-    'Datasaur cannot send IAM, JWT or custom-authorizer credentials; the ingest function authenticates every request by its HMAC-SHA256 signature before enqueueing anything.',
+    'The ingest function authenticates every request by its HMAC-SHA256 signature over the body before enqueueing anything. Datasaur cannot sign with IAM or obtain a JWT; it can send a static header, but a header authorizer would only check a second shared secret (registered with Datasaur by e-mail like the first), with another Lambda call per request, proving nothing the signature does not.',
   ),
   ...each(
     'CT.LAMBDA.PR.2',
-    // One permission for the whole API (the flood defence keeps the token out of the policy),
-    // created under the first webhook route.
-    ['IngestApi/Api/WebhookPOST<token>/ApiPermission.ApiScoped'],
-    "The permission's SourceArn names this API's execute-api ARN in this account and region; the rule reads only literal strings, Ref and GetAtt, not the Fn::Join an environment-agnostic stack needs.",
+    // One permission for the whole API (the flood defence keeps the token out of the policy).
+    ['IngestApi/Ingest/Function/ApiInvoke'],
+    "API Gateway may invoke the ingest only for this API (SourceArn, the API's execute-api ARN) and this account (SourceAccount); both are resolved at deploy time (Fn::Join, Ref AWS::AccountId) in an environment-agnostic stack, and the rule accepts only literal strings, or a Ref or GetAtt as SourceArn.",
   ),
   ...each(
     'CT.LAMBDA.PR.3',
@@ -75,7 +84,7 @@ export const CONTROL_TOWER_ACKNOWLEDGEMENTS: readonly ControlTowerAcknowledgemen
   ...each(
     'CT.S3.PR.9',
     BUCKETS,
-    'Object Lock would stop bodyRetentionDays and the access-log expiry from deleting objects; the buckets are versioned, retained with the stack deleted, and refuse any request not made over TLS.',
+    "Object Lock protects only with a retention period, and one would keep every webhook body and export undeletable until it lapses, against bodyRetentionDays and a customer's duty to delete personal data on request; once enabled it cannot be turned off. The buckets are versioned (an overwrite or delete keeps the earlier version), retained when the stack is deleted, and refuse any request not made over TLS.",
   ),
   ...each(
     'CT.S3.PR.10',
@@ -91,10 +100,5 @@ export const CONTROL_TOWER_ACKNOWLEDGEMENTS: readonly ControlTowerAcknowledgemen
     'CT.S3.PR.2',
     ['Archive/AccessLogs/Resource'],
     "This bucket is the destination of the archive bucket's server access logs; logging it to itself would log every log delivery.",
-  ),
-  ...each(
-    'CT.SQS.PR.1',
-    DEAD_LETTER_QUEUES,
-    "A dead-letter queue. A redrive allow policy limited to its source queue (byQueue) must name that queue's ARN, and the source queue's redrive policy names this one: a circular dependency in CloudFormation, unless the source queue gets a fixed name, which would replace it (and its messages) on update.",
   ),
 ];

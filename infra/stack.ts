@@ -18,6 +18,7 @@ import { STACK_OUTPUTS, type StackOutputKey } from '../shared/runtime/stack-outp
 import { indexesNamed, TABLE } from '../shared/store/table.ts';
 import { BODIES_PREFIX } from '../shared/webhook/claim-check.ts';
 import { QUEUE_MAX_MESSAGE_BYTES } from '../shared/webhook/ingest.ts';
+import { recordAcknowledgements } from './acknowledgements.ts';
 import { readConfig, type WebhookStackConfig } from './config.ts';
 import { Alarms } from './constructs/alarms.ts';
 import { ArchiveBucket } from './constructs/archive-bucket.ts';
@@ -45,7 +46,9 @@ export class WebhookStack extends Stack {
   public readonly exportArchiver: ExportArchiver | undefined;
   /** Present unless `reconcileEvery` is `off` (every team the credentials can see, or `datasaurTeamIds`). */
   public readonly reconciler: Reconciler | undefined;
-  public readonly datasaurCredentials: ISecret | undefined;
+  public readonly datasaurCredentials: ISecret;
+  /** Export archiving or the reconciler is on: the functions call Datasaur's API. */
+  public readonly callsDatasaur: boolean;
   /**
    * Present with the Datasaur credentials and GSI4 (`tableIndexes`): gives label events their
    * project every 10 minutes.
@@ -140,19 +143,23 @@ export class WebhookStack extends Stack {
     const { exportOn } = config;
     // On by default: it reconciles every team the credentials can see once they are filled.
     const reconcilerOn = config.reconcileEveryMinutes !== undefined;
-    // One secret for the Datasaur API, read by the exporter, the reconciler and the enricher alone.
-    if (exportOn !== 'off' || reconcilerOn) {
-      this.datasaurCredentials =
-        config.datasaurCredentialsSecretArn === undefined
-          ? this.createDatasaurCredentials()
-          : Secret.fromSecretCompleteArn(
-              this,
-              'DatasaurCredentials',
-              config.datasaurCredentialsSecretArn,
-            );
-    }
+    // Export archiving or the reconciler call Datasaur's API (and the enrichment with them).
+    this.callsDatasaur = exportOn !== 'off' || reconcilerOn;
+    const datasaurUsed = this.callsDatasaur;
+    // One secret for the Datasaur API, read by the exporter, the reconciler and the enricher
+    // alone. Kept while neither is on: removed from the template, it would be orphaned (it is
+    // retained), and switching one on again would create an empty one in its place, dropping
+    // the credentials entered. Its output names it only while something reads it.
+    this.datasaurCredentials =
+      config.datasaurCredentialsSecretArn === undefined
+        ? this.createDatasaurCredentials()
+        : Secret.fromSecretCompleteArn(
+            this,
+            'DatasaurCredentials',
+            config.datasaurCredentialsSecretArn,
+          );
     this.exportArchiver =
-      exportOn === 'off' || this.datasaurCredentials === undefined
+      exportOn === 'off'
         ? undefined
         : new ExportArchiver(this, 'ExportArchiver', {
             table: this.store.table,
@@ -175,7 +182,7 @@ export class WebhookStack extends Stack {
     if (this.exportArchiver !== undefined) {
       this.publishing.grantPublish(this.exportArchiver.exporter.function);
     }
-    if (reconcilerOn && this.datasaurCredentials !== undefined) {
+    if (reconcilerOn) {
       this.reconciler = new Reconciler(this, 'Reconciler', {
         table: this.store.table,
         credentials: this.datasaurCredentials,
@@ -193,10 +200,7 @@ export class WebhookStack extends Stack {
       });
     }
     // The enrichment counts a project's label events on GSI4: it comes with the index.
-    if (
-      this.datasaurCredentials !== undefined &&
-      config.tableIndexes.includes(TABLE.indexes.projectLabels.indexName)
-    ) {
+    if (datasaurUsed && config.tableIndexes.includes(TABLE.indexes.projectLabels.indexName)) {
       this.enricher = new Enricher(this, 'Enricher', {
         table: this.store.table,
         credentials: this.datasaurCredentials,
@@ -248,7 +252,7 @@ export class WebhookStack extends Stack {
         description: 'Pass to `npm run redrive -- --dlq-arn`',
       },
     };
-    if (this.datasaurCredentials !== undefined) {
+    if (datasaurUsed) {
       outputs.DatasaurCredentialsSecretArn = {
         value: this.datasaurCredentials.secretArn,
         description:
@@ -286,7 +290,7 @@ export class WebhookStack extends Stack {
         ...(this.reconciler ? [this.reconciler.function.logGroup] : []),
         ...(this.enricher ? [this.enricher.function.logGroup] : []),
       ],
-      ...(this.datasaurCredentials ? { datasaurCredentials: this.datasaurCredentials } : {}),
+      ...(this.callsDatasaur ? { datasaurCredentials: this.datasaurCredentials } : {}),
       ...(this.exportArchiver
         ? {
             exports: {
@@ -321,7 +325,7 @@ export class WebhookStack extends Stack {
           description: 'Logs of the worker function: aws logs tail <name>',
         },
       };
-    if (this.datasaurCredentials !== undefined) {
+    if (this.callsDatasaur) {
       operatorOutputs.datasaurApiUrl = {
         value: config.datasaurApiUrl,
         description: 'The Datasaur API the exporter and the reconciler call',
@@ -404,5 +408,6 @@ export function addWebhookStack(app: App): WebhookStack {
       'Receives Datasaur webhooks, verifies them, stores them in DynamoDB and publishes them on EventBridge',
   });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
+  recordAcknowledgements(stack);
   return stack;
 }

@@ -6,7 +6,11 @@
 import { CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { describe, expect, it } from 'vitest';
-import { CONTROL_TOWER_ACKNOWLEDGEMENTS } from '../infra/control-tower.ts';
+import { acknowledgementPath } from '../infra/acknowledgements.ts';
+import {
+  CONTROL_TOWER_ACKNOWLEDGEMENTS,
+  CONTROL_TOWER_RULE_NAMES,
+} from '../infra/control-tower.ts';
 import type { WebhookStack } from '../infra/stack.ts';
 import { synthesizeApp } from './support/cdk-template.ts';
 import { controlTowerFindings } from './support/control-tower.ts';
@@ -20,8 +24,7 @@ const EVERYTHING_ON = {
 
 /**
  * `rule resource-path` of each failure, the resource named by its construct path below the
- * stack, written as the acknowledgements write it: a route's token digest as `<token>`, a Lambda
- * permission without its generated suffix.
+ * stack, written as the acknowledgements write it (a route's token digest as `<token>`).
  */
 function failures(stack: WebhookStack): string[] {
   const pathOf = new Map<string, string>();
@@ -29,10 +32,7 @@ function failures(stack: WebhookStack): string[] {
     if (construct instanceof CfnElement) {
       pathOf.set(
         stack.resolve(stack.getLogicalId(construct)) as string,
-        construct.node.path
-          .slice(stack.node.path.length + 1)
-          .replace(/\/Webhook(POST|PUT)[0-9a-f]{8}\//, '/Webhook$1<token>/')
-          .replace(/\/ApiPermission\.ApiScoped\.[^/]+$/, '/ApiPermission.ApiScoped'),
+        acknowledgementPath(stack, construct),
       );
     }
   }
@@ -64,8 +64,50 @@ describe("AWS Control Tower's proactive controls", () => {
       expect(reason.length).toBeGreaterThan(40);
   });
 
-  it('are met, not acknowledged, for the KMS key policy and the buckets’ versioning', () => {
+  it('are met, not acknowledged, for the KMS key policy, the buckets’ versioning and the dead-letter queues', () => {
     const rules = new Set(CONTROL_TOWER_ACKNOWLEDGEMENTS.map(({ rule }) => rule));
-    for (const fixed of ['CT.KMS.PR.3', 'CT.S3.PR.11']) expect(rules.has(fixed)).toBe(false);
+    for (const fixed of ['CT.KMS.PR.3', 'CT.S3.PR.11', 'CT.SQS.PR.1']) {
+      expect(rules.has(fixed)).toBe(false);
+    }
+  });
+
+  it('are written on their resources in the template: the cfn-guard rule and the reason', () => {
+    const { stack } = synthesizeApp(EVERYTHING_ON, { bundle: false });
+    const resources = Template.fromStack(stack).toJSON().Resources as Record<
+      string,
+      { Metadata?: Record<string, unknown> }
+    >;
+    const byPath = new Map<string, { Metadata?: Record<string, unknown> }>();
+    for (const construct of stack.node.findAll()) {
+      if (!(construct instanceof CfnElement)) continue;
+      const logicalId = stack.resolve(stack.getLogicalId(construct)) as string;
+      const resource = resources[logicalId];
+      if (resource !== undefined) byPath.set(acknowledgementPath(stack, construct), resource);
+    }
+    for (const { rule, resource, reason } of CONTROL_TOWER_ACKNOWLEDGEMENTS) {
+      const name = CONTROL_TOWER_RULE_NAMES[rule];
+      expect(name, rule).toMatch(/^[a-z0-9_]+_check$/);
+      const guard = byPath.get(resource)?.Metadata?.guard as
+        | { SuppressedRules: string[]; Reasons: Record<string, string> }
+        | undefined;
+      expect(guard?.SuppressedRules, `${rule} ${resource}`).toContain(name);
+      expect(guard?.Reasons[String(name)]).toBe(`${rule}: ${reason}`);
+    }
+    // cdk-nag's acknowledgements too, in cdk-nag's own form.
+    const nag = Object.values(resources).flatMap(
+      (resource) =>
+        (resource.Metadata?.cdk_nag as { rules_to_suppress: { id: string; reason: string }[] })
+          ?.rules_to_suppress ?? [],
+    );
+    expect(new Set(nag.map(({ id }) => id))).toEqual(
+      new Set([
+        'AwsSolutions-APIG4',
+        'AwsSolutions-IAM5',
+        'AwsSolutions-S1',
+        'AwsSolutions-SMG4',
+        'AwsSolutions-SQS3',
+      ]),
+    );
+    for (const { reason } of nag) expect(reason.length).toBeGreaterThan(40);
   });
 });

@@ -56,6 +56,9 @@ const OTHER_SETTINGS = [
     datasaurApiUrl: 'https://datasaur.example.com',
     alarmEmail: 'ops@example.com',
   },
+  // Nothing calls Datasaur: the credentials secret stays all the same, so switching either back
+  // on finds the credentials entered instead of a new, empty secret.
+  { exportOn: 'off', reconcileEvery: 'off' },
 ];
 
 const secretsOf = (template: Template) =>
@@ -118,6 +121,14 @@ describe('secrets', () => {
     for (const context of OTHER_SETTINGS) {
       expect(secretsOf(synthesizeTemplate(context)).sort(byLogicalId)).toEqual(expected);
     }
+  });
+
+  it('name the credentials secret, and run the enrichment, only while something calls Datasaur', () => {
+    const off = synthesizeTemplate({ exportOn: 'off', reconcileEvery: 'off' }).toJSON();
+    expect(off.Outputs).not.toHaveProperty('DatasaurCredentialsSecretArn');
+    expect(Object.keys(off.Resources).filter((id) => id.startsWith('Enricher'))).toEqual([]);
+    const on = synthesizeTemplate({}).toJSON();
+    expect(on.Outputs).toHaveProperty('DatasaurCredentialsSecretArn');
   });
 
   it('are adopted by ARN instead of created, with the same grants and outputs', () => {

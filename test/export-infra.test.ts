@@ -200,9 +200,11 @@ describe('export archiving', () => {
     });
   });
 
-  it('builds no exporter, queue or secret with exportOn=off (and the reconciler off)', () => {
+  it('builds no exporter or queue with exportOn=off (and the reconciler off), and keeps the credentials secret', () => {
     const off = synthesizeTemplate({ exportOn: 'off', reconcileEvery: 'off' });
-    expect(resourcesOfType(off, 'AWS::SecretsManager::Secret')).toHaveLength(1);
+    // Retained: removed from the template, it would be orphaned and replaced by an empty one.
+    expect(resourcesOfType(off, 'AWS::SecretsManager::Secret')).toHaveLength(2);
+    expect(resourcesOfType(off, 'AWS::SQS::Queue')).toHaveLength(2);
     expect(() => functionWithEnvironment(off, 'DATASAUR_CREDENTIALS_SECRET_ARN')).toThrow();
     expect(() => functionWithEnvironment(off, 'EXPORT_ON')).toThrow();
   });

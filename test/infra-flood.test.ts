@@ -150,6 +150,14 @@ describe('rotation', () => {
     expect(idsOf(rotating, TOKEN)).not.toEqual(idsOf(rotating, PREVIOUS));
   });
 
+  it('keeps every resource of the deploy before, the integration and the invoke permission included', () => {
+    const before = synthesizeTemplate({ webhookPathToken: PREVIOUS, ...THROTTLE });
+    const ids = (source: Template) => Object.keys(source.toJSON().Resources as object);
+    const after = new Set(ids(rotating));
+    // A resource whose logical id changed would be replaced under Datasaur's requests.
+    expect(ids(before).filter((id) => !after.has(id))).toEqual([]);
+  });
+
   it('names each route current or previous, from which the deployed URLs are composed', () => {
     const listed = routes(rotating).map((route) => ({
       RouteKey: String(route.Properties.RouteKey),

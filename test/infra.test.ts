@@ -64,7 +64,12 @@ beforeAll(() => {
   worker = functionWithEnvironment(template, 'TABLE_NAME');
   ingest = functionWithEnvironment(template, 'WEBHOOK_SECRET_ARN');
   table = only(resourcesOfType(template, 'AWS::DynamoDB::Table'));
-  secret = only(resourcesOfType(template, 'AWS::SecretsManager::Secret'));
+  // The webhook secret; the Datasaur credentials secret is kept while nothing calls Datasaur.
+  secret = only(
+    resourcesOfType(template, 'AWS::SecretsManager::Secret').filter(
+      (candidate) => candidate.Properties.GenerateSecretString !== undefined,
+    ),
+  );
 });
 
 describe('ingest API', () => {

@@ -89,7 +89,10 @@ describe('reconciler settings', () => {
       { bundle: false },
     ).stack;
     expect(off.reconciler).toBeUndefined();
-    expect(off.datasaurCredentials).toBeUndefined();
+    // The credentials secret stays (retained, it would otherwise be orphaned), named by no output.
+    expect(Template.fromStack(off).toJSON().Outputs).not.toHaveProperty(
+      'DatasaurCredentialsSecretArn',
+    );
   });
 
   it('have the credentials secret without export archiving, and then send no export', () => {

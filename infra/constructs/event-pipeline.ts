@@ -8,7 +8,7 @@ import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
+import { Queue, QueueEncryption, RedrivePermission } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BatchFigure, METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { BODIES_PREFIX } from '../../shared/webhook/claim-check.ts';
@@ -83,6 +83,9 @@ export class EventPipeline extends Construct {
       encryption: QueueEncryption.SQS_MANAGED,
       enforceSSL: true,
       retentionPeriod: DEAD_LETTER_QUEUE_RETENTION,
+      // Declares it a dead-letter queue (Control Tower's CT.SQS.PR.1). allowAll is what SQS
+      // does with no policy; byQueue would name the source queue, which names this one.
+      redriveAllowPolicy: { redrivePermission: RedrivePermission.ALLOW_ALL },
       maxMessageSizeBytes,
     });
     this.queue = new Queue(this, 'Queue', {

@@ -5,19 +5,21 @@
  * Gateway answers every other request 404 itself (docs/flood.md).
  */
 import { createHash } from 'node:crypto';
-import { RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
-  type CfnRoute,
+  CfnRoute,
   type CfnStage,
   HttpApi,
+  HttpIntegration,
+  HttpIntegrationType,
   HttpMethod,
-  HttpRoute,
   HttpRouteKey,
   HttpStage,
   LogGroupLogDestination,
+  PayloadFormatVersion,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { type ISecret, Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
@@ -96,7 +98,7 @@ export class IngestApi extends Construct {
   /** `{"current": "…"}`, generated at the first deploy; add `"previous"` while rotating. */
   public readonly webhookSecret: ISecret;
   /** The webhook routes: POST and PUT of the current token, then of the previous one. */
-  public readonly webhookRoutes: HttpRoute[];
+  public readonly webhookRoutes: CfnRoute[];
   /** One JSON line per request, with the status API Gateway answered. */
   public readonly accessLogs: LogGroup;
 
@@ -130,7 +132,10 @@ export class IngestApi extends Construct {
     props.queue.grantSendMessages(this.ingest.role);
     props.archive.grantPut(this.ingest.role, BODIES_PREFIX);
 
+    const stack = Stack.of(this);
     this.api = new HttpApi(this, 'Api', {
+      // Tells the stages apart in the console and `aws apigatewayv2 get-apis`.
+      apiName: stack.stackName,
       description: 'Receives Datasaur webhooks',
       // The stage is declared below, to give it throttling and access logs.
       createDefaultStage: false,
@@ -138,12 +143,26 @@ export class IngestApi extends Construct {
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
       reason:
-        'Datasaur cannot send IAM, JWT or custom-authorizer credentials; the webhook routes authenticate every request by its HMAC-SHA256 signature, which the ingest function verifies before enqueueing anything.',
+        'The webhook routes authenticate every request by its HMAC-SHA256 signature over the body, which the ingest function verifies before enqueueing anything. Datasaur can send a static header, but a header authorizer would only check a second shared secret (registered with Datasaur by e-mail like the first) with another Lambda call per request, adding nothing the signature does not prove.',
     });
-    // One permission for the whole API rather than one per route: only the webhook routes have
-    // an integration, and a per-route permission would copy the token into the function policy.
-    const integration = new HttpLambdaIntegration('Ingest', this.ingest.function, {
-      scopePermissionToRoute: false,
+    // One integration and one permission for the whole API, under ids of their own: created
+    // under a route, they would move (and be replaced) whenever the token rotates. The
+    // permission names the API, not a route: a per-route one would copy the token into the
+    // function policy.
+    const integration = new HttpIntegration(this, 'Integration', {
+      httpApi: this.api,
+      integrationType: HttpIntegrationType.AWS_PROXY,
+      integrationUri: this.ingest.function.functionArn,
+      payloadFormatVersion: PayloadFormatVersion.VERSION_2_0,
+    });
+    this.ingest.function.addPermission('ApiInvoke', {
+      principal: new ServicePrincipal('apigateway.amazonaws.com'),
+      sourceArn: stack.formatArn({
+        service: 'execute-api',
+        resource: this.api.apiId,
+        resourceName: '*/*/*',
+      }),
+      sourceAccount: stack.account,
     });
     const tokens = [
       { token: props.webhookPathToken, operation: CURRENT_ROUTE_OPERATION },
@@ -154,17 +173,24 @@ export class IngestApi extends Construct {
     // POST (events) and PUT (export deliveries) are the contract; any other method or path
     // gets API Gateway's 404. Construct ids name a digest of the token, never the token (ids
     // show in every deploy's event log), and stay put when a token moves from current to
-    // previous, so a rotation adds routes and never re-keys one.
+    // previous, so a rotation adds routes and never re-keys one. Each route sits where an
+    // `HttpRoute` would put it (`Api/Webhook<method><digest>/Resource`), the path its logical
+    // id was first made from.
     this.webhookRoutes = tokens.flatMap(({ token, operation }) =>
-      WEBHOOK_METHODS.map((method) => {
-        const route = new HttpRoute(this.api, `Webhook${method}${tokenDigest(token)}`, {
-          httpApi: this.api,
-          routeKey: HttpRouteKey.with(webhookPath(token), HttpMethod[method]),
-          integration,
-        });
-        (route.node.defaultChild as CfnRoute).operationName = operation;
-        return route;
-      }),
+      WEBHOOK_METHODS.map(
+        (method) =>
+          new CfnRoute(
+            new Construct(this.api, `Webhook${method}${tokenDigest(token)}`),
+            'Resource',
+            {
+              apiId: this.api.apiId,
+              routeKey: HttpRouteKey.with(webhookPath(token), HttpMethod[method]).key,
+              authorizationType: 'NONE',
+              operationName: operation,
+              target: `integrations/${integration.integrationId}`,
+            },
+          ),
+      ),
     );
 
     const rateLimit = props.throttleRateLimit ?? 50;
@@ -187,7 +213,7 @@ export class IngestApi extends Construct {
     // no other request can spend it whatever AWS counts against the default.
     (this.stage.node.defaultChild as CfnStage).routeSettings = Object.fromEntries(
       this.webhookRoutes.map((route) => [
-        (route.node.defaultChild as CfnRoute).routeKey,
+        route.routeKey,
         { ThrottlingRateLimit: rateLimit, ThrottlingBurstLimit: burstLimit },
       ]),
     );
