@@ -19,7 +19,7 @@ import {
   StackResolutionError,
   stackUsage,
 } from './deployed/stack.ts';
-import { numberFlag, parseFlags, UsageError } from './local/cli.ts';
+import { endQuietlyWhenReaderCloses, numberFlag, parseFlags, UsageError } from './local/cli.ts';
 import { readLocalTarget } from './local/config.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
@@ -171,6 +171,7 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
+endQuietlyWhenReaderCloses();
 try {
   process.exitCode = await run(process.argv.slice(2));
 } catch (error) {

@@ -5,6 +5,7 @@
  * `curl -X POST <url>/admin/projects -d '{"id":"P9","status":"COMPLETE"}'`.
  */
 import { ConfigurationError, integerEnv, optionalEnv } from '../shared/runtime/environment.ts';
+import { acceptOnlyHelp } from './local/cli.ts';
 import { DEFAULT_FAKE_DATASAUR_PORT, FAKE_DATASAUR_CREDENTIALS } from './local/defaults.ts';
 import { startFakeDatasaur } from './local/fake-datasaur/server.ts';
 
@@ -29,6 +30,16 @@ const SEED_PROJECTS = [
     team: { id: '2', name: 'Review Team' },
   },
 ];
+
+const USAGE = `Usage: npm run fake-datasaur
+
+  Runs the fake Datasaur API until Ctrl-C. Its settings are environment variables:
+  FAKE_DATASAUR_PORT (default ${DEFAULT_FAKE_DATASAUR_PORT}; 0 picks a free one), FAKE_DATASAUR_HOST
+  (default 127.0.0.1), DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET (the credentials it takes).
+
+  -h, --help  this text
+`;
+acceptOnlyHelp(process.argv.slice(2), USAGE, 'npm run fake-datasaur: ');
 
 let settings: { port: number; host: string; clientId: string; clientSecret: string };
 try {

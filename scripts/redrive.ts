@@ -14,7 +14,7 @@ import {
   StackResolutionError,
   stackUsage,
 } from './deployed/stack.ts';
-import { numberFlag, parseFlags, UsageError } from './local/cli.ts';
+import { endQuietlyWhenReaderCloses, numberFlag, parseFlags, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { deadLetterQueueName } from './local/defaults.ts';
 import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
@@ -198,6 +198,7 @@ function describe(error: unknown): string {
 }
 
 if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  endQuietlyWhenReaderCloses();
   loadDotEnv();
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -6,6 +6,7 @@
 import { mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { itemJsonSchemas } from '../shared/store/item-schemas.ts';
+import { acceptOnlyHelp } from './local/cli.ts';
 
 export const SCHEMA_FOLDER = fileURLToPath(new URL('../schemas/items/', import.meta.url));
 
@@ -19,7 +20,16 @@ export function schemaFiles(): Record<string, string> {
   );
 }
 
+const USAGE = `Usage: npm run schemas
+
+  Writes the JSON Schema of every item type to schemas/items/<itemType>.schema.json,
+  removing any file there that is no longer an item type. Takes no arguments.
+
+  -h, --help  this text
+`;
+
 if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  acceptOnlyHelp(process.argv.slice(2), USAGE, 'npm run schemas: ');
   mkdirSync(SCHEMA_FOLDER, { recursive: true });
   const files = schemaFiles();
   for (const name of readdirSync(SCHEMA_FOLDER)) {

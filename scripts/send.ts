@@ -15,7 +15,7 @@ import {
   stackUsage,
   webhookUrlToRegister,
 } from './deployed/stack.ts';
-import { parseFlags, UsageError } from './local/cli.ts';
+import { endQuietlyWhenReaderCloses, parseFlags, UsageError } from './local/cli.ts';
 import {
   type LocalStackConfig,
   type LocalTarget,
@@ -246,6 +246,7 @@ function isSuccess(outcome: SendOutcome): boolean {
   return outcome.status !== undefined && outcome.status >= 200 && outcome.status < 300;
 }
 
+endQuietlyWhenReaderCloses();
 let plan: SendPlan | 'help';
 try {
   loadDotEnv();

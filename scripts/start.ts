@@ -5,6 +5,7 @@
 import './local/sdk-notice.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { startupBanner } from './local/banner.ts';
+import { acceptOnlyHelp } from './local/cli.ts';
 import { type LocalStackConfig, loadDotEnv, readLocalConfig } from './local/config.ts';
 import { whenParentExits } from './local/processes.ts';
 import { type LocalStack, startLocalStack } from './local/stack.ts';
@@ -20,6 +21,15 @@ function fail(message: string): never {
   console.error(`npm start: ${message}`);
   process.exit(1);
 }
+
+const USAGE = `Usage: npm start
+
+  Runs the whole pipeline on this machine until Ctrl-C. Its settings are environment
+  variables, or a .env file (.env.example lists them; docs/local-stack.md).
+
+  -h, --help  this text
+`;
+acceptOnlyHelp(process.argv.slice(2), USAGE, 'npm start: ');
 
 let config: LocalStackConfig;
 try {

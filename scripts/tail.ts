@@ -6,7 +6,7 @@ import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidPatternError, matchesPattern, parsePattern } from '../shared/bus/event-pattern.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
-import { numberFlag, parseFlags, UsageError } from './local/cli.ts';
+import { endQuietlyWhenReaderCloses, numberFlag, parseFlags, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalConfig } from './local/config.ts';
 import { EVENTS_FILE_NAME } from './local/defaults.ts';
 
@@ -134,6 +134,7 @@ function follow(options: TailOptions): Promise<void> {
   });
 }
 
+endQuietlyWhenReaderCloses();
 try {
   loadDotEnv();
   const options = parseCommandLine(process.argv.slice(2));

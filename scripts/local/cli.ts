@@ -41,6 +41,46 @@ export function numberFlag(
   return value;
 }
 
+/**
+ * A reader that stops early (`npm run query -- … | head`) closes the pipe, and the next write
+ * fails with EPIPE: the reader's choice, not a failure. The command stops there, quietly,
+ * with the exit code it had so far.
+ */
+export function endQuietlyWhenReaderCloses(): void {
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code !== 'EPIPE') throw error;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
+}
+
+/**
+ * For a command whose settings are environment variables: `--help` prints `usage` (exit 0),
+ * and any argument else prints what it expected (exit 2) instead of being ignored.
+ */
+export function acceptOnlyHelp(args: string[], usage: string, prefix: string): void {
+  let help: boolean;
+  try {
+    const { values } = parseFlags({
+      args,
+      options: { help: { type: 'boolean', short: 'h' } },
+      strict: true,
+      allowPositionals: false,
+    });
+    help = values.help === true;
+  } catch (error) {
+    process.stderr.write(
+      `${prefix}${error instanceof Error ? error.message : String(error)}\n\n${usage}`,
+    );
+    process.exit(2);
+  }
+  if (help) {
+    process.stdout.write(usage);
+    process.exit(0);
+  }
+}
+
 export interface CommandLineOptions {
   /** What each error line starts with, e.g. `npm run doctor: `. @default 'error: ' */
   readonly prefix?: string;
@@ -58,6 +98,7 @@ export async function runCommandLine(
   usage: string,
   { prefix = 'error: ', usageOnConfigurationError = false }: CommandLineOptions = {},
 ): Promise<void> {
+  endQuietlyWhenReaderCloses();
   try {
     process.exitCode = await run(process.argv.slice(2));
   } catch (error) {
@@ -85,6 +126,7 @@ export async function runMeasurement(
   usage: string,
   { prefix, usageOnConfigurationError = false }: CommandLineOptions & { readonly prefix: string },
 ): Promise<void> {
+  endQuietlyWhenReaderCloses();
   try {
     process.exitCode = await main();
   } catch (error) {

@@ -1,0 +1,83 @@
+/**
+ * The edges every CLI shares: a reader that stops early (`npm run query -- … | head -1`) ends
+ * the command quietly, with no stack trace and the exit code it had; a command that takes no
+ * arguments refuses one (exit 2, what it expected) instead of ignoring it.
+ */
+import { execFile, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { describe, expect, it } from 'vitest';
+
+const CLI = new URL('../scripts/local/cli.ts', import.meta.url).href;
+
+/** A command printing `lines` lines through runCommandLine, read until its first chunk only. */
+async function readFirstChunkOf(lines: number, exitCode: number) {
+  const program = `
+    import { runCommandLine } from ${JSON.stringify(CLI)};
+    await runCommandLine(async () => {
+      for (let i = 0; i < ${lines}; i++) process.stdout.write('line ' + i + ' ' + 'x'.repeat(200) + '\\n');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      for (let i = 0; i < ${lines}; i++) process.stdout.write('more ' + i + '\\n');
+      return ${exitCode};
+    }, 'usage');
+  `;
+  const child = spawn(
+    process.execPath,
+    ['--import', import.meta.resolve('tsx'), '--input-type=module', '-e', program],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  const errors: Buffer[] = [];
+  child.stderr.on('data', (chunk: Buffer) => errors.push(chunk));
+  const [first] = (await once(child.stdout, 'data')) as [Buffer];
+  // The reader goes away, as `head -1` does once it has its line.
+  child.stdout.destroy();
+  const [code] = (await once(child, 'close')) as [number | null];
+  return { first: first.toString(), code, stderr: Buffer.concat(errors).toString() };
+}
+
+describe('a reader that closes the pipe early', () => {
+  it('ends the command quietly: no stack trace, the exit code so far', async () => {
+    const result = await readFirstChunkOf(20_000, 0);
+    expect(result.first).toMatch(/^line 0 /);
+    expect(result.stderr).toBe('');
+    expect(result.code).toBe(0);
+  });
+});
+
+function runScript(script: string, args: string[]) {
+  return new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+    execFile(
+      process.execPath,
+      [
+        '--import',
+        import.meta.resolve('tsx'),
+        new URL(`../${script}`, import.meta.url).pathname,
+        ...args,
+      ],
+      { timeout: 60_000 },
+      (error, stdout, stderr) =>
+        resolve({
+          code: error === null ? 0 : Number((error as { code?: number }).code),
+          stdout,
+          stderr,
+        }),
+    );
+  });
+}
+
+describe('a command that takes no arguments', () => {
+  it.each([
+    ['scripts/schemas.ts', 'npm run schemas'],
+    ['scripts/fake-datasaur.ts', 'npm run fake-datasaur'],
+    ['scripts/start.ts', 'npm start'],
+  ])('%s refuses one, with its usage, and does nothing', async (script, command) => {
+    for (const args of [['--bogus'], ['extra']]) {
+      const result = await runScript(script, args);
+      expect(result.code, args[0]).toBe(2);
+      expect(result.stderr).toContain(`Usage: ${command}`);
+      expect(result.stdout).toBe('');
+    }
+    const help = await runScript(script, ['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toContain(`Usage: ${command}`);
+  });
+});
