@@ -6,6 +6,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { describe, expect, it } from 'vitest';
+import { parseFlags, UsageError } from '../scripts/local/cli.ts';
 
 const CLI = new URL('../scripts/local/cli.ts', import.meta.url).href;
 
@@ -79,5 +80,41 @@ describe('a command that takes no arguments', () => {
     const help = await runScript(script, ['--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain(`Usage: ${command}`);
+  });
+});
+
+describe('flags with a shape of their own', () => {
+  const options = {
+    region: { type: 'string' },
+    endpoint: { type: 'string' },
+    'queue-url': { type: 'string' },
+  } as const;
+  const parse =
+    (...args: string[]) =>
+    () =>
+      parseFlags({ args, options, strict: true });
+
+  it('refuse a region or URL that is not one, naming the flag, before anything is called', () => {
+    expect(parse('--region', 'us east')).toThrow(
+      new UsageError('--region must be an AWS region such as us-east-1, got "us east"'),
+    );
+    expect(parse('--endpoint', 'notaurl')).toThrow(/--endpoint must be an http or https URL/);
+    expect(parse('--queue-url', 'ftp://queue')).toThrow(/--queue-url must be an http or https URL/);
+  });
+
+  it('take the regions of every partition and local http endpoints', () => {
+    for (const region of [
+      'us-east-1',
+      'eu-central-2',
+      'us-gov-west-1',
+      'cn-north-1',
+      'il-central-1',
+    ]) {
+      expect(parse('--region', region)).not.toThrow();
+    }
+    expect(parse('--endpoint', 'http://127.0.0.1:8000')).not.toThrow();
+    expect(
+      parse('--queue-url', 'https://sqs.eu-west-1.amazonaws.com/123456789012/q'),
+    ).not.toThrow();
   });
 });

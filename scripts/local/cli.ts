@@ -11,13 +11,48 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-/** `parseArgs` of `config`; a flag it does not know or a value it misses is a UsageError. */
+/** Flags every CLI takes as a URL: a local server's, a queue's, the webhook's. */
+const URL_FLAGS = ['endpoint', 'events-endpoint', 'url', 'queue-url', 'export-queue-url'];
+
+/** us-east-1, eu-central-2, us-gov-west-1, cn-north-1, us-isob-east-1… */
+const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
+
+/** A UsageError naming the flag whose value has the wrong shape, before anything is called. */
+function checkFlagShapes(values: Record<string, unknown>): void {
+  const { region } = values;
+  if (typeof region === 'string' && !AWS_REGION.test(region)) {
+    throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
+  }
+  for (const name of URL_FLAGS) {
+    const value = values[name];
+    if (typeof value !== 'string') continue;
+    let protocol: string | undefined;
+    try {
+      protocol = new URL(value).protocol;
+    } catch {
+      protocol = undefined;
+    }
+    if (protocol !== 'http:' && protocol !== 'https:') {
+      throw new UsageError(
+        `--${name} must be an http or https URL such as http://127.0.0.1:8000, got "${value}"`,
+      );
+    }
+  }
+}
+
+/**
+ * `parseArgs` of `config`; a flag it does not know, a value it misses, or a region or URL flag
+ * that is not one is a UsageError.
+ */
 export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
+  let parsed: ReturnType<typeof parseArgs<T>>;
   try {
-    return parseArgs(config);
+    parsed = parseArgs(config);
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+  checkFlagShapes(parsed.values as Record<string, unknown>);
+  return parsed;
 }
 
 /** `raw` as a number within [min, max] (whole unless `integer` is false), or a UsageError. */
