@@ -41,7 +41,8 @@ Commands:
                                             archived exports: S3 key, size, sha256, status (flags combine)
   reconcile                                 reconcile runs, newest first: gaps found, repaired, errors
   event <eventId>                           one event by its id, whatever its type (the id the
-                                            ingest's 202 answer, the logs and the bus carry)
+                                            ingest's 202 answer, the logs and the bus carry); a
+                                            stored event before a rejected body of the same id
 
 Flags:
   --limit <1-${MAX_PAGE_SIZE}>     items per page (default 50)
@@ -340,13 +341,19 @@ async function run(args: string[]): Promise<number> {
     }
     if (command === 'event') {
       const eventId = rest[0] as string;
-      const event = await queries.event(eventId);
+      const [event, ...others] = await queries.eventItems(eventId);
       if (event === undefined) {
         console.error(`no event ${eventId} in table ${connection.tableName}`);
         return 1;
       }
       if (asJson) console.log(JSON.stringify(event, null, 2));
       else printProject(event);
+      // A rejected body that a replay stored but could not publish stays beside its event.
+      for (const other of others) {
+        console.error(
+          `also stored as ${String(other.itemType)}, received at ${String(other.receivedAt)}`,
+        );
+      }
       return 0;
     }
     let result: Page;

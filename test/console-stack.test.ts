@@ -10,6 +10,7 @@
 import type { ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import { type AddressInfo, createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -53,16 +54,16 @@ import {
   type CloudFormationStandIn,
   startCloudFormationStandIn,
 } from './support/cloudformation-stand-in.ts';
+import { startConsole as startConsoleProcess } from './support/console-process.ts';
 import { eventually } from './support/eventually.ts';
 import {
   fakeDatasaurEnvironment,
+  runTypeScript,
   type StackProcess,
-  spawnTypeScript,
   startStackProcess,
   stopLeftoverStacks,
   TEST_STACK_ENVIRONMENT,
 } from './support/local-stack-process.ts';
-import { recordOutput } from './support/secret-guard.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
 const SECRET = TEST_SECRETS.localStack;
@@ -88,25 +89,11 @@ let localEnvironment: NodeJS.ProcessEnv;
 let projectEventId: string;
 let rejectedEventId: string;
 
-/** Starts `npm run console` with these flags and resolves with the URL it prints. */
+/** Starts `npm run console`, stopped after the file; resolves with the URL it prints. */
 async function startConsole(args: string[], environment: NodeJS.ProcessEnv): Promise<string> {
-  const child = spawnTypeScript('scripts/console.ts', args, environment);
-  consoles.push(child);
-  let printed = '';
-  const collect = (chunk: Buffer) => {
-    printed += chunk;
-    recordOutput(String(chunk));
-  };
-  child.stdout?.on('data', collect);
-  child.stderr?.on('data', collect);
-  return eventually(
-    async () => {
-      if (child.exitCode !== null) throw new Error(`console exited: ${printed}`);
-      return /open\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(printed)?.[1] ?? '';
-    },
-    (url) => url !== '',
-    30_000,
-  );
+  const started = await startConsoleProcess(args, environment);
+  consoles.push(started.child);
+  return started.url;
 }
 
 async function deadLetters(): Promise<number> {
@@ -345,7 +332,7 @@ describe('the console against a deployed stack', () => {
       const body = await response.text();
       return body.slice(body.indexOf('<main>'), body.indexOf('</main>'));
     };
-    const path = `/projects/${PROJECT}`;
+    const path = `/projects?id=${PROJECT}`;
     expect(await mainOf(readOnlyUrl, path)).toBe(await localMain(path));
     expect(await mainOf(readOnlyUrl, `/feed?project=${PROJECT}`)).toContain(
       projectEventId.slice(0, 12),
@@ -353,7 +340,7 @@ describe('the console against a deployed stack', () => {
     // The event page names where the event went: locally the bus's file, here nothing.
     const event = await mainOf(readOnlyUrl, `/events/${projectEventId}`);
     expect(event).toContain(PROJECT);
-    await visit(readOnlyUrl, `/projects/${PROJECT}`, 'stack-project');
+    await visit(readOnlyUrl, `/projects?id=${PROJECT}`, 'stack-project');
   });
 
   it('finds an event by its id alone (the table key lookup)', async () => {
@@ -405,7 +392,7 @@ describe('the console against a deployed stack', () => {
       const page = await visit(actionsUrl, '/', 'stack-overview-reconcile');
       const result = await confirmAction(page, 'Run a reconcile now', 'stack-reconcile-held');
       expect(result).toContain('Not run: another reconcile run (the scheduled reconciler) holds');
-      expect(await textOf(page, 'h1')).toBe('Done');
+      expect(await textOf(page, 'h1')).toBe('Not done');
       await page.close();
       expect(
         await textOf(await visit(actionsUrl, '/', 'stack-overview-no-run'), '#reconcile'),
@@ -438,7 +425,7 @@ describe('the console against a deployed stack', () => {
       expect.objectContaining({ outcome: 'succeeded', dryRun: false, gapsFound: 1, repaired: 1 }),
     ]);
     expect(result).toContain(String(runs.items[0]?.runId));
-    expect(await mainOf(readOnlyUrl, `/projects/${MISSED_PROJECT}`)).toContain('REVIEWED');
+    expect(await mainOf(readOnlyUrl, `/projects?id=${MISSED_PROJECT}`)).toContain('REVIEWED');
   });
 
   it('the local console runs a reconcile with the Datasaur API and credentials npm start uses', async () => {
@@ -473,7 +460,7 @@ describe('the console against a deployed stack', () => {
   it('links an archived export to a short-lived pre-signed S3 URL that downloads its bytes', async () => {
     const page = await visit(
       readOnlyUrl,
-      `/projects/${EXPORTED_PROJECT}`,
+      `/projects?id=${EXPORTED_PROJECT}`,
       'stack-project-exported',
     );
     const links = await page.$$eval('a[download]', (anchors) =>
@@ -534,6 +521,158 @@ describe('the console against a deployed stack', () => {
   });
 });
 
+describe('a replay that does not finish, from the console of the local stack', () => {
+  const headers = { Host: '127.0.0.1:1' };
+  /** A console of the local stack with actions allowed; `environment` as npm run console reads it. */
+  const actionConsole = (environment: NodeJS.ProcessEnv) => {
+    const source = localSource(readLocalTarget(environment));
+    return { app: createConsoleApp({ source, port: () => 1, allowActions: true }), source };
+  };
+  const pageOf = async (app: ReturnType<typeof createConsoleApp>, path: string) => {
+    const response = await app.request(path, { headers });
+    return { status: response.status, body: await response.text() };
+  };
+  /** Posts the replay form the rejected body's page shows, confirmed. */
+  const replay = async (app: ReturnType<typeof createConsoleApp>, eventPath: string) => {
+    const { body } = await pageOf(app, eventPath);
+    expect(body).toContain('action="/actions/replay"');
+    const field = (name: string) =>
+      new RegExp(`name="${name}" value="([^"]+)"`).exec(body)?.[1] as string;
+    const response = await app.request('/actions/replay', {
+      method: 'POST',
+      headers,
+      body: new URLSearchParams({
+        eventId: field('eventId'),
+        receivedAt: field('receivedAt'),
+        csrf: field('csrf'),
+        confirm: 'yes',
+      }),
+    });
+    return { status: response.status, body: await response.text() };
+  };
+  /** A signed body an older worker rejected, as the worker stores it; its event id and time. */
+  const storeRejected = async (rawBody: Buffer) => {
+    const eventId = eventIdOf(rawBody);
+    const receivedAt = new Date().toISOString();
+    const documents = localDynamoDb(stack.dynamoDbEndpoint);
+    try {
+      await documents.send(
+        new PutCommand({
+          TableName: 'datasaur-webhooks',
+          Item: rejectedItem(
+            {
+              eventId,
+              provenance: 'webhook',
+              method: 'POST',
+              receivedAt,
+              rawBody,
+              interpretation: { kind: 'rejected', reason: 'an older, stricter schema' },
+            },
+            'an older, stricter schema',
+          ),
+        }),
+      );
+    } finally {
+      documents.destroy();
+    }
+    return { eventId, receivedAt };
+  };
+  /** A port nothing listens on: the bus of a console started without npm start's EVENTS_PORT. */
+  const closedPort = () =>
+    new Promise<number>((resolve) => {
+      const server = createServer().listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as AddressInfo;
+        server.close(() => resolve(port));
+      });
+    });
+  const resultOf = (body: string) => ({
+    heading: /<h1>([^<]*)<\/h1>/.exec(body)?.[1],
+    notice: /<p class="notice ([^"]+)" role="status" id="action-result">([^<]*)</.exec(body),
+  });
+
+  it('says Not done, with 409, when the body still does not parse', async () => {
+    const { eventId } = await storeRejected(Buffer.from('still not json, signed all the same'));
+    const { app, source } = actionConsole(localEnvironment);
+    try {
+      const result = await replay(app, `/events/${eventId}`);
+      expect(result.status).toBe(409);
+      const { heading, notice } = resultOf(result.body);
+      expect(heading).toBe('Not done');
+      expect(notice?.[1]).toBe('not-done');
+      expect(notice?.[2]).toContain('it still does not parse, so it stays rejected');
+    } finally {
+      source.close();
+    }
+  });
+
+  it('says Partly done, with 502, when the bus refuses the event; the rejected body stays reachable and a second replay finishes', async () => {
+    const rawBody = Buffer.from(
+      JSON.stringify({
+        ...SEED_EVENTS.PROJECT_CREATED,
+        data: {
+          ...SEED_EVENTS.PROJECT_CREATED.data,
+          timestamp: new Date().toISOString(),
+          project: { ...SEED_EVENTS.PROJECT_CREATED.data.project, id: 'stack-console-half' },
+        },
+      }),
+    );
+    const { eventId, receivedAt } = await storeRejected(rawBody);
+    const busDown = actionConsole({ ...localEnvironment, EVENTS_PORT: String(await closedPort()) });
+    const working = actionConsole(localEnvironment);
+    try {
+      const partly = await replay(busDown.app, `/events/${eventId}`);
+      expect(partly.status).toBe(502);
+      const { heading, notice } = resultOf(partly.body);
+      expect(heading).toBe('Partly done');
+      expect(notice?.[1]).toBe('partly-done');
+      expect(notice?.[2]).toContain('stored as an event, but publishing it failed');
+
+      // The id now names the stored event and the rejected body (received at the same time):
+      // the event page shows the event and links to the body, which offers the replay again.
+      const stored = await pageOf(working.app, `/events/${eventId}`);
+      expect(stored.body).toContain('Stored</strong> in the table as projectEvent');
+      const link =
+        /<dt>also stored as<\/dt><dd><a href="([^"]+)">rejected, received at ([^<]+)<\/a>/.exec(
+          stored.body,
+        );
+      expect(link?.[2]).toBe(receivedAt);
+      const rejectedPath = String(link?.[1]).replaceAll('&amp;', '&');
+      expect(rejectedPath).toBe(
+        `/events/${eventId}?${new URLSearchParams({ at: receivedAt, item: 'rejected' })}`,
+      );
+      const rejected = await pageOf(working.app, rejectedPath);
+      expect(rejected.body).toContain('an older, stricter schema');
+      expect(rejected.body).toContain('Stored</strong> in the table as rejected');
+      // npm run query -- event prints the stored event too, and names the other on stderr.
+      const printed = await runTypeScript(
+        'scripts/query.ts',
+        ['event', eventId, '--json'],
+        localEnvironment,
+      );
+      expect(printed.code, printed.stderr).toBe(0);
+      expect(JSON.parse(printed.stdout)).toMatchObject({ itemType: 'projectEvent', eventId });
+      expect(printed.stderr).toBe(`also stored as rejected, received at ${receivedAt}\n`);
+
+      const finished = await replay(working.app, rejectedPath);
+      expect(finished.status).toBe(200);
+      expect(resultOf(finished.body).heading).toBe('Done');
+      expect(resultOf(finished.body).notice?.[1]).toBe('done');
+      expect(resultOf(finished.body).notice?.[2]).toContain('1 published on the bus');
+      const after = await pageOf(working.app, `/events/${eventId}`);
+      expect(after.body).toContain('&quot;Project Created&quot; at');
+      expect(after.body).not.toContain('also stored as');
+      // A link to the rejected body, once it is replayed, says so and shows the event.
+      const gone = await pageOf(working.app, rejectedPath);
+      expect(gone.status).toBe(200);
+      expect(gone.body).toContain('is no longer stored');
+      expect(gone.body).toContain('Stored</strong> in the table as projectEvent');
+    } finally {
+      busDown.source.close();
+      working.source.close();
+    }
+  });
+});
+
 describe('errors a user meets become a message on the page', () => {
   /** An AWS SDK service error as the clients throw it: a name, a message, a status. */
   const awsError = (name: string, message: string) =>
@@ -576,7 +715,7 @@ describe('errors a user meets become a message on the page', () => {
       expect(page).toMatch(shown);
       expect(page).not.toMatch(/\n\s+at /);
 
-      const project = await (await app.request(`/projects/${PROJECT}`, { headers })).text();
+      const project = await (await app.request(`/projects?id=${PROJECT}`, { headers })).text();
       const csrf = /name="csrf" value="([^"]+)"/.exec(project)?.[1] as string;
       expect(csrf).toBeDefined();
       const result = await app.request('/actions/export', {

@@ -6,12 +6,12 @@
  * `.data/screenshots/`.
  */
 import type { ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleApp } from '../scripts/console/app.ts';
@@ -23,23 +23,27 @@ import {
   sendDatasaurRequest,
   signDatasaurRequest,
 } from '../scripts/local/datasaur-sender.ts';
-import { DEFAULT_TABLE_NAME } from '../scripts/local/defaults.ts';
+import { DEFAULT_TABLE_NAME, EVENTS_FILE_NAME } from '../scripts/local/defaults.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
-import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { LOCAL_CLIENT_CONFIG, localDynamoDb } from '../scripts/local/servers.ts';
+import { rejectedItem } from '../shared/store/items.ts';
 import { createQueries } from '../shared/store/queries.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import { launchBrowser, SCREENSHOTS, textOf, visitPage } from './support/browser.ts';
+import {
+  printedConsoleVariables,
+  startConsole as startConsoleProcess,
+} from './support/console-process.ts';
 import { eventually } from './support/eventually.ts';
 import {
   fakeDatasaurEnvironment,
   runTypeScript,
   type StackProcess,
-  spawnTypeScript,
   stackCliEnvironment,
   startStackProcess,
   stopLeftoverStacks,
 } from './support/local-stack-process.ts';
 import { expectLoopbackOnly } from './support/loopback-only.ts';
-import { recordOutput } from './support/secret-guard.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
 
 /** The browser globals the page functions below use (this project compiles without the DOM library). */
@@ -59,6 +63,10 @@ const PROJECT = 'console-p1';
 const RECONCILED_PROJECT = 'console-p2';
 const DOCUMENT = 'console-d1';
 const HOSTILE_PROJECT = 'hostile-"><b>1';
+/** Ids a path cannot hold as they are: dot segments, and the characters that end a segment. */
+const ODD_IDS = ['.', '..', 'a/b?c#d%e'] as const;
+/** What npm start is given beside its defaults: the printed console command must carry them. */
+const EVENT_SOURCE = 'console.test';
 const HOSTILE_DOCUMENT = `doc"'<b>x</b>`;
 const HOSTILE = {
   name: '<script>window.__pwned = true</script><img src=x onerror="window.__pwned=true">',
@@ -69,7 +77,7 @@ const HOSTILE = {
 
 let fake: FakeDatasaur;
 let stack: StackProcess;
-let consoleProcess: ChildProcess;
+const consoles: ChildProcess[] = [];
 let consoleUrl: string;
 let browser: Browser;
 let dataDir: string;
@@ -130,6 +138,8 @@ beforeAll(async () => {
   stack = await startStackProcess({
     DATA_DIR: dataDir,
     DATASAUR_WEBHOOK_SECRET: SECRET,
+    EVENT_SOURCE,
+    PUBLISH_LABEL_EVENTS: 'true',
     ...fakeDatasaurEnvironment(fake),
   });
   stackEnvironment = stackCliEnvironment(stack, dataDir);
@@ -155,6 +165,16 @@ beforeAll(async () => {
   );
   await send('EXPORT', exportDeliveryBody({ projectId: PROJECT, documentId: DOCUMENT }), 'PUT');
   await send('REJECTED', 'not json, signed all the same');
+  for (const [index, id] of ODD_IDS.entries()) {
+    await send(
+      `ODD_PROJECT_${index}`,
+      seedEventBody('PROJECT_CREATED', { projectId: id, timestamp: timestamps() }),
+    );
+    await send(
+      `ODD_DOCUMENT_${index}`,
+      seedEventBody('BEFORE_UPDATE_LABELS', { documentId: id, timestamp: timestamps() }),
+    );
+  }
   // Hostile values in signed webhooks: they must come back as text, everywhere.
   const created = JSON.parse(
     seedEventBody('PROJECT_CREATED', { projectId: HOSTILE_PROJECT, timestamp: timestamps() }),
@@ -227,36 +247,26 @@ beforeAll(async () => {
     labels: labelPage,
   };
 
-  consoleProcess = spawnTypeScript('scripts/console.ts', [], {
-    ...stackEnvironment,
-    CONSOLE_PORT: '0',
-  });
-  let printed = '';
-  consoleProcess.stdout?.on('data', (chunk) => {
-    printed += chunk;
-    recordOutput(String(chunk));
-  });
-  consoleProcess.stderr?.on('data', (chunk) => {
-    printed += chunk;
-    recordOutput(String(chunk));
-  });
-  consoleUrl = await eventually(
-    async () => /open\s+(http:\/\/127\.0\.0\.1:\d+)\//.exec(printed)?.[1] ?? '',
-    (url) => url !== '',
-    30_000,
-  );
+  consoleUrl = await startConsole([], { ...stackEnvironment, CONSOLE_PORT: '0' });
 
   browser = await launchBrowser(dataDir);
 }, 240_000);
 
 afterAll(async () => {
   await browser?.close();
-  consoleProcess?.kill('SIGTERM');
+  for (const child of consoles) child.kill('SIGTERM');
   await stack?.stop();
   await stopLeftoverStacks();
   await fake?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** Starts `npm run console`, stopped with the stack; resolves with the URL it prints. */
+async function startConsole(args: string[], environment: NodeJS.ProcessEnv): Promise<string> {
+  const started = await startConsoleProcess(args, environment);
+  consoles.push(started.child);
+  return started.url;
+}
 
 /** Opens a page of the console, checks it with axe-core, and photographs it. */
 const visit = (path: string, screenshot: string): Promise<Page> =>
@@ -323,7 +333,7 @@ describe('the console in a browser', () => {
   it('project: status, a timeline telling webhook from reconciled transitions, exports with key, size and sha256', async () => {
     const { project } = printedByQuery;
     const { exports } = printedByQuery;
-    const page = await visit(`/projects/${PROJECT}`, 'project');
+    const page = await visit(`/projects?id=${PROJECT}`, 'project');
     expect(await textOf(page, '.facts')).toContain(String(project.status));
     expect(
       await page.$$eval('.timeline li.webhook strong', (items) =>
@@ -335,10 +345,12 @@ describe('the console in a browser', () => {
     for (const value of [archived.key, archived.bytes, archived.sha256].map(String)) {
       expect(exportsText).toContain(value);
     }
-    expect(await page.$$eval(`a[href="/documents/${DOCUMENT}"]`, (links) => links.length)).toBe(1);
+    expect(await page.$$eval(`a[href="/documents?id=${DOCUMENT}"]`, (links) => links.length)).toBe(
+      1,
+    );
     await page.close();
 
-    const reconciled = await visit(`/projects/${RECONCILED_PROJECT}`, 'project-reconciled');
+    const reconciled = await visit(`/projects?id=${RECONCILED_PROJECT}`, 'project-reconciled');
     expect(printedByQuery.reconciledProject.source).toBe('reconcile');
     expect(await textOf(reconciled, '.timeline li.webhook')).toContain('CREATED');
     expect(await textOf(reconciled, '.timeline li.reconciled')).toContain('REVIEWED');
@@ -347,7 +359,7 @@ describe('the console in a browser', () => {
 
   it('document: label events newest first, each with its labels, span and who', async () => {
     const { labels } = printedByQuery;
-    const page = await visit(`/documents/${DOCUMENT}`, 'document');
+    const page = await visit(`/documents?id=${DOCUMENT}`, 'document');
     const shown = await page.$$eval('article.label-event a[href^="/events/"] code', (codes) =>
       codes.map((code) => code.getAttribute('title')),
     );
@@ -397,10 +409,42 @@ describe('the console in a browser', () => {
     await page.close();
   });
 
+  it('opens the project and document whose id is ., .. or holds / ? # %, from the links of the feed', async () => {
+    const feed = await visit('/feed', 'feed-odd-ids');
+    const links = await feed.$$eval(
+      '#feed a[href^="/projects"], #feed a[href^="/documents"]',
+      (anchors) =>
+        anchors.map((anchor) => ({ text: anchor.textContent, href: anchor.getAttribute('href') })),
+    );
+    await feed.close();
+    for (const [index, id] of ODD_IDS.entries()) {
+      for (const [kind, heading, sentAs] of [
+        ['projects', 'Project', `ODD_PROJECT_${index}`],
+        ['documents', 'Document', `ODD_DOCUMENT_${index}`],
+      ] as const) {
+        const link = links.find((one) => one.href?.startsWith(`/${kind}`) && one.text === id);
+        expect(link, `a link to ${kind} ${id}`).toBeDefined();
+        const page = await visit(String(link?.href), `${kind}-odd-${index}`);
+        expect(await textOf(page, 'h1')).toBe(`${heading} ${id}`);
+        // The page of that id: it lists the event sent for it.
+        expect(
+          await page.$$eval('main a[href^="/events/"] code', (codes) =>
+            codes.map((code) => code.getAttribute('title')),
+          ),
+        ).toContain(sent[sentAs]);
+        await page.close();
+      }
+    }
+    // A link of an earlier version (the id in the path) leads to the same page.
+    const old = await visit(`/projects/${PROJECT}`, 'project-path-form');
+    expect(old.url()).toBe(`${consoleUrl}/projects?id=${PROJECT}`);
+    await old.close();
+  });
+
   it('renders hostile values from signed webhooks as text, also in attributes and links', async () => {
     for (const [path, name] of [
-      [`/projects/${encodeURIComponent(HOSTILE_PROJECT)}`, 'hostile-project'],
-      [`/documents/${encodeURIComponent(HOSTILE_DOCUMENT)}`, 'hostile-document'],
+      [`/projects?id=${encodeURIComponent(HOSTILE_PROJECT)}`, 'hostile-project'],
+      [`/documents?id=${encodeURIComponent(HOSTILE_DOCUMENT)}`, 'hostile-document'],
       [`/events/${sent.HOSTILE_EXPORT}`, 'hostile-event'],
       [`/feed?project=${encodeURIComponent(HOSTILE_PROJECT)}`, 'hostile-feed'],
     ] as const) {
@@ -476,14 +520,71 @@ describe('the console server', () => {
     for (const output of [flag.stderr, port.stderr]) expect(output).not.toMatch(/\n\s+at /);
   });
 
-  it("is what npm start's banner tells to run, with this stack's ports", () => {
-    const dynamoDbPort = new URL(stack.dynamoDbEndpoint).port;
-    const s3Port = new URL(stack.s3Endpoint).port;
-    expect(stack.output()).toMatch(
-      new RegExp(
-        `DYNAMODB_PORT=${dynamoDbPort} SQS_PORT=\\d+ S3_PORT=${s3Port} DATA_DIR=\\S+ npm run console`,
-      ),
+  it("is what npm start's banner tells to run: started so, its replay publishes to this stack's bus as the worker does", async () => {
+    const variables = printedConsoleVariables(stack.output());
+    expect(variables).toEqual({
+      DYNAMODB_PORT: new URL(stack.dynamoDbEndpoint).port,
+      SQS_PORT: new URL(stack.sqsEndpoint).port,
+      S3_PORT: new URL(stack.s3Endpoint).port,
+      EVENTS_PORT: new URL(stack.eventsEndpoint).port,
+      EVENT_SOURCE,
+      PUBLISH_LABEL_EVENTS: 'true',
+      DATA_DIR: dataDir,
+    });
+
+    // A signed label event an older worker rejected, which parses now: replayed from a
+    // console started as printed, it is published where and as this stack's worker publishes.
+    const rawBody = Buffer.from(
+      seedEventBody('BEFORE_UPDATE_LABELS', {
+        documentId: 'console-replayed',
+        timestamp: timestamps(),
+      }),
     );
+    const eventId = eventIdOf(rawBody);
+    const documents = localDynamoDb(stack.dynamoDbEndpoint);
+    try {
+      await documents.send(
+        new PutCommand({
+          TableName: DEFAULT_TABLE_NAME,
+          Item: rejectedItem(
+            {
+              eventId,
+              provenance: 'webhook',
+              method: 'POST',
+              receivedAt: new Date().toISOString(),
+              rawBody,
+              interpretation: { kind: 'rejected', reason: 'an older, stricter schema' },
+            },
+            'an older, stricter schema',
+          ),
+        }),
+      );
+    } finally {
+      documents.destroy();
+    }
+    const asPrinted = await startConsole(['--allow-actions'], { ...variables, CONSOLE_PORT: '0' });
+    const eventPage = await (await fetch(`${asPrinted}/events/${eventId}`)).text();
+    const field = (name: string) =>
+      new RegExp(`name="${name}" value="([^"]+)"`).exec(eventPage)?.[1] as string;
+    const result = await fetch(`${asPrinted}/actions/replay`, {
+      method: 'POST',
+      body: new URLSearchParams({
+        eventId,
+        receivedAt: field('receivedAt'),
+        csrf: field('csrf'),
+        confirm: 'yes',
+      }),
+    });
+    const said = await result.text();
+    expect(result.status, said).toBe(200);
+    expect(said).toContain('it parses now and is stored as an event (1 published on the bus)');
+    const published = readFileSync(join(dataDir, EVENTS_FILE_NAME), 'utf8')
+      .split('\n')
+      .filter((line) => line.includes(eventId))
+      .map((line) => JSON.parse(line) as Json);
+    expect(published).toEqual([
+      expect.objectContaining({ source: EVENT_SOURCE, 'detail-type': 'Labels Updated' }),
+    ]);
   });
 
   it('answers only its own loopback Host and Origin (DNS rebinding), with a CSP allowing no inline script', async () => {

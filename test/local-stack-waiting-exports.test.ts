@@ -4,6 +4,7 @@
  * WAITING (CREDENTIALS_MISSING), as `npm run query -- exports` shows; once the stack restarts
  * with credentials it archives by itself, here as a 12 MB file trickling in chunks, with the
  * sha256 of the file the fake served. `npm run export` asks for any project by hand in both.
+ * The console, started as the banner prints it, shows the WAITING export on its overview.
  */
 import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -16,6 +17,8 @@ import {
   signDatasaurRequest,
 } from '../scripts/local/datasaur-sender.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
+import { launchBrowser, textOf, visitPage } from './support/browser.ts';
+import { printedConsoleVariables, startConsole } from './support/console-process.ts';
 import {
   runTypeScript,
   type StackProcess,
@@ -68,6 +71,51 @@ async function exportsUntil(
   }
 }
 
+/**
+ * The console, started as npm start's banner prints it, shows the WAITING export on its
+ * overview: counted among the exports waiting, listed with why it waits.
+ */
+async function expectOnTheOverview(
+  stack: StackProcess,
+  waiting: Record<string, unknown> | undefined,
+) {
+  const consoleProcess = await startConsole([], {
+    ...printedConsoleVariables(stack.output()),
+    CONSOLE_PORT: '0',
+  });
+  const browser = await launchBrowser(dataDir);
+  try {
+    const page = await visitPage(
+      browser,
+      `${consoleProcess.url}/`,
+      'overview-waiting-export',
+      'overview',
+    );
+    expect(await textOf(page, '.cards')).toContain('Exports waiting1');
+    expect(await textOf(page, '#exports-waiting caption')).toBe(
+      'Exports waiting for working Datasaur credentials, not started yet',
+    );
+    const cells = await page.$$eval('#exports-waiting tbody td', (found) =>
+      found.map((cell) => cell.textContent),
+    );
+    expect(cells).toEqual([
+      String(waiting?.requestedAt),
+      PROJECT_ID,
+      'REVIEWED',
+      'WAITING',
+      String(waiting?.attempts),
+      `CREDENTIALS_MISSING: ${String(waiting?.reason)}`,
+    ]);
+    expect(await textOf(page, '#exports-waiting')).toContain(
+      'Exports requested, not archived yet: none.',
+    );
+    await page.close();
+  } finally {
+    await browser.close();
+    consoleProcess.child.kill('SIGTERM');
+  }
+}
+
 it('records a review WAITING without credentials, and archives a trickling 12 MB export by itself once the stack restarts with them', async () => {
   const common = { DATA_DIR: dataDir, DATASAUR_WEBHOOK_SECRET: SECRET, DATASAUR_API_URL: fake.url };
   const withoutCredentials = await startStackProcess(common);
@@ -93,6 +141,7 @@ it('records a review WAITING without credentials, and archives a trickling 12 MB
     ),
   });
   expect(fake.counts.fileRequests).toBe(0);
+  await expectOnTheOverview(withoutCredentials, waiting);
   // By hand, too: recorded WAITING, and the command says so instead of waiting for nothing.
   const waitingByHand = await exportByHand(withoutCredentials, 'P2');
   expect(waitingByHand.code).toBe(1);

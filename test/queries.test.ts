@@ -1,5 +1,10 @@
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import type { BusPublisher } from '../shared/bus/bus-publisher.ts';
+import { replayRejected } from '../shared/replay/replay.ts';
+import { rejectedItem } from '../shared/store/items.ts';
 import {
   createQueries,
   InvalidQueryError,
@@ -7,6 +12,7 @@ import {
   type PageRequest,
   type Queries,
 } from '../shared/store/queries.ts';
+import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   type Delivery,
@@ -250,6 +256,66 @@ describe('queries', () => {
       ['rejected', 'body is not JSON'],
       ['rejected', expect.stringContaining('PROJECT_CREATED does not match its schema: data')],
     ]);
+  });
+
+  it('9. finds every item of an event id, the stored event first, after a replay that could not publish', async () => {
+    const { tableName } = await workerOnFreshTable(dynamoDb);
+    const rawBody = Buffer.from(
+      JSON.stringify({
+        ...SEED_EVENTS.PROJECT_CREATED,
+        data: { ...SEED_EVENTS.PROJECT_CREATED.data, project: { id: 'HALF-REPLAYED' } },
+      }),
+    );
+    const eventId = eventIdOf(rawBody);
+    const receivedAt = '2024-04-01T10:00:00.000Z';
+    // A signed body an older worker rejected, which parses now.
+    await dynamoDb.documents.send(
+      new PutCommand({
+        TableName: tableName,
+        Item: rejectedItem(
+          {
+            eventId,
+            provenance: 'webhook',
+            method: 'POST',
+            receivedAt,
+            rawBody,
+            interpretation: { kind: 'rejected', reason: 'an older, stricter schema' },
+          },
+          'an older, stricter schema',
+        ),
+      }),
+    );
+    const busDown: BusPublisher = {
+      target: { eventBusName: 'default', source: 'datasaur.webhooks' },
+      publish: async (publications) => ({
+        published: [],
+        failed: publications.map(({ id }) => ({ id, error: 'InternalFailure' })),
+        calls: 1,
+      }),
+    };
+    const replayed = await replayRejected(
+      {
+        documents: dynamoDb.documents,
+        tableName,
+        publisher: busDown,
+        bodies: NO_ARCHIVE,
+        publishLabelEvents: false,
+      },
+      { from: receivedAt, to: '2024-04-01T10:00:00.001Z', eventId },
+    );
+    expect(replayed).toMatchObject({ recovered: 1, failed: 1 });
+
+    const halfReplayed = createQueries(dynamoDb.documents, tableName);
+    const items = await halfReplayed.eventItems(eventId);
+    expect(items.map((item) => [item.itemType, item.receivedAt])).toEqual([
+      ['projectEvent', receivedAt],
+      ['rejected', receivedAt],
+    ]);
+    expect(await halfReplayed.event(eventId)).toMatchObject({
+      itemType: 'projectEvent',
+      projectId: 'HALF-REPLAYED',
+    });
+    expect(await halfReplayed.eventItems('0'.repeat(64))).toEqual([]);
   });
 
   it('refuses a cursor from another query and a malformed range', async () => {

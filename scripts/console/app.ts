@@ -14,8 +14,15 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { html } from 'hono/html';
 import { InvalidQueryError } from '../../shared/store/queries.ts';
 import { IndexNotDeployedError } from '../../shared/store/table.ts';
-import { eventHref, type Html, href, notice, page, projectHref } from './html.ts';
-import { ACTION_NAMES, ActionInputError, type ActionName, userMessage } from './operations.ts';
+import { documentHref, eventHref, type Html, notice, page, projectHref } from './html.ts';
+import {
+  ACTION_NAMES,
+  ActionInputError,
+  type ActionName,
+  type ActionOutcome,
+  type ActionResult,
+  userMessage,
+} from './operations.ts';
 import { documentBody, readDocument } from './pages/document.ts';
 import { eventBody, readEvent } from './pages/event.ts';
 import { feedBody, feedFilterOf, readFeed } from './pages/feed.ts';
@@ -28,6 +35,7 @@ import {
   alarmsSection,
   confirmBody,
   type Fields,
+  OUTCOME_HEADINGS,
   resultBody,
 } from './pages/stack.ts';
 import type { ConsoleSource } from './source.ts';
@@ -42,6 +50,18 @@ export const CONTENT_SECURITY_POLICY = [
   "base-uri 'none'",
   "frame-ancestors 'none'",
 ].join('; ');
+
+/**
+ * The status of an action's result, for a script. Not done because of the stack's state (a
+ * body that still does not parse, a lease another run holds): 409, as nothing changed. Partly
+ * done (stored, but the bus refused the event): 502, as the rest failed in a service behind
+ * the console, and the same action may finish it. (A failure thrown: 502; a bad form: 400.)
+ */
+const OUTCOME_STATUSES: Readonly<Record<ActionOutcome, 200 | 409 | 502>> = {
+  done: 200,
+  'partly done': 502,
+  'not done': 409,
+};
 
 const require = createRequire(import.meta.url);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -95,7 +115,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     title: string,
     body: Html,
     current?: string,
-    status: 200 | 400 | 403 | 404 | 502 = 200,
+    status: 200 | 400 | 403 | 404 | 409 | 502 = 200,
   ) => {
     const markup = await page({
       title,
@@ -142,8 +162,8 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
   app.get('/feed', async (context) => {
     const id = context.req.query('id')?.trim();
     if (id) {
-      const found = await source.event(id);
-      if (found !== undefined) return context.redirect(eventHref(id, String(found.receivedAt)));
+      const [found] = await source.eventItems(id);
+      if (found !== undefined) return context.redirect(eventHref(found));
       return render('Feed', notice(`No event ${id} found.`), '/feed', 404);
     }
     const filter = feedFilterOf(context.req.query());
@@ -152,8 +172,11 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     return render('Feed', feedBody(filter, result, live), '/feed');
   });
 
-  app.get('/projects/:projectId', async (context) => {
-    const projectId = context.req.param('projectId');
+  // Project and document ids come in the query string (`projectHref`): any id, `..` included.
+  // The path forms of earlier links still lead there.
+  app.get('/projects', async (context) => {
+    const projectId = context.req.query('id');
+    if (projectId === undefined) return context.notFound();
     const figures = await readProject(source, projectId);
     if (figures === undefined) {
       return render('Project', notice(`No project ${projectId} in the table.`), undefined, 404);
@@ -163,23 +186,30 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
       html`${projectBody(figures)}${actionForm(actions, 'export', { projectId }, 'Archive an export now')}`,
     );
   });
+  app.get('/projects/:projectId', (context) =>
+    context.redirect(projectHref(context.req.param('projectId'))),
+  );
 
-  app.get('/documents', (context) => {
-    const id = context.req.query('id')?.trim();
-    return id
-      ? context.redirect(href(['documents', id]))
-      : context.redirect('/feed?type=BEFORE_UPDATE_LABELS');
-  });
-
-  app.get('/documents/:documentId', async (context) => {
-    const documentId = context.req.param('documentId');
+  app.get('/documents', async (context) => {
+    const documentId = context.req.query('id');
+    if (documentId === undefined || documentId === '') {
+      return context.redirect('/feed?type=BEFORE_UPDATE_LABELS');
+    }
     const labels = await readDocument(source, documentId, context.req.query('cursor') || undefined);
     return render(`Document ${documentId}`, documentBody(documentId, labels));
   });
+  app.get('/documents/:documentId', (context) =>
+    context.redirect(
+      documentHref(context.req.param('documentId'), context.req.query('cursor') || undefined),
+    ),
+  );
 
   app.get('/events/:eventId', async (context) => {
     const eventId = context.req.param('eventId');
-    const figures = await readEvent(source, eventId);
+    const figures = await readEvent(source, eventId, {
+      receivedAt: context.req.query('at') || undefined,
+      itemType: context.req.query('item') || undefined,
+    });
     if (figures === undefined) {
       return render('Event', notice(`No event ${eventId} found.`), undefined, 404);
     }
@@ -230,12 +260,20 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
       );
     }
     try {
-      const message = await action.run();
-      return render('Done', resultBody(message, action.back, true));
+      const result = await action.run();
+      return render(
+        OUTCOME_HEADINGS[result.outcome],
+        resultBody(result, action.back),
+        undefined,
+        OUTCOME_STATUSES[result.outcome],
+      );
     } catch (error) {
       return render(
-        'Not done',
-        resultBody(describeFailure(error, `${action.name}`), action.back, false),
+        OUTCOME_HEADINGS['not done'],
+        resultBody(
+          { outcome: 'not done', message: describeFailure(error, `${action.name}`) },
+          action.back,
+        ),
         undefined,
         error instanceof ActionInputError ? 400 : 502,
       );
@@ -247,7 +285,13 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     name: ActionName,
     field: (key: string) => string,
   ):
-    | { name: ActionName; fields: Fields; question: string; back: string; run(): Promise<string> }
+    | {
+        name: ActionName;
+        fields: Fields;
+        question: string;
+        back: string;
+        run(): Promise<ActionResult>;
+      }
     | undefined {
     const { operations } = source;
     switch (name) {
@@ -270,7 +314,8 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
           name,
           fields: { eventId, receivedAt },
           question: `Replay rejected body ${eventId} (received ${receivedAt}) through the worker's interpretation? If it parses now it is stored, published and sent for export as an event.`,
-          back: eventHref(eventId),
+          // The rejected body again: after a partial replay it can be replayed from there.
+          back: eventHref({ eventId, receivedAt, itemType: 'rejected' }),
           run: () => operations.replayRejected(eventId, receivedAt),
         };
       }

@@ -5,6 +5,7 @@
  */
 import { html } from 'hono/html';
 import type { HtmlEscapedString } from 'hono/utils/html';
+import type { View } from '../../shared/store/queries.ts';
 
 export type Html = HtmlEscapedString | Promise<HtmlEscapedString>;
 
@@ -67,10 +68,26 @@ export function href(
   return search === '' ? path : `${path}?${search}`;
 }
 
-export const projectHref = (projectId: string) => href(['projects', projectId]);
-export const documentHref = (documentId: string) => href(['documents', documentId]);
-export const eventHref = (eventId: string, receivedAt?: string) =>
-  href(['events', eventId], { at: receivedAt });
+/**
+ * A project's or a document's page names its id in the query string: an id comes from a
+ * webhook and may be `.` or `..`, which browsers and servers drop from a path
+ * (`/projects/..` is `/`), even percent-encoded.
+ */
+export const projectHref = (projectId: string) => href(['projects'], { id: projectId });
+export const documentHref = (documentId: string, cursor?: string) =>
+  href(['documents'], { id: documentId, cursor });
+
+/**
+ * An event's page, with the receive time and item type that pick this item when its id names
+ * more than one (a rejected body beside the event a replay stored but could not publish).
+ */
+export function eventHref(view: View): string {
+  const given = (value: unknown) => (typeof value === 'string' ? value : undefined);
+  return href(['events', text(view.eventId)], {
+    at: given(view.receivedAt),
+    item: given(view.itemType),
+  });
+}
 
 /** A value as text; objects as indented JSON. */
 export function text(value: unknown): string {

@@ -2,8 +2,8 @@
  * What an operator may do from the console (when it is started with --allow-actions), over
  * the same functions the CLIs call: `redrive` (npm run redrive), `replayRejected` (npm run
  * replay -- rejected), the export queue (npm run export) and `reconcileByHand` (npm run
- * reconcile). Each returns one sentence saying
- * what it did; AWS's refusals reach the page through `userMessage`.
+ * reconcile). Each returns what it did in one sentence and whether it did all of it
+ * (`ActionResult`); AWS's refusals reach the page through `userMessage`.
  */
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -63,12 +63,28 @@ export interface StackParts {
   readonly leaseHolder: string;
 }
 
-export interface StackOperations {
-  redrive(queueName: string): Promise<string>;
-  replayRejected(eventId: string, receivedAt: string): Promise<string>;
-  requestExport(projectId: string, now: Date): Promise<string>;
-  reconcile(): Promise<string>;
+/**
+ * Whether an action did what it was asked: all of it, part of it (some of it happened and
+ * stays done, the rest failed), or nothing (the stack's state stopped it).
+ */
+export type ActionOutcome = 'done' | 'partly done' | 'not done';
+
+export interface ActionResult {
+  readonly outcome: ActionOutcome;
+  /** One sentence saying what happened. */
+  readonly message: string;
 }
+
+export interface StackOperations {
+  redrive(queueName: string): Promise<ActionResult>;
+  replayRejected(eventId: string, receivedAt: string): Promise<ActionResult>;
+  requestExport(projectId: string, now: Date): Promise<ActionResult>;
+  reconcile(): Promise<ActionResult>;
+}
+
+const done = (message: string): ActionResult => ({ outcome: 'done', message });
+const partlyDone = (message: string): ActionResult => ({ outcome: 'partly done', message });
+const notDone = (message: string): ActionResult => ({ outcome: 'not done', message });
 
 /** A request the console refuses as given (an unknown queue, a bad time): shown as is, 400. */
 export class ActionInputError extends Error {
@@ -92,7 +108,10 @@ export function stackOperations(parts: StackParts): StackOperations {
         destinationArn === undefined
           ? 'the queue each came from'
           : destinationArn.slice(destinationArn.lastIndexOf(':') + 1);
-      return `Redrive of ${queueName} ${result.status}: moved ${moved} message${moved === 1 ? '' : 's'} back to ${destination}.`;
+      const said = `Redrive of ${queueName} ${result.status}: moved ${moved} message${moved === 1 ? '' : 's'} back to ${destination}.`;
+      // A task cancelled (in the SQS console, say) before it moved everything.
+      if (result.status !== 'COMPLETED') return moved > 0 ? partlyDone(said) : notDone(said);
+      return done(said);
     },
 
     async replayRejected(eventId, receivedAt) {
@@ -118,17 +137,27 @@ export function stackOperations(parts: StackParts): StackOperations {
         // One millisecond holds this body's sort key (`<receivedAt>#<eventId>`).
         { from: new Date(at).toISOString(), to: new Date(at + 1).toISOString(), eventId },
       );
-      if (result.read === 0) return `No rejected body ${eventId} is stored (replayed already?).`;
+      if (result.read === 0) {
+        return notDone(`No rejected body ${eventId} is stored (replayed already?).`);
+      }
       if (result.unsigned > 0) {
-        return `Not replayed: rejected body ${eventId} never passed the signature check, so it is not a webhook.`;
+        return notDone(
+          `Not replayed: rejected body ${eventId} never passed the signature check, so it is not a webhook.`,
+        );
       }
       if (result.stillRejected > 0) {
-        return `Replayed rejected body ${eventId}: it still does not parse, so it stays rejected.`;
+        return notDone(
+          `Replayed rejected body ${eventId}: it still does not parse, so it stays rejected.`,
+        );
       }
       if (result.failed > 0) {
-        return `Replayed rejected body ${eventId}: stored as an event, but publishing it failed; it stays rejected until a replay publishes it.`;
+        return partlyDone(
+          `Replayed rejected body ${eventId}: stored as an event, but publishing it failed; it stays rejected until a replay publishes it.`,
+        );
       }
-      return `Replayed rejected body ${eventId}: it parses now and is stored as an event (${result.published} published on the bus).`;
+      return done(
+        `Replayed rejected body ${eventId}: it parses now and is stored as an event (${result.published} published on the bus).`,
+      );
     },
 
     async requestExport(projectId, now) {
@@ -138,7 +167,9 @@ export function stackOperations(parts: StackParts): StackOperations {
       }
       const requestedAt = now.toISOString();
       await createExportQueue(parts.sqs, queueUrl).send({ kind: 'manual', projectId, requestedAt });
-      return `Asked the exporter to archive project ${projectId} (MANUAL-${requestedAt}); its progress shows under Exports on the project page.`;
+      return done(
+        `Asked the exporter to archive project ${projectId} (MANUAL-${requestedAt}); its progress shows under Exports on the project page.`,
+      );
     },
 
     async reconcile() {
@@ -160,13 +191,15 @@ export function stackOperations(parts: StackParts): StackOperations {
           holder: parts.leaseHolder,
         });
         const said = `Reconcile run ${run.runId} ${run.outcome}: ${runSummary(run)}; ${run.gapsFound} gap(s), repaired ${run.repaired}.`;
-        // A failed run is recorded, but is no success: the page shows it as not done.
-        if (run.outcome === 'failed') throw new Error(`${said} Errors: ${run.errors.join('; ')}`);
-        return said;
+        if (run.outcome === 'succeeded') return done(said);
+        // A failed run is recorded; what it checked before the errors stays repaired.
+        const failed = `${said} Errors: ${run.errors.join('; ')}`;
+        if (run.projectsChecked > 0) return partlyDone(failed);
+        throw new Error(failed);
       } catch (error) {
         // Not a failure of this console: another run is at work; say so and when to retry.
         if (error instanceof ReconcileInProgressError) {
-          return `Not run: ${error.message}. Try again after it ends.`;
+          return notDone(`Not run: ${error.message}. Try again after it ends.`);
         }
         throw error;
       }

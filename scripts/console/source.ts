@@ -52,8 +52,11 @@ export interface ConsoleSource {
   readonly queries: Queries;
   readonly hourlyCounts: HourlyCounts;
   deadLetterQueues(): Promise<QueueDepth[]>;
-  /** One event item (or rejected body, or export delivery) by its id: the table's GSI3 lookup. */
-  event(eventId: string): Promise<View | undefined>;
+  /**
+   * The items with this event id (events, rejected bodies, export deliveries), a stored event
+   * first: the table's GSI3 lookup.
+   */
+  eventItems(eventId: string): Promise<View[]>;
   /** The raw body of a claim-checked event, as its sender signed it. */
   archivedBody(bodyObject: BodyObject): Promise<Buffer>;
   /** What the bus received for this event; undefined when this source cannot see the bus. */
@@ -116,7 +119,7 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
     queries,
     hourlyCounts: createHourlyCounts(documents, tableName),
     deadLetterQueues: () => Promise.all(deadLetterQueues.map((queue) => queueDepth(sqs, queue))),
-    event: (eventId) => queries.event(eventId),
+    eventItems: (eventId) => queries.eventItems(eventId),
     archivedBody: (bodyObject) => bodies.get(bodyObject),
     publications: (eventId) => publishedInFile(eventsFile, eventId),
     identity: async () => 'local stack (no AWS identity: the local servers take any credentials)',

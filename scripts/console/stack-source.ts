@@ -56,7 +56,7 @@ export function stackSource(stack: DeployedStack): ConsoleSource {
     hourlyCounts: createHourlyCounts(clients.documents, tableName),
     deadLetterQueues: () =>
       Promise.all(deadLetterQueues.map((queue) => queueDepth(clients.sqs, queue))),
-    event: (eventId) => queries.event(eventId),
+    eventItems: (eventId) => queries.eventItems(eventId),
     archivedBody: (bodyObject) => bodies.get(bodyObject),
     // The bus of a deployed stack keeps no record the console could read.
     publications: async () => undefined,

@@ -1,6 +1,8 @@
 /** What `npm start` prints once everything runs: where things are and what to type next. */
 import { existsSync, readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
+import { DEFAULT_EXPORT_ON } from '../../shared/export/export-trigger.ts';
+import { optionalEnv } from '../../shared/runtime/environment.ts';
 import { type LocalStackConfig, readLocalConfig } from './config.ts';
 import { LOCAL_ENRICHMENT_INTERVAL_MS } from './enrichment-loop.ts';
 import type { LocalStack } from './stack.ts';
@@ -40,7 +42,9 @@ export function startupBanner(stack: LocalStack, config: LocalStackConfig): stri
  * the way `npm start` does.
  */
 function nextCommands(stack: LocalStack, config: LocalStackConfig) {
-  const seen = readLocalConfig(dotEnvFile());
+  const dotEnv = dotEnvFile();
+  const seen = readLocalConfig(dotEnv);
+  const seenExportOn = optionalEnv('EXPORT_ON', DEFAULT_EXPORT_ON, dotEnv).trim();
   const prefix = (variables: [string, string | number, string | number][]) =>
     variables
       .filter(([, actual, fallback]) => actual !== fallback)
@@ -58,12 +62,19 @@ function nextCommands(stack: LocalStack, config: LocalStackConfig) {
       ['DYNAMODB_PORT', portOf(stack.dynamoDbEndpoint), seen.dynamoDbPort],
       ['TABLE_NAME', config.tableName, seen.tableName],
     ])}npm run query -- project N2E4MjNlYTc`,
+    // The bus and the settings too: a replay from the console publishes and asks for exports
+    // as this stack's worker does (`replaySettings`). Without an exporter there is no export
+    // queue, and EXPORT_ON changes nothing.
     consoleCommand: `${prefix([
       ['DYNAMODB_PORT', portOf(stack.dynamoDbEndpoint), seen.dynamoDbPort],
       ['SQS_PORT', portOf(stack.sqsEndpoint), seen.sqsPort],
       ['S3_PORT', portOf(stack.s3Endpoint), seen.s3Port],
+      ['EVENTS_PORT', portOf(stack.eventsEndpoint), seen.eventsPort],
       ['TABLE_NAME', config.tableName, seen.tableName],
       ['QUEUE_NAME', config.queueName, seen.queueName],
+      ['EVENT_SOURCE', config.eventSource, seen.eventSource],
+      ['PUBLISH_LABEL_EVENTS', String(config.publishLabelEvents), String(seen.publishLabelEvents)],
+      ['EXPORT_ON', config.exporter?.exportOn ?? seenExportOn, seenExportOn],
       dataDir,
     ])}npm run console`,
   };

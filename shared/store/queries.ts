@@ -99,10 +99,22 @@ export interface Queries {
   exports(filter: ExportFilter, page?: PageRequest): Promise<Page>;
   /**
    * 9. One event by its id, whatever its type (a project, label, unknown or synthetic event,
-   * an export delivery or a rejected body): a Query on GSI3 for its keys, then a GetItem.
+   * an export delivery or a rejected body): the first of `eventItems`, so a stored event
+   * rather than a rejected body of the same id.
    */
   event(eventId: string): Promise<View | undefined>;
+  /**
+   * 9. Every item with this event id, a stored event first, then rejected bodies, each kind
+   * in receive order: a Query on GSI3 for their keys (at most `EVENT_ITEMS_READ`), then a
+   * GetItem each. An id names more than one item when a replay stored a rejected body as an
+   * event but could not publish it: the rejected body stays beside it, received at the same
+   * time, until a replay publishes it.
+   */
+  eventItems(eventId: string): Promise<View[]>;
 }
+
+/** Items read for one event id: in practice one, two while a replay is half done. */
+export const EVENT_ITEMS_READ = 10;
 
 export interface ExportFilter {
   readonly projectId?: string;
@@ -368,30 +380,40 @@ export function createQueries(
     return { trigger, statusAt, bucket, key, bytes, sha256, archivedAt, exportId };
   }
 
-  return {
-    async event(eventId) {
-      const { eventIds } = TABLE.indexes;
-      const { Items } = await readingIndex(tableName, eventIds, () =>
-        documents.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: eventIds.indexName,
-            KeyConditionExpression: '#eventId = :eventId',
-            ExpressionAttributeNames: { '#eventId': eventIds.partitionKey },
-            ExpressionAttributeValues: { ':eventId': eventId },
-            Limit: 1,
-          }),
-        ),
-      );
-      const found = Items?.[0];
-      if (found === undefined) return undefined;
-      const { Item } = await documents.send(
-        new GetCommand({
+  async function eventItems(eventId: string): Promise<View[]> {
+    const { eventIds } = TABLE.indexes;
+    const { Items = [] } = await readingIndex(tableName, eventIds, () =>
+      documents.send(
+        new QueryCommand({
           TableName: tableName,
-          Key: { [TABLE.partitionKey]: found.pk, [TABLE.sortKey]: found.sk },
+          IndexName: eventIds.indexName,
+          KeyConditionExpression: '#eventId = :eventId',
+          ExpressionAttributeNames: { '#eventId': eventIds.partitionKey },
+          ExpressionAttributeValues: { ':eventId': eventId },
+          Limit: EVENT_ITEMS_READ,
         }),
-      );
-      return Item === undefined ? undefined : restore(toView(Item));
+      ),
+    );
+    const found = await Promise.all(
+      Items.map(async (keys) => {
+        const { Item } = await documents.send(
+          new GetCommand({
+            TableName: tableName,
+            Key: { [TABLE.partitionKey]: keys.pk, [TABLE.sortKey]: keys.sk },
+          }),
+        );
+        return Item === undefined ? [] : [await restore(toView(Item))];
+      }),
+    );
+    return found.flat().sort(storedEventFirst);
+  }
+
+  return {
+    eventItems,
+
+    async event(eventId) {
+      const [first] = await eventItems(eventId);
+      return first;
     },
 
     async project(projectId) {
@@ -646,6 +668,11 @@ function withoutWorkingState(view: View): View {
   const { claimedBy, leaseUntil, fileUrl, fileUrlExpiredAt, ...shown } = view;
   return shown;
 }
+
+/** A stored event before a rejected body of the same id; then the first received first. */
+const storedEventFirst = (left: View, right: View) =>
+  Number(left.itemType === 'rejected') - Number(right.itemType === 'rejected') ||
+  compareText(left.receivedAt, right.receivedAt);
 
 const newestRequestFirst = (left: Record<string, unknown>, right: Record<string, unknown>) =>
   compareText(right.gsi1sk, left.gsi1sk);

@@ -1,7 +1,7 @@
 /** One document: its label events newest first, each with the labels it upserted and deleted. */
 import { html } from 'hono/html';
 import type { Page, View } from '../../../shared/store/queries.ts';
-import { eventHref, type Html, href, shortId, table, text } from '../html.ts';
+import { documentHref, eventHref, type Html, shortId, table, text } from '../html.ts';
 import type { ConsoleSource } from '../source.ts';
 
 export const LABEL_EVENTS_PER_PAGE = 25;
@@ -71,7 +71,7 @@ export function documentBody(documentId: string, page: Page): Html {
       return html`<article class="label-event" aria-labelledby="label-${text(view.eventId)}">
         <h2 id="label-${text(view.eventId)}"><time>${text(data.timestamp)}</time> by ${text(data.owner?.email || data.owner?.id)}${data.isReviewDocument === true ? ' (review)' : ''}</h2>
         <p>${list?.toUpsertList?.length ?? 0} upserted, ${list?.toDeleteList?.length ?? 0} deleted ·
-          <a href="${eventHref(text(view.eventId), text(view.receivedAt))}">event ${shortId(view.eventId)}</a></p>
+          <a href="${eventHref(view)}">event ${shortId(view.eventId)}</a></p>
         ${labels('Upserted', list?.toUpsertList)}
         ${labels('Deleted', list?.toDeleteList)}
       </article>`;
@@ -79,6 +79,6 @@ export function documentBody(documentId: string, page: Page): Html {
     ${
       page.cursor === undefined
         ? ''
-        : html`<p><a rel="next" href="${href(['documents', documentId], { cursor: page.cursor })}">Older label events</a></p>`
+        : html`<p><a rel="next" href="${documentHref(documentId, page.cursor)}">Older label events</a></p>`
     }`;
 }

@@ -3,22 +3,44 @@ import { html } from 'hono/html';
 import { countedName } from '../../../shared/store/hourly-counts.ts';
 import type { View } from '../../../shared/store/queries.ts';
 import type { BodyObject } from '../../../shared/webhook/claim-check.ts';
-import { documentHref, facts, type Html, pretty, projectHref, table, text } from '../html.ts';
+import {
+  documentHref,
+  eventHref,
+  facts,
+  type Html,
+  notice,
+  pretty,
+  projectHref,
+  table,
+  text,
+} from '../html.ts';
 import type { ConsoleSource, Publication } from '../source.ts';
 
 export interface EventFigures {
   readonly view: View;
+  /** The other items with this id (a rejected body beside the event a replay stored). */
+  readonly others: View[];
+  /** The item a link asked for (`at`, `item`) when it is no longer stored. */
+  readonly missing?: ItemWanted;
   /** The body as signed, when it is kept apart from the item (claim-checked). */
   readonly archivedBody?: string;
   readonly publications: Publication[] | undefined;
   readonly exports: View[];
 }
 
+/** Which of an id's items a link means: its receive time (`at`) and item type (`item`). */
+export interface ItemWanted {
+  readonly receivedAt?: string | undefined;
+  readonly itemType?: string | undefined;
+}
+
 export async function readEvent(
   source: ConsoleSource,
   eventId: string,
+  wanted: ItemWanted = {},
 ): Promise<EventFigures | undefined> {
-  const view = await source.event(eventId);
+  const items = await source.eventItems(eventId);
+  const view = items.find((item) => isWanted(item, wanted)) ?? items[0];
   if (view === undefined) return undefined;
   const projectId = typeof view.projectId === 'string' ? view.projectId : undefined;
   const [archivedBody, publications, exports] = await Promise.all([
@@ -35,10 +57,20 @@ export async function readEvent(
   ]);
   return {
     view,
+    others: items.filter((item) => item !== view),
     publications,
     exports: exports.items.filter((item) => at.has(text(item.statusAt))),
+    ...(isWanted(view, wanted) ? {} : { missing: wanted }),
     ...(archivedBody === undefined ? {} : { archivedBody }),
   };
+}
+
+/** Without `at` and `item`, any item will do: the first, a stored event. */
+function isWanted(item: View, wanted: ItemWanted): boolean {
+  return (
+    (wanted.receivedAt === undefined || item.receivedAt === wanted.receivedAt) &&
+    (wanted.itemType === undefined || item.itemType === wanted.itemType)
+  );
 }
 
 /** The body as received: the rejected body as text, else the stored event, indented. */
@@ -68,10 +100,17 @@ function body(figures: EventFigures): Html {
 }
 
 export function eventBody(figures: EventFigures): Html {
-  const { view, publications, exports } = figures;
+  const { view, others, missing, publications, exports } = figures;
   const projectId = typeof view.projectId === 'string' ? view.projectId : undefined;
   const documentId = typeof view.documentId === 'string' ? view.documentId : undefined;
   return html`
+    ${
+      missing === undefined
+        ? ''
+        : notice(
+            `The item this link names (${[missing.itemType, missing.receivedAt && `received at ${missing.receivedAt}`].filter(Boolean).join(', ')}) is no longer stored: a replay that publishes a rejected body removes it. Shown instead: the ${text(view.itemType)} of this id, received at ${text(view.receivedAt)}.`,
+          )
+    }
     ${facts([
       ['event id', html`<code>${text(view.eventId)}</code>`],
       ['type', countedName(view)],
@@ -90,6 +129,15 @@ export function eventBody(figures: EventFigures): Html {
       ],
       ['team', text(view.teamId)],
       ['rejected because', text(view.reason)],
+      [
+        'also stored as',
+        others.length === 0
+          ? undefined
+          : html`${others.map(
+              (other, index) =>
+                html`${index === 0 ? '' : '; '}<a href="${eventHref(other)}">${text(other.itemType)}, received at ${text(other.receivedAt)}</a>`,
+            )}`,
+      ],
       [
         'file link',
         view.fileUrlRemovedBecause === undefined

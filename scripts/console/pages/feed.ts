@@ -129,7 +129,7 @@ export function feedBody(filter: FeedFilter, result: FeedResult, refreshing: boo
           html`${countedName(view)}`,
           html`${text(view.teamId)}`,
           subject(view),
-          html`<a href="${eventHref(text(view.eventId), text(view.receivedAt))}">${shortId(view.eventId)}</a>`,
+          html`<a href="${eventHref(view)}">${shortId(view.eventId)}</a>`,
         ]),
         empty: 'No events in this range.',
       })}

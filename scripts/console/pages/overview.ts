@@ -1,6 +1,7 @@
 /** The home page: events per hour by type, rejected bodies today, exports, DLQs, reconciling. */
 import { html } from 'hono/html';
 import { type HourlyCount, hourOf, REJECTED_COUNT } from '../../../shared/store/hourly-counts.ts';
+import type { ExportStatus } from '../../../shared/store/items.ts';
 import type { Page, View } from '../../../shared/store/queries.ts';
 import { EVENT_TYPE_NAMES } from '../event-types.ts';
 import { type Html, href, projectHref, table, text } from '../html.ts';
@@ -21,7 +22,10 @@ export interface OverviewFigures {
   readonly day: HourlyCount[];
   readonly week: HourlyCount[];
   readonly rejectedToday: number;
+  /** WAITING: the export cannot start yet (`reasonCode`: no usable Datasaur credentials). */
   readonly waiting: Page;
+  /** REQUESTED: asked of Datasaur, or downloading; not archived yet. */
+  readonly requested: Page;
   readonly failed: Page;
   readonly deadLetters: QueueDepth[];
   readonly lastRun: View | undefined;
@@ -31,10 +35,13 @@ export async function readOverview(source: ConsoleSource, now: Date): Promise<Ov
   const weekHours = lastHours(now, 7 * 24);
   const dayHours = weekHours.slice(-24);
   const today = now.toISOString().slice(0, 10);
-  const [week, waiting, failed, deadLetters, runs] = await Promise.all([
+  const exportsOf = (status: ExportStatus) =>
+    source.queries.exports({ status }, { limit: EXPORTS_SHOWN });
+  const [week, waiting, requested, failed, deadLetters, runs] = await Promise.all([
     source.hourlyCounts.read(weekHours[0] as string, weekHours.at(-1) as string),
-    source.queries.exports({ status: 'REQUESTED' }, { limit: EXPORTS_SHOWN }),
-    source.queries.exports({ status: 'FAILED' }, { limit: EXPORTS_SHOWN }),
+    exportsOf('WAITING'),
+    exportsOf('REQUESTED'),
+    exportsOf('FAILED'),
     source.deadLetterQueues(),
     source.queries.reconcileRuns({ limit: 1 }),
   ]);
@@ -42,7 +49,16 @@ export async function readOverview(source: ConsoleSource, now: Date): Promise<Ov
   const rejectedToday = week
     .filter((count) => count.hour.startsWith(today))
     .reduce((sum, count) => sum + (count.counts[REJECTED_COUNT] ?? 0), 0);
-  return { day, week, rejectedToday, waiting, failed, deadLetters, lastRun: runs.items[0] };
+  return {
+    day,
+    week,
+    rejectedToday,
+    waiting,
+    requested,
+    failed,
+    deadLetters,
+    lastRun: runs.items[0],
+  };
 }
 
 /** `reconcileAction`: the form that runs a reconcile, beside the last run (empty if read-only). */
@@ -61,7 +77,7 @@ export function overviewBody(
         figures.rejectedToday,
         href(['feed'], { type: REJECTED_COUNT, from: `${today}T00:00:00.000Z` }),
       )}
-      ${card('Exports waiting', countOf(figures.waiting), '#exports-waiting')}
+      ${card('Exports waiting', countOf(figures.waiting, figures.requested), '#exports-waiting')}
       ${card('Exports failed', countOf(figures.failed), '#exports-failed')}
       ${figures.deadLetters.map((queue) =>
         card(
@@ -90,7 +106,10 @@ export function overviewBody(
     </section>
     <section aria-labelledby="exports-heading">
       <h2 id="exports-heading">Exports waiting or failed</h2>
-      <div id="exports-waiting">${exportsTable('Exports requested, not archived yet', figures.waiting)}</div>
+      <div id="exports-waiting">
+        ${exportsTable('Exports waiting for working Datasaur credentials, not started yet', figures.waiting)}
+        ${exportsTable('Exports requested, not archived yet', figures.requested)}
+      </div>
       <div id="exports-failed">${exportsTable('Exports that failed', figures.failed)}</div>
     </section>
     <section aria-labelledby="dlq-heading" id="dead-letters">
@@ -114,8 +133,10 @@ function card(label: string, value: string | number, link: string): Html {
   return html`<a class="card" href="${link}"><span class="label">${label}</span><span class="value">${value}</span></a>`;
 }
 
-function countOf(page: Page): string {
-  return `${page.items.length}${page.cursor === undefined ? '' : '+'}`;
+/** Items of the pages; "+" when one has more than it shows. */
+function countOf(...pages: Page[]): string {
+  const shown = pages.reduce((sum, page) => sum + page.items.length, 0);
+  return `${shown}${pages.some((page) => page.cursor !== undefined) ? '+' : ''}`;
 }
 
 /** The chart's data travels in an attribute (escaped, never executed) for console.js. */
@@ -168,7 +189,7 @@ function exportsTable(caption: string, page: Page): Html {
       html`${text(item.trigger)}`,
       html`${text(item.status)}`,
       html`${text(item.attempts)}`,
-      html`${text(item.reason)}`,
+      html`${item.reasonCode === undefined ? '' : `${text(item.reasonCode)}: `}${text(item.reason)}`,
     ]),
     empty: `${caption}: none.`,
   });

@@ -120,7 +120,7 @@ export function projectBody({
                 ? `reconciled: Datasaur said ${text(view.datasaurStatus)} (time from ${text(view.timestampFrom)}), no webhook arrived`
                 : 'webhook'
             }</span>
-            <a href="${eventHref(text(view.eventId), text(view.receivedAt))}">${shortId(view.eventId)}</a>
+            <a href="${eventHref(view)}">${shortId(view.eventId)}</a>
           </li>`;
         })}
       </ol>
@@ -138,7 +138,7 @@ export function projectBody({
             html`${countedName(view)}`,
             html`<time>${text(view.receivedAt)}</time>`,
             html`${person(data.labeler ?? data.reviewer)}`,
-            html`<a href="${eventHref(text(view.eventId), text(view.receivedAt))}">${shortId(view.eventId)}</a>`,
+            html`<a href="${eventHref(view)}">${shortId(view.eventId)}</a>`,
           ];
         }),
       })}
@@ -188,7 +188,7 @@ export function projectBody({
             html`<a href="${documentHref(documentId)}">${documentId}</a>`,
             newest === undefined
               ? html`none stored`
-              : html`<a href="${eventHref(text(newest.eventId), text(newest.receivedAt))}">${text(data.timestamp)}</a>`,
+              : html`<a href="${eventHref(newest)}">${text(data.timestamp)}</a>`,
             html`${person(data.owner)}`,
             html`${text(data.labelUpdateList?.toUpsertList?.length)}`,
             html`${text(data.labelUpdateList?.toDeleteList?.length)}`,

@@ -6,7 +6,13 @@
 import { html } from 'hono/html';
 import type { AlarmState } from '../../deployed/alarms.ts';
 import { type Html, table } from '../html.ts';
-import { ACTION_DESCRIPTIONS, ACTION_NAMES, type ActionName } from '../operations.ts';
+import {
+  ACTION_DESCRIPTIONS,
+  ACTION_NAMES,
+  type ActionName,
+  type ActionOutcome,
+  type ActionResult,
+} from '../operations.ts';
 
 export type Fields = Readonly<Record<string, string>>;
 
@@ -83,8 +89,20 @@ export function confirmBody(
     </form>`;
 }
 
-export function resultBody(message: string, back: string, succeeded: boolean): Html {
-  return html`<p class="notice ${succeeded ? 'done' : 'failed'}" role="status" id="action-result">${message}</p>
+/** An action's result page: its heading, and the class of the sentence (its colour). */
+export const OUTCOME_HEADINGS: Readonly<Record<ActionOutcome, string>> = {
+  done: 'Done',
+  'partly done': 'Partly done',
+  'not done': 'Not done',
+};
+const OUTCOME_CLASSES: Readonly<Record<ActionOutcome, string>> = {
+  done: 'done',
+  'partly done': 'partly-done',
+  'not done': 'not-done',
+};
+
+export function resultBody(result: ActionResult, back: string): Html {
+  return html`<p class="notice ${OUTCOME_CLASSES[result.outcome]}" role="status" id="action-result">${result.message}</p>
     <p><a href="${back}">Back</a></p>`;
 }
 
