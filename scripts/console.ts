@@ -5,13 +5,14 @@
  */
 import './local/sdk-notice.ts';
 import type { AddressInfo } from 'node:net';
-import { parseArgs } from 'node:util';
+import type { parseArgs } from 'node:util';
 import { serve } from '@hono/node-server';
 import { ConfigurationError, integerEnv } from '../shared/runtime/environment.ts';
 import { createConsoleApp } from './console/app.ts';
 import { type ConsoleSource, localSource } from './console/source.ts';
 import { stackSource } from './console/stack-source.ts';
 import { resolveStack, STACK_OPTIONS, StackResolutionError, stackUsage } from './deployed/stack.ts';
+import { parseFlags } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { DEFAULT_CONSOLE_PORT } from './local/defaults.ts';
 
@@ -46,7 +47,7 @@ const OPTIONS = {
 
 let values: ReturnType<typeof parseArgs<{ options: typeof OPTIONS; strict: true }>>['values'];
 try {
-  ({ values } = parseArgs({ options: OPTIONS, strict: true }));
+  ({ values } = parseFlags({ args: process.argv.slice(2), options: OPTIONS, strict: true }));
 } catch (error) {
   process.stderr.write(`${error instanceof Error ? error.message : String(error)}\n\n${USAGE}`);
   process.exit(2);

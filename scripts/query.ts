@@ -128,8 +128,16 @@ function parseCommandLine(args: string[]) {
       throw new UsageError(`"${command}" does not take --${flag}`);
     }
   }
+  if (command === 'event' && !EVENT_ID.test(rest[0] ?? '')) {
+    throw new UsageError(
+      `an event id is 64 hex digits (a reconciler's event: reconcile-<STATUS>-<20 hex digits>), got "${rest[0]}": the table view shows only the first 12 characters, --json shows them whole`,
+    );
+  }
   return { command, values, rest };
 }
+
+/** A webhook's id (the SHA-256 of its body) or a reconciler's synthetic event id. */
+const EVENT_ID = /^(?:[0-9a-f]{64}|reconcile-[A-Z_]+-[0-9a-f]{20})$/;
 
 function required(value: string | undefined, flag: string): string {
   if (value === undefined || value === '') throw new UsageError(`--${flag} is required`);

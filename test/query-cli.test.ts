@@ -170,6 +170,11 @@ describe('npm run query', () => {
     ],
     ['a bad status', ['projects', '--team', '1', '--status', 'DONE'], '--status must be one of'],
     ['an event without its id', ['event'], '"event" takes 1 argument(s), got 0'],
+    [
+      'an event id cut short, as the table view shows it',
+      ['event', 'dad63a983795'],
+      'an event id is 64 hex digits',
+    ],
   ])('prints the usage and exits 2 on %s', async (_, args, message) => {
     const run = await query([...args, ...target]);
     expect(run.code).toBe(2);
