@@ -14,6 +14,7 @@ import {
 } from '../scripts/local/datasaur-sender.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { localSqs } from '../scripts/local/servers.ts';
+import { startConsole } from './support/console-process.ts';
 import { eventually } from './support/eventually.ts';
 import {
   fakeDatasaurEnvironment,
@@ -148,6 +149,42 @@ describe('label events by project', () => {
     expect(stored?.projectId).toBe(PROJECT);
     expect(fake.invalidDocuments).toEqual([]);
   }, 180_000);
+
+  it("shows the label activity of the project's documents on its console page", async () => {
+    // The page is a project's: one event of it makes the project item.
+    const created = seedEventBody('PROJECT_CREATED', {
+      projectId: PROJECT,
+      timestamp: '2026-01-05T09:00:00.000Z',
+    });
+    const outcome = await sendDatasaurRequest(
+      stack.webhookUrl,
+      signDatasaurRequest(created, SECRET),
+    );
+    expect(outcome.status, outcome.detail).toBeLessThan(300);
+    await eventually(
+      () => runTypeScript('scripts/query.ts', ['project', PROJECT, '--json'], stackEnvironment),
+      (result) => result.code === 0,
+      30_000,
+      500,
+    );
+    const console = await startConsole([], stackEnvironment);
+    try {
+      const page = await (
+        await fetch(`${console.url}/projects?id=${encodeURIComponent(PROJECT)}`)
+      ).text();
+      const documentsSection = page.slice(page.indexOf('id="documents-heading"'));
+      // Both documents, learned from Datasaur (no export delivery names them), newest first.
+      const [newer, older] = [DOCUMENTS[1] as string, DOCUMENTS[0] as string].map((id) =>
+        documentsSection.indexOf(`>${id}</a>`),
+      );
+      expect(newer).toBeGreaterThan(0);
+      expect(older).toBeGreaterThan(newer as number);
+      expect(documentsSection).toContain('2026-01-05T10:03:00.000Z');
+      expect(page).toMatch(/label events<\/dt><dd>4 on 2 documents/);
+    } finally {
+      console.child.kill('SIGTERM');
+    }
+  }, 120_000);
 
   it('keeps every label event stored and the DLQ empty through a Datasaur outage', async () => {
     // Every GraphQL request answers 503 from now on: enrichment runs meet an outage.

@@ -2,6 +2,7 @@
 import { html } from 'hono/html';
 import { countedName } from '../../../shared/store/hourly-counts.ts';
 import type { Page, View } from '../../../shared/store/queries.ts';
+import { IndexNotDeployedError } from '../../../shared/store/table.ts';
 import { PROJECT_STATUS_EVENTS } from '../../../shared/webhook/events.ts';
 import { documentHref, eventHref, facts, type Html, shortId, table, text } from '../html.ts';
 import type { ConsoleSource } from '../source.ts';
@@ -9,15 +10,24 @@ import type { ConsoleSource } from '../source.ts';
 /** A project's events shown at most: Datasaur sends a handful per project. */
 const HISTORY_LIMIT = 500;
 
-/** Documents whose newest label event is shown at most: a project names a few. */
+/** Documents whose newest label event is shown at most. */
 const DOCUMENTS_SHOWN = 20;
+
+/** The project's newest label events read (GSI4) to find its documents: a bounded page. */
+const LABEL_EVENTS_READ = 200;
 
 export interface ProjectFigures {
   readonly project: View;
   readonly history: Page;
   readonly exports: Page;
-  /** The documents its events name, each with its newest label event (if any). */
+  /**
+   * Its documents, most recently labelled first, each with its newest label event (if any):
+   * those whose label events the enrichment has filed under the project (GSI4), then those
+   * its own events name (export deliveries).
+   */
   readonly documents: { readonly documentId: string; readonly newest?: View }[];
+  /** The project's label counters (the enrichment's), when it has any. */
+  readonly labelCounts?: View;
   /** Short-lived download links of archived exports, by S3 key (a deployed stack's). */
   readonly downloads: ReadonlyMap<string, string>;
 }
@@ -32,9 +42,12 @@ export async function readProject(
     source.queries.exports({ projectId }, { limit: HISTORY_LIMIT }),
   ]);
   if (project === undefined) return undefined;
+  const labelled = await projectLabelEvents(source, projectId);
+  // Newest first, so its documents come most recently labelled first. The index holds the
+  // keys and ids only: each document's newest label event is read whole below.
   const documentIds = [
     ...new Set(
-      history.items
+      [...(labelled?.items ?? []), ...history.items]
         .map((view) => view.documentId)
         .filter((id): id is string => typeof id === 'string'),
     ),
@@ -64,7 +77,30 @@ export async function readProject(
           ),
         ),
   );
-  return { project, history, exports, documents, downloads };
+  return {
+    project,
+    history,
+    exports,
+    documents,
+    downloads,
+    ...(labelled?.counts && { labelCounts: labelled.counts }),
+  };
+}
+
+/**
+ * The project's newest label events, filed under it by the enrichment (GSI4), or undefined on
+ * a table deployed without that index (`tableIndexes`).
+ */
+async function projectLabelEvents(
+  source: ConsoleSource,
+  projectId: string,
+): Promise<(Page & { counts?: View }) | undefined> {
+  try {
+    return await source.queries.projectLabels(projectId, { limit: LABEL_EVENTS_READ });
+  } catch (error) {
+    if (error instanceof IndexNotDeployedError) return undefined;
+    throw error;
+  }
 }
 
 const eventTime = (view: View) =>
@@ -81,6 +117,7 @@ export function projectBody({
   exports,
   documents,
   downloads,
+  labelCounts,
 }: ProjectFigures): Html {
   const transitions = history.items.filter(
     (view) => view.itemType === 'projectEvent' || view.itemType === 'syntheticStatusEvent',
@@ -102,6 +139,12 @@ export function projectBody({
         ['reviewed by', person(project.reviewedBy)],
         ['events', text(project.eventCount)],
         ['last event', text(project.lastEventAt)],
+        [
+          'label events',
+          labelCounts === undefined
+            ? undefined
+            : html`${text(labelCounts.labelEventCount)} on ${text(labelCounts.documentCount)} documents (counted ${text(labelCounts.countedAt)})`,
+        ],
       ])}
     </section>
     <section aria-labelledby="timeline-heading">
@@ -174,7 +217,7 @@ export function projectBody({
     </section>
     <section aria-labelledby="documents-heading">
       <h2 id="documents-heading">Label activity of its documents</h2>
-      <p>Label events name their document, not their project: these are the documents this project's events name.</p>
+      <p>A label event names its document, not its project: the documents here are those the enrichment has learned belong to this project, most recently labelled first, then those its export deliveries name.</p>
       ${table({
         caption: 'Documents and their newest label event',
         headings: ['document', 'newest label event', 'by', 'upserted', 'deleted'],
