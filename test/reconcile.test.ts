@@ -14,6 +14,7 @@ import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import type { DatasaurProjectStatus } from '../shared/datasaur/get-projects.ts';
+import { DEFAULT_HTTP_SETTINGS } from '../shared/datasaur/http.ts';
 import {
   type ExportRequest,
   exportRepairedTransitions,
@@ -463,6 +464,41 @@ describe('concurrency and failures', () => {
     expect(next).toMatchObject({ outcome: 'succeeded', gapsFound: 60 - failed.gapsFound });
 
     expect(await contentsWithoutRuns(tableName)).toEqual(afterOneRun);
+  });
+
+  it('checks the other projects of a team when one has a date that is no date', async () => {
+    const tableName = await dynamoDb.createTable();
+    const team = { id: 'dates-team', name: 'Dates' };
+    // An epoch-millisecond string where an ISO date belongs: data, not a reason to stop.
+    fake.upsertProject({ id: 'DATES-1', status: 'COMPLETE', team, updatedDate: '1764460800000' });
+    fake.upsertProject({ id: 'DATES-2', status: 'COMPLETE', team });
+    const run = await reconcile(runOptions(tableName, { teamIds: [team.id] }).options);
+    expect(run.errors).toEqual([]);
+    expect(run).toMatchObject({ outcome: 'succeeded', projectsChecked: 2, repaired: 2 });
+    expect(await projectItem(tableName, 'DATES-2')).toMatchObject({ status: 'REVIEWED' });
+  });
+
+  it('records a run that could not list the teams as failed, with the reason', async () => {
+    const tableName = await dynamoDb.createTable();
+    // Every attempt at listing the teams answers 503; nothing is left for the next test.
+    fake.faults.httpStatus(503, DEFAULT_HTTP_SETTINGS.maxAttempts);
+    const run = await reconcile(
+      runOptions(tableName, {
+        teamIds: undefined,
+        client: createDatasaurClient({
+          baseUrl: fake.url,
+          credentials: { clientId: fake.clientId, clientSecret: fake.clientSecret },
+          http: { sleep: async () => {} },
+        }),
+      }).options,
+    );
+    expect(run).toMatchObject({ outcome: 'failed', projectsChecked: 0, teamIds: [] });
+    expect(run.errors).toEqual([expect.stringContaining('listing the teams')]);
+    expect(run.errors[0]).toContain('503');
+    const runs = (await tableContents(dynamoDb.documents, tableName)).filter(
+      (item) => item.itemType === 'reconcileRun',
+    );
+    expect(runs).toEqual([expect.objectContaining({ runId: run.runId, outcome: 'failed' })]);
   });
 
   it('a write that fails half-way through a repair is finished by the next run', async () => {

@@ -217,6 +217,37 @@ describe('replay rejected', () => {
     expect(await tableContents(dynamoDb.documents, tableName)).toEqual(afterFirst);
   });
 
+  it('files a recovered label event as the worker does: its document recorded for the enrichment', async () => {
+    const labelTable = await dynamoDb.createTable();
+    const rawBody = Buffer.from(JSON.stringify(SEED_EVENTS.BEFORE_UPDATE_LABELS));
+    const reason = 'data.labelUpdateList: an older, stricter schema';
+    await dynamoDb.documents.send(
+      new PutCommand({
+        TableName: labelTable,
+        Item: rejectedItem(
+          {
+            eventId: eventIdOf(rawBody),
+            provenance: 'webhook',
+            method: 'POST',
+            receivedAt: '2024-03-02T14:00:00.000Z',
+            rawBody,
+            interpretation: { kind: 'rejected', reason },
+          },
+          reason,
+        ),
+      }),
+    );
+    const result = await replayRejected(
+      { ...context(), tableName: labelTable, publishLabelEvents: false },
+      { from: DAY_2, to: DAY_3 },
+    );
+    expect(result).toMatchObject({ recovered: 1, stillRejected: 0 });
+    const items = await tableContents(dynamoDb.documents, labelTable);
+    expect(items.filter((item) => item.itemType === 'documentProject')).toEqual([
+      expect.objectContaining({ documentId: SEED_EVENTS.BEFORE_UPDATE_LABELS.data.document.id }),
+    ]);
+  });
+
   it('replays only bodies that arrived signed, and a recovered export delivery requests its export', async () => {
     const day = '2024-03-05T10:00:00.000Z';
     // A queue message no ingest wrote (never signature-checked) carrying a valid event body.

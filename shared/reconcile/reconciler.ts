@@ -197,7 +197,10 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
 
   const inWindow = (project: DatasaurProject) => {
     const latest = [project.updatedDate, project.completedDate, project.createdDate]
-      .filter((value): value is string => typeof value === 'string' && value !== '')
+      // A value that is no date (the API's answer is data too) is left out, as apiTimeOf does.
+      .filter(
+        (value): value is string => typeof value === 'string' && !Number.isNaN(Date.parse(value)),
+      )
       .map((value) => new Date(value).toISOString())
       .sort()
       .at(-1);
@@ -206,22 +209,30 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
   };
 
   // Missing credentials are no run's failure: the caller says the reconciler waits for them.
-  const teamIds =
-    options.teamIds !== undefined && options.teamIds.length > 0
-      ? options.teamIds
-      : (await getAllTeams(options.client)).map((team) => team.id);
+  // Any other failure to list the teams is recorded as this run's, like a failed page.
+  let teamIds: readonly string[] = [];
+  if (options.teamIds !== undefined && options.teamIds.length > 0) teamIds = options.teamIds;
+  else {
+    try {
+      teamIds = (await getAllTeams(options.client)).map((team) => team.id);
+    } catch (error) {
+      if (error instanceof CredentialsMissingError) throw error;
+      errors.push(`listing the teams the credentials can see: ${describeError(error)}`);
+    }
+  }
   for (const teamId of teamIds) {
     let cursor: string | null = null;
+    // The page being read (1 for the first), as an error names it.
     let page = 0;
     try {
       do {
+        page += 1;
         const answer = await getProjects(options.client, {
           cursor,
           page: { skip: 0, take: pageSize },
           filter: { teamId },
         });
         pages += 1;
-        page += 1;
         const candidates = answer.nodes.filter(inWindow);
         projectsOutsideWindow += answer.nodes.length - candidates.length;
         const stored = await storedProjects(candidates.map((project) => project.id));
@@ -241,7 +252,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
     } catch (error) {
       if (error instanceof CredentialsMissingError) throw error;
       // The pages read so far are repaired; the next run starts from the first page again.
-      errors.push(`team ${teamId}, page ${page + 1}: ${describeError(error)}`);
+      errors.push(`team ${teamId}, page ${page}: ${describeError(error)}`);
     }
   }
 

@@ -136,6 +136,9 @@ export async function replayRejected(
   const store = createEventStore(documents, tableName, {
     admit: (item) => publicationProblem(item) ?? exportRequestProblem(item),
     keepExportLinks: context.exports !== undefined && context.exports.exportOn !== 'off',
+    // As the worker stores label events: with their document's project once known, and a new
+    // document recorded for the enrichment to learn it.
+    documentProjects: true,
   });
   const counts = { read: 0, unsigned: 0, recovered: 0, stillRejected: 0, published: 0, failed: 0 };
   for await (const all of rejectedPages(documents, tableName, range)) {
