@@ -7,12 +7,21 @@
 import type { SQSRecord } from 'aws-lambda';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { WorkerHandler } from '../functions/worker/handler.ts';
+import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
-import { type BusEvent, DETAIL_SCHEMAS } from '../shared/bus/bus-events.ts';
+import {
+  type BusEvent,
+  busEventOf,
+  DETAIL_SCHEMAS,
+  eventJsonSchema,
+} from '../shared/bus/bus-events.ts';
 import type { BusPublisher } from '../shared/bus/bus-publisher.ts';
 import { publishExportArchived } from '../shared/bus/publication.ts';
+import { withProject } from '../shared/store/document-projects.ts';
 import { createHourlyCounts } from '../shared/store/hourly-counts.ts';
+import { type EventItem, eventItem } from '../shared/store/items.ts';
 import { rejectedKey } from '../shared/store/keys.ts';
+import { interpretMessage } from '../shared/webhook/interpret.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { startTestEventBus } from './support/local-events.ts';
@@ -440,5 +449,23 @@ describe('PutEvents limits and partial failures', () => {
     expect((await events.publisher().publish(large)).calls).toBe(2);
     expect((await events.publisher().publish(small)).calls).toBe(2);
     expect(events.events()).toHaveLength(15);
+  });
+});
+
+describe('a label event whose project is known', () => {
+  it("carries the project's id in its Labels Updated detail, valid by the registered schema", async () => {
+    const message = await interpretMessage(
+      sqsRecord({ body: JSON.stringify(SEED_EVENTS.BEFORE_UPDATE_LABELS) }).body,
+      new Date(RECEIVED_AT),
+      NO_ARCHIVE,
+    );
+    const item = withProject(eventItem(message), 'ZTYzZjRhYjE') as EventItem;
+    const event = busEventOf(item);
+    expect(event?.detailType).toBe('Labels Updated');
+    expect(event?.detail).toMatchObject({ projectId: 'ZTYzZjRhYjE', teamId: '1' });
+    expect(DETAIL_SCHEMAS['Labels Updated']().safeParse(event?.detail).success).toBe(true);
+    expect(JSON.stringify(eventJsonSchema('Labels Updated', 'datasaur.webhooks'))).toContain(
+      '"projectId"',
+    );
   });
 });

@@ -76,6 +76,8 @@ export const DETAIL_SCHEMAS = {
       documentName: z.optional(z.string()),
       fileName: z.optional(z.string()),
       teamId: z.optional(z.string()),
+      // Its document's project, once the enrichment has learned it (docs/labels-by-project.md).
+      projectId: z.optional(z.string()),
       isReviewDocument: z.optional(z.boolean()),
       owner: z.optional(parts().person),
       upserts: z
@@ -217,6 +219,7 @@ export function busEventOf(item: EventItem): BusEvent | undefined {
           ...optional('documentName', data.document.name),
           ...optional('fileName', data.document.fileName),
           ...optional('teamId', item.teamId),
+          ...optional('projectId', item.projectId),
           ...optional('isReviewDocument', data.isReviewDocument),
           ...optional('owner', summary(data.owner)),
           ...labelCountsOf(item),

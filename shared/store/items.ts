@@ -99,6 +99,8 @@ export type LabelEventItem = EventItemBase & {
   readonly eventTime: string;
   readonly documentId: string;
   readonly teamId?: string;
+  /** Its document's project, once the enrichment has learned it (with its GSI4 key). */
+  readonly projectId?: string;
 } & (
     | { readonly data: BeforeUpdateLabelsEvent['data'] }
     | {
