@@ -215,4 +215,23 @@ describe('README.md and docs/', () => {
       .map((page) => page.path);
     expect(unlisted).toEqual([]);
   });
+
+  it("show npm start's banner as it prints it: every line it prints, in its order", () => {
+    const readme = pages.find((page) => page.path === 'README.md')?.text ?? '';
+    const start = readme.indexOf('What `npm start` printed:');
+    const shown = /```\n([\s\S]*?)```/.exec(readme.slice(start))?.[1] ?? '';
+    // The labelled lines of the banner, as scripts/local/banner.ts writes them.
+    const source = readFileSync(join(ROOT, 'scripts/local/banner.ts'), 'utf8');
+    const labels = [
+      ...new Set(
+        [...source.matchAll(/[`'] {2}([A-Za-z][A-Za-z ]*[A-Za-z]) {2,}/g)].map((match) => match[1]),
+      ),
+    ];
+    expect(labels.length).toBeGreaterThan(5);
+    const described = shown.slice(0, shown.indexOf('Next, in another terminal'));
+    const shownLabels = [...described.matchAll(/^ {2}([A-Za-z][A-Za-z ]*[A-Za-z]) {2,}/gm)].map(
+      (match) => match[1],
+    );
+    expect([...new Set(shownLabels)]).toEqual(labels);
+  });
 });
