@@ -2,7 +2,7 @@
  * `npm run cost`: the model's arithmetic on a case worked out by hand, and the CLI end to end
  * (every line item, the per-million figure, --bench, usage errors).
  */
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -37,7 +37,7 @@ const LINE_ITEMS = [
   'custom metrics',
   'dashboard',
   'alarm topic key',
-  'webhook secret',
+  'secrets (webhook; Datasaur API credentials)',
   'GetSecretValue (cached)',
   'PutEvents custom events (64 KB chunks)',
 ];
@@ -130,7 +130,7 @@ describe('the cost model', () => {
       'custom metrics': 8 * 0.3,
       dashboard: 3,
       'alarm topic key': 1,
-      'webhook secret': 0.4,
+      'secrets (webhook; Datasaur API credentials)': 0.4,
       'GetSecretValue (cached)': (8640 / 10_000) * 0.05,
     };
     const priced = Object.fromEntries(estimate.lines.map((line) => [line.item, line.monthlyUsd]));
@@ -239,6 +239,10 @@ describe('npm run cost', () => {
     expect(run.stdout).toMatch(/Flood defence[^\n]*\n\s+fixed\s+\$0\.80 per month/);
     expect(run.stdout).toMatch(/per million requests without the URL\s+\$1\.\d\d/);
     expect(run.stdout).toMatch(/most a holder of the URL can send\s+259,200,000 requests a month/);
+    // docs/performance.md shows this run: what it prints, line for line.
+    const page = readFileSync(new URL('../docs/performance.md', import.meta.url), 'utf8');
+    const shown = /\$ npm run cost -- --events-per-month 1000000\n([\s\S]*?)```/.exec(page)?.[1];
+    expect(shown?.trimEnd()).toBe(run.stdout.trimEnd());
   }, 60_000);
 
   it('takes durations from a bench run and measures footprints for the given size', async () => {

@@ -54,7 +54,7 @@ export interface CostInputs {
   readonly dashboards: number;
   /** Customer-managed KMS keys (the alarm topic's). */
   readonly kmsKeys: number;
-  /** Secrets Manager secrets (the webhook secret). */
+  /** Secrets Manager secrets (the webhook secret; the Datasaur API credentials). */
   readonly secrets: number;
   /** Size of the EventBridge entry (source, detail-type, detail) each kind publishes. */
   readonly publishedBytes: { readonly label: number; readonly project: number };
@@ -295,7 +295,7 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
   add('KMS', 'alarm topic key', inputs.kmsKeys, 'keys', inputs.kmsKeys * PRICES.kmsKeyPerMonth);
   add(
     'Secrets Manager',
-    'webhook secret',
+    'secrets (webhook; Datasaur API credentials)',
     inputs.secrets,
     'secrets',
     inputs.secrets * PRICES.secretPerMonth,
@@ -320,7 +320,7 @@ export function estimateMonthlyCost(inputs: CostInputs): CostEstimate {
     'custom metrics',
     'dashboard',
     'alarm topic key',
-    'webhook secret',
+    'secrets (webhook; Datasaur API credentials)',
     'GetSecretValue (cached)',
   ]);
   const variableUsd = lines
