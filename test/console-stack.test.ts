@@ -37,7 +37,6 @@ import {
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { localDynamoDb, localSqs, queueArn } from '../scripts/local/servers.ts';
 import { exportQueueName } from '../scripts/local/stack.ts';
-import { rejectedItem } from '../shared/store/items.ts';
 import { reconcileLeaseKey } from '../shared/store/keys.ts';
 import { createQueries } from '../shared/store/queries.ts';
 import { WEBHOOK_PATH } from '../shared/webhook/route.ts';
@@ -65,6 +64,7 @@ import {
   TEST_STACK_ENVIRONMENT,
 } from './support/local-stack-process.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
+import { rejectedEarlier } from './support/webhook-records.ts';
 
 const SECRET = TEST_SECRETS.localStack;
 const PROJECT = 'stack-console-p1';
@@ -178,17 +178,7 @@ beforeAll(async () => {
   await documents.send(
     new PutCommand({
       TableName: 'datasaur-webhooks',
-      Item: rejectedItem(
-        {
-          eventId: rejectedEventId,
-          provenance: 'webhook',
-          method: 'POST',
-          receivedAt: new Date().toISOString(),
-          rawBody,
-          interpretation: { kind: 'rejected', reason: 'an older, stricter schema' },
-        },
-        'an older, stricter schema',
-      ),
+      Item: rejectedEarlier(rawBody, new Date().toISOString()),
     }),
   );
   await eventually(
@@ -559,17 +549,7 @@ describe('a replay that does not finish, from the console of the local stack', (
       await documents.send(
         new PutCommand({
           TableName: 'datasaur-webhooks',
-          Item: rejectedItem(
-            {
-              eventId,
-              provenance: 'webhook',
-              method: 'POST',
-              receivedAt,
-              rawBody,
-              interpretation: { kind: 'rejected', reason: 'an older, stricter schema' },
-            },
-            'an older, stricter schema',
-          ),
+          Item: rejectedEarlier(rawBody, receivedAt),
         }),
       );
     } finally {

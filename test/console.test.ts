@@ -26,7 +26,6 @@ import {
 import { DEFAULT_TABLE_NAME, EVENTS_FILE_NAME } from '../scripts/local/defaults.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { LOCAL_CLIENT_CONFIG, localDynamoDb } from '../scripts/local/servers.ts';
-import { rejectedItem } from '../shared/store/items.ts';
 import { createQueries } from '../shared/store/queries.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { launchBrowser, SCREENSHOTS, textOf, visitPage } from './support/browser.ts';
@@ -45,6 +44,7 @@ import {
 } from './support/local-stack-process.ts';
 import { expectLoopbackOnly } from './support/loopback-only.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
+import { rejectedEarlier } from './support/webhook-records.ts';
 
 /** The browser globals the page functions below use (this project compiles without the DOM library). */
 interface PageElement {
@@ -546,17 +546,7 @@ describe('the console server', () => {
       await documents.send(
         new PutCommand({
           TableName: DEFAULT_TABLE_NAME,
-          Item: rejectedItem(
-            {
-              eventId,
-              provenance: 'webhook',
-              method: 'POST',
-              receivedAt: new Date().toISOString(),
-              rawBody,
-              interpretation: { kind: 'rejected', reason: 'an older, stricter schema' },
-            },
-            'an older, stricter schema',
-          ),
+          Item: rejectedEarlier(rawBody, new Date().toISOString()),
         }),
       );
     } finally {

@@ -4,7 +4,6 @@ import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import type { BusPublisher } from '../shared/bus/bus-publisher.ts';
 import { replayRejected } from '../shared/replay/replay.ts';
-import { rejectedItem } from '../shared/store/items.ts';
 import {
   createQueries,
   InvalidQueryError,
@@ -16,6 +15,7 @@ import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   type Delivery,
+  rejectedEarlier,
   sqsEvent,
   sqsRecord,
   workerOnFreshTable,
@@ -272,17 +272,7 @@ describe('queries', () => {
     await dynamoDb.documents.send(
       new PutCommand({
         TableName: tableName,
-        Item: rejectedItem(
-          {
-            eventId,
-            provenance: 'webhook',
-            method: 'POST',
-            receivedAt,
-            rawBody,
-            interpretation: { kind: 'rejected', reason: 'an older, stricter schema' },
-          },
-          'an older, stricter schema',
-        ),
+        Item: rejectedEarlier(rawBody, receivedAt),
       }),
     );
     const busDown: BusPublisher = {

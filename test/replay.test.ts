@@ -11,13 +11,13 @@ import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.
 import { DETAIL_TYPES } from '../shared/bus/bus-events.ts';
 import type { ExportRequest } from '../shared/export/export-trigger.ts';
 import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
-import { rejectedItem } from '../shared/store/items.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { startTestEventBus, type TestEventBus } from './support/local-events.ts';
 import {
   quietLogger,
   rawSqsRecord,
+  rejectedEarlier,
   sqsEvent,
   sqsRecord,
   tableContents,
@@ -155,17 +155,9 @@ describe('replay rejected', () => {
     await dynamoDb.documents.send(
       new PutCommand({
         TableName: tableName,
-        Item: rejectedItem(
-          {
-            eventId: eventIdOf(rawBody),
-            provenance: 'webhook',
-            method: 'POST',
-            receivedAt,
-            rawBody,
-            interpretation: { kind: 'rejected', reason: 'data.project.name: expected string' },
-          },
-          'data.project.name: expected string',
-        ),
+        Item: rejectedEarlier(rawBody, receivedAt, {
+          reason: 'data.project.name: expected string',
+        }),
       }),
     );
     const range = { from: DAY_2, to: DAY_3 };
@@ -224,17 +216,7 @@ describe('replay rejected', () => {
     await dynamoDb.documents.send(
       new PutCommand({
         TableName: labelTable,
-        Item: rejectedItem(
-          {
-            eventId: eventIdOf(rawBody),
-            provenance: 'webhook',
-            method: 'POST',
-            receivedAt: '2024-03-02T14:00:00.000Z',
-            rawBody,
-            interpretation: { kind: 'rejected', reason },
-          },
-          reason,
-        ),
+        Item: rejectedEarlier(rawBody, '2024-03-02T14:00:00.000Z', { reason }),
       }),
     );
     const result = await replayRejected(
@@ -269,17 +251,10 @@ describe('replay rejected', () => {
     await dynamoDb.documents.send(
       new PutCommand({
         TableName: tableName,
-        Item: rejectedItem(
-          {
-            eventId: eventIdOf(delivery),
-            provenance: 'webhook',
-            method: 'PUT',
-            receivedAt: '2024-03-05T11:00:00.000Z',
-            rawBody: delivery,
-            interpretation: { kind: 'rejected', reason: 'an older rule' },
-          },
-          'an older rule',
-        ),
+        Item: rejectedEarlier(delivery, '2024-03-05T11:00:00.000Z', {
+          method: 'PUT',
+          reason: 'an older rule',
+        }),
       }),
     );
     const items = await tableContents(dynamoDb.documents, tableName);

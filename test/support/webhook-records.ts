@@ -8,8 +8,14 @@ import {
   type WorkerHandlerDependencies,
 } from '../../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../../scripts/local/no-archive.ts';
-import { type EventItem, eventItem } from '../../shared/store/items.ts';
+import {
+  type EventItem,
+  eventItem,
+  type RejectedItem,
+  rejectedItem,
+} from '../../shared/store/items.ts';
 import { HOURLY_COUNT_PREFIX } from '../../shared/store/keys.ts';
+import { eventIdOf } from '../../shared/webhook/signature.ts';
 import type { LocalDynamoDb } from './local-aws.ts';
 
 // Built where the benchmark can use them too; tests keep importing them from here.
@@ -30,6 +36,31 @@ export function webhookEventItem(
   method: 'POST' | 'PUT' = 'POST',
 ): EventItem {
   return eventItem(webhookMessage(body, receivedAt, method));
+}
+
+/**
+ * The rejected item an older, stricter worker stored for a signed `rawBody` that today's
+ * parses: what `replay rejected` recovers.
+ */
+export function rejectedEarlier(
+  rawBody: Buffer,
+  receivedAt: string,
+  {
+    method = 'POST',
+    reason = 'an older, stricter schema',
+  }: { method?: 'POST' | 'PUT'; reason?: string } = {},
+): RejectedItem {
+  return rejectedItem(
+    {
+      eventId: eventIdOf(rawBody),
+      provenance: 'webhook',
+      method,
+      receivedAt,
+      rawBody,
+      interpretation: { kind: 'rejected', reason },
+    },
+    reason,
+  );
 }
 
 /** A logger that keeps test output quiet. */
