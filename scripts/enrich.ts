@@ -18,8 +18,9 @@ import { connectTable } from './local/table-connection.ts';
 const USAGE = `Usage: npm run enrich -- [flags]
 
 Learns the project of each document whose label events arrived without one (Datasaur's
-getProjects per team, then getProjectCabinets per project), fills it into those label
-events, and recounts each project's documents and label events.
+getProjects per team, then getProjectCabinets per project, from where the last pass
+stopped), fills it into those label events, and recounts each project's documents and
+label events. Exits 1 when Datasaur failed or refused the credentials.
 
 Flags:
   --max-api-calls <n>     Datasaur requests this pass may make, 1-10000 (default 50)
@@ -45,12 +46,15 @@ const OPTIONS = {
 
 function describeSummary(summary: EnrichSummary): string {
   const lines = [
-    `${summary.pending} pending document(s): ${summary.resolved} resolved, ${summary.deferred} deferred; ` +
+    `${summary.pending} pending document(s): ${summary.resolved} resolved, ${summary.deferred} deferred, ${summary.unreached} not reached; ` +
       `${summary.filled} label event(s) filled in, ${summary.finished} document(s) finished; ` +
       `${summary.apiCalls} Datasaur request(s)`,
     ...summary.projects.map(
       (project) =>
         `  project ${project.projectId}: ${project.documentCount} document(s), ${project.labelEventCount} label event(s)`,
+    ),
+    ...summary.skippedProjects.map(
+      (skipped) => `  project ${skipped.projectId} skipped: ${skipped.error}`,
     ),
   ];
   if (summary.error !== undefined) lines.push(`error: ${summary.error}`);
@@ -96,7 +100,8 @@ async function run(args: string[]): Promise<number> {
       ...(maxApiCalls === undefined ? {} : { maxApiCalls }),
     });
     console.log(flags.json ? JSON.stringify(summary, null, 2) : describeSummary(summary));
-    return summary.error === undefined ? 0 : 1;
+    // A pass that spent its request budget did its share; the next one goes on from there.
+    return summary.stoppedBy === undefined || summary.stoppedBy === 'budget' ? 0 : 1;
   } catch (error) {
     console.error(`enrichment failed: ${describeError(error)}`);
     return 1;

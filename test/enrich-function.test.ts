@@ -5,6 +5,7 @@
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnrichHandler } from '../functions/enrich/handler.ts';
 import { seedEventBody } from '../scripts/local/datasaur-sender.ts';
@@ -15,6 +16,7 @@ import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.
 import { ENRICH_METRICS } from '../shared/enrich/enrich.ts';
 import { METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
 import { createEventStore } from '../shared/store/event-store.ts';
+import { documentProjectKey } from '../shared/store/keys.ts';
 import { createQueries } from '../shared/store/queries.ts';
 import { interpretMessage } from '../shared/webhook/interpret.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
@@ -158,6 +160,33 @@ describe('the scheduled enrichment function', () => {
         message: 'enrichment waiting: the Datasaur credentials secret is empty',
       }),
     ]);
+  });
+
+  it('counts refused credentials as a failed run, without making the documents wait longer', async () => {
+    const tableName = await dynamoDb.createTable();
+    await storeLabelEvents(tableName, ['function-b']);
+    const { handler, logger } = handlerFor(tableName, {
+      clientId: fake.clientId,
+      clientSecret: 'a-secret-datasaur-does-not-know',
+    });
+    let result: Awaited<ReturnType<typeof handler>> | undefined;
+    const lines = await metricsLinesOf(async () => {
+      result = await handler({});
+    });
+    expect(result).toMatchObject({
+      outcome: 'failed',
+      stoppedBy: 'credentials',
+      deferred: 0,
+      unreached: 1,
+    });
+    expect(figure(lines[0], ENRICH_METRICS.failedRuns)).toBe(1);
+    expect(logger.lines).toEqual([
+      expect.objectContaining({ level: 'error', message: 'enrichment pass failed' }),
+    ]);
+    const { Item } = await dynamoDb.documents.send(
+      new GetCommand({ TableName: tableName, Key: documentProjectKey('function-b') }),
+    );
+    expect(Item).toMatchObject({ status: 'UNRESOLVED', attempts: 0 });
   });
 
   it('fails the invocation, counting a failed run, when the table cannot be read', async () => {

@@ -4,6 +4,7 @@ import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
 import type { BusPublisher } from '../shared/bus/bus-publisher.ts';
 import { replayRejected } from '../shared/replay/replay.ts';
+import { countedProjectKeys, projectKey, projectLabelCountsKey } from '../shared/store/keys.ts';
 import {
   createQueries,
   InvalidQueryError,
@@ -136,7 +137,40 @@ describe('queries', () => {
     });
     expect(project).not.toHaveProperty('pk');
     expect(project).not.toHaveProperty('gsi1sk');
+    // Not counted by the enrichment (no credentials in this table's run).
+    expect(project).not.toHaveProperty('labels');
     expect(await queries.project('missing')).toBeUndefined();
+  });
+
+  it("1. gives a project's label counters once the enrichment has counted them", async () => {
+    const { tableName } = await workerOnFreshTable(dynamoDb);
+    const project = {
+      ...projectKey('P9'),
+      itemType: 'project',
+      projectId: 'P9',
+      lastEventAt: '2026-01-05T09:00:00.000Z',
+      eventCount: 1,
+    };
+    const labelCounts = {
+      ...projectLabelCountsKey('P9'),
+      itemType: 'projectLabelCounts',
+      projectId: 'P9',
+      documentCount: 2,
+      labelEventCount: 7,
+      countedAt: '2026-01-05T10:00:00.000Z',
+      newestLabel: 'EVENT#2026-01-05T09:59:00.000Z#ab',
+      ...countedProjectKeys('P9'),
+    };
+    for (const Item of [project, labelCounts]) {
+      await dynamoDb.documents.send(new PutCommand({ TableName: tableName, Item }));
+    }
+    const view = await createQueries(dynamoDb.documents, tableName).project('P9');
+    expect(view).toMatchObject({ projectId: 'P9', eventCount: 1 });
+    expect(view?.labels).toEqual({
+      documentCount: 2,
+      labelEventCount: 7,
+      countedAt: '2026-01-05T10:00:00.000Z',
+    });
   });
 
   it("2. lists a team's projects newest status first, by status and since a time, across pages", async () => {

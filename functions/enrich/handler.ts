@@ -1,8 +1,9 @@
 /**
  * Scheduled adapter around one enrichment pass: runs it, logs what it did and publishes its
  * figures. Single flight comes from the function's reserved concurrency of 1 (infra), not
- * from here. A pass stopped by its request budget succeeded; one stopped by Datasaur or the
- * table failed; one that found the credentials secret still empty is waiting, not failing.
+ * from here. A pass stopped by its request budget succeeded; one stopped by Datasaur, by
+ * malformed or refused credentials, or by the table failed; one that found the credentials
+ * secret still empty is waiting, not failing.
  */
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -63,7 +64,7 @@ export function createEnrichHandler(
       metrics.publishStoredMetrics();
       return { outcome: 'waiting', reason: credentialsMissing.message };
     }
-    const failed = summary.stoppedBy === 'datasaur';
+    const failed = summary.stoppedBy === 'datasaur' || summary.stoppedBy === 'credentials';
     metrics.addMetric(ENRICH_METRICS.failedRuns, MetricUnit.Count, failed ? 1 : 0);
     metrics.addMetric(ENRICH_METRICS.documentsResolved, MetricUnit.Count, summary.resolved);
     metrics.addMetric(ENRICH_METRICS.labelEventsFilled, MetricUnit.Count, summary.filled);
@@ -71,7 +72,11 @@ export function createEnrichHandler(
     metrics.publishStoredMetrics();
     const result = { ...summary, outcome: failed ? ('failed' as const) : ('succeeded' as const) };
     if (failed) logger.error('enrichment pass failed', { ...result });
-    else if (summary.resolved + summary.filled + summary.finished > 0) {
+    else if (summary.skippedProjects.length > 0) {
+      logger.warn('enrichment pass skipped projects whose cabinets Datasaur did not give', {
+        ...result,
+      });
+    } else if (summary.resolved + summary.filled + summary.finished > 0) {
       logger.info('enrichment pass', { ...result });
     } else logger.debug('enrichment pass found nothing to do', { ...result });
     return result;

@@ -1,22 +1,28 @@
 /**
  * One enrichment pass: resolves the documents the worker recorded as UNRESOLVED to their
- * Datasaur project (a team's projects with `getProjects`, then each project's cabinets with
- * `getProjectCabinets`, each cached for the pass), fills the project into the label items
- * stored before, and recounts the projects it touched. Bounded: at most `maxApiCalls`
- * Datasaur requests and `maxItemUpdates` item updates a pass; what is left waits for the
- * next pass. A document that cannot be resolved (an outage, or no project of its team names
- * it) is retried later, its wait doubling each time.
+ * Datasaur project, fills the project into the label items stored before, and keeps the
+ * projects' label counters current (label-counts.ts). Each team's projects are read
+ * (`getProjects`, then `getProjectCabinets` for each) from where the last pass stopped, on
+ * past the last one to the first (project-walk.ts); a document belongs to the project whose
+ * cabinets name its id or its originId. Bounded: at most `maxApiCalls` Datasaur requests and
+ * `maxItemUpdates` item updates a pass; what is left waits for the next pass. A document no
+ * project of its team lists, or that Datasaur failing kept from being looked for, is retried
+ * later, its wait doubling each time; one the request budget or missing credentials kept
+ * from being looked for stays due, with no attempt counted.
  */
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  PutCommand,
-  QueryCommand,
-  UpdateCommand,
-} from '@aws-sdk/lib-dynamodb';
+import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DatasaurClient, GraphqlOperation } from '../datasaur/client.ts';
-import { getProjectCabinets, projectDocumentIds } from '../datasaur/get-project-cabinets.ts';
-import { getAllProjects } from '../datasaur/get-projects.ts';
+import {
+  CredentialsMalformedError,
+  CredentialsMissingError,
+} from '../datasaur/credentials-secret.ts';
+import { CredentialsRefusedError } from '../datasaur/errors.ts';
+import {
+  type Cabinet,
+  getProjectCabinets,
+  projectDocumentIds,
+} from '../datasaur/get-project-cabinets.ts';
 import { METRICS_NAMESPACE } from '../store/batch-figures.ts';
 import type { DocumentProjectItem } from '../store/document-projects.ts';
 import {
@@ -24,11 +30,20 @@ import {
   documentProjectKey,
   PENDING_DOCUMENTS_PARTITION,
   pendingDocumentKeys,
-  projectLabelCountsKey,
   projectLabelKeys,
-  projectPartition,
 } from '../store/keys.ts';
-import { readingIndex, TABLE } from '../store/table.ts';
+import { TABLE } from '../store/table.ts';
+import { createLabelCounts, type ProjectLabelCounts } from './label-counts.ts';
+import {
+  createProjectWalks,
+  type ProjectWalkItem,
+  positionOf,
+  teamKey,
+  type WalkOutcome,
+  walkProjects,
+} from './project-walk.ts';
+
+export type { ProjectLabelCounts } from './label-counts.ts';
 
 export interface EnrichOptions {
   readonly documents: DynamoDBDocumentClient;
@@ -40,6 +55,10 @@ export interface EnrichOptions {
   readonly maxItemUpdates?: number;
   /** Pending documents a pass reads. @default 100 */
   readonly maxDocuments?: number;
+  /** Counted projects a pass checks for label events stored since their count. @default 100 */
+  readonly maxCountChecks?: number;
+  /** A project's label count older than this is redone. @default 86400 (a day) */
+  readonly maxCountAgeSeconds?: number;
   /** First wait after a failed resolution; doubles per attempt. @default 60 */
   readonly retryBaseSeconds?: number;
   /** Longest wait between attempts. @default 21600 (6 hours) */
@@ -54,12 +73,24 @@ export interface EnrichOptions {
   readonly now?: () => Date;
 }
 
+/** A project whose cabinets Datasaur would not give: passed over, read again next time round. */
+export interface SkippedProject {
+  readonly teamId?: string;
+  readonly projectId: string;
+  readonly error: string;
+}
+
 export interface EnrichSummary {
   /** Pending documents read. */
   readonly pending: number;
   readonly resolved: number;
-  /** Documents no project of their team names, or not reached because of an error. */
+  /**
+   * Documents whose wait doubled: no project of their team lists them (of those read since the
+   * walk went past the team's last project), or Datasaur failed.
+   */
   readonly deferred: number;
+  /** Documents not looked for (the request budget spent, or no usable credentials): still due. */
+  readonly unreached: number;
   /** Label items given their project. */
   readonly filled: number;
   /** Documents whose items are all filled (no longer pending). */
@@ -67,10 +98,15 @@ export interface EnrichSummary {
   readonly apiCalls: number;
   /** Projects recounted, with their counts. */
   readonly projects: readonly ProjectLabelCounts[];
-  /** The Datasaur error that stopped resolution, if any (the pass still fills and counts). */
+  /** Projects passed over because their cabinets call failed. */
+  readonly skippedProjects: readonly SkippedProject[];
+  /** What stopped resolution, if anything (the pass still fills and counts). */
   readonly error?: string;
-  /** What `error` was: the pass's request budget spent (not a failure), or Datasaur failing. */
-  readonly stoppedBy?: 'budget' | 'datasaur';
+  /**
+   * What `error` was: the pass's request budget spent (not a failure), Datasaur failing, or
+   * the credentials (missing, malformed or refused: only corrected credentials help).
+   */
+  readonly stoppedBy?: 'budget' | 'datasaur' | 'credentials';
 }
 
 /** The scheduled function's CloudWatch figures (functions/enrich), named once. */
@@ -84,15 +120,44 @@ export const ENRICH_METRICS = {
   datasaurRequests: 'EnrichDatasaurRequests',
 } as const;
 
-export interface ProjectLabelCounts {
-  readonly projectId: string;
-  readonly documentCount: number;
-  readonly labelEventCount: number;
-}
+/**
+ * Cabinets calls failing in a row that mean Datasaur itself is failing, not one project: the
+ * team's walk stops there instead of passing over every project of an outage.
+ */
+const FAILURES_MEANING_OUTAGE = 3;
 
 /** The pass has spent its Datasaur requests. */
 class ApiBudgetSpentError extends Error {
   override readonly name = 'ApiBudgetSpentError';
+}
+
+/** No usable credentials: only correcting them helps, so no document is made to wait longer. */
+function isCredentialsProblem(error: unknown): boolean {
+  return (
+    error instanceof CredentialsMissingError ||
+    error instanceof CredentialsMalformedError ||
+    error instanceof CredentialsRefusedError
+  );
+}
+
+const messageOf = (error: unknown) => (error instanceof Error ? error.message : String(error));
+
+interface Halt {
+  readonly by: NonNullable<EnrichSummary['stoppedBy']>;
+  readonly error: string;
+}
+
+function haltFor(error: unknown, maxApiCalls: number): Halt {
+  if (error instanceof ApiBudgetSpentError) {
+    return {
+      by: 'budget',
+      error: `stopped after ${maxApiCalls} Datasaur requests; the rest waits for the next pass`,
+    };
+  }
+  if (isCredentialsProblem(error)) {
+    return { by: 'credentials', error: `Datasaur credentials: ${messageOf(error)}` };
+  }
+  return { by: 'datasaur', error: `Datasaur: ${messageOf(error)}` };
 }
 
 export async function runEnrichment(options: EnrichOptions): Promise<EnrichSummary> {
@@ -123,44 +188,46 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
       .map((mapping) => [mapping.documentId, mapping]),
   );
 
-  // Resolution, team by team: each team's project list and each project's cabinets once a pass.
-  let error: string | undefined;
-  let stoppedBy: EnrichSummary['stoppedBy'];
-  let resolved = 0;
-  let deferred = 0;
+  // Resolution, team by team, each walking on from where the last pass stopped.
+  const walks = createProjectWalks(documents, tableName);
+  const walked: ReadonlyMap<string, ProjectWalkItem> =
+    unresolved.length === 0 ? new Map() : await walks.read();
   const teams = new Map<string | undefined, DocumentProjectItem[]>();
   for (const mapping of unresolved) {
     teams.set(mapping.teamId, [...(teams.get(mapping.teamId) ?? []), mapping]);
   }
-  for (const [teamId, mappings] of teams) {
+  // The team walked longest ago first: one team's many projects cannot starve the others.
+  const walkedAt = (teamId: string | undefined): string =>
+    walked.get(teamKey(teamId))?.walkedAt ?? '';
+  const teamsInTurn = [...teams].sort(([left], [right]) =>
+    walkedAt(left) < walkedAt(right) ? -1 : walkedAt(left) > walkedAt(right) ? 1 : 0,
+  );
+  let halt: Halt | undefined;
+  let resolved = 0;
+  let deferred = 0;
+  let unreached = 0;
+  const skippedProjects: SkippedProject[] = [];
+  for (const [teamId, mappings] of teamsInTurn) {
     const left = new Map(mappings.map((mapping) => [mapping.documentId, mapping]));
-    if (error === undefined) {
-      try {
-        for await (const project of getAllProjects(
-          datasaur,
-          teamId === undefined ? {} : { teamId },
-        )) {
-          const ids = projectDocumentIds(await getProjectCabinets(datasaur, project.id));
-          for (const [documentId, mapping] of left) {
-            if (!ids.has(documentId)) continue;
-            const started = await startFilling(mapping, project.id);
-            left.delete(documentId);
-            resolved += 1;
-            filling.set(documentId, started);
-          }
-          if (left.size === 0) break;
-        }
-      } catch (caught) {
-        stoppedBy = caught instanceof ApiBudgetSpentError ? 'budget' : 'datasaur';
-        error =
-          caught instanceof ApiBudgetSpentError
-            ? `stopped after ${maxApiCalls} Datasaur requests; the rest waits for the next pass`
-            : `Datasaur: ${caught instanceof Error ? caught.message : String(caught)}`;
-      }
+    let outcome: WalkOutcome | undefined;
+    if (halt === undefined) {
+      outcome = await resolveTeam(teamId, left);
+      if (outcome.error !== undefined) halt = haltFor(outcome.error, maxApiCalls);
     }
     for (const mapping of left.values()) {
-      // Unreached because of an error or the budget, or named by no project of the team yet.
-      await deferResolution(mapping, error ?? `no project of team ${teamId ?? '(none)'} lists it`);
+      if (halt?.by === 'credentials' || (halt?.by === 'budget' && outcome?.passedEnd !== true)) {
+        unreached += 1;
+        continue;
+      }
+      const team = `team ${teamId ?? '(none)'}`;
+      await deferResolution(
+        mapping,
+        halt?.by === 'datasaur'
+          ? halt.error
+          : outcome?.complete === true
+            ? `no project of ${team} lists it`
+            : `no project of ${team} read so far lists it`,
+      );
       deferred += 1;
     }
   }
@@ -181,19 +248,105 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
     }
   }
 
+  // Counting: the projects filled in, then those with label events stored since their count.
+  const labelCounts = createLabelCounts({
+    documents,
+    tableName,
+    now,
+    ...(options.maxCountChecks !== undefined && { maxCountChecks: options.maxCountChecks }),
+    ...(options.maxCountAgeSeconds !== undefined && {
+      maxCountAgeSeconds: options.maxCountAgeSeconds,
+    }),
+  });
   const projects: ProjectLabelCounts[] = [];
-  for (const projectId of touched) projects.push(await recount(projectId));
+  for (const projectId of touched) projects.push(await labelCounts.recount(projectId));
+  projects.push(...(await labelCounts.recountChanged(touched)));
 
   return {
     pending: pending.length,
     resolved,
     deferred,
+    unreached,
     filled,
     finished,
     apiCalls,
     projects,
-    ...(error !== undefined && { error, stoppedBy }),
+    skippedProjects,
+    ...(halt !== undefined && { error: halt.error, stoppedBy: halt.by }),
   };
+
+  /**
+   * Walks the team's projects from where its last walk stopped until every document in `left`
+   * is found (removing each found), and keeps where it stopped.
+   */
+  async function resolveTeam(
+    teamId: string | undefined,
+    left: Map<string, DocumentProjectItem>,
+  ): Promise<WalkOutcome> {
+    const previous = walked.get(teamKey(teamId));
+    const start = positionOf(previous);
+    const originIds = new Map<string, string | undefined>();
+    for (const mapping of left.values()) {
+      originIds.set(mapping.documentId, await originIdOf(mapping));
+    }
+    let failuresInARow = 0;
+    const outcome = await walkProjects(datasaur, teamId, start, async (project) => {
+      let cabinets: readonly Cabinet[];
+      try {
+        cabinets = await getProjectCabinets(datasaur, project.id);
+        failuresInARow = 0;
+      } catch (error) {
+        failuresInARow += 1;
+        const stopsTheWalk =
+          error instanceof ApiBudgetSpentError ||
+          isCredentialsProblem(error) ||
+          failuresInARow >= FAILURES_MEANING_OUTAGE;
+        if (stopsTheWalk) throw error;
+        skippedProjects.push({
+          ...(teamId !== undefined && { teamId }),
+          projectId: project.id,
+          error: messageOf(error),
+        });
+        return 'next';
+      }
+      // Datasaur lists the caller's own cabinets: another labeler's copy of a document is
+      // known there by the originId it shares with the caller's copy, not by its own id.
+      const known = projectDocumentIds(cabinets);
+      for (const [documentId, mapping] of left) {
+        const originId = originIds.get(documentId);
+        if (!known.has(documentId) && !(originId !== undefined && known.has(originId))) continue;
+        filling.set(documentId, await startFilling(mapping, project.id));
+        left.delete(documentId);
+        resolved += 1;
+      }
+      return left.size === 0 ? 'stop' : 'next';
+    });
+    const moved =
+      outcome.position.cursor !== start.cursor || outcome.position.index !== start.index;
+    // Stopped before reading anything (no credentials, no budget left): not a turn taken.
+    if (moved || outcome.error === undefined) {
+      await walks.save(teamId, outcome.position, previous, nowIso);
+    }
+    return outcome;
+  }
+
+  /** The mapping's originId; for one recorded before mappings kept it, its label event's. */
+  async function originIdOf(mapping: DocumentProjectItem): Promise<string | undefined> {
+    if (mapping.originId !== undefined) return mapping.originId;
+    const { Items = [] } = await documents.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': documentPartition(mapping.documentId) },
+        ProjectionExpression: '#data.#document.originId',
+        ExpressionAttributeNames: { '#data': 'data', '#document': 'document' },
+        Limit: 1,
+      }),
+    );
+    const [labelEvent] = Items as { data?: { document?: { originId?: unknown } } }[];
+    const originId = labelEvent?.data?.document?.originId;
+    return typeof originId === 'string' && originId !== '' ? originId : undefined;
+  }
 
   async function pendingDocuments(limit: number): Promise<DocumentProjectItem[]> {
     const { teamProjects } = TABLE.indexes;
@@ -318,48 +471,5 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
         ExpressionAttributeValues: { ':resolved': 'RESOLVED', ':filling': 'FILLING' },
       }),
     );
-  }
-
-  /**
-   * Counts the project's label events and documents from GSI4 and stores them: a recount,
-   * so a pass repeated or interrupted never counts an event twice.
-   */
-  async function recount(projectId: string): Promise<ProjectLabelCounts> {
-    const { projectLabels } = TABLE.indexes;
-    const documentIds = new Set<string>();
-    let labelEventCount = 0;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await readingIndex(tableName, projectLabels, () =>
-        documents.send(
-          new QueryCommand({
-            TableName: tableName,
-            IndexName: projectLabels.indexName,
-            KeyConditionExpression: 'gsi4pk = :project',
-            ExpressionAttributeValues: { ':project': projectPartition(projectId) },
-            ProjectionExpression: 'documentId',
-            ExclusiveStartKey: startKey,
-          }),
-        ),
-      );
-      for (const item of page.Items ?? []) {
-        labelEventCount += 1;
-        documentIds.add(String(item.documentId));
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
-    const counts = { projectId, documentCount: documentIds.size, labelEventCount };
-    await documents.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: {
-          ...projectLabelCountsKey(projectId),
-          itemType: 'projectLabelCounts',
-          ...counts,
-          countedAt: nowIso,
-        },
-      }),
-    );
-    return counts;
   }
 }

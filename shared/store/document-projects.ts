@@ -15,6 +15,8 @@ export interface DocumentProjectItem {
   readonly sk: string;
   readonly itemType: 'documentProject';
   readonly documentId: string;
+  /** The label event's `document.originId`: another labeler's copy has its own id, this one. */
+  readonly originId?: string;
   readonly teamId?: string;
   readonly status: DocumentProjectStatus;
   readonly projectId?: string;
@@ -26,10 +28,16 @@ export interface DocumentProjectItem {
   readonly gsi1sk?: string;
 }
 
+/** The document a label event names: its own id, and the id of the document it is a copy of. */
+export interface LabelledDocument {
+  readonly id: string;
+  readonly originId?: string;
+}
+
 export interface DocumentProjects {
   /** The project id when known, else undefined (the mapping is created if absent). */
   projectOf(
-    documentId: string,
+    document: LabelledDocument,
     teamId: string | undefined,
     seenAt: string,
     writes: ItemWrite[],
@@ -46,7 +54,8 @@ export function createDocumentProjects(
   tableName: string,
 ): DocumentProjects {
   return {
-    async projectOf(documentId, teamId, seenAt, writes) {
+    async projectOf(document, teamId, seenAt, writes) {
+      const documentId = document.id;
       const key = documentProjectKey(documentId);
       const stored = await documents.send(new GetCommand({ TableName: tableName, Key: key }));
       const mapping = stored.Item as DocumentProjectItem | undefined;
@@ -55,6 +64,7 @@ export function createDocumentProjects(
         ...key,
         itemType: 'documentProject',
         documentId,
+        ...(document.originId ? { originId: document.originId } : {}),
         ...(teamId !== undefined && { teamId }),
         status: 'UNRESOLVED',
         firstSeenAt: seenAt,

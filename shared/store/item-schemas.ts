@@ -215,6 +215,11 @@ export const ITEM_SCHEMAS = {
       ...key,
       itemType: z.literal('documentProject'),
       documentId: text,
+      originId: text
+        .optional()
+        .describe(
+          "The label event's document.originId: another labeler's copy of the document has its own id and the same originId",
+        ),
       teamId: text.optional(),
       status: z.enum(['UNRESOLVED', 'FILLING', 'RESOLVED']),
       projectId: text.optional(),
@@ -236,8 +241,47 @@ export const ITEM_SCHEMAS = {
       documentCount: z.number().int(),
       labelEventCount: z.number().int(),
       countedAt: instant,
+      newestLabel: text
+        .optional()
+        .describe("The sort key of the newest label event counted (GSI4's newest entry then)"),
+      gsi1pk: text
+        .optional()
+        .describe(
+          'LABELS#COUNTED: the projects the enrichment checks in turn for newer label events',
+        ),
+      gsi1sk: text.optional().describe('The project id'),
     })
-    .describe("A project's documents and label events, under PROJECT#<projectId> / LABELS"),
+    .describe(
+      "A project's documents and label events, under PROJECT#<projectId> / LABELS: recounted from GSI4 by the enrichment",
+    ),
+  projectWalk: z
+    .object({
+      ...key,
+      itemType: z.literal('projectWalk'),
+      teamId: text
+        .optional()
+        .describe('The team walked (absent: every project the credentials see)'),
+      cursor: text
+        .optional()
+        .describe(
+          "The getProjects cursor of the page the walk is in (absent: the team's first page)",
+        ),
+      index: z.number().int().describe('The index in that page of the next project to read'),
+      walkedAt: instant,
+    })
+    .describe(
+      "Where the enrichment's walk through a team's projects stopped (ENRICH, WALK#TEAM#<teamId>): the next pass goes on from there",
+    ),
+  labelCountsCheck: z
+    .object({
+      ...key,
+      itemType: z.literal('labelCountsCheck'),
+      after: text.describe('The last project whose label counters were checked'),
+      checkedAt: instant,
+    })
+    .describe(
+      "Where the enrichment's check of projects' label counters is (ENRICH, COUNT_CHECK): the next pass checks the projects after it",
+    ),
   exportArchive: z
     .object({
       ...key,

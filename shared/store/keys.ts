@@ -254,3 +254,31 @@ export function projectLabelKeys(projectId: string): { gsi4pk: string } {
 export function projectLabelCountsKey(projectId: string): TableKey {
   return { pk: projectPartition(projectId), sk: 'LABELS' };
 }
+
+/**
+ * GSI1 partition of every project with label counters, by project id: the enrichment checks
+ * them a few at a time, in turn, for label events stored since they were counted.
+ */
+export const COUNTED_PROJECTS_PARTITION = 'LABELS#COUNTED';
+
+export function countedProjectKeys(projectId: string): { gsi1pk: string; gsi1sk: string } {
+  return { gsi1pk: COUNTED_PROJECTS_PARTITION, gsi1sk: projectId };
+}
+
+/** Where the enrichment keeps how far it got, for the next pass to go on from there. */
+export const ENRICH_PARTITION = 'ENRICH';
+
+export const PROJECT_WALK_SORT_PREFIX = 'WALK#';
+
+/** Where the enrichment's walk through a team's projects (all projects, for no team) stopped. */
+export function projectWalkKey(teamId: string | undefined): TableKey {
+  return {
+    pk: ENRICH_PARTITION,
+    sk: `${PROJECT_WALK_SORT_PREFIX}${teamId === undefined ? 'NO_TEAM' : `TEAM#${teamId}`}`,
+  };
+}
+
+/** The last project whose label counters the enrichment checked: the next check starts after it. */
+export function labelCountsCheckKey(): TableKey {
+  return { pk: ENRICH_PARTITION, sk: 'COUNT_CHECK' };
+}

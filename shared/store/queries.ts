@@ -65,7 +65,8 @@ export class InvalidQueryError extends Error {
 export interface Queries {
   /**
    * 1. A project by id, or undefined when no event of it has been stored; with its latest
-   * archived export (`latestExport`) when there is one.
+   * archived export (`latestExport`) when there is one, and its label counters (`labels`:
+   * `documentCount`, `labelEventCount`, `countedAt`) once the enrichment has counted them.
    */
   project(projectId: string): Promise<View | undefined>;
   /** 2. A team's projects, newest status change first, optionally of one status and since a time. */
@@ -421,8 +422,18 @@ export function createQueries(
         new GetCommand({ TableName: tableName, Key: projectKey(projectId) }),
       );
       if (Item === undefined) return undefined;
-      const latestExport = await latestArchivedExport(projectId);
-      return { ...toView(Item), ...(latestExport && { latestExport }) };
+      const [latestExport, counts] = await Promise.all([
+        latestArchivedExport(projectId),
+        documents.send(
+          new GetCommand({ TableName: tableName, Key: projectLabelCountsKey(projectId) }),
+        ),
+      ]);
+      const labels = counts.Item && {
+        documentCount: counts.Item.documentCount,
+        labelEventCount: counts.Item.labelEventCount,
+        countedAt: counts.Item.countedAt,
+      };
+      return { ...toView(Item), ...(latestExport && { latestExport }), ...(labels && { labels }) };
     },
 
     async exports(filter, page = {}) {

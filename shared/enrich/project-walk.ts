@@ -1,0 +1,160 @@
+/**
+ * A team's projects, read a budget's worth per pass: where a pass stopped (the `getProjects`
+ * page it was in and the index in that page) is kept in the table, and the next pass goes on
+ * from there, wrapping around after the team's last project. So a document in a team's 500th
+ * project is found after a few passes, not never.
+ */
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { DatasaurClient } from '../datasaur/client.ts';
+import { type DatasaurProject, getProjects } from '../datasaur/get-projects.ts';
+import { ENRICH_PARTITION, PROJECT_WALK_SORT_PREFIX, projectWalkKey } from '../store/keys.ts';
+import { queryAll } from '../store/query-all.ts';
+
+/** Projects per `getProjects` page. */
+const PAGE_SIZE = 100;
+
+export interface WalkPosition {
+  /** The `getProjects` cursor of the page the walk is in; null for the team's first page. */
+  readonly cursor: string | null;
+  /** The index, in that page, of the next project to read. */
+  readonly index: number;
+}
+
+export const WALK_START: WalkPosition = { cursor: null, index: 0 };
+
+export interface ProjectWalkItem {
+  readonly pk: string;
+  readonly sk: string;
+  readonly itemType: 'projectWalk';
+  readonly teamId?: string;
+  readonly cursor?: string;
+  readonly index: number;
+  readonly walkedAt: string;
+}
+
+export interface WalkOutcome {
+  /** Where the next pass starts. */
+  readonly position: WalkPosition;
+  /** The walk went past the team's last project (and on from its first). */
+  readonly passedEnd: boolean;
+  /** Every project of the team was read once. */
+  readonly complete: boolean;
+  /** What stopped the walk early, thrown by `getProjects` or by `visit`. */
+  readonly error?: unknown;
+}
+
+/**
+ * Reads the team's projects from `start` on, one `visit` each, until `visit` answers 'stop',
+ * every project was visited once, or an error is thrown. A project whose visit threw is where
+ * the next walk starts, so it is read again first.
+ */
+export async function walkProjects(
+  datasaur: DatasaurClient,
+  teamId: string | undefined,
+  start: WalkPosition,
+  visit: (project: DatasaurProject) => Promise<'next' | 'stop'>,
+): Promise<WalkOutcome> {
+  const filter = teamId === undefined ? {} : { teamId };
+  const fromFirst = start.cursor === null && start.index === 0;
+  let position = start;
+  let passedEnd = false;
+  try {
+    for (;;) {
+      const { cursor } = position;
+      const page = await getProjects(datasaur, {
+        cursor,
+        page: { skip: 0, take: PAGE_SIZE },
+        filter,
+      });
+      for (let index = position.index; index < page.nodes.length; index += 1) {
+        if (passedEnd && cursor === start.cursor && index >= start.index) {
+          return { position: start, passedEnd, complete: true };
+        }
+        position = { cursor, index };
+        const answer = await visit(page.nodes[index] as DatasaurProject);
+        position = { cursor, index: index + 1 };
+        if (answer === 'stop') return { position, passedEnd, complete: false };
+      }
+      const { nextCursor } = page.pageInfo;
+      if (nextCursor !== null) {
+        position = { cursor: nextCursor, index: 0 };
+        continue;
+      }
+      // Past the team's last project. A second time means the list changed under the walk.
+      if (fromFirst || passedEnd) return { position: WALK_START, passedEnd: true, complete: true };
+      passedEnd = true;
+      position = WALK_START;
+    }
+  } catch (error) {
+    return { position, passedEnd, complete: false, error };
+  }
+}
+
+export interface ProjectWalks {
+  /** Each team's walk as the last pass left it, by `teamKey`. */
+  read(): Promise<ReadonlyMap<string, ProjectWalkItem>>;
+  /**
+   * Stores where the team's walk stopped, unless another pass moved it since `previous` was
+   * read (its position is as good as this one).
+   */
+  save(
+    teamId: string | undefined,
+    position: WalkPosition,
+    previous: ProjectWalkItem | undefined,
+    walkedAt: string,
+  ): Promise<void>;
+}
+
+/** The key `read` files a team's walk under (the sort key: one per team, and one for no team). */
+export function teamKey(teamId: string | undefined): string {
+  return projectWalkKey(teamId).sk;
+}
+
+export function positionOf(walk: ProjectWalkItem | undefined): WalkPosition {
+  return walk === undefined ? WALK_START : { cursor: walk.cursor ?? null, index: walk.index };
+}
+
+export function createProjectWalks(
+  documents: DynamoDBDocumentClient,
+  tableName: string,
+): ProjectWalks {
+  return {
+    async read() {
+      const items = await queryAll<ProjectWalkItem>(documents, {
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :walk)',
+        ExpressionAttributeValues: { ':pk': ENRICH_PARTITION, ':walk': PROJECT_WALK_SORT_PREFIX },
+        ConsistentRead: true,
+      });
+      return new Map(items.map((item) => [item.sk, item]));
+    },
+
+    async save(teamId, position, previous, walkedAt) {
+      const item: ProjectWalkItem = {
+        ...projectWalkKey(teamId),
+        itemType: 'projectWalk',
+        ...(teamId !== undefined && { teamId }),
+        ...(position.cursor !== null && { cursor: position.cursor }),
+        index: position.index,
+        walkedAt,
+      };
+      try {
+        await documents.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: item,
+            ...(previous === undefined
+              ? { ConditionExpression: 'attribute_not_exists(pk)' }
+              : {
+                  ConditionExpression: 'walkedAt = :walkedAt',
+                  ExpressionAttributeValues: { ':walkedAt': previous.walkedAt },
+                }),
+          }),
+        );
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    },
+  };
+}
