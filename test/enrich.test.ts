@@ -369,6 +369,42 @@ describe('a team with more projects than one pass can read', () => {
     expect(ITEM_SCHEMAS.projectWalk.safeParse(walk).error).toBeUndefined();
   });
 
+  it('starts again from the first page when Datasaur no longer takes the saved cursor', async () => {
+    // 105 projects: the walk's second page has a cursor to save. Datasaur's fake lists them by
+    // id (walk-p01 … walk-p10, walk-p100 … walk-p105, walk-p11 …): walk-p99 is the last.
+    const paged = await startFakeDatasaur({
+      projects: Array.from({ length: 105 }, (_, index) => ({
+        id: projectId(index + 1),
+        documents: [{ id: documentId(index + 1) }],
+      })),
+    });
+    try {
+      const tableName = await dynamoDb.createTable();
+      const pass = (minutes: number) =>
+        runEnrichment({
+          documents: dynamoDb.documents,
+          tableName,
+          datasaur: datasaur(paged),
+          now: at(minutes),
+        });
+      await storeLabelEvents(tableName, [documentId(99)]);
+      let resolvedIn = 0;
+      while (resolvedIn < 4 && (await pass(resolvedIn * 10)).resolved === 0) resolvedIn += 1;
+      expect(resolvedIn).toBeLessThan(4);
+      // The walk now stands in the second page, at a cursor Datasaur refuses once.
+      await storeLabelEvents(tableName, [documentId(5)], 60);
+      paged.faults.graphqlError('GetProjectsQuery', 'Invalid cursor');
+      const refused = await pass(60);
+      expect(refused).toMatchObject({ resolved: 0, stoppedBy: 'datasaur' });
+      // From the first page: one page and five cabinets calls, not a refusal on every pass.
+      const again = await pass(60 + 7 * 60);
+      expect(again).toMatchObject({ resolved: 1, apiCalls: 1 + 5 });
+      expect(await mappingOf(tableName, documentId(5))).toMatchObject({ projectId: projectId(5) });
+    } finally {
+      await paged.close();
+    }
+  });
+
   it('passes over a project whose cabinets Datasaur will not give, and finds documents after it', async () => {
     const tableName = await dynamoDb.createTable();
     await storeLabelEvents(tableName, [documentId(3), documentId(20)]);

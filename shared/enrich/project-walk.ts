@@ -7,6 +7,7 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DatasaurClient } from '../datasaur/client.ts';
+import { DatasaurGraphqlError } from '../datasaur/errors.ts';
 import { type DatasaurProject, getProjects } from '../datasaur/get-projects.ts';
 import { ENRICH_PARTITION, PROJECT_WALK_SORT_PREFIX, projectWalkKey } from '../store/keys.ts';
 import { queryAll } from '../store/query-all.ts';
@@ -62,11 +63,21 @@ export async function walkProjects(
   try {
     for (;;) {
       const { cursor } = position;
-      const page = await getProjects(datasaur, {
-        cursor,
-        page: { skip: 0, take: PAGE_SIZE },
-        filter,
-      });
+      let page: Awaited<ReturnType<typeof getProjects>>;
+      try {
+        page = await getProjects(datasaur, {
+          cursor,
+          page: { skip: 0, take: PAGE_SIZE },
+          filter,
+        });
+      } catch (error) {
+        // Datasaur answered, and refused the page: a saved cursor it no longer takes would
+        // stop the team's walk on every pass. The next one starts from the first page.
+        if (cursor !== null && error instanceof DatasaurGraphqlError) {
+          return { position: WALK_START, passedEnd, complete: false, error };
+        }
+        throw error;
+      }
       for (let index = position.index; index < page.nodes.length; index += 1) {
         if (passedEnd && cursor === start.cursor && index >= start.index) {
           return { position: start, passedEnd, complete: true };
