@@ -116,6 +116,11 @@ async function exportPipeline(
     attemptMs?: number;
     /** Every S3 command the exporter sends, by name (s3rver answers no ListMultipartUploads). */
     s3Commands?: string[];
+    /**
+     * S3 commands refused with AccessDenied, as a bucket or key policy would: s3rver grants
+     * every request, so this fault is injected in the client (the one mock in this file).
+     */
+    refuseS3?: (commandName: string) => boolean;
     /** The exporter's table client. @default the test table's */
     exporterDocuments?: DynamoDBDocumentClient;
   } = {},
@@ -148,7 +153,11 @@ async function exportPipeline(
   const s3Client = s3.client();
   s3Client.middlewareStack.add(
     (next, context) => (args) => {
-      options.s3Commands?.push(String(context.commandName));
+      const name = String(context.commandName);
+      options.s3Commands?.push(name);
+      if (options.refuseS3?.(name) === true) {
+        throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+      }
       return next(args);
     },
     { step: 'initialize', name: 'recordCommands' },
@@ -943,6 +952,30 @@ describe('large and slow export files', () => {
     expect(s3Commands.filter((name) => name === 'AbortMultipartUploadCommand').length).toBe(
       s3Commands.filter((name) => name === 'CreateMultipartUploadCommand').length,
     );
+  });
+
+  it('records why the bucket refused a large file (ARCHIVE_WRITE_FAILED, the S3 error), not the download it stopped', async () => {
+    // Larger than the upload reads ahead (4 parts of 5 MiB): the refused part stops a
+    // download still under way, whose AbortError used to be recorded instead.
+    fake.deliverFiles({ fileBytes: 40 * 1000 * 1000 });
+    let parts = 0;
+    const s3Commands: string[] = [];
+    const pipeline = await exportPipeline({
+      maxAttempts: 1,
+      s3Commands,
+      refuseS3: (name) => name === 'UploadPartCommand' && ++parts === 2,
+    });
+    const projectId = newProject();
+    await pipeline.deliver(statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'));
+    await pipeline.runExports();
+    fake.deliverFiles({});
+    const [item] = await pipeline.exportItems(projectId);
+    expect(item).toMatchObject({ status: 'FAILED', reasonCode: 'ARCHIVE_WRITE_FAILED' });
+    // S3 rejects the upload with the part's error; s3rver, which refuses the multipart abort
+    // (405), makes lib-storage reject with that instead: the reason names the bucket either way.
+    expect(item?.reason).toMatch(/^the archive bucket refused the file: /);
+    expect(await pipeline.objects()).toEqual([]);
+    expect(s3Commands).toContain('AbortMultipartUploadCommand');
   });
 
   it('aborts the multipart upload of a file whose connection breaks half-way, and the retry archives it whole', async () => {

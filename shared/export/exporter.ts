@@ -407,9 +407,16 @@ export function createExporter(options: ExporterOptions): Exporter {
     });
     // Both settle before returning: the upload's abort has been sent once this returns.
     const [uploaded, piped] = await Promise.allSettled([uploading, piping]);
-    // The download's error says why; the upload's only echoes it.
+    // The side that failed first says why; the other only echoes it. A download the upload
+    // stopped ends with an AbortError or a premature close, none of a download's own errors.
+    if (
+      uploaded.status === 'rejected' &&
+      (piped.status === 'fulfilled' || stoppedByUpload(piped.reason))
+    ) {
+      throw new ArchiveWriteError(uploaded.reason);
+    }
     if (piped.status === 'rejected') throw piped.reason;
-    if (uploaded.status === 'rejected') throw uploaded.reason;
+    if (uploaded.status === 'rejected') throw new ArchiveWriteError(uploaded.reason);
     return { bytes, sha256: hash.digest('hex') };
   }
 
@@ -559,6 +566,20 @@ function waitingOf(error: unknown): { reasonCode: ExportReasonCode; reason: stri
  * What an attempt's error means for the export: its reason code, its reason, and whether it
  * is final (no retry can change it) or worth another attempt while attempts remain.
  */
+/** A download ended because the upload it fed stopped reading it, not by a fault of its own. */
+function stoppedByUpload(error: unknown): boolean {
+  const { name, code } = (error ?? {}) as { name?: unknown; code?: unknown };
+  return name === 'AbortError' || code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
+/** The archive bucket refused the object (permissions, a key policy, the bucket gone). */
+class ArchiveWriteError extends Error {
+  override readonly name = 'ArchiveWriteError';
+  constructor(cause: unknown) {
+    super(`the archive bucket refused the file: ${describeError(cause)}`, { cause });
+  }
+}
+
 function failureOf(
   error: unknown,
   downloading: boolean,
@@ -580,6 +601,9 @@ function failureOf(
   }
   if (error instanceof DownloadDeadlineError) {
     return { reasonCode: 'DEADLINE', reason: error.message, final: false };
+  }
+  if (error instanceof ArchiveWriteError) {
+    return { reasonCode: 'ARCHIVE_WRITE_FAILED', reason: error.message, final: false };
   }
   return {
     reasonCode: downloading ? 'DOWNLOAD_FAILED' : 'DATASAUR_UNAVAILABLE',

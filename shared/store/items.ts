@@ -475,6 +475,7 @@ export const EXPORT_REASON_CODES = [
   'DOWNLOAD_STALLED',
   'DEADLINE',
   'DATASAUR_UNAVAILABLE',
+  'ARCHIVE_WRITE_FAILED',
 ] as const;
 export type ExportReasonCode = (typeof EXPORT_REASON_CODES)[number];
 
