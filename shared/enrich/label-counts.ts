@@ -16,6 +16,7 @@ import {
   projectLabelCountsKey,
   projectPartition,
 } from '../store/keys.ts';
+import { queryAll } from '../store/query-all.ts';
 import { readingIndex, TABLE } from '../store/table.ts';
 
 export interface ProjectLabelCounts {
@@ -58,41 +59,23 @@ export function createLabelCounts(options: LabelCountsOptions): LabelCounts {
   ).toISOString();
   const { projectLabels, teamProjects } = TABLE.indexes;
 
-  function readProjectLabels(
-    projectId: string,
-    startKey?: Record<string, unknown>,
-    limit?: number,
-  ) {
-    return readingIndex(tableName, projectLabels, () =>
-      documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          IndexName: projectLabels.indexName,
-          KeyConditionExpression: 'gsi4pk = :project',
-          ExpressionAttributeValues: { ':project': projectPartition(projectId) },
-          ProjectionExpression: 'sk, documentId',
-          ScanIndexForward: false,
-          ExclusiveStartKey: startKey,
-          Limit: limit,
-        }),
-      ),
-    );
-  }
+  /** The project's GSI4 entries, newest first: keys and document ids only. */
+  const projectLabelsQuery = (projectId: string) => ({
+    TableName: tableName,
+    IndexName: projectLabels.indexName,
+    KeyConditionExpression: 'gsi4pk = :project',
+    ExpressionAttributeValues: { ':project': projectPartition(projectId) },
+    ProjectionExpression: 'sk, documentId',
+    ScanIndexForward: false,
+  });
 
   async function recount(projectId: string): Promise<ProjectLabelCounts> {
-    const documentIds = new Set<string>();
-    let labelEventCount = 0;
-    let newestLabel: string | undefined;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await readProjectLabels(projectId, startKey);
-      for (const item of page.Items ?? []) {
-        newestLabel ??= String(item.sk);
-        labelEventCount += 1;
-        documentIds.add(String(item.documentId));
-      }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey !== undefined);
+    const entries = await readingIndex(tableName, projectLabels, () =>
+      queryAll(documents, projectLabelsQuery(projectId)),
+    );
+    const newestLabel = entries[0] === undefined ? undefined : String(entries[0].sk);
+    const documentIds = new Set(entries.map((entry) => String(entry.documentId)));
+    const labelEventCount = entries.length;
     const counts = { projectId, documentCount: documentIds.size, labelEventCount };
     await documents.send(
       new PutCommand({
@@ -113,7 +96,9 @@ export function createLabelCounts(options: LabelCountsOptions): LabelCounts {
   /** Whether label events were stored since the project was counted. */
   async function changed(counts: ProjectLabelCountsItem): Promise<boolean> {
     if (counts.countedAt < oldestCount) return true;
-    const { Items = [] } = await readProjectLabels(counts.projectId, undefined, 1);
+    const { Items = [] } = await readingIndex(tableName, projectLabels, () =>
+      documents.send(new QueryCommand({ ...projectLabelsQuery(counts.projectId), Limit: 1 })),
+    );
     return Items[0]?.sk !== counts.newestLabel;
   }
 
