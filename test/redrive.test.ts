@@ -3,11 +3,16 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import {
   GetQueueAttributesCommand,
+  ListMessageMoveTasksCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
+  type SQSClient,
+  StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { describe, expect, it } from 'vitest';
+import { type StackParts, stackOperations } from '../scripts/console/operations.ts';
 import { ensureQueues, type LocalQueues } from '../scripts/local/servers.ts';
+import { redrive as redriveTask } from '../scripts/operations/redrive.ts';
 import { main, redrive } from '../scripts/redrive.ts';
 import { drainQueue, startedForTests, startLocalSqs } from './support/local-aws.ts';
 
@@ -134,5 +139,69 @@ describe('npm run redrive', () => {
     );
     expect(exitCode).toBe(2);
     expect(lines.join('\n')).toContain('--dlq-arn must be an SQS queue ARN');
+  });
+});
+
+describe('the console redrive, when the move task outlasts its wait', () => {
+  /**
+   * An SQS client whose move task never finishes and has moved `moved` messages: real SQS
+   * does this with a large DLQ and a low rate; the local server finishes at once, so this is
+   * the one fault these tests inject with a stand-in client.
+   */
+  function runningTaskSqs(moved: number): SQSClient {
+    const send = async (command: unknown) => {
+      if (command instanceof StartMessageMoveTaskCommand) return { TaskHandle: 'task-1' };
+      if (command instanceof ListMessageMoveTasksCommand) {
+        return {
+          Results: [
+            { TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: moved },
+          ],
+        };
+      }
+      throw new Error('unexpected command');
+    };
+    return { send } as unknown as SQSClient;
+  }
+
+  function operationsWith(sqs: SQSClient) {
+    const arn = 'arn:aws:sqs:us-east-1:000000000000:queue-dlq';
+    const parts = {
+      sqs,
+      deadLetterQueues: [
+        {
+          name: 'queue-dlq',
+          url: async () => 'http://127.0.0.1/queue-dlq',
+          arn: async () => arn,
+          sourceArn: async () => 'arn:aws:sqs:us-east-1:000000000000:queue',
+        },
+      ],
+    } as unknown as StackParts;
+    return stackOperations(parts, { redriveWaitMs: 50, redrivePollMs: 10 });
+  }
+
+  it('says Partly done with what moved so far, not a failure: SQS goes on moving the rest', async () => {
+    const result = await operationsWith(runningTaskSqs(7)).redrive('queue-dlq');
+    expect(result.outcome).toBe('partly done');
+    expect(result.message).toBe(
+      "Redrive of queue-dlq still RUNNING after 0.05 s: 7 messages moved back to queue so far; SQS moves the rest (reload to see the queue's count).",
+    );
+  });
+
+  it('says Not done, as an error, while nothing has moved yet', async () => {
+    await expect(operationsWith(runningTaskSqs(0)).redrive('queue-dlq')).rejects.toThrow(
+      'the move task is still RUNNING after 0.05 s (0 moved so far); it keeps running in SQS',
+    );
+  });
+
+  it('npm run redrive still reports the wait that ended as an error with the count', async () => {
+    await expect(
+      redriveTask(runningTaskSqs(3), {
+        deadLetterQueueArn: 'arn:aws:sqs:us-east-1:000000000000:queue-dlq',
+        timeoutMs: 50,
+        pollIntervalMs: 10,
+      }),
+    ).rejects.toThrow(
+      'the move task is still RUNNING after 0.05 s (3 moved so far); it keeps running in SQS',
+    );
   });
 });

@@ -15,7 +15,7 @@ import { ReconcileInProgressError } from '../../shared/reconcile/lease.ts';
 import { replayRejected } from '../../shared/replay/replay.ts';
 import type { BodyReader } from '../../shared/webhook/claim-check.ts';
 import { exportOnQueue, reconcileByHand, runSummary } from '../operations/reconcile.ts';
-import { RedriveError, redrive } from '../operations/redrive.ts';
+import { RedriveError, RedriveStillRunningError, redrive } from '../operations/redrive.ts';
 
 /** The actions, by the name their form posts to (`/actions/<name>`). */
 export const ACTION_NAMES = ['redrive', 'replay', 'export', 'reconcile'] as const;
@@ -28,8 +28,13 @@ export const ACTION_DESCRIPTIONS: Readonly<Record<ActionName, string>> = {
   reconcile: 'run a reconcile pass (every team the Datasaur credentials can see)',
 };
 
-/** How long a redrive waits in the request for SQS to finish the move task. */
-const REDRIVE_WAIT_MS = 60_000;
+/** How long a redrive waits in the request for SQS to finish the move task, looking how often. */
+export interface RedriveTiming {
+  readonly redriveWaitMs: number;
+  readonly redrivePollMs: number;
+}
+
+const REDRIVE_TIMING: RedriveTiming = { redriveWaitMs: 60_000, redrivePollMs: 250 };
 
 export interface DeadLetterQueue {
   readonly name: string;
@@ -91,23 +96,35 @@ export class ActionInputError extends Error {
   override readonly name = 'ActionInputError';
 }
 
-export function stackOperations(parts: StackParts): StackOperations {
+export function stackOperations(
+  parts: StackParts,
+  timing: RedriveTiming = REDRIVE_TIMING,
+): StackOperations {
   return {
     async redrive(queueName) {
       const queue = parts.deadLetterQueues.find((known) => known.name === queueName);
       if (queue === undefined) throw new ActionInputError(`no dead-letter queue ${queueName}`);
       const destinationArn = await queue.sourceArn();
-      const result = await redrive(parts.sqs, {
-        deadLetterQueueArn: await queue.arn(),
-        ...(destinationArn === undefined ? {} : { destinationArn }),
-        timeoutMs: REDRIVE_WAIT_MS,
-        pollIntervalMs: 250,
-      });
-      const moved = result.messagesMoved;
       const destination =
         destinationArn === undefined
           ? 'the queue each came from'
           : destinationArn.slice(destinationArn.lastIndexOf(':') + 1);
+      let result: { status: string; messagesMoved: number };
+      try {
+        result = await redrive(parts.sqs, {
+          deadLetterQueueArn: await queue.arn(),
+          ...(destinationArn === undefined ? {} : { destinationArn }),
+          timeoutMs: timing.redriveWaitMs,
+          pollIntervalMs: timing.redrivePollMs,
+        });
+      } catch (error) {
+        // Still running with nothing moved: Not done, the error says why.
+        if (!(error instanceof RedriveStillRunningError) || error.messagesMoved === 0) throw error;
+        // What moved so far is back in the queue, and SQS goes on moving the rest.
+        const said = `Redrive of ${queueName} still ${error.status} after ${timing.redriveWaitMs / 1000} s: ${error.messagesMoved} message${error.messagesMoved === 1 ? '' : 's'} moved back to ${destination} so far; SQS moves the rest (reload to see the queue's count).`;
+        return partlyDone(said);
+      }
+      const moved = result.messagesMoved;
       const said = `Redrive of ${queueName} ${result.status}: moved ${moved} message${moved === 1 ? '' : 's'} back to ${destination}.`;
       // A task cancelled (in the SQS console, say) before it moved everything.
       if (result.status !== 'COMPLETED') return moved > 0 ? partlyDone(said) : notDone(said);

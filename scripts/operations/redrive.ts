@@ -13,7 +13,22 @@ import {
 const FINISHED = new Set(['COMPLETED', 'CANCELLED', 'FAILED']);
 
 export class RedriveError extends Error {
-  override readonly name = 'RedriveError';
+  override readonly name: string = 'RedriveError';
+}
+
+/** The wait ended before the move task did: what it has moved stays moved, and it runs on. */
+export class RedriveStillRunningError extends RedriveError {
+  override readonly name = 'RedriveStillRunningError';
+
+  constructor(
+    readonly status: string,
+    readonly messagesMoved: number,
+    timeoutMs: number,
+  ) {
+    super(
+      `the move task is still ${status} after ${timeoutMs / 1000} s (${messagesMoved} moved so far); it keeps running in SQS`,
+    );
+  }
 }
 
 export interface RedriveOptions {
@@ -61,8 +76,10 @@ export async function redrive(sqs: SQSClient, options: RedriveOptions): Promise<
       return { status, messagesMoved: task?.ApproximateNumberOfMessagesMoved ?? 0 };
     }
     if (Date.now() >= deadline) {
-      throw new RedriveError(
-        `the move task is still ${status} after ${options.timeoutMs / 1000} s (${task?.ApproximateNumberOfMessagesMoved ?? 0} moved so far); it keeps running in SQS`,
+      throw new RedriveStillRunningError(
+        status,
+        task?.ApproximateNumberOfMessagesMoved ?? 0,
+        options.timeoutMs,
       );
     }
     await new Promise((resolve) => setTimeout(resolve, options.pollIntervalMs ?? 1000));
