@@ -234,12 +234,16 @@ function defaultEventSource(stackName: string | undefined): string {
 /** Anything that answers `tryGetContext`: an App, a Stack or a construct node. */
 export interface ContextSource {
   tryGetContext(name: string): unknown;
+  /** Every context value set (a construct node has it): a setting nobody reads is a typo. */
+  getAllContext?(): Record<string, unknown>;
 }
 
 /** Reads and validates every setting; throws one `ConfigurationError` listing all problems. */
 export function readConfig(context: ContextSource): WebhookStackConfig {
   const problems: string[] = [];
+  const settingNames = new Set<string>();
   const read = (name: string): string | undefined => {
+    settingNames.add(name);
     const value = context.tryGetContext(name);
     if (value === undefined || value === null || String(value).trim() === '') return undefined;
     return String(value).trim();
@@ -511,6 +515,8 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     );
   }
 
+  problems.push(...unknownSettings(context, settingNames));
+
   if (problems.length > 0) {
     throw new ConfigurationError(
       [
@@ -539,4 +545,29 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
           ? undefined
           : everyMinutes,
   };
+}
+
+/**
+ * Context keys that look like a setting of this stack (a plain name: the CDK's own keys hold
+ * `:`, `-` or `@`) but are none: `-c reconcileEveryMinutes=off` would otherwise deploy the
+ * default without a word.
+ */
+function unknownSettings(context: ContextSource, known: ReadonlySet<string>): string[] {
+  const names = Object.keys(context.getAllContext?.() ?? {});
+  return names
+    .filter((name) => /^[A-Za-z][A-Za-z0-9]*$/.test(name) && !known.has(name))
+    .map((name) => {
+      const near = closestSetting(name, known);
+      return `${name} is not a setting of this stack${near === undefined ? '' : ` (did you mean ${near}?)`}; docs/configuration.md lists them`;
+    });
+}
+
+/** The setting a mistyped name likely meant: the same in another case, or one a prefix of the other. */
+function closestSetting(name: string, known: ReadonlySet<string>): string | undefined {
+  const lower = name.toLowerCase();
+  const candidates = [...known].map((candidate) => ({ candidate, other: candidate.toLowerCase() }));
+  return (
+    candidates.find(({ other }) => other === lower) ??
+    candidates.find(({ other }) => lower.startsWith(other) || other.startsWith(lower))
+  )?.candidate;
 }

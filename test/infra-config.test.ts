@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CONFIG, readConfig } from '../infra/config.ts';
@@ -5,6 +6,7 @@ import { ConfigurationError } from '../shared/runtime/environment.ts';
 
 const contextOf = (values: Record<string, unknown>) => ({
   tryGetContext: (name: string): unknown => values[name],
+  getAllContext: () => values,
 });
 
 function problemsOf(values: Record<string, unknown>): string {
@@ -18,6 +20,52 @@ function problemsOf(values: Record<string, unknown>): string {
 }
 
 describe('readConfig', () => {
+  it('refuses a setting this stack does not have, naming the one it likely meant', () => {
+    const problems = problemsOf({
+      reconcileEveryMinutes: 'off',
+      exporton: 'off',
+      someSetting: 1,
+      // The CDK's own context keys are not settings of this stack.
+      '@aws-cdk/core:enableDiffNoFail': true,
+      'aws:cdk:version-reporting': false,
+      'cli-telemetry': false,
+    });
+    expect(problems).toContain(
+      'reconcileEveryMinutes is not a setting of this stack (did you mean reconcileEvery?); docs/configuration.md lists them',
+    );
+    expect(problems).toContain('exporton is not a setting of this stack (did you mean exportOn?)');
+    expect(problems).toContain(
+      'someSetting is not a setting of this stack; docs/configuration.md lists them',
+    );
+    expect(problems).not.toContain('enableDiffNoFail');
+    expect(problems).not.toContain('cli-telemetry');
+  });
+
+  it('accepts every setting the docs document', () => {
+    const settingTables = [
+      'configuration',
+      'export-archiving',
+      'reconcile',
+      'large-events',
+      'deploy',
+      'operations',
+    ];
+    const documented = new Set(
+      settingTables.flatMap((page) =>
+        [...readFileSync(`docs/${page}.md`, 'utf8').matchAll(/^\| `([a-z][A-Za-z]+)` \|/gm)].map(
+          (match) => match[1] as string,
+        ),
+      ),
+    );
+    // docs/eventbridge.md's table of settings (its other tables list event fields).
+    for (const name of ['eventBusName', 'eventArchiveDays', 'eventSource', 'publishLabelEvents']) {
+      documented.add(name);
+    }
+    expect(documented.size).toBe(43);
+    const values = Object.fromEntries([...documented].map((name) => [name, undefined]));
+    expect(readConfig(contextOf(values))).toEqual(DEFAULT_CONFIG);
+  });
+
   it('uses the documented defaults when no context is given', () => {
     expect(readConfig(contextOf({}))).toEqual(DEFAULT_CONFIG);
     expect(DEFAULT_CONFIG).toMatchObject({
