@@ -4,11 +4,14 @@
  * this whole file's output at the end too).
  */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { expect, it } from 'vitest';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Context } from 'aws-lambda';
+import { describe, expect, it } from 'vitest';
 import { createIngestHandler } from '../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
+import { LevelledMetrics, withLogContext } from '../shared/runtime/lambda-logs.ts';
 import { staticSecrets } from '../shared/runtime/secrets.ts';
 import { startedForTests, startLocalDynamoDb, startLocalSqs } from './support/local-aws.ts';
 import { capturedOutput } from './support/secret-guard.ts';
@@ -78,4 +81,74 @@ it('logs each stored, rejected and failed record without its body', async () => 
   expect(lines.map((line) => line.message).sort()).toEqual(['event rejected', 'event stored']);
   expect(lines.find((line) => line.message === 'event rejected')?.reason).toBe('body is not JSON');
   expect(JSON.stringify(lines)).not.toContain('hamlet.TXT');
+});
+
+describe('as Lambda filters and reads the lines', () => {
+  const lambdaContext = {
+    awsRequestId: 'c6af9ac6-7b61-11e6-9a41-93e8deadbeef',
+    functionName: 'DatasaurWebhooks-Ingest',
+    functionVersion: '$LATEST',
+    memoryLimitInMB: '512',
+    invokedFunctionArn: 'arn:aws:lambda:eu-west-1:123456789012:function:DatasaurWebhooks-Ingest',
+  } as Context;
+
+  it('puts the invocation’s request id on every line a handler logs (Lambda adds none to Powertools’ lines)', async () => {
+    const { queueUrl } = await sqs.createQueues();
+    const logger = new Logger({ serviceName: 'request-id-log-test' });
+    const handle = withLogContext(
+      logger,
+      createIngestHandler({
+        sqs: sqs.sqs,
+        queueUrl,
+        bodies: NO_ARCHIVE,
+        secrets: staticSecrets([TEST_SECRETS.current]),
+        maxBodyBytes: 2048,
+        logger,
+      }),
+    );
+    const body = JSON.stringify(SEED_EVENTS.PROJECT_CREATED);
+    await handle(signedEvent(body), lambdaContext);
+    await handle(signedEvent(body, { secret: TEST_SECRETS.retired }), {
+      ...lambdaContext,
+      awsRequestId: 'second-request',
+    });
+    const lines = logLines('request-id-log-test');
+    expect(lines.map((line) => [line.message, line.function_request_id])).toEqual([
+      ['webhook accepted', lambdaContext.awsRequestId],
+      ['webhook refused', 'second-request'],
+    ]);
+    // Only the id: the log group names the function.
+    expect(lines[0]).not.toHaveProperty('function_arn');
+  });
+
+  /** The metric lines `metrics` wrote, parsed. */
+  const metricLines = (namespace: string) =>
+    capturedOutput()
+      .split('\n')
+      .filter((line) => line.startsWith('{') && line.includes(`"Namespace":"${namespace}"`))
+      .map((line) => JSON.parse(line) as Record<string, unknown>);
+
+  it('gives each metrics line the function’s log level above INFO, which Lambda’s filter would otherwise drop as INFO', () => {
+    for (const [logLevel, namespace] of [
+      ['WARN', 'LevelTestWarn'],
+      ['error', 'LevelTestError'],
+      ['INFO', 'LevelTestInfo'],
+      ['DEBUG', 'LevelTestDebug'],
+      [undefined, 'LevelTestUnset'],
+    ] as const) {
+      const metrics = new LevelledMetrics(
+        { namespace, serviceName: 'metrics-level-test' },
+        logLevel,
+      );
+      metrics.addMetric('Stored', MetricUnit.Count, 3);
+      metrics.publishStoredMetrics();
+      // The level is set on every line, not only the first.
+      metrics.addMetric('Stored', MetricUnit.Count, 1);
+      metrics.publishStoredMetrics();
+      const lines = metricLines(namespace);
+      expect(lines.map((line) => line.Stored)).toEqual([3, 1]);
+      const expected = logLevel === 'WARN' ? 'WARN' : logLevel === 'error' ? 'ERROR' : undefined;
+      for (const line of lines) expect(line.level, namespace).toBe(expected);
+    }
+  });
 });

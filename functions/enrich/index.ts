@@ -1,12 +1,12 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
 import { credentialsFromSecret } from '../../shared/datasaur/credentials-from-secret.ts';
 import { ENRICH_METRICS } from '../../shared/enrich/enrich.ts';
 import { optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
+import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { createEnrichHandler } from './handler.ts';
 
 const secretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
@@ -21,8 +21,13 @@ const tableName = requireEnv('TABLE_NAME');
 /** The stack's own namespace, so two stages in one account keep their metrics apart. */
 const metricsNamespace = optionalEnv('POWERTOOLS_METRICS_NAMESPACE', ENRICH_METRICS.namespace);
 
-export const handler = createEnrichHandler({
-  options: async () => ({ documents, tableName, datasaur }),
-  logger: new Logger(),
-  metrics: new Metrics({ namespace: metricsNamespace }),
-});
+const logger = new Logger();
+
+export const handler = withLogContext(
+  logger,
+  createEnrichHandler({
+    options: async () => ({ documents, tableName, datasaur }),
+    logger,
+    metrics: new LevelledMetrics({ namespace: metricsNamespace }),
+  }),
+);

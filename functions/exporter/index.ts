@@ -1,13 +1,12 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { Context, SQSEvent } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
 import { checkCredentials } from '../../shared/datasaur/check-credentials.ts';
@@ -17,8 +16,9 @@ import { downloadPolicyFromEnvironment } from '../../shared/export/download.ts';
 import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { DEFAULT_EXPORT_FORMAT } from '../../shared/export/export-trigger.ts';
 import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
-import { resumeWaitingExports } from '../../shared/export/resume.ts';
+import { type ResumeResult, resumeWaitingExports } from '../../shared/export/resume.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
+import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { createExporterHandler } from './handler.ts';
 import { createResumeHandler, isResumeEvent } from './resume-handler.ts';
 
@@ -34,7 +34,7 @@ const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
 const sqs = new SQSClient({});
 const logger = new Logger();
 // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
-const metrics = new Metrics();
+const metrics = new LevelledMetrics();
 
 const archiveExports = createExporterHandler({
   exporter: createExporter({
@@ -74,5 +74,11 @@ const resume = createResumeHandler({
 });
 
 /** Export requests from the queue; the schedule's resume check on its own input. */
-export const handler = (event: SQSEvent | { action: string }, context: Context) =>
-  isResumeEvent(event) ? resume() : archiveExports(event as SQSEvent, context);
+export const handler = withLogContext(
+  logger,
+  (
+    event: SQSEvent | { action: string },
+    context: Context,
+  ): Promise<SQSBatchResponse | ResumeResult> =>
+    isResumeEvent(event) ? resume() : archiveExports(event as SQSEvent, context),
+);

@@ -5,6 +5,7 @@ import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { integerEnv, requireEnv } from '../../shared/runtime/environment.ts';
+import { withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { parseSecretValue, type SecretSource } from '../../shared/runtime/secrets.ts';
 import { lazyS3Client, s3BodyWriter } from '../../shared/webhook/body-archive.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/webhook/ingest.ts';
@@ -34,16 +35,21 @@ const secretsFromSecretsManager: SecretSource = async () => {
   return parseSecretValue(value);
 };
 
-export const handler = createIngestHandler({
-  sqs: new SQSClient(FAIL_FAST),
-  queueUrl: requireEnv('QUEUE_URL'),
-  // Puts only: the role allows PutObject under bodies/ and nothing else. Loaded on the first
-  // body too large to queue inline, a rare path.
-  bodies: s3BodyWriter(lazyS3Client(FAIL_FAST), requireEnv('ARCHIVE_BUCKET')),
-  secrets: secretsFromSecretsManager,
-  maxBodyBytes: integerEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, {
-    min: 1,
-    max: LARGEST_BODY_BYTES,
+const logger = new Logger();
+
+export const handler = withLogContext(
+  logger,
+  createIngestHandler({
+    sqs: new SQSClient(FAIL_FAST),
+    queueUrl: requireEnv('QUEUE_URL'),
+    // Puts only: the role allows PutObject under bodies/ and nothing else. Loaded on the first
+    // body too large to queue inline, a rare path.
+    bodies: s3BodyWriter(lazyS3Client(FAIL_FAST), requireEnv('ARCHIVE_BUCKET')),
+    secrets: secretsFromSecretsManager,
+    maxBodyBytes: integerEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, {
+      min: 1,
+      max: LARGEST_BODY_BYTES,
+    }),
+    logger,
   }),
-  logger: new Logger(),
-});
+);

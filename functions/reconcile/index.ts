@@ -1,6 +1,5 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -16,6 +15,7 @@ import {
   RECONCILE_METRICS,
 } from '../../shared/reconcile/reconciler.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
+import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { createReconcileHandler } from './handler.ts';
 
 const secretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
@@ -49,15 +49,20 @@ const onTransition =
         exports.exportOn,
       );
 
-export const handler = createReconcileHandler({
-  options: async () => ({
-    client,
-    documents,
-    tableName,
-    teamIds,
-    lookbackDays,
-    ...(onTransition === undefined ? {} : { onTransition }),
+const logger = new Logger();
+
+export const handler = withLogContext(
+  logger,
+  createReconcileHandler({
+    options: async () => ({
+      client,
+      documents,
+      tableName,
+      teamIds,
+      lookbackDays,
+      ...(onTransition === undefined ? {} : { onTransition }),
+    }),
+    logger,
+    metrics: new LevelledMetrics({ namespace: metricsNamespace }),
   }),
-  logger: new Logger(),
-  metrics: new Metrics({ namespace: metricsNamespace }),
-});
+);

@@ -1,7 +1,6 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { Metrics } from '@aws-lambda-powertools/metrics';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
@@ -15,6 +14,7 @@ import {
   optionalEnv,
   requireEnv,
 } from '../../shared/runtime/environment.ts';
+import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { lazyS3Client, s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { createWorkerHandler, DEFAULT_WORKER_CONCURRENCY } from './handler.ts';
 
@@ -24,31 +24,36 @@ const rawTtlDays = integerEnv('RAW_TTL_DAYS', 0, { min: 0, max: 36_500 });
 /** Set by the stack when export archiving is on: where export requests go, and for which statuses. */
 const exports = exportSettingsFromEnvironment();
 
-export const handler = createWorkerHandler({
-  documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-    marshallOptions: { removeUndefinedValues: true },
+const logger = new Logger();
+
+export const handler = withLogContext(
+  logger,
+  createWorkerHandler({
+    documents: DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+      marshallOptions: { removeUndefinedValues: true },
+    }),
+    tableName: requireEnv('TABLE_NAME'),
+    // Reads only what pointers name; the role allows GetObject under bodies/ and nothing else.
+    // Loaded on the first claim-checked body, a rare path.
+    bodies: s3BodyReader(lazyS3Client()),
+    logger,
+    concurrency: integerEnv('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, { min: 1, max: 100 }),
+    rawTtlDays: rawTtlDays === 0 ? undefined : rawTtlDays,
+    publisher: createBusPublisher(new EventBridgeClient({}), {
+      eventBusName: requireEnv('EVENT_BUS_NAME'),
+      source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
+    }),
+    publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false),
+    // Costs one GetItem per label event; the enrichment step fills in the projects.
+    documentProjects: true,
+    // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
+    metrics: new LevelledMetrics(),
+    ...(exports && {
+      exports: {
+        exportOn: exports.exportOn,
+        // Loaded on the first export request (a project reaching exportOn), a rare path.
+        queue: createExportQueue(lazySqsClient(), exports.queueUrl),
+      },
+    }),
   }),
-  tableName: requireEnv('TABLE_NAME'),
-  // Reads only what pointers name; the role allows GetObject under bodies/ and nothing else.
-  // Loaded on the first claim-checked body, a rare path.
-  bodies: s3BodyReader(lazyS3Client()),
-  logger: new Logger(),
-  concurrency: integerEnv('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, { min: 1, max: 100 }),
-  rawTtlDays: rawTtlDays === 0 ? undefined : rawTtlDays,
-  publisher: createBusPublisher(new EventBridgeClient({}), {
-    eventBusName: requireEnv('EVENT_BUS_NAME'),
-    source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
-  }),
-  publishLabelEvents: booleanEnv('PUBLISH_LABEL_EVENTS', false),
-  // Costs one GetItem per label event; the enrichment step fills in the projects.
-  documentProjects: true,
-  // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
-  metrics: new Metrics(),
-  ...(exports && {
-    exports: {
-      exportOn: exports.exportOn,
-      // Loaded on the first export request (a project reaching exportOn), a rare path.
-      queue: createExportQueue(lazySqsClient(), exports.queueUrl),
-    },
-  }),
-});
+);

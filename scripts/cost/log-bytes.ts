@@ -6,10 +6,11 @@
 
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import type { SQSRecord } from 'aws-lambda';
+import type { APIGatewayProxyEventV2, Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { createIngestHandler } from '../../functions/ingest/handler.ts';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
 import { DEFAULT_CONFIG } from '../../infra/config.ts';
+import { withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { staticSecrets } from '../../shared/runtime/secrets.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../shared/webhook/ingest.ts';
@@ -26,6 +27,8 @@ import type { MeteredEventStore } from './footprints.ts';
 const LAMBDA_TRACE_HEADER =
   'Root=1-6741b2c5-0f9e3c1a7b2d4e5f60718293;Parent=53995c3f42cd8ad8;Sampled=0';
 const SECRET = 'log-bytes-secret';
+/** What Lambda passes each invocation; the lines carry its request id (a UUID). */
+const LAMBDA_CONTEXT = { awsRequestId: '9f1b6c3e-2d4a-4b7e-8c5f-0a1b2c3d4e5f' } as Context;
 
 export interface LogBytes {
   readonly ingestBytesPerEvent: number;
@@ -85,20 +88,31 @@ export async function measureLogBytes(
   try {
     const logger = (serviceName: string) =>
       new Logger({ serviceName, logLevel: DEFAULT_CONFIG.logLevel });
-    const ingest = createIngestHandler({
-      sqs: instantSqsClient(),
-      queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/log-bytes',
-      bodies: store.bodies,
-      secrets: staticSecrets([SECRET]),
-      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
-      logger: logger('datasaur-webhooks-ingest'),
-    });
-    const worker = createWorkerHandler({
-      documents: store.documents,
-      tableName: store.tableName,
-      bodies: store.bodies,
-      logger: logger('datasaur-webhooks-worker'),
-    });
+    // As deployed: each line carries its invocation's request id (functions/*/index.ts).
+    const ingestLogger = logger('datasaur-webhooks-ingest');
+    const handleIngest = withLogContext(
+      ingestLogger,
+      createIngestHandler({
+        sqs: instantSqsClient(),
+        queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/log-bytes',
+        bodies: store.bodies,
+        secrets: staticSecrets([SECRET]),
+        maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+        logger: ingestLogger,
+      }),
+    );
+    const ingest = (event: APIGatewayProxyEventV2) => handleIngest(event, LAMBDA_CONTEXT);
+    const workerLogger = logger('datasaur-webhooks-worker');
+    const handleWorker = withLogContext(
+      workerLogger,
+      createWorkerHandler({
+        documents: store.documents,
+        tableName: store.tableName,
+        bodies: store.bodies,
+        logger: workerLogger,
+      }),
+    );
+    const worker = (event: SQSEvent) => handleWorker(event, LAMBDA_CONTEXT);
     const ingestBytes = await stdoutBytes(async () => {
       for (const event of events) {
         const body = Buffer.from(event.body);
