@@ -109,7 +109,7 @@ describe('rejection reasons', () => {
     expect(JSON.parse(output.trim().split('\n').pop() ?? '')).toEqual({
       kind: 'rejected',
       reason:
-        'PROJECT_CREATED does not match its schema: data.timestamp: not an ISO-8601 timestamp; data.project: Invalid input: expected object, received undefined; data.team: Invalid input: expected object, received undefined',
+        'PROJECT_CREATED does not match its schema: data.timestamp: not an ISO-8601 date and time with a time zone; data.project: Invalid input: expected object, received undefined; data.team: Invalid input: expected object, received undefined',
     });
   });
 });

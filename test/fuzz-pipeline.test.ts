@@ -113,6 +113,9 @@ const mutatedEvent = fc
       ['data', 'labeler', 'id'],
       ['data', 'owner'],
       ['data', 'extra'],
+      // Keys the DynamoDB document client reads as the object's type.
+      ['data', 'project', 'constructor'],
+      ['data', '__proto__'],
     ),
     hostileValue,
   )
@@ -124,7 +127,13 @@ const mutatedEvent = fc
       if (typeof next !== 'object' || next === null) return JSON.stringify(copy);
       target = next as Record<string, unknown>;
     }
-    target[path.at(-1) as string] = value;
+    // An own key whatever its name, as JSON.parse makes it (`__proto__` included).
+    Object.defineProperty(target, path.at(-1) as string, {
+      value,
+      enumerable: true,
+      writable: true,
+      configurable: true,
+    });
     return JSON.stringify(copy);
   });
 

@@ -7,6 +7,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
+import { exportObjectKey } from '../shared/store/keys.ts';
 import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import {
   sqsEvent,
@@ -23,9 +24,17 @@ function reviewedWith(data: Record<string, unknown>): string {
   return JSON.stringify({ ...reviewed, data: { ...reviewed.data, ...data } });
 }
 
+/** The reviewed event with `members` (raw JSON, its project included) in place of its data's project. */
+function reviewedRaw(members: string): string {
+  const { project: _project, ...rest } = reviewed.data;
+  const others = JSON.stringify(rest).slice(1, -1);
+  return `{"eventType":"${reviewed.eventType}","data":{${others},${members}}}`;
+}
+
 /** Files one delivery on a fresh table; returns the items it left (receipts aside). */
 async function file(body: string, method: 'POST' | 'PUT' = 'POST') {
-  const { tableName, handler } = await workerOnFreshTable(dynamoDb);
+  // As deployed: label events look up their document's project.
+  const { tableName, handler } = await workerOnFreshTable(dynamoDb, { documentProjects: true });
   const response = await handler(sqsEvent([sqsRecord({ body, method })]));
   expect(response.batchItemFailures).toEqual([]);
   return withoutReceipts(await tableContents(dynamoDb.documents, tableName));
@@ -47,6 +56,16 @@ describe('rejected on first receipt, the limit named', () => {
       'a project id over the 2048-byte partition key',
       reviewedWith({ project: { ...reviewed.data.project, id: 'p'.repeat(2_100) } }),
       "the event item key pk would be 2108 bytes, over DynamoDB's 2048-byte partition key limit",
+    ],
+    [
+      'a timestamp Date.parse reads as 2001 ("1")',
+      reviewedWith({ timestamp: '1' }),
+      'data.timestamp: not an ISO-8601 date and time with a time zone',
+    ],
+    [
+      "a timestamp without a time zone (read in the machine's zone by Date.parse)",
+      reviewedWith({ timestamp: '2026-12-01T10:00:00' }),
+      'data.timestamp: not an ISO-8601 date and time with a time zone',
     ],
     [
       'a timestamp Date.parse accepts beyond the year 9999',
@@ -113,5 +132,85 @@ describe('rejected on first receipt, the limit named', () => {
     const items = await file(reviewedWith({ project: { ...reviewed.data.project, name } }));
     expect(items.some((item) => item.itemType === 'rejected')).toBe(false);
     expect(JSON.stringify(items)).toContain(name);
+  });
+});
+
+describe('keys the document client reads as a type, rejected on first receipt', () => {
+  const project = JSON.stringify(reviewed.data.project).slice(1, -1);
+  // Raw JSON: JSON.parse makes each an own key, as it does for a webhook's body.
+  it.each([
+    ['at the top level', `{"eventType":"PROJECT_CREATED","constructor":"y","data":{}}`],
+    ['in the project', reviewedRaw(`"project":{${project},"constructor":"y"}`)],
+    [
+      'naming a String',
+      reviewedRaw(`"project":{${project},"meta":{"constructor":{"name":"String"}}}`),
+    ],
+    ['naming a Set', reviewedRaw(`"project":{${project}},"extra":{"constructor":{"name":"Set"}}`)],
+    [
+      'naming a Boolean',
+      reviewedRaw(`"project":{${project}},"extra":{"constructor":{"name":"Boolean"},"a":1}`),
+    ],
+    ['as __proto__', reviewedRaw(`"project":{${project},"__proto__":{"id":"other"}}`)],
+    ['in an unknown event', `{"eventType":"SOMETHING_NEW","data":{"x":{"constructor":1}}}`],
+  ])('a "constructor" or "__proto__" key %s', async (_case, body) => {
+    const items = await file(body);
+    expect(items).toEqual([
+      expect.objectContaining({ itemType: 'rejected', provenance: 'webhook' }),
+    ]);
+    expect(String(items[0]?.reason)).toMatch(
+      /^body has an object key "(constructor|__proto__)", which the DynamoDB document client reads as the object's type/,
+    );
+    // The signed body is kept whole.
+    expect(items[0]?.body).toBe(body);
+  });
+
+  it('in an export delivery', async () => {
+    const body =
+      '{"userId":1,"projectId":"P1","fileUrl":"https://exports.example.com/p.zip","constructor":1}';
+    const items = await file(body, 'PUT');
+    expect(items).toEqual([expect.objectContaining({ itemType: 'rejected', method: 'PUT' })]);
+    expect(String(items[0]?.reason)).toContain('object key "constructor"');
+  });
+
+  it('a key merely like one ("constructors", "prototype") is stored as sent', async () => {
+    const items = await file(
+      reviewedRaw(`"project":{${project}},"extra":{"constructors":1,"prototype":{"a":2}}`),
+    );
+    expect(items.some((item) => item.itemType === 'rejected')).toBe(false);
+    expect(JSON.stringify(items)).toContain('"constructors":1');
+  });
+});
+
+describe("a label event's document, recorded for the enrichment, within DynamoDB's key limits", () => {
+  const labels = SEED_EVENTS.BEFORE_UPDATE_LABELS;
+  const labelsFor = (documentId: string) =>
+    JSON.stringify({
+      ...labels,
+      data: { ...labels.data, document: { ...labels.data.document, id: documentId } },
+    });
+
+  it('a document id too long for the pending documents index is rejected, and no document item is written', async () => {
+    const items = await file(labelsFor('d'.repeat(1_000)));
+    expect(items).toEqual([expect.objectContaining({ itemType: 'rejected' })]);
+    expect(String(items[0]?.reason)).toBe(
+      "the label event's document key gsi1sk would be 1025 bytes, over DynamoDB's 1024-byte sort key limit",
+    );
+  });
+
+  it('one that fits is stored and recorded for the enrichment', async () => {
+    const items = await file(labelsFor('d'.repeat(990)));
+    expect(items.map((item) => item.itemType).sort()).toEqual(['documentProject', 'labelEvent']);
+  });
+});
+
+describe('export object keys', () => {
+  it('encode an id of dots, so a key cannot climb out of its folder; dots inside an id stay', () => {
+    const at = '2026-12-01T00:00:00.000Z';
+    expect(exportObjectKey('..', '.', 'PUSHED', at)).toBe(
+      'exports/%2E%2E/%2E/PUSHED/2026-12-01T00-00-00.000Z.zip',
+    );
+    expect(exportObjectKey('1', 'v1.2', 'REVIEWED', at)).toBe(
+      'exports/1/v1.2/REVIEWED/2026-12-01T00-00-00.000Z.zip',
+    );
   });
 });

@@ -233,8 +233,13 @@ export function createEventStore(
     const message = keyedByReceiveTime(received)
       ? await asFirstReceived(received, writes)
       : received;
-    const parsed = await withKnownProject(eventItem(message, options), writes);
+    const interpreted = eventItem(message, options);
+    // Before the document's project is looked up: that lookup writes the document's own item.
+    const tooLong = interpreted.itemType === 'rejected' ? undefined : keyLimitProblem(interpreted);
+    if (tooLong !== undefined) return storeRejected(message, tooLong, writes);
+    const parsed = await withKnownProject(interpreted, writes);
     if (parsed.itemType === 'rejected') return { write: await putEventItem(parsed), item: parsed };
+    // Again with the project's index keys a label item may have gained.
     const refusal = keyLimitProblem(parsed) ?? options.admit?.(parsed);
     if (refusal !== undefined) return storeRejected(message, refusal, writes);
     const item =

@@ -5,7 +5,14 @@
  * retried into the dead-letter queue.
  */
 import type { EventItem } from './items.ts';
-import { exportArchiveKey, exportObjectKey, exportStatusKeys, teamProjectKeys } from './keys.ts';
+import {
+  documentProjectKey,
+  exportArchiveKey,
+  exportObjectKey,
+  exportStatusKeys,
+  pendingDocumentKeys,
+  teamProjectKeys,
+} from './keys.ts';
 
 /** DynamoDB: a partition key value is at most 2048 bytes (UTF-8), a sort key value 1024. */
 export const MAX_PARTITION_KEY_BYTES = 2048;
@@ -20,6 +27,9 @@ const KEY_LIMITS: Record<string, number> = {
   gsi1sk: MAX_SORT_KEY_BYTES,
   gsi2pk: MAX_PARTITION_KEY_BYTES,
   gsi2sk: MAX_SORT_KEY_BYTES,
+  gsi3pk: MAX_PARTITION_KEY_BYTES,
+  gsi4pk: MAX_PARTITION_KEY_BYTES,
+  gsi4sk: MAX_SORT_KEY_BYTES,
 };
 
 /** The longest instant a derived key may hold (`toISOString()` form). */
@@ -42,11 +52,19 @@ function keyAttributeProblem(item: Record<string, unknown>, what: string): strin
 
 /**
  * Why the event item, or an item derived from it later (its project, the project's
- * exports and their objects), would break a key limit; undefined when all fit.
+ * exports and their objects; a label event's document, recorded for the enrichment), would
+ * break a key limit; undefined when all fit.
  */
 export function keyLimitProblem(item: EventItem): string | undefined {
   const own = keyAttributeProblem(item as unknown as Record<string, unknown>, 'the event item');
   if (own !== undefined) return own;
+  if (item.itemType === 'labelEvent') {
+    const document = {
+      ...documentProjectKey(item.documentId),
+      ...pendingDocumentKeys(AN_INSTANT, item.documentId),
+    };
+    return keyAttributeProblem(document, "the label event's document");
+  }
   if (item.itemType !== 'projectEvent' && item.itemType !== 'export') return undefined;
   const { projectId } = item;
   // A pushed export's team is the project's (or "unknown-team"): the project event set it.

@@ -195,9 +195,13 @@ export function exportObjectKey(
   statusAt: string,
 ): string {
   // Ids from Datasaur's API as well as webhooks: an unpaired surrogate (which makes
-  // encodeURIComponent throw) becomes U+FFFD, as DynamoDB's UTF-8 stores it.
-  const segment = (value: string) =>
-    encodeURIComponent(value.replace(/[\uD800-\uDFFF]/gu, '\uFFFD'));
+  // encodeURIComponent throw) becomes U+FFFD, as DynamoDB's UTF-8 stores it. An id of dots
+  // alone is encoded too: a key `exports/../..` would climb out of its folder when a tool
+  // copies the bucket to disk.
+  const segment = (value: string) => {
+    const encoded = encodeURIComponent(value.replace(/[\uD800-\uDFFF]/gu, '\uFFFD'));
+    return /^\.+$/.test(encoded) ? encoded.replaceAll('.', '%2E') : encoded;
+  };
   // No colons (they trip Windows, some shells and tools): 2026-11-30T05-00-00.000Z still sorts.
   const time = statusAt.replaceAll(':', '-');
   return `exports/${segment(teamId)}/${segment(projectId)}/${segment(trigger)}/${segment(time)}.zip`;

@@ -12,6 +12,10 @@ const id = builtOnFirstUse(() =>
   z.pipe(z.union([z.string().check(z.minLength(1)), z.number()]), z.transform(String)),
 );
 
+/** ISO 8601 as Datasaur writes it (`2023-11-17T09:02:45.258Z`): a date, a time and a zone. */
+const ISO_DATE_TIME =
+  /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
+
 /**
  * An ISO-8601 instant, normalized to `toISOString()` form so it sorts as text. Only years
  * 0000 to 9999: `Date.parse` accepts more, but their `toISOString()` form (`+010000-…`) is not
@@ -21,8 +25,10 @@ export const instant = builtOnFirstUse(() =>
   z
     .pipe(
       z.string().check(
-        z.refine((value) => !Number.isNaN(Date.parse(value)), {
-          message: 'not an ISO-8601 timestamp',
+        // Date.parse alone takes "1" (2001) or "March 7, 2024" (and a time without a zone in the
+        // machine's zone): the stored time would not be the one Datasaur signed.
+        z.refine((value) => ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)), {
+          message: 'not an ISO-8601 date and time with a time zone',
         }),
       ),
       z.transform((value: string) => new Date(value).toISOString()),

@@ -191,6 +191,14 @@ const LONE_SURROGATE_REASON =
  * Iterative on purpose: a 256 KB body can nest far deeper than the call stack allows, and
  * the document client's recursive marshalling would overflow on it.
  */
+/**
+ * Keys that JSON.parse makes own data properties but the document client's marshaller reads
+ * as the object's type (`constructor.name`: "Set", "String", … or none, an error), and that
+ * assigning them copies into the prototype (`__proto__`): such an object would be retried
+ * into the dead-letter queue or stored as something else.
+ */
+const MARSHALLER_KEYS = new Set(['constructor', '__proto__']);
+
 function findUnstorableValue(body: Record<string, unknown>): string | undefined {
   // An unknown event stores the body whole as one attribute: the item is level 1, the body 2.
   const pending: Array<{ value: unknown; depth: number }> = [{ value: body, depth: 2 }];
@@ -214,6 +222,9 @@ function findUnstorableValue(body: Record<string, unknown>): string | undefined 
         return 'body has an empty object key, which DynamoDB cannot store as a map key';
       }
       if (LONE_SURROGATE.test(key)) return LONE_SURROGATE_REASON;
+      if (MARSHALLER_KEYS.has(key) && !Array.isArray(value)) {
+        return `body has an object key "${key}", which the DynamoDB document client reads as the object's type instead of storing it`;
+      }
       pending.push({ value: child, depth: depth + 1 });
     }
   }

@@ -109,7 +109,7 @@ export async function workerOnFreshTable(
   options: Partial<
     Pick<
       WorkerHandlerDependencies,
-      'concurrency' | 'bodies' | 'publisher' | 'publishLabelEvents' | 'exports'
+      'concurrency' | 'bodies' | 'publisher' | 'publishLabelEvents' | 'exports' | 'documentProjects'
     >
   > = {},
 ): Promise<{ tableName: string; handler: WorkerHandler }> {
