@@ -32,6 +32,7 @@ import {
 } from './servers.ts';
 import { ServerListenError, startServersChild } from './servers-child.ts';
 import { StartupError } from './startup-error.ts';
+import { WORKER_STOP_GRACE_MS } from './worker-settings.ts';
 import { superviseWorker } from './worker-supervisor.ts';
 
 const WORKER_START_TIMEOUT_MS = 30_000;
@@ -203,7 +204,9 @@ export async function startLocalStack(
             }),
         },
         pidFile: join(config.dataDir, workerPidFile(index)),
-        stopGraceMs: Math.max(config.visibilityTimeoutSeconds * 1000, 10_000),
+        // Within npm start's 8 s: a batch cut short goes with the in-memory queue, as every
+        // message still queued does.
+        stopGraceMs: WORKER_STOP_GRACE_MS,
         log,
         onGiveUp: hooks.onFatal,
       }),

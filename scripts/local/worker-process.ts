@@ -20,7 +20,7 @@ import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { createQueuePoller, pollConcurrently } from './queue-poller.ts';
 import { localDynamoDb, localEventBridge, localS3, localSqs } from './servers.ts';
-import { readWorkerSettings, type WorkerMessage } from './worker-settings.ts';
+import { readWorkerSettings, WORKER_STOP_GRACE_MS, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
 /** One export attempt, download included: less than the export queue's visibility timeout. */
@@ -143,8 +143,13 @@ void resumeWaiting();
 const shutdown = new AbortController();
 process.once('SIGTERM', () => shutdown.abort());
 process.once('SIGINT', () => shutdown.abort());
-// The supervisor went away without stopping us: stop rather than run on as an orphan.
-process.once('disconnect', () => shutdown.abort());
+// The supervisor went away without stopping us: stop rather than run on as an orphan, and
+// within the grace a supervisor gives (a batch retrying against servers that are gone would
+// otherwise hold the process for its whole retry budget).
+process.once('disconnect', () => {
+  shutdown.abort();
+  setTimeout(() => process.exit(1), WORKER_STOP_GRACE_MS).unref();
+});
 
 notifySupervisor({ type: 'polling' });
 await Promise.all([

@@ -5,6 +5,9 @@
 import { z } from 'zod';
 import { LOG_LEVELS } from './config.ts';
 
+/** How long a stopping worker may finish its batches before it is killed (npm start stops within 8 s). */
+export const WORKER_STOP_GRACE_MS = 5_000;
+
 export const WORKER_SETTINGS_VARIABLE = 'LOCAL_WORKER_SETTINGS';
 
 const workerSettingsSchema = z.object({
