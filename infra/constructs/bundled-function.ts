@@ -90,10 +90,12 @@ const ESBUILD_TARGET = 'node24';
 const MAIN_FIELDS = ['module', 'main'];
 
 /**
- * Loaded by every function only on a path none of them takes: the SDK imports its event-stream
+ * Loaded by the functions only on a path none of them takes: the SDK imports its event-stream
  * serde (`import()` in `@smithy/core`'s HTTP protocol) for operations that stream events, and
  * no command of ours does. Bundled in, it was 15 KB of every bundle to compile at each cold
- * start (docs/performance.md); bundled apart, an event-stream call would still work.
+ * start (docs/performance.md); bundled apart, an event-stream call would still work. One
+ * exception: the S3 client imports its config resolver statically, so the exporter (whose S3
+ * client is in its bundle) loads it at start-up, from the asset's `node_modules`.
  */
 const EVERY_FUNCTION_LOADS_ON_FIRST_USE = ['@smithy/core/event-streams'];
 
