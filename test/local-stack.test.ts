@@ -217,22 +217,26 @@ describe('npm start', () => {
     }
   });
 
-  it('says which DynamoDB port is in use, whichever the backend', async () => {
-    const occupied = await listenAnywhere();
-    try {
-      const result = await runTypeScript('scripts/start.ts', [], {
-        ...TEST_STACK_ENVIRONMENT,
-        DATA_DIR: temporaryDataDir(),
-        DYNAMODB_PORT: String(occupied.port),
-      });
-      expect(result.code).not.toBe(0);
-      expect(result.stderr.trim().split('\n')).toEqual([
-        `npm start: DYNAMODB_PORT ${occupied.port} on 127.0.0.1 is already in use: stop what uses it or set DYNAMODB_PORT to a free port`,
-      ]);
-    } finally {
-      occupied.server.close();
-    }
-  });
+  // Each server of the servers' process; s3rver's own listen let the error escape as a stack trace.
+  it.each(['DYNAMODB_PORT', 'SQS_PORT', 'S3_PORT', 'EVENTS_PORT'])(
+    'says which %s is in use, in one line',
+    async (variable) => {
+      const occupied = await listenAnywhere();
+      try {
+        const result = await runTypeScript('scripts/start.ts', [], {
+          ...TEST_STACK_ENVIRONMENT,
+          DATA_DIR: temporaryDataDir(),
+          [variable]: String(occupied.port),
+        });
+        expect(result.code).not.toBe(0);
+        expect(result.stderr.trim().split('\n')).toEqual([
+          `npm start: ${variable} ${occupied.port} on 127.0.0.1 is already in use: stop what uses it or set ${variable} to a free port`,
+        ]);
+      } finally {
+        occupied.server.close();
+      }
+    },
+  );
 
   it('says DynamoDB Local needs a JDK when java is not on the PATH', async () => {
     const result = await runTypeScript('scripts/start.ts', [], {

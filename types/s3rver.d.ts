@@ -20,6 +20,13 @@ declare module 's3rver' {
   export default class S3rver {
     constructor(options: S3rverOptions);
     run(): Promise<AddressInfo>;
+    /** What `run()` listens with: the server `server.listen` returned given a callback, else a promise of it. */
+    listen(
+      port: number,
+      address: string,
+      options: object,
+      callback?: () => void,
+    ): Server | Promise<Server>;
     close(): Promise<void>;
     /** The HTTP server, once `run` has resolved. */
     httpServer?: Server;

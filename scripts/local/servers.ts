@@ -83,6 +83,23 @@ export async function startSqs(
 }
 
 /**
+ * s3rver whose `run()` rejects when it cannot listen: its own `listen` hands `server.listen` a
+ * callback that never receives the error, so a port in use was an unhandled 'error' event
+ * (a stack trace) instead of the one line every other server gives.
+ */
+class ListeningS3rver extends S3rver {
+  override listen(port: number, address: string, options: object): Promise<Server> {
+    return new Promise((resolve, reject) => {
+      const server = super.listen(port, address, options, () => {
+        server.off('error', reject);
+        resolve(server);
+      }) as Server;
+      server.once('error', reject);
+    });
+  }
+}
+
+/**
  * Starts s3rver on `port` (0 for any free port), keeping buckets and objects under
  * `directory` (a real folder: s3rver has no in-memory store).
  */
@@ -92,7 +109,7 @@ export async function startS3(options: {
   host?: string;
 }): Promise<RunningServer> {
   const host = options.host ?? '127.0.0.1';
-  const server = new S3rver({
+  const server = new ListeningS3rver({
     directory: options.directory,
     port: options.port ?? 0,
     address: host,
