@@ -92,7 +92,7 @@ interface DoctorTarget {
   credentials(): Promise<
     { apiUrl: string; credentials: DatasaurCredentials } | { result: CheckResult }
   >;
-  readonly exporterOn: boolean;
+  exporterOn(): Promise<boolean>;
   /** Why no reconcile run may exist yet. */
   readonly reconcileNote: string;
   close(): void;
@@ -258,7 +258,7 @@ async function lastReconcileRun(target: DoctorTarget, queries: Queries): Promise
 }
 
 async function lastExport(target: DoctorTarget, queries: Queries): Promise<CheckResult> {
-  if (!target.exporterOn) return skipped('export archiving is off');
+  if (!(await target.exporterOn())) return skipped('export archiving is off');
   const newest = async (status: 'ARCHIVED' | 'FAILED') =>
     (await queries.exports({ status }, { limit: 1 })).items[0];
   const [archived, failedExport] = await Promise.all([newest('ARCHIVED'), newest('FAILED')]);
@@ -285,6 +285,20 @@ function localTarget(): DoctorTarget {
   const sqs = new SQSClient({ ...LOCAL_CLIENT_CONFIG, endpoint: local.sqsEndpoint() });
   const queueUrl = async (name: string) =>
     String((await sqs.send(new GetQueueUrlCommand({ QueueName: name }))).QueueUrl);
+  // The running stack has an exporter when its export queues exist, whatever this shell's
+  // settings (npm start may have been given DATASAUR_* on its own command line).
+  const exportDeadLetterQueue = deadLetterQueueName(exportQueueName(config.queueName));
+  let exportQueues: Promise<boolean> | undefined;
+  const exporterRuns = () => {
+    exportQueues ??= queueUrl(exportDeadLetterQueue).then(
+      () => true,
+      (error: unknown) => {
+        if (error instanceof Error && error.name === 'QueueDoesNotExist') return false;
+        throw error;
+      },
+    );
+    return exportQueues;
+  };
   return {
     title: `the local stack (table ${config.tableName} at ${local.dynamoDbEndpoint()})`,
     flags: '',
@@ -303,14 +317,9 @@ function localTarget(): DoctorTarget {
     deadLetterQueues: async () => {
       const names = [
         { name: local.deadLetterQueueName, redrive: 'npm run redrive' },
-        ...(config.exporter === undefined
-          ? []
-          : [
-              {
-                name: deadLetterQueueName(exportQueueName(config.queueName)),
-                redrive: 'npm run redrive -- --exports',
-              },
-            ]),
+        ...((await exporterRuns())
+          ? [{ name: exportDeadLetterQueue, redrive: 'npm run redrive -- --exports' }]
+          : []),
       ];
       return Promise.all(
         names.map(async (queue) => ({ ...queue, url: await queueUrl(queue.name) })),
@@ -322,7 +331,9 @@ function localTarget(): DoctorTarget {
       config.exporter === undefined
         ? {
             result: skipped(
-              'neither DATASAUR_CLIENT_ID nor DATASAUR_API_URL is set, so the local exporter is off',
+              (await exporterRuns())
+                ? 'the running stack exports, but this command was given no DATASAUR_API_URL, DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET: give it those npm start has (or put them in .env) to check them'
+                : 'neither DATASAUR_CLIENT_ID nor DATASAUR_API_URL is set, so the local exporter is off',
             ),
           }
         : config.exporter.credentials === undefined
@@ -332,7 +343,7 @@ function localTarget(): DoctorTarget {
               ),
             }
           : { apiUrl: config.exporter.apiUrl, credentials: config.exporter.credentials },
-    exporterOn: config.exporter !== undefined,
+    exporterOn: exporterRuns,
     reconcileNote: 'locally a run is made by hand (npm run reconcile -- --team <id>)',
     close: () => {
       documents.destroy();
@@ -393,7 +404,7 @@ function stackTarget(stack: DeployedStack): DoctorTarget {
         };
       }
     },
-    exporterOn: outputs.exportQueueUrl !== undefined,
+    exporterOn: async () => outputs.exportQueueUrl !== undefined,
     reconcileNote:
       outputs.reconcilerLogGroupName === undefined
         ? 'the scheduled reconciler is off (context reconcileEvery=off)'

@@ -167,9 +167,21 @@ function deadLetterQueue(
   const name = exports
     ? deadLetterQueueName(exportQueueName(local.config.queueName))
     : local.deadLetterQueueName;
+  const localArn = async () => {
+    try {
+      return await localQueueArn(sqs, name);
+    } catch (error) {
+      if (!(error instanceof Error && error.name === 'QueueDoesNotExist')) throw error;
+      throw new RedriveError(
+        exports
+          ? `no export dead-letter queue ${name} in the local stack: its npm start runs no exporter (start it with DATASAUR_API_URL, and DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET, set)`
+          : `no dead-letter queue ${name} in the local stack: is its QUEUE_NAME ${local.config.queueName}?`,
+      );
+    }
+  };
   return {
     sqs,
-    deadLetterQueueArn: async () => arn ?? (await localQueueArn(sqs, name)),
+    deadLetterQueueArn: async () => arn ?? (await localArn()),
     close: () => sqs.destroy(),
   };
 }

@@ -169,6 +169,25 @@ it('records a review WAITING without credentials, and archives a trickling 12 MB
     });
     expect(archived).not.toHaveProperty('reasonCode');
 
+    // npm run doctor in another shell, without the DATASAUR_* settings npm start was given:
+    // it finds the running stack's exporter by its queues.
+    const webhook = new URL(withCredentials.webhookUrl);
+    const doctor = await runTypeScript('scripts/doctor.ts', ['--timeout-seconds', '60'], {
+      DYNAMODB_ENDPOINT: withCredentials.dynamoDbEndpoint,
+      SQS_ENDPOINT: withCredentials.sqsEndpoint,
+      DATA_DIR: dataDir,
+      DATASAUR_WEBHOOK_SECRET: SECRET,
+      PORT: webhook.port,
+      WEBHOOK_PATH_TOKEN: webhook.pathname.split('/').at(-1) ?? '',
+    });
+    expect(doctor.stdout).toMatch(
+      /^✓ dead-letter queues: datasaur-webhooks-dlq, datasaur-webhooks-exports-dlq empty$/m,
+    );
+    expect(doctor.stdout).toContain(
+      '- Datasaur credentials: skipped (the running stack exports, but this command was given no DATASAUR_API_URL',
+    );
+    expect(doctor.stdout).toMatch(/^✓ last export: project WAITS-1 archived /m);
+
     fake.deliverFiles({});
     const byHand = await exportByHand(withCredentials, PROJECT_ID);
     expect(byHand.stderr).toBe('');

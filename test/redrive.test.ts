@@ -93,6 +93,18 @@ describe('redrive', () => {
       '{"event":"late"}',
     ]);
   });
+  it('says in one line that a local stack without an exporter has no export dead-letter queue', async () => {
+    const lines: string[] = [];
+    const exitCode = await main(
+      ['--exports'],
+      { SQS_PORT: new URL(local.server.endpoint).port, QUEUE_NAME: 'no-exporter-here' },
+      { log: (line) => lines.push(line), error: (line) => lines.push(line) },
+    );
+    expect(exitCode).toBe(1);
+    expect(lines).toEqual([
+      'npm run redrive: no export dead-letter queue no-exporter-here-exports-dlq in the local stack: its npm start runs no exporter (start it with DATASAUR_API_URL, and DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET, set)',
+    ]);
+  });
 });
 
 describe('npm run redrive', () => {
