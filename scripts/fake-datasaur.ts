@@ -8,6 +8,7 @@ import { ConfigurationError, integerEnv, optionalEnv } from '../shared/runtime/e
 import { acceptOnlyHelp } from './local/cli.ts';
 import { DEFAULT_FAKE_DATASAUR_PORT, FAKE_DATASAUR_CREDENTIALS } from './local/defaults.ts';
 import { startFakeDatasaur } from './local/fake-datasaur/server.ts';
+import { SEED_EVENTS } from './local/seed-events.ts';
 
 /**
  * Teams and projects the fake knows from the start: the ids the README's commands and
@@ -17,12 +18,23 @@ const SEED_TEAMS = [
   { id: '1', name: "User's Team Workspace" },
   { id: '2', name: 'Review Team' },
 ];
+const labelledDocument = SEED_EVENTS.BEFORE_UPDATE_LABELS.data.document;
 const SEED_PROJECTS = [
-  ...['P1', 'P2', 'P3', 'N2E4MjNlYTc'].map((id) => ({
+  ...['P1', 'P2', 'P3'].map((id) => ({
     id,
     name: `${id}.txt`,
     status: 'IN_REVIEW' as const,
   })),
+  {
+    // The project `npm run send -- PROJECT_CREATED` creates holds the document that
+    // `npm run send -- BEFORE_UPDATE_LABELS` labels, so the enrichment finds it there.
+    id: 'N2E4MjNlYTc',
+    name: 'hamlet.TXT',
+    status: 'IN_REVIEW' as const,
+    documents: [
+      { id: labelledDocument.id, originId: labelledDocument.originId, name: labelledDocument.name },
+    ],
+  },
   {
     id: 'T2P1',
     name: 'T2P1.txt',
