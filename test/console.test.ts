@@ -7,7 +7,7 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { request } from 'node:http';
+import { type IncomingHttpHeaders, request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -15,6 +15,7 @@ import { DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { Browser, Page } from 'puppeteer-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createConsoleApp } from '../scripts/console/app.ts';
+import { projectHref } from '../scripts/console/html.ts';
 import { localSource } from '../scripts/console/source.ts';
 import { readLocalTarget } from '../scripts/local/config.ts';
 import {
@@ -51,7 +52,10 @@ interface PageElement {
   readonly textContent: string | null;
   getAttribute(name: string): string | null;
 }
-declare const window: { readonly __pwned?: boolean };
+declare const window: {
+  readonly __pwned?: boolean;
+  getComputedStyle(element: unknown): { readonly unicodeBidi: string };
+};
 declare const document: {
   querySelector(selector: string): PageElement | null;
   querySelectorAll(selector: string): ArrayLike<PageElement>;
@@ -65,6 +69,8 @@ const DOCUMENT = 'console-d1';
 const HOSTILE_PROJECT = 'hostile-"><b>1';
 /** Ids a path cannot hold as they are: dot segments, and the characters that end a segment. */
 const ODD_IDS = ['.', '..', 'a/b?c#d%e'] as const;
+/** Shown as "payroll-2024" if its right-to-left override were left to act. */
+const BIDI_PROJECT = '\u202E4202-lloryap';
 /** What npm start is given beside its defaults: the printed console command must carry them. */
 const EVENT_SOURCE = 'console.test';
 const HOSTILE_DOCUMENT = `doc"'<b>x</b>`;
@@ -175,6 +181,10 @@ beforeAll(async () => {
       seedEventBody('BEFORE_UPDATE_LABELS', { documentId: id, timestamp: timestamps() }),
     );
   }
+  await send(
+    'BIDI_PROJECT',
+    seedEventBody('PROJECT_CREATED', { projectId: BIDI_PROJECT, timestamp: timestamps() }),
+  );
   // Hostile values in signed webhooks: they must come back as text, everywhere.
   const created = JSON.parse(
     seedEventBody('PROJECT_CREATED', { projectId: HOSTILE_PROJECT, timestamp: timestamps() }),
@@ -441,6 +451,19 @@ describe('the console in a browser', () => {
     await old.close();
   });
 
+  it('writes out a bidi override in an id where it is the subject (the title), so it cannot pass for another id', async () => {
+    const page = await visit(`/projects?id=${encodeURIComponent(BIDI_PROJECT)}`, 'bidi-project');
+    expect(await textOf(page, 'h1')).toBe('Project "\\u202E4202-lloryap"');
+    // The feed's link to it is isolated: the override reorders nothing around it.
+    const feed = await visit('/feed?type=PROJECT_CREATED', 'bidi-feed');
+    const isolation = await feed.$eval(
+      `a[href="${projectHref(BIDI_PROJECT)}"]`,
+      (link) => window.getComputedStyle(link).unicodeBidi,
+    );
+    expect(isolation).toBe('isolate');
+    await Promise.all([page.close(), feed.close()]);
+  });
+
   it('renders hostile values from signed webhooks as text, also in attributes and links', async () => {
     for (const [path, name] of [
       [`/projects?id=${encodeURIComponent(HOSTILE_PROJECT)}`, 'hostile-project'],
@@ -472,19 +495,44 @@ describe('the console in a browser', () => {
 });
 
 describe('the console server', () => {
-  const get = (headers: Record<string, string>) =>
-    new Promise<{ status: number; csp: string | undefined }>((resolve, reject) => {
-      const url = new URL(consoleUrl);
-      request({ host: url.hostname, port: url.port, path: '/', headers }, (response) => {
-        response.resume();
-        resolve({
-          status: response.statusCode ?? 0,
-          csp: response.headers['content-security-policy'] as string | undefined,
-        });
-      })
-        .on('error', reject)
-        .end();
-    });
+  const get = (headers: Record<string, string>, path = '/') =>
+    new Promise<{ status: number; csp: string | undefined; headers: IncomingHttpHeaders }>(
+      (resolve, reject) => {
+        const url = new URL(consoleUrl);
+        request({ host: url.hostname, port: url.port, path, headers }, (response) => {
+          response.resume();
+          resolve({
+            status: response.statusCode ?? 0,
+            csp: response.headers['content-security-policy'] as string | undefined,
+            headers: response.headers,
+          });
+        })
+          .on('error', reject)
+          .end();
+      },
+    );
+
+  it('sends its security headers with every answer, a refusal of a foreign Host too', async () => {
+    const port = new URL(consoleUrl).port;
+    for (const [host, path, status] of [
+      [`127.0.0.1:${port}`, '/', 200],
+      [`127.0.0.1:${port}`, '/assets/console.css', 200],
+      // A name every object has: no asset of that name, not an error.
+      [`127.0.0.1:${port}`, '/assets/constructor', 404],
+      [`rebound.example:${port}`, '/', 403],
+    ] as const) {
+      const answer = await get({ Host: host }, path);
+      expect(answer.status, path).toBe(status);
+      expect(answer.headers, `${host}${path}`).toMatchObject({
+        'content-security-policy': expect.stringContaining("default-src 'none'"),
+        'x-content-type-options': 'nosniff',
+        'x-frame-options': 'DENY',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-resource-policy': 'same-origin',
+        'cache-control': 'no-store',
+      });
+    }
+  });
 
   it('shows a page saying what is wrong, not a stack trace, when the stack is not running', async () => {
     const unreachable = 'http://127.0.0.1:1';

@@ -14,7 +14,7 @@ import { Hono, type MiddlewareHandler } from 'hono';
 import { html } from 'hono/html';
 import { InvalidQueryError } from '../../shared/store/queries.ts';
 import { IndexNotDeployedError } from '../../shared/store/table.ts';
-import { documentHref, eventHref, type Html, notice, page, projectHref } from './html.ts';
+import { documentHref, eventHref, type Html, notice, page, projectHref, shownId } from './html.ts';
 import {
   ACTION_NAMES,
   ActionInputError,
@@ -90,7 +90,8 @@ export interface ConsoleOptions {
 export function createConsoleApp(options: ConsoleOptions): Hono {
   const { source } = options;
   const now = options.now ?? (() => new Date());
-  const assets = Object.fromEntries(
+  // A Map: a plain object would also answer /assets/constructor, /assets/toString, ….
+  const assets = new Map(
     Object.entries(ASSETS).map(([name, asset]) => [
       name,
       { body: readFileSync(asset.path), type: asset.type },
@@ -100,7 +101,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     ? { csrfToken: randomBytes(32).toString('base64url') }
     : {};
   const app = new Hono();
-  app.use(loopbackOnly(options.port));
+  // First, so every answer carries them, the loopback check's refusals included.
   app.use(async (context, next) => {
     await next();
     context.header('Content-Security-Policy', CONTENT_SECURITY_POLICY);
@@ -109,7 +110,11 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     // Origin check needs this console's own origin. Other sites still get no referrer.
     context.header('Referrer-Policy', 'same-origin');
     context.header('Cache-Control', 'no-store');
+    context.header('X-Frame-Options', 'DENY');
+    context.header('Cross-Origin-Opener-Policy', 'same-origin');
+    context.header('Cross-Origin-Resource-Policy', 'same-origin');
   });
+  app.use(loopbackOnly(options.port));
 
   const render = async (
     title: string,
@@ -131,7 +136,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
   };
 
   app.get('/assets/:name', (context) => {
-    const asset = assets[context.req.param('name')];
+    const asset = assets.get(context.req.param('name'));
     if (asset === undefined) return context.notFound();
     return context.body(asset.body, 200, { 'Content-Type': asset.type });
   });
@@ -179,10 +184,15 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
     if (projectId === undefined) return context.notFound();
     const figures = await readProject(source, projectId);
     if (figures === undefined) {
-      return render('Project', notice(`No project ${projectId} in the table.`), undefined, 404);
+      return render(
+        'Project',
+        notice(`No project ${shownId(projectId)} in the table.`),
+        undefined,
+        404,
+      );
     }
     return render(
-      `Project ${projectId}`,
+      `Project ${shownId(projectId)}`,
       html`${projectBody(figures)}${actionForm(actions, 'export', { projectId }, 'Archive an export now')}`,
     );
   });
@@ -196,7 +206,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
       return context.redirect('/feed?type=BEFORE_UPDATE_LABELS');
     }
     const labels = await readDocument(source, documentId, context.req.query('cursor') || undefined);
-    return render(`Document ${documentId}`, documentBody(documentId, labels));
+    return render(`Document ${shownId(documentId)}`, documentBody(documentId, labels));
   });
   app.get('/documents/:documentId', (context) =>
     context.redirect(
@@ -301,7 +311,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
         return {
           name,
           fields: { queue },
-          question: `Move every message of dead-letter queue ${queue} back to the queue it came from?`,
+          question: `Move every message of dead-letter queue ${shownId(queue)} back to the queue it came from?`,
           back: '/#dead-letters',
           run: () => operations.redrive(queue),
         };
@@ -313,7 +323,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
         return {
           name,
           fields: { eventId, receivedAt },
-          question: `Replay rejected body ${eventId} (received ${receivedAt}) through the worker's interpretation? If it parses now it is stored, published and sent for export as an event.`,
+          question: `Replay rejected body ${shownId(eventId)} (received ${shownId(receivedAt)}) through the worker's interpretation? If it parses now it is stored, published and sent for export as an event.`,
           // The rejected body again: after a partial replay it can be replayed from there.
           back: eventHref({ eventId, receivedAt, itemType: 'rejected' }),
           run: () => operations.replayRejected(eventId, receivedAt),
@@ -325,7 +335,7 @@ export function createConsoleApp(options: ConsoleOptions): Hono {
         return {
           name,
           fields: { projectId },
-          question: `Ask the exporter to archive project ${projectId} now (trigger MANUAL)?`,
+          question: `Ask the exporter to archive project ${shownId(projectId)} now (trigger MANUAL)?`,
           back: projectHref(projectId),
           run: () => operations.requestExport(projectId, now()),
         };

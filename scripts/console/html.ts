@@ -89,6 +89,29 @@ export function eventHref(view: View): string {
   });
 }
 
+/**
+ * Characters that change how text around them is laid out or that cannot be seen: controls
+ * and format characters (bidi embeddings, overrides and isolates, zero-width characters). An
+ * id holding one could pass for another (`\u202E4202-lloryap` shows as "payroll-2024") or
+ * turn a sentence around.
+ */
+const UNSEEN = /[\p{Cc}\p{Cf}]/gu;
+
+/**
+ * An id as a person should read it where they act on it (a page's title, a confirmation): as
+ * it is when it is plain, else quoted with what cannot be seen written out (`"\u202E4202-…"`),
+ * leading and trailing spaces included.
+ */
+export function shownId(value: string): string {
+  if (value.search(UNSEEN) === -1 && value.trim() === value) return value;
+  const written = value.replace(
+    UNSEEN,
+    (character) =>
+      `\\u${(character.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`,
+  );
+  return `"${written}"`;
+}
+
 /** A value as text; objects as indented JSON. */
 export function text(value: unknown): string {
   if (value === undefined || value === null) return '';

@@ -1,5 +1,7 @@
 /** One event: what was stored, its body pretty-printed, and where it went. */
+
 import { html } from 'hono/html';
+import { shownUrl } from '../../../shared/export/download.ts';
 import { countedName } from '../../../shared/store/hourly-counts.ts';
 import type { View } from '../../../shared/store/queries.ts';
 import type { BodyObject } from '../../../shared/webhook/claim-check.ts';
@@ -93,7 +95,16 @@ function body(figures: EventFigures): Html {
       return html`<pre class="json">${view.body}</pre>`;
     }
   }
-  if (view.itemType === 'export') return pretty(view.data);
+  if (view.itemType === 'export') {
+    // Datasaur's pre-signed link is a credential until its export ends: its host only.
+    const data = view.data as Record<string, unknown> | undefined;
+    const fileUrl = data?.fileUrl;
+    return pretty(
+      typeof fileUrl === 'string'
+        ? { ...data, fileUrl: `${shownUrl(fileUrl)}/… (the rest left out: a pre-signed link)` }
+        : data,
+    );
+  }
   if (view.itemType === 'unknownEvent')
     return pretty({ eventType: view.eventType, ...(view.payload as object) });
   return pretty({ eventType: view.eventType, data: view.data });

@@ -150,7 +150,11 @@ function subject(view: View): Html {
 /** The filter of a query string; an unknown type is a mistake worth saying. */
 export function feedFilterOf(query: Record<string, string | undefined>): FeedFilter {
   const filter = Object.fromEntries(
-    FEED_PARAMETERS.map((name) => [name, query[name]?.trim() || undefined]),
+    // Ids as given (an id may start or end with a space); times and cursors trimmed.
+    FEED_PARAMETERS.map((name) => [
+      name,
+      (name === 'team' || name === 'project' ? query[name] : query[name]?.trim()) || undefined,
+    ]),
   ) as FeedFilter;
   if (filter.type !== undefined && !EVENT_TYPE_NAMES.includes(filter.type)) {
     throw new InvalidQueryError(`type must be one of ${EVENT_TYPE_NAMES.join(', ')}`);
