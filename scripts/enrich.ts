@@ -110,4 +110,4 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
-await runCommandLine(run, USAGE);
+await runCommandLine(run, USAGE, { prefix: 'npm run enrich: ' });

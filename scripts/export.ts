@@ -180,6 +180,6 @@ try {
     process.exit(2);
   }
   if (!(error instanceof UsageError)) throw error;
-  process.stderr.write(`error: ${error.message}\n\n${USAGE}`);
+  process.stderr.write(`npm run export: ${error.message}\n\n${USAGE}`);
   process.exitCode = 2;
 }

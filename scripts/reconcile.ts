@@ -225,4 +225,4 @@ async function exportTrigger(
   }
 }
 
-await runCommandLine(run, USAGE);
+await runCommandLine(run, USAGE, { prefix: 'npm run reconcile: ' });

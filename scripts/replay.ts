@@ -260,4 +260,4 @@ async function run(args: string[]): Promise<number> {
   }
 }
 
-await runCommandLine(run, USAGE, { usageOnConfigurationError: true });
+await runCommandLine(run, USAGE, { prefix: 'npm run replay: ', usageOnConfigurationError: true });

@@ -19,7 +19,7 @@ async function readFirstChunkOf(lines: number, exitCode: number) {
       await new Promise((resolve) => setTimeout(resolve, 50));
       for (let i = 0; i < ${lines}; i++) process.stdout.write('more ' + i + '\\n');
       return ${exitCode};
-    }, 'usage');
+    }, 'usage', { prefix: 'test: ' });
   `;
   const child = spawn(
     process.execPath,

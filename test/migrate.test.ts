@@ -341,7 +341,7 @@ describe('the migrate command', () => {
       expect(missing.code).toBe(2);
       expect(missing.stdout).toBe('');
       expect(missing.stderr.trim().split('\n')).toEqual([
-        'error: stack NoSuchStack not found in eu-west-1: check --stack, --region and --profile (npx cdk list shows the name)',
+        'npm run migrate: stack NoSuchStack not found in eu-west-1: check --stack, --region and --profile (npx cdk list shows the name)',
       ]);
 
       const both = await migrate(['--stack', 'Deployed', '--table', tableName], aws);

@@ -186,7 +186,7 @@ describe('--stack: resources from the stack outputs', () => {
     expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
     expect(result.stderr.trim().split('\n')).toEqual([
-      'error: stack NoSuchStack not found in us-east-1: check --stack, --region and --profile (npx cdk list shows the name)',
+      'npm run query: stack NoSuchStack not found in us-east-1: check --stack, --region and --profile (npx cdk list shows the name)',
     ]);
   });
 
@@ -356,7 +356,10 @@ describe('npm run doctor against npm start', () => {
       /^✓ round trip: test event accepted \(202\) by http:\/\/127\.0\.0\.1:\d+\/webhooks\/datasaur\/\{token\} and queryable after [\d.]+ s \(npm run query -- project datasaur-webhooks-doctor-[0-9a-f]{12}\)$/m,
     );
     expect(result.stdout).not.toContain(PATH_TOKEN);
-    expect(result.stdout).toContain('✓ dead-letter queues: datasaur-webhooks-dlq empty');
+    // The stack runs the exporter (the fake Datasaur API): its DLQ is checked too.
+    expect(result.stdout).toContain(
+      '✓ dead-letter queues: datasaur-webhooks-dlq, datasaur-webhooks-exports-dlq empty',
+    );
     expect(result.stdout).toContain('- alarms: skipped (the local stack has no CloudWatch');
     expect(result.stdout).not.toMatch(/^✓ alarms/m);
     expect(result.code).toBe(0);

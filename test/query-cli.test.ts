@@ -109,7 +109,7 @@ describe('npm run query', () => {
     const run = await query(['project', 'ZTYzZjRhYjE'], { env: { DYNAMODB_PORT: '0' } });
     expect(run.code).toBe(2);
     expect(run.stderr.trim()).toBe(
-      'error: DYNAMODB_PORT is 0, so npm start picked a free port: set DYNAMODB_PORT to the port its banner shows, or DYNAMODB_ENDPOINT',
+      'npm run query: DYNAMODB_PORT is 0, so npm start picked a free port: set DYNAMODB_PORT to the port its banner shows, or DYNAMODB_ENDPOINT',
     );
   });
 

@@ -117,8 +117,8 @@ export function acceptOnlyHelp(args: string[], usage: string, prefix: string): v
 }
 
 export interface CommandLineOptions {
-  /** What each error line starts with, e.g. `npm run doctor: `. @default 'error: ' */
-  readonly prefix?: string;
+  /** What each error line starts with: the command, e.g. `npm run doctor: `. */
+  readonly prefix: string;
   /** A configuration problem is told with the usage, as a bad flag is. @default one line */
   readonly usageOnConfigurationError?: boolean;
 }
@@ -131,7 +131,7 @@ export interface CommandLineOptions {
 export async function runCommandLine(
   run: (args: string[]) => Promise<number>,
   usage: string,
-  { prefix = 'error: ', usageOnConfigurationError = false }: CommandLineOptions = {},
+  { prefix, usageOnConfigurationError = false }: CommandLineOptions,
 ): Promise<void> {
   endQuietlyWhenReaderCloses();
   try {
@@ -159,7 +159,7 @@ export async function runCommandLine(
 export async function runMeasurement(
   main: () => Promise<number>,
   usage: string,
-  { prefix, usageOnConfigurationError = false }: CommandLineOptions & { readonly prefix: string },
+  { prefix, usageOnConfigurationError = false }: CommandLineOptions,
 ): Promise<void> {
   endQuietlyWhenReaderCloses();
   try {
