@@ -197,20 +197,31 @@ describe('--stack: resources from the stack outputs', () => {
     expect(result.stderr).toContain('stack Older has no output TableName');
   });
 
-  it('exits 2 with one line when there are no AWS credentials', async () => {
+  it('exits 2 with one line when there are no AWS credentials, naming the profile it read', async () => {
     const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _secret, ...rest } = awsEnvironment;
-    const result = await cli('doctor', ['--stack', 'X'], {
+    const noCredentials = {
       ...rest,
       AWS_ACCESS_KEY_ID: '',
       AWS_SECRET_ACCESS_KEY: '',
-      AWS_PROFILE: 'no-such-profile',
       AWS_CONFIG_FILE: join(dataDir, 'no-config'),
       AWS_SHARED_CREDENTIALS_FILE: join(dataDir, 'no-credentials'),
       AWS_EC2_METADATA_DISABLED: 'true',
+    };
+    const withProfile = await cli('doctor', ['--stack', 'X'], {
+      ...noCredentials,
+      AWS_PROFILE: 'no-such-profile',
     });
-    expect(result.code).toBe(2);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toMatch(/^npm run doctor: no AWS credentials to describe stack X/);
+    expect(withProfile.code).toBe(2);
+    expect(withProfile.stderr.trim().split('\n')).toHaveLength(1);
+    expect(withProfile.stderr).toMatch(
+      /^npm run doctor: no AWS credentials from profile no-such-profile to describe stack X: check that `aws configure list-profiles` lists it/,
+    );
+    // Without a profile, it says how to give one.
+    const none = await cli('doctor', ['--stack', 'X'], { ...noCredentials, AWS_PROFILE: '' });
+    expect(none.code).toBe(2);
+    expect(none.stderr).toMatch(
+      /^npm run doctor: no AWS credentials to describe stack X: run `aws configure` or `aws sso login`, or pass --profile/,
+    );
   });
 
   it('redrives the DLQ named by the stack outputs', async () => {

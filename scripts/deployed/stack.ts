@@ -125,7 +125,9 @@ export async function resolveStack(flags: StackFlags & { stack: string }): Promi
   const clientConfig: AwsClientConfig = { ...base, region };
   let described: Awaited<ReturnType<typeof describeStack>>;
   try {
-    described = await describeStack(cloudFormation, name, region);
+    // The profile the SDK read: --profile, else AWS_PROFILE.
+    const profile = flags.profile ?? (process.env.AWS_PROFILE || undefined);
+    described = await describeStack(cloudFormation, name, region, profile);
   } catch (error) {
     cloudFormation.destroy();
     throw error;
@@ -209,12 +211,13 @@ async function describeStack(
   cloudFormation: CloudFormationClient,
   name: string,
   region: string,
+  profile: string | undefined,
 ): Promise<{ status: string; outputs: Record<string, string> }> {
   let found: DescribeStacksCommandOutput;
   try {
     found = await cloudFormation.send(new DescribeStacksCommand({ StackName: name }));
   } catch (error) {
-    throw new StackResolutionError(describeResolutionFailure(error, name, region));
+    throw new StackResolutionError(describeResolutionFailure(error, name, region, profile));
   }
   const stack = found.Stacks?.[0];
   if (stack === undefined) {
@@ -237,7 +240,12 @@ async function describeStack(
   return { status, outputs };
 }
 
-function describeResolutionFailure(error: unknown, name: string, region: string): string {
+function describeResolutionFailure(
+  error: unknown,
+  name: string,
+  region: string,
+  profile: string | undefined,
+): string {
   const message = error instanceof Error ? error.message : String(error);
   if (error instanceof CloudFormationServiceException) {
     if (error.name === 'ValidationError' && /does not exist/i.test(message)) {
@@ -254,7 +262,10 @@ function describeResolutionFailure(error: unknown, name: string, region: string)
   }
   const errorName = error instanceof Error ? error.name : '';
   if (errorName === 'CredentialsProviderError' || /credential/i.test(message)) {
-    return `no AWS credentials to describe stack ${name}: run \`aws configure\` or \`aws sso login\`, or pass --profile (${message.split('\n')[0]})`;
+    const cause = message.split('\n')[0];
+    return profile === undefined
+      ? `no AWS credentials to describe stack ${name}: run \`aws configure\` or \`aws sso login\`, or pass --profile (${cause})`
+      : `no AWS credentials from profile ${profile} to describe stack ${name}: check that \`aws configure list-profiles\` lists it and that it is signed in (\`aws sso login --profile ${profile}\`) (${cause})`;
   }
   return `cannot reach CloudFormation in ${region} to describe stack ${name}: ${message.split('\n')[0]}`;
 }
