@@ -151,11 +151,15 @@ async function run(args: string[]): Promise<number> {
         : { ...LOCAL_CLIENT_CONFIG, endpoint: connection.local.sqsEndpoint() },
     );
   try {
-    const onTransition = await exportTrigger(
-      sqs,
-      connection,
-      flags['export-queue-url'] ?? stack?.outputs.exportQueueUrl,
-    );
+    // A dry run writes nothing, so it asks for no export either.
+    const onTransition =
+      flags['dry-run'] === true
+        ? undefined
+        : await exportTrigger(
+            sqs,
+            connection,
+            flags['export-queue-url'] ?? stack?.outputs.exportQueueUrl,
+          );
     const result = await reconcileByHand({
       client,
       documents: connection.documents,
@@ -208,18 +212,23 @@ async function exportTrigger(
   if (queueUrl !== undefined) {
     return exportOnQueue(sqs, queueUrl, exportOnFromEnvironment(UsageError));
   }
-  const exporter = connection.local?.config.exporter;
-  if (connection.local === undefined || exporter === undefined) {
+  if (connection.local === undefined) {
     console.error('no export queue: repairs ask for no export (see --export-queue-url)');
     return undefined;
   }
+  // The running stack's export queue, whatever this shell's DATASAUR_* (npm start may have
+  // been given them on its own command line); EXPORT_ON as this shell says, as npm start reads it.
   const name = exportQueueName(connection.local.config.queueName);
+  const exportOn =
+    connection.local.config.exporter?.exportOn ?? exportOnFromEnvironment(UsageError);
   try {
     const { QueueUrl } = await sqs.send(new GetQueueUrlCommand({ QueueName: name }));
-    return exportOnQueue(sqs, String(QueueUrl), exporter.exportOn);
+    return exportOnQueue(sqs, String(QueueUrl), exportOn);
   } catch (error) {
     console.error(
-      `no export queue ${name} in the local stack (${describeError(error)}): repairs ask for no export`,
+      error instanceof Error && error.name === 'QueueDoesNotExist'
+        ? `no export queue ${name}: the local stack runs no exporter, so repairs ask for no export`
+        : `no export queue ${name} in the local stack (${describeError(error)}): repairs ask for no export`,
     );
     return undefined;
   }
