@@ -31,8 +31,9 @@ import {
   sendDatasaurRequest,
   signDatasaurRequest,
 } from './local/datasaur-sender.ts';
+import { DEFAULT_LOCAL_DATASAUR_API_URL } from './local/defaults.ts';
 import { signingSecret } from './local/dev-secret.ts';
-import { SEED_EVENT_TYPES, type SeedEventType } from './local/seed-events.ts';
+import { SEED_EVENT_TYPES, SEED_EXPORT_DELIVERY, type SeedEventType } from './local/seed-events.ts';
 
 const USAGE = `Usage: npm run send -- <what> [flags]
 
@@ -45,6 +46,9 @@ const USAGE = `Usage: npm run send -- <what> [flags]
 Flags:
   --project <id>        project id (PROJECT_* events and export)
   --document <id>       document id (BEFORE_UPDATE_LABELS and export)
+  --file-url <url>      export: the file the delivery names (default, locally: a file the fake
+                        Datasaur API at $DATASAUR_API_URL serves; with --stack or --url: the
+                        documented example, which no exporter can download)
   --labels <n>          BEFORE_UPDATE_LABELS with n generated upserts, about 330 bytes each
                         (1,000 ≈ 330 KB, 3,000 ≈ 1 MB, 5,000 ≈ 1.7 MB, 15,000 ≈ the 5 MB limit)
   --url <url>           webhook URL (default http://$HOST:$PORT/webhooks/datasaur/$WEBHOOK_PATH_TOKEN,
@@ -61,6 +65,7 @@ const OPTIONS = {
   project: { type: 'string' },
   document: { type: 'string' },
   labels: { type: 'string' },
+  'file-url': { type: 'string' },
   url: { type: 'string' },
   secret: { type: 'string' },
   count: { type: 'string' },
@@ -116,6 +121,9 @@ async function planFromArguments(args: string[]): Promise<SendPlan | 'help'> {
       stack.clients.destroy();
     }
   }
+  // Locally, a pushed export names a file the fake Datasaur API serves, which the local
+  // exporter admits (DATASAUR_API_URL's origin): `send -- export` ends ARCHIVED.
+  const toLocalStack = url === undefined;
   secret ??= defaultSecret(local().config);
   url ??= local().webhookUrl();
   const ids = { projectId: values.project, documentId: values.document };
@@ -124,13 +132,29 @@ async function planFromArguments(args: string[]): Promise<SendPlan | 'help'> {
   if (labels !== undefined && what !== 'BEFORE_UPDATE_LABELS') {
     throw new UsageError(`--labels applies to BEFORE_UPDATE_LABELS only, not to ${what}`);
   }
+  const fileUrl = values['file-url'];
+  if (fileUrl !== undefined && what !== 'export') {
+    throw new UsageError(`--file-url applies to export only, not to ${what}`);
+  }
+  if (fileUrl !== undefined && !URL.canParse(fileUrl)) {
+    throw new UsageError(`--file-url must be a URL, got "${fileUrl}"`);
+  }
   return {
     label: what,
     url,
     count,
     summarize: values.count !== undefined,
     concurrency,
-    request: bodies(what, { ...ids, labels }, secret),
+    request: bodies(
+      what,
+      {
+        ...ids,
+        labels,
+        fileUrl:
+          fileUrl ?? (toLocalStack && what === 'export' ? pushedFileUrl(ids.projectId) : undefined),
+      },
+      secret,
+    ),
   };
 }
 
@@ -140,6 +164,7 @@ function bodies(
     projectId: string | undefined;
     documentId: string | undefined;
     labels: number | undefined;
+    fileUrl: string | undefined;
   },
   secret: string,
 ): (index: number) => DatasaurRequest {
@@ -152,7 +177,7 @@ function bodies(
       throw new UsageError(`${what} carries no document id: --document does not apply`);
     }
     const nextTimestamp = freshTimestamps();
-    const { labels, ...overrides } = ids;
+    const { labels, fileUrl: _fileUrl, ...overrides } = ids;
     return () =>
       signDatasaurRequest(
         seedEventBody(what, {
@@ -164,7 +189,8 @@ function bodies(
       );
   }
   if (what === 'export') {
-    const request = signDatasaurRequest(exportDeliveryBody(ids), secret, 'PUT');
+    const { labels: _labels, ...overrides } = ids;
+    const request = signDatasaurRequest(exportDeliveryBody(overrides), secret, 'PUT');
     return () => request;
   }
   if (ids.projectId !== undefined || ids.documentId !== undefined) {
@@ -267,4 +293,18 @@ if (plan === 'help') {
 } else {
   const outcomes = await send(plan);
   if (!outcomes.every(isSuccess)) process.exitCode = 1;
+}
+
+/**
+ * The file a locally sent export delivery names: one the fake Datasaur API (at
+ * DATASAUR_API_URL, else where `npm run fake-datasaur` listens) makes on request. The same for
+ * the same project, so a delivery sent again is a duplicate, as documented.
+ */
+function pushedFileUrl(projectId: string | undefined): string {
+  const apiUrl = (process.env.DATASAUR_API_URL || DEFAULT_LOCAL_DATASAUR_API_URL).replace(
+    /\/+$/,
+    '',
+  );
+  const name = encodeURIComponent(projectId ?? SEED_EXPORT_DELIVERY.projectId);
+  return `${apiUrl}/files/pushed-${name}/${name}.zip`;
 }

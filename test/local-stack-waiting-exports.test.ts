@@ -188,6 +188,28 @@ it('records a review WAITING without credentials, and archives a trickling 12 MB
     );
     expect(doctor.stdout).toMatch(/^✓ last export: project WAITS-1 archived /m);
 
+    // npm run send -- export: a pushed delivery naming a file the fake serves, archived.
+    const pushed = await runTypeScript('scripts/send.ts', ['export', '--project', 'PUSHED-1'], {
+      PORT: webhook.port,
+      WEBHOOK_PATH_TOKEN: webhook.pathname.split('/').at(-1) ?? '',
+      DATASAUR_WEBHOOK_SECRET: SECRET,
+      DATASAUR_API_URL: fake.url,
+    });
+    expect(pushed.stdout).toMatch(/^200 export [0-9a-f]{64}$/m);
+    const deadline = Date.now() + 60_000;
+    let pushedExports: Record<string, unknown>[] = [];
+    while (!pushedExports.some((item) => item.status === 'ARCHIVED') && Date.now() < deadline) {
+      const listed = await runTypeScript(
+        'scripts/query.ts',
+        ['exports', '--project', 'PUSHED-1', '--json'],
+        { DYNAMODB_ENDPOINT: withCredentials.dynamoDbEndpoint },
+      );
+      pushedExports = (JSON.parse(listed.stdout) as { items: Record<string, unknown>[] }).items;
+    }
+    expect(pushedExports).toEqual([
+      expect.objectContaining({ trigger: 'PUSHED', status: 'ARCHIVED' }),
+    ]);
+
     fake.deliverFiles({});
     const byHand = await exportByHand(withCredentials, PROJECT_ID);
     expect(byHand.stderr).toBe('');

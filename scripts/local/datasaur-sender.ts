@@ -139,11 +139,14 @@ export function paddedLabelBody(body: string, bytes: number): string {
 }
 
 /** The documented export delivery body, for a PUT. */
-export function exportDeliveryBody(overrides: Omit<SeedOverrides, 'timestamp'> = {}): string {
+export function exportDeliveryBody(
+  overrides: Omit<SeedOverrides, 'timestamp'> & { readonly fileUrl?: string } = {},
+): string {
   return JSON.stringify({
     ...SEED_EXPORT_DELIVERY,
     ...(overrides.projectId === undefined ? {} : { projectId: overrides.projectId }),
     ...(overrides.documentId === undefined ? {} : { documentId: overrides.documentId }),
+    ...(overrides.fileUrl === undefined ? {} : { fileUrl: overrides.fileUrl }),
   });
 }
 

@@ -379,9 +379,32 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
     });
   }
 
+  /**
+   * A file Datasaur pushed with a PUT delivery (`npm run send -- export` names one under
+   * `/files/pushed-<id>/`): made on its first request, then served as an export's file.
+   */
+  function pushedExport(exportId: string): FakeExport {
+    const content = JSON.stringify({ pushed: exportId, format: 'json_advanced' });
+    const record: FakeExport = {
+      exportId,
+      projectIds: [],
+      format: 'json_advanced',
+      role: undefined,
+      fileName: exportId,
+      polls: 0,
+      fileRequests: 0,
+      file: zipArchive([{ name: `${exportId}.json`, content: Buffer.from(content) }]),
+      failure: undefined,
+    };
+    exports.set(exportId, record);
+    return record;
+  }
+
   function serveFile(exportId: string, response: ServerResponse) {
     counts.fileRequests += 1;
-    const record = exports.get(exportId);
+    const record =
+      exports.get(exportId) ??
+      (exportId.startsWith('pushed-') ? pushedExport(exportId) : undefined);
     if (record === undefined) return sendJson(response, 404, { message: 'Not Found' });
     record.fileRequests += 1;
     if (record.fileRequests <= fileNotFoundCount || record.failure !== undefined) {
