@@ -487,6 +487,55 @@ describe('alarms', () => {
         ]),
       },
     });
+    // The topic's policy replaces SNS's default one: CloudWatch may publish only if it says
+    // so, for this account's alarms, and use the topic's key the same way.
+    const forThisAccountsAlarms = {
+      StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+      ArnLike: {
+        'aws:SourceArn': {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':cloudwatch:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':alarm:*',
+            ],
+          ],
+        },
+      },
+    };
+    template.hasResourceProperties('AWS::SNS::TopicPolicy', {
+      Topics: [{ Ref: topic.logicalId }],
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          {
+            Sid: 'CloudWatchAlarmsPublish',
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: 'sns:Publish',
+            Resource: { Ref: topic.logicalId },
+            Condition: forThisAccountsAlarms,
+          },
+        ]),
+      },
+    });
+    template.hasResourceProperties('AWS::KMS::Key', {
+      KeyPolicy: {
+        Statement: Match.arrayWith([
+          {
+            Effect: 'Allow',
+            Principal: { Service: 'cloudwatch.amazonaws.com' },
+            Action: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+            Resource: '*',
+            Condition: forThisAccountsAlarms,
+          },
+        ]),
+      },
+    });
     template.resourceCountIs('AWS::CloudWatch::Dashboard', 1);
     template.hasResourceProperties('AWS::CloudWatch::Dashboard', {
       DashboardName: { 'Fn::Join': ['', ['DatasaurWebhooks-', { Ref: 'AWS::Region' }]] },

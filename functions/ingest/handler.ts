@@ -2,7 +2,11 @@
 
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
+import type {
+  APIGatewayProxyEventV2,
+  APIGatewayProxyStructuredResultV2,
+  Context,
+} from 'aws-lambda';
 import { describeError, PayloadTooLargeError, WebhookError } from '../../shared/runtime/errors.ts';
 import type { SecretSource } from '../../shared/runtime/secrets.ts';
 import type { BodyWriter } from '../../shared/webhook/claim-check.ts';
@@ -20,8 +24,10 @@ export interface IngestHandlerDependencies {
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
 
+/** The context is Lambda's; the handler reads none of it (its logger's wrapper does). */
 export type IngestHandler = (
   event: APIGatewayProxyEventV2,
+  context?: Context,
 ) => Promise<APIGatewayProxyStructuredResultV2>;
 
 export function createIngestHandler(dependencies: IngestHandlerDependencies): IngestHandler {

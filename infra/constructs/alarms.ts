@@ -4,7 +4,7 @@
  * (no URL: 404 from API Gateway; the URL but not the secret: 401 from the ingest). Each alarm
  * notifies an SNS topic (optionally e-mailed); a dashboard shows the pipeline end to end.
  */
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type { HttpApi } from 'aws-cdk-lib/aws-apigatewayv2';
 import {
   Alarm,
@@ -96,10 +96,27 @@ export class Alarms extends Construct {
       enableKeyRotation: true,
       removalPolicy: RemovalPolicy.DESTROY,
     });
-    topicKey.grant(
-      new ServicePrincipal('cloudwatch.amazonaws.com'),
-      'kms:Decrypt',
-      'kms:GenerateDataKey*',
+    // CloudWatch publishes for the alarms of this account and region only (no confused deputy).
+    const stack = Stack.of(this);
+    const cloudWatch = new ServicePrincipal('cloudwatch.amazonaws.com');
+    const forThisAccountsAlarms = {
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudwatch',
+          resource: 'alarm',
+          resourceName: '*',
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      },
+    };
+    topicKey.addToResourcePolicy(
+      new PolicyStatement({
+        principals: [cloudWatch],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: forThisAccountsAlarms,
+      }),
     );
     // Grants only for AWS services acting on AWS resources (Control Tower's CT.KMS.PR.3): no
     // principal, even one the key policy allows, can hand the key on to another with a grant.
@@ -122,6 +139,18 @@ export class Alarms extends Construct {
       masterKey: topicKey,
       enforceSSL: true,
     });
+    // The topic's policy replaces SNS's default one, which let the account's alarms publish:
+    // without this, an alarm goes into ALARM and nobody is told ("not authorized to perform
+    // SNS:Publish"). Local stand-ins check no policy, so test/infra.test.ts checks this one.
+    this.topic.addToResourcePolicy(
+      new PolicyStatement({
+        sid: 'CloudWatchAlarmsPublish',
+        principals: [cloudWatch],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: forThisAccountsAlarms,
+      }),
+    );
     if (props.alarmEmail !== undefined) {
       this.topic.addSubscription(new EmailSubscription(props.alarmEmail));
     }

@@ -160,7 +160,9 @@ async function coldStart(
     'const c = process.cpuUsage();',
     `const m = await import(${JSON.stringify(file)});`,
     'const importMs = performance.now() - t;',
-    'const result = event === undefined ? null : await m.handler(event);',
+    // The context Lambda passes with each invocation (the functions log its request id).
+    "const context = { awsRequestId: '8f5e0b1c-2d3a-4e5f-9a6b-7c8d9e0f1a2b', functionName: 'bench', functionVersion: '$LATEST', invokedFunctionArn: 'arn:aws:lambda:us-east-1:123456789012:function:bench', memoryLimitInMB: '512', logGroupName: '/aws/lambda/bench', logStreamName: 'bench', callbackWaitsForEmptyEventLoop: true, getRemainingTimeInMillis: () => 30000 };",
+    'const result = event === undefined ? null : await m.handler(event, context);',
     'const totalMs = performance.now() - t;',
     'const cpu = process.cpuUsage(c);',
     'const cpuMs = (cpu.user + cpu.system) / 1000;',

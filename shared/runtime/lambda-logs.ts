@@ -5,7 +5,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { MetricsOptions } from '@aws-lambda-powertools/metrics/types';
-import type { Context } from 'aws-lambda';
 
 /** Levels at which Lambda's filter (the stack's `logLevel`) drops a line it reads as INFO. */
 const LEVELS_ABOVE_INFO = new Set(['WARN', 'ERROR', 'FATAL']);
@@ -32,18 +31,28 @@ export class LevelledMetrics extends Metrics {
   }
 }
 
+/** What of Lambda's invocation context the log lines need (shared/ takes no Lambda types). */
+interface Invocation {
+  readonly awsRequestId: string;
+}
+
 /**
  * The handler with the invocation's request id on every line `logger` writes while it runs
  * (`function_request_id`, Powertools' name for it): Powertools writes its lines itself, so
  * Lambda adds none, and concurrent invocations' lines could not be told apart. Only the id:
  * the log group already names the function, and every key is paid for on every line.
  */
-export function withLogContext<Event, Result>(
+export function withLogContext<
+  Args extends [event: unknown, context?: Invocation, ...rest: unknown[]],
+  Result,
+>(
   logger: Pick<Logger, 'appendKeys'>,
-  handler: (event: Event, context: Context) => Promise<Result>,
-): (event: Event, context: Context) => Promise<Result> {
-  return (event, context) => {
-    logger.appendKeys({ function_request_id: context.awsRequestId });
-    return handler(event, context);
+  handler: (...args: Args) => Promise<Result>,
+): (...args: Args) => Promise<Result> {
+  return (...args) => {
+    // Lambda always passes the context; a harness calling the handler by hand may not.
+    const requestId = args[1]?.awsRequestId;
+    if (requestId !== undefined) logger.appendKeys({ function_request_id: requestId });
+    return handler(...args);
   };
 }
