@@ -65,6 +65,7 @@ describe('operator policy', () => {
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
+        'dynamodb:Query',
         'dynamodb:UpdateItem',
         'events:PutEvents',
         'logs:FilterLogEvents',
@@ -117,6 +118,12 @@ describe('operator policy', () => {
     expect(resources).toContain('/exports/*');
     expect(resources).not.toMatch(/"Resource":"\*"|"\*"/);
     expect(actionsOf('RedriveAndWatchDeadLetterQueues')).toContain('sqs:StartMessageMoveTask');
+    // Item actions on the table only; an index takes Query alone.
+    expect(actionsOf('QueryTheIndexes')).toEqual(['dynamodb:Query']);
+    const tableStatement = statements.find(
+      (one) => (one as { Sid?: string }).Sid === 'ReadAndRepairTheTable',
+    );
+    expect(JSON.stringify(tableStatement?.Resource)).not.toContain('/index/');
     // Two DLQs (webhooks, exports), two secrets, five log groups (ingest, worker, exporter,
     // reconciler, enrichment) in both ARN forms.
     const count = (sid: string) =>

@@ -84,7 +84,13 @@ export class OperatorPolicy extends Construct {
           'dynamodb:UpdateItem',
           'dynamodb:DeleteItem',
         ],
-        resources: [props.table.tableArn, `${props.table.tableArn}/index/*`],
+        resources: [props.table.tableArn],
+      }),
+      // The views that read an index (a team's projects, the feed, lookup by id, labels by project).
+      new PolicyStatement({
+        sid: 'QueryTheIndexes',
+        actions: ['dynamodb:Query'],
+        resources: [`${props.table.tableArn}/index/*`],
       }),
       new PolicyStatement({
         sid: 'ReadLargeBodies',
@@ -172,7 +178,7 @@ export class OperatorPolicy extends Construct {
     );
     acknowledge(
       `<${logicalId(props.table)}.Arn>/index/*`,
-      "The table's own indexes: the queries read the GSIs the shared table definition declares.",
+      "The table's own indexes, dynamodb:Query only: the views read the GSIs the shared table definition declares.",
     );
     for (const prefix of props.readablePrefixes) {
       acknowledge(
