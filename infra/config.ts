@@ -93,6 +93,11 @@ export interface WebhookStackConfig {
   readonly eventSource: string;
   /** Publish `Labels Updated` events too (they are the volume). */
   readonly publishLabelEvents: boolean;
+  /**
+   * Keep 0.1.0's webhook URL (`/webhooks/datasaur`, no token) routed beside the token's, while
+   * Datasaur still sends there during an upgrade from 0.1.0. @default false
+   */
+  readonly keepReleasedWebhookRoute: boolean;
   /** Days after which large bodies in the archive bucket (`bodies/`) expire; kept when undefined. */
   readonly bodyRetentionDays: number | undefined;
   /** Which status transitions archive the project's export; `off` builds no exporter. */
@@ -165,6 +170,7 @@ export const DEFAULT_CONFIG: WebhookStackConfig = {
   eventArchiveDays: 30,
   eventSource: DEFAULT_EVENT_SOURCE,
   publishLabelEvents: false,
+  keepReleasedWebhookRoute: false,
   bodyRetentionDays: undefined,
   exportOn: DEFAULT_EXPORT_ON,
   exportFormat: DEFAULT_EXPORT_FORMAT,
@@ -304,6 +310,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     eventArchiveDays: integer('eventArchiveDays'),
     eventSource: read('eventSource') ?? defaultEventSource(read('stackName')),
     publishLabelEvents: DEFAULT_CONFIG.publishLabelEvents,
+    keepReleasedWebhookRoute: DEFAULT_CONFIG.keepReleasedWebhookRoute,
     bodyRetentionDays: undefined,
     exportOn: DEFAULT_CONFIG.exportOn,
     exportFormat: read('exportFormat') ?? DEFAULT_CONFIG.exportFormat,
@@ -501,6 +508,15 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       `eventSource must be 1 to 256 letters, digits or . _ / - and not start with "aws.", got "${config.eventSource}"`,
     );
   }
+  const keepReleasedWebhookRoute = read('keepReleasedWebhookRoute')?.toLowerCase();
+  if (
+    keepReleasedWebhookRoute !== undefined &&
+    !['true', 'false'].includes(keepReleasedWebhookRoute)
+  ) {
+    problems.push(
+      `keepReleasedWebhookRoute must be true or false, got "${keepReleasedWebhookRoute}"`,
+    );
+  }
   const publishLabelEvents = read('publishLabelEvents')?.toLowerCase();
   if (publishLabelEvents !== undefined && !['true', 'false'].includes(publishLabelEvents)) {
     problems.push(`publishLabelEvents must be true or false, got "${publishLabelEvents}"`);
@@ -534,6 +550,7 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     logLevel: logLevel ?? config.logLevel,
     systemLogLevel: systemLogLevel ?? config.systemLogLevel,
     publishLabelEvents: publishLabelEvents === 'true',
+    keepReleasedWebhookRoute: keepReleasedWebhookRoute === 'true',
     exportAllowPrivateHosts: exportAllowPrivateHosts === 'true',
     rawTtlDays,
     bodyRetentionDays,

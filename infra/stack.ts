@@ -110,6 +110,7 @@ export class WebhookStack extends Stack {
       queue: this.pipeline.queue,
       archive: this.archive,
       webhookPathToken: config.webhookPathToken,
+      keepReleasedWebhookRoute: config.keepReleasedWebhookRoute,
       ...(config.previousWebhookPathToken === undefined
         ? {}
         : { previousWebhookPathToken: config.previousWebhookPathToken }),

@@ -111,6 +111,9 @@ async function showWebhook(
     ...(urls.previous === undefined
       ? []
       : ['deploy without -c previousWebhookPathToken (the previous URL then gets 404)']),
+    ...(urls.released === undefined
+      ? []
+      : ["deploy without -c keepReleasedWebhookRoute (0.1.0's URL then gets 404)"]),
   ];
   console.log(`
 Stack ${stack.name} in ${stack.region}, version ${stack.outputs.version ?? 'unknown'}
@@ -120,6 +123,10 @@ Webhook to register with Datasaur:
     urls.previous === undefined
       ? ''
       : `\n  (the previous URL, still routed until a deploy without -c previousWebhookPathToken: ${urls.previous})`
+  }${
+    urls.released === undefined
+      ? ''
+      : `\n  (0.1.0's URL, still routed until a deploy without -c keepReleasedWebhookRoute: ${urls.released})`
   }
   secret  ${secret.current}${
     secret.previous === undefined

@@ -107,7 +107,8 @@ describe('the documented upgrade from 0.1.0', () => {
   it('creates or deletes at most one index per deploy, from GSI1 and GSI2 to every index', () => {
     expect(STEPS.length).toBeGreaterThanOrEqual(2);
     let deployed = RELEASED_TABLE_INDEXES;
-    for (const command of STEPS) {
+    const staged = STEPS.filter((command) => contextOf(command).previousTableIndexes);
+    for (const command of staged) {
       const next = tableIndexNames(templates.get(command) as Template);
       const changed = [
         ...next.filter((name) => !deployed.includes(name)),
@@ -119,6 +120,20 @@ describe('the documented upgrade from 0.1.0', () => {
       deployed = next;
     }
     expect(deployed).toEqual([...INDEX_NAMES].sort());
+    // Then one plain deploy, which changes no index.
+    expect(STEPS.slice(staged.length)).toEqual(['npx cdk deploy']);
+    expect(tableIndexNames(templates.get('npx cdk deploy') as Template)).toEqual(deployed);
+  });
+
+  it("keeps 0.1.0's webhook URL routed through every staged deploy, and drops it with the plain one", () => {
+    const releasedRoutes = (command: string) =>
+      resourcesOfType(templates.get(command) as Template, 'AWS::ApiGatewayV2::Route')
+        .filter((route) => route.Properties.RouteKey === 'POST /webhooks/datasaur')
+        .map((route) => route.logicalId);
+    for (const command of STEPS.slice(0, -1)) {
+      expect(releasedRoutes(command), command).toEqual(['IngestApiPOSTwebhooksdatasaur7DD979DB']);
+    }
+    expect(releasedRoutes(STEPS.at(-1) as string)).toEqual([]);
   });
 
   it('is the sequence the changelog gives', () => {

@@ -61,7 +61,7 @@ describe('readConfig', () => {
     for (const name of ['eventBusName', 'eventArchiveDays', 'eventSource', 'publishLabelEvents']) {
       documented.add(name);
     }
-    expect(documented.size).toBe(43);
+    expect(documented.size).toBe(44);
     const values = Object.fromEntries([...documented].map((name) => [name, undefined]));
     expect(readConfig(contextOf(values))).toEqual(DEFAULT_CONFIG);
   });

@@ -6,7 +6,7 @@
  * re-keying any; the alarms tell a flood apart from Datasaur's traffic.
  */
 import { App } from 'aws-cdk-lib';
-import type { Template } from 'aws-cdk-lib/assertions';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FLOOD_METRICS } from '../infra/constructs/alarms.ts';
 import { addWebhookStack } from '../infra/stack.ts';
@@ -15,6 +15,7 @@ import {
   CURRENT_ROUTE_OPERATION,
   deployedWebhookUrls,
   PREVIOUS_ROUTE_OPERATION,
+  RELEASED_ROUTE_OPERATION,
   webhookPath,
   webhookRouteKeys,
 } from '../shared/webhook/route.ts';
@@ -175,6 +176,61 @@ describe('rotation', () => {
       PREVIOUS_ROUTE_OPERATION,
     ]);
     expect(() => deployedWebhookUrls(endpoint, [])).toThrow(/no POST \/webhooks\/datasaur/);
+  });
+});
+
+describe('upgrading from 0.1.0: its tokenless URL kept while Datasaur still sends there', () => {
+  let upgrading: Template;
+  beforeAll(() => {
+    upgrading = synthesizeTemplate({
+      webhookPathToken: TOKEN,
+      keepReleasedWebhookRoute: 'true',
+      ...THROTTLE,
+    });
+  });
+
+  it("routes POST and PUT /webhooks/datasaur under 0.1.0's logical ids, with the webhook throttle", () => {
+    const released = routes(upgrading).filter(
+      (route) => route.Properties.OperationName === RELEASED_ROUTE_OPERATION,
+    );
+    // 0.1.0's ids: a new id would be created before the old route is deleted, and API
+    // Gateway refuses a second route of the same key.
+    expect(released.map((route) => [route.logicalId, route.Properties.RouteKey])).toEqual([
+      ['IngestApiPOSTwebhooksdatasaur7DD979DB', 'POST /webhooks/datasaur'],
+      ['IngestApiPUTwebhooksdatasaurC2EDBAAC', 'PUT /webhooks/datasaur'],
+    ]);
+    const settings = stage(upgrading).Properties.RouteSettings as Record<string, unknown>;
+    for (const key of ['POST /webhooks/datasaur', 'PUT /webhooks/datasaur']) {
+      expect(settings[key]).toEqual({ ThrottlingRateLimit: 30, ThrottlingBurstLimit: 60 });
+    }
+    upgrading.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ ACCEPT_RELEASED_WEBHOOK_PATH: 'true' }) },
+    });
+    // The token's routes are there as ever: Datasaur moves to them, then the option goes.
+    expect(routes(upgrading).map((route) => route.Properties.RouteKey)).toEqual(
+      expect.arrayContaining(webhookRouteKeys(TOKEN)),
+    );
+  });
+
+  it('routes no tokenless path without the option, and the ingest is told nothing', () => {
+    expect(
+      routes(template).filter((route) =>
+        String(route.Properties.RouteKey).endsWith('/webhooks/datasaur'),
+      ),
+    ).toEqual([]);
+    expect(JSON.stringify(template.toJSON())).not.toContain('ACCEPT_RELEASED_WEBHOOK_PATH');
+  });
+
+  it('lists the kept URL beside the current one, for setup and doctor', () => {
+    const listed = routes(upgrading).map((route) => ({
+      RouteKey: String(route.Properties.RouteKey),
+      OperationName: String(route.Properties.OperationName),
+    }));
+    const endpoint = 'https://abc123.execute-api.eu-west-1.amazonaws.com';
+    expect(deployedWebhookUrls(endpoint, listed)).toEqual({
+      current: `${endpoint}/webhooks/datasaur/${TOKEN}`,
+      released: `${endpoint}/webhooks/datasaur`,
+    });
   });
 });
 

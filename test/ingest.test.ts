@@ -312,6 +312,24 @@ describe('ingest: refusals', () => {
     await expectRefused(signedEvent(body, { method: 'GET' }), 405);
   });
 
+  it("takes 0.1.0's tokenless path only while the stack routes it (keepReleasedWebhookRoute)", async () => {
+    const upgrading = createIngestHandler({
+      sqs: local.sqs,
+      queueUrl,
+      bodies: s3BodyWriter(s3.s3, bucket),
+      secrets: staticSecrets([TEST_SECRET]),
+      maxBodyBytes: DEFAULT_MAX_BODY_BYTES,
+      acceptReleasedPath: true,
+      logger,
+    });
+    const accepted = await upgrading(signedEvent(body, { path: WEBHOOK_PATH }));
+    expect(accepted.statusCode).toBe(202);
+    expect(await queued()).toHaveLength(1);
+    // Still only that path: another one without a token is no webhook's.
+    const elsewhere = await upgrading(signedEvent(body, { path: `${WEBHOOK_PATH}/` }));
+    expect(elsewhere.statusCode).toBe(404);
+  });
+
   it('logs the path with its token replaced, never the token', async () => {
     await handle(signedEvent(body));
     await handle(signedEvent(body, { signature: 'ab'.repeat(32) }));

@@ -20,6 +20,8 @@ export interface IngestHandlerDependencies {
   readonly bodies: BodyWriter;
   readonly secrets: SecretSource;
   readonly maxBodyBytes: number;
+  /** Take 0.1.0's tokenless path too, while the stack routes it. @default false */
+  readonly acceptReleasedPath?: boolean;
   /** Powertools Logger in Lambda; anything with the same three methods in tests. */
   readonly logger: Pick<Logger, 'info' | 'warn' | 'error'>;
 }
@@ -50,6 +52,7 @@ export function createIngestHandler(dependencies: IngestHandlerDependencies): In
         bodies: dependencies.bodies,
         secrets: dependencies.secrets,
         maxBodyBytes: dependencies.maxBodyBytes,
+        acceptReleasedPath: dependencies.acceptReleasedPath === true,
       });
       logger.info('webhook accepted', {
         ...log,

@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { integerEnv, requireEnv } from '../../shared/runtime/environment.ts';
+import { booleanEnv, integerEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { parseSecretValue, type SecretSource } from '../../shared/runtime/secrets.ts';
 import { lazyS3Client, s3BodyWriter } from '../../shared/webhook/body-archive.ts';
@@ -50,6 +50,8 @@ export const handler = withLogContext(
       min: 1,
       max: LARGEST_BODY_BYTES,
     }),
+    // Set by the stack while it routes 0.1.0's tokenless URL (keepReleasedWebhookRoute).
+    acceptReleasedPath: booleanEnv('ACCEPT_RELEASED_WEBHOOK_PATH', false),
     logger,
   }),
 );

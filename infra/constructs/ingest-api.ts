@@ -29,11 +29,19 @@ import { DEFAULT_MAX_BODY_BYTES } from '../../shared/webhook/ingest.ts';
 import {
   CURRENT_ROUTE_OPERATION,
   PREVIOUS_ROUTE_OPERATION,
+  RELEASED_ROUTE_OPERATION,
+  RELEASED_WEBHOOK_PATH,
   WEBHOOK_METHODS,
   webhookPath,
 } from '../../shared/webhook/route.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
+
+/** The logical ids 0.1.0's `addRoutes` gave its webhook routes (`IngestApi` / `POST--webhooks--datasaur`). */
+const RELEASED_ROUTE_LOGICAL_IDS = {
+  POST: 'IngestApiPOSTwebhooksdatasaur7DD979DB',
+  PUT: 'IngestApiPUTwebhooksdatasaurC2EDBAAC',
+} as const;
 
 /**
  * One JSON object per request, from the variables HTTP APIs support. Neither `$context.path`
@@ -69,6 +77,8 @@ export interface IngestApiProps {
   readonly webhookPathToken: string;
   /** A token still routed while Datasaur moves to the new URL (rotation). @default none */
   readonly previousWebhookPathToken?: string;
+  /** Route 0.1.0's tokenless URL too, under 0.1.0's logical ids (upgrades). @default false */
+  readonly keepReleasedWebhookRoute?: boolean;
   /** Steady-state requests per second of each webhook route, and the stage default. @default 50 */
   readonly throttleRateLimit?: number;
   /** Burst above the steady rate, likewise. @default 100 */
@@ -126,6 +136,7 @@ export class IngestApi extends Construct {
         WEBHOOK_SECRET_ARN: this.webhookSecret.secretArn,
         WEBHOOK_SECRET_CACHE_SECONDS: String(props.secretCacheSeconds ?? 300),
         MAX_BODY_BYTES: String(props.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES),
+        ...(props.keepReleasedWebhookRoute === true && { ACCEPT_RELEASED_WEBHOOK_PATH: 'true' }),
       },
     });
     this.webhookSecret.grantRead(this.ingest.role);
@@ -192,6 +203,25 @@ export class IngestApi extends Construct {
           ),
       ),
     );
+
+    if (props.keepReleasedWebhookRoute === true) {
+      // 0.1.0's routes, kept where 0.1.0 put them: under a new logical id CloudFormation would
+      // create the route before deleting the old one, and API Gateway refuses a second route
+      // of the same key. Dropping this option deletes them: Datasaur's 0.1.0 URL then gets 404.
+      this.webhookRoutes.push(
+        ...WEBHOOK_METHODS.map((method) => {
+          const route = new CfnRoute(this.api, `Released${method}`, {
+            apiId: this.api.apiId,
+            routeKey: HttpRouteKey.with(RELEASED_WEBHOOK_PATH, HttpMethod[method]).key,
+            authorizationType: 'NONE',
+            operationName: RELEASED_ROUTE_OPERATION,
+            target: `integrations/${integration.integrationId}`,
+          });
+          route.overrideLogicalId(RELEASED_ROUTE_LOGICAL_IDS[method]);
+          return route;
+        }),
+      );
+    }
 
     const rateLimit = props.throttleRateLimit ?? 50;
     const burstLimit = props.throttleBurstLimit ?? 100;

@@ -15,7 +15,7 @@ import type { SecretSource } from '../runtime/secrets.ts';
 import { type BodyObject, type BodyWriter, bodyKey, INLINE_BODY_BYTES } from './claim-check.ts';
 import type { EnvelopeMetadata } from './envelope.ts';
 import { encodeEnvelope, encodePointerEnvelope } from './envelope-encoder.ts';
-import { isWebhookPath } from './route.ts';
+import { isWebhookPath, RELEASED_WEBHOOK_PATH } from './route.ts';
 import { eventIdOf, SIGNATURE_HEADER, verifySignature } from './signature.ts';
 
 /** The queue's message size: the largest SQS allows, set on both queues. */
@@ -80,6 +80,11 @@ export interface IngestDependencies {
   readonly bodies: BodyWriter;
   readonly secrets: SecretSource;
   readonly maxBodyBytes: number;
+  /**
+   * Take 0.1.0's tokenless path too (`/webhooks/datasaur`): set by a stack that still routes
+   * it during an upgrade (`keepReleasedWebhookRoute`). @default false
+   */
+  readonly acceptReleasedPath?: boolean;
 }
 
 /**
@@ -91,7 +96,9 @@ export async function receiveWebhook(
   request: WebhookRequest,
   dependencies: IngestDependencies,
 ): Promise<AcceptedWebhook> {
-  if (!isWebhookPath(request.path)) {
+  const released =
+    dependencies.acceptReleasedPath === true && request.path === RELEASED_WEBHOOK_PATH;
+  if (!isWebhookPath(request.path) && !released) {
     throw new RouteNotFoundError('no webhook route for this path');
   }
   const method = request.method.toUpperCase();

@@ -50,6 +50,12 @@ export function isWebhookPath(path: string): boolean {
 }
 
 /**
+ * 0.1.0's webhook path, with no token: routed only while a stack upgraded from 0.1.0 keeps it
+ * (`keepReleasedWebhookRoute`) until Datasaur sends to the token's URL.
+ */
+export const RELEASED_WEBHOOK_PATH = WEBHOOK_PATH;
+
+/**
  * What API Gateway does with a request, for the local server: `true` when the method and the
  * exact path match a route of one of the live tokens (the request goes to the ingest), `false`
  * when it answers 404 itself. Routes match exactly: no trailing slash, no other method.
@@ -79,6 +85,8 @@ export function redactWebhookUrl(url: string): string {
 export const CURRENT_ROUTE_OPERATION = 'DatasaurWebhook';
 /** The `OperationName` of a previous token's routes, routed until Datasaur has the new URL. */
 export const PREVIOUS_ROUTE_OPERATION = 'DatasaurWebhookPrevious';
+/** The `OperationName` of 0.1.0's tokenless routes, kept during an upgrade from it. */
+export const RELEASED_ROUTE_OPERATION = 'DatasaurWebhookReleased';
 
 /** A route as API Gateway's `GetRoutes` lists it. */
 export interface DeployedRoute {
@@ -91,6 +99,8 @@ export interface DeployedWebhookUrls {
   readonly current: string;
   /** The URL Datasaur may still use during a rotation. */
   readonly previous?: string;
+  /** 0.1.0's URL, still routed during an upgrade from it (`keepReleasedWebhookRoute`). */
+  readonly released?: string;
 }
 
 /**
@@ -120,5 +130,16 @@ export function deployedWebhookUrls(
     );
   }
   const previous = urlOf(PREVIOUS_ROUTE_OPERATION);
-  return previous === undefined ? { current } : { current, previous };
+  const released = routes.some(
+    (route) =>
+      route.OperationName === RELEASED_ROUTE_OPERATION &&
+      route.RouteKey === `POST ${RELEASED_WEBHOOK_PATH}`,
+  )
+    ? `${apiEndpoint.replace(/\/+$/, '')}${RELEASED_WEBHOOK_PATH}`
+    : undefined;
+  return {
+    current,
+    ...(previous === undefined ? {} : { previous }),
+    ...(released === undefined ? {} : { released }),
+  };
 }
