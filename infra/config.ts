@@ -508,28 +508,19 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
       `eventSource must be 1 to 256 letters, digits or . _ / - and not start with "aws.", got "${config.eventSource}"`,
     );
   }
-  const keepReleasedWebhookRoute = read('keepReleasedWebhookRoute')?.toLowerCase();
-  if (
-    keepReleasedWebhookRoute !== undefined &&
-    !['true', 'false'].includes(keepReleasedWebhookRoute)
-  ) {
-    problems.push(
-      `keepReleasedWebhookRoute must be true or false, got "${keepReleasedWebhookRoute}"`,
-    );
-  }
-  const publishLabelEvents = read('publishLabelEvents')?.toLowerCase();
-  if (publishLabelEvents !== undefined && !['true', 'false'].includes(publishLabelEvents)) {
-    problems.push(`publishLabelEvents must be true or false, got "${publishLabelEvents}"`);
-  }
-  const exportAllowPrivateHosts = read('exportAllowPrivateHosts')?.toLowerCase();
-  if (
-    exportAllowPrivateHosts !== undefined &&
-    !['true', 'false'].includes(exportAllowPrivateHosts)
-  ) {
-    problems.push(
-      `exportAllowPrivateHosts must be true or false, got "${exportAllowPrivateHosts}"`,
-    );
-  }
+  /** A true/false setting (any case); its default when unset, or when wrong (with a problem). */
+  const flag = (
+    name: 'keepReleasedWebhookRoute' | 'publishLabelEvents' | 'exportAllowPrivateHosts',
+  ) => {
+    const raw = read(name)?.toLowerCase();
+    if (raw !== undefined && raw !== 'true' && raw !== 'false') {
+      problems.push(`${name} must be true or false, got "${raw}"`);
+    }
+    return raw === undefined ? DEFAULT_CONFIG[name] : raw === 'true';
+  };
+  const keepReleasedWebhookRoute = flag('keepReleasedWebhookRoute');
+  const publishLabelEvents = flag('publishLabelEvents');
+  const exportAllowPrivateHosts = flag('exportAllowPrivateHosts');
 
   problems.push(...unknownSettings(context, settingNames));
 
@@ -549,9 +540,9 @@ export function readConfig(context: ContextSource): WebhookStackConfig {
     logRetentionDays: retention === undefined ? config.logRetentionDays : retentionDays,
     logLevel: logLevel ?? config.logLevel,
     systemLogLevel: systemLogLevel ?? config.systemLogLevel,
-    publishLabelEvents: publishLabelEvents === 'true',
-    keepReleasedWebhookRoute: keepReleasedWebhookRoute === 'true',
-    exportAllowPrivateHosts: exportAllowPrivateHosts === 'true',
+    publishLabelEvents,
+    keepReleasedWebhookRoute,
+    exportAllowPrivateHosts,
     rawTtlDays,
     bodyRetentionDays,
     exportOn: exportOn ?? DEFAULT_CONFIG.exportOn,
