@@ -35,7 +35,7 @@ import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { sendDatasaurRequest, signDatasaurRequest } from './local/datasaur-sender.ts';
 import { deadLetterQueueName } from './local/defaults.ts';
 import { signingSecret } from './local/dev-secret.ts';
-import { LOCAL_CLIENT_CONFIG, localDynamoDb } from './local/servers.ts';
+import { isMissingQueue, LOCAL_CLIENT_CONFIG, localDynamoDb } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
 
 const USAGE = `Usage: npm run doctor [-- flags]
@@ -293,7 +293,7 @@ function localTarget(): DoctorTarget {
     exportQueues ??= queueUrl(exportDeadLetterQueue).then(
       () => true,
       (error: unknown) => {
-        if (error instanceof Error && error.name === 'QueueDoesNotExist') return false;
+        if (isMissingQueue(error)) return false;
         throw error;
       },
     );

@@ -20,7 +20,7 @@ import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
 import { numberFlag, parseFlags, runCommandLine, UsageError } from './local/cli.ts';
 import { exportOnFromEnvironment } from './local/config.ts';
 import { readReconcileEnvironment } from './local/reconcile-config.ts';
-import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+import { isMissingQueue, LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
 import { connectTable, type TableConnection } from './local/table-connection.ts';
 import { exportOnQueue, reconcileByHand, runSummary } from './operations/reconcile.ts';
@@ -226,7 +226,7 @@ async function exportTrigger(
     return exportOnQueue(sqs, String(QueueUrl), exportOn);
   } catch (error) {
     console.error(
-      error instanceof Error && error.name === 'QueueDoesNotExist'
+      isMissingQueue(error)
         ? `no export queue ${name}: the local stack runs no exporter, so repairs ask for no export`
         : `no export queue ${name} in the local stack (${describeError(error)}): repairs ask for no export`,
     );

@@ -17,7 +17,7 @@ import {
 import { endQuietlyWhenReaderCloses, numberFlag, parseFlags, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
 import { deadLetterQueueName } from './local/defaults.ts';
-import { LOCAL_CLIENT_CONFIG } from './local/servers.ts';
+import { isMissingQueue, LOCAL_CLIENT_CONFIG } from './local/servers.ts';
 import { exportQueueName } from './local/stack.ts';
 import { localQueueArn, RedriveError, redrive } from './operations/redrive.ts';
 
@@ -171,7 +171,7 @@ function deadLetterQueue(
     try {
       return await localQueueArn(sqs, name);
     } catch (error) {
-      if (!(error instanceof Error && error.name === 'QueueDoesNotExist')) throw error;
+      if (!isMissingQueue(error)) throw error;
       throw new RedriveError(
         exports
           ? `no export dead-letter queue ${name} in the local stack: its npm start runs no exporter (start it with DATASAUR_API_URL, and DATASAUR_CLIENT_ID and DATASAUR_CLIENT_SECRET, set)`

@@ -24,7 +24,7 @@ import type { AlarmState } from '../deployed/alarms.ts';
 import { exportOnFromEnvironment, type LocalTarget, readLocalTarget } from '../local/config.ts';
 import { deadLetterQueueName, EVENTS_FILE_NAME } from '../local/defaults.ts';
 import { readReconcileEnvironment } from '../local/reconcile-config.ts';
-import { LOCAL_CLIENT_CONFIG, localS3 } from '../local/servers.ts';
+import { isMissingQueue, LOCAL_CLIENT_CONFIG, localS3 } from '../local/servers.ts';
 import { exportQueueName } from '../local/stack.ts';
 import { localQueueArn } from '../operations/redrive.ts';
 import {
@@ -172,10 +172,9 @@ export async function queueDepth(sqs: SQSClient, queue: DeadLetterQueue): Promis
     return {
       name,
       depth: {
-        unavailable:
-          reason === 'QueueDoesNotExist' || reason === 'AWS.SimpleQueueService.NonExistentQueue'
-            ? 'no such queue (the exporter is off)'
-            : (userMessage(error) ?? `cannot reach SQS (${reason})`),
+        unavailable: isMissingQueue(error)
+          ? 'no such queue (the exporter is off)'
+          : (userMessage(error) ?? `cannot reach SQS (${reason})`),
       },
     };
   }

@@ -251,3 +251,12 @@ function describeServer(server: Server, host: string): RunningServer {
       }),
   };
 }
+
+/**
+ * True when SQS answered that the queue does not exist (its JSON protocol's name, or the
+ * query protocol's code some servers still give): how a CLI tells "no exporter here".
+ */
+export function isMissingQueue(error: unknown): boolean {
+  const name = error instanceof Error ? error.name : undefined;
+  return name === 'QueueDoesNotExist' || name === 'AWS.SimpleQueueService.NonExistentQueue';
+}
