@@ -57,7 +57,10 @@ function describeSummary(summary: EnrichSummary): string {
       (skipped) => `  project ${skipped.projectId} skipped: ${skipped.error}`,
     ),
   ];
-  if (summary.error !== undefined) lines.push(`error: ${summary.error}`);
+  if (summary.error !== undefined) {
+    // The request budget is a pass's share, not a failure: its line says so itself.
+    lines.push(summary.stoppedBy === 'budget' ? summary.error : `stopped: ${summary.error}`);
+  }
   return lines.join('\n');
 }
 
@@ -103,7 +106,7 @@ async function run(args: string[]): Promise<number> {
     // A pass that spent its request budget did its share; the next one goes on from there.
     return summary.stoppedBy === undefined || summary.stoppedBy === 'budget' ? 0 : 1;
   } catch (error) {
-    console.error(`enrichment failed: ${describeError(error)}`);
+    console.error(`npm run enrich: enrichment failed: ${describeError(error)}`);
     return 1;
   } finally {
     connection.close();

@@ -93,7 +93,7 @@ function printRun(run: ReconcileRun): void {
       `repaired ${run.repaired} of ${run.gapsFound} gap(s), ${run.writeUnits} write units; run ${run.runId} recorded (npm run query -- reconcile)`,
     );
   }
-  for (const error of run.errors) console.error(`error: ${error}`);
+  for (const error of run.errors) console.error(`npm run reconcile: ${error}`);
 }
 
 async function run(args: string[]): Promise<number> {

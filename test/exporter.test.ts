@@ -694,6 +694,31 @@ describe('export archiving', () => {
     expect(await pipeline.objects()).toEqual([]);
   });
 
+  it('fetches the file when Datasaur tracks no delivery for the export (NONE), waiting while it is not there', async () => {
+    const pipeline = await exportPipeline();
+    const projectId = newProject();
+    const polled = () => fake.counts.graphql.GetExportDeliveryStatus ?? 0;
+    const pollsBefore = polled();
+    fake.faults.untrackedDeliveries(true);
+    try {
+      await pipeline.deliver(
+        statusEvent('PROJECT_REVIEWED', projectId, '2026-11-30T05:00:00.000Z'),
+      );
+      await pipeline.runExports();
+    } finally {
+      fake.faults.untrackedDeliveries(false);
+    }
+    const [item] = await pipeline.exportItems(projectId);
+    const exported = [...fake.exports.values()].find((one) => one.projectIds[0] === projectId);
+    expect(item).toMatchObject({ status: 'ARCHIVED', attempts: 1, exportId: exported?.exportId });
+    // One status poll (NONE), then the link: 404 twice, then the zip.
+    expect(polled() - pollsBefore).toBe(1);
+    expect(exported).toMatchObject({ fileRequests: 3 });
+    expect((await pipeline.object(item?.key as string)).equals(exported?.file as Buffer)).toBe(
+      true,
+    );
+  });
+
   it('records FAILED at once when Datasaur reports the export FAILED', async () => {
     const pipeline = await exportPipeline({ maxAttempts: 3 });
     const projectId = newProject();

@@ -1,4 +1,4 @@
-/** Where an export stands: QUEUED, IN_PROGRESS, then DELIVERED or FAILED. */
+/** Where an export stands: QUEUED, IN_PROGRESS, then DELIVERED or FAILED; NONE: not tracked. */
 import type { DatasaurClient, GraphqlOperation } from './client.ts';
 
 export const GET_EXPORT_DELIVERY_STATUS: GraphqlOperation = {

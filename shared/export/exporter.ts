@@ -331,6 +331,9 @@ export function createExporter(options: ExporterOptions): Exporter {
       const status = await getExportDeliveryStatus(options.datasaur, exportId);
       progress('polled', { exportId, deliveryStatus: status.deliveryStatus });
       if (status.deliveryStatus === 'DELIVERED') return { item: current, fileUrl };
+      // NONE: Datasaur tracks no delivery for this export (it does not document when), so
+      // its link is the only word left; fetchFile waits while the file is not there yet.
+      if (status.deliveryStatus === 'NONE') return { item: current, fileUrl };
       if (status.deliveryStatus === 'FAILED') {
         const detail = status.errors?.[0]?.stack?.split('\n')[0] ?? 'no error given';
         throw new DatasaurExportFailedError(`Datasaur reported the export FAILED: ${detail}`);

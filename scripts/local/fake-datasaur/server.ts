@@ -112,6 +112,11 @@ export interface FakeDatasaur {
     expireTokens(): void;
     /** Exports requested from now on end FAILED with this reason (undefined: deliver again). */
     failExports(reason: string | undefined): void;
+    /**
+     * Exports' statuses answer NONE (true) or move QUEUED → DELIVERED again (false): what
+     * Datasaur answers for an export it tracks no delivery for (its meaning is undocumented).
+     */
+    untrackedDeliveries(on: boolean): void;
     /** GETs of file URLs answer 404 this many times before the zip (Infinity: never ready). */
     fileNotFound(count: number): void;
     /** The next `count` file downloads send half the file, then the socket is destroyed. */
@@ -130,6 +135,7 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
   const tokenLifetimeSeconds = options.tokenLifetimeSeconds ?? 3600;
   let fileNotFoundCount = options.fileNotFoundCount ?? 2;
   let exportFailure: string | undefined;
+  let untrackedDeliveries = false;
   let fileDelivery: FileDelivery = { fileBytes: options.fileBytes };
   const fileBreaks = { broken: 0, stalled: 0 };
   const openResponses = new Set<ServerResponse>();
@@ -216,7 +222,8 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
     },
     getExportDeliveryStatus({ exportId }: { exportId: string }) {
       const record = exports.get(exportId);
-      if (record === undefined) return { deliveryStatus: 'NONE', errors: null };
+      if (record === undefined || untrackedDeliveries)
+        return { deliveryStatus: 'NONE', errors: null };
       const step = DELIVERY_STEPS[Math.min(record.polls, DELIVERY_STEPS.length - 1)] ?? 'QUEUED';
       record.polls += 1;
       if (step === 'DELIVERED' && record.failure !== undefined) {
@@ -531,6 +538,9 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
       expireTokens: () => tokens.clear(),
       failExports: (reason) => {
         exportFailure = reason;
+      },
+      untrackedDeliveries: (on) => {
+        untrackedDeliveries = on;
       },
       fileNotFound: (count) => {
         fileNotFoundCount = count;
