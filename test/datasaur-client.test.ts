@@ -237,6 +237,56 @@ describe('operations against the fake', () => {
     expect(complete).toHaveLength(12);
   });
 
+  it("pages as Datasaur's own clients do, the first page by offset and the rest by cursor alone; a page naming itself next is an error, not a loop", async () => {
+    // Datasaur's answer is played by a server of the test's own: no fake repeats a cursor.
+    const inputs: unknown[] = [];
+    const server = createServer((request, response) => {
+      let body = '';
+      request.on('data', (chunk: Buffer) => {
+        body += chunk.toString();
+      });
+      request.on('end', () => {
+        response.setHeader('content-type', 'application/json');
+        if (request.url?.endsWith('/api/oauth/token')) {
+          response.end(
+            JSON.stringify({ access_token: 't', token_type: 'bearer', expires_in: 3600 }),
+          );
+          return;
+        }
+        const { input } = JSON.parse(body).variables;
+        inputs.push(input);
+        const nodes = [{ id: `P${inputs.length}`, name: 'n', status: 'COMPLETE', tags: [] }];
+        response.end(
+          JSON.stringify({
+            data: { result: { nodes, pageInfo: { nextCursor: 'c1', prevCursor: null } } },
+          }),
+        );
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as AddressInfo;
+      const client = createDatasaurClient({
+        baseUrl: `http://127.0.0.1:${port}`,
+        credentials: { clientId: 'a', clientSecret: 'b' },
+        http: noWait,
+      });
+      const seen: string[] = [];
+      const walk = async () => {
+        for await (const project of getAllProjects(client, { teamId: '7' }, 25))
+          seen.push(project.id);
+      };
+      await expect(walk()).rejects.toThrow(/answered the page it was asked for as the next one/);
+      expect(seen).toEqual(['P1', 'P2']);
+      expect(inputs).toEqual([
+        { page: { skip: 0, take: 25 }, filter: { teamId: '7' } },
+        { cursor: 'c1', filter: { teamId: '7' } },
+      ]);
+    } finally {
+      server.close();
+    }
+  });
+
   it('the admin route adds and updates projects over HTTP', async () => {
     const answer = await fetch(`${fake.url}/admin/projects`, {
       method: 'POST',

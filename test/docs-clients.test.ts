@@ -49,14 +49,22 @@ function snippets(): Snippet[] {
   }));
 }
 
+/** Kills a snippet that hangs; the test waits a little longer, to report what it printed. */
+const COMMAND_TIMEOUT_MS = 60_000;
+const SNIPPET_TIMEOUT_MS = COMMAND_TIMEOUT_MS + 15_000;
+
 /** Runs a program without blocking: the test's DynamoDB server answers in this process. */
 function run(
   file: string,
   args: string[],
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    execFile(file, args, { env: ENVIRONMENT, timeout: 60_000 }, (error, stdout, stderr) =>
-      resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr }),
+    execFile(
+      file,
+      args,
+      { env: ENVIRONMENT, timeout: COMMAND_TIMEOUT_MS },
+      (error, stdout, stderr) =>
+        resolve({ code: error === null ? 0 : (error.code as number), stdout, stderr }),
     );
   });
 }
@@ -165,31 +173,41 @@ describe('docs/querying.md, from other clients', () => {
     expect(missing, 'CI must run the docs snippets: see .ci/run').toEqual([]);
   });
 
+  // A snippet runs up to a dozen CLI processes (the shard queries one after another): on a
+  // busy 2-core runner that outlasts the default 30 s, so each gets its commands' own limit.
   describe.each(awsClis)('$version ($path)', ({ path }) => {
-    it.each(snippets())('$title', async ({ shell, prints }) => {
-      // The binary named, and the local endpoint after every `aws dynamodb <operation>`.
-      const script = shell.replace(
-        /\baws dynamodb ([a-z-]+)/g,
-        (_, operation) => `"${path}" dynamodb ${operation} --endpoint-url ${endpoint}`,
-      );
-      const ran = await run('bash', ['-c', `set -euo pipefail\n${script}`]);
-      expect(ran.stderr).toBe('');
-      expect(ran.code).toBe(0);
-      expect(ran.stdout).toBe(prints);
-    });
+    it.each(snippets())(
+      '$title',
+      async ({ shell, prints }) => {
+        // The binary named, and the local endpoint after every `aws dynamodb <operation>`.
+        const script = shell.replace(
+          /\baws dynamodb ([a-z-]+)/g,
+          (_, operation) => `"${path}" dynamodb ${operation} --endpoint-url ${endpoint}`,
+        );
+        const ran = await run('bash', ['-c', `set -euo pipefail\n${script}`]);
+        expect(ran.stderr).toBe('');
+        expect(ran.code).toBe(0);
+        expect(ran.stdout).toBe(prints);
+      },
+      SNIPPET_TIMEOUT_MS,
+    );
   });
 
   describe.each(pythons)('$version ($path)', ({ path }) => {
-    it.each(snippets())('$title', async ({ python, prints }) => {
-      const program = python.replaceAll(
-        'boto3.resource("dynamodb")',
-        `boto3.resource("dynamodb", endpoint_url="${endpoint}")`,
-      );
-      expect(program).toContain(endpoint);
-      const ran = await run(path, ['-c', program]);
-      expect(ran.stderr).toBe('');
-      expect(ran.code).toBe(0);
-      expect(ran.stdout).toBe(prints);
-    });
+    it.each(snippets())(
+      '$title',
+      async ({ python, prints }) => {
+        const program = python.replaceAll(
+          'boto3.resource("dynamodb")',
+          `boto3.resource("dynamodb", endpoint_url="${endpoint}")`,
+        );
+        expect(program).toContain(endpoint);
+        const ran = await run(path, ['-c', program]);
+        expect(ran.stderr).toBe('');
+        expect(ran.code).toBe(0);
+        expect(ran.stdout).toBe(prints);
+      },
+      SNIPPET_TIMEOUT_MS,
+    );
   });
 });

@@ -79,6 +79,27 @@ export async function getProjects(
   return data.result;
 }
 
+/**
+ * Where a page starts, as Datasaur's own clients ask: the first page by offset and size, each
+ * later one by the `nextCursor` alone (the cursor carries the size; what Datasaur does with
+ * both is not documented).
+ */
+export function pageAt(
+  cursor: string | null,
+  pageSize: number,
+): Pick<GetProjectsInput, 'cursor' | 'page'> {
+  return cursor === null ? { page: { skip: 0, take: pageSize } } : { cursor };
+}
+
+/** A page whose `nextCursor` is the cursor that asked for it would be read forever. */
+export function checkNextCursor(cursor: string | null, page: ProjectsPage): string | null {
+  const { nextCursor } = page.pageInfo;
+  if (nextCursor !== null && nextCursor === cursor) {
+    throw new Error('getProjects answered the page it was asked for as the next one as well');
+  }
+  return nextCursor;
+}
+
 /** Every project matching `filter`, page after page until `nextCursor` is null. */
 export async function* getAllProjects(
   client: DatasaurClient,
@@ -87,12 +108,8 @@ export async function* getAllProjects(
 ): AsyncGenerator<DatasaurProject> {
   let cursor: string | null = null;
   do {
-    const page: ProjectsPage = await getProjects(client, {
-      cursor,
-      page: { skip: 0, take: pageSize },
-      filter,
-    });
+    const page: ProjectsPage = await getProjects(client, { ...pageAt(cursor, pageSize), filter });
     yield* page.nodes;
-    cursor = page.pageInfo.nextCursor;
+    cursor = checkNextCursor(cursor, page);
   } while (cursor !== null);
 }

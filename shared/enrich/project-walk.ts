@@ -8,7 +8,12 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DatasaurClient } from '../datasaur/client.ts';
 import { DatasaurGraphqlError } from '../datasaur/errors.ts';
-import { type DatasaurProject, getProjects } from '../datasaur/get-projects.ts';
+import {
+  checkNextCursor,
+  type DatasaurProject,
+  getProjects,
+  pageAt,
+} from '../datasaur/get-projects.ts';
 import { ENRICH_PARTITION, PROJECT_WALK_SORT_PREFIX, projectWalkKey } from '../store/keys.ts';
 import { queryAll } from '../store/query-all.ts';
 
@@ -65,11 +70,7 @@ export async function walkProjects(
       const { cursor } = position;
       let page: Awaited<ReturnType<typeof getProjects>>;
       try {
-        page = await getProjects(datasaur, {
-          cursor,
-          page: { skip: 0, take: PAGE_SIZE },
-          filter,
-        });
+        page = await getProjects(datasaur, { ...pageAt(cursor, PAGE_SIZE), filter });
       } catch (error) {
         // Datasaur answered, and refused the page: a saved cursor it no longer takes would
         // stop the team's walk on every pass. The next one starts from the first page.
@@ -87,7 +88,7 @@ export async function walkProjects(
         position = { cursor, index: index + 1 };
         if (answer === 'stop') return { position, passedEnd, complete: false };
       }
-      const { nextCursor } = page.pageInfo;
+      const nextCursor = checkNextCursor(cursor, page);
       if (nextCursor !== null) {
         position = { cursor: nextCursor, index: 0 };
         continue;

@@ -16,7 +16,12 @@ import {
 import type { DatasaurClient } from '../datasaur/client.ts';
 import { CredentialsMissingError } from '../datasaur/credentials-secret.ts';
 import { getAllTeams } from '../datasaur/get-all-teams.ts';
-import { type DatasaurProject, getProjects } from '../datasaur/get-projects.ts';
+import {
+  checkNextCursor,
+  type DatasaurProject,
+  getProjects,
+  pageAt,
+} from '../datasaur/get-projects.ts';
 import { limitConcurrency } from '../runtime/concurrency.ts';
 import { describeError } from '../runtime/errors.ts';
 import { createEventStore, type ProjectTransition } from '../store/event-store.ts';
@@ -228,8 +233,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
       do {
         page += 1;
         const answer = await getProjects(options.client, {
-          cursor,
-          page: { skip: 0, take: pageSize },
+          ...pageAt(cursor, pageSize),
           filter: { teamId },
         });
         pages += 1;
@@ -247,7 +251,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
           checked: projectsChecked,
           gaps: gaps.length,
         });
-        cursor = answer.pageInfo.nextCursor;
+        cursor = checkNextCursor(cursor, answer);
       } while (cursor !== null);
     } catch (error) {
       if (error instanceof CredentialsMissingError) throw error;

@@ -271,14 +271,22 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
         .filter((project) => filter.keyword == null || project.name.includes(filter.keyword))
         .filter((project) => filter.isArchived == null || project.isArchived === filter.isArchived)
         .sort((left, right) => (left.id < right.id ? -1 : left.id > right.id ? 1 : 0));
-      const start = input.cursor == null ? (input.page?.skip ?? 0) : decodeCursor(input.cursor);
-      const take = input.page?.take ?? 10;
-      const end = start + take;
+      // As Datasaur's own clients page: `page` for the first, the cursor (which carries the
+      // size) alone after it. What Datasaur does with both is not documented: refused here.
+      if (input.cursor != null && input.page != null) {
+        throw new GraphQLError('getProjects takes either a cursor or a page, not both');
+      }
+      const at =
+        input.cursor == null
+          ? { offset: input.page?.skip ?? 0, take: input.page?.take ?? 10 }
+          : decodeCursor(input.cursor);
+      const end = at.offset + at.take;
       return {
-        nodes: matching.slice(start, end),
+        nodes: matching.slice(at.offset, end),
         pageInfo: {
-          nextCursor: end < matching.length ? encodeCursor(end) : null,
-          prevCursor: start > 0 ? encodeCursor(Math.max(0, start - take)) : null,
+          nextCursor: end < matching.length ? encodeCursor(end, at.take) : null,
+          prevCursor:
+            at.offset > 0 ? encodeCursor(Math.max(0, at.offset - at.take), at.take) : null,
         },
       };
     },
@@ -583,14 +591,17 @@ interface ProjectsInput {
   } | null;
 }
 
-function encodeCursor(offset: number): string {
-  return Buffer.from(`offset:${offset}`).toString('base64url');
+function encodeCursor(offset: number, take: number): string {
+  return Buffer.from(`offset:${offset}:take:${take}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): number {
-  const offset = Number(Buffer.from(cursor, 'base64url').toString('utf8').replace('offset:', ''));
-  if (!Number.isInteger(offset) || offset < 0) throw new GraphQLError('invalid cursor');
-  return offset;
+function decodeCursor(cursor: string): { offset: number; take: number } {
+  const match = /^offset:(\d{1,9}):take:(\d{1,4})$/.exec(
+    Buffer.from(cursor, 'base64url').toString('utf8'),
+  );
+  const take = Number(match?.[2]);
+  if (match === null || take < 1) throw new GraphQLError('invalid cursor');
+  return { offset: Number(match[1]), take };
 }
 
 function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {
