@@ -268,7 +268,7 @@ function eventDetail(view: View): string {
       : `link removed (export ${view.fileUrlRemovedBecause})`;
   }
   const person = data.labeler ?? data.reviewer;
-  return typeof person === 'object' ? `by ${person.email ?? person.id}` : '';
+  return typeof person === 'object' && person !== null ? `by ${person.email ?? person.id}` : '';
 }
 
 function labelCount(view: View, list: 'toUpsertList' | 'toDeleteList'): number {

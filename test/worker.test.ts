@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import { busEventOf, DETAIL_SCHEMAS } from '../shared/bus/bus-events.ts';
 import { type EventItem, restoredItem } from '../shared/store/items.ts';
 import {
   dayShardOf,
@@ -188,6 +189,98 @@ describe('worker', () => {
     );
     expect(await worker.contents()).toEqual(once);
     expect(JSON.stringify(once)).not.toContain(later);
+  });
+
+  it("takes null where Datasaur's types are nullable: stored as received, left out of the project and the bus", async () => {
+    const worker = await freshWorker();
+    const projectId = 'NULLS-1';
+    const reviewedWithNulls = post({
+      eventType: 'PROJECT_REVIEWED',
+      data: {
+        timestamp: '2023-11-17T09:53:23.514Z',
+        reviewer: null,
+        project: { id: projectId, name: null, tags: null },
+        team: { id: '1', name: null },
+      },
+    });
+    const completedWithNulls = post({
+      eventType: 'PROJECT_COMPLETED',
+      data: {
+        timestamp: '2023-11-17T09:52:57.478Z',
+        labeler: { id: '1', email: null, username: null, name: null },
+        project: { id: projectId, name: 'named', tags: ['NER'] },
+        team: { id: '1', name: 'Team' },
+      },
+    });
+    const { data } = SEED_EVENTS.BEFORE_UPDATE_LABELS;
+    const labelsWithNulls = post({
+      eventType: 'BEFORE_UPDATE_LABELS',
+      data: {
+        ...data,
+        document: { ...data.document, originId: null, name: null, fileName: null },
+        isReviewDocument: null,
+        owner: null,
+        team: null,
+        labelUpdateList: {
+          toDeleteList: [],
+          toUpsertList: data.labelUpdateList.toUpsertList.map((label) => ({
+            ...label,
+            documentId: null,
+            labeledBy: null,
+            layer: null,
+          })),
+        },
+      },
+    });
+    const deliveryWithNulls: Delivery = {
+      body: JSON.stringify({ ...SEED_EXPORT_DELIVERY, projectId, userId: null, documentId: null }),
+      method: 'PUT',
+    };
+    const response = await worker.process(
+      completedWithNulls,
+      reviewedWithNulls,
+      labelsWithNulls,
+      deliveryWithNulls,
+    );
+    expect(response.batchItemFailures).toEqual([]);
+
+    const items = await worker.contents();
+    expect(items.filter((item) => item.itemType === 'rejected')).toEqual([]);
+    // The project takes the name and tags an earlier event gave, and no reviewer.
+    const project = await worker.get(projectKey(projectId));
+    expect(project).toMatchObject({ status: 'REVIEWED', name: 'named', tags: ['NER'] });
+    expect(project).toMatchObject({ teamName: 'Team', completedBy: { id: '1' } });
+    expect(project).not.toHaveProperty('reviewedBy');
+    expect(project?.lastExport).toEqual({ at: RECEIVED_AT });
+
+    const label = items.find((item) => item.itemType === 'labelEvent');
+    expect(label).toMatchObject({
+      documentId: data.document.id,
+      data: { owner: null, team: null },
+    });
+    expect(label).not.toHaveProperty('teamId');
+    const delivery = items.find((item) => item.itemType === 'export');
+    expect(delivery).toMatchObject({ projectId, data: { userId: null, documentId: null } });
+    expect(delivery).not.toHaveProperty('documentId');
+
+    // Each bus detail leaves the nulls out, and passes the schema the bus publishes under.
+    const details = items
+      .filter((item) => ['projectEvent', 'labelEvent', 'export'].includes(String(item.itemType)))
+      .map((item) => busEventOf(restoredItem(item) as unknown as EventItem))
+      .filter((event) => event !== undefined);
+    expect(details.map((event) => event.detailType).sort()).toEqual([
+      'Export Delivered',
+      'Labels Updated',
+      'Project Completed',
+      'Project Reviewed',
+    ]);
+    for (const { detailType, detail } of details) {
+      expect(Object.values(detail)).not.toContain(null);
+      expect(DETAIL_SCHEMAS[detailType]().safeParse(detail).success).toBe(true);
+    }
+    const completedDetail = details.find((event) => event.detailType === 'Project Completed');
+    expect(completedDetail?.detail).toMatchObject({ completedBy: { id: '1' } });
+    expect(Object.values(completedDetail?.detail.completedBy ?? {})).toEqual(['1']);
   });
 
   it('stores a label event under its document, describing itself: type, id, times and ids on top, data as received', async () => {

@@ -196,13 +196,14 @@ export function busEventOf(item: EventItem): BusEvent | undefined {
         return { detailType: 'Project Created', detail: { ...fields, status: 'CREATED' } };
       }
       if (item.eventType === 'PROJECT_COMPLETED') {
-        const labeler = 'labeler' in data ? (data.labeler as Person | undefined) : undefined;
+        const labeler = 'labeler' in data ? (data.labeler as Person | null | undefined) : undefined;
         return {
           detailType: 'Project Completed',
           detail: { ...fields, status: 'COMPLETED', ...optional('completedBy', summary(labeler)) },
         };
       }
-      const reviewer = 'reviewer' in data ? (data.reviewer as Person | undefined) : undefined;
+      const reviewer =
+        'reviewer' in data ? (data.reviewer as Person | null | undefined) : undefined;
       return {
         detailType: 'Project Reviewed',
         detail: { ...fields, status: 'REVIEWED', ...optional('reviewedBy', summary(reviewer)) },
@@ -260,8 +261,8 @@ export function isPublished(
   return detailTypeOf(item) !== undefined;
 }
 
-function summary(who: Person | undefined) {
-  if (who === undefined) return undefined;
+function summary(who: Person | null | undefined) {
+  if (who == null) return undefined;
   return {
     id: who.id,
     ...optional('email', who.email),
@@ -270,12 +271,15 @@ function summary(who: Person | undefined) {
   };
 }
 
-/** `{ [name]: value }`, or nothing when the value is absent: details carry no undefined. */
+/**
+ * `{ [name]: value }`, or nothing when the value is absent: details carry no undefined, and
+ * a field Datasaur sent as `null` is one it did not give.
+ */
 function optional<Name extends string, Value>(
   name: Name,
-  value: Value | undefined,
+  value: Value | null | undefined,
 ): { [Key in Name]?: Value } {
-  return (value === undefined ? {} : { [name]: value }) as { [Key in Name]?: Value };
+  return (value == null ? {} : { [name]: value }) as { [Key in Name]?: Value };
 }
 
 /** The JSON Schema (draft 4) of the whole event a rule receives, for the schema registry. */

@@ -108,7 +108,7 @@ export function createEventStore(
   async function withKnownProject(item: EventItem, writes: ItemWrite[]): Promise<EventItem> {
     if (documentProjects === undefined || item.itemType !== 'labelEvent') return item;
     const projectId = await documentProjects.projectOf(
-      { id: item.documentId, originId: item.data.document.originId },
+      { id: item.documentId, originId: item.data.document.originId ?? undefined },
       item.teamId,
       item.receivedAt,
       writes,

@@ -267,7 +267,7 @@ export function eventItem(message: InterpretedMessage, options: EventItemOptions
         itemType: 'export',
         eventType: EXPORT_EVENT_TYPE,
         projectId: delivery.projectId,
-        ...(delivery.documentId === undefined ? {} : { documentId: delivery.documentId }),
+        ...(delivery.documentId == null ? {} : { documentId: delivery.documentId }),
         data: delivery,
       };
     }
@@ -280,7 +280,7 @@ export function eventItem(message: InterpretedMessage, options: EventItemOptions
         eventType,
         eventTime: data.timestamp,
         documentId: data.document.id,
-        ...(data.team === undefined ? {} : { teamId: data.team.id }),
+        ...(data.team == null ? {} : { teamId: data.team.id }),
         data,
       };
     }

@@ -49,12 +49,15 @@ export const MAX_COPIED_TAGS = 50;
 /** Marks a copied text that was cut at MAX_COPIED_TEXT characters. */
 const CUT = '…';
 
-function cappedText(value: string | undefined): string | undefined {
-  if (value === undefined || value.length <= MAX_COPIED_TEXT) return value;
+/** Copied text, capped; `null` (a field Datasaur sent empty) is none. */
+function cappedText(value: string | null | undefined): string | undefined {
+  if (value == null) return undefined;
+  if (value.length <= MAX_COPIED_TEXT) return value;
   return `${value.slice(0, MAX_COPIED_TEXT - CUT.length)}${CUT}`;
 }
 
-function cappedTags(tags: readonly string[] | undefined): string[] | undefined {
+function cappedTags(tags: readonly string[] | null | undefined): string[] | undefined {
+  if (tags == null) return undefined;
   return tags?.slice(0, MAX_COPIED_TAGS).map((tag) => cappedText(tag) as string);
 }
 
@@ -97,9 +100,8 @@ export function deriveProject(
   const completed = newestOf('COMPLETED');
   const reviewed = newestOf('REVIEWED');
   const newestProject = <K extends 'name' | 'tags'>(field: K) =>
-    statusEvents.findLast((event) => event.data.project[field] !== undefined)?.data.project[field];
-  const teamName = statusEvents.findLast((event) => event.data.team.name !== undefined)?.data.team
-    .name;
+    statusEvents.findLast((event) => event.data.project[field] != null)?.data.project[field];
+  const teamName = statusEvents.findLast((event) => event.data.team.name != null)?.data.team.name;
   const lastExport = exports.at(-1);
   const lastEventAt =
     timed
@@ -211,7 +213,7 @@ function personOf(item: ProjectEventItem): Person | undefined {
       : item.eventType === 'PROJECT_REVIEWED'
         ? (data as ProjectReviewedEvent['data']).reviewer
         : undefined;
-  if (person === undefined) return undefined;
+  if (person == null) return undefined;
   return definedOnly({
     id: cappedText(person.id),
     email: cappedText(person.email),

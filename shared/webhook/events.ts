@@ -12,6 +12,15 @@ const id = builtOnFirstUse(() =>
   z.pipe(z.union([z.string().check(z.minLength(1)), z.number()]), z.transform(String)),
 );
 
+/**
+ * A field Datasaur may leave out or send as `null` (its GraphQL types are nullable: a document
+ * without an `originId`, a person without a `name`): both mean "not given", and the stored
+ * event keeps what arrived.
+ */
+function maybe<Schema extends z.ZodMiniType>(schema: Schema) {
+  return z.optional(z.nullable(schema));
+}
+
 /** ISO 8601 as Datasaur writes it (`2023-11-17T09:02:45.258Z`): a date, a time and a zone. */
 const ISO_DATE_TIME =
   /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
@@ -56,22 +65,22 @@ export const fileUrl = builtOnFirstUse(() =>
 const person = builtOnFirstUse(() =>
   z.looseObject({
     id: id(),
-    email: z.optional(z.string()),
-    username: z.optional(z.string()),
-    name: z.optional(z.string()),
+    email: maybe(z.string()),
+    username: maybe(z.string()),
+    name: maybe(z.string()),
   }),
 );
 
 const project = builtOnFirstUse(() =>
   z.looseObject({
     id: z.string().check(z.minLength(1)),
-    name: z.optional(z.string()),
-    tags: z.optional(z.array(z.string())),
-    type: z.optional(z.string()),
+    name: maybe(z.string()),
+    tags: maybe(z.array(z.string())),
+    type: maybe(z.string()),
   }),
 );
 
-const team = builtOnFirstUse(() => z.looseObject({ id: id(), name: z.optional(z.string()) }));
+const team = builtOnFirstUse(() => z.looseObject({ id: id(), name: maybe(z.string()) }));
 
 const projectCreatedSchema = builtOnFirstUse(() =>
   z.looseObject({
@@ -85,7 +94,7 @@ const projectCompletedSchema = builtOnFirstUse(() =>
     eventType: z.literal('PROJECT_COMPLETED'),
     data: z.looseObject({
       timestamp: instant(),
-      labeler: z.optional(person()),
+      labeler: maybe(person()),
       project: project(),
       team: team(),
     }),
@@ -97,7 +106,7 @@ const projectReviewedSchema = builtOnFirstUse(() =>
     eventType: z.literal('PROJECT_REVIEWED'),
     data: z.looseObject({
       timestamp: instant(),
-      reviewer: z.optional(person()),
+      reviewer: maybe(person()),
       project: project(),
       team: team(),
     }),
@@ -106,22 +115,22 @@ const projectReviewedSchema = builtOnFirstUse(() =>
 
 const labelItem = builtOnFirstUse(() =>
   z.looseObject({
-    documentId: z.optional(z.string()),
-    startCellIndex: z.optional(z.number()),
-    startCellLine: z.optional(z.number()),
-    startTokenIndex: z.optional(z.number()),
-    startCharIndex: z.optional(z.number()),
-    endCellIndex: z.optional(z.number()),
-    endCellLine: z.optional(z.number()),
-    endTokenIndex: z.optional(z.number()),
-    endCharIndex: z.optional(z.number()),
-    counter: z.optional(z.number()),
-    layer: z.optional(z.number()),
-    labeledBy: z.optional(z.string()),
-    type: z.optional(z.string()),
-    labelSetItemId: z.optional(z.nullable(z.string())),
-    confidenceScore: z.optional(z.nullable(z.number())),
-    labeledByUserId: z.optional(z.nullable(z.union([z.number(), z.string()]))),
+    documentId: maybe(z.string()),
+    startCellIndex: maybe(z.number()),
+    startCellLine: maybe(z.number()),
+    startTokenIndex: maybe(z.number()),
+    startCharIndex: maybe(z.number()),
+    endCellIndex: maybe(z.number()),
+    endCellLine: maybe(z.number()),
+    endTokenIndex: maybe(z.number()),
+    endCharIndex: maybe(z.number()),
+    counter: maybe(z.number()),
+    layer: maybe(z.number()),
+    labeledBy: maybe(z.string()),
+    type: maybe(z.string()),
+    labelSetItemId: maybe(z.string()),
+    confidenceScore: maybe(z.number()),
+    labeledByUserId: maybe(z.union([z.number(), z.string()])),
   }),
 );
 
@@ -132,13 +141,13 @@ const beforeUpdateLabelsSchema = builtOnFirstUse(() =>
       timestamp: instant(),
       document: z.looseObject({
         id: z.string().check(z.minLength(1)),
-        originId: z.optional(z.string()),
-        name: z.optional(z.string()),
-        fileName: z.optional(z.string()),
-        createdAt: z.optional(z.string()),
-        lastSavedAt: z.optional(z.string()),
+        originId: maybe(z.string()),
+        name: maybe(z.string()),
+        fileName: maybe(z.string()),
+        createdAt: maybe(z.string()),
+        lastSavedAt: maybe(z.string()),
       }),
-      isReviewDocument: z.optional(z.boolean()),
+      isReviewDocument: maybe(z.boolean()),
       labelUpdateList: z._default(
         z.looseObject({
           toDeleteList: z._default(z.array(labelItem()), []),
@@ -146,8 +155,8 @@ const beforeUpdateLabelsSchema = builtOnFirstUse(() =>
         }),
         { toDeleteList: [], toUpsertList: [] },
       ),
-      owner: z.optional(person()),
-      team: z.optional(team()),
+      owner: maybe(person()),
+      team: maybe(team()),
     }),
   }),
 );
@@ -173,10 +182,10 @@ export const webhookEventSchema = builtOnFirstUse(() =>
 /** The body of a `PUT` Datasaur sends when an export is delivered to a custom webhook. */
 export const exportDeliverySchema = builtOnFirstUse(() =>
   z.looseObject({
-    userId: z.optional(id()),
+    userId: maybe(id()),
     fileUrl: fileUrl(),
     projectId: z.string().check(z.minLength(1)),
-    documentId: z.optional(z.string()),
+    documentId: maybe(z.string()),
   }),
 );
 

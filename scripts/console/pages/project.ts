@@ -107,8 +107,8 @@ const eventTime = (view: View) =>
   text((view.data as { timestamp?: string } | undefined)?.timestamp ?? view.receivedAt);
 
 function person(value: unknown): string {
-  const who = value as { email?: string; id?: string } | undefined;
-  return who === undefined ? '' : text(who.email || who.id);
+  const who = value as { email?: string | null; id?: string } | null | undefined;
+  return who == null ? '' : text(who.email || who.id);
 }
 
 export function projectBody({
