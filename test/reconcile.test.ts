@@ -478,6 +478,20 @@ describe('concurrency and failures', () => {
     expect(await projectItem(tableName, 'DATES-2')).toMatchObject({ status: 'REVIEWED' });
   });
 
+  it('repairs a project Datasaur answers without its team (Project.team is nullable) under the team it was listed for', async () => {
+    const tableName = await dynamoDb.createTable();
+    const team = { id: 'hidden-team', name: 'Hidden' };
+    fake.upsertProject({ id: 'HIDDEN-1', status: 'COMPLETE', team, teamHidden: true });
+    const run = await reconcile(runOptions(tableName, { teamIds: [team.id] }).options);
+    expect(run.errors).toEqual([]);
+    expect(run).toMatchObject({ outcome: 'succeeded', gapsFound: 1, repaired: 1 });
+    expect(run.gaps).toEqual([expect.objectContaining({ projectId: 'HIDDEN-1', teamId: team.id })]);
+    expect(await projectItem(tableName, 'HIDDEN-1')).toMatchObject({
+      status: 'REVIEWED',
+      teamId: team.id,
+    });
+  });
+
   it('records a run that could not list the teams as failed, with the reason', async () => {
     const tableName = await dynamoDb.createTable();
     // Every attempt at listing the teams answers 503; nothing is left for the next test.

@@ -241,7 +241,15 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
         projectsOutsideWindow += answer.nodes.length - candidates.length;
         const stored = await storedProjects(candidates.map((project) => project.id));
         await Promise.all(
-          candidates.map((project) => limited(() => repair(project, stored.get(project.id)))),
+          candidates.map((project) =>
+            // Datasaur's `Project.team` is nullable; the page was asked for this team's projects.
+            limited(() =>
+              repair(
+                { ...project, team: project.team ?? { id: teamId, name: null } },
+                stored.get(project.id),
+              ),
+            ),
+          ),
         );
         projectsChecked += candidates.length;
         options.onPage?.({

@@ -32,6 +32,8 @@ export interface FakeProject {
   readonly isArchived: boolean;
   /** The project's documents, served by `getProjectCabinets` in one cabinet per role. */
   readonly documents: readonly FakeDocument[];
+  /** Answers `team: null` (Datasaur's `Project.team` is nullable), still listed under its team. */
+  readonly teamHidden?: boolean;
 }
 
 export interface FakeDocument {
@@ -282,7 +284,9 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
           : decodeCursor(input.cursor);
       const end = at.offset + at.take;
       return {
-        nodes: matching.slice(at.offset, end),
+        nodes: matching
+          .slice(at.offset, end)
+          .map((project) => (project.teamHidden === true ? { ...project, team: null } : project)),
         pageInfo: {
           nextCursor: end < matching.length ? encodeCursor(end, at.take) : null,
           prevCursor:
