@@ -144,6 +144,33 @@ describe('failures', () => {
     expect((fake.counts.graphql.GetProjectsQuery ?? 0) - before).toBe(3);
   });
 
+  it('sends an export request again only after a 429: after a 5xx or a timeout the export may have started', async () => {
+    const client = clientFor();
+    await getProjects(client, {});
+    const requests = () => fake.counts.graphql.ExportTextProjectQuery ?? 0;
+    const input = {
+      projectIds: ['P1'],
+      fileName: 'P1',
+      format: 'json_advanced',
+      method: 'FILE_STORAGE',
+    } as const;
+
+    let before = requests();
+    fake.faults.httpStatus(503, 1);
+    const failed = await exportTextProject(client, input).catch((error: unknown) => error);
+    expect((failed as DatasaurHttpError).statusCode).toBe(503);
+    expect(requests() - before).toBe(1);
+
+    before = requests();
+    const exportsBefore = fake.exports.size;
+    fake.faults.httpStatus(429, 1);
+    await expect(exportTextProject(client, input)).resolves.toMatchObject({
+      exportId: expect.any(String),
+    });
+    expect(requests() - before).toBe(2);
+    expect(fake.exports.size - exportsBefore).toBe(1);
+  });
+
   it('does not retry a GraphQL error: it is a typed error with the message', async () => {
     const client = clientFor();
     const before = fake.counts.graphql.ExportTextProjectQuery ?? 0;

@@ -3,7 +3,13 @@
  * reused until shortly before it expires, and fetched again once when Datasaur says it is
  * no longer valid (HTTP 401 or a GraphQL AuthenticationError), as Datasaur's own CLI does.
  */
-import { DatasaurGraphqlError, type GraphqlErrorEntry, isAuthenticationFailure } from './errors.ts';
+import {
+  DatasaurGraphqlError,
+  type GraphqlErrorEntry,
+  isAuthenticationFailure,
+  isRefusedUndone,
+  isTransient,
+} from './errors.ts';
 import { type AccessToken, type DatasaurCredentials, getAccessToken } from './get-access-token.ts';
 import { DEFAULT_HTTP_SETTINGS, type HttpSettings, postJson } from './http.ts';
 
@@ -30,6 +36,11 @@ export function datasaurApiUrlProblem(url: string): string | undefined {
 export interface GraphqlOperation {
   readonly operationName: string;
   readonly query: string;
+  /**
+   * Each call starts work on Datasaur's side (an export job): after a timeout or a 5xx it
+   * may have started, so the call is sent again only when Datasaur refused it (429).
+   */
+  readonly startsWork?: boolean;
 }
 
 export interface DatasaurClient {
@@ -89,18 +100,24 @@ export function createDatasaurClient(options: DatasaurClientOptions): DatasaurCl
     operation: GraphqlOperation,
     variables: Record<string, unknown>,
   ): Promise<TData> {
-    const answer = (await postJson(http, `${baseUrl}/graphql`, {
-      headers: {
-        authorization: `Bearer ${token}`,
-        'content-type': 'application/json',
-        accept: 'application/json',
+    const retryable = operation.startsWork === true ? isRefusedUndone : isTransient;
+    const answer = (await postJson(
+      http,
+      `${baseUrl}/graphql`,
+      {
+        headers: {
+          authorization: `Bearer ${token}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        body: JSON.stringify({
+          operationName: operation.operationName,
+          variables,
+          query: operation.query,
+        }),
       },
-      body: JSON.stringify({
-        operationName: operation.operationName,
-        variables,
-        query: operation.query,
-      }),
-    })) as { data?: TData; errors?: GraphqlErrorEntry[] } | null;
+      retryable,
+    )) as { data?: TData; errors?: GraphqlErrorEntry[] } | null;
     if (answer?.errors !== undefined && answer.errors.length > 0) {
       throw new DatasaurGraphqlError(operation.operationName, answer.errors);
     }

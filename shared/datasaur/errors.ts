@@ -88,6 +88,15 @@ export function isTransient(error: unknown): boolean {
   return error instanceof DatasaurTimeoutError || error instanceof DatasaurNetworkError;
 }
 
+/**
+ * True when Datasaur refused a request before doing anything (HTTP 429): the only failure
+ * after which a request that starts work (an export) can be sent again without maybe
+ * starting that work twice. A timeout or a 5xx may come after the work began.
+ */
+export function isRefusedUndone(error: unknown): boolean {
+  return error instanceof DatasaurHttpError && error.statusCode === 429;
+}
+
 /** True when a fresh token may help: HTTP 401 or a GraphQL AuthenticationError. */
 export function isAuthenticationFailure(error: unknown): boolean {
   return (

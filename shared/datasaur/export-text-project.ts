@@ -3,6 +3,8 @@ import type { DatasaurClient, GraphqlOperation } from './client.ts';
 
 export const EXPORT_TEXT_PROJECT: GraphqlOperation = {
   operationName: 'ExportTextProjectQuery',
+  // Each call queues a new export job: a timeout must not queue three.
+  startsWork: true,
   query: `query ExportTextProjectQuery($input: ExportTextProjectInput!) {
   result: exportTextProject(input: $input) {
     redirect

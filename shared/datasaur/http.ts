@@ -39,17 +39,21 @@ export function backoffDelay(
   return Math.round(bound * settings.random());
 }
 
-/** POSTs and returns the parsed JSON answer; retries 429, 5xx, timeouts and network errors. */
+/**
+ * POSTs and returns the parsed JSON answer; retries 429, 5xx, timeouts and network errors,
+ * or only what `retryable` allows (a request that starts work is retried only when refused).
+ */
 export async function postJson(
   settings: HttpSettings,
   url: string,
   init: { headers: Record<string, string>; body: string },
+  retryable: (error: unknown) => boolean = isTransient,
 ): Promise<unknown> {
   for (let attempt = 1; ; attempt += 1) {
     try {
       return await postOnce(settings, url, init);
     } catch (error) {
-      if (!isTransient(error) || attempt >= settings.maxAttempts) throw error;
+      if (!retryable(error) || attempt >= settings.maxAttempts) throw error;
       await settings.sleep(backoffDelay(attempt, settings));
     }
   }
