@@ -117,6 +117,22 @@ describe('worker', () => {
     });
   });
 
+  it('files by what the body is, not the method: an event sent as PUT, an export delivery sent as POST', async () => {
+    const worker = await freshWorker();
+    const reviewedAsPut: Delivery = { ...reviewed, method: 'PUT' };
+    const exportedAsPost: Delivery = { body: exported.body };
+    expect((await worker.process(reviewedAsPut, exportedAsPost)).batchItemFailures).toEqual([]);
+    const items = await worker.contents();
+    expect(items.filter((item) => item.itemType === 'rejected')).toEqual([]);
+    expect(items.map((item) => item.itemType).sort()).toEqual(
+      expect.arrayContaining(['export', 'projectEvent']),
+    );
+    expect(await worker.get(projectKey('ZTYzZjRhYjE'))).toMatchObject({
+      status: 'REVIEWED',
+      lastExport: { at: RECEIVED_AT, userId: '1' },
+    });
+  });
+
   it('ends COMPLETED with name, tags, team and times when COMPLETED arrives before CREATED', async () => {
     const worker = await freshWorker();
     await worker.process(completed);
@@ -356,6 +372,11 @@ describe('worker', () => {
         'a PUT that is no export delivery',
         { body: '{"fileUrl":1}', method: 'PUT' },
         'PUT body is not an export delivery',
+      ],
+      [
+        'a POST with a link that is no export delivery',
+        { body: '{"fileUrl":"https://x.example/f.zip"}' },
+        'POST body is not an export delivery: projectId',
       ],
       [
         'nesting deeper than DynamoDB allows',

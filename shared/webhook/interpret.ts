@@ -119,14 +119,15 @@ export function interpretBody(
   const unstorable = findUnstorableValue(body);
   if (unstorable !== undefined) return rejected(unstorable);
 
-  if (method === 'PUT') {
+  // Datasaur does not say which method its event notifications use (POST is assumed) and
+  // sends export deliveries as PUT: the body says what it is, the method only breaks a tie.
+  const { eventType } = body;
+  if (typeof eventType !== 'string' && (method === 'PUT' || 'fileUrl' in body)) {
     const delivery = exportDeliverySchema().safeParse(body);
     return delivery.success
       ? { kind: 'export', delivery: delivery.data }
-      : rejected(`PUT body is not an export delivery: ${describeIssues(delivery.error)}`);
+      : rejected(`${method} body is not an export delivery: ${describeIssues(delivery.error)}`);
   }
-
-  const { eventType } = body;
   if (typeof eventType !== 'string') return rejected('body has no string eventType');
   if (!isKnownEventType(eventType)) {
     const data = isPlainObject(body.data) ? body.data : {};
