@@ -464,6 +464,51 @@ describe('export archiving', () => {
     ]);
   });
 
+  it('records FAILED LINK_EXPIRED at once when a pushed link answers 403 past the expiry it was signed with', async () => {
+    const pipeline = await exportPipeline({ maxAttempts: 3 });
+    const [expiredProject, validProject] = [newProject(), newProject()];
+    const pushedLink = async (projectId: string, signedAt: string) => {
+      const pushed = await exportTextProject(pipeline.datasaur, {
+        projectIds: [projectId],
+        fileName: 'pushed',
+        format: 'json',
+        method: 'FILE_STORAGE',
+      });
+      // Datasaur's links are S3's, pre-signed for 6 hours.
+      return `${pushed.fileUrl}?X-Amz-Date=${signedAt}&X-Amz-Expires=21600&X-Amz-Signature=abc`;
+    };
+    const requestsBefore = fake.counts.fileRequests;
+    await pipeline.deliver({
+      body: JSON.stringify({
+        userId: 1,
+        fileUrl: await pushedLink(expiredProject, '20200101T000000Z'),
+        projectId: expiredProject,
+      }),
+      method: 'PUT',
+    });
+    await pipeline.runExports();
+    const [expired] = await pipeline.exportItems(expiredProject);
+    expect(expired).toMatchObject({ status: 'FAILED', reasonCode: 'LINK_EXPIRED', attempts: 1 });
+    expect(expired?.reason).toContain('expired at 2020-01-01T06:00:00.000Z (HTTP 403)');
+    expect(fake.counts.fileRequests - requestsBefore).toBe(1);
+
+    // A link signed just now is waited for while the file is not there, as any other.
+    const now = new Date().toISOString().replace(/[-:]|\.\d{3}/g, '');
+    await pipeline.deliver({
+      body: JSON.stringify({
+        userId: 1,
+        fileUrl: await pushedLink(validProject, now),
+        projectId: validProject,
+      }),
+      method: 'PUT',
+    });
+    await pipeline.runExports();
+    expect(await pipeline.exportItems(validProject)).toEqual([
+      expect.objectContaining({ status: 'ARCHIVED', trigger: 'PUSHED' }),
+    ]);
+    expect(await pipeline.objects()).toHaveLength(1);
+  });
+
   it('removes the pushed link from the delivery event once its export is ARCHIVED or FAILED, and a redelivered PUT does not put it back', async () => {
     const pipeline = await exportPipeline({ maxAttempts: 3 });
     const [archivedProject, failedProject] = [newProject(), newProject()];

@@ -121,6 +121,25 @@ export interface DownloadResponse {
   readonly origin: string;
 }
 
+/**
+ * When a pre-signed S3 link (SigV4 query: `X-Amz-Date`, `X-Amz-Expires`) stops working, in ms
+ * since the epoch; undefined for a link that does not say. Datasaur's links are S3's.
+ */
+export function signedLinkExpiry(url: string): number | undefined {
+  let query: URLSearchParams;
+  try {
+    query = new URL(url).searchParams;
+  } catch {
+    return undefined;
+  }
+  const date = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(query.get('X-Amz-Date') ?? '');
+  const expires = query.get('X-Amz-Expires') ?? '';
+  if (date === null || !/^\d{1,7}$/.test(expires)) return undefined;
+  const [, year, month, day, hour, minute, second] = date.map(Number) as number[];
+  const signedAt = Date.UTC(year as number, (month as number) - 1, day, hour, minute, second);
+  return Number.isNaN(signedAt) ? undefined : signedAt + Number(expires) * 1000;
+}
+
 /** The part of a URL that may be logged: the rest of a pre-signed link is a credential. */
 export function shownUrl(url: string): string {
   try {

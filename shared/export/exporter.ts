@@ -44,6 +44,7 @@ import {
   DownloadStalledError,
   openDownload,
   shownUrl,
+  signedLinkExpiry,
   TooLargeError,
   UrlRefusedError,
 } from './download.ts';
@@ -52,6 +53,11 @@ import type { ExportRequest } from './export-trigger.ts';
 /** Not finished within this attempt's budget (still exporting, file not there yet): retry later. */
 export class ExportNotReadyError extends Error {
   override readonly name = 'ExportNotReadyError';
+}
+
+/** A pushed export's link expired before its file was copied: only a new export helps. */
+class LinkExpiredError extends Error {
+  override readonly name = 'LinkExpiredError';
 }
 
 /** Datasaur reported the export FAILED: no retry can change that. */
@@ -347,12 +353,18 @@ export function createExporter(options: ExporterOptions): Exporter {
     }
   }
 
-  /** GETs the file, waiting while it answers 404 (or 403) as it does until it is ready. */
+  /**
+   * GETs the file, waiting while it answers 404 (or 403) as it does until it is ready. A
+   * pushed link (`pushed`) that answers so past the expiry it was signed with is over: no
+   * wait brings it back, and no retry can ask Datasaur for it again.
+   */
   async function fetchFile(
     fileUrl: string,
     deadline: number,
     attemptDeadline: number,
+    pushed: boolean,
   ): Promise<DownloadResponse> {
+    const expiresAt = pushed ? signedLinkExpiry(fileUrl) : undefined;
     // The URL is pre-signed: a credential. Errors name only where it points.
     const shown = shownUrl(fileUrl);
     let delay = firstDelayMs;
@@ -368,6 +380,11 @@ export function createExporter(options: ExporterOptions): Exporter {
       response.body.destroy();
       if (response.status !== 404 && response.status !== 403) {
         throw new DatasaurHttpError(response.status, shown, '');
+      }
+      if (expiresAt !== undefined && now() >= expiresAt) {
+        throw new LinkExpiredError(
+          `the pushed link expired at ${new Date(expiresAt).toISOString()} (HTTP ${response.status}): ask Datasaur for a new export`,
+        );
       }
       progress('file not ready', { status: response.status, attempt });
       await waitOrGiveUp(
@@ -472,7 +489,12 @@ export function createExporter(options: ExporterOptions): Exporter {
       const exported = await exportedFileUrl(item, target, claimId, deadline);
       item = exported.item;
       downloading = true;
-      const response = await fetchFile(exported.fileUrl, deadline, attemptDeadline);
+      const response = await fetchFile(
+        exported.fileUrl,
+        deadline,
+        attemptDeadline,
+        target.fileUrl !== undefined,
+      );
       progress('downloading', { key: item.key, from: response.origin });
       const stored = await store(response, item.key);
       const archived = await finish(item, claimId, 'ARCHIVED', {
@@ -595,6 +617,9 @@ function failureOf(
   }
   if (error instanceof DatasaurExportFailedError) {
     return { reasonCode: 'DATASAUR_FAILED', reason: error.message, final: true };
+  }
+  if (error instanceof LinkExpiredError) {
+    return { reasonCode: 'LINK_EXPIRED', reason: error.message, final: true };
   }
   if (error instanceof ExportNotReadyError) {
     return { reasonCode: 'FILE_NOT_READY', reason: error.message, final: false };

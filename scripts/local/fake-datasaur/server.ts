@@ -11,6 +11,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { buildSchema, type DocumentNode, execute, GraphQLError, parse, validate } from 'graphql';
 import type { DatasaurProjectStatus } from '../../../shared/datasaur/get-projects.ts';
+import { signedLinkExpiry } from '../../../shared/export/download.ts';
 import { zipArchive } from './zip.ts';
 
 export const DATASAUR_SCHEMA = buildSchema(
@@ -419,8 +420,13 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
     return record;
   }
 
-  function serveFile(exportId: string, response: ServerResponse) {
+  function serveFile(exportId: string, url: string, response: ServerResponse) {
     counts.fileRequests += 1;
+    // As S3 answers a pre-signed link past its `X-Amz-Date` + `X-Amz-Expires`.
+    const expiresAt = signedLinkExpiry(url);
+    if (expiresAt !== undefined && Date.now() >= expiresAt) {
+      return sendJson(response, 403, { message: 'Request has expired' });
+    }
     const record =
       exports.get(exportId) ??
       (exportId.startsWith('pushed-') ? pushedExport(exportId) : undefined);
@@ -515,7 +521,7 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
           : request.method === 'POST' && path === '/graphql'
             ? answerGraphql(request, body, response)
             : request.method === 'GET' && file?.[1] !== undefined
-              ? serveFile(file[1], response)
+              ? serveFile(file[1], new URL(request.url ?? '/', 'http://fake').href, response)
               : path === '/admin/projects'
                 ? administerProjects(request, body, response)
                 : path === '/admin/files'
