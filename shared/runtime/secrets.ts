@@ -2,7 +2,8 @@
 
 /**
  * The shortest secret accepted: a short one can be guessed, and then anyone can sign webhooks
- * (or use the API credentials). Datasaur's own generated secrets are far longer.
+ * (or use the API credentials). You choose the secret Datasaur signs with; the stack
+ * generates a 48-character one, and one set by hand must be as hard to guess.
  */
 export const MIN_SECRET_LENGTH = 16;
 
