@@ -437,6 +437,32 @@ describe('PutEvents limits and partial failures', () => {
     ]);
   });
 
+  it('publishes an event redriven from the DLQ that was stored but never published, not the same body sent again by Datasaur', async () => {
+    events.bus.injectEntryFaults((entry) =>
+      String(entry.DetailType) === 'Project Reviewed' ? 'InternalFailure' : undefined,
+    );
+    const { handler } = await workerOnFreshTable(dynamoDb, { publisher: events.publisher() });
+    const body = JSON.stringify(SEED_EVENTS.PROJECT_REVIEWED);
+    const reviewed = sqsRecord({ body });
+    // Every receive fails to publish: the message ends in the DLQ, its event stored.
+    for (const attempt of [reviewed, redelivered(reviewed), redelivered(redelivered(reviewed))]) {
+      const response = await handler(sqsEvent([attempt]));
+      expect(response.batchItemFailures).toEqual([{ itemIdentifier: reviewed.messageId }]);
+    }
+    events.bus.injectEntryFaults(undefined);
+
+    // Datasaur sends the same body again: a new message with a later receive time.
+    const resent = sqsRecord({ body, receivedAt: '2024-03-01T13:00:00.000Z' });
+    expect((await handler(sqsEvent([resent]))).batchItemFailures).toEqual([]);
+    expect(events.events()).toEqual([]);
+
+    // The redrive: the same message body, which SQS gives a new id and counts from 1 again.
+    const redriven = { ...reviewed, messageId: `${reviewed.messageId}-redriven` };
+    expect(redriven.attributes.ApproximateReceiveCount).toBe('1');
+    expect((await handler(sqsEvent([redriven]))).batchItemFailures).toEqual([]);
+    expect(events.events().map((event) => event['detail-type'])).toEqual(['Project Reviewed']);
+  });
+
   it('splits a batch into calls of at most 10 entries and 1 MiB', async () => {
     const large = Array.from({ length: 3 }, (_, index) => ({
       id: index,

@@ -22,17 +22,18 @@ export interface PublicationSettings {
 
 /**
  * The event to publish after a record was stored, or undefined. Published: an event stored
- * for the first time, and any redelivery (a second or later receive of the same message)
- * that finds it stored, since the attempt that stored it may have died before publishing.
- * A duplicate arriving as a new message (Datasaur sending the same body again) is not
- * published again. Consumers dedupe on `eventId` either way.
+ * for the first time, and any redelivery of the delivery that stored it (a second or later
+ * receive of its message, or the message redriven from the DLQ, which SQS counts from 1
+ * again), since the attempt that stored it may have died before publishing. The same body
+ * sent again by Datasaur (a later receive time) is not published again. Consumers dedupe on
+ * `eventId` either way.
  */
 export function publicationAfterStore(
-  recorded: Pick<RecordedEvent, 'item' | 'duplicate'>,
+  recorded: Pick<RecordedEvent, 'item' | 'duplicate' | 'sameDelivery'>,
   receiveCount: number,
   settings: PublicationSettings,
 ): BusEvent | undefined {
-  if (recorded.duplicate && receiveCount <= 1) return undefined;
+  if (recorded.duplicate && receiveCount <= 1 && recorded.sameDelivery !== true) return undefined;
   if (!isPublished(recorded.item, settings)) return undefined;
   return busEventOf(recorded.item);
 }

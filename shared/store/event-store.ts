@@ -43,6 +43,12 @@ export interface RecordedEvent {
   readonly item: EventItem;
   /** True when the event item was already there: a redelivery. */
   readonly duplicate: boolean;
+  /**
+   * For a duplicate: true when the delivery that stored it came again (an SQS retry, a
+   * redrive from the DLQ: its receive time is the stored one), false when Datasaur sent the
+   * same body again (a later receive time).
+   */
+  readonly sameDelivery?: boolean;
   /** Every Put attempted, with the items as stored, for counting write units. */
   readonly writes: readonly ItemWrite[];
   /**
@@ -349,7 +355,19 @@ export function createEventStore(
     },
     async record(message) {
       const writes: ItemWrite[] = [];
-      return recordedWithProject(await storeEvent(message, writes), writes);
+      const stored = await storeEvent(message, writes);
+      const recorded = await recordedWithProject(stored, writes);
+      if (!recorded.duplicate) return recorded;
+      // Read only for a duplicate, a rare path: the stored receive time says whose it is.
+      const { Item } = await documents.send(
+        new GetCommand({
+          TableName: tableName,
+          Key: { pk: stored.item.pk, sk: stored.item.sk },
+          ProjectionExpression: 'receivedAt',
+          ConsistentRead: true,
+        }),
+      );
+      return { ...recorded, sameDelivery: Item?.receivedAt === message.receivedAt };
     },
   };
 }
