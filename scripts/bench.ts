@@ -4,8 +4,9 @@
  * `npm run cost -- --bench`); `--quick` runs tiny sizes, a smoke test of the harness only.
  */
 import './local/sdk-notice.ts';
-import { existsSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
+import { dirname, resolve } from 'node:path';
 import { COLD_START_BUDGETS, coldStartBudget } from './bench/budgets.ts';
 import type { BundleResult } from './bench/bundles.ts';
 import { benchEndToEnd, type EndToEndResult } from './bench/end-to-end.ts';
@@ -103,6 +104,15 @@ function parse() {
   const unknown = only.filter((name) => !SECTIONS.includes(name as Section));
   if (unknown.length > 0 || only.length === 0) {
     throw new UsageError(`--only takes sections from ${SECTIONS.join(', ')}, got "${values.only}"`);
+  }
+  if (values.save !== undefined) {
+    // Before minutes of measuring: a run that cannot be saved is not lost at the end.
+    const directory = dirname(resolve(values.save));
+    try {
+      accessSync(directory, constants.W_OK);
+    } catch {
+      throw new UsageError(`--save: cannot write into ${directory}`);
+    }
   }
   return {
     json: values.json === true,
@@ -419,9 +429,9 @@ async function main(): Promise<number> {
   results.aims = checkAims(results);
   results.costInputs = costInputs(results);
   const json = JSON.stringify(results, null, 2);
-  if (options.save !== undefined) writeFileSync(options.save, `${json}\n`);
   if (options.json) console.log(json);
   else printResults(results);
+  if (options.save !== undefined) writeFileSync(options.save, `${json}\n`);
   return 0;
 }
 

@@ -3,6 +3,8 @@
  * and prints its progress until the file is in the bucket. It sends a request to the export
  * queue, as the worker does, and watches the export's item in the table.
  */
+import { UNKNOWN_TEAM } from '../shared/export/exporter.ts';
+import { projectKeyProblem } from '../shared/store/item-limits.ts';
 import './local/sdk-notice.ts';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetQueueUrlCommand, SQSClient } from '@aws-sdk/client-sqs';
@@ -57,6 +59,9 @@ function parseCommandLine(args: string[]) {
   if (values.help) return undefined;
   const projectId = values.project?.trim();
   if (projectId === undefined || projectId === '') throw new UsageError('--project is required');
+  // Checked before anything is queued: the exporter could never write this project's items.
+  const keyProblem = projectKeyProblem(projectId, UNKNOWN_TEAM);
+  if (keyProblem !== undefined) throw new UsageError(`--project: ${keyProblem}`);
   if ((values['queue-url'] === undefined) !== (values.table === undefined)) {
     throw new UsageError('--queue-url and --table go together (a deployed stack), or neither');
   }

@@ -19,7 +19,7 @@ import {
 import { IndexNotDeployedError } from '../shared/store/table.ts';
 import { BodyObjectMismatchError } from '../shared/webhook/claim-check.ts';
 import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
-import { parseFlags, runCommandLine, UsageError } from './local/cli.ts';
+import { numberFlag, parseFlags, runCommandLine, UsageError } from './local/cli.ts';
 import { LOCAL_SERVERS_HOST } from './local/defaults.ts';
 import { archiveBeside, connectTable } from './local/table-connection.ts';
 
@@ -146,11 +146,7 @@ function required(value: string | undefined, flag: string): string {
 
 function limitOf(value: string | undefined): number | undefined {
   if (value === undefined) return undefined;
-  const limit = Number(value);
-  if (!Number.isInteger(limit) || limit < 1 || limit > MAX_PAGE_SIZE) {
-    throw new UsageError(`--limit must be a whole number from 1 to ${MAX_PAGE_SIZE}`);
-  }
-  return limit;
+  return numberFlag('limit', value, { min: 1, max: MAX_PAGE_SIZE });
 }
 
 /** `--status` as one of `statuses` (any case), or undefined when not given. */

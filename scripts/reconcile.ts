@@ -114,6 +114,10 @@ async function run(args: string[]): Promise<number> {
     .flatMap((value) => (typeof value === 'string' ? value.split(',') : []))
     .map((teamId) => teamId.trim())
     .filter((teamId) => teamId !== '');
+  if (flags.team !== undefined && teamIds.length === 0) {
+    // An empty --team would otherwise mean every team the credentials can see.
+    throw new UsageError(`--team needs a team id (or several, comma-separated), got "${flags.team.join(' ')}"`);
+  }
   const secretId =
     flags.secret ??
     stack?.output('datasaurCredentialsSecretArn', 'for the Datasaur API credentials');

@@ -226,6 +226,7 @@ async function run(args: string[]): Promise<number> {
         for (const [type, count] of Object.entries(result.byType)) {
           console.log(`  ${type}: ${count}`);
         }
+        if (result.firstError !== undefined) console.log(`  first failure: ${result.firstError}`);
       }
       return result.failed > 0 ? 1 : 0;
     }
@@ -249,8 +250,11 @@ async function run(args: string[]): Promise<number> {
     }
     return result.failed > 0 ? 1 : 0;
   } catch (error) {
+    if (error instanceof UsageError) throw error;
+    if (error instanceof InvalidQueryError) throw new UsageError(error.message);
+    const hint = table.deployed ? '' : ' (is `npm start` running?)';
     console.error(
-      `replay failed against ${table.where} (table ${table.tableName}): ${describeError(error)} (is \`npm start\` running?)`,
+      `replay failed against ${table.where} (table ${table.tableName}): ${describeError(error)}${hint}`,
     );
     return 1;
   } finally {

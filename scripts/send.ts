@@ -15,7 +15,7 @@ import {
   stackUsage,
   webhookUrlToRegister,
 } from './deployed/stack.ts';
-import { endQuietlyWhenReaderCloses, parseFlags, UsageError } from './local/cli.ts';
+import { endQuietlyWhenReaderCloses, numberFlag, parseFlags, UsageError } from './local/cli.ts';
 import {
   type LocalStackConfig,
   type LocalTarget,
@@ -209,11 +209,7 @@ function isSeedEventType(what: string): what is SeedEventType {
 
 function wholeNumber(flag: string, raw: string | undefined, min: number, max: number): number {
   if (raw === undefined) return min;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, got "${raw}"`);
-  }
-  return value;
+  return numberFlag(flag.replace(/^--/, ''), raw, { min, max });
 }
 
 function defaultSecret(config: LocalStackConfig): string {

@@ -2,10 +2,12 @@
  * `npm run tail`: follows the events the local bus of `npm start` receives, printing those
  * that match an EventBridge pattern (as a rule with that pattern would receive them).
  */
+
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InvalidPatternError, matchesPattern, parsePattern } from '../shared/bus/event-pattern.ts';
 import { ConfigurationError } from '../shared/runtime/environment.ts';
+import { describeError } from '../shared/runtime/errors.ts';
 import { endQuietlyWhenReaderCloses, numberFlag, parseFlags, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalConfig } from './local/config.ts';
 import { EVENTS_FILE_NAME } from './local/defaults.ts';
@@ -59,6 +61,7 @@ function parseCommandLine(args: string[]): TailOptions | 'help' {
       throw error;
     }
   }
+  if (values.file === '') throw new UsageError('--file needs a path');
   return {
     file:
       typeof values.file === 'string'
@@ -108,12 +111,21 @@ function follow(options: TailOptions): Promise<void> {
     }
   }
   let printed = 0;
-  return new Promise((resolve) => {
+  return new Promise((resolve, reject) => {
     const stop = () => {
       clearInterval(timer);
       resolve();
     };
+    // The file unreadable (a directory, its permissions changed) ends the tail with the error.
     const poll = () => {
+      try {
+        readAndPrint();
+      } catch (error) {
+        clearInterval(timer);
+        reject(error);
+      }
+    };
+    const readAndPrint = () => {
       for (const line of readNewLines(options.file, state)) {
         let event: unknown;
         try {
@@ -147,8 +159,13 @@ try {
     await follow(options);
   }
 } catch (error) {
-  if (!(error instanceof UsageError) && !(error instanceof ConfigurationError)) throw error;
-  console.error(`npm run tail: ${error.message}\n`);
-  process.stderr.write(USAGE);
-  process.exitCode = 2;
+  if (error instanceof UsageError || error instanceof ConfigurationError) {
+    console.error(`npm run tail: ${error.message}\n`);
+    process.stderr.write(USAGE);
+    process.exitCode = 2;
+  } else {
+    // The events file unreadable (a directory, no permission): one line, not a stack trace.
+    console.error(`npm run tail: ${describeError(error)}`);
+    process.exitCode = 1;
+  }
 }

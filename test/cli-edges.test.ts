@@ -118,3 +118,97 @@ describe('flags with a shape of their own', () => {
     ).not.toThrow();
   });
 });
+
+describe('arguments refused before anything runs (exit 2, what was expected)', () => {
+  const deep = `${'{"a":'.repeat(200)}["x"]${'}'.repeat(200)}`;
+  it.each([
+    [
+      'a number in hex',
+      'scripts/send.ts',
+      ['PROJECT_CREATED', '--count', '0x10'],
+      '--count must be a whole number',
+    ],
+    [
+      'a number with an exponent',
+      'scripts/query.ts',
+      ['feed', '--limit', '1e2'],
+      '--limit must be a whole number',
+    ],
+    [
+      'a time that is no ISO 8601 time',
+      'scripts/query.ts',
+      ['feed', '--from', 'Mar 5 2026'],
+      'must be an ISO-8601 time',
+    ],
+    [
+      'a day the calendar does not have',
+      'scripts/replay.ts',
+      ['events', '--from', '2026-02-30T00:00:00Z', '--to', '2026-03-05T00:00:00Z', '--dry-run'],
+      'must be an ISO-8601 time',
+    ],
+    [
+      'an unknown detail-type to replay',
+      'scripts/replay.ts',
+      [
+        'events',
+        '--from',
+        '2026-01-01T00:00:00Z',
+        '--to',
+        '2026-01-02T00:00:00Z',
+        '--type',
+        'Nope',
+      ],
+      '--type must be one of',
+    ],
+    [
+      'an empty team',
+      'scripts/reconcile.ts',
+      ['--dry-run', '--team', ''],
+      '--team needs a team id',
+    ],
+    [
+      'a table name DynamoDB refuses',
+      'scripts/query.ts',
+      ['feed', '--table', 'x'],
+      '--table must be a DynamoDB table name',
+    ],
+    ['an empty events file', 'scripts/tail.ts', ['--file', ''], '--file needs a path'],
+    [
+      'a pattern nested past any event',
+      'scripts/tail.ts',
+      ['--pattern', deep],
+      'nests deeper than 64 levels',
+    ],
+    [
+      'a project id no key can hold',
+      'scripts/export.ts',
+      ['--project', 'p'.repeat(3000)],
+      "--project: the project's",
+    ],
+  ])('%s', async (_what, script, args, message) => {
+    const result = await runScript(script, args);
+    expect(result.stderr).toContain(message);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.code).toBe(2);
+  });
+
+  it('bench refuses a --save it could not write before measuring anything', async () => {
+    const result = await runScript('scripts/bench.ts', [
+      '--quick',
+      '--save',
+      '/nonexistent/dir/x.json',
+    ]);
+    expect(result.stderr).toContain('--save: cannot write into /nonexistent/dir');
+    expect(result.code).toBe(2);
+  });
+});
+
+describe('a failure no argument check could foresee', () => {
+  it('is one line naming it, exit 1, no stack trace', async () => {
+    // The events file is a directory: reading it fails with EISDIR.
+    const result = await runScript('scripts/tail.ts', ['--all', '--file', process.cwd()]);
+    expect(result.stderr.trim()).toMatch(/^npm run tail: Error: EISDIR/);
+    expect(result.stderr).not.toMatch(/^\s+at /m);
+    expect(result.code).toBe(1);
+  });
+});

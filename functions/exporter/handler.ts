@@ -12,8 +12,9 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import type { BusPublisher } from '../../shared/bus/bus-publisher.ts';
 import { publishExportArchived } from '../../shared/bus/publication.ts';
 import { exportRequestSchema } from '../../shared/export/export-trigger.ts';
-import type { Exporter } from '../../shared/export/exporter.ts';
+import { type Exporter, UNKNOWN_TEAM } from '../../shared/export/exporter.ts';
 import { describeError } from '../../shared/runtime/errors.ts';
+import { projectKeyProblem } from '../../shared/store/item-limits.ts';
 import type { ExportArchiveItem } from '../../shared/store/items.ts';
 
 export const DEFAULT_EXPORT_RETRY_SECONDS = 30;
@@ -108,6 +109,12 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
     const request = exportRequestSchema().parse(JSON.parse(record.body));
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
     const log = { messageId: record.messageId, projectId: request.projectId, kind: request.kind };
+    // No attempt could write this project's items: acknowledged, not retried into the DLQ.
+    const keyProblem = projectKeyProblem(request.projectId, UNKNOWN_TEAM);
+    if (keyProblem !== undefined) {
+      logger.error(EXPORT_FAILED_MESSAGE, { ...log, reason: keyProblem });
+      return;
+    }
     try {
       const { outcome, item } = await exporter.archive(request, record.messageId, deadline);
       const details = { ...log, status: item?.status, key: item?.key, exportId: item?.exportId };

@@ -4,6 +4,8 @@
  */
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import { ConfigurationError } from '../../shared/runtime/environment.ts';
+import { describeError } from '../../shared/runtime/errors.ts';
+import { TABLE_NAME_PATTERN } from '../../shared/store/table.ts';
 import { StackResolutionError } from '../deployed/stack.ts';
 
 /** A bad command line: the CLI prints the message and its usage, and exits 2. */
@@ -22,6 +24,12 @@ function checkFlagShapes(values: Record<string, unknown>): void {
   const { region } = values;
   if (typeof region === 'string' && !AWS_REGION.test(region)) {
     throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
+  }
+  const { table } = values;
+  if (typeof table === 'string' && !TABLE_NAME_PATTERN.test(table)) {
+    throw new UsageError(
+      `--table must be a DynamoDB table name (3 to 255 letters, digits, _ . -), got "${table}"`,
+    );
   }
   for (const name of URL_FLAGS) {
     const value = values[name];
@@ -63,7 +71,8 @@ export function numberFlag(
 ): number {
   const value = Number(raw);
   if (
-    raw.trim() === '' ||
+    // Decimal as written: Number() also takes "0x10", "0b11", "1e3" and " 5".
+    !(integer ? /^-?\d{1,16}$/ : /^-?\d{1,16}(\.\d{1,16})?$/).test(raw) ||
     !Number.isFinite(value) ||
     (integer && !Number.isInteger(value)) ||
     value < min ||
@@ -123,10 +132,22 @@ export interface CommandLineOptions {
   readonly usageOnConfigurationError?: boolean;
 }
 
+/** What to do about an AWS SDK error a CLI cannot go on from, when it is a known one. */
+function awsHint(error: unknown): string {
+  if (!(error instanceof Error)) return '';
+  if (error.name === 'CredentialsProviderError') {
+    return ' (no AWS credentials found: set AWS_PROFILE, or pass --stack <name> with --profile <profile>)';
+  }
+  if (/Region is missing/.test(error.message)) {
+    return ' (no AWS region: pass --region <region> or set AWS_REGION)';
+  }
+  return '';
+}
+
 /**
  * Runs a CLI's `run` on the command line and sets the exit code: a configuration or stack
  * problem prints one line, a bad command line its message and `usage`; both exit 2. Any other
- * error is thrown.
+ * error prints one line naming it (its stack trace too with DEBUG set) and exits 1.
  */
 export async function runCommandLine(
   run: (args: string[]) => Promise<number>,
@@ -145,7 +166,10 @@ export async function runCommandLine(
     } else if (error instanceof ConfigurationError || error instanceof StackResolutionError) {
       process.stderr.write(`${prefix}${error.message}\n`);
     } else {
-      throw error;
+      process.stderr.write(`${prefix}${describeError(error)}${awsHint(error)}\n`);
+      if (process.env.DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+      process.exitCode = 1;
+      return;
     }
     process.exitCode = 2;
   }

@@ -24,6 +24,7 @@ import {
   optionalEnv,
 } from '../../shared/runtime/environment.ts';
 import { checkedSecret, parseSecretList } from '../../shared/runtime/secrets.ts';
+import { TABLE_NAME_PATTERN } from '../../shared/store/table.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/webhook/ingest.ts';
 import { PATH_TOKEN_PATTERN, webhookUrl as webhookUrlAt } from '../../shared/webhook/route.ts';
 import {
@@ -117,8 +118,6 @@ export interface LocalExporterConfig {
 }
 
 const PORT_RANGE = { min: 0, max: 65_535 };
-/** DynamoDB table names: 3 to 255 of these characters. */
-const TABLE_NAME = /^[A-Za-z0-9_.-]{3,255}$/;
 /** S3 bucket names: 3 to 63 lower-case letters, digits, dots and hyphens. */
 const BUCKET_NAME = /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
 /** SQS queue names: up to 80 of these characters; `-dlq` is appended for the DLQ. */
@@ -143,7 +142,7 @@ export function readLocalConfig(environment: NodeJS.ProcessEnv = process.env): L
     dynamoDbPort: integer('DYNAMODB_PORT', DEFAULT_DYNAMODB_PORT, PORT_RANGE),
     sqsPort: integer('SQS_PORT', DEFAULT_SQS_PORT, PORT_RANGE),
     s3Port: integer('S3_PORT', DEFAULT_S3_PORT, PORT_RANGE),
-    tableName: matching('TABLE_NAME', DEFAULT_TABLE_NAME, TABLE_NAME, environment),
+    tableName: matching('TABLE_NAME', DEFAULT_TABLE_NAME, TABLE_NAME_PATTERN, environment),
     archiveBucket: matching('ARCHIVE_BUCKET', DEFAULT_ARCHIVE_BUCKET, BUCKET_NAME, environment),
     queueName: matching('QUEUE_NAME', DEFAULT_QUEUE_NAME, QUEUE_NAME, environment),
     // SQS hands out at most 10 messages per receive.

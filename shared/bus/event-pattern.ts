@@ -202,7 +202,13 @@ const OPERATORS = [
   'exists',
 ];
 
-function checkPattern(pattern: unknown, path: string): void {
+/** Deeper than any event this product publishes: beyond it a pattern can only be a mistake. */
+const MAX_PATTERN_DEPTH = 64;
+
+function checkPattern(pattern: unknown, path: string, depth = 0): void {
+  if (depth > MAX_PATTERN_DEPTH) {
+    throw new InvalidPatternError(`the pattern nests deeper than ${MAX_PATTERN_DEPTH} levels`);
+  }
   if (!isObject(pattern)) {
     throw new InvalidPatternError(`${path || 'the pattern'} must be a JSON object`);
   }
@@ -212,12 +218,12 @@ function checkPattern(pattern: unknown, path: string): void {
       if (!Array.isArray(sub) || sub.length < 2) {
         throw new InvalidPatternError(`${where} must be an array of at least two patterns`);
       }
-      for (const branch of sub) checkPattern(branch, where);
+      for (const branch of sub) checkPattern(branch, where, depth + 1);
     } else if (Array.isArray(sub)) {
       if (sub.length === 0) throw new InvalidPatternError(`${where} must not be an empty array`);
       for (const condition of sub) checkCondition(condition, where);
     } else if (isObject(sub)) {
-      checkPattern(sub, where);
+      checkPattern(sub, where, depth + 1);
     } else {
       throw new InvalidPatternError(
         `${where} must be an array of values or conditions, e.g. ["value"], or a nested object`,

@@ -59,6 +59,8 @@ export interface EventReplayResult {
   readonly matched: number;
   readonly published: number;
   readonly failed: number;
+  /** Why the first failure failed (EventBridge's error code, or the call's error). */
+  readonly firstError?: string;
   readonly byType: Record<string, number>;
 }
 
@@ -71,6 +73,7 @@ export async function replayEvents(
 ): Promise<EventReplayResult> {
   const { documents, tableName } = context;
   const counts = { read: 0, matched: 0, published: 0, failed: 0 };
+  let firstError: string | undefined;
   const byType: Record<string, number> = {};
   for await (const page of feedPages(documents, tableName, filter)) {
     counts.read += page.length;
@@ -94,10 +97,15 @@ export async function replayEvents(
       const outcome = await context.publisher.publish(publications);
       counts.published += outcome.published.length;
       counts.failed += outcome.failed.length + (selected.length - items.length);
+      firstError ??=
+        outcome.failed[0]?.error ??
+        (items.length < selected.length
+          ? 'an event in the feed is no longer in the table'
+          : undefined);
     }
     context.onProgress?.({ ...counts });
   }
-  return { ...counts, byType };
+  return { ...counts, byType, ...(firstError === undefined ? {} : { firstError }) };
 }
 
 export interface RejectedReplayResult {

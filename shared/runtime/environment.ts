@@ -37,7 +37,8 @@ export function integerEnv(
   if (raw === undefined) return fallback;
   const value = Number(raw);
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = bounds;
-  if (!Number.isInteger(value) || value < min || value > max) {
+  // Decimal as written: Number() also takes "0x10", "0b11" and "1e3".
+  if (!/^-?\d{1,16}$/.test(raw.trim()) || value < min || value > max) {
     throw new ConfigurationError(
       `environment variable ${name} must be a whole number from ${min} to ${max}, got "${raw}"`,
     );

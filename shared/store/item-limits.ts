@@ -66,9 +66,18 @@ export function keyLimitProblem(item: EventItem): string | undefined {
     return keyAttributeProblem(document, "the label event's document");
   }
   if (item.itemType !== 'projectEvent' && item.itemType !== 'export') return undefined;
-  const { projectId } = item;
   // A pushed export's team is the project's (or "unknown-team"): the project event set it.
-  const teamId = item.itemType === 'projectEvent' ? item.teamId : 'unknown-team';
+  return projectKeyProblem(
+    item.projectId,
+    item.itemType === 'projectEvent' ? item.teamId : 'unknown-team',
+  );
+}
+
+/**
+ * Why the items and the export object of project `projectId` in team `teamId` could not be
+ * written (a key over DynamoDB's or S3's limit), or undefined.
+ */
+export function projectKeyProblem(projectId: string, teamId: string): string | undefined {
   const derived = {
     ...teamProjectKeys(teamId, 'COMPLETED', AN_INSTANT, projectId),
     ...exportArchiveKey(projectId, 'COMPLETED', AN_INSTANT),

@@ -4,9 +4,11 @@
  * partitions of the feed, rejected and unknown events) read each partition in key order and
  * merge them; the cursor records where each partition stream stopped.
  */
+
 import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { z } from 'zod';
 import { limitConcurrency } from '../runtime/concurrency.ts';
+import { parseIsoInstant } from '../runtime/instant.ts';
 import type { BodyObject, BodyReader } from '../webhook/claim-check.ts';
 import { PROJECT_STATUS_EVENTS, type ProjectStatus } from '../webhook/events.ts';
 import { interpretBody } from '../webhook/interpret.ts';
@@ -634,8 +636,12 @@ function keyOf(
 }
 
 function isoInstant(value: string, what: string): string {
-  const time = Date.parse(value);
-  if (Number.isNaN(time)) throw new InvalidQueryError(`${what} must be an ISO-8601 time`);
+  const time = parseIsoInstant(value);
+  if (time === undefined) {
+    throw new InvalidQueryError(
+      `${what} must be an ISO-8601 time with a zone, such as 2026-11-23T09:00:00Z (or a date, 2026-11-23), got "${value}"`,
+    );
+  }
   return new Date(time).toISOString();
 }
 

@@ -18,6 +18,9 @@ export interface IndexDefinition {
   readonly purpose: string;
 }
 
+/** DynamoDB table names: 3 to 255 of these characters. */
+export const TABLE_NAME_PATTERN = /^[A-Za-z0-9_.-]{3,255}$/;
+
 export const TABLE = {
   partitionKey: 'pk',
   sortKey: 'sk',

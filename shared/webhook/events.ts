@@ -4,6 +4,8 @@
  * (PROJECT_COMPLETED once carried `project.type` instead of `tags`). Each schema is built on
  * its first use (`builtOnFirstUse`): a cold start builds only the event types it receives.
  */
+
+import { parseIsoDateTime } from '../runtime/instant.ts';
 import * as z from '../runtime/schema.ts';
 import { builtOnFirstUse } from '../runtime/schema.ts';
 
@@ -21,10 +23,6 @@ function maybe<Schema extends z.ZodMiniType>(schema: Schema) {
   return z.optional(z.nullable(schema));
 }
 
-/** ISO 8601 as Datasaur writes it (`2023-11-17T09:02:45.258Z`): a date, a time and a zone. */
-const ISO_DATE_TIME =
-  /^(?:\d{4}|[+-]\d{6})-\d{2}-\d{2}T\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:Z|[+-]\d{2}:\d{2})$/i;
-
 /**
  * An ISO-8601 instant, normalized to `toISOString()` form so it sorts as text. Only years
  * 0000 to 9999: `Date.parse` accepts more, but their `toISOString()` form (`+010000-…`) is not
@@ -34,9 +32,9 @@ export const instant = builtOnFirstUse(() =>
   z
     .pipe(
       z.string().check(
-        // Date.parse alone takes "1" (2001) or "March 7, 2024" (and a time without a zone in the
-        // machine's zone): the stored time would not be the one Datasaur signed.
-        z.refine((value) => ISO_DATE_TIME.test(value) && !Number.isNaN(Date.parse(value)), {
+        // Date.parse alone takes "1" (2001), "March 7, 2024", a time without a zone or
+        // February 30th: the stored time would not be the one Datasaur signed.
+        z.refine((value) => parseIsoDateTime(value) !== undefined, {
           message: 'not an ISO-8601 date and time with a time zone',
         }),
       ),
