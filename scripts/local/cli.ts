@@ -48,6 +48,21 @@ function checkFlagShapes(values: Record<string, unknown>): void {
   }
 }
 
+/** Flags naming something in AWS that `--region` and `--profile` can be about. */
+const AWS_TARGET_FLAGS = ['stack', 'table', 'secret', 'dlq-arn', 'queue-url', 'export-queue-url'];
+
+/**
+ * `--region` and `--profile` say where `--stack` (or a table, a secret, a queue) is: given
+ * without one, the command would ignore them and act on the local stack.
+ */
+function checkAwsFlagsHaveATarget(values: Record<string, unknown>): void {
+  const given = ['region', 'profile'].filter((name) => values[name] !== undefined);
+  if (given.length === 0 || AWS_TARGET_FLAGS.some((name) => values[name] !== undefined)) return;
+  throw new UsageError(
+    `${given.map((name) => `--${name}`).join(' and ')} only ${given.length > 1 ? 'say' : 'says'} where a deployed stack is: pass --stack <name> as well (without it the command acts on the local stack)`,
+  );
+}
+
 /**
  * `parseArgs` of `config`; a flag it does not know, a value it misses, or a region or URL flag
  * that is not one is a UsageError.
@@ -60,6 +75,9 @@ export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typ
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
   checkFlagShapes(parsed.values as Record<string, unknown>);
+  if (config.options !== undefined && 'stack' in config.options) {
+    checkAwsFlagsHaveATarget(parsed.values as Record<string, unknown>);
+  }
   return parsed;
 }
 
