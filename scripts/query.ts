@@ -128,6 +128,9 @@ function parseCommandLine(args: string[]) {
       throw new UsageError(`"${command}" does not take --${flag}`);
     }
   }
+  if (command === 'project' && (rest[0] ?? '').trim() === '') {
+    throw new UsageError('"project" needs a project id, got an empty one');
+  }
   if (command === 'event' && !EVENT_ID.test(rest[0] ?? '')) {
     throw new UsageError(
       `an event id is 64 hex digits (a reconciler's event: reconcile-<STATUS>-<20 hex digits>), got "${rest[0]}": the table view shows only the first 12 characters, --json shows them whole`,

@@ -61,7 +61,6 @@ function parseCommandLine(args: string[]): TailOptions | 'help' {
       throw error;
     }
   }
-  if (values.file === '') throw new UsageError('--file needs a path');
   return {
     file:
       typeof values.file === 'string'

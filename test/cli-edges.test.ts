@@ -161,10 +161,16 @@ describe('arguments refused before anything runs (exit 2, what was expected)', (
       '--type must be one of',
     ],
     [
-      'an empty team',
+      'a team list with no team in it',
       'scripts/reconcile.ts',
-      ['--dry-run', '--team', ''],
+      ['--dry-run', '--team', ',,'],
       '--team needs a team id',
+    ],
+    [
+      'an empty value',
+      'scripts/send.ts',
+      ['PROJECT_CREATED', '--secret', ''],
+      '--secret needs a value, got an empty one',
     ],
     [
       'a table name DynamoDB refuses',
@@ -172,7 +178,7 @@ describe('arguments refused before anything runs (exit 2, what was expected)', (
       ['feed', '--table', 'x'],
       '--table must be a DynamoDB table name',
     ],
-    ['an empty events file', 'scripts/tail.ts', ['--file', ''], '--file needs a path'],
+    ['an empty events file', 'scripts/tail.ts', ['--file', ''], '--file needs a value'],
     [
       'a pattern nested past any event',
       'scripts/tail.ts',

@@ -21,6 +21,13 @@ const AWS_REGION = /^[a-z]{2}(-[a-z]+)+-\d{1,2}$/;
 
 /** A UsageError naming the flag whose value has the wrong shape, before anything is called. */
 function checkFlagShapes(values: Record<string, unknown>): void {
+  for (const [name, value] of Object.entries(values)) {
+    const given = Array.isArray(value) ? value : [value];
+    // An empty value is a slip (an unset shell variable): never "use the default" or "all".
+    if (given.some((one) => typeof one === 'string' && one.trim() === '')) {
+      throw new UsageError(`--${name} needs a value, got an empty one`);
+    }
+  }
   const { region } = values;
   if (typeof region === 'string' && !AWS_REGION.test(region)) {
     throw new UsageError(`--region must be an AWS region such as us-east-1, got "${region}"`);
