@@ -65,6 +65,11 @@ function parseCommandLine(args: string[]) {
   if ((values['queue-url'] === undefined) !== (values.table === undefined)) {
     throw new UsageError('--queue-url and --table go together (a deployed stack), or neither');
   }
+  if (values.region !== undefined && values.stack === undefined && values.table === undefined) {
+    throw new UsageError(
+      '--region says where a deployed stack is: pass --stack <name> (or --queue-url and --table) as well',
+    );
+  }
   if (values.stack !== undefined && values.table !== undefined) {
     throw new UsageError(
       '--stack finds the queue and the table itself: drop --queue-url and --table',

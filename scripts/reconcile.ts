@@ -116,7 +116,9 @@ async function run(args: string[]): Promise<number> {
     .filter((teamId) => teamId !== '');
   if (flags.team !== undefined && teamIds.length === 0) {
     // An empty --team would otherwise mean every team the credentials can see.
-    throw new UsageError(`--team needs a team id (or several, comma-separated), got "${flags.team.join(' ')}"`);
+    throw new UsageError(
+      `--team needs a team id (or several, comma-separated), got "${flags.team.join(' ')}"`,
+    );
   }
   const secretId =
     flags.secret ??

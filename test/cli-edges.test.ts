@@ -119,6 +119,32 @@ describe('flags with a shape of their own', () => {
   });
 });
 
+describe('--region and --profile without --stack', () => {
+  const stackOptions = {
+    stack: { type: 'string' },
+    region: { type: 'string' },
+    profile: { type: 'string' },
+  } as const;
+  const parse =
+    (options: Record<string, { type: 'string' }>, ...args: string[]) =>
+    () =>
+      parseFlags({ args, options, strict: true });
+  const readsTable = { ...stackOptions, table: { type: 'string' } } as const;
+
+  it('are refused where the command would ignore them and act on the local stack', () => {
+    expect(parse(stackOptions, '--region', 'eu-west-1')).toThrow(/--region only says where/);
+    expect(parse(stackOptions, '--profile', 'prod')).toThrow(/--profile only says where/);
+    expect(parse(readsTable, '--profile', 'prod')).toThrow(/--profile only says where/);
+  });
+
+  it('are taken with a stack, a table, or where --region alone means the table in AWS', () => {
+    expect(parse(stackOptions, '--stack', 'S', '--region', 'eu-west-1')).not.toThrow();
+    expect(parse(readsTable, '--table', 'T12', '--profile', 'prod')).not.toThrow();
+    expect(parse(readsTable, '--region', 'eu-west-1')).not.toThrow();
+    expect(parse(readsTable, '--region', 'eu-west-1', '--profile', 'prod')).not.toThrow();
+  });
+});
+
 describe('arguments refused before anything runs (exit 2, what was expected)', () => {
   const deep = `${'{"a":'.repeat(200)}["x"]${'}'.repeat(200)}`;
   it.each([

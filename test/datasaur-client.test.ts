@@ -20,6 +20,7 @@ import {
 } from '../shared/datasaur/get-export-delivery-status.ts';
 import { GET_PROJECT_CABINETS } from '../shared/datasaur/get-project-cabinets.ts';
 import { GET_PROJECTS, getAllProjects, getProjects } from '../shared/datasaur/get-projects.ts';
+import { WALK_START, walkProjects } from '../shared/enrich/project-walk.ts';
 
 let fake: FakeDatasaur;
 beforeAll(async () => {
@@ -333,5 +334,29 @@ describe('operations against the fake', () => {
         completedDate: '2026-11-30T01:00:00Z',
       }),
     ]);
+  });
+});
+
+describe('a team walk (the enrichment) meeting a page that names itself as the next', () => {
+  it('starts the next pass from the first page instead of stopping at that page forever', async () => {
+    // Datasaur's answers are played by a stand-in client: no fake repeats a cursor.
+    const datasaur = {
+      baseUrl: 'http://stand-in',
+      request: async <TData>(_operation: unknown, variables: Record<string, unknown>) => {
+        const { cursor } = variables.input as { cursor?: string };
+        const nodes = [
+          { id: cursor === undefined ? 'P1' : 'P2', name: 'n', status: 'COMPLETE', tags: [] },
+        ];
+        return { result: { nodes, pageInfo: { nextCursor: 'c1', prevCursor: null } } } as TData;
+      },
+    };
+    const visited: string[] = [];
+    const outcome = await walkProjects(datasaur, '7', WALK_START, async (project) => {
+      visited.push(project.id);
+      return 'next';
+    });
+    expect(visited).toEqual(['P1', 'P2']);
+    expect(outcome).toMatchObject({ position: WALK_START, complete: false });
+    expect(String(outcome.error)).toMatch(/answered the page it was asked for as the next one/);
   });
 });

@@ -110,7 +110,10 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
     const receiveCount = Number(record.attributes.ApproximateReceiveCount) || 1;
     const log = { messageId: record.messageId, projectId: request.projectId, kind: request.kind };
     // No attempt could write this project's items: acknowledged, not retried into the DLQ.
-    const keyProblem = projectKeyProblem(request.projectId, UNKNOWN_TEAM);
+    const keyProblem = projectKeyProblem(
+      request.projectId,
+      request.kind === 'transition' ? request.teamId : UNKNOWN_TEAM,
+    );
     if (keyProblem !== undefined) {
       logger.error(EXPORT_FAILED_MESSAGE, { ...log, reason: keyProblem });
       return;

@@ -62,9 +62,11 @@ const AWS_TARGET_FLAGS = ['stack', 'table', 'secret', 'dlq-arn', 'queue-url', 'e
  * `--region` and `--profile` say where `--stack` (or a table, a secret, a queue) is: given
  * without one, the command would ignore them and act on the local stack.
  */
-function checkAwsFlagsHaveATarget(values: Record<string, unknown>): void {
+function checkAwsFlagsHaveATarget(values: Record<string, unknown>, readsTable: boolean): void {
   const given = ['region', 'profile'].filter((name) => values[name] !== undefined);
-  if (given.length === 0 || AWS_TARGET_FLAGS.some((name) => values[name] !== undefined)) return;
+  // A command reading the table takes `--region` alone as "the table in AWS, in that region".
+  const targets = readsTable ? [...AWS_TARGET_FLAGS, 'region'] : AWS_TARGET_FLAGS;
+  if (given.length === 0 || targets.some((name) => values[name] !== undefined)) return;
   throw new UsageError(
     `${given.map((name) => `--${name}`).join(' and ')} only ${given.length > 1 ? 'say' : 'says'} where a deployed stack is: pass --stack <name> as well (without it the command acts on the local stack)`,
   );
@@ -83,7 +85,7 @@ export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typ
   }
   checkFlagShapes(parsed.values as Record<string, unknown>);
   if (config.options !== undefined && 'stack' in config.options) {
-    checkAwsFlagsHaveATarget(parsed.values as Record<string, unknown>);
+    checkAwsFlagsHaveATarget(parsed.values as Record<string, unknown>, 'table' in config.options);
   }
   return parsed;
 }

@@ -88,7 +88,13 @@ export async function walkProjects(
         position = { cursor, index: index + 1 };
         if (answer === 'stop') return { position, passedEnd, complete: false };
       }
-      const nextCursor = checkNextCursor(cursor, page);
+      let nextCursor: string | null;
+      try {
+        nextCursor = checkNextCursor(cursor, page);
+      } catch (error) {
+        // Resumed there, every pass would stop at the same page: the next starts over.
+        return { position: WALK_START, passedEnd, complete: false, error };
+      }
       if (nextCursor !== null) {
         position = { cursor: nextCursor, index: 0 };
         continue;
