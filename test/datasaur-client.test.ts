@@ -20,6 +20,7 @@ import {
 } from '../shared/datasaur/get-export-delivery-status.ts';
 import { GET_PROJECT_CABINETS } from '../shared/datasaur/get-project-cabinets.ts';
 import { GET_PROJECTS, getAllProjects, getProjects } from '../shared/datasaur/get-projects.ts';
+import { retryAfterOf } from '../shared/datasaur/http.ts';
 import { WALK_START, walkProjects } from '../shared/enrich/project-walk.ts';
 
 let fake: FakeDatasaur;
@@ -133,6 +134,37 @@ describe('failures', () => {
     fake.faults.httpStatus(503, 1);
     await expect(getProjects(client, {})).resolves.toBeDefined();
     expect(delays).toEqual([100, 200]);
+  });
+
+  it("waits as long as a 429's Retry-After asks, and leaves a wait too long for a function to the caller", async () => {
+    const delays: number[] = [];
+    const client = clientFor({
+      http: { sleep: async (ms) => void delays.push(ms), random: () => 0, baseDelayMs: 100 },
+    });
+    await getProjects(client, {});
+    const requests = () => fake.counts.graphql.GetProjectsQuery ?? 0;
+    let before = requests();
+    fake.faults.httpStatus(429, 1, 3);
+    await expect(getProjects(client, {})).resolves.toBeDefined();
+    expect(delays).toEqual([3000]);
+    expect(requests() - before).toBe(2);
+
+    before = requests();
+    fake.faults.httpStatus(429, 1, 120);
+    const failed = await getProjects(client, {}).catch((error: unknown) => error);
+    expect(failed).toMatchObject({ statusCode: 429, retryAfterMs: 120_000 });
+    expect(requests() - before).toBe(1);
+    expect(delays).toEqual([3000]);
+  });
+
+  it('reads Retry-After as seconds or as an HTTP date', () => {
+    const now = Date.parse('2026-12-07T04:00:00Z');
+    expect(retryAfterOf('7', now)).toBe(7000);
+    expect(retryAfterOf('Mon, 07 Dec 2026 04:00:30 GMT', now)).toBe(30_000);
+    expect(retryAfterOf('Mon, 07 Dec 2026 03:00:00 GMT', now)).toBe(0);
+    expect(retryAfterOf(null, now)).toBeUndefined();
+    expect(retryAfterOf('soon', now)).toBeUndefined();
+    expect(retryAfterOf('1.5', now)).toBeUndefined();
   });
 
   it('gives up after the attempts allowed, with the last HTTP error', async () => {

@@ -8,6 +8,8 @@ export class DatasaurHttpError extends Error {
     readonly url: string,
     /** The start of the answer's body, for the log. */
     readonly body: string,
+    /** How long the answer's `Retry-After` asks to wait (a 429 or 503), in ms. */
+    readonly retryAfterMs?: number,
   ) {
     super(`${url} answered HTTP ${statusCode}${body === '' ? '' : `: ${body}`}`);
   }

@@ -40,6 +40,21 @@ export function backoffDelay(
 }
 
 /**
+ * The longest `Retry-After` waited in process: a longer one is left to the caller's own retry
+ * (the queue's), not slept through in a function that is billed while it waits.
+ */
+export const MAX_RETRY_AFTER_MS = 20_000;
+
+/** A `Retry-After` header (seconds, or an HTTP date) as ms from `now`, or undefined. */
+export function retryAfterOf(header: string | null, now: number): number | undefined {
+  if (header === null) return undefined;
+  const value = header.trim();
+  if (/^\d{1,9}$/.test(value)) return Number(value) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) || !/[a-z]/i.test(value) ? undefined : Math.max(0, at - now);
+}
+
+/**
  * POSTs and returns the parsed JSON answer; retries 429, 5xx, timeouts and network errors,
  * or only what `retryable` allows (a request that starts work is retried only when refused).
  */
@@ -54,7 +69,10 @@ export async function postJson(
       return await postOnce(settings, url, init);
     } catch (error) {
       if (!retryable(error) || attempt >= settings.maxAttempts) throw error;
-      await settings.sleep(backoffDelay(attempt, settings));
+      // Datasaur's own word on when to come back beats the backoff, within reason.
+      const asked = error instanceof DatasaurHttpError ? error.retryAfterMs : undefined;
+      if (asked !== undefined && asked > MAX_RETRY_AFTER_MS) throw error;
+      await settings.sleep(Math.max(asked ?? 0, backoffDelay(attempt, settings)));
     }
   }
 }
@@ -82,7 +100,10 @@ async function postOnce(
   } finally {
     clearTimeout(timer);
   }
-  if (!response.ok) throw new DatasaurHttpError(response.status, url, text.slice(0, 500));
+  if (!response.ok) {
+    const retryAfterMs = retryAfterOf(response.headers.get('retry-after'), Date.now());
+    throw new DatasaurHttpError(response.status, url, text.slice(0, 500), retryAfterMs);
+  }
   try {
     return JSON.parse(text) as unknown;
   } catch {

@@ -107,8 +107,11 @@ export interface FakeDatasaur {
   readonly faults: {
     /** The next `count` requests of `operationName` answer HTTP 200 with `errors`. */
     graphqlError(operationName: string, message: string, count?: number): void;
-    /** The next `count` GraphQL requests answer this HTTP status (401, 429, 5xx…). */
-    httpStatus(statusCode: number, count?: number): void;
+    /**
+     * The next `count` GraphQL requests answer this HTTP status (401, 429, 5xx…), with a
+     * `Retry-After` of `retryAfterSeconds` when given.
+     */
+    httpStatus(statusCode: number, count?: number, retryAfterSeconds?: number): void;
     /** The next `count` token requests answer this HTTP status. */
     tokenStatus(statusCode: number, count?: number): void;
     /** Every token issued so far stops working (an AuthenticationError, as Datasaur says it). */
@@ -149,7 +152,7 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
   const counts = { tokens: 0, graphql: {} as Record<string, number>, fileRequests: 0 };
   const invalidDocuments: string[] = [];
   const graphqlFaults: { operationName: string; message: string; remaining: number }[] = [];
-  const httpFaults: { statusCode: number; remaining: number }[] = [];
+  const httpFaults: { statusCode: number; remaining: number; retryAfterSeconds?: number }[] = [];
   const tokenFaults: { statusCode: number; remaining: number }[] = [];
   let baseUrl = '';
 
@@ -346,7 +349,13 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
     counts.graphql[operationName] = (counts.graphql[operationName] ?? 0) + 1;
     const httpFault = takeFault(httpFaults);
     if (httpFault !== undefined) {
-      return sendJson(response, httpFault.statusCode, { message: 'injected fault' });
+      const retryAfter = httpFault.retryAfterSeconds;
+      return sendJson(
+        response,
+        httpFault.statusCode,
+        { message: 'injected fault' },
+        retryAfter === undefined ? {} : { 'retry-after': String(retryAfter) },
+      );
     }
     const expiry = tokens.get(bearer);
     if (expiry === undefined || expiry <= Date.now()) {
@@ -551,7 +560,8 @@ export async function startFakeDatasaur(options: FakeDatasaurOptions = {}): Prom
     faults: {
       graphqlError: (operationName, message, count = 1) =>
         graphqlFaults.push({ operationName, message, remaining: count }),
-      httpStatus: (statusCode, count = 1) => httpFaults.push({ statusCode, remaining: count }),
+      httpStatus: (statusCode, count = 1, retryAfterSeconds = undefined) =>
+        httpFaults.push({ statusCode, remaining: count, retryAfterSeconds }),
       tokenStatus: (statusCode, count = 1) => tokenFaults.push({ statusCode, remaining: count }),
       expireTokens: () => tokens.clear(),
       failExports: (reason) => {
@@ -614,9 +624,15 @@ function decodeCursor(cursor: string): { offset: number; take: number } {
   return { offset: Number(match[1]), take };
 }
 
-function sendJson(response: ServerResponse, statusCode: number, body: unknown): void {
+function sendJson(
+  response: ServerResponse,
+  statusCode: number,
+  body: unknown,
+  headers: Record<string, string> = {},
+): void {
   const text = JSON.stringify(body);
   response.writeHead(statusCode, {
+    ...headers,
     'content-type': 'application/json',
     'content-length': Buffer.byteLength(text),
   });
