@@ -4,6 +4,7 @@
  * persisted, lost and stored twice. Exits non-zero if anything was lost or duplicated.
  * Starts its own local stack (temporary data directory, free ports) unless given `--url`.
  */
+import { LOAD_EVENTS_PER_PROJECT } from './local/workload.ts';
 import './local/sdk-notice.ts';
 import { numberFlag, parseFlags, runMeasurement, UsageError } from './local/cli.ts';
 import { loadDotEnv, readLocalTarget } from './local/config.ts';
@@ -15,7 +16,8 @@ import { startThrowawayStack, type ThrowawayStack } from './local/throwaway-stac
 
 const USAGE = `Usage: npm run load -- [flags]
 
-  --events <n>          requests to send, duplicates included (default 5000)
+  --events <n>          requests to send, duplicates included (default 5000; at least
+                        ${LOAD_EVENTS_PER_PROJECT}, one project's whole lifecycle)
   --concurrency <c>     requests in flight at once (default 50)
   --duplicates <share>  share of requests that repeat an event already sent (default 0.1)
   --seed <n>            order and duplicates are drawn from this seed (default: random)
@@ -56,7 +58,8 @@ function parse() {
   }
   return {
     help: values.help === true,
-    events: numberFlag('events', values.events, { min: 1, max: 1_000_000 }),
+    // One whole project lifecycle at least: fewer would be a project that never finishes.
+    events: numberFlag('events', values.events, { min: LOAD_EVENTS_PER_PROJECT, max: 1_000_000 }),
     concurrency: numberFlag('concurrency', values.concurrency, { min: 1, max: 1_000 }),
     duplicateShare: numberFlag('duplicates', values.duplicates, {
       min: 0,
