@@ -14,6 +14,7 @@ import {
   isDetailType,
 } from '../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../shared/bus/bus-publisher.ts';
+import { sdkBusClient } from '../shared/bus/sdk-bus-client.ts';
 import { createExportQueue } from '../shared/export/export-queue.ts';
 import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
 import { booleanEnv, optionalEnv } from '../shared/runtime/environment.ts';
@@ -200,7 +201,7 @@ async function run(args: string[]): Promise<number> {
   const context = {
     documents: table.documents,
     tableName: table.tableName,
-    publisher: createBusPublisher(eventBridge, {
+    publisher: createBusPublisher(sdkBusClient(eventBridge), {
       eventBusName:
         values.bus ?? stack?.output('eventBusName', 'to publish on the bus') ?? 'default',
       source:

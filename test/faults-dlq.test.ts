@@ -10,6 +10,7 @@ import { main as redriveMain } from '../scripts/redrive.ts';
 import { staticSecrets } from '../shared/runtime/secrets.ts';
 import { createQueries } from '../shared/store/queries.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../shared/webhook/ingest.ts';
+import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   documentsWithFaults,
@@ -56,7 +57,7 @@ it('dead-letters a record that always fails, and lands it after a redrive once t
   });
   const tableName = await dynamoDb.createTable();
   const ingest = createIngestHandler({
-    sqs: sqs.sqs,
+    sqs: sdkQueueSender(sqs.sqs),
     queueUrl: queues.queueUrl,
     bodies: NO_ARCHIVE,
     secrets: staticSecrets([TEST_SECRET]),

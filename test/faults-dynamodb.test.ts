@@ -1,9 +1,9 @@
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { SQSRecord } from 'aws-lambda';
 import { expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { projectLifecycles, seededRandom, shuffle } from '../scripts/local/workload.ts';
+import type { TableDocuments } from '../shared/store/table-documents.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   documentsWithFaults,
@@ -25,7 +25,7 @@ interface FaultPlan {
 }
 
 /** A real client whose calls fail while they mention a key the plan still holds faults for. */
-function faultyDocuments(plan: FaultPlan): DynamoDBDocumentClient {
+function faultyDocuments(plan: FaultPlan): TableDocuments {
   return documentsWithFaults(dynamoDb, (input) => {
     for (const [key, count] of plan.remaining) {
       if (count > 0 && input.includes(key)) {
@@ -41,7 +41,7 @@ function faultyDocuments(plan: FaultPlan): DynamoDBDocumentClient {
 }
 
 async function processAll(
-  documents: DynamoDBDocumentClient,
+  documents: TableDocuments,
   tableName: string,
   records: readonly SQSRecord[],
 ) {

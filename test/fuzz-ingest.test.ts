@@ -15,6 +15,7 @@ import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { decodeEnvelope } from '../shared/webhook/envelope.ts';
 import { WEBHOOK_PATH, webhookPath } from '../shared/webhook/route.ts';
+import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import { drainQueue, startedForTests, startLocalS3, startLocalSqs } from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
@@ -205,7 +206,7 @@ it(`answers ${RUNS} generated requests by the contract and queues exactly the ac
   const { queueUrl } = await local.createQueues();
   const bucket = await s3.createBucket();
   const handle = createIngestHandler({
-    sqs: local.sqs,
+    sqs: sdkQueueSender(local.sqs),
     queueUrl,
     bodies: s3BodyWriter(s3.s3, bucket),
     secrets: staticSecrets(LIVE_SECRETS),

@@ -1,7 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import { createServer, type Server } from 'node:net';
 import { ListObjectsV2Command } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createIngestHandler, type IngestHandler } from '../functions/ingest/handler.ts';
@@ -12,12 +11,14 @@ import {
   SEED_EXPORT_DELIVERY,
 } from '../scripts/local/seed-events.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { lightQueueSender } from '../shared/aws/light-clients.ts';
 import { staticSecrets } from '../shared/runtime/secrets.ts';
 import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { decodeEnvelope } from '../shared/webhook/envelope.ts';
 import { DEFAULT_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../shared/webhook/ingest.ts';
 import { WEBHOOK_PATH, webhookPath } from '../shared/webhook/route.ts';
+import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import { eventIdOf, signBody } from '../shared/webhook/signature.ts';
 import { drainQueue, startedForTests, startLocalS3, startLocalSqs } from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
@@ -38,7 +39,7 @@ beforeEach(async () => {
   bucket = await s3.createBucket();
   logger = recordingLogger();
   handle = createIngestHandler({
-    sqs: local.sqs,
+    sqs: sdkQueueSender(local.sqs),
     queueUrl,
     bodies: s3BodyWriter(s3.s3, bucket),
     secrets: staticSecrets([TEST_SECRET, PREVIOUS_SECRET]),
@@ -314,7 +315,7 @@ describe('ingest: refusals', () => {
 
   it("takes 0.1.0's tokenless path only while the stack routes it (keepReleasedWebhookRoute)", async () => {
     const upgrading = createIngestHandler({
-      sqs: local.sqs,
+      sqs: sdkQueueSender(local.sqs),
       queueUrl,
       bodies: s3BodyWriter(s3.s3, bucket),
       secrets: staticSecrets([TEST_SECRET]),
@@ -357,15 +358,13 @@ describe('ingest: the queue is unavailable', () => {
 
   function handlerWithQueueAt(endpoint: string) {
     return createIngestHandler({
-      sqs: new SQSClient({
+      // The light client the ingest Lambda sends with, with its timeouts.
+      sqs: lightQueueSender({
         ...LOCAL_CLIENT_CONFIG,
         endpoint,
         maxAttempts: 1,
-        requestHandler: {
-          connectionTimeout: 200,
-          requestTimeout: 300,
-          throwOnRequestTimeout: true,
-        },
+        connectionTimeoutMs: 200,
+        requestTimeoutMs: 300,
       }),
       queueUrl,
       bodies: s3BodyWriter(s3.s3, bucket),
@@ -389,7 +388,7 @@ describe('ingest: the queue is unavailable', () => {
   it('answers 503 when S3 refuses the large body, and queues nothing', async () => {
     const closedPort = silentPort + 1 === 65536 ? silentPort - 1 : silentPort + 1;
     const handler = createIngestHandler({
-      sqs: local.sqs,
+      sqs: sdkQueueSender(local.sqs),
       queueUrl,
       bodies: s3BodyWriter(
         s3.client({ endpoint: `http://127.0.0.1:${closedPort}`, maxAttempts: 1 }),
@@ -436,7 +435,7 @@ describe('ingest: the queue is unavailable', () => {
 
   it('answers 503 when the secret cannot be read', async () => {
     const handler = createIngestHandler({
-      sqs: local.sqs,
+      sqs: sdkQueueSender(local.sqs),
       queueUrl,
       bodies: s3BodyWriter(s3.s3, bucket),
       secrets: async () => {

@@ -23,6 +23,7 @@ import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
 import { type BodyReader, bodyKey, INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../shared/webhook/ingest.ts';
 import { interpretMessage } from '../shared/webhook/interpret.ts';
+import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   drainQueue,
@@ -53,7 +54,7 @@ async function freshPipeline(options: { maxReceiveCount?: number } = {}) {
   ]);
   const bodies = s3BodyReader(s3.s3);
   const ingest = createIngestHandler({
-    sqs: sqs.sqs,
+    sqs: sdkQueueSender(sqs.sqs),
     queueUrl: queues.queueUrl,
     bodies: s3BodyWriter(s3.s3, bucket),
     secrets: staticSecrets([TEST_SECRET]),
@@ -235,7 +236,7 @@ describe('what a 1 MB label event costs', () => {
     const reader = s3BodyReader(s3.s3);
     const requests = { puts: 0, gets: 0 };
     const ingest = createIngestHandler({
-      sqs: sqs.sqs,
+      sqs: sdkQueueSender(sqs.sqs),
       queueUrl: queues.queueUrl,
       bodies: {
         put: (key, bytes) => {

@@ -13,6 +13,7 @@ import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS } from '../scripts/local/seed-events.ts';
 import { LevelledMetrics, withLogContext } from '../shared/runtime/lambda-logs.ts';
 import { staticSecrets } from '../shared/runtime/secrets.ts';
+import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import { startedForTests, startLocalDynamoDb, startLocalSqs } from './support/local-aws.ts';
 import { capturedOutput } from './support/secret-guard.ts';
 import { TEST_SECRETS } from './support/test-secrets.ts';
@@ -31,7 +32,7 @@ const logLines = (service: string) =>
 it('logs each ingest outcome with its status and reason, never a secret or a body', async () => {
   const { queueUrl } = await sqs.createQueues();
   const handle = createIngestHandler({
-    sqs: sqs.sqs,
+    sqs: sdkQueueSender(sqs.sqs),
     queueUrl,
     bodies: NO_ARCHIVE,
     secrets: staticSecrets([TEST_SECRETS.current, TEST_SECRETS.previous]),
@@ -98,7 +99,7 @@ describe('as Lambda filters and reads the lines', () => {
     const handle = withLogContext(
       logger,
       createIngestHandler({
-        sqs: sqs.sqs,
+        sqs: sdkQueueSender(sqs.sqs),
         queueUrl,
         bodies: NO_ARCHIVE,
         secrets: staticSecrets([TEST_SECRETS.current]),

@@ -116,7 +116,8 @@ describe('the scheduled reconcile function', () => {
     const metrics = new Metrics({ namespace: 'DatasaurWebhooks', serviceName: 'lease-test' });
     const handler = createReconcileHandler({
       // Only the table is reached: the run exits before asking Datasaur anything.
-      options: async () => ({ documents: dynamoDb.documents, tableName }) as ReconcileOptions,
+      options: async () =>
+        ({ documents: dynamoDb.documents, tableName }) as unknown as ReconcileOptions,
       logger: logger as unknown as Logger,
       metrics,
     });

@@ -4,7 +4,7 @@ import {
   type PutItemCommandInput,
   type PutItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocument } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoDbBackend } from '../scripts/local/config.ts';
 import { paddedLabelBody } from '../scripts/local/datasaur-sender.ts';
@@ -255,7 +255,7 @@ describe.skipIf(dynamoDbBackend() !== 'dynamodb-local')(
 function measuring(
   dynamoDb: LocalDynamoDb,
   reported: Array<Omit<WriteUnits, 'total'>>,
-): DynamoDBDocumentClient {
+): DynamoDBDocument {
   const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoDb.server.endpoint });
   client.middlewareStack.add(
     (next, context) => async (args) => {
@@ -267,7 +267,7 @@ function measuring(
     },
     { step: 'initialize', name: 'measureConsumedCapacity' },
   );
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return DynamoDBDocument.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 function reportedUnits(capacity: ConsumedCapacity | undefined): Omit<WriteUnits, 'total'> {

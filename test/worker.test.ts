@@ -1,5 +1,5 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import { describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
@@ -13,6 +13,7 @@ import {
   rejectedKey,
   unknownPartition,
 } from '../shared/store/keys.ts';
+import type { TableDocuments } from '../shared/store/table-documents.ts';
 import { itemSize, MAX_ITEM_BYTES } from '../shared/store/write-units.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
@@ -31,10 +32,22 @@ import {
 
 const dynamoDb = startedForTests(startLocalDynamoDb);
 
+/** The test table's client, whose puts throw what `faultFor` returns (nothing: the put goes through). */
+function withFaultyPut(faultFor: (input: PutCommandInput) => Error | undefined): TableDocuments {
+  const real = dynamoDb.documents;
+  return {
+    put: (input) => {
+      const fault = faultFor(input);
+      return fault === undefined ? real.put(input) : Promise.reject(fault);
+    },
+    get: (input) => real.get(input),
+    query: (input) => real.query(input),
+    update: (input) => real.update(input),
+  };
+}
+
 /** A fresh table and a worker writing to it through `documents` (the real client by default). */
-async function freshWorker(
-  options: { documents?: DynamoDBDocumentClient; rawTtlDays?: number } = {},
-) {
+async function freshWorker(options: { documents?: TableDocuments; rawTtlDays?: number } = {}) {
   const tableName = await dynamoDb.createTable();
   const handler = createWorkerHandler({
     documents: options.documents ?? dynamoDb.documents,
@@ -491,21 +504,11 @@ describe('worker', () => {
     const transient = post({ ...SEED_EVENTS.PROJECT_CREATED, note: 'throttled' });
     const transientEventId = eventIdFor(transient);
     // dynalite never throttles: throttling is injected on the put of one event item.
-    const faulty = DynamoDBDocumentClient.from(dynamoDb.client, {
-      marshallOptions: { removeUndefinedValues: true },
-    });
-    const send = faulty.send.bind(faulty);
-    faulty.send = ((command: Parameters<typeof send>[0]) => {
-      if (
-        command instanceof PutCommand &&
-        String(command.input.Item?.sk).endsWith(transientEventId)
-      ) {
-        return Promise.reject(
-          new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} }),
-        );
-      }
-      return send(command);
-    }) as typeof faulty.send;
+    const faulty = withFaultyPut((input) =>
+      String(input.Item?.sk).endsWith(transientEventId)
+        ? new ProvisionedThroughputExceededException({ message: 'Rate exceeded', $metadata: {} })
+        : undefined,
+    );
     const worker = await freshWorker({ documents: faulty });
 
     const poison: Delivery = { body: '{"eventType":"PROJECT_CREATED"' };
@@ -526,16 +529,12 @@ describe('worker', () => {
   it('files an event DynamoDB refuses with a ValidationException as rejected instead of retrying it', async () => {
     // dynalite does not enforce every DynamoDB validation: the refusal is injected.
     const refused = post({ eventType: 'SOMETHING_NEW', data: { refuse: true } });
-    const faulty = DynamoDBDocumentClient.from(dynamoDb.client);
-    const send = faulty.send.bind(faulty);
-    faulty.send = ((command: Parameters<typeof send>[0]) => {
-      if (command instanceof PutCommand && command.input.Item?.itemType === 'unknownEvent') {
-        const error = new Error('Nesting Levels have exceeded supported limits');
-        error.name = 'ValidationException';
-        return Promise.reject(error);
-      }
-      return send(command);
-    }) as typeof faulty.send;
+    const faulty = withFaultyPut((input) => {
+      if (input.Item?.itemType !== 'unknownEvent') return undefined;
+      const error = new Error('Nesting Levels have exceeded supported limits');
+      error.name = 'ValidationException';
+      return error;
+    });
     const worker = await freshWorker({ documents: faulty });
 
     expect((await worker.process(refused)).batchItemFailures).toEqual([]);

@@ -9,6 +9,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { sdkBusClient } from '../../shared/bus/sdk-bus-client.ts';
 import { checkCredentials } from '../../shared/datasaur/check-credentials.ts';
 import { createDatasaurClient, DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
 import { credentialsFromSecret } from '../../shared/datasaur/credentials-from-secret.ts';
@@ -55,7 +56,7 @@ const archiveExports = createExporterHandler({
   metrics,
   sqs,
   queueUrl,
-  publisher: createBusPublisher(new EventBridgeClient({}), {
+  publisher: createBusPublisher(sdkBusClient(new EventBridgeClient({})), {
     eventBusName: requireEnv('EVENT_BUS_NAME'),
     source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
   }),

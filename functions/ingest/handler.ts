@@ -1,7 +1,6 @@
 /** API Gateway HTTP API (payload v2) adapter around `receiveWebhook`. */
 
 import type { Logger } from '@aws-lambda-powertools/logger';
-import { SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type {
   APIGatewayProxyEventV2,
   APIGatewayProxyStructuredResultV2,
@@ -11,10 +10,12 @@ import { describeError, PayloadTooLargeError, WebhookError } from '../../shared/
 import type { SecretSource } from '../../shared/runtime/secrets.ts';
 import type { BodyWriter } from '../../shared/webhook/claim-check.ts';
 import { receiveWebhook, type WebhookRequest } from '../../shared/webhook/ingest.ts';
+import type { QueueSender } from '../../shared/webhook/queue-sender.ts';
 import { redactWebhookPath } from '../../shared/webhook/route.ts';
 
 export interface IngestHandlerDependencies {
-  readonly sqs: SQSClient;
+  /** SQS's SendMessage: the light client in Lambda, the SDK's in tests and tools. */
+  readonly sqs: QueueSender;
   readonly queueUrl: string;
   /** The archive bucket's `bodies/`, for bodies too large to queue inline. */
   readonly bodies: BodyWriter;
@@ -35,7 +36,7 @@ export type IngestHandler = (
 export function createIngestHandler(dependencies: IngestHandlerDependencies): IngestHandler {
   const { sqs, queueUrl, logger } = dependencies;
   const enqueue = async (messageBody: string): Promise<void> => {
-    await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: messageBody }));
+    await sqs.sendMessage({ QueueUrl: queueUrl, MessageBody: messageBody });
   };
 
   return async (event) => {

@@ -1,12 +1,10 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { lightQueueSender, lightSecretReader } from '../../shared/aws/light-clients.ts';
 import { booleanEnv, integerEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { withLogContext } from '../../shared/runtime/lambda-logs.ts';
-import { parseSecretValue, type SecretSource } from '../../shared/runtime/secrets.ts';
+import { cachedSecretSource } from '../../shared/runtime/secrets.ts';
 import { lazyS3Client, s3BodyWriter } from '../../shared/webhook/body-archive.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/webhook/ingest.ts';
 import { createIngestHandler } from './handler.ts';
@@ -17,35 +15,39 @@ const secretCacheSeconds = integerEnv('WEBHOOK_SECRET_CACHE_SECONDS', 300, { min
 /**
  * Every client gives up well within the function's timeout (10 s by default): two attempts
  * of at most 1 s to connect and 3 s to answer, so Datasaur gets the logged 503 rather than
- * a Lambda timeout. Without throwOnRequestTimeout the SDK only warns when requestTimeout
- * passes.
+ * a Lambda timeout.
  */
-const FAIL_FAST = {
-  maxAttempts: 2,
-  requestHandler: { connectionTimeout: 1_000, requestTimeout: 3_000, throwOnRequestTimeout: true },
-};
+const FAIL_FAST = { maxAttempts: 2, connectionTimeoutMs: 1_000, requestTimeoutMs: 3_000 };
 
-/** Secrets Manager through Powertools Parameters, cached per container for the TTL. */
-const secretsProvider = new SecretsProvider({
-  awsSdkV3Client: new SecretsManagerClient(FAIL_FAST),
-});
-const secretsFromSecretsManager: SecretSource = async () => {
-  const value = await secretsProvider.get(secretArn, { maxAge: secretCacheSeconds });
-  if (typeof value !== 'string') throw new Error('the webhook secret has no string value');
-  return parseSecretValue(value);
-};
+/**
+ * Secrets Manager and SQS through the light client: the SDK's start-up was most of the
+ * ingest's cold start (issue 27, docs/performance.md). The secret is cached per container
+ * for the TTL.
+ */
+const secretReader = lightSecretReader(FAIL_FAST);
 
 const logger = new Logger();
 
 export const handler = withLogContext(
   logger,
   createIngestHandler({
-    sqs: new SQSClient(FAIL_FAST),
+    sqs: lightQueueSender(FAIL_FAST),
     queueUrl: requireEnv('QUEUE_URL'),
     // Puts only: the role allows PutObject under bodies/ and nothing else. Loaded on the first
     // body too large to queue inline, a rare path.
-    bodies: s3BodyWriter(lazyS3Client(FAIL_FAST), requireEnv('ARCHIVE_BUCKET')),
-    secrets: secretsFromSecretsManager,
+    bodies: s3BodyWriter(
+      lazyS3Client({
+        maxAttempts: FAIL_FAST.maxAttempts,
+        requestHandler: {
+          connectionTimeout: FAIL_FAST.connectionTimeoutMs,
+          requestTimeout: FAIL_FAST.requestTimeoutMs,
+          // Without it the SDK only warns when requestTimeout passes.
+          throwOnRequestTimeout: true,
+        },
+      }),
+      requireEnv('ARCHIVE_BUCKET'),
+    ),
+    secrets: cachedSecretSource(() => secretReader.secretString(secretArn), secretCacheSeconds),
     maxBodyBytes: integerEnv('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, {
       min: 1,
       max: LARGEST_BODY_BYTES,

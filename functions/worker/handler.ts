@@ -6,7 +6,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BusEvent } from '../../shared/bus/bus-events.ts';
 import type { BusPublisher } from '../../shared/bus/bus-publisher.ts';
@@ -32,6 +31,7 @@ import {
   shardOf,
   tallyRecorded,
 } from '../../shared/store/hourly-counts.ts';
+import type { TableDocuments } from '../../shared/store/table-documents.ts';
 import { totalWriteUnits } from '../../shared/store/write-units.ts';
 import type { BodyReader } from '../../shared/webhook/claim-check.ts';
 import { interpretMessage } from '../../shared/webhook/interpret.ts';
@@ -39,7 +39,8 @@ import { interpretMessage } from '../../shared/webhook/interpret.ts';
 export const DEFAULT_WORKER_CONCURRENCY = 10;
 
 export interface WorkerHandlerDependencies {
-  readonly documents: DynamoDBDocumentClient;
+  /** The table's item operations: lib-dynamodb's client, or the light one in Lambda. */
+  readonly documents: TableDocuments;
   readonly tableName: string;
   /** Reads claim-checked bodies from the archive bucket. */
   readonly bodies: BodyReader;

@@ -9,6 +9,7 @@ import { createIngestHandler, toWebhookRequest } from '../../functions/ingest/ha
 import { staticSecrets } from '../../shared/runtime/secrets.ts';
 import { DEFAULT_MAX_BODY_BYTES, receiveWebhook } from '../../shared/webhook/ingest.ts';
 import { webhookPath } from '../../shared/webhook/route.ts';
+import { sdkQueueSender } from '../../shared/webhook/sdk-queue-sender.ts';
 import { signBody } from '../../shared/webhook/signature.ts';
 import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
 import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
@@ -70,7 +71,7 @@ export async function benchIngestHandler(options: {
 }): Promise<IngestHandlerResult[]> {
   const silent = { info() {}, warn() {}, error() {} };
   const handle = createIngestHandler({
-    sqs: instantSqsClient(),
+    sqs: sdkQueueSender(instantSqsClient()),
     queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench',
     bodies: NO_ARCHIVE,
     secrets: staticSecrets([SECRET]),

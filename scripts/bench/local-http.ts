@@ -22,7 +22,7 @@ import {
 import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
 import { createLocalHttpServer } from '../local/http-server.ts';
 import { NO_ARCHIVE } from '../local/no-archive.ts';
-import { ensureQueues, localSqs, startSqs } from '../local/servers.ts';
+import { ensureQueues, localQueueSender, localSqs, startSqs } from '../local/servers.ts';
 import { percentile } from './measure.ts';
 
 const SECRET = 'bench-secret';
@@ -93,6 +93,7 @@ export async function benchLocalHttp(options: {
 }): Promise<HttpLatencyResult[]> {
   const sqsServer = await startSqs();
   const sqs = localSqs(sqsServer.endpoint);
+  const ingestQueue = localQueueSender(sqsServer.endpoint);
   const closers: Array<() => Promise<void>> = [];
   try {
     const { queueUrl } = await ensureQueues(sqs, {
@@ -102,7 +103,7 @@ export async function benchLocalHttp(options: {
     });
     const ingest = await listen(
       createIngestHandler({
-        sqs,
+        sqs: ingestQueue,
         queueUrl,
         bodies: NO_ARCHIVE,
         secrets: staticSecrets([SECRET]),
@@ -159,6 +160,7 @@ export async function benchLocalHttp(options: {
   } finally {
     for (const close of closers.toReversed()) await close();
     sqs.destroy();
+    ingestQueue.destroy();
     await sqsServer.close();
   }
 }

@@ -9,12 +9,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { createWorkerHandler } from '../../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../local/no-archive.ts';
-import {
-  ensureTable,
-  LOCAL_CLIENT_CONFIG,
-  localDynamoDb,
-  startDynalite,
-} from '../local/servers.ts';
+import { ensureTable, LOCAL_CLIENT_CONFIG, localTable, startDynalite } from '../local/servers.ts';
 import { sqsEvent, sqsRecord } from '../local/sqs-records.ts';
 import {
   LOAD_EVENTS_PER_PROJECT,
@@ -42,7 +37,7 @@ export interface WorkerResult {
 export async function benchWorker(options: { events: number }): Promise<WorkerResult> {
   const server = await startDynalite();
   const tables = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: server.endpoint });
-  const documents = localDynamoDb(server.endpoint);
+  const documents = localTable(server.endpoint);
   try {
     const tableName = 'bench';
     await ensureTable(tables, tableName);

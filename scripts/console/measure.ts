@@ -18,6 +18,7 @@ import {
   shardOf,
   tallyRecorded,
 } from '../../shared/store/hourly-counts.ts';
+import { sdkTableDocuments } from '../../shared/store/sdk-table-documents.ts';
 import { eventIdOf } from '../../shared/webhook/signature.ts';
 import { numberFlag, UsageError } from '../local/cli.ts';
 import { readLocalTarget } from '../local/config.ts';
@@ -75,8 +76,8 @@ async function main(): Promise<void> {
   try {
     const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: stack.dynamoDbEndpoint });
     const documents = DynamoDBDocumentClient.from(client);
-    const store = createEventStore(documents, stack.tableName);
-    const counts = createHourlyCounts(documents, stack.tableName);
+    const store = createEventStore(sdkTableDocuments(documents), stack.tableName);
+    const counts = createHourlyCounts(sdkTableDocuments(documents), stack.tableName);
     const limited = limitConcurrency(16);
     const now = Date.now();
     const started = Date.now();

@@ -13,11 +13,13 @@ import { GetQueueAttributesCommand, GetQueueUrlCommand, SQSClient } from '@aws-s
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { sdkBusClient } from '../../shared/bus/sdk-bus-client.ts';
 import { createDatasaurClient, type DatasaurClient } from '../../shared/datasaur/client.ts';
 import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { booleanEnv, ConfigurationError, optionalEnv } from '../../shared/runtime/environment.ts';
 import { createHourlyCounts, type HourlyCounts } from '../../shared/store/hourly-counts.ts';
 import { createQueries, type Queries, type View } from '../../shared/store/queries.ts';
+import { sdkTableDocuments } from '../../shared/store/sdk-table-documents.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import type { BodyObject } from '../../shared/webhook/claim-check.ts';
 import type { AlarmState } from '../deployed/alarms.ts';
@@ -94,7 +96,7 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
       ...LOCAL_CLIENT_CONFIG,
       endpoint: target.eventsEndpoint(),
     });
-    return createBusPublisher(eventBridge, {
+    return createBusPublisher(sdkBusClient(eventBridge), {
       eventBusName: 'default',
       source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
     });
@@ -117,7 +119,7 @@ export function localSource(target: LocalTarget = readLocalTarget()): ConsoleSou
   return {
     description: `local stack: table ${tableName} at ${target.dynamoDbEndpoint()}`,
     queries,
-    hourlyCounts: createHourlyCounts(documents, tableName),
+    hourlyCounts: createHourlyCounts(sdkTableDocuments(documents), tableName),
     deadLetterQueues: () => Promise.all(deadLetterQueues.map((queue) => queueDepth(sqs, queue))),
     eventItems: (eventId) => queries.eventItems(eventId),
     archivedBody: (bodyObject) => bodies.get(bodyObject),

@@ -10,6 +10,7 @@ import { GetCallerIdentityCommand, STSClient } from '@aws-sdk/client-sts';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { sdkBusClient } from '../../shared/bus/sdk-bus-client.ts';
 import {
   createDatasaurClient,
   type DatasaurClient,
@@ -17,6 +18,7 @@ import {
 } from '../../shared/datasaur/client.ts';
 import { createHourlyCounts } from '../../shared/store/hourly-counts.ts';
 import { createQueries } from '../../shared/store/queries.ts';
+import { sdkTableDocuments } from '../../shared/store/sdk-table-documents.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { stackAlarmStates } from '../deployed/alarms.ts';
 import { readDatasaurCredentials } from '../deployed/secrets.ts';
@@ -53,7 +55,7 @@ export function stackSource(stack: DeployedStack): ConsoleSource {
   return {
     description: `stack ${stack.name} in ${stack.region}: table ${tableName}`,
     queries,
-    hourlyCounts: createHourlyCounts(clients.documents, tableName),
+    hourlyCounts: createHourlyCounts(sdkTableDocuments(clients.documents), tableName),
     deadLetterQueues: () =>
       Promise.all(deadLetterQueues.map((queue) => queueDepth(clients.sqs, queue))),
     eventItems: (eventId) => queries.eventItems(eventId),
@@ -76,7 +78,7 @@ export function stackSource(stack: DeployedStack): ConsoleSource {
       deadLetterQueues,
       exportQueueUrl: async () => outputs.exportQueueUrl,
       publisher: () =>
-        createBusPublisher(clients.eventBridge, {
+        createBusPublisher(sdkBusClient(clients.eventBridge), {
           eventBusName: outputs.eventBusName ?? 'default',
           source: outputs.eventSource ?? DEFAULT_EVENT_SOURCE,
         }),

@@ -8,9 +8,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createEventStore } from '../../shared/store/event-store.ts';
+import { sdkTableDocuments } from '../../shared/store/sdk-table-documents.ts';
 import { INDEXES } from '../../shared/store/table.ts';
+import type { TableDocuments } from '../../shared/store/table-documents.ts';
 import {
   type Item,
   type ItemWrite,
@@ -84,20 +86,22 @@ export async function startMeteredEventStore(): Promise<MeteredEventStore> {
   await ensureTable(tables, tableName);
   tables.destroy();
   let readUnits = 0;
-  // The event store only calls `send`: counting here sees every item it reads.
-  const metered = {
-    send: async (command: unknown) => {
-      const output = await (documents.send as (command: unknown) => Promise<unknown>)(command);
-      if (command instanceof QueryCommand) {
-        const items = (output as { Items?: Item[] }).Items ?? [];
-        readUnits += readUnitsOf(items.reduce((sum, item) => sum + itemSize(item), 0));
-      } else if (command instanceof GetCommand) {
-        const item = (output as { Item?: Item }).Item;
-        readUnits += readUnitsOf(item === undefined ? 0 : itemSize(item));
-      }
+  // Counting here sees every item the event store reads.
+  const table = sdkTableDocuments(documents);
+  const metered: TableDocuments = {
+    ...table,
+    query: async (input) => {
+      const output = await table.query(input);
+      const items = (output.Items ?? []) as Item[];
+      readUnits += readUnitsOf(items.reduce((sum, item) => sum + itemSize(item), 0));
       return output;
     },
-  } as unknown as DynamoDBDocumentClient;
+    get: async (input) => {
+      const output = await table.get(input);
+      readUnits += readUnitsOf(output.Item === undefined ? 0 : itemSize(output.Item));
+      return output;
+    },
+  };
   const store = createEventStore(metered, tableName);
   return {
     documents,

@@ -13,8 +13,10 @@ import { DEFAULT_CONFIG } from '../../infra/config.ts';
 import { withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { staticSecrets } from '../../shared/runtime/secrets.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
+import { sdkTableDocuments } from '../../shared/store/sdk-table-documents.ts';
 import { DEFAULT_MAX_BODY_BYTES } from '../../shared/webhook/ingest.ts';
 import { webhookPath } from '../../shared/webhook/route.ts';
+import { sdkQueueSender } from '../../shared/webhook/sdk-queue-sender.ts';
 import { signBody } from '../../shared/webhook/signature.ts';
 import { instantSqsClient } from '../bench/ingest-handler.ts';
 import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
@@ -93,7 +95,7 @@ export async function measureLogBytes(
     const handleIngest = withLogContext(
       ingestLogger,
       createIngestHandler({
-        sqs: instantSqsClient(),
+        sqs: sdkQueueSender(instantSqsClient()),
         queueUrl: 'https://sqs.us-east-1.amazonaws.com/123456789012/log-bytes',
         bodies: store.bodies,
         secrets: staticSecrets([SECRET]),
@@ -106,7 +108,7 @@ export async function measureLogBytes(
     const handleWorker = withLogContext(
       workerLogger,
       createWorkerHandler({
-        documents: store.documents,
+        documents: sdkTableDocuments(store.documents),
         tableName: store.tableName,
         bodies: store.bodies,
         logger: workerLogger,
@@ -155,7 +157,7 @@ export async function measureLogBytes(
     }
     const metricsLine = await stdoutText(() =>
       createWorkerHandler({
-        documents: store.documents,
+        documents: sdkTableDocuments(store.documents),
         tableName: store.tableName,
         bodies: store.bodies,
         logger: new Logger({ logLevel: 'SILENT' }),

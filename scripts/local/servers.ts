@@ -23,7 +23,16 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { createRequestHandler } from 'local-aws-sqs';
 import S3rver from 's3rver';
+import {
+  type Destroyable,
+  lightBusClient,
+  lightQueueSender,
+  lightTableDocuments,
+} from '../../shared/aws/light-clients.ts';
+import type { BusClient } from '../../shared/bus/bus-publisher.ts';
 import { createTableInput } from '../../shared/store/table.ts';
+import type { TableDocuments } from '../../shared/store/table-documents.ts';
+import type { QueueSender } from '../../shared/webhook/queue-sender.ts';
 import { deadLetterQueueName } from './defaults.ts';
 
 /** Credentials and region the local servers accept; nothing here reaches AWS. */
@@ -174,6 +183,21 @@ export function localSqs(endpoint: string): SQSClient {
 /** A client for the local EventBridge endpoint; one attempt, so a fault shows at once. */
 export function localEventBridge(endpoint: string): EventBridgeClient {
   return new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint, maxAttempts: 1 });
+}
+
+/** The table through the light client the worker Lambda uses (`shared/aws/`). */
+export function localTable(endpoint: string): TableDocuments & Destroyable {
+  return lightTableDocuments({ ...LOCAL_CLIENT_CONFIG, endpoint });
+}
+
+/** SQS's SendMessage through the light client the ingest Lambda uses. */
+export function localQueueSender(endpoint: string): QueueSender & Destroyable {
+  return lightQueueSender({ ...LOCAL_CLIENT_CONFIG, endpoint });
+}
+
+/** The bus through the light client the worker Lambda uses, one attempt as `localEventBridge`. */
+export function localBus(endpoint: string): BusClient & Destroyable {
+  return lightBusClient({ ...LOCAL_CLIENT_CONFIG, endpoint, maxAttempts: 1 });
 }
 
 /** Creates the table from the shared definition unless it exists already. */

@@ -26,6 +26,7 @@ import {
   ensureTable,
   LOCAL_CLIENT_CONFIG,
   type LocalQueues,
+  localQueueSender,
   localS3,
   localSqs,
   type RunningServer,
@@ -139,6 +140,8 @@ export async function startLocalStack(
 
     const sqs = localSqs(servers.endpoints.sqs);
     closers.push(() => sqs.destroy());
+    const ingestQueue = localQueueSender(servers.endpoints.sqs);
+    closers.push(() => ingestQueue.destroy());
     const queues = await ensureQueues(sqs, {
       queueName: config.queueName,
       visibilityTimeoutSeconds: config.visibilityTimeoutSeconds,
@@ -159,7 +162,8 @@ export async function startLocalStack(
 
     const httpServer = createLocalHttpServer({
       handler: createIngestHandler({
-        sqs,
+        // SendMessage through the light client, as the ingest Lambda sends it.
+        sqs: ingestQueue,
         queueUrl: queues.queueUrl,
         bodies: s3BodyWriter(s3, config.archiveBucket),
         secrets: staticSecrets(secrets.secrets),

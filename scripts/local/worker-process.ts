@@ -19,7 +19,7 @@ import { describeError } from '../../shared/runtime/errors.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { createQueuePoller, pollConcurrently } from './queue-poller.ts';
-import { localDynamoDb, localEventBridge, localS3, localSqs } from './servers.ts';
+import { localBus, localDynamoDb, localS3, localSqs, localTable } from './servers.ts';
 import { readWorkerSettings, WORKER_STOP_GRACE_MS, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
@@ -29,9 +29,12 @@ const LOCAL_RESUME_EVERY_MS = 60_000;
 const SHOWS_INFO: readonly string[] = ['TRACE', 'DEBUG', 'INFO'];
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
+// The worker's table and bus through the light client, as in Lambda; the exporter's table
+// through lib-dynamodb, as in Lambda.
+const table = localTable(settings.dynamoDbEndpoint);
 const documents = localDynamoDb(settings.dynamoDbEndpoint);
 const archive = localS3(settings.s3Endpoint);
-const eventBridge = localEventBridge(settings.eventsEndpoint);
+const eventBridge = localBus(settings.eventsEndpoint);
 const publisher = createBusPublisher(eventBridge, {
   eventBusName: 'default',
   source: settings.eventSource,
@@ -46,7 +49,7 @@ const poller = createQueuePoller({
   waitTimeSeconds: settings.waitTimeSeconds,
   logger,
   handler: createWorkerHandler({
-    documents,
+    documents: table,
     tableName: settings.tableName,
     bodies: s3BodyReader(archive),
     logger,
@@ -159,6 +162,7 @@ await Promise.all([
 clearInterval(resumeTimer);
 sqs.destroy();
 s3?.destroy();
+table.destroy();
 documents.destroy();
 archive.destroy();
 eventBridge.destroy();

@@ -2,10 +2,10 @@
  * Puts bus events on EventBridge in as few `PutEvents` calls as its limits allow (10 entries
  * and 1 MiB a call), and retries only the entries a call reports as failed.
  */
-import {
-  type EventBridgeClient,
-  PutEventsCommand,
-  type PutEventsRequestEntry,
+import type {
+  PutEventsCommandInput,
+  PutEventsCommandOutput,
+  PutEventsRequestEntry,
 } from '@aws-sdk/client-eventbridge';
 import { describeError } from '../runtime/errors.ts';
 import { type BusEvent, DETAIL_SCHEMAS } from './bus-events.ts';
@@ -41,6 +41,16 @@ export interface PublishOutcome<Id> {
   readonly calls: number;
 }
 
+/**
+ * EventBridge's `PutEvents`: the SDK's client (`sdkBusClient`) or the worker's light one
+ * (`shared/aws/light-clients.ts`). Types only here, so the worker does not load the SDK.
+ */
+export interface BusClient {
+  putEvents(
+    input: PutEventsCommandInput,
+  ): Promise<Pick<PutEventsCommandOutput, 'FailedEntryCount' | 'Entries'>>;
+}
+
 export interface BusPublisher {
   readonly target: BusTarget;
   publish<Id>(publications: readonly Publication<Id>[]): Promise<PublishOutcome<Id>>;
@@ -54,7 +64,7 @@ export interface BusPublisherOptions {
 }
 
 export function createBusPublisher(
-  client: EventBridgeClient,
+  client: BusClient,
   target: BusTarget,
   options: BusPublisherOptions = {},
 ): BusPublisher {
@@ -160,13 +170,11 @@ function groupForCalls<Id>(pending: readonly Pending<Id>[]): Pending<Id>[][] {
 }
 
 async function sendGroup<Id>(
-  client: EventBridgeClient,
+  client: BusClient,
   group: readonly Pending<Id>[],
 ): Promise<{ published: Id[]; failed: (Pending<Id> & { error: string })[] }> {
   try {
-    const output = await client.send(
-      new PutEventsCommand({ Entries: group.map(({ entry }) => entry) }),
-    );
+    const output = await client.putEvents({ Entries: group.map(({ entry }) => entry) });
     const results = output.Entries ?? [];
     const published: Id[] = [];
     const failed: (Pending<Id> & { error: string })[] = [];
@@ -178,7 +186,7 @@ async function sendGroup<Id>(
     });
     return { published, failed };
   } catch (error) {
-    // The SDK has retried the call already: every entry of it counts as failed this attempt.
+    // The client has retried the call already: every entry of it counts as failed this attempt.
     return {
       published: [],
       failed: group.map((item) => ({ ...item, error: describeError(error) })),

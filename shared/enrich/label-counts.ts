@@ -17,6 +17,7 @@ import {
   projectPartition,
 } from '../store/keys.ts';
 import { queryAll } from '../store/query-all.ts';
+import { sdkTableDocuments } from '../store/sdk-table-documents.ts';
 import { readingIndex, TABLE } from '../store/table.ts';
 
 export interface ProjectLabelCounts {
@@ -71,7 +72,7 @@ export function createLabelCounts(options: LabelCountsOptions): LabelCounts {
 
   async function recount(projectId: string): Promise<ProjectLabelCounts> {
     const entries = await readingIndex(tableName, projectLabels, () =>
-      queryAll(documents, projectLabelsQuery(projectId)),
+      queryAll(sdkTableDocuments(documents), projectLabelsQuery(projectId)),
     );
     const newestLabel = entries[0] === undefined ? undefined : String(entries[0].sk);
     const documentIds = new Set(entries.map((entry) => String(entry.documentId)));

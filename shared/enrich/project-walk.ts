@@ -16,6 +16,7 @@ import {
 } from '../datasaur/get-projects.ts';
 import { ENRICH_PARTITION, PROJECT_WALK_SORT_PREFIX, projectWalkKey } from '../store/keys.ts';
 import { queryAll } from '../store/query-all.ts';
+import { sdkTableDocuments } from '../store/sdk-table-documents.ts';
 
 /** Projects per `getProjects` page. */
 const PAGE_SIZE = 100;
@@ -139,7 +140,7 @@ export function createProjectWalks(
 ): ProjectWalks {
   return {
     async read() {
-      const items = await queryAll<ProjectWalkItem>(documents, {
+      const items = await queryAll<ProjectWalkItem>(sdkTableDocuments(documents), {
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :walk)',
         ExpressionAttributeValues: { ':pk': ENRICH_PARTITION, ':walk': PROJECT_WALK_SORT_PREFIX },

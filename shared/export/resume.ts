@@ -10,6 +10,7 @@ import { describeError } from '../runtime/errors.ts';
 import type { ExportArchiveItem } from '../store/items.ts';
 import { exportStatusPartition } from '../store/keys.ts';
 import { queryAll } from '../store/query-all.ts';
+import { sdkTableDocuments } from '../store/sdk-table-documents.ts';
 import { TABLE } from '../store/table.ts';
 import type { ExportRequest, ExportRequestSink } from './export-trigger.ts';
 
@@ -59,7 +60,7 @@ function waitingExports(
   documents: DynamoDBDocumentClient,
   tableName: string,
 ): Promise<ExportArchiveItem[]> {
-  return queryAll<ExportArchiveItem>(documents, {
+  return queryAll<ExportArchiveItem>(sdkTableDocuments(documents), {
     TableName: tableName,
     IndexName: TABLE.indexes.teamProjects.indexName,
     KeyConditionExpression: 'gsi1pk = :waiting',

@@ -33,6 +33,7 @@ import {
 } from '../store/hourly-counts.ts';
 import type { ProjectItem } from '../store/items.ts';
 import { projectKey, reconcileRunKey } from '../store/keys.ts';
+import { sdkTableDocuments } from '../store/sdk-table-documents.ts';
 import { type ItemWrite, totalWriteUnits } from '../store/write-units.ts';
 import type { ProjectStatus } from '../webhook/events.ts';
 import { type Comparison, compareProject, syntheticEventsFor } from './reconcile.ts';
@@ -137,7 +138,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
   const lookbackDays = options.lookbackDays ?? DEFAULT_RECONCILE_LOOKBACK_DAYS;
   const windowStart = new Date(Date.parse(startedAt) - lookbackDays * 86_400_000).toISOString();
   const pageSize = options.pageSize ?? DEFAULT_RECONCILE_PAGE_SIZE;
-  const store = createEventStore(options.documents, options.tableName);
+  const store = createEventStore(sdkTableDocuments(options.documents), options.tableName);
   // The stand-ins it stores count in the hourly counts like the worker's events, once per run.
   const tally: HourlyTally = new Map();
   const limited = limitConcurrency(options.concurrency ?? 10);
@@ -270,7 +271,7 @@ export async function reconcile(options: ReconcileOptions): Promise<ReconcileRun
 
   if (tally.size > 0) {
     try {
-      const counts = createHourlyCounts(options.documents, options.tableName);
+      const counts = createHourlyCounts(sdkTableDocuments(options.documents), options.tableName);
       writes.push(...(await counts.add(tally, shardOf(runId))));
     } catch (error) {
       errors.push(`hourly counts: ${describeError(error)}`);

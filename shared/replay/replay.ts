@@ -25,6 +25,7 @@ import {
   rejectedPartition,
 } from '../store/keys.ts';
 import { daysBetween } from '../store/queries.ts';
+import { sdkTableDocuments } from '../store/sdk-table-documents.ts';
 import { TABLE } from '../store/table.ts';
 import type { BodyReader } from '../webhook/claim-check.ts';
 import { interpretBody } from '../webhook/interpret.ts';
@@ -141,7 +142,7 @@ export async function replayRejected(
 ): Promise<RejectedReplayResult> {
   const { documents, tableName } = context;
   // As the worker admits events: what could not be published or exported stays rejected.
-  const store = createEventStore(documents, tableName, {
+  const store = createEventStore(sdkTableDocuments(documents), tableName, {
     admit: (item) => publicationProblem(item) ?? exportRequestProblem(item),
     keepExportLinks: context.exports !== undefined && context.exports.exportOn !== 'off',
     // As the worker stores label events: with their document's project once known, and a new

@@ -66,3 +66,32 @@ export function parseSecretList(value: string): string[] {
 export function staticSecrets(secrets: readonly string[]): SecretSource {
   return async () => secrets;
 }
+
+/**
+ * The secrets `read` returns, parsed, kept for `maxAgeSeconds` (0: read on every call), as
+ * Powertools Parameters' cache kept them: one read per container and period, concurrent
+ * callers sharing it. A failed read or a value that does not parse is not kept.
+ */
+export function cachedSecretSource(
+  read: () => Promise<string | undefined>,
+  maxAgeSeconds: number,
+  now: () => number = Date.now,
+): SecretSource {
+  let cached: { readonly secrets: readonly string[]; readonly until: number } | undefined;
+  let reading: Promise<readonly string[]> | undefined;
+  return async () => {
+    if (cached !== undefined && now() < cached.until) return cached.secrets;
+    reading ??= (async () => {
+      try {
+        const value = await read();
+        if (typeof value !== 'string') throw new Error('the webhook secret has no string value');
+        const secrets = parseSecretValue(value);
+        cached = { secrets, until: now() + maxAgeSeconds * 1000 };
+        return secrets;
+      } finally {
+        reading = undefined;
+      }
+    })();
+    return reading;
+  };
+}

@@ -3,9 +3,8 @@
  * consistent, 0.5 read units), and, for a document never seen, one conditional Put of its
  * UNRESOLVED mapping for the enrichment step to resolve. The worker never calls Datasaur.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { documentProjectKey, pendingDocumentKeys, projectLabelKeys } from './keys.ts';
+import { isConditionalCheckFailed, type TableDocuments } from './table-documents.ts';
 import type { ItemWrite } from './write-units.ts';
 
 export type DocumentProjectStatus = 'UNRESOLVED' | 'FILLING' | 'RESOLVED';
@@ -50,14 +49,14 @@ export function withProject<Item extends { readonly sk: string }>(item: Item, pr
 }
 
 export function createDocumentProjects(
-  documents: DynamoDBDocumentClient,
+  documents: TableDocuments,
   tableName: string,
 ): DocumentProjects {
   return {
     async projectOf(document, teamId, seenAt, writes) {
       const documentId = document.id;
       const key = documentProjectKey(documentId);
-      const stored = await documents.send(new GetCommand({ TableName: tableName, Key: key }));
+      const stored = await documents.get({ TableName: tableName, Key: key });
       const mapping = stored.Item as DocumentProjectItem | undefined;
       if (mapping !== undefined) return mapping.projectId;
       const item: DocumentProjectItem = {
@@ -72,17 +71,15 @@ export function createDocumentProjects(
         ...pendingDocumentKeys(seenAt, documentId),
       };
       try {
-        await documents.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: item,
-            ConditionExpression: 'attribute_not_exists(pk)',
-          }),
-        );
+        await documents.put({
+          TableName: tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        });
         writes.push({ item });
       } catch (error) {
         // Another delivery recorded it first: the enrichment will resolve it all the same.
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
         writes.push({ item, conditionFailed: true });
       }
       return undefined;

@@ -3,13 +3,7 @@
  * is put only if absent, and a project's item is re-derived from its events after each of
  * its events (see project-state.ts for why that converges).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import {
-  type DynamoDBDocumentClient,
-  GetCommand,
-  PutCommand,
-  type PutCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import type { PutCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { ProjectStatus } from '../webhook/events.ts';
 import type { InterpretedMessage } from '../webhook/interpret.ts';
 import { createDocumentProjects, withProject } from './document-projects.ts';
@@ -36,6 +30,7 @@ import {
 } from './keys.ts';
 import { deriveProject, transitionOfEvent } from './project-state.ts';
 import { queryAll } from './query-all.ts';
+import { isConditionalCheckFailed, type TableDocuments } from './table-documents.ts';
 import { type Item, type ItemWrite, itemSize, MAX_ITEM_BYTES } from './write-units.ts';
 
 export interface RecordedEvent {
@@ -102,7 +97,7 @@ export interface EventStoreOptions extends EventItemOptions {
 }
 
 export function createEventStore(
-  documents: DynamoDBDocumentClient,
+  documents: TableDocuments,
   tableName: string,
   options: EventStoreOptions = {},
 ): EventStore {
@@ -126,10 +121,10 @@ export function createEventStore(
   async function put(input: Omit<PutCommandInput, 'TableName'>): Promise<ItemWrite> {
     const item: Item = input.Item ?? {};
     try {
-      const output = await documents.send(new PutCommand({ ...input, TableName: tableName }));
+      const output = await documents.put({ ...input, TableName: tableName });
       return output.Attributes === undefined ? { item } : { item, previous: output.Attributes };
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return { item, conditionFailed: true };
+      if (isConditionalCheckFailed(error)) return { item, conditionFailed: true };
       throw error;
     }
   }
@@ -154,13 +149,11 @@ export function createEventStore(
     const write = await put({ Item: receipt, ConditionExpression: 'attribute_not_exists(pk)' });
     writes.push(write);
     if (write.conditionFailed !== true) return message;
-    const stored = await documents.send(
-      new GetCommand({
-        TableName: tableName,
-        Key: receiptKey(message.eventId),
-        ConsistentRead: true,
-      }),
-    );
+    const stored = await documents.get({
+      TableName: tableName,
+      Key: receiptKey(message.eventId),
+      ConsistentRead: true,
+    });
     const receivedAt = stored.Item?.receivedAt;
     if (typeof receivedAt !== 'string' || receivedAt === message.receivedAt) return message;
     const { interpretation } = message;
@@ -193,9 +186,11 @@ export function createEventStore(
     const write = await put({ Item: receipt, ConditionExpression: 'attribute_not_exists(pk)' });
     writes.push(write);
     if (write.conditionFailed !== true) return item;
-    const stored = await documents.send(
-      new GetCommand({ TableName: tableName, Key: receiptKey(eventId), ConsistentRead: true }),
-    );
+    const stored = await documents.get({
+      TableName: tableName,
+      Key: receiptKey(eventId),
+      ConsistentRead: true,
+    });
     const { receivedAt, eventTime } = stored.Item ?? {};
     if (typeof receivedAt !== 'string' || typeof eventTime !== 'string') return item;
     return {
@@ -359,14 +354,12 @@ export function createEventStore(
       const recorded = await recordedWithProject(stored, writes);
       if (!recorded.duplicate) return recorded;
       // Read only for a duplicate, a rare path: the stored receive time says whose it is.
-      const { Item } = await documents.send(
-        new GetCommand({
-          TableName: tableName,
-          Key: { pk: stored.item.pk, sk: stored.item.sk },
-          ProjectionExpression: 'receivedAt',
-          ConsistentRead: true,
-        }),
-      );
+      const { Item } = await documents.get({
+        TableName: tableName,
+        Key: { pk: stored.item.pk, sk: stored.item.sk },
+        ProjectionExpression: 'receivedAt',
+        ConsistentRead: true,
+      });
       return { ...recorded, sameDelivery: Item?.receivedAt === message.receivedAt };
     },
   };

@@ -3,10 +3,10 @@
  * batch adds its new events with one UpdateItem per hour it touches, on one of a few shards
  * (picked by the batch's first event id), and a reader sums the shards.
  */
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RecordedEvent } from './event-store.ts';
 import { HOURLY_COUNT_SORT_PREFIX, hourlyCountKey, receivedAtOf } from './keys.ts';
 import { queryAll } from './query-all.ts';
+import type { TableDocuments } from './table-documents.ts';
 import type { ItemWrite } from './write-units.ts';
 
 /** Partitions the counters are spread over: a batch writes one, a reader queries all. */
@@ -76,34 +76,29 @@ export interface HourlyCounts {
   read(fromHour: string, toHour: string): Promise<HourlyCount[]>;
 }
 
-export function createHourlyCounts(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-): HourlyCounts {
+export function createHourlyCounts(documents: TableDocuments, tableName: string): HourlyCounts {
   return {
     async add(tally, shard) {
       const writes: ItemWrite[] = [];
       for (const [hour, counts] of tally) {
         const names = [...counts.keys()];
-        const { Attributes } = await documents.send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: hourlyCountKey(shard, hour),
-            // The item says what it is, like every other item of the table (item schemas).
-            UpdateExpression: `SET #itemType = :itemType, #hour = :hour ADD ${names.map((_, index) => `#n${index} :v${index}`).join(', ')}`,
-            ExpressionAttributeNames: {
-              '#itemType': 'itemType',
-              '#hour': 'hour',
-              ...Object.fromEntries(names.map((name, index) => [`#n${index}`, name])),
-            },
-            ExpressionAttributeValues: {
-              ':itemType': HOURLY_COUNTS_ITEM_TYPE,
-              ':hour': hour,
-              ...Object.fromEntries(names.map((name, index) => [`:v${index}`, counts.get(name)])),
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
-        );
+        const { Attributes } = await documents.update({
+          TableName: tableName,
+          Key: hourlyCountKey(shard, hour),
+          // The item says what it is, like every other item of the table (item schemas).
+          UpdateExpression: `SET #itemType = :itemType, #hour = :hour ADD ${names.map((_, index) => `#n${index} :v${index}`).join(', ')}`,
+          ExpressionAttributeNames: {
+            '#itemType': 'itemType',
+            '#hour': 'hour',
+            ...Object.fromEntries(names.map((name, index) => [`#n${index}`, name])),
+          },
+          ExpressionAttributeValues: {
+            ':itemType': HOURLY_COUNTS_ITEM_TYPE,
+            ':hour': hour,
+            ...Object.fromEntries(names.map((name, index) => [`:v${index}`, counts.get(name)])),
+          },
+          ReturnValues: 'ALL_NEW',
+        });
         writes.push({ item: Attributes ?? {} });
       }
       return writes;

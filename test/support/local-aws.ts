@@ -11,7 +11,7 @@ import {
   ReceiveMessageCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocument } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, inject } from 'vitest';
 import { type DynamoDbBackend, dynamoDbBackend } from '../../scripts/local/config.ts';
 import {
@@ -98,7 +98,7 @@ export async function startLocalS3(): Promise<LocalS3> {
 export interface LocalDynamoDb {
   readonly server: RunningServer;
   readonly client: DynamoDBClient;
-  readonly documents: DynamoDBDocumentClient;
+  readonly documents: DynamoDBDocument;
   /** A new, empty table built from the shared definition. */
   createTable(): Promise<string>;
   close(): Promise<void>;
@@ -114,7 +114,7 @@ export async function startLocalDynamoDb(
 ): Promise<LocalDynamoDb> {
   const server = await startTestDynamoDb(backend);
   const client = new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: server.endpoint });
-  const documents = DynamoDBDocumentClient.from(client, {
+  const documents = DynamoDBDocument.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
   return {
@@ -228,7 +228,7 @@ export async function drainQueue(
 export function documentsWithFaults(
   dynamoDb: LocalDynamoDb,
   faultFor: (serializedInput: string) => Error | undefined,
-): DynamoDBDocumentClient {
+): DynamoDBDocument {
   const client = new DynamoDBClient({
     ...LOCAL_CLIENT_CONFIG,
     endpoint: dynamoDb.server.endpoint,
@@ -242,7 +242,7 @@ export function documentsWithFaults(
     },
     { step: 'initialize', name: 'injectFaults' },
   );
-  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+  return DynamoDBDocument.from(client, { marshallOptions: { removeUndefinedValues: true } });
 }
 
 export function throttlingError(): Error {

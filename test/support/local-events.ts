@@ -15,6 +15,7 @@ import {
   type BusPublisherOptions,
   createBusPublisher,
 } from '../../shared/bus/bus-publisher.ts';
+import { sdkBusClient } from '../../shared/bus/sdk-bus-client.ts';
 
 export interface TestEventBus {
   readonly bus: LocalEventBus;
@@ -43,7 +44,7 @@ export async function startTestEventBus(): Promise<TestEventBus> {
     client,
     publisher: (options = {}) =>
       createBusPublisher(
-        client,
+        sdkBusClient(client),
         { eventBusName: 'default', source: DEFAULT_EVENT_SOURCE },
         { retryDelayMs: 0, ...options },
       ),
