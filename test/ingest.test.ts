@@ -11,12 +11,12 @@ import {
   SEED_EXPORT_DELIVERY,
 } from '../scripts/local/seed-events.ts';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
-import { lightQueueSender } from '../shared/aws/light-clients.ts';
 import { staticSecrets } from '../shared/runtime/secrets.ts';
 import { s3BodyReader, s3BodyWriter } from '../shared/webhook/body-archive.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
 import { decodeEnvelope } from '../shared/webhook/envelope.ts';
 import { DEFAULT_MAX_BODY_BYTES, LAMBDA_MAX_EVENT_BYTES } from '../shared/webhook/ingest.ts';
+import { lightQueueSender } from '../shared/webhook/light-queue-sender.ts';
 import { WEBHOOK_PATH, webhookPath } from '../shared/webhook/route.ts';
 import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import { eventIdOf, signBody } from '../shared/webhook/signature.ts';

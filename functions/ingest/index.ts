@@ -1,12 +1,13 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { lightQueueSender, lightSecretReader } from '../../shared/aws/light-clients.ts';
+import { lightSecretReader } from '../../shared/runtime/aws-json-client.ts';
 import { booleanEnv, integerEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { cachedSecretSource } from '../../shared/runtime/secrets.ts';
 import { lazyS3Client, s3BodyWriter } from '../../shared/webhook/body-archive.ts';
 import { DEFAULT_MAX_BODY_BYTES, LARGEST_BODY_BYTES } from '../../shared/webhook/ingest.ts';
+import { lightQueueSender } from '../../shared/webhook/light-queue-sender.ts';
 import { createIngestHandler } from './handler.ts';
 
 const secretArn = requireEnv('WEBHOOK_SECRET_ARN');

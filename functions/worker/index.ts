@@ -1,9 +1,9 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { lightBusClient, lightTableDocuments } from '../../shared/aws/light-clients.ts';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
+import { lightBusClient } from '../../shared/bus/light-bus-client.ts';
 import { createExportQueue, lazySqsClient } from '../../shared/export/export-queue.ts';
 import { exportSettingsFromEnvironment } from '../../shared/export/export-trigger.ts';
 import {
@@ -13,6 +13,7 @@ import {
   requireEnv,
 } from '../../shared/runtime/environment.ts';
 import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
+import { lightTableDocuments } from '../../shared/store/light-table-documents.ts';
 import { lazyS3Client, s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { createWorkerHandler, DEFAULT_WORKER_CONCURRENCY } from './handler.ts';
 

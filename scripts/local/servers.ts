@@ -23,15 +23,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import dynalite from 'dynalite';
 import { createRequestHandler } from 'local-aws-sqs';
 import S3rver from 's3rver';
-import {
-  type Destroyable,
-  lightBusClient,
-  lightQueueSender,
-  lightTableDocuments,
-} from '../../shared/aws/light-clients.ts';
 import type { BusClient } from '../../shared/bus/bus-publisher.ts';
+import { lightBusClient } from '../../shared/bus/light-bus-client.ts';
+import type { Destroyable } from '../../shared/runtime/aws-json-client.ts';
+import { lightTableDocuments } from '../../shared/store/light-table-documents.ts';
 import { createTableInput } from '../../shared/store/table.ts';
 import type { TableDocuments } from '../../shared/store/table-documents.ts';
+import { lightQueueSender } from '../../shared/webhook/light-queue-sender.ts';
 import type { QueueSender } from '../../shared/webhook/queue-sender.ts';
 import { deadLetterQueueName } from './defaults.ts';
 

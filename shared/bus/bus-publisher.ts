@@ -43,7 +43,7 @@ export interface PublishOutcome<Id> {
 
 /**
  * EventBridge's `PutEvents`: the SDK's client (`sdkBusClient`) or the worker's light one
- * (`shared/aws/light-clients.ts`). Types only here, so the worker does not load the SDK.
+ * (`light-bus-client.ts`). Types only here, so the worker does not load the SDK.
  */
 export interface BusClient {
   putEvents(

@@ -1,6 +1,6 @@
 /**
  * SQS's `SendMessage`, all the ingest sends: the SDK's client (`sdk-queue-sender.ts`) or the
- * light one Lambda runs (`shared/aws/light-clients.ts`). Types only here, so the ingest does
+ * light one Lambda runs (`light-queue-sender.ts`). Types only here, so the ingest does
  * not load the SDK.
  */
 export interface QueueSender {

@@ -365,3 +365,54 @@ function credentialsFrom(env: Readonly<Record<string, string | undefined>>): Cre
   const sessionToken = env.AWS_SESSION_TOKEN;
   return { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) };
 }
+
+/** The services the light client is used with. */
+export const DYNAMODB: JsonService = {
+  endpointId: 'DYNAMODB',
+  hostPrefix: 'dynamodb',
+  signingName: 'dynamodb',
+  targetPrefix: 'DynamoDB_20120810',
+  jsonVersion: '1.0',
+};
+export const EVENTBRIDGE: JsonService = {
+  endpointId: 'EVENTBRIDGE',
+  hostPrefix: 'events',
+  signingName: 'events',
+  targetPrefix: 'AWSEvents',
+  jsonVersion: '1.1',
+};
+export const SQS: JsonService = {
+  endpointId: 'SQS',
+  hostPrefix: 'sqs',
+  signingName: 'sqs',
+  targetPrefix: 'AmazonSQS',
+  jsonVersion: '1.0',
+};
+export const SECRETS_MANAGER: JsonService = {
+  endpointId: 'SECRETS_MANAGER',
+  hostPrefix: 'secretsmanager',
+  signingName: 'secretsmanager',
+  targetPrefix: 'secretsmanager',
+  jsonVersion: '1.1',
+};
+
+export interface Destroyable {
+  /** Closes the client's kept-alive connections. */
+  destroy(): void;
+}
+
+/** Secrets Manager's `GetSecretValue` (its string), for the ingest's webhook secret. */
+export function lightSecretReader(
+  options: JsonClientOptions = {},
+): { secretString(secretId: string): Promise<string | undefined> } & Destroyable {
+  const client = createJsonClient(SECRETS_MANAGER, options);
+  return {
+    async secretString(secretId) {
+      const output = await client.call<{ SecretString?: string }>('GetSecretValue', {
+        SecretId: secretId,
+      });
+      return output.SecretString;
+    },
+    destroy: () => client.destroy(),
+  };
+}

@@ -1,0 +1,381 @@
+/**
+ * The light AWS client the ingest and the worker make their hot-path calls with
+ * (`shared/aws/`): the same answers as the SDK's clients from the same local servers, the
+ * SDK's retries, errors and endpoints, and requests whose signatures hold. The faults come
+ * from real HTTP servers answering what AWS answers (throttling, 500, a skewed clock).
+ */
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { lightBusClient } from '../shared/bus/light-bus-client.ts';
+import { createJsonClient, DYNAMODB, endpointFor } from '../shared/runtime/aws-json-client.ts';
+import { cachedSecretSource } from '../shared/runtime/secrets.ts';
+import { lightTableDocuments } from '../shared/store/light-table-documents.ts';
+import { isConditionalCheckFailed } from '../shared/store/table-documents.ts';
+import { lightQueueSender } from '../shared/webhook/light-queue-sender.ts';
+import {
+  drainQueue,
+  startedForTests,
+  startLocalDynamoDb,
+  startLocalSqs,
+} from './support/local-aws.ts';
+import { startTestEventBus } from './support/local-events.ts';
+
+const dynamoDb = startedForTests(startLocalDynamoDb);
+const sqs = startedForTests(startLocalSqs);
+const eventBus = startedForTests(startTestEventBus);
+
+describe('the light client against the local servers, beside the SDK', () => {
+  it('puts, gets, queries page by page and updates as lib-dynamodb does', async () => {
+    const tableName = await dynamoDb.createTable();
+    const light = lightTableDocuments({
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: dynamoDb.server.endpoint,
+    });
+    const sdk = dynamoDb.documents;
+    try {
+      const items = [1, 2, 3].map((n) => ({
+        pk: 'P#light',
+        sk: `E#${n}`,
+        text: `é ${n}`,
+        count: n,
+        nested: { list: [n, 'x', null], flag: true },
+        absent: undefined,
+      }));
+      for (const item of items) {
+        await light.put({
+          TableName: tableName,
+          Item: item,
+          ConditionExpression: 'attribute_not_exists(pk)',
+        });
+      }
+      const key = { pk: 'P#light', sk: 'E#2' };
+      expect((await light.get({ TableName: tableName, Key: key })).Item).toEqual(
+        (await sdk.get({ TableName: tableName, Key: key })).Item,
+      );
+      expect(
+        (await light.get({ TableName: tableName, Key: { pk: 'P#none', sk: 'x' } })).Item,
+      ).toBeUndefined();
+
+      const pages: unknown[][] = [];
+      let startKey: Record<string, unknown> | undefined;
+      do {
+        const page = await light.query({
+          TableName: tableName,
+          KeyConditionExpression: 'pk = :pk',
+          ExpressionAttributeValues: { ':pk': 'P#light' },
+          Limit: 2,
+          ExclusiveStartKey: startKey,
+        });
+        pages.push(page.Items ?? []);
+        startKey = page.LastEvaluatedKey;
+      } while (startKey !== undefined);
+      expect(pages.map((page) => page.length)).toEqual([2, 1]);
+      const { Items: sdkItems } = await sdk.query({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': 'P#light' },
+      });
+      expect(pages.flat()).toEqual(sdkItems);
+
+      const updated = await light.update({
+        TableName: tableName,
+        Key: key,
+        UpdateExpression: 'ADD #count :one',
+        ExpressionAttributeNames: { '#count': 'count' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'ALL_NEW',
+      });
+      expect(updated.Attributes).toMatchObject({ count: 3, text: 'é 2' });
+    } finally {
+      light.destroy();
+    }
+  });
+
+  it('throws a failed condition as the SDK names it, with its metadata', async () => {
+    const tableName = await dynamoDb.createTable();
+    const light = lightTableDocuments({
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: dynamoDb.server.endpoint,
+    });
+    try {
+      const put = () =>
+        light.put({
+          TableName: tableName,
+          Item: { pk: 'a', sk: 'b' },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        });
+      await put();
+      const error = await put().then(
+        () => undefined,
+        (reason: unknown) => reason,
+      );
+      expect(isConditionalCheckFailed(error)).toBe(true);
+      expect(error).toMatchObject({ $metadata: { httpStatusCode: 400, attempts: 1 } });
+    } finally {
+      light.destroy();
+    }
+  });
+
+  it('sends to SQS and puts on the bus what the SDK receives', async () => {
+    const { queueUrl } = await sqs.createQueues();
+    const sender = lightQueueSender({ ...LOCAL_CLIENT_CONFIG, endpoint: sqs.server.endpoint });
+    const bus = lightBusClient({ ...LOCAL_CLIENT_CONFIG, endpoint: eventBus.bus.endpoint });
+    try {
+      const sent = await sender.sendMessage({ QueueUrl: queueUrl, MessageBody: '{"é":"ü"}' });
+      expect(sent.MessageId).toEqual(expect.any(String));
+      const messages = await drainQueue(sqs.sqs, queueUrl);
+      expect(messages.map((message) => message.Body)).toEqual(['{"é":"ü"}']);
+
+      eventBus.clear();
+      const output = await bus.putEvents({
+        Entries: [
+          { EventBusName: 'default', Source: 'light.test', DetailType: 'Test', Detail: '{"n":1}' },
+        ],
+      });
+      expect(output.FailedEntryCount ?? 0).toBe(0);
+      expect(output.Entries?.[0]?.EventId).toEqual(expect.any(String));
+      expect(eventBus.events()).toMatchObject([
+        { source: 'light.test', 'detail-type': 'Test', detail: { n: 1 } },
+      ]);
+    } finally {
+      sender.destroy();
+      bus.destroy();
+    }
+  });
+});
+
+interface Received {
+  readonly request: IncomingMessage;
+  readonly body: string;
+}
+
+/** A server answering each request with the next of `answers` (the last one repeats). */
+async function scriptedServer(
+  answers: ReadonlyArray<
+    (received: Received) => { status: number; headers?: Record<string, string>; body: string }
+  >,
+): Promise<{ endpoint: string; received: Received[]; close(): Promise<void> }> {
+  const received: Received[] = [];
+  const server: Server = createServer((request, response) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => {
+      const entry = { request, body: Buffer.concat(chunks).toString('utf8') };
+      received.push(entry);
+      const answer = answers[Math.min(received.length, answers.length) - 1];
+      const { status, headers = {}, body } = answer?.(entry) ?? { status: 500, body: '' };
+      response.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', ...headers });
+      response.end(body);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    endpoint: `http://127.0.0.1:${port}`,
+    received,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+const ok = () => ({ status: 200, body: '{"Item":{"pk":{"S":"a"}}}' });
+const awsError = (status: number, type: string) => () => ({
+  status,
+  body: JSON.stringify({
+    __type: `com.amazonaws.dynamodb.v20120810#${type}`,
+    message: `${type} here`,
+  }),
+});
+
+describe('the light client: retries, errors, signatures', () => {
+  let servers: Array<{ close(): Promise<void> }> = [];
+  beforeAll(() => {
+    servers = [];
+  });
+  afterAll(async () => {
+    await Promise.all(servers.map((server) => server.close()));
+  });
+  async function clientOf(answers: Parameters<typeof scriptedServer>[0], maxAttempts?: number) {
+    const server = await scriptedServer(answers);
+    servers.push(server);
+    const client = createJsonClient(DYNAMODB, {
+      ...LOCAL_CLIENT_CONFIG,
+      credentials: { ...LOCAL_CLIENT_CONFIG.credentials, sessionToken: 'session-token' },
+      endpoint: server.endpoint,
+      ...(maxAttempts === undefined ? {} : { maxAttempts }),
+    });
+    return { server, client };
+  }
+
+  it('retries throttling and 5xx answers up to three attempts, as the SDK', async () => {
+    const { server, client } = await clientOf([
+      awsError(400, 'ProvisionedThroughputExceededException'),
+      awsError(500, 'InternalServerError'),
+      ok,
+    ]);
+    expect(await client.call('GetItem', { TableName: 't', Key: {} })).toEqual({
+      Item: { pk: { S: 'a' } },
+    });
+    expect(server.received).toHaveLength(3);
+    client.destroy();
+  });
+
+  it('gives up after the last attempt with the named error', async () => {
+    const { server, client } = await clientOf([awsError(400, 'ThrottlingException')], 2);
+    const error = await client.call('GetItem', {}).catch((reason: unknown) => reason);
+    expect(error).toMatchObject({
+      name: 'ThrottlingException',
+      message: 'ThrottlingException here',
+      $metadata: { httpStatusCode: 400, attempts: 2 },
+    });
+    expect(server.received).toHaveLength(2);
+    client.destroy();
+  });
+
+  it('does not retry what a retry cannot change', async () => {
+    const { server, client } = await clientOf([awsError(400, 'ValidationException')]);
+    await expect(client.call('PutItem', {})).rejects.toMatchObject({ name: 'ValidationException' });
+    expect(server.received).toHaveLength(1);
+    client.destroy();
+  });
+
+  it('signs what it sends: target, type, session token, and a signature over the wire request', async () => {
+    const { server, client } = await clientOf([ok]);
+    await client.call('GetItem', { TableName: 'tablé' });
+    const [{ request, body } = { request: undefined, body: '' }] = server.received;
+    if (request === undefined) throw new Error('no request');
+    expect(request.headers['x-amz-target']).toBe('DynamoDB_20120810.GetItem');
+    expect(request.headers['content-type']).toBe('application/x-amz-json-1.0');
+    expect(request.headers['x-amz-security-token']).toBe('session-token');
+    expect(JSON.parse(body)).toEqual({ TableName: 'tablé' });
+    // Signed again from what arrived, with the same key and time, the signature is the same.
+    const authorization = String(request.headers.authorization);
+    const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
+    expect(signedHeaders).toEqual(expect.arrayContaining(['host', 'x-amz-date', 'x-amz-target']));
+    const amzDate = String(request.headers['x-amz-date']);
+    const signingDate = new Date(
+      `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+    );
+    const { createHash, createHmac } = await import('node:crypto');
+    class Sha256 {
+      private readonly hash;
+      constructor(secret?: string | Uint8Array) {
+        this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
+      }
+      update(data: string | Uint8Array) {
+        this.hash.update(data);
+      }
+      async digest() {
+        return new Uint8Array(this.hash.digest());
+      }
+    }
+    const resigned = await new SignatureV4({
+      service: 'dynamodb',
+      region: LOCAL_CLIENT_CONFIG.region,
+      credentials: { ...LOCAL_CLIENT_CONFIG.credentials, sessionToken: 'session-token' },
+      sha256: Sha256 as never,
+      applyChecksum: false,
+    }).sign(
+      {
+        method: String(request.method),
+        protocol: 'http:',
+        hostname: '127.0.0.1',
+        path: String(request.url),
+        query: {},
+        headers: Object.fromEntries(
+          signedHeaders.map((name) => [name, String(request.headers[name])]),
+        ),
+        body,
+      },
+      { signingDate },
+    );
+    expect(resigned.headers.authorization).toBe(authorization);
+    client.destroy();
+  });
+
+  it('signs again with the server’s time when its clock is far from ours', async () => {
+    const serverTime = new Date(Date.now() + 60 * 60 * 1000);
+    const { server, client } = await clientOf([
+      () => ({
+        status: 400,
+        headers: { date: serverTime.toUTCString() },
+        body: JSON.stringify({ __type: 'InvalidSignatureException', message: 'Signature expired' }),
+      }),
+      ok,
+    ]);
+    await client.call('GetItem', {});
+    expect(server.received).toHaveLength(2);
+    const resent = String(server.received[1]?.request.headers['x-amz-date']);
+    expect(resent.slice(0, 11)).toBe(serverTime.toISOString().replace(/[-:]/g, '').slice(0, 11));
+    client.destroy();
+  });
+
+  it('fails the call, not the import, without credentials or a region', async () => {
+    const noCredentials = createJsonClient(DYNAMODB, { env: { AWS_REGION: 'eu-west-1' } });
+    await expect(noCredentials.call('GetItem', {})).rejects.toThrow(/AWS_ACCESS_KEY_ID/);
+    const noRegion = createJsonClient(DYNAMODB, { env: {} });
+    await expect(noRegion.call('GetItem', {})).rejects.toThrow(/AWS_REGION/);
+  });
+});
+
+describe('the light client finds the endpoint the SDK would', () => {
+  it.each([
+    [{}, 'eu-west-1', 'https://dynamodb.eu-west-1.amazonaws.com'],
+    [
+      { AWS_USE_FIPS_ENDPOINT: 'true' },
+      'us-east-1',
+      'https://dynamodb-fips.us-east-1.amazonaws.com',
+    ],
+    [{ AWS_USE_DUALSTACK_ENDPOINT: 'true' }, 'us-east-1', 'https://dynamodb.us-east-1.api.aws'],
+    [{}, 'cn-north-1', 'https://dynamodb.cn-north-1.amazonaws.com.cn'],
+    [{ AWS_ENDPOINT_URL: 'http://127.0.0.1:1' }, 'us-east-1', 'http://127.0.0.1:1'],
+    [
+      { AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_DYNAMODB: 'http://b:2' },
+      'us-east-1',
+      'http://b:2',
+    ],
+    [
+      { AWS_ENDPOINT_URL_DYNAMODB: 'http://b:2', AWS_IGNORE_CONFIGURED_ENDPOINT_URLS: 'true' },
+      'us-east-1',
+      'https://dynamodb.us-east-1.amazonaws.com',
+    ],
+  ])('%j in %s: %s', (env, region, endpoint) => {
+    expect(endpointFor(DYNAMODB, region, env)).toBe(endpoint);
+  });
+});
+
+describe('the ingest’s secret cache', () => {
+  const SECRET = 'a-webhook-secret-long-enough';
+  it('reads once per period, shares a read in flight, and keeps no failure', async () => {
+    let now = 0;
+    let reads = 0;
+    let answer: string | undefined = SECRET;
+    const source = cachedSecretSource(
+      async () => {
+        reads += 1;
+        return answer;
+      },
+      300,
+      () => now,
+    );
+    expect(await Promise.all([source(), source()])).toEqual([[SECRET], [SECRET]]);
+    expect(reads).toBe(1);
+    now = 299_999;
+    await source();
+    expect(reads).toBe(1);
+    now = 300_000;
+    answer = undefined;
+    await expect(source()).rejects.toThrow(/no string value/);
+    answer = 'short';
+    await expect(source()).rejects.toThrow(/at least 16/);
+    answer = JSON.stringify({ current: SECRET, previous: `${SECRET}-old` });
+    expect(await source()).toEqual([SECRET, `${SECRET}-old`]);
+    expect(reads).toBe(4);
+  });
+});
