@@ -243,7 +243,22 @@ process.stdout.write('\\n' + typeof handler);`,
     expect(Object.keys(sqs)).toEqual(expect.arrayContaining(['SQSClient', 'SendMessageCommand']));
   });
 
-  it.each(FUNCTIONS)(
+  it.each([
+    ['ingest', 'WEBHOOK_SECRET_ARN'],
+    ['worker', 'WORKER_CONCURRENCY'],
+  ])(
+    'bundles no AWS SDK client into the %s: its calls go through the light client',
+    (_name, variable) => {
+      const { code } = bundleOf(variable);
+      // Every SDK client sends its x-amz-user-agent header; the light client does not.
+      expect(code).not.toContain('x-amz-user-agent');
+      expect(code).toContain('AWS4-HMAC-SHA256');
+      // The S3 and SQS clients of the rare paths are loaded on first use, from node_modules.
+      expect(code).not.toContain('com.amazonaws.s3');
+    },
+  );
+
+  it.each(FUNCTIONS.filter(([name]) => name === 'exporter' || name === 'enrich'))(
     "ships the SDK's event-stream serde apart from the %s bundle, where its import() finds it",
     (_name, variable) => {
       const { code, directory } = bundleOf(variable);
