@@ -49,8 +49,12 @@ function snippets(): Snippet[] {
   }));
 }
 
-/** Kills a snippet that hangs; the test waits a little longer, to report what it printed. */
-const COMMAND_TIMEOUT_MS = 60_000;
+/**
+ * Kills a snippet that hangs; the test waits a little longer, to report what it printed. A
+ * snippet runs up to 20 CLI processes (about 1 s each on an idle 2-core machine, 3 s or more
+ * beside the rest of the suite).
+ */
+const COMMAND_TIMEOUT_MS = 120_000;
 const SNIPPET_TIMEOUT_MS = COMMAND_TIMEOUT_MS + 15_000;
 
 /** Runs a program without blocking: the test's DynamoDB server answers in this process. */
