@@ -238,6 +238,22 @@ describe('the light client: retries, errors, signatures', () => {
     client.destroy();
   });
 
+  it('takes its attempts from AWS_MAX_ATTEMPTS, as the SDK does', async () => {
+    const server = await scriptedServer([awsError(500, 'InternalServerError')]);
+    servers.push(server);
+    const client = createJsonClient(DYNAMODB, {
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: server.endpoint,
+      env: { AWS_MAX_ATTEMPTS: '1' },
+    });
+    await expect(client.call('GetItem', {})).rejects.toMatchObject({
+      name: 'InternalServerError',
+      $metadata: { httpStatusCode: 500, attempts: 1 },
+    });
+    expect(server.received).toHaveLength(1);
+    client.destroy();
+  });
+
   it('does not retry what a retry cannot change', async () => {
     const { server, client } = await clientOf([awsError(400, 'ValidationException')]);
     await expect(client.call('PutItem', {})).rejects.toMatchObject({ name: 'ValidationException' });

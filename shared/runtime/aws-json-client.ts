@@ -47,7 +47,7 @@ export interface JsonClientOptions {
   readonly region?: string;
   /** @default AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as Lambda sets them */
   readonly credentials?: Credentials;
-  /** Attempts per call, the first included. @default 3, as the SDK's standard mode */
+  /** Attempts per call, the first included. @default AWS_MAX_ATTEMPTS, then 3, as the SDK */
   readonly maxAttempts?: number;
   /** Gives up an attempt whose connection is not made within this. @default none, as the SDK */
   readonly connectionTimeoutMs?: number;
@@ -96,14 +96,8 @@ const CLOCK_SKEW_CODES = new Set([
 ]);
 const TRANSIENT_CODES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
-const NETWORK_ERROR_CODES = new Set([
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'EPIPE',
-  'ETIMEDOUT',
-  'EAI_AGAIN',
-  'ENOTFOUND',
-]);
+/** The Node network errors the SDK retries. */
+const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
 const BASE_DELAY_MS = 100;
 const THROTTLING_BASE_DELAY_MS = 500;
 const MAX_DELAY_MS = 20_000;
@@ -205,7 +199,9 @@ export function createJsonClient(
   options: JsonClientOptions = {},
 ): JsonClient {
   const env = options.env ?? process.env;
-  const maxAttempts = Math.max(1, options.maxAttempts ?? 3);
+  // As the SDK: the option, then AWS_MAX_ATTEMPTS, then 3.
+  const fromEnv = /^[1-9]\d*$/.test(env.AWS_MAX_ATTEMPTS ?? '') ? Number(env.AWS_MAX_ATTEMPTS) : 3;
+  const maxAttempts = Math.max(1, options.maxAttempts ?? fromEnv);
   const target = `${service.targetPrefix}.`;
   const contentType = `application/x-amz-json-${service.jsonVersion}`;
   let resolved:
