@@ -70,17 +70,22 @@ describe('a command that takes no arguments', () => {
     ['scripts/schemas.ts', 'npm run schemas'],
     ['scripts/fake-datasaur.ts', 'npm run fake-datasaur'],
     ['scripts/start.ts', 'npm start'],
-  ])('%s refuses one, with its usage, and does nothing', async (script, command) => {
-    for (const args of [['--bogus'], ['extra']]) {
-      const result = await runScript(script, args);
-      expect(result.code, args[0]).toBe(2);
-      expect(result.stderr).toContain(`Usage: ${command}`);
-      expect(result.stdout).toBe('');
-    }
-    const help = await runScript(script, ['--help']);
-    expect(help.code).toBe(0);
-    expect(help.stdout).toContain(`Usage: ${command}`);
-  });
+  ])(
+    '%s refuses one, with its usage, and does nothing',
+    async (script, command) => {
+      for (const args of [['--bogus'], ['extra']]) {
+        const result = await runScript(script, args);
+        expect(result.code, args[0]).toBe(2);
+        expect(result.stderr).toContain(`Usage: ${command}`);
+        expect(result.stdout).toBe('');
+      }
+      const help = await runScript(script, ['--help']);
+      expect(help.code).toBe(0);
+      expect(help.stdout).toContain(`Usage: ${command}`);
+      // Three tsx processes one after another: about 3 s each idle, 10 s or more beside the suite.
+    },
+    90_000,
+  );
 });
 
 describe('flags with a shape of their own', () => {
