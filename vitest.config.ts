@@ -4,7 +4,9 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
-    testTimeout: 30_000,
+    // A test may run a few CLI processes (tsx), each 2–3 s idle and 10 s or more on a loaded
+    // 2-core machine: bounds, never synchronization.
+    testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
     // Two test files at a time even on two cores (vitest's default there is one): most suites

@@ -1,6 +1,6 @@
 /**
  * The light AWS client the ingest and the worker make their hot-path calls with
- * (`shared/aws/`): the same answers as the SDK's clients from the same local servers, the
+ * (`shared/runtime/aws-json-client.ts`): the same answers as the SDK's clients from the same local servers, the
  * SDK's retries, errors and endpoints, and requests whose signatures hold. The faults come
  * from real HTTP servers answering what AWS answers (throttling, 500, a skewed clock).
  */
@@ -10,7 +10,13 @@ import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { lightBusClient } from '../shared/bus/light-bus-client.ts';
-import { createJsonClient, DYNAMODB, endpointFor } from '../shared/runtime/aws-json-client.ts';
+import {
+  createJsonClient,
+  DYNAMODB,
+  EVENTBRIDGE,
+  endpointFor,
+  SQS,
+} from '../shared/runtime/aws-json-client.ts';
 import { cachedSecretSource } from '../shared/runtime/secrets.ts';
 import { lightTableDocuments } from '../shared/store/light-table-documents.ts';
 import { isConditionalCheckFailed } from '../shared/store/table-documents.ts';
@@ -89,6 +95,38 @@ describe('the light client against the local servers, beside the SDK', () => {
         ReturnValues: 'ALL_NEW',
       });
       expect(updated.Attributes).toMatchObject({ count: 3, text: 'é 2' });
+    } finally {
+      light.destroy();
+    }
+  });
+
+  it('writes and reads binary, sets, null and empty values as lib-dynamodb does', async () => {
+    const tableName = await dynamoDb.createTable();
+    const light = lightTableDocuments({
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: dynamoDb.server.endpoint,
+    });
+    try {
+      const item = {
+        pk: 'P#binary',
+        sk: 'x',
+        body: new Uint8Array([0x7b, 0xff, 0xfe, 0x00, 0x7d]),
+        blobs: new Set([new Uint8Array([1, 2]), new Uint8Array([3])]),
+        names: new Set(['a', 'b']),
+        numbers: new Set([1, 2.5]),
+        nested: {
+          list: [new Uint8Array([9]), { deep: new Uint8Array([8, 7]) }],
+          none: null,
+          empty: '',
+        },
+      };
+      await light.put({ TableName: tableName, Item: item });
+      const key = { pk: 'P#binary', sk: 'x' };
+      const viaSdk = (await dynamoDb.documents.get({ TableName: tableName, Key: key })).Item;
+      const viaLight = (await light.get({ TableName: tableName, Key: key })).Item;
+      expect(viaLight).toEqual(viaSdk);
+      expect(Buffer.from(viaLight?.body as Uint8Array)).toEqual(Buffer.from(item.body));
+      expect(viaLight?.nested).toEqual(viaSdk?.nested);
     } finally {
       light.destroy();
     }
@@ -213,7 +251,108 @@ describe('the light client: retries, errors, signatures', () => {
     return { server, client };
   }
 
-  it('retries throttling and 5xx answers up to three attempts, as the SDK', async () => {
+  it('makes 4 attempts for DynamoDB, as its SDK client does by default', async () => {
+    const { server, client } = await clientOf([awsError(500, 'InternalServerError')]);
+    await expect(client.call('GetItem', {})).rejects.toMatchObject({
+      name: 'InternalServerError',
+      $metadata: { attempts: 4 },
+    });
+    expect(server.received).toHaveLength(4);
+    client.destroy();
+  });
+
+  it('spends a retry budget, as the SDK: 35 retries of a failing service, then none', async () => {
+    const { server, client } = await clientOf([awsError(500, 'InternalServerError')], 2);
+    for (let call = 0; call < 36; call++) {
+      await expect(client.call('GetItem', {})).rejects.toMatchObject({
+        name: 'InternalServerError',
+      });
+    }
+    // 500 tokens at 14 a retry: 35 calls made 2 attempts, the 36th one.
+    expect(server.received).toHaveLength(71);
+    client.destroy();
+  });
+
+  it('retries a refused connection, then names it', async () => {
+    const closed = await scriptedServer([ok]);
+    await closed.close();
+    const client = createJsonClient(DYNAMODB, {
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: closed.endpoint,
+      maxAttempts: 2,
+    });
+    await expect(client.call('GetItem', {})).rejects.toMatchObject({
+      code: 'ECONNREFUSED',
+      $metadata: { attempts: 2 },
+    });
+    client.destroy();
+  });
+
+  it('gives up an attempt whose answer trickles in past the request timeout', async () => {
+    const trickle = createServer((_request, response) => {
+      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.0' });
+      response.write('{');
+      const timer = setInterval(() => response.write(' '), 50);
+      response.on('close', () => clearInterval(timer));
+    });
+    await new Promise<void>((resolve) => trickle.listen(0, '127.0.0.1', resolve));
+    const { port } = trickle.address() as AddressInfo;
+    const client = createJsonClient(DYNAMODB, {
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: `http://127.0.0.1:${port}`,
+      maxAttempts: 1,
+      requestTimeoutMs: 300,
+    });
+    await expect(client.call('GetItem', {})).rejects.toMatchObject({ name: 'TimeoutError' });
+    client.destroy();
+    trickle.closeAllConnections();
+    await new Promise<void>((resolve) => trickle.close(() => resolve()));
+  });
+
+  it('sends Lambda’s trace id, as the SDK’s recursion detection does', async () => {
+    const server = await scriptedServer([ok]);
+    servers.push(server);
+    const client = createJsonClient(DYNAMODB, {
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: server.endpoint,
+      env: {
+        AWS_LAMBDA_FUNCTION_NAME: 'worker',
+        _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793',
+      },
+    });
+    await client.call('GetItem', {});
+    expect(server.received[0]?.request.headers['x-amzn-trace-id']).toBe(
+      'Root=1-5759e988-bd862e3fe1be46a994272793',
+    );
+    client.destroy();
+  });
+
+  it('names a 2xx answer that is not JSON without quoting it', async () => {
+    const { client } = await clientOf([
+      () => ({ status: 200, body: 'SecretString: hunter2hunter2' }),
+    ]);
+    const error = await client.call('GetItem', {}).catch((reason: unknown) => reason);
+    expect(String(error)).toMatch(/not JSON/);
+    expect(String(error)).not.toContain('hunter2');
+    client.destroy();
+  });
+
+  it('refuses an SQS answer whose MD5 is not the message’s, as the SDK does', async () => {
+    const server = await scriptedServer([
+      () => ({
+        status: 200,
+        body: JSON.stringify({ MessageId: 'm-1', MD5OfMessageBody: '0'.repeat(32) }),
+      }),
+    ]);
+    servers.push(server);
+    const sender = lightQueueSender({ ...LOCAL_CLIENT_CONFIG, endpoint: server.endpoint });
+    await expect(
+      sender.sendMessage({ QueueUrl: `${server.endpoint}/q`, MessageBody: 'hello' }),
+    ).rejects.toThrow(/MD5/);
+    sender.destroy();
+  });
+
+  it('retries throttling and 5xx answers, as the SDK', async () => {
     const { server, client } = await clientOf([
       awsError(400, 'ProvisionedThroughputExceededException'),
       awsError(500, 'InternalServerError'),
@@ -341,6 +480,15 @@ describe('the light client: retries, errors, signatures', () => {
 });
 
 describe('the light client finds the endpoint the SDK would', () => {
+  it('uses the standard GovCloud endpoint for FIPS where the SDK’s rules do (SQS, EventBridge)', () => {
+    const fips = { AWS_USE_FIPS_ENDPOINT: 'true' };
+    expect(endpointFor(SQS, 'us-gov-west-1', fips)).toBe('https://sqs.us-gov-west-1.amazonaws.com');
+    expect(endpointFor(EVENTBRIDGE, 'us-gov-east-1', fips)).toBe(
+      'https://events.us-gov-east-1.amazonaws.com',
+    );
+    expect(endpointFor(SQS, 'us-east-1', fips)).toBe('https://sqs-fips.us-east-1.amazonaws.com');
+  });
+
   it.each([
     [{}, 'eu-west-1', 'https://dynamodb.eu-west-1.amazonaws.com'],
     [
@@ -350,6 +498,18 @@ describe('the light client finds the endpoint the SDK would', () => {
     ],
     [{ AWS_USE_DUALSTACK_ENDPOINT: 'true' }, 'us-east-1', 'https://dynamodb.us-east-1.api.aws'],
     [{}, 'cn-north-1', 'https://dynamodb.cn-north-1.amazonaws.com.cn'],
+    [
+      { AWS_USE_FIPS_ENDPOINT: 'true' },
+      'us-gov-west-1',
+      'https://dynamodb-fips.us-gov-west-1.amazonaws.com',
+    ],
+    [
+      { AWS_USE_DUALSTACK_ENDPOINT: 'true' },
+      'eusc-de-east-1',
+      'https://dynamodb.eusc-de-east-1.api.amazonwebservices.eu',
+    ],
+    [{}, 'us-isof-south-1', 'https://dynamodb.us-isof-south-1.csp.hci.ic.gov'],
+    [{}, 'eu-isoe-west-1', 'https://dynamodb.eu-isoe-west-1.cloud.adc-e.uk'],
     [{ AWS_ENDPOINT_URL: 'http://127.0.0.1:1' }, 'us-east-1', 'http://127.0.0.1:1'],
     [
       { AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_DYNAMODB: 'http://b:2' },
@@ -368,13 +528,14 @@ describe('the light client finds the endpoint the SDK would', () => {
 
 describe('the ingest’s secret cache', () => {
   const SECRET = 'a-webhook-secret-long-enough';
-  it('reads once per period, shares a read in flight, and keeps no failure', async () => {
+  it('reads once per period, shares a read in flight, keeps a bad value but no failed read', async () => {
     let now = 0;
     let reads = 0;
-    let answer: string | undefined = SECRET;
+    let answer: string | undefined | Error = SECRET;
     const source = cachedSecretSource(
       async () => {
         reads += 1;
+        if (answer instanceof Error) throw answer;
         return answer;
       },
       300,
@@ -386,12 +547,18 @@ describe('the ingest’s secret cache', () => {
     await source();
     expect(reads).toBe(1);
     now = 300_000;
+    answer = new Error('Secrets Manager is down');
+    await expect(source()).rejects.toThrow(/is down/);
     answer = undefined;
     await expect(source()).rejects.toThrow(/no string value/);
+    expect(reads).toBe(3);
     answer = 'short';
     await expect(source()).rejects.toThrow(/at least 16/);
+    await expect(source()).rejects.toThrow(/at least 16/);
+    expect(reads).toBe(4);
+    now = 600_000;
     answer = JSON.stringify({ current: SECRET, previous: `${SECRET}-old` });
     expect(await source()).toEqual([SECRET, `${SECRET}-old`]);
-    expect(reads).toBe(4);
+    expect(reads).toBe(5);
   });
 });

@@ -37,7 +37,7 @@ function query(
       {
         cwd: options.cwd,
         env: { ...withoutLocalTarget(process.env), ...options.env },
-        timeout: 20_000,
+        timeout: 45_000,
       },
       (error, stdout, stderr) => {
         const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;

@@ -302,7 +302,7 @@ describe('npm run replay', () => {
       execFile(
         process.execPath,
         ['--import', 'tsx', 'scripts/replay.ts', ...args],
-        { env: { ...process.env, DYNAMODB_ENDPOINT: '' }, timeout: 20_000 },
+        { env: { ...process.env, DYNAMODB_ENDPOINT: '' }, timeout: 45_000 },
         (error, stdout, stderr) => {
           const code = error === null ? 0 : typeof error.code === 'number' ? error.code : null;
           resolve({ code, stdout, stderr });

@@ -75,7 +75,7 @@ describe('npm run tail', () => {
       execFile(
         process.execPath,
         [...TAIL, '--file', file, '--pattern', '{"detail-type":"Project Reviewed"}'],
-        { timeout: 20_000 },
+        { timeout: 45_000 },
         (error, _stdout, stderr) =>
           resolve({ code: error === null ? 0 : Number(error.code), stderr }),
       );

@@ -1,9 +1,10 @@
 import { ProvisionedThroughputExceededException } from '@aws-sdk/client-dynamodb';
 import { GetCommand, type PutCommandInput } from '@aws-sdk/lib-dynamodb';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import { SEED_EVENTS, SEED_EXPORT_DELIVERY } from '../scripts/local/seed-events.ts';
+import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { busEventOf, DETAIL_SCHEMAS } from '../shared/bus/bus-events.ts';
 import { type EventItem, restoredItem } from '../shared/store/items.ts';
 import {
@@ -13,6 +14,7 @@ import {
   rejectedKey,
   unknownPartition,
 } from '../shared/store/keys.ts';
+import { lightTableDocuments } from '../shared/store/light-table-documents.ts';
 import type { TableDocuments } from '../shared/store/table-documents.ts';
 import { itemSize, MAX_ITEM_BYTES } from '../shared/store/write-units.ts';
 import { INLINE_BODY_BYTES } from '../shared/webhook/claim-check.ts';
@@ -32,6 +34,15 @@ import {
 
 const dynamoDb = startedForTests(startLocalDynamoDb);
 
+/**
+ * The worker writes through the light client, as in Lambda; the tests read what it wrote
+ * through lib-dynamodb, so every item also shows the two clients agree.
+ */
+let light: ReturnType<typeof lightTableDocuments> | undefined;
+const lightDocuments = () =>
+  (light ??= lightTableDocuments({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoDb.server.endpoint }));
+afterAll(() => light?.destroy());
+
 /** The test table's client, whose puts throw what `faultFor` returns (nothing: the put goes through). */
 function withFaultyPut(faultFor: (input: PutCommandInput) => Error | undefined): TableDocuments {
   const real = dynamoDb.documents;
@@ -46,11 +57,11 @@ function withFaultyPut(faultFor: (input: PutCommandInput) => Error | undefined):
   };
 }
 
-/** A fresh table and a worker writing to it through `documents` (the real client by default). */
+/** A fresh table and a worker writing to it through `documents` (the light client by default). */
 async function freshWorker(options: { documents?: TableDocuments; rawTtlDays?: number } = {}) {
   const tableName = await dynamoDb.createTable();
   const handler = createWorkerHandler({
-    documents: options.documents ?? dynamoDb.documents,
+    documents: options.documents ?? lightDocuments(),
     tableName,
     bodies: NO_ARCHIVE,
     logger: quietLogger(),

@@ -25,12 +25,19 @@ const exports = exportSettingsFromEnvironment();
 
 const logger = new Logger();
 
+/**
+ * DynamoDB and EventBridge answer in milliseconds: an attempt that has not connected in 2 s or
+ * been answered in 5 s is given up and retried (a kept-alive socket a Lambda freeze left dead
+ * would otherwise hold the batch until the function's timeout).
+ */
+const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
+
 export const handler = withLogContext(
   logger,
   createWorkerHandler({
     // DynamoDB and EventBridge through the light client: the SDK's start-up was two thirds
     // of the worker's cold start (issue 27, docs/performance.md).
-    documents: lightTableDocuments(),
+    documents: lightTableDocuments(TIMEOUTS),
     tableName: requireEnv('TABLE_NAME'),
     // Reads only what pointers name; the role allows GetObject under bodies/ and nothing else.
     // Loaded on the first claim-checked body, a rare path.
@@ -38,7 +45,7 @@ export const handler = withLogContext(
     logger,
     concurrency: integerEnv('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, { min: 1, max: 100 }),
     rawTtlDays: rawTtlDays === 0 ? undefined : rawTtlDays,
-    publisher: createBusPublisher(lightBusClient(), {
+    publisher: createBusPublisher(lightBusClient(TIMEOUTS), {
       eventBusName: requireEnv('EVENT_BUS_NAME'),
       source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
     }),

@@ -183,7 +183,7 @@ export function localEventBridge(endpoint: string): EventBridgeClient {
   return new EventBridgeClient({ ...LOCAL_CLIENT_CONFIG, endpoint, maxAttempts: 1 });
 }
 
-/** The table through the light client the worker Lambda uses (`shared/aws/`). */
+/** The table through the light client the worker Lambda uses (`shared/runtime/aws-json-client.ts`). */
 export function localTable(endpoint: string): TableDocuments & Destroyable {
   return lightTableDocuments({ ...LOCAL_CLIENT_CONFIG, endpoint });
 }

@@ -6,9 +6,12 @@
  * - signs with the SDK's own signer (`@smithy/signature-v4`), with the credentials Lambda puts
  *   in the environment, correcting for a skewed clock as the SDK does;
  * - sends over `node:http(s)` with keep-alive;
- * - retries as the SDK's standard mode does: up to 3 attempts, with full-jitter exponential
- *   back-off (100 ms base, 500 ms after throttling, 20 s at most), on throttling, 5xx, and
- *   network errors and timeouts;
+ * - retries as the pinned SDK's standard mode does (`@smithy/core`'s 2026 retry settings):
+ *   3 attempts (4 for DynamoDB), full-jitter exponential back-off (50 ms base, 25 for
+ *   DynamoDB, 1 s after throttling, 20 s at most, at least a `Retry-After` hint), a retry
+ *   budget of 500 tokens per client (14 a retry, 5 after throttling), on the same throttling
+ *   codes, transient codes and statuses, Node network errors and timeouts;
+ * - sends Lambda's `X-Amzn-Trace-Id`, as the SDK's recursion detection does;
  * - throws errors named by the service's error code (`ConditionalCheckFailedException`), with
  *   `$metadata` as the SDK's carry it;
  * - finds the endpoint as the SDK does: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`,
@@ -32,6 +35,10 @@ export interface JsonService {
   /** `X-Amz-Target` is `<targetPrefix>.<Operation>`. */
   readonly targetPrefix: string;
   readonly jsonVersion: '1.0' | '1.1';
+  /** The SDK client's own retry defaults, where they differ from 3 attempts and 50 ms. */
+  readonly retry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
+  /** In GovCloud the standard endpoint is the FIPS one: the SDK's rules use it for FIPS. */
+  readonly govCloudFipsIsStandard?: boolean;
 }
 
 export interface Credentials {
@@ -47,11 +54,11 @@ export interface JsonClientOptions {
   readonly region?: string;
   /** @default AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and AWS_SESSION_TOKEN, as Lambda sets them */
   readonly credentials?: Credentials;
-  /** Attempts per call, the first included. @default AWS_MAX_ATTEMPTS, then 3, as the SDK */
+  /** Attempts per call, the first included. @default AWS_MAX_ATTEMPTS, then the service's (3; DynamoDB 4), as the SDK */
   readonly maxAttempts?: number;
   /** Gives up an attempt whose connection is not made within this. @default none, as the SDK */
   readonly connectionTimeoutMs?: number;
-  /** Gives up an attempt whose socket is idle this long. @default none, as the SDK */
+  /** Gives up an attempt not answered in full within this. @default none */
   readonly requestTimeoutMs?: number;
   /** Where the defaults are read. @default process.env */
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -87,6 +94,7 @@ const THROTTLING_CODES = new Set([
   'EC2ThrottledException',
 ]);
 const CLOCK_SKEW_CODES = new Set([
+  'AccessDeniedException',
   'AuthFailure',
   'InvalidSignatureException',
   'RequestExpired',
@@ -96,21 +104,42 @@ const CLOCK_SKEW_CODES = new Set([
 ]);
 const TRANSIENT_CODES = new Set(['TimeoutError', 'RequestTimeout', 'RequestTimeoutException']);
 const TRANSIENT_STATUS = new Set([500, 502, 503, 504]);
-/** The Node network errors the SDK retries. */
-const NETWORK_ERROR_CODES = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'ETIMEDOUT']);
-const BASE_DELAY_MS = 100;
-const THROTTLING_BASE_DELAY_MS = 500;
+/** The Node timeout and network errors the SDK retries. */
+const NETWORK_ERROR_CODES = new Set([
+  'ECONNRESET',
+  'ECONNREFUSED',
+  'EPIPE',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+]);
+const MAX_ATTEMPTS = 3;
+const BASE_DELAY_MS = 50;
+const THROTTLING_BASE_DELAY_MS = 1_000;
 const MAX_DELAY_MS = 20_000;
+/** How much longer than its own back-off the SDK waits for a `Retry-After` hint. */
+const RETRY_AFTER_EXTRA_MS = 5_000;
+const RETRY_TOKENS = 500;
+const RETRY_COST = 14;
+const THROTTLING_RETRY_COST = 5;
 /** The SDK corrects its clock when the server's differs by more than this. */
 const CLOCK_SKEW_MS = 300_000;
 
-/** Regions outside the `aws` partition, by prefix: their DNS suffix. */
-const DNS_SUFFIXES: ReadonlyArray<readonly [string, string, string]> = [
-  // prefix, suffix, dual-stack suffix
-  ['cn-', 'amazonaws.com.cn', 'api.amazonwebservices.com.cn'],
-  ['us-isob-', 'sc2s.sgov.gov', 'sc2s.sgov.gov'],
-  ['us-iso-', 'c2s.ic.gov', 'c2s.ic.gov'],
-  ['eusc-', 'amazonaws.eu', 'amazonaws.eu'],
+/**
+ * The partitions other than `aws` (which takes every other region), as the SDK's partition
+ * data (`@aws-sdk/core`, `util-endpoints/lib/aws/partitions`) has them: the region pattern,
+ * the DNS suffix and the dual-stack one.
+ */
+const PARTITIONS: ReadonlyArray<readonly [string, RegExp, string, string]> = [
+  ['aws-cn', /^cn-\w+-\d+$/, 'amazonaws.com.cn', 'api.amazonwebservices.com.cn'],
+  ['aws-eusc', /^eusc-(de)-\w+-\d+$/, 'amazonaws.eu', 'api.amazonwebservices.eu'],
+  ['aws-iso', /^us-iso-\w+-\d+$/, 'c2s.ic.gov', 'api.aws.ic.gov'],
+  ['aws-iso-b', /^us-isob-\w+-\d+$/, 'sc2s.sgov.gov', 'api.aws.scloud'],
+  ['aws-iso-e', /^eu-isoe-\w+-\d+$/, 'cloud.adc-e.uk', 'api.cloud-aws.adc-e.uk'],
+  ['aws-iso-f', /^us-isof-\w+-\d+$/, 'csp.hci.ic.gov', 'api.aws.hci.ic.gov'],
+  ['aws-us-gov', /^us-gov-\w+-\d+$/, 'amazonaws.com', 'api.aws'],
 ];
 
 /** The endpoint the SDK would use for `service` with these settings. */
@@ -123,10 +152,12 @@ export function endpointFor(
     const configured = env[`AWS_ENDPOINT_URL_${service.endpointId}`] ?? env.AWS_ENDPOINT_URL;
     if (configured !== undefined && configured !== '') return configured;
   }
-  const fips = env.AWS_USE_FIPS_ENDPOINT === 'true';
   const dualStack = env.AWS_USE_DUALSTACK_ENDPOINT === 'true';
-  const partition = DNS_SUFFIXES.find(([prefix]) => region.startsWith(prefix));
-  const suffix = dualStack ? (partition?.[2] ?? 'api.aws') : (partition?.[1] ?? 'amazonaws.com');
+  const partition = PARTITIONS.find(([, pattern]) => pattern.test(region));
+  const fips =
+    env.AWS_USE_FIPS_ENDPOINT === 'true' &&
+    !(service.govCloudFipsIsStandard === true && !dualStack && partition?.[0] === 'aws-us-gov');
+  const suffix = dualStack ? (partition?.[3] ?? 'api.aws') : (partition?.[2] ?? 'amazonaws.com');
   return `https://${service.hostPrefix}${fips ? '-fips' : ''}.${region}.${suffix}`;
 }
 
@@ -144,9 +175,9 @@ function serviceError(status: number, headers: IncomingMessage['headers'], text:
     (typeof header === 'string' ? header : undefined) ??
     (typeof body.__type === 'string' ? body.__type : undefined) ??
     (typeof body.code === 'string' ? body.code : undefined) ??
-    `Http${status}Error`;
+    'UnknownError';
   // `aws.protocoltests#Name:http://…` and `com.amazonaws.dynamodb.v20120810#Name` both mean Name.
-  const name = raw.split(':')[0]?.split('#').pop() || `Http${status}Error`;
+  const name = raw.split(':')[0]?.split('#').pop() || 'UnknownError';
   const message =
     (typeof body.message === 'string' && body.message) ||
     (typeof body.Message === 'string' && body.Message) ||
@@ -156,14 +187,32 @@ function serviceError(status: number, headers: IncomingMessage['headers'], text:
   return Object.assign(error, { $fault: status >= 500 ? 'server' : 'client' });
 }
 
-function isRetryable(error: Error, status: number | undefined, clockCorrected: boolean): boolean {
-  if (THROTTLING_CODES.has(error.name) || status === 429) return true;
+function isThrottling(error: Error, status: number | undefined): boolean {
+  return status === 429 || THROTTLING_CODES.has(error.name);
+}
+
+/** As the SDK's `isTransientError`, the network and cause parts included. */
+function isTransient(error: unknown, status: number | undefined, depth = 0): boolean {
+  if (!(error instanceof Error) || error.name === 'AbortError') return false;
   if (TRANSIENT_CODES.has(error.name)) return true;
-  // Signed with a clock the server disagreed with: the next attempt signs with its time.
-  if (CLOCK_SKEW_CODES.has(error.name)) return clockCorrected;
-  if (status !== undefined) return TRANSIENT_STATUS.has(status);
+  if (error.name === 'InvalidSignatureException' && error.message.includes('Signature expired')) {
+    return true;
+  }
+  if (status !== undefined && TRANSIENT_STATUS.has(status)) return true;
   const code = (error as { code?: unknown }).code;
-  return typeof code === 'string' && NETWORK_ERROR_CODES.has(code);
+  if (typeof code === 'string' && NETWORK_ERROR_CODES.has(code)) return true;
+  return error.cause !== undefined && depth < 10 && isTransient(error.cause, undefined, depth + 1);
+}
+
+/** `Retry-After` (seconds or an HTTP date) or `x-amz-retry-after` (ms): when to try again. */
+function retryAfterOf(headers: IncomingMessage['headers'] | undefined): number | undefined {
+  const amz = headers?.['x-amz-retry-after'];
+  if (typeof amz === 'string' && /^\d+$/.test(amz)) return Date.now() + Number(amz);
+  const after = headers?.['retry-after'];
+  if (typeof after !== 'string') return undefined;
+  if (/^\d+$/.test(after)) return Date.now() + Number(after) * 1000;
+  const date = Date.parse(after);
+  return Number.isFinite(date) ? date : undefined;
 }
 
 /** SHA-256 and its HMAC from node:crypto, in the shape the signer asks for. */
@@ -200,8 +249,14 @@ export function createJsonClient(
 ): JsonClient {
   const env = options.env ?? process.env;
   // As the SDK: the option, then AWS_MAX_ATTEMPTS, then 3.
-  const fromEnv = /^[1-9]\d*$/.test(env.AWS_MAX_ATTEMPTS ?? '') ? Number(env.AWS_MAX_ATTEMPTS) : 3;
+  const fromEnv = /^[1-9]\d*$/.test(env.AWS_MAX_ATTEMPTS ?? '')
+    ? Number(env.AWS_MAX_ATTEMPTS)
+    : (service.retry?.maxAttempts ?? MAX_ATTEMPTS);
   const maxAttempts = Math.max(1, options.maxAttempts ?? fromEnv);
+  const baseDelayMs = service.retry?.baseDelayMs ?? BASE_DELAY_MS;
+  /** The retry budget: retries spend it, successes refill it, as the SDK's standard mode. */
+  let retryTokens = RETRY_TOKENS;
+  let lastRetryCost: number | undefined;
   const target = `${service.targetPrefix}.`;
   const contentType = `application/x-amz-json-${service.jsonVersion}`;
   let resolved:
@@ -249,17 +304,31 @@ export function createJsonClient(
           'content-type': contentType,
           'content-length': String(Buffer.byteLength(body)),
           'x-amz-target': `${target}${operation}`,
+          // Lambda's trace id, as the SDK's recursion detection sends it (not signed).
+          ...(env.AWS_LAMBDA_FUNCTION_NAME && env._X_AMZN_TRACE_ID
+            ? { 'x-amzn-trace-id': env._X_AMZN_TRACE_ID }
+            : {}),
         },
         body,
       },
       { signingDate: new Date(Date.now() + clockOffsetMs) },
     );
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
-    return await new Promise<Answer>((resolve, reject) => {
+    let attemptTimer: NodeJS.Timeout | undefined;
+    return await new Promise<Answer>((resolveAnswer, rejectAnswer) => {
+      const resolve = (answer: Answer) => {
+        clearTimeout(attemptTimer);
+        resolveAnswer(answer);
+      };
+      const reject = (error: unknown) => {
+        clearTimeout(attemptTimer);
+        rejectAnswer(error);
+      };
       const request = send(
         {
           protocol: url.protocol,
-          hostname: url.hostname,
+          // `[::1]` in a URL is `::1` to a socket.
+          hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
           port: url.port,
           path: url.pathname,
           method: 'POST',
@@ -286,9 +355,12 @@ export function createJsonClient(
             name: 'TimeoutError',
           }),
         );
-      if (options.requestTimeoutMs !== undefined) {
-        request.setTimeout(options.requestTimeoutMs, () =>
-          timeout(`no answer within ${options.requestTimeoutMs} ms`),
+      const requestTimeoutMs = options.requestTimeoutMs;
+      if (requestTimeoutMs !== undefined) {
+        // The whole attempt, however slowly the answer trickles in.
+        attemptTimer = setTimeout(
+          () => timeout(`no whole answer within ${requestTimeoutMs} ms`),
+          requestTimeoutMs,
         );
       }
       const connectionTimeoutMs = options.connectionTimeoutMs;
@@ -315,13 +387,16 @@ export function createJsonClient(
         let status: number | undefined;
         let requestId: string | undefined;
         let clockCorrected = false;
+        let headers: IncomingMessage['headers'] | undefined;
         try {
           const answer = await attempt(operation, body);
           status = answer.status;
+          headers = answer.headers;
           const id = answer.headers['x-amzn-requestid'];
           requestId = typeof id === 'string' ? id : undefined;
           if (status >= 200 && status < 300) {
-            return (answer.text === '' ? {} : JSON.parse(answer.text)) as Output;
+            retryTokens = Math.min(RETRY_TOKENS, retryTokens + (lastRetryCost ?? 1));
+            return parsedAnswer<Output>(answer.text, service, operation);
           }
           failure = serviceError(status, answer.headers, answer.text);
           const serverDate = Date.parse(String(answer.headers.date ?? ''));
@@ -337,10 +412,20 @@ export function createJsonClient(
         Object.assign(failure, {
           $metadata: { httpStatusCode: status, requestId, attempts } satisfies AwsErrorMetadata,
         });
-        if (attempts >= maxAttempts || !isRetryable(failure, status, clockCorrected)) throw failure;
-        const throttled = THROTTLING_CODES.has(failure.name) || status === 429;
-        const base = throttled ? THROTTLING_BASE_DELAY_MS : BASE_DELAY_MS;
-        const delay = Math.random() * Math.min(MAX_DELAY_MS, base * 2 ** (attempts - 1));
+        const throttled = isThrottling(failure, status);
+        // Signed with a clock the server disagreed with: the next attempt signs with its time.
+        const skewed = clockCorrected && CLOCK_SKEW_CODES.has(failure.name);
+        const retryable = throttled || skewed || isTransient(failure, status);
+        const cost = throttled ? THROTTLING_RETRY_COST : RETRY_COST;
+        if (!retryable || attempts >= maxAttempts || retryTokens < cost) throw failure;
+        retryTokens -= cost;
+        lastRetryCost = cost;
+        const base = throttled ? THROTTLING_BASE_DELAY_MS : baseDelayMs;
+        let delay = Math.floor(Math.random() * Math.min(MAX_DELAY_MS, base * 2 ** (attempts - 1)));
+        const retryAfter = retryAfterOf(headers);
+        if (retryAfter !== undefined) {
+          delay = Math.max(delay, Math.min(retryAfter - Date.now(), delay + RETRY_AFTER_EXTRA_MS));
+        }
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     },
@@ -348,6 +433,16 @@ export function createJsonClient(
       resolved?.agent.destroy();
     },
   };
+}
+
+/** A 2xx answer's JSON; one that is not JSON is named without quoting it (it may hold a secret). */
+function parsedAnswer<Output>(text: string, service: JsonService, operation: string): Output {
+  if (text === '') return {} as Output;
+  try {
+    return JSON.parse(text) as Output;
+  } catch {
+    throw new Error(`${service.signingName} ${operation} answered with a body that is not JSON`);
+  }
 }
 
 function credentialsFrom(env: Readonly<Record<string, string | undefined>>): Credentials {
@@ -369,6 +464,7 @@ export const DYNAMODB: JsonService = {
   signingName: 'dynamodb',
   targetPrefix: 'DynamoDB_20120810',
   jsonVersion: '1.0',
+  retry: { maxAttempts: 4, baseDelayMs: 25 },
 };
 export const EVENTBRIDGE: JsonService = {
   endpointId: 'EVENTBRIDGE',
@@ -376,6 +472,7 @@ export const EVENTBRIDGE: JsonService = {
   signingName: 'events',
   targetPrefix: 'AWSEvents',
   jsonVersion: '1.1',
+  govCloudFipsIsStandard: true,
 };
 export const SQS: JsonService = {
   endpointId: 'SQS',
@@ -383,6 +480,7 @@ export const SQS: JsonService = {
   signingName: 'sqs',
   targetPrefix: 'AmazonSQS',
   jsonVersion: '1.0',
+  govCloudFipsIsStandard: true,
 };
 export const SECRETS_MANAGER: JsonService = {
   endpointId: 'SECRETS_MANAGER',

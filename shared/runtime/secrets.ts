@@ -68,30 +68,31 @@ export function staticSecrets(secrets: readonly string[]): SecretSource {
 }
 
 /**
- * The secrets `read` returns, parsed, kept for `maxAgeSeconds` (0: read on every call), as
- * Powertools Parameters' cache kept them: one read per container and period, concurrent
- * callers sharing it. A failed read or a value that does not parse is not kept.
+ * The secrets `read` returns, parsed, its value kept for `maxAgeSeconds` (0: read on every
+ * call), as Powertools Parameters' cache kept it: one read per container and period,
+ * concurrent callers sharing it. A value that does not parse is kept too (each call refuses
+ * it without asking Secrets Manager again); a failed read is not.
  */
 export function cachedSecretSource(
   read: () => Promise<string | undefined>,
   maxAgeSeconds: number,
   now: () => number = Date.now,
 ): SecretSource {
-  let cached: { readonly secrets: readonly string[]; readonly until: number } | undefined;
-  let reading: Promise<readonly string[]> | undefined;
-  return async () => {
-    if (cached !== undefined && now() < cached.until) return cached.secrets;
-    reading ??= (async () => {
-      try {
-        const value = await read();
+  let cached: { readonly value: string; readonly until: number } | undefined;
+  let reading: Promise<string> | undefined;
+  const fresh = async (): Promise<string> => {
+    if (cached !== undefined && now() < cached.until) return cached.value;
+    reading ??= Promise.resolve()
+      .then(read)
+      .then((value) => {
         if (typeof value !== 'string') throw new Error('the webhook secret has no string value');
-        const secrets = parseSecretValue(value);
-        cached = { secrets, until: now() + maxAgeSeconds * 1000 };
-        return secrets;
-      } finally {
+        cached = { value, until: now() + maxAgeSeconds * 1000 };
+        return value;
+      })
+      .finally(() => {
         reading = undefined;
-      }
-    })();
+      });
     return reading;
   };
+  return async () => parseSecretValue(await fresh());
 }

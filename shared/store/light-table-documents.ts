@@ -13,12 +13,52 @@ import {
 import type { TableDocuments } from './table-documents.ts';
 
 type AttributeMap = Record<string, unknown>;
+type AttributeValue = Record<string, unknown>;
+
+/**
+ * An attribute value as the JSON protocol carries it: binary (`B`, `BS`) as base64, which the
+ * SDK's serializer writes and `JSON.stringify` would not (a Uint8Array becomes an object of
+ * indexes). `M` and `L` hold attribute values themselves.
+ */
+function toWire(value: AttributeValue): AttributeValue {
+  if (value.B instanceof Uint8Array) return { B: base64(value.B) };
+  if (Array.isArray(value.BS)) return { BS: value.BS.map((bytes: Uint8Array) => base64(bytes)) };
+  if (Array.isArray(value.L)) return { L: value.L.map((item: AttributeValue) => toWire(item)) };
+  if (value.M !== undefined) return { M: mapValues(value.M as AttributeMap, toWire) };
+  return value;
+}
+
+/** The inverse: base64 back to the Uint8Array lib-dynamodb gives. */
+function fromWire(value: AttributeValue): AttributeValue {
+  if (typeof value.B === 'string') return { B: bytes(value.B) };
+  if (Array.isArray(value.BS)) return { BS: value.BS.map((text: string) => bytes(text)) };
+  if (Array.isArray(value.L)) return { L: value.L.map((item: AttributeValue) => fromWire(item)) };
+  if (value.M !== undefined) return { M: mapValues(value.M as AttributeMap, fromWire) };
+  return value;
+}
+
+function mapValues(
+  map: AttributeMap,
+  convert: (value: AttributeValue) => AttributeValue,
+): AttributeMap {
+  return Object.fromEntries(
+    Object.entries(map).map(([name, value]) => [name, convert(value as AttributeValue)]),
+  );
+}
+
+const base64 = (data: Uint8Array) =>
+  Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
+const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 
 /** As lib-dynamodb marshalls with `removeUndefinedValues`, the worker's setting. */
 const toAttributes = (value: AttributeMap | undefined) =>
-  value === undefined ? undefined : marshall(value, { removeUndefinedValues: true });
+  value === undefined
+    ? undefined
+    : mapValues(marshall(value, { removeUndefinedValues: true }), toWire);
 const fromAttributes = (value: unknown) =>
-  value === undefined ? undefined : unmarshall(value as Parameters<typeof unmarshall>[0]);
+  value === undefined
+    ? undefined
+    : unmarshall(mapValues(value as AttributeMap, fromWire) as Parameters<typeof unmarshall>[0]);
 
 /** The table's item operations, as lib-dynamodb's client makes them. */
 export function lightTableDocuments(options: JsonClientOptions = {}): TableDocuments & Destroyable {

@@ -1,4 +1,5 @@
 /** SQS's `SendMessage` through the light AWS client: the ingest Lambda's (issue 27). */
+import { createHash } from 'node:crypto';
 import {
   createJsonClient,
   type Destroyable,
@@ -7,11 +8,26 @@ import {
 } from '../runtime/aws-json-client.ts';
 import type { QueueSender } from './queue-sender.ts';
 
-/** SQS's `SendMessage`, for the ingest. */
+/**
+ * SQS's `SendMessage`, for the ingest. As the SDK's SQS client does, the MD5 SQS answers
+ * must be the body's: a message changed on the way is an error, not an accepted webhook.
+ */
 export function lightQueueSender(options: JsonClientOptions = {}): QueueSender & Destroyable {
   const client = createJsonClient(SQS, options);
   return {
-    sendMessage: (input) => client.call<{ MessageId?: string }>('SendMessage', input),
+    async sendMessage(input) {
+      const output = await client.call<{ MessageId?: string; MD5OfMessageBody?: string }>(
+        'SendMessage',
+        input,
+      );
+      const md5 = createHash('md5').update(input.MessageBody, 'utf8').digest('hex');
+      if (output.MD5OfMessageBody !== md5) {
+        throw new Error(
+          `SQS SendMessage: the message's MD5 is ${md5}, SQS answered ${output.MD5OfMessageBody ?? 'none'}`,
+        );
+      }
+      return { MessageId: output.MessageId };
+    },
     destroy: () => client.destroy(),
   };
 }
