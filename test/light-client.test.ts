@@ -15,6 +15,7 @@ import {
   DYNAMODB,
   EVENTBRIDGE,
   endpointFor,
+  Sha256,
   SQS,
 } from '../shared/runtime/aws-json-client.ts';
 import { cachedSecretSource } from '../shared/runtime/secrets.ts';
@@ -417,24 +418,11 @@ describe('the light client: retries, errors, signatures', () => {
     const signingDate = new Date(
       `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
     );
-    const { createHash, createHmac } = await import('node:crypto');
-    class Sha256 {
-      private readonly hash;
-      constructor(secret?: string | Uint8Array) {
-        this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', secret);
-      }
-      update(data: string | Uint8Array) {
-        this.hash.update(data);
-      }
-      async digest() {
-        return new Uint8Array(this.hash.digest());
-      }
-    }
     const resigned = await new SignatureV4({
       service: 'dynamodb',
       region: LOCAL_CLIENT_CONFIG.region,
       credentials: { ...LOCAL_CLIENT_CONFIG.credentials, sessionToken: 'session-token' },
-      sha256: Sha256 as never,
+      sha256: Sha256,
       applyChecksum: false,
     }).sign(
       {

@@ -216,7 +216,7 @@ function retryAfterOf(headers: IncomingMessage['headers'] | undefined): number |
 }
 
 /** SHA-256 and its HMAC from node:crypto, in the shape the signer asks for. */
-class Sha256 {
+export class Sha256 {
   private readonly hash;
   constructor(secret?: SourceData) {
     this.hash = secret === undefined ? createHash('sha256') : createHmac('sha256', bytesOf(secret));
