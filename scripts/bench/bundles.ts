@@ -88,7 +88,7 @@ export function deployedEnvironment(
 }
 
 /** Synthesizes the stack into `outdir` and returns each function's asset directory. */
-function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
+export function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
   // The CLI turns asset metadata on; an App created in code has to ask for it.
   const app = new App({
     outdir,
@@ -132,7 +132,7 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
 }
 
 /** Imports `file` in a fresh process, calls its handler with `event` if given, and times both. */
-async function coldStart(
+export async function coldStart(
   file: string,
   runtime: BundleRuntime,
   environment: NodeJS.ProcessEnv,
@@ -142,17 +142,12 @@ async function coldStart(
   const script = [
     // Where Lambda's Node runtime stands when it imports a handler: its Runtime API client
     // has `require`d `http`, nothing else of the network (https, tls, crypto: the bundle's
-    // own imports count, as in Lambda). The local servers speak http, so on the first call the
-    // SDK also imports `node:http` as an ES module, which a function reaching AWS over https
-    // never does; in Node 22+ that reads `http.WebSocket`, `CloseEvent` and `MessageEvent`,
-    // lazy getters that load Node's whole fetch (undici), about 30 ms. They are set to
-    // undefined first, so that import costs what it would without them (0.2 ms).
+    // own imports count, as in Lambda). Nothing is hidden from the bundle: on Node 22+ an ES
+    // module import of `node:http` reads its `WebSocket` getter, which loads Node's fetch
+    // (undici, 25-40 ms), and a bundle that did so would pay it here as in Lambda (the bundles
+    // read `http` through `require`: infra/bundling/node-http.ts).
     "const { createRequire } = await import('node:module');",
-    "const http = createRequire(import.meta.url)('node:http');",
-    "for (const name of ['WebSocket', 'CloseEvent', 'MessageEvent']) {",
-    '  if (Object.getOwnPropertyDescriptor(http, name)?.get === undefined) continue;',
-    '  Object.defineProperty(http, name, { value: undefined, enumerable: true, configurable: true, writable: true });',
-    '}',
+    "createRequire(import.meta.url)('node:http');",
     'const eventFile = process.argv[1];',
     "const { readFileSync } = await import('node:fs');",
     "const event = eventFile === undefined ? undefined : JSON.parse(readFileSync(eventFile, 'utf8'));",
