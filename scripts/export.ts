@@ -14,6 +14,7 @@ import { ConfigurationError } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import type { ExportArchiveItem } from '../shared/store/items.ts';
 import { exportArchiveKey } from '../shared/store/keys.ts';
+import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import {
   type DeployedStack,
   resolveStack,
@@ -150,7 +151,11 @@ async function run(args: string[]): Promise<number> {
       }
     }
     const requestedAt = new Date().toISOString();
-    await createExportQueue(sqs, String(queueUrl)).send({ kind: 'manual', projectId, requestedAt });
+    await createExportQueue(sdkQueueSender(sqs), String(queueUrl)).send({
+      kind: 'manual',
+      projectId,
+      requestedAt,
+    });
     console.log(`requested: export of project ${projectId} (MANUAL-${requestedAt})`);
 
     const key = exportArchiveKey(projectId, 'MANUAL', requestedAt);

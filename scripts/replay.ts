@@ -20,6 +20,7 @@ import { replayEvents, replayRejected } from '../shared/replay/replay.ts';
 import { booleanEnv, optionalEnv } from '../shared/runtime/environment.ts';
 import { describeError } from '../shared/runtime/errors.ts';
 import { InvalidQueryError, validRange } from '../shared/store/queries.ts';
+import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
 import { parseFlags, runCommandLine, UsageError } from './local/cli.ts';
 import { exportOnFromEnvironment } from './local/config.ts';
@@ -164,7 +165,11 @@ async function exportSink(values: Values, table: TableConnection) {
     sqs.destroy();
     return undefined;
   }
-  return { exportOn, queue: createExportQueue(sqs, queueUrl), close: () => sqs.destroy() };
+  return {
+    exportOn,
+    queue: createExportQueue(sdkQueueSender(sqs), queueUrl),
+    close: () => sqs.destroy(),
+  };
 }
 
 async function run(args: string[]): Promise<number> {

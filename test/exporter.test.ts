@@ -9,10 +9,9 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetObjectCommand, ListObjectsV2Command } from '@aws-sdk/client-s3';
 import { DeleteMessageCommand } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createExporterHandler, EXPORTS_WAITING_METRIC } from '../functions/exporter/handler.ts';
 import {
@@ -23,7 +22,7 @@ import {
 import { createWorkerHandler } from '../functions/worker/handler.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
-import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { LOCAL_CLIENT_CONFIG, localQueueSender, localTable } from '../scripts/local/servers.ts';
 import { toSqsRecord } from '../scripts/local/sqs-records.ts';
 import { checkCredentials } from '../shared/datasaur/check-credentials.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
@@ -43,6 +42,8 @@ import { METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
 import type { ExportArchiveItem } from '../shared/store/items.ts';
 import { EXPORT_SORT_PREFIX, projectPartition } from '../shared/store/keys.ts';
 import { createQueries } from '../shared/store/queries.ts';
+import type { TableDocuments } from '../shared/store/table-documents.ts';
+import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   drainQueue,
@@ -121,8 +122,8 @@ async function exportPipeline(
      * every request, so this fault is injected in the client (the one mock in this file).
      */
     refuseS3?: (commandName: string) => boolean;
-    /** The exporter's table client. @default the test table's */
-    exporterDocuments?: DynamoDBDocumentClient;
+    /** The exporter's table client. @default the light client Lambda runs, on the test table */
+    exporterDocuments?: TableDocuments;
   } = {},
 ) {
   const [tableName, bucket, queues] = await Promise.all([
@@ -137,7 +138,7 @@ async function exportPipeline(
     logger: quietLogger(),
     exports: {
       exportOn: options.exportOn ?? 'REVIEWED',
-      queue: createExportQueue(sqs.sqs, queues.queueUrl),
+      queue: createExportQueue(sdkQueueSender(sqs.sqs), queues.queueUrl),
     },
   });
   let virtualTime = Date.parse('2026-11-30T06:00:00.000Z');
@@ -165,7 +166,7 @@ async function exportPipeline(
   const handler = createExporterHandler({
     exporter: createExporter({
       datasaur,
-      documents: options.exporterDocuments ?? dynamoDb.documents,
+      documents: options.exporterDocuments ?? localTable(dynamoDb.server.endpoint),
       tableName,
       s3: s3Client,
       bucket,
@@ -185,7 +186,8 @@ async function exportPipeline(
     }),
     logger: logger as unknown as Logger,
     metrics,
-    sqs: sqs.sqs,
+    // SQS through the light client, as the exporter runs in Lambda.
+    sqs: localQueueSender(sqs.server.endpoint),
     queueUrl: queues.queueUrl,
     // A retry comes back at once: the test plays the queue's part.
     retrySeconds: 0,
@@ -248,7 +250,7 @@ async function exportPipeline(
     resumeWaitingExports({
       documents: dynamoDb.documents,
       tableName,
-      queue: createExportQueue(sqs.sqs, queues.queueUrl),
+      queue: createExportQueue(sdkQueueSender(sqs.sqs), queues.queueUrl),
       credentials: () =>
         checkCredentials(
           fake.url,
@@ -590,21 +592,18 @@ describe('export archiving', () => {
   it('removes the link when the redelivered request finds the export over, if the attempt that archived it died before removing it', async () => {
     // A client that fails the link's removal once: the fault of a Lambda that died between the
     // two writes, which no local server can produce.
-    const documents = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ ...LOCAL_CLIENT_CONFIG, endpoint: dynamoDb.server.endpoint }),
-    );
+    const light = localTable(dynamoDb.server.endpoint);
     let failures = 0;
-    documents.middlewareStack.add(
-      (next) => async (args) => {
-        const input = args.input as { UpdateExpression?: string };
+    const documents: TableDocuments = {
+      ...light,
+      update: async (input) => {
         if (failures === 0 && input.UpdateExpression?.includes('fileUrlRemovedAt')) {
           failures += 1;
           throw new Error('injected: the attempt ended after writing ARCHIVED');
         }
-        return next(args);
+        return light.update(input);
       },
-      { step: 'initialize', name: 'dieBeforeRemovingTheLink' },
-    );
+    };
     const pipeline = await exportPipeline({ exporterDocuments: documents });
     const projectId = newProject();
     const pushed = await exportTextProject(pipeline.datasaur, {

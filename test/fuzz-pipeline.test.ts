@@ -26,6 +26,7 @@ import { exportRequestSchema } from '../shared/export/export-trigger.ts';
 import { restoredItem } from '../shared/store/items.ts';
 import { eventIdInSortKey } from '../shared/store/keys.ts';
 import { encodeEnvelope } from '../shared/webhook/envelope-encoder.ts';
+import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
 import {
   drainQueue,
@@ -186,7 +187,10 @@ it(`files ${RUNS} hostile signed bodies stored or rejected on their first receiv
     concurrency: 10,
     publisher: eventBus.publisher({ maxAttempts: 1 }),
     publishLabelEvents: true,
-    exports: { exportOn: 'both', queue: createExportQueue(sqs.sqs, exportQueues.queueUrl) },
+    exports: {
+      exportOn: 'both',
+      queue: createExportQueue(sdkQueueSender(sqs.sqs), exportQueues.queueUrl),
+    },
   });
 
   // The same bodies every run; each eventId is a different body (the eventId hashes it).

@@ -281,14 +281,14 @@ ${script}`,
     },
   );
 
-  it('ships the SQS client the worker loads on its first export request, resolvable from the bundle', async () => {
-    const { code, directory } = bundleOf('WORKER_CONCURRENCY');
-    expect(code).toContain('import("@aws-sdk/client-sqs")');
-    // SQS's service model is not in the worker's bundle: its cold start never loads it.
-    expect(code).not.toContain('com.amazonaws.sqs');
-    const resolved = createRequire(join(directory, 'index.mjs')).resolve('@aws-sdk/client-sqs');
-    const sqs = (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
-    expect(Object.keys(sqs)).toEqual(expect.arrayContaining(['SQSClient', 'SendMessageCommand']));
+  it("bundles the SDK's S3 client into the exporter and no other: its table, queue, bus and secret calls go through the light client", () => {
+    const { code } = bundleOf('EXPORT_BUDGET_SECONDS');
+    // Each SDK client carries its service's schemas, named by the service's namespace.
+    expect(code).toContain('com.amazonaws.s3');
+    for (const service of ['dynamodb', 'sqs', 'eventbridge', 'secretsmanager']) {
+      expect(code).not.toContain(`com.amazonaws.${service}`);
+    }
+    expect(code).toContain('AWS4-HMAC-SHA256');
   });
 
   it.each([

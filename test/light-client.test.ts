@@ -6,10 +6,12 @@
  */
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { lightBusClient } from '../shared/bus/light-bus-client.ts';
+import { credentialsFromSecret } from '../shared/datasaur/credentials-from-secret.ts';
 import {
   createJsonClient,
   DYNAMODB,
@@ -22,6 +24,7 @@ import { cachedSecretSource } from '../shared/runtime/secrets.ts';
 import { lightTableDocuments } from '../shared/store/light-table-documents.ts';
 import { isConditionalCheckFailed } from '../shared/store/table-documents.ts';
 import { lightQueueSender } from '../shared/webhook/light-queue-sender.ts';
+import { eventually } from './support/eventually.ts';
 import {
   drainQueue,
   startedForTests,
@@ -182,6 +185,37 @@ describe('the light client against the local servers, beside the SDK', () => {
     } finally {
       sender.destroy();
       bus.destroy();
+    }
+  });
+
+  it('changes a received message’s visibility, as the exporter delays a retry', async () => {
+    const { queueUrl } = await sqs.createQueues({ visibilityTimeoutSeconds: 30 });
+    const sender = lightQueueSender({ ...LOCAL_CLIENT_CONFIG, endpoint: sqs.server.endpoint });
+    const receive = async () =>
+      (await sqs.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 })))
+        .Messages ?? [];
+    try {
+      await sender.sendMessage({ QueueUrl: queueUrl, MessageBody: 'retry me' });
+      const [first] = await receive();
+      expect(first?.Body).toBe('retry me');
+      // In flight for 30 s: not received again until its visibility is changed.
+      expect(await receive()).toEqual([]);
+      await sender.changeMessageVisibility({
+        QueueUrl: queueUrl,
+        ReceiptHandle: first?.ReceiptHandle ?? '',
+        VisibilityTimeout: 0,
+      });
+      const again = await eventually(receive, (messages) => messages.length > 0, 10_000, 50);
+      expect(again.map((message) => message.Body)).toEqual(['retry me']);
+      await expect(
+        sender.changeMessageVisibility({
+          QueueUrl: queueUrl,
+          ReceiptHandle: 'not-a-receipt-handle',
+          VisibilityTimeout: 10,
+        }),
+      ).rejects.toMatchObject({ $metadata: { httpStatusCode: 400 } });
+    } finally {
+      sender.destroy();
     }
   });
 });
@@ -511,6 +545,31 @@ describe('the light client finds the endpoint the SDK would', () => {
     ],
   ])('%j in %s: %s', (env, region, endpoint) => {
     expect(endpointFor(DYNAMODB, region, env)).toBe(endpoint);
+  });
+});
+
+describe('the Datasaur credentials from their secret', () => {
+  it('reads the secret once per 5 minutes through the reader given, and parses what it holds', async () => {
+    let reads = 0;
+    let value: string | undefined = JSON.stringify({
+      clientId: 'id-1',
+      clientSecret: 'a-client-secret-long-enough',
+    });
+    const credentials = credentialsFromSecret('arn:aws:secretsmanager:eu-west-1:1:secret:x', {
+      secretString: async (secretId) => {
+        expect(secretId).toBe('arn:aws:secretsmanager:eu-west-1:1:secret:x');
+        reads += 1;
+        return value;
+      },
+    });
+    expect(await Promise.all([credentials(), credentials()])).toEqual([
+      { clientId: 'id-1', clientSecret: 'a-client-secret-long-enough' },
+      { clientId: 'id-1', clientSecret: 'a-client-secret-long-enough' },
+    ]);
+    expect(reads).toBe(1);
+    value = undefined;
+    const empty = credentialsFromSecret('arn:x', { secretString: async () => value });
+    await expect(empty()).rejects.toThrow(/the Datasaur credentials secret has no string value/);
   });
 });
 

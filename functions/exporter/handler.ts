@@ -7,7 +7,6 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { type Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
-import { ChangeMessageVisibilityCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { BusPublisher } from '../../shared/bus/bus-publisher.ts';
 import { publishExportArchived } from '../../shared/bus/publication.ts';
@@ -16,6 +15,7 @@ import { type Exporter, UNKNOWN_TEAM } from '../../shared/export/exporter.ts';
 import { describeError } from '../../shared/runtime/errors.ts';
 import { projectKeyProblem } from '../../shared/store/item-limits.ts';
 import type { ExportArchiveItem } from '../../shared/store/items.ts';
+import type { QueueVisibility } from '../../shared/webhook/queue-sender.ts';
 
 export const DEFAULT_EXPORT_RETRY_SECONDS = 30;
 /** The log message the failed-export alarm counts. */
@@ -33,7 +33,7 @@ export interface ExporterHandlerDependencies {
   readonly exporter: Exporter;
   readonly logger: Logger;
   /** The export queue, to delay a retry (ChangeMessageVisibility). */
-  readonly sqs: SQSClient;
+  readonly sqs: QueueVisibility;
   readonly queueUrl: string;
   /** Delay before the second attempt; doubles each time, at most 15 min. @default 30 s */
   readonly retrySeconds?: number;
@@ -57,13 +57,11 @@ export function createExporterHandler(dependencies: ExporterHandlerDependencies)
   async function retryLater(record: SQSRecord, receiveCount: number): Promise<number> {
     const delay = Math.min(MAX_RETRY_SECONDS, retrySeconds * 2 ** (receiveCount - 1));
     try {
-      await dependencies.sqs.send(
-        new ChangeMessageVisibilityCommand({
-          QueueUrl: dependencies.queueUrl,
-          ReceiptHandle: record.receiptHandle,
-          VisibilityTimeout: delay,
-        }),
-      );
+      await dependencies.sqs.changeMessageVisibility({
+        QueueUrl: dependencies.queueUrl,
+        ReceiptHandle: record.receiptHandle,
+        VisibilityTimeout: delay,
+      });
     } catch (error) {
       // The queue's own visibility timeout brings it back instead.
       logger.warn('could not delay the retry', { error: describeError(error) });

@@ -1,15 +1,11 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { S3Client } from '@aws-sdk/client-s3';
-import { SQSClient } from '@aws-sdk/client-sqs';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
-import { sdkBusClient } from '../../shared/bus/sdk-bus-client.ts';
+import { lightBusClient } from '../../shared/bus/light-bus-client.ts';
 import { checkCredentials } from '../../shared/datasaur/check-credentials.ts';
 import { createDatasaurClient, DEFAULT_DATASAUR_API_URL } from '../../shared/datasaur/client.ts';
 import { credentialsFromSecret } from '../../shared/datasaur/credentials-from-secret.ts';
@@ -18,21 +14,29 @@ import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { DEFAULT_EXPORT_FORMAT } from '../../shared/export/export-trigger.ts';
 import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
 import { type ResumeResult, resumeWaitingExports } from '../../shared/export/resume.ts';
+import { lightSecretReader } from '../../shared/runtime/aws-json-client.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
+import { lightTableDocuments } from '../../shared/store/light-table-documents.ts';
+import { lightQueueSender } from '../../shared/webhook/light-queue-sender.ts';
 import { createExporterHandler } from './handler.ts';
 import { createResumeHandler, isResumeEvent } from './resume-handler.ts';
 
+/**
+ * DynamoDB, SQS, EventBridge and Secrets Manager through the light client (issue 27), as in
+ * the worker: an attempt not connected in 2 s or answered in 5 s is given up and retried. S3
+ * keeps the SDK's client, which lib-storage's multipart upload needs.
+ */
+const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
+
 const credentialsSecretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
 const queueUrl = requireEnv('EXPORT_QUEUE_URL');
-const readCredentials = credentialsFromSecret(credentialsSecretArn);
+const readCredentials = credentialsFromSecret(credentialsSecretArn, lightSecretReader(TIMEOUTS));
 
 const datasaurApiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL);
 const tableName = requireEnv('TABLE_NAME');
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
-const sqs = new SQSClient({});
+const documents = lightTableDocuments(TIMEOUTS);
+const sqs = lightQueueSender(TIMEOUTS);
 const logger = new Logger();
 // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
 const metrics = new LevelledMetrics();
@@ -56,7 +60,7 @@ const archiveExports = createExporterHandler({
   metrics,
   sqs,
   queueUrl,
-  publisher: createBusPublisher(sdkBusClient(new EventBridgeClient({})), {
+  publisher: createBusPublisher(lightBusClient(TIMEOUTS), {
     eventBusName: requireEnv('EVENT_BUS_NAME'),
     source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
   }),

@@ -16,6 +16,7 @@ import {
 } from '../../shared/reconcile/reconciler.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
+import { sdkQueueSender } from '../../shared/webhook/sdk-queue-sender.ts';
 import { createReconcileHandler } from './handler.ts';
 
 const secretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
@@ -45,7 +46,7 @@ const onTransition =
   exports === undefined
     ? undefined
     : exportRepairedTransitions(
-        createExportQueue(new SQSClient({}), exports.queueUrl),
+        createExportQueue(sdkQueueSender(new SQSClient({})), exports.queueUrl),
         exports.exportOn,
       );
 

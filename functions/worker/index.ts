@@ -4,7 +4,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
 import { lightBusClient } from '../../shared/bus/light-bus-client.ts';
-import { createExportQueue, lazySqsClient } from '../../shared/export/export-queue.ts';
+import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { exportSettingsFromEnvironment } from '../../shared/export/export-trigger.ts';
 import {
   booleanEnv,
@@ -15,6 +15,7 @@ import {
 import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { lightTableDocuments } from '../../shared/store/light-table-documents.ts';
 import { lazyS3Client, s3BodyReader } from '../../shared/webhook/body-archive.ts';
+import { lightQueueSender } from '../../shared/webhook/light-queue-sender.ts';
 import { createWorkerHandler, DEFAULT_WORKER_CONCURRENCY } from './handler.ts';
 
 /** 0 (the default) keeps rejected and unknown events forever. */
@@ -26,7 +27,7 @@ const exports = exportSettingsFromEnvironment();
 const logger = new Logger();
 
 /**
- * DynamoDB and EventBridge answer in milliseconds: an attempt that has not connected in 2 s or
+ * DynamoDB, EventBridge and SQS answer in milliseconds: an attempt that has not connected in 2 s or
  * been answered in 5 s is given up and retried (a kept-alive socket a Lambda freeze left dead
  * would otherwise hold the batch until the function's timeout).
  */
@@ -35,8 +36,8 @@ const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
 export const handler = withLogContext(
   logger,
   createWorkerHandler({
-    // DynamoDB and EventBridge through the light client: the SDK's start-up was two thirds
-    // of the worker's cold start (issue 27, docs/performance.md).
+    // DynamoDB, EventBridge and SQS through the light client: the SDK's start-up was two
+    // thirds of the worker's cold start (issue 27, docs/performance.md).
     documents: lightTableDocuments(TIMEOUTS),
     tableName: requireEnv('TABLE_NAME'),
     // Reads only what pointers name; the role allows GetObject under bodies/ and nothing else.
@@ -57,8 +58,7 @@ export const handler = withLogContext(
     ...(exports && {
       exports: {
         exportOn: exports.exportOn,
-        // Loaded on the first export request (a project reaching exportOn), a rare path.
-        queue: createExportQueue(lazySqsClient(), exports.queueUrl),
+        queue: createExportQueue(lightQueueSender(TIMEOUTS), exports.queueUrl),
       },
     }),
   }),

@@ -102,9 +102,8 @@ export class EventPipeline extends Construct {
 
     this.worker = new BundledFunction(this, 'Worker', {
       entry: 'functions/worker/index.ts',
-      // Only bodies too large to queue inline reach S3 (shared/webhook/body-archive.ts), and
-      // only a project reaching exportOn sends to the export queue (shared/export/export-queue.ts).
-      loadedOnFirstUse: ['@aws-sdk/client-s3', '@aws-sdk/client-sqs'],
+      // Only bodies too large to queue inline reach S3 (shared/webhook/body-archive.ts).
+      loadedOnFirstUse: ['@aws-sdk/client-s3'],
       description: 'Datasaur webhooks: stores queued events in DynamoDB',
       serviceName: WORKER_SERVICE_NAME,
       memorySizeMb: props.workerMemoryMb ?? 512,

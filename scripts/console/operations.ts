@@ -14,6 +14,7 @@ import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { ReconcileInProgressError } from '../../shared/reconcile/lease.ts';
 import { replayRejected } from '../../shared/replay/replay.ts';
 import type { BodyReader } from '../../shared/webhook/claim-check.ts';
+import { sdkQueueSender } from '../../shared/webhook/sdk-queue-sender.ts';
 import { exportOnQueue, reconcileByHand, runSummary } from '../operations/reconcile.ts';
 import { RedriveError, RedriveStillRunningError, redrive } from '../operations/redrive.ts';
 
@@ -147,7 +148,7 @@ export function stackOperations(
             : {
                 exports: {
                   exportOn: parts.exportOn,
-                  queue: createExportQueue(parts.sqs, exportQueueUrl),
+                  queue: createExportQueue(sdkQueueSender(parts.sqs), exportQueueUrl),
                 },
               }),
         },
@@ -183,7 +184,11 @@ export function stackOperations(
         throw new ActionInputError('this stack runs no exporter (no export queue)');
       }
       const requestedAt = now.toISOString();
-      await createExportQueue(parts.sqs, queueUrl).send({ kind: 'manual', projectId, requestedAt });
+      await createExportQueue(sdkQueueSender(parts.sqs), queueUrl).send({
+        kind: 'manual',
+        projectId,
+        requestedAt,
+      });
       return done(
         `Asked the exporter to archive project ${projectId} (MANUAL-${requestedAt}); its progress shows under Exports on the project page.`,
       );

@@ -30,7 +30,7 @@ import { lightTableDocuments } from '../../shared/store/light-table-documents.ts
 import { createTableInput } from '../../shared/store/table.ts';
 import type { TableDocuments } from '../../shared/store/table-documents.ts';
 import { lightQueueSender } from '../../shared/webhook/light-queue-sender.ts';
-import type { QueueSender } from '../../shared/webhook/queue-sender.ts';
+import type { QueueSender, QueueVisibility } from '../../shared/webhook/queue-sender.ts';
 import { deadLetterQueueName } from './defaults.ts';
 
 /** Credentials and region the local servers accept; nothing here reaches AWS. */
@@ -188,8 +188,8 @@ export function localTable(endpoint: string): TableDocuments & Destroyable {
   return lightTableDocuments({ ...LOCAL_CLIENT_CONFIG, endpoint });
 }
 
-/** SQS's SendMessage through the light client the ingest Lambda uses. */
-export function localQueueSender(endpoint: string): QueueSender & Destroyable {
+/** SQS's SendMessage and ChangeMessageVisibility through the light client the Lambdas use. */
+export function localQueueSender(endpoint: string): QueueSender & QueueVisibility & Destroyable {
   return lightQueueSender({ ...LOCAL_CLIENT_CONFIG, endpoint });
 }
 

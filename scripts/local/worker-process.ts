@@ -19,7 +19,7 @@ import { describeError } from '../../shared/runtime/errors.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { createQueuePoller, pollConcurrently } from './queue-poller.ts';
-import { localBus, localDynamoDb, localS3, localSqs, localTable } from './servers.ts';
+import { localBus, localQueueSender, localS3, localSqs, localTable } from './servers.ts';
 import { readWorkerSettings, WORKER_STOP_GRACE_MS, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
@@ -32,7 +32,8 @@ const sqs = localSqs(settings.sqsEndpoint);
 // The worker's table and bus through the light client, as in Lambda; the exporter's table
 // through lib-dynamodb, as in Lambda.
 const table = localTable(settings.dynamoDbEndpoint);
-const documents = localDynamoDb(settings.dynamoDbEndpoint);
+/** The exporter's SQS calls, through the light client as in Lambda. */
+const exportQueue = localQueueSender(settings.sqsEndpoint);
 const archive = localS3(settings.s3Endpoint);
 const eventBridge = localBus(settings.eventsEndpoint);
 const publisher = createBusPublisher(eventBridge, {
@@ -64,7 +65,7 @@ const poller = createQueuePoller({
     ...(exporter && {
       exports: {
         exportOn: exporter.exportOn,
-        queue: createExportQueue(sqs, exporter.queueUrl),
+        queue: createExportQueue(exportQueue, exporter.queueUrl),
       },
     }),
   }),
@@ -99,7 +100,7 @@ const exportPoller =
           baseUrl: exporter.apiUrl,
           credentials: readCredentials,
         }),
-        documents,
+        documents: table,
         tableName: settings.tableName,
         s3,
         bucket: exporter.bucket,
@@ -109,7 +110,7 @@ const exportPoller =
         onProgress: (step, details) => exportLogger.debug(step, details),
       }),
       logger: exportLogger,
-      sqs,
+      sqs: exportQueue,
       queueUrl: exporter.queueUrl,
       publisher,
     }),
@@ -123,9 +124,9 @@ async function resumeWaiting(): Promise<void> {
   if (!exporter?.runsExporter) return;
   try {
     const result = await resumeWaitingExports({
-      documents,
+      documents: table,
       tableName: settings.tableName,
-      queue: createExportQueue(sqs, exporter.queueUrl),
+      queue: createExportQueue(exportQueue, exporter.queueUrl),
       credentials: () => checkCredentials(exporter.apiUrl, readCredentials),
     });
     if (result.queued > 0) exportLogger.info('waiting exports queued again', { ...result });
@@ -163,7 +164,7 @@ clearInterval(resumeTimer);
 sqs.destroy();
 s3?.destroy();
 table.destroy();
-documents.destroy();
+exportQueue.destroy();
 archive.destroy();
 eventBridge.destroy();
 if (process.connected) process.disconnect();

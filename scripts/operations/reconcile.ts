@@ -13,6 +13,7 @@ import {
   reconcile,
 } from '../../shared/reconcile/reconciler.ts';
 import type { ProjectTransition } from '../../shared/store/event-store.ts';
+import { sdkQueueSender } from '../../shared/webhook/sdk-queue-sender.ts';
 
 /** A run by hand holds the lease this long at most (the deployed function's limit is 5 min). */
 export const HAND_LEASE_SECONDS = 900;
@@ -46,7 +47,7 @@ export function exportOnQueue(
   queueUrl: string,
   exportOn: ExportOn,
 ): (transition: ProjectTransition) => Promise<void> {
-  return exportRepairedTransitions(createExportQueue(sqs, queueUrl), exportOn);
+  return exportRepairedTransitions(createExportQueue(sdkQueueSender(sqs), queueUrl), exportOn);
 }
 
 /** One line: what the run checked, found and repaired. */

@@ -1,20 +1,30 @@
 /**
  * The deployed functions' Datasaur credentials: read from the stack's Secrets Manager secret
  * when a token is needed, cached 5 minutes per container, so credentials filled in after
- * deployment are picked up without a redeploy.
+ * deployment are picked up without a redeploy. Read through the light AWS client, as the
+ * webhook secret is: the SDK's Secrets Manager client (and Powertools Parameters over it)
+ * was 17 KB of each function's bundle to compile at every cold start (issue 27).
  */
-import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
-import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import { lightSecretReader } from '../runtime/aws-json-client.ts';
+import { cachedSecretString } from '../runtime/secrets.ts';
 import { parseDatasaurCredentials } from './credentials-secret.ts';
 import type { DatasaurCredentials } from './get-access-token.ts';
 
 const CACHE_SECONDS = 300;
 
-export function credentialsFromSecret(secretArn: string): () => Promise<DatasaurCredentials> {
-  const secrets = new SecretsProvider({ awsSdkV3Client: new SecretsManagerClient({}) });
-  return async () => {
-    const value = await secrets.get(secretArn, { maxAge: CACHE_SECONDS });
-    if (typeof value !== 'string') throw new Error('the Datasaur credentials secret has no value');
-    return parseDatasaurCredentials(value);
-  };
+/** What reads a secret's string: the light client in Lambda, anything alike in tests. */
+export interface SecretStringReader {
+  secretString(secretId: string): Promise<string | undefined>;
+}
+
+export function credentialsFromSecret(
+  secretArn: string,
+  reader: SecretStringReader = lightSecretReader(),
+): () => Promise<DatasaurCredentials> {
+  const value = cachedSecretString(
+    () => reader.secretString(secretArn),
+    CACHE_SECONDS,
+    'the Datasaur credentials secret',
+  );
+  return async () => parseDatasaurCredentials(await value());
 }

@@ -7,9 +7,7 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { type DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { DatasaurClient } from '../datasaur/client.ts';
 import {
@@ -35,6 +33,7 @@ import {
   exportStatusPartition,
   projectKey,
 } from '../store/keys.ts';
+import { isConditionalCheckFailed, type TableDocuments } from '../store/table-documents.ts';
 import {
   DEFAULT_MAX_EXPORT_BYTES,
   type DownloadConnection,
@@ -70,7 +69,7 @@ export const UNKNOWN_TEAM = 'unknown-team';
 
 export interface ExporterOptions {
   readonly datasaur: DatasaurClient;
-  readonly documents: DynamoDBDocumentClient;
+  readonly documents: TableDocuments;
   readonly tableName: string;
   readonly s3: S3Client;
   readonly bucket: string;
@@ -154,9 +153,7 @@ export function createExporter(options: ExporterOptions): Exporter {
   const iso = (time = now()) => new Date(time).toISOString();
 
   async function projectOf(projectId: string): Promise<ProjectItem | undefined> {
-    const { Item } = await documents.send(
-      new GetCommand({ TableName: tableName, Key: projectKey(projectId) }),
-    );
+    const { Item } = await documents.get({ TableName: tableName, Key: projectKey(projectId) });
     return Item as ProjectItem | undefined;
   }
 
@@ -221,35 +218,30 @@ export function createExporter(options: ExporterOptions): Exporter {
     const firstOnly: Record<string, unknown> = { requestedAt, gsi1sk: statusKeys.gsi1sk };
     const names = [...Object.keys(always), ...Object.keys(firstOnly), 'attempts'];
     try {
-      const { Attributes } = await documents.send(
-        new UpdateCommand({
-          TableName: tableName,
-          Key: exportArchiveKey(target.projectId, target.trigger, target.statusAt),
-          UpdateExpression: `SET ${[
-            ...Object.keys(always).map((name) => `#${name} = :${name}`),
-            ...Object.keys(firstOnly).map((name) => `#${name} = if_not_exists(#${name}, :${name})`),
-            '#attempts = if_not_exists(#attempts, :zero) + :one',
-          ].join(', ')} REMOVE reasonCode, reason`,
-          ConditionExpression:
-            'attribute_not_exists(pk) OR #status = :waiting OR (#status = :status AND (#claimedBy = :claimedBy OR #leaseUntil < :requestedAt))',
-          ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
-          ExpressionAttributeValues: {
-            ...Object.fromEntries(
-              Object.entries({ ...always, ...firstOnly }).map(([name, value]) => [
-                `:${name}`,
-                value,
-              ]),
-            ),
-            ':zero': 0,
-            ':one': 1,
-            ':waiting': 'WAITING' satisfies ExportStatus,
-          },
-          ReturnValues: 'ALL_NEW',
-        }),
-      );
+      const { Attributes } = await documents.update({
+        TableName: tableName,
+        Key: exportArchiveKey(target.projectId, target.trigger, target.statusAt),
+        UpdateExpression: `SET ${[
+          ...Object.keys(always).map((name) => `#${name} = :${name}`),
+          ...Object.keys(firstOnly).map((name) => `#${name} = if_not_exists(#${name}, :${name})`),
+          '#attempts = if_not_exists(#attempts, :zero) + :one',
+        ].join(', ')} REMOVE reasonCode, reason`,
+        ConditionExpression:
+          'attribute_not_exists(pk) OR #status = :waiting OR (#status = :status AND (#claimedBy = :claimedBy OR #leaseUntil < :requestedAt))',
+        ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
+        ExpressionAttributeValues: {
+          ...Object.fromEntries(
+            Object.entries({ ...always, ...firstOnly }).map(([name, value]) => [`:${name}`, value]),
+          ),
+          ':zero': 0,
+          ':one': 1,
+          ':waiting': 'WAITING' satisfies ExportStatus,
+        },
+        ReturnValues: 'ALL_NEW',
+      });
       return Attributes as ExportArchiveItem;
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return undefined;
+      if (isConditionalCheckFailed(error)) return undefined;
       throw error;
     }
   }
@@ -272,20 +264,18 @@ export function createExporter(options: ExporterOptions): Exporter {
         : release === 'wait'
           ? ' REMOVE claimedBy, leaseUntil'
           : '';
-    const { Attributes } = await documents.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: { pk: item.pk, sk: item.sk },
-        UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}${removed}`,
-        ConditionExpression: 'claimedBy = :claimId',
-        ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
-        ExpressionAttributeValues: {
-          ':claimId': claimId,
-          ...Object.fromEntries(names.map((name) => [`:${name}`, set[name]])),
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const { Attributes } = await documents.update({
+      TableName: tableName,
+      Key: { pk: item.pk, sk: item.sk },
+      UpdateExpression: `SET ${names.map((name) => `#${name} = :${name}`).join(', ')}${removed}`,
+      ConditionExpression: 'claimedBy = :claimId',
+      ExpressionAttributeNames: Object.fromEntries(names.map((name) => [`#${name}`, name])),
+      ExpressionAttributeValues: {
+        ':claimId': claimId,
+        ...Object.fromEntries(names.map((name) => [`:${name}`, set[name]])),
+      },
+      ReturnValues: 'ALL_NEW',
+    });
     return Attributes as ExportArchiveItem;
   }
 
@@ -543,13 +533,11 @@ export function createExporter(options: ExporterOptions): Exporter {
       const target = await targetOf(request);
       const claimed = await claim(target, claimId);
       if (claimed === undefined) {
-        const { Item } = await documents.send(
-          new GetCommand({
-            TableName: tableName,
-            Key: exportArchiveKey(target.projectId, target.trigger, target.statusAt),
-            ConsistentRead: true,
-          }),
-        );
+        const { Item } = await documents.get({
+          TableName: tableName,
+          Key: exportArchiveKey(target.projectId, target.trigger, target.statusAt),
+          ConsistentRead: true,
+        });
         const item = Item as ExportArchiveItem | undefined;
         await endLink(target, item);
         return { outcome: 'SKIPPED', item };

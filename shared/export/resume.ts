@@ -4,18 +4,17 @@
  * exporter's `resume` event) and by the local stack's worker at start and every minute; an
  * export queued twice is still archived once (the exporter's claim).
  */
-import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { CredentialsState } from '../datasaur/check-credentials.ts';
 import { describeError } from '../runtime/errors.ts';
 import type { ExportArchiveItem } from '../store/items.ts';
 import { exportStatusPartition } from '../store/keys.ts';
 import { queryAll } from '../store/query-all.ts';
-import { sdkTableDocuments } from '../store/sdk-table-documents.ts';
 import { TABLE } from '../store/table.ts';
+import type { TableDocuments } from '../store/table-documents.ts';
 import type { ExportRequest, ExportRequestSink } from './export-trigger.ts';
 
 export interface ResumeOptions {
-  readonly documents: DynamoDBDocumentClient;
+  readonly documents: TableDocuments;
   readonly tableName: string;
   readonly queue: ExportRequestSink;
   /** Whether the credentials work now (checkCredentials). */
@@ -57,10 +56,10 @@ export function resumeRequest(item: ExportArchiveItem): ExportRequest | undefine
 }
 
 function waitingExports(
-  documents: DynamoDBDocumentClient,
+  documents: TableDocuments,
   tableName: string,
 ): Promise<ExportArchiveItem[]> {
-  return queryAll<ExportArchiveItem>(sdkTableDocuments(documents), {
+  return queryAll<ExportArchiveItem>(documents, {
     TableName: tableName,
     IndexName: TABLE.indexes.teamProjects.indexName,
     KeyConditionExpression: 'gsi1pk = :waiting',

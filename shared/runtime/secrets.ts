@@ -68,24 +68,24 @@ export function staticSecrets(secrets: readonly string[]): SecretSource {
 }
 
 /**
- * The secrets `read` returns, parsed, its value kept for `maxAgeSeconds` (0: read on every
- * call), as Powertools Parameters' cache kept it: one read per container and period,
- * concurrent callers sharing it. A value that does not parse is kept too (each call refuses
- * it without asking Secrets Manager again); a failed read is not.
+ * The string `read` returns, kept for `maxAgeSeconds` (0: read on every call), as Powertools
+ * Parameters' cache kept it: one read per container and period, concurrent callers sharing
+ * it; a failed read is not kept. `what` names the secret when it has no string value.
  */
-export function cachedSecretSource(
+export function cachedSecretString(
   read: () => Promise<string | undefined>,
   maxAgeSeconds: number,
+  what: string,
   now: () => number = Date.now,
-): SecretSource {
+): () => Promise<string> {
   let cached: { readonly value: string; readonly until: number } | undefined;
   let reading: Promise<string> | undefined;
-  const fresh = async (): Promise<string> => {
+  return async () => {
     if (cached !== undefined && now() < cached.until) return cached.value;
     reading ??= Promise.resolve()
       .then(read)
       .then((value) => {
-        if (typeof value !== 'string') throw new Error('the webhook secret has no string value');
+        if (typeof value !== 'string') throw new Error(`${what} has no string value`);
         cached = { value, until: now() + maxAgeSeconds * 1000 };
         return value;
       })
@@ -94,5 +94,18 @@ export function cachedSecretSource(
       });
     return reading;
   };
+}
+
+/**
+ * The secrets `read` returns, parsed, its value kept for `maxAgeSeconds` (cachedSecretString).
+ * A value that does not parse is kept too: each call refuses it without asking Secrets
+ * Manager again.
+ */
+export function cachedSecretSource(
+  read: () => Promise<string | undefined>,
+  maxAgeSeconds: number,
+  now: () => number = Date.now,
+): SecretSource {
+  const fresh = cachedSecretString(read, maxAgeSeconds, 'the webhook secret', now);
   return async () => parseSecretValue(await fresh());
 }

@@ -4,10 +4,9 @@
  * export it started still needs it: once that export is ARCHIVED or FAILED, `data.fileUrl` is
  * removed and the item says when and why (`fileUrlRemovedAt`, `fileUrlRemovedBecause`).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { ExportItem, LinkRemovalReason } from './items.ts';
 import { projectEventKey } from './keys.ts';
+import { isConditionalCheckFailed, type TableDocuments } from './table-documents.ts';
 
 /** The export statuses after which no attempt reads the link again. */
 export type LinkEndingStatus = Extract<LinkRemovalReason, 'ARCHIVED' | 'FAILED'>;
@@ -26,32 +25,30 @@ export interface Delivery {
  * redelivered `PUT` finds it there and leaves it as it is.
  */
 export async function removeDeliveryLink(
-  documents: DynamoDBDocumentClient,
+  documents: TableDocuments,
   tableName: string,
   delivery: Delivery,
   status: LinkEndingStatus,
   removedAt: string,
 ): Promise<boolean> {
   try {
-    await documents.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: projectEventKey(delivery.projectId, delivery.receivedAt, delivery.eventId),
-        UpdateExpression:
-          'REMOVE #data.fileUrl SET fileUrlRemovedAt = :at, fileUrlRemovedBecause = :status',
-        ConditionExpression: 'itemType = :export AND attribute_exists(#data.fileUrl)',
-        ExpressionAttributeNames: { '#data': 'data' },
-        ExpressionAttributeValues: {
-          ':at': removedAt,
-          ':status': status,
-          ':export': 'export' satisfies ExportItem['itemType'],
-        },
-      }),
-    );
+    await documents.update({
+      TableName: tableName,
+      Key: projectEventKey(delivery.projectId, delivery.receivedAt, delivery.eventId),
+      UpdateExpression:
+        'REMOVE #data.fileUrl SET fileUrlRemovedAt = :at, fileUrlRemovedBecause = :status',
+      ConditionExpression: 'itemType = :export AND attribute_exists(#data.fileUrl)',
+      ExpressionAttributeNames: { '#data': 'data' },
+      ExpressionAttributeValues: {
+        ':at': removedAt,
+        ':status': status,
+        ':export': 'export' satisfies ExportItem['itemType'],
+      },
+    });
     return true;
   } catch (error) {
     // Removed already, or no such delivery: nothing left to remove.
-    if (error instanceof ConditionalCheckFailedException) return false;
+    if (isConditionalCheckFailed(error)) return false;
     throw error;
   }
 }

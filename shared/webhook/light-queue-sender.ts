@@ -1,4 +1,4 @@
-/** SQS's `SendMessage` through the light AWS client: the ingest Lambda's (issue 27). */
+/** SQS's `SendMessage` and `ChangeMessageVisibility` through the light AWS client (issue 27). */
 import { createHash } from 'node:crypto';
 import {
   createJsonClient,
@@ -6,13 +6,16 @@ import {
   type JsonClientOptions,
   SQS,
 } from '../runtime/aws-json-client.ts';
-import type { QueueSender } from './queue-sender.ts';
+import type { QueueSender, QueueVisibility } from './queue-sender.ts';
 
 /**
- * SQS's `SendMessage`, for the ingest. As the SDK's SQS client does, the MD5 SQS answers
- * must be the body's: a message changed on the way is an error, not an accepted webhook.
+ * SQS's `SendMessage`, for the ingest and the exporter, and `ChangeMessageVisibility`, for the
+ * exporter. As the SDK's SQS client does, the MD5 SQS answers must be the body's: a message
+ * changed on the way is an error, not an accepted webhook.
  */
-export function lightQueueSender(options: JsonClientOptions = {}): QueueSender & Destroyable {
+export function lightQueueSender(
+  options: JsonClientOptions = {},
+): QueueSender & QueueVisibility & Destroyable {
   const client = createJsonClient(SQS, options);
   return {
     async sendMessage(input) {
@@ -28,6 +31,7 @@ export function lightQueueSender(options: JsonClientOptions = {}): QueueSender &
       }
       return { MessageId: output.MessageId };
     },
+    changeMessageVisibility: (input) => client.call('ChangeMessageVisibility', input),
     destroy: () => client.destroy(),
   };
 }
