@@ -551,22 +551,33 @@ describe('the light client finds the endpoint the SDK would', () => {
 describe('the Datasaur credentials from their secret', () => {
   it('reads the secret once per 5 minutes through the reader given, and parses what it holds', async () => {
     let reads = 0;
-    let value: string | undefined = JSON.stringify({
-      clientId: 'id-1',
-      clientSecret: 'a-client-secret-long-enough',
-    });
-    const credentials = credentialsFromSecret('arn:aws:secretsmanager:eu-west-1:1:secret:x', {
-      secretString: async (secretId) => {
-        expect(secretId).toBe('arn:aws:secretsmanager:eu-west-1:1:secret:x');
-        reads += 1;
-        return value;
+    let now = 0;
+    const secretValue = (clientId: string) =>
+      JSON.stringify({ clientId, clientSecret: 'a-client-secret-long-enough' });
+    let value: string | undefined = secretValue('id-1');
+    const credentials = credentialsFromSecret(
+      'arn:aws:secretsmanager:eu-west-1:1:secret:x',
+      {
+        secretString: async (secretId) => {
+          expect(secretId).toBe('arn:aws:secretsmanager:eu-west-1:1:secret:x');
+          reads += 1;
+          return value;
+        },
       },
-    });
+      () => now,
+    );
     expect(await Promise.all([credentials(), credentials()])).toEqual([
       { clientId: 'id-1', clientSecret: 'a-client-secret-long-enough' },
       { clientId: 'id-1', clientSecret: 'a-client-secret-long-enough' },
     ]);
     expect(reads).toBe(1);
+    // Filled in again after deployment: seen once the 5 minutes are over, not before.
+    value = secretValue('id-2');
+    now = 299_999;
+    expect((await credentials()).clientId).toBe('id-1');
+    now = 300_000;
+    expect((await credentials()).clientId).toBe('id-2');
+    expect(reads).toBe(2);
     value = undefined;
     const empty = credentialsFromSecret('arn:x', { secretString: async () => value });
     await expect(empty()).rejects.toThrow(/the Datasaur credentials secret has no string value/);
@@ -598,12 +609,15 @@ describe('the ingest’s secret cache', () => {
     await expect(source()).rejects.toThrow(/is down/);
     answer = undefined;
     await expect(source()).rejects.toThrow(/no string value/);
+    // A secret without a string value (binary only) is kept too, as Powertools kept it.
+    await expect(source()).rejects.toThrow(/no string value/);
     expect(reads).toBe(3);
+    now = 600_000;
     answer = 'short';
     await expect(source()).rejects.toThrow(/at least 16/);
     await expect(source()).rejects.toThrow(/at least 16/);
     expect(reads).toBe(4);
-    now = 600_000;
+    now = 900_000;
     answer = JSON.stringify({ current: SECRET, previous: `${SECRET}-old` });
     expect(await source()).toEqual([SECRET, `${SECRET}-old`]);
     expect(reads).toBe(5);

@@ -29,8 +29,8 @@ const LOCAL_RESUME_EVERY_MS = 60_000;
 const SHOWS_INFO: readonly string[] = ['TRACE', 'DEBUG', 'INFO'];
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
-// The worker's table and bus through the light client, as in Lambda; the exporter's table
-// through lib-dynamodb, as in Lambda.
+// The worker's and the exporter's table, queue and bus calls through the light client, as in
+// Lambda (S3 stays on the SDK's client there too).
 const table = localTable(settings.dynamoDbEndpoint);
 /** The exporter's SQS calls, through the light client as in Lambda. */
 const exportQueue = localQueueSender(settings.sqsEndpoint);

@@ -42,8 +42,8 @@ export interface PublishOutcome<Id> {
 }
 
 /**
- * EventBridge's `PutEvents`: the SDK's client (`sdkBusClient`) or the worker's light one
- * (`light-bus-client.ts`). Types only here, so the worker does not load the SDK.
+ * EventBridge's `PutEvents`: the SDK's client (`sdkBusClient`) or the light one the worker
+ * and the exporter run (`light-bus-client.ts`). Types only here, so they do not load the SDK.
  */
 export interface BusClient {
   putEvents(

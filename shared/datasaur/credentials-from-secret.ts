@@ -17,14 +17,23 @@ export interface SecretStringReader {
   secretString(secretId: string): Promise<string | undefined>;
 }
 
+/**
+ * An attempt that has not connected in 2 s or been answered in 5 s is given up and retried,
+ * as the worker's and the exporter's other calls (a kept-alive socket a Lambda freeze left
+ * dead would otherwise hold the call until the function's timeout).
+ */
+const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
+
 export function credentialsFromSecret(
   secretArn: string,
-  reader: SecretStringReader = lightSecretReader(),
+  reader: SecretStringReader = lightSecretReader(TIMEOUTS),
+  now: () => number = Date.now,
 ): () => Promise<DatasaurCredentials> {
   const value = cachedSecretString(
     () => reader.secretString(secretArn),
     CACHE_SECONDS,
     'the Datasaur credentials secret',
+    now,
   );
   return async () => parseDatasaurCredentials(await value());
 }

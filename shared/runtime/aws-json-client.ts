@@ -1,7 +1,8 @@
 /**
- * A small client for AWS's JSON protocols, for the calls on the ingest's and the worker's hot
- * path (issue 27): the AWS SDK's own start-up (its import and the first pass through each
- * client's middleware) was two thirds of their cold starts. It does what the SDK does on
+ * A small client for AWS's JSON protocols, for the calls the Lambda functions make to
+ * DynamoDB, SQS, EventBridge and Secrets Manager (the ingest's, the worker's and the
+ * exporter's, issue 27): the AWS SDK's own start-up (its import and the first pass through
+ * each client's middleware) was two thirds of their cold starts. It does what the SDK does on
  * those calls and nothing else:
  * - signs with the SDK's own signer (`@smithy/signature-v4`), with the credentials Lambda puts
  *   in the environment, correcting for a skewed clock as the SDK does;
@@ -17,7 +18,7 @@
  * - finds the endpoint as the SDK does: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`,
  *   then the region's (FIPS and dual-stack as `AWS_USE_FIPS_ENDPOINT` and
  *   `AWS_USE_DUALSTACK_ENDPOINT` say).
- * The SDK stays for everything else (S3, the CLIs, the other functions).
+ * The SDK stays for everything else (S3, the CLIs, the enrichment's and the reconciler's table).
  */
 import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
@@ -495,7 +496,7 @@ export interface Destroyable {
   destroy(): void;
 }
 
-/** Secrets Manager's `GetSecretValue` (its string), for the ingest's webhook secret. */
+/** Secrets Manager's `GetSecretValue` (its string): the webhook secret, the Datasaur credentials. */
 export function lightSecretReader(
   options: JsonClientOptions = {},
 ): { secretString(secretId: string): Promise<string | undefined> } & Destroyable {

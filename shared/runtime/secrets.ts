@@ -70,7 +70,8 @@ export function staticSecrets(secrets: readonly string[]): SecretSource {
 /**
  * The string `read` returns, kept for `maxAgeSeconds` (0: read on every call), as Powertools
  * Parameters' cache kept it: one read per container and period, concurrent callers sharing
- * it; a failed read is not kept. `what` names the secret when it has no string value.
+ * it. A secret without a string value (binary only) is kept too, and each call refuses it
+ * naming `what`; a failed read is not kept.
  */
 export function cachedSecretString(
   read: () => Promise<string | undefined>,
@@ -78,21 +79,26 @@ export function cachedSecretString(
   what: string,
   now: () => number = Date.now,
 ): () => Promise<string> {
-  let cached: { readonly value: string; readonly until: number } | undefined;
-  let reading: Promise<string> | undefined;
-  return async () => {
+  let cached: { readonly value: string | undefined; readonly until: number } | undefined;
+  let reading: Promise<string | undefined> | undefined;
+  const fresh = async (): Promise<string | undefined> => {
     if (cached !== undefined && now() < cached.until) return cached.value;
     reading ??= Promise.resolve()
       .then(read)
       .then((value) => {
-        if (typeof value !== 'string') throw new Error(`${what} has no string value`);
-        cached = { value, until: now() + maxAgeSeconds * 1000 };
-        return value;
+        const kept = typeof value === 'string' ? value : undefined;
+        cached = { value: kept, until: now() + maxAgeSeconds * 1000 };
+        return kept;
       })
       .finally(() => {
         reading = undefined;
       });
     return reading;
+  };
+  return async () => {
+    const value = await fresh();
+    if (value === undefined) throw new Error(`${what} has no string value`);
+    return value;
   };
 }
 

@@ -1,7 +1,7 @@
 /**
  * The table's item operations through the light AWS client (`runtime/aws-json-client.ts`),
  * as lib-dynamodb's document client makes them: the SDK's own marshalling, the same
- * requests. The worker Lambda's client (issue 27).
+ * requests. The worker's and the exporter's client in Lambda (issue 27).
  */
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import {
@@ -50,7 +50,7 @@ const base64 = (data: Uint8Array) =>
   Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('base64');
 const bytes = (text: string) => new Uint8Array(Buffer.from(text, 'base64'));
 
-/** As lib-dynamodb marshalls with `removeUndefinedValues`, the worker's setting. */
+/** As lib-dynamodb marshalls with `removeUndefinedValues`, the functions' setting. */
 const toAttributes = (value: AttributeMap | undefined) =>
   value === undefined
     ? undefined
