@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
+import { LOCAL_CLIENT_CONFIG, localQueueSender, localTable } from '../scripts/local/servers.ts';
 import { lightBusClient } from '../shared/bus/light-bus-client.ts';
 import { credentialsFromSecret } from '../shared/datasaur/credentials-from-secret.ts';
 import {
@@ -21,9 +21,7 @@ import {
   SQS,
 } from '../shared/runtime/aws-json-client.ts';
 import { cachedSecretSource } from '../shared/runtime/secrets.ts';
-import { lightTableDocuments } from '../shared/store/light-table-documents.ts';
 import { isConditionalCheckFailed } from '../shared/store/table-documents.ts';
-import { lightQueueSender } from '../shared/webhook/light-queue-sender.ts';
 import { eventually } from './support/eventually.ts';
 import {
   drainQueue,
@@ -40,10 +38,7 @@ const eventBus = startedForTests(startTestEventBus);
 describe('the light client against the local servers, beside the SDK', () => {
   it('puts, gets, queries page by page and updates as lib-dynamodb does', async () => {
     const tableName = await dynamoDb.createTable();
-    const light = lightTableDocuments({
-      ...LOCAL_CLIENT_CONFIG,
-      endpoint: dynamoDb.server.endpoint,
-    });
+    const light = localTable(dynamoDb.server.endpoint);
     const sdk = dynamoDb.documents;
     try {
       const items = [1, 2, 3].map((n) => ({
@@ -106,10 +101,7 @@ describe('the light client against the local servers, beside the SDK', () => {
 
   it('writes and reads binary, sets, null and empty values as lib-dynamodb does', async () => {
     const tableName = await dynamoDb.createTable();
-    const light = lightTableDocuments({
-      ...LOCAL_CLIENT_CONFIG,
-      endpoint: dynamoDb.server.endpoint,
-    });
+    const light = localTable(dynamoDb.server.endpoint);
     try {
       const item = {
         pk: 'P#binary',
@@ -138,10 +130,7 @@ describe('the light client against the local servers, beside the SDK', () => {
 
   it('throws a failed condition as the SDK names it, with its metadata', async () => {
     const tableName = await dynamoDb.createTable();
-    const light = lightTableDocuments({
-      ...LOCAL_CLIENT_CONFIG,
-      endpoint: dynamoDb.server.endpoint,
-    });
+    const light = localTable(dynamoDb.server.endpoint);
     try {
       const put = () =>
         light.put({
@@ -163,7 +152,7 @@ describe('the light client against the local servers, beside the SDK', () => {
 
   it('sends to SQS and puts on the bus what the SDK receives', async () => {
     const { queueUrl } = await sqs.createQueues();
-    const sender = lightQueueSender({ ...LOCAL_CLIENT_CONFIG, endpoint: sqs.server.endpoint });
+    const sender = localQueueSender(sqs.server.endpoint);
     const bus = lightBusClient({ ...LOCAL_CLIENT_CONFIG, endpoint: eventBus.bus.endpoint });
     try {
       const sent = await sender.sendMessage({ QueueUrl: queueUrl, MessageBody: '{"é":"ü"}' });
@@ -190,7 +179,7 @@ describe('the light client against the local servers, beside the SDK', () => {
 
   it('changes a received message’s visibility, as the exporter delays a retry', async () => {
     const { queueUrl } = await sqs.createQueues({ visibilityTimeoutSeconds: 30 });
-    const sender = lightQueueSender({ ...LOCAL_CLIENT_CONFIG, endpoint: sqs.server.endpoint });
+    const sender = localQueueSender(sqs.server.endpoint);
     const receive = async () =>
       (await sqs.sqs.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, WaitTimeSeconds: 0 })))
         .Messages ?? [];
@@ -380,7 +369,7 @@ describe('the light client: retries, errors, signatures', () => {
       }),
     ]);
     servers.push(server);
-    const sender = lightQueueSender({ ...LOCAL_CLIENT_CONFIG, endpoint: server.endpoint });
+    const sender = localQueueSender(server.endpoint);
     await expect(
       sender.sendMessage({ QueueUrl: `${server.endpoint}/q`, MessageBody: 'hello' }),
     ).rejects.toThrow(/MD5/);
