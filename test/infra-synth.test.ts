@@ -296,6 +296,28 @@ ${script}`,
     }
   });
 
+  it('bundles the schemas of the S3 operations the exporter sends, not those of every S3 operation', () => {
+    const { code } = bundleOf('EXPORT_BUDGET_SECONDS');
+    // lib-storage's upload: a single PUT, or a multipart upload.
+    for (const operation of [
+      'PutObject',
+      'CreateMultipartUpload',
+      'UploadPart',
+      'CompleteMultipartUpload',
+      'AbortMultipartUpload',
+    ]) {
+      expect(code).toContain(`"${operation}"`);
+    }
+    // Bundled from the SDK's package, these came in too (infra/bundling/tree-shakable-client.ts).
+    for (const operation of [
+      'SelectObjectContent',
+      'PutBucketLifecycleConfiguration',
+      'ListObjectsV2',
+    ]) {
+      expect(code).not.toContain(operation);
+    }
+  });
+
   it.each([
     ['ingest', 'WEBHOOK_SECRET_ARN'],
     ['worker', 'WORKER_CONCURRENCY'],

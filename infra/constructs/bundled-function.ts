@@ -18,6 +18,7 @@ import {
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { treeShakableClient } from '../bundling/tree-shakable-client.ts';
 
 /** The repository root: entries, the lock file and esbuild are all found from here. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -60,6 +61,24 @@ const BUILT_IN_ALIASES = [
   ['crypto', join(PROJECT_ROOT, 'infra', 'bundling', 'node-crypto.ts')],
   ['node:crypto', join(PROJECT_ROOT, 'infra', 'bundling', 'node-crypto.ts')],
 ].map(([name, path]) => `${name}=${path}`);
+
+/**
+ * SDK clients whose bundled schemas esbuild could not tree-shake: a function that bundles one
+ * gets it aliased to a copy that it can (`infra/bundling/tree-shakable-client.ts`). Not one
+ * loaded on first use: an alias would bring it back into the bundle, and its own bundle keeps
+ * all of it anyway.
+ */
+const TREE_SHAKEN_CLIENTS = ['@aws-sdk/client-s3'];
+
+/** The aliases of a function's own bundle; the copies are made once per synth, on first use. */
+function functionAliases(loadedOnFirstUse: readonly string[]): string[] {
+  return [
+    ...BUILT_IN_ALIASES,
+    ...TREE_SHAKEN_CLIENTS.filter((name) => !loadedOnFirstUse.includes(name)).map(
+      (name) => `${name}=${treeShakableClient(PROJECT_ROOT, name)}`,
+    ),
+  ];
+}
 
 /** Lambda's log-level filters (they need the JSON log format, which every function uses). */
 export interface FunctionLogLevels {
@@ -222,7 +241,7 @@ export class BundledFunction extends Construct {
         // environment, so the SDK's dynamic imports of these never run (and the runtime ships
         // them anyway). Leaving them out keeps the ingest bundle under 250 KB.
         externalModules: [...LAMBDA_UNUSED_CREDENTIAL_PROVIDERS, ...loadedOnFirstUse],
-        esbuildArgs: { '--alias': BUILT_IN_ALIASES },
+        esbuildArgs: { '--alias': functionAliases(loadedOnFirstUse) },
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
