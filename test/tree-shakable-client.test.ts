@@ -4,28 +4,34 @@
  * and a client bundled from it uploads (single and multipart), reads and fails against s3rver
  * as the SDK does.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
 import { afterAll, describe, expect, it } from 'vitest';
-import { rewriteSchemaKeys, treeShakableClient } from '../infra/bundling/tree-shakable-client.ts';
+import {
+  rewriteSchemaKeys,
+  sameSchema,
+  treeShakableClient,
+} from '../infra/bundling/tree-shakable-client.ts';
 import { LOCAL_S3_CREDENTIALS } from '../scripts/local/servers.ts';
 import { startedForTests, startLocalS3 } from './support/local-aws.ts';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../', import.meta.url));
 const S3_PACKAGE = '@aws-sdk/client-s3';
-const copyEntry = treeShakableClient(PROJECT_ROOT, S3_PACKAGE);
+const copy = treeShakableClient(PROJECT_ROOT, S3_PACKAGE);
+if (!copy.ok) throw new Error(`no copy of ${S3_PACKAGE}: ${copy.reason}`);
+const copyDir = copy.directory;
 const originalSchemas = join(
   PROJECT_ROOT,
   'node_modules',
   S3_PACKAGE,
   'dist-es/schemas/schemas_0.js',
 );
-const copiedSchemas = join(copyEntry, '..', 'schemas', 'schemas_0.js');
+const copiedSchemas = join(copyDir, 'dist-es', 'schemas', 'schemas_0.js');
 
 const outdir = mkdtempSync(join(tmpdir(), 'datasaur-webhooks-shakable-'));
 afterAll(() => rmSync(outdir, { recursive: true, force: true }));
@@ -51,30 +57,6 @@ async function bundle(
   return { module: createRequire(import.meta.url)(outfile), code: readFileSync(outfile, 'utf8') };
 }
 
-/**
- * Whether two schema values are the same: the same keys and literals all the way down, the
- * thunks (`() => OtherSchema$`) followed, classes (the error types) compared by name.
- */
-function sameSchema(a: unknown, b: unknown, seen = new Set<unknown>()): boolean {
-  if (typeof a === 'function' && typeof b === 'function') {
-    if (a.prototype !== undefined || b.prototype !== undefined) return a.name === b.name;
-    if (seen.has(a)) return true;
-    seen.add(a);
-    return sameSchema(a(), b(), seen);
-  }
-  if (typeof a !== 'object' || a === null || typeof b !== 'object' || b === null) {
-    return Object.is(a, b);
-  }
-  if (seen.has(a)) return true;
-  seen.add(a);
-  if (Array.isArray(a) !== Array.isArray(b)) return false;
-  const keys = Object.keys(a);
-  if (keys.join('\n') !== Object.keys(b).join('\n')) return false;
-  return keys.every((key) =>
-    sameSchema((a as Record<string, unknown>)[key], (b as Record<string, unknown>)[key], seen),
-  );
-}
-
 describe('rewriteSchemaKeys', () => {
   it('writes a computed key naming a string constant as its literal, and nothing else', () => {
     const source = [
@@ -89,12 +71,75 @@ describe('rewriteSchemaKeys', () => {
     );
   });
 
+  it('leaves a file alone where a name could be shadowed, and keys that are not object keys', () => {
+    const constants = 'const _a = "x";\nconst _p = "__proto__";\n';
+    expect(rewriteSchemaKeys(`${constants}export var A = [c ? [_a]: 0, { [_p]: 1 }];`)).toEqual({
+      text: `${constants}export var A = [c ? [_a]: 0, { [_p]: 1 }];`,
+      keys: 0,
+    });
+    for (const shadowing of [
+      '(_a) => ({ [_a]: 1 })',
+      'function f(b, _a) { return { [_a]: 1 }; }',
+      '_a => ({ [_a]: 1 })',
+      '{ let _a = "y"; }',
+    ]) {
+      expect(rewriteSchemaKeys(`${constants}export var B = { [_a]: 1 }; ${shadowing}`).keys).toBe(
+        0,
+      );
+    }
+  });
+
   it('rewrites the S3 schemas: no computed key of theirs is left', () => {
     const original = readFileSync(originalSchemas, 'utf8');
     const { text, keys } = rewriteSchemaKeys(original);
     expect(keys).toBeGreaterThan(1000);
     expect(text).not.toMatch(/\[_[A-Za-z0-9_]+\]:/);
     expect(readFileSync(copiedSchemas, 'utf8')).toBe(text);
+  });
+});
+
+describe('treeShakableClient', () => {
+  function fakeProject(files: Record<string, string>): string {
+    const root = mkdtempSync(join(outdir, 'project-'));
+    for (const [path, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(root, path)), { recursive: true });
+      writeFileSync(join(root, path), text);
+    }
+    return root;
+  }
+  const manifest = JSON.stringify({
+    name: '@aws-sdk/client-x',
+    version: '1.0.0',
+    module: './dist-es/index.js',
+  });
+
+  it('finds the copy it made while the package is the same', () => {
+    expect(treeShakableClient(PROJECT_ROOT, S3_PACKAGE)).toEqual(copy);
+  });
+
+  it('says why when it cannot copy a client, and makes nothing', () => {
+    const nested = fakeProject({
+      'node_modules/@aws-sdk/client-x/package.json': manifest,
+      'node_modules/@aws-sdk/client-x/dist-es/index.js': 'export {};',
+      'node_modules/@aws-sdk/client-x/node_modules/dep/package.json': '{}',
+    });
+    expect(treeShakableClient(nested, '@aws-sdk/client-x')).toEqual({
+      ok: false,
+      reason:
+        '@aws-sdk/client-x has dependencies of its own (node_modules), which a copy would not find',
+    });
+    const noSchemas = fakeProject({
+      'node_modules/@aws-sdk/client-x/package.json': manifest,
+      'node_modules/@aws-sdk/client-x/dist-es/index.js': 'export {};',
+    });
+    expect(treeShakableClient(noSchemas, '@aws-sdk/client-x')).toEqual({
+      ok: false,
+      reason: 'no schema of @aws-sdk/client-x could be rewritten',
+    });
+    expect(readdirSync(join(noSchemas, 'node_modules', '.cache', 'tree-shakable-clients'))).toEqual(
+      [],
+    );
+    expect(treeShakableClient(join(outdir, 'nowhere'), S3_PACKAGE)).toMatchObject({ ok: false });
   });
 });
 
@@ -122,7 +167,7 @@ describe('the tree-shakable copy of the S3 client', () => {
       "export { S3Client } from '@aws-sdk/client-s3'; export { Upload } from '@aws-sdk/lib-storage';";
     const plain = await bundle('plain', entry, { minify: true });
     const shaken = await bundle('shaken', entry, {
-      alias: { [S3_PACKAGE]: copyEntry },
+      alias: { [S3_PACKAGE]: copyDir },
       minify: true,
     });
     expect(plain.code).toContain('SelectObjectContentRequest');
@@ -138,7 +183,7 @@ describe('the tree-shakable copy of the S3 client', () => {
       const { module } = await bundle(
         'client',
         "module.exports = { ...require('@aws-sdk/client-s3'), ...require('@aws-sdk/lib-storage') };",
-        { alias: { [S3_PACKAGE]: copyEntry } },
+        { alias: { [S3_PACKAGE]: copyDir } },
       );
       const client = new module.S3Client({
         region: 'us-east-1',

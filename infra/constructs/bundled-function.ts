@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
@@ -18,7 +18,7 @@ import {
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { treeShakableClient } from '../bundling/tree-shakable-client.ts';
+import { type TreeShakableClient, treeShakableClient } from '../bundling/tree-shakable-client.ts';
 
 /** The repository root: entries, the lock file and esbuild are all found from here. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -70,14 +70,35 @@ const BUILT_IN_ALIASES = [
  */
 const TREE_SHAKEN_CLIENTS = ['@aws-sdk/client-s3'];
 
-/** The aliases of a function's own bundle; the copies are made once per synth, on first use. */
-function functionAliases(loadedOnFirstUse: readonly string[]): string[] {
-  return [
-    ...BUILT_IN_ALIASES,
-    ...TREE_SHAKEN_CLIENTS.filter((name) => !loadedOnFirstUse.includes(name)).map(
-      (name) => `${name}=${treeShakableClient(PROJECT_ROOT, name)}`,
-    ),
-  ];
+/** The copies, made (or found) once per process. */
+const copies = new Map<string, TreeShakableClient>();
+function copyOf(name: string): TreeShakableClient {
+  let copy = copies.get(name);
+  if (copy === undefined) {
+    copy = treeShakableClient(PROJECT_ROOT, name);
+    copies.set(name, copy);
+  }
+  return copy;
+}
+
+/**
+ * The aliases of a function's own bundle. A client that could not be copied is bundled from
+ * its package, as before (larger, the same code), with a warning on the function.
+ */
+function functionAliases(scope: Construct, loadedOnFirstUse: readonly string[]): string[] {
+  const aliases = [...BUILT_IN_ALIASES];
+  for (const name of TREE_SHAKEN_CLIENTS.filter((client) => !loadedOnFirstUse.includes(client))) {
+    const copy = copyOf(name);
+    if (copy.ok) {
+      aliases.push(`${name}=${copy.directory}`);
+    } else {
+      Annotations.of(scope).addWarningV2(
+        'datasaur-webhooks:tree-shakable-client',
+        `${name} is bundled whole: no tree-shakable copy (${copy.reason})`,
+      );
+    }
+  }
+  return aliases;
 }
 
 /** Lambda's log-level filters (they need the JSON log format, which every function uses). */
@@ -241,7 +262,7 @@ export class BundledFunction extends Construct {
         // environment, so the SDK's dynamic imports of these never run (and the runtime ships
         // them anyway). Leaving them out keeps the ingest bundle under 250 KB.
         externalModules: [...LAMBDA_UNUSED_CREDENTIAL_PROVIDERS, ...loadedOnFirstUse],
-        esbuildArgs: { '--alias': functionAliases(loadedOnFirstUse) },
+        esbuildArgs: { '--alias': functionAliases(this, loadedOnFirstUse) },
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],
