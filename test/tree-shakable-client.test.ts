@@ -7,7 +7,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { GetObjectCommand } from '@aws-sdk/client-s3';
 import { build } from 'esbuild';
@@ -111,6 +111,53 @@ describe('treeShakableClient', () => {
     name: '@aws-sdk/client-x',
     version: '1.0.0',
     module: './dist-es/index.js',
+  });
+
+  const client = (schemas: string) => ({
+    'node_modules/@aws-sdk/client-x/package.json': manifest,
+    'node_modules/@aws-sdk/client-x/dist-es/index.js': "export * from './schemas/schemas_0';",
+    'node_modules/@aws-sdk/client-x/dist-es/schemas/schemas_0.js': schemas,
+  });
+
+  it('makes a checked copy, and a new one in its place when the package changes', () => {
+    const root = fakeProject(client('const _a = "x";\nexport var A$ = [0, { [_a]: 1 }];\n'));
+    const first = treeShakableClient(root, '@aws-sdk/client-x');
+    if (!first.ok) throw new Error(first.reason);
+    expect(readFileSync(join(first.directory, 'dist-es/schemas/schemas_0.js'), 'utf8')).toBe(
+      'const _a = "x";\nexport var A$ = [0, { "x": 1 }];\n',
+    );
+    expect(JSON.parse(readFileSync(join(first.directory, 'package.json'), 'utf8'))).toEqual({
+      name: '@aws-sdk/client-x',
+      version: '1.0.0',
+      module: './dist-es/index.js',
+    });
+    writeFileSync(
+      join(root, 'node_modules/@aws-sdk/client-x/dist-es/schemas/schemas_0.js'),
+      'const _a = "y";\nexport var A$ = [0, { [_a]: 2 }];\n',
+    );
+    const second = treeShakableClient(root, '@aws-sdk/client-x');
+    if (!second.ok) throw new Error(second.reason);
+    expect(second.directory).not.toBe(first.directory);
+    expect(readdirSync(join(root, 'node_modules/.cache/tree-shakable-clients'))).toEqual([
+      basename(second.directory),
+    ]);
+  });
+
+  it('does not use a copy whose schemas differ from the package', () => {
+    // Not a key: a string that only looks like one, which the rewrite would change.
+    const schemas = 'const _a = "x";\nexport var A$ = [0, { [_a]: 1 }];\n';
+    const differs = fakeProject(client(`${schemas}export var S = '{ [_a]: 1 }';\n`));
+    expect(treeShakableClient(differs, '@aws-sdk/client-x')).toEqual({
+      ok: false,
+      reason: "the rewritten schemas/schemas_0.js differs from the package's (S)",
+    });
+    const broken = fakeProject(client(`${schemas}export var S = "{ [_a]: 1 }";\n`));
+    expect(treeShakableClient(broken, '@aws-sdk/client-x')).toEqual({
+      ok: false,
+      reason: expect.stringMatching(
+        /^the rewritten schemas\/schemas_0\.js does not build: Expected ";"/,
+      ),
+    });
   });
 
   it('finds the copy it made while the package is the same', () => {

@@ -25,10 +25,11 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
+import { basename, dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildSync } from 'esbuild';
 
@@ -161,6 +162,21 @@ export function treeShakableClient(projectRoot: string, packageName: string): Tr
   }
 }
 
+/**
+ * Removes the copies of the same package made for other files (an older version or rewrite),
+ * and copies left half-made over an hour ago (a synth stopped while making one).
+ */
+function removeOtherCopies(cacheDir: string, copyDir: string): void {
+  const prefix = `${basename(copyDir).replace(/-[0-9a-f]+$/, '')}-`;
+  const anHourAgo = Date.now() - 3_600_000;
+  for (const entry of readdirSync(cacheDir)) {
+    const path = join(cacheDir, entry);
+    if (!entry.startsWith(prefix) || path === copyDir) continue;
+    if (entry.includes('.tmp-') && statSync(path).mtimeMs > anHourAgo) continue;
+    rmSync(path, { recursive: true, force: true });
+  }
+}
+
 function makeCopy(projectRoot: string, packageName: string): string {
   const packageDir = join(projectRoot, 'node_modules', packageName);
   const manifestText = readFileSync(join(packageDir, 'package.json'), 'utf8');
@@ -201,14 +217,27 @@ function makeCopy(projectRoot: string, packageName: string): string {
       keys += rewrite.keys;
     }
     if (keys === 0) throw new Error(`no schema of ${packageName} could be rewritten`);
-    // The package's manifest: dist-es reads its version (the user agent), esbuild its
-    // `sideEffects` (whole modules dropped) and `module`. Written before the check, which
-    // bundles the copy, and renamed with it: its presence marks a complete copy.
-    writeFileSync(join(staging, 'package.json'), manifestText);
+    // What of the manifest is read: its version by dist-es (the user agent; the bundle holds
+    // the whole manifest it imports), its `sideEffects` (whole modules dropped), `type` and
+    // `module` by esbuild. Written before the check, which bundles the copy, and renamed with
+    // it: its presence marks a complete copy.
+    const { name, version, type, module, sideEffects } = manifest;
+    writeFileSync(
+      join(staging, 'package.json'),
+      `${JSON.stringify({ name, version, type, module, sideEffects }, null, 2)}\n`,
+    );
     const scratch = mkdtempSync(join(staging, '.check-'));
     for (const file of schemaFiles) {
       const original = loadBundled(join(packageDir, esmDir, file), scratch);
-      const copied = loadBundled(join(staging, esmDir, file), scratch);
+      let copied: Record<string, unknown>;
+      try {
+        copied = loadBundled(join(staging, esmDir, file), scratch);
+      } catch (error) {
+        const errors = (error as { errors?: { text: string }[] }).errors ?? [];
+        throw new Error(
+          `the rewritten ${file} does not build: ${errors[0]?.text ?? (error as Error).message}`,
+        );
+      }
       const different = Object.keys(original).filter(
         (name) => !sameSchema(original[name], copied[name]),
       );
@@ -220,6 +249,7 @@ function makeCopy(projectRoot: string, packageName: string): string {
     }
     rmSync(scratch, { recursive: true, force: true });
     renameSync(staging, copyDir);
+    removeOtherCopies(cacheDir, copyDir);
   } catch (error) {
     rmSync(staging, { recursive: true, force: true });
     // Another synth made the same copy first.
