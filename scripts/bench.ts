@@ -275,6 +275,7 @@ function printResults(results: BenchResults): void {
             `${name} ≤ ${budget.overFloorMs} ms, ≤ ${budget.bundleBytes / 1024} KB`,
         )
         .join('; ')})`,
+      ...importOnlyNote(results.bundles),
       '("+ source maps": node --enable-source-maps, as NODE_OPTIONS=--enable-source-maps would start a function; the stack does not set it, so these rows show what turning it on to debug a function costs, with no budget)',
     );
   }
@@ -339,7 +340,10 @@ function checkAims(results: BenchResults): Aim[] {
     // As deployed: source maps are not enabled.
     for (const cold of bundle.coldStarts.filter((row) => !row.sourceMaps)) {
       aims.push({
-        aim: `${bundle.name} cold start ≤ ${budget.overFloorMs} ms over the floor (${cold.runtime})`,
+        // A row without a first call is the import alone: said so, not passed off as a cold start.
+        aim: cold.firstCall
+          ? `${bundle.name} cold start ≤ ${budget.overFloorMs} ms over the floor (${cold.runtime})`
+          : `${bundle.name} import ≤ ${budget.overFloorMs} ms over the floor (${cold.runtime}; first call not timed)`,
         measured: `${fixed(cold.overFloorMs)} ms`,
         met: cold.overFloorMs <= budget.overFloorMs,
       });
@@ -436,3 +440,18 @@ async function main(): Promise<number> {
 }
 
 await runMeasurement(main, USAGE, { prefix: 'npm run bench: ' });
+
+/**
+ * The rows timed on the import alone, named under the table: their first call needs Datasaur's
+ * API (and the exporter a download that the deployed guard refuses from a local server).
+ */
+function importOnlyNote(bundles: readonly BundleResult[]): string[] {
+  const names = bundles
+    .filter((bundle) => bundle.coldStarts.some((cold) => !cold.firstCall))
+    .map((bundle) => bundle.name);
+  return names.length === 0
+    ? []
+    : [
+        `(${names.join(', ')}: the import alone, the "cold" column too; their first call needs Datasaur's API, and the exporter's a download its guard refuses from a local server)`,
+      ];
+}
