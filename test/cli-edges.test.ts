@@ -150,6 +150,33 @@ describe('--region and --profile without --stack', () => {
   });
 });
 
+describe('a flag of one value given twice', () => {
+  const options = {
+    stack: { type: 'string', short: 's' },
+    type: { type: 'string', multiple: true },
+    json: { type: 'boolean' },
+  } as const;
+  const parse =
+    (...args: string[]) =>
+    () =>
+      parseFlags({ args, options, strict: true });
+
+  it('is refused, naming both values, however it was spelled', () => {
+    expect(parse('--stack', 'Prod', '--stack', 'Dev')).toThrow(
+      new UsageError('--stack takes one value and was given 2 ("Prod", "Dev"): give it once'),
+    );
+    expect(parse('--stack=Prod', '-s', 'Dev')).toThrow(/--stack takes one value and was given 2/);
+  });
+
+  it('is not a flag of several values, nor a switch', () => {
+    expect(parse('--type', 'A', '--type', 'B', '--json', '--json', '--stack', 'S')()).toMatchObject(
+      {
+        values: { type: ['A', 'B'], json: true, stack: 'S' },
+      },
+    );
+  });
+});
+
 describe('arguments refused before anything runs (exit 2, what was expected)', () => {
   const deep = `${'{"a":'.repeat(200)}["x"]${'}'.repeat(200)}`;
   it.each([

@@ -73,16 +73,45 @@ function checkAwsFlagsHaveATarget(values: Record<string, unknown>, readsTable: b
 }
 
 /**
- * `parseArgs` of `config`; a flag it does not know, a value it misses, or a region or URL flag
- * that is not one is a UsageError.
+ * A flag that takes one value given more than once: `parseArgs` keeps the last one silently,
+ * so `--stack Prod … --stack Dev` would act on Dev. Flags that take several (`multiple`) and
+ * switches, which mean the same given twice, may repeat.
+ */
+function checkSingleValuesGivenOnce(
+  config: ParseArgsConfig,
+  tokens: readonly { kind: string; name?: string; value?: string | undefined }[],
+): void {
+  const given = new Map<string, string[]>();
+  for (const token of tokens) {
+    if (token.kind !== 'option' || token.name === undefined) continue;
+    const option = config.options?.[token.name];
+    if (option === undefined || option.type !== 'string' || option.multiple === true) continue;
+    given.set(token.name, [...(given.get(token.name) ?? []), token.value ?? '']);
+  }
+  for (const [name, values] of given) {
+    if (values.length > 1) {
+      throw new UsageError(
+        `--${name} takes one value and was given ${values.length} (${values.map((value) => JSON.stringify(value)).join(', ')}): give it once`,
+      );
+    }
+  }
+}
+
+/**
+ * `parseArgs` of `config`; a flag it does not know, a value it misses, a flag of one value
+ * given twice, or a region or URL flag that is not one is a UsageError.
  */
 export function parseFlags<T extends ParseArgsConfig>(config: T): ReturnType<typeof parseArgs<T>> {
   let parsed: ReturnType<typeof parseArgs<T>>;
+  let tokens: readonly { kind: string; name?: string; value?: string | undefined }[];
   try {
-    parsed = parseArgs(config);
+    const withTokens = parseArgs({ ...config, tokens: true });
+    tokens = (withTokens.tokens ?? []) as typeof tokens;
+    parsed = withTokens as unknown as ReturnType<typeof parseArgs<T>>;
   } catch (error) {
     throw new UsageError(error instanceof Error ? error.message : String(error));
   }
+  checkSingleValuesGivenOnce(config, tokens);
   checkFlagShapes(parsed.values as Record<string, unknown>);
   if (config.options !== undefined && 'stack' in config.options) {
     checkAwsFlagsHaveATarget(parsed.values as Record<string, unknown>, 'table' in config.options);
