@@ -135,12 +135,18 @@ describe('treeShakableClient', () => {
       join(root, 'node_modules/@aws-sdk/client-x/dist-es/schemas/schemas_0.js'),
       'const _a = "y";\nexport var A$ = [0, { [_a]: 2 }];\n',
     );
+    // Another client's copy, whose name begins with this one's: not this client's to remove.
+    const otherClient = join(
+      root,
+      'node_modules/.cache/tree-shakable-clients/@aws-sdk+client-x-control-0123456789abcdef',
+    );
+    mkdirSync(otherClient);
     const second = treeShakableClient(root, '@aws-sdk/client-x');
     if (!second.ok) throw new Error(second.reason);
     expect(second.directory).not.toBe(first.directory);
-    expect(readdirSync(join(root, 'node_modules/.cache/tree-shakable-clients'))).toEqual([
-      basename(second.directory),
-    ]);
+    expect(readdirSync(join(root, 'node_modules/.cache/tree-shakable-clients')).sort()).toEqual(
+      [basename(otherClient), basename(second.directory)].sort(),
+    );
   });
 
   it('does not use a copy whose schemas differ from the package', () => {

@@ -167,11 +167,13 @@ export function treeShakableClient(projectRoot: string, packageName: string): Tr
  * and copies left half-made over an hour ago (a synth stopped while making one).
  */
 function removeOtherCopies(cacheDir: string, copyDir: string): void {
-  const prefix = `${basename(copyDir).replace(/-[0-9a-f]+$/, '')}-`;
+  const packagePart = basename(copyDir).replace(/-[0-9a-f]{16}$/, '');
+  // This package's copies only: `client-s3-<hash>`, never `client-s3-control-<hash>`.
+  const sameClient = /^(.*)-[0-9a-f]{16}(?:\.tmp-.*)?$/;
   const anHourAgo = Date.now() - 3_600_000;
   for (const entry of readdirSync(cacheDir)) {
     const path = join(cacheDir, entry);
-    if (!entry.startsWith(prefix) || path === copyDir) continue;
+    if (sameClient.exec(entry)?.[1] !== packagePart || path === copyDir) continue;
     if (entry.includes('.tmp-') && statSync(path).mtimeMs > anHourAgo) continue;
     rmSync(path, { recursive: true, force: true });
   }
