@@ -5,10 +5,20 @@
  */
 import { execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import type { ParseArgsConfig } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { parseFlags, UsageError } from '../scripts/local/cli.ts';
 
 const CLI = new URL('../scripts/local/cli.ts', import.meta.url).href;
+
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+/** `parseFlags` of `args` against `options`, deferred for `expect(…).toThrow`. */
+const parseWith =
+  (options: ParseArgsOptionsConfig) =>
+  (...args: string[]) =>
+  () =>
+    parseFlags({ args, options, strict: true });
 
 /** A command printing `lines` lines through runCommandLine, read until its first chunk only. */
 async function readFirstChunkOf(lines: number, exitCode: number) {
@@ -94,10 +104,7 @@ describe('flags with a shape of their own', () => {
     endpoint: { type: 'string' },
     'queue-url': { type: 'string' },
   } as const;
-  const parse =
-    (...args: string[]) =>
-    () =>
-      parseFlags({ args, options, strict: true });
+  const parse = parseWith(options);
 
   it('refuse a region or URL that is not one, naming the flag, before anything is called', () => {
     expect(parse('--region', 'us east')).toThrow(
@@ -130,10 +137,7 @@ describe('--region and --profile without --stack', () => {
     region: { type: 'string' },
     profile: { type: 'string' },
   } as const;
-  const parse =
-    (options: Record<string, { type: 'string' }>, ...args: string[]) =>
-    () =>
-      parseFlags({ args, options, strict: true });
+  const parse = (options: ParseArgsOptionsConfig, ...args: string[]) => parseWith(options)(...args);
   const readsTable = { ...stackOptions, table: { type: 'string' } } as const;
 
   it('are refused where the command would ignore them and act on the local stack', () => {
@@ -156,10 +160,7 @@ describe('a flag of one value given twice', () => {
     type: { type: 'string', multiple: true },
     json: { type: 'boolean' },
   } as const;
-  const parse =
-    (...args: string[]) =>
-    () =>
-      parseFlags({ args, options, strict: true });
+  const parse = parseWith(options);
 
   it('is refused, naming both values, however it was spelled', () => {
     expect(parse('--stack', 'Prod', '--stack', 'Dev')).toThrow(
