@@ -10,6 +10,7 @@ import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
 import { type EnrichSummary, runEnrichment } from '../shared/enrich/enrich.ts';
 import { describeError } from '../shared/runtime/errors.ts';
+import { sdkTableDocuments } from '../shared/store/sdk-table-documents.ts';
 import { STACK_OPTIONS, stackUsage } from './deployed/stack.ts';
 import { numberFlag, parseFlags, runCommandLine, UsageError } from './local/cli.ts';
 import { readReconcileEnvironment } from './local/reconcile-config.ts';
@@ -97,7 +98,7 @@ async function run(args: string[]): Promise<number> {
   }
   try {
     const summary = await runEnrichment({
-      documents: connection.documents,
+      documents: sdkTableDocuments(connection.documents),
       tableName: connection.tableName,
       datasaur: createDatasaurClient({ baseUrl: environment.apiUrl, credentials }),
       ...(maxApiCalls === undefined ? {} : { maxApiCalls }),

@@ -321,6 +321,7 @@ ${script}`,
   it.each([
     ['ingest', 'WEBHOOK_SECRET_ARN'],
     ['worker', 'WORKER_CONCURRENCY'],
+    ['enrich', ENRICH_VARIABLE],
   ])(
     'bundles no AWS SDK client into the %s: its calls go through the light client',
     (_name, variable) => {
@@ -333,7 +334,7 @@ ${script}`,
     },
   );
 
-  it.each(FUNCTIONS.filter(([name]) => name === 'exporter' || name === 'enrich'))(
+  it.each(FUNCTIONS.filter(([name]) => name === 'exporter'))(
     "ships the SDK's event-stream serde apart from the %s bundle, where its import() finds it",
     (_name, variable) => {
       const { code, directory } = bundleOf(variable);

@@ -1,12 +1,11 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 import { Logger } from '@aws-lambda-powertools/logger';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
 import { credentialsFromSecret } from '../../shared/datasaur/credentials-from-secret.ts';
 import { ENRICH_METRICS } from '../../shared/enrich/enrich.ts';
 import { optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
+import { lightTableDocuments } from '../../shared/store/light-table-documents.ts';
 import { createEnrichHandler } from './handler.ts';
 
 const secretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
@@ -14,9 +13,12 @@ const datasaur = createDatasaurClient({
   baseUrl: requireEnv('DATASAUR_API_URL'),
   credentials: credentialsFromSecret(secretArn),
 });
-const documents = DynamoDBDocumentClient.from(new DynamoDBClient({}), {
-  marshallOptions: { removeUndefinedValues: true },
-});
+/**
+ * DynamoDB through the light client, as the worker and the exporter: the same marshalling
+ * (`removeUndefinedValues`), retries and errors as lib-dynamodb's, without the SDK's start-up
+ * (issue 27). An attempt not connected in 2 s or answered in 5 s is given up and retried.
+ */
+const documents = lightTableDocuments({ connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 });
 const tableName = requireEnv('TABLE_NAME');
 /** The stack's own namespace, so two stages in one account keep their metrics apart. */
 const metricsNamespace = optionalEnv('POWERTOOLS_METRICS_NAMESPACE', ENRICH_METRICS.namespace);

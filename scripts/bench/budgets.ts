@@ -22,7 +22,9 @@ export const COLD_START_BUDGETS: Readonly<Record<string, ColdStartBudget>> = {
   // EventBridge SDK client, or the schemas of every S3 operation, back fails the size test.
   exporter: { overFloorMs: 80, bundleBytes: 400 * 1024 },
   // 273 KB at first (issue 25, deployed): the Datasaur client and DynamoDB; no S3, no SQS.
-  enrich: { overFloorMs: 80, bundleBytes: 320 * 1024 },
+  // 83 KB since DynamoDB goes through the light client (issue 27): an SDK client back in the
+  // bundle fails the size test.
+  enrich: { overFloorMs: 80, bundleBytes: 120 * 1024 },
 };
 
 /** The budget of a function the bench found, or a clear error for one without. */

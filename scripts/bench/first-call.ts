@@ -4,7 +4,9 @@
  * the bench times both in one fresh process. The ingest gets a signed webhook, its secret
  * from a minimal Secrets Manager endpoint and a real local queue (local-aws-sqs); the worker
  * gets the queued message of a project event and stores it in dynalite, publishing to the
- * local EventBridge endpoint.
+ * local EventBridge endpoint; the enrichment runs the scheduled pass it runs most often, one
+ * that finds no document waiting for its project (a pass with work calls Datasaur's API about
+ * 25 times in a row, and its time would be the local servers').
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -35,14 +37,19 @@ export interface FirstCall {
    * credentials); the deployed function's other variables come from the template.
    */
   readonly environment: Readonly<Record<string, string>>;
-  /** A new event each time, so every run stores a new event rather than a duplicate. */
+  /**
+   * A new event each time, so every run stores a new event rather than a duplicate (the
+   * enrichment's is a schedule's, the same each time).
+   */
   readonly nextEvent: () => unknown;
   /** Throws when the handler's answer says the call did not do its work. */
   readonly check: (result: unknown) => void;
+  /** What the call is, where the bench's aim should say it (the enrichment's). */
+  readonly note?: string;
 }
 
 export interface FirstCallServers {
-  readonly calls: Readonly<Record<'ingest' | 'worker', FirstCall>>;
+  readonly calls: Readonly<Record<'ingest' | 'worker' | 'enrich', FirstCall>>;
   close(): Promise<void>;
 }
 
@@ -74,6 +81,21 @@ async function startSecretsEndpoint(secret: string): Promise<RunningServer> {
   return {
     endpoint: `http://127.0.0.1:${address.port}`,
     close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+/** What the function's EventBridge schedule rule hands it every period. */
+function scheduledEvent(at: Date) {
+  return {
+    version: '0',
+    id: '53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa',
+    'detail-type': 'Scheduled Event',
+    source: 'aws.events',
+    account: '000000000000',
+    time: at.toISOString().replace(/\.\d{3}Z$/, 'Z'),
+    region: 'us-east-1',
+    resources: ['arn:aws:events:us-east-1:000000000000:rule/bench-enrich'],
+    detail: {},
   };
 }
 
@@ -172,6 +194,23 @@ export async function startFirstCallServers(): Promise<FirstCallServers> {
               ?.batchItemFailures;
             if (failures === undefined || failures.length > 0) {
               throw new Error(`the worker's first call answered ${JSON.stringify(result)}`);
+            }
+          },
+        },
+        enrich: {
+          environment: {
+            ...common,
+            TABLE_NAME,
+            // Read when a pass has a document to resolve, which this one has not.
+            DATASAUR_CREDENTIALS_SECRET_ARN:
+              'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-datasaur',
+          },
+          nextEvent: () => scheduledEvent(new Date()),
+          note: 'a pass with no document pending',
+          check: (result) => {
+            const pass = result as { outcome?: string; pending?: number } | null;
+            if (pass?.outcome !== 'succeeded' || pass.pending !== 0) {
+              throw new Error(`the enrichment's first call answered ${JSON.stringify(result)}`);
             }
           },
         },

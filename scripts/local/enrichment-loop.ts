@@ -5,6 +5,7 @@
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
 import { runEnrichment } from '../../shared/enrich/enrich.ts';
 import { describeError } from '../../shared/runtime/errors.ts';
+import { sdkTableDocuments } from '../../shared/store/sdk-table-documents.ts';
 import type { LocalEnrichmentConfig } from './config.ts';
 import { localDynamoDb } from './servers.ts';
 
@@ -30,7 +31,7 @@ export function startEnrichmentLoop(options: {
   const pass = async () => {
     try {
       const summary = await runEnrichment({
-        documents,
+        documents: sdkTableDocuments(documents),
         tableName: options.tableName,
         datasaur,
       });

@@ -5,9 +5,11 @@ import {
   DatasaurTimeoutError,
   isTransient,
 } from './errors.ts';
+import { nodePost, type Post, type PostAnswer } from './node-post.ts';
 
 export interface HttpSettings {
-  readonly fetch: typeof fetch;
+  /** Sends one POST: `node:http(s)` (`nodePost`), or `fetch` in a test. */
+  readonly fetch: Post;
   /** Longest wait for one attempt's whole answer. */
   readonly timeoutMs: number;
   /** Attempts in all, the first included. */
@@ -21,7 +23,7 @@ export interface HttpSettings {
 }
 
 export const DEFAULT_HTTP_SETTINGS: HttpSettings = {
-  fetch: (input, init) => fetch(input, init),
+  fetch: nodePost,
   timeoutMs: 10_000,
   maxAttempts: 3,
   baseDelayMs: 250,
@@ -85,7 +87,7 @@ async function postOnce(
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), settings.timeoutMs);
   let text: string;
-  let response: Response;
+  let response: PostAnswer;
   try {
     response = await settings.fetch(url, {
       method: 'POST',

@@ -10,8 +10,6 @@
  * later, its wait doubling each time; one the request budget or missing credentials kept
  * from being looked for stays due, with no attempt counted.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { DatasaurClient, GraphqlOperation } from '../datasaur/client.ts';
 import {
   CredentialsMalformedError,
@@ -33,6 +31,7 @@ import {
   projectLabelKeys,
 } from '../store/keys.ts';
 import { TABLE } from '../store/table.ts';
+import { isConditionalCheckFailed, type TableDocuments } from '../store/table-documents.ts';
 import { createLabelCounts, type ProjectLabelCounts } from './label-counts.ts';
 import {
   createProjectWalks,
@@ -46,7 +45,7 @@ import {
 export type { ProjectLabelCounts } from './label-counts.ts';
 
 export interface EnrichOptions {
-  readonly documents: DynamoDBDocumentClient;
+  readonly documents: TableDocuments;
   readonly tableName: string;
   readonly datasaur: DatasaurClient;
   /** Datasaur requests a pass may make. @default 50 */
@@ -333,16 +332,14 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
   /** The mapping's originId; for one recorded before mappings kept it, its label event's. */
   async function originIdOf(mapping: DocumentProjectItem): Promise<string | undefined> {
     if (mapping.originId !== undefined) return mapping.originId;
-    const { Items = [] } = await documents.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk',
-        ExpressionAttributeValues: { ':pk': documentPartition(mapping.documentId) },
-        ProjectionExpression: '#data.#document.originId',
-        ExpressionAttributeNames: { '#data': 'data', '#document': 'document' },
-        Limit: 1,
-      }),
-    );
+    const { Items = [] } = await documents.query({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': documentPartition(mapping.documentId) },
+      ProjectionExpression: '#data.#document.originId',
+      ExpressionAttributeNames: { '#data': 'data', '#document': 'document' },
+      Limit: 1,
+    });
     const [labelEvent] = Items as { data?: { document?: { originId?: unknown } } }[];
     const originId = labelEvent?.data?.document?.originId;
     return typeof originId === 'string' && originId !== '' ? originId : undefined;
@@ -350,18 +347,16 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
 
   async function pendingDocuments(limit: number): Promise<DocumentProjectItem[]> {
     const { teamProjects } = TABLE.indexes;
-    const { Items = [] } = await documents.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: teamProjects.indexName,
-        KeyConditionExpression: 'gsi1pk = :pending AND gsi1sk <= :due',
-        ExpressionAttributeValues: {
-          ':pending': PENDING_DOCUMENTS_PARTITION,
-          ':due': `${nowIso}~`,
-        },
-        Limit: limit,
-      }),
-    );
+    const { Items = [] } = await documents.query({
+      TableName: tableName,
+      IndexName: teamProjects.indexName,
+      KeyConditionExpression: 'gsi1pk = :pending AND gsi1sk <= :due',
+      ExpressionAttributeValues: {
+        ':pending': PENDING_DOCUMENTS_PARTITION,
+        ':due': `${nowIso}~`,
+      },
+      Limit: limit,
+    });
     return Items as DocumentProjectItem[];
   }
 
@@ -370,23 +365,21 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
     mapping: DocumentProjectItem,
     projectId: string,
   ): Promise<DocumentProjectItem> {
-    const { Attributes } = await documents.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: documentProjectKey(mapping.documentId),
-        UpdateExpression:
-          'SET #status = :filling, projectId = :project, resolvedAt = :now, gsi1sk = :due REMOVE lastError',
-        ConditionExpression: 'attribute_exists(pk)',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':filling': 'FILLING',
-          ':project': projectId,
-          ':now': nowIso,
-          ':due': pendingDocumentKeys(nowIso, mapping.documentId).gsi1sk,
-        },
-        ReturnValues: 'ALL_NEW',
-      }),
-    );
+    const { Attributes } = await documents.update({
+      TableName: tableName,
+      Key: documentProjectKey(mapping.documentId),
+      UpdateExpression:
+        'SET #status = :filling, projectId = :project, resolvedAt = :now, gsi1sk = :due REMOVE lastError',
+      ConditionExpression: 'attribute_exists(pk)',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':filling': 'FILLING',
+        ':project': projectId,
+        ':now': nowIso,
+        ':due': pendingDocumentKeys(nowIso, mapping.documentId).gsi1sk,
+      },
+      ReturnValues: 'ALL_NEW',
+    });
     return Attributes as DocumentProjectItem;
   }
 
@@ -394,21 +387,19 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
     const attempts = mapping.attempts + 1;
     const waitSeconds = Math.min(retryMax, retryBase * 2 ** (attempts - 1));
     const dueAt = new Date(now.getTime() + waitSeconds * 1000).toISOString();
-    await documents.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: documentProjectKey(mapping.documentId),
-        UpdateExpression: 'SET attempts = :attempts, lastError = :reason, gsi1sk = :due',
-        ConditionExpression: '#status = :unresolved',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: {
-          ':attempts': attempts,
-          ':reason': reason.slice(0, 500),
-          ':due': pendingDocumentKeys(dueAt, mapping.documentId).gsi1sk,
-          ':unresolved': 'UNRESOLVED',
-        },
-      }),
-    );
+    await documents.update({
+      TableName: tableName,
+      Key: documentProjectKey(mapping.documentId),
+      UpdateExpression: 'SET attempts = :attempts, lastError = :reason, gsi1sk = :due',
+      ConditionExpression: '#status = :unresolved',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: {
+        ':attempts': attempts,
+        ':reason': reason.slice(0, 500),
+        ':due': pendingDocumentKeys(dueAt, mapping.documentId).gsi1sk,
+        ':unresolved': 'UNRESOLVED',
+      },
+    });
   }
 
   /** Gives the document's label items without a project theirs; stops at the pass's budget. */
@@ -420,39 +411,35 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
     let startKey: Record<string, unknown> | undefined;
     do {
       if (itemUpdatesLeft <= 0) return { filled: count, complete: false };
-      const page = await documents.send(
-        new QueryCommand({
-          TableName: tableName,
-          KeyConditionExpression: 'pk = :pk',
-          FilterExpression: 'itemType = :label AND attribute_not_exists(projectId)',
-          ExpressionAttributeValues: {
-            ':pk': documentPartition(documentId),
-            ':label': 'labelEvent',
-          },
-          ProjectionExpression: 'pk, sk',
-          Limit: itemUpdatesLeft,
-          ExclusiveStartKey: startKey,
-        }),
-      );
+      const page = await documents.query({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        FilterExpression: 'itemType = :label AND attribute_not_exists(projectId)',
+        ExpressionAttributeValues: {
+          ':pk': documentPartition(documentId),
+          ':label': 'labelEvent',
+        },
+        ProjectionExpression: 'pk, sk',
+        Limit: itemUpdatesLeft,
+        ExclusiveStartKey: startKey,
+      });
       for (const { pk, sk } of page.Items ?? []) {
         itemUpdatesLeft -= 1;
         try {
-          await documents.send(
-            new UpdateCommand({
-              TableName: tableName,
-              Key: { pk, sk },
-              UpdateExpression: 'SET projectId = :project, gsi4pk = :gsi4pk',
-              ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(projectId)',
-              ExpressionAttributeValues: {
-                ':project': projectId,
-                ':gsi4pk': projectLabelKeys(projectId).gsi4pk,
-              },
-            }),
-          );
+          await documents.update({
+            TableName: tableName,
+            Key: { pk, sk },
+            UpdateExpression: 'SET projectId = :project, gsi4pk = :gsi4pk',
+            ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(projectId)',
+            ExpressionAttributeValues: {
+              ':project': projectId,
+              ':gsi4pk': projectLabelKeys(projectId).gsi4pk,
+            },
+          });
           count += 1;
         } catch (caught) {
           // Filled by a concurrent pass, or written by the worker with its project meanwhile.
-          if (!(caught instanceof ConditionalCheckFailedException)) throw caught;
+          if (!isConditionalCheckFailed(caught)) throw caught;
         }
       }
       startKey = page.LastEvaluatedKey;
@@ -461,15 +448,13 @@ export async function runEnrichment(options: EnrichOptions): Promise<EnrichSumma
   }
 
   async function finish(mapping: DocumentProjectItem): Promise<void> {
-    await documents.send(
-      new UpdateCommand({
-        TableName: tableName,
-        Key: documentProjectKey(mapping.documentId),
-        UpdateExpression: 'SET #status = :resolved REMOVE gsi1pk, gsi1sk',
-        ConditionExpression: '#status = :filling',
-        ExpressionAttributeNames: { '#status': 'status' },
-        ExpressionAttributeValues: { ':resolved': 'RESOLVED', ':filling': 'FILLING' },
-      }),
-    );
+    await documents.update({
+      TableName: tableName,
+      Key: documentProjectKey(mapping.documentId),
+      UpdateExpression: 'SET #status = :resolved REMOVE gsi1pk, gsi1sk',
+      ConditionExpression: '#status = :filling',
+      ExpressionAttributeNames: { '#status': 'status' },
+      ExpressionAttributeValues: { ':resolved': 'RESOLVED', ':filling': 'FILLING' },
+    });
   }
 }

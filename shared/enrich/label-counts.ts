@@ -7,8 +7,6 @@
  * shows a newer label event for, or whose count is older than `maxCountAgeSeconds` (a label
  * event stored late, older than the newest one counted, is caught then).
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import {
   COUNTED_PROJECTS_PARTITION,
   countedProjectKeys,
@@ -17,8 +15,8 @@ import {
   projectPartition,
 } from '../store/keys.ts';
 import { queryAll } from '../store/query-all.ts';
-import { sdkTableDocuments } from '../store/sdk-table-documents.ts';
 import { readingIndex, TABLE } from '../store/table.ts';
+import { isConditionalCheckFailed, type TableDocuments } from '../store/table-documents.ts';
 
 export interface ProjectLabelCounts {
   readonly projectId: string;
@@ -32,7 +30,7 @@ interface ProjectLabelCountsItem extends ProjectLabelCounts {
 }
 
 export interface LabelCountsOptions {
-  readonly documents: DynamoDBDocumentClient;
+  readonly documents: TableDocuments;
   readonly tableName: string;
   readonly now: Date;
   /** Counted projects checked for newer label events a pass. @default 100 */
@@ -72,25 +70,23 @@ export function createLabelCounts(options: LabelCountsOptions): LabelCounts {
 
   async function recount(projectId: string): Promise<ProjectLabelCounts> {
     const entries = await readingIndex(tableName, projectLabels, () =>
-      queryAll(sdkTableDocuments(documents), projectLabelsQuery(projectId)),
+      queryAll(documents, projectLabelsQuery(projectId)),
     );
     const newestLabel = entries[0] === undefined ? undefined : String(entries[0].sk);
     const documentIds = new Set(entries.map((entry) => String(entry.documentId)));
     const labelEventCount = entries.length;
     const counts = { projectId, documentCount: documentIds.size, labelEventCount };
-    await documents.send(
-      new PutCommand({
-        TableName: tableName,
-        Item: {
-          ...projectLabelCountsKey(projectId),
-          itemType: 'projectLabelCounts',
-          ...counts,
-          countedAt: nowIso,
-          ...(newestLabel !== undefined && { newestLabel }),
-          ...countedProjectKeys(projectId),
-        },
-      }),
-    );
+    await documents.put({
+      TableName: tableName,
+      Item: {
+        ...projectLabelCountsKey(projectId),
+        itemType: 'projectLabelCounts',
+        ...counts,
+        countedAt: nowIso,
+        ...(newestLabel !== undefined && { newestLabel }),
+        ...countedProjectKeys(projectId),
+      },
+    });
     return counts;
   }
 
@@ -98,7 +94,7 @@ export function createLabelCounts(options: LabelCountsOptions): LabelCounts {
   async function changed(counts: ProjectLabelCountsItem): Promise<boolean> {
     if (counts.countedAt < oldestCount) return true;
     const { Items = [] } = await readingIndex(tableName, projectLabels, () =>
-      documents.send(new QueryCommand({ ...projectLabelsQuery(counts.projectId), Limit: 1 })),
+      documents.query({ ...projectLabelsQuery(counts.projectId), Limit: 1 }),
     );
     return Items[0]?.sk !== counts.newestLabel;
   }
@@ -115,57 +111,51 @@ export function createLabelCounts(options: LabelCountsOptions): LabelCounts {
         : 'after' in bound
           ? { condition: ' AND gsi1sk > :bound', values: { ':bound': bound.after } }
           : { condition: ' AND gsi1sk <= :bound', values: { ':bound': bound.upTo } };
-    const { Items = [] } = await documents.send(
-      new QueryCommand({
-        TableName: tableName,
-        IndexName: teamProjects.indexName,
-        KeyConditionExpression: `gsi1pk = :counted${range.condition}`,
-        ExpressionAttributeValues: { ':counted': COUNTED_PROJECTS_PARTITION, ...range.values },
-        Limit: limit,
-      }),
-    );
+    const { Items = [] } = await documents.query({
+      TableName: tableName,
+      IndexName: teamProjects.indexName,
+      KeyConditionExpression: `gsi1pk = :counted${range.condition}`,
+      ExpressionAttributeValues: { ':counted': COUNTED_PROJECTS_PARTITION, ...range.values },
+      Limit: limit,
+    });
     return Items as ProjectLabelCountsItem[];
   }
 
   async function readCheckPosition(): Promise<string | undefined> {
-    const { Items = [] } = await documents.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: 'pk = :pk AND sk = :sk',
-        ExpressionAttributeValues: {
-          ':pk': labelCountsCheckKey().pk,
-          ':sk': labelCountsCheckKey().sk,
-        },
-        ConsistentRead: true,
-      }),
-    );
+    const { Items = [] } = await documents.query({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND sk = :sk',
+      ExpressionAttributeValues: {
+        ':pk': labelCountsCheckKey().pk,
+        ':sk': labelCountsCheckKey().sk,
+      },
+      ConsistentRead: true,
+    });
     const after = Items[0]?.after;
     return typeof after === 'string' ? after : undefined;
   }
 
   async function saveCheckPosition(after: string, previous: string | undefined): Promise<void> {
     try {
-      await documents.send(
-        new PutCommand({
-          TableName: tableName,
-          Item: {
-            ...labelCountsCheckKey(),
-            itemType: 'labelCountsCheck',
-            after,
-            checkedAt: nowIso,
-          },
-          // Another pass moved it meanwhile: its position is as good as this one.
-          ...(previous === undefined
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : {
-                ConditionExpression: '#after = :previous',
-                ExpressionAttributeNames: { '#after': 'after' },
-                ExpressionAttributeValues: { ':previous': previous },
-              }),
-        }),
-      );
+      await documents.put({
+        TableName: tableName,
+        Item: {
+          ...labelCountsCheckKey(),
+          itemType: 'labelCountsCheck',
+          after,
+          checkedAt: nowIso,
+        },
+        // Another pass moved it meanwhile: its position is as good as this one.
+        ...(previous === undefined
+          ? { ConditionExpression: 'attribute_not_exists(pk)' }
+          : {
+              ConditionExpression: '#after = :previous',
+              ExpressionAttributeNames: { '#after': 'after' },
+              ExpressionAttributeValues: { ':previous': previous },
+            }),
+      });
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      if (!isConditionalCheckFailed(error)) throw error;
     }
   }
 

@@ -4,8 +4,6 @@
  * from there, wrapping around after the team's last project. So a document in a team's 500th
  * project is found after a few passes, not never.
  */
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { type DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { DatasaurClient } from '../datasaur/client.ts';
 import { DatasaurGraphqlError } from '../datasaur/errors.ts';
 import {
@@ -16,7 +14,7 @@ import {
 } from '../datasaur/get-projects.ts';
 import { ENRICH_PARTITION, PROJECT_WALK_SORT_PREFIX, projectWalkKey } from '../store/keys.ts';
 import { queryAll } from '../store/query-all.ts';
-import { sdkTableDocuments } from '../store/sdk-table-documents.ts';
+import { isConditionalCheckFailed, type TableDocuments } from '../store/table-documents.ts';
 
 /** Projects per `getProjects` page. */
 const PAGE_SIZE = 100;
@@ -134,13 +132,10 @@ export function positionOf(walk: ProjectWalkItem | undefined): WalkPosition {
   return walk === undefined ? WALK_START : { cursor: walk.cursor ?? null, index: walk.index };
 }
 
-export function createProjectWalks(
-  documents: DynamoDBDocumentClient,
-  tableName: string,
-): ProjectWalks {
+export function createProjectWalks(documents: TableDocuments, tableName: string): ProjectWalks {
   return {
     async read() {
-      const items = await queryAll<ProjectWalkItem>(sdkTableDocuments(documents), {
+      const items = await queryAll<ProjectWalkItem>(documents, {
         TableName: tableName,
         KeyConditionExpression: 'pk = :pk AND begins_with(sk, :walk)',
         ExpressionAttributeValues: { ':pk': ENRICH_PARTITION, ':walk': PROJECT_WALK_SORT_PREFIX },
@@ -159,20 +154,18 @@ export function createProjectWalks(
         walkedAt,
       };
       try {
-        await documents.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: item,
-            ...(previous === undefined
-              ? { ConditionExpression: 'attribute_not_exists(pk)' }
-              : {
-                  ConditionExpression: 'walkedAt = :walkedAt',
-                  ExpressionAttributeValues: { ':walkedAt': previous.walkedAt },
-                }),
-          }),
-        );
+        await documents.put({
+          TableName: tableName,
+          Item: item,
+          ...(previous === undefined
+            ? { ConditionExpression: 'attribute_not_exists(pk)' }
+            : {
+                ConditionExpression: 'walkedAt = :walkedAt',
+                ExpressionAttributeValues: { ':walkedAt': previous.walkedAt },
+              }),
+        });
       } catch (error) {
-        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        if (!isConditionalCheckFailed(error)) throw error;
       }
     },
   };
