@@ -63,6 +63,8 @@ describe('a POST through node:http', () => {
       authorization: 'Bearer t',
       // In bytes: "é" is two.
       'content-length': '14',
+      accept: '*/*',
+      'user-agent': 'datasaur-webhooks',
     });
   });
 

@@ -11,13 +11,16 @@ import { createEnrichHandler } from '../functions/enrich/handler.ts';
 import { seedEventBody } from '../scripts/local/datasaur-sender.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
+import { LOCAL_CLIENT_CONFIG } from '../scripts/local/servers.ts';
 import { createDatasaurClient } from '../shared/datasaur/client.ts';
 import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.ts';
 import { ENRICH_METRICS } from '../shared/enrich/enrich.ts';
 import { METRICS_NAMESPACE } from '../shared/store/batch-figures.ts';
 import { createEventStore } from '../shared/store/event-store.ts';
 import { documentProjectKey } from '../shared/store/keys.ts';
+import { lightTableDocuments } from '../shared/store/light-table-documents.ts';
 import { createQueries } from '../shared/store/queries.ts';
+import type { TableDocuments } from '../shared/store/table-documents.ts';
 import { interpretMessage } from '../shared/webhook/interpret.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { type MetricsLine, metricsLinesOf } from './support/metrics-lines.ts';
@@ -56,11 +59,12 @@ async function storeLabelEvents(tableName: string, documentIds: readonly string[
 function handlerFor(
   tableName: string,
   credentials: Parameters<typeof createDatasaurClient>[0]['credentials'],
+  documents: TableDocuments = dynamoDb.documents,
 ) {
   const logger = recordingLogger();
   const handler = createEnrichHandler({
     options: async () => ({
-      documents: dynamoDb.documents,
+      documents,
       tableName,
       // An outage answers at once: the next scheduled pass retries.
       datasaur: createDatasaurClient({ baseUrl: fake.url, credentials, http: { maxAttempts: 1 } }),
@@ -97,6 +101,36 @@ describe('the scheduled enrichment function', () => {
     expect(logger.lines).toEqual([
       expect.objectContaining({ level: 'info', message: 'enrichment pass' }),
     ]);
+  });
+
+  it('runs the same pass through the light client the deployed function uses', async () => {
+    const tableName = await dynamoDb.createTable();
+    await storeLabelEvents(tableName, ['function-a', 'function-b', 'function-a']);
+    const light = lightTableDocuments({
+      ...LOCAL_CLIENT_CONFIG,
+      endpoint: dynamoDb.server.endpoint,
+    });
+    try {
+      const { handler } = handlerFor(tableName, validCredentials(), light);
+      let result: Awaited<ReturnType<typeof handler>> | undefined;
+      await metricsLinesOf(async () => {
+        result = await handler({});
+      });
+      expect(result).toMatchObject({ outcome: 'succeeded', resolved: 2, filled: 3 });
+      const listed = await createQueries(dynamoDb.documents, tableName).projectLabels(
+        'function-p1',
+      );
+      expect(listed.items).toHaveLength(3);
+      // The mappings are resolved: a second pass (within their grace period, still looked at)
+      // has nothing left to resolve or fill.
+      let again: Awaited<ReturnType<typeof handler>> | undefined;
+      await metricsLinesOf(async () => {
+        again = await handler({});
+      });
+      expect(again).toMatchObject({ outcome: 'succeeded', resolved: 0, filled: 0 });
+    } finally {
+      light.destroy();
+    }
   });
 
   it('counts a pass Datasaur failed as a failed run, and leaves the documents pending', async () => {

@@ -58,7 +58,14 @@ export const nodePost: Post = (url, init) => {
       target,
       {
         method: init.method,
-        headers: { ...init.headers, 'content-length': String(Buffer.byteLength(init.body)) },
+        headers: {
+          // What fetch sent besides the caller's headers (an API behind a bot filter may refuse
+          // a request that names no client).
+          accept: '*/*',
+          'user-agent': 'datasaur-webhooks',
+          ...init.headers,
+          'content-length': String(Buffer.byteLength(init.body)),
+        },
         agent: secure ? agents?.https : agents?.http,
         ...(init.signal === undefined ? {} : { signal: init.signal }),
       },

@@ -1,11 +1,11 @@
 /**
- * The item operations the event store, the hourly counts, the document projects and the
- * exporter make on the table, as lib-dynamodb's document types (items in, items out). Two
- * clients provide them: lib-dynamodb's (`sdkTableDocuments`, and `DynamoDBDocument`, which has
- * these methods), used by every CLI, the enrichment and the reconciler; and the light client
- * the worker and the exporter run (`light-table-documents.ts`), whose cold start is a third
- * of the SDK's (issue 27). This module imports types only, so a function
- * using the light client does not load the SDK.
+ * The item operations the event store, the hourly counts, the document projects, the exporter
+ * and the enrichment make on the table, as lib-dynamodb's document types (items in, items
+ * out). Two clients provide them: lib-dynamodb's (`sdkTableDocuments`, and `DynamoDBDocument`,
+ * which has these methods), used by every CLI, the local stack and the reconciler; and the
+ * light client the worker, the exporter and the enrichment run (`light-table-documents.ts`),
+ * whose cold start is a third of the SDK's (issue 27). This module imports types only, so a
+ * function using the light client does not load the SDK.
  */
 import type {
   GetCommandInput,
