@@ -7,6 +7,8 @@ import { once } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
+import { DatasaurNetworkError, DatasaurTimeoutError } from '../shared/datasaur/errors.ts';
+import { DEFAULT_HTTP_SETTINGS, postJson } from '../shared/datasaur/http.ts';
 import { nodePost } from '../shared/datasaur/node-post.ts';
 
 const servers: Server[] = [];
@@ -105,6 +107,37 @@ describe('a POST through node:http', () => {
     const cut = await post(`${url}?cut`);
     expect(cut.status).toBe(200);
     await expect(cut.text()).rejects.toThrow();
+  });
+
+  it("is the client's default, whose errors say a timeout or a network failure", async () => {
+    const url = await serve((request, response) => {
+      request.resume();
+      if (request.url === '/graphql?cut') {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write('{"data":');
+        response.socket?.end();
+      } else if (request.url === '/graphql?headers') {
+        // Never answers: the attempt's timeout aborts it.
+      } else {
+        response.writeHead(200, { 'content-type': 'application/json' });
+        response.write('{"data":');
+      }
+    });
+    expect(DEFAULT_HTTP_SETTINGS.fetch).toBe(nodePost);
+    const settings = { ...DEFAULT_HTTP_SETTINGS, timeoutMs: 200, maxAttempts: 1 };
+    const init = { headers: { 'content-type': 'application/json' }, body: '{}' };
+    // No answer at all, and an answer whose body stalls.
+    await expect(postJson(settings, `${url}?headers`, init)).rejects.toBeInstanceOf(
+      DatasaurTimeoutError,
+    );
+    await expect(postJson(settings, url, init)).rejects.toBeInstanceOf(DatasaurTimeoutError);
+    await expect(postJson(settings, `${url}?cut`, init)).rejects.toBeInstanceOf(
+      DatasaurNetworkError,
+    );
+    // Nothing listening.
+    const closed = await serve(() => undefined);
+    servers.pop()?.close();
+    await expect(postJson(settings, closed, init)).rejects.toBeInstanceOf(DatasaurNetworkError);
   });
 
   it('refuses a URL that is not http or https before sending anything', async () => {

@@ -3,7 +3,9 @@
  * Datasaur client reads (`ok`, `status`, `headers.get`, `text()`). The functions used Node's
  * global `fetch`, whose first call loads undici: 18 ms more than `node:https` on Node 24 and
  * 50 ms more on Node 20, at every cold start of the functions that call Datasaur (issue 27,
- * docs/performance.md). Kept-alive sockets, as `fetch`'s; unlike it, a redirect is not
+ * docs/performance.md). Kept-alive sockets closed after 4 s idle (sooner when the server's
+ * `Keep-Alive` says so), as `fetch`'s: a socket kept longer may have been dropped by the other
+ * end or a NAT in between, and the next request on it fails. Unlike `fetch`, a redirect is not
  * followed (Datasaur's API answers where it is asked, and credentials are not sent on) and no
  * compressed answer is asked for.
  */
@@ -29,6 +31,9 @@ export interface PostAnswer {
 /** `fetch` itself fits: the tests hand one in to count or break requests. */
 export type Post = (url: string, init: PostInit) => Promise<PostAnswer>;
 
+/** undici's `keepAliveTimeout`; an agent's `timeout` closes idle sockets, not answers slow to come. */
+const IDLE_SOCKET_MS = 4_000;
+
 let agents: { readonly http: HttpAgent; readonly https: HttpsAgent } | undefined;
 
 /** The answer's headers as `Headers.get` reads them: one value, repeated ones joined by ", ". */
@@ -42,18 +47,18 @@ function headerGetter(headers: IncomingMessage['headers']): PostAnswer['headers'
   };
 }
 
-export const nodePost: Post = (url, init) => {
+export const nodePost: Post = async (url, init) => {
   const target = new URL(url);
   if (target.protocol !== 'https:' && target.protocol !== 'http:') {
-    return Promise.reject(new TypeError(`not an http(s) URL: ${target.protocol}`));
+    throw new TypeError(`not an http(s) URL: ${target.protocol}`);
   }
   agents ??= {
-    http: new HttpAgent({ keepAlive: true }),
-    https: new HttpsAgent({ keepAlive: true }),
+    http: new HttpAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
+    https: new HttpsAgent({ keepAlive: true, timeout: IDLE_SOCKET_MS }),
   };
   const secure = target.protocol === 'https:';
   const send = secure ? httpsRequest : httpRequest;
-  return new Promise<PostAnswer>((resolve, reject) => {
+  return await new Promise<PostAnswer>((resolve, reject) => {
     const request = send(
       target,
       {
