@@ -3,6 +3,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { createDatasaurClient } from '../../shared/datasaur/client.ts';
 import { credentialsFromSecret } from '../../shared/datasaur/credentials-from-secret.ts';
 import { ENRICH_METRICS } from '../../shared/enrich/enrich.ts';
+import { LAMBDA_CALL_TIMEOUTS } from '../../shared/runtime/aws-json-client.ts';
 import { optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { lightTableDocuments } from '../../shared/store/light-table-documents.ts';
@@ -16,9 +17,9 @@ const datasaur = createDatasaurClient({
 /**
  * DynamoDB through the light client, as the worker and the exporter: the same marshalling
  * (`removeUndefinedValues`), retries and errors as lib-dynamodb's, without the SDK's start-up
- * (issue 27). An attempt not connected in 2 s or answered in 5 s is given up and retried.
+ * (issue 27).
  */
-const documents = lightTableDocuments({ connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 });
+const documents = lightTableDocuments(LAMBDA_CALL_TIMEOUTS);
 const tableName = requireEnv('TABLE_NAME');
 /** The stack's own namespace, so two stages in one account keep their metrics apart. */
 const metricsNamespace = optionalEnv('POWERTOOLS_METRICS_NAMESPACE', ENRICH_METRICS.namespace);

@@ -14,7 +14,7 @@ import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { DEFAULT_EXPORT_FORMAT } from '../../shared/export/export-trigger.ts';
 import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
 import { type ResumeResult, resumeWaitingExports } from '../../shared/export/resume.ts';
-import { lightSecretReader } from '../../shared/runtime/aws-json-client.ts';
+import { LAMBDA_CALL_TIMEOUTS, lightSecretReader } from '../../shared/runtime/aws-json-client.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
 import { LevelledMetrics, withLogContext } from '../../shared/runtime/lambda-logs.ts';
 import { lightTableDocuments } from '../../shared/store/light-table-documents.ts';
@@ -22,21 +22,21 @@ import { lightQueueSender } from '../../shared/webhook/light-queue-sender.ts';
 import { createExporterHandler } from './handler.ts';
 import { createResumeHandler, isResumeEvent } from './resume-handler.ts';
 
-/**
- * DynamoDB, SQS, EventBridge and Secrets Manager through the light client (issue 27), as in
- * the worker: an attempt not connected in 2 s or answered in 5 s is given up and retried. S3
- * keeps the SDK's client, which lib-storage's multipart upload needs.
- */
-const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
+// DynamoDB, SQS, EventBridge and Secrets Manager through the light client (issue 27), with the
+// worker's timeouts (LAMBDA_CALL_TIMEOUTS). S3 keeps the SDK's client, which lib-storage's
+// multipart upload needs.
 
 const credentialsSecretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
 const queueUrl = requireEnv('EXPORT_QUEUE_URL');
-const readCredentials = credentialsFromSecret(credentialsSecretArn, lightSecretReader(TIMEOUTS));
+const readCredentials = credentialsFromSecret(
+  credentialsSecretArn,
+  lightSecretReader(LAMBDA_CALL_TIMEOUTS),
+);
 
 const datasaurApiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL);
 const tableName = requireEnv('TABLE_NAME');
-const documents = lightTableDocuments(TIMEOUTS);
-const sqs = lightQueueSender(TIMEOUTS);
+const documents = lightTableDocuments(LAMBDA_CALL_TIMEOUTS);
+const sqs = lightQueueSender(LAMBDA_CALL_TIMEOUTS);
 const logger = new Logger();
 // Namespace and service from POWERTOOLS_METRICS_NAMESPACE and POWERTOOLS_SERVICE_NAME.
 const metrics = new LevelledMetrics();
@@ -60,7 +60,7 @@ const archiveExports = createExporterHandler({
   metrics,
   sqs,
   queueUrl,
-  publisher: createBusPublisher(lightBusClient(TIMEOUTS), {
+  publisher: createBusPublisher(lightBusClient(LAMBDA_CALL_TIMEOUTS), {
     eventBusName: requireEnv('EVENT_BUS_NAME'),
     source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
   }),

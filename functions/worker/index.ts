@@ -6,6 +6,7 @@ import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
 import { lightBusClient } from '../../shared/bus/light-bus-client.ts';
 import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { exportSettingsFromEnvironment } from '../../shared/export/export-trigger.ts';
+import { LAMBDA_CALL_TIMEOUTS } from '../../shared/runtime/aws-json-client.ts';
 import {
   booleanEnv,
   integerEnv,
@@ -26,19 +27,12 @@ const exports = exportSettingsFromEnvironment();
 
 const logger = new Logger();
 
-/**
- * DynamoDB, EventBridge and SQS answer in milliseconds: an attempt that has not connected in 2 s or
- * been answered in 5 s is given up and retried (a kept-alive socket a Lambda freeze left dead
- * would otherwise hold the batch until the function's timeout).
- */
-const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
-
 export const handler = withLogContext(
   logger,
   createWorkerHandler({
     // DynamoDB, EventBridge and SQS through the light client: the SDK's start-up was two
     // thirds of the worker's cold start (issue 27, docs/performance.md).
-    documents: lightTableDocuments(TIMEOUTS),
+    documents: lightTableDocuments(LAMBDA_CALL_TIMEOUTS),
     tableName: requireEnv('TABLE_NAME'),
     // Reads only what pointers name; the role allows GetObject under bodies/ and nothing else.
     // Loaded on the first claim-checked body, a rare path.
@@ -46,7 +40,7 @@ export const handler = withLogContext(
     logger,
     concurrency: integerEnv('WORKER_CONCURRENCY', DEFAULT_WORKER_CONCURRENCY, { min: 1, max: 100 }),
     rawTtlDays: rawTtlDays === 0 ? undefined : rawTtlDays,
-    publisher: createBusPublisher(lightBusClient(TIMEOUTS), {
+    publisher: createBusPublisher(lightBusClient(LAMBDA_CALL_TIMEOUTS), {
       eventBusName: requireEnv('EVENT_BUS_NAME'),
       source: optionalEnv('EVENT_SOURCE', DEFAULT_EVENT_SOURCE),
     }),
@@ -58,7 +52,7 @@ export const handler = withLogContext(
     ...(exports && {
       exports: {
         exportOn: exports.exportOn,
-        queue: createExportQueue(lightQueueSender(TIMEOUTS), exports.queueUrl),
+        queue: createExportQueue(lightQueueSender(LAMBDA_CALL_TIMEOUTS), exports.queueUrl),
       },
     }),
   }),

@@ -5,7 +5,7 @@
  * webhook secret is: the SDK's Secrets Manager client (and Powertools Parameters over it)
  * was 17 KB of each function's bundle to compile at every cold start (issue 27).
  */
-import { lightSecretReader } from '../runtime/aws-json-client.ts';
+import { LAMBDA_CALL_TIMEOUTS, lightSecretReader } from '../runtime/aws-json-client.ts';
 import { cachedSecretString } from '../runtime/secrets.ts';
 import { parseDatasaurCredentials } from './credentials-secret.ts';
 import type { DatasaurCredentials } from './get-access-token.ts';
@@ -17,16 +17,9 @@ export interface SecretStringReader {
   secretString(secretId: string): Promise<string | undefined>;
 }
 
-/**
- * An attempt that has not connected in 2 s or been answered in 5 s is given up and retried,
- * as the worker's and the exporter's other calls (a kept-alive socket a Lambda freeze left
- * dead would otherwise hold the call until the function's timeout).
- */
-const TIMEOUTS = { connectionTimeoutMs: 2_000, requestTimeoutMs: 5_000 };
-
 export function credentialsFromSecret(
   secretArn: string,
-  reader: SecretStringReader = lightSecretReader(TIMEOUTS),
+  reader: SecretStringReader = lightSecretReader(LAMBDA_CALL_TIMEOUTS),
   now: () => number = Date.now,
 ): () => Promise<DatasaurCredentials> {
   const value = cachedSecretString(

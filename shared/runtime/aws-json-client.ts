@@ -48,6 +48,16 @@ export interface Credentials {
   readonly sessionToken?: string;
 }
 
+/**
+ * The functions' timeouts: AWS answers in milliseconds, so an attempt that has not connected in
+ * 2 s or been answered in 5 s is given up and retried (a kept-alive socket a Lambda freeze left
+ * dead would otherwise hold the call until the function's timeout).
+ */
+export const LAMBDA_CALL_TIMEOUTS = {
+  connectionTimeoutMs: 2_000,
+  requestTimeoutMs: 5_000,
+} as const satisfies JsonClientOptions;
+
 export interface JsonClientOptions {
   /** Overrides every other way of finding the endpoint (the local stack, tests). */
   readonly endpoint?: string;
