@@ -233,7 +233,7 @@ function printResults(results: BenchResults): void {
   if (results.bundles !== undefined) {
     out.push(
       '',
-      'Cold starts of the bundles as deployed: a fresh node imports the bundle and answers its first call (the exporter: import only), median of the runs; budgets over an empty module, without source maps (as deployed)',
+      'Cold starts of the bundles as deployed: a fresh node imports the bundle and answers its first call, median of the runs; budgets over an empty module, without source maps (as deployed)',
       table(
         [
           'function',
@@ -275,7 +275,6 @@ function printResults(results: BenchResults): void {
             `${name} ≤ ${budget.overFloorMs} ms, ≤ ${budget.bundleBytes / 1024} KB`,
         )
         .join('; ')})`,
-      ...importOnlyNote(results.bundles),
       '("+ source maps": node --enable-source-maps, as NODE_OPTIONS=--enable-source-maps would start a function; the stack does not set it, so these rows show what turning it on to debug a function costs, with no budget)',
     );
   }
@@ -340,10 +339,7 @@ function checkAims(results: BenchResults): Aim[] {
     // As deployed: source maps are not enabled.
     for (const cold of bundle.coldStarts.filter((row) => !row.sourceMaps)) {
       aims.push({
-        // A row without a first call is the import alone: said so, not passed off as a cold start.
-        aim: cold.firstCall
-          ? `${bundle.name} cold start ≤ ${budget.overFloorMs} ms over the floor (${[cold.runtime, cold.firstCallNote].filter(Boolean).join('; ')})`
-          : `${bundle.name} import ≤ ${budget.overFloorMs} ms over the floor (${cold.runtime}; first call not timed)`,
+        aim: `${bundle.name} cold start ≤ ${budget.overFloorMs} ms over the floor (${[cold.runtime, cold.firstCallNote].filter(Boolean).join('; ')})`,
         measured: `${fixed(cold.overFloorMs)} ms`,
         met: cold.overFloorMs <= budget.overFloorMs,
       });
@@ -440,18 +436,3 @@ async function main(): Promise<number> {
 }
 
 await runMeasurement(main, USAGE, { prefix: 'npm run bench: ' });
-
-/**
- * The rows timed on the import alone, named under the table: the exporter's first call
- * downloads an export, which the deployed download guard refuses from a local server.
- */
-function importOnlyNote(bundles: readonly BundleResult[]): string[] {
-  const names = bundles
-    .filter((bundle) => bundle.coldStarts.some((cold) => !cold.firstCall))
-    .map((bundle) => bundle.name);
-  return names.length === 0
-    ? []
-    : [
-        `(${names.join(', ')}: the import alone, the "cold" column too; the first call downloads an export, which the download guard refuses from a local server)`,
-      ];
-}

@@ -1,7 +1,6 @@
 /** Lambda entry point: clients and configuration are created once per container. */
 
 import { Logger } from '@aws-lambda-powertools/logger';
-import { S3Client } from '@aws-sdk/client-s3';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { DEFAULT_EVENT_SOURCE } from '../../shared/bus/bus-events.ts';
 import { createBusPublisher } from '../../shared/bus/bus-publisher.ts';
@@ -13,6 +12,7 @@ import { downloadPolicyFromEnvironment } from '../../shared/export/download.ts';
 import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { DEFAULT_EXPORT_FORMAT } from '../../shared/export/export-trigger.ts';
 import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
+import { lightArchiveUploader } from '../../shared/export/light-archive-uploader.ts';
 import { type ResumeResult, resumeWaitingExports } from '../../shared/export/resume.ts';
 import { LAMBDA_CALL_TIMEOUTS, lightSecretReader } from '../../shared/runtime/aws-json-client.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
@@ -22,9 +22,8 @@ import { lightQueueSender } from '../../shared/webhook/light-queue-sender.ts';
 import { createExporterHandler } from './handler.ts';
 import { createResumeHandler, isResumeEvent } from './resume-handler.ts';
 
-// DynamoDB, SQS, EventBridge and Secrets Manager through the light client (issue 27), with the
-// worker's timeouts (LAMBDA_CALL_TIMEOUTS). S3 keeps the SDK's client, which lib-storage's
-// multipart upload needs.
+// DynamoDB, SQS, EventBridge, Secrets Manager and S3 through the light client (issue 27), with
+// the worker's timeouts (LAMBDA_CALL_TIMEOUTS); S3 gives a 5 MiB part a minute.
 
 const credentialsSecretArn = requireEnv('DATASAUR_CREDENTIALS_SECRET_ARN');
 const queueUrl = requireEnv('EXPORT_QUEUE_URL');
@@ -46,7 +45,7 @@ const archiveExports = createExporterHandler({
     datasaur: createDatasaurClient({ baseUrl: datasaurApiUrl, credentials: readCredentials }),
     documents,
     tableName,
-    s3: new S3Client({}),
+    uploader: lightArchiveUploader({ ...LAMBDA_CALL_TIMEOUTS, requestTimeoutMs: 60_000 }),
     bucket: requireEnv('ARCHIVE_BUCKET'),
     format: optionalEnv('EXPORT_FORMAT', DEFAULT_EXPORT_FORMAT),
     download: downloadPolicyFromEnvironment(),

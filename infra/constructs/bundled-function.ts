@@ -6,7 +6,7 @@
  */
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Annotations, Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import {
   ApplicationLogLevel,
@@ -18,7 +18,6 @@ import {
 import { NodejsFunction, OutputFormat, SourceMapMode } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { type TreeShakableClient, treeShakableClient } from '../bundling/tree-shakable-client.ts';
 
 /** The repository root: entries, the lock file and esbuild are all found from here. */
 const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -62,46 +61,6 @@ const BUILT_IN_ALIASES = [
   ['node:crypto', join(PROJECT_ROOT, 'infra', 'bundling', 'node-crypto.ts')],
 ].map(([name, path]) => `${name}=${path}`);
 
-/**
- * SDK clients whose bundled schemas esbuild could not tree-shake: a function that bundles one
- * gets it aliased to a copy that it can (`infra/bundling/tree-shakable-client.ts`). Not one
- * loaded on first use: an alias would bring it back into the bundle, and its own bundle keeps
- * all of it anyway.
- */
-const TREE_SHAKEN_CLIENTS = ['@aws-sdk/client-s3'];
-
-/** The copies, made (or found) once per process. */
-const copies = new Map<string, TreeShakableClient>();
-function copyOf(name: string): TreeShakableClient {
-  let copy = copies.get(name);
-  if (copy === undefined) {
-    copy = treeShakableClient(PROJECT_ROOT, name);
-    copies.set(name, copy);
-  }
-  return copy;
-}
-
-/**
- * The aliases of a function's own bundle. A client that could not be copied is bundled from
- * its package, as before (larger, the same code), with a warning on the function.
- */
-function functionAliases(scope: Construct, loadedOnFirstUse: readonly string[]): string[] {
-  const aliases = [...BUILT_IN_ALIASES];
-  for (const name of TREE_SHAKEN_CLIENTS.filter((client) => !loadedOnFirstUse.includes(client))) {
-    const copy = copyOf(name);
-    if (copy.ok) {
-      aliases.push(`${name}=${copy.directory}`);
-    } else {
-      Annotations.of(scope).addWarningV2(
-        'datasaur-webhooks:tree-shakable-client',
-        `${name} is bundled whole: no tree-shakable copy (${copy.reason})`,
-      );
-    }
-  }
-  return aliases;
-}
-
-/** Lambda's log-level filters (they need the JSON log format, which every function uses). */
 export interface FunctionLogLevels {
   /** `POWERTOOLS_LOG_LEVEL`, and Lambda's filter of application lines. @default 'INFO' */
   readonly application?: keyof typeof ApplicationLogLevel;
@@ -140,9 +99,9 @@ const MAIN_FIELDS = ['module', 'main'];
  * Loaded by the functions only on a path none of them takes: the SDK imports its event-stream
  * serde (`import()` in `@smithy/core`'s HTTP protocol) for operations that stream events, and
  * no command of ours does. Bundled in, it was 15 KB of every bundle to compile at each cold
- * start (docs/performance.md); bundled apart, an event-stream call would still work. One
- * exception: the S3 client imports its config resolver statically, so the exporter (whose S3
- * client is in its bundle) loads it at start-up, from the asset's `node_modules`.
+ * start (docs/performance.md); bundled apart, an event-stream call would still work. Only the
+ * reconciler still bundles an SDK client (lib-dynamodb); the others' SDK clients are loaded on
+ * first use, from the asset's `node_modules`.
  */
 const EVERY_FUNCTION_LOADS_ON_FIRST_USE = ['@smithy/core/event-streams'];
 
@@ -262,7 +221,7 @@ export class BundledFunction extends Construct {
         // environment, so the SDK's dynamic imports of these never run (and the runtime ships
         // them anyway). Leaving them out keeps the ingest bundle under 250 KB.
         externalModules: [...LAMBDA_UNUSED_CREDENTIAL_PROVIDERS, ...loadedOnFirstUse],
-        esbuildArgs: { '--alias': functionAliases(this, loadedOnFirstUse) },
+        esbuildArgs: { '--alias': BUILT_IN_ALIASES },
         commandHooks: {
           beforeBundling: () => [],
           beforeInstall: () => [],

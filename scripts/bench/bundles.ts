@@ -12,7 +12,7 @@ import { dirname, join } from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { addWebhookStack } from '../../infra/stack.ts';
 import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
-import { startFirstCallServers } from './first-call.ts';
+import { type FirstCall, startFirstCallServers } from './first-call.ts';
 import { median } from './measure.ts';
 
 /** One way of starting a bundle: a Node binary, with or without source maps enabled. */
@@ -46,7 +46,6 @@ export interface ColdStart {
    * holds the time other processes had the CPU.
    */
   readonly cpuOverFloorMs: number;
-  readonly firstCall: boolean;
   /** What the first call is, where the aim says it (e.g. the enrichment's: a pass with nothing to do). */
   readonly firstCallNote?: string;
 }
@@ -90,7 +89,7 @@ export function deployedEnvironment(
 }
 
 /** Synthesizes the stack into `outdir` and returns each function's asset directory. */
-function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
+export function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
   // The CLI turns asset metadata on; an App created in code has to ask for it.
   const app = new App({
     outdir,
@@ -134,7 +133,7 @@ function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
 }
 
 /** Imports `file` in a fresh process, calls its handler with `event` if given, and times both. */
-async function coldStart(
+export async function coldStart(
   file: string,
   runtime: BundleRuntime,
   environment: NodeJS.ProcessEnv,
@@ -234,19 +233,6 @@ export async function benchBundles(options: {
     const assets = synthesizeFunctionAssets(outdir);
     const empty = join(outdir, 'empty.mjs');
     writeFileSync(empty, 'export {};\n');
-    // What the exporter reads at start-up. Its first call downloads an export file, which its
-    // download guard fetches only over https from a public address: no local server can
-    // answer it, so its row is the import alone (docs/performance.md).
-    const exporterEnvironment = {
-      AWS_REGION: 'us-east-1',
-      TABLE_NAME: 'bench',
-      EVENT_BUS_NAME: 'default',
-      EXPORT_QUEUE_URL: 'https://sqs.us-east-1.amazonaws.com/123456789012/bench-exports',
-      DATASAUR_CREDENTIALS_SECRET_ARN:
-        'arn:aws:secretsmanager:us-east-1:123456789012:secret:bench-datasaur',
-      ARCHIVE_BUCKET: 'bench-archive',
-      DATASAUR_API_URL: 'https://api.datasaur.ai',
-    };
     const results: BundleResult[] = [];
     for (const { name, directory, environment: deployed } of assets) {
       const files = readdirSync(directory);
@@ -254,17 +240,13 @@ export async function benchBundles(options: {
       if (bundle === undefined) throw new Error(`no bundle in ${directory}`);
       const bundlePath = join(directory, bundle);
       const map = files.find((file) => file.endsWith('.map'));
-      const firstCall =
-        name === 'ingest' || name === 'worker' || name === 'enrich'
-          ? servers.calls[name]
-          : undefined;
+      const firstCall = (servers.calls as Readonly<Record<string, FirstCall>>)[name];
+      if (firstCall === undefined) throw new Error(`the bench has no first call for the ${name}`);
       const environment = {
         // Not the shell's NODE_OPTIONS: a flag there (source maps, a heap size) would start
         // every process, floor included, unlike the function as deployed.
         ...withoutNodeOptions(process.env),
-        ...(firstCall === undefined
-          ? exporterEnvironment
-          : deployedEnvironment(name, deployed, firstCall.environment)),
+        ...deployedEnvironment(name, deployed, firstCall.environment),
       };
       const coldStarts: ColdStart[] = [];
       for (const runtime of options.runtimes) {
@@ -277,16 +259,16 @@ export async function benchBundles(options: {
         // runtime's binary) from disk rather than the page cache: the first process of a
         // bench read 100-300 ms slow.
         await coldStart(empty, runtime, environment, undefined);
-        const warmUp = await coldStart(bundlePath, runtime, environment, firstCall?.nextEvent());
-        firstCall?.check(warmUp.result);
+        const warmUp = await coldStart(bundlePath, runtime, environment, firstCall.nextEvent());
+        firstCall.check(warmUp.result);
         // Side by side, so both see the same machine at the same moment.
         for (let run = 0; run < options.runs; run++) {
           const floor = await coldStart(empty, runtime, environment, undefined);
           floors.push(floor.importMs);
           floorCpus.push(floor.cpuMs);
-          const event = firstCall?.nextEvent();
+          const event = firstCall.nextEvent();
           const measured = await coldStart(bundlePath, runtime, environment, event);
-          firstCall?.check(measured.result);
+          firstCall.check(measured.result);
           imports.push(measured.importMs);
           colds.push(measured.totalMs);
           cpus.push(measured.cpuMs);
@@ -301,8 +283,7 @@ export async function benchBundles(options: {
           floorMedianMs: median(floors),
           overFloorMs: median(colds) - median(floors),
           cpuOverFloorMs: median(cpus) - median(floorCpus),
-          firstCall: firstCall !== undefined,
-          ...(firstCall?.note === undefined ? {} : { firstCallNote: firstCall.note }),
+          ...(firstCall.note === undefined ? {} : { firstCallNote: firstCall.note }),
         });
       }
       results.push({

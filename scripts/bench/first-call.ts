@@ -6,13 +6,17 @@
  * gets the queued message of a project event and stores it in dynalite, publishing to the
  * local EventBridge endpoint; the enrichment runs the scheduled pass it runs most often, one
  * that finds no document waiting for its project (a pass with work calls Datasaur's API about
- * 25 times in a row, and its time would be the local servers').
+ * 25 times in a row, and its time would be the local servers'); the exporter runs its
+ * scheduled resume check with no export waiting (an export request downloads the file, which
+ * the download guard fetches only over https from a public address: no local server can
+ * answer it).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { RESUME_EVENT } from '../../functions/exporter/resume-handler.ts';
 import { webhookPath } from '../../shared/webhook/route.ts';
 import { toApiGatewayEvent } from '../local/api-gateway-event.ts';
 import { seedEventBody, signDatasaurRequest } from '../local/datasaur-sender.ts';
@@ -49,7 +53,7 @@ export interface FirstCall {
 }
 
 export interface FirstCallServers {
-  readonly calls: Readonly<Record<'ingest' | 'worker' | 'enrich', FirstCall>>;
+  readonly calls: Readonly<Record<'ingest' | 'worker' | 'exporter' | 'enrich', FirstCall>>;
   close(): Promise<void>;
 }
 
@@ -194,6 +198,28 @@ export async function startFirstCallServers(): Promise<FirstCallServers> {
               ?.batchItemFailures;
             if (failures === undefined || failures.length > 0) {
               throw new Error(`the worker's first call answered ${JSON.stringify(result)}`);
+            }
+          },
+        },
+        exporter: {
+          environment: {
+            ...common,
+            TABLE_NAME,
+            EVENT_BUS_NAME: 'default',
+            EXPORT_QUEUE_URL: exportQueues.queueUrl,
+            // Written to by an export request, not by the resume check.
+            ARCHIVE_BUCKET: 'bench-archive',
+            // Read when an export waits for credentials, which none does here.
+            DATASAUR_CREDENTIALS_SECRET_ARN:
+              'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench-datasaur',
+          },
+          // What the exporter's schedule rule sends it (infra, RESUME_EVENT).
+          nextEvent: () => ({ ...RESUME_EVENT }),
+          note: 'a resume check with no export waiting',
+          check: (result) => {
+            const resumed = result as { waiting?: number; credentials?: string } | null;
+            if (resumed?.waiting !== 0 || resumed.credentials !== 'NOT_CHECKED') {
+              throw new Error(`the exporter's first call answered ${JSON.stringify(result)}`);
             }
           },
         },

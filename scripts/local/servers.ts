@@ -25,6 +25,10 @@ import { createRequestHandler } from 'local-aws-sqs';
 import S3rver from 's3rver';
 import type { BusClient } from '../../shared/bus/bus-publisher.ts';
 import { lightBusClient } from '../../shared/bus/light-bus-client.ts';
+import {
+  type ArchiveUploader,
+  lightArchiveUploader,
+} from '../../shared/export/light-archive-uploader.ts';
 import type { Destroyable } from '../../shared/runtime/aws-json-client.ts';
 import { lightTableDocuments } from '../../shared/store/light-table-documents.ts';
 import { createTableInput } from '../../shared/store/table.ts';
@@ -191,6 +195,16 @@ export function localTable(endpoint: string): TableDocuments & Destroyable {
 /** SQS's SendMessage and ChangeMessageVisibility through the light client the Lambdas use. */
 export function localQueueSender(endpoint: string): QueueSender & QueueVisibility & Destroyable {
   return lightQueueSender({ ...LOCAL_CLIENT_CONFIG, endpoint });
+}
+
+/** The exporter's uploads through the light client it runs in Lambda, path-style with s3rver's keys. */
+export function localArchiveUploader(endpoint: string): ArchiveUploader & Destroyable {
+  return lightArchiveUploader({
+    ...LOCAL_CLIENT_CONFIG,
+    credentials: LOCAL_S3_CREDENTIALS,
+    endpoint,
+    forcePathStyle: true,
+  });
 }
 
 /** The bus through the light client the worker Lambda uses, one attempt as `localEventBridge`. */

@@ -19,7 +19,14 @@ import { describeError } from '../../shared/runtime/errors.ts';
 import { METRICS_NAMESPACE } from '../../shared/store/batch-figures.ts';
 import { s3BodyReader } from '../../shared/webhook/body-archive.ts';
 import { createQueuePoller, pollConcurrently } from './queue-poller.ts';
-import { localBus, localQueueSender, localS3, localSqs, localTable } from './servers.ts';
+import {
+  localArchiveUploader,
+  localBus,
+  localQueueSender,
+  localS3,
+  localSqs,
+  localTable,
+} from './servers.ts';
 import { readWorkerSettings, WORKER_STOP_GRACE_MS, type WorkerMessage } from './worker-settings.ts';
 
 const settings = readWorkerSettings();
@@ -29,8 +36,8 @@ const LOCAL_RESUME_EVERY_MS = 60_000;
 const SHOWS_INFO: readonly string[] = ['TRACE', 'DEBUG', 'INFO'];
 const logger = new Logger({ serviceName: 'worker', logLevel: settings.logLevel });
 const sqs = localSqs(settings.sqsEndpoint);
-// The worker's and the exporter's table, queue and bus calls through the light client, as in
-// Lambda (S3 stays on the SDK's client there too).
+// The worker's and the exporter's table, queue, bus and upload calls through the light client,
+// as in Lambda (the worker's reads of claim-checked bodies stay on the SDK's S3 client there too).
 const table = localTable(settings.dynamoDbEndpoint);
 /** The exporter's SQS calls, through the light client as in Lambda. */
 const exportQueue = localQueueSender(settings.sqsEndpoint);
@@ -82,10 +89,10 @@ const readCredentials = async () => {
   }
   return exporter.credentials;
 };
-const s3 = exporter?.runsExporter ? localS3(exporter.s3Endpoint) : undefined;
+const uploader = exporter?.runsExporter ? localArchiveUploader(exporter.s3Endpoint) : undefined;
 const exportPoller =
   exporter &&
-  s3 &&
+  uploader &&
   createQueuePoller({
     sqs,
     queueUrl: exporter.queueUrl,
@@ -102,7 +109,7 @@ const exportPoller =
         }),
         documents: table,
         tableName: settings.tableName,
-        s3,
+        uploader,
         bucket: exporter.bucket,
         format: exporter.format,
         download: exporter.download,
@@ -162,7 +169,7 @@ await Promise.all([
 ]);
 clearInterval(resumeTimer);
 sqs.destroy();
-s3?.destroy();
+uploader?.destroy();
 table.destroy();
 exportQueue.destroy();
 archive.destroy();

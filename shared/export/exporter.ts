@@ -7,8 +7,6 @@
 import { createHash } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { S3Client } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
 import type { DatasaurClient } from '../datasaur/client.ts';
 import {
   CredentialsMalformedError,
@@ -48,6 +46,7 @@ import {
   UrlRefusedError,
 } from './download.ts';
 import type { ExportRequest } from './export-trigger.ts';
+import type { ArchiveUploader } from './light-archive-uploader.ts';
 
 /** Not finished within this attempt's budget (still exporting, file not there yet): retry later. */
 export class ExportNotReadyError extends Error {
@@ -71,7 +70,8 @@ export interface ExporterOptions {
   readonly datasaur: DatasaurClient;
   readonly documents: TableDocuments;
   readonly tableName: string;
-  readonly s3: S3Client;
+  /** Streams the file into the bucket (`lightArchiveUploader`). */
+  readonly uploader: ArchiveUploader;
   readonly bucket: string;
   /** `format` of exportTextProject, e.g. `json_advanced`. */
   readonly format: string;
@@ -406,12 +406,14 @@ export function createExporter(options: ExporterOptions): Exporter {
     const source = response.body;
     // pipeline() destroys `body` with the download's error, which fails the upload.
     const piping = pipeline(source, body);
-    const upload = new Upload({
-      client: options.s3,
-      params: { Bucket: options.bucket, Key: key, Body: body, ContentType: 'application/zip' },
+    const upload = options.uploader.upload({
+      bucket: options.bucket,
+      key,
+      body,
+      contentType: 'application/zip',
     });
     // An upload that fails stops the download too, rather than leaving it to stall.
-    const uploading = upload.done().catch((error: unknown) => {
+    const uploading = upload.catch((error: unknown) => {
       source.destroy();
       throw error;
     });

@@ -26,18 +26,14 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { SignatureV4 } from '@smithy/signature-v4';
 
 /** What tells one JSON-protocol service from another. */
-export interface JsonService {
+export interface JsonService extends SignedService {
   /** The SDK's service id in `AWS_ENDPOINT_URL_<ID>`, e.g. `DYNAMODB`, `SECRETS_MANAGER`. */
   readonly endpointId: string;
   /** The first label of its regional host, e.g. `dynamodb`, `events`. */
   readonly hostPrefix: string;
-  /** Its SigV4 signing name. */
-  readonly signingName: string;
   /** `X-Amz-Target` is `<targetPrefix>.<Operation>`. */
   readonly targetPrefix: string;
   readonly jsonVersion: '1.0' | '1.1';
-  /** The SDK client's own retry defaults, where they differ from 3 attempts and 50 ms. */
-  readonly retry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
   /** In GovCloud the standard endpoint is the FIPS one: the SDK's rules use it for FIPS. */
   readonly govCloudFipsIsStandard?: boolean;
 }
@@ -153,18 +149,35 @@ const PARTITIONS: ReadonlyArray<readonly [string, RegExp, string, string]> = [
   ['aws-us-gov', /^us-gov-\w+-\d+$/, 'amazonaws.com', 'api.aws'],
 ];
 
+function partitionOf(region: string) {
+  return PARTITIONS.find(([, pattern]) => pattern.test(region));
+}
+
+/** The DNS suffix of the region's partition: `amazonaws.com`, `amazonaws.com.cn`… */
+export function dnsSuffixOf(region: string): string {
+  return partitionOf(region)?.[2] ?? 'amazonaws.com';
+}
+
+/** The endpoint variable the SDK reads for the service (`AWS_ENDPOINT_URL_<ID>`, then `AWS_ENDPOINT_URL`). */
+export function configuredEndpoint(
+  endpointId: string,
+  env: Readonly<Record<string, string | undefined>>,
+): string | undefined {
+  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS === 'true') return undefined;
+  const configured = env[`AWS_ENDPOINT_URL_${endpointId}`] ?? env.AWS_ENDPOINT_URL;
+  return configured === undefined || configured === '' ? undefined : configured;
+}
+
 /** The endpoint the SDK would use for `service` with these settings. */
 export function endpointFor(
-  service: JsonService,
+  service: Pick<JsonService, 'endpointId' | 'hostPrefix' | 'govCloudFipsIsStandard'>,
   region: string,
   env: Readonly<Record<string, string | undefined>>,
 ): string {
-  if (env.AWS_IGNORE_CONFIGURED_ENDPOINT_URLS !== 'true') {
-    const configured = env[`AWS_ENDPOINT_URL_${service.endpointId}`] ?? env.AWS_ENDPOINT_URL;
-    if (configured !== undefined && configured !== '') return configured;
-  }
+  const configured = configuredEndpoint(service.endpointId, env);
+  if (configured !== undefined) return configured;
   const dualStack = env.AWS_USE_DUALSTACK_ENDPOINT === 'true';
-  const partition = PARTITIONS.find(([, pattern]) => pattern.test(region));
+  const partition = partitionOf(region);
   const fips =
     env.AWS_USE_FIPS_ENDPOINT === 'true' &&
     !(service.govCloudFipsIsStandard === true && !dualStack && partition?.[0] === 'aws-us-gov');
@@ -248,16 +261,55 @@ function bytesOf(data: SourceData): string | Buffer {
   return Buffer.from(data);
 }
 
-interface Answer {
+/** An answer, whatever its status. */
+export interface AwsAnswer {
   readonly status: number;
   readonly headers: IncomingMessage['headers'];
-  readonly text: string;
+  readonly body: Buffer;
 }
 
-export function createJsonClient(
-  service: JsonService,
+/** One request to an AWS service, before it is signed. */
+export interface AwsRequest {
+  readonly method: 'DELETE' | 'GET' | 'HEAD' | 'POST' | 'PUT';
+  /** The endpoint, the path (URI-encoded once, as it goes on the wire) and the query. */
+  readonly url: URL;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly body: string | Buffer;
+  /** Names the call in a timeout's message, e.g. `PutItem`. */
+  readonly operation: string;
+}
+
+/** What the signing and retrying core needs to know of a service. */
+export interface SignedService {
+  /** Its SigV4 signing name. */
+  readonly signingName: string;
+  /** The SDK client's own retry defaults, where they differ from 3 attempts and 50 ms. */
+  readonly retry?: { readonly maxAttempts: number; readonly baseDelayMs: number };
+  /** S3 signs the path as sent; every other service encodes it once more. @default true */
+  readonly uriEscapePath?: boolean;
+}
+
+/**
+ * Signs, sends and retries requests to one AWS service: what every light client shares.
+ * `failureOf` reads an answer: the service's error when it is one (an error status, or S3's
+ * error in a 200), otherwise undefined.
+ */
+export interface SignedClient {
+  send(
+    request: AwsRequest,
+    failureOf: (answer: AwsAnswer) => Error | undefined,
+  ): Promise<AwsAnswer>;
+  /** The region the client signs for (AWS_REGION, as Lambda sets it, unless given). */
+  region(): string;
+  /** Where the settings were read: the endpoint variables, the FIPS and dual-stack switches. */
+  readonly env: Readonly<Record<string, string | undefined>>;
+  destroy(): void;
+}
+
+export function createSignedClient(
+  service: SignedService,
   options: JsonClientOptions = {},
-): JsonClient {
+): SignedClient {
   const env = options.env ?? process.env;
   // As the SDK: the option, then AWS_MAX_ATTEMPTS, then 3.
   const fromEnv = /^[1-9]\d*$/.test(env.AWS_MAX_ATTEMPTS ?? '')
@@ -268,11 +320,8 @@ export function createJsonClient(
   /** The retry budget: retries spend it, successes refill it, as the SDK's standard mode. */
   let retryTokens = RETRY_TOKENS;
   let lastRetryCost: number | undefined;
-  const target = `${service.targetPrefix}.`;
-  const contentType = `application/x-amz-json-${service.jsonVersion}`;
-  let resolved:
-    | { readonly url: URL; readonly signer: SignatureV4; readonly agent: HttpAgent }
-    | undefined;
+  let resolved: { readonly region: string; readonly signer: SignatureV4 } | undefined;
+  const agents: { http?: HttpAgent; https?: HttpsAgent } = {};
   let clockOffsetMs = 0;
 
   /** Settles what the first call needs, so a misconfiguration fails the call, not the import. */
@@ -283,38 +332,43 @@ export function createJsonClient(
       throw new Error('Region is missing: set AWS_REGION (Lambda sets it)');
     }
     const credentials = options.credentials ?? credentialsFrom(env);
-    const url = new URL(options.endpoint ?? endpointFor(service, region, env));
     const signer = new SignatureV4({
       service: service.signingName,
       region,
       credentials,
       sha256: Sha256,
       applyChecksum: false,
+      uriEscapePath: service.uriEscapePath ?? true,
     });
-    const agent =
-      url.protocol === 'https:'
-        ? new HttpsAgent({ keepAlive: true, maxSockets: 50 })
-        : new HttpAgent({ keepAlive: true, maxSockets: 50 });
-    resolved = { url, signer, agent };
+    resolved = { region, signer };
     return resolved;
   }
 
-  async function attempt(operation: string, body: string): Promise<Answer> {
-    const { url, signer, agent } = settings();
-    const host = url.host;
+  function agentFor(protocol: string): HttpAgent {
+    if (protocol === 'https:') {
+      agents.https ??= new HttpsAgent({ keepAlive: true, maxSockets: 50 });
+      return agents.https;
+    }
+    agents.http ??= new HttpAgent({ keepAlive: true, maxSockets: 50 });
+    return agents.http;
+  }
+
+  async function attempt(request: AwsRequest): Promise<AwsAnswer> {
+    const { signer } = settings();
+    const { url, method, operation, body } = request;
+    const query = Object.fromEntries(url.searchParams);
     const signed = await signer.sign(
       {
-        method: 'POST',
+        method,
         protocol: url.protocol,
         hostname: url.hostname,
         ...(url.port === '' ? {} : { port: Number(url.port) }),
         path: url.pathname,
-        query: {},
+        query,
         headers: {
-          host,
-          'content-type': contentType,
+          ...request.headers,
+          host: url.host,
           'content-length': String(Buffer.byteLength(body)),
-          'x-amz-target': `${target}${operation}`,
           // Lambda's trace id, as the SDK's recursion detection sends it (not signed).
           ...(env.AWS_LAMBDA_FUNCTION_NAME && env._X_AMZN_TRACE_ID
             ? { 'x-amzn-trace-id': env._X_AMZN_TRACE_ID }
@@ -326,8 +380,8 @@ export function createJsonClient(
     );
     const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
     let attemptTimer: NodeJS.Timeout | undefined;
-    return await new Promise<Answer>((resolveAnswer, rejectAnswer) => {
-      const resolve = (answer: Answer) => {
+    return await new Promise<AwsAnswer>((resolveAnswer, rejectAnswer) => {
+      const resolve = (answer: AwsAnswer) => {
         clearTimeout(attemptTimer);
         resolveAnswer(answer);
       };
@@ -341,10 +395,10 @@ export function createJsonClient(
           // `[::1]` in a URL is `::1` to a socket.
           hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
           port: url.port,
-          path: url.pathname,
-          method: 'POST',
+          path: `${url.pathname}${url.search}`,
+          method,
           headers: signed.headers,
-          agent,
+          agent: agentFor(url.protocol),
         },
         (response) => {
           const chunks: Buffer[] = [];
@@ -354,7 +408,7 @@ export function createJsonClient(
             resolve({
               status: response.statusCode ?? 0,
               headers: response.headers,
-              text: Buffer.concat(chunks).toString('utf8'),
+              body: Buffer.concat(chunks),
             }),
           );
         },
@@ -391,25 +445,26 @@ export function createJsonClient(
   }
 
   return {
-    async call<Output>(operation: string, input: unknown): Promise<Output> {
-      const body = JSON.stringify(input ?? {});
+    env,
+    region: () => settings().region,
+    async send(request, failureOf) {
       for (let attempts = 1; ; attempts += 1) {
-        let failure: Error;
+        let failure: Error | undefined;
         let status: number | undefined;
         let requestId: string | undefined;
         let clockCorrected = false;
         let headers: IncomingMessage['headers'] | undefined;
         try {
-          const answer = await attempt(operation, body);
+          const answer = await attempt(request);
           status = answer.status;
           headers = answer.headers;
-          const id = answer.headers['x-amzn-requestid'];
+          const id = answer.headers['x-amzn-requestid'] ?? answer.headers['x-amz-request-id'];
           requestId = typeof id === 'string' ? id : undefined;
-          if (status >= 200 && status < 300) {
+          failure = failureOf(answer);
+          if (failure === undefined) {
             retryTokens = Math.min(RETRY_TOKENS, retryTokens + (lastRetryCost ?? 1));
-            return parsedAnswer<Output>(answer.text, service, operation);
+            return answer;
           }
-          failure = serviceError(status, answer.headers, answer.text);
           const serverDate = Date.parse(String(answer.headers.date ?? ''));
           const skew = serverDate - Date.now();
           if (Number.isFinite(skew) && Math.abs(skew - clockOffsetMs) > CLOCK_SKEW_MS) {
@@ -441,8 +496,40 @@ export function createJsonClient(
       }
     },
     destroy() {
-      resolved?.agent.destroy();
+      agents.http?.destroy();
+      agents.https?.destroy();
     },
+  };
+}
+
+export function createJsonClient(
+  service: JsonService,
+  options: JsonClientOptions = {},
+): JsonClient {
+  const client = createSignedClient(service, options);
+  const target = `${service.targetPrefix}.`;
+  const contentType = `application/x-amz-json-${service.jsonVersion}`;
+  let url: URL | undefined;
+  const failureOf = (answer: AwsAnswer) =>
+    answer.status >= 200 && answer.status < 300
+      ? undefined
+      : serviceError(answer.status, answer.headers, answer.body.toString('utf8'));
+  return {
+    async call<Output>(operation: string, input: unknown): Promise<Output> {
+      url ??= new URL(options.endpoint ?? endpointFor(service, client.region(), client.env));
+      const answer = await client.send(
+        {
+          method: 'POST',
+          url,
+          operation,
+          headers: { 'content-type': contentType, 'x-amz-target': `${target}${operation}` },
+          body: JSON.stringify(input ?? {}),
+        },
+        failureOf,
+      );
+      return parsedAnswer<Output>(answer.body.toString('utf8'), service, operation);
+    },
+    destroy: () => client.destroy(),
   };
 }
 
