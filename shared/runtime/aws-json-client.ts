@@ -18,7 +18,9 @@
  * - finds the endpoint as the SDK does: `AWS_ENDPOINT_URL_<SERVICE>`, then `AWS_ENDPOINT_URL`,
  *   then the region's (FIPS and dual-stack as `AWS_USE_FIPS_ENDPOINT` and
  *   `AWS_USE_DUALSTACK_ENDPOINT` say).
- * The SDK stays for everything else (S3, the CLIs, the enrichment's and the reconciler's table).
+ * Its signing and retrying core (`createSignedClient`) also makes the exporter's S3 uploads
+ * (`shared/export/light-archive-uploader.ts`). The SDK stays for everything else (the large
+ * webhook bodies' S3 reads and writes, loaded on first use; the CLIs; the reconciler's table).
  */
 import { createHash, createHmac } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
