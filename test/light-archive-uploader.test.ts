@@ -5,7 +5,7 @@
  * after a failure, and the same addresses as the SDK's S3 client for the same settings.
  */
 import { createHash } from 'node:crypto';
-import { createServer, type Server } from 'node:http';
+import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PassThrough, Readable } from 'node:stream';
 import {
@@ -16,8 +16,10 @@ import {
 } from '@aws-sdk/client-s3';
 import { afterAll, describe, expect, it } from 'vitest';
 import { LOCAL_S3_CREDENTIALS } from '../scripts/local/servers.ts';
-import { archiveObjectUrl, lightArchiveUploader } from '../shared/export/light-archive-uploader.ts';
-import type { Destroyable } from '../shared/runtime/aws-json-client.ts';
+import {
+  archiveObjectAddress,
+  lightArchiveUploader,
+} from '../shared/export/light-archive-uploader.ts';
 import { startedForTests, startLocalS3 } from './support/local-aws.ts';
 import { startS3Recorder } from './support/s3-recorder.ts';
 
@@ -47,7 +49,7 @@ async function uploaderWith(
     () => uploader.destroy(),
     () => recorder.close(),
   );
-  return { uploader, operations: recorder.operations };
+  return { uploader, operations: recorder.operations, paths: recorder.paths };
 }
 
 /** Deterministic bytes, different at every offset. */
@@ -154,6 +156,20 @@ describe('the light archive uploader against s3rver', () => {
     expect((await readBack(bucket, key)).body.toString()).toBe('zip');
   });
 
+  it('sends a key with `.` and `..` segments as it is, not shortened as a URL would be', async () => {
+    const bucket = await s3.createBucket();
+    const { uploader, operations, paths } = await uploaderWith();
+    await uploader.upload({
+      bucket,
+      key: 'exports/../x/./y.zip',
+      body: Readable.from([Buffer.from('dots')]),
+      contentType: 'application/zip',
+    });
+    // S3 keeps such a key as it is; s3rver, behind the recorder, shortens it.
+    expect(operations).toEqual(['PutObject']);
+    expect(paths).toEqual([`/${bucket}/exports/../x/./y.zip`]);
+  });
+
   it('fails as S3 answers: NoSuchBucket, with its status', async () => {
     const { uploader } = await uploaderWith();
     const failure = uploader.upload({
@@ -225,12 +241,14 @@ describe('the light archive uploader against s3rver', () => {
 });
 
 describe('an error in the 200 of CompleteMultipartUpload', () => {
-  let server: Server | undefined;
-  afterAll(() => server?.close());
-
-  it('fails the upload with that error and aborts it (S3 can fail a completion after its 200)', async () => {
+  /**
+   * An S3 stand-in for what s3rver cannot do: CompleteMultipartUpload answering 200 with an
+   * error in its body, or with no body at all, as S3 can after it has started the answer.
+   */
+  async function completingServer(completions: readonly string[]) {
     const calls: string[] = [];
-    server = createServer((request, response) => {
+    let completion = 0;
+    const server = createServer((request, response) => {
       const url = new URL(request.url ?? '/', 'http://x');
       request.resume();
       request.on('end', () => {
@@ -244,36 +262,68 @@ describe('an error in the 200 of CompleteMultipartUpload', () => {
           response.writeHead(200, { etag: `"part-${url.searchParams.get('partNumber')}"` }).end();
         } else if (request.method === 'POST') {
           calls.push('CompleteMultipartUpload');
-          response.end(
-            '<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>',
-          );
+          const body = completions[Math.min(completion, completions.length - 1)] ?? '';
+          completion += 1;
+          response.end(body);
         } else {
           calls.push(request.method === 'DELETE' ? 'AbortMultipartUpload' : String(request.method));
           response.writeHead(204).end();
         }
       });
     });
-    await new Promise<void>((resolve) => server?.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
-    const uploader: Destroyable & ReturnType<typeof lightArchiveUploader> = lightArchiveUploader({
+    const uploader = lightArchiveUploader({
       region: 'us-east-1',
       credentials: LOCAL_S3_CREDENTIALS,
       endpoint: `http://127.0.0.1:${port}`,
       forcePathStyle: true,
-      maxAttempts: 1,
     });
-    closers.push(() => uploader.destroy());
+    closers.push(
+      () => uploader.destroy(),
+      () => new Promise((resolve) => server.close(resolve)),
+    );
+    return { uploader, calls };
+  }
+  const INTERNAL_ERROR =
+    '<Error><Code>InternalError</Code><Message>We encountered an internal error. Please try again.</Message></Error>';
+  const RESULT =
+    '<CompleteMultipartUploadResult><Bucket>b</Bucket><Key>k.zip</Key><ETag>"x-2"</ETag></CompleteMultipartUploadResult>';
+
+  it('retries it, as a 503, until S3 answers with the result', async () => {
+    // An error in the 200, then a 200 with no body at all, then the result.
+    const { uploader, calls } = await completingServer([INTERNAL_ERROR, '', RESULT]);
+    await uploader.upload({
+      bucket: 'b',
+      key: 'k.zip',
+      body: chunked(bytes(6 * MiB)),
+      contentType: 'application/zip',
+    });
+    expect(calls).toEqual([
+      'CreateMultipartUpload',
+      'UploadPart',
+      'UploadPart',
+      'CompleteMultipartUpload',
+      'CompleteMultipartUpload',
+      'CompleteMultipartUpload',
+    ]);
+  });
+
+  it('fails with that error after the last attempt, and aborts the upload', async () => {
+    const { uploader, calls } = await completingServer([INTERNAL_ERROR]);
     const failure = uploader.upload({
       bucket: 'b',
       key: 'k.zip',
       body: chunked(bytes(6 * MiB)),
       contentType: 'application/zip',
     });
-    await expect(failure).rejects.toMatchObject({ name: 'InternalError' });
-    expect(calls).toEqual([
-      'CreateMultipartUpload',
-      'UploadPart',
-      'UploadPart',
+    await expect(failure).rejects.toMatchObject({
+      name: 'InternalError',
+      $metadata: { httpStatusCode: 200, attempts: 3 },
+    });
+    expect(calls.slice(3)).toEqual([
+      'CompleteMultipartUpload',
+      'CompleteMultipartUpload',
       'CompleteMultipartUpload',
       'AbortMultipartUpload',
     ]);
@@ -336,18 +386,26 @@ describe('the address of an object, as the SDK’s S3 client has it', () => {
       ...('useFipsEndpoint' in config ? { AWS_USE_FIPS_ENDPOINT: 'true' } : {}),
       ...('useDualstackEndpoint' in config ? { AWS_USE_DUALSTACK_ENDPOINT: 'true' } : {}),
     };
-    const ours = archiveObjectUrl(bucket, key, {
+    const ours = archiveObjectAddress(bucket, key, {
       region,
       env,
       ...('endpoint' in config ? { endpoint: config.endpoint } : {}),
       ...('forcePathStyle' in config ? { forcePathStyle: config.forcePathStyle } : {}),
     });
-    expect(ours.href).toBe(await sdkUrl(bucket, key, { region, ...config }));
+    expect(`${ours.endpoint.origin}${ours.path}`).toBe(
+      await sdkUrl(bucket, key, { region, ...config }),
+    );
   });
 
   it('reads AWS_ENDPOINT_URL_S3, then AWS_ENDPOINT_URL, unless told to ignore them', () => {
-    const url = (env: Record<string, string>) =>
-      archiveObjectUrl('b-1', 'k', { region: 'us-east-1', env, forcePathStyle: true }).href;
+    const url = (env: Record<string, string>) => {
+      const { endpoint, path } = archiveObjectAddress('b-1', 'k', {
+        region: 'us-east-1',
+        env,
+        forcePathStyle: true,
+      });
+      return `${endpoint.origin}${path}`;
+    };
     expect(url({ AWS_ENDPOINT_URL: 'http://a:1', AWS_ENDPOINT_URL_S3: 'http://b:2' })).toBe(
       'http://b:2/b-1/k',
     );

@@ -417,6 +417,23 @@ describe('the light client: retries, errors, signatures', () => {
     client.destroy();
   });
 
+  it('fails the call, not the import, on a missing region, and a 2xx that is not JSON once, with its metadata', async () => {
+    const client = createJsonClient(DYNAMODB, { env: {} });
+    await expect(client.call('GetItem', {})).rejects.toMatchObject({
+      message: 'Region is missing: set AWS_REGION (Lambda sets it)',
+      $metadata: { attempts: 1 },
+    });
+    const { server, client: answering } = await clientOf([
+      () => ({ status: 200, headers: {}, body: '<html>a proxy</html>' }),
+    ]);
+    await expect(answering.call('GetItem', {})).rejects.toMatchObject({
+      message: 'dynamodb GetItem answered with a body that is not JSON',
+      $metadata: { httpStatusCode: 200, attempts: 1 },
+    });
+    expect(server.received).toHaveLength(1);
+    answering.destroy();
+  });
+
   it('does not retry what a retry cannot change', async () => {
     const { server, client } = await clientOf([awsError(400, 'ValidationException')]);
     await expect(client.call('PutItem', {})).rejects.toMatchObject({ name: 'ValidationException' });

@@ -109,21 +109,38 @@ function s3Error(answer: AwsAnswer): Error {
   return Object.assign(error, { $fault: answer.status >= 500 ? 'server' : 'client' });
 }
 
-function failureOf(answer: AwsAnswer): Error | undefined {
-  return answer.status >= 200 && answer.status < 300 ? undefined : s3Error(answer);
+/** The answer unless it is S3's error. */
+function checked(answer: AwsAnswer): AwsAnswer {
+  if (answer.status < 200 || answer.status >= 300) throw s3Error(answer);
+  return answer;
 }
 
-/** CompleteMultipartUpload can fail after its 200: the error is then the body. */
-function completeFailureOf(answer: AwsAnswer): Error | undefined {
-  if (failureOf(answer) !== undefined) return failureOf(answer);
-  const xml = answer.body.toString('utf8');
-  return /<Error>/.test(xml) && !/<CompleteMultipartUploadResult/.test(xml)
+/**
+ * CompleteMultipartUpload answers 200 before it has finished, so its error, or no result at
+ * all, can come in the body: retried as a 503, as the SDK does.
+ */
+function completed(answer: AwsAnswer): AwsAnswer {
+  checked(answer);
+  if (/<CompleteMultipartUploadResult[\s>]/.test(answer.body.toString('utf8'))) return answer;
+  const error = /<Error>/.test(answer.body.toString('utf8'))
     ? s3Error(answer)
-    : undefined;
+    : Object.assign(new Error('S3 CompleteMultipartUpload answered 200 without a result'), {
+        name: 'InternalError',
+      });
+  throw Object.assign(error, { $retryStatus: 503 });
 }
 
-/** The object's URL as the SDK's S3 client addresses it with these settings (an endpoint given without a path). */
-export function archiveObjectUrl(
+/** Where an object is: the endpoint (protocol, host, port) and the path, URI-encoded once. */
+export interface ObjectAddress {
+  readonly endpoint: URL;
+  readonly path: string;
+}
+
+/**
+ * The object's address as the SDK's S3 client has it with these settings (an endpoint given
+ * without a path of its own).
+ */
+export function archiveObjectAddress(
   bucket: string,
   key: string,
   settings: {
@@ -132,7 +149,7 @@ export function archiveObjectUrl(
     readonly endpoint?: string;
     readonly forcePathStyle?: boolean;
   },
-): URL {
+): ObjectAddress {
   const { region, env } = settings;
   const path = keyPath(key);
   const configured = settings.endpoint ?? configuredEndpoint('S3', env);
@@ -143,15 +160,15 @@ export function archiveObjectUrl(
     const ip = /^\[.*\]$|^\d+\.\d+\.\d+\.\d+$/.test(base.hostname);
     const prefix = base.pathname.replace(/\/$/, '');
     return virtual && !ip
-      ? new URL(`${base.protocol}//${bucket}.${base.host}${prefix}/${path}`)
-      : new URL(`${base.origin}${prefix}/${bucket}/${path}`);
+      ? { endpoint: new URL(`${base.protocol}//${bucket}.${base.host}`), path: `${prefix}/${path}` }
+      : { endpoint: new URL(base.origin), path: `${prefix}/${bucket}/${path}` };
   }
   const fips = env.AWS_USE_FIPS_ENDPOINT === 'true' ? '-fips' : '';
   const dualStack = env.AWS_USE_DUALSTACK_ENDPOINT === 'true' ? '.dualstack' : '';
   const host = `s3${fips}${dualStack}.${region}.${dnsSuffixOf(region)}`;
   return virtual
-    ? new URL(`https://${bucket}.${host}/${path}`)
-    : new URL(`https://${host}/${bucket}/${path}`);
+    ? { endpoint: new URL(`https://${bucket}.${host}`), path: `/${path}` }
+    : { endpoint: new URL(`https://${host}`), path: `/${bucket}/${path}` };
 }
 
 export function lightArchiveUploader(
@@ -161,8 +178,8 @@ export function lightArchiveUploader(
   const partSize = Math.max(MIN_PART_BYTES, options.partSizeBytes ?? MIN_PART_BYTES);
   const queueSize = Math.max(1, options.queueSize ?? 4);
 
-  function objectUrl(bucket: string, key: string): URL {
-    return archiveObjectUrl(bucket, key, {
+  function addressOf(bucket: string, key: string): ObjectAddress {
+    return archiveObjectAddress(bucket, key, {
       region: client.region(),
       env: client.env,
       ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
@@ -173,35 +190,29 @@ export function lightArchiveUploader(
   function send(
     operation: string,
     method: AwsRequest['method'],
-    url: URL,
+    address: ObjectAddress,
+    query: Record<string, string>,
     body: string | Buffer,
     headers: Record<string, string> = {},
-    failure = failureOf,
+    read: (answer: AwsAnswer) => AwsAnswer = checked,
   ): Promise<AwsAnswer> {
+    const payloadHash = body === '' ? EMPTY_SHA256 : sha256Hex(body);
     return client.send(
-      {
+      () => ({
         operation,
         method,
-        url,
+        ...address,
+        query,
         body,
-        headers: {
-          ...headers,
-          'x-amz-content-sha256': body === '' ? EMPTY_SHA256 : sha256Hex(body),
-        },
-      },
-      failure,
+        headers: { ...headers, 'x-amz-content-sha256': payloadHash },
+      }),
+      read,
     );
-  }
-
-  function withQuery(url: URL, query: Record<string, string>): URL {
-    const next = new URL(url);
-    for (const [name, value] of Object.entries(query)) next.searchParams.set(name, value);
-    return next;
   }
 
   return {
     async upload({ bucket, key, body, contentType }) {
-      const url = objectUrl(bucket, key);
+      const address = addressOf(bucket, key);
       let buffered: Buffer[] = [];
       let bufferedBytes = 0;
       let uploadId: string | undefined;
@@ -215,7 +226,8 @@ export function lightArchiveUploader(
           const created = await send(
             'CreateMultipartUpload',
             'POST',
-            withQuery(url, { uploads: '' }),
+            address,
+            { uploads: '' },
             '',
             {
               'content-type': contentType,
@@ -229,8 +241,8 @@ export function lightArchiveUploader(
           throw new Error(`the file needs more than ${MAX_PARTS} parts of ${partSize} bytes`);
         }
         etags.push('');
-        const partUrl = withQuery(url, { partNumber: String(partNumber), uploadId });
-        const uploading = send('UploadPart', 'PUT', partUrl, part).then((answer) => {
+        const partQuery = { partNumber: String(partNumber), uploadId };
+        const uploading = send('UploadPart', 'PUT', address, partQuery, part).then((answer) => {
           const etag = answer.headers.etag;
           if (typeof etag !== 'string') throw new Error('S3 UploadPart answered without an ETag');
           etags[partNumber - 1] = etag;
@@ -274,7 +286,7 @@ export function lightArchiveUploader(
           if (partFailure === undefined) throw error;
         }
         if (partFailure === undefined && uploadId === undefined) {
-          await send('PutObject', 'PUT', url, Buffer.concat(buffered), {
+          await send('PutObject', 'PUT', address, {}, Buffer.concat(buffered), {
             'content-type': contentType,
           });
           return;
@@ -292,16 +304,17 @@ export function lightArchiveUploader(
         await send(
           'CompleteMultipartUpload',
           'POST',
-          withQuery(url, { uploadId: uploadId as string }),
+          address,
+          { uploadId: uploadId as string },
           `<CompleteMultipartUpload xmlns="${XML_NAMESPACE}">${parts}</CompleteMultipartUpload>`,
           { 'content-type': 'application/xml' },
-          completeFailureOf,
+          completed,
         );
       } catch (error) {
         if (uploadId !== undefined) {
           await Promise.allSettled(inFlight);
           // Best effort: the bucket's lifecycle rule removes what an abort could not.
-          await send('AbortMultipartUpload', 'DELETE', withQuery(url, { uploadId }), '').catch(
+          await send('AbortMultipartUpload', 'DELETE', address, { uploadId }, '').catch(
             () => undefined,
           );
         }

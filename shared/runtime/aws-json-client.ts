@@ -273,8 +273,15 @@ export interface AwsAnswer {
 /** One request to an AWS service, before it is signed. */
 export interface AwsRequest {
   readonly method: 'DELETE' | 'GET' | 'HEAD' | 'POST' | 'PUT';
-  /** The endpoint, the path (URI-encoded once, as it goes on the wire) and the query. */
-  readonly url: URL;
+  /** The protocol, host and port; its path and query are not read. */
+  readonly endpoint: URL;
+  /**
+   * URI-encoded once, as it goes on the wire and is signed: a string, not a URL, so that `.`
+   * and `..` segments (S3 keys may hold them) are sent as they are.
+   */
+  readonly path: string;
+  /** Decoded values; `{ uploads: '' }` is `?uploads=`. @default none */
+  readonly query?: Readonly<Record<string, string>>;
   readonly headers: Readonly<Record<string, string>>;
   readonly body: string | Buffer;
   /** Names the call in a timeout's message, e.g. `PutItem`. */
@@ -293,14 +300,14 @@ export interface SignedService {
 
 /**
  * Signs, sends and retries requests to one AWS service: what every light client shares.
- * `failureOf` reads an answer: the service's error when it is one (an error status, or S3's
- * error in a 200), otherwise undefined.
+ * `request` is made inside the first attempt, so that a missing region or bad endpoint fails
+ * the call as an attempt does. `read` turns an answer into the call's result, or throws the
+ * service's error (an error status, S3's error in a 200): that error is retried or not on its
+ * name and the answer's status, or on its `$retryStatus` when it has one (S3's error in a 200
+ * is retried as a 503, as the SDK does).
  */
 export interface SignedClient {
-  send(
-    request: AwsRequest,
-    failureOf: (answer: AwsAnswer) => Error | undefined,
-  ): Promise<AwsAnswer>;
+  send<Output>(request: () => AwsRequest, read: (answer: AwsAnswer) => Output): Promise<Output>;
   /** The region the client signs for (AWS_REGION, as Lambda sets it, unless given). */
   region(): string;
   /** Where the settings were read: the endpoint variables, the FIPS and dual-stack switches. */
@@ -357,15 +364,18 @@ export function createSignedClient(
 
   async function attempt(request: AwsRequest): Promise<AwsAnswer> {
     const { signer } = settings();
-    const { url, method, operation, body } = request;
-    const query = Object.fromEntries(url.searchParams);
+    const { endpoint: url, method, operation, body, path } = request;
+    const query = request.query ?? {};
+    const search = Object.entries(query)
+      .map(([name, value]) => `${encodeURIComponent(name)}=${encodeURIComponent(value)}`)
+      .join('&');
     const signed = await signer.sign(
       {
         method,
         protocol: url.protocol,
         hostname: url.hostname,
         ...(url.port === '' ? {} : { port: Number(url.port) }),
-        path: url.pathname,
+        path,
         query,
         headers: {
           ...request.headers,
@@ -397,7 +407,7 @@ export function createSignedClient(
           // `[::1]` in a URL is `::1` to a socket.
           hostname: url.hostname.replace(/^\[(.*)\]$/, '$1'),
           port: url.port,
-          path: `${url.pathname}${url.search}`,
+          path: search === '' ? path : `${path}?${search}`,
           method,
           headers: signed.headers,
           agent: agentFor(url.protocol),
@@ -449,41 +459,42 @@ export function createSignedClient(
   return {
     env,
     region: () => settings().region,
-    async send(request, failureOf) {
+    async send(request, read) {
       for (let attempts = 1; ; attempts += 1) {
-        let failure: Error | undefined;
+        let failure: Error;
         let status: number | undefined;
         let requestId: string | undefined;
         let clockCorrected = false;
         let headers: IncomingMessage['headers'] | undefined;
         try {
-          const answer = await attempt(request);
+          const answer = await attempt(request());
           status = answer.status;
           headers = answer.headers;
           const id = answer.headers['x-amzn-requestid'] ?? answer.headers['x-amz-request-id'];
           requestId = typeof id === 'string' ? id : undefined;
-          failure = failureOf(answer);
-          if (failure === undefined) {
-            retryTokens = Math.min(RETRY_TOKENS, retryTokens + (lastRetryCost ?? 1));
-            return answer;
-          }
-          const serverDate = Date.parse(String(answer.headers.date ?? ''));
-          const skew = serverDate - Date.now();
-          if (Number.isFinite(skew) && Math.abs(skew - clockOffsetMs) > CLOCK_SKEW_MS) {
-            clockOffsetMs = skew;
-            clockCorrected = true;
-          }
+          const output = read(answer);
+          retryTokens = Math.min(RETRY_TOKENS, retryTokens + (lastRetryCost ?? 1));
+          return output;
         } catch (error) {
           if (!(error instanceof Error)) throw error;
           failure = error;
+          if (headers !== undefined) {
+            const serverDate = Date.parse(String(headers.date ?? ''));
+            const skew = serverDate - Date.now();
+            if (Number.isFinite(skew) && Math.abs(skew - clockOffsetMs) > CLOCK_SKEW_MS) {
+              clockOffsetMs = skew;
+              clockCorrected = true;
+            }
+          }
         }
         Object.assign(failure, {
           $metadata: { httpStatusCode: status, requestId, attempts } satisfies AwsErrorMetadata,
         });
-        const throttled = isThrottling(failure, status);
+        const retryStatus = (failure as { $retryStatus?: number }).$retryStatus ?? status;
+        const throttled = isThrottling(failure, retryStatus);
         // Signed with a clock the server disagreed with: the next attempt signs with its time.
         const skewed = clockCorrected && CLOCK_SKEW_CODES.has(failure.name);
-        const retryable = throttled || skewed || isTransient(failure, status);
+        const retryable = throttled || skewed || isTransient(failure, retryStatus);
         const cost = throttled ? THROTTLING_RETRY_COST : RETRY_COST;
         if (!retryable || attempts >= maxAttempts || retryTokens < cost) throw failure;
         retryTokens -= cost;
@@ -511,25 +522,32 @@ export function createJsonClient(
   const client = createSignedClient(service, options);
   const target = `${service.targetPrefix}.`;
   const contentType = `application/x-amz-json-${service.jsonVersion}`;
-  let url: URL | undefined;
-  const failureOf = (answer: AwsAnswer) =>
-    answer.status >= 200 && answer.status < 300
-      ? undefined
-      : serviceError(answer.status, answer.headers, answer.body.toString('utf8'));
+  let endpoint: URL | undefined;
   return {
-    async call<Output>(operation: string, input: unknown): Promise<Output> {
-      url ??= new URL(options.endpoint ?? endpointFor(service, client.region(), client.env));
-      const answer = await client.send(
-        {
-          method: 'POST',
-          url,
-          operation,
-          headers: { 'content-type': contentType, 'x-amz-target': `${target}${operation}` },
-          body: JSON.stringify(input ?? {}),
+    call<Output>(operation: string, input: unknown): Promise<Output> {
+      const body = JSON.stringify(input ?? {});
+      return client.send(
+        () => {
+          endpoint ??= new URL(
+            options.endpoint ?? endpointFor(service, client.region(), client.env),
+          );
+          return {
+            method: 'POST',
+            endpoint,
+            path: endpoint.pathname,
+            operation,
+            headers: { 'content-type': contentType, 'x-amz-target': `${target}${operation}` },
+            body,
+          };
         },
-        failureOf,
+        (answer) => {
+          const text = answer.body.toString('utf8');
+          if (answer.status < 200 || answer.status >= 300) {
+            throw serviceError(answer.status, answer.headers, text);
+          }
+          return parsedAnswer<Output>(text, service, operation);
+        },
       );
-      return parsedAnswer<Output>(answer.body.toString('utf8'), service, operation);
     },
     destroy: () => client.destroy(),
   };

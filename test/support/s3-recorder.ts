@@ -18,6 +18,8 @@ export interface S3Recorder {
   readonly endpoint: string;
   /** Every call passed on or refused, by operation name, in order of arrival. */
   readonly operations: string[];
+  /** Their paths, exactly as they arrived (before s3rver reads them). */
+  readonly paths: string[];
   close(): Promise<void>;
 }
 
@@ -62,8 +64,9 @@ async function problemOf(
   const signingDate = new Date(
     `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
   );
-  const url = new URL(incoming.url ?? '/', 'http://x');
-  // Signed again from what arrived, as S3 would: the path as sent, the query decoded.
+  // The path exactly as sent (a URL would drop `.` and `..` segments), the query decoded.
+  const [path = '/', search = ''] = (incoming.url ?? '/').split('?');
+  // Signed again from what arrived, as S3 would.
   const resigned = await new SignatureV4({
     service: 's3',
     region,
@@ -76,8 +79,8 @@ async function problemOf(
       method: String(incoming.method),
       protocol: 'http:',
       hostname: '127.0.0.1',
-      path: url.pathname,
-      query: Object.fromEntries(url.searchParams),
+      path,
+      query: Object.fromEntries(new URLSearchParams(search)),
       headers: Object.fromEntries(
         signedHeaders.split(';').map((name) => [name, String(incoming.headers[name])]),
       ),
@@ -106,6 +109,7 @@ export async function startS3Recorder(
 ): Promise<S3Recorder> {
   const target = new URL(s3rverEndpoint);
   const operations = options.operations ?? [];
+  const paths: string[] = [];
   const refuse = options.refuse ?? (() => false);
   const server: Server = createServer((incoming: IncomingMessage, outgoing) => {
     const operation = s3OperationOf(
@@ -113,6 +117,7 @@ export async function startS3Recorder(
       new URL(incoming.url ?? '/', 'http://x'),
     );
     operations.push(operation);
+    paths.push((incoming.url ?? '/').split('?')[0] ?? '/');
     const chunks: Buffer[] = [];
     incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
     incoming.on('end', () => {
@@ -154,6 +159,7 @@ export async function startS3Recorder(
   return {
     endpoint: `http://127.0.0.1:${port}`,
     operations,
+    paths,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
