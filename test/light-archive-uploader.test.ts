@@ -142,6 +142,31 @@ describe('the light archive uploader against s3rver', () => {
     expect(object.contentType).toBe('application/zip');
   });
 
+  it('uploads in parts of the size it is given, so a file at a larger byte cap fits 10,000 parts', async () => {
+    const bucket = await s3.createBucket();
+    const recorder = await startS3Recorder(s3.server.endpoint);
+    const uploader = lightArchiveUploader({
+      region: 'us-east-1',
+      credentials: LOCAL_S3_CREDENTIALS,
+      endpoint: recorder.endpoint,
+      forcePathStyle: true,
+      partSizeBytes: 7 * MiB,
+    });
+    closers.push(
+      () => uploader.destroy(),
+      () => recorder.close(),
+    );
+    const data = bytes(13 * MiB, 3);
+    await uploader.upload({
+      bucket,
+      key: 'sevens.zip',
+      body: chunked(data),
+      contentType: 'application/zip',
+    });
+    expect(recorder.operations.filter((operation) => operation === 'UploadPart')).toHaveLength(2);
+    expect(sha256((await readBack(bucket, 'sevens.zip')).body)).toBe(sha256(data));
+  });
+
   it('stores a key with spaces, reserved and non-ASCII characters under exactly that key', async () => {
     const bucket = await s3.createBucket();
     const { uploader } = await uploaderWith();

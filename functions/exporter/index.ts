@@ -12,7 +12,10 @@ import { downloadPolicyFromEnvironment } from '../../shared/export/download.ts';
 import { createExportQueue } from '../../shared/export/export-queue.ts';
 import { DEFAULT_EXPORT_FORMAT } from '../../shared/export/export-trigger.ts';
 import { createExporter, DEFAULT_EXPORT_MAX_ATTEMPTS } from '../../shared/export/exporter.ts';
-import { lightArchiveUploader } from '../../shared/export/light-archive-uploader.ts';
+import {
+  lightArchiveUploader,
+  MAX_UPLOAD_PARTS,
+} from '../../shared/export/light-archive-uploader.ts';
 import { type ResumeResult, resumeWaitingExports } from '../../shared/export/resume.ts';
 import { LAMBDA_CALL_TIMEOUTS, lightSecretReader } from '../../shared/runtime/aws-json-client.ts';
 import { integerEnv, optionalEnv, requireEnv } from '../../shared/runtime/environment.ts';
@@ -32,6 +35,7 @@ const readCredentials = credentialsFromSecret(
   lightSecretReader(LAMBDA_CALL_TIMEOUTS),
 );
 
+const download = downloadPolicyFromEnvironment();
 const datasaurApiUrl = optionalEnv('DATASAUR_API_URL', DEFAULT_DATASAUR_API_URL);
 const tableName = requireEnv('TABLE_NAME');
 const documents = lightTableDocuments(LAMBDA_CALL_TIMEOUTS);
@@ -45,10 +49,15 @@ const archiveExports = createExporterHandler({
     datasaur: createDatasaurClient({ baseUrl: datasaurApiUrl, credentials: readCredentials }),
     documents,
     tableName,
-    uploader: lightArchiveUploader({ ...LAMBDA_CALL_TIMEOUTS, requestTimeoutMs: 60_000 }),
+    uploader: lightArchiveUploader({
+      ...LAMBDA_CALL_TIMEOUTS,
+      requestTimeoutMs: 60_000,
+      // Parts large enough that a file at the byte cap fits S3's 10,000 (5 MiB at the least).
+      partSizeBytes: Math.ceil(download.maxBytes / MAX_UPLOAD_PARTS),
+    }),
     bucket: requireEnv('ARCHIVE_BUCKET'),
     format: optionalEnv('EXPORT_FORMAT', DEFAULT_EXPORT_FORMAT),
-    download: downloadPolicyFromEnvironment(),
+    download,
     budgetMs: integerEnv('EXPORT_BUDGET_SECONDS', 60, { min: 1, max: 600 }) * 1000,
     maxAttempts: integerEnv('EXPORT_MAX_ATTEMPTS', DEFAULT_EXPORT_MAX_ATTEMPTS, {
       min: 1,

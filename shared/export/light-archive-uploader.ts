@@ -42,7 +42,7 @@ export interface ArchiveUploader {
 export interface ArchiveUploaderOptions extends JsonClientOptions {
   /** `http://host:port/bucket/key` whatever the bucket (s3rver, MinIO). @default false */
   readonly forcePathStyle?: boolean;
-  /** @default 5 MiB, S3's smallest part (lib-storage's default) */
+  /** Bytes per part; at least 5 MiB, S3's smallest. @default 5 MiB (lib-storage's default) */
   readonly partSizeBytes?: number;
   /** Parts uploaded at once. @default 4, as lib-storage */
   readonly queueSize?: number;
@@ -50,7 +50,8 @@ export interface ArchiveUploaderOptions extends JsonClientOptions {
 
 const S3: SignedService = { signingName: 's3', uriEscapePath: false };
 const MIN_PART_BYTES = 5 * 1024 * 1024;
-const MAX_PARTS = 10_000;
+/** S3's limit on the parts of one multipart upload. */
+export const MAX_UPLOAD_PARTS = 10_000;
 const XML_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
 const EMPTY_SHA256 = sha256Hex('');
 
@@ -237,8 +238,10 @@ export function lightArchiveUploader(
           if (!uploadId) throw new Error('S3 CreateMultipartUpload answered without an UploadId');
         }
         const partNumber = etags.length + 1;
-        if (partNumber > MAX_PARTS) {
-          throw new Error(`the file needs more than ${MAX_PARTS} parts of ${partSize} bytes`);
+        if (partNumber > MAX_UPLOAD_PARTS) {
+          throw new Error(
+            `the file needs more than ${MAX_UPLOAD_PARTS} parts of ${partSize} bytes`,
+          );
         }
         etags.push('');
         const partQuery = { partNumber: String(partNumber), uploadId };
