@@ -89,7 +89,7 @@ export function deployedEnvironment(
 }
 
 /** Synthesizes the stack into `outdir` and returns each function's asset directory. */
-export function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
+function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
   // The CLI turns asset metadata on; an App created in code has to ask for it.
   const app = new App({
     outdir,
@@ -133,7 +133,7 @@ export function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
 }
 
 /** Imports `file` in a fresh process, calls its handler with `event` if given, and times both. */
-export async function coldStart(
+async function coldStart(
   file: string,
   runtime: BundleRuntime,
   environment: NodeJS.ProcessEnv,
