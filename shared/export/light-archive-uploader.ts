@@ -53,7 +53,6 @@ const MIN_PART_BYTES = 5 * 1024 * 1024;
 /** S3's limit on the parts of one multipart upload. */
 export const MAX_UPLOAD_PARTS = 10_000;
 const XML_NAMESPACE = 'http://s3.amazonaws.com/doc/2006-03-01/';
-const EMPTY_SHA256 = sha256Hex('');
 
 function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
@@ -197,7 +196,8 @@ export function lightArchiveUploader(
     headers: Record<string, string> = {},
     read: (answer: AwsAnswer) => AwsAnswer = checked,
   ): Promise<AwsAnswer> {
-    const payloadHash = body === '' ? EMPTY_SHA256 : sha256Hex(body);
+    // Once per call, not per attempt.
+    const payloadHash = sha256Hex(body);
     return client.send(
       () => ({
         operation,
