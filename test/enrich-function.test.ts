@@ -8,6 +8,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEnrichHandler } from '../functions/enrich/handler.ts';
+import { ENRICH_ITEM_PARTITIONS } from '../infra/constructs/item-partitions.ts';
 import { seedEventBody } from '../scripts/local/datasaur-sender.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
@@ -22,6 +23,7 @@ import { lightTableDocuments } from '../shared/store/light-table-documents.ts';
 import { createQueries } from '../shared/store/queries.ts';
 import type { TableDocuments } from '../shared/store/table-documents.ts';
 import { interpretMessage } from '../shared/webhook/interpret.ts';
+import { limitedToPartitions } from './support/leading-keys.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { type MetricsLine, metricsLinesOf } from './support/metrics-lines.ts';
 import { recordingLogger } from './support/recording-logger.ts';
@@ -64,7 +66,8 @@ function handlerFor(
   const logger = recordingLogger();
   const handler = createEnrichHandler({
     options: async () => ({
-      documents,
+      // Held to the partitions the enrichment's role allows, as IAM holds it in AWS.
+      documents: limitedToPartitions(documents, ENRICH_ITEM_PARTITIONS),
       tableName,
       // An outage answers at once: the next scheduled pass retries.
       datasaur: createDatasaurClient({ baseUrl: fake.url, credentials, http: { maxAttempts: 1 } }),

@@ -114,6 +114,13 @@ describe('the enrichment function', () => {
       'dynamodb:UpdateItem',
     ]);
     expect(writes?.Resource).toEqual({ 'Fn::GetAtt': [tableId(), 'Arn'] });
+    // Only in the partitions it keeps: documents' projects, label events, projects' label
+    // counters and its own progress (dynamodb:LeadingKeys).
+    expect(writes?.Condition).toEqual({
+      'ForAllValues:StringLike': {
+        'dynamodb:LeadingKeys': ['DOC#*', 'DOCUMENT#*', 'PROJECT#*', 'ENRICH'],
+      },
+    });
 
     const query = statements.find((one) => actionsOf([one]).includes('dynamodb:Query'));
     expect(actionsOf(query ? [query] : [])).toEqual(['dynamodb:Query']);

@@ -4,6 +4,7 @@
  */
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ENRICH_ITEM_PARTITIONS } from '../infra/constructs/item-partitions.ts';
 import { seedEventBody } from '../scripts/local/datasaur-sender.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
@@ -20,6 +21,7 @@ import {
 } from '../shared/store/keys.ts';
 import { createQueries } from '../shared/store/queries.ts';
 import { interpretMessage } from '../shared/webhook/interpret.ts';
+import { limitedToPartitions } from './support/leading-keys.ts';
 import { type LocalDynamoDb, startLocalDynamoDb } from './support/local-aws.ts';
 import { sqsRecord } from './support/webhook-records.ts';
 
@@ -80,6 +82,11 @@ function withFailingCabinets(
       return client.request(operation, variables);
     },
   };
+}
+
+/** The table as the enrichment's role sees it: its item writes held to the role's partitions. */
+function enrichDocuments() {
+  return limitedToPartitions(dynamoDb.documents, ENRICH_ITEM_PARTITIONS);
 }
 
 interface LabelledDocument {
@@ -149,7 +156,7 @@ describe('an enrichment pass', () => {
     await storeLabelEvents(tableName, [...PROJECT_DOCUMENTS, 'enrich-a']);
     const before = callsSoFar();
     const summary = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
     });
@@ -172,7 +179,7 @@ describe('an enrichment pass', () => {
     const [later] = await storeLabelEvents(tableName, ['enrich-b'], 30);
     expect(later).toMatchObject({ projectId: 'enrich-p1', gsi4pk: 'PROJECT#enrich-p1' });
     const again = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
     });
@@ -185,7 +192,7 @@ describe('an enrichment pass', () => {
     const now = new Date('2026-01-05T12:00:00.000Z');
     fake.faults.httpStatus(503, 1);
     const failed = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       now: () => now,
@@ -199,7 +206,7 @@ describe('an enrichment pass', () => {
 
     // Not due yet half a minute later: no API call.
     const early = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       now: () => new Date(now.getTime() + 30_000),
@@ -207,7 +214,7 @@ describe('an enrichment pass', () => {
     expect(early).toMatchObject({ pending: 0, apiCalls: 0 });
 
     const retried = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       now: () => new Date(now.getTime() + 61_000),
@@ -219,7 +226,7 @@ describe('an enrichment pass', () => {
     const tableName = await dynamoDb.createTable();
     await storeLabelEvents(tableName, ['enrich-c']);
     const first = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       maxApiCalls: 2,
@@ -235,7 +242,7 @@ describe('an enrichment pass', () => {
     expect(await mappingOf(tableName, 'enrich-c')).toMatchObject({ attempts: 0 });
     // enrich-p0 was read: the walk goes on from enrich-p1, one page and one cabinets call.
     const second = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
     });
@@ -246,7 +253,7 @@ describe('an enrichment pass', () => {
     const tableName = await dynamoDb.createTable();
     await storeLabelEvents(tableName, ['enrich-nowhere']);
     const summary = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
     });
@@ -271,7 +278,7 @@ describe("a label made in another labeler's copy of a document", () => {
       originId: 'origin-1',
     });
     const summary = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
     });
@@ -295,7 +302,7 @@ describe("a label made in another labeler's copy of a document", () => {
       }),
     );
     const summary = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
     });
@@ -327,7 +334,7 @@ describe('a team with more projects than one pass can read', () => {
     const summaries = [];
     for (let pass = 0; pass < Math.ceil(70 / 49) + 1; pass += 1) {
       const summary = await runEnrichment({
-        documents: dynamoDb.documents,
+        documents: enrichDocuments(),
         tableName,
         datasaur: datasaur(many),
         now: at(pass * 10),
@@ -348,7 +355,7 @@ describe('a team with more projects than one pass can read', () => {
     // A new document in the 5th project: on from the 61st, past the 70th, then from the first.
     await storeLabelEvents(tableName, [documentId(5)], 30);
     const wrapped = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(many),
       now: at(30),
@@ -382,7 +389,7 @@ describe('a team with more projects than one pass can read', () => {
       const tableName = await dynamoDb.createTable();
       const pass = (minutes: number) =>
         runEnrichment({
-          documents: dynamoDb.documents,
+          documents: enrichDocuments(),
           tableName,
           datasaur: datasaur(paged),
           now: at(minutes),
@@ -409,7 +416,7 @@ describe('a team with more projects than one pass can read', () => {
     const tableName = await dynamoDb.createTable();
     await storeLabelEvents(tableName, [documentId(3), documentId(20)]);
     const summary = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: withFailingCabinets(datasaur(many), (id) => id === projectId(3)),
     });
@@ -427,7 +434,7 @@ describe('a team with more projects than one pass can read', () => {
     });
     // The failing project is read again next time round, and its document found once it answers.
     const later = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(many),
       now: at(10),
@@ -440,7 +447,7 @@ describe('a team with more projects than one pass can read', () => {
     const tableName = await dynamoDb.createTable();
     await storeLabelEvents(tableName, [documentId(40)]);
     const summary = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: withFailingCabinets(datasaur(many), () => true),
     });
@@ -470,7 +477,7 @@ describe('a pass without usable credentials', () => {
       await storeLabelEvents(tableName, ['enrich-a']);
       const before = await mappingOf(tableName, 'enrich-a');
       const waiting = await runEnrichment({
-        documents: dynamoDb.documents,
+        documents: enrichDocuments(),
         tableName,
         datasaur: datasaur(fake, credentialSources[kind]),
         now: at(0),
@@ -488,7 +495,7 @@ describe('a pass without usable credentials', () => {
 
       // The credentials put right, the very next pass resolves it.
       const resolved = await runEnrichment({
-        documents: dynamoDb.documents,
+        documents: enrichDocuments(),
         tableName,
         datasaur: datasaur(),
         now: at(0),
@@ -503,7 +510,7 @@ describe("a project's label counters", () => {
     const tableName = await dynamoDb.createTable();
     await storeLabelEvents(tableName, ['enrich-a', 'enrich-b']);
     const first = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       now: at(0),
@@ -513,7 +520,7 @@ describe("a project's label counters", () => {
     ]);
     // 20 minutes on, past the grace period: both documents finished, no longer pending.
     const settled = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       now: at(20),
@@ -524,7 +531,7 @@ describe("a project's label counters", () => {
     const later = await storeLabelEvents(tableName, ['enrich-a', 'enrich-a', 'enrich-b'], 30);
     expect(later).toEqual(Array(3).fill(expect.objectContaining({ projectId: 'enrich-p1' })));
     const recounted = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       now: at(30),
@@ -539,7 +546,7 @@ describe("a project's label counters", () => {
 
     // Nothing new: checked, not recounted.
     const quiet = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       now: at(40),
@@ -549,7 +556,7 @@ describe("a project's label counters", () => {
     // A label event stored late, older than the newest counted: in the count once it is a day old.
     await storeLabelEvents(tableName, ['enrich-b'], 5);
     const nextDay = await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       now: at(40 + 24 * 60),
@@ -584,13 +591,13 @@ describe("a project's label counters", () => {
     const tableName = await dynamoDb.createTable();
     await storeLabelEvents(tableName, ['enrich-a', 'enrich-z']);
     await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       now: at(0),
     });
     await runEnrichment({
-      documents: dynamoDb.documents,
+      documents: enrichDocuments(),
       tableName,
       datasaur: datasaur(),
       now: at(20),
@@ -599,7 +606,7 @@ describe("a project's label counters", () => {
     const recountedProjects = [];
     for (const minutes of [30, 40, 50]) {
       const summary = await runEnrichment({
-        documents: dynamoDb.documents,
+        documents: enrichDocuments(),
         tableName,
         datasaur: datasaur(),
         maxCountChecks: 1,

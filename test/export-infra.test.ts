@@ -180,6 +180,15 @@ describe('export archiving', () => {
         'dynamodb:Query',
         'dynamodb:UpdateItem',
       ]);
+      // Items in its projects' partitions alone (dynamodb:LeadingKeys), whatever a webhook says.
+      const items = exporterStatements.find((s) => actionsOf([s]).includes('dynamodb:UpdateItem'));
+      expect(actionsOf(items ? [items] : []).sort()).toEqual([
+        'dynamodb:GetItem',
+        'dynamodb:UpdateItem',
+      ]);
+      expect(items?.Condition).toEqual({
+        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': ['PROJECT#*'] },
+      });
       // Query only on the status index (the resume check's WAITING partition).
       const query = exporterStatements.find((s) => actionsOf([s]).includes('dynamodb:Query'));
       expect(JSON.stringify(query?.Resource)).toMatch(/\/index\/gsi1/i);

@@ -20,6 +20,7 @@ import {
   RESUME_EVENT,
 } from '../functions/exporter/resume-handler.ts';
 import { createWorkerHandler } from '../functions/worker/handler.ts';
+import { EXPORTER_ITEM_PARTITIONS } from '../infra/constructs/item-partitions.ts';
 import { type FakeDatasaur, startFakeDatasaur } from '../scripts/local/fake-datasaur/server.ts';
 import { NO_ARCHIVE } from '../scripts/local/no-archive.ts';
 import {
@@ -51,6 +52,7 @@ import { createQueries } from '../shared/store/queries.ts';
 import type { TableDocuments } from '../shared/store/table-documents.ts';
 import { sdkQueueSender } from '../shared/webhook/sdk-queue-sender.ts';
 import { eventIdOf } from '../shared/webhook/signature.ts';
+import { limitedToPartitions } from './support/leading-keys.ts';
 import {
   drainQueue,
   type LocalDynamoDb,
@@ -172,7 +174,11 @@ async function exportPipeline(
   const handler = createExporterHandler({
     exporter: createExporter({
       datasaur,
-      documents: options.exporterDocuments ?? localTable(dynamoDb.server.endpoint),
+      // Held to the partitions the exporter's role allows, as IAM holds it in AWS.
+      documents: limitedToPartitions(
+        options.exporterDocuments ?? localTable(dynamoDb.server.endpoint),
+        EXPORTER_ITEM_PARTITIONS,
+      ),
       tableName,
       uploader,
       bucket,
@@ -254,7 +260,7 @@ async function exportPipeline(
   /** The schedule's resume check, with the credentials as the exporter reads them. */
   const resume = () =>
     resumeWaitingExports({
-      documents: dynamoDb.documents,
+      documents: limitedToPartitions(dynamoDb.documents, EXPORTER_ITEM_PARTITIONS),
       tableName,
       queue: createExportQueue(sdkQueueSender(sqs.sqs), queues.queueUrl),
       credentials: () =>

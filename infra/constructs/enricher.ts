@@ -14,6 +14,7 @@ import { Construct } from 'constructs';
 import { ENRICH_METRICS } from '../../shared/enrich/enrich.ts';
 import { TABLE } from '../../shared/store/table.ts';
 import type { BundledFunction } from './bundled-function.ts';
+import { ENRICH_ITEM_PARTITIONS, onlyPartitions } from './item-partitions.ts';
 import {
   type DatasaurPassProps,
   datasaurPassFunction,
@@ -62,6 +63,7 @@ export class Enricher extends Construct {
       new PolicyStatement({
         actions: ENRICH_TABLE_ACTIONS.map((action) => `dynamodb:${action}`),
         resources: [props.table.tableArn],
+        conditions: onlyPartitions(ENRICH_ITEM_PARTITIONS),
       }),
     );
     this.function.role.addToPolicy(

@@ -36,6 +36,7 @@ import { TABLE } from '../../shared/store/table.ts';
 import type { ArchiveBucket } from './archive-bucket.ts';
 import { BundledFunction, type FunctionLogLevels } from './bundled-function.ts';
 import { DEAD_LETTER_QUEUE_RETENTION, SOURCE_QUEUE_RETENTION } from './event-pipeline.ts';
+import { EXPORTER_ITEM_PARTITIONS, onlyPartitions } from './item-partitions.ts';
 
 const EXPORTER_SERVICE_NAME = 'datasaur-webhooks-exporter';
 
@@ -152,6 +153,7 @@ export class ExportArchiver extends Construct {
       new PolicyStatement({
         actions: EXPORTER_TABLE_ACTIONS.map((action) => `dynamodb:${action}`),
         resources: [props.table.tableArn],
+        conditions: onlyPartitions(EXPORTER_ITEM_PARTITIONS),
       }),
     );
     props.credentials.grantRead(this.exporter.role);

@@ -1,7 +1,7 @@
 /** The one update the worker and the reconciler may make: adding to the hourly counters. */
 import type { ITable } from 'aws-cdk-lib/aws-dynamodb';
 import { type IGrantable, PolicyStatement } from 'aws-cdk-lib/aws-iam';
-import { HOURLY_COUNT_PREFIX } from '../../shared/store/keys.ts';
+import { HOURLY_COUNT_PARTITIONS, onlyPartitions } from './item-partitions.ts';
 
 /**
  * UpdateItem on the counters' partitions alone (shared/store/hourly-counts.ts), so the events
@@ -12,9 +12,7 @@ export function grantHourlyCountUpdates(grantee: IGrantable, table: ITable): voi
     new PolicyStatement({
       actions: ['dynamodb:UpdateItem'],
       resources: [table.tableArn],
-      conditions: {
-        'ForAllValues:StringLike': { 'dynamodb:LeadingKeys': [`${HOURLY_COUNT_PREFIX}*`] },
-      },
+      conditions: onlyPartitions(HOURLY_COUNT_PARTITIONS),
     }),
   );
 }
