@@ -46,7 +46,7 @@ describe('a table client held to partitions', () => {
   it("lets the exporter reach its projects' items and nothing else", async () => {
     const tableName = await dynamoDb.createTable();
     const record = { keys: [] as string[] };
-    const documents = limitedToPartitions(dynamoDb.documents, EXPORTER_ITEM_PARTITIONS, record);
+    const documents = limitedToPartitions(dynamoDb.documents, EXPORTER_ITEM_PARTITIONS, { record });
     await documents.put({ TableName: tableName, Item: { ...projectKey('p-1'), name: 'one' } });
     expect((await documents.get({ TableName: tableName, Key: projectKey('p-1') })).Item).toEqual(
       expect.objectContaining({ name: 'one' }),

@@ -172,6 +172,20 @@ describe('the reconciler function', () => {
     expect(refersTo(queueStatement?.Resource, queueId())).toBe(true);
     const tableStatement = statements.find((one) => refersTo(one.Resource, table.logicalId));
     expect(JSON.stringify(tableStatement?.Resource)).not.toContain('index');
+    // Its items only in the partitions it keeps (dynamodb:LeadingKeys), Query included; the
+    // counters have their own UpdateItem statement.
+    const items = statements.find((one) => actionsOf([one]).includes('dynamodb:PutItem'));
+    expect(actionsOf(items ? [items] : []).sort()).toEqual([
+      'dynamodb:BatchGetItem',
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:Query',
+    ]);
+    expect(items?.Condition).toEqual({
+      'ForAllValues:StringLike': {
+        'dynamodb:LeadingKeys': ['PROJECT#*', 'RECEIPT#*', 'RECONCILE', 'LEASE#RECONCILE'],
+      },
+    });
   });
 });
 

@@ -14,6 +14,7 @@ import { parseDatasaurCredentials } from '../shared/datasaur/credentials-secret.
 import { ReconcileInProgressError, withReconcileLease } from '../shared/reconcile/lease.ts';
 import type { ReconcileOptions } from '../shared/reconcile/reconciler.ts';
 import { reconcileLeaseKey } from '../shared/store/keys.ts';
+import { asReconcilerRole } from './support/leading-keys.ts';
 import { startedForTests, startLocalDynamoDb } from './support/local-aws.ts';
 import { recordingLogger } from './support/recording-logger.ts';
 
@@ -42,7 +43,12 @@ const later = (seconds: number) => () => new Date(T0.getTime() + seconds * 1000)
 describe('the reconcile lease', () => {
   it('refuses a second run while the first holds it, and lets the next in once it is given back', async () => {
     const tableName = await dynamoDb.createTable();
-    const lease = { documents: dynamoDb.documents, tableName, seconds: 300, now: () => T0 };
+    const lease = {
+      documents: asReconcilerRole(dynamoDb.documents),
+      tableName,
+      seconds: 300,
+      now: () => T0,
+    };
     const first = heldRun();
     const running = withReconcileLease({ ...lease, holder: 'first' }, first.work);
     await first.started;
@@ -66,7 +72,12 @@ describe('the reconcile lease', () => {
 
   it('is given back when the run fails', async () => {
     const tableName = await dynamoDb.createTable();
-    const lease = { documents: dynamoDb.documents, tableName, seconds: 300, now: () => T0 };
+    const lease = {
+      documents: asReconcilerRole(dynamoDb.documents),
+      tableName,
+      seconds: 300,
+      now: () => T0,
+    };
     await expect(
       withReconcileLease(lease, async () => {
         throw new Error('Datasaur answered 500');
@@ -79,7 +90,7 @@ describe('the reconcile lease', () => {
 
   it('expires when its run died, and the dead run then cannot take it back from the next', async () => {
     const tableName = await dynamoDb.createTable();
-    const lease = { documents: dynamoDb.documents, tableName, seconds: 300 };
+    const lease = { documents: asReconcilerRole(dynamoDb.documents), tableName, seconds: 300 };
     const stalled = heldRun();
     const dead = withReconcileLease({ ...lease, holder: 'stalled', now: () => T0 }, stalled.work);
     await stalled.started;
@@ -108,7 +119,12 @@ describe('the scheduled reconcile function', () => {
     const tableName = await dynamoDb.createTable();
     const held = heldRun();
     const running = withReconcileLease(
-      { documents: dynamoDb.documents, tableName, seconds: 300, holder: 'npm run reconcile' },
+      {
+        documents: asReconcilerRole(dynamoDb.documents),
+        tableName,
+        seconds: 300,
+        holder: 'npm run reconcile',
+      },
       held.work,
     );
     await held.started;
@@ -145,7 +161,7 @@ describe('the scheduled reconcile function', () => {
       const metrics = new Metrics({ namespace: 'DatasaurWebhooks', serviceName: 'wait-test' });
       const handler = createReconcileHandler({
         options: async () => ({
-          documents: dynamoDb.documents,
+          documents: asReconcilerRole(dynamoDb.documents),
           tableName,
           // The secret as the stack creates it.
           client: createDatasaurClient({

@@ -32,6 +32,7 @@ import { createEventStore, type ProjectTransition } from '../shared/store/event-
 import { projectKey } from '../shared/store/keys.ts';
 import type { ProjectStatus } from '../shared/webhook/events.ts';
 import { interpretMessage } from '../shared/webhook/interpret.ts';
+import { asReconcilerRole } from './support/leading-keys.ts';
 import {
   documentsWithFaults,
   type LocalDynamoDb,
@@ -207,7 +208,9 @@ function runOptions(tableName: string, overrides: Partial<ReconcileOptions> = {}
     },
     ...overrides,
   };
-  return { options, transitions };
+  // Held to the partitions the reconciler's role allows, as IAM holds it in AWS.
+  const limited = { ...options, documents: asReconcilerRole(options.documents) };
+  return { options: limited, transitions };
 }
 
 /** The table without the run items, which differ by run id. */

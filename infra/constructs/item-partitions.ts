@@ -10,6 +10,9 @@ import {
   ENRICH_PARTITION,
   HOURLY_COUNT_PREFIX,
   projectPartition,
+  RECONCILE_PARTITION,
+  receiptKey,
+  reconcileLeaseKey,
 } from '../../shared/store/keys.ts';
 
 /** IAM's StringLike patterns: `*` any run of characters, `?` one. */
@@ -34,6 +37,18 @@ export const ENRICH_ITEM_PARTITIONS: PartitionPatterns = [
   documentPartition('*'),
   projectPartition('*'),
   ENRICH_PARTITION,
+];
+
+/**
+ * The reconciler's: the projects' partitions (project items, the status events it repairs),
+ * each repaired event's first-receipt record, its runs and its single-flight lease. The hourly
+ * counters it adds to have their own statement (HOURLY_COUNT_PARTITIONS).
+ */
+export const RECONCILER_ITEM_PARTITIONS: PartitionPatterns = [
+  projectPartition('*'),
+  receiptKey('*').pk,
+  RECONCILE_PARTITION,
+  reconcileLeaseKey().pk,
 ];
 
 /** The condition for a statement on the table's items: every key it names matches a pattern. */

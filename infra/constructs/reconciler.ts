@@ -21,6 +21,7 @@ import type { ExportOn } from '../../shared/export/export-trigger.ts';
 import { RECONCILE_METRICS } from '../../shared/reconcile/reconciler.ts';
 import type { BundledFunction } from './bundled-function.ts';
 import { grantHourlyCountUpdates } from './hourly-counts-grant.ts';
+import { onlyPartitions, RECONCILER_ITEM_PARTITIONS } from './item-partitions.ts';
 import {
   type DatasaurPassProps,
   datasaurPassFunction,
@@ -79,6 +80,7 @@ export class Reconciler extends Construct {
       new PolicyStatement({
         actions: RECONCILER_TABLE_ACTIONS.map((action) => `dynamodb:${action}`),
         resources: [props.table.tableArn],
+        conditions: onlyPartitions(RECONCILER_ITEM_PARTITIONS),
       }),
     );
     grantHourlyCountUpdates(this.function.role, props.table);

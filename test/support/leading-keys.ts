@@ -5,7 +5,25 @@
  * tests run its table client through this, holding it to the same patterns as its role
  * (infra/constructs/item-partitions.ts): every key its code reaches must be one the role allows.
  */
-import type { PartitionPatterns } from '../../infra/constructs/item-partitions.ts';
+
+import {
+  BatchGetCommand,
+  BatchWriteCommand,
+  DeleteCommand,
+  GetCommand,
+  type GetCommandInput,
+  PutCommand,
+  type PutCommandInput,
+  QueryCommand,
+  type QueryCommandInput,
+  UpdateCommand,
+  type UpdateCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import {
+  HOURLY_COUNT_PARTITIONS,
+  type PartitionPatterns,
+  RECONCILER_ITEM_PARTITIONS,
+} from '../../infra/constructs/item-partitions.ts';
 import type { TableDocuments } from '../../shared/store/table-documents.ts';
 
 /** IAM's StringLike: `*` any run of characters, `?` one, everything else itself. */
@@ -27,16 +45,30 @@ export interface LeadingKeysRecord {
   readonly keys: string[];
 }
 
+export interface PartitionLimits {
+  /** Also Query on the table (not an index), as when the role's Query statement has the condition. */
+  readonly queries?: boolean;
+  readonly record?: LeadingKeysRecord;
+}
+
+/** The partition a Query on the table reads: the value its key condition gives `pk`. */
+function queriedPartition(input: QueryCommandInput): unknown {
+  const placeholder = /(?:^|[\s(])pk\s*=\s*(:[\w]+)/.exec(input.KeyConditionExpression ?? '')?.[1];
+  return placeholder === undefined ? undefined : input.ExpressionAttributeValues?.[placeholder];
+}
+
 /**
- * `documents` as a role limited to `patterns` sees it: `GetItem`, `PutItem` and `UpdateItem`
- * on a partition no pattern matches fail as IAM fails them, before reaching the table. Query
- * is not limited (the roles' Query statements carry no condition).
+ * `documents` as a role limited to `patterns` sees it: an item operation on a partition no
+ * pattern matches fails as IAM fails it, before reaching the table. Through the
+ * `TableDocuments` methods and, for lib-dynamodb's clients, `send`: GetItem, PutItem,
+ * UpdateItem, DeleteItem, BatchGetItem, BatchWriteItem and, with `queries`, Query on the table.
  */
-export function limitedToPartitions<Documents extends TableDocuments>(
+export function limitedToPartitions<Documents extends object>(
   documents: Documents,
   patterns: PartitionPatterns,
-  record: LeadingKeysRecord = { keys: [] },
+  limits: PartitionLimits = {},
 ): Documents {
+  const record = limits.record ?? { keys: [] };
   const check = (action: string, partition: unknown) => {
     const key = String(partition);
     record.keys.push(key);
@@ -48,26 +80,77 @@ export function limitedToPartitions<Documents extends TableDocuments>(
       { name: 'AccessDeniedException' },
     );
   };
-  const limited: TableDocuments = {
-    get: async (input) => {
-      check('GetItem', input.Key?.pk);
-      return documents.get(input);
-    },
-    put: async (input) => {
-      check('PutItem', input.Item?.pk);
-      return documents.put(input);
-    },
-    update: async (input) => {
-      check('UpdateItem', input.Key?.pk);
-      return documents.update(input);
-    },
-    query: (input) => documents.query(input),
+  const checkQuery = (input: QueryCommandInput) => {
+    if (limits.queries === true && input.IndexName === undefined) {
+      check('Query', queriedPartition(input));
+    }
   };
-  // The client's other members (its `destroy`, lib-dynamodb's `send`) stay as they were.
+  const checkCommand = (command: unknown) => {
+    if (command instanceof GetCommand) check('GetItem', command.input.Key?.pk);
+    else if (command instanceof PutCommand) check('PutItem', command.input.Item?.pk);
+    else if (command instanceof UpdateCommand) check('UpdateItem', command.input.Key?.pk);
+    else if (command instanceof DeleteCommand) check('DeleteItem', command.input.Key?.pk);
+    else if (command instanceof QueryCommand) checkQuery(command.input);
+    else if (command instanceof BatchGetCommand) {
+      for (const { Keys = [] } of Object.values(command.input.RequestItems ?? {})) {
+        for (const key of Keys) check('BatchGetItem', key.pk);
+      }
+    } else if (command instanceof BatchWriteCommand) {
+      for (const requests of Object.values(command.input.RequestItems ?? {})) {
+        for (const request of requests) {
+          check('BatchWriteItem', request.PutRequest?.Item?.pk ?? request.DeleteRequest?.Key?.pk);
+        }
+      }
+    }
+  };
+  const target = documents as Partial<TableDocuments> & { send?: (...args: unknown[]) => unknown };
+  const limited: Partial<Record<string | symbol, unknown>> = {
+    ...(target.get && {
+      get: async (input: GetCommandInput) => {
+        check('GetItem', input.Key?.pk);
+        return target.get?.(input);
+      },
+    }),
+    ...(target.put && {
+      put: async (input: PutCommandInput) => {
+        check('PutItem', input.Item?.pk);
+        return target.put?.(input);
+      },
+    }),
+    ...(target.update && {
+      update: async (input: UpdateCommandInput) => {
+        check('UpdateItem', input.Key?.pk);
+        return target.update?.(input);
+      },
+    }),
+    ...(target.query && {
+      query: async (input: QueryCommandInput) => {
+        checkQuery(input);
+        return target.query?.(input);
+      },
+    }),
+    ...(target.send && {
+      send: async (command: unknown, ...rest: unknown[]) => {
+        checkCommand(command);
+        return target.send?.call(documents, command, ...rest);
+      },
+    }),
+  };
+  // The client's other members (its `destroy`, its `config`) stay as they were.
   return new Proxy(documents, {
-    get: (target, property, receiver) =>
-      property in limited
-        ? limited[property as keyof TableDocuments]
-        : Reflect.get(target, property, receiver),
+    get: (object, property, receiver) =>
+      property in limited ? limited[property] : Reflect.get(object, property, receiver),
   });
+}
+
+/**
+ * The table as the reconciler's role sees it: its item statement, Query included, and the
+ * hourly counters' own (the stand-in does not tell their actions apart).
+ */
+export function asReconcilerRole<Documents extends object>(documents: Documents): Documents {
+  return limitedToPartitions(
+    documents,
+    [...RECONCILER_ITEM_PARTITIONS, ...HOURLY_COUNT_PARTITIONS],
+    { queries: true },
+  );
 }
