@@ -11,20 +11,16 @@ import {
   BatchWriteCommand,
   DeleteCommand,
   GetCommand,
-  type GetCommandInput,
   PutCommand,
-  type PutCommandInput,
   QueryCommand,
   type QueryCommandInput,
   UpdateCommand,
-  type UpdateCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import {
   HOURLY_COUNT_PARTITIONS,
   type PartitionPatterns,
   RECONCILER_ITEM_PARTITIONS,
 } from '../../infra/constructs/item-partitions.ts';
-import type { TableDocuments } from '../../shared/store/table-documents.ts';
 
 /** IAM's StringLike: `*` any run of characters, `?` one, everything else itself. */
 export function stringLike(pattern: string, value: string): boolean {
@@ -57,6 +53,27 @@ function queriedPartition(input: QueryCommandInput): unknown {
   return placeholder === undefined ? undefined : input.ExpressionAttributeValues?.[placeholder];
 }
 
+interface ItemInput {
+  readonly Key?: Record<string, unknown>;
+  readonly Item?: Record<string, unknown>;
+}
+
+/** Each single-item operation: IAM's action, its lib-dynamodb command and its partition. */
+const ITEM_OPERATIONS = {
+  get: { action: 'GetItem', command: GetCommand, partition: (input: ItemInput) => input.Key?.pk },
+  put: { action: 'PutItem', command: PutCommand, partition: (input: ItemInput) => input.Item?.pk },
+  update: {
+    action: 'UpdateItem',
+    command: UpdateCommand,
+    partition: (input: ItemInput) => input.Key?.pk,
+  },
+  delete: {
+    action: 'DeleteItem',
+    command: DeleteCommand,
+    partition: (input: ItemInput) => input.Key?.pk,
+  },
+} as const;
+
 /**
  * `documents` as a role limited to `patterns` sees it: an item operation on a partition no
  * pattern matches fails as IAM fails it, before reaching the table. Through the
@@ -86,11 +103,10 @@ export function limitedToPartitions<Documents extends object>(
     }
   };
   const checkCommand = (command: unknown) => {
-    if (command instanceof GetCommand) check('GetItem', command.input.Key?.pk);
-    else if (command instanceof PutCommand) check('PutItem', command.input.Item?.pk);
-    else if (command instanceof UpdateCommand) check('UpdateItem', command.input.Key?.pk);
-    else if (command instanceof DeleteCommand) check('DeleteItem', command.input.Key?.pk);
-    else if (command instanceof QueryCommand) checkQuery(command.input);
+    for (const { action, command: type, partition } of Object.values(ITEM_OPERATIONS)) {
+      if (command instanceof type) return check(action, partition(command.input));
+    }
+    if (command instanceof QueryCommand) checkQuery(command.input);
     else if (command instanceof BatchGetCommand) {
       for (const { Keys = [] } of Object.values(command.input.RequestItems ?? {})) {
         for (const key of Keys) check('BatchGetItem', key.pk);
@@ -103,43 +119,37 @@ export function limitedToPartitions<Documents extends object>(
       }
     }
   };
-  const target = documents as Partial<TableDocuments> & { send?: (...args: unknown[]) => unknown };
-  const limited: Partial<Record<string | symbol, unknown>> = {
-    ...(target.get && {
-      get: async (input: GetCommandInput) => {
-        check('GetItem', input.Key?.pk);
-        return target.get?.(input);
-      },
-    }),
-    ...(target.put && {
-      put: async (input: PutCommandInput) => {
-        check('PutItem', input.Item?.pk);
-        return target.put?.(input);
-      },
-    }),
-    ...(target.update && {
-      update: async (input: UpdateCommandInput) => {
-        check('UpdateItem', input.Key?.pk);
-        return target.update?.(input);
-      },
-    }),
-    ...(target.query && {
-      query: async (input: QueryCommandInput) => {
-        checkQuery(input);
-        return target.query?.(input);
-      },
-    }),
-    ...(target.send && {
-      send: async (command: unknown, ...rest: unknown[]) => {
-        checkCommand(command);
-        return target.send?.call(documents, command, ...rest);
-      },
-    }),
-  };
+  const target = documents as unknown as Record<string, (...args: unknown[]) => unknown>;
+  const present = (method: string) => typeof target[method] === 'function';
+  const limited: Record<string, unknown> = Object.fromEntries(
+    Object.entries(ITEM_OPERATIONS)
+      .filter(([method]) => present(method))
+      .map(([method, { action, partition }]) => [
+        method,
+        async (input: ItemInput) => {
+          check(action, partition(input));
+          return target[method]?.call(documents, input);
+        },
+      ]),
+  );
+  if (present('query')) {
+    limited.query = async (input: QueryCommandInput) => {
+      checkQuery(input);
+      return target.query?.call(documents, input);
+    };
+  }
+  if (present('send')) {
+    limited.send = async (command: unknown, ...rest: unknown[]) => {
+      checkCommand(command);
+      return target.send?.call(documents, command, ...rest);
+    };
+  }
   // The client's other members (its `destroy`, its `config`) stay as they were.
   return new Proxy(documents, {
     get: (object, property, receiver) =>
-      property in limited ? limited[property] : Reflect.get(object, property, receiver),
+      typeof property === 'string' && property in limited
+        ? limited[property]
+        : Reflect.get(object, property, receiver),
   });
 }
 
