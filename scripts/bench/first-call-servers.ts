@@ -1,0 +1,145 @@
+/**
+ * The AWS stand-ins of the bench's first calls, in a process of their own (first-call.ts
+ * starts it): a minimal Secrets Manager endpoint, local-aws-sqs with the two queues, dynalite
+ * with the table, and the local EventBridge endpoint. Apart from the bench's own process,
+ * which holds the synthesized stack's heap and collects it while the bundles run, each call
+ * is answered as fast as the stand-in can answer it, as AWS's services answer whatever the
+ * caller's machine is doing. Stops its servers on SIGTERM and when the bench goes away.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { startLocalEventBus } from '../local/eventbridge-server.ts';
+import {
+  ensureQueues,
+  ensureTable,
+  LOCAL_CLIENT_CONFIG,
+  localSqs,
+  type RunningServer,
+  startDynalite,
+  startSqs,
+} from '../local/servers.ts';
+
+/** What the bench asks for. */
+export interface FirstCallServersRequest {
+  /** The string `GetSecretValue` answers, for every secret id. */
+  readonly secret: string;
+  readonly tableName: string;
+  /** The worker's queue, and the export queue (each with its dead-letter queue). */
+  readonly queueName: string;
+  readonly exportQueueName: string;
+}
+
+export interface FirstCallEndpoints {
+  readonly secretsManager: string;
+  readonly sqs: string;
+  readonly dynamoDb: string;
+  readonly eventBridge: string;
+  readonly queueUrl: string;
+  readonly exportQueueUrl: string;
+}
+
+/** Messages this process sends over its IPC channel. */
+export type FirstCallServersMessage =
+  | { readonly type: 'ready'; readonly endpoints: FirstCallEndpoints }
+  | { readonly type: 'failed'; readonly message: string };
+
+/** Answers `GetSecretValue` with `secret`, the one Secrets Manager call the ingest makes. */
+async function startSecretsEndpoint(secret: string): Promise<RunningServer> {
+  const server = createServer((request, response) => {
+    request.resume();
+    request.on('end', () => {
+      const known = request.headers['x-amz-target'] === 'secretsmanager.GetSecretValue';
+      response.writeHead(known ? 200 : 400, { 'content-type': 'application/x-amz-json-1.1' });
+      response.end(
+        JSON.stringify(
+          known
+            ? {
+                ARN: 'arn:aws:secretsmanager:us-east-1:000000000000:secret:bench',
+                SecretString: secret,
+              }
+            : { __type: 'UnknownOperationException' },
+        ),
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('no port');
+  return {
+    endpoint: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}
+
+const closers: Array<() => Promise<void>> = [];
+let closing: Promise<void> | undefined;
+
+function closeAndExit(code: number): Promise<void> {
+  closing ??= (async () => {
+    for (const close of closers.toReversed()) await close().catch(() => {});
+    if (process.connected) process.disconnect();
+    process.exit(code);
+  })();
+  return closing;
+}
+
+/** Resolves once the message is handed to the channel, so exiting next cannot drop it. */
+function send(message: FirstCallServersMessage): Promise<void> {
+  return new Promise((resolve) => {
+    if (process.send === undefined || !process.connected) resolve();
+    else process.send(message, undefined, {}, () => resolve());
+  });
+}
+
+async function start(request: FirstCallServersRequest): Promise<FirstCallEndpoints> {
+  const directory = mkdtempSync(join(tmpdir(), 'bench-first-call-'));
+  closers.push(async () => rmSync(directory, { recursive: true, force: true }));
+  const secrets = await startSecretsEndpoint(request.secret);
+  closers.push(secrets.close);
+  const sqsServer = await startSqs();
+  closers.push(sqsServer.close);
+  const dynamoDbServer = await startDynalite();
+  closers.push(dynamoDbServer.close);
+  const eventBus = await startLocalEventBus({ eventsFile: join(directory, 'events.jsonl') });
+  closers.push(eventBus.close);
+
+  const sqs = localSqs(sqsServer.endpoint);
+  const settings = { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 };
+  const queues = await ensureQueues(sqs, { ...settings, queueName: request.queueName });
+  const exportQueues = await ensureQueues(sqs, { ...settings, queueName: request.exportQueueName });
+  sqs.destroy();
+  const dynamoDb = new DynamoDBClient({
+    ...LOCAL_CLIENT_CONFIG,
+    endpoint: dynamoDbServer.endpoint,
+  });
+  await ensureTable(dynamoDb, request.tableName);
+  dynamoDb.destroy();
+  return {
+    secretsManager: secrets.endpoint,
+    sqs: sqsServer.endpoint,
+    dynamoDb: dynamoDbServer.endpoint,
+    eventBridge: eventBus.endpoint,
+    queueUrl: queues.queueUrl,
+    exportQueueUrl: exportQueues.queueUrl,
+  };
+}
+
+process.once('SIGTERM', () => void closeAndExit(0));
+process.once('SIGINT', () => void closeAndExit(0));
+// The bench went away without stopping us: stop rather than hold the ports.
+process.once('disconnect', () => void closeAndExit(0));
+process.once('message', (request: FirstCallServersRequest) => {
+  start(request).then(
+    (endpoints) => send({ type: 'ready', endpoints }),
+    async (error: unknown) => {
+      await send({
+        type: 'failed',
+        message: error instanceof Error ? error.message : String(error),
+      });
+      await closeAndExit(1);
+    },
+  );
+});
