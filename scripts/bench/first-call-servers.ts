@@ -4,7 +4,8 @@
  * with the table, and the local EventBridge endpoint. Apart from the bench's own process,
  * which holds the synthesized stack's heap and collects it while the bundles run, each call
  * is answered as fast as the stand-in can answer it, as AWS's services answer whatever the
- * caller's machine is doing. Stops its servers on SIGTERM and when the bench goes away.
+ * caller's machine is doing. Stops its servers on SIGTERM and when the bench goes away
+ * (server-process.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
@@ -12,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { startLocalEventBus } from '../local/eventbridge-server.ts';
+import { serverProcess } from '../local/server-process.ts';
 import {
   ensureQueues,
   ensureTable,
@@ -74,37 +76,19 @@ async function startSecretsEndpoint(secret: string): Promise<RunningServer> {
   };
 }
 
-const closers: Array<() => Promise<void>> = [];
-let closing: Promise<void> | undefined;
-
-function closeAndExit(code: number): Promise<void> {
-  closing ??= (async () => {
-    for (const close of closers.toReversed()) await close().catch(() => {});
-    if (process.connected) process.disconnect();
-    process.exit(code);
-  })();
-  return closing;
-}
-
-/** Resolves once the message is handed to the channel, so exiting next cannot drop it. */
-function send(message: FirstCallServersMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.send === undefined || !process.connected) resolve();
-    else process.send(message, undefined, {}, () => resolve());
-  });
-}
+const lifecycle = serverProcess<FirstCallServersMessage>();
 
 async function start(request: FirstCallServersRequest): Promise<FirstCallEndpoints> {
   const directory = mkdtempSync(join(tmpdir(), 'bench-first-call-'));
-  closers.push(async () => rmSync(directory, { recursive: true, force: true }));
+  lifecycle.onStop(async () => rmSync(directory, { recursive: true, force: true }));
   const secrets = await startSecretsEndpoint(request.secret);
-  closers.push(secrets.close);
+  lifecycle.onStop(() => secrets.close());
   const sqsServer = await startSqs();
-  closers.push(sqsServer.close);
+  lifecycle.onStop(() => sqsServer.close());
   const dynamoDbServer = await startDynalite();
-  closers.push(dynamoDbServer.close);
+  lifecycle.onStop(() => dynamoDbServer.close());
   const eventBus = await startLocalEventBus({ eventsFile: join(directory, 'events.jsonl') });
-  closers.push(eventBus.close);
+  lifecycle.onStop(() => eventBus.close());
 
   const sqs = localSqs(sqsServer.endpoint);
   const settings = { visibilityTimeoutSeconds: 30, maxReceiveCount: 5 };
@@ -127,19 +111,13 @@ async function start(request: FirstCallServersRequest): Promise<FirstCallEndpoin
   };
 }
 
-process.once('SIGTERM', () => void closeAndExit(0));
-process.once('SIGINT', () => void closeAndExit(0));
-// The bench went away without stopping us: stop rather than hold the ports.
-process.once('disconnect', () => void closeAndExit(0));
 process.once('message', (request: FirstCallServersRequest) => {
   start(request).then(
-    (endpoints) => send({ type: 'ready', endpoints }),
+    (endpoints) => lifecycle.send({ type: 'ready', endpoints }),
     async (error: unknown) => {
-      await send({
-        type: 'failed',
-        message: error instanceof Error ? error.message : String(error),
-      });
-      await closeAndExit(1);
+      const message = error instanceof Error ? error.message : String(error);
+      await lifecycle.send({ type: 'failed', message });
+      await lifecycle.stop(1);
     },
   );
 });

@@ -6,28 +6,11 @@
  * process that started it goes away (its IPC channel closes), so it never outlives `npm start`.
  */
 import { startLocalEventBus } from './eventbridge-server.ts';
+import { serverProcess } from './server-process.ts';
 import { type RunningServer, startDynalite, startS3, startSqs } from './servers.ts';
 import type { ServersMessage, ServersRequest } from './servers-child.ts';
 
-const running: RunningServer[] = [];
-let closing: Promise<void> | undefined;
-
-/** Resolves once the message is handed to the channel, so exiting next cannot drop it. */
-function send(message: ServersMessage): Promise<void> {
-  return new Promise((resolve) => {
-    if (process.send === undefined || !process.connected) resolve();
-    else process.send(message, undefined, {}, () => resolve());
-  });
-}
-
-function closeAndExit(code: number): Promise<void> {
-  closing ??= (async () => {
-    for (const server of running.toReversed()) await server.close().catch(() => {});
-    if (process.connected) process.disconnect();
-    process.exit(code);
-  })();
-  return closing;
-}
+const lifecycle = serverProcess<ServersMessage>();
 
 /** Starts one server; on failure reports which variable's port it was and stops. */
 async function start<Server extends RunningServer>(
@@ -37,12 +20,18 @@ async function start<Server extends RunningServer>(
 ): Promise<Server> {
   try {
     const server = await listen();
-    running.push(server);
+    lifecycle.onStop(() => server.close());
     return server;
   } catch (error) {
     const { code, message } = error as NodeJS.ErrnoException;
-    await send({ type: 'failed', variable, port, message: message ?? String(error), code });
-    await closeAndExit(1);
+    await lifecycle.send({
+      type: 'failed',
+      variable,
+      port,
+      message: message ?? String(error),
+      code,
+    });
+    await lifecycle.stop(1);
     throw error;
   }
 }
@@ -62,13 +51,15 @@ async function startServers(request: ServersRequest): Promise<void> {
       eventsFile: request.events.eventsFile,
       port: request.events.port,
       host,
-      ...(request.events.log ? { onEvent: (event) => void send({ type: 'event', event }) } : {}),
+      ...(request.events.log
+        ? { onEvent: (event) => void lifecycle.send({ type: 'event', event }) }
+        : {}),
     }),
   );
   const s3 = await start('S3_PORT', request.s3.port, () =>
     startS3({ port: request.s3.port, host, directory: request.s3.directory }),
   );
-  await send({
+  await lifecycle.send({
     type: 'listening',
     endpoints: {
       ...(dynamoDb ? { dynamoDb: dynamoDb.endpoint } : {}),
@@ -79,18 +70,13 @@ async function startServers(request: ServersRequest): Promise<void> {
   });
 }
 
-process.once('SIGTERM', () => void closeAndExit(0));
-// Its own process group, so Ctrl-C reaches only npm start, which stops this last; a SIGINT
-// sent to this process alone is a request to stop, as SIGTERM.
-process.once('SIGINT', () => void closeAndExit(0));
-// npm start went away without stopping us (kill -9): stop rather than hold the ports.
-process.once('disconnect', () => void closeAndExit(0));
+// Its own process group, so Ctrl-C reaches only npm start, which stops this last.
 process.once('message', (request: ServersRequest) => {
   startServers(request).catch(async (error: unknown) => {
-    await send({
+    await lifecycle.send({
       type: 'failed',
       message: error instanceof Error ? error.message : String(error),
     });
-    await closeAndExit(1);
+    await lifecycle.stop(1);
   });
 });
