@@ -10,6 +10,7 @@ import { serverProcess } from './server-process.ts';
 import { type RunningServer, startDynalite, startS3, startSqs } from './servers.ts';
 import type { ServersMessage, ServersRequest } from './servers-child.ts';
 
+// In its own process group, so Ctrl-C reaches only npm start, which stops this last.
 const lifecycle = serverProcess<ServersMessage>();
 
 /** Starts one server; on failure reports which variable's port it was and stops. */
@@ -70,7 +71,6 @@ async function startServers(request: ServersRequest): Promise<void> {
   });
 }
 
-// Its own process group, so Ctrl-C reaches only npm start, which stops this last.
 process.once('message', (request: ServersRequest) => {
   startServers(request).catch(async (error: unknown) => {
     await lifecycle.send({
