@@ -24,7 +24,7 @@ import {
   countRecorded,
   noFigures,
 } from '../../shared/store/batch-figures.ts';
-import { createEventStore } from '../../shared/store/event-store.ts';
+import { createEventStore, type StoredEventOutcome } from '../../shared/store/event-store.ts';
 import {
   createHourlyCounts,
   type HourlyTally,
@@ -89,7 +89,7 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
   const processRecord = async (
     record: SQSRecord,
     figures: BatchFigures,
-    tally: HourlyTally,
+    onEventStored: (stored: StoredEventOutcome) => void,
   ): Promise<BusEvent | undefined> => {
     const sentAt = new Date(Number(record.attributes.SentTimestamp));
     let eventId: string | undefined;
@@ -100,9 +100,8 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
         dependencies.bodies,
       );
       eventId = message.eventId;
-      const recorded = await store.record(message);
+      const recorded = await store.record(message, onEventStored);
       countRecorded(figures, recorded);
-      tallyRecorded(tally, recorded);
       const { itemType } = recorded.item;
       const log = { messageId: record.messageId, eventId: message.eventId, itemType };
       if (itemType === 'rejected') {
@@ -176,24 +175,29 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
   return async (event, context) => {
     const publications = new Map<string, BusEvent>();
     const figures = noFigures();
-    const tally: HourlyTally = new Map();
+    const counting = countOnceStored(event.Records.length, (tally) =>
+      addHourlyCounts(tally, event.Records[0]?.messageId ?? '', figures),
+    );
     // A processor per invocation: it keeps the batch's state, and the local stack may
     // invoke one handler for overlapping batches.
     const stored = await processPartialResponse(
       event,
       (record: SQSRecord) =>
         limited(async () => {
-          const publication = await processRecord(record, figures, tally);
-          if (publication !== undefined) publications.set(record.messageId, publication);
+          const settled = counting.recordSettler();
+          try {
+            const publication = await processRecord(record, figures, settled);
+            if (publication !== undefined) publications.set(record.messageId, publication);
+          } finally {
+            settled();
+          }
         }),
       new BatchProcessor(EventType.SQS),
       { context, throwOnFullBatchFailure: false },
     );
-    // Both follow the batch's stores and neither depends on the other: one round trip, not two.
-    const [unpublished] = await Promise.all([
-      publish(publications),
-      addHourlyCounts(tally, event.Records[0]?.messageId ?? '', figures),
-    ]);
+    // The counters were sent once every event item was stored, beside the projects' refresh;
+    // the publication follows the refresh. Neither reads what the other writes.
+    const [unpublished] = await Promise.all([publish(publications), counting.written()]);
     publishFigures(dependencies.metrics, figures);
     return {
       batchItemFailures: [
@@ -201,6 +205,44 @@ export function createWorkerHandler(dependencies: WorkerHandlerDependencies): Wo
         ...unpublished.map((messageId) => ({ itemIdentifier: messageId })),
       ],
     };
+  };
+}
+
+/**
+ * The batch's hourly counts, written once every record's event item is stored (or its record
+ * failed before that): beside the projects' refresh and the export requests, not after them,
+ * one round trip less a batch. An event is counted when its item is stored, so a record that
+ * fails later (its project's refresh, its export request) is still counted once: its
+ * redelivery finds the item stored, a duplicate, which is not counted again.
+ */
+function countOnceStored(
+  records: number,
+  write: (tally: HourlyTally) => Promise<void>,
+): {
+  /** One per record, called once its event item is stored and again when it ends: the first call counts. */
+  recordSettler(): (stored?: StoredEventOutcome) => void;
+  /** The counters' update, started now if some record never settled. */
+  written(): Promise<void>;
+} {
+  const tally: HourlyTally = new Map();
+  let pending = records;
+  let update: Promise<void> | undefined;
+  const written = () => {
+    update ??= write(tally);
+    return update;
+  };
+  return {
+    recordSettler() {
+      let settled = false;
+      return (stored) => {
+        if (settled) return;
+        settled = true;
+        if (stored !== undefined) tallyRecorded(tally, stored);
+        pending -= 1;
+        if (pending === 0) void written();
+      };
+    },
+    written,
   };
 }
 

@@ -68,8 +68,18 @@ interface StoredEvent {
   readonly write: ItemWrite;
 }
 
+/** The event item as stored, before its project is refreshed. */
+export type StoredEventOutcome = Pick<RecordedEvent, 'item' | 'duplicate'>;
+
 export interface EventStore {
-  record(message: InterpretedMessage): Promise<RecordedEvent>;
+  /**
+   * Stores the message's event item, then refreshes its project. `onEventStored` is told as
+   * soon as the event item is stored (or found stored already), before the project's refresh.
+   */
+  record(
+    message: InterpretedMessage,
+    onEventStored?: (stored: StoredEventOutcome) => void,
+  ): Promise<RecordedEvent>;
   /** Stores a reconciler's status event (put if absent) and re-derives its project. */
   recordSynthetic(item: SyntheticStatusEventItem): Promise<RecordedEvent>;
 }
@@ -348,9 +358,10 @@ export function createEventStore(
       const first = await asFirstReconciled(item, writes);
       return recordedWithProject({ write: await putEventItem(first), item: first }, writes);
     },
-    async record(message) {
+    async record(message, onEventStored) {
       const writes: ItemWrite[] = [];
       const stored = await storeEvent(message, writes);
+      onEventStored?.({ item: stored.item, duplicate: stored.write.conditionFailed === true });
       const recorded = await recordedWithProject(stored, writes);
       if (!recorded.duplicate) return recorded;
       // Read only for a duplicate, a rare path: the stored receive time says whose it is.

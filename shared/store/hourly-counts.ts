@@ -3,7 +3,7 @@
  * batch adds its new events with one UpdateItem per hour it touches, on one of a few shards
  * (picked by the batch's first event id), and a reader sums the shards.
  */
-import type { RecordedEvent } from './event-store.ts';
+import type { StoredEventOutcome } from './event-store.ts';
 import { HOURLY_COUNT_SORT_PREFIX, hourlyCountKey, receivedAtOf } from './keys.ts';
 import { queryAll } from './query-all.ts';
 import type { TableDocuments } from './table-documents.ts';
@@ -52,7 +52,7 @@ export function countedName(item: {
 }
 
 /** Adds a newly stored event to the tally, at its receive hour; a duplicate is not counted again. */
-export function tallyRecorded(tally: HourlyTally, recorded: RecordedEvent): void {
+export function tallyRecorded(tally: HourlyTally, recorded: StoredEventOutcome): void {
   if (recorded.duplicate) return;
   const hour = hourOf(receivedAtOf(recorded.item.gsi2sk));
   const name = countedName(recorded.item);
