@@ -418,6 +418,7 @@ async function main(): Promise<number> {
     results.bundles = await benchBundles({
       runs: sizes.bundleRuns,
       runtimes: bundleRuntimes(options.nodes),
+      ...(options.quick ? { warmUpRounds: 1 } : {}),
     });
   }
   if (sections.has('e2e')) {

@@ -226,9 +226,11 @@ export function bundleRuntimes(otherNodes: readonly string[]): BundleRuntime[] {
 export async function benchBundles(options: {
   runs: number;
   runtimes: readonly BundleRuntime[];
+  /** Rounds of calls the local servers answer before any cold start is timed. @default WARM_UP_ROUNDS */
+  warmUpRounds?: number;
 }): Promise<BundleResult[]> {
   const outdir = mkdtempSync(join(tmpdir(), 'bench-cdk-'));
-  const servers = await startFirstCallServers();
+  const servers = await startFirstCallServers({ warmUpRounds: options.warmUpRounds });
   try {
     const assets = synthesizeFunctionAssets(outdir);
     const empty = join(outdir, 'empty.mjs');

@@ -18,7 +18,10 @@ import {
   ensureQueues,
   ensureTable,
   LOCAL_CLIENT_CONFIG,
+  localBus,
+  localQueueSender,
   localSqs,
+  localTable,
   type RunningServer,
   startDynalite,
   startSqs,
@@ -32,6 +35,8 @@ export interface FirstCallServersRequest {
   /** The worker's queue, and the export queue (each with its dead-letter queue). */
   readonly queueName: string;
   readonly exportQueueName: string;
+  /** Rounds of calls the stand-ins answer before the endpoints are reported (first-call.ts). */
+  readonly warmUpRounds: number;
 }
 
 export interface FirstCallEndpoints {
@@ -76,6 +81,103 @@ async function startSecretsEndpoint(secret: string): Promise<RunningServer> {
   };
 }
 
+/** Warm-up rounds in flight at once (first-call.ts: WARM_UP_ROUNDS). */
+const WARM_UP_LANES = 4;
+
+/** One round: the calls the bench's first calls make, on their own partitions, queue and source. */
+async function warmUpRound(
+  clients: {
+    readonly table: ReturnType<typeof localTable>;
+    readonly queue: ReturnType<typeof localQueueSender>;
+    readonly bus: ReturnType<typeof localBus>;
+  },
+  tableName: string,
+  queueUrl: string,
+  secretsEndpoint: string,
+  round: number,
+): Promise<void> {
+  const { table, queue, bus } = clients;
+  const TableName = tableName;
+  const pk = `WARM-UP#${round}`;
+  await table.put({
+    TableName,
+    Item: { pk, sk: 'EVENT#0', itemType: 'warmUp', gsi2pk: `WARM-UP#${round % 8}`, gsi2sk: pk },
+    ConditionExpression: 'attribute_not_exists(pk)',
+  });
+  await table.query({
+    TableName,
+    KeyConditionExpression: 'pk = :pk',
+    ExpressionAttributeValues: { ':pk': pk },
+    ConsistentRead: true,
+  });
+  await table.put({
+    TableName,
+    Item: { pk, sk: 'STATE', itemType: 'warmUp', count: 1 },
+    ConditionExpression: 'attribute_not_exists(pk) OR #count <= :count',
+    ExpressionAttributeNames: { '#count': 'count' },
+    ExpressionAttributeValues: { ':count': 1 },
+    ReturnValues: 'ALL_OLD',
+  });
+  await table.update({
+    TableName,
+    Key: { pk: 'WARM-UP#COUNTS', sk: `ROUND#${round % 8}` },
+    UpdateExpression: 'SET #itemType = :itemType ADD #n :one',
+    ExpressionAttributeNames: { '#itemType': 'itemType', '#n': 'rounds' },
+    ExpressionAttributeValues: { ':itemType': 'warmUp', ':one': 1 },
+    ReturnValues: 'ALL_NEW',
+  });
+  await table.get({ TableName, Key: { pk, sk: 'STATE' }, ConsistentRead: true });
+  await queue.sendMessage({ QueueUrl: queueUrl, MessageBody: pk });
+  await bus.putEvents({
+    Entries: [{ Source: 'bench.warm-up', DetailType: 'Warm-up', Detail: '{}' }],
+  });
+  const secret = await fetch(secretsEndpoint, {
+    method: 'POST',
+    headers: { 'x-amz-target': 'secretsmanager.GetSecretValue' },
+    body: '{"SecretId":"warm-up"}',
+  });
+  await secret.arrayBuffer();
+}
+
+/** Runs `rounds` rounds, on a queue of their own: the bench's queues stay as they were made. */
+async function warmUp(
+  endpoints: FirstCallEndpoints,
+  request: FirstCallServersRequest,
+  rounds: number,
+): Promise<void> {
+  const sqs = localSqs(endpoints.sqs);
+  const warmUpQueue = await ensureQueues(sqs, {
+    queueName: `${request.queueName}-warm-up`,
+    visibilityTimeoutSeconds: 30,
+    maxReceiveCount: 5,
+  });
+  sqs.destroy();
+  const clients = {
+    table: localTable(endpoints.dynamoDb),
+    queue: localQueueSender(endpoints.sqs),
+    bus: localBus(endpoints.eventBridge),
+  };
+  let next = 0;
+  const lane = async () => {
+    for (let round = next++; round < rounds; round = next++) {
+      await warmUpRound(
+        clients,
+        request.tableName,
+        warmUpQueue.queueUrl,
+        endpoints.secretsManager,
+        round,
+      );
+    }
+  };
+  try {
+    await Promise.all(Array.from({ length: WARM_UP_LANES }, lane));
+  } finally {
+    clients.table.destroy();
+    clients.queue.destroy();
+    clients.bus.destroy();
+  }
+}
+
 const lifecycle = serverProcess<FirstCallServersMessage>();
 
 async function start(request: FirstCallServersRequest): Promise<FirstCallEndpoints> {
@@ -101,7 +203,7 @@ async function start(request: FirstCallServersRequest): Promise<FirstCallEndpoin
   });
   await ensureTable(dynamoDb, request.tableName);
   dynamoDb.destroy();
-  return {
+  const endpoints = {
     secretsManager: secrets.endpoint,
     sqs: sqsServer.endpoint,
     dynamoDb: dynamoDbServer.endpoint,
@@ -109,6 +211,8 @@ async function start(request: FirstCallServersRequest): Promise<FirstCallEndpoin
     queueUrl: queues.queueUrl,
     exportQueueUrl: exportQueues.queueUrl,
   };
+  await warmUp(endpoints, request, request.warmUpRounds);
+  return endpoints;
 }
 
 process.once('message', (request: FirstCallServersRequest) => {
