@@ -31,11 +31,11 @@ import type {
 /**
  * Rounds of the functions' calls each stand-in answers before the bench times anything
  * (`WARM_UP_LANES` at a time). A stand-in fresh from its start runs its own code cold, as V8
- * has not compiled it yet: the same three table calls (a conditional PutItem, a Query, a
- * PutItem) took 7.3 ms together over its first 20 rounds, 5.3 from the 150th to the 400th, and
- * 3.3 from the 1,400th on (from a warm client, Node 20). The bench's first rows would pay for
- * that, and the first function it times, the worker, makes four table calls. AWS's services
- * answer a function's first call as fast as any other.
+ * has not compiled it yet: from a warm client, the same three table calls (a conditional
+ * PutItem, a Query, a PutItem) took 7.7 ms together over a fresh dynalite's first 20 rounds,
+ * 5.4 up to the 60th and 4.1 from the 150th to the 400th; after these rounds, 4.1, 3.4 and 3.3.
+ * The bench's first rows would pay for that, and the first function it times, the worker,
+ * makes four table calls. AWS's services answer a function's first call as fast as any other.
  */
 export const WARM_UP_ROUNDS = 1_600;
 
