@@ -237,8 +237,8 @@ function countOnceStored(
       return (stored) => {
         if (settled) return;
         settled = true;
-        if (stored !== undefined) tallyRecorded(tally, stored);
         pending -= 1;
+        if (stored !== undefined) tallyRecorded(tally, stored);
         if (pending === 0) void written();
       };
     },

@@ -91,13 +91,12 @@ async function warmUpRound(
     readonly queue: ReturnType<typeof localQueueSender>;
     readonly bus: ReturnType<typeof localBus>;
   },
-  tableName: string,
+  TableName: string,
   queueUrl: string,
   secretsEndpoint: string,
   round: number,
 ): Promise<void> {
   const { table, queue, bus } = clients;
-  const TableName = tableName;
   const pk = `WARM-UP#${round}`;
   await table.put({
     TableName,
