@@ -1,18 +1,17 @@
 /**
- * Each function's bundle as deployed: synthesizes the real stack (the local esbuild bundles
- * every function exactly as `cdk deploy` would), then measures each bundle's size and its
+ * Each function's bundle as deployed: synthesizes the real stack in a process of its own
+ * (function-assets.ts), then measures each bundle's size and its
  * cold start: how long a fresh `node` process takes to import it and answer its first call
  * (first-call.ts), next to an empty module as the floor, in each runtime asked for.
  */
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { App } from 'aws-cdk-lib';
-import { addWebhookStack } from '../../infra/stack.ts';
-import { LOCAL_WEBHOOK_PATH_TOKEN } from '../local/defaults.ts';
+import { fileURLToPath } from 'node:url';
 import { type FirstCall, startFirstCallServers } from './first-call.ts';
+import type { FunctionAsset } from './function-assets.ts';
 import { median } from './measure.ts';
 
 /** One way of starting a bundle: a Node binary, with or without source maps enabled. */
@@ -59,13 +58,6 @@ export interface BundleResult {
   readonly coldStarts: ColdStart[];
 }
 
-interface FunctionAsset {
-  readonly name: string;
-  readonly directory: string;
-  /** The function's environment in the template: strings, or references to resources. */
-  readonly environment: Readonly<Record<string, unknown>>;
-}
-
 /**
  * The environment a function runs with as deployed: the template's literal values, with
  * `standIns` for what the template names by reference (a queue URL, the table) and for the
@@ -88,48 +80,31 @@ export function deployedEnvironment(
   return environment;
 }
 
-/** Synthesizes the stack into `outdir` and returns each function's asset directory. */
-function synthesizeFunctionAssets(outdir: string): FunctionAsset[] {
-  // The CLI turns asset metadata on; an App created in code has to ask for it.
-  const app = new App({
-    outdir,
-    // Any valid path token: the bundles do not depend on it. The functions on the webhook's
-    // path, the exporter and the enrichment have budgets; the hourly reconciler is left out.
-    context: {
-      'aws:cdk:enable-asset-metadata': true,
-      webhookPathToken: LOCAL_WEBHOOK_PATH_TOKEN,
-      reconcileEvery: 'off',
-    },
-  });
-  const stack = addWebhookStack(app);
-  const assembly = app.synth();
-  const template = assembly.getStackByName(stack.stackName).template as {
-    Resources: Record<
-      string,
-      {
-        Type: string;
-        Metadata?: Record<string, string>;
-        Properties?: { Environment?: { Variables?: Record<string, unknown> } };
-      }
-    >;
-  };
-  return Object.entries(template.Resources)
-    .filter(([, resource]) => resource.Type === 'AWS::Lambda::Function')
-    .flatMap(([logicalId, resource]) => {
-      const assetPath = resource.Metadata?.['aws:asset:path'];
-      if (assetPath === undefined) return [];
-      const name = /Ingest/i.test(logicalId)
-        ? 'ingest'
-        : /Worker/i.test(logicalId)
-          ? 'worker'
-          : /Exporter/i.test(logicalId)
-            ? 'exporter'
-            : /Enricher/i.test(logicalId)
-              ? 'enrich'
-              : logicalId;
-      const environment = resource.Properties?.Environment?.Variables ?? {};
-      return [{ name, directory: join(outdir, assetPath), environment }];
-    });
+/** function-assets.ts, run as a script; tsx's loader, resolved here whatever the working folder. */
+const FUNCTION_ASSETS_ENTRY = fileURLToPath(new URL('./function-assets.ts', import.meta.url));
+const TSX_LOADER = import.meta.resolve('tsx');
+
+/**
+ * Synthesizes the stack into `outdir` in a process of its own (function-assets.ts) and returns
+ * each function's asset: the stack's heap goes with that process, not into this one's while
+ * it times cold starts.
+ */
+async function synthesizeApart(outdir: string): Promise<FunctionAsset[]> {
+  const listFile = join(outdir, 'function-assets.json');
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX_LOADER, FUNCTION_ASSETS_ENTRY, outdir, listFile],
+    { stdio: ['ignore', 'ignore', 'pipe'] },
+  );
+  const errors: Buffer[] = [];
+  child.stderr.on('data', (chunk: Buffer) => errors.push(chunk));
+  const [code] = (await once(child, 'close')) as [number | null];
+  if (code !== 0) {
+    throw new Error(
+      `synthesizing the stack failed (${code}): ${Buffer.concat(errors).toString('utf8')}`,
+    );
+  }
+  return JSON.parse(readFileSync(listFile, 'utf8')) as FunctionAsset[];
 }
 
 /** Imports `file` in a fresh process, calls its handler with `event` if given, and times both. */
@@ -232,7 +207,7 @@ export async function benchBundles(options: {
   const outdir = mkdtempSync(join(tmpdir(), 'bench-cdk-'));
   const servers = await startFirstCallServers({ warmUpRounds: options.warmUpRounds });
   try {
-    const assets = synthesizeFunctionAssets(outdir);
+    const assets = await synthesizeApart(outdir);
     const empty = join(outdir, 'empty.mjs');
     writeFileSync(empty, 'export {};\n');
     const results: BundleResult[] = [];

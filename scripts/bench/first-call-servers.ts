@@ -2,9 +2,8 @@
  * The AWS stand-ins of the bench's first calls, in a process of their own (first-call.ts
  * starts it): a minimal Secrets Manager endpoint, local-aws-sqs with the two queues, dynalite
  * with the table, and the local EventBridge endpoint. Apart from the bench's own process,
- * which holds the synthesized stack's heap and collects it while the bundles run, each call
- * is answered as fast as the stand-in can answer it, as AWS's services answer whatever the
- * caller's machine is doing. Stops its servers on SIGTERM and when the bench goes away
+ * which starts every cold start's process, each call is answered as fast as the stand-in can
+ * answer it, as AWS's services answer whatever the caller's machine is doing. Stops its servers on SIGTERM and when the bench goes away
  * (server-process.ts).
  */
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -10,8 +10,8 @@
  * scheduled resume check with no export waiting (an export request downloads the file, which
  * the download guard fetches only over https from a public address: no local server can
  * answer it). The servers run in a process of their own (first-call-servers.ts), not in the
- * bench's: that one holds the synthesized stack and collects its heap while the bundles run,
- * and answered 3-6 ms slower per cold start.
+ * bench's: there they answered 3-6 ms slower per cold start, when that process still held the
+ * synthesized stack (now synthesized apart too: function-assets.ts).
  */
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
